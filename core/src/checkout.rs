@@ -1,0 +1,288 @@
+//! The checkout verdict: may this customer buy on account now, and why not.
+//!
+//! A pure function of the account snapshot, the shop's thresholds and today's date, so the till
+//! answers offline in microseconds and every rule is testable with an injected date.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+/// The shop's thresholds. Stored as a shop setting; the defaults suit a small French shop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckoutRules {
+    /// Warn once the oldest unpaid invoice is this many days past due.
+    pub warn_overdue_days: u32,
+    /// Refuse on account from this many days past due.
+    pub refuse_overdue_days: u32,
+    /// Warn when the sale would use more than this share of the credit limit (percent).
+    pub warn_limit_pct: u32,
+    /// The limit for customers without one of their own; `None` means no limit.
+    pub default_credit_limit: Option<Money>,
+}
+
+impl Default for CheckoutRules {
+    fn default() -> Self {
+        CheckoutRules { warn_overdue_days: 1, refuse_overdue_days: 30, warn_limit_pct: 80, default_credit_limit: None }
+    }
+}
+
+/// What the checkout needs to know about one account: one row and, when something is overdue,
+/// the customer's few open invoices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSnapshot {
+    pub customer_ref: String,
+    pub customer_name: String,
+    pub credit_limit: Option<Money>,
+    pub blocked: Option<String>,
+    pub balance: Money,
+    pub deposits: Money,
+    /// Unpaid amount of invoices due before today.
+    pub overdue: Money,
+    pub overdue_invoices: u32,
+    pub oldest_overdue_due: Option<NaiveDate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Warn,
+    Refuse,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Warn => "warn",
+            Decision::Refuse => "refuse",
+        }
+    }
+}
+
+/// One reason behind a verdict, with its numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Reason {
+    Blocked { reason: String },
+    Overdue { amount: Money, days: u32, oldest_due: NaiveDate, invoices: u32, decision: Decision },
+    OverLimit { limit: Money, balance_after: Money, over_by: Money },
+    NearLimit { limit: Money, balance_after: Money, available_after: Money },
+    ManagerOverride { manager: String, reason: String },
+}
+
+impl Reason {
+    pub fn decision(&self) -> Decision {
+        match self {
+            Reason::Blocked { .. } | Reason::OverLimit { .. } => Decision::Refuse,
+            Reason::Overdue { decision, .. } => *decision,
+            Reason::NearLimit { .. } | Reason::ManagerOverride { .. } => Decision::Warn,
+        }
+    }
+
+    /// What the cashier reads.
+    pub fn message(&self) -> String {
+        match self {
+            Reason::Blocked { reason } => format!("account blocked: {reason}"),
+            Reason::Overdue { amount, days, oldest_due, invoices, .. } => {
+                let inv = if *invoices == 1 { "invoice".to_owned() } else { format!("{invoices} invoices") };
+                let d = if *days == 1 { "day" } else { "days" };
+                format!("{amount} EUR overdue ({inv}), oldest due {oldest_due}, {days} {d} late")
+            }
+            Reason::OverLimit { limit, balance_after, over_by } => {
+                format!("over the credit limit by {over_by} EUR (limit {limit}, balance after this sale {balance_after})")
+            }
+            Reason::NearLimit { limit, available_after, .. } => {
+                format!("close to the credit limit: {available_after} EUR left of {limit} after this sale")
+            }
+            Reason::ManagerOverride { manager, reason } => format!("allowed by {manager}: {reason}"),
+        }
+    }
+}
+
+/// The answer shown at the till.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub reasons: Vec<Reason>,
+    pub customer_ref: String,
+    pub customer_name: String,
+    pub cart_total: Money,
+    pub balance: Money,
+    pub overdue: Money,
+    pub oldest_overdue_days: Option<u32>,
+    pub credit_limit: Option<Money>,
+    /// Credit left before this sale (`None`: no limit).
+    pub available_credit: Option<Money>,
+    /// Deposits the customer can pay with, whatever the decision.
+    pub deposits_available: Money,
+}
+
+impl Verdict {
+    /// One line for the cashier: the decision and every reason.
+    pub fn summary(&self) -> String {
+        let head = match self.decision {
+            Decision::Allow => "on account: OK".to_owned(),
+            Decision::Warn => "on account: OK, but check with the customer".to_owned(),
+            Decision::Refuse => "on account: REFUSED (cash, card or deposit still fine)".to_owned(),
+        };
+        if self.reasons.is_empty() {
+            return head;
+        }
+        let reasons: Vec<String> = self.reasons.iter().map(Reason::message).collect();
+        format!("{head}: {}", reasons.join("; "))
+    }
+}
+
+/// The verdict for selling `cart_total` on account to the customer today.
+pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Money, today: NaiveDate) -> Verdict {
+    let mut reasons = Vec::new();
+    if let Some(reason) = &snapshot.blocked {
+        reasons.push(Reason::Blocked { reason: reason.clone() });
+    }
+    let oldest_overdue_days = snapshot.oldest_overdue_due.map(|due| days_between(due, today));
+    if let (Some(days), Some(oldest_due)) = (oldest_overdue_days, snapshot.oldest_overdue_due) {
+        let decision = if days >= rules.refuse_overdue_days {
+            Some(Decision::Refuse)
+        } else if days >= rules.warn_overdue_days {
+            Some(Decision::Warn)
+        } else {
+            None
+        };
+        if let Some(decision) = decision.filter(|_| snapshot.overdue.is_positive()) {
+            reasons.push(Reason::Overdue {
+                amount: snapshot.overdue,
+                days,
+                oldest_due,
+                invoices: snapshot.overdue_invoices,
+                decision,
+            });
+        }
+    }
+    let limit = snapshot.credit_limit.or(rules.default_credit_limit);
+    let balance_after = snapshot.balance + cart_total;
+    if let Some(limit) = limit {
+        if balance_after > limit {
+            reasons.push(Reason::OverLimit { limit, balance_after, over_by: balance_after - limit });
+        } else if limit.is_positive() && balance_after.minor() * 100 > limit.minor() * i64::from(rules.warn_limit_pct) {
+            reasons.push(Reason::NearLimit { limit, balance_after, available_after: limit - balance_after });
+        }
+    }
+    Verdict {
+        decision: reasons.iter().map(Reason::decision).max().unwrap_or(Decision::Allow),
+        reasons,
+        customer_ref: snapshot.customer_ref.clone(),
+        customer_name: snapshot.customer_name.clone(),
+        cart_total,
+        balance: snapshot.balance,
+        overdue: snapshot.overdue,
+        oldest_overdue_days,
+        credit_limit: limit,
+        available_credit: limit.map(|l| (l - snapshot.balance).clamp_zero()),
+        deposits_available: snapshot.deposits.clamp_zero(),
+    }
+}
+
+fn days_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    u32::try_from((to - from).num_days()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::error::parse_date(s).unwrap()
+    }
+
+    fn snap() -> AccountSnapshot {
+        AccountSnapshot {
+            customer_ref: "C1".into(),
+            customer_name: "Hélène Dupré".into(),
+            credit_limit: Some(Money::from_minor(20_000)),
+            blocked: None,
+            balance: Money::from_minor(5_000),
+            deposits: Money::from_minor(1_000),
+            overdue: Money::ZERO,
+            overdue_invoices: 0,
+            oldest_overdue_due: None,
+        }
+    }
+
+    const TODAY: &str = "2026-11-23";
+
+    fn verdict(s: &AccountSnapshot, cart: i64) -> Verdict {
+        check(s, &CheckoutRules::default(), Money::from_minor(cart), d(TODAY))
+    }
+
+    #[test]
+    fn a_good_customer_within_limit_is_allowed_with_the_numbers() {
+        let v = verdict(&snap(), 2_000);
+        assert_eq!(v.decision, Decision::Allow);
+        assert!(v.reasons.is_empty());
+        assert_eq!(v.available_credit, Some(Money::from_minor(15_000)));
+        assert_eq!(v.deposits_available, Money::from_minor(1_000));
+    }
+
+    #[test]
+    fn overdue_warns_from_one_day_and_refuses_from_thirty() {
+        let mut s = snap();
+        s.overdue = Money::from_minor(6_000);
+        s.overdue_invoices = 2;
+        s.oldest_overdue_due = Some(d("2026-11-22"));
+        let v = verdict(&s, 100);
+        assert_eq!(v.decision, Decision::Warn);
+        assert_eq!(v.oldest_overdue_days, Some(1));
+        assert!(v.summary().contains("60.00 EUR overdue (2 invoices), oldest due 2026-11-22, 1 day late"), "{}", v.summary());
+        s.oldest_overdue_due = Some(d("2026-10-24"));
+        let v = verdict(&s, 100);
+        assert_eq!(v.decision, Decision::Refuse);
+        assert_eq!(v.oldest_overdue_days, Some(30));
+        s.oldest_overdue_due = Some(d("2026-10-25"));
+        assert_eq!(verdict(&s, 100).decision, Decision::Warn);
+    }
+
+    #[test]
+    fn the_limit_refuses_over_and_warns_near() {
+        let s = snap();
+        let v = verdict(&s, 15_001);
+        assert_eq!(v.decision, Decision::Refuse);
+        assert_eq!(v.reasons, vec![Reason::OverLimit {
+            limit: Money::from_minor(20_000),
+            balance_after: Money::from_minor(20_001),
+            over_by: Money::from_minor(1)
+        }]);
+        assert_eq!(verdict(&s, 15_000).decision, Decision::Warn);
+        assert_eq!(verdict(&s, 11_000).decision, Decision::Allow);
+        // A zero limit means deposits and cash only.
+        let zero = AccountSnapshot { credit_limit: Some(Money::ZERO), balance: Money::ZERO, ..snap() };
+        assert_eq!(verdict(&zero, 1).decision, Decision::Refuse);
+        // No limit at all: only overdue and blocks matter.
+        let none = AccountSnapshot { credit_limit: None, ..snap() };
+        assert_eq!(verdict(&none, 1_000_000).decision, Decision::Allow);
+    }
+
+    #[test]
+    fn every_reason_is_listed_and_the_worst_decides() {
+        let mut s = snap();
+        s.blocked = Some("cheque bounced".into());
+        s.overdue = Money::from_minor(100);
+        s.overdue_invoices = 1;
+        s.oldest_overdue_due = Some(d("2026-11-13"));
+        let v = verdict(&s, 50_000);
+        assert_eq!(v.decision, Decision::Refuse);
+        assert_eq!(v.reasons.len(), 3);
+        assert!(v.summary().contains("account blocked: cheque bounced"));
+        assert!(v.summary().contains("cash, card or deposit still fine"));
+    }
+
+    #[test]
+    fn credit_on_account_adds_to_what_is_available() {
+        let s = AccountSnapshot { balance: Money::from_minor(-3_000), ..snap() };
+        let v = verdict(&s, 22_000);
+        assert_eq!(v.available_credit, Some(Money::from_minor(23_000)));
+        assert_eq!(v.decision, Decision::Warn);
+    }
+}

@@ -1,0 +1,330 @@
+//! Customers on account: who they are, their terms and limit, how they may be contacted.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::money::Money;
+
+/// French rules differ: penalties and the 40 EUR indemnity apply to businesses only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerKind {
+    Business,
+    #[default]
+    Consumer,
+}
+
+impl CustomerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerKind::Business => "business",
+            CustomerKind::Consumer => "consumer",
+        }
+    }
+}
+
+impl FromStr for CustomerKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "business" => Ok(CustomerKind::Business),
+            "consumer" => Ok(CustomerKind::Consumer),
+            _ => Err(Error::Invalid { field: "kind", reason: format!("{s:?} is neither business nor consumer") }),
+        }
+    }
+}
+
+/// Payment terms. Both ways the DGCCRF allows for "45 days end of month" are kept apart,
+/// because they give different due dates for the same invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Terms {
+    /// Due the day of the sale.
+    #[default]
+    OnReceipt,
+    /// Due N days after the invoice date (`30`).
+    Net(u16),
+    /// Invoice date + N days, then the end of that month (`45eom`).
+    DaysThenEndOfMonth(u16),
+    /// End of the invoice's month, then + N days (`eom45`).
+    EndOfMonthThenDays(u16),
+}
+
+/// Longer terms than a year are almost certainly a typo.
+const MAX_TERM_DAYS: u16 = 365;
+
+impl Terms {
+    pub fn due_date(self, issued: NaiveDate) -> NaiveDate {
+        let plus = |d: NaiveDate, n: u16| d.checked_add_days(Days::new(n.into())).unwrap_or(NaiveDate::MAX);
+        match self {
+            Terms::OnReceipt => issued,
+            Terms::Net(n) => plus(issued, n),
+            Terms::DaysThenEndOfMonth(n) => end_of_month(plus(issued, n)),
+            Terms::EndOfMonthThenDays(n) => plus(end_of_month(issued), n),
+        }
+    }
+}
+
+pub(crate) fn end_of_month(d: NaiveDate) -> NaiveDate {
+    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).and_then(|first| first.pred_opt()).unwrap_or(d)
+}
+
+impl fmt::Display for Terms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Terms::OnReceipt => f.write_str("receipt"),
+            Terms::Net(n) => write!(f, "{n}"),
+            Terms::DaysThenEndOfMonth(n) => write!(f, "{n}eom"),
+            Terms::EndOfMonthThenDays(n) => write!(f, "eom{n}"),
+        }
+    }
+}
+
+impl FromStr for Terms {
+    type Err = Error;
+    /// `receipt`, `30` (or `net30`), `45eom`, `eom45`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::Invalid {
+            field: "terms",
+            reason: format!("{s:?}: {reason} (use receipt, 30, 45eom or eom45)"),
+        };
+        let days = |n: &str| -> Result<u16> {
+            let n: u16 = n.parse().map_err(|_| bad("not a number of days"))?;
+            if n > MAX_TERM_DAYS {
+                return Err(bad("more than 365 days"));
+            }
+            Ok(n)
+        };
+        let s = s.trim().to_ascii_lowercase();
+        if s == "receipt" || s == "0" {
+            Ok(Terms::OnReceipt)
+        } else if let Some(n) = s.strip_suffix("eom") {
+            Ok(Terms::DaysThenEndOfMonth(days(n)?))
+        } else if let Some(n) = s.strip_prefix("eom") {
+            Ok(Terms::EndOfMonthThenDays(days(n)?))
+        } else {
+            Ok(Terms::Net(days(s.strip_prefix("net").unwrap_or(&s))?))
+        }
+    }
+}
+
+impl Serialize for Terms {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Terms {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A customer as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub reference: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub kind: CustomerKind,
+    /// `None`: the shop's default limit applies. `Some(0)`: deposits and cash only.
+    pub credit_limit: Option<Money>,
+    pub terms: Terms,
+    /// `Some(reason)` when the account is blocked.
+    pub blocked: Option<String>,
+    pub consent_email: bool,
+    pub consent_sms: bool,
+    pub notes: String,
+}
+
+/// What the till types to create a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    pub reference: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub kind: CustomerKind,
+    pub credit_limit: Option<Money>,
+    pub terms: Terms,
+    pub consent_email: bool,
+    pub consent_sms: bool,
+    pub notes: String,
+}
+
+/// A change to a customer: `None` leaves a field as it is; for optional fields `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPatch {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub kind: Option<CustomerKind>,
+    pub credit_limit: Option<Option<Money>>,
+    pub terms: Option<Terms>,
+    pub blocked: Option<Option<String>>,
+    pub consent_email: Option<bool>,
+    pub consent_sms: Option<bool>,
+    pub notes: Option<String>,
+}
+
+impl Customer {
+    pub(crate) fn from_new(id: Uuid, new: NewCustomer) -> Result<Customer> {
+        let c = Customer {
+            id,
+            reference: new.reference.trim().to_owned(),
+            name: new.name.trim().to_owned(),
+            email: clean_opt(new.email),
+            phone: clean_opt(new.phone),
+            kind: new.kind,
+            credit_limit: new.credit_limit,
+            terms: new.terms,
+            blocked: None,
+            consent_email: new.consent_email,
+            consent_sms: new.consent_sms,
+            notes: new.notes,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub(crate) fn patched(&self, p: CustomerPatch) -> Result<Customer> {
+        let mut c = self.clone();
+        if let Some(v) = p.name {
+            c.name = v.trim().to_owned();
+        }
+        if let Some(v) = p.email {
+            c.email = clean_opt(v);
+        }
+        if let Some(v) = p.phone {
+            c.phone = clean_opt(v);
+        }
+        if let Some(v) = p.kind {
+            c.kind = v;
+        }
+        if let Some(v) = p.credit_limit {
+            c.credit_limit = v;
+        }
+        if let Some(v) = p.terms {
+            c.terms = v;
+        }
+        if let Some(v) = p.blocked {
+            c.blocked = clean_opt(v);
+        }
+        if let Some(v) = p.consent_email {
+            c.consent_email = v;
+        }
+        if let Some(v) = p.consent_sms {
+            c.consent_sms = v;
+        }
+        if let Some(v) = p.notes {
+            c.notes = v;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let invalid = |field, reason: &str| Err(Error::Invalid { field, reason: reason.to_owned() });
+        if self.reference.is_empty() || self.reference.len() > 64 {
+            return invalid("reference", "must be 1 to 64 characters");
+        }
+        if self.reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("reference", "must not contain spaces");
+        }
+        if self.name.is_empty() || self.name.chars().count() > 200 {
+            return invalid("name", "must be 1 to 200 characters");
+        }
+        if self.name.chars().any(char::is_control) {
+            return invalid("name", "must not contain control characters");
+        }
+        if let Some(e) = &self.email {
+            let ok = e.len() <= 254
+                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+                && !e.chars().any(char::is_whitespace);
+            if !ok {
+                return invalid("email", &format!("{e:?} is not an email address"));
+            }
+        }
+        if let Some(p) = &self.phone {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+            if !allowed || !(6..=15).contains(&digits) {
+                return invalid("phone", &format!("{p:?} is not a phone number"));
+            }
+        }
+        if let Some(l) = self.credit_limit {
+            if l.is_negative() {
+                return invalid("credit limit", &format!("{l} is negative"));
+            }
+        }
+        if self.blocked.as_deref().is_some_and(str::is_empty) {
+            return invalid("blocked", "a block needs a reason");
+        }
+        if self.notes.len() > 10_000 {
+            return invalid("notes", "longer than 10,000 characters");
+        }
+        Ok(())
+    }
+}
+
+fn clean_opt(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::error::parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn due_dates_follow_each_kind_of_terms() {
+        assert_eq!(Terms::OnReceipt.due_date(d("2026-01-15")), d("2026-01-15"));
+        assert_eq!(Terms::Net(30).due_date(d("2026-01-15")), d("2026-02-14"));
+        // 45 days end of month, both DGCCRF readings: 15 Jan + 45 = 1 Mar -> 31 Mar;
+        // end of January + 45 = 17 Mar.
+        assert_eq!(Terms::DaysThenEndOfMonth(45).due_date(d("2026-01-15")), d("2026-03-31"));
+        assert_eq!(Terms::EndOfMonthThenDays(45).due_date(d("2026-01-15")), d("2026-03-17"));
+        // Leap year: end of February is the 29th.
+        assert_eq!(Terms::DaysThenEndOfMonth(10).due_date(d("2024-02-10")), d("2024-02-29"));
+        assert_eq!(Terms::EndOfMonthThenDays(0).due_date(d("2026-12-05")), d("2026-12-31"));
+    }
+
+    #[test]
+    fn terms_parse_and_print_the_same_way() {
+        for s in ["receipt", "30", "45eom", "eom45", "60"] {
+            assert_eq!(s.parse::<Terms>().unwrap().to_string(), s);
+        }
+        assert_eq!("net30".parse::<Terms>().unwrap(), Terms::Net(30));
+        for bad in ["", "x", "400", "eom", "-3", "30 days"] {
+            assert!(bad.parse::<Terms>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn validation_rejects_bad_fields() {
+        let base = NewCustomer { reference: "C1".into(), name: "Hélène Dupré".into(), ..Default::default() };
+        assert!(Customer::from_new(Uuid::nil(), base.clone()).is_ok());
+        let cases = [
+            NewCustomer { reference: "".into(), ..base.clone() },
+            NewCustomer { reference: "A B".into(), ..base.clone() },
+            NewCustomer { name: "  ".into(), ..base.clone() },
+            NewCustomer { email: Some("nope".into()), ..base.clone() },
+            NewCustomer { phone: Some("call me".into()), ..base.clone() },
+            NewCustomer { credit_limit: Some(Money::from_minor(-1)), ..base.clone() },
+        ];
+        for c in cases {
+            assert!(matches!(Customer::from_new(Uuid::nil(), c.clone()), Err(Error::Invalid { .. })), "{c:?}");
+        }
+    }
+}

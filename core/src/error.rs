@@ -1,0 +1,76 @@
+//! The core's error type: every failure a caller can act on, typed; storage errors wrapped.
+
+use crate::checkout::Verdict;
+use crate::money::{Money, MoneyError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Amount(#[from] MoneyError),
+    #[error("{field} must be more than zero, got {amount}")]
+    NotPositive { field: &'static str, amount: Money },
+    #[error("invalid date {0:?}: expected YYYY-MM-DD")]
+    InvalidDate(String),
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("unknown customer {0:?}")]
+    UnknownCustomer(String),
+    #[error("a customer with reference {0:?} already exists")]
+    DuplicateCustomer(String),
+    #[error("unknown invoice {0:?}")]
+    UnknownInvoice(String),
+    #[error("invoice {0:?} already exists")]
+    DuplicateInvoice(String),
+    #[error("invoice {invoice:?} is already settled")]
+    InvoiceSettled { invoice: String },
+    #[error("unknown entry {0:?}")]
+    UnknownEntry(String),
+    #[error("entry {0} cannot be reversed: {1}")]
+    NotReversible(String, &'static str),
+    #[error("{requested} of deposit requested but only {available} is available")]
+    InsufficientDeposit { requested: Money, available: Money },
+    #[error("sale on account refused: {}", .0.summary())]
+    Refused(Box<Verdict>),
+    #[error("could not open the database at {path}: {source} (the file was left untouched)")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the database has schema version {found}, newer than the {supported} this version of Ardoise knows; update the app (the file was left untouched)")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Corrupt(e.to_string())
+    }
+}
+
+/// Parses an ISO date strictly (`2026-11-23`), the one form every API and CLI flag takes.
+pub fn parse_date(input: &str) -> Result<chrono::NaiveDate> {
+    let ok_shape = input.len() == 10 && input.as_bytes()[4] == b'-' && input.as_bytes()[7] == b'-';
+    if !ok_shape {
+        return Err(Error::InvalidDate(input.to_owned()));
+    }
+    chrono::NaiveDate::parse_from_str(input, "%Y-%m-%d").map_err(|_| Error::InvalidDate(input.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(parse_date("2024-02-29").unwrap().to_string(), "2024-02-29");
+        for bad in ["2023-02-29", "23-11-2026", "2026-1-5", "2026/11/23", "", "2026-11-23T10:00", "tomorrow"] {
+            assert!(matches!(parse_date(bad), Err(Error::InvalidDate(_))), "{bad}");
+        }
+    }
+}

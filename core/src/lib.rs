@@ -1,0 +1,23 @@
+//! Ardoise core: customers' credit accounts at the till, offline first.
+//!
+//! The API is the [`Store`] (one SQLite file per device) and the pure domain types it takes and
+//! returns. Rules take the current time as an argument, so aging and verdicts are testable.
+
+pub mod account;
+pub mod checkout;
+pub mod customer;
+pub mod entry;
+pub mod error;
+pub mod money;
+pub mod search;
+pub mod store;
+
+pub use checkout::{CheckoutRules, Decision, Reason, Verdict};
+pub use customer::{Customer, CustomerKind, CustomerPatch, NewCustomer, Terms};
+pub use entry::{Effect, Entry, EntryBody, PaymentMethod};
+pub use error::{Error, Result, parse_date};
+pub use money::{Money, MoneyError};
+pub use store::{
+    AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest, ShopSettings, Store,
+    TimelineEvent,
+};

@@ -1,0 +1,189 @@
+//! Customers in the store: create, change, find by reference, list, and the till's search.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Now, Store, ms, outbox};
+use crate::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::search;
+
+const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes";
+
+/// The event a customer write puts in the outbox.
+#[derive(Serialize)]
+struct CustomerEvent<'a> {
+    customer: &'a Customer,
+    changed: Vec<&'static str>,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+    let kind: String = r.get(5)?;
+    let terms: String = r.get(7)?;
+    let bad = |col: usize, e: Error| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e));
+    Ok(Customer {
+        id: r.get(0)?,
+        reference: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        phone: r.get(4)?,
+        kind: kind.parse().map_err(|e| bad(5, e))?,
+        credit_limit: r.get::<_, Option<i64>>(6)?.map(Money::from_minor),
+        terms: terms.parse().map_err(|e| bad(7, e))?,
+        blocked: r.get(8)?,
+        consent_email: r.get(9)?,
+        consent_sms: r.get(10)?,
+        notes: r.get(11)?,
+    })
+}
+
+fn write_keys(tx: &Transaction<'_>, id: i64, c: &Customer) -> Result<()> {
+    tx.prepare_cached("DELETE FROM customer_keys WHERE customer_id = ?1")?.execute([id])?;
+    let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO customer_keys (key, customer_id) VALUES (?1, ?2)")?;
+    for key in search::keys(&c.reference, &c.name, c.phone.as_deref()) {
+        ins.execute(params![key, id])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn add_customer(&mut self, new: NewCustomer, now: Now) -> Result<Customer> {
+        let customer = Customer::from_new(Uuid::new_v4(), new)?;
+        let tx = self.conn.transaction()?;
+        insert_customer(&tx, &customer, now)?;
+        outbox::append(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
+        tx.commit()?;
+        Ok(customer)
+    }
+
+    pub fn update_customer(&mut self, reference: &str, patch: CustomerPatch, now: Now) -> Result<Customer> {
+        let (id, before) = self.customer_row(reference)?;
+        let after = before.patched(patch)?;
+        let changed = changed_fields(&before, &after);
+        if changed.is_empty() {
+            return Ok(after);
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
+             blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13 WHERE id = ?1",
+            params![
+                id,
+                after.name,
+                search::fold(&after.name),
+                after.email,
+                after.phone,
+                after.kind.as_str(),
+                after.credit_limit.map(Money::minor),
+                after.terms.to_string(),
+                after.blocked,
+                after.consent_email,
+                after.consent_sms,
+                after.notes,
+                ms(now)
+            ],
+        )?;
+        write_keys(&tx, id, &after)?;
+        outbox::append(&tx, "customer", &CustomerEvent { customer: &after, changed }, now)?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    pub fn customer(&self, reference: &str) -> Result<Customer> {
+        Ok(self.customer_row(reference)?.1)
+    }
+
+    pub(super) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
+        self.conn
+            .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
+            .query_row([reference], |r| Ok((r.get(12)?, from_row(r)?)))
+            .optional()?
+            .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
+    }
+
+    /// Customers in name order, a page at a time.
+    pub fn customers(&self, limit: usize, offset: usize) -> Result<Vec<Customer>> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM customers ORDER BY name_key, reference LIMIT ?1 OFFSET ?2"))?;
+        let rows = stmt.query_map([limit as i64, offset as i64], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn customer_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM customers", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// The till's search: every word of the query is a prefix of a word of the name, of the
+    /// reference or of the phone number, ignoring case and accents. Best matches in name order.
+    pub fn search_customers(&self, query: &str, limit: usize) -> Result<Vec<Customer>> {
+        let prefixes = search::query_prefixes(query);
+        if prefixes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One indexed range scan per word; a customer must match them all.
+        let one = "SELECT customer_id FROM customer_keys WHERE key >= ? AND key < ? || char(1114111)";
+        let matching = vec![one; prefixes.len()].join(" INTERSECT ");
+        let sql = format!("SELECT {COLUMNS} FROM customers WHERE id IN ({matching}) ORDER BY name_key, reference LIMIT {limit}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let args: Vec<&str> = prefixes.iter().flat_map(|p| [p.as_str(), p.as_str()]).collect();
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> Result<i64> {
+    let exists: bool = tx.prepare_cached("SELECT 1 FROM customers WHERE reference = ?1")?.exists([&c.reference])?;
+    if exists {
+        return Err(Error::DuplicateCustomer(c.reference.clone()));
+    }
+    tx.prepare_cached(
+        "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
+         consent_email, consent_sms, notes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )?
+    .execute(params![
+        c.id,
+        c.reference,
+        c.name,
+        search::fold(&c.name),
+        c.email,
+        c.phone,
+        c.kind.as_str(),
+        c.credit_limit.map(Money::minor),
+        c.terms.to_string(),
+        c.blocked,
+        c.consent_email,
+        c.consent_sms,
+        c.notes,
+        ms(now)
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached(
+        "INSERT INTO accounts (customer_id, balance, deposits, credit, open_items, oldest_due, last_key, last_date)
+         VALUES (?1, 0, 0, 0, 0, NULL, NULL, NULL)",
+    )?
+    .execute([id])?;
+    write_keys(tx, id, c)?;
+    Ok(id)
+}
+
+fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut diff = |name, changed: bool| {
+        if changed {
+            out.push(name);
+        }
+    };
+    diff("name", a.name != b.name);
+    diff("email", a.email != b.email);
+    diff("phone", a.phone != b.phone);
+    diff("kind", a.kind != b.kind);
+    diff("credit_limit", a.credit_limit != b.credit_limit);
+    diff("terms", a.terms != b.terms);
+    diff("blocked", a.blocked != b.blocked);
+    diff("consent_email", a.consent_email != b.consent_email);
+    diff("consent_sms", a.consent_sms != b.consent_sms);
+    diff("notes", a.notes != b.notes);
+    out
+}

@@ -1,0 +1,599 @@
+//! Ledger writes: validate, append the entry and its outbox row, and fold it into the account,
+//! all in one transaction. Also ingests entries from elsewhere (replay, later sync).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::accounts::{override_for_sale, snapshot_of};
+use super::{Now, Store, next_seq, outbox};
+use crate::account::{AccountState, Allocation, CreditLot, DepositLot, Item};
+use crate::checkout::{self, Decision, Reason, Verdict};
+use crate::customer::{Customer, Terms};
+use crate::entry::{Entry, EntryBody, OrderKey, PaymentMethod};
+use crate::error::{Error, Result};
+use crate::money::Money;
+
+/// A sale on account at the till.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRequest {
+    pub customer: String,
+    pub amount: Money,
+    /// Business date; today when `None`.
+    pub date: Option<NaiveDate>,
+    /// Invoice number; the device numbers it when `None`.
+    pub invoice_ref: Option<String>,
+    pub cashier: String,
+}
+
+/// Every other ledger write. Invoices are named by their reference, entries by their id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryRequest {
+    Payment { amount: Money, method: PaymentMethod, invoice: Option<String> },
+    DepositTake { amount: Money, method: PaymentMethod, order_ref: Option<String> },
+    DepositApply { amount: Money, invoice: Option<String> },
+    DepositRefund { amount: Money, method: PaymentMethod },
+    CreditNote { amount: Money, reason: String, invoice: Option<String> },
+    /// Signed: positive charges the customer, negative reduces what they owe.
+    Adjustment { amount: Money, reason: String },
+    WriteOff { amount: Money, reason: String, invoice: Option<String> },
+    Reversal { entry: Uuid, reason: String },
+}
+
+/// What a write returns: the entry as stored and the account right after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub entry: Entry,
+    pub balance: Money,
+    pub deposits: Money,
+    /// The checkout verdict a sale was recorded under.
+    pub verdict: Option<Verdict>,
+}
+
+impl Store {
+    /// Records a sale on account if the checkout verdict allows it, or if a manager override
+    /// recorded today covers it. The invoice's due date follows the customer's terms.
+    pub fn sell_on_account(&mut self, req: SaleRequest, now: Now) -> Result<Recorded> {
+        positive("amount", req.amount)?;
+        let date = business_date(req.date, now)?;
+        let tx = self.conn.transaction()?;
+        let target = customer_in(&tx, &req.customer)?;
+        let customer_id = target.id;
+        let snap = snapshot_of(&tx, customer_id, date)?;
+        let mut verdict = checkout::check(&snap, &self.settings.checkout, req.amount, date);
+        let entry_id = Uuid::new_v4();
+        let mut override_id = None;
+        if verdict.decision == Decision::Refuse {
+            let Some((id, manager, reason)) = override_for_sale(&tx, customer_id, date, req.amount, entry_id)? else {
+                return Err(Error::Refused(Box::new(verdict)));
+            };
+            override_id = Some(id);
+            verdict.reasons.push(Reason::ManagerOverride { manager, reason });
+            verdict.decision = Decision::Warn;
+        }
+        let invoice_ref = match req.invoice_ref {
+            Some(r) => {
+                let r = text("invoice reference", &r, 64)?;
+                if tx.prepare_cached("SELECT 1 FROM items WHERE reference = ?1")?.exists([&r])? {
+                    return Err(Error::DuplicateInvoice(r));
+                }
+                r
+            }
+            None => next_invoice_ref(&tx)?,
+        };
+        let body = EntryBody::Sale { amount: req.amount, invoice_ref, due_on: target.terms.due_date(date), override_id };
+        let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
+        tx.commit()?;
+        rec.verdict = Some(verdict);
+        Ok(rec)
+    }
+
+    /// Records a payment, deposit, credit note, adjustment, write-off or reversal.
+    pub fn record(&mut self, customer: &str, date: Option<NaiveDate>, cashier: &str, req: EntryRequest, now: Now) -> Result<Recorded> {
+        let date = business_date(date, now)?;
+        let tx = self.conn.transaction()?;
+        let target = customer_in(&tx, customer)?;
+        let body = validate(&tx, target.id, date, req)?;
+        let rec = append(&tx, Uuid::new_v4(), &target, date, cashier, body, now)?;
+        tx.commit()?;
+        Ok(rec)
+    }
+
+    /// Adds a customer known elsewhere (replay, later sync), without an outbox row.
+    pub fn ingest_customer(&mut self, customer: &Customer, now: Now) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        super::customers::insert_customer(&tx, customer, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds entries recorded elsewhere, in one transaction. Already known entries are skipped,
+    /// so ingesting twice changes nothing. Returns how many were new.
+    pub fn ingest(&mut self, entries: &[Entry]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        for e in entries {
+            if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
+                continue;
+            }
+            let customer_id: i64 = tx
+                .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
+                .query_row([e.customer], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::UnknownCustomer(e.customer.to_string()))?;
+            let reversed = reversed_entry(&tx, &e.body, e.customer)?;
+            insert_entry(&tx, customer_id, e, reversed.as_ref())?;
+            fold_in(&tx, customer_id, e, reversed.as_ref())?;
+            added += 1;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Every entry in the order this device recorded or received them.
+    pub fn entries(&self) -> Result<Vec<Entry>> {
+        let mut stmt = self.conn.prepare(&format!("{ENTRY_SELECT} ORDER BY e.id"))?;
+        let rows = stmt.query_map([], entry_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+}
+
+fn positive(field: &'static str, amount: Money) -> Result<()> {
+    if amount.is_positive() { Ok(()) } else { Err(Error::NotPositive { field, amount }) }
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(Error::Invalid { field, reason: format!("must be 1 to {max} printable characters") });
+    }
+    Ok(v.to_owned())
+}
+
+fn business_date(date: Option<NaiveDate>, now: Now) -> Result<NaiveDate> {
+    let today = now.date_naive();
+    match date {
+        Some(d) if d > today => Err(Error::Invalid { field: "date", reason: format!("{d} is in the future (today is {today})") }),
+        Some(d) => Ok(d),
+        None => Ok(today),
+    }
+}
+
+/// The customer a write is for: its row id, its id across devices, and its terms.
+struct Target {
+    id: i64,
+    uuid: Uuid,
+    terms: Terms,
+}
+
+fn customer_in(conn: &Connection, reference: &str) -> Result<Target> {
+    let row: Option<(i64, Uuid, String)> = conn
+        .prepare_cached("SELECT id, uuid, terms FROM customers WHERE reference = ?1")?
+        .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (id, uuid, terms) = row.ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))?;
+    Ok(Target { id, uuid, terms: terms.parse()? })
+}
+
+fn next_invoice_ref(tx: &Transaction<'_>) -> Result<String> {
+    let (prefix, n): (String, i64) = tx.query_row(
+        "UPDATE device SET next_invoice = next_invoice + 1 WHERE id = 1 RETURNING prefix, next_invoice - 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(format!("{prefix}-{n:06}"))
+}
+
+/// An open invoice of this customer, by reference, that an amount dated `date` may settle.
+fn aimed_invoice(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, reference: Option<String>) -> Result<Option<Uuid>> {
+    let Some(reference) = reference else { return Ok(None) };
+    let row: Option<(Uuid, i64, String, bool)> = tx
+        .prepare_cached("SELECT entry_uuid, customer_id, issued_on, open FROM items WHERE reference = ?1")?
+        .query_row([&reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    match row {
+        Some((id, owner, issued, open)) if owner == customer_id => {
+            if !open {
+                return Err(Error::InvoiceSettled { invoice: reference });
+            }
+            if issued.as_str() > date.to_string().as_str() {
+                return Err(Error::Invalid { field: "date", reason: format!("invoice {reference} was issued on {issued}, after {date}") });
+            }
+            Ok(Some(id))
+        }
+        _ => Err(Error::UnknownInvoice(reference)),
+    }
+}
+
+fn account_totals(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Option<String>)> {
+    Ok(tx.prepare_cached("SELECT deposits, last_date FROM accounts WHERE customer_id = ?1")?.query_row([customer_id], |r| {
+        Ok((Money::from_minor(r.get(0)?), r.get(1)?))
+    })?)
+}
+
+/// Deposit use is checked against what is held now, so it cannot be dated before the
+/// account's latest entry (it would spend a deposit the fold has not yet seen).
+fn deposit_use(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, amount: Money) -> Result<()> {
+    positive("amount", amount)?;
+    let (available, last_date) = account_totals(tx, customer_id)?;
+    if amount > available {
+        return Err(Error::InsufficientDeposit { requested: amount, available: available.clamp_zero() });
+    }
+    if last_date.is_some_and(|d| d.as_str() > date.to_string().as_str()) {
+        return Err(Error::Invalid { field: "date", reason: "a deposit cannot be used before the account's latest entry".into() });
+    }
+    Ok(())
+}
+
+fn validate(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, req: EntryRequest) -> Result<EntryBody> {
+    Ok(match req {
+        EntryRequest::Payment { amount, method, invoice } => {
+            positive("amount", amount)?;
+            EntryBody::Payment { amount, method, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
+        }
+        EntryRequest::DepositTake { amount, method, order_ref } => {
+            positive("amount", amount)?;
+            let order_ref = order_ref.map(|o| text("order reference", &o, 64)).transpose()?;
+            EntryBody::DepositReceived { amount, method, order_ref }
+        }
+        EntryRequest::DepositApply { amount, invoice } => {
+            deposit_use(tx, customer_id, date, amount)?;
+            EntryBody::DepositApplied { amount, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
+        }
+        EntryRequest::DepositRefund { amount, method } => {
+            deposit_use(tx, customer_id, date, amount)?;
+            EntryBody::DepositRefunded { amount, method }
+        }
+        EntryRequest::CreditNote { amount, reason, invoice } => {
+            positive("amount", amount)?;
+            let reason = text("reason", &reason, 500)?;
+            EntryBody::CreditNote { amount, reason, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
+        }
+        EntryRequest::Adjustment { amount, reason } => {
+            if amount.is_zero() {
+                return Err(Error::NotPositive { field: "adjustment", amount });
+            }
+            let reason = text("reason", &reason, 500)?;
+            let n: i64 = tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get(0))?;
+            let prefix: String = tx.query_row("SELECT prefix FROM device WHERE id = 1", [], |r| r.get(0))?;
+            EntryBody::Adjustment { amount, reason, reference: format!("ADJ-{prefix}-{n:06}") }
+        }
+        EntryRequest::WriteOff { amount, reason, invoice } => {
+            positive("amount", amount)?;
+            let reason = text("reason", &reason, 500)?;
+            EntryBody::WriteOff { amount, reason, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
+        }
+        EntryRequest::Reversal { entry, reason } => {
+            let reason = text("reason", &reason, 500)?;
+            validate_reversal(tx, customer_id, date, entry)?;
+            EntryBody::Reversal { of: entry, reason }
+        }
+    })
+}
+
+fn validate_reversal(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, target: Uuid) -> Result<()> {
+    let row: Option<(i64, String, String)> = tx
+        .prepare_cached("SELECT customer_id, kind, business_date FROM entries WHERE uuid = ?1")?
+        .query_row([target], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((owner, kind, target_date)) = row.filter(|r| r.0 == customer_id) else {
+        return Err(Error::UnknownEntry(target.to_string()));
+    };
+    let _ = owner;
+    let id = target.to_string();
+    if kind == "reversal" {
+        return Err(Error::NotReversible(id, "a reversal is corrected by a new entry, not reversed"));
+    }
+    if tx.prepare_cached("SELECT 1 FROM entries WHERE reverses = ?1")?.exists([target])? {
+        return Err(Error::NotReversible(id, "it was already reversed"));
+    }
+    if target_date.as_str() > date.to_string().as_str() {
+        return Err(Error::NotReversible(id, "the reversal would be dated before the entry"));
+    }
+    if kind == "deposit_received" {
+        let untouched: bool = tx
+            .prepare_cached("SELECT remaining = amount FROM deposit_lots WHERE entry_uuid = ?1")?
+            .query_row([target], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false);
+        if !untouched {
+            return Err(Error::NotReversible(id, "the deposit was already used; reverse its use or refund it"));
+        }
+    }
+    if kind == "deposit_applied" || kind == "deposit_refunded" {
+        let (_, last) = account_totals(tx, customer_id)?;
+        if last.is_some_and(|d| d.as_str() > date.to_string().as_str()) {
+            return Err(Error::Invalid { field: "date", reason: "cannot be dated before the account's latest entry".into() });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new local entry, its outbox row, and folds it into the account.
+fn append(tx: &Transaction<'_>, id: Uuid, target: &Target, date: NaiveDate, cashier: &str, body: EntryBody, now: Now) -> Result<Recorded> {
+    let customer_id = target.id;
+    let cashier = text("cashier", cashier, 64)?;
+    let seq = next_seq(tx)?;
+    let device_id: Uuid = tx.prepare_cached("SELECT device_id FROM device WHERE id = 1")?.query_row([], |r| r.get(0))?;
+    let entry = Entry {
+        id,
+        device_id,
+        device_seq: seq,
+        customer: target.uuid,
+        business_date: date,
+        recorded_at: now.to_utc(),
+        cashier,
+        body,
+    };
+    let reversed = reversed_entry(tx, &entry.body, entry.customer)?;
+    insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
+    outbox::append_at(tx, seq, entry.id, "entry", &entry, now)?;
+    let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
+    Ok(Recorded { entry, balance, deposits, verdict: None })
+}
+
+fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {
+    let EntryBody::Reversal { of, .. } = body else { return Ok(None) };
+    let found = conn
+        .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.uuid = ?1"))?
+        .query_row([of], entry_from_row)
+        .optional()?
+        .transpose()?;
+    match found {
+        Some(e) if e.customer == customer => Ok(Some(e)),
+        _ => Err(Error::UnknownEntry(of.to_string())),
+    }
+}
+
+fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<()> {
+    let effect = e.body.effect(reversed.map(|r| &r.body));
+    let reverses = match &e.body {
+        EntryBody::Reversal { of, .. } => Some(*of),
+        _ => None,
+    };
+    tx.prepare_cached(
+        "INSERT INTO entries (uuid, device_id, device_seq, customer_id, kind, balance_effect, deposit_effect,
+         business_date, recorded_at, cashier, order_key, reverses, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        e.id,
+        e.device_id,
+        e.device_seq as i64,
+        customer_id,
+        e.body.kind(),
+        effect.balance.minor(),
+        effect.deposits.minor(),
+        e.business_date.to_string(),
+        e.recorded_at.timestamp_millis(),
+        e.cashier,
+        e.order_key().0,
+        reverses,
+        serde_json::to_string(&e.body)?
+    ])?;
+    Ok(())
+}
+
+/// Columns 0-7 make the entry; 8 and 9 are its stored effect.
+pub(super) const ENTRY_SELECT: &str = "SELECT e.uuid, e.device_id, e.device_seq, c.uuid, e.business_date, e.recorded_at, e.cashier, e.body,
+     e.balance_effect, e.deposit_effect FROM entries e JOIN customers c ON c.id = e.customer_id";
+
+/// Reads an entry; the outer result is SQLite's, the inner one the stored JSON's.
+pub(super) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Entry>> {
+    let date: String = r.get(4)?;
+    let body: String = r.get(7)?;
+    let recorded_ms: i64 = r.get(5)?;
+    let entry = (|| -> Result<Entry> {
+        Ok(Entry {
+            id: r.get(0)?,
+            device_id: r.get(1)?,
+            device_seq: r.get::<_, i64>(2)? as u64,
+            customer: r.get(3)?,
+            business_date: crate::error::parse_date(&date).map_err(|_| Error::Corrupt(format!("bad date {date}")))?,
+            recorded_at: chrono::DateTime::from_timestamp_millis(recorded_ms).ok_or_else(|| Error::Corrupt("bad timestamp".into()))?,
+            cashier: r.get(6)?,
+            body: serde_json::from_str(&body)?,
+        })
+    })();
+    Ok(entry)
+}
+
+/// Folds an entry into its account: incrementally when it comes last in the fold order (the
+/// usual case at a till), or by refolding the whole account when it lands in the past.
+fn fold_in(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<(Money, Money)> {
+    let last: Option<String> =
+        tx.prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?.query_row([customer_id], |r| r.get(0))?;
+    let key = e.order_key();
+    if last.as_ref().is_some_and(|l| *l > key.0) {
+        return refold(tx, customer_id);
+    }
+    let target = reversed.map(|r| r.id);
+    let mut state = load_state(tx, customer_id, target)?;
+    state.apply(e, reversed);
+    let last_date = e.business_date;
+    save_state(tx, customer_id, &state, &key, last_date)?;
+    Ok((state.balance, state.deposits))
+}
+
+/// Rebuilds one account's projection from its entries in fold order. The projection is
+/// derived data; the entries themselves are never touched.
+pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Money)> {
+    for table in ["items", "credit_lots", "deposit_lots", "allocations"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1"))?.execute([customer_id])?;
+    }
+    let entries: Vec<Entry> = {
+        let mut stmt = tx.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1 ORDER BY e.order_key"))?;
+        let rows = stmt.query_map([customer_id], entry_from_row)?;
+        rows.map(|r| r?).collect::<Result<_>>()?
+    };
+    let mut state = AccountState::default();
+    let mut seen: HashMap<Uuid, &Entry> = HashMap::new();
+    for e in &entries {
+        let reversed = match &e.body {
+            EntryBody::Reversal { of, .. } => seen.get(of).copied(),
+            _ => None,
+        };
+        state.apply(e, reversed);
+        seen.insert(e.id, e);
+    }
+    if let Some(last) = entries.last() {
+        save_state(tx, customer_id, &state, &last.order_key(), last.business_date)?;
+    }
+    Ok((state.balance, state.deposits))
+}
+
+fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> Result<AccountState> {
+    let (balance, deposits) = tx
+        .prepare_cached("SELECT balance, deposits FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| Ok((Money::from_minor(r.get(0)?), Money::from_minor(r.get(1)?))))?;
+    let mut state = AccountState { balance, deposits, ..Default::default() };
+    let item_cols = "entry_uuid, reference, issued_on, due_on, amount, settled, cancelled, order_key FROM items";
+    let lot_cols = "entry_uuid, amount, remaining, cancelled, order_key FROM credit_lots";
+    let dep_cols = "entry_uuid, order_ref, amount, remaining, order_key FROM deposit_lots";
+    load_items(tx, &format!("SELECT {item_cols} WHERE customer_id = ?1 AND open = 1"), customer_id, &mut state.items)?;
+    load_lots(tx, &format!("SELECT {lot_cols} WHERE customer_id = ?1 AND remaining > 0"), customer_id, &mut state.credits)?;
+    load_deposits(tx, &format!("SELECT {dep_cols} WHERE customer_id = ?1 AND remaining != 0"), customer_id, &mut state.deposit_lots)?;
+    if let Some(t) = target {
+        // A reversal also needs what it undoes: the entry's own row, the rows it is allocated
+        // to or from, and those allocations.
+        let related = "(SELECT item FROM allocations WHERE source = ?1 UNION SELECT source FROM allocations WHERE item = ?1)";
+        load_items(tx, &format!("SELECT {item_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"), t, &mut state.items)?;
+        load_lots(tx, &format!("SELECT {lot_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"), t, &mut state.credits)?;
+        load_deposits(tx, &format!("SELECT {dep_cols} WHERE entry_uuid = ?1"), t, &mut state.deposit_lots)?;
+        let mut stmt = tx.prepare_cached("SELECT source, item, amount, by_entry FROM allocations WHERE source = ?1 OR item = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([t], |r| {
+            Ok(Allocation { source: r.get(0)?, item: r.get(1)?, amount: Money::from_minor(r.get(2)?), by: r.get(3)? })
+        })?;
+        state.allocations = rows.collect::<Result<_, _>>()?;
+    }
+    Ok(state)
+}
+
+fn date_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
+    let s: String = r.get(i)?;
+    crate::error::parse_date(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<Item>) -> Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map([arg], |r| {
+        Ok(Item {
+            entry: r.get(0)?,
+            reference: r.get(1)?,
+            issued_on: date_col(r, 2)?,
+            due_on: date_col(r, 3)?,
+            amount: Money::from_minor(r.get(4)?),
+            settled: Money::from_minor(r.get(5)?),
+            cancelled: r.get(6)?,
+            key: OrderKey(r.get(7)?),
+            dirty: false,
+        })
+    })?;
+    for item in rows {
+        let item = item?;
+        if !out.iter().any(|i| i.entry == item.entry) {
+            out.push(item);
+        }
+    }
+    Ok(())
+}
+
+fn load_lots(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<CreditLot>) -> Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map([arg], |r| {
+        Ok(CreditLot {
+            entry: r.get(0)?,
+            amount: Money::from_minor(r.get(1)?),
+            remaining: Money::from_minor(r.get(2)?),
+            cancelled: r.get(3)?,
+            key: OrderKey(r.get(4)?),
+            dirty: false,
+        })
+    })?;
+    for lot in rows {
+        let lot = lot?;
+        if !out.iter().any(|l| l.entry == lot.entry) {
+            out.push(lot);
+        }
+    }
+    Ok(())
+}
+
+fn load_deposits(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<DepositLot>) -> Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map([arg], |r| {
+        Ok(DepositLot {
+            entry: r.get(0)?,
+            order_ref: r.get(1)?,
+            amount: Money::from_minor(r.get(2)?),
+            remaining: Money::from_minor(r.get(3)?),
+            key: OrderKey(r.get(4)?),
+            dirty: false,
+        })
+    })?;
+    for lot in rows {
+        let lot = lot?;
+        if !out.iter().any(|l| l.entry == lot.entry) {
+            out.push(lot);
+        }
+    }
+    Ok(())
+}
+
+fn save_state(tx: &Transaction<'_>, customer_id: i64, s: &AccountState, key: &OrderKey, last_date: NaiveDate) -> Result<()> {
+    let mut items = tx.prepare_cached(
+        "INSERT OR REPLACE INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for i in s.items.iter().filter(|i| i.dirty) {
+        items.execute(params![
+            i.entry,
+            customer_id,
+            i.reference,
+            i.issued_on.to_string(),
+            i.due_on.to_string(),
+            i.amount.minor(),
+            i.settled.minor(),
+            i.cancelled,
+            i.key.0,
+            i.is_open()
+        ])?;
+    }
+    let mut lots = tx.prepare_cached(
+        "INSERT OR REPLACE INTO credit_lots (entry_uuid, customer_id, amount, remaining, cancelled, order_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for l in s.credits.iter().filter(|l| l.dirty) {
+        lots.execute(params![l.entry, customer_id, l.amount.minor(), l.remaining.minor(), l.cancelled, l.key.0])?;
+    }
+    let mut deps = tx.prepare_cached(
+        "INSERT OR REPLACE INTO deposit_lots (entry_uuid, customer_id, order_ref, amount, remaining, order_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for d in s.deposit_lots.iter().filter(|d| d.dirty) {
+        deps.execute(params![d.entry, customer_id, d.order_ref, d.amount.minor(), d.remaining.minor(), d.key.0])?;
+    }
+    let mut allocs = tx.prepare_cached("INSERT INTO allocations (customer_id, source, item, amount, by_entry) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for a in &s.new_allocations {
+        allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by])?;
+    }
+    // Every open item and unallocated credit is in the loaded state, so these are complete.
+    let open: Vec<&Item> = s.open_items().collect();
+    let oldest_due = open.iter().map(|i| i.due_on).min().map(|d| d.to_string());
+    tx.prepare_cached(
+        "UPDATE accounts SET balance = ?2, deposits = ?3, credit = ?4, open_items = ?5, oldest_due = ?6,
+         last_key = max(coalesce(last_key, ''), ?7), last_date = max(coalesce(last_date, ''), ?8) WHERE customer_id = ?1",
+    )?
+    .execute(params![
+        customer_id,
+        s.balance.minor(),
+        s.deposits.minor(),
+        s.unallocated_credit().minor(),
+        open.len() as i64,
+        oldest_due,
+        key.0,
+        last_date.to_string()
+    ])?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The SQLite store: one file per till, WAL, every write in one transaction with its outbox row.
+
+mod accounts;
+mod customers;
+mod ledger;
+mod outbox;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::checkout::CheckoutRules;
+use crate::error::{Error, Result};
+
+pub use accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};
+pub use ledger::{EntryRequest, Recorded, SaleRequest};
+pub use outbox::OutboxEvent;
+pub use schema::VERSION as SCHEMA_VERSION;
+
+/// The local time of the till: the date in its offset is the shop's business date.
+pub type Now = DateTime<FixedOffset>;
+
+/// Shop-wide settings, synced later like any other shop data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShopSettings {
+    pub shop_name: String,
+    pub checkout: CheckoutRules,
+}
+
+/// One till's database. Not `Sync`: the bindings hold it behind a mutex.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    device_id: Uuid,
+    settings: ShopSettings,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`. A file that cannot be opened or read is
+    /// reported and left exactly as it was: it may hold money not yet synced anywhere.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open_err = |source| Error::Open { path: path.display().to_string(), source };
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        // Reading the header now turns "file is not a database" into an open error.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        Store::init(conn)
+    }
+
+    /// A throwaway database, for tests and the demo's dry runs.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store> {
+        // FULL: a sale the till confirmed survives a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        schema::migrate(&mut conn)?;
+        let device_id = ensure_device(&conn)?;
+        let settings = load_settings(&conn)?;
+        Ok(Store { conn, device_id, settings })
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    pub fn settings(&self) -> &ShopSettings {
+        &self.settings
+    }
+
+    /// Replaces the shop settings (with an outbox row, like every write).
+    pub fn set_settings(&mut self, settings: ShopSettings, now: Now) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('shop', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [serde_json::to_string(&settings)?],
+        )?;
+        outbox::append(&tx, "settings", &settings, now)?;
+        tx.commit()?;
+        self.settings = settings;
+        Ok(())
+    }
+
+    /// Checks the file end to end (`PRAGMA integrity_check`): for tests and support.
+    pub fn integrity_check(&self) -> Result<()> {
+        let res: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if res == "ok" { Ok(()) } else { Err(Error::Corrupt(res)) }
+    }
+}
+
+fn ensure_device(conn: &Connection) -> Result<Uuid> {
+    let found: Option<Uuid> = conn.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0)).optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id = Uuid::new_v4();
+    let prefix = id.simple().to_string()[..4].to_ascii_uppercase();
+    conn.execute("INSERT INTO device (id, device_id, prefix, next_seq, next_invoice) VALUES (1, ?1, ?2, 1, 1)", rusqlite::params![id, prefix])?;
+    Ok(id)
+}
+
+fn load_settings(conn: &Connection) -> Result<ShopSettings> {
+    let raw: Option<String> = conn.query_row("SELECT value FROM settings WHERE key = 'shop'", [], |r| r.get(0)).optional()?;
+    Ok(match raw {
+        Some(s) => serde_json::from_str(&s)?,
+        None => ShopSettings::default(),
+    })
+}
+
+/// Takes the next gapless sequence number of this device's events.
+fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
+    let seq: i64 = tx.query_row("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1", [], |r| r.get(0))?;
+    Ok(seq as u64)
+}
+
+fn ms(now: Now) -> i64 {
+    now.timestamp_millis()
+}

@@ -1,0 +1,188 @@
+//! The database schema: the current version in full for new files, and one upgrade step per
+//! version for files written by older releases. Never drops a table that holds money.
+
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{Error, Result};
+
+pub const VERSION: i64 = 2;
+
+/// Version 1: customers, the ledger with its projections, and the outbox.
+const V1: &str = "
+CREATE TABLE device (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id BLOB NOT NULL,
+    prefix TEXT NOT NULL,
+    next_seq INTEGER NOT NULL,
+    next_invoice INTEGER NOT NULL
+);
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    reference TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('business', 'consumer')),
+    credit_limit INTEGER CHECK (credit_limit >= 0),
+    terms TEXT NOT NULL,
+    blocked TEXT,
+    consent_email INTEGER NOT NULL,
+    consent_sms INTEGER NOT NULL,
+    notes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX customers_by_name ON customers (name_key);
+CREATE TABLE customer_keys (
+    key TEXT NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    PRIMARY KEY (key, customer_id)
+) WITHOUT ROWID;
+CREATE INDEX customer_keys_by_customer ON customer_keys (customer_id);
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    device_id BLOB NOT NULL,
+    device_seq INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,
+    balance_effect INTEGER NOT NULL,
+    deposit_effect INTEGER NOT NULL,
+    business_date TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    cashier TEXT NOT NULL,
+    order_key TEXT NOT NULL,
+    reverses BLOB,
+    body TEXT NOT NULL,
+    UNIQUE (device_id, device_seq)
+);
+CREATE INDEX entries_by_customer ON entries (customer_id, order_key);
+CREATE INDEX entries_by_reversed ON entries (reverses) WHERE reverses IS NOT NULL;
+CREATE TABLE items (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    reference TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    settled INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    order_key TEXT NOT NULL,
+    open INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX items_by_reference ON items (reference);
+CREATE INDEX items_by_customer ON items (customer_id);
+CREATE INDEX items_open ON items (customer_id, due_on) WHERE open = 1;
+CREATE TABLE credit_lots (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    amount INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    order_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX credit_lots_by_customer ON credit_lots (customer_id);
+CREATE TABLE deposit_lots (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    order_ref TEXT,
+    amount INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    order_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX deposit_lots_by_customer ON deposit_lots (customer_id);
+CREATE TABLE allocations (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    source BLOB NOT NULL,
+    item BLOB NOT NULL,
+    amount INTEGER NOT NULL,
+    by_entry BLOB NOT NULL
+);
+CREATE INDEX allocations_by_customer ON allocations (customer_id);
+CREATE INDEX allocations_by_source ON allocations (source);
+CREATE INDEX allocations_by_item ON allocations (item);
+CREATE TABLE accounts (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    balance INTEGER NOT NULL,
+    deposits INTEGER NOT NULL,
+    credit INTEGER NOT NULL,
+    open_items INTEGER NOT NULL,
+    oldest_due TEXT,
+    last_key TEXT,
+    last_date TEXT
+);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+";
+
+/// Version 2: shop settings (checkout thresholds) and recorded manager overrides.
+const V2: &str = "
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE overrides (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    business_date TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    manager TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    used_by BLOB
+);
+CREATE INDEX overrides_by_customer ON overrides (customer_id, business_date);
+";
+
+/// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
+/// older one each missing step. A newer file is refused untouched.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew { found, supported: VERSION });
+    }
+    if found == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    if found == 0 {
+        create(&tx)?;
+    } else {
+        for v in found..VERSION {
+            upgrade_from(&tx, v)?;
+        }
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn create(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(V1)?;
+    tx.execute_batch(V2)?;
+    Ok(())
+}
+
+fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
+    match version {
+        1 => tx.execute_batch(V2)?,
+        _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) fn create_v1_for_tests(conn: &Connection) {
+    conn.execute_batch(V1).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+}

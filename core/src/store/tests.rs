@@ -1,0 +1,279 @@
+//! Store tests: the write path, validation that writes nothing, migrations, search.
+
+use chrono::{DateTime, NaiveDate};
+
+use super::*;
+use crate::customer::{CustomerKind, CustomerPatch, NewCustomer, Terms};
+use crate::money::Money;
+use crate::{Decision, EntryBody, EntryRequest, PaymentMethod, Reason, SaleRequest};
+
+pub(crate) fn at(s: &str) -> Now {
+    DateTime::parse_from_rfc3339(&format!("{s}T10:00:00+01:00")).unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    crate::parse_date(s).unwrap()
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn shop() -> Store {
+    let mut s = Store::open_in_memory().unwrap();
+    for (r, n, limit, terms) in [("C1", "Hélène Dupré", "200", "30"), ("C2", "Boulangerie Martin", "1000", "45eom"), ("C3", "Jean Petit", "0", "receipt")] {
+        s.add_customer(
+            NewCustomer {
+                reference: r.into(),
+                name: n.into(),
+                credit_limit: Some(m(limit)),
+                terms: terms.parse().unwrap(),
+                kind: if r == "C2" { CustomerKind::Business } else { CustomerKind::Consumer },
+                phone: Some(format!("+33 6 12 34 56 7{}", &r[1..])),
+                ..Default::default()
+            },
+            at("2026-01-01"),
+        )
+        .unwrap();
+    }
+    s
+}
+
+fn sale(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
+    s.sell_on_account(
+        SaleRequest { customer: c.into(), amount: m(amount), date: Some(d(date)), invoice_ref: None, cashier: "anna".into() },
+        at(date),
+    )
+}
+
+fn pay(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
+    s.record(c, None, "anna", EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Cash, invoice: None }, at(date))
+}
+
+fn counts(s: &Store) -> (i64, i64) {
+    let e = s.conn.query_row("SELECT count(*) FROM entries", [], |r| r.get(0)).unwrap();
+    let o = s.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    (e, o)
+}
+
+#[test]
+fn a_sale_then_a_payment_with_due_dates_from_terms() {
+    let mut s = shop();
+    let r = sale(&mut s, "C1", "80.00", "2026-03-02").unwrap();
+    let EntryBody::Sale { due_on, invoice_ref, .. } = &r.entry.body else { panic!() };
+    assert_eq!(*due_on, d("2026-04-01"));
+    assert_eq!(r.balance, m("80"));
+    assert_eq!(r.verdict.as_ref().unwrap().decision, Decision::Allow);
+    sale(&mut s, "C2", "100", "2026-01-15").unwrap();
+    assert_eq!(s.account("C2", d("2026-01-15")).unwrap().open_invoices[0].due_on, d("2026-03-31"));
+
+    let acc = s.account("C1", d("2026-04-10")).unwrap();
+    assert_eq!(acc.overdue, m("80"));
+    assert_eq!(acc.oldest_overdue_days, Some(9));
+    assert_eq!(acc.open_invoices[0].reference, *invoice_ref);
+    pay(&mut s, "C1", "100", "2026-04-10").unwrap();
+    let acc = s.account("C1", d("2026-04-10")).unwrap();
+    assert_eq!((acc.balance, acc.overdue, acc.credit_on_account), (m("-20"), m("0"), m("20")));
+    assert!(acc.open_invoices.is_empty());
+    assert_eq!(acc.available_credit, Some(m("220")));
+    // Every write has its outbox row, with the same sequence as the entry.
+    assert_eq!(counts(&s), (3, 6));
+    let pending = s.outbox_pending(100).unwrap();
+    assert!(pending.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+}
+
+#[test]
+fn checkout_warns_refuses_and_a_manager_can_override() {
+    let mut s = shop();
+    sale(&mut s, "C1", "50", "2026-03-01").unwrap(); // due 2026-03-31
+    assert_eq!(s.check("C1", m("10"), at("2026-03-31")).unwrap().decision, Decision::Allow);
+    let v = s.check("C1", m("10"), at("2026-04-02")).unwrap();
+    assert_eq!(v.decision, Decision::Warn);
+    assert_eq!(v.oldest_overdue_days, Some(2));
+    let v = s.check("C1", m("10"), at("2026-04-30")).unwrap();
+    assert_eq!(v.decision, Decision::Refuse);
+    assert!(matches!(v.reasons[0], Reason::Overdue { days: 30, .. }));
+    // Refused at the sale too, and nothing is written.
+    let before = counts(&s);
+    assert!(matches!(sale(&mut s, "C1", "10", "2026-04-30"), Err(Error::Refused(_))));
+    assert_eq!(counts(&s), before);
+    // The override covers that sale, once.
+    let ov = s.override_checkout("C1", m("10"), "Marc (manager)", "pays on Friday", at("2026-04-30")).unwrap();
+    assert_eq!(ov.verdict.decision, Decision::Refuse);
+    let r = sale(&mut s, "C1", "10", "2026-04-30").unwrap();
+    let EntryBody::Sale { override_id, .. } = r.entry.body else { panic!() };
+    assert_eq!(override_id, Some(ov.id));
+    assert!(r.verdict.unwrap().reasons.iter().any(|r| matches!(r, Reason::ManagerOverride { .. })));
+    assert!(matches!(sale(&mut s, "C1", "10", "2026-04-30"), Err(Error::Refused(_))));
+    // Limit 0: on account is refused outright, deposits still shown.
+    let v = s.check("C3", m("1"), at("2026-04-30")).unwrap();
+    assert_eq!(v.decision, Decision::Refuse);
+    // Blocked.
+    s.update_customer("C2", CustomerPatch { blocked: Some(Some("cheque bounced".into())), ..Default::default() }, at("2026-04-30")).unwrap();
+    let v = s.check("C2", m("1"), at("2026-04-30")).unwrap();
+    assert_eq!(v.reasons, vec![Reason::Blocked { reason: "cheque bounced".into() }]);
+}
+
+#[test]
+fn deposits_taken_applied_refunded() {
+    let mut s = shop();
+    let take = |s: &mut Store, amount: &str| {
+        s.record("C3", None, "anna", EntryRequest::DepositTake { amount: m(amount), method: PaymentMethod::Card, order_ref: Some("CAKE-7".into()) }, at("2026-05-01"))
+    };
+    take(&mut s, "30").unwrap();
+    let acc = s.account("C3", d("2026-05-01")).unwrap();
+    assert_eq!((acc.balance, acc.deposits_available), (m("0"), m("30")));
+    assert_eq!(acc.deposits[0].order_ref.as_deref(), Some("CAKE-7"));
+    // Beyond what is held: refused, nothing written.
+    let before = counts(&s);
+    let err = s.record("C3", None, "anna", EntryRequest::DepositApply { amount: m("30.01"), invoice: None }, at("2026-05-01")).unwrap_err();
+    assert!(matches!(err, Error::InsufficientDeposit { .. }), "{err}");
+    assert_eq!(counts(&s), before);
+    s.record("C3", None, "anna", EntryRequest::DepositApply { amount: m("20"), invoice: None }, at("2026-05-01")).unwrap();
+    let r = s.record("C3", None, "anna", EntryRequest::DepositRefund { amount: m("10"), method: PaymentMethod::Cash }, at("2026-05-01")).unwrap();
+    assert_eq!((r.balance, r.deposits), (m("-20"), m("0")));
+}
+
+#[test]
+fn reversals_correct_without_rewriting() {
+    let mut s = shop();
+    let a = sale(&mut s, "C2", "300", "2026-02-01").unwrap();
+    let p = pay(&mut s, "C2", "300", "2026-02-10").unwrap();
+    assert_eq!(p.balance, m("0"));
+    let r = s.record("C2", None, "anna", EntryRequest::Reversal { entry: p.entry.id, reason: "cheque bounced".into() }, at("2026-02-12")).unwrap();
+    assert_eq!(r.balance, m("300"));
+    let acc = s.account("C2", d("2026-02-12")).unwrap();
+    assert_eq!(acc.open_invoices.len(), 1);
+    let again = s.record("C2", None, "anna", EntryRequest::Reversal { entry: p.entry.id, reason: "twice".into() }, at("2026-02-12"));
+    assert!(matches!(again, Err(Error::NotReversible(..))));
+    let other = s.record("C1", None, "anna", EntryRequest::Reversal { entry: a.entry.id, reason: "x".into() }, at("2026-02-12"));
+    assert!(matches!(other, Err(Error::UnknownEntry(_))));
+    s.record("C2", None, "anna", EntryRequest::Reversal { entry: a.entry.id, reason: "wrong account".into() }, at("2026-02-12")).unwrap();
+    assert_eq!(s.account("C2", d("2026-02-12")).unwrap().balance, m("0"));
+    assert_eq!(s.entries().unwrap().len(), 4);
+}
+
+#[test]
+fn backdated_entries_refold_the_account() {
+    let mut s = shop();
+    sale(&mut s, "C2", "100", "2026-03-10").unwrap();
+    pay(&mut s, "C2", "100", "2026-03-20").unwrap();
+    // An older invoice typed in later: the payment, by fold order, settles the older one first.
+    let old = s.sell_on_account(
+        SaleRequest { customer: "C2".into(), amount: m("40"), date: Some(d("2026-01-05")), invoice_ref: Some("OLD-1".into()), cashier: "anna".into() },
+        at("2026-03-21"),
+    )
+    .unwrap();
+    assert_eq!(old.balance, m("40"));
+    let acc = s.account("C2", d("2026-03-21")).unwrap();
+    assert_eq!(acc.open_invoices.len(), 1);
+    assert_ne!(acc.open_invoices[0].reference, "OLD-1");
+    assert_eq!(acc.open_invoices[0].remaining, m("40"));
+}
+
+#[test]
+fn bad_input_is_typed_and_writes_nothing() {
+    let mut s = shop();
+    let before = counts(&s);
+    assert!(matches!(sale(&mut s, "NOPE", "10", "2026-01-02"), Err(Error::UnknownCustomer(_))));
+    assert!(matches!(sale(&mut s, "C1", "0", "2026-01-02"), Err(Error::NotPositive { .. })));
+    assert!(matches!(sale(&mut s, "C1", "-5", "2026-01-02"), Err(Error::NotPositive { .. })));
+    let future = s.sell_on_account(
+        SaleRequest { customer: "C1".into(), amount: m("1"), date: Some(d("2026-01-03")), invoice_ref: None, cashier: "a".into() },
+        at("2026-01-02"),
+    );
+    assert!(matches!(future, Err(Error::Invalid { field: "date", .. })));
+    let aimed = s.record("C1", None, "a", EntryRequest::Payment { amount: m("1"), method: PaymentMethod::Cash, invoice: Some("F-404".into()) }, at("2026-01-02"));
+    assert!(matches!(aimed, Err(Error::UnknownInvoice(_))));
+    assert!(matches!(s.update_customer("C1", CustomerPatch { credit_limit: Some(Some(m("-1"))), ..Default::default() }, at("2026-01-02")), Err(Error::Invalid { .. })));
+    let dup = s.add_customer(NewCustomer { reference: "C1".into(), name: "X".into(), ..Default::default() }, at("2026-01-02"));
+    assert!(matches!(dup, Err(Error::DuplicateCustomer(_))));
+    assert_eq!(counts(&s), before);
+    assert_eq!(s.customer("C1").unwrap().credit_limit, Some(m("200")));
+}
+
+#[test]
+fn search_by_name_prefix_phone_and_reference() {
+    let s = shop();
+    let refs = |q: &str| s.search_customers(q, 10).unwrap().into_iter().map(|c| c.reference).collect::<Vec<_>>();
+    assert_eq!(refs("hel"), ["C1"]);
+    assert_eq!(refs("DUP"), ["C1"]);
+    assert_eq!(refs("hél du"), ["C1"]);
+    assert_eq!(refs("mart"), ["C2"]);
+    assert_eq!(refs("06 12 34 56 72"), ["C2"]);
+    // Name order: Boulangerie, Hélène, Jean.
+    assert_eq!(refs("+336123456"), ["C2", "C1", "C3"]);
+    assert_eq!(refs("c3"), ["C3"]);
+    assert!(refs("zzz").is_empty());
+    assert!(refs("").is_empty());
+}
+
+#[test]
+fn a_migrated_database_equals_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        schema::create_v1_for_tests(&conn);
+    }
+    drop(Store::open(&old).unwrap());
+    let fresh = dir.path().join("fresh.db");
+    drop(Store::open(&fresh).unwrap());
+    let describe = |p: &std::path::Path| -> Vec<String> {
+        let c = rusqlite::Connection::open(p).unwrap();
+        let mut out = vec![format!("version {}", c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap())];
+        let objects: Vec<(String, String, Option<String>)> = c
+            .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        for (ty, name, sql) in objects {
+            if ty == "table" {
+                let cols: Vec<String> = c
+                    .prepare(&format!("PRAGMA table_xinfo({name})"))
+                    .unwrap()
+                    .query_map([], |r| Ok(format!("{}:{}:{}:{:?}:{}", r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, i64>(5)?)))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                out.push(format!("table {name} {cols:?}"));
+            } else {
+                let sql = sql.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push(format!("{ty} {name} {sql}"));
+            }
+        }
+        out
+    };
+    assert_eq!(describe(&old), describe(&fresh));
+    assert!(describe(&fresh).len() > 20);
+}
+
+#[test]
+fn an_unreadable_or_newer_database_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not a database, but it might be someone's money").unwrap();
+    let err = Store::open(&junk).unwrap_err();
+    assert!(matches!(err, Error::Open { .. }), "{err}");
+    assert_eq!(std::fs::read(&junk).unwrap(), b"this is not a database, but it might be someone's money");
+    let newer = dir.path().join("newer.db");
+    {
+        let c = rusqlite::Connection::open(&newer).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    assert!(matches!(Store::open(&newer), Err(Error::SchemaTooNew { found: 99, .. })));
+    assert!(newer.exists());
+}
+
+#[test]
+fn settings_change_the_thresholds() {
+    let mut s = shop();
+    sale(&mut s, "C1", "50", "2026-03-01").unwrap();
+    let mut settings = s.settings().clone();
+    settings.checkout.refuse_overdue_days = 5;
+    s.set_settings(settings, at("2026-04-01")).unwrap();
+    assert_eq!(s.check("C1", m("1"), at("2026-04-05")).unwrap().decision, Decision::Refuse);
+    let _ = Terms::OnReceipt;
+}
