@@ -1,12 +1,15 @@
 //! The SQLite store: one file per till, WAL, every write in one transaction with its outbox row.
 
 mod accounts;
+mod audit;
 mod customers;
 mod ledger;
 mod outbox;
 mod schema;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod props;
 
 use std::path::Path;
 
