@@ -136,7 +136,9 @@ impl AccountState {
                         self.cancel_credit(*of, entry.id);
                         self.restore_deposit(entry.id, *amount, key);
                     }
-                    EntryBody::DepositReceived { amount, .. } => self.consume_deposits(entry.id, *amount, Some(*of), &key),
+                    EntryBody::DepositReceived { amount, .. } => {
+                        self.consume_deposits(entry.id, *amount, Some(*of), &key)
+                    }
                     EntryBody::DepositRefunded { amount, .. } => self.restore_deposit(entry.id, *amount, key),
                     EntryBody::Reversal { .. } => {}
                 }
@@ -181,7 +183,8 @@ impl AccountState {
 
     /// Moves every unallocated credit onto open items: oldest credit first, oldest due item first.
     fn settle(&mut self, by: Uuid) {
-        let mut lots: Vec<usize> = (0..self.credits.len()).filter(|&i| self.credits[i].remaining.is_positive()).collect();
+        let mut lots: Vec<usize> =
+            (0..self.credits.len()).filter(|&i| self.credits[i].remaining.is_positive()).collect();
         if lots.is_empty() {
             return;
         }
@@ -271,7 +274,8 @@ impl AccountState {
     /// lot covers becomes a negative lot so the lots always add up to the total.
     fn consume_deposits(&mut self, by: Uuid, amount: Money, first: Option<Uuid>, key: &OrderKey) {
         let mut left = amount;
-        let mut order: Vec<usize> = (0..self.deposit_lots.len()).filter(|&i| self.deposit_lots[i].remaining.is_positive()).collect();
+        let mut order: Vec<usize> =
+            (0..self.deposit_lots.len()).filter(|&i| self.deposit_lots[i].remaining.is_positive()).collect();
         order.sort_by(|&a, &b| {
             let (x, y) = (&self.deposit_lots[a], &self.deposit_lots[b]);
             (Some(x.entry) != first, &x.key).cmp(&(Some(y.entry) != first, &y.key))
@@ -286,7 +290,14 @@ impl AccountState {
                 return;
             }
         }
-        self.deposit_lots.push(DepositLot { entry: by, order_ref: None, amount: -left, remaining: -left, key: key.clone(), dirty: true });
+        self.deposit_lots.push(DepositLot {
+            entry: by,
+            order_ref: None,
+            amount: -left,
+            remaining: -left,
+            key: key.clone(),
+            dirty: true,
+        });
     }
 
     fn restore_deposit(&mut self, by: Uuid, amount: Money, key: OrderKey) {
@@ -411,7 +422,14 @@ mod tests {
     #[test]
     fn deposits_are_held_apart_then_applied_or_refunded() {
         let mut f = Fold::new();
-        f.add(1, EntryBody::DepositReceived { amount: m(2000), method: PaymentMethod::Card, order_ref: Some("CAKE-1".into()) });
+        f.add(
+            1,
+            EntryBody::DepositReceived {
+                amount: m(2000),
+                method: PaymentMethod::Card,
+                order_ref: Some("CAKE-1".into()),
+            },
+        );
         let s = f.add(2, sale(5000, 2));
         assert_eq!(f.state.balance, m(5000));
         let ap = f.add(3, EntryBody::DepositApplied { amount: m(2000), invoice: Some(s) });
@@ -428,7 +446,8 @@ mod tests {
     #[test]
     fn adjustments_and_write_offs_move_the_balance_both_ways() {
         let mut f = Fold::new();
-        let fee = f.add(1, EntryBody::Adjustment { amount: m(300), reason: "delivery".into(), reference: "ADJ-1".into() });
+        let fee =
+            f.add(1, EntryBody::Adjustment { amount: m(300), reason: "delivery".into(), reference: "ADJ-1".into() });
         assert_eq!(f.remaining(fee), 300);
         f.add(2, EntryBody::Adjustment { amount: m(-100), reason: "goodwill".into(), reference: "ADJ-2".into() });
         assert_eq!(f.remaining(fee), 200);

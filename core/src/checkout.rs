@@ -92,7 +92,9 @@ impl Reason {
                 format!("{amount} EUR overdue ({inv}), oldest due {oldest_due}, {days} {d} late")
             }
             Reason::OverLimit { limit, balance_after, over_by } => {
-                format!("over the credit limit by {over_by} EUR (limit {limit}, balance after this sale {balance_after})")
+                format!(
+                    "over the credit limit by {over_by} EUR (limit {limit}, balance after this sale {balance_after})"
+                )
             }
             Reason::NearLimit { limit, available_after, .. } => {
                 format!("close to the credit limit: {available_after} EUR left of {limit} after this sale")
@@ -235,7 +237,11 @@ mod tests {
         let v = verdict(&s, 100);
         assert_eq!(v.decision, Decision::Warn);
         assert_eq!(v.oldest_overdue_days, Some(1));
-        assert!(v.summary().contains("60.00 EUR overdue (2 invoices), oldest due 2026-11-22, 1 day late"), "{}", v.summary());
+        assert!(
+            v.summary().contains("60.00 EUR overdue (2 invoices), oldest due 2026-11-22, 1 day late"),
+            "{}",
+            v.summary()
+        );
         s.oldest_overdue_due = Some(d("2026-10-24"));
         let v = verdict(&s, 100);
         assert_eq!(v.decision, Decision::Refuse);
@@ -249,11 +255,14 @@ mod tests {
         let s = snap();
         let v = verdict(&s, 15_001);
         assert_eq!(v.decision, Decision::Refuse);
-        assert_eq!(v.reasons, vec![Reason::OverLimit {
-            limit: Money::from_minor(20_000),
-            balance_after: Money::from_minor(20_001),
-            over_by: Money::from_minor(1)
-        }]);
+        assert_eq!(
+            v.reasons,
+            vec![Reason::OverLimit {
+                limit: Money::from_minor(20_000),
+                balance_after: Money::from_minor(20_001),
+                over_by: Money::from_minor(1)
+            }]
+        );
         assert_eq!(verdict(&s, 15_000).decision, Decision::Warn);
         assert_eq!(verdict(&s, 11_000).decision, Decision::Allow);
         // A zero limit means deposits and cash only.

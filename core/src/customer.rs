@@ -247,7 +247,8 @@ impl Customer {
         }
         if let Some(e) = &self.email {
             let ok = e.len() <= 254
-                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+                && e.split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
                 && !e.chars().any(char::is_whitespace);
             if !ok {
                 return invalid("email", &format!("{e:?} is not an email address"));

@@ -34,7 +34,10 @@ impl std::str::FromStr for PaymentMethod {
             "card" => Ok(PaymentMethod::Card),
             "transfer" => Ok(PaymentMethod::Transfer),
             "cheque" | "check" => Ok(PaymentMethod::Cheque),
-            _ => Err(crate::Error::Invalid { field: "payment method", reason: format!("{s:?}: use cash, card, transfer or cheque") }),
+            _ => Err(crate::Error::Invalid {
+                field: "payment method",
+                reason: format!("{s:?}: use cash, card, transfer or cheque"),
+            }),
         }
     }
 }
@@ -132,9 +135,9 @@ impl EntryBody {
         match self {
             EntryBody::Sale { amount, .. } => Effect { balance: *amount, deposits: Money::ZERO },
             EntryBody::Adjustment { amount, .. } => Effect { balance: *amount, deposits: Money::ZERO },
-            EntryBody::Payment { amount, .. } | EntryBody::CreditNote { amount, .. } | EntryBody::WriteOff { amount, .. } => {
-                Effect { balance: -*amount, deposits: Money::ZERO }
-            }
+            EntryBody::Payment { amount, .. }
+            | EntryBody::CreditNote { amount, .. }
+            | EntryBody::WriteOff { amount, .. } => Effect { balance: -*amount, deposits: Money::ZERO },
             EntryBody::DepositReceived { amount, .. } => Effect { balance: Money::ZERO, deposits: *amount },
             EntryBody::DepositApplied { amount, .. } => Effect { balance: -*amount, deposits: -*amount },
             EntryBody::DepositRefunded { amount, .. } => Effect { balance: Money::ZERO, deposits: -*amount },

@@ -39,7 +39,9 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the database has schema version {found}, newer than the {supported} this version of Ardoise knows; update the app (the file was left untouched)")]
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this version of Ardoise knows; update the app (the file was left untouched)"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -18,6 +18,6 @@ pub use entry::{Effect, Entry, EntryBody, PaymentMethod};
 pub use error::{Error, Result, parse_date};
 pub use money::{Money, MoneyError};
 pub use store::{
-    AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest, ShopSettings, Store,
-    TimelineEvent,
+    AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest,
+    ShopSettings, Store, TimelineEvent,
 };

@@ -1,1 +1,1 @@
-//! End-to-end tests live in tests/; this crate has no library code of its own.
+//! End-to-end tests live in `tests/`; this crate's only code is the writer process they kill.

@@ -129,7 +129,9 @@ pub(super) fn override_for_sale(
             "SELECT id, uuid, manager, reason FROM overrides
              WHERE customer_id = ?1 AND business_date = ?2 AND amount >= ?3 AND used_by IS NULL ORDER BY id LIMIT 1",
         )?
-        .query_row(params![customer_id, date.to_string(), amount.minor()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row(params![customer_id, date.to_string(), amount.minor()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let Some((row, id, manager, reason)) = found else { return Ok(None) };
     conn.prepare_cached("UPDATE overrides SET used_by = ?2 WHERE id = ?1")?.execute(params![row, sale])?;
@@ -156,7 +158,14 @@ impl Store {
 
     /// Records a manager's override of today's verdict for this customer and amount; the next
     /// sale on account within it goes through, and carries the override's id.
-    pub fn override_checkout(&mut self, customer: &str, cart_total: Money, manager: &str, reason: &str, now: Now) -> Result<Override> {
+    pub fn override_checkout(
+        &mut self,
+        customer: &str,
+        cart_total: Money,
+        manager: &str,
+        reason: &str,
+        now: Now,
+    ) -> Result<Override> {
         if !cart_total.is_positive() {
             return Err(Error::NotPositive { field: "cart total", amount: cart_total });
         }
@@ -198,12 +207,23 @@ impl Store {
     pub fn account(&self, customer: &str, today: NaiveDate) -> Result<AccountSummary> {
         let (id, c) = self.customer_row(customer)?;
         let snap = snapshot_of(&self.conn, id, today)?;
-        let credit: i64 = self.conn.prepare_cached("SELECT credit FROM accounts WHERE customer_id = ?1")?.query_row([id], |r| r.get(0))?;
+        let credit: i64 = self
+            .conn
+            .prepare_cached("SELECT credit FROM accounts WHERE customer_id = ?1")?
+            .query_row([id], |r| r.get(0))?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT reference, issued_on, due_on, amount, settled FROM items WHERE customer_id = ?1 AND open = 1 ORDER BY due_on, issued_on",
         )?;
         let open_invoices = stmt
-            .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?)))?
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?
             .map(|row| {
                 let (reference, issued, due, amount, settled) = row?;
                 let due_on = crate::error::parse_date(&due)?;
@@ -222,7 +242,11 @@ impl Store {
         )?;
         let deposits = stmt
             .query_map([id], |r| {
-                Ok(DepositHeld { order_ref: r.get(0)?, amount: Money::from_minor(r.get(1)?), remaining: Money::from_minor(r.get(2)?) })
+                Ok(DepositHeld {
+                    order_ref: r.get(0)?,
+                    amount: Money::from_minor(r.get(1)?),
+                    remaining: Money::from_minor(r.get(2)?),
+                })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let verdict = checkout::check(&snap, &self.settings.checkout, Money::ZERO, today);
@@ -243,7 +267,9 @@ impl Store {
     /// The customer's entries, newest first.
     pub fn timeline(&self, customer: &str, limit: usize) -> Result<Vec<TimelineEvent>> {
         let id = customer_id(&self.conn, customer)?;
-        let mut stmt = self.conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1 ORDER BY e.order_key DESC LIMIT ?2"))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1 ORDER BY e.order_key DESC LIMIT ?2"))?;
         let rows = stmt.query_map(params![id, limit as i64], |r| {
             let effect = Effect { balance: Money::from_minor(r.get(8)?), deposits: Money::from_minor(r.get(9)?) };
             Ok(entry_from_row(r)?.map(|entry| TimelineEvent { entry, effect }))

@@ -50,9 +50,8 @@ impl Store {
     pub fn audit(&self) -> Result<()> {
         for (name, sql) in CHECKS {
             let mut stmt = self.conn.prepare(&format!("{sql} LIMIT 5"))?;
-            let bad: Vec<String> = stmt
-                .query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?
-                .collect::<Result<_, _>>()?;
+            let bad: Vec<String> =
+                stmt.query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?.collect::<Result<_, _>>()?;
             if !bad.is_empty() {
                 return Err(Error::Corrupt(format!("{name}: broken for {}", bad.join(", "))));
             }

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::search;
 
-const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes";
+const COLUMNS: &str =
+    "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes";
 
 /// The event a customer write puts in the outbox.
 #[derive(Serialize)]
@@ -22,7 +23,8 @@ struct CustomerEvent<'a> {
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let kind: String = r.get(5)?;
     let terms: String = r.get(7)?;
-    let bad = |col: usize, e: Error| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e));
+    let bad =
+        |col: usize, e: Error| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e));
     Ok(Customer {
         id: r.get(0)?,
         reference: r.get(1)?,
@@ -105,7 +107,9 @@ impl Store {
 
     /// Customers in name order, a page at a time.
     pub fn customers(&self, limit: usize, offset: usize) -> Result<Vec<Customer>> {
-        let mut stmt = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM customers ORDER BY name_key, reference LIMIT ?1 OFFSET ?2"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers ORDER BY name_key, reference LIMIT ?1 OFFSET ?2"
+        ))?;
         let rows = stmt.query_map([limit as i64, offset as i64], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -124,7 +128,9 @@ impl Store {
         // One indexed range scan per word; a customer must match them all.
         let one = "SELECT customer_id FROM customer_keys WHERE key >= ? AND key < ? || char(1114111)";
         let matching = vec![one; prefixes.len()].join(" INTERSECT ");
-        let sql = format!("SELECT {COLUMNS} FROM customers WHERE id IN ({matching}) ORDER BY name_key, reference LIMIT {limit}");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM customers WHERE id IN ({matching}) ORDER BY name_key, reference LIMIT {limit}"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let args: Vec<&str> = prefixes.iter().flat_map(|p| [p.as_str(), p.as_str()]).collect();
         let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;

@@ -32,15 +32,43 @@ pub struct SaleRequest {
 /// Every other ledger write. Invoices are named by their reference, entries by their id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryRequest {
-    Payment { amount: Money, method: PaymentMethod, invoice: Option<String> },
-    DepositTake { amount: Money, method: PaymentMethod, order_ref: Option<String> },
-    DepositApply { amount: Money, invoice: Option<String> },
-    DepositRefund { amount: Money, method: PaymentMethod },
-    CreditNote { amount: Money, reason: String, invoice: Option<String> },
+    Payment {
+        amount: Money,
+        method: PaymentMethod,
+        invoice: Option<String>,
+    },
+    DepositTake {
+        amount: Money,
+        method: PaymentMethod,
+        order_ref: Option<String>,
+    },
+    DepositApply {
+        amount: Money,
+        invoice: Option<String>,
+    },
+    DepositRefund {
+        amount: Money,
+        method: PaymentMethod,
+    },
+    CreditNote {
+        amount: Money,
+        reason: String,
+        invoice: Option<String>,
+    },
     /// Signed: positive charges the customer, negative reduces what they owe.
-    Adjustment { amount: Money, reason: String },
-    WriteOff { amount: Money, reason: String, invoice: Option<String> },
-    Reversal { entry: Uuid, reason: String },
+    Adjustment {
+        amount: Money,
+        reason: String,
+    },
+    WriteOff {
+        amount: Money,
+        reason: String,
+        invoice: Option<String>,
+    },
+    Reversal {
+        entry: Uuid,
+        reason: String,
+    },
 }
 
 /// What a write returns: the entry as stored and the account right after it.
@@ -84,7 +112,8 @@ impl Store {
             }
             None => next_invoice_ref(&tx)?,
         };
-        let body = EntryBody::Sale { amount: req.amount, invoice_ref, due_on: target.terms.due_date(date), override_id };
+        let body =
+            EntryBody::Sale { amount: req.amount, invoice_ref, due_on: target.terms.due_date(date), override_id };
         let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
         tx.commit()?;
         rec.verdict = Some(verdict);
@@ -92,7 +121,14 @@ impl Store {
     }
 
     /// Records a payment, deposit, credit note, adjustment, write-off or reversal.
-    pub fn record(&mut self, customer: &str, date: Option<NaiveDate>, cashier: &str, req: EntryRequest, now: Now) -> Result<Recorded> {
+    pub fn record(
+        &mut self,
+        customer: &str,
+        date: Option<NaiveDate>,
+        cashier: &str,
+        req: EntryRequest,
+        now: Now,
+    ) -> Result<Recorded> {
         let date = business_date(date, now)?;
         let tx = self.conn.transaction()?;
         let target = customer_in(&tx, customer)?;
@@ -156,7 +192,9 @@ fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
 fn business_date(date: Option<NaiveDate>, now: Now) -> Result<NaiveDate> {
     let today = now.date_naive();
     match date {
-        Some(d) if d > today => Err(Error::Invalid { field: "date", reason: format!("{d} is in the future (today is {today})") }),
+        Some(d) if d > today => {
+            Err(Error::Invalid { field: "date", reason: format!("{d} is in the future (today is {today})") })
+        }
         Some(d) => Ok(d),
         None => Ok(today),
     }
@@ -188,7 +226,12 @@ fn next_invoice_ref(tx: &Transaction<'_>) -> Result<String> {
 }
 
 /// An open invoice of this customer, by reference, that an amount dated `date` may settle.
-fn aimed_invoice(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, reference: Option<String>) -> Result<Option<Uuid>> {
+fn aimed_invoice(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    date: NaiveDate,
+    reference: Option<String>,
+) -> Result<Option<Uuid>> {
     let Some(reference) = reference else { return Ok(None) };
     let row: Option<(Uuid, i64, String, bool)> = tx
         .prepare_cached("SELECT entry_uuid, customer_id, issued_on, open FROM items WHERE reference = ?1")?
@@ -200,7 +243,10 @@ fn aimed_invoice(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, refere
                 return Err(Error::InvoiceSettled { invoice: reference });
             }
             if issued.as_str() > date.to_string().as_str() {
-                return Err(Error::Invalid { field: "date", reason: format!("invoice {reference} was issued on {issued}, after {date}") });
+                return Err(Error::Invalid {
+                    field: "date",
+                    reason: format!("invoice {reference} was issued on {issued}, after {date}"),
+                });
             }
             Ok(Some(id))
         }
@@ -209,9 +255,9 @@ fn aimed_invoice(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, refere
 }
 
 fn account_totals(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Option<String>)> {
-    Ok(tx.prepare_cached("SELECT deposits, last_date FROM accounts WHERE customer_id = ?1")?.query_row([customer_id], |r| {
-        Ok((Money::from_minor(r.get(0)?), r.get(1)?))
-    })?)
+    Ok(tx
+        .prepare_cached("SELECT deposits, last_date FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| Ok((Money::from_minor(r.get(0)?), r.get(1)?)))?)
 }
 
 /// Deposit use is checked against what is held now, so it cannot be dated before the
@@ -223,7 +269,10 @@ fn deposit_use(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, amount: 
         return Err(Error::InsufficientDeposit { requested: amount, available: available.clamp_zero() });
     }
     if last_date.is_some_and(|d| d.as_str() > date.to_string().as_str()) {
-        return Err(Error::Invalid { field: "date", reason: "a deposit cannot be used before the account's latest entry".into() });
+        return Err(Error::Invalid {
+            field: "date",
+            reason: "a deposit cannot be used before the account's latest entry".into(),
+        });
     }
     Ok(())
 }
@@ -306,18 +355,30 @@ fn validate_reversal(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, ta
     if kind == "deposit_applied" || kind == "deposit_refunded" {
         let (_, last) = account_totals(tx, customer_id)?;
         if last.is_some_and(|d| d.as_str() > date.to_string().as_str()) {
-            return Err(Error::Invalid { field: "date", reason: "cannot be dated before the account's latest entry".into() });
+            return Err(Error::Invalid {
+                field: "date",
+                reason: "cannot be dated before the account's latest entry".into(),
+            });
         }
     }
     Ok(())
 }
 
 /// Writes a new local entry, its outbox row, and folds it into the account.
-fn append(tx: &Transaction<'_>, id: Uuid, target: &Target, date: NaiveDate, cashier: &str, body: EntryBody, now: Now) -> Result<Recorded> {
+fn append(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    target: &Target,
+    date: NaiveDate,
+    cashier: &str,
+    body: EntryBody,
+    now: Now,
+) -> Result<Recorded> {
     let customer_id = target.id;
     let cashier = text("cashier", cashier, 64)?;
     let seq = next_seq(tx)?;
-    let device_id: Uuid = tx.prepare_cached("SELECT device_id FROM device WHERE id = 1")?.query_row([], |r| r.get(0))?;
+    let device_id: Uuid =
+        tx.prepare_cached("SELECT device_id FROM device WHERE id = 1")?.query_row([], |r| r.get(0))?;
     let entry = Entry {
         id,
         device_id,
@@ -378,7 +439,8 @@ fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Opt
 }
 
 /// Columns 0-7 make the entry; 8 and 9 are its stored effect.
-pub(super) const ENTRY_SELECT: &str = "SELECT e.uuid, e.device_id, e.device_seq, c.uuid, e.business_date, e.recorded_at, e.cashier, e.body,
+pub(super) const ENTRY_SELECT: &str =
+    "SELECT e.uuid, e.device_id, e.device_seq, c.uuid, e.business_date, e.recorded_at, e.cashier, e.body,
      e.balance_effect, e.deposit_effect FROM entries e JOIN customers c ON c.id = e.customer_id";
 
 /// Reads an entry; the outer result is SQLite's, the inner one the stored JSON's.
@@ -393,7 +455,8 @@ pub(super) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<E
             device_seq: r.get::<_, i64>(2)? as u64,
             customer: r.get(3)?,
             business_date: crate::error::parse_date(&date).map_err(|_| Error::Corrupt(format!("bad date {date}")))?,
-            recorded_at: chrono::DateTime::from_timestamp_millis(recorded_ms).ok_or_else(|| Error::Corrupt("bad timestamp".into()))?,
+            recorded_at: chrono::DateTime::from_timestamp_millis(recorded_ms)
+                .ok_or_else(|| Error::Corrupt("bad timestamp".into()))?,
             cashier: r.get(6)?,
             body: serde_json::from_str(&body)?,
         })
@@ -404,8 +467,9 @@ pub(super) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<E
 /// Folds an entry into its account: incrementally when it comes last in the fold order (the
 /// usual case at a till), or by refolding the whole account when it lands in the past.
 fn fold_in(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<(Money, Money)> {
-    let last: Option<String> =
-        tx.prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?.query_row([customer_id], |r| r.get(0))?;
+    let last: Option<String> = tx
+        .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| r.get(0))?;
     let key = e.order_key();
     if last.as_ref().is_some_and(|l| *l > key.0) {
         return refold(tx, customer_id);
@@ -454,16 +518,39 @@ fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> R
     let lot_cols = "entry_uuid, amount, remaining, cancelled, order_key FROM credit_lots";
     let dep_cols = "entry_uuid, order_ref, amount, remaining, order_key FROM deposit_lots";
     load_items(tx, &format!("SELECT {item_cols} WHERE customer_id = ?1 AND open = 1"), customer_id, &mut state.items)?;
-    load_lots(tx, &format!("SELECT {lot_cols} WHERE customer_id = ?1 AND remaining > 0"), customer_id, &mut state.credits)?;
-    load_deposits(tx, &format!("SELECT {dep_cols} WHERE customer_id = ?1 AND remaining != 0"), customer_id, &mut state.deposit_lots)?;
+    load_lots(
+        tx,
+        &format!("SELECT {lot_cols} WHERE customer_id = ?1 AND remaining > 0"),
+        customer_id,
+        &mut state.credits,
+    )?;
+    load_deposits(
+        tx,
+        &format!("SELECT {dep_cols} WHERE customer_id = ?1 AND remaining != 0"),
+        customer_id,
+        &mut state.deposit_lots,
+    )?;
     if let Some(t) = target {
         // A reversal also needs what it undoes: the entry's own row, the rows it is allocated
         // to or from, and those allocations.
-        let related = "(SELECT item FROM allocations WHERE source = ?1 UNION SELECT source FROM allocations WHERE item = ?1)";
-        load_items(tx, &format!("SELECT {item_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"), t, &mut state.items)?;
-        load_lots(tx, &format!("SELECT {lot_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"), t, &mut state.credits)?;
+        let related =
+            "(SELECT item FROM allocations WHERE source = ?1 UNION SELECT source FROM allocations WHERE item = ?1)";
+        load_items(
+            tx,
+            &format!("SELECT {item_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"),
+            t,
+            &mut state.items,
+        )?;
+        load_lots(
+            tx,
+            &format!("SELECT {lot_cols} WHERE entry_uuid = ?1 OR entry_uuid IN {related}"),
+            t,
+            &mut state.credits,
+        )?;
         load_deposits(tx, &format!("SELECT {dep_cols} WHERE entry_uuid = ?1"), t, &mut state.deposit_lots)?;
-        let mut stmt = tx.prepare_cached("SELECT source, item, amount, by_entry FROM allocations WHERE source = ?1 OR item = ?1 ORDER BY id")?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT source, item, amount, by_entry FROM allocations WHERE source = ?1 OR item = ?1 ORDER BY id",
+        )?;
         let rows = stmt.query_map([t], |r| {
             Ok(Allocation { source: r.get(0)?, item: r.get(1)?, amount: Money::from_minor(r.get(2)?), by: r.get(3)? })
         })?;
@@ -474,7 +561,8 @@ fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> R
 
 fn date_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
     let s: String = r.get(i)?;
-    crate::error::parse_date(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    crate::error::parse_date(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<Item>) -> Result<()> {
@@ -543,7 +631,13 @@ fn load_deposits(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out
     Ok(())
 }
 
-fn save_state(tx: &Transaction<'_>, customer_id: i64, s: &AccountState, key: &OrderKey, last_date: NaiveDate) -> Result<()> {
+fn save_state(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    s: &AccountState,
+    key: &OrderKey,
+    last_date: NaiveDate,
+) -> Result<()> {
     let mut items = tx.prepare_cached(
         "INSERT OR REPLACE INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -574,7 +668,9 @@ fn save_state(tx: &Transaction<'_>, customer_id: i64, s: &AccountState, key: &Or
     for d in s.deposit_lots.iter().filter(|d| d.dirty) {
         deps.execute(params![d.entry, customer_id, d.order_ref, d.amount.minor(), d.remaining.minor(), d.key.0])?;
     }
-    let mut allocs = tx.prepare_cached("INSERT INTO allocations (customer_id, source, item, amount, by_entry) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut allocs = tx.prepare_cached(
+        "INSERT INTO allocations (customer_id, source, item, amount, by_entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for a in &s.new_allocations {
         allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by])?;
     }

@@ -5,11 +5,11 @@ mod audit;
 mod customers;
 mod ledger;
 mod outbox;
+#[cfg(test)]
+mod props;
 mod schema;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod props;
 
 use std::path::Path;
 
@@ -105,18 +105,23 @@ impl Store {
 }
 
 fn ensure_device(conn: &Connection) -> Result<Uuid> {
-    let found: Option<Uuid> = conn.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0)).optional()?;
+    let found: Option<Uuid> =
+        conn.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0)).optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = Uuid::new_v4();
     let prefix = id.simple().to_string()[..4].to_ascii_uppercase();
-    conn.execute("INSERT INTO device (id, device_id, prefix, next_seq, next_invoice) VALUES (1, ?1, ?2, 1, 1)", rusqlite::params![id, prefix])?;
+    conn.execute(
+        "INSERT INTO device (id, device_id, prefix, next_seq, next_invoice) VALUES (1, ?1, ?2, 1, 1)",
+        rusqlite::params![id, prefix],
+    )?;
     Ok(id)
 }
 
 fn load_settings(conn: &Connection) -> Result<ShopSettings> {
-    let raw: Option<String> = conn.query_row("SELECT value FROM settings WHERE key = 'shop'", [], |r| r.get(0)).optional()?;
+    let raw: Option<String> =
+        conn.query_row("SELECT value FROM settings WHERE key = 'shop'", [], |r| r.get(0)).optional()?;
     Ok(match raw {
         Some(s) => serde_json::from_str(&s)?,
         None => ShopSettings::default(),
@@ -125,7 +130,10 @@ fn load_settings(conn: &Connection) -> Result<ShopSettings> {
 
 /// Takes the next gapless sequence number of this device's events.
 fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
-    let seq: i64 = tx.query_row("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1", [], |r| r.get(0))?;
+    let seq: i64 =
+        tx.query_row("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1", [], |r| {
+            r.get(0)
+        })?;
     Ok(seq as u64)
 }
 

@@ -25,7 +25,14 @@ pub(super) fn append(tx: &Transaction<'_>, kind: &str, payload: &impl Serialize,
 
 /// Appends an event whose sequence number and id the caller already took (a ledger entry
 /// carries both).
-pub(super) fn append_at(tx: &Transaction<'_>, seq: u64, id: Uuid, kind: &str, payload: &impl Serialize, now: Now) -> Result<()> {
+pub(super) fn append_at(
+    tx: &Transaction<'_>,
+    seq: u64,
+    id: Uuid,
+    kind: &str,
+    payload: &impl Serialize,
+    now: Now,
+) -> Result<()> {
     tx.prepare_cached("INSERT INTO outbox (seq, event_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![seq as i64, id, kind, serde_json::to_string(payload)?, ms(now)])?;
     Ok(())
@@ -34,9 +41,15 @@ pub(super) fn append_at(tx: &Transaction<'_>, seq: u64, id: Uuid, kind: &str, pa
 impl Store {
     /// The oldest events not yet acknowledged by the server, in sequence order.
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, event_id, kind, payload FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT seq, event_id, kind, payload FROM outbox ORDER BY seq LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok(OutboxEvent { seq: r.get::<_, i64>(0)? as u64, event_id: r.get(1)?, kind: r.get(2)?, payload: r.get(3)? })
+            Ok(OutboxEvent {
+                seq: r.get::<_, i64>(0)? as u64,
+                event_id: r.get(1)?,
+                kind: r.get(2)?,
+                payload: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

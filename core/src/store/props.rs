@@ -60,7 +60,13 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
     let start = crate::parse_date("2026-01-01").unwrap();
     for (i, r) in CUSTOMERS.iter().enumerate() {
         let limit = (i == 2).then(|| Money::from_minor(50_000));
-        let new = NewCustomer { reference: (*r).into(), name: format!("Client {r}"), credit_limit: limit, terms: crate::Terms::Net(30), ..Default::default() };
+        let new = NewCustomer {
+            reference: (*r).into(),
+            name: format!("Client {r}"),
+            credit_limit: limit,
+            terms: crate::Terms::Net(30),
+            ..Default::default()
+        };
         s.add_customer(new, at("2026-01-01")).unwrap();
     }
     let mut today = start;
@@ -76,7 +82,13 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
             }
             Op::Sale { c, cents, back } => {
                 let date = today.checked_sub_days(Days::new(back)).filter(|d| *d >= start).unwrap_or(start);
-                let req = SaleRequest { customer: CUSTOMERS[c].into(), amount: m(cents), date: Some(date), invoice_ref: None, cashier: "p".into() };
+                let req = SaleRequest {
+                    customer: CUSTOMERS[c].into(),
+                    amount: m(cents),
+                    date: Some(date),
+                    invoice_ref: None,
+                    cashier: "p".into(),
+                };
                 s.sell_on_account(req, now).map(|_| ())
             }
             Op::Reverse { c, pick } => {
@@ -87,13 +99,45 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
             }
             other => {
                 let (c, req) = match other {
-                    Op::Pay { c, cents, aimed } => (c, EntryRequest::Payment { amount: m(cents), method: PaymentMethod::Card, invoice: open_ref(&s, CUSTOMERS[c], today, aimed) }),
-                    Op::DepositTake { c, cents } => (c, EntryRequest::DepositTake { amount: m(cents), method: PaymentMethod::Cash, order_ref: None }),
-                    Op::DepositApply { c, cents, aimed } => (c, EntryRequest::DepositApply { amount: m(cents), invoice: open_ref(&s, CUSTOMERS[c], today, aimed) }),
-                    Op::DepositRefund { c, cents } => (c, EntryRequest::DepositRefund { amount: m(cents), method: PaymentMethod::Cash }),
-                    Op::CreditNote { c, cents, aimed } => (c, EntryRequest::CreditNote { amount: m(cents), reason: "returned".into(), invoice: open_ref(&s, CUSTOMERS[c], today, aimed) }),
+                    Op::Pay { c, cents, aimed } => (
+                        c,
+                        EntryRequest::Payment {
+                            amount: m(cents),
+                            method: PaymentMethod::Card,
+                            invoice: open_ref(&s, CUSTOMERS[c], today, aimed),
+                        },
+                    ),
+                    Op::DepositTake { c, cents } => (
+                        c,
+                        EntryRequest::DepositTake { amount: m(cents), method: PaymentMethod::Cash, order_ref: None },
+                    ),
+                    Op::DepositApply { c, cents, aimed } => (
+                        c,
+                        EntryRequest::DepositApply {
+                            amount: m(cents),
+                            invoice: open_ref(&s, CUSTOMERS[c], today, aimed),
+                        },
+                    ),
+                    Op::DepositRefund { c, cents } => {
+                        (c, EntryRequest::DepositRefund { amount: m(cents), method: PaymentMethod::Cash })
+                    }
+                    Op::CreditNote { c, cents, aimed } => (
+                        c,
+                        EntryRequest::CreditNote {
+                            amount: m(cents),
+                            reason: "returned".into(),
+                            invoice: open_ref(&s, CUSTOMERS[c], today, aimed),
+                        },
+                    ),
                     Op::Adjust { c, cents } => (c, EntryRequest::Adjustment { amount: m(cents), reason: "fix".into() }),
-                    Op::WriteOff { c, cents, aimed } => (c, EntryRequest::WriteOff { amount: m(cents), reason: "lost".into(), invoice: open_ref(&s, CUSTOMERS[c], today, aimed) }),
+                    Op::WriteOff { c, cents, aimed } => (
+                        c,
+                        EntryRequest::WriteOff {
+                            amount: m(cents),
+                            reason: "lost".into(),
+                            invoice: open_ref(&s, CUSTOMERS[c], today, aimed),
+                        },
+                    ),
                     _ => unreachable!(),
                 };
                 s.record(CUSTOMERS[c], None, "p", req, now).map(|_| ())
@@ -112,10 +156,24 @@ fn state(s: &Store, today: NaiveDate) -> Vec<String> {
     let mut out = Vec::new();
     for c in CUSTOMERS {
         let a = s.account(c, today).unwrap();
-        out.push(format!("{c} bal {} dep {} od {} cr {} {:?}", a.balance, a.deposits_available, a.overdue, a.credit_on_account, a.open_invoices));
+        out.push(format!(
+            "{c} bal {} dep {} od {} cr {} {:?}",
+            a.balance, a.deposits_available, a.overdue, a.credit_on_account, a.open_invoices
+        ));
     }
-    let mut stmt = s.conn.prepare("SELECT reference, amount, settled, cancelled FROM items ORDER BY reference").unwrap();
-    let rows = stmt.query_map([], |r| Ok(format!("{}:{}:{}:{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?))).unwrap();
+    let mut stmt =
+        s.conn.prepare("SELECT reference, amount, settled, cancelled FROM items ORDER BY reference").unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{}:{}:{}:{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, bool>(3)?
+            ))
+        })
+        .unwrap();
     out.extend(rows.map(|r| r.unwrap()));
     out
 }

@@ -21,7 +21,11 @@ fn m(s: &str) -> Money {
 
 fn shop() -> Store {
     let mut s = Store::open_in_memory().unwrap();
-    for (r, n, limit, terms) in [("C1", "Hélène Dupré", "200", "30"), ("C2", "Boulangerie Martin", "1000", "45eom"), ("C3", "Jean Petit", "0", "receipt")] {
+    for (r, n, limit, terms) in [
+        ("C1", "Hélène Dupré", "200", "30"),
+        ("C2", "Boulangerie Martin", "1000", "45eom"),
+        ("C3", "Jean Petit", "0", "receipt"),
+    ] {
         s.add_customer(
             NewCustomer {
                 reference: r.into(),
@@ -41,13 +45,25 @@ fn shop() -> Store {
 
 fn sale(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
     s.sell_on_account(
-        SaleRequest { customer: c.into(), amount: m(amount), date: Some(d(date)), invoice_ref: None, cashier: "anna".into() },
+        SaleRequest {
+            customer: c.into(),
+            amount: m(amount),
+            date: Some(d(date)),
+            invoice_ref: None,
+            cashier: "anna".into(),
+        },
         at(date),
     )
 }
 
 fn pay(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
-    s.record(c, None, "anna", EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Cash, invoice: None }, at(date))
+    s.record(
+        c,
+        None,
+        "anna",
+        EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Cash, invoice: None },
+        at(date),
+    )
 }
 
 fn counts(s: &Store) -> (i64, i64) {
@@ -109,7 +125,12 @@ fn checkout_warns_refuses_and_a_manager_can_override() {
     let v = s.check("C3", m("1"), at("2026-04-30")).unwrap();
     assert_eq!(v.decision, Decision::Refuse);
     // Blocked.
-    s.update_customer("C2", CustomerPatch { blocked: Some(Some("cheque bounced".into())), ..Default::default() }, at("2026-04-30")).unwrap();
+    s.update_customer(
+        "C2",
+        CustomerPatch { blocked: Some(Some("cheque bounced".into())), ..Default::default() },
+        at("2026-04-30"),
+    )
+    .unwrap();
     let v = s.check("C2", m("1"), at("2026-04-30")).unwrap();
     assert_eq!(v.reasons, vec![Reason::Blocked { reason: "cheque bounced".into() }]);
 }
@@ -118,7 +139,17 @@ fn checkout_warns_refuses_and_a_manager_can_override() {
 fn deposits_taken_applied_refunded() {
     let mut s = shop();
     let take = |s: &mut Store, amount: &str| {
-        s.record("C3", None, "anna", EntryRequest::DepositTake { amount: m(amount), method: PaymentMethod::Card, order_ref: Some("CAKE-7".into()) }, at("2026-05-01"))
+        s.record(
+            "C3",
+            None,
+            "anna",
+            EntryRequest::DepositTake {
+                amount: m(amount),
+                method: PaymentMethod::Card,
+                order_ref: Some("CAKE-7".into()),
+            },
+            at("2026-05-01"),
+        )
     };
     take(&mut s, "30").unwrap();
     let acc = s.account("C3", d("2026-05-01")).unwrap();
@@ -126,11 +157,22 @@ fn deposits_taken_applied_refunded() {
     assert_eq!(acc.deposits[0].order_ref.as_deref(), Some("CAKE-7"));
     // Beyond what is held: refused, nothing written.
     let before = counts(&s);
-    let err = s.record("C3", None, "anna", EntryRequest::DepositApply { amount: m("30.01"), invoice: None }, at("2026-05-01")).unwrap_err();
+    let err = s
+        .record("C3", None, "anna", EntryRequest::DepositApply { amount: m("30.01"), invoice: None }, at("2026-05-01"))
+        .unwrap_err();
     assert!(matches!(err, Error::InsufficientDeposit { .. }), "{err}");
     assert_eq!(counts(&s), before);
-    s.record("C3", None, "anna", EntryRequest::DepositApply { amount: m("20"), invoice: None }, at("2026-05-01")).unwrap();
-    let r = s.record("C3", None, "anna", EntryRequest::DepositRefund { amount: m("10"), method: PaymentMethod::Cash }, at("2026-05-01")).unwrap();
+    s.record("C3", None, "anna", EntryRequest::DepositApply { amount: m("20"), invoice: None }, at("2026-05-01"))
+        .unwrap();
+    let r = s
+        .record(
+            "C3",
+            None,
+            "anna",
+            EntryRequest::DepositRefund { amount: m("10"), method: PaymentMethod::Cash },
+            at("2026-05-01"),
+        )
+        .unwrap();
     assert_eq!((r.balance, r.deposits), (m("-20"), m("0")));
 }
 
@@ -140,15 +182,42 @@ fn reversals_correct_without_rewriting() {
     let a = sale(&mut s, "C2", "300", "2026-02-01").unwrap();
     let p = pay(&mut s, "C2", "300", "2026-02-10").unwrap();
     assert_eq!(p.balance, m("0"));
-    let r = s.record("C2", None, "anna", EntryRequest::Reversal { entry: p.entry.id, reason: "cheque bounced".into() }, at("2026-02-12")).unwrap();
+    let r = s
+        .record(
+            "C2",
+            None,
+            "anna",
+            EntryRequest::Reversal { entry: p.entry.id, reason: "cheque bounced".into() },
+            at("2026-02-12"),
+        )
+        .unwrap();
     assert_eq!(r.balance, m("300"));
     let acc = s.account("C2", d("2026-02-12")).unwrap();
     assert_eq!(acc.open_invoices.len(), 1);
-    let again = s.record("C2", None, "anna", EntryRequest::Reversal { entry: p.entry.id, reason: "twice".into() }, at("2026-02-12"));
+    let again = s.record(
+        "C2",
+        None,
+        "anna",
+        EntryRequest::Reversal { entry: p.entry.id, reason: "twice".into() },
+        at("2026-02-12"),
+    );
     assert!(matches!(again, Err(Error::NotReversible(..))));
-    let other = s.record("C1", None, "anna", EntryRequest::Reversal { entry: a.entry.id, reason: "x".into() }, at("2026-02-12"));
+    let other = s.record(
+        "C1",
+        None,
+        "anna",
+        EntryRequest::Reversal { entry: a.entry.id, reason: "x".into() },
+        at("2026-02-12"),
+    );
     assert!(matches!(other, Err(Error::UnknownEntry(_))));
-    s.record("C2", None, "anna", EntryRequest::Reversal { entry: a.entry.id, reason: "wrong account".into() }, at("2026-02-12")).unwrap();
+    s.record(
+        "C2",
+        None,
+        "anna",
+        EntryRequest::Reversal { entry: a.entry.id, reason: "wrong account".into() },
+        at("2026-02-12"),
+    )
+    .unwrap();
     assert_eq!(s.account("C2", d("2026-02-12")).unwrap().balance, m("0"));
     assert_eq!(s.entries().unwrap().len(), 4);
 }
@@ -159,11 +228,18 @@ fn backdated_entries_refold_the_account() {
     sale(&mut s, "C2", "100", "2026-03-10").unwrap();
     pay(&mut s, "C2", "100", "2026-03-20").unwrap();
     // An older invoice typed in later: the payment, by fold order, settles the older one first.
-    let old = s.sell_on_account(
-        SaleRequest { customer: "C2".into(), amount: m("40"), date: Some(d("2026-01-05")), invoice_ref: Some("OLD-1".into()), cashier: "anna".into() },
-        at("2026-03-21"),
-    )
-    .unwrap();
+    let old = s
+        .sell_on_account(
+            SaleRequest {
+                customer: "C2".into(),
+                amount: m("40"),
+                date: Some(d("2026-01-05")),
+                invoice_ref: Some("OLD-1".into()),
+                cashier: "anna".into(),
+            },
+            at("2026-03-21"),
+        )
+        .unwrap();
     assert_eq!(old.balance, m("40"));
     let acc = s.account("C2", d("2026-03-21")).unwrap();
     assert_eq!(acc.open_invoices.len(), 1);
@@ -179,14 +255,34 @@ fn bad_input_is_typed_and_writes_nothing() {
     assert!(matches!(sale(&mut s, "C1", "0", "2026-01-02"), Err(Error::NotPositive { .. })));
     assert!(matches!(sale(&mut s, "C1", "-5", "2026-01-02"), Err(Error::NotPositive { .. })));
     let future = s.sell_on_account(
-        SaleRequest { customer: "C1".into(), amount: m("1"), date: Some(d("2026-01-03")), invoice_ref: None, cashier: "a".into() },
+        SaleRequest {
+            customer: "C1".into(),
+            amount: m("1"),
+            date: Some(d("2026-01-03")),
+            invoice_ref: None,
+            cashier: "a".into(),
+        },
         at("2026-01-02"),
     );
     assert!(matches!(future, Err(Error::Invalid { field: "date", .. })));
-    let aimed = s.record("C1", None, "a", EntryRequest::Payment { amount: m("1"), method: PaymentMethod::Cash, invoice: Some("F-404".into()) }, at("2026-01-02"));
+    let aimed = s.record(
+        "C1",
+        None,
+        "a",
+        EntryRequest::Payment { amount: m("1"), method: PaymentMethod::Cash, invoice: Some("F-404".into()) },
+        at("2026-01-02"),
+    );
     assert!(matches!(aimed, Err(Error::UnknownInvoice(_))));
-    assert!(matches!(s.update_customer("C1", CustomerPatch { credit_limit: Some(Some(m("-1"))), ..Default::default() }, at("2026-01-02")), Err(Error::Invalid { .. })));
-    let dup = s.add_customer(NewCustomer { reference: "C1".into(), name: "X".into(), ..Default::default() }, at("2026-01-02"));
+    assert!(matches!(
+        s.update_customer(
+            "C1",
+            CustomerPatch { credit_limit: Some(Some(m("-1"))), ..Default::default() },
+            at("2026-01-02")
+        ),
+        Err(Error::Invalid { .. })
+    ));
+    let dup = s
+        .add_customer(NewCustomer { reference: "C1".into(), name: "X".into(), ..Default::default() }, at("2026-01-02"));
     assert!(matches!(dup, Err(Error::DuplicateCustomer(_))));
     assert_eq!(counts(&s), before);
     assert_eq!(s.customer("C1").unwrap().credit_limit, Some(m("200")));
@@ -221,7 +317,8 @@ fn a_migrated_database_equals_a_fresh_one() {
     drop(Store::open(&fresh).unwrap());
     let describe = |p: &std::path::Path| -> Vec<String> {
         let c = rusqlite::Connection::open(p).unwrap();
-        let mut out = vec![format!("version {}", c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap())];
+        let mut out =
+            vec![format!("version {}", c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap())];
         let objects: Vec<(String, String, Option<String>)> = c
             .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
             .unwrap()
@@ -234,7 +331,16 @@ fn a_migrated_database_equals_a_fresh_one() {
                 let cols: Vec<String> = c
                     .prepare(&format!("PRAGMA table_xinfo({name})"))
                     .unwrap()
-                    .query_map([], |r| Ok(format!("{}:{}:{}:{:?}:{}", r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, i64>(5)?)))
+                    .query_map([], |r| {
+                        Ok(format!(
+                            "{}:{}:{}:{:?}:{}",
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, i64>(5)?
+                        ))
+                    })
                     .unwrap()
                     .map(|r| r.unwrap())
                     .collect();
