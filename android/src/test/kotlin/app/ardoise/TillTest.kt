@@ -1,0 +1,270 @@
+// JVM tests of the Ardoise Kotlin library: the generated bindings calling the real native library.
+package app.ardoise
+
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import org.junit.After
+import org.junit.Before
+import org.junit.Test
+
+const val NOW = "2026-03-02T10:00:00+01:00"
+
+fun at(date: String) = "${date}T10:00:00+01:00"
+
+fun ctx(date: String = "2026-03-02", cashier: String = "anna") = WriteContext(cashier = cashier, now = at(date))
+
+class TillTest {
+    private lateinit var dir: File
+    private lateinit var till: Till
+
+    @Before
+    fun setUp() {
+        dir = Files.createTempDirectory("ardoise-test").toFile()
+        till = Till.open(File(dir, "till.db").path)
+        till.addCustomer(
+            NewCustomer(reference = "C1", name = "Hélène Dupré", kind = CustomerKind.CONSUMER, creditLimit = "200", terms = "30",
+                phone = "+33 6 12 34 56 78", email = "helene@example.fr", consentEmail = true),
+            NOW,
+        )
+        till.addCustomer(NewCustomer(reference = "C2", name = "Boulangerie Martin", kind = CustomerKind.BUSINESS, terms = "45eom"), NOW)
+    }
+
+    @After
+    fun tearDown() {
+        till.closeDatabase()
+        till.close()
+        dir.deleteRecursively()
+    }
+
+    @Test
+    fun customersAreAddedFoundUpdatedAndListed() {
+        val c = till.customer("C1")
+        assertEquals("Hélène Dupré", c.name)
+        assertEquals("200.00", c.creditLimit)
+        assertEquals(CustomerKind.CONSUMER, c.kind)
+        assertEquals(listOf("C1"), till.searchCustomers("hel", 10u).map { it.reference })
+        assertEquals(listOf("C1"), till.searchCustomers("DUPRE", 10u).map { it.reference })
+        assertEquals(listOf("C1"), till.searchCustomers("06 12 34", 10u).map { it.reference })
+        assertEquals(listOf("C2"), till.searchCustomers("c2", 10u).map { it.reference })
+        assertEquals(listOf("C2", "C1"), till.listCustomers(10u, 0u).map { it.reference })
+        val updated = till.updateCustomer("C1", CustomerPatch(creditLimit = "300", blocked = "cheque bounced", email = ""), NOW)
+        assertEquals("300.00", updated.creditLimit)
+        assertEquals("cheque bounced", updated.blocked)
+        assertNull(updated.email)
+        assertEquals(null, till.updateCustomer("C1", CustomerPatch(blocked = ""), NOW).blocked)
+    }
+
+    @Test
+    fun salesPaymentsAndTheAccountSummary() {
+        val sale = till.sellOnAccount("C1", "80.00", null, ctx())
+        assertEquals("sale", sale.entry.kind)
+        assertEquals("2026-04-01", sale.entry.dueOn)
+        assertEquals("80.00", sale.balance)
+        assertEquals(Decision.ALLOW, sale.verdict!!.decision)
+        val invoice = sale.entry.reference!!
+        val acc = till.account("C1", "2026-04-10")
+        assertEquals("80.00", acc.overdue)
+        assertEquals(9u, acc.oldestOverdueDays)
+        assertEquals(invoice, acc.openInvoices.single().reference)
+        val paid = till.pay("C1", "100", PaymentMethod.CARD, invoice, ctx("2026-04-10"))
+        assertEquals("-20.00", paid.balance)
+        val after = till.account("C1", "2026-04-10")
+        assertEquals("20.00", after.creditOnAccount)
+        assertTrue(after.openInvoices.isEmpty())
+        assertEquals(listOf("payment", "sale"), till.timeline("C1", 10u).map { it.entry.kind })
+        assertEquals("-100.00", till.timeline("C1", 10u).first().balanceEffect)
+    }
+
+    @Test
+    fun checkoutAllowsWarnsRefusesAndAManagerOverrides() {
+        till.sellOnAccount("C1", "50", null, ctx("2026-03-01"))
+        assertEquals(Decision.ALLOW, till.check("C1", "10", at("2026-03-31")).decision)
+        val warn = till.check("C1", "10", at("2026-04-02"))
+        assertEquals(Decision.WARN, warn.decision)
+        assertEquals(2u, warn.oldestOverdueDays)
+        val refuse = till.check("C1", "10", at("2026-04-30"))
+        assertEquals(Decision.REFUSE, refuse.decision)
+        val overdue = refuse.reasons.single() as Reason.Overdue
+        assertEquals("50.00", overdue.amount)
+        assertEquals(30u, overdue.days)
+        assertContains(refuse.messages.single(), "50.00 EUR overdue")
+        assertEquals("150.00", refuse.availableCredit)
+        val e = assertFailsWith<ArdoiseException.Refused> { till.sellOnAccount("C1", "10", null, ctx("2026-04-30")) }
+        assertContains(e.message!!, "overdue")
+        val ov = till.overrideCheckout("C1", "10", "Marc", "pays on Friday", at("2026-04-30"))
+        assertEquals(Decision.REFUSE, ov.verdict.decision)
+        val sale = till.sellOnAccount("C1", "10", null, ctx("2026-04-30"))
+        assertEquals(ov.id, sale.entry.overrideId)
+        assertTrue(sale.verdict!!.reasons.any { it is Reason.ManagerOverride })
+        val over = till.check("C1", "500", at("2026-03-01"))
+        assertTrue(over.reasons.any { it is Reason.OverLimit && it.overBy == "360.00" })
+    }
+
+    @Test
+    fun depositsCreditNotesAdjustmentsWriteOffsAndReversals() {
+        till.takeDeposit("C2", "30", PaymentMethod.CASH, "CAKE-7", ctx())
+        val sale = till.sellOnAccount("C2", "100", "F-100", ctx())
+        assertEquals("F-100", sale.entry.reference)
+        val applied = till.applyDeposit("C2", "20", "F-100", ctx())
+        assertEquals("80.00", applied.balance)
+        assertEquals("10.00", applied.deposits)
+        val refunded = till.refundDeposit("C2", "10", PaymentMethod.CASH, ctx())
+        assertEquals("80.00", refunded.balance)
+        assertEquals("0.00", refunded.deposits)
+        assertEquals("70.00", till.creditNote("C2", "10", "damaged", "F-100", ctx()).balance)
+        assertEquals("75.00", till.adjust("C2", "5", "delivery", ctx()).balance)
+        val off = till.writeOff("C2", "75", "closing down", null, ctx())
+        assertEquals("0.00", off.balance)
+        val back = till.reverse("C2", off.entry.id, "wrote off by mistake", ctx())
+        assertEquals("75.00", back.balance)
+        assertEquals(off.entry.id, back.entry.reverses)
+        assertEquals(8, till.timeline("C2", 100u).size)
+    }
+
+    @Test
+    fun settingsAndOutbox() {
+        val rules = till.checkoutRules()
+        assertEquals(30u, rules.refuseOverdueDays)
+        till.setCheckoutRules(rules.copy(refuseOverdueDays = 5u, defaultCreditLimit = "100"), NOW)
+        assertEquals(5u, till.checkoutRules().refuseOverdueDays)
+        till.sellOnAccount("C2", "80", null, ctx())
+        assertEquals(Decision.REFUSE, till.check("C2", "30", NOW).decision) // over the new default limit
+        assertEquals(Decision.REFUSE, till.check("C2", "1", at("2026-05-20")).decision)
+        // Two customers, one settings change and one sale: four events to push.
+        assertEquals(4uL, till.pendingEvents())
+        assertTrue(till.deviceId().length == 36)
+        assertTrue(ardoiseVersion().isNotEmpty())
+    }
+
+    @Test
+    fun badInputArrivesAsTypedExceptionsAndWritesNothing() {
+        val before = till.pendingEvents()
+        for (amount in listOf("12.345", "1,50", "1e3", "", " 5", "abc")) {
+            val e = assertFailsWith<ArdoiseException.InvalidInput>(amount) { till.sellOnAccount("C1", amount, null, ctx()) }
+            assertContains(e.message!!, "amount")
+        }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "-5", null, ctx()) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "0", null, ctx()) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.check("C1", "10", "2026-03-02") }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.account("C1", "2026-13-01") }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.pay("C1", "1", PaymentMethod.CASH, null, WriteContext("a", NOW, "02/03/2026")) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.reverse("C1", "not-an-id", "x", ctx()) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.updateCustomer("C1", CustomerPatch(creditLimit = "-1"), NOW) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.addCustomer(NewCustomer("C9", "X", kind = CustomerKind.CONSUMER, terms = "soon"), NOW) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.addCustomer(NewCustomer("C9", "x".repeat(100_000), kind = CustomerKind.CONSUMER, terms = "30"), NOW) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.searchCustomers("x".repeat(1_000_000), 10u) }
+        val nf = assertFailsWith<ArdoiseException.NotFound> { till.sellOnAccount("NOPE", "1", null, ctx()) }
+        assertContains(nf.message!!, "NOPE")
+        assertFailsWith<ArdoiseException.NotFound> { till.pay("C1", "1", PaymentMethod.CASH, "F-404", ctx()) }
+        assertFailsWith<ArdoiseException.Conflict> { till.applyDeposit("C1", "1", null, ctx()) }
+        assertFailsWith<ArdoiseException.Conflict> { till.addCustomer(NewCustomer("C1", "Again", kind = CustomerKind.CONSUMER, terms = "30"), NOW) }
+        assertEquals(before, till.pendingEvents())
+        assertEquals("0.00", till.account("C1", "2026-03-02").balance)
+    }
+
+    @Test
+    fun textThatIsNotValidUnicodeIsRefusedBeforeItCrosses() {
+        // A lone surrogate has no UTF-8 form: the generated encoder refuses it on the Kotlin side
+        // with a CharacterCodingException, nothing reaches Rust, nothing is written.
+        val before = till.pendingEvents()
+        assertFailsWith<java.nio.charset.CharacterCodingException> {
+            till.addCustomer(NewCustomer("C7", "Ren\uD800e", kind = CustomerKind.CONSUMER, terms = "30"), NOW)
+        }
+        assertFailsWith<java.nio.charset.CharacterCodingException> { till.searchCustomers("\uDC00", 5u) }
+        assertEquals(before, till.pendingEvents())
+        assertFailsWith<ArdoiseException.NotFound> { till.customer("C7") }
+    }
+
+    @Test
+    fun storageErrorsAreReportedAndTheFileIsLeftAlone() {
+        val junk = File(dir, "junk.db")
+        junk.writeText("not a database, maybe someone's money")
+        val e = assertFailsWith<ArdoiseException.Storage> { Till.open(junk.path) }
+        assertContains(e.message!!, "left untouched")
+        assertEquals("not a database, maybe someone's money", junk.readText())
+        assertFailsWith<ArdoiseException.Storage> { Till.open(File(dir, "no/such/dir/x.db").path) }
+    }
+
+    @Test
+    fun closeSuspendResumeAndObjectLifetimes() {
+        till.sellOnAccount("C1", "10", null, ctx())
+        till.suspend()
+        assertFailsWith<ArdoiseException.Closed> { till.check("C1", "1", NOW) }
+        till.resume()
+        assertEquals("10.00", till.account("C1", "2026-03-02").balance)
+        till.resume() // resuming an open till is harmless
+        val path = File(dir, "other.db").path
+        Till.open(path).use { other ->
+            other.addCustomer(NewCustomer("Z", "Zoé", kind = CustomerKind.CONSUMER, terms = "receipt"), NOW)
+            other.closeDatabase()
+            assertFailsWith<ArdoiseException.Closed> { other.customer("Z") }
+            assertFailsWith<ArdoiseException.Closed> { other.resume() }
+            other.closeDatabase() // twice is fine
+        }
+        // The data outlived the object.
+        Till.open(path).use { assertEquals("Zoé", it.customer("Z").name) }
+        val gone = Till.open(path)
+        gone.close()
+        assertFailsWith<IllegalStateException> { gone.customer("Z") }
+    }
+
+    @Test
+    fun callsFromSeveralThreadsAtOnce() {
+        val refs = (1..8).map { "T$it" }
+        refs.forEach { till.addCustomer(NewCustomer(it, "Thread $it", kind = CustomerKind.CONSUMER, terms = "30"), NOW) }
+        val pool = Executors.newFixedThreadPool(8)
+        val futures = refs.map { ref ->
+            pool.submit<Unit> {
+                repeat(100) {
+                    till.sellOnAccount(ref, "1.25", null, ctx())
+                    till.check(ref, "1", NOW)
+                    if (it % 4 == 3) till.pay(ref, "1", PaymentMethod.CASH, null, ctx())
+                }
+            }
+        }
+        futures.forEach { it.get(60, TimeUnit.SECONDS) }
+        pool.shutdown()
+        for (ref in refs) {
+            // 100 sales of 1.25, 25 payments of 1.00.
+            assertEquals("100.00", till.account(ref, "2026-03-02").balance)
+            assertEquals(125, till.timeline(ref, 1000u).size)
+        }
+    }
+
+    @Test
+    fun tenThousandOperationsKeepMemoryFlat() {
+        // The heap is committed and touched up front (-Xms = -Xmx, AlwaysPreTouch in
+        // run-jvm-tests.sh), so resident memory growth is native memory: Rust, SQLite, JNA.
+        fun rssKb(): Long = File("/proc/self/status").readLines().first { it.startsWith("VmRSS") }.split(Regex("\\s+"))[1].toLong()
+        fun batch(n: Int) {
+            repeat(n) { i ->
+                when (i % 5) {
+                    0 -> till.sellOnAccount("C2", "2.50", null, ctx())
+                    1 -> till.pay("C2", "2.50", PaymentMethod.CARD, null, ctx())
+                    2 -> till.check("C2", "3", NOW)
+                    3 -> till.searchCustomers("boul", 5u)
+                    else -> till.account("C2", "2026-03-02")
+                }
+            }
+        }
+        batch(2_000) // warm up: JIT, SQLite page cache, statement cache
+        val samples = mutableListOf(rssKb())
+        repeat(4) {
+            batch(2_000)
+            System.gc()
+            samples += rssKb()
+        }
+        val growthMb = (samples.last() - samples.first()) / 1024.0
+        println("    resident memory every 2,000 operations (MB): " + samples.joinToString { "%.1f".format(it / 1024.0) })
+        assertTrue(growthMb < 8.0, "resident memory grew by $growthMb MB over 8,000 operations: $samples")
+        assertEquals("0.00", till.account("C2", "2026-03-02").balance)
+    }
+}
