@@ -1,0 +1,40 @@
+// Times the checkout verdict called from Kotlin through JNA, on a copy of the benchmark shop,
+// the same way core/benches/shop.rs times it in Rust: individual calls, p50 and p99.
+package app.ardoise.bench
+
+import app.ardoise.Till
+import java.io.File
+import kotlin.random.Random
+
+fun main(args: Array<String>) {
+    val db = args.getOrNull(0) ?: error("usage: CheckoutBench DB NOW [CALLS]")
+    val now = args.getOrNull(1) ?: error("usage: CheckoutBench DB NOW [CALLS]")
+    val calls = args.getOrNull(2)?.toInt() ?: 100_000
+    Till.open(db).use { till ->
+        val refs = ArrayList<String>()
+        var offset = 0u
+        while (refs.size < 5_000) {
+            val page = till.listCustomers(1_000u, offset)
+            if (page.isEmpty()) break
+            refs += page.map { it.reference }
+            offset += 1_000u
+        }
+        val rng = Random(42)
+        repeat(20_000) { till.check(refs[rng.nextInt(refs.size)], "25.00", now) } // JIT warm-up
+        val times = LongArray(calls)
+        val picks = IntArray(calls) { rng.nextInt(refs.size) }
+        for (i in 0 until calls) {
+            val ref = refs[picks[i]]
+            val t0 = System.nanoTime()
+            till.check(ref, "25.00", now)
+            times[i] = System.nanoTime() - t0
+        }
+        times.sort()
+        fun us(q: Double) = times[((times.size - 1) * q).toInt()] / 1000.0
+        val mean = times.average() / 1000.0
+        println("kotlin_jna_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(0.50), us(0.99), mean))
+        File(System.getProperty("ardoise.bench.out") ?: "/dev/null").writeText(
+            """{"calls": $calls, "p50_us": ${us(0.50)}, "p99_us": ${us(0.99)}, "mean_us": $mean}""" + "\n"
+        )
+    }
+}
