@@ -28,6 +28,26 @@ impl Default for CheckoutRules {
     }
 }
 
+impl CheckoutRules {
+    /// Thresholds that contradict each other are refused when saved, not discovered at the till.
+    pub fn validate(&self) -> crate::Result<()> {
+        let invalid = |reason: String| Err(crate::Error::Invalid { field: "checkout rules", reason });
+        if self.refuse_overdue_days < self.warn_overdue_days {
+            return invalid(format!(
+                "refusing from {} days overdue but warning only from {}",
+                self.refuse_overdue_days, self.warn_overdue_days
+            ));
+        }
+        if !(1..=100).contains(&self.warn_limit_pct) {
+            return invalid(format!("warn at {}% of the limit: use 1 to 100", self.warn_limit_pct));
+        }
+        if self.default_credit_limit.is_some_and(Money::is_negative) {
+            return invalid("the default credit limit is negative".into());
+        }
+        Ok(())
+    }
+}
+
 /// What the checkout needs to know about one account: one row and, when something is overdue,
 /// the customer's few open invoices.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,6 +305,20 @@ mod tests {
         assert_eq!(v.reasons.len(), 3);
         assert!(v.summary().contains("account blocked: cheque bounced"));
         assert!(v.summary().contains("cash, card or deposit still fine"));
+    }
+
+    #[test]
+    fn contradictory_rules_are_refused() {
+        assert!(CheckoutRules::default().validate().is_ok());
+        let bad = [
+            CheckoutRules { warn_overdue_days: 10, refuse_overdue_days: 5, ..Default::default() },
+            CheckoutRules { warn_limit_pct: 0, ..Default::default() },
+            CheckoutRules { warn_limit_pct: 150, ..Default::default() },
+            CheckoutRules { default_credit_limit: Some(Money::from_minor(-1)), ..Default::default() },
+        ];
+        for r in bad {
+            assert!(r.validate().is_err(), "{r:?}");
+        }
     }
 
     #[test]

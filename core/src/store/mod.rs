@@ -86,6 +86,7 @@ impl Store {
 
     /// Replaces the shop settings (with an outbox row, like every write).
     pub fn set_settings(&mut self, settings: ShopSettings, now: Now) -> Result<()> {
+        settings.checkout.validate()?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES ('shop', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

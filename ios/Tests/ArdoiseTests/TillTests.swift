@@ -96,6 +96,9 @@ final class TillTests: XCTestCase {
     func testSettingsAndOutbox() throws {
         var rules = try till.checkoutRules()
         XCTAssertEqual(rules.refuseOverdueDays, 30)
+        var contradictory = rules
+        contradictory.warnOverdueDays = 40
+        XCTAssertThrowsError(try till.setCheckoutRules(rules: contradictory, now: now))
         rules.refuseOverdueDays = 5
         rules.defaultCreditLimit = "100"
         try till.setCheckoutRules(rules: rules, now: now)

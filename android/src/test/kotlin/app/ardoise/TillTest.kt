@@ -133,6 +133,8 @@ class TillTest {
     fun settingsAndOutbox() {
         val rules = till.checkoutRules()
         assertEquals(30u, rules.refuseOverdueDays)
+        assertFailsWith<ArdoiseException.InvalidInput> { till.setCheckoutRules(rules.copy(warnOverdueDays = 40u), NOW) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.setCheckoutRules(rules.copy(defaultCreditLimit = "-5"), NOW) }
         till.setCheckoutRules(rules.copy(refuseOverdueDays = 5u, defaultCreditLimit = "100"), NOW)
         assertEquals(5u, till.checkoutRules().refuseOverdueDays)
         till.sellOnAccount("C2", "80", null, ctx())
