@@ -1,1 +1,84 @@
-fn main() {}
+//! `ardoise`: the till and back office on the command line, over one SQLite file per till.
+
+mod checkout;
+mod customer;
+mod demo;
+mod ledger;
+mod output;
+mod till;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Customers' credit accounts at the till: sales on account, payments, deposits, and whether a
+/// customer may buy on account now. Amounts are decimal strings ("12.50"), dates YYYY-MM-DD.
+#[derive(Debug, Parser)]
+#[command(name = "ardoise", version)]
+struct Cli {
+    /// The till's database file [default: ./ardoise.db; for `demo`, a new temporary one]
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Global options")]
+    db: Option<PathBuf>,
+    /// Print JSON for scripts instead of tables
+    #[arg(long, global = true, help_heading = "Global options")]
+    json: bool,
+    /// Who is at the till, recorded with every entry [default: $USER, or "till"]
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Global options")]
+    cashier: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a realistic shop with weeks of history, then walk through a day at the till
+    Demo(demo::DemoArgs),
+    /// Add, change, list, search and show customers
+    #[command(subcommand)]
+    Customer(customer::CustomerCmd),
+    /// Sell on account (refused when the checkout refuses, unless a manager override covers it)
+    Sale(ledger::SaleArgs),
+    /// Record a payment of what the customer owes
+    Pay(ledger::PayArgs),
+    /// Deposits (acomptes): take, apply to what is owed, refund
+    #[command(subcommand)]
+    Deposit(ledger::DepositCmd),
+    /// May the customer buy this amount on account now? allow, warn or refuse, with reasons
+    Checkout(checkout::CheckoutArgs),
+    /// Credit the customer (returned goods, a mistake in their disfavour)
+    CreditNote(ledger::ReasonedArgs),
+    /// Correct a balance: a positive amount charges the customer, a negative one reduces what they owe
+    Adjust(ledger::AdjustArgs),
+    /// Give up on an amount the customer will not pay
+    WriteOff(ledger::ReasonedArgs),
+    /// Undo an entry with a new one (entries are never edited or deleted)
+    Reverse(ledger::ReverseArgs),
+    /// The customer's entries, newest first, with their ids
+    Timeline(ledger::TimelineArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = till::Ctx { db: cli.db, json: cli.json, cashier: cli.cashier.unwrap_or_else(till::default_cashier) };
+    let done = match cli.command {
+        Command::Demo(a) => demo::run(&ctx, a),
+        Command::Customer(c) => customer::run(&ctx, c),
+        Command::Sale(a) => ledger::sale(&ctx, a),
+        Command::Pay(a) => ledger::pay(&ctx, a),
+        Command::Deposit(c) => ledger::deposit(&ctx, c),
+        Command::Checkout(a) => checkout::run(&ctx, a),
+        Command::CreditNote(a) => ledger::credit_note(&ctx, a),
+        Command::Adjust(a) => ledger::adjust(&ctx, a),
+        Command::WriteOff(a) => ledger::write_off(&ctx, a),
+        Command::Reverse(a) => ledger::reverse(&ctx, a),
+        Command::Timeline(a) => ledger::timeline(&ctx, a),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            output::report(&f, ctx.json);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! What every command shares: the database it opens, who is at the till, and the clock.
+
+use std::path::{Path, PathBuf};
+
+use ardoise_core::{Error, Money, Now, Store};
+use chrono::{Local, NaiveDate, NaiveTime, Offset, TimeZone};
+use clap::Args;
+
+use crate::output::Failure;
+
+/// Where the database lives when `--db` is not given.
+pub const DEFAULT_DB: &str = "ardoise.db";
+
+/// The global options, resolved once.
+#[derive(Debug)]
+pub struct Ctx {
+    pub db: Option<PathBuf>,
+    pub json: bool,
+    pub cashier: String,
+}
+
+impl Ctx {
+    pub fn db_path(&self) -> &Path {
+        self.db.as_deref().unwrap_or(Path::new(DEFAULT_DB))
+    }
+
+    /// Opens the database, creating it: only for commands that start a shop (adding a customer).
+    pub fn create_store(&self) -> Result<Store, Failure> {
+        Ok(Store::open(self.db_path())?)
+    }
+
+    /// Opens an existing database. A mistyped `--db` must not leave a new empty file behind, nor
+    /// answer "unknown customer" when the real problem is the path.
+    pub fn store(&self) -> Result<Store, Failure> {
+        let path = self.db_path();
+        if !path.exists() {
+            return Err(Failure::new(
+                "no_database",
+                format!(
+                    "no database at {} (add a customer to create one, or run `ardoise demo --db {}`)",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+        self.create_store()
+    }
+}
+
+/// The cashier recorded on entries when `--cashier` is not given.
+pub fn default_cashier() -> String {
+    std::env::var("USER").ok().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).unwrap_or_else(|| "till".into())
+}
+
+/// `--date`, on every command that records or decides.
+#[derive(Debug, Clone, Args)]
+pub struct When {
+    /// Business date, YYYY-MM-DD [default: today]; not in the future
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+}
+
+impl When {
+    /// The business date to pass to the core (`None`: today) and the `now` of the write.
+    pub fn resolve(&self) -> Result<(Option<NaiveDate>, Now), Failure> {
+        let date = self.date.as_deref().map(ardoise_core::parse_date).transpose()?;
+        Ok((date, now_for(date)?))
+    }
+
+    /// The day a read is "as of".
+    pub fn today(&self) -> Result<NaiveDate, Failure> {
+        Ok(self.resolve()?.1.date_naive())
+    }
+}
+
+/// Now, or `date` at the current time of day: the core takes its business date from `now`, so a
+/// replayed day must carry that date. The core cannot tell a future `--date` from the real
+/// clock once `now` is moved, so the check is made here.
+pub fn now_for(date: Option<NaiveDate>) -> Result<Now, Error> {
+    let now = Local::now();
+    let Some(date) = date else { return Ok(now.fixed_offset()) };
+    let today = now.date_naive();
+    if date > today {
+        return Err(Error::Invalid { field: "date", reason: format!("{date} is in the future (today is {today})") });
+    }
+    Ok(local_at(date, now.time()))
+}
+
+/// `date` at `time` on the local clock, in the offset in force that day (summer or winter time).
+pub fn local_at(date: NaiveDate, time: NaiveTime) -> Now {
+    let naive = date.and_time(time);
+    match Local.from_local_datetime(&naive).earliest() {
+        Some(t) => t.fixed_offset(),
+        // The hour skipped when clocks go forward: keep the wall time in today's offset.
+        None => {
+            let offset = Local::now().offset().fix();
+            chrono::DateTime::from_naive_utc_and_offset(naive - offset, offset)
+        }
+    }
+}
+
+/// Parses an amount strictly ("12.50"; never "1,50" or "12.345").
+pub fn money(input: &str) -> Result<Money, Failure> {
+    Ok(Money::parse(input).map_err(Error::from)?)
+}
