@@ -153,19 +153,22 @@ impl Till {
         self.with(|s| Ok(s.override_checkout(&customer, cart, &manager, &reason, now)?.into()))
     }
 
-    /// A sale on account; refused with `Refused` (and the verdict) unless the checkout allows it
-    /// or an override covers it.
+    /// A sale on account; refused with `Refused` unless the checkout allows it or an override
+    /// covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+    /// up); only the rest is on account.
     pub fn sell_on_account(
         &self,
         customer: String,
         amount: String,
         invoice_ref: Option<String>,
+        deposit: Option<String>,
         ctx: WriteContext,
     ) -> Result<Recorded> {
         let amount = types::money("amount", &amount)?;
+        let deposit = types::opt_money("deposit", deposit)?;
         let now = types::instant(&ctx.now)?;
         let date = ctx.business_date.as_deref().map(types::date).transpose()?;
-        let req = SaleRequest { customer, amount, date, invoice_ref, cashier: ctx.cashier };
+        let req = SaleRequest { customer, amount, date, invoice_ref, cashier: ctx.cashier, deposit };
         self.with(|s| Ok(s.sell_on_account(req, now)?.into()))
     }
 

@@ -399,6 +399,8 @@ pub struct Recorded {
     pub balance: String,
     pub deposits: String,
     pub verdict: Option<Verdict>,
+    /// The deposit applied to a sale with it, in the same transaction.
+    pub deposit_applied: Option<LedgerEntry>,
 }
 
 impl From<core::Recorded> for Recorded {
@@ -408,6 +410,7 @@ impl From<core::Recorded> for Recorded {
             balance: s(r.balance),
             deposits: s(r.deposits),
             verdict: r.verdict.map(Into::into),
+            deposit_applied: r.deposit_applied.map(Into::into),
         }
     }
 }

@@ -306,7 +306,7 @@ impl Shop {
                     continue;
                 }
                 let now = at(day, 9, next_time());
-                match self.sell(i, Money::from_minor(cents), day, now, None) {
+                match self.sell(i, Money::from_minor(cents), day, now, None, None) {
                     Ok(rec) => {
                         tally.sales += 1;
                         self.promise(&mut due, i, &rec, today);
@@ -369,11 +369,7 @@ impl Shop {
         if ago == 15 {
             // The cake is picked up: sold on account, and the deposit settles part of it.
             let now = at(day, 16, 30);
-            if let Ok(rec) = self.sell(9, money("52.00"), day, now, Some("GATEAU-0418")) {
-                let invoice = invoice_of(&rec);
-                let req = EntryRequest::DepositApply { amount: money("25.00"), invoice };
-                self.record(9, req, day, at(day, 16, 31))?;
-            }
+            let _ = self.sell(9, money("52.00"), day, now, Some("GATEAU-0418"), Some(money("25.00")));
         }
         Ok(count)
     }
@@ -385,6 +381,7 @@ impl Shop {
         day: NaiveDate,
         now: Now,
         invoice_ref: Option<&str>,
+        deposit: Option<Money>,
     ) -> Result<Recorded, Error> {
         let req = SaleRequest {
             customer: self.refs[i].clone(),
@@ -392,6 +389,7 @@ impl Shop {
             date: Some(day),
             invoice_ref: invoice_ref.map(str::to_owned),
             cashier: self.cashier.clone(),
+            deposit,
         };
         let rec = self.store.sell_on_account(req, now)?;
         self.balances.insert(self.refs[i].clone(), rec.balance);
@@ -442,7 +440,7 @@ impl Shop {
         let Some((good, _)) = self.find(basket, now, &[], clean)? else {
             return Err(Failure::new("demo", "no customer in good standing to sell to"));
         };
-        let rec = self.sell(good, basket, today, now, None)?;
+        let rec = self.sell(good, basket, today, now, None, None)?;
         t.say(format!(
             "{} buys {basket} EUR of groceries on account ({}).\n{}",
             self.name(good),
@@ -468,17 +466,15 @@ impl Shop {
             self.name(baker),
             output::balance_line(taken.balance, taken.deposits)
         ));
-        let sold = self.sell(baker, cake, today, now, None)?;
-        let apply = EntryRequest::DepositApply { amount: deposit, invoice: invoice_of(&sold) };
-        let applied = self.record(baker, apply, today, at(today, 10, 41))?;
+        // One sale: the deposit pays its part and only the rest goes on account.
+        let sold = self.sell(baker, cake, today, now, None, Some(deposit))?;
         t.say(format!(
-            "Today the cake is picked up: {cake} EUR on account ({}), and the {deposit} EUR deposit is applied to it.\n{}",
+            "Today the cake is picked up: {cake} EUR ({}); the {deposit} EUR deposit pays part of it, the rest {} EUR goes on account.\n{}",
             invoice_text(&sold),
-            output::balance_line(applied.balance, applied.deposits)
+            cake - deposit,
+            output::balance_line(sold.balance, sold.deposits)
         ));
-        story["deposit"] = json!({
-            "taken": RecordedJson::new(&taken), "sale": RecordedJson::new(&sold), "applied": RecordedJson::new(&applied),
-        });
+        story["deposit"] = json!({ "taken": RecordedJson::new(&taken), "sale": RecordedJson::new(&sold) });
 
         // 3. Three checkouts, chosen by what the till actually answers.
         let now = at(today, 11, 15);
@@ -513,7 +509,7 @@ impl Shop {
             let reason = "customer for twelve years, settles at the end of the month";
             let now = at(today, 11, 20);
             let ov = self.store.override_checkout(&self.refs[i], BASKET, MANAGER, reason, now)?;
-            let rec = self.sell(i, BASKET, today, at(today, 11, 21), None)?;
+            let rec = self.sell(i, BASKET, today, at(today, 11, 21), None, None)?;
             t.say(format!(
                 "\n4. A manager override\n{MANAGER} allows {} EUR on account for {} today: {reason}.\n\
                  The sale goes through ({}), recorded with the override:",
@@ -549,14 +545,6 @@ impl Shop {
         story["totals"] = json!({ "owed": owed, "overdue": overdue, "deposits_held": held, "customers_late": late });
         story["top_debtors"] = json!(accounts);
         Ok(story)
-    }
-}
-
-/// The invoice reference of a sale just recorded, to aim a payment or deposit at it.
-fn invoice_of(rec: &Recorded) -> Option<String> {
-    match &rec.entry.body {
-        EntryBody::Sale { invoice_ref, .. } => Some(invoice_ref.clone()),
-        _ => None,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct SaleArgs {
     /// Invoice number [default: the till numbers it]
     #[arg(long, value_name = "REF")]
     invoice_ref: Option<String>,
+    /// Pay this much of the sale at once from deposits held (an order picked up); only the
+    /// rest goes on account
+    #[arg(long, value_name = "X")]
+    deposit: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +123,7 @@ pub struct TimelineArgs {
 
 pub fn sale(ctx: &Ctx, a: SaleArgs) -> Result<(), Failure> {
     let amount = money(&a.target.amount)?;
+    let deposit = a.deposit.as_deref().map(money).transpose()?;
     let (date, now) = a.target.when.resolve()?;
     let mut store = ctx.store()?;
     let rec = store.sell_on_account(
@@ -128,6 +133,7 @@ pub fn sale(ctx: &Ctx, a: SaleArgs) -> Result<(), Failure> {
             date,
             invoice_ref: a.invoice_ref,
             cashier: ctx.cashier.clone(),
+            deposit,
         },
         now,
     )?;
@@ -267,6 +273,10 @@ fn print_recorded(ctx: &Ctx, rec: &Recorded) -> Result<(), Failure> {
         for r in &v.reasons {
             say!("  - {}", r.message());
         }
+    }
+    if let Some(d) = &rec.deposit_applied {
+        let amount = d.body.amount().unwrap_or_default();
+        say!("Paid from the deposit: {amount} EUR (entry {})", d.id);
     }
     say!("{}", output::balance_line(rec.balance, rec.deposits));
     say!("Entry id: {}", e.id);

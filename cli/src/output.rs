@@ -126,6 +126,7 @@ pub struct RecordedJson<'a> {
     pub balance: Money,
     pub deposits: Money,
     pub verdict: Option<VerdictJson<'a>>,
+    pub deposit_applied: Option<&'a Entry>,
 }
 
 impl<'a> RecordedJson<'a> {
@@ -135,6 +136,7 @@ impl<'a> RecordedJson<'a> {
             balance: rec.balance,
             deposits: rec.deposits,
             verdict: rec.verdict.as_ref().map(VerdictJson::new),
+            deposit_applied: rec.deposit_applied.as_ref(),
         }
     }
 }

@@ -205,6 +205,26 @@ fn sales_and_payments_follow_dates_and_terms() {
 }
 
 #[test]
+fn a_sale_can_be_paid_partly_from_a_deposit() {
+    let t = Till::new();
+    t.add("C5", "Zoé Lemaître", &["--credit-limit", "0", "--terms", "30"]);
+    t.ok(&["deposit", "take", "--customer", "C5", "--amount", "15", "--order", "GATEAU-1", "--date", "2026-03-01"]);
+    // A zero limit: the part left on account is refused, and nothing is written.
+    let before = t.snapshot("C5");
+    t.fails(&["sale", "--customer", "C5", "--amount", "38", "--deposit", "15", "--date", "2026-03-04"], "credit limit");
+    assert_eq!(t.snapshot("C5"), before);
+    let sold = t.json(&["sale", "--customer", "C5", "--amount", "15", "--deposit", "15", "--date", "2026-03-04"]);
+    assert_eq!(sold["entry"]["kind"], "sale");
+    assert_eq!(sold["deposit_applied"]["kind"], "deposit_applied");
+    assert_eq!(sold["deposit_applied"]["invoice"], sold["entry"]["id"]);
+    assert_eq!((sold["balance"].as_str(), sold["deposits"].as_str()), (Some("0.00"), Some("0.00")));
+    t.fails(
+        &["sale", "--customer", "C5", "--amount", "5", "--deposit", "6", "--date", "2026-03-04"],
+        "more than the sale",
+    );
+}
+
+#[test]
 fn deposits_are_taken_applied_and_refunded() {
     let t = Till::new();
     t.add("C1", "Hélène Dupré", &["--credit-limit", "300", "--terms", "30"]);
@@ -614,7 +634,8 @@ fn the_demo_tells_a_day_with_all_three_decisions() {
     assert_eq!(decisions, ["allow", "warn", "refuse"]);
     assert_eq!(codes(&story["checkouts"][1])[0], "overdue");
     assert!(story["checkouts"][2]["reasons"][0]["days"].as_u64().unwrap() >= 30, "{}", story["checkouts"][2]);
-    assert_eq!(story["deposit"]["applied"]["deposits"], "0.00");
+    assert_eq!(story["deposit"]["sale"]["deposits"], "0.00");
+    assert_eq!(story["deposit"]["sale"]["deposit_applied"]["kind"], "deposit_applied");
     assert_eq!(story["override_sale"]["verdict"]["decision"], "warn");
     assert_eq!(story["history"]["customers"], 36);
     assert!(story["history"]["sales"].as_u64().unwrap() > 100);

@@ -107,7 +107,7 @@ impl Reason {
         match self {
             Reason::Blocked { reason } => format!("account blocked: {reason}"),
             Reason::Overdue { amount, days, oldest_due, invoices, .. } => {
-                let inv = if *invoices == 1 { "invoice".to_owned() } else { format!("{invoices} invoices") };
+                let inv = if *invoices == 1 { "1 invoice".to_owned() } else { format!("{invoices} invoices") };
                 let d = if *days == 1 { "day" } else { "days" };
                 format!("{amount} EUR overdue ({inv}), oldest due {oldest_due}, {days} {d} late")
             }

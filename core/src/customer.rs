@@ -175,6 +175,13 @@ pub struct CustomerPatch {
     pub notes: Option<String>,
 }
 
+impl NewCustomer {
+    /// Checks every field without storing anything (a form can show the error at once).
+    pub fn validate(&self) -> Result<()> {
+        Customer::from_new(Uuid::nil(), self.clone()).map(|_| ())
+    }
+}
+
 impl Customer {
     pub(crate) fn from_new(id: Uuid, new: NewCustomer) -> Result<Customer> {
         let c = Customer {
@@ -216,6 +223,10 @@ impl Customer {
             c.terms = v;
         }
         if let Some(v) = p.blocked {
+            // Unblocking is `Some(None)`; a blank reason is a mistake, not an unblock.
+            if v.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                return Err(Error::Invalid { field: "blocked", reason: "a block needs a reason".into() });
+            }
             c.blocked = clean_opt(v);
         }
         if let Some(v) = p.consent_email {
@@ -265,9 +276,6 @@ impl Customer {
             if l.is_negative() {
                 return invalid("credit limit", &format!("{l} is negative"));
             }
-        }
-        if self.blocked.as_deref().is_some_and(str::is_empty) {
-            return invalid("blocked", "a block needs a reason");
         }
         if self.notes.len() > 10_000 {
             return invalid("notes", "longer than 10,000 characters");
@@ -325,7 +333,12 @@ mod tests {
             NewCustomer { credit_limit: Some(Money::from_minor(-1)), ..base.clone() },
         ];
         for c in cases {
-            assert!(matches!(Customer::from_new(Uuid::nil(), c.clone()), Err(Error::Invalid { .. })), "{c:?}");
+            assert!(matches!(c.validate(), Err(Error::Invalid { .. })), "{c:?}");
         }
+        let c = Customer::from_new(Uuid::nil(), base).unwrap();
+        let blank = CustomerPatch { blocked: Some(Some("  ".into())), ..Default::default() };
+        assert!(matches!(c.patched(blank), Err(Error::Invalid { field: "blocked", .. })));
+        let blocked = c.patched(CustomerPatch { blocked: Some(Some("bounced".into())), ..Default::default() }).unwrap();
+        assert_eq!(blocked.patched(CustomerPatch { blocked: Some(None), ..Default::default() }).unwrap().blocked, None);
     }
 }

@@ -21,3 +21,5 @@ pub use store::{
     AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest,
     ShopSettings, Store, TimelineEvent,
 };
+/// Entry and customer ids, re-exported so callers need no uuid dependency of their own.
+pub use uuid::Uuid;

@@ -350,7 +350,7 @@ RustBuffer uniffi_ardoise_fn_method_till_search_customers(uint64_t ptr, RustBuff
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
-RustBuffer uniffi_ardoise_fn_method_till_sell_on_account(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice_ref, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ardoise_fn_method_till_sell_on_account(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice_ref, RustBuffer deposit, RustBuffer ctx, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_CHECKOUT_RULES

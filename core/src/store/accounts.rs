@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::ledger::{ENTRY_SELECT, entry_from_row};
 use super::{Now, Store, ms, outbox};
-use crate::checkout::{self, AccountSnapshot, Verdict};
+use crate::checkout::{self, AccountSnapshot, Decision, Verdict};
 use crate::customer::Customer;
 use crate::entry::{Effect, Entry};
 use crate::error::{Error, Result};
@@ -174,6 +174,12 @@ impl Store {
             return Err(Error::Invalid { field: "override", reason: "needs the manager's name and a reason".into() });
         }
         let verdict = self.check(customer, cart_total, now)?;
+        if verdict.decision != Decision::Refuse {
+            return Err(Error::Invalid {
+                field: "override",
+                reason: format!("nothing to override: the sale is allowed ({})", verdict.summary()),
+            });
+        }
         let ov = Override {
             id: Uuid::new_v4(),
             customer_ref: customer.to_owned(),
@@ -270,7 +276,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1 ORDER BY e.order_key DESC LIMIT ?2"))?;
-        let rows = stmt.query_map(params![id, limit as i64], |r| {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![id, limit], |r| {
             let effect = Effect { balance: Money::from_minor(r.get(8)?), deposits: Money::from_minor(r.get(9)?) };
             Ok(entry_from_row(r)?.map(|entry| TimelineEvent { entry, effect }))
         })?;

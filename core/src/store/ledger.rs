@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 
 /// A sale on account at the till.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleRequest {
     pub customer: String,
     pub amount: Money,
@@ -27,6 +27,10 @@ pub struct SaleRequest {
     /// Invoice number; the device numbers it when `None`.
     pub invoice_ref: Option<String>,
     pub cashier: String,
+    /// Part of the sale paid at once from deposits held for the customer (an order picked up);
+    /// only the rest is on account and judged by the checkout.
+    #[serde(default)]
+    pub deposit: Option<Money>,
 }
 
 /// Every other ledger write. Invoices are named by their reference, entries by their id.
@@ -79,6 +83,8 @@ pub struct Recorded {
     pub deposits: Money,
     /// The checkout verdict a sale was recorded under.
     pub verdict: Option<Verdict>,
+    /// The deposit applied to a sale in the same transaction, if any.
+    pub deposit_applied: Option<Entry>,
 }
 
 impl Store {
@@ -86,16 +92,30 @@ impl Store {
     /// recorded today covers it. The invoice's due date follows the customer's terms.
     pub fn sell_on_account(&mut self, req: SaleRequest, now: Now) -> Result<Recorded> {
         positive("amount", req.amount)?;
+        let deposit = req.deposit.filter(|d| !d.is_zero());
+        if let Some(d) = deposit {
+            positive("deposit", d)?;
+            if d > req.amount {
+                return Err(Error::Invalid {
+                    field: "deposit",
+                    reason: format!("{d} is more than the sale ({})", req.amount),
+                });
+            }
+        }
+        let on_account = req.amount - deposit.unwrap_or(Money::ZERO);
         let date = business_date(req.date, now)?;
         let tx = self.conn.transaction()?;
         let target = customer_in(&tx, &req.customer)?;
-        let customer_id = target.id;
-        let snap = snapshot_of(&tx, customer_id, date)?;
-        let mut verdict = checkout::check(&snap, &self.settings.checkout, req.amount, date);
+        if let Some(d) = deposit {
+            deposit_use(&tx, target.id, date, d)?;
+        }
+        let snap = snapshot_of(&tx, target.id, date)?;
+        let mut verdict = checkout::check(&snap, &self.settings.checkout, on_account, date);
         let entry_id = Uuid::new_v4();
         let mut override_id = None;
-        if verdict.decision == Decision::Refuse {
-            let Some((id, manager, reason)) = override_for_sale(&tx, customer_id, date, req.amount, entry_id)? else {
+        // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.
+        if verdict.decision == Decision::Refuse && on_account.is_positive() {
+            let Some((id, manager, reason)) = override_for_sale(&tx, target.id, date, on_account, entry_id)? else {
                 return Err(Error::Refused(Box::new(verdict)));
             };
             override_id = Some(id);
@@ -115,6 +135,11 @@ impl Store {
         let body =
             EntryBody::Sale { amount: req.amount, invoice_ref, due_on: target.terms.due_date(date), override_id };
         let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
+        if let Some(d) = deposit {
+            let applied = EntryBody::DepositApplied { amount: d, invoice: Some(entry_id) };
+            let second = append(&tx, Uuid::new_v4(), &target, date, &req.cashier, applied, now)?;
+            (rec.balance, rec.deposits, rec.deposit_applied) = (second.balance, second.deposits, Some(second.entry));
+        }
         tx.commit()?;
         rec.verdict = Some(verdict);
         Ok(rec)
@@ -393,7 +418,7 @@ fn append(
     insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
     outbox::append_at(tx, seq, entry.id, "entry", &entry, now)?;
     let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
-    Ok(Recorded { entry, balance, deposits, verdict: None })
+    Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })
 }
 
 fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {

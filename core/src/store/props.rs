@@ -14,7 +14,7 @@ const CUSTOMERS: [&str; 3] = ["A", "B", "C"];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Sale { c: usize, cents: i64, back: u64 },
+    Sale { c: usize, cents: i64, back: u64, deposit: Option<i64> },
     Pay { c: usize, cents: i64, aimed: Option<usize> },
     DepositTake { c: usize, cents: i64 },
     DepositApply { c: usize, cents: i64, aimed: Option<usize> },
@@ -31,7 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
     let cents = 1i64..20_000;
     let aimed = proptest::option::weighted(0.3, 0usize..4);
     prop_oneof![
-        6 => (c.clone(), cents.clone(), prop_oneof![4 => Just(0u64), 1 => 1u64..60]).prop_map(|(c, cents, back)| Op::Sale { c, cents, back }),
+        6 => (c.clone(), cents.clone(), prop_oneof![4 => Just(0u64), 1 => 1u64..60], proptest::option::weighted(0.2, 1i64..5_000))
+            .prop_map(|(c, cents, back, deposit)| Op::Sale { c, cents, back, deposit }),
         4 => (c.clone(), cents.clone(), aimed.clone()).prop_map(|(c, cents, aimed)| Op::Pay { c, cents, aimed }),
         1 => (c.clone(), cents.clone()).prop_map(|(c, cents)| Op::DepositTake { c, cents }),
         1 => (c.clone(), cents.clone(), aimed.clone()).prop_map(|(c, cents, aimed)| Op::DepositApply { c, cents, aimed }),
@@ -80,7 +81,7 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
                 today = today + Days::new(days);
                 continue;
             }
-            Op::Sale { c, cents, back } => {
+            Op::Sale { c, cents, back, deposit } => {
                 let date = today.checked_sub_days(Days::new(back)).filter(|d| *d >= start).unwrap_or(start);
                 let req = SaleRequest {
                     customer: CUSTOMERS[c].into(),
@@ -88,6 +89,7 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
                     date: Some(date),
                     invoice_ref: None,
                     cashier: "p".into(),
+                    deposit: deposit.map(m),
                 };
                 s.sell_on_account(req, now).map(|_| ())
             }

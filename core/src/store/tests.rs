@@ -51,6 +51,7 @@ fn sale(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
             date: Some(d(date)),
             invoice_ref: None,
             cashier: "anna".into(),
+            deposit: None,
         },
         at(date),
     )
@@ -113,6 +114,11 @@ fn checkout_warns_refuses_and_a_manager_can_override() {
     let before = counts(&s);
     assert!(matches!(sale(&mut s, "C1", "10", "2026-04-30"), Err(Error::Refused(_))));
     assert_eq!(counts(&s), before);
+    // Nothing to override while the sale is allowed.
+    assert!(matches!(
+        s.override_checkout("C1", m("10"), "Marc", "why not", at("2026-03-31")),
+        Err(Error::Invalid { .. })
+    ));
     // The override covers that sale, once.
     let ov = s.override_checkout("C1", m("10"), "Marc (manager)", "pays on Friday", at("2026-04-30")).unwrap();
     assert_eq!(ov.verdict.decision, Decision::Refuse);
@@ -177,6 +183,46 @@ fn deposits_taken_applied_refunded() {
 }
 
 #[test]
+fn a_deposit_pays_for_a_sale_in_the_same_transaction() {
+    let mut s = shop();
+    // C3 has a zero limit: deposits and cash only.
+    s.record(
+        "C3",
+        None,
+        "anna",
+        EntryRequest::DepositTake { amount: m("20"), method: PaymentMethod::Card, order_ref: Some("CAKE".into()) },
+        at("2026-05-01"),
+    )
+    .unwrap();
+    let req = |amount: &str, deposit: &str| SaleRequest {
+        customer: "C3".into(),
+        amount: m(amount),
+        date: None,
+        invoice_ref: None,
+        cashier: "anna".into(),
+        deposit: Some(m(deposit)),
+    };
+    // The part left on account is still judged: refused at a zero limit, nothing written.
+    let before = counts(&s);
+    assert!(matches!(s.sell_on_account(req("25", "20"), at("2026-05-02")), Err(Error::Refused(_))));
+    assert!(matches!(
+        s.sell_on_account(req("25", "30"), at("2026-05-02")),
+        Err(Error::Invalid { field: "deposit", .. })
+    ));
+    assert!(matches!(s.sell_on_account(req("10", "0.5"), at("2026-05-02")), Err(Error::Refused(_))));
+    assert_eq!(counts(&s), before);
+    // Fully paid by the deposit: allowed, the invoice is settled, the deposit used.
+    let r = s.sell_on_account(req("15", "15"), at("2026-05-02")).unwrap();
+    assert_eq!((r.balance, r.deposits), (m("0"), m("5")));
+    assert_eq!(r.deposit_applied.as_ref().map(|e| e.body.kind()), Some("deposit_applied"));
+    assert!(s.account("C3", d("2026-05-02")).unwrap().open_invoices.is_empty());
+    // More than is held: refused.
+    let err = s.sell_on_account(req("8", "8"), at("2026-05-02")).unwrap_err();
+    assert!(matches!(err, Error::InsufficientDeposit { .. }), "{err}");
+    s.audit().unwrap();
+}
+
+#[test]
 fn reversals_correct_without_rewriting() {
     let mut s = shop();
     let a = sale(&mut s, "C2", "300", "2026-02-01").unwrap();
@@ -236,6 +282,7 @@ fn backdated_entries_refold_the_account() {
                 date: Some(d("2026-01-05")),
                 invoice_ref: Some("OLD-1".into()),
                 cashier: "anna".into(),
+                deposit: None,
             },
             at("2026-03-21"),
         )
@@ -261,6 +308,7 @@ fn bad_input_is_typed_and_writes_nothing() {
             date: Some(d("2026-01-03")),
             invoice_ref: None,
             cashier: "a".into(),
+            deposit: None,
         },
         at("2026-01-02"),
     );

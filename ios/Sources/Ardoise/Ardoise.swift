@@ -644,10 +644,11 @@ public protocol TillProtocol: AnyObject, Sendable {
     func searchCustomers(query: String, limit: UInt32) throws  -> [Customer]
     
     /**
-     * A sale on account; refused with `Refused` (and the verdict) unless the checkout allows it
-     * or an override covers it.
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
      */
-    func sellOnAccount(customer: String, amount: String, invoiceRef: String?, ctx: WriteContext) throws  -> Recorded
+    func sellOnAccount(customer: String, amount: String, invoiceRef: String?, deposit: String?, ctx: WriteContext) throws  -> Recorded
     
     func setCheckoutRules(rules: CheckoutRules, now: String) throws 
     
@@ -976,10 +977,11 @@ open func searchCustomers(query: String, limit: UInt32)throws  -> [Customer]  {
 }
     
     /**
-     * A sale on account; refused with `Refused` (and the verdict) unless the checkout allows it
-     * or an override covers it.
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
      */
-open func sellOnAccount(customer: String, amount: String, invoiceRef: String?, ctx: WriteContext)throws  -> Recorded  {
+open func sellOnAccount(customer: String, amount: String, invoiceRef: String?, deposit: String?, ctx: WriteContext)throws  -> Recorded  {
     return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_sell_on_account(
@@ -987,6 +989,7 @@ open func sellOnAccount(customer: String, amount: String, invoiceRef: String?, c
         FfiConverterString.lower(customer),
         FfiConverterString.lower(amount),
         FfiConverterOptionString.lower(invoiceRef),
+        FfiConverterOptionString.lower(deposit),
         FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
     )
 })
@@ -1895,14 +1898,22 @@ public struct Recorded: Equatable, Hashable {
     public var balance: String
     public var deposits: String
     public var verdict: Verdict?
+    /**
+     * The deposit applied to a sale with it, in the same transaction.
+     */
+    public var depositApplied: LedgerEntry?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entry: LedgerEntry, balance: String, deposits: String, verdict: Verdict?) {
+    public init(entry: LedgerEntry, balance: String, deposits: String, verdict: Verdict?, 
+        /**
+         * The deposit applied to a sale with it, in the same transaction.
+         */depositApplied: LedgerEntry?) {
         self.entry = entry
         self.balance = balance
         self.deposits = deposits
         self.verdict = verdict
+        self.depositApplied = depositApplied
     }
 
     
@@ -1924,7 +1935,8 @@ public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
                 entry: FfiConverterTypeLedgerEntry.read(from: &buf), 
                 balance: FfiConverterString.read(from: &buf), 
                 deposits: FfiConverterString.read(from: &buf), 
-                verdict: FfiConverterOptionTypeVerdict.read(from: &buf)
+                verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
+                depositApplied: FfiConverterOptionTypeLedgerEntry.read(from: &buf)
         )
     }
 
@@ -1933,6 +1945,7 @@ public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
         FfiConverterString.write(value.balance, into: &buf)
         FfiConverterString.write(value.deposits, into: &buf)
         FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
+        FfiConverterOptionTypeLedgerEntry.write(value.depositApplied, into: &buf)
     }
 }
 
@@ -2725,6 +2738,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
+    typealias SwiftType = LedgerEntry?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLedgerEntry.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLedgerEntry.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
     typealias SwiftType = Verdict?
 
@@ -3026,7 +3063,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_search_customers() != 28235) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 10874) {
+    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 14141) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 61077) {

@@ -48,7 +48,7 @@ final class TillTests: XCTestCase {
     }
 
     func testSalesPaymentsAndTheAccountSummary() throws {
-        let sale = try till.sellOnAccount(customer: "C1", amount: "80.00", invoiceRef: nil, ctx: ctx())
+        let sale = try till.sellOnAccount(customer: "C1", amount: "80.00", invoiceRef: nil, deposit: nil, ctx: ctx())
         XCTAssertEqual(sale.entry.dueOn, "2026-04-01")
         XCTAssertEqual(sale.balance, "80.00")
         XCTAssertEqual(sale.verdict?.decision, .allow)
@@ -62,7 +62,7 @@ final class TillTests: XCTestCase {
     }
 
     func testCheckoutAllowsWarnsRefusesAndAManagerOverrides() throws {
-        _ = try till.sellOnAccount(customer: "C1", amount: "50", invoiceRef: nil, ctx: ctx("2026-03-01"))
+        _ = try till.sellOnAccount(customer: "C1", amount: "50", invoiceRef: nil, deposit: nil, ctx: ctx("2026-03-01"))
         XCTAssertEqual(try till.check(customer: "C1", cartTotal: "10", now: at("2026-03-31")).decision, .allow)
         XCTAssertEqual(try till.check(customer: "C1", cartTotal: "10", now: at("2026-04-02")).decision, .warn)
         let refuse = try till.check(customer: "C1", cartTotal: "10", now: at("2026-04-30"))
@@ -70,17 +70,17 @@ final class TillTests: XCTestCase {
         guard case let .overdue(amount, days, _, _, _) = refuse.reasons.first else { return XCTFail("no overdue reason") }
         XCTAssertEqual(amount, "50.00")
         XCTAssertEqual(days, 30)
-        XCTAssertThrowsError(try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, ctx: ctx("2026-04-30"))) { error in
+        XCTAssertThrowsError(try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, deposit: nil, ctx: ctx("2026-04-30"))) { error in
             guard case ArdoiseError.Refused = error else { return XCTFail("\(error)") }
         }
         let ov = try till.overrideCheckout(customer: "C1", cartTotal: "10", manager: "Marc", reason: "pays on Friday", now: at("2026-04-30"))
-        let sale = try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, ctx: ctx("2026-04-30"))
+        let sale = try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, deposit: nil, ctx: ctx("2026-04-30"))
         XCTAssertEqual(sale.entry.overrideId, ov.id)
     }
 
     func testDepositsCreditNotesAdjustmentsWriteOffsAndReversals() throws {
         _ = try till.takeDeposit(customer: "C2", amount: "30", method: .cash, orderRef: "CAKE-7", ctx: ctx())
-        _ = try till.sellOnAccount(customer: "C2", amount: "100", invoiceRef: "F-100", ctx: ctx())
+        _ = try till.sellOnAccount(customer: "C2", amount: "100", invoiceRef: "F-100", deposit: nil, ctx: ctx())
         let applied = try till.applyDeposit(customer: "C2", amount: "20", invoice: "F-100", ctx: ctx())
         XCTAssertEqual(applied.balance, "80.00")
         XCTAssertEqual(applied.deposits, "10.00")
@@ -93,6 +93,15 @@ final class TillTests: XCTestCase {
         XCTAssertEqual(try till.timeline(customer: "C2", limit: 100).count, 8)
     }
 
+    func testADepositPaysForTheSaleOfTheOrderItWasTakenFor() throws {
+        _ = try till.updateCustomer(reference: "C1", patch: CustomerPatch(creditLimit: "0"), now: now)
+        _ = try till.takeDeposit(customer: "C1", amount: "20", method: .card, orderRef: "CAKE-9", ctx: ctx())
+        XCTAssertThrowsError(try till.sellOnAccount(customer: "C1", amount: "35", invoiceRef: nil, deposit: "20", ctx: ctx()))
+        let sale = try till.sellOnAccount(customer: "C1", amount: "20", invoiceRef: nil, deposit: "20", ctx: ctx())
+        XCTAssertEqual(sale.balance, "0.00")
+        XCTAssertEqual(sale.depositApplied?.aimedAt, sale.entry.id)
+    }
+
     func testSettingsAndOutbox() throws {
         var rules = try till.checkoutRules()
         XCTAssertEqual(rules.refuseOverdueDays, 30)
@@ -102,7 +111,7 @@ final class TillTests: XCTestCase {
         rules.refuseOverdueDays = 5
         rules.defaultCreditLimit = "100"
         try till.setCheckoutRules(rules: rules, now: now)
-        _ = try till.sellOnAccount(customer: "C2", amount: "80", invoiceRef: nil, ctx: ctx())
+        _ = try till.sellOnAccount(customer: "C2", amount: "80", invoiceRef: nil, deposit: nil, ctx: ctx())
         XCTAssertEqual(try till.check(customer: "C2", cartTotal: "30", now: now).decision, .refuse)
         XCTAssertEqual(try till.pendingEvents(), 4)
         XCTAssertEqual(try till.deviceId().count, 36)
@@ -112,7 +121,7 @@ final class TillTests: XCTestCase {
     func testBadInputThrowsTypedErrorsAndWritesNothing() throws {
         let before = try till.pendingEvents()
         for amount in ["12.345", "1,50", "1e3", "", " 5", "-5", "0"] {
-            XCTAssertThrowsError(try till.sellOnAccount(customer: "C1", amount: amount, invoiceRef: nil, ctx: ctx()), amount) { error in
+            XCTAssertThrowsError(try till.sellOnAccount(customer: "C1", amount: amount, invoiceRef: nil, deposit: nil, ctx: ctx()), amount) { error in
                 guard case ArdoiseError.InvalidInput = error else { return XCTFail("\(amount): \(error)") }
             }
         }
@@ -120,7 +129,7 @@ final class TillTests: XCTestCase {
         XCTAssertThrowsError(try till.account(customer: "C1", today: "2026-13-01"))
         XCTAssertThrowsError(try till.reverse(customer: "C1", entryId: "not-an-id", reason: "x", ctx: ctx()))
         XCTAssertThrowsError(try till.searchCustomers(query: String(repeating: "x", count: 1_000_000), limit: 10))
-        XCTAssertThrowsError(try till.sellOnAccount(customer: "NOPE", amount: "1", invoiceRef: nil, ctx: ctx())) { error in
+        XCTAssertThrowsError(try till.sellOnAccount(customer: "NOPE", amount: "1", invoiceRef: nil, deposit: nil, ctx: ctx())) { error in
             guard case ArdoiseError.NotFound = error else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try till.applyDeposit(customer: "C1", amount: "1", invoice: nil, ctx: ctx())) { error in
@@ -139,7 +148,7 @@ final class TillTests: XCTestCase {
     }
 
     func testCloseSuspendResumeAndLifetimes() throws {
-        _ = try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, ctx: ctx())
+        _ = try till.sellOnAccount(customer: "C1", amount: "10", invoiceRef: nil, deposit: nil, ctx: ctx())
         try till.suspend()
         XCTAssertThrowsError(try till.check(customer: "C1", cartTotal: "1", now: now))
         try till.resume()
@@ -162,7 +171,7 @@ final class TillTests: XCTestCase {
         let till = self.till!
         DispatchQueue.concurrentPerform(iterations: refs.count) { i in
             for n in 0..<100 {
-                _ = try? till.sellOnAccount(customer: refs[i], amount: "1.25", invoiceRef: nil, ctx: ctx())
+                _ = try? till.sellOnAccount(customer: refs[i], amount: "1.25", invoiceRef: nil, deposit: nil, ctx: ctx())
                 _ = try? till.check(customer: refs[i], cartTotal: "1", now: now)
                 if n % 4 == 3 { _ = try? till.pay(customer: refs[i], amount: "1", method: .cash, invoice: nil, ctx: ctx()) }
             }
@@ -185,7 +194,7 @@ final class TillTests: XCTestCase {
         func batch(_ n: Int) throws {
             for i in 0..<n {
                 switch i % 5 {
-                case 0: _ = try till.sellOnAccount(customer: "C2", amount: "2.50", invoiceRef: nil, ctx: ctx())
+                case 0: _ = try till.sellOnAccount(customer: "C2", amount: "2.50", invoiceRef: nil, deposit: nil, ctx: ctx())
                 case 1: _ = try till.pay(customer: "C2", amount: "2.50", method: .card, invoice: nil, ctx: ctx())
                 case 2: _ = try till.check(customer: "C2", cartTotal: "3", now: now)
                 case 3: _ = try till.searchCustomers(query: "boul", limit: 5)

@@ -52,6 +52,7 @@ fn main() {
                 date: None,
                 invoice_ref: None,
                 cashier: "crash".into(),
+                deposit: None,
             };
             store.sell_on_account(req, now())
         };

@@ -791,7 +791,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_search_customers(`ptr`: Long,`query`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoiceRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_set_checkout_rules(`ptr`: Long,`rules`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -983,7 +983,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_search_customers() and 0xFFFF) != 28235) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 10874) {
+    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 14141) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 61077) {
@@ -1463,10 +1463,11 @@ public interface TillInterface {
     fun `searchCustomers`(`query`: kotlin.String, `limit`: kotlin.UInt): List<Customer>
     
     /**
-     * A sale on account; refused with `Refused` (and the verdict) unless the checkout allows it
-     * or an override covers it.
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
      */
-    fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `ctx`: WriteContext): Recorded
+    fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `deposit`: kotlin.String?, `ctx`: WriteContext): Recorded
     
     fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: kotlin.String)
     
@@ -1922,10 +1923,11 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * A sale on account; refused with `Refused` (and the verdict) unless the checkout allows it
-     * or an override covers it.
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
      */
-    @Throws(ArdoiseException::class)override fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `ctx`: WriteContext): Recorded {
+    @Throws(ArdoiseException::class)override fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `deposit`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -1935,6 +1937,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`customer`),
         FfiConverterString.lower(`amount`),
         FfiConverterOptionalString.lower(`invoiceRef`),
+        FfiConverterOptionalString.lower(`deposit`),
         FfiConverterTypeWriteContext.lower(`ctx`),_status)
 }
     }
@@ -2786,6 +2789,11 @@ data class Recorded (
     var `deposits`: kotlin.String
     , 
     var `verdict`: Verdict?
+    , 
+    /**
+     * The deposit applied to a sale with it, in the same transaction.
+     */
+    var `depositApplied`: LedgerEntry?
     
 ){
     
@@ -2806,6 +2814,7 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypeVerdict.read(buf),
+            FfiConverterOptionalTypeLedgerEntry.read(buf),
         )
     }
 
@@ -2813,7 +2822,8 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
             FfiConverterTypeLedgerEntry.allocationSize(value.`entry`) +
             FfiConverterString.allocationSize(value.`balance`) +
             FfiConverterString.allocationSize(value.`deposits`) +
-            FfiConverterOptionalTypeVerdict.allocationSize(value.`verdict`)
+            FfiConverterOptionalTypeVerdict.allocationSize(value.`verdict`) +
+            FfiConverterOptionalTypeLedgerEntry.allocationSize(value.`depositApplied`)
     )
 
     override fun write(value: Recorded, buf: ByteBuffer) {
@@ -2821,6 +2831,7 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
             FfiConverterString.write(value.`balance`, buf)
             FfiConverterString.write(value.`deposits`, buf)
             FfiConverterOptionalTypeVerdict.write(value.`verdict`, buf)
+            FfiConverterOptionalTypeLedgerEntry.write(value.`depositApplied`, buf)
     }
 }
 
@@ -3505,6 +3516,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry?> {
+    override fun read(buf: ByteBuffer): LedgerEntry? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLedgerEntry.read(buf)
+    }
+
+    override fun allocationSize(value: LedgerEntry?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLedgerEntry.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LedgerEntry?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLedgerEntry.write(value, buf)
         }
     }
 }

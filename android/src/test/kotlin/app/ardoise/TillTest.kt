@@ -64,7 +64,7 @@ class TillTest {
 
     @Test
     fun salesPaymentsAndTheAccountSummary() {
-        val sale = till.sellOnAccount("C1", "80.00", null, ctx())
+        val sale = till.sellOnAccount("C1", "80.00", null, null, ctx())
         assertEquals("sale", sale.entry.kind)
         assertEquals("2026-04-01", sale.entry.dueOn)
         assertEquals("80.00", sale.balance)
@@ -85,7 +85,7 @@ class TillTest {
 
     @Test
     fun checkoutAllowsWarnsRefusesAndAManagerOverrides() {
-        till.sellOnAccount("C1", "50", null, ctx("2026-03-01"))
+        till.sellOnAccount("C1", "50", null, null, ctx("2026-03-01"))
         assertEquals(Decision.ALLOW, till.check("C1", "10", at("2026-03-31")).decision)
         val warn = till.check("C1", "10", at("2026-04-02"))
         assertEquals(Decision.WARN, warn.decision)
@@ -97,11 +97,11 @@ class TillTest {
         assertEquals(30u, overdue.days)
         assertContains(refuse.messages.single(), "50.00 EUR overdue")
         assertEquals("150.00", refuse.availableCredit)
-        val e = assertFailsWith<ArdoiseException.Refused> { till.sellOnAccount("C1", "10", null, ctx("2026-04-30")) }
+        val e = assertFailsWith<ArdoiseException.Refused> { till.sellOnAccount("C1", "10", null, null, ctx("2026-04-30")) }
         assertContains(e.message!!, "overdue")
         val ov = till.overrideCheckout("C1", "10", "Marc", "pays on Friday", at("2026-04-30"))
         assertEquals(Decision.REFUSE, ov.verdict.decision)
-        val sale = till.sellOnAccount("C1", "10", null, ctx("2026-04-30"))
+        val sale = till.sellOnAccount("C1", "10", null, null, ctx("2026-04-30"))
         assertEquals(ov.id, sale.entry.overrideId)
         assertTrue(sale.verdict!!.reasons.any { it is Reason.ManagerOverride })
         val over = till.check("C1", "500", at("2026-03-01"))
@@ -111,7 +111,7 @@ class TillTest {
     @Test
     fun depositsCreditNotesAdjustmentsWriteOffsAndReversals() {
         till.takeDeposit("C2", "30", PaymentMethod.CASH, "CAKE-7", ctx())
-        val sale = till.sellOnAccount("C2", "100", "F-100", ctx())
+        val sale = till.sellOnAccount("C2", "100", "F-100", null, ctx())
         assertEquals("F-100", sale.entry.reference)
         val applied = till.applyDeposit("C2", "20", "F-100", ctx())
         assertEquals("80.00", applied.balance)
@@ -130,6 +130,19 @@ class TillTest {
     }
 
     @Test
+    fun aDepositPaysForTheSaleOfTheOrderItWasTakenFor() {
+        till.updateCustomer("C1", CustomerPatch(creditLimit = "0"), NOW) // deposits and cash only
+        till.takeDeposit("C1", "20", PaymentMethod.CARD, "CAKE-9", ctx())
+        assertFailsWith<ArdoiseException.Refused> { till.sellOnAccount("C1", "35", null, "20", ctx()) }
+        val sale = till.sellOnAccount("C1", "20", null, "20", ctx())
+        assertEquals("0.00", sale.balance)
+        assertEquals("0.00", sale.deposits)
+        assertEquals("deposit_applied", sale.depositApplied!!.kind)
+        assertEquals(sale.entry.id, sale.depositApplied!!.aimedAt)
+        assertFailsWith<ArdoiseException.Conflict> { till.sellOnAccount("C1", "5", null, "5", ctx()) }
+    }
+
+    @Test
     fun settingsAndOutbox() {
         val rules = till.checkoutRules()
         assertEquals(30u, rules.refuseOverdueDays)
@@ -137,7 +150,7 @@ class TillTest {
         assertFailsWith<ArdoiseException.InvalidInput> { till.setCheckoutRules(rules.copy(defaultCreditLimit = "-5"), NOW) }
         till.setCheckoutRules(rules.copy(refuseOverdueDays = 5u, defaultCreditLimit = "100"), NOW)
         assertEquals(5u, till.checkoutRules().refuseOverdueDays)
-        till.sellOnAccount("C2", "80", null, ctx())
+        till.sellOnAccount("C2", "80", null, null, ctx())
         assertEquals(Decision.REFUSE, till.check("C2", "30", NOW).decision) // over the new default limit
         assertEquals(Decision.REFUSE, till.check("C2", "1", at("2026-05-20")).decision)
         // Two customers, one settings change and one sale: four events to push.
@@ -150,11 +163,11 @@ class TillTest {
     fun badInputArrivesAsTypedExceptionsAndWritesNothing() {
         val before = till.pendingEvents()
         for (amount in listOf("12.345", "1,50", "1e3", "", " 5", "abc")) {
-            val e = assertFailsWith<ArdoiseException.InvalidInput>(amount) { till.sellOnAccount("C1", amount, null, ctx()) }
+            val e = assertFailsWith<ArdoiseException.InvalidInput>(amount) { till.sellOnAccount("C1", amount, null, null, ctx()) }
             assertContains(e.message!!, "amount")
         }
-        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "-5", null, ctx()) }
-        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "0", null, ctx()) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "-5", null, null, ctx()) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.sellOnAccount("C1", "0", null, null, ctx()) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.check("C1", "10", "2026-03-02") }
         assertFailsWith<ArdoiseException.InvalidInput> { till.account("C1", "2026-13-01") }
         assertFailsWith<ArdoiseException.InvalidInput> { till.pay("C1", "1", PaymentMethod.CASH, null, WriteContext("a", NOW, "02/03/2026")) }
@@ -163,7 +176,7 @@ class TillTest {
         assertFailsWith<ArdoiseException.InvalidInput> { till.addCustomer(NewCustomer("C9", "X", kind = CustomerKind.CONSUMER, terms = "soon"), NOW) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.addCustomer(NewCustomer("C9", "x".repeat(100_000), kind = CustomerKind.CONSUMER, terms = "30"), NOW) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.searchCustomers("x".repeat(1_000_000), 10u) }
-        val nf = assertFailsWith<ArdoiseException.NotFound> { till.sellOnAccount("NOPE", "1", null, ctx()) }
+        val nf = assertFailsWith<ArdoiseException.NotFound> { till.sellOnAccount("NOPE", "1", null, null, ctx()) }
         assertContains(nf.message!!, "NOPE")
         assertFailsWith<ArdoiseException.NotFound> { till.pay("C1", "1", PaymentMethod.CASH, "F-404", ctx()) }
         assertFailsWith<ArdoiseException.Conflict> { till.applyDeposit("C1", "1", null, ctx()) }
@@ -197,7 +210,7 @@ class TillTest {
 
     @Test
     fun closeSuspendResumeAndObjectLifetimes() {
-        till.sellOnAccount("C1", "10", null, ctx())
+        till.sellOnAccount("C1", "10", null, null, ctx())
         till.suspend()
         assertFailsWith<ArdoiseException.Closed> { till.check("C1", "1", NOW) }
         till.resume()
@@ -226,7 +239,7 @@ class TillTest {
         val futures = refs.map { ref ->
             pool.submit<Unit> {
                 repeat(100) {
-                    till.sellOnAccount(ref, "1.25", null, ctx())
+                    till.sellOnAccount(ref, "1.25", null, null, ctx())
                     till.check(ref, "1", NOW)
                     if (it % 4 == 3) till.pay(ref, "1", PaymentMethod.CASH, null, ctx())
                 }
@@ -249,7 +262,7 @@ class TillTest {
         fun batch(n: Int) {
             repeat(n) { i ->
                 when (i % 5) {
-                    0 -> till.sellOnAccount("C2", "2.50", null, ctx())
+                    0 -> till.sellOnAccount("C2", "2.50", null, null, ctx())
                     1 -> till.pay("C2", "2.50", PaymentMethod.CARD, null, ctx())
                     2 -> till.check("C2", "3", NOW)
                     3 -> till.searchCustomers("boul", 5u)
