@@ -62,6 +62,9 @@ pub struct AccountSnapshot {
     pub overdue: Money,
     pub overdue_invoices: u32,
     pub oldest_overdue_due: Option<NaiveDate>,
+    /// Unpaid amount of invoices under an open dispute (not counted as overdue).
+    pub disputed: Money,
+    pub disputed_invoices: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -86,11 +89,35 @@ impl Decision {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Reason {
-    Blocked { reason: String },
-    Overdue { amount: Money, days: u32, oldest_due: NaiveDate, invoices: u32, decision: Decision },
-    OverLimit { limit: Money, balance_after: Money, over_by: Money },
-    NearLimit { limit: Money, balance_after: Money, available_after: Money },
-    ManagerOverride { manager: String, reason: String },
+    Blocked {
+        reason: String,
+    },
+    Overdue {
+        amount: Money,
+        days: u32,
+        oldest_due: NaiveDate,
+        invoices: u32,
+        decision: Decision,
+    },
+    OverLimit {
+        limit: Money,
+        balance_after: Money,
+        over_by: Money,
+    },
+    NearLimit {
+        limit: Money,
+        balance_after: Money,
+        available_after: Money,
+    },
+    /// Invoices the customer disputes: not held against them, but worth a word.
+    Disputed {
+        invoices: u32,
+        amount: Money,
+    },
+    ManagerOverride {
+        manager: String,
+        reason: String,
+    },
 }
 
 impl Reason {
@@ -98,7 +125,7 @@ impl Reason {
         match self {
             Reason::Blocked { .. } | Reason::OverLimit { .. } => Decision::Refuse,
             Reason::Overdue { decision, .. } => *decision,
-            Reason::NearLimit { .. } | Reason::ManagerOverride { .. } => Decision::Warn,
+            Reason::NearLimit { .. } | Reason::Disputed { .. } | Reason::ManagerOverride { .. } => Decision::Warn,
         }
     }
 
@@ -118,6 +145,10 @@ impl Reason {
             }
             Reason::NearLimit { limit, available_after, .. } => {
                 format!("close to the credit limit: {available_after} EUR left of {limit} after this sale")
+            }
+            Reason::Disputed { invoices, amount } => {
+                let inv = if *invoices == 1 { "1 invoice".to_owned() } else { format!("{invoices} invoices") };
+                format!("{amount} EUR under dispute ({inv}), not counted as overdue")
             }
             Reason::ManagerOverride { manager, reason } => format!("allowed by {manager}: {reason}"),
         }
@@ -183,6 +214,9 @@ pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Mone
             });
         }
     }
+    if snapshot.disputed_invoices > 0 {
+        reasons.push(Reason::Disputed { invoices: snapshot.disputed_invoices, amount: snapshot.disputed });
+    }
     let limit = snapshot.credit_limit.or(rules.default_credit_limit);
     let balance_after = snapshot.balance + cart_total;
     if let Some(limit) = limit {
@@ -230,6 +264,8 @@ mod tests {
             overdue: Money::ZERO,
             overdue_invoices: 0,
             oldest_overdue_due: None,
+            disputed: Money::ZERO,
+            disputed_invoices: 0,
         }
     }
 
@@ -319,6 +355,14 @@ mod tests {
         for r in bad {
             assert!(r.validate().is_err(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn a_dispute_warns_without_refusing() {
+        let s = AccountSnapshot { disputed: Money::from_minor(4_000), disputed_invoices: 1, ..snap() };
+        let v = verdict(&s, 100);
+        assert_eq!(v.decision, Decision::Warn);
+        assert_eq!(v.reasons[0].message(), "40.00 EUR under dispute (1 invoice), not counted as overdue");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dunning::template::Language;
 use crate::error::{Error, Result};
 use crate::money::Money;
 
@@ -143,6 +144,12 @@ pub struct Customer {
     pub consent_email: bool,
     pub consent_sms: bool,
     pub notes: String,
+    /// Where a letter (a formal notice) goes.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The language reminders are written in.
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// What the till types to create a customer.
@@ -158,6 +165,10 @@ pub struct NewCustomer {
     pub consent_email: bool,
     pub consent_sms: bool,
     pub notes: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// A change to a customer: `None` leaves a field as it is; for optional fields `Some(None)` clears it.
@@ -173,6 +184,10 @@ pub struct CustomerPatch {
     pub consent_email: Option<bool>,
     pub consent_sms: Option<bool>,
     pub notes: Option<String>,
+    #[serde(default)]
+    pub address: Option<Option<String>>,
+    #[serde(default)]
+    pub language: Option<Language>,
 }
 
 impl NewCustomer {
@@ -197,6 +212,8 @@ impl Customer {
             consent_email: new.consent_email,
             consent_sms: new.consent_sms,
             notes: new.notes,
+            address: clean_opt(new.address),
+            language: new.language,
         };
         c.validate()?;
         Ok(c)
@@ -238,6 +255,12 @@ impl Customer {
         if let Some(v) = p.notes {
             c.notes = v;
         }
+        if let Some(v) = p.address {
+            c.address = clean_opt(v);
+        }
+        if let Some(v) = p.language {
+            c.language = v;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -276,6 +299,9 @@ impl Customer {
             if l.is_negative() {
                 return invalid("credit limit", &format!("{l} is negative"));
             }
+        }
+        if self.address.as_ref().is_some_and(|a| a.chars().count() > 500) {
+            return invalid("address", "longer than 500 characters");
         }
         if self.notes.len() > 10_000 {
             return invalid("notes", "longer than 10,000 characters");

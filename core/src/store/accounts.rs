@@ -93,16 +93,24 @@ pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate)
     let today_s = today.to_string();
     let (mut overdue, mut count, mut oldest) = (Money::ZERO, 0u32, None);
     if row.6.as_ref().is_some_and(|d| *d < today_s) {
+        // Disputed invoices are not held against the customer while the dispute is open.
         let (sum, n, min): (i64, i64, Option<String>) = conn
             .prepare_cached(
-                "SELECT coalesce(sum(amount - settled), 0), count(*), min(due_on) FROM items
-                 WHERE customer_id = ?1 AND open = 1 AND due_on < ?2",
+                "SELECT coalesce(sum(amount - settled), 0), count(*), min(due_on) FROM items i
+                 WHERE customer_id = ?1 AND open = 1 AND due_on < ?2
+                   AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice = i.entry_uuid AND d.state = 'open')",
             )?
             .query_row(params![customer_id, today_s], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         overdue = Money::from_minor(sum);
         count = n as u32;
         oldest = min.map(|d| crate::error::parse_date(&d)).transpose()?;
     }
+    let (disputed, disputed_invoices): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(i.amount - i.settled), 0), count(*) FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
+             WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
+        )?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(AccountSnapshot {
         customer_ref: row.0,
         customer_name: row.1,
@@ -113,6 +121,8 @@ pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate)
         overdue,
         overdue_invoices: count,
         oldest_overdue_due: oldest,
+        disputed: Money::from_minor(disputed),
+        disputed_invoices: disputed_invoices as u32,
     })
 }
 

@@ -10,8 +10,7 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::search;
 
-const COLUMNS: &str =
-    "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes";
+pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language";
 
 /// The event a customer write puts in the outbox.
 #[derive(Serialize)]
@@ -20,7 +19,7 @@ struct CustomerEvent<'a> {
     changed: Vec<&'static str>,
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let kind: String = r.get(5)?;
     let terms: String = r.get(7)?;
     let bad =
@@ -38,6 +37,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
         consent_email: r.get(9)?,
         consent_sms: r.get(10)?,
         notes: r.get(11)?,
+        address: r.get(12)?,
+        language: {
+            let l: String = r.get(13)?;
+            crate::dunning::template::Language::parse(&l).map_err(|e| bad(13, e))?
+        },
     })
 }
 
@@ -70,7 +74,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
-             blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13 WHERE id = ?1",
+             blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15
+             WHERE id = ?1",
             params![
                 id,
                 after.name,
@@ -84,7 +89,9 @@ impl Store {
                 after.consent_email,
                 after.consent_sms,
                 after.notes,
-                ms(now)
+                ms(now),
+                after.address,
+                after.language.as_str()
             ],
         )?;
         write_keys(&tx, id, &after)?;
@@ -100,7 +107,7 @@ impl Store {
     pub(super) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
         self.conn
             .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
-            .query_row([reference], |r| Ok((r.get(12)?, from_row(r)?)))
+            .query_row([reference], |r| Ok((r.get(14)?, from_row(r)?)))
             .optional()?
             .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
     }
@@ -145,8 +152,8 @@ pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> R
     }
     tx.prepare_cached(
         "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
-         consent_email, consent_sms, notes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+         consent_email, consent_sms, notes, created_at, updated_at, address, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
     )?
     .execute(params![
         c.id,
@@ -162,7 +169,9 @@ pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> R
         c.consent_email,
         c.consent_sms,
         c.notes,
-        ms(now)
+        ms(now),
+        c.address,
+        c.language.as_str()
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached(
@@ -191,5 +200,7 @@ fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
     diff("consent_email", a.consent_email != b.consent_email);
     diff("consent_sms", a.consent_sms != b.consent_sms);
     diff("notes", a.notes != b.notes);
+    diff("address", a.address != b.address);
+    diff("language", a.language != b.language);
     out
 }

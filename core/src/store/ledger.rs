@@ -173,9 +173,10 @@ impl Store {
 
     /// Adds entries recorded elsewhere, in one transaction. Already known entries are skipped,
     /// so ingesting twice changes nothing. Returns how many were new.
-    pub fn ingest(&mut self, entries: &[Entry]) -> Result<usize> {
+    pub fn ingest(&mut self, entries: &[Entry], now: Now) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut added = 0;
+        let mut touched = Vec::new();
         for e in entries {
             if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
                 continue;
@@ -188,7 +189,14 @@ impl Store {
             let reversed = reversed_entry(&tx, &e.body, e.customer)?;
             insert_entry(&tx, customer_id, e, reversed.as_ref())?;
             fold_in(&tx, customer_id, e, reversed.as_ref())?;
+            touched.push(customer_id);
             added += 1;
+        }
+        // A payment recorded at another till cancels or rewrites this one's queued reminders.
+        touched.sort_unstable();
+        touched.dedup();
+        for customer_id in touched {
+            super::dunning::refresh_queued(&tx, customer_id, now)?;
         }
         tx.commit()?;
         Ok(added)
@@ -418,7 +426,38 @@ fn append(
     insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
     outbox::append_at(tx, seq, entry.id, "entry", &entry, now)?;
     let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
+    super::dunning::refresh_queued(tx, customer_id, now)?;
     Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })
+}
+
+/// Validates and records an entry inside a running transaction (follow-ups that write to the
+/// ledger: fees, penalties, the credit note of an upheld dispute).
+pub(super) fn record_in(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    date: NaiveDate,
+    cashier: &str,
+    req: EntryRequest,
+    now: Now,
+) -> Result<Recorded> {
+    let (uuid, terms): (Uuid, String) = tx
+        .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let target = Target { id: customer_id, uuid, terms: terms.parse()? };
+    let body = validate(tx, customer_id, date, req)?;
+    append(tx, Uuid::new_v4(), &target, date, cashier, body, now)
+}
+
+/// Charges a fee or penalty to the account (a positive adjustment) in a running transaction.
+pub(super) fn charge(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    amount: Money,
+    reason: &str,
+    now: Now,
+) -> Result<Recorded> {
+    let req = EntryRequest::Adjustment { amount, reason: reason.to_owned() };
+    record_in(tx, customer_id, now.date_naive(), "ardoise", req, now)
 }
 
 fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {

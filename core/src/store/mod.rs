@@ -3,6 +3,10 @@
 mod accounts;
 mod audit;
 mod customers;
+mod dunning;
+#[cfg(test)]
+mod dunning_tests;
+mod followup;
 mod ledger;
 mod outbox;
 #[cfg(test)]
@@ -19,9 +23,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::checkout::CheckoutRules;
+use crate::dunning::run::DunningRules;
 use crate::error::{Error, Result};
 
 pub use accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};
+pub use dunning::{ReminderRecord, ReminderState, RunReport};
+pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use ledger::{EntryRequest, Recorded, SaleRequest};
 pub use outbox::OutboxEvent;
 pub use schema::VERSION as SCHEMA_VERSION;
@@ -34,7 +41,31 @@ pub type Now = DateTime<FixedOffset>;
 #[serde(default)]
 pub struct ShopSettings {
     pub shop_name: String,
+    pub shop_phone: String,
+    pub shop_email: String,
+    pub shop_address: String,
+    /// Where customers pay online, with `{customer_ref}` and `{amount}` filled in; `None`: no
+    /// link, reminders say to pay at the shop.
+    pub payment_url: Option<String>,
     pub checkout: CheckoutRules,
+    pub dunning: DunningRules,
+}
+
+impl ShopSettings {
+    fn validate(&self) -> Result<()> {
+        self.checkout.validate()?;
+        self.dunning.validate()?;
+        if let Some(url) = &self.payment_url {
+            let rest = url.replace("{customer_ref}", "").replace("{amount}", "");
+            if !url.starts_with("https://") || rest.contains(['{', '}']) {
+                return Err(Error::Invalid {
+                    field: "payment url",
+                    reason: format!("{url:?}: an https:// address that may use {{customer_ref}} and {{amount}}"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One till's database. Not `Sync`: the bindings hold it behind a mutex.
@@ -86,7 +117,7 @@ impl Store {
 
     /// Replaces the shop settings (with an outbox row, like every write).
     pub fn set_settings(&mut self, settings: ShopSettings, now: Now) -> Result<()> {
-        settings.checkout.validate()?;
+        settings.validate()?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES ('shop', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -120,7 +151,7 @@ fn ensure_device(conn: &Connection) -> Result<Uuid> {
     Ok(id)
 }
 
-fn load_settings(conn: &Connection) -> Result<ShopSettings> {
+pub(super) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
     let raw: Option<String> =
         conn.query_row("SELECT value FROM settings WHERE key = 'shop'", [], |r| r.get(0)).optional()?;
     Ok(match raw {

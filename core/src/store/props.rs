@@ -212,9 +212,9 @@ proptest! {
                 r.ingest_customer(c, at("2026-01-01")).unwrap();
             }
             for part in order.chunks(chunk) {
-                r.ingest(part).unwrap();
+                r.ingest(part, at("2026-01-01")).unwrap();
             }
-            prop_assert_eq!(r.ingest(&order).unwrap(), 0, "ingesting twice adds nothing");
+            prop_assert_eq!(r.ingest(&order, at("2026-01-01")).unwrap(), 0, "ingesting twice adds nothing");
             r.audit().unwrap();
             prop_assert_eq!(state(&r, today), state(&s, today));
             prop_assert_eq!(r.outbox_len().unwrap(), 0, "entries from elsewhere are not ours to push");

@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -144,6 +144,106 @@ CREATE TABLE overrides (
 CREATE INDEX overrides_by_customer ON overrides (customer_id, business_date);
 ";
 
+/// Version 3: reminders (queue, per-invoice levels), disputes, promises, payment plans, notes
+/// and calls, holds and stops; customers get a postal address and a language.
+const V3: &str = "
+ALTER TABLE customers ADD COLUMN address TEXT;
+ALTER TABLE customers ADD COLUMN language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en'));
+CREATE INDEX accounts_by_oldest_due ON accounts (oldest_due) WHERE oldest_due IS NOT NULL;
+CREATE TABLE dunning_customers (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    ladder TEXT,
+    excluded INTEGER NOT NULL DEFAULT 0,
+    hold_until TEXT,
+    hold_reason TEXT
+);
+CREATE TABLE invoice_stops (
+    invoice BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE reminders (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    level INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'cancelled')),
+    state_note TEXT,
+    created_on TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    not_before INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    amount_due INTEGER NOT NULL,
+    penalties INTEGER NOT NULL,
+    indemnity INTEGER NOT NULL
+);
+CREATE INDEX reminders_by_customer ON reminders (customer_id, created_on);
+CREATE INDEX reminders_queued ON reminders (customer_id) WHERE state = 'queued';
+CREATE TABLE reminder_invoices (
+    reminder_id INTEGER NOT NULL REFERENCES reminders (id),
+    invoice BLOB NOT NULL,
+    level INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    PRIMARY KEY (reminder_id, invoice)
+) WITHOUT ROWID;
+CREATE INDEX reminder_invoices_by_invoice ON reminder_invoices (invoice);
+CREATE TABLE disputes (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    invoice BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'upheld', 'rejected')),
+    opened_on TEXT NOT NULL,
+    resolved_on TEXT,
+    resolution TEXT
+);
+CREATE INDEX disputes_open ON disputes (customer_id) WHERE state = 'open';
+CREATE INDEX disputes_by_invoice ON disputes (invoice);
+CREATE TABLE promises (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    promised_on TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    created_on TEXT NOT NULL,
+    created_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'kept', 'broken'))
+);
+CREATE INDEX promises_open ON promises (customer_id) WHERE state = 'open';
+CREATE TABLE plans (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    created_on TEXT NOT NULL,
+    created_key TEXT NOT NULL,
+    grace_days INTEGER NOT NULL,
+    instalments TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('active', 'completed', 'broken', 'cancelled'))
+);
+CREATE INDEX plans_active ON plans (customer_id) WHERE state = 'active';
+CREATE TABLE followups (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,
+    date TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    amount INTEGER
+);
+CREATE INDEX followups_by_customer ON followups (customer_id, date);
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -170,12 +270,14 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V1)?;
     tx.execute_batch(V2)?;
+    tx.execute_batch(V3)?;
     Ok(())
 }
 
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
+        2 => tx.execute_batch(V3)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

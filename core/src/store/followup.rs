@@ -1,0 +1,566 @@
+//! Following up on an account: disputes, promises to pay, payment plans, notes and calls,
+//! holds and per-invoice stops, and the customer's whole timeline in order.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::dunning::{followup, paid_since, refresh_queued};
+use super::ledger::ENTRY_SELECT;
+use super::{Now, Store, ms, outbox};
+use crate::dunning::plan::{self, Instalment, PlanStatus};
+use crate::entry::EntryBody;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::{EntryRequest, Recorded};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    pub id: Uuid,
+    pub customer_ref: String,
+    pub invoice: String,
+    pub reason: String,
+    /// open, upheld or rejected.
+    pub state: String,
+    pub opened_on: NaiveDate,
+    pub resolution: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DisputeResolution {
+    /// The customer is right: a credit note for `credit` (default: what is left on the invoice).
+    Upheld { credit: Option<Money> },
+    /// The invoice stands: the ladder takes it up again.
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    pub id: Uuid,
+    pub customer_ref: String,
+    pub promised_on: NaiveDate,
+    pub amount: Money,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub id: Uuid,
+    pub customer_ref: String,
+    pub created_on: NaiveDate,
+    pub instalments: Vec<Instalment>,
+    pub grace_days: u32,
+    /// Stored state: active, completed, broken or cancelled.
+    pub state: String,
+    /// Where it stands today.
+    pub status: PlanStatus,
+    pub paid: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallOutcome {
+    Reached,
+    NoAnswer,
+    Promise { on: NaiveDate, amount: Money },
+}
+
+/// One line of the customer's story: ledger entries, reminders and every follow-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub date: NaiveDate,
+    pub at: DateTime<Utc>,
+    /// `entry:<kind>`, `reminder`, or a follow-up kind (note, call, dispute_opened, ...).
+    pub kind: String,
+    pub text: String,
+    pub amount: Option<Money>,
+    /// A reminder's state (queued, sent, failed, cancelled) and channel.
+    pub state: Option<String>,
+    pub id: Uuid,
+}
+
+fn text(field: &'static str, v: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(Error::Invalid { field, reason: format!("must be 1 to {max} characters") });
+    }
+    Ok(v.to_owned())
+}
+
+fn customer_id(tx: &Transaction<'_>, reference: &str) -> Result<i64> {
+    tx.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
+        .query_row([reference], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
+}
+
+/// The fold position now: money recorded after it counts toward a promise or a plan.
+fn key_now(tx: &Transaction<'_>, customer_id: i64) -> Result<String> {
+    let last: Option<String> = tx
+        .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| r.get(0))?;
+    Ok(last.unwrap_or_default())
+}
+
+fn date_of(s: &str) -> Result<NaiveDate> {
+    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s}")))
+}
+
+impl Store {
+    /// Opens a dispute on an invoice: it leaves the reminders at once and the till shows it.
+    pub fn open_dispute(&mut self, invoice: &str, reason: &str, author: &str, now: Now) -> Result<Dispute> {
+        let reason = text("reason", reason, 500)?;
+        let tx = self.conn.transaction()?;
+        let found: Option<(Uuid, i64, String, bool)> = tx
+            .prepare_cached("SELECT i.entry_uuid, i.customer_id, c.reference, i.open FROM items i JOIN customers c ON c.id = i.customer_id WHERE i.reference = ?1")?
+            .query_row([invoice], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let (entry, cid, customer_ref, open) = found.ok_or_else(|| Error::UnknownInvoice(invoice.to_owned()))?;
+        if !open {
+            return Err(Error::InvoiceSettled { invoice: invoice.to_owned() });
+        }
+        if tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1 AND state = 'open'")?.exists([entry])? {
+            return Err(Error::Invalid { field: "dispute", reason: format!("invoice {invoice} is already disputed") });
+        }
+        let d = Dispute {
+            id: Uuid::new_v4(),
+            customer_ref,
+            invoice: invoice.to_owned(),
+            reason,
+            state: "open".into(),
+            opened_on: now.date_naive(),
+            resolution: None,
+        };
+        tx.execute(
+            "INSERT INTO disputes (uuid, customer_id, invoice, reason, state, opened_on) VALUES (?1, ?2, ?3, ?4, 'open', ?5)",
+            params![d.id, cid, entry, d.reason, d.opened_on.to_string()],
+        )?;
+        outbox::append(&tx, "dispute", &d, now)?;
+        followup(&tx, cid, "dispute_opened", &format!("dispute on {invoice}: {}", d.reason), None, author, now)?;
+        refresh_queued(&tx, cid, now)?;
+        tx.commit()?;
+        Ok(d)
+    }
+
+    pub fn note_dispute(&mut self, id: Uuid, note: &str, author: &str, now: Now) -> Result<()> {
+        let note = text("note", note, 2000)?;
+        let tx = self.conn.transaction()?;
+        let (cid, invoice) = dispute_row(&tx, id)?;
+        followup(&tx, cid, "dispute_note", &format!("dispute on {invoice}: {note}"), None, author, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Upheld: a credit note settles (part of) the invoice. Rejected: the ladder resumes.
+    /// One transaction: the resolution and its credit note land together or not at all.
+    pub fn resolve_dispute(
+        &mut self,
+        id: Uuid,
+        resolution: DisputeResolution,
+        note: &str,
+        author: &str,
+        now: Now,
+    ) -> Result<(Dispute, Option<Recorded>)> {
+        let note = text("note", note, 2000)?;
+        let tx = self.conn.transaction()?;
+        let (cid, invoice) = dispute_row(&tx, id)?;
+        let open: bool =
+            tx.prepare_cached("SELECT state = 'open' FROM disputes WHERE uuid = ?1")?.query_row([id], |r| r.get(0))?;
+        if !open {
+            return Err(Error::Invalid { field: "dispute", reason: "already resolved".into() });
+        }
+        let state = match resolution {
+            DisputeResolution::Upheld { .. } => "upheld",
+            DisputeResolution::Rejected => "rejected",
+        };
+        tx.prepare_cached("UPDATE disputes SET state = ?2, resolved_on = ?3, resolution = ?4 WHERE uuid = ?1")?
+            .execute(params![id, state, now.date_naive().to_string(), note])?;
+        followup(
+            &tx,
+            cid,
+            &format!("dispute_{state}"),
+            &format!("dispute on {invoice} {state}: {note}"),
+            None,
+            author,
+            now,
+        )?;
+        let credit = match resolution {
+            DisputeResolution::Upheld { credit } => {
+                let left: Option<i64> = tx
+                    .prepare_cached("SELECT amount - settled FROM items WHERE reference = ?1 AND open = 1")?
+                    .query_row([&invoice], |r| r.get(0))
+                    .optional()?;
+                match credit.or(left.map(Money::from_minor)) {
+                    Some(amount) if amount.is_positive() => {
+                        let req = EntryRequest::CreditNote {
+                            amount,
+                            reason: format!("dispute upheld: {note}"),
+                            invoice: left.map(|_| invoice.clone()),
+                        };
+                        Some(super::ledger::record_in(&tx, cid, now.date_naive(), author, req, now)?)
+                    }
+                    _ => None,
+                }
+            }
+            DisputeResolution::Rejected => None,
+        };
+        let d = dispute_in(&tx, id)?;
+        outbox::append(&tx, "dispute", &d, now)?;
+        refresh_queued(&tx, cid, now)?;
+        tx.commit()?;
+        Ok((d, credit))
+    }
+
+    /// Disputes of a customer (or of the shop), open ones first.
+    pub fn disputes(&self, customer: Option<&str>) -> Result<Vec<Dispute>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.uuid, c.reference, i.reference, d.reason, d.state, d.opened_on, d.resolution FROM disputes d
+             JOIN customers c ON c.id = d.customer_id JOIN items i ON i.entry_uuid = d.invoice
+             WHERE ?1 IS NULL OR c.reference = ?1 ORDER BY d.state != 'open', d.id DESC",
+        )?;
+        let rows = stmt.query_map([customer], |r| {
+            Ok((r.get::<_, Uuid>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?, r.get(6)?))
+        })?;
+        rows.map(|row| {
+            let (id, customer_ref, invoice, reason, state, opened, resolution) = row?;
+            Ok(Dispute { id, customer_ref, invoice, reason, state, opened_on: date_of(&opened)?, resolution })
+        })
+        .collect()
+    }
+
+    /// A promise to pay `amount` by `on`: reminders wait until then.
+    pub fn promise_to_pay(
+        &mut self,
+        customer: &str,
+        on: NaiveDate,
+        amount: Money,
+        author: &str,
+        now: Now,
+    ) -> Result<Promise> {
+        if !amount.is_positive() {
+            return Err(Error::NotPositive { field: "amount", amount });
+        }
+        if on < now.date_naive() {
+            return Err(Error::Invalid { field: "date", reason: format!("a promise for {on} is already in the past") });
+        }
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        let p = Promise {
+            id: Uuid::new_v4(),
+            customer_ref: customer.to_owned(),
+            promised_on: on,
+            amount,
+            state: "open".into(),
+        };
+        tx.execute(
+            "INSERT INTO promises (uuid, customer_id, promised_on, amount, created_on, created_key, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')",
+            params![p.id, cid, on.to_string(), amount.minor(), now.date_naive().to_string(), key_now(&tx, cid)?],
+        )?;
+        outbox::append(&tx, "promise", &p, now)?;
+        followup(&tx, cid, "promise", &format!("promise to pay {amount} EUR by {on}"), Some(amount), author, now)?;
+        tx.commit()?;
+        Ok(p)
+    }
+
+    /// A payment plan: reminders wait while it is kept; a missed instalment (after the grace
+    /// days) breaks it and the ladder resumes where it was.
+    pub fn create_plan(
+        &mut self,
+        customer: &str,
+        instalments: Vec<Instalment>,
+        author: &str,
+        now: Now,
+    ) -> Result<PlanView> {
+        plan::validate(&instalments, now.date_naive())?;
+        let grace = self.settings.dunning.plan_grace_days;
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        if tx.prepare_cached("SELECT 1 FROM plans WHERE customer_id = ?1 AND state = 'active'")?.exists([cid])? {
+            return Err(Error::Invalid { field: "plan", reason: "the customer already has an active plan".into() });
+        }
+        let id = Uuid::new_v4();
+        tx.execute(
+            "INSERT INTO plans (uuid, customer_id, created_on, created_key, grace_days, instalments, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active')",
+            params![id, cid, now.date_naive().to_string(), key_now(&tx, cid)?, grace, serde_json::to_string(&instalments)?],
+        )?;
+        let total: Money = instalments.iter().map(|i| i.amount).sum();
+        let text = format!("payment plan: {} instalments, {total} EUR", instalments.len());
+        followup(&tx, cid, "plan", &text, Some(total), author, now)?;
+        let view =
+            plan_view(&tx, cid, customer, now.date_naive())?.ok_or_else(|| Error::Corrupt("plan vanished".into()))?;
+        outbox::append(&tx, "plan", &view, now)?;
+        tx.commit()?;
+        Ok(view)
+    }
+
+    /// The customer's latest plan and where it stands on `today`.
+    pub fn plan(&mut self, customer: &str, today: NaiveDate) -> Result<Option<PlanView>> {
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        let view = plan_view(&tx, cid, customer, today)?;
+        tx.commit()?;
+        Ok(view)
+    }
+
+    pub fn add_note(&mut self, customer: &str, note: &str, author: &str, now: Now) -> Result<()> {
+        let note = text("note", note, 2000)?;
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        followup(&tx, cid, "note", &note, None, author, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The outcome of the ladder's phone call (or any call); a promise pauses reminders.
+    pub fn record_call(
+        &mut self,
+        customer: &str,
+        outcome: CallOutcome,
+        note: &str,
+        author: &str,
+        now: Now,
+    ) -> Result<()> {
+        let note = note.trim();
+        if note.chars().count() > 2000 {
+            return Err(Error::Invalid { field: "note", reason: "longer than 2,000 characters".into() });
+        }
+        if let CallOutcome::Promise { on, amount } = &outcome {
+            self.promise_to_pay(customer, *on, *amount, author, now)?;
+        }
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        let what = match &outcome {
+            CallOutcome::Reached => "call: reached".to_owned(),
+            CallOutcome::NoAnswer => "call: no answer".to_owned(),
+            CallOutcome::Promise { on, amount } => format!("call: promise of {amount} EUR by {on}"),
+        };
+        let text = if note.is_empty() { what } else { format!("{what} ({note})") };
+        followup(&tx, cid, "call", &text, None, author, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Holds reminders for a customer until a date (or until released), with a reason.
+    pub fn hold_reminders(
+        &mut self,
+        customer: &str,
+        until: Option<NaiveDate>,
+        reason: Option<&str>,
+        author: &str,
+        now: Now,
+    ) -> Result<()> {
+        let reason = reason.map(|r| text("reason", r, 500)).transpose()?;
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        tx.execute(
+            "INSERT INTO dunning_customers (customer_id, hold_until, hold_reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (customer_id) DO UPDATE SET hold_until = excluded.hold_until, hold_reason = excluded.hold_reason",
+            params![cid, until.map(|d| d.to_string()), reason],
+        )?;
+        let text = match (&reason, until) {
+            (Some(r), Some(u)) => format!("reminders on hold until {u}: {r}"),
+            (Some(r), None) => format!("reminders on hold: {r}"),
+            (None, _) => "reminders resumed".to_owned(),
+        };
+        followup(&tx, cid, "hold", &text, None, author, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts the customer on another ladder (`None`: the default), or out of reminders.
+    pub fn set_customer_ladder(
+        &mut self,
+        customer: &str,
+        ladder: Option<&str>,
+        excluded: bool,
+        author: &str,
+        now: Now,
+    ) -> Result<()> {
+        if let Some(name) = ladder {
+            self.ladder(name)?;
+        }
+        let tx = self.conn.transaction()?;
+        let cid = customer_id(&tx, customer)?;
+        tx.execute(
+            "INSERT INTO dunning_customers (customer_id, ladder, excluded) VALUES (?1, ?2, ?3)
+             ON CONFLICT (customer_id) DO UPDATE SET ladder = excluded.ladder, excluded = excluded.excluded",
+            params![cid, ladder, excluded],
+        )?;
+        let text = if excluded {
+            "excluded from reminders".to_owned()
+        } else {
+            format!("ladder: {}", ladder.unwrap_or("default"))
+        };
+        followup(&tx, cid, "ladder", &text, None, author, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stops (or, with `None`, resumes) reminders for one invoice.
+    pub fn stop_invoice(&mut self, invoice: &str, reason: Option<&str>, author: &str, now: Now) -> Result<()> {
+        let reason = reason.map(|r| text("reason", r, 500)).transpose()?;
+        let tx = self.conn.transaction()?;
+        let (entry, cid): (Uuid, i64) = tx
+            .prepare_cached("SELECT entry_uuid, customer_id FROM items WHERE reference = ?1")?
+            .query_row([invoice], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::UnknownInvoice(invoice.to_owned()))?;
+        match &reason {
+            Some(r) => {
+                tx.execute(
+                    "INSERT INTO invoice_stops (invoice, customer_id, reason, at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (invoice) DO UPDATE SET reason = excluded.reason",
+                    params![entry, cid, r, ms(now)],
+                )?;
+                followup(&tx, cid, "invoice_stop", &format!("no reminders for {invoice}: {r}"), None, author, now)?;
+            }
+            None => {
+                tx.execute("DELETE FROM invoice_stops WHERE invoice = ?1", [entry])?;
+                followup(&tx, cid, "invoice_stop", &format!("reminders resumed for {invoice}"), None, author, now)?;
+            }
+        }
+        refresh_queued(&tx, cid, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Everything that happened on the account, newest first.
+    pub fn customer_timeline(&self, customer: &str, limit: usize) -> Result<Vec<TimelineItem>> {
+        let (cid, _) = self.customer_row(customer)?;
+        let mut items = Vec::new();
+        let mut stmt = self.conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1"))?;
+        for row in stmt.query_map([cid], super::ledger::entry_from_row)? {
+            let e = row??;
+            let text = match &e.body {
+                EntryBody::Sale { invoice_ref, due_on, .. } => {
+                    format!("sale on account, invoice {invoice_ref} due {due_on}")
+                }
+                EntryBody::Payment { method, .. } => format!("payment ({})", method.as_str()),
+                EntryBody::DepositReceived { order_ref, .. } => {
+                    format!("deposit received{}", order_ref.as_ref().map(|o| format!(" for {o}")).unwrap_or_default())
+                }
+                EntryBody::DepositApplied { .. } => "deposit applied".into(),
+                EntryBody::DepositRefunded { .. } => "deposit refunded".into(),
+                EntryBody::CreditNote { reason, .. } => format!("credit note: {reason}"),
+                EntryBody::Adjustment { reason, .. } => format!("adjustment: {reason}"),
+                EntryBody::WriteOff { reason, .. } => format!("write-off: {reason}"),
+                EntryBody::Reversal { reason, .. } => format!("reversal: {reason}"),
+            };
+            items.push(TimelineItem {
+                date: e.business_date,
+                at: e.recorded_at,
+                kind: format!("entry:{}", e.body.kind()),
+                text,
+                amount: e.body.amount(),
+                state: None,
+                id: e.id,
+            });
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT uuid, created_on, created_at, step, channel, state, amount_due, state_note FROM reminders WHERE customer_id = ?1",
+        )?;
+        let rows = stmt.query_map([cid], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, on, at, step, channel, state, amount, note) = row?;
+            let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            items.push(TimelineItem {
+                date: date_of(&on)?,
+                at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+                kind: "reminder".into(),
+                text: format!("{step} by {channel}: {state}{note}"),
+                amount: Some(Money::from_minor(amount)),
+                state: Some(state),
+                id,
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT uuid, date, at, kind, text, amount FROM followups WHERE customer_id = ?1")?;
+        let rows = stmt.query_map([cid], |r| {
+            Ok((
+                r.get::<_, Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, date, at, kind, text, amount) = row?;
+            items.push(TimelineItem {
+                date: date_of(&date)?,
+                at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+                kind,
+                text,
+                amount: amount.map(Money::from_minor),
+                state: None,
+                id,
+            });
+        }
+        items.sort_by(|a, b| (b.date, b.at).cmp(&(a.date, a.at)));
+        items.truncate(limit);
+        Ok(items)
+    }
+}
+
+fn dispute_row(tx: &Transaction<'_>, id: Uuid) -> Result<(i64, String)> {
+    tx.prepare_cached(
+        "SELECT d.customer_id, i.reference FROM disputes d JOIN items i ON i.entry_uuid = d.invoice WHERE d.uuid = ?1",
+    )?
+    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?
+    .ok_or_else(|| Error::UnknownEntry(id.to_string()))
+}
+
+fn plan_view(tx: &Transaction<'_>, cid: i64, customer: &str, today: NaiveDate) -> Result<Option<PlanView>> {
+    let row: Option<(Uuid, String, String, u32, String, String)> = tx
+        .prepare_cached(
+            "SELECT uuid, created_on, created_key, grace_days, instalments, state FROM plans WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([cid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .optional()?;
+    let Some((id, created, key, grace_days, instalments, state)) = row else { return Ok(None) };
+    let instalments: Vec<Instalment> = serde_json::from_str(&instalments)?;
+    let paid = paid_since(tx, cid, &key)?;
+    let status = plan::status(&instalments, paid, grace_days, today);
+    Ok(Some(PlanView {
+        id,
+        customer_ref: customer.to_owned(),
+        created_on: date_of(&created)?,
+        instalments,
+        grace_days,
+        state,
+        status,
+        paid,
+    }))
+}
+
+fn dispute_in(tx: &Transaction<'_>, id: Uuid) -> Result<Dispute> {
+    let row: (String, String, String, String, String, Option<String>) = tx
+        .prepare_cached(
+            "SELECT c.reference, i.reference, d.reason, d.state, d.opened_on, d.resolution FROM disputes d
+             JOIN customers c ON c.id = d.customer_id JOIN items i ON i.entry_uuid = d.invoice WHERE d.uuid = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+    Ok(Dispute {
+        id,
+        customer_ref: row.0,
+        invoice: row.1,
+        reason: row.2,
+        state: row.3,
+        opened_on: date_of(&row.4)?,
+        resolution: row.5,
+    })
+}
