@@ -246,7 +246,7 @@ pub(super) fn followup(
     author: &str,
     now: Now,
 ) -> Result<()> {
-    let id = Uuid::new_v4();
+    let id = super::new_id(now);
     tx.prepare_cached(
         "INSERT INTO followups (uuid, customer_id, kind, date, at, author, text, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
@@ -645,7 +645,7 @@ fn queue(
             super::ledger::charge(tx, customer_id, rendered.penalties, "pénalités de retard (L441-10)", now)?;
         }
     }
-    let id = Uuid::new_v4();
+    let id = super::new_id(now);
     tx.prepare_cached(
         "INSERT INTO reminders (uuid, customer_id, level, step, kind, channel, recipient, language, state, created_on,
          created_at, not_before, updated_at, subject, body, amount_due, penalties, indemnity)

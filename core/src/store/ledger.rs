@@ -111,7 +111,7 @@ impl Store {
         }
         let snap = snapshot_of(&tx, target.id, date)?;
         let mut verdict = checkout::check(&snap, &self.settings.checkout, on_account, date);
-        let entry_id = Uuid::new_v4();
+        let entry_id = super::new_id(now);
         let mut override_id = None;
         // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.
         if verdict.decision == Decision::Refuse && on_account.is_positive() {
@@ -137,7 +137,7 @@ impl Store {
         let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
         if let Some(d) = deposit {
             let applied = EntryBody::DepositApplied { amount: d, invoice: Some(entry_id) };
-            let second = append(&tx, Uuid::new_v4(), &target, date, &req.cashier, applied, now)?;
+            let second = append(&tx, super::new_id(now), &target, date, &req.cashier, applied, now)?;
             (rec.balance, rec.deposits, rec.deposit_applied) = (second.balance, second.deposits, Some(second.entry));
         }
         tx.commit()?;
@@ -158,7 +158,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let target = customer_in(&tx, customer)?;
         let body = validate(&tx, target.id, date, req)?;
-        let rec = append(&tx, Uuid::new_v4(), &target, date, cashier, body, now)?;
+        let rec = append(&tx, super::new_id(now), &target, date, cashier, body, now)?;
         tx.commit()?;
         Ok(rec)
     }
@@ -445,7 +445,7 @@ pub(super) fn record_in(
         .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let target = Target { id: customer_id, uuid, terms: terms.parse()? };
     let body = validate(tx, customer_id, date, req)?;
-    append(tx, Uuid::new_v4(), &target, date, cashier, body, now)
+    append(tx, super::new_id(now), &target, date, cashier, body, now)
 }
 
 /// Charges a fee or penalty to the account (a positive adjustment) in a running transaction.

@@ -99,6 +99,9 @@ impl Store {
         // FULL: a sale the till confirmed survives a power cut, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // 16 MB of page cache (the default is 2 MB): a write touches the customer's pages in a
+        // few indexes, and keeping the upper B-tree levels cached spares re-reads.
+        conn.pragma_update(None, "cache_size", -16_000)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
@@ -171,4 +174,12 @@ fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
 
 fn ms(now: Now) -> i64 {
     now.timestamp_millis()
+}
+
+/// A new id, time-ordered (UUIDv7) from the injected clock: rows keyed by it are appended at
+/// the end of their B-tree instead of landing on a random page, which keeps writes cheap on a
+/// large database.
+pub(crate) fn new_id(now: Now) -> Uuid {
+    let secs = u64::try_from(now.timestamp()).unwrap_or(0);
+    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, now.timestamp_subsec_nanos()))
 }

@@ -19,7 +19,7 @@ pub struct OutboxEvent {
 /// Appends an event with its own sequence number and returns that number.
 pub(super) fn append(tx: &Transaction<'_>, kind: &str, payload: &impl Serialize, now: Now) -> Result<u64> {
     let seq = next_seq(tx)?;
-    append_at(tx, seq, Uuid::new_v4(), kind, payload, now)?;
+    append_at(tx, seq, super::new_id(now), kind, payload, now)?;
     Ok(seq)
 }
 

@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -244,6 +244,13 @@ CREATE TABLE followups (
 CREATE INDEX followups_by_customer ON followups (customer_id, date);
 ";
 
+/// Version 4: a write reads only the credit and deposit lots still open, through partial
+/// indexes, instead of every lot the customer ever had.
+const V4: &str = "
+CREATE INDEX credit_lots_open ON credit_lots (customer_id) WHERE remaining > 0;
+CREATE INDEX deposit_lots_open ON deposit_lots (customer_id) WHERE remaining != 0;
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -271,6 +278,7 @@ fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V1)?;
     tx.execute_batch(V2)?;
     tx.execute_batch(V3)?;
+    tx.execute_batch(V4)?;
     Ok(())
 }
 
@@ -278,6 +286,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
         2 => tx.execute_batch(V3)?,
+        3 => tx.execute_batch(V4)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())
