@@ -37,7 +37,7 @@ impl From<Core> for ArdoiseError {
             Core::Amount(_) | Core::NotPositive { .. } | Core::InvalidDate(_) | Core::Invalid { .. } => {
                 ArdoiseError::InvalidInput { message }
             }
-            Core::UnknownCustomer(_) | Core::UnknownInvoice(_) | Core::UnknownEntry(_) => {
+            Core::UnknownCustomer(_) | Core::UnknownInvoice(_) | Core::UnknownEntry(_) | Core::NotFound { .. } => {
                 ArdoiseError::NotFound { message }
             }
             Core::DuplicateCustomer(_)

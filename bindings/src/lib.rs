@@ -1,8 +1,11 @@
 //! The till API for Swift and Kotlin: a `Till` object over one SQLite file, exported with
 //! uniffi. It converts arguments, delegates to `ardoise-core` and converts results and errors;
-//! no business rule lives here.
+//! no business rule lives here. Reminders (`reminders.rs`) and account follow-up
+//! (`followup.rs`) add their calls to the same `Till` in their own `impl` blocks.
 
 mod error;
+mod followup;
+mod reminders;
 mod types;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,6 +14,8 @@ use ardoise_core::{EntryRequest, SaleRequest, Store};
 
 pub use error::ArdoiseError;
 use error::Result;
+pub use followup::*;
+pub use reminders::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!("ardoise");
@@ -22,7 +27,8 @@ const MAX_PAGE: u32 = 1_000;
 
 #[derive(Debug)]
 enum State {
-    Open(Store),
+    /// Boxed: the store is large next to the other states.
+    Open(Box<Store>),
     /// Closed by `suspend()` so iOS does not kill the app for holding a WAL lock.
     Suspended,
     Closed,
@@ -66,7 +72,7 @@ impl Till {
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Till>> {
         let store = Store::open(&path)?;
-        Ok(Arc::new(Till { path, state: Mutex::new(State::Open(store)) }))
+        Ok(Arc::new(Till { path, state: Mutex::new(State::Open(Box::new(store))) }))
     }
 
     /// Closes the database now; every later call fails with `Closed`. Safe to call twice.
@@ -93,7 +99,7 @@ impl Till {
         match *state {
             State::Open(_) => Ok(()),
             State::Suspended => {
-                *state = State::Open(Store::open(&self.path)?);
+                *state = State::Open(Box::new(Store::open(&self.path)?));
                 Ok(())
             }
             State::Closed => Err(ArdoiseError::Closed { message: "the till is closed".into() }),

@@ -31,11 +31,11 @@ pub(crate) fn uuid(field: &str, s: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(s).map_err(|_| invalid(format!("{field}: {s:?} is not an id")))
 }
 
-fn s(m: core::Money) -> String {
+pub(crate) fn s(m: core::Money) -> String {
     m.to_string()
 }
 
-fn opt(m: Option<core::Money>) -> Option<String> {
+pub(crate) fn opt(m: Option<core::Money>) -> Option<String> {
     m.map(s)
 }
 
@@ -59,6 +59,31 @@ impl From<core::CustomerKind> for CustomerKind {
         match k {
             core::CustomerKind::Business => CustomerKind::Business,
             core::CustomerKind::Consumer => CustomerKind::Consumer,
+        }
+    }
+}
+
+/// The language a customer's reminders are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Language {
+    Fr,
+    En,
+}
+
+impl From<Language> for core::dunning::template::Language {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::Fr => core::dunning::template::Language::Fr,
+            Language::En => core::dunning::template::Language::En,
+        }
+    }
+}
+
+impl From<core::dunning::template::Language> for Language {
+    fn from(l: core::dunning::template::Language) -> Self {
+        match l {
+            core::dunning::template::Language::Fr => Language::Fr,
+            core::dunning::template::Language::En => Language::En,
         }
     }
 }
@@ -140,6 +165,12 @@ pub struct NewCustomer {
     pub consent_sms: bool,
     #[uniffi(default = "")]
     pub notes: String,
+    /// Where a letter (a formal notice) goes.
+    #[uniffi(default = None)]
+    pub address: Option<String>,
+    /// `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
+    #[uniffi(default = None)]
+    pub language: Option<Language>,
 }
 
 impl NewCustomer {
@@ -155,12 +186,15 @@ impl NewCustomer {
             consent_email: self.consent_email,
             consent_sms: self.consent_sms,
             notes: self.notes,
+            address: self.address,
+            language: self.language.map(Into::into).unwrap_or_default(),
         })
     }
 }
 
 /// A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
-/// `credit_limit` and `blocked`, an empty string clears it (no limit of their own; unblocked).
+/// `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
+/// unblocked).
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct CustomerPatch {
     #[uniffi(default = None)]
@@ -183,6 +217,10 @@ pub struct CustomerPatch {
     pub consent_sms: Option<bool>,
     #[uniffi(default = None)]
     pub notes: Option<String>,
+    #[uniffi(default = None)]
+    pub address: Option<String>,
+    #[uniffi(default = None)]
+    pub language: Option<Language>,
 }
 
 impl CustomerPatch {
@@ -199,6 +237,8 @@ impl CustomerPatch {
             consent_email: self.consent_email,
             consent_sms: self.consent_sms,
             notes: self.notes,
+            address: clearable(self.address),
+            language: self.language.map(Into::into),
         })
     }
 }
@@ -217,6 +257,8 @@ pub struct Customer {
     pub consent_email: bool,
     pub consent_sms: bool,
     pub notes: String,
+    pub address: Option<String>,
+    pub language: Language,
 }
 
 impl From<core::Customer> for Customer {
@@ -234,6 +276,8 @@ impl From<core::Customer> for Customer {
             consent_email: c.consent_email,
             consent_sms: c.consent_sms,
             notes: c.notes,
+            address: c.address,
+            language: c.language.into(),
         }
     }
 }
@@ -241,11 +285,35 @@ impl From<core::Customer> for Customer {
 /// One reason behind a checkout verdict, with its numbers.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum Reason {
-    Blocked { reason: String },
-    Overdue { amount: String, days: u32, oldest_due: String, invoices: u32, decision: Decision },
-    OverLimit { limit: String, balance_after: String, over_by: String },
-    NearLimit { limit: String, balance_after: String, available_after: String },
-    ManagerOverride { manager: String, reason: String },
+    Blocked {
+        reason: String,
+    },
+    Overdue {
+        amount: String,
+        days: u32,
+        oldest_due: String,
+        invoices: u32,
+        decision: Decision,
+    },
+    OverLimit {
+        limit: String,
+        balance_after: String,
+        over_by: String,
+    },
+    NearLimit {
+        limit: String,
+        balance_after: String,
+        available_after: String,
+    },
+    /// Invoices under dispute: a warning, not counted as overdue.
+    Disputed {
+        invoices: u32,
+        amount: String,
+    },
+    ManagerOverride {
+        manager: String,
+        reason: String,
+    },
 }
 
 impl From<core::Reason> for Reason {
@@ -267,6 +335,7 @@ impl From<core::Reason> for Reason {
                 balance_after: s(balance_after),
                 available_after: s(available_after),
             },
+            core::Reason::Disputed { invoices, amount } => Reason::Disputed { invoices, amount: s(amount) },
             core::Reason::ManagerOverride { manager, reason } => Reason::ManagerOverride { manager, reason },
         }
     }

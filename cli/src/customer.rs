@@ -1,5 +1,6 @@
 //! `ardoise customer ...`: adding and changing customers, finding them, showing an account.
 
+use ardoise_core::dunning::template::Language;
 use ardoise_core::{AccountSummary, CustomerPatch, NewCustomer, Store};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -43,6 +44,18 @@ pub struct AddArgs {
     /// Payment terms: receipt, 30 (net days), 45eom (+45 days then end of month), eom45
     #[arg(long, default_value = "receipt")]
     terms: String,
+    /// Postal address, where a formal notice (mise en demeure) is sent by registered letter
+    #[arg(long)]
+    address: Option<String>,
+    /// The language of the customer's reminders: fr or en
+    #[arg(long, default_value = "fr")]
+    language: String,
+    /// Whether reminders may be sent by email [default: false]
+    #[arg(long, value_name = "true|false")]
+    consent_email: Option<bool>,
+    /// Whether reminders may be sent by SMS [default: false]
+    #[arg(long, value_name = "true|false")]
+    consent_sms: Option<bool>,
     #[command(flatten)]
     when: When,
 }
@@ -81,6 +94,12 @@ pub struct UpdateArgs {
     /// Whether reminders may be sent by SMS
     #[arg(long, value_name = "true|false")]
     consent_sms: Option<bool>,
+    /// New postal address for formal notices ("" removes it)
+    #[arg(long)]
+    address: Option<String>,
+    /// The language of the customer's reminders: fr or en
+    #[arg(long)]
+    language: Option<String>,
     #[command(flatten)]
     when: When,
 }
@@ -136,6 +155,10 @@ fn add(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         kind: a.kind.parse()?,
         credit_limit: a.credit_limit.as_deref().map(money).transpose()?,
         terms: a.terms.parse()?,
+        consent_email: a.consent_email.unwrap_or(false),
+        consent_sms: a.consent_sms.unwrap_or(false),
+        address: a.address,
+        language: Language::parse(&a.language)?,
         ..Default::default()
     };
     if !ctx.db_path().exists() {
@@ -182,6 +205,8 @@ fn update(ctx: &Ctx, a: UpdateArgs) -> Result<(), Failure> {
         consent_email: a.consent_email,
         consent_sms: a.consent_sms,
         notes: None,
+        address: a.address.map(Some),
+        language: a.language.as_deref().map(Language::parse).transpose()?,
     };
     let mut store = ctx.store()?;
     let customer = store.update_customer(&a.reference, patch, now)?;

@@ -1,5 +1,7 @@
 //! `ardoise demo`: a French shop with eight weeks of history, then one day at the till, told.
 
+mod reminders;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -38,6 +40,9 @@ enum Habit {
     Stopped(u64),
     /// Limit 0: pays cash or with deposits, never on account.
     DepositsOnly,
+    /// Bought one catering order on receipt, promised on the phone to pay, never did: the
+    /// formal notice of the day's reminders.
+    Defaulted,
 }
 
 const BUSINESS: bool = true;
@@ -74,7 +79,7 @@ const CUSTOMERS: [(&str, bool, &str, Habit); 36] = [
     ("Boulangerie Martin", BUSINESS, "45eom", Habit::OnTime),
     ("Café de la Gare", BUSINESS, "30", Habit::Late),
     ("Hôtel du Lac", BUSINESS, "eom45", Habit::OnTime),
-    ("Restaurant Le Rivage", BUSINESS, "30", Habit::Stopped(40)),
+    ("Restaurant Le Rivage", BUSINESS, "receipt", Habit::Defaulted),
     ("Crèche Les Petits Loups", BUSINESS, "30", Habit::OnTime),
     ("Mairie de Saint-Rémy", BUSINESS, "45eom", Habit::OnTime),
     ("Épicerie Bio Dubois", BUSINESS, "eom45", Habit::Settles(28)),
@@ -84,6 +89,13 @@ const CUSTOMERS: [(&str, bool, &str, Habit); 36] = [
 ];
 
 const HISTORY_DAYS: u64 = 56;
+/// Where formal notices go: a letter needs an address, so a few customers have one.
+const ADDRESSES: [(&str, &str); 4] = [
+    ("Restaurant Le Rivage", "8 quai du Lac, 13210 Saint-Rémy-de-Provence"),
+    ("Café de la Gare", "1 avenue de la Gare, 13210 Saint-Rémy-de-Provence"),
+    ("Jean-Michel Lefèvre", "14 rue des Écoles, 13210 Saint-Rémy-de-Provence"),
+    ("Cécile Mercier", "3 chemin des Oliviers, 13210 Saint-Rémy-de-Provence"),
+];
 /// The typical basket of the day's three checkouts.
 const BASKET: Money = Money::from_minor(30_00);
 const MANAGER: &str = "Sophie Marchand";
@@ -203,14 +215,23 @@ fn add_days(d: NaiveDate, n: u64) -> NaiveDate {
 
 /// "Hélène Dupré" -> "helene.dupre": the ASCII a mailbox would use.
 fn mailbox(name: &str, sep: &str) -> String {
-    let folded = ardoise_core::search::fold(name);
+    // The fold drops what is not a letter with an accent; "Lebœuf" should still read "leboeuf".
+    let folded = ardoise_core::search::fold(&name.replace('œ', "oe"));
     folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(sep)
 }
 
 impl Shop {
     fn open_shop(&mut self, start: NaiveDate) -> Result<(), Failure> {
         let now = at(start, 8, 0);
-        let settings = ShopSettings { shop_name: "Épicerie du Marché".into(), checkout: CheckoutRules::default() };
+        let settings = ShopSettings {
+            shop_name: "Épicerie du Marché".into(),
+            shop_phone: "04 90 92 12 34".into(),
+            shop_email: "bonjour@epicerie-du-marche.fr".into(),
+            shop_address: "12 place de la République, 13210 Saint-Rémy-de-Provence".into(),
+            payment_url: Some("https://pay.epicerie-du-marche.fr/{customer_ref}?amount={amount}".into()),
+            checkout: CheckoutRules::default(),
+            ..Default::default()
+        };
         self.store.set_settings(settings, now)?;
         for (i, (name, business, terms, habit)) in CUSTOMERS.iter().enumerate() {
             let rng = &mut self.rng;
@@ -219,6 +240,8 @@ impl Shop {
                 _ if *business => [600, 800, 1000][rng.random_range(0..3)],
                 _ => [100, 150, 200, 250, 300, 400][rng.random_range(0..6)],
             };
+            // Room for the invoice she forgets, whatever the seed drew.
+            let limit = if *name == reminders::FORGETFUL { limit.max(300) } else { limit };
             let mobile = if *business { 4 } else { 6 + rng.random_range(0..2) };
             let phone = format!(
                 "+33 {mobile} {:02} {:02} {:02} {:02}",
@@ -227,11 +250,13 @@ impl Shop {
                 rng.random_range(0..100),
                 rng.random_range(0..100)
             );
-            let email = match (*business, rng.random_bool(0.8)) {
+            // The forgotten invoice of the day's reminders goes by email, whatever the seed.
+            let email = match (*business, rng.random_bool(0.8) || *name == reminders::FORGETFUL) {
                 (true, _) => Some(format!("contact@{}.fr", mailbox(name, "-"))),
                 (false, true) => Some(format!("{}@exemple.fr", mailbox(name, "."))),
                 (false, false) => None,
             };
+            let address = ADDRESSES.iter().find(|(n, _)| n == name).map(|(_, a)| (*a).to_owned());
             let reference = format!("C{:03}", i + 1);
             let email_known = email.is_some();
             self.store.add_customer(
@@ -245,7 +270,8 @@ impl Shop {
                     terms: terms.parse()?,
                     consent_email: email_known,
                     consent_sms: !business,
-                    notes: String::new(),
+                    address,
+                    ..Default::default()
                 },
                 now,
             )?;
@@ -259,20 +285,24 @@ impl Shop {
     /// each sold only if the till's verdict lets it through.
     fn history(&mut self, start: NaiveDate, today: NaiveDate) -> Result<Tally, Failure> {
         let mut tally = Tally::default();
-        // Payments promised per day: (customer index, amount).
-        let mut due: BTreeMap<NaiveDate, Vec<(usize, Money)>> = BTreeMap::new();
+        // Payments planned per day: (customer index, amount, the invoice it pays).
+        let mut due: BTreeMap<NaiveDate, Vec<(usize, Money, String)>> = BTreeMap::new();
         let offsets: Vec<u64> = self.habits.iter().map(|_| self.rng.random_range(0..7)).collect();
         let mut day = start;
         // Counted in opening days, so "every 7 days" does not fall on the closed Sunday forever.
         let mut n: u64 = 0;
         while day < today {
             if day.weekday() == Weekday::Sun {
-                // Open on Sunday morning for orders only: deposits, no sales on account.
+                // Open on Sunday morning for orders only: deposits, no sales on account (but the
+                // story's two scripted orders are picked up whatever the day).
                 tally.deposits += self.history_deposits(day, today)?;
+                tally.sales += self.scripted_sales(day, today)?;
                 day = add_days(day, 1);
                 continue;
             }
             n += 1;
+            // The back office runs the reminders first thing, before the till opens.
+            self.reminder_round(day, today)?;
             let mut minute = 0;
             let mut next_time = || {
                 minute += 1;
@@ -280,8 +310,8 @@ impl Shop {
             };
             // Morning: what is owed gets paid, including what was promised for the closed Sunday.
             while let Some(promised) = due.first_entry().filter(|e| *e.key() <= day) {
-                for (i, amount) in promised.remove() {
-                    self.pay(i, amount, day, at(day, 9, next_time()))?;
+                for (i, amount, invoice) in promised.remove() {
+                    self.pay_invoice(i, amount, &invoice, day, at(day, 9, next_time()))?;
                     tally.payments += 1;
                 }
             }
@@ -302,7 +332,7 @@ impl Shop {
                 let buys = self.rng.random_bool(if business { 0.25 } else { 0.22 });
                 let cents =
                     if business { self.rng.random_range(2_000..12_000) } else { self.rng.random_range(380..4_800) };
-                if !buys {
+                if !buys || self.habits[i] == Habit::Defaulted {
                     continue;
                 }
                 let now = at(day, 9, next_time());
@@ -316,6 +346,7 @@ impl Shop {
                 }
             }
             tally.deposits += self.history_deposits(day, today)?;
+            tally.sales += self.scripted_sales(day, today)?;
             day = add_days(day, 1);
         }
         Ok(tally)
@@ -324,12 +355,12 @@ impl Shop {
     /// When (if ever) the customer will pay the invoice just sold, by their habit.
     fn promise(
         &mut self,
-        due: &mut BTreeMap<NaiveDate, Vec<(usize, Money)>>,
+        due: &mut BTreeMap<NaiveDate, Vec<(usize, Money, String)>>,
         i: usize,
         rec: &Recorded,
         today: NaiveDate,
     ) {
-        let EntryBody::Sale { amount, due_on, .. } = &rec.entry.body else { return };
+        let EntryBody::Sale { amount, due_on, invoice_ref, .. } = &rec.entry.body else { return };
         let issued = rec.entry.business_date;
         let pay_on = match self.habits[i] {
             Habit::OnTime => {
@@ -346,7 +377,7 @@ impl Shop {
             pay_on = pay_on.pred_opt().filter(|d| *d > issued).unwrap_or(pay_on);
         }
         if pay_on < today {
-            due.entry(pay_on).or_default().push((i, *amount));
+            due.entry(pay_on).or_default().push((i, *amount, invoice_ref.clone()));
         }
     }
 
@@ -399,6 +430,21 @@ impl Shop {
     fn pay(&mut self, i: usize, amount: Money, day: NaiveDate, now: Now) -> Result<Recorded, Failure> {
         let method = [PaymentMethod::Cash, PaymentMethod::Card, PaymentMethod::Cheque][self.rng.random_range(0..3)];
         self.record(i, EntryRequest::Payment { amount, method, invoice: None }, day, now)
+    }
+
+    /// Customers who pay invoice by invoice name the one they pay, so an invoice they forgot
+    /// stays unpaid instead of soaking up the next payment.
+    fn pay_invoice(
+        &mut self,
+        i: usize,
+        amount: Money,
+        invoice: &str,
+        day: NaiveDate,
+        now: Now,
+    ) -> Result<Recorded, Failure> {
+        let method = [PaymentMethod::Cash, PaymentMethod::Card, PaymentMethod::Cheque][self.rng.random_range(0..3)];
+        let req = EntryRequest::Payment { amount, method, invoice: Some(invoice.to_owned()) };
+        self.record(i, req, day, now)
     }
 
     fn record(&mut self, i: usize, req: EntryRequest, day: NaiveDate, now: Now) -> Result<Recorded, Failure> {
@@ -544,6 +590,9 @@ impl Shop {
         ));
         story["totals"] = json!({ "owed": owed, "overdue": overdue, "deposits_held": held, "customers_late": late });
         story["top_debtors"] = json!(accounts);
+
+        // 6. The reminders of the day.
+        story["dunning"] = self.day_reminders(today, t)?;
         Ok(story)
     }
 }

@@ -4,7 +4,7 @@ use ardoise_core::{EntryRequest, PaymentMethod, Recorded, SaleRequest, Store};
 use clap::{Args, Subcommand};
 
 use crate::output::{self, Failure, say};
-use crate::till::{Ctx, When, money};
+use crate::till::{self, Ctx, IdOf, When, money};
 
 /// The customer and amount every write names.
 #[derive(Debug, Args)]
@@ -101,7 +101,8 @@ pub struct ReverseArgs {
     /// The customer's reference
     #[arg(long, value_name = "REF")]
     customer: String,
-    /// The entry to undo: its id from `timeline`, or a unique start of it
+    /// The entry to undo: its id from `timeline`, or a unique start or end of it (the short id
+    /// `timeline --full` shows)
     #[arg(long, value_name = "ID")]
     entry: String,
     /// Why, in words kept with the reversal
@@ -116,9 +117,14 @@ pub struct TimelineArgs {
     /// The customer's reference
     #[arg(long, value_name = "REF")]
     customer: String,
-    /// Show the latest N entries
+    /// Show the latest N lines
     #[arg(long, default_value_t = 20)]
     limit: usize,
+    /// The whole story: ledger entries, reminders (with channel and state) and follow-ups
+    /// (notes, calls, promises, plans, disputes, holds). Without it, the ledger entries with
+    /// their effect on the balance and deposits; `--json` keeps that shape, `[{entry, effect}]`
+    #[arg(long)]
+    full: bool,
 }
 
 pub fn sale(ctx: &Ctx, a: SaleArgs) -> Result<(), Failure> {
@@ -187,33 +193,18 @@ pub fn reverse(ctx: &Ctx, a: ReverseArgs) -> Result<(), Failure> {
     print_recorded(ctx, &rec)
 }
 
-/// The reversal of the entry named on the command line, by its full id or a unique start of
-/// it. Looked up in the customer's timeline, which also spares this crate a dependency on
-/// `uuid` just to parse one.
+/// The reversal of the entry named on the command line, by its full id or a unique part of
+/// it, looked up in the customer's timeline.
 fn reversal_of(store: &Store, customer: &str, wanted: &str, reason: String) -> Result<EntryRequest, Failure> {
-    let wanted = wanted.trim().to_ascii_lowercase();
-    let unknown = || Failure::from(ardoise_core::Error::UnknownEntry(wanted.clone()));
-    if wanted.len() < 4 {
-        return Err(unknown());
-    }
-    let matches: Vec<_> = store
-        .timeline(customer, usize::MAX)?
-        .into_iter()
-        .map(|ev| ev.entry.id)
-        .filter(|id| id.to_string().starts_with(&wanted) || id.simple().to_string().starts_with(&wanted))
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(EntryRequest::Reversal { entry: *one, reason }),
-        [] => Err(unknown()),
-        _ => Err(Failure::new(
-            "ambiguous_entry",
-            format!("{wanted:?} starts the ids of {} entries; give more of it", matches.len()),
-        )),
-    }
+    let ids = store.timeline(customer, usize::MAX)?.into_iter().map(|ev| ev.entry.id);
+    Ok(EntryRequest::Reversal { entry: till::find_id(wanted, ids, IdOf::Entry)?, reason })
 }
 
 pub fn timeline(ctx: &Ctx, a: TimelineArgs) -> Result<(), Failure> {
     let store = ctx.store()?;
+    if a.full {
+        return full_timeline(ctx, &store, &a);
+    }
     let events = store.timeline(&a.customer, a.limit)?;
     if ctx.json {
         return output::print_json(&events);
@@ -237,6 +228,20 @@ pub fn timeline(ctx: &Ctx, a: TimelineArgs) -> Result<(), Failure> {
         ]);
     }
     say!("{t}");
+    Ok(())
+}
+
+/// Entries, reminders and follow-ups merged, newest first: what a person reads before calling.
+fn full_timeline(ctx: &Ctx, store: &Store, a: &TimelineArgs) -> Result<(), Failure> {
+    let items = store.customer_timeline(&a.customer, a.limit)?;
+    if ctx.json {
+        return output::print_json(&items);
+    }
+    if items.is_empty() {
+        say!("Nothing yet for {}.", a.customer);
+        return Ok(());
+    }
+    say!("{}", output::timeline_table(&items));
     Ok(())
 }
 

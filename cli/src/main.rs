@@ -3,8 +3,15 @@
 mod checkout;
 mod customer;
 mod demo;
+mod dispute;
+mod dunning;
+mod followup;
+mod ladder;
 mod ledger;
 mod output;
+mod penalty;
+mod plan;
+mod shop;
 mod till;
 
 use std::path::PathBuf;
@@ -54,8 +61,42 @@ enum Command {
     WriteOff(ledger::ReasonedArgs),
     /// Undo an entry with a new one (entries are never edited or deleted)
     Reverse(ledger::ReverseArgs),
-    /// The customer's entries, newest first, with their ids
+    /// The customer's entries, newest first, with their ids; --full adds reminders and follow-ups
     Timeline(ledger::TimelineArgs),
+    /// The shop's name and contact details (quoted by every reminder) and its reminder rules
+    #[command(subcommand)]
+    Shop(shop::ShopCmd),
+    /// The daily reminder run
+    #[command(subcommand)]
+    Dunning(dunning::DunningCmd),
+    /// The reminders queued by the runs: list, read, and record whether they were sent
+    #[command(subcommand)]
+    Reminders(dunning::RemindersCmd),
+    /// The ladder of reminder steps, and which ladder a customer follows
+    #[command(subcommand)]
+    Ladder(ladder::LadderCmd),
+    /// Invoices the customer contests: open, note, resolve, list
+    #[command(subcommand)]
+    Dispute(dispute::DisputeCmd),
+    /// Payment plans (échéanciers): reminders wait while one is kept
+    #[command(subcommand)]
+    Plan(plan::PlanCmd),
+    /// Record a promise to pay an amount by a date: reminders wait until then
+    Promise(plan::PromiseArgs),
+    /// Add a note to the customer's timeline
+    Note(followup::NoteArgs),
+    /// Record a call to the customer and its outcome
+    Call(followup::CallArgs),
+    /// Hold a customer's reminders (until a date, or until released)
+    Hold(followup::HoldArgs),
+    /// Stop (or resume) reminders for one invoice
+    Stop(followup::StopArgs),
+    /// The late-payment interest and indemnity the law allows on an invoice, from the database's
+    /// rate tables when there is one, else those shipped (no database needed)
+    Penalty(penalty::PenaltyArgs),
+    /// The rate tables penalties are computed from
+    #[command(subcommand)]
+    Rates(penalty::RatesCmd),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +114,19 @@ fn main() -> ExitCode {
         Command::WriteOff(a) => ledger::write_off(&ctx, a),
         Command::Reverse(a) => ledger::reverse(&ctx, a),
         Command::Timeline(a) => ledger::timeline(&ctx, a),
+        Command::Shop(c) => shop::run(&ctx, c),
+        Command::Dunning(c) => dunning::run(&ctx, c),
+        Command::Reminders(c) => dunning::reminders(&ctx, c),
+        Command::Ladder(c) => ladder::run(&ctx, c),
+        Command::Dispute(c) => dispute::run(&ctx, c),
+        Command::Plan(c) => plan::run(&ctx, c),
+        Command::Promise(a) => plan::promise(&ctx, a),
+        Command::Note(a) => followup::note(&ctx, a),
+        Command::Call(a) => followup::call(&ctx, a),
+        Command::Hold(a) => followup::hold(&ctx, a),
+        Command::Stop(a) => followup::stop(&ctx, a),
+        Command::Penalty(a) => penalty::penalty(&ctx, a),
+        Command::Rates(c) => penalty::rates(&ctx, c),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
+use ardoise_core::store::{ReminderRecord, TimelineItem};
 use ardoise_core::{AccountSummary, Decision, Entry, EntryBody, Error, Money, Recorded, Verdict};
+use chrono::{DateTime, Local, TimeZone};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
@@ -59,6 +61,14 @@ fn error_code(e: &Error) -> &'static str {
         Error::DuplicateInvoice(_) => "duplicate_invoice",
         Error::InvoiceSettled { .. } => "invoice_settled",
         Error::UnknownEntry(_) => "unknown_entry",
+        // The same codes as the CLI's own lookups by short id give.
+        Error::NotFound { what, .. } => match *what {
+            "reminder" => "unknown_reminder",
+            "dispute" => "unknown_dispute",
+            "ladder" => "unknown_ladder",
+            "plan" => "unknown_plan",
+            _ => "not_found",
+        },
         Error::NotReversible(..) => "not_reversible",
         Error::InsufficientDeposit { .. } => "insufficient_deposit",
         Error::Refused(_) => "refused",
@@ -177,6 +187,11 @@ pub fn limit_text(limit: Option<Money>) -> String {
     limit.map_or_else(|| "no limit".to_owned(), |l| l.to_string())
 }
 
+/// "1 reminder", "3 reminders".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
 pub fn days_text(days: Option<u32>) -> String {
     match days {
         None => "-".to_owned(),
@@ -239,6 +254,8 @@ pub fn account_block(a: &AccountSummary, today: chrono::NaiveDate) -> String {
         ("terms", c.terms.to_string()),
         ("own credit limit", c.credit_limit.map_or_else(|| "none (shop default)".to_owned(), |l| l.to_string())),
         ("consent", format!("email: {}, sms: {}", yes_no(c.consent_email), yes_no(c.consent_sms))),
+        ("address", c.address.clone().unwrap_or_default()),
+        ("language", c.language.as_str().to_owned()),
     ];
     if let Some(b) = &c.blocked {
         rows.push(("BLOCKED", b.clone()));
@@ -320,4 +337,46 @@ pub fn balance_line(balance: Money, deposits: Money) -> String {
         format!("{balance} EUR owed")
     };
     format!("Balance: {owed}; deposits held: {deposits} EUR")
+}
+
+/// An instant on the till's clock, to the minute. The core hands some instants back in UTC.
+pub fn local_time<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The merged story of an account (`timeline --full`), newest first.
+pub fn timeline_table(items: &[TimelineItem]) -> Table {
+    let mut t = table(&["date", "what", "details", "amount", "state", "id"], &[3]);
+    for i in items {
+        let what = i.kind.strip_prefix("entry:").unwrap_or(&i.kind).replace('_', " ");
+        t.add_row(vec![
+            i.date.to_string(),
+            what,
+            i.text.clone(),
+            i.amount.map(|m| m.to_string()).unwrap_or_default(),
+            i.state.clone().unwrap_or_default(),
+            crate::till::short_id(i.id),
+        ]);
+    }
+    t
+}
+
+/// Reminders, one per row, with the short id `reminders show` and `mark` take.
+pub fn reminders_table(rows: &[ReminderRecord]) -> Table {
+    let mut t =
+        table(&["id", "created", "customer", "step", "channel", "to", "amount due", "state", "not before"], &[6]);
+    for r in rows {
+        t.add_row(vec![
+            crate::till::short_id(r.id),
+            r.created_on.to_string(),
+            format!("{} ({})", r.customer_name, r.customer_ref),
+            r.step.clone(),
+            r.channel.as_str().replace('_', " "),
+            r.recipient.clone().unwrap_or_else(|| "-".into()),
+            r.amount_due.to_string(),
+            r.state.as_str().to_owned(),
+            local_time(&r.not_before),
+        ]);
+    }
+    t
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ardoise_core::{Error, Money, Now, Store};
+use ardoise_core::{Error, Money, Now, Store, Uuid};
 use chrono::{Local, NaiveDate, NaiveTime, Offset, TimeZone};
 use clap::Args;
 
@@ -102,4 +102,89 @@ pub fn local_at(date: NaiveDate, time: NaiveTime) -> Now {
 /// Parses an amount strictly ("12.50"; never "1,50" or "12.345").
 pub fn money(input: &str) -> Result<Money, Failure> {
     Ok(Money::parse(input).map_err(Error::from)?)
+}
+
+/// Parses a date strictly (YYYY-MM-DD). Unlike `--date`, the dates of agreements (a promise, a
+/// plan's instalments, a hold) and of calculations may lie in the future.
+pub fn date(input: &str) -> Result<NaiveDate, Failure> {
+    Ok(ardoise_core::parse_date(input)?)
+}
+
+/// Who records a follow-up (a note, a call, a dispute...) and on which business date.
+#[derive(Debug, Clone, Args)]
+pub struct Recorder {
+    /// Who did it, kept with the follow-up [default: the global --cashier]
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
+    #[command(flatten)]
+    pub when: When,
+}
+
+impl Recorder {
+    /// The author and the `now` of the write.
+    pub fn resolve(&self, ctx: &Ctx) -> Result<(String, Now), Failure> {
+        let (_, now) = self.when.resolve()?;
+        Ok((self.author.clone().unwrap_or_else(|| ctx.cashier.clone()), now))
+    }
+}
+
+/// What an id on the command line names, for its error messages and codes.
+#[derive(Debug, Clone, Copy)]
+pub enum IdOf {
+    Entry,
+    Reminder,
+    Dispute,
+}
+
+impl IdOf {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            IdOf::Entry => ("entry", "entries"),
+            IdOf::Reminder => ("reminder", "reminders"),
+            IdOf::Dispute => ("dispute", "disputes"),
+        }
+    }
+
+    fn codes(self) -> (&'static str, &'static str) {
+        match self {
+            IdOf::Entry => ("unknown_entry", "ambiguous_entry"),
+            IdOf::Reminder => ("unknown_reminder", "ambiguous_reminder"),
+            IdOf::Dispute => ("unknown_dispute", "ambiguous_dispute"),
+        }
+    }
+}
+
+/// The one id among `ids` that `wanted` names: in full, or by a unique start or end of at least
+/// four characters. Tables show ids shortened, and nobody should have to type 36 of them. Entry
+/// ids are time-ordered (UUIDv7), so ids written in the same minute share their start; their end
+/// is random, which is why tables show the end.
+pub fn find_id(wanted: &str, ids: impl IntoIterator<Item = Uuid>, of: IdOf) -> Result<Uuid, Failure> {
+    let wanted = wanted.trim().to_ascii_lowercase();
+    let (unknown, ambiguous) = of.codes();
+    let (one, many) = of.names();
+    let not_found = || Failure::new(unknown, format!("unknown {one} {wanted:?}"));
+    if wanted.len() < 4 {
+        return Err(not_found());
+    }
+    let matches: Vec<Uuid> = ids
+        .into_iter()
+        .filter(|id| {
+            let (full, simple) = (id.to_string(), id.simple().to_string());
+            full.starts_with(&wanted) || simple.starts_with(&wanted) || full.ends_with(&wanted)
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(not_found()),
+        _ => Err(Failure::new(
+            ambiguous,
+            format!("{wanted:?} is part of the ids of {} {many}; give more of it", matches.len()),
+        )),
+    }
+}
+
+/// The last characters of an id, as tables show it: random in every kind of id (see `find_id`).
+pub fn short_id(id: Uuid) -> String {
+    let s = id.simple().to_string();
+    s[s.len() - 8..].to_owned()
 }

@@ -1,92 +1,13 @@
 //! The `ardoise` binary end to end: each test runs it on a fresh database in a temporary
 //! directory, with fixed `--date`s so nothing depends on today.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::{BIN, Till, run_in};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ardoise");
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_in(db: &Path, args: &[&str]) -> Out {
-    let out =
-        Command::new(BIN).arg("--db").arg(db).args(args).env("USER", "anna").output().expect("the ardoise binary runs");
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!out.stderr.contains("panicked"), "ardoise {args:?} panicked: {}", out.stderr);
-    out
-}
-
-/// A till on its own database.
-#[derive(Debug)]
-struct Till {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-impl Till {
-    fn new() -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("till.db");
-        Till { _dir: dir, db }
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        run_in(&self.db, args)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(out.code, 0, "ardoise {args:?} failed: {}", out.stderr);
-        out.stdout
-    }
-
-    /// Runs with `--json`, expects success, returns the parsed output.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let stdout = self.ok(&all);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("ardoise {args:?}: not JSON ({e}): {stdout}"))
-    }
-
-    /// Expects exit code 1 with `error: ...` mentioning `words`; returns stderr.
-    fn fails(&self, args: &[&str], words: &str) -> String {
-        let out = self.run(args);
-        assert_eq!(out.code, 1, "ardoise {args:?} should fail with code 1: {out:?}");
-        assert!(out.stderr.starts_with("error: "), "ardoise {args:?}: {}", out.stderr);
-        assert!(out.stderr.contains(words), "ardoise {args:?}: expected {words:?} in {}", out.stderr);
-        out.stderr
-    }
-
-    fn add(&self, reference: &str, name: &str, extra: &[&str]) {
-        let mut args = vec!["customer", "add", "--ref", reference, "--name", name];
-        args.extend_from_slice(extra);
-        self.ok(&args);
-    }
-
-    fn show(&self, reference: &str, date: &str) -> Value {
-        self.json(&["customer", "show", reference, "--date", date])
-    }
-
-    /// Everything a write could change about a customer: the account and the full timeline.
-    fn snapshot(&self, reference: &str) -> (Value, Value, Value) {
-        (
-            self.show(reference, "2026-03-20"),
-            self.json(&["timeline", "--customer", reference, "--limit", "1000"]),
-            self.json(&["customer", "list"]),
-        )
-    }
-}
 
 fn refs(rows: &Value) -> Vec<String> {
     rows.as_array().unwrap().iter().map(|r| r["customer"]["reference"].as_str().unwrap().to_owned()).collect()
@@ -530,12 +451,16 @@ fn credit_notes_adjustments_write_offs_and_reversals() {
     let text = t.ok(&["timeline", "--customer", "C1"]);
     assert!(text.contains("write-off: geste commercial") && text.contains("invoice F-1"), "{text}");
 
-    // Reversal by full id, then by a unique start of an id.
+    // Reversal by full id, then by a unique end of an id (entry ids are time-ordered: ids
+    // written in the same minute share their start, not their end).
     let off_id = off["entry"]["id"].as_str().unwrap();
     step(&["reverse", "--customer", "C1", "--entry", off_id, "--reason", "erreur"], "87.50");
     t.fails(&["reverse", "--customer", "C1", "--entry", off_id, "--reason", "encore"], "already reversed");
     let note_id = timeline[3]["entry"]["id"].as_str().unwrap();
-    let rev = step(&["reverse", "--customer", "C1", "--entry", &note_id[..8], "--reason", "pas rassis"], "97.50");
+    let rev = step(
+        &["reverse", "--customer", "C1", "--entry", &note_id[note_id.len() - 8..], "--reason", "pas rassis"],
+        "97.50",
+    );
     assert_eq!(rev["entry"]["kind"], "reversal");
     assert_eq!(rev["entry"]["of"], note_id);
     t.fails(&["reverse", "--customer", "C1", "--entry", "zzzz", "--reason", "x"], "unknown entry");

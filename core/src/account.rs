@@ -446,10 +446,15 @@ mod tests {
     #[test]
     fn adjustments_and_write_offs_move_the_balance_both_ways() {
         let mut f = Fold::new();
-        let fee =
-            f.add(1, EntryBody::Adjustment { amount: m(300), reason: "delivery".into(), reference: "ADJ-1".into() });
+        let fee = f.add(
+            1,
+            EntryBody::Adjustment { amount: m(300), reason: "delivery".into(), reference: "ADJ-1".into(), fee: false },
+        );
         assert_eq!(f.remaining(fee), 300);
-        f.add(2, EntryBody::Adjustment { amount: m(-100), reason: "goodwill".into(), reference: "ADJ-2".into() });
+        f.add(
+            2,
+            EntryBody::Adjustment { amount: m(-100), reason: "goodwill".into(), reference: "ADJ-2".into(), fee: false },
+        );
         assert_eq!(f.remaining(fee), 200);
         f.add(3, EntryBody::WriteOff { amount: m(200), reason: "uncollectable".into(), invoice: Some(fee) });
         assert_eq!(f.state.balance, m(0));

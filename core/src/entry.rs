@@ -86,6 +86,10 @@ pub enum EntryBody {
         amount: Money,
         reason: String,
         reference: String,
+        /// Charged by the reminder ladder (a step's fee, penalties, the recovery indemnity):
+        /// owed, but never chased as an invoice nor bearing interest itself.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fee: bool,
     },
     WriteOff {
         amount: Money,

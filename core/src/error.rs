@@ -27,6 +27,9 @@ pub enum Error {
     InvoiceSettled { invoice: String },
     #[error("unknown entry {0:?}")]
     UnknownEntry(String),
+    /// An unknown ladder, dispute, reminder...: `what` names the kind.
+    #[error("unknown {what} {id:?}")]
+    NotFound { what: &'static str, id: String },
     #[error("entry {0} cannot be reversed: {1}")]
     NotReversible(String, &'static str),
     #[error("{requested} of deposit requested but only {available} is available")]

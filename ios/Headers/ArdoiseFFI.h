@@ -383,10 +383,155 @@ RustBuffer uniffi_ardoise_fn_method_till_update_customer(uint64_t ptr, RustBuffe
 RustBuffer uniffi_ardoise_fn_method_till_write_off(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_NOTE
+void uniffi_ardoise_fn_method_till_add_note(uint64_t ptr, RustBuffer customer, RustBuffer note, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREATE_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREATE_PLAN
+RustBuffer uniffi_ardoise_fn_method_till_create_plan(uint64_t ptr, RustBuffer customer, RustBuffer instalments, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_TIMELINE
+RustBuffer uniffi_ardoise_fn_method_till_customer_timeline(uint64_t ptr, RustBuffer customer, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DISPUTE
+RustBuffer uniffi_ardoise_fn_method_till_dispute(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DISPUTES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DISPUTES
+RustBuffer uniffi_ardoise_fn_method_till_disputes(uint64_t ptr, RustBuffer customer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_HOLD_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_HOLD_REMINDERS
+void uniffi_ardoise_fn_method_till_hold_reminders(uint64_t ptr, RustBuffer customer, RustBuffer until, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_NOTE_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_NOTE_DISPUTE
+void uniffi_ardoise_fn_method_till_note_dispute(uint64_t ptr, RustBuffer id, RustBuffer note, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OPEN_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OPEN_DISPUTE
+RustBuffer uniffi_ardoise_fn_method_till_open_dispute(uint64_t ptr, RustBuffer invoice, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PLAN
+RustBuffer uniffi_ardoise_fn_method_till_plan(uint64_t ptr, RustBuffer customer, RustBuffer today, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PROMISE_TO_PAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PROMISE_TO_PAY
+RustBuffer uniffi_ardoise_fn_method_till_promise_to_pay(uint64_t ptr, RustBuffer customer, RustBuffer on, RustBuffer amount, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RECORD_CALL
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RECORD_CALL
+void uniffi_ardoise_fn_method_till_record_call(uint64_t ptr, RustBuffer customer, RustBuffer outcome, RustBuffer note, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESOLVE_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESOLVE_DISPUTE
+RustBuffer uniffi_ardoise_fn_method_till_resolve_dispute(uint64_t ptr, RustBuffer id, int8_t upheld, RustBuffer credit, RustBuffer note, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_CUSTOMER_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_CUSTOMER_LADDER
+void uniffi_ardoise_fn_method_till_set_customer_ladder(uint64_t ptr, RustBuffer customer, RustBuffer ladder, int8_t excluded, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
+void uniffi_ardoise_fn_method_till_stop_invoice(uint64_t ptr, RustBuffer invoice, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER
+RustBuffer uniffi_ardoise_fn_method_till_ladder(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER_NAMES
+RustBuffer uniffi_ardoise_fn_method_till_ladder_names(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENALTY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENALTY
+RustBuffer uniffi_ardoise_fn_method_till_penalty(uint64_t ptr, RustBuffer amount, RustBuffer due_on, RustBuffer until, RustBuffer debtor, RustBuffer notice_on, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATE_TABLES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATE_TABLES
+RustBuffer uniffi_ardoise_fn_method_till_rate_tables(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REMINDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REMINDER
+RustBuffer uniffi_ardoise_fn_method_till_reminder(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REMINDERS
+RustBuffer uniffi_ardoise_fn_method_till_reminders(uint64_t ptr, RustBuffer state, RustBuffer customer, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RUN_DUNNING
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RUN_DUNNING
+RustBuffer uniffi_ardoise_fn_method_till_run_dunning(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_LADDER
+void uniffi_ardoise_fn_method_till_set_ladder(uint64_t ptr, RustBuffer ladder, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_RATE_TABLES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_RATE_TABLES
+RustBuffer uniffi_ardoise_fn_method_till_set_rate_tables(uint64_t ptr, RustBuffer ecb_csv, RustBuffer legal_csv, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_REMINDER_STATE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_REMINDER_STATE
+RustBuffer uniffi_ardoise_fn_method_till_set_reminder_state(uint64_t ptr, RustBuffer id, RustBuffer state, RustBuffer note, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_SHOP_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_SHOP_SETTINGS
+void uniffi_ardoise_fn_method_till_set_shop_settings(uint64_t ptr, RustBuffer settings, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_TEMPLATE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_TEMPLATE
+void uniffi_ardoise_fn_method_till_set_template(uint64_t ptr, RustBuffer template, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SHOP_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SHOP_SETTINGS
+RustBuffer uniffi_ardoise_fn_method_till_shop_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TEMPLATES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TEMPLATES
+RustBuffer uniffi_ardoise_fn_method_till_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_ARDOISE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_ARDOISE_VERSION
 RustBuffer uniffi_ardoise_fn_func_ardoise_version(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_SPLIT_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_SPLIT_PLAN
+RustBuffer uniffi_ardoise_fn_func_split_plan(RustBuffer total, uint32_t count, RustBuffer first, uint32_t every_days, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_ARDOISE_RUSTBUFFER_ALLOC
@@ -655,6 +800,12 @@ uint16_t uniffi_ardoise_checksum_func_ardoise_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_SPLIT_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_SPLIT_PLAN
+uint16_t uniffi_ardoise_checksum_func_split_plan(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
 uint16_t uniffi_ardoise_checksum_method_till_account(void
@@ -802,6 +953,174 @@ uint16_t uniffi_ardoise_checksum_method_till_update_customer(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
 uint16_t uniffi_ardoise_checksum_method_till_write_off(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_NOTE
+uint16_t uniffi_ardoise_checksum_method_till_add_note(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREATE_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREATE_PLAN
+uint16_t uniffi_ardoise_checksum_method_till_create_plan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_TIMELINE
+uint16_t uniffi_ardoise_checksum_method_till_customer_timeline(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DISPUTE
+uint16_t uniffi_ardoise_checksum_method_till_dispute(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DISPUTES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DISPUTES
+uint16_t uniffi_ardoise_checksum_method_till_disputes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_HOLD_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_HOLD_REMINDERS
+uint16_t uniffi_ardoise_checksum_method_till_hold_reminders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_NOTE_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_NOTE_DISPUTE
+uint16_t uniffi_ardoise_checksum_method_till_note_dispute(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OPEN_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OPEN_DISPUTE
+uint16_t uniffi_ardoise_checksum_method_till_open_dispute(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PLAN
+uint16_t uniffi_ardoise_checksum_method_till_plan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PROMISE_TO_PAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PROMISE_TO_PAY
+uint16_t uniffi_ardoise_checksum_method_till_promise_to_pay(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RECORD_CALL
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RECORD_CALL
+uint16_t uniffi_ardoise_checksum_method_till_record_call(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESOLVE_DISPUTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESOLVE_DISPUTE
+uint16_t uniffi_ardoise_checksum_method_till_resolve_dispute(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_CUSTOMER_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_CUSTOMER_LADDER
+uint16_t uniffi_ardoise_checksum_method_till_set_customer_ladder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
+uint16_t uniffi_ardoise_checksum_method_till_stop_invoice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LADDER
+uint16_t uniffi_ardoise_checksum_method_till_ladder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LADDER_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LADDER_NAMES
+uint16_t uniffi_ardoise_checksum_method_till_ladder_names(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENALTY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENALTY
+uint16_t uniffi_ardoise_checksum_method_till_penalty(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATE_TABLES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATE_TABLES
+uint16_t uniffi_ardoise_checksum_method_till_rate_tables(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REMINDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REMINDER
+uint16_t uniffi_ardoise_checksum_method_till_reminder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REMINDERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REMINDERS
+uint16_t uniffi_ardoise_checksum_method_till_reminders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RUN_DUNNING
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RUN_DUNNING
+uint16_t uniffi_ardoise_checksum_method_till_run_dunning(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_LADDER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_LADDER
+uint16_t uniffi_ardoise_checksum_method_till_set_ladder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_RATE_TABLES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_RATE_TABLES
+uint16_t uniffi_ardoise_checksum_method_till_set_rate_tables(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_REMINDER_STATE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_REMINDER_STATE
+uint16_t uniffi_ardoise_checksum_method_till_set_reminder_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_SHOP_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_SHOP_SETTINGS
+uint16_t uniffi_ardoise_checksum_method_till_set_shop_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_TEMPLATE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_TEMPLATE
+uint16_t uniffi_ardoise_checksum_method_till_set_template(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SHOP_SETTINGS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SHOP_SETTINGS
+uint16_t uniffi_ardoise_checksum_method_till_shop_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TEMPLATES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TEMPLATES
+uint16_t uniffi_ardoise_checksum_method_till_templates(void
     
 );
 #endif

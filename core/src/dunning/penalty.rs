@@ -90,6 +90,22 @@ impl RateTables {
             .ok_or_else(|| Error::Invalid { field: "rate table", reason: format!("no ECB rate known on {day}") })
     }
 
+    /// The legal rate for `day`'s half-year or, when that half-year is not yet in the table, the
+    /// latest one published, with a note saying so: a late table must not stop the till.
+    pub fn legal_or_latest(&self, day: NaiveDate) -> Result<(Decimal, Option<String>)> {
+        if let Ok(rate) = self.legal_on(day) {
+            return Ok((rate, None));
+        }
+        let key = (day.year(), half_of(day));
+        match self.legal.iter().rev().find(|(k, _)| *k < key) {
+            Some(((y, h), rate)) => Ok((
+                *rate,
+                Some(format!("legal rate for {} H{} not in the rate table: {y} H{h} ({rate} %) used", key.0, key.1)),
+            )),
+            None => self.legal_on(day).map(|r| (r, None)),
+        }
+    }
+
     /// The legal interest rate ("all other cases") for the half-year holding `day`.
     pub fn legal_on(&self, day: NaiveDate) -> Result<Decimal> {
         let key = (day.year(), half_of(day));
@@ -148,6 +164,9 @@ pub struct Penalty {
     pub indemnity: Money,
     pub total: Money,
     pub periods: Vec<PenaltyPeriod>,
+    /// Rates assumed because the table lacks a half-year (update it: `set_rate_tables`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The penalties the law allows on one invoice.
@@ -158,9 +177,13 @@ pub fn compute(req: &PenaltyRequest, rates: &RateTables) -> Result<Penalty> {
     let late = req.until > req.due_on && paid_by(req, req.due_on) < req.amount;
     let start = match req.debtor {
         CustomerKind::Business => req.due_on.checked_add_days(Days::new(1)),
-        CustomerKind::Consumer => req.notice_on.and_then(|n| n.checked_add_days(Days::new(1))),
+        // Interest runs from the notice, but never for days before the debt was due.
+        CustomerKind::Consumer => {
+            req.notice_on.map(|n| n.max(req.due_on)).and_then(|n| n.checked_add_days(Days::new(1)))
+        }
     };
     let mut periods = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if let Some(mut from) = start.filter(|_| late) {
         // Boundaries: each half-year, and the day after each payment changes the base.
         let mut cuts: Vec<NaiveDate> = req.payments.iter().map(|(d, _)| *d).collect();
@@ -174,7 +197,10 @@ pub fn compute(req: &PenaltyRequest, rates: &RateTables) -> Result<Penalty> {
             if !base.is_positive() {
                 break;
             }
-            let rate = rate_for(req, rates, from)?;
+            let (rate, note) = rate_for(req, rates, from)?;
+            if let Some(n) = note.filter(|n| !notes.contains(n)) {
+                notes.push(n);
+            }
             let days = (to - from).num_days() + 1;
             let exact = base.to_decimal() * Decimal::from(days) * rate / Decimal::from(36_500);
             let interest = exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
@@ -185,7 +211,7 @@ pub fn compute(req: &PenaltyRequest, rates: &RateTables) -> Result<Penalty> {
     }
     let interest: Money = periods.iter().map(|p| p.interest).sum();
     let indemnity = if late && req.debtor == CustomerKind::Business { INDEMNITY } else { Money::ZERO };
-    Ok(Penalty { interest, indemnity, total: interest + indemnity, periods })
+    Ok(Penalty { interest, indemnity, total: interest + indemnity, periods, notes })
 }
 
 /// Paid on or before `day` (a payment counts from its own date).
@@ -193,12 +219,15 @@ fn paid_by(req: &PenaltyRequest, day: NaiveDate) -> Money {
     req.payments.iter().filter(|(d, _)| *d <= day).map(|(_, m)| *m).sum()
 }
 
-fn rate_for(req: &PenaltyRequest, rates: &RateTables, day: NaiveDate) -> Result<Decimal> {
+fn rate_for(req: &PenaltyRequest, rates: &RateTables, day: NaiveDate) -> Result<(Decimal, Option<String>)> {
     match req.debtor {
-        CustomerKind::Consumer => rates.legal_on(day),
+        CustomerKind::Consumer => rates.legal_or_latest(day),
         CustomerKind::Business => match req.contract_rate_pct {
-            Some(contract) => Ok(contract.max(rates.legal_on(day)? * Decimal::from(3))),
-            None => Ok(rates.ecb_on(half_start(day))? + Decimal::from(10)),
+            Some(contract) => {
+                let (legal, note) = rates.legal_or_latest(day)?;
+                Ok((contract.max(legal * Decimal::from(3)), note))
+            }
+            None => Ok((rates.ecb_on(half_start(day))? + Decimal::from(10), None)),
         },
     }
 }
@@ -300,6 +329,24 @@ mod tests {
         );
         assert_eq!(p.interest, m("0.60") + m("1.11")); // 500x16x2.76/36500 = 0.605 -> 0.60 (0.6049); 500x31x2.62/36500 = 1.1126
         assert_eq!(p.indemnity, Money::ZERO);
+    }
+
+    #[test]
+    fn a_half_year_missing_from_the_table_uses_the_latest_rate_and_says_so() {
+        let mut r = req("500", "2026-05-31", "2026-07-31", CustomerKind::Consumer);
+        r.notice_on = Some(d("2026-06-15"));
+        let p = compute(&r, &RateTables::default()).unwrap();
+        assert_eq!(p.periods.last().unwrap().rate_pct, "2.62".parse::<Decimal>().unwrap());
+        assert_eq!(p.notes, vec!["legal rate for 2026 H2 not in the rate table: 2026 H1 (2.62 %) used".to_owned()]);
+    }
+
+    #[test]
+    fn a_notice_before_the_due_date_does_not_start_interest_early() {
+        let mut r = req("500", "2025-11-10", "2025-11-20", CustomerKind::Consumer);
+        r.notice_on = Some(d("2025-11-01"));
+        let p = compute(&r, &RateTables::default()).unwrap();
+        assert_eq!(p.periods[0].from, d("2025-11-11"));
+        assert_eq!(p.periods[0].days, 10);
     }
 
     #[test]

@@ -130,7 +130,13 @@ pub fn decide(
     if last_contact.is_some_and(|d| (today - d).num_days() < i64::from(rules.min_gap_days)) {
         return Outcome::Skip(Skip::TooSoon);
     }
-    let channel = channel_for(ladder.steps[target].channel, contact);
+    // A formal notice or a court file is a letter or a document, whatever the contact: by phone
+    // it would not be a formal notice at all.
+    let step = &ladder.steps[target];
+    let channel = match step.kind {
+        super::ladder::StepKind::Reminder => channel_for(step.channel, contact),
+        _ => step.channel,
+    };
     Outcome::Queue { level: target, channel, not_before: not_before(channel, rules, now) }
 }
 

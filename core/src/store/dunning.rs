@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -79,6 +79,10 @@ pub struct ReminderRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {
     pub as_of: Option<NaiveDate>,
+    /// Customers whose reminder could not be written (a template or ladder problem); the
+    /// others were not held up.
+    #[serde(default)]
+    pub errors: Vec<String>,
     pub customers_checked: u32,
     pub queued: Vec<ReminderRecord>,
     pub skipped: BTreeMap<Skip, u32>,
@@ -168,6 +172,8 @@ fn due_invoices(conn: &Connection, customer_id: i64, horizon: NaiveDate) -> Resu
          WHERE i.customer_id = ?1 AND i.open = 1 AND i.due_on < ?2
            AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice = i.entry_uuid AND d.state = 'open')
            AND NOT EXISTS (SELECT 1 FROM invoice_stops s WHERE s.invoice = i.entry_uuid)
+           AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.uuid = i.entry_uuid AND e.kind = 'adjustment'
+                           AND json_extract(e.body, '$.fee'))
          ORDER BY i.due_on, i.issued_on",
     )?;
     let rows = stmt.query_map(params![customer_id, horizon.to_string()], |r| {
@@ -202,7 +208,9 @@ fn facts(conn: &Connection, customer_id: i64, horizon: NaiveDate) -> Result<Fact
     let last_contact: Option<String> = conn
         .prepare_cached("SELECT max(created_on) FROM reminders WHERE customer_id = ?1 AND state != 'cancelled'")?
         .query_row([customer_id], |r| r.get(0))?;
-    let row: Option<(Option<String>, bool, Option<String>, Option<String>)> = conn
+    /// A customer's own dunning settings row: ladder, excluded, hold until, hold reason.
+    type Settings = (Option<String>, bool, Option<String>, Option<String>);
+    let row: Option<Settings> = conn
         .prepare_cached(
             "SELECT ladder, excluded, hold_until, hold_reason FROM dunning_customers WHERE customer_id = ?1",
         )?
@@ -358,6 +366,20 @@ struct Rendered {
     recipient: Option<String>,
 }
 
+fn channel_name(channel: &str, lang: Language) -> &str {
+    match (lang, channel) {
+        (Language::Fr, "email") => "courriel",
+        (Language::Fr, "sms") => "SMS",
+        (Language::Fr, "letter") => "courrier",
+        (Language::Fr, "phone_call") => "appel téléphonique",
+        (Language::Fr, "till") => "à la caisse",
+        (Language::Fr, "document") => "dossier",
+        (Language::En, "phone_call") => "phone call",
+        (Language::En, "till") => "at the till",
+        (_, other) => other,
+    }
+}
+
 fn fmt_money(m: Money, lang: Language) -> String {
     match lang {
         Language::Fr => m.to_string().replace('.', ","),
@@ -367,10 +389,12 @@ fn fmt_money(m: Money, lang: Language) -> String {
 
 /// Penalties on the invoices as the law allows today: business debtors from the due date,
 /// consumers from the formal notice (if one was sent).
+#[allow(clippy::too_many_arguments)]
 fn penalties(
     conn: &Connection,
     customer_id: i64,
     kind: CustomerKind,
+    lang: Language,
     invoices: &[DueInvoice],
     today: NaiveDate,
     notice_on: Option<NaiveDate>,
@@ -400,10 +424,26 @@ fn penalties(
         };
         let p = penalty::compute(&req, &config.rates)?;
         for period in &p.periods {
-            lines.push(format!(
-                "{} : {} -> {} ({} j) sur {} EUR a {} % = {} EUR",
-                inv.reference, period.from, period.to, period.days, period.base, period.rate_pct, period.interest
-            ));
+            let (base, interest) = (fmt_money(period.base, lang), fmt_money(period.interest, lang));
+            lines.push(match lang {
+                Language::Fr => format!(
+                    "{} : du {} au {} ({} jours) sur {base} EUR à {} % = {interest} EUR",
+                    inv.reference,
+                    period.from,
+                    period.to,
+                    period.days,
+                    period.rate_pct.to_string().replace('.', ",")
+                ),
+                Language::En => format!(
+                    "{}: {} to {} ({} days) on {base} EUR at {} % = {interest} EUR",
+                    inv.reference, period.from, period.to, period.days, period.rate_pct
+                ),
+            });
+        }
+        for note in p.notes {
+            if !lines.contains(&note) {
+                lines.push(note);
+            }
         }
         interest += p.interest;
         indemnity += p.indemnity;
@@ -438,13 +478,14 @@ fn render(
         .query_row([customer_id], |r| r.get(0))?;
     let notice_on = notice_on.as_deref().map(date_of).transpose()?;
     let (interest, indemnity, details) =
-        penalties(conn, customer_id, customer.kind, invoices, today, notice_on, config)?;
+        penalties(conn, customer_id, customer.kind, lang, invoices, today, notice_on, config)?;
     let history: Vec<String> = {
         let mut stmt = conn.prepare_cached(
             "SELECT created_on, step, channel FROM reminders WHERE customer_id = ?1 AND state != 'cancelled' ORDER BY created_at",
         )?;
         let rows = stmt.query_map([customer_id], |r| {
-            Ok(format!("- {} : {} ({})", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            let channel: String = r.get(2)?;
+            Ok(format!("- {} : {} ({})", r.get::<_, String>(0)?, r.get::<_, String>(1)?, channel_name(&channel, lang)))
         })?;
         rows.collect::<Result<_, _>>()?
     };
@@ -479,10 +520,15 @@ fn render(
     v.insert("invoice_list", list.join("\n"));
     v.insert("oldest_due_date", oldest.to_string());
     v.insert("days_late", (today - oldest).num_days().max(0).to_string());
+    // A formal notice claims penalties too: its link asks for what the letter asks for.
+    let claimed = match step.kind {
+        StepKind::Reminder => amount_due,
+        StepKind::FormalNotice | StepKind::CourtFile => amount_due + interest + indemnity,
+    };
     let link = shop
         .payment_url
         .as_ref()
-        .map(|u| u.replace("{customer_ref}", &customer.reference).replace("{amount}", &amount_due.to_string()));
+        .map(|u| u.replace("{customer_ref}", &customer.reference).replace("{amount}", &claimed.to_string()));
     let link = link.unwrap_or_else(|| match lang {
         Language::Fr => "à la boutique".into(),
         Language::En => "at the shop".into(),
@@ -533,9 +579,11 @@ fn reminder_event(conn: &Connection, id: i64) -> Result<ReminderRecord> {
     Ok(rec)
 }
 
-const REMINDER_SELECT: &str = "SELECT r.id, r.uuid, c.reference, c.name, r.level, r.step, r.kind, r.channel, r.recipient, r.language,
+const REMINDER_SELECT: &str =
+    "SELECT r.id, r.uuid, c.reference, c.name, r.level, r.step, r.kind, r.channel, r.recipient, r.language,
     r.state, r.state_note, r.created_on, r.not_before, r.subject, r.body, r.amount_due, r.penalties, r.indemnity,
-    (SELECT group_concat(i.reference, ',') FROM reminder_invoices ri JOIN items i ON i.entry_uuid = ri.invoice WHERE ri.reminder_id = r.id)
+    (SELECT json_group_array(i.reference ORDER BY i.due_on, i.reference) FROM reminder_invoices ri
+      JOIN items i ON i.entry_uuid = ri.invoice WHERE ri.reminder_id = r.id)
     FROM reminders r JOIN customers c ON c.id = r.customer_id";
 
 fn reminder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ReminderRecord>> {
@@ -544,7 +592,7 @@ fn reminder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ReminderR
     let lang: String = r.get(9)?;
     let state: String = r.get(10)?;
     let created: String = r.get(12)?;
-    let not_before: i64 = r.get(13)?;
+    let not_before: String = r.get(13)?;
     let invoices: Option<String> = r.get(19)?;
     let (id, customer_ref, customer_name, level): (Uuid, String, String, i64) =
         (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
@@ -565,15 +613,14 @@ fn reminder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ReminderR
             state: ReminderState::parse(&state)?,
             state_note,
             created_on: date_of(&created)?,
-            not_before: DateTime::<Utc>::from_timestamp_millis(not_before)
-                .ok_or_else(|| Error::Corrupt("bad time".into()))?
-                .fixed_offset(),
+            not_before: DateTime::parse_from_rfc3339(&not_before)
+                .map_err(|_| Error::Corrupt(format!("bad time {not_before}")))?,
             subject,
             body,
             amount_due: Money::from_minor(amount_due),
             penalties: Money::from_minor(penalties),
             indemnity: Money::from_minor(indemnity),
-            invoices: invoices.map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+            invoices: invoices.map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default(),
         })
     })())
 }
@@ -648,8 +695,8 @@ fn queue(
     let id = super::new_id(now);
     tx.prepare_cached(
         "INSERT INTO reminders (uuid, customer_id, level, step, kind, channel, recipient, language, state, created_on,
-         created_at, not_before, updated_at, subject, body, amount_due, penalties, indemnity)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?10, ?12, ?13, ?14, ?15, ?16)",
+         created_at, not_before, updated_at, subject, body, amount_due, penalties, indemnity, state_note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?10, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         id,
@@ -662,18 +709,31 @@ fn queue(
         f.customer.language.as_str(),
         today.to_string(),
         ms(now),
-        not_before.timestamp_millis(),
+        not_before.to_rfc3339(),
         rendered.subject,
         rendered.body,
         rendered.amount_due.minor(),
         rendered.penalties.minor(),
-        rendered.indemnity.minor()
+        rendered.indemnity.minor(),
+        missing_recipient(channel, rendered.recipient.as_deref())
     ])?;
     let row = tx.last_insert_rowid();
     write_invoices(tx, row, ladder, level, &f.invoices, today)?;
     let rec = reminder_event(tx, row)?;
     outbox::append(tx, "reminder", &rec, now)?;
     Ok(rec)
+}
+
+/// Says what the shop must add before the back office can send it.
+fn missing_recipient(channel: Channel, recipient: Option<&str>) -> Option<&'static str> {
+    match channel {
+        Channel::Letter if recipient.is_none() => {
+            Some("no postal address: add the customer's address before the letter can go")
+        }
+        Channel::Email if recipient.is_none() => Some("no email address"),
+        Channel::Sms | Channel::PhoneCall if recipient.is_none() => Some("no phone number"),
+        _ => None,
+    }
 }
 
 /// After any write to a customer's account: their reminders not yet sent are cancelled when
@@ -757,12 +817,39 @@ impl Store {
             match run::decide(ladder, &config.shop.dunning, &contact, &f.invoices, f.last_contact, pause, now) {
                 Outcome::Skip(why) => *report.skipped.entry(why).or_insert(0) += 1,
                 Outcome::Queue { level, channel, not_before } => {
-                    report.queued.push(queue(&tx, &config, customer_id, &f, ladder, level, channel, not_before, now)?);
+                    // One customer's template problem must not stop everyone else's reminders;
+                    // `queue` renders before it writes anything, so such an error left no trace.
+                    match queue(&tx, &config, customer_id, &f, ladder, level, channel, not_before, now) {
+                        Ok(rec) => report.queued.push(rec),
+                        Err(e @ (Error::Invalid { .. } | Error::NotPositive { .. })) => {
+                            report.errors.push(format!("{}: {e}", f.customer.reference));
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
         tx.commit()?;
         Ok(report)
+    }
+
+    /// One reminder by id.
+    pub fn reminder(&self, id: Uuid) -> Result<ReminderRecord> {
+        let row: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM reminders WHERE uuid = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let row = row.ok_or_else(|| Error::NotFound { what: "reminder", id: id.to_string() })?;
+        reminder_event(&self.conn, row)
+    }
+
+    /// The names of the shop's ladders ("default" first).
+    pub fn ladder_names(&self) -> Result<Vec<String>> {
+        let config = Config::load(&self.conn)?;
+        let mut names: Vec<String> = config.ladders.into_keys().collect();
+        names.sort_by_key(|n| (n != "default", n.clone()));
+        Ok(names)
     }
 
     /// Reminders, newest first; `state` and `customer` narrow the list.
@@ -772,6 +859,9 @@ impl Store {
         customer: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ReminderRecord>> {
+        if let Some(c) = customer {
+            self.customer_row(c)?;
+        }
         let sql = format!(
             "{REMINDER_SELECT} WHERE (?1 IS NULL OR r.state = ?1) AND (?2 IS NULL OR c.reference = ?2)
              ORDER BY r.created_at DESC, r.id DESC LIMIT ?3"
@@ -795,7 +885,7 @@ impl Store {
             .prepare_cached("SELECT id, state FROM reminders WHERE uuid = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let (row, current) = row.ok_or_else(|| Error::UnknownEntry(id.to_string()))?;
+        let (row, current) = row.ok_or_else(|| Error::NotFound { what: "reminder", id: id.to_string() })?;
         let allowed = matches!(
             (current.as_str(), state),
             ("queued", _) | ("failed", ReminderState::Sent | ReminderState::Cancelled)
@@ -817,11 +907,7 @@ impl Store {
     /// The ladder by name ("default" unless the shop made others).
     pub fn ladder(&self, name: &str) -> Result<Ladder> {
         let config = Config::load(&self.conn)?;
-        config
-            .ladders
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::Invalid { field: "ladder", reason: format!("no ladder {name:?}") })
+        config.ladders.get(name).cloned().ok_or_else(|| Error::NotFound { what: "ladder", id: name.to_owned() })
     }
 
     pub fn set_ladder(&mut self, ladder: Ladder, now: Now) -> Result<()> {

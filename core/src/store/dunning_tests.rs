@@ -416,3 +416,57 @@ proptest! {
         s.audit().unwrap();
     }
 }
+
+#[test]
+fn the_court_file_claims_each_debt_once() {
+    // The formal notice charged the indemnity and interest to the account: those fee entries
+    // must not be chased as invoices, bear interest, or multiply the indemnity.
+    let mut s = shop();
+    sale(&mut s, "B1", "1000", "2024-05-16"); // due 06-15
+    for day in ["2024-06-20", "2024-06-30", "2024-07-10", "2024-07-25", "2024-08-14"] {
+        for q in s.run_dunning(noon(day)).unwrap().queued {
+            s.set_reminder_state(q.id, ReminderState::Sent, None, noon(day)).unwrap();
+        }
+    }
+    let file = s.reminders(None, Some("B1"), 10).unwrap().into_iter().find(|r| r.kind == StepKind::CourtFile).unwrap();
+    assert_eq!(file.created_on, d("2024-08-14"));
+    assert_eq!(file.amount_due, m("1000"));
+    assert_eq!(file.indemnity, m("40"));
+    // 15 days at 14.50 % + 45 days at 14.25 % on 1000 EUR: 5.96 + 17.57
+    assert_eq!(file.penalties, m("23.53"));
+    assert_eq!(file.invoices.len(), 1);
+    assert!(!file.body.contains("ADJ-"), "{}", file.body);
+}
+
+#[test]
+fn a_missing_half_year_rate_never_blocks_a_payment_or_a_run() {
+    let mut s = shop();
+    // A consumer whose formal notice is still queued in 2026 H2, a half-year the shipped
+    // table does not have yet.
+    sale(&mut s, "P1", "500", "2026-05-01"); // due 05-31
+    for day in ["2026-06-05", "2026-06-15", "2026-06-25", "2026-07-10"] {
+        let r = s.run_dunning(noon(day)).unwrap();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+    let r = s.run_dunning(noon("2026-07-30")).unwrap();
+    assert!(r.errors.is_empty());
+    let file = &r.queued[0];
+    assert_eq!(file.kind, StepKind::CourtFile);
+    assert!(file.body.contains("2026 H2 not in the rate table"), "{}", file.body);
+    pay(&mut s, "P1", "100", "2026-07-30");
+    assert_eq!(queued(&s, "P1")[0].amount_due, m("400"));
+}
+
+#[test]
+fn a_formal_notice_stays_a_letter_and_says_when_the_address_is_missing() {
+    let mut s = shop();
+    s.update_customer("E1", crate::CustomerPatch { address: Some(None), ..Default::default() }, noon("2024-01-01"))
+        .unwrap();
+    sale(&mut s, "E1", "80", "2024-05-01"); // due 05-31
+    let r = s.run_dunning(noon("2024-07-10")).unwrap();
+    let notice = &r.queued[0];
+    assert_eq!((notice.kind, notice.channel), (StepKind::FormalNotice, Channel::Letter));
+    assert_eq!(notice.recipient, None);
+    assert!(notice.state_note.as_deref().unwrap().contains("no postal address"));
+    assert!(notice.body.contains("Formal notice") || notice.subject.contains("Formal notice"), "{}", notice.subject);
+}

@@ -77,6 +77,8 @@ pub struct TimelineItem {
     /// A reminder's state (queued, sent, failed, cancelled) and channel.
     pub state: Option<String>,
     pub id: Uuid,
+    /// Who recorded it: the cashier of an entry, the author of a note or call.
+    pub author: Option<String>,
 }
 
 fn text(field: &'static str, v: &str, max: usize) -> Result<String> {
@@ -209,6 +211,15 @@ impl Store {
         refresh_queued(&tx, cid, now)?;
         tx.commit()?;
         Ok((d, credit))
+    }
+
+    /// One dispute by id.
+    pub fn dispute(&mut self, id: Uuid) -> Result<Dispute> {
+        let tx = self.conn.transaction()?;
+        dispute_row(&tx, id)?;
+        let d = dispute_in(&tx, id)?;
+        tx.commit()?;
+        Ok(d)
     }
 
     /// Disputes of a customer (or of the shop), open ones first.
@@ -454,6 +465,7 @@ impl Store {
                 amount: e.body.amount(),
                 state: None,
                 id: e.id,
+                author: Some(e.cashier.clone()),
             });
         }
         let mut stmt = self.conn.prepare_cached(
@@ -482,11 +494,12 @@ impl Store {
                 amount: Some(Money::from_minor(amount)),
                 state: Some(state),
                 id,
+                author: None,
             });
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT uuid, date, at, kind, text, amount FROM followups WHERE customer_id = ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT uuid, date, at, kind, text, amount, author FROM followups WHERE customer_id = ?1",
+        )?;
         let rows = stmt.query_map([cid], |r| {
             Ok((
                 r.get::<_, Uuid>(0)?,
@@ -495,10 +508,11 @@ impl Store {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, Option<i64>>(5)?,
+                r.get::<_, String>(6)?,
             ))
         })?;
         for row in rows {
-            let (id, date, at, kind, text, amount) = row?;
+            let (id, date, at, kind, text, amount, author) = row?;
             items.push(TimelineItem {
                 date: date_of(&date)?,
                 at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
@@ -507,9 +521,10 @@ impl Store {
                 amount: amount.map(Money::from_minor),
                 state: None,
                 id,
+                author: Some(author),
             });
         }
-        items.sort_by(|a, b| (b.date, b.at).cmp(&(a.date, a.at)));
+        items.sort_by_key(|x| std::cmp::Reverse((x.date, x.at)));
         items.truncate(limit);
         Ok(items)
     }
@@ -521,7 +536,7 @@ fn dispute_row(tx: &Transaction<'_>, id: Uuid) -> Result<(i64, String)> {
     )?
     .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
     .optional()?
-    .ok_or_else(|| Error::UnknownEntry(id.to_string()))
+    .ok_or_else(|| Error::NotFound { what: "dispute", id: id.to_string() })
 }
 
 fn plan_view(tx: &Transaction<'_>, cid: i64, customer: &str, today: NaiveDate) -> Result<Option<PlanView>> {

@@ -341,7 +341,7 @@ fn validate(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, req: EntryR
             let reason = text("reason", &reason, 500)?;
             let n: i64 = tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get(0))?;
             let prefix: String = tx.query_row("SELECT prefix FROM device WHERE id = 1", [], |r| r.get(0))?;
-            EntryBody::Adjustment { amount, reason, reference: format!("ADJ-{prefix}-{n:06}") }
+            EntryBody::Adjustment { amount, reason, reference: format!("ADJ-{prefix}-{n:06}"), fee: false }
         }
         EntryRequest::WriteOff { amount, reason, invoice } => {
             positive("amount", amount)?;
@@ -456,8 +456,16 @@ pub(super) fn charge(
     reason: &str,
     now: Now,
 ) -> Result<Recorded> {
+    let (uuid, terms): (Uuid, String) = tx
+        .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let target = Target { id: customer_id, uuid, terms: terms.parse()? };
     let req = EntryRequest::Adjustment { amount, reason: reason.to_owned() };
-    record_in(tx, customer_id, now.date_naive(), "ardoise", req, now)
+    let mut body = validate(tx, customer_id, now.date_naive(), req)?;
+    if let EntryBody::Adjustment { fee, .. } = &mut body {
+        *fee = true;
+    }
+    append(tx, super::new_id(now), &target, now.date_naive(), "ardoise", body, now)
 }
 
 fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {

@@ -177,7 +177,7 @@ CREATE TABLE reminders (
     state_note TEXT,
     created_on TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    not_before INTEGER NOT NULL,
+    not_before TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -481,6 +497,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -490,6 +522,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -667,6 +715,150 @@ public protocol TillProtocol: AnyObject, Sendable {
     func updateCustomer(reference: String, patch: CustomerPatch, now: String) throws  -> Customer
     
     func writeOff(customer: String, amount: String, reason: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    
+    func addNote(customer: String, note: String, author: String, now: String) throws 
+    
+    /**
+     * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
+     * past the grace days breaks it and the ladder resumes where it was.
+     */
+    func createPlan(customer: String, instalments: [Instalment], author: String, now: String) throws  -> PaymentPlan
+    
+    /**
+     * Everything that happened on the account, newest first (at most 1,000 lines): ledger
+     * entries, reminders and follow-ups.
+     */
+    func customerTimeline(customer: String, limit: UInt32) throws  -> [TimelineItem]
+    
+    /**
+     * One dispute by id.
+     */
+    func dispute(id: String) throws  -> Dispute
+    
+    /**
+     * Disputes of a customer (a reference), or of the whole shop; open ones first.
+     */
+    func disputes(customer: String?) throws  -> [Dispute]
+    
+    /**
+     * Holds the customer's reminders until `until` (a date; `None`: until released) for
+     * `reason`; a `None` reason releases the hold.
+     */
+    func holdReminders(customer: String, until: String?, reason: String?, author: String, now: String) throws 
+    
+    func noteDispute(id: String, note: String, author: String, now: String) throws 
+    
+    /**
+     * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
+     * checkout shows it (`Reason.Disputed`) without counting it as overdue.
+     */
+    func openDispute(invoice: String, reason: String, author: String, now: String) throws  -> Dispute
+    
+    /**
+     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     */
+    func plan(customer: String, today: String) throws  -> PaymentPlan?
+    
+    /**
+     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
+     * by the money received since.
+     */
+    func promiseToPay(customer: String, on: String, amount: String, author: String, now: String) throws  -> Promise
+    
+    /**
+     * The outcome of a call; `CallOutcome.Promise` also records the promise.
+     */
+    func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: String) throws 
+    
+    /**
+     * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
+     * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
+     */
+    func resolveDispute(id: String, upheld: Bool, credit: String?, note: String, author: String, now: String) throws  -> DisputeResolved
+    
+    /**
+     * Puts the customer on another ladder (`None`: the default one), or out of reminders.
+     */
+    func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: String) throws 
+    
+    /**
+     * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
+     */
+    func stopInvoice(invoice: String, reason: String?, author: String, now: String) throws 
+    
+    /**
+     * The ladder by name ("default" unless the shop made others).
+     */
+    func ladder(name: String) throws  -> Ladder
+    
+    /**
+     * The shop's ladder names, "default" first.
+     */
+    func ladderNames() throws  -> [String]
+    
+    /**
+     * The penalties the law allows on `amount` due on `due_on`, until `until` (inclusive),
+     * with this till's rate tables (and its contract rate, for a business). A consumer owes
+     * interest only from the formal notice (`notice_on`).
+     */
+    func penalty(amount: String, dueOn: String, until: String, debtor: CustomerKind, noticeOn: String?) throws  -> Penalty
+    
+    func rateTables() throws  -> RateTables
+    
+    /**
+     * One reminder by id.
+     */
+    func reminder(id: String) throws  -> Reminder
+    
+    /**
+     * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
+     */
+    func reminders(state: ReminderState?, customer: String?, limit: UInt32) throws  -> [Reminder]
+    
+    /**
+     * The daily run: for every customer with something due, queues at most one reminder at
+     * the level of their most overdue invoice, unless paused. Running it twice the same day
+     * queues nothing.
+     */
+    func runDunning(now: String) throws  -> RunReport
+    
+    /**
+     * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
+     * time and name known templates.
+     */
+    func setLadder(ladder: Ladder, now: String) throws 
+    
+    /**
+     * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
+     * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
+     * all_other_cases_pct,...`; each with a header line).
+     */
+    func setRateTables(ecbCsv: String, legalCsv: String, now: String) throws  -> RateTables
+    
+    /**
+     * Records what became of a queued reminder (sent, failed, or cancelled by hand).
+     */
+    func setReminderState(id: String, state: ReminderState, note: String?, now: String) throws  -> Reminder
+    
+    /**
+     * Replaces them (the checkout rules stay as they are).
+     */
+    func setShopSettings(settings: ShopSettings, now: String) throws 
+    
+    /**
+     * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
+     */
+    func setTemplate(template: ReminderTemplate, now: String) throws 
+    
+    /**
+     * The shop's name and contacts as reminders print them, and the rules for reminders.
+     */
+    func shopSettings() throws  -> ShopSettings
+    
+    /**
+     * Every template in both languages, as shipped or as the shop changed them.
+     */
+    func templates() throws  -> [ReminderTemplate]
     
 }
 /**
@@ -1070,6 +1262,413 @@ open func writeOff(customer: String, amount: String, reason: String, invoice: St
 })
 }
     
+open func addNote(customer: String, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_add_note(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(note),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
+     * past the grace days breaks it and the ladder resumes where it was.
+     */
+open func createPlan(customer: String, instalments: [Instalment], author: String, now: String)throws  -> PaymentPlan  {
+    return try  FfiConverterTypePaymentPlan_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_create_plan(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterSequenceTypeInstalment.lower(instalments),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Everything that happened on the account, newest first (at most 1,000 lines): ledger
+     * entries, reminders and follow-ups.
+     */
+open func customerTimeline(customer: String, limit: UInt32)throws  -> [TimelineItem]  {
+    return try  FfiConverterSequenceTypeTimelineItem.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_customer_timeline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One dispute by id.
+     */
+open func dispute(id: String)throws  -> Dispute  {
+    return try  FfiConverterTypeDispute_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_dispute(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Disputes of a customer (a reference), or of the whole shop; open ones first.
+     */
+open func disputes(customer: String?)throws  -> [Dispute]  {
+    return try  FfiConverterSequenceTypeDispute.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_disputes(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(customer),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Holds the customer's reminders until `until` (a date; `None`: until released) for
+     * `reason`; a `None` reason releases the hold.
+     */
+open func holdReminders(customer: String, until: String?, reason: String?, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_hold_reminders(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterOptionString.lower(until),
+        FfiConverterOptionString.lower(reason),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+open func noteDispute(id: String, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_note_dispute(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(note),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
+     * checkout shows it (`Reason.Disputed`) without counting it as overdue.
+     */
+open func openDispute(invoice: String, reason: String, author: String, now: String)throws  -> Dispute  {
+    return try  FfiConverterTypeDispute_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_open_dispute(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(invoice),
+        FfiConverterString.lower(reason),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     */
+open func plan(customer: String, today: String)throws  -> PaymentPlan?  {
+    return try  FfiConverterOptionTypePaymentPlan.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_plan(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(today),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
+     * by the money received since.
+     */
+open func promiseToPay(customer: String, on: String, amount: String, author: String, now: String)throws  -> Promise  {
+    return try  FfiConverterTypePromise_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_promise_to_pay(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(on),
+        FfiConverterString.lower(amount),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The outcome of a call; `CallOutcome.Promise` also records the promise.
+     */
+open func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_record_call(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeCallOutcome_lower(outcome),
+        FfiConverterString.lower(note),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
+     * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
+     */
+open func resolveDispute(id: String, upheld: Bool, credit: String?, note: String, author: String, now: String)throws  -> DisputeResolved  {
+    return try  FfiConverterTypeDisputeResolved_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_resolve_dispute(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterBool.lower(upheld),
+        FfiConverterOptionString.lower(credit),
+        FfiConverterString.lower(note),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Puts the customer on another ladder (`None`: the default one), or out of reminders.
+     */
+open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_customer_ladder(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterOptionString.lower(ladder),
+        FfiConverterBool.lower(excluded),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
+     */
+open func stopInvoice(invoice: String, reason: String?, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_stop_invoice(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(invoice),
+        FfiConverterOptionString.lower(reason),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The ladder by name ("default" unless the shop made others).
+     */
+open func ladder(name: String)throws  -> Ladder  {
+    return try  FfiConverterTypeLadder_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_ladder(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shop's ladder names, "default" first.
+     */
+open func ladderNames()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_ladder_names(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The penalties the law allows on `amount` due on `due_on`, until `until` (inclusive),
+     * with this till's rate tables (and its contract rate, for a business). A consumer owes
+     * interest only from the formal notice (`notice_on`).
+     */
+open func penalty(amount: String, dueOn: String, until: String, debtor: CustomerKind, noticeOn: String?)throws  -> Penalty  {
+    return try  FfiConverterTypePenalty_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_penalty(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(amount),
+        FfiConverterString.lower(dueOn),
+        FfiConverterString.lower(until),
+        FfiConverterTypeCustomerKind_lower(debtor),
+        FfiConverterOptionString.lower(noticeOn),uniffiCallStatus
+    )
+})
+}
+    
+open func rateTables()throws  -> RateTables  {
+    return try  FfiConverterTypeRateTables_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_rate_tables(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One reminder by id.
+     */
+open func reminder(id: String)throws  -> Reminder  {
+    return try  FfiConverterTypeReminder_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_reminder(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
+     */
+open func reminders(state: ReminderState?, customer: String?, limit: UInt32)throws  -> [Reminder]  {
+    return try  FfiConverterSequenceTypeReminder.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_reminders(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeReminderState.lower(state),
+        FfiConverterOptionString.lower(customer),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The daily run: for every customer with something due, queues at most one reminder at
+     * the level of their most overdue invoice, unless paused. Running it twice the same day
+     * queues nothing.
+     */
+open func runDunning(now: String)throws  -> RunReport  {
+    return try  FfiConverterTypeRunReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_run_dunning(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
+     * time and name known templates.
+     */
+open func setLadder(ladder: Ladder, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_ladder(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLadder_lower(ladder),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
+     * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
+     * all_other_cases_pct,...`; each with a header line).
+     */
+open func setRateTables(ecbCsv: String, legalCsv: String, now: String)throws  -> RateTables  {
+    return try  FfiConverterTypeRateTables_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_rate_tables(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ecbCsv),
+        FfiConverterString.lower(legalCsv),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records what became of a queued reminder (sent, failed, or cancelled by hand).
+     */
+open func setReminderState(id: String, state: ReminderState, note: String?, now: String)throws  -> Reminder  {
+    return try  FfiConverterTypeReminder_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_reminder_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeReminderState_lower(state),
+        FfiConverterOptionString.lower(note),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces them (the checkout rules stay as they are).
+     */
+open func setShopSettings(settings: ShopSettings, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_shop_settings(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeShopSettings_lower(settings),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
+     */
+open func setTemplate(template: ReminderTemplate, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_template(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeReminderTemplate_lower(template),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The shop's name and contacts as reminders print them, and the rules for reminders.
+     */
+open func shopSettings()throws  -> ShopSettings  {
+    return try  FfiConverterTypeShopSettings_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_shop_settings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every template in both languages, as shipped or as the shop changed them.
+     */
+open func templates()throws  -> [ReminderTemplate]  {
+    return try  FfiConverterSequenceTypeReminderTemplate.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_templates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -1282,10 +1881,12 @@ public struct Customer: Equatable, Hashable {
     public var consentEmail: Bool
     public var consentSms: Bool
     public var notes: String
+    public var address: String?
+    public var language: Language
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: String?, terms: String, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String) {
+    public init(id: String, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: String?, terms: String, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language) {
         self.id = id
         self.reference = reference
         self.name = name
@@ -1298,6 +1899,8 @@ public struct Customer: Equatable, Hashable {
         self.consentEmail = consentEmail
         self.consentSms = consentSms
         self.notes = notes
+        self.address = address
+        self.language = language
     }
 
     
@@ -1327,7 +1930,9 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
                 blocked: FfiConverterOptionString.read(from: &buf), 
                 consentEmail: FfiConverterBool.read(from: &buf), 
                 consentSms: FfiConverterBool.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf)
+                notes: FfiConverterString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                language: FfiConverterTypeLanguage.read(from: &buf)
         )
     }
 
@@ -1344,6 +1949,8 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
         FfiConverterBool.write(value.consentEmail, into: &buf)
         FfiConverterBool.write(value.consentSms, into: &buf)
         FfiConverterString.write(value.notes, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterTypeLanguage.write(value.language, into: &buf)
     }
 }
 
@@ -1365,7 +1972,8 @@ public func FfiConverterTypeCustomer_lower(_ value: Customer) -> RustBuffer {
 
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
- * `credit_limit` and `blocked`, an empty string clears it (no limit of their own; unblocked).
+ * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
+ * unblocked).
  */
 public struct CustomerPatch: Equatable, Hashable {
     public var name: String?
@@ -1378,10 +1986,12 @@ public struct CustomerPatch: Equatable, Hashable {
     public var consentEmail: Bool?
     public var consentSms: Bool?
     public var notes: String?
+    public var address: String?
+    public var language: Language?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: String? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil) {
+    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: String? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil, address: String? = nil, language: Language? = nil) {
         self.name = name
         self.email = email
         self.phone = phone
@@ -1392,6 +2002,8 @@ public struct CustomerPatch: Equatable, Hashable {
         self.consentEmail = consentEmail
         self.consentSms = consentSms
         self.notes = notes
+        self.address = address
+        self.language = language
     }
 
     
@@ -1419,7 +2031,9 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
                 blocked: FfiConverterOptionString.read(from: &buf), 
                 consentEmail: FfiConverterOptionBool.read(from: &buf), 
                 consentSms: FfiConverterOptionBool.read(from: &buf), 
-                notes: FfiConverterOptionString.read(from: &buf)
+                notes: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                language: FfiConverterOptionTypeLanguage.read(from: &buf)
         )
     }
 
@@ -1434,6 +2048,8 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.consentEmail, into: &buf)
         FfiConverterOptionBool.write(value.consentSms, into: &buf)
         FfiConverterOptionString.write(value.notes, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeLanguage.write(value.language, into: &buf)
     }
 }
 
@@ -1508,6 +2124,403 @@ public func FfiConverterTypeDepositHeld_lift(_ buf: RustBuffer) throws -> Deposi
 #endif
 public func FfiConverterTypeDepositHeld_lower(_ value: DepositHeld) -> RustBuffer {
     return FfiConverterTypeDepositHeld.lower(value)
+}
+
+
+public struct Dispute: Equatable, Hashable {
+    public var id: String
+    public var customerRef: String
+    public var invoice: String
+    public var reason: String
+    /**
+     * open, upheld or rejected.
+     */
+    public var state: String
+    public var openedOn: String
+    public var resolution: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, customerRef: String, invoice: String, reason: String, 
+        /**
+         * open, upheld or rejected.
+         */state: String, openedOn: String, resolution: String?) {
+        self.id = id
+        self.customerRef = customerRef
+        self.invoice = invoice
+        self.reason = reason
+        self.state = state
+        self.openedOn = openedOn
+        self.resolution = resolution
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Dispute: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDispute: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Dispute {
+        return
+            try Dispute(
+                id: FfiConverterString.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                invoice: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                openedOn: FfiConverterString.read(from: &buf), 
+                resolution: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Dispute, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.invoice, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterString.write(value.openedOn, into: &buf)
+        FfiConverterOptionString.write(value.resolution, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDispute_lift(_ buf: RustBuffer) throws -> Dispute {
+    return try FfiConverterTypeDispute.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDispute_lower(_ value: Dispute) -> RustBuffer {
+    return FfiConverterTypeDispute.lower(value)
+}
+
+
+/**
+ * A resolved dispute, and the credit note that settled it when it was upheld.
+ */
+public struct DisputeResolved: Equatable, Hashable {
+    public var dispute: Dispute
+    public var creditNote: Recorded?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(dispute: Dispute, creditNote: Recorded?) {
+        self.dispute = dispute
+        self.creditNote = creditNote
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DisputeResolved: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDisputeResolved: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DisputeResolved {
+        return
+            try DisputeResolved(
+                dispute: FfiConverterTypeDispute.read(from: &buf), 
+                creditNote: FfiConverterOptionTypeRecorded.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DisputeResolved, into buf: inout [UInt8]) {
+        FfiConverterTypeDispute.write(value.dispute, into: &buf)
+        FfiConverterOptionTypeRecorded.write(value.creditNote, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisputeResolved_lift(_ buf: RustBuffer) throws -> DisputeResolved {
+    return try FfiConverterTypeDisputeResolved.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisputeResolved_lower(_ value: DisputeResolved) -> RustBuffer {
+    return FfiConverterTypeDisputeResolved.lower(value)
+}
+
+
+/**
+ * A change of the ECB main refinancing rate.
+ */
+public struct EcbRate: Equatable, Hashable {
+    public var effectiveOn: String
+    public var ratePct: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(effectiveOn: String, ratePct: String) {
+        self.effectiveOn = effectiveOn
+        self.ratePct = ratePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EcbRate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEcbRate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EcbRate {
+        return
+            try EcbRate(
+                effectiveOn: FfiConverterString.read(from: &buf), 
+                ratePct: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EcbRate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.effectiveOn, into: &buf)
+        FfiConverterString.write(value.ratePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEcbRate_lift(_ buf: RustBuffer) throws -> EcbRate {
+    return try FfiConverterTypeEcbRate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEcbRate_lower(_ value: EcbRate) -> RustBuffer {
+    return FfiConverterTypeEcbRate.lower(value)
+}
+
+
+public struct Instalment: Equatable, Hashable {
+    public var dueOn: String
+    public var amount: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(dueOn: String, amount: String) {
+        self.dueOn = dueOn
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Instalment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInstalment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Instalment {
+        return
+            try Instalment(
+                dueOn: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Instalment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.dueOn, into: &buf)
+        FfiConverterString.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstalment_lift(_ buf: RustBuffer) throws -> Instalment {
+    return try FfiConverterTypeInstalment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstalment_lower(_ value: Instalment) -> RustBuffer {
+    return FfiConverterTypeInstalment.lower(value)
+}
+
+
+/**
+ * The dunning ladder: ordered steps from the due date.
+ */
+public struct Ladder: Equatable, Hashable {
+    public var name: String
+    public var steps: [LadderStep]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, steps: [LadderStep]) {
+        self.name = name
+        self.steps = steps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Ladder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLadder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Ladder {
+        return
+            try Ladder(
+                name: FfiConverterString.read(from: &buf), 
+                steps: FfiConverterSequenceTypeLadderStep.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Ladder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceTypeLadderStep.write(value.steps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLadder_lift(_ buf: RustBuffer) throws -> Ladder {
+    return try FfiConverterTypeLadder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLadder_lower(_ value: Ladder) -> RustBuffer {
+    return FfiConverterTypeLadder.lower(value)
+}
+
+
+public struct LadderStep: Equatable, Hashable {
+    public var name: String
+    /**
+     * Days after the due date of the customer's most overdue invoice; negative: before it.
+     */
+    public var offsetDays: Int32
+    public var channel: Channel
+    /**
+     * Template name; the customer's language picks the variant.
+     */
+    public var template: String
+    public var tone: Tone
+    public var kind: StepKind
+    /**
+     * A fixed fee charged to the account when the step is queued.
+     */
+    public var fee: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, 
+        /**
+         * Days after the due date of the customer's most overdue invoice; negative: before it.
+         */offsetDays: Int32, channel: Channel, 
+        /**
+         * Template name; the customer's language picks the variant.
+         */template: String, tone: Tone, kind: StepKind, 
+        /**
+         * A fixed fee charged to the account when the step is queued.
+         */fee: String? = nil) {
+        self.name = name
+        self.offsetDays = offsetDays
+        self.channel = channel
+        self.template = template
+        self.tone = tone
+        self.kind = kind
+        self.fee = fee
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LadderStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLadderStep: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LadderStep {
+        return
+            try LadderStep(
+                name: FfiConverterString.read(from: &buf), 
+                offsetDays: FfiConverterInt32.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                template: FfiConverterString.read(from: &buf), 
+                tone: FfiConverterTypeTone.read(from: &buf), 
+                kind: FfiConverterTypeStepKind.read(from: &buf), 
+                fee: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LadderStep, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterInt32.write(value.offsetDays, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterString.write(value.template, into: &buf)
+        FfiConverterTypeTone.write(value.tone, into: &buf)
+        FfiConverterTypeStepKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.fee, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLadderStep_lift(_ buf: RustBuffer) throws -> LadderStep {
+    return try FfiConverterTypeLadderStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLadderStep_lower(_ value: LadderStep) -> RustBuffer {
+    return FfiConverterTypeLadderStep.lower(value)
 }
 
 
@@ -1648,6 +2661,67 @@ public func FfiConverterTypeLedgerEntry_lower(_ value: LedgerEntry) -> RustBuffe
 }
 
 
+/**
+ * The French legal interest rate ("all other cases") for a half-year (1 or 2).
+ */
+public struct LegalRate: Equatable, Hashable {
+    public var year: Int32
+    public var half: UInt8
+    public var ratePct: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(year: Int32, half: UInt8, ratePct: String) {
+        self.year = year
+        self.half = half
+        self.ratePct = ratePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LegalRate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLegalRate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LegalRate {
+        return
+            try LegalRate(
+                year: FfiConverterInt32.read(from: &buf), 
+                half: FfiConverterUInt8.read(from: &buf), 
+                ratePct: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LegalRate, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.year, into: &buf)
+        FfiConverterUInt8.write(value.half, into: &buf)
+        FfiConverterString.write(value.ratePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalRate_lift(_ buf: RustBuffer) throws -> LegalRate {
+    return try FfiConverterTypeLegalRate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalRate_lower(_ value: LegalRate) -> RustBuffer {
+    return FfiConverterTypeLegalRate.lower(value)
+}
+
+
 public struct NewCustomer: Equatable, Hashable {
     public var reference: String
     public var name: String
@@ -1665,6 +2739,14 @@ public struct NewCustomer: Equatable, Hashable {
     public var consentEmail: Bool
     public var consentSms: Bool
     public var notes: String
+    /**
+     * Where a letter (a formal notice) goes.
+     */
+    public var address: String?
+    /**
+     * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
+     */
+    public var language: Language?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1674,7 +2756,13 @@ public struct NewCustomer: Equatable, Hashable {
          */creditLimit: String? = nil, 
         /**
          * `receipt`, `30`, `45eom` or `eom45`.
-         */terms: String, consentEmail: Bool = false, consentSms: Bool = false, notes: String = "") {
+         */terms: String, consentEmail: Bool = false, consentSms: Bool = false, notes: String = "", 
+        /**
+         * Where a letter (a formal notice) goes.
+         */address: String? = nil, 
+        /**
+         * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
+         */language: Language? = nil) {
         self.reference = reference
         self.name = name
         self.email = email
@@ -1685,6 +2773,8 @@ public struct NewCustomer: Equatable, Hashable {
         self.consentEmail = consentEmail
         self.consentSms = consentSms
         self.notes = notes
+        self.address = address
+        self.language = language
     }
 
     
@@ -1712,7 +2802,9 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
                 terms: FfiConverterString.read(from: &buf), 
                 consentEmail: FfiConverterBool.read(from: &buf), 
                 consentSms: FfiConverterBool.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf)
+                notes: FfiConverterString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                language: FfiConverterOptionTypeLanguage.read(from: &buf)
         )
     }
 
@@ -1727,6 +2819,8 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
         FfiConverterBool.write(value.consentEmail, into: &buf)
         FfiConverterBool.write(value.consentSms, into: &buf)
         FfiConverterString.write(value.notes, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeLanguage.write(value.language, into: &buf)
     }
 }
 
@@ -1891,6 +2985,382 @@ public func FfiConverterTypeOverride_lower(_ value: Override) -> RustBuffer {
 
 
 /**
+ * A payment plan ("échéancier") and where it stands.
+ */
+public struct PaymentPlan: Equatable, Hashable {
+    public var id: String
+    public var customerRef: String
+    public var createdOn: String
+    public var instalments: [Instalment]
+    public var graceDays: UInt32
+    /**
+     * Stored state: active, completed, broken or cancelled.
+     */
+    public var state: String
+    /**
+     * Where it stands on the day asked.
+     */
+    public var status: PlanStatus
+    /**
+     * Paid since the plan was agreed.
+     */
+    public var paid: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, customerRef: String, createdOn: String, instalments: [Instalment], graceDays: UInt32, 
+        /**
+         * Stored state: active, completed, broken or cancelled.
+         */state: String, 
+        /**
+         * Where it stands on the day asked.
+         */status: PlanStatus, 
+        /**
+         * Paid since the plan was agreed.
+         */paid: String) {
+        self.id = id
+        self.customerRef = customerRef
+        self.createdOn = createdOn
+        self.instalments = instalments
+        self.graceDays = graceDays
+        self.state = state
+        self.status = status
+        self.paid = paid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PaymentPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePaymentPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentPlan {
+        return
+            try PaymentPlan(
+                id: FfiConverterString.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                createdOn: FfiConverterString.read(from: &buf), 
+                instalments: FfiConverterSequenceTypeInstalment.read(from: &buf), 
+                graceDays: FfiConverterUInt32.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypePlanStatus.read(from: &buf), 
+                paid: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PaymentPlan, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.createdOn, into: &buf)
+        FfiConverterSequenceTypeInstalment.write(value.instalments, into: &buf)
+        FfiConverterUInt32.write(value.graceDays, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterTypePlanStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.paid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentPlan_lift(_ buf: RustBuffer) throws -> PaymentPlan {
+    return try FfiConverterTypePaymentPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentPlan_lower(_ value: PaymentPlan) -> RustBuffer {
+    return FfiConverterTypePaymentPlan.lower(value)
+}
+
+
+/**
+ * Late-payment interest and the recovery indemnity on one invoice.
+ */
+public struct Penalty: Equatable, Hashable {
+    public var interest: String
+    public var indemnity: String
+    public var total: String
+    public var periods: [PenaltyPeriod]
+    /**
+     * Rates assumed because the table lacks a half-year.
+     */
+    public var notes: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(interest: String, indemnity: String, total: String, periods: [PenaltyPeriod], 
+        /**
+         * Rates assumed because the table lacks a half-year.
+         */notes: [String]) {
+        self.interest = interest
+        self.indemnity = indemnity
+        self.total = total
+        self.periods = periods
+        self.notes = notes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Penalty: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Penalty {
+        return
+            try Penalty(
+                interest: FfiConverterString.read(from: &buf), 
+                indemnity: FfiConverterString.read(from: &buf), 
+                total: FfiConverterString.read(from: &buf), 
+                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf), 
+                notes: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Penalty, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.interest, into: &buf)
+        FfiConverterString.write(value.indemnity, into: &buf)
+        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterSequenceTypePenaltyPeriod.write(value.periods, into: &buf)
+        FfiConverterSequenceString.write(value.notes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePenalty_lift(_ buf: RustBuffer) throws -> Penalty {
+    return try FfiConverterTypePenalty.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePenalty_lower(_ value: Penalty) -> RustBuffer {
+    return FfiConverterTypePenalty.lower(value)
+}
+
+
+/**
+ * One stretch of days at one rate on one base.
+ */
+public struct PenaltyPeriod: Equatable, Hashable {
+    public var from: String
+    public var to: String
+    public var days: Int64
+    public var base: String
+    public var ratePct: String
+    public var interest: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(from: String, to: String, days: Int64, base: String, ratePct: String, interest: String) {
+        self.from = from
+        self.to = to
+        self.days = days
+        self.base = base
+        self.ratePct = ratePct
+        self.interest = interest
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PenaltyPeriod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PenaltyPeriod {
+        return
+            try PenaltyPeriod(
+                from: FfiConverterString.read(from: &buf), 
+                to: FfiConverterString.read(from: &buf), 
+                days: FfiConverterInt64.read(from: &buf), 
+                base: FfiConverterString.read(from: &buf), 
+                ratePct: FfiConverterString.read(from: &buf), 
+                interest: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PenaltyPeriod, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.from, into: &buf)
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterInt64.write(value.days, into: &buf)
+        FfiConverterString.write(value.base, into: &buf)
+        FfiConverterString.write(value.ratePct, into: &buf)
+        FfiConverterString.write(value.interest, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePenaltyPeriod_lift(_ buf: RustBuffer) throws -> PenaltyPeriod {
+    return try FfiConverterTypePenaltyPeriod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePenaltyPeriod_lower(_ value: PenaltyPeriod) -> RustBuffer {
+    return FfiConverterTypePenaltyPeriod.lower(value)
+}
+
+
+public struct Promise: Equatable, Hashable {
+    public var id: String
+    public var customerRef: String
+    public var promisedOn: String
+    public var amount: String
+    /**
+     * open, kept or broken.
+     */
+    public var state: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, customerRef: String, promisedOn: String, amount: String, 
+        /**
+         * open, kept or broken.
+         */state: String) {
+        self.id = id
+        self.customerRef = customerRef
+        self.promisedOn = promisedOn
+        self.amount = amount
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Promise: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePromise: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Promise {
+        return
+            try Promise(
+                id: FfiConverterString.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                promisedOn: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Promise, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.promisedOn, into: &buf)
+        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePromise_lift(_ buf: RustBuffer) throws -> Promise {
+    return try FfiConverterTypePromise.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePromise_lower(_ value: Promise) -> RustBuffer {
+    return FfiConverterTypePromise.lower(value)
+}
+
+
+/**
+ * The rates penalties are computed with.
+ */
+public struct RateTables: Equatable, Hashable {
+    public var ecb: [EcbRate]
+    public var legal: [LegalRate]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(ecb: [EcbRate], legal: [LegalRate]) {
+        self.ecb = ecb
+        self.legal = legal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RateTables: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRateTables: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RateTables {
+        return
+            try RateTables(
+                ecb: FfiConverterSequenceTypeEcbRate.read(from: &buf), 
+                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RateTables, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeEcbRate.write(value.ecb, into: &buf)
+        FfiConverterSequenceTypeLegalRate.write(value.legal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateTables_lift(_ buf: RustBuffer) throws -> RateTables {
+    return try FfiConverterTypeRateTables.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateTables_lower(_ value: RateTables) -> RustBuffer {
+    return FfiConverterTypeRateTables.lower(value)
+}
+
+
+/**
  * What a write returns: the entry and the account right after it.
  */
 public struct Recorded: Equatable, Hashable {
@@ -1965,6 +3435,502 @@ public func FfiConverterTypeRecorded_lower(_ value: Recorded) -> RustBuffer {
 }
 
 
+/**
+ * A reminder as queued for the back office, with its rendered content.
+ */
+public struct Reminder: Equatable, Hashable {
+    public var id: String
+    public var customerRef: String
+    public var customerName: String
+    /**
+     * Index of the ladder step (0 = first).
+     */
+    public var level: UInt32
+    public var step: String
+    public var kind: StepKind
+    public var channel: Channel
+    /**
+     * Email address, phone number or postal address, as the channel needs.
+     */
+    public var recipient: String?
+    public var language: Language
+    public var state: ReminderState
+    public var stateNote: String?
+    public var createdOn: String
+    /**
+     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+     */
+    public var notBefore: String
+    public var subject: String
+    public var body: String
+    public var amountDue: String
+    public var penalties: String
+    public var indemnity: String
+    /**
+     * References of the invoices it names.
+     */
+    public var invoices: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, customerRef: String, customerName: String, 
+        /**
+         * Index of the ladder step (0 = first).
+         */level: UInt32, step: String, kind: StepKind, channel: Channel, 
+        /**
+         * Email address, phone number or postal address, as the channel needs.
+         */recipient: String?, language: Language, state: ReminderState, stateNote: String?, createdOn: String, 
+        /**
+         * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+         */notBefore: String, subject: String, body: String, amountDue: String, penalties: String, indemnity: String, 
+        /**
+         * References of the invoices it names.
+         */invoices: [String]) {
+        self.id = id
+        self.customerRef = customerRef
+        self.customerName = customerName
+        self.level = level
+        self.step = step
+        self.kind = kind
+        self.channel = channel
+        self.recipient = recipient
+        self.language = language
+        self.state = state
+        self.stateNote = stateNote
+        self.createdOn = createdOn
+        self.notBefore = notBefore
+        self.subject = subject
+        self.body = body
+        self.amountDue = amountDue
+        self.penalties = penalties
+        self.indemnity = indemnity
+        self.invoices = invoices
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reminder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
+        return
+            try Reminder(
+                id: FfiConverterString.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                customerName: FfiConverterString.read(from: &buf), 
+                level: FfiConverterUInt32.read(from: &buf), 
+                step: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeStepKind.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                recipient: FfiConverterOptionString.read(from: &buf), 
+                language: FfiConverterTypeLanguage.read(from: &buf), 
+                state: FfiConverterTypeReminderState.read(from: &buf), 
+                stateNote: FfiConverterOptionString.read(from: &buf), 
+                createdOn: FfiConverterString.read(from: &buf), 
+                notBefore: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                amountDue: FfiConverterString.read(from: &buf), 
+                penalties: FfiConverterString.read(from: &buf), 
+                indemnity: FfiConverterString.read(from: &buf), 
+                invoices: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reminder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.customerName, into: &buf)
+        FfiConverterUInt32.write(value.level, into: &buf)
+        FfiConverterString.write(value.step, into: &buf)
+        FfiConverterTypeStepKind.write(value.kind, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterOptionString.write(value.recipient, into: &buf)
+        FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterTypeReminderState.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.stateNote, into: &buf)
+        FfiConverterString.write(value.createdOn, into: &buf)
+        FfiConverterString.write(value.notBefore, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterString.write(value.amountDue, into: &buf)
+        FfiConverterString.write(value.penalties, into: &buf)
+        FfiConverterString.write(value.indemnity, into: &buf)
+        FfiConverterSequenceString.write(value.invoices, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder {
+    return try FfiConverterTypeReminder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
+    return FfiConverterTypeReminder.lower(value)
+}
+
+
+/**
+ * One template in one language, with `{placeholder}`s: a subject and body (email, letter,
+ * call sheet, file) and a short text for SMS.
+ */
+public struct ReminderTemplate: Equatable, Hashable {
+    public var name: String
+    public var language: Language
+    public var subject: String
+    public var body: String
+    public var sms: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, language: Language, subject: String, body: String, sms: String) {
+        self.name = name
+        self.language = language
+        self.subject = subject
+        self.body = body
+        self.sms = sms
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReminderTemplate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminderTemplate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderTemplate {
+        return
+            try ReminderTemplate(
+                name: FfiConverterString.read(from: &buf), 
+                language: FfiConverterTypeLanguage.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                sms: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReminderTemplate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterString.write(value.sms, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderTemplate_lift(_ buf: RustBuffer) throws -> ReminderTemplate {
+    return try FfiConverterTypeReminderTemplate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderTemplate_lower(_ value: ReminderTemplate) -> RustBuffer {
+    return FfiConverterTypeReminderTemplate.lower(value)
+}
+
+
+/**
+ * What a daily run did.
+ */
+public struct RunReport: Equatable, Hashable {
+    public var asOf: String?
+    public var customersChecked: UInt32
+    public var queued: [Reminder]
+    public var skipped: [SkipCount]
+    public var plansBroken: UInt32
+    public var promisesBroken: UInt32
+    /**
+     * Customers whose reminder could not be written (a template or ladder problem).
+     */
+    public var errors: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(asOf: String?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
+        /**
+         * Customers whose reminder could not be written (a template or ladder problem).
+         */errors: [String]) {
+        self.asOf = asOf
+        self.customersChecked = customersChecked
+        self.queued = queued
+        self.skipped = skipped
+        self.plansBroken = plansBroken
+        self.promisesBroken = promisesBroken
+        self.errors = errors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RunReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunReport {
+        return
+            try RunReport(
+                asOf: FfiConverterOptionString.read(from: &buf), 
+                customersChecked: FfiConverterUInt32.read(from: &buf), 
+                queued: FfiConverterSequenceTypeReminder.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkipCount.read(from: &buf), 
+                plansBroken: FfiConverterUInt32.read(from: &buf), 
+                promisesBroken: FfiConverterUInt32.read(from: &buf), 
+                errors: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RunReport, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.asOf, into: &buf)
+        FfiConverterUInt32.write(value.customersChecked, into: &buf)
+        FfiConverterSequenceTypeReminder.write(value.queued, into: &buf)
+        FfiConverterSequenceTypeSkipCount.write(value.skipped, into: &buf)
+        FfiConverterUInt32.write(value.plansBroken, into: &buf)
+        FfiConverterUInt32.write(value.promisesBroken, into: &buf)
+        FfiConverterSequenceString.write(value.errors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunReport_lift(_ buf: RustBuffer) throws -> RunReport {
+    return try FfiConverterTypeRunReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunReport_lower(_ value: RunReport) -> RustBuffer {
+    return FfiConverterTypeRunReport.lower(value)
+}
+
+
+/**
+ * The shop's identity as reminders print it, and its rules for reminders. (The checkout
+ * thresholds are `checkout_rules()`.)
+ */
+public struct ShopSettings: Equatable, Hashable {
+    public var shopName: String
+    public var shopPhone: String
+    public var shopEmail: String
+    public var shopAddress: String
+    /**
+     * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
+     * `None`: reminders say to pay at the shop.
+     */
+    public var paymentUrl: String?
+    /**
+     * Fewest days between two contacts with the same customer.
+     */
+    public var minGapDays: UInt32
+    /**
+     * SMS only between these hours (the till's local time), never on Sunday.
+     */
+    public var smsFromHour: UInt32
+    public var smsUntilHour: UInt32
+    /**
+     * Days an instalment may be late before a payment plan counts as broken.
+     */
+    public var planGraceDays: UInt32
+    /**
+     * Add the penalties and the indemnity to the account when the formal notice goes.
+     */
+    public var penaltyFeesBusiness: Bool
+    public var penaltyFeesConsumer: Bool
+    /**
+     * A contract penalty rate for business customers, in percent ("12.5").
+     */
+    public var contractRatePct: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shopName: String, shopPhone: String, shopEmail: String, shopAddress: String, 
+        /**
+         * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
+         * `None`: reminders say to pay at the shop.
+         */paymentUrl: String?, 
+        /**
+         * Fewest days between two contacts with the same customer.
+         */minGapDays: UInt32, 
+        /**
+         * SMS only between these hours (the till's local time), never on Sunday.
+         */smsFromHour: UInt32, smsUntilHour: UInt32, 
+        /**
+         * Days an instalment may be late before a payment plan counts as broken.
+         */planGraceDays: UInt32, 
+        /**
+         * Add the penalties and the indemnity to the account when the formal notice goes.
+         */penaltyFeesBusiness: Bool, penaltyFeesConsumer: Bool, 
+        /**
+         * A contract penalty rate for business customers, in percent ("12.5").
+         */contractRatePct: String?) {
+        self.shopName = shopName
+        self.shopPhone = shopPhone
+        self.shopEmail = shopEmail
+        self.shopAddress = shopAddress
+        self.paymentUrl = paymentUrl
+        self.minGapDays = minGapDays
+        self.smsFromHour = smsFromHour
+        self.smsUntilHour = smsUntilHour
+        self.planGraceDays = planGraceDays
+        self.penaltyFeesBusiness = penaltyFeesBusiness
+        self.penaltyFeesConsumer = penaltyFeesConsumer
+        self.contractRatePct = contractRatePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShopSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShopSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShopSettings {
+        return
+            try ShopSettings(
+                shopName: FfiConverterString.read(from: &buf), 
+                shopPhone: FfiConverterString.read(from: &buf), 
+                shopEmail: FfiConverterString.read(from: &buf), 
+                shopAddress: FfiConverterString.read(from: &buf), 
+                paymentUrl: FfiConverterOptionString.read(from: &buf), 
+                minGapDays: FfiConverterUInt32.read(from: &buf), 
+                smsFromHour: FfiConverterUInt32.read(from: &buf), 
+                smsUntilHour: FfiConverterUInt32.read(from: &buf), 
+                planGraceDays: FfiConverterUInt32.read(from: &buf), 
+                penaltyFeesBusiness: FfiConverterBool.read(from: &buf), 
+                penaltyFeesConsumer: FfiConverterBool.read(from: &buf), 
+                contractRatePct: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShopSettings, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shopName, into: &buf)
+        FfiConverterString.write(value.shopPhone, into: &buf)
+        FfiConverterString.write(value.shopEmail, into: &buf)
+        FfiConverterString.write(value.shopAddress, into: &buf)
+        FfiConverterOptionString.write(value.paymentUrl, into: &buf)
+        FfiConverterUInt32.write(value.minGapDays, into: &buf)
+        FfiConverterUInt32.write(value.smsFromHour, into: &buf)
+        FfiConverterUInt32.write(value.smsUntilHour, into: &buf)
+        FfiConverterUInt32.write(value.planGraceDays, into: &buf)
+        FfiConverterBool.write(value.penaltyFeesBusiness, into: &buf)
+        FfiConverterBool.write(value.penaltyFeesConsumer, into: &buf)
+        FfiConverterOptionString.write(value.contractRatePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShopSettings_lift(_ buf: RustBuffer) throws -> ShopSettings {
+    return try FfiConverterTypeShopSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShopSettings_lower(_ value: ShopSettings) -> RustBuffer {
+    return FfiConverterTypeShopSettings.lower(value)
+}
+
+
+/**
+ * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ */
+public struct SkipCount: Equatable, Hashable {
+    public var reason: String
+    public var count: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(reason: String, count: UInt32) {
+        self.reason = reason
+        self.count = count
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkipCount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkipCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkipCount {
+        return
+            try SkipCount(
+                reason: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkipCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipCount_lift(_ buf: RustBuffer) throws -> SkipCount {
+    return try FfiConverterTypeSkipCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
+    return FfiConverterTypeSkipCount.lower(value)
+}
+
+
 public struct TimelineEntry: Equatable, Hashable {
     public var entry: LedgerEntry
     /**
@@ -2026,6 +3992,109 @@ public func FfiConverterTypeTimelineEntry_lift(_ buf: RustBuffer) throws -> Time
 #endif
 public func FfiConverterTypeTimelineEntry_lower(_ value: TimelineEntry) -> RustBuffer {
     return FfiConverterTypeTimelineEntry.lower(value)
+}
+
+
+/**
+ * One line of the customer's story: a ledger entry, a reminder or a follow-up.
+ */
+public struct TimelineItem: Equatable, Hashable {
+    public var date: String
+    public var at: String
+    /**
+     * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
+     * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
+     * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
+     */
+    public var kind: String
+    public var text: String
+    public var amount: String?
+    /**
+     * A reminder's state: queued, sent, failed or cancelled.
+     */
+    public var state: String?
+    public var id: String
+    /**
+     * The cashier of an entry, the author of a note or call.
+     */
+    public var author: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(date: String, at: String, 
+        /**
+         * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
+         * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
+         * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
+         */kind: String, text: String, amount: String?, 
+        /**
+         * A reminder's state: queued, sent, failed or cancelled.
+         */state: String?, id: String, 
+        /**
+         * The cashier of an entry, the author of a note or call.
+         */author: String?) {
+        self.date = date
+        self.at = at
+        self.kind = kind
+        self.text = text
+        self.amount = amount
+        self.state = state
+        self.id = id
+        self.author = author
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TimelineItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimelineItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineItem {
+        return
+            try TimelineItem(
+                date: FfiConverterString.read(from: &buf), 
+                at: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                author: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TimelineItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterString.write(value.at, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.author, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItem_lift(_ buf: RustBuffer) throws -> TimelineItem {
+    return try FfiConverterTypeTimelineItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItem_lower(_ value: TimelineItem) -> RustBuffer {
+    return FfiConverterTypeTimelineItem.lower(value)
 }
 
 
@@ -2331,6 +4400,195 @@ public func FfiConverterTypeArdoiseError_lower(_ value: ArdoiseError) -> RustBuf
 }
 
 
+/**
+ * The outcome of a call to a customer; a promise pauses reminders until its date.
+ */
+
+public enum CallOutcome: Equatable, Hashable {
+    
+    case reached
+    case noAnswer
+    case promise(on: String, amount: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CallOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = CallOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reached
+        
+        case 2: return .noAnswer
+        
+        case 3: return .promise(on: try FfiConverterString.read(from: &buf), amount: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CallOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reached:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .noAnswer:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .promise(on,amount):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(on, into: &buf)
+            FfiConverterString.write(amount, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallOutcome_lift(_ buf: RustBuffer) throws -> CallOutcome {
+    return try FfiConverterTypeCallOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallOutcome_lower(_ value: CallOutcome) -> RustBuffer {
+    return FfiConverterTypeCallOutcome.lower(value)
+}
+
+
+
+/**
+ * How a reminder reaches the customer (or the shop, for a call or a file).
+ */
+
+public enum Channel: Equatable, Hashable {
+    
+    case email
+    case sms
+    /**
+     * A letter on paper (registered for a formal notice).
+     */
+    case letter
+    /**
+     * A task for a person at the shop: call the customer.
+     */
+    case phoneCall
+    /**
+     * A word from the cashier the next time the customer is at the till.
+     */
+    case till
+    /**
+     * A document prepared for the owner (the "injonction de payer" file), not sent.
+     */
+    case document
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Channel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannel: FfiConverterRustBuffer {
+    typealias SwiftType = Channel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Channel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .email
+        
+        case 2: return .sms
+        
+        case 3: return .letter
+        
+        case 4: return .phoneCall
+        
+        case 5: return .till
+        
+        case 6: return .document
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Channel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .email:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sms:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .letter:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .phoneCall:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .till:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .document:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannel_lift(_ buf: RustBuffer) throws -> Channel {
+    return try FfiConverterTypeChannel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
+    return FfiConverterTypeChannel.lower(value)
+}
+
+
+
 
 public enum CustomerKind: Equatable, Hashable {
     
@@ -2470,6 +4728,75 @@ public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
 
 
 
+/**
+ * The language a customer's reminders are written in.
+ */
+
+public enum Language: Equatable, Hashable {
+    
+    case fr
+    case en
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Language: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Language {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .fr
+        
+        case 2: return .en
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Language, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .fr:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .en:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language {
+    return try FfiConverterTypeLanguage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
+    return FfiConverterTypeLanguage.lower(value)
+}
+
+
+
 
 public enum PaymentMethod: Equatable, Hashable {
     
@@ -2551,6 +4878,97 @@ public func FfiConverterTypePaymentMethod_lower(_ value: PaymentMethod) -> RustB
 
 
 /**
+ * Where a plan stands on a date, given what was paid since it was agreed.
+ */
+
+public enum PlanStatus: Equatable, Hashable {
+    
+    /**
+     * In good standing: reminders stay paused.
+     */
+    case active(paid: String, nextDue: String?, nextAmount: String
+    )
+    case completed
+    /**
+     * An instalment was missed past the grace days: the ladder resumes.
+     */
+    case broken(missedDue: String, missing: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PlanStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PlanStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .active(paid: try FfiConverterString.read(from: &buf), nextDue: try FfiConverterOptionString.read(from: &buf), nextAmount: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .completed
+        
+        case 3: return .broken(missedDue: try FfiConverterString.read(from: &buf), missing: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PlanStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .active(paid,nextDue,nextAmount):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(paid, into: &buf)
+            FfiConverterOptionString.write(nextDue, into: &buf)
+            FfiConverterString.write(nextAmount, into: &buf)
+            
+        
+        case .completed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .broken(missedDue,missing):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(missedDue, into: &buf)
+            FfiConverterString.write(missing, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanStatus_lift(_ buf: RustBuffer) throws -> PlanStatus {
+    return try FfiConverterTypePlanStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanStatus_lower(_ value: PlanStatus) -> RustBuffer {
+    return FfiConverterTypePlanStatus.lower(value)
+}
+
+
+
+/**
  * One reason behind a checkout verdict, with its numbers.
  */
 
@@ -2563,6 +4981,11 @@ public enum Reason: Equatable, Hashable {
     case overLimit(limit: String, balanceAfter: String, overBy: String
     )
     case nearLimit(limit: String, balanceAfter: String, availableAfter: String
+    )
+    /**
+     * Invoices under dispute: a warning, not counted as overdue.
+     */
+    case disputed(invoices: UInt32, amount: String
     )
     case managerOverride(manager: String, reason: String
     )
@@ -2599,7 +5022,10 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         case 4: return .nearLimit(limit: try FfiConverterString.read(from: &buf), balanceAfter: try FfiConverterString.read(from: &buf), availableAfter: try FfiConverterString.read(from: &buf)
         )
         
-        case 5: return .managerOverride(manager: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        case 5: return .disputed(invoices: try FfiConverterUInt32.read(from: &buf), amount: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .managerOverride(manager: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -2638,8 +5064,14 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
             FfiConverterString.write(availableAfter, into: &buf)
             
         
-        case let .managerOverride(manager,reason):
+        case let .disputed(invoices,amount):
             writeInt(&buf, Int32(5))
+            FfiConverterUInt32.write(invoices, into: &buf)
+            FfiConverterString.write(amount, into: &buf)
+            
+        
+        case let .managerOverride(manager,reason):
+            writeInt(&buf, Int32(6))
             FfiConverterString.write(manager, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
@@ -2660,6 +5092,243 @@ public func FfiConverterTypeReason_lift(_ buf: RustBuffer) throws -> Reason {
 #endif
 public func FfiConverterTypeReason_lower(_ value: Reason) -> RustBuffer {
     return FfiConverterTypeReason.lower(value)
+}
+
+
+
+
+public enum ReminderState: Equatable, Hashable {
+    
+    case queued
+    case sent
+    case failed
+    case cancelled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReminderState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
+    typealias SwiftType = ReminderState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .queued
+        
+        case 2: return .sent
+        
+        case 3: return .failed
+        
+        case 4: return .cancelled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReminderState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .queued:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderState_lift(_ buf: RustBuffer) throws -> ReminderState {
+    return try FfiConverterTypeReminderState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderState_lower(_ value: ReminderState) -> RustBuffer {
+    return FfiConverterTypeReminderState.lower(value)
+}
+
+
+
+/**
+ * What a step is: a reminder, the formal notice ("mise en demeure") or the court file
+ * ("injonction de payer").
+ */
+
+public enum StepKind: Equatable, Hashable {
+    
+    case reminder
+    case formalNotice
+    case courtFile
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StepKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepKind: FfiConverterRustBuffer {
+    typealias SwiftType = StepKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reminder
+        
+        case 2: return .formalNotice
+        
+        case 3: return .courtFile
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StepKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reminder:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .formalNotice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .courtFile:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepKind_lift(_ buf: RustBuffer) throws -> StepKind {
+    return try FfiConverterTypeStepKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepKind_lower(_ value: StepKind) -> RustBuffer {
+    return FfiConverterTypeStepKind.lower(value)
+}
+
+
+
+
+public enum Tone: Equatable, Hashable {
+    
+    case courteous
+    case firm
+    case formal
+    case legal
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Tone: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTone: FfiConverterRustBuffer {
+    typealias SwiftType = Tone
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Tone {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .courteous
+        
+        case 2: return .firm
+        
+        case 3: return .formal
+        
+        case 4: return .legal
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Tone, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .courteous:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .firm:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .formal:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .legal:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTone_lift(_ buf: RustBuffer) throws -> Tone {
+    return try FfiConverterTypeTone.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTone_lower(_ value: Tone) -> RustBuffer {
+    return FfiConverterTypeTone.lower(value)
 }
 
 
@@ -2762,6 +5431,54 @@ fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePaymentPlan: FfiConverterRustBuffer {
+    typealias SwiftType = PaymentPlan?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePaymentPlan.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePaymentPlan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRecorded: FfiConverterRustBuffer {
+    typealias SwiftType = Recorded?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRecorded.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRecorded.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
     typealias SwiftType = Verdict?
 
@@ -2810,6 +5527,30 @@ fileprivate struct FfiConverterOptionTypeCustomerKind: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLanguage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLanguage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePaymentMethod: FfiConverterRustBuffer {
     typealias SwiftType = PaymentMethod?
 
@@ -2826,6 +5567,30 @@ fileprivate struct FfiConverterOptionTypePaymentMethod: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePaymentMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeReminderState: FfiConverterRustBuffer {
+    typealias SwiftType = ReminderState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReminderState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReminderState.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2909,6 +5674,131 @@ fileprivate struct FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDispute: FfiConverterRustBuffer {
+    typealias SwiftType = [Dispute]
+
+    public static func write(_ value: [Dispute], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDispute.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Dispute] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Dispute]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDispute.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer {
+    typealias SwiftType = [EcbRate]
+
+    public static func write(_ value: [EcbRate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEcbRate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EcbRate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EcbRate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEcbRate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer {
+    typealias SwiftType = [Instalment]
+
+    public static func write(_ value: [Instalment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInstalment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Instalment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Instalment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInstalment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer {
+    typealias SwiftType = [LadderStep]
+
+    public static func write(_ value: [LadderStep], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLadderStep.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LadderStep] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LadderStep]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLadderStep.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer {
+    typealias SwiftType = [LegalRate]
+
+    public static func write(_ value: [LegalRate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLegalRate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LegalRate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LegalRate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLegalRate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer {
     typealias SwiftType = [OpenInvoice]
 
@@ -2934,6 +5824,106 @@ fileprivate struct FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer {
+    typealias SwiftType = [PenaltyPeriod]
+
+    public static func write(_ value: [PenaltyPeriod], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePenaltyPeriod.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PenaltyPeriod] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PenaltyPeriod]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePenaltyPeriod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
+    typealias SwiftType = [Reminder]
+
+    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reminder]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer {
+    typealias SwiftType = [ReminderTemplate]
+
+    public static func write(_ value: [ReminderTemplate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminderTemplate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReminderTemplate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReminderTemplate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminderTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer {
+    typealias SwiftType = [SkipCount]
+
+    public static func write(_ value: [SkipCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkipCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkipCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkipCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkipCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer {
     typealias SwiftType = [TimelineEntry]
 
@@ -2951,6 +5941,31 @@ fileprivate struct FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTimelineEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer {
+    typealias SwiftType = [TimelineItem]
+
+    public static func write(_ value: [TimelineItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTimelineItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TimelineItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TimelineItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTimelineItem.read(from: &buf))
         }
         return seq
     }
@@ -2990,6 +6005,21 @@ public func ardoiseVersion() -> String  {
     )
 })
 }
+/**
+ * Splits `total` into `count` instalments every `every_days` from `first` (a date); the cents
+ * that do not divide go to the first instalment. Pass the result to `create_plan`.
+ */
+public func splitPlan(total: String, count: UInt32, first: String, everyDays: UInt32)throws  -> [Instalment]  {
+    return try  FfiConverterSequenceTypeInstalment.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_func_split_plan(
+        FfiConverterString.lower(total),
+        FfiConverterUInt32.lower(count),
+        FfiConverterString.lower(first),
+        FfiConverterUInt32.lower(everyDays),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -3007,6 +6037,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_ardoise_checksum_func_ardoise_version() != 49338) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_func_split_plan() != 41762) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_account() != 38403) {
@@ -3082,6 +6115,90 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_write_off() != 24035) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_add_note() != 46540) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_create_plan() != 34491) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer_timeline() != 19026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_dispute() != 58783) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_disputes() != 5421) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_hold_reminders() != 6722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_note_dispute() != 53118) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_open_dispute() != 26775) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_plan() != 1440) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_promise_to_pay() != 65500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_record_call() != 6692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_resolve_dispute() != 48078) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 31912) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_stop_invoice() != 31966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_ladder() != 51548) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_ladder_names() != 52127) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_penalty() != 16180) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_rate_tables() != 31168) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_reminder() != 58277) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_reminders() != 22413) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_run_dunning() != 35588) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_ladder() != 62228) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 55225) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 24263) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 30356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_set_template() != 6151) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_shop_settings() != 15952) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_templates() != 55653) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_constructor_till_open() != 43136) {

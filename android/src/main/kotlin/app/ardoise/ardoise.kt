@@ -677,6 +677,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_ardoise_checksum_func_ardoise_version(
     ): Int
+    external fun uniffi_ardoise_checksum_func_split_plan(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_account(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_add_customer(
@@ -726,6 +728,62 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ardoise_checksum_method_till_update_customer(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_write_off(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_add_note(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_create_plan(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_customer_timeline(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_dispute(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_disputes(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_hold_reminders(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_note_dispute(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_open_dispute(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_plan(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_promise_to_pay(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_record_call(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_resolve_dispute(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_customer_ladder(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_stop_invoice(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_ladder(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_ladder_names(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_penalty(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_rate_tables(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_reminder(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_reminders(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_run_dunning(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_ladder(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_rate_tables(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_reminder_state(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_shop_settings(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_template(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_shop_settings(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_templates(
     ): Int
     external fun uniffi_ardoise_checksum_constructor_till_open(
     ): Int
@@ -805,7 +863,65 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_add_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_create_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`instalments`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_disputes(`ptr`: Long,`customer`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_hold_reminders(`ptr`: Long,`customer`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_note_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_open_dispute(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_promise_to_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`on`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_record_call(`ptr`: Long,`customer`: RustBuffer.ByValue,`outcome`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_resolve_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,`upheld`: Byte,`credit`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_set_customer_ladder(`ptr`: Long,`customer`: RustBuffer.ByValue,`ladder`: RustBuffer.ByValue,`excluded`: Byte,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_ladder(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_ladder_names(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBuffer.ByValue,`dueOn`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`debtor`: RustBuffer.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_rate_tables(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_reminders(`ptr`: Long,`state`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_run_dunning(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_set_ladder(`ptr`: Long,`ladder`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_set_rate_tables(`ptr`: Long,`ecbCsv`: RustBuffer.ByValue,`legalCsv`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_set_reminder_state(`ptr`: Long,`id`: RustBuffer.ByValue,`state`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_set_shop_settings(`ptr`: Long,`settings`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_set_template(`ptr`: Long,`template`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_shop_settings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_func_ardoise_version(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_func_split_plan(`total`: RustBuffer.ByValue,`count`: Int,`first`: RustBuffer.ByValue,`everyDays`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_ardoise_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -929,6 +1045,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_func_ardoise_version() and 0xFFFF) != 49338) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 41762) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 38403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1002,6 +1121,90 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 24035) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_add_note() and 0xFFFF) != 46540) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_create_plan() and 0xFFFF) != 34491) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_timeline() and 0xFFFF) != 19026) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_dispute() and 0xFFFF) != 58783) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_disputes() and 0xFFFF) != 5421) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_hold_reminders() and 0xFFFF) != 6722) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_note_dispute() and 0xFFFF) != 53118) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_open_dispute() and 0xFFFF) != 26775) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_plan() and 0xFFFF) != 1440) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_promise_to_pay() and 0xFFFF) != 65500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_record_call() and 0xFFFF) != 6692) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_resolve_dispute() and 0xFFFF) != 48078) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 31912) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 31966) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_ladder() and 0xFFFF) != 51548) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_ladder_names() and 0xFFFF) != 52127) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 16180) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 31168) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 58277) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 22413) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 35588) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 62228) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 55225) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 24263) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 30356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 6151) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 15952) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_templates() and 0xFFFF) != 55653) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_constructor_till_open() and 0xFFFF) != 43136) {
@@ -1167,6 +1370,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -1190,6 +1420,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 /**
  * @suppress
  */
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
+    }
+
+    override fun lower(value: Int): Int {
+        return value
+    }
+
+    override fun allocationSize(value: Int) = 4UL
+
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterULong: FfiConverter<ULong, Long> {
     override fun lift(value: Long): ULong {
         return value.toULong()
@@ -1207,6 +1460,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 
     override fun write(value: ULong, buf: ByteBuffer) {
         buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
     }
 }
 
@@ -1486,6 +1762,150 @@ public interface TillInterface {
     fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: kotlin.String): Customer
     
     fun `writeOff`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
+     * past the grace days breaks it and the ladder resumes where it was.
+     */
+    fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: kotlin.String): PaymentPlan
+    
+    /**
+     * Everything that happened on the account, newest first (at most 1,000 lines): ledger
+     * entries, reminders and follow-ups.
+     */
+    fun `customerTimeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineItem>
+    
+    /**
+     * One dispute by id.
+     */
+    fun `dispute`(`id`: kotlin.String): Dispute
+    
+    /**
+     * Disputes of a customer (a reference), or of the whole shop; open ones first.
+     */
+    fun `disputes`(`customer`: kotlin.String?): List<Dispute>
+    
+    /**
+     * Holds the customer's reminders until `until` (a date; `None`: until released) for
+     * `reason`; a `None` reason releases the hold.
+     */
+    fun `holdReminders`(`customer`: kotlin.String, `until`: kotlin.String?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    
+    fun `noteDispute`(`id`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
+     * checkout shows it (`Reason.Disputed`) without counting it as overdue.
+     */
+    fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Dispute
+    
+    /**
+     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     */
+    fun `plan`(`customer`: kotlin.String, `today`: kotlin.String): PaymentPlan?
+    
+    /**
+     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
+     * by the money received since.
+     */
+    fun `promiseToPay`(`customer`: kotlin.String, `on`: kotlin.String, `amount`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Promise
+    
+    /**
+     * The outcome of a call; `CallOutcome.Promise` also records the promise.
+     */
+    fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
+     * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
+     */
+    fun `resolveDispute`(`id`: kotlin.String, `upheld`: kotlin.Boolean, `credit`: kotlin.String?, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): DisputeResolved
+    
+    /**
+     * Puts the customer on another ladder (`None`: the default one), or out of reminders.
+     */
+    fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
+     */
+    fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * The ladder by name ("default" unless the shop made others).
+     */
+    fun `ladder`(`name`: kotlin.String): Ladder
+    
+    /**
+     * The shop's ladder names, "default" first.
+     */
+    fun `ladderNames`(): List<kotlin.String>
+    
+    /**
+     * The penalties the law allows on `amount` due on `due_on`, until `until` (inclusive),
+     * with this till's rate tables (and its contract rate, for a business). A consumer owes
+     * interest only from the formal notice (`notice_on`).
+     */
+    fun `penalty`(`amount`: kotlin.String, `dueOn`: kotlin.String, `until`: kotlin.String, `debtor`: CustomerKind, `noticeOn`: kotlin.String?): Penalty
+    
+    fun `rateTables`(): RateTables
+    
+    /**
+     * One reminder by id.
+     */
+    fun `reminder`(`id`: kotlin.String): Reminder
+    
+    /**
+     * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
+     */
+    fun `reminders`(`state`: ReminderState?, `customer`: kotlin.String?, `limit`: kotlin.UInt): List<Reminder>
+    
+    /**
+     * The daily run: for every customer with something due, queues at most one reminder at
+     * the level of their most overdue invoice, unless paused. Running it twice the same day
+     * queues nothing.
+     */
+    fun `runDunning`(`now`: kotlin.String): RunReport
+    
+    /**
+     * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
+     * time and name known templates.
+     */
+    fun `setLadder`(`ladder`: Ladder, `now`: kotlin.String)
+    
+    /**
+     * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
+     * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
+     * all_other_cases_pct,...`; each with a header line).
+     */
+    fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: kotlin.String): RateTables
+    
+    /**
+     * Records what became of a queued reminder (sent, failed, or cancelled by hand).
+     */
+    fun `setReminderState`(`id`: kotlin.String, `state`: ReminderState, `note`: kotlin.String?, `now`: kotlin.String): Reminder
+    
+    /**
+     * Replaces them (the checkout rules stay as they are).
+     */
+    fun `setShopSettings`(`settings`: ShopSettings, `now`: kotlin.String)
+    
+    /**
+     * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
+     */
+    fun `setTemplate`(`template`: ReminderTemplate, `now`: kotlin.String)
+    
+    /**
+     * The shop's name and contacts as reminders print them, and the rules for reminders.
+     */
+    fun `shopSettings`(): ShopSettings
+    
+    /**
+     * Every template in both languages, as shipped or as the shop changed them.
+     */
+    fun `templates`(): List<ReminderTemplate>
     
     companion object
 }
@@ -2051,6 +2471,553 @@ open class Till: Disposable, AutoCloseable, TillInterface
     
 
     
+    @Throws(ArdoiseException::class)override fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_add_note(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`note`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
+     * past the grace days breaks it and the ladder resumes where it was.
+     */
+    @Throws(ArdoiseException::class)override fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: kotlin.String): PaymentPlan {
+            return FfiConverterTypePaymentPlan.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_create_plan(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterSequenceTypeInstalment.lower(`instalments`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Everything that happened on the account, newest first (at most 1,000 lines): ledger
+     * entries, reminders and follow-ups.
+     */
+    @Throws(ArdoiseException::class)override fun `customerTimeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineItem> {
+            return FfiConverterSequenceTypeTimelineItem.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_customer_timeline(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One dispute by id.
+     */
+    @Throws(ArdoiseException::class)override fun `dispute`(`id`: kotlin.String): Dispute {
+            return FfiConverterTypeDispute.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_dispute(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Disputes of a customer (a reference), or of the whole shop; open ones first.
+     */
+    @Throws(ArdoiseException::class)override fun `disputes`(`customer`: kotlin.String?): List<Dispute> {
+            return FfiConverterSequenceTypeDispute.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_disputes(
+        it,
+        
+        FfiConverterOptionalString.lower(`customer`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Holds the customer's reminders until `until` (a date; `None`: until released) for
+     * `reason`; a `None` reason releases the hold.
+     */
+    @Throws(ArdoiseException::class)override fun `holdReminders`(`customer`: kotlin.String, `until`: kotlin.String?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_hold_reminders(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterOptionalString.lower(`until`),
+        FfiConverterOptionalString.lower(`reason`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `noteDispute`(`id`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_note_dispute(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`note`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
+     * checkout shows it (`Reason.Disputed`) without counting it as overdue.
+     */
+    @Throws(ArdoiseException::class)override fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Dispute {
+            return FfiConverterTypeDispute.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_open_dispute(
+        it,
+        
+        FfiConverterString.lower(`invoice`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     */
+    @Throws(ArdoiseException::class)override fun `plan`(`customer`: kotlin.String, `today`: kotlin.String): PaymentPlan? {
+            return FfiConverterOptionalTypePaymentPlan.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_plan(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`today`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
+     * by the money received since.
+     */
+    @Throws(ArdoiseException::class)override fun `promiseToPay`(`customer`: kotlin.String, `on`: kotlin.String, `amount`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Promise {
+            return FfiConverterTypePromise.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_promise_to_pay(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`on`),
+        FfiConverterString.lower(`amount`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The outcome of a call; `CallOutcome.Promise` also records the promise.
+     */
+    @Throws(ArdoiseException::class)override fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_record_call(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeCallOutcome.lower(`outcome`),
+        FfiConverterString.lower(`note`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
+     * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
+     */
+    @Throws(ArdoiseException::class)override fun `resolveDispute`(`id`: kotlin.String, `upheld`: kotlin.Boolean, `credit`: kotlin.String?, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): DisputeResolved {
+            return FfiConverterTypeDisputeResolved.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_resolve_dispute(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterBoolean.lower(`upheld`),
+        FfiConverterOptionalString.lower(`credit`),
+        FfiConverterString.lower(`note`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Puts the customer on another ladder (`None`: the default one), or out of reminders.
+     */
+    @Throws(ArdoiseException::class)override fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_customer_ladder(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterOptionalString.lower(`ladder`),
+        FfiConverterBoolean.lower(`excluded`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
+     */
+    @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_stop_invoice(
+        it,
+        
+        FfiConverterString.lower(`invoice`),
+        FfiConverterOptionalString.lower(`reason`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The ladder by name ("default" unless the shop made others).
+     */
+    @Throws(ArdoiseException::class)override fun `ladder`(`name`: kotlin.String): Ladder {
+            return FfiConverterTypeLadder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_ladder(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The shop's ladder names, "default" first.
+     */
+    @Throws(ArdoiseException::class)override fun `ladderNames`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_ladder_names(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The penalties the law allows on `amount` due on `due_on`, until `until` (inclusive),
+     * with this till's rate tables (and its contract rate, for a business). A consumer owes
+     * interest only from the formal notice (`notice_on`).
+     */
+    @Throws(ArdoiseException::class)override fun `penalty`(`amount`: kotlin.String, `dueOn`: kotlin.String, `until`: kotlin.String, `debtor`: CustomerKind, `noticeOn`: kotlin.String?): Penalty {
+            return FfiConverterTypePenalty.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_penalty(
+        it,
+        
+        FfiConverterString.lower(`amount`),
+        FfiConverterString.lower(`dueOn`),
+        FfiConverterString.lower(`until`),
+        FfiConverterTypeCustomerKind.lower(`debtor`),
+        FfiConverterOptionalString.lower(`noticeOn`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `rateTables`(): RateTables {
+            return FfiConverterTypeRateTables.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_rate_tables(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One reminder by id.
+     */
+    @Throws(ArdoiseException::class)override fun `reminder`(`id`: kotlin.String): Reminder {
+            return FfiConverterTypeReminder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_reminder(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
+     */
+    @Throws(ArdoiseException::class)override fun `reminders`(`state`: ReminderState?, `customer`: kotlin.String?, `limit`: kotlin.UInt): List<Reminder> {
+            return FfiConverterSequenceTypeReminder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_reminders(
+        it,
+        
+        FfiConverterOptionalTypeReminderState.lower(`state`),
+        FfiConverterOptionalString.lower(`customer`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The daily run: for every customer with something due, queues at most one reminder at
+     * the level of their most overdue invoice, unless paused. Running it twice the same day
+     * queues nothing.
+     */
+    @Throws(ArdoiseException::class)override fun `runDunning`(`now`: kotlin.String): RunReport {
+            return FfiConverterTypeRunReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_run_dunning(
+        it,
+        
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
+     * time and name known templates.
+     */
+    @Throws(ArdoiseException::class)override fun `setLadder`(`ladder`: Ladder, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_ladder(
+        it,
+        
+        FfiConverterTypeLadder.lower(`ladder`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
+     * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
+     * all_other_cases_pct,...`; each with a header line).
+     */
+    @Throws(ArdoiseException::class)override fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: kotlin.String): RateTables {
+            return FfiConverterTypeRateTables.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_rate_tables(
+        it,
+        
+        FfiConverterString.lower(`ecbCsv`),
+        FfiConverterString.lower(`legalCsv`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records what became of a queued reminder (sent, failed, or cancelled by hand).
+     */
+    @Throws(ArdoiseException::class)override fun `setReminderState`(`id`: kotlin.String, `state`: ReminderState, `note`: kotlin.String?, `now`: kotlin.String): Reminder {
+            return FfiConverterTypeReminder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_reminder_state(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeReminderState.lower(`state`),
+        FfiConverterOptionalString.lower(`note`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces them (the checkout rules stay as they are).
+     */
+    @Throws(ArdoiseException::class)override fun `setShopSettings`(`settings`: ShopSettings, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_shop_settings(
+        it,
+        
+        FfiConverterTypeShopSettings.lower(`settings`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
+     */
+    @Throws(ArdoiseException::class)override fun `setTemplate`(`template`: ReminderTemplate, `now`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_template(
+        it,
+        
+        FfiConverterTypeReminderTemplate.lower(`template`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The shop's name and contacts as reminders print them, and the rules for reminders.
+     */
+    @Throws(ArdoiseException::class)override fun `shopSettings`(): ShopSettings {
+            return FfiConverterTypeShopSettings.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_shop_settings(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every template in both languages, as shipped or as the shop changed them.
+     */
+    @Throws(ArdoiseException::class)override fun `templates`(): List<ReminderTemplate> {
+            return FfiConverterSequenceTypeReminderTemplate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_templates(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -2258,6 +3225,10 @@ data class Customer (
     var `consentSms`: kotlin.Boolean
     , 
     var `notes`: kotlin.String
+    , 
+    var `address`: kotlin.String?
+    , 
+    var `language`: Language
     
 ){
     
@@ -2286,6 +3257,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeLanguage.read(buf),
         )
     }
 
@@ -2301,7 +3274,9 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.allocationSize(value.`blocked`) +
             FfiConverterBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
-            FfiConverterString.allocationSize(value.`notes`)
+            FfiConverterString.allocationSize(value.`notes`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterTypeLanguage.allocationSize(value.`language`)
     )
 
     override fun write(value: Customer, buf: ByteBuffer) {
@@ -2317,6 +3292,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterBoolean.write(value.`consentEmail`, buf)
             FfiConverterBoolean.write(value.`consentSms`, buf)
             FfiConverterString.write(value.`notes`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterTypeLanguage.write(value.`language`, buf)
     }
 }
 
@@ -2324,7 +3301,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
 
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
- * `credit_limit` and `blocked`, an empty string clears it (no limit of their own; unblocked).
+ * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
+ * unblocked).
  */
 data class CustomerPatch (
     var `name`: kotlin.String? = null 
@@ -2346,6 +3324,10 @@ data class CustomerPatch (
     var `consentSms`: kotlin.Boolean? = null 
     , 
     var `notes`: kotlin.String? = null 
+    , 
+    var `address`: kotlin.String? = null 
+    , 
+    var `language`: Language? = null 
     
 ){
     
@@ -2372,6 +3354,8 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLanguage.read(buf),
         )
     }
 
@@ -2385,7 +3369,9 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.allocationSize(value.`blocked`) +
             FfiConverterOptionalBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterOptionalBoolean.allocationSize(value.`consentSms`) +
-            FfiConverterOptionalString.allocationSize(value.`notes`)
+            FfiConverterOptionalString.allocationSize(value.`notes`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`)
     )
 
     override fun write(value: CustomerPatch, buf: ByteBuffer) {
@@ -2399,6 +3385,8 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalBoolean.write(value.`consentEmail`, buf)
             FfiConverterOptionalBoolean.write(value.`consentSms`, buf)
             FfiConverterOptionalString.write(value.`notes`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
     }
 }
 
@@ -2442,6 +3430,305 @@ public object FfiConverterTypeDepositHeld: FfiConverterRustBuffer<DepositHeld> {
             FfiConverterOptionalString.write(value.`orderRef`, buf)
             FfiConverterString.write(value.`amount`, buf)
             FfiConverterString.write(value.`remaining`, buf)
+    }
+}
+
+
+
+data class Dispute (
+    var `id`: kotlin.String
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `invoice`: kotlin.String
+    , 
+    var `reason`: kotlin.String
+    , 
+    /**
+     * open, upheld or rejected.
+     */
+    var `state`: kotlin.String
+    , 
+    var `openedOn`: kotlin.String
+    , 
+    var `resolution`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDispute: FfiConverterRustBuffer<Dispute> {
+    override fun read(buf: ByteBuffer): Dispute {
+        return Dispute(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Dispute) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`invoice`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`openedOn`) +
+            FfiConverterOptionalString.allocationSize(value.`resolution`)
+    )
+
+    override fun write(value: Dispute, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`invoice`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterString.write(value.`state`, buf)
+            FfiConverterString.write(value.`openedOn`, buf)
+            FfiConverterOptionalString.write(value.`resolution`, buf)
+    }
+}
+
+
+
+/**
+ * A resolved dispute, and the credit note that settled it when it was upheld.
+ */
+data class DisputeResolved (
+    var `dispute`: Dispute
+    , 
+    var `creditNote`: Recorded?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDisputeResolved: FfiConverterRustBuffer<DisputeResolved> {
+    override fun read(buf: ByteBuffer): DisputeResolved {
+        return DisputeResolved(
+            FfiConverterTypeDispute.read(buf),
+            FfiConverterOptionalTypeRecorded.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DisputeResolved) = (
+            FfiConverterTypeDispute.allocationSize(value.`dispute`) +
+            FfiConverterOptionalTypeRecorded.allocationSize(value.`creditNote`)
+    )
+
+    override fun write(value: DisputeResolved, buf: ByteBuffer) {
+            FfiConverterTypeDispute.write(value.`dispute`, buf)
+            FfiConverterOptionalTypeRecorded.write(value.`creditNote`, buf)
+    }
+}
+
+
+
+/**
+ * A change of the ECB main refinancing rate.
+ */
+data class EcbRate (
+    var `effectiveOn`: kotlin.String
+    , 
+    var `ratePct`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEcbRate: FfiConverterRustBuffer<EcbRate> {
+    override fun read(buf: ByteBuffer): EcbRate {
+        return EcbRate(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EcbRate) = (
+            FfiConverterString.allocationSize(value.`effectiveOn`) +
+            FfiConverterString.allocationSize(value.`ratePct`)
+    )
+
+    override fun write(value: EcbRate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`effectiveOn`, buf)
+            FfiConverterString.write(value.`ratePct`, buf)
+    }
+}
+
+
+
+data class Instalment (
+    var `dueOn`: kotlin.String
+    , 
+    var `amount`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInstalment: FfiConverterRustBuffer<Instalment> {
+    override fun read(buf: ByteBuffer): Instalment {
+        return Instalment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Instalment) = (
+            FfiConverterString.allocationSize(value.`dueOn`) +
+            FfiConverterString.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: Instalment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`dueOn`, buf)
+            FfiConverterString.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
+ * The dunning ladder: ordered steps from the due date.
+ */
+data class Ladder (
+    var `name`: kotlin.String
+    , 
+    var `steps`: List<LadderStep>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLadder: FfiConverterRustBuffer<Ladder> {
+    override fun read(buf: ByteBuffer): Ladder {
+        return Ladder(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeLadderStep.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Ladder) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterSequenceTypeLadderStep.allocationSize(value.`steps`)
+    )
+
+    override fun write(value: Ladder, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterSequenceTypeLadderStep.write(value.`steps`, buf)
+    }
+}
+
+
+
+data class LadderStep (
+    var `name`: kotlin.String
+    , 
+    /**
+     * Days after the due date of the customer's most overdue invoice; negative: before it.
+     */
+    var `offsetDays`: kotlin.Int
+    , 
+    var `channel`: Channel
+    , 
+    /**
+     * Template name; the customer's language picks the variant.
+     */
+    var `template`: kotlin.String
+    , 
+    var `tone`: Tone
+    , 
+    var `kind`: StepKind
+    , 
+    /**
+     * A fixed fee charged to the account when the step is queued.
+     */
+    var `fee`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
+    override fun read(buf: ByteBuffer): LadderStep {
+        return LadderStep(
+            FfiConverterString.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterTypeChannel.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeTone.read(buf),
+            FfiConverterTypeStepKind.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LadderStep) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterInt.allocationSize(value.`offsetDays`) +
+            FfiConverterTypeChannel.allocationSize(value.`channel`) +
+            FfiConverterString.allocationSize(value.`template`) +
+            FfiConverterTypeTone.allocationSize(value.`tone`) +
+            FfiConverterTypeStepKind.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`fee`)
+    )
+
+    override fun write(value: LadderStep, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterInt.write(value.`offsetDays`, buf)
+            FfiConverterTypeChannel.write(value.`channel`, buf)
+            FfiConverterString.write(value.`template`, buf)
+            FfiConverterTypeTone.write(value.`tone`, buf)
+            FfiConverterTypeStepKind.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`fee`, buf)
     }
 }
 
@@ -2573,6 +3860,52 @@ public object FfiConverterTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry> {
 
 
 
+/**
+ * The French legal interest rate ("all other cases") for a half-year (1 or 2).
+ */
+data class LegalRate (
+    var `year`: kotlin.Int
+    , 
+    var `half`: kotlin.UByte
+    , 
+    var `ratePct`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLegalRate: FfiConverterRustBuffer<LegalRate> {
+    override fun read(buf: ByteBuffer): LegalRate {
+        return LegalRate(
+            FfiConverterInt.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LegalRate) = (
+            FfiConverterInt.allocationSize(value.`year`) +
+            FfiConverterUByte.allocationSize(value.`half`) +
+            FfiConverterString.allocationSize(value.`ratePct`)
+    )
+
+    override fun write(value: LegalRate, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`year`, buf)
+            FfiConverterUByte.write(value.`half`, buf)
+            FfiConverterString.write(value.`ratePct`, buf)
+    }
+}
+
+
+
 data class NewCustomer (
     var `reference`: kotlin.String
     , 
@@ -2599,6 +3932,16 @@ data class NewCustomer (
     var `consentSms`: kotlin.Boolean = false 
     , 
     var `notes`: kotlin.String = "" 
+    , 
+    /**
+     * Where a letter (a formal notice) goes.
+     */
+    var `address`: kotlin.String? = null 
+    , 
+    /**
+     * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
+     */
+    var `language`: Language? = null 
     
 ){
     
@@ -2625,6 +3968,8 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLanguage.read(buf),
         )
     }
 
@@ -2638,7 +3983,9 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterString.allocationSize(value.`terms`) +
             FfiConverterBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
-            FfiConverterString.allocationSize(value.`notes`)
+            FfiConverterString.allocationSize(value.`notes`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`)
     )
 
     override fun write(value: NewCustomer, buf: ByteBuffer) {
@@ -2652,6 +3999,8 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterBoolean.write(value.`consentEmail`, buf)
             FfiConverterBoolean.write(value.`consentSms`, buf)
             FfiConverterString.write(value.`notes`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
     }
 }
 
@@ -2779,6 +4128,303 @@ public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
 
 
 /**
+ * A payment plan ("échéancier") and where it stands.
+ */
+data class PaymentPlan (
+    var `id`: kotlin.String
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `createdOn`: kotlin.String
+    , 
+    var `instalments`: List<Instalment>
+    , 
+    var `graceDays`: kotlin.UInt
+    , 
+    /**
+     * Stored state: active, completed, broken or cancelled.
+     */
+    var `state`: kotlin.String
+    , 
+    /**
+     * Where it stands on the day asked.
+     */
+    var `status`: PlanStatus
+    , 
+    /**
+     * Paid since the plan was agreed.
+     */
+    var `paid`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan> {
+    override fun read(buf: ByteBuffer): PaymentPlan {
+        return PaymentPlan(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeInstalment.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePlanStatus.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PaymentPlan) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`createdOn`) +
+            FfiConverterSequenceTypeInstalment.allocationSize(value.`instalments`) +
+            FfiConverterUInt.allocationSize(value.`graceDays`) +
+            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterTypePlanStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`paid`)
+    )
+
+    override fun write(value: PaymentPlan, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`createdOn`, buf)
+            FfiConverterSequenceTypeInstalment.write(value.`instalments`, buf)
+            FfiConverterUInt.write(value.`graceDays`, buf)
+            FfiConverterString.write(value.`state`, buf)
+            FfiConverterTypePlanStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`paid`, buf)
+    }
+}
+
+
+
+/**
+ * Late-payment interest and the recovery indemnity on one invoice.
+ */
+data class Penalty (
+    var `interest`: kotlin.String
+    , 
+    var `indemnity`: kotlin.String
+    , 
+    var `total`: kotlin.String
+    , 
+    var `periods`: List<PenaltyPeriod>
+    , 
+    /**
+     * Rates assumed because the table lacks a half-year.
+     */
+    var `notes`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
+    override fun read(buf: ByteBuffer): Penalty {
+        return Penalty(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypePenaltyPeriod.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Penalty) = (
+            FfiConverterString.allocationSize(value.`interest`) +
+            FfiConverterString.allocationSize(value.`indemnity`) +
+            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`) +
+            FfiConverterSequenceString.allocationSize(value.`notes`)
+    )
+
+    override fun write(value: Penalty, buf: ByteBuffer) {
+            FfiConverterString.write(value.`interest`, buf)
+            FfiConverterString.write(value.`indemnity`, buf)
+            FfiConverterString.write(value.`total`, buf)
+            FfiConverterSequenceTypePenaltyPeriod.write(value.`periods`, buf)
+            FfiConverterSequenceString.write(value.`notes`, buf)
+    }
+}
+
+
+
+/**
+ * One stretch of days at one rate on one base.
+ */
+data class PenaltyPeriod (
+    var `from`: kotlin.String
+    , 
+    var `to`: kotlin.String
+    , 
+    var `days`: kotlin.Long
+    , 
+    var `base`: kotlin.String
+    , 
+    var `ratePct`: kotlin.String
+    , 
+    var `interest`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer<PenaltyPeriod> {
+    override fun read(buf: ByteBuffer): PenaltyPeriod {
+        return PenaltyPeriod(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PenaltyPeriod) = (
+            FfiConverterString.allocationSize(value.`from`) +
+            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterLong.allocationSize(value.`days`) +
+            FfiConverterString.allocationSize(value.`base`) +
+            FfiConverterString.allocationSize(value.`ratePct`) +
+            FfiConverterString.allocationSize(value.`interest`)
+    )
+
+    override fun write(value: PenaltyPeriod, buf: ByteBuffer) {
+            FfiConverterString.write(value.`from`, buf)
+            FfiConverterString.write(value.`to`, buf)
+            FfiConverterLong.write(value.`days`, buf)
+            FfiConverterString.write(value.`base`, buf)
+            FfiConverterString.write(value.`ratePct`, buf)
+            FfiConverterString.write(value.`interest`, buf)
+    }
+}
+
+
+
+data class Promise (
+    var `id`: kotlin.String
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `promisedOn`: kotlin.String
+    , 
+    var `amount`: kotlin.String
+    , 
+    /**
+     * open, kept or broken.
+     */
+    var `state`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
+    override fun read(buf: ByteBuffer): Promise {
+        return Promise(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Promise) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`promisedOn`) +
+            FfiConverterString.allocationSize(value.`amount`) +
+            FfiConverterString.allocationSize(value.`state`)
+    )
+
+    override fun write(value: Promise, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`promisedOn`, buf)
+            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterString.write(value.`state`, buf)
+    }
+}
+
+
+
+/**
+ * The rates penalties are computed with.
+ */
+data class RateTables (
+    var `ecb`: List<EcbRate>
+    , 
+    var `legal`: List<LegalRate>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
+    override fun read(buf: ByteBuffer): RateTables {
+        return RateTables(
+            FfiConverterSequenceTypeEcbRate.read(buf),
+            FfiConverterSequenceTypeLegalRate.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RateTables) = (
+            FfiConverterSequenceTypeEcbRate.allocationSize(value.`ecb`) +
+            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`)
+    )
+
+    override fun write(value: RateTables, buf: ByteBuffer) {
+            FfiConverterSequenceTypeEcbRate.write(value.`ecb`, buf)
+            FfiConverterSequenceTypeLegalRate.write(value.`legal`, buf)
+    }
+}
+
+
+
+/**
  * What a write returns: the entry and the account right after it.
  */
 data class Recorded (
@@ -2837,6 +4483,423 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
 
 
 
+/**
+ * A reminder as queued for the back office, with its rendered content.
+ */
+data class Reminder (
+    var `id`: kotlin.String
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `customerName`: kotlin.String
+    , 
+    /**
+     * Index of the ladder step (0 = first).
+     */
+    var `level`: kotlin.UInt
+    , 
+    var `step`: kotlin.String
+    , 
+    var `kind`: StepKind
+    , 
+    var `channel`: Channel
+    , 
+    /**
+     * Email address, phone number or postal address, as the channel needs.
+     */
+    var `recipient`: kotlin.String?
+    , 
+    var `language`: Language
+    , 
+    var `state`: ReminderState
+    , 
+    var `stateNote`: kotlin.String?
+    , 
+    var `createdOn`: kotlin.String
+    , 
+    /**
+     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+     */
+    var `notBefore`: kotlin.String
+    , 
+    var `subject`: kotlin.String
+    , 
+    var `body`: kotlin.String
+    , 
+    var `amountDue`: kotlin.String
+    , 
+    var `penalties`: kotlin.String
+    , 
+    var `indemnity`: kotlin.String
+    , 
+    /**
+     * References of the invoices it names.
+     */
+    var `invoices`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
+    override fun read(buf: ByteBuffer): Reminder {
+        return Reminder(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeStepKind.read(buf),
+            FfiConverterTypeChannel.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeLanguage.read(buf),
+            FfiConverterTypeReminderState.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Reminder) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`customerName`) +
+            FfiConverterUInt.allocationSize(value.`level`) +
+            FfiConverterString.allocationSize(value.`step`) +
+            FfiConverterTypeStepKind.allocationSize(value.`kind`) +
+            FfiConverterTypeChannel.allocationSize(value.`channel`) +
+            FfiConverterOptionalString.allocationSize(value.`recipient`) +
+            FfiConverterTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterTypeReminderState.allocationSize(value.`state`) +
+            FfiConverterOptionalString.allocationSize(value.`stateNote`) +
+            FfiConverterString.allocationSize(value.`createdOn`) +
+            FfiConverterString.allocationSize(value.`notBefore`) +
+            FfiConverterString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`body`) +
+            FfiConverterString.allocationSize(value.`amountDue`) +
+            FfiConverterString.allocationSize(value.`penalties`) +
+            FfiConverterString.allocationSize(value.`indemnity`) +
+            FfiConverterSequenceString.allocationSize(value.`invoices`)
+    )
+
+    override fun write(value: Reminder, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`customerName`, buf)
+            FfiConverterUInt.write(value.`level`, buf)
+            FfiConverterString.write(value.`step`, buf)
+            FfiConverterTypeStepKind.write(value.`kind`, buf)
+            FfiConverterTypeChannel.write(value.`channel`, buf)
+            FfiConverterOptionalString.write(value.`recipient`, buf)
+            FfiConverterTypeLanguage.write(value.`language`, buf)
+            FfiConverterTypeReminderState.write(value.`state`, buf)
+            FfiConverterOptionalString.write(value.`stateNote`, buf)
+            FfiConverterString.write(value.`createdOn`, buf)
+            FfiConverterString.write(value.`notBefore`, buf)
+            FfiConverterString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`body`, buf)
+            FfiConverterString.write(value.`amountDue`, buf)
+            FfiConverterString.write(value.`penalties`, buf)
+            FfiConverterString.write(value.`indemnity`, buf)
+            FfiConverterSequenceString.write(value.`invoices`, buf)
+    }
+}
+
+
+
+/**
+ * One template in one language, with `{placeholder}`s: a subject and body (email, letter,
+ * call sheet, file) and a short text for SMS.
+ */
+data class ReminderTemplate (
+    var `name`: kotlin.String
+    , 
+    var `language`: Language
+    , 
+    var `subject`: kotlin.String
+    , 
+    var `body`: kotlin.String
+    , 
+    var `sms`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminderTemplate: FfiConverterRustBuffer<ReminderTemplate> {
+    override fun read(buf: ByteBuffer): ReminderTemplate {
+        return ReminderTemplate(
+            FfiConverterString.read(buf),
+            FfiConverterTypeLanguage.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReminderTemplate) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`body`) +
+            FfiConverterString.allocationSize(value.`sms`)
+    )
+
+    override fun write(value: ReminderTemplate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeLanguage.write(value.`language`, buf)
+            FfiConverterString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`body`, buf)
+            FfiConverterString.write(value.`sms`, buf)
+    }
+}
+
+
+
+/**
+ * What a daily run did.
+ */
+data class RunReport (
+    var `asOf`: kotlin.String?
+    , 
+    var `customersChecked`: kotlin.UInt
+    , 
+    var `queued`: List<Reminder>
+    , 
+    var `skipped`: List<SkipCount>
+    , 
+    var `plansBroken`: kotlin.UInt
+    , 
+    var `promisesBroken`: kotlin.UInt
+    , 
+    /**
+     * Customers whose reminder could not be written (a template or ladder problem).
+     */
+    var `errors`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
+    override fun read(buf: ByteBuffer): RunReport {
+        return RunReport(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeReminder.read(buf),
+            FfiConverterSequenceTypeSkipCount.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RunReport) = (
+            FfiConverterOptionalString.allocationSize(value.`asOf`) +
+            FfiConverterUInt.allocationSize(value.`customersChecked`) +
+            FfiConverterSequenceTypeReminder.allocationSize(value.`queued`) +
+            FfiConverterSequenceTypeSkipCount.allocationSize(value.`skipped`) +
+            FfiConverterUInt.allocationSize(value.`plansBroken`) +
+            FfiConverterUInt.allocationSize(value.`promisesBroken`) +
+            FfiConverterSequenceString.allocationSize(value.`errors`)
+    )
+
+    override fun write(value: RunReport, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`asOf`, buf)
+            FfiConverterUInt.write(value.`customersChecked`, buf)
+            FfiConverterSequenceTypeReminder.write(value.`queued`, buf)
+            FfiConverterSequenceTypeSkipCount.write(value.`skipped`, buf)
+            FfiConverterUInt.write(value.`plansBroken`, buf)
+            FfiConverterUInt.write(value.`promisesBroken`, buf)
+            FfiConverterSequenceString.write(value.`errors`, buf)
+    }
+}
+
+
+
+/**
+ * The shop's identity as reminders print it, and its rules for reminders. (The checkout
+ * thresholds are `checkout_rules()`.)
+ */
+data class ShopSettings (
+    var `shopName`: kotlin.String
+    , 
+    var `shopPhone`: kotlin.String
+    , 
+    var `shopEmail`: kotlin.String
+    , 
+    var `shopAddress`: kotlin.String
+    , 
+    /**
+     * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
+     * `None`: reminders say to pay at the shop.
+     */
+    var `paymentUrl`: kotlin.String?
+    , 
+    /**
+     * Fewest days between two contacts with the same customer.
+     */
+    var `minGapDays`: kotlin.UInt
+    , 
+    /**
+     * SMS only between these hours (the till's local time), never on Sunday.
+     */
+    var `smsFromHour`: kotlin.UInt
+    , 
+    var `smsUntilHour`: kotlin.UInt
+    , 
+    /**
+     * Days an instalment may be late before a payment plan counts as broken.
+     */
+    var `planGraceDays`: kotlin.UInt
+    , 
+    /**
+     * Add the penalties and the indemnity to the account when the formal notice goes.
+     */
+    var `penaltyFeesBusiness`: kotlin.Boolean
+    , 
+    var `penaltyFeesConsumer`: kotlin.Boolean
+    , 
+    /**
+     * A contract penalty rate for business customers, in percent ("12.5").
+     */
+    var `contractRatePct`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings> {
+    override fun read(buf: ByteBuffer): ShopSettings {
+        return ShopSettings(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ShopSettings) = (
+            FfiConverterString.allocationSize(value.`shopName`) +
+            FfiConverterString.allocationSize(value.`shopPhone`) +
+            FfiConverterString.allocationSize(value.`shopEmail`) +
+            FfiConverterString.allocationSize(value.`shopAddress`) +
+            FfiConverterOptionalString.allocationSize(value.`paymentUrl`) +
+            FfiConverterUInt.allocationSize(value.`minGapDays`) +
+            FfiConverterUInt.allocationSize(value.`smsFromHour`) +
+            FfiConverterUInt.allocationSize(value.`smsUntilHour`) +
+            FfiConverterUInt.allocationSize(value.`planGraceDays`) +
+            FfiConverterBoolean.allocationSize(value.`penaltyFeesBusiness`) +
+            FfiConverterBoolean.allocationSize(value.`penaltyFeesConsumer`) +
+            FfiConverterOptionalString.allocationSize(value.`contractRatePct`)
+    )
+
+    override fun write(value: ShopSettings, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shopName`, buf)
+            FfiConverterString.write(value.`shopPhone`, buf)
+            FfiConverterString.write(value.`shopEmail`, buf)
+            FfiConverterString.write(value.`shopAddress`, buf)
+            FfiConverterOptionalString.write(value.`paymentUrl`, buf)
+            FfiConverterUInt.write(value.`minGapDays`, buf)
+            FfiConverterUInt.write(value.`smsFromHour`, buf)
+            FfiConverterUInt.write(value.`smsUntilHour`, buf)
+            FfiConverterUInt.write(value.`planGraceDays`, buf)
+            FfiConverterBoolean.write(value.`penaltyFeesBusiness`, buf)
+            FfiConverterBoolean.write(value.`penaltyFeesConsumer`, buf)
+            FfiConverterOptionalString.write(value.`contractRatePct`, buf)
+    }
+}
+
+
+
+/**
+ * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ */
+data class SkipCount (
+    var `reason`: kotlin.String
+    , 
+    var `count`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
+    override fun read(buf: ByteBuffer): SkipCount {
+        return SkipCount(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SkipCount) = (
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterUInt.allocationSize(value.`count`)
+    )
+
+    override fun write(value: SkipCount, buf: ByteBuffer) {
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterUInt.write(value.`count`, buf)
+    }
+}
+
+
+
 data class TimelineEntry (
     var `entry`: LedgerEntry
     , 
@@ -2878,6 +4941,88 @@ public object FfiConverterTypeTimelineEntry: FfiConverterRustBuffer<TimelineEntr
             FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
             FfiConverterString.write(value.`balanceEffect`, buf)
             FfiConverterString.write(value.`depositEffect`, buf)
+    }
+}
+
+
+
+/**
+ * One line of the customer's story: a ledger entry, a reminder or a follow-up.
+ */
+data class TimelineItem (
+    var `date`: kotlin.String
+    , 
+    var `at`: kotlin.String
+    , 
+    /**
+     * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
+     * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
+     * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
+     */
+    var `kind`: kotlin.String
+    , 
+    var `text`: kotlin.String
+    , 
+    var `amount`: kotlin.String?
+    , 
+    /**
+     * A reminder's state: queued, sent, failed or cancelled.
+     */
+    var `state`: kotlin.String?
+    , 
+    var `id`: kotlin.String
+    , 
+    /**
+     * The cashier of an entry, the author of a note or call.
+     */
+    var `author`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTimelineItem: FfiConverterRustBuffer<TimelineItem> {
+    override fun read(buf: ByteBuffer): TimelineItem {
+        return TimelineItem(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TimelineItem) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterString.allocationSize(value.`at`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterOptionalString.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`author`)
+    )
+
+    override fun write(value: TimelineItem, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterString.write(value.`at`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterOptionalString.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`state`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`author`, buf)
     }
 }
 
@@ -3127,6 +5272,153 @@ public object FfiConverterTypeArdoiseError : FfiConverterRustBuffer<ArdoiseExcep
 
 
 
+/**
+ * The outcome of a call to a customer; a promise pauses reminders until its date.
+ */
+sealed class CallOutcome {
+    
+    object Reached : CallOutcome()
+    
+    
+    object NoAnswer : CallOutcome()
+    
+    
+    data class Promise(
+        val `on`: kotlin.String, 
+        val `amount`: kotlin.String) : CallOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCallOutcome : FfiConverterRustBuffer<CallOutcome>{
+    override fun read(buf: ByteBuffer): CallOutcome {
+        return when(buf.getInt()) {
+            1 -> CallOutcome.Reached
+            2 -> CallOutcome.NoAnswer
+            3 -> CallOutcome.Promise(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: CallOutcome): ULong = when(value) {
+        is CallOutcome.Reached -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is CallOutcome.NoAnswer -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is CallOutcome.Promise -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`on`)
+                + FfiConverterString.allocationSize(value.`amount`)
+            )
+        }
+    }
+
+    override fun write(value: CallOutcome, buf: ByteBuffer) {
+        when(value) {
+            is CallOutcome.Reached -> {
+                buf.putInt(1)
+                Unit
+            }
+            is CallOutcome.NoAnswer -> {
+                buf.putInt(2)
+                Unit
+            }
+            is CallOutcome.Promise -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`on`, buf)
+                FfiConverterString.write(value.`amount`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * How a reminder reaches the customer (or the shop, for a call or a file).
+ */
+
+enum class Channel {
+    
+    EMAIL,
+    SMS,
+    /**
+     * A letter on paper (registered for a formal notice).
+     */
+    LETTER,
+    /**
+     * A task for a person at the shop: call the customer.
+     */
+    PHONE_CALL,
+    /**
+     * A word from the cashier the next time the customer is at the till.
+     */
+    TILL,
+    /**
+     * A document prepared for the owner (the "injonction de payer" file), not sent.
+     */
+    DOCUMENT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChannel: FfiConverterRustBuffer<Channel> {
+    override fun read(buf: ByteBuffer) = try {
+        Channel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Channel) = 4UL
+
+    override fun write(value: Channel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 enum class CustomerKind {
     
@@ -3196,6 +5488,43 @@ public object FfiConverterTypeDecision: FfiConverterRustBuffer<Decision> {
 
 
 
+/**
+ * The language a customer's reminders are written in.
+ */
+
+enum class Language {
+    
+    FR,
+    EN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLanguage: FfiConverterRustBuffer<Language> {
+    override fun read(buf: ByteBuffer) = try {
+        Language.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Language) = 4UL
+
+    override fun write(value: Language, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 enum class PaymentMethod {
     
@@ -3225,6 +5554,124 @@ public object FfiConverterTypePaymentMethod: FfiConverterRustBuffer<PaymentMetho
 
     override fun write(value: PaymentMethod, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a plan stands on a date, given what was paid since it was agreed.
+ */
+sealed class PlanStatus {
+    
+    /**
+     * In good standing: reminders stay paused.
+     */
+    data class Active(
+        val `paid`: kotlin.String, 
+        val `nextDue`: kotlin.String?, 
+        val `nextAmount`: kotlin.String) : PlanStatus()
+        
+    {
+        
+
+        companion object
+    }
+    
+    object Completed : PlanStatus()
+    
+    
+    /**
+     * An instalment was missed past the grace days: the ladder resumes.
+     */
+    data class Broken(
+        val `missedDue`: kotlin.String, 
+        val `missing`: kotlin.String) : PlanStatus()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
+    override fun read(buf: ByteBuffer): PlanStatus {
+        return when(buf.getInt()) {
+            1 -> PlanStatus.Active(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            2 -> PlanStatus.Completed
+            3 -> PlanStatus.Broken(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: PlanStatus): ULong = when(value) {
+        is PlanStatus.Active -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`paid`)
+                + FfiConverterOptionalString.allocationSize(value.`nextDue`)
+                + FfiConverterString.allocationSize(value.`nextAmount`)
+            )
+        }
+        is PlanStatus.Completed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is PlanStatus.Broken -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`missedDue`)
+                + FfiConverterString.allocationSize(value.`missing`)
+            )
+        }
+    }
+
+    override fun write(value: PlanStatus, buf: ByteBuffer) {
+        when(value) {
+            is PlanStatus.Active -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`paid`, buf)
+                FfiConverterOptionalString.write(value.`nextDue`, buf)
+                FfiConverterString.write(value.`nextAmount`, buf)
+                Unit
+            }
+            is PlanStatus.Completed -> {
+                buf.putInt(2)
+                Unit
+            }
+            is PlanStatus.Broken -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`missedDue`, buf)
+                FfiConverterString.write(value.`missing`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -3281,6 +5728,19 @@ sealed class Reason {
         companion object
     }
     
+    /**
+     * Invoices under dispute: a warning, not counted as overdue.
+     */
+    data class Disputed(
+        val `invoices`: kotlin.UInt, 
+        val `amount`: kotlin.String) : Reason()
+        
+    {
+        
+
+        companion object
+    }
+    
     data class ManagerOverride(
         val `manager`: kotlin.String, 
         val `reason`: kotlin.String) : Reason()
@@ -3327,7 +5787,11 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            5 -> Reason.ManagerOverride(
+            5 -> Reason.Disputed(
+                FfiConverterUInt.read(buf),
+                FfiConverterString.read(buf),
+                )
+            6 -> Reason.ManagerOverride(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
@@ -3372,6 +5836,14 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 + FfiConverterString.allocationSize(value.`availableAfter`)
             )
         }
+        is Reason.Disputed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`invoices`)
+                + FfiConverterString.allocationSize(value.`amount`)
+            )
+        }
         is Reason.ManagerOverride -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -3412,13 +5884,130 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 FfiConverterString.write(value.`availableAfter`, buf)
                 Unit
             }
-            is Reason.ManagerOverride -> {
+            is Reason.Disputed -> {
                 buf.putInt(5)
+                FfiConverterUInt.write(value.`invoices`, buf)
+                FfiConverterString.write(value.`amount`, buf)
+                Unit
+            }
+            is Reason.ManagerOverride -> {
+                buf.putInt(6)
                 FfiConverterString.write(value.`manager`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+
+enum class ReminderState {
+    
+    QUEUED,
+    SENT,
+    FAILED,
+    CANCELLED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminderState: FfiConverterRustBuffer<ReminderState> {
+    override fun read(buf: ByteBuffer) = try {
+        ReminderState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReminderState) = 4UL
+
+    override fun write(value: ReminderState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What a step is: a reminder, the formal notice ("mise en demeure") or the court file
+ * ("injonction de payer").
+ */
+
+enum class StepKind {
+    
+    REMINDER,
+    FORMAL_NOTICE,
+    COURT_FILE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepKind: FfiConverterRustBuffer<StepKind> {
+    override fun read(buf: ByteBuffer) = try {
+        StepKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StepKind) = 4UL
+
+    override fun write(value: StepKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+enum class Tone {
+    
+    COURTEOUS,
+    FIRM,
+    FORMAL,
+    LEGAL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTone: FfiConverterRustBuffer<Tone> {
+    override fun read(buf: ByteBuffer) = try {
+        Tone.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Tone) = 4UL
+
+    override fun write(value: Tone, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -3558,6 +6147,70 @@ public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<Ledger
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan?> {
+    override fun read(buf: ByteBuffer): PaymentPlan? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePaymentPlan.read(buf)
+    }
+
+    override fun allocationSize(value: PaymentPlan?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePaymentPlan.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PaymentPlan?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePaymentPlan.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRecorded: FfiConverterRustBuffer<Recorded?> {
+    override fun read(buf: ByteBuffer): Recorded? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRecorded.read(buf)
+    }
+
+    override fun allocationSize(value: Recorded?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRecorded.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Recorded?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRecorded.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeVerdict: FfiConverterRustBuffer<Verdict?> {
     override fun read(buf: ByteBuffer): Verdict? {
         if (buf.get().toInt() == 0) {
@@ -3622,6 +6275,38 @@ public object FfiConverterOptionalTypeCustomerKind: FfiConverterRustBuffer<Custo
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeLanguage: FfiConverterRustBuffer<Language?> {
+    override fun read(buf: ByteBuffer): Language? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLanguage.read(buf)
+    }
+
+    override fun allocationSize(value: Language?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLanguage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Language?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLanguage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePaymentMethod: FfiConverterRustBuffer<PaymentMethod?> {
     override fun read(buf: ByteBuffer): PaymentMethod? {
         if (buf.get().toInt() == 0) {
@@ -3644,6 +6329,38 @@ public object FfiConverterOptionalTypePaymentMethod: FfiConverterRustBuffer<Paym
         } else {
             buf.put(1)
             FfiConverterTypePaymentMethod.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeReminderState: FfiConverterRustBuffer<ReminderState?> {
+    override fun read(buf: ByteBuffer): ReminderState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReminderState.read(buf)
+    }
+
+    override fun allocationSize(value: ReminderState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReminderState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ReminderState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReminderState.write(value, buf)
         }
     }
 }
@@ -3738,6 +6455,146 @@ public object FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer<List<D
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeDispute: FfiConverterRustBuffer<List<Dispute>> {
+    override fun read(buf: ByteBuffer): List<Dispute> {
+        val len = buf.getInt()
+        return List<Dispute>(len) {
+            FfiConverterTypeDispute.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Dispute>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDispute.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Dispute>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDispute.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer<List<EcbRate>> {
+    override fun read(buf: ByteBuffer): List<EcbRate> {
+        val len = buf.getInt()
+        return List<EcbRate>(len) {
+            FfiConverterTypeEcbRate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<EcbRate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEcbRate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<EcbRate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEcbRate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer<List<Instalment>> {
+    override fun read(buf: ByteBuffer): List<Instalment> {
+        val len = buf.getInt()
+        return List<Instalment>(len) {
+            FfiConverterTypeInstalment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Instalment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeInstalment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Instalment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeInstalment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer<List<LadderStep>> {
+    override fun read(buf: ByteBuffer): List<LadderStep> {
+        val len = buf.getInt()
+        return List<LadderStep>(len) {
+            FfiConverterTypeLadderStep.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<LadderStep>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLadderStep.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<LadderStep>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLadderStep.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer<List<LegalRate>> {
+    override fun read(buf: ByteBuffer): List<LegalRate> {
+        val len = buf.getInt()
+        return List<LegalRate>(len) {
+            FfiConverterTypeLegalRate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<LegalRate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLegalRate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<LegalRate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLegalRate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer<List<OpenInvoice>> {
     override fun read(buf: ByteBuffer): List<OpenInvoice> {
         val len = buf.getInt()
@@ -3766,6 +6623,118 @@ public object FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer<List<O
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer<List<PenaltyPeriod>> {
+    override fun read(buf: ByteBuffer): List<PenaltyPeriod> {
+        val len = buf.getInt()
+        return List<PenaltyPeriod>(len) {
+            FfiConverterTypePenaltyPeriod.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PenaltyPeriod>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePenaltyPeriod.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PenaltyPeriod>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePenaltyPeriod.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
+    override fun read(buf: ByteBuffer): List<Reminder> {
+        val len = buf.getInt()
+        return List<Reminder>(len) {
+            FfiConverterTypeReminder.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reminder>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminder.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reminder>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer<List<ReminderTemplate>> {
+    override fun read(buf: ByteBuffer): List<ReminderTemplate> {
+        val len = buf.getInt()
+        return List<ReminderTemplate>(len) {
+            FfiConverterTypeReminderTemplate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReminderTemplate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminderTemplate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReminderTemplate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminderTemplate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer<List<SkipCount>> {
+    override fun read(buf: ByteBuffer): List<SkipCount> {
+        val len = buf.getInt()
+        return List<SkipCount>(len) {
+            FfiConverterTypeSkipCount.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SkipCount>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSkipCount.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SkipCount>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSkipCount.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer<List<TimelineEntry>> {
     override fun read(buf: ByteBuffer): List<TimelineEntry> {
         val len = buf.getInt()
@@ -3784,6 +6753,34 @@ public object FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeTimelineEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer<List<TimelineItem>> {
+    override fun read(buf: ByteBuffer): List<TimelineItem> {
+        val len = buf.getInt()
+        return List<TimelineItem>(len) {
+            FfiConverterTypeTimelineItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TimelineItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTimelineItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TimelineItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTimelineItem.write(it, buf)
         }
     }
 }
@@ -3823,6 +6820,25 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
     UniffiLib.uniffi_ardoise_fn_func_ardoise_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Splits `total` into `count` instalments every `every_days` from `first` (a date); the cents
+         * that do not divide go to the first instalment. Pass the result to `create_plan`.
+         */
+    @Throws(ArdoiseException::class) fun `splitPlan`(`total`: kotlin.String, `count`: kotlin.UInt, `first`: kotlin.String, `everyDays`: kotlin.UInt): List<Instalment> {
+            return FfiConverterSequenceTypeInstalment.lift(
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_func_split_plan(
+    
+        
+        FfiConverterString.lower(`total`),
+        FfiConverterUInt.lower(`count`),
+        FfiConverterString.lower(`first`),
+        FfiConverterUInt.lower(`everyDays`),_status)
 }
     )
     }
