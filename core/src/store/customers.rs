@@ -47,9 +47,11 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
 
 fn write_keys(tx: &Transaction<'_>, id: i64, c: &Customer) -> Result<()> {
     tx.prepare_cached("DELETE FROM customer_keys WHERE customer_id = ?1")?.execute([id])?;
-    let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO customer_keys (key, customer_id) VALUES (?1, ?2)")?;
+    let mut ins =
+        tx.prepare_cached("INSERT OR IGNORE INTO customer_keys (key, customer_id, sort_key) VALUES (?1, ?2, ?3)")?;
+    let sort_key = format!("{}\u{1}{}", search::fold(&c.name), c.reference);
     for key in search::keys(&c.reference, &c.name, c.phone.as_deref()) {
-        ins.execute(params![key, id])?;
+        ins.execute(params![key, id, sort_key])?;
     }
     Ok(())
 }
@@ -132,15 +134,29 @@ impl Store {
         if prefixes.is_empty() {
             return Ok(Vec::new());
         }
-        // One indexed range scan per word; a customer must match them all.
-        let one = "SELECT customer_id FROM customer_keys WHERE key >= ? AND key < ? || char(1114111)";
-        let matching = vec![one; prefixes.len()].join(" INTERSECT ");
+        // The longest word drives one range scan of the (key, sort_key) index, which yields the
+        // first matches in name order without reading the customers; the other words must each
+        // be a prefix of one of the candidate's keys.
+        let mut prefixes = prefixes;
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        let others: String = (1..prefixes.len())
+            .map(|i| {
+                let n = i + 1;
+                format!(
+                    " AND EXISTS (SELECT 1 FROM customer_keys o WHERE o.customer_id = k.customer_id
+                       AND o.key >= ?{n} AND o.key < ?{n} || char(1114111))"
+                )
+            })
+            .collect();
         let sql = format!(
-            "SELECT {COLUMNS} FROM customers WHERE id IN ({matching}) ORDER BY name_key, reference LIMIT {limit}"
+            "SELECT {COLUMNS} FROM customers c JOIN (
+                SELECT DISTINCT k.customer_id AS id, k.sort_key FROM customer_keys k
+                WHERE k.key >= ?1 AND k.key < ?1 || char(1114111){others}
+                ORDER BY k.sort_key LIMIT {limit}
+             ) m ON c.id = m.id ORDER BY m.sort_key"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let args: Vec<&str> = prefixes.iter().flat_map(|p| [p.as_str(), p.as_str()]).collect();
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(prefixes.iter()), from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

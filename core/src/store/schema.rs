@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -258,6 +258,16 @@ DROP INDEX items_open;
 CREATE INDEX items_open ON items (customer_id, due_on, amount, settled, open) WHERE open = 1;
 ";
 
+/// Version 6: each search key carries its customer's sort key (folded name, reference), so the
+/// till's search takes the first matches in name order from one index, without reading every
+/// matching customer.
+const V6: &str = "
+ALTER TABLE customer_keys ADD COLUMN sort_key TEXT NOT NULL DEFAULT '';
+UPDATE customer_keys SET sort_key =
+    (SELECT c.name_key || char(1) || c.reference FROM customers c WHERE c.id = customer_keys.customer_id);
+CREATE INDEX customer_keys_sorted ON customer_keys (key, sort_key);
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -287,6 +297,7 @@ fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V3)?;
     tx.execute_batch(V4)?;
     tx.execute_batch(V5)?;
+    tx.execute_batch(V6)?;
     Ok(())
 }
 
@@ -296,6 +307,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         2 => tx.execute_batch(V3)?,
         3 => tx.execute_batch(V4)?,
         4 => tx.execute_batch(V5)?,
+        5 => tx.execute_batch(V6)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())
