@@ -29,6 +29,24 @@ fun main(args: Array<String>) {
             till.check(ref, "25.00", now)
             times[i] = System.nanoTime() - t0
         }
+        // The fixed cost of a call through JNA: a function returning a string, and a method
+        // taking the till's lock and returning a string.
+        fun floor(name: String, call: () -> Unit) {
+            repeat(20_000) { call() }
+            val t = LongArray(50_000)
+            for (i in t.indices) {
+                val t0 = System.nanoTime()
+                call()
+                t[i] = System.nanoTime() - t0
+            }
+            t.sort()
+            println("$name p50_us=%.2f p99_us=%.2f".format(t[t.size / 2] / 1000.0, t[(t.size * 99) / 100] / 1000.0))
+        }
+        val nowMs = java.time.OffsetDateTime.parse(now).toInstant().toEpochMilli()
+        val offsetMin = java.time.OffsetDateTime.parse(now).offset.totalSeconds / 60
+        floor("kotlin_jna_check_minor") { till.checkMinor(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+        floor("ffi_version") { app.ardoise.ardoiseVersion() }
+        floor("ffi_device_id") { till.deviceId() }
         times.sort()
         fun us(q: Double) = times[((times.size - 1) * q).toInt()] / 1000.0
         val mean = times.average() / 1000.0

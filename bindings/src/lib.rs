@@ -146,6 +146,21 @@ impl Till {
         self.with(|s| Ok(s.check(&customer, cart, now)?.into()))
     }
 
+    /// The same verdict as `check`, with primitive arguments for the till's hot path: the cart
+    /// in cents, `now` as Unix milliseconds and the till's UTC offset in minutes. Each string
+    /// crossing JNA costs microseconds; integers cost almost nothing.
+    pub fn check_minor(
+        &self,
+        customer: String,
+        cart_total_minor: i64,
+        now_unix_ms: i64,
+        utc_offset_minutes: i32,
+    ) -> Result<Verdict> {
+        let cart = types::minor("cart total", cart_total_minor)?;
+        let now = types::instant_ms(now_unix_ms, utc_offset_minutes)?;
+        self.with(|s| Ok(s.check(&customer, cart, now)?.into()))
+    }
+
     /// Records a manager's permission for a refused sale (today, this customer, up to this amount).
     pub fn override_checkout(
         &self,

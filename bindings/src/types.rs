@@ -17,6 +17,21 @@ pub(crate) fn opt_money(field: &str, s: Option<String>) -> Result<Option<core::M
     s.map(|s| money(field, &s)).transpose()
 }
 
+/// Cents, bounded like a parsed amount.
+pub(crate) fn minor(field: &str, cents: i64) -> Result<core::Money> {
+    money(field, &core::Money::from_minor(cents).to_string())
+}
+
+/// An instant from Unix milliseconds and the till's offset from UTC in minutes.
+pub(crate) fn instant_ms(unix_ms: i64, offset_minutes: i32) -> Result<DateTime<FixedOffset>> {
+    let offset = offset_minutes
+        .checked_mul(60)
+        .and_then(FixedOffset::east_opt)
+        .ok_or_else(|| invalid(format!("invalid UTC offset {offset_minutes} minutes")))?;
+    let utc = DateTime::from_timestamp_millis(unix_ms).ok_or_else(|| invalid(format!("invalid time {unix_ms} ms")))?;
+    Ok(utc.with_timezone(&offset))
+}
+
 pub(crate) fn date(s: &str) -> Result<NaiveDate> {
     Ok(core::parse_date(s)?)
 }

@@ -283,6 +283,11 @@ RustBuffer uniffi_ardoise_fn_method_till_apply_deposit(uint64_t ptr, RustBuffer 
 RustBuffer uniffi_ardoise_fn_method_till_check(uint64_t ptr, RustBuffer customer, RustBuffer cart_total, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECK_MINOR
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECK_MINOR
+RustBuffer uniffi_ardoise_fn_method_till_check_minor(uint64_t ptr, RustBuffer customer, int64_t cart_total_minor, int64_t now_unix_ms, int32_t utc_offset_minutes, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECKOUT_RULES
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECKOUT_RULES
 RustBuffer uniffi_ardoise_fn_method_till_checkout_rules(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -833,6 +838,12 @@ uint16_t uniffi_ardoise_checksum_method_till_apply_deposit(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CHECK
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CHECK
 uint16_t uniffi_ardoise_checksum_method_till_check(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CHECK_MINOR
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CHECK_MINOR
+uint16_t uniffi_ardoise_checksum_method_till_check_minor(void
     
 );
 #endif

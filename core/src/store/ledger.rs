@@ -637,9 +637,27 @@ fn date_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<Item>) -> Result<()> {
+/// Appends the rows `sql` returns to `out`, skipping any already loaded (same entry id).
+fn load_into<T>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    arg: impl rusqlite::ToSql,
+    out: &mut Vec<T>,
+    row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    id: fn(&T) -> Uuid,
+) -> Result<()> {
     let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map([arg], |r| {
+    for found in stmt.query_map([arg], row)? {
+        let found = found?;
+        if !out.iter().any(|x| id(x) == id(&found)) {
+            out.push(found);
+        }
+    }
+    Ok(())
+}
+
+fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<Item>) -> Result<()> {
+    let row = |r: &rusqlite::Row<'_>| {
         Ok(Item {
             entry: r.get(0)?,
             reference: r.get(1)?,
@@ -651,19 +669,12 @@ fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &
             key: OrderKey(r.get(7)?),
             dirty: false,
         })
-    })?;
-    for item in rows {
-        let item = item?;
-        if !out.iter().any(|i| i.entry == item.entry) {
-            out.push(item);
-        }
-    }
-    Ok(())
+    };
+    load_into(tx, sql, arg, out, row, |i| i.entry)
 }
 
 fn load_lots(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<CreditLot>) -> Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map([arg], |r| {
+    let row = |r: &rusqlite::Row<'_>| {
         Ok(CreditLot {
             entry: r.get(0)?,
             amount: Money::from_minor(r.get(1)?),
@@ -672,19 +683,12 @@ fn load_lots(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &m
             key: OrderKey(r.get(4)?),
             dirty: false,
         })
-    })?;
-    for lot in rows {
-        let lot = lot?;
-        if !out.iter().any(|l| l.entry == lot.entry) {
-            out.push(lot);
-        }
-    }
-    Ok(())
+    };
+    load_into(tx, sql, arg, out, row, |l| l.entry)
 }
 
 fn load_deposits(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &mut Vec<DepositLot>) -> Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map([arg], |r| {
+    let row = |r: &rusqlite::Row<'_>| {
         Ok(DepositLot {
             entry: r.get(0)?,
             order_ref: r.get(1)?,
@@ -693,14 +697,8 @@ fn load_deposits(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out
             key: OrderKey(r.get(4)?),
             dirty: false,
         })
-    })?;
-    for lot in rows {
-        let lot = lot?;
-        if !out.iter().any(|l| l.entry == lot.entry) {
-            out.push(lot);
-        }
-    }
-    Ok(())
+    };
+    load_into(tx, sql, arg, out, row, |l| l.entry)
 }
 
 fn save_state(

@@ -639,6 +639,13 @@ public protocol TillProtocol: AnyObject, Sendable {
      */
     func check(customer: String, cartTotal: String, now: String) throws  -> Verdict
     
+    /**
+     * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
+     * in cents, `now` as Unix milliseconds and the till's UTC offset in minutes. Each string
+     * crossing JNA costs microseconds; integers cost almost nothing.
+     */
+    func checkMinor(customer: String, cartTotalMinor: Int64, nowUnixMs: Int64, utcOffsetMinutes: Int32) throws  -> Verdict
+    
     func checkoutRules() throws  -> CheckoutRules
     
     /**
@@ -995,6 +1002,24 @@ open func check(customer: String, cartTotal: String, now: String)throws  -> Verd
         FfiConverterString.lower(customer),
         FfiConverterString.lower(cartTotal),
         FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
+     * in cents, `now` as Unix milliseconds and the till's UTC offset in minutes. Each string
+     * crossing JNA costs microseconds; integers cost almost nothing.
+     */
+open func checkMinor(customer: String, cartTotalMinor: Int64, nowUnixMs: Int64, utcOffsetMinutes: Int32)throws  -> Verdict  {
+    return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_check_minor(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterInt64.lower(cartTotalMinor),
+        FfiConverterInt64.lower(nowUnixMs),
+        FfiConverterInt32.lower(utcOffsetMinutes),uniffiCallStatus
     )
 })
 }
@@ -6055,6 +6080,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_check() != 1305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_check_minor() != 54246) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_checkout_rules() != 4026) {

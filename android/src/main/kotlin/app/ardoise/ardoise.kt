@@ -689,6 +689,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_check(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_check_minor(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_checkout_rules(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_close_database(
@@ -822,6 +824,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_check_minor(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotalMinor`: Long,`nowUnixMs`: Long,`utcOffsetMinutes`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_checkout_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1061,6 +1065,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 1305) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 54246) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 4026) {
@@ -1686,6 +1693,13 @@ public interface TillInterface {
      */
     fun `check`(`customer`: kotlin.String, `cartTotal`: kotlin.String, `now`: kotlin.String): Verdict
     
+    /**
+     * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
+     * in cents, `now` as Unix milliseconds and the till's UTC offset in minutes. Each string
+     * crossing JNA costs microseconds; integers cost almost nothing.
+     */
+    fun `checkMinor`(`customer`: kotlin.String, `cartTotalMinor`: kotlin.Long, `nowUnixMs`: kotlin.Long, `utcOffsetMinutes`: kotlin.Int): Verdict
+    
     fun `checkoutRules`(): CheckoutRules
     
     /**
@@ -2102,6 +2116,29 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`customer`),
         FfiConverterString.lower(`cartTotal`),
         FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
+     * in cents, `now` as Unix milliseconds and the till's UTC offset in minutes. Each string
+     * crossing JNA costs microseconds; integers cost almost nothing.
+     */
+    @Throws(ArdoiseException::class)override fun `checkMinor`(`customer`: kotlin.String, `cartTotalMinor`: kotlin.Long, `nowUnixMs`: kotlin.Long, `utcOffsetMinutes`: kotlin.Int): Verdict {
+            return FfiConverterTypeVerdict.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_check_minor(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterLong.lower(`cartTotalMinor`),
+        FfiConverterLong.lower(`nowUnixMs`),
+        FfiConverterInt.lower(`utcOffsetMinutes`),_status)
 }
     }
     )

@@ -104,6 +104,11 @@ class TillTest {
         val sale = till.sellOnAccount("C1", "10", null, null, ctx("2026-04-30"))
         assertEquals(ov.id, sale.entry.overrideId)
         assertTrue(sale.verdict!!.reasons.any { it is Reason.ManagerOverride })
+        // The hot-path variant with integers gives the very same verdict.
+        val nowMs = java.time.OffsetDateTime.parse(at("2026-04-30")).toInstant().toEpochMilli()
+        assertEquals(till.check("C1", "10", at("2026-04-30")), till.checkMinor("C1", 1_000L, nowMs, 60))
+        assertFailsWith<ArdoiseException.InvalidInput> { till.checkMinor("C1", -1L, nowMs, 60) }
+        assertFailsWith<ArdoiseException.InvalidInput> { till.checkMinor("C1", 1L, nowMs, 100_000) }
         val over = till.check("C1", "500", at("2026-03-01"))
         assertTrue(over.reasons.any { it is Reason.OverLimit && it.overBy == "360.00" })
     }
