@@ -128,16 +128,16 @@ impl Store {
     }
 
     /// The till's search: every word of the query is a prefix of a word of the name, of the
-    /// reference or of the phone number, ignoring case and accents. Best matches in name order.
+    /// reference or of the phone number, ignoring case and accents. Matches come in the order
+    /// of the word typed, then by name ("mar": every Marc, then every Marie, then every
+    /// Martin...), so the index yields the first ones without sorting every match.
     pub fn search_customers(&self, query: &str, limit: usize) -> Result<Vec<Customer>> {
-        let prefixes = search::query_prefixes(query);
-        if prefixes.is_empty() {
+        let mut prefixes = search::query_prefixes(query);
+        if prefixes.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        // The longest word drives one range scan of the (key, sort_key) index, which yields the
-        // first matches in name order without reading the customers; the other words must each
-        // be a prefix of one of the candidate's keys.
-        let mut prefixes = prefixes;
+        // The longest word drives the index range; the others must each be a prefix of one of
+        // the candidate's keys.
         prefixes.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
         let others: String = (1..prefixes.len())
             .map(|i| {
@@ -148,16 +148,35 @@ impl Store {
                 )
             })
             .collect();
+        let n = prefixes.len() + 1;
         let sql = format!(
-            "SELECT {COLUMNS} FROM customers c JOIN (
-                SELECT DISTINCT k.customer_id AS id, k.sort_key FROM customer_keys k
-                WHERE k.key >= ?1 AND k.key < ?1 || char(1114111){others}
-                ORDER BY k.sort_key LIMIT {limit}
-             ) m ON c.id = m.id ORDER BY m.sort_key"
+            "SELECT k.customer_id FROM customer_keys k
+             WHERE k.key >= ?1 AND k.key < ?1 || char(1114111){others}
+             ORDER BY k.key, k.sort_key LIMIT ?{n}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(prefixes.iter()), from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // A customer can match through two keys ("Marie Martin" for "mar"): read a few more
+        // rows than needed, and more again if duplicates ate into them.
+        let mut want = limit.saturating_mul(2);
+        let ids = loop {
+            let mut args: Vec<rusqlite::types::Value> = prefixes.iter().map(|p| p.clone().into()).collect();
+            args.push(i64::try_from(want).unwrap_or(i64::MAX).into());
+            let rows: Vec<i64> =
+                stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut ids: Vec<i64> = Vec::with_capacity(limit);
+            for id in &rows {
+                if !ids.contains(id) {
+                    ids.push(*id);
+                }
+            }
+            if ids.len() >= limit || rows.len() < want {
+                ids.truncate(limit);
+                break ids;
+            }
+            want = want.saturating_mul(4);
+        };
+        let mut by_id = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?;
+        ids.into_iter().map(|id| Ok(by_id.query_row([id], from_row)?)).collect()
     }
 }
 

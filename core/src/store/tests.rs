@@ -345,8 +345,8 @@ fn search_by_name_prefix_phone_and_reference() {
     assert_eq!(refs("hél du"), ["C1"]);
     assert_eq!(refs("mart"), ["C2"]);
     assert_eq!(refs("06 12 34 56 72"), ["C2"]);
-    // Name order: Boulangerie, Hélène, Jean.
-    assert_eq!(refs("+336123456"), ["C2", "C1", "C3"]);
+    // In the order of the matching key (here the phone numbers ...71, ...72, ...73).
+    assert_eq!(refs("+336123456"), ["C1", "C2", "C3"]);
     assert_eq!(refs("c3"), ["C3"]);
     assert!(refs("zzz").is_empty());
     assert!(refs("").is_empty());
@@ -430,4 +430,21 @@ fn settings_change_the_thresholds() {
     s.set_settings(settings, at("2026-04-01")).unwrap();
     assert_eq!(s.check("C1", m("1"), at("2026-04-05")).unwrap().decision, Decision::Refuse);
     let _ = Terms::OnReceipt;
+}
+
+#[test]
+fn search_lists_each_customer_once_in_the_order_of_the_word_typed() {
+    let mut s = Store::open_in_memory().unwrap();
+    for (r, n) in [("M1", "Marie Martin"), ("M2", "Marc Dupont"), ("M3", "Anne Marchand"), ("M4", "Zoé Marais")] {
+        s.add_customer(NewCustomer { reference: r.into(), name: n.into(), ..Default::default() }, at("2026-01-01"))
+            .unwrap();
+    }
+    let refs =
+        |q: &str, limit| s.search_customers(q, limit).unwrap().into_iter().map(|c| c.reference).collect::<Vec<_>>();
+    // marais, marc, marchand, marie (martin is Marie again).
+    assert_eq!(refs("mar", 10), ["M4", "M2", "M3", "M1"]);
+    assert_eq!(refs("mar", 2), ["M4", "M2"]);
+    assert_eq!(refs("mar mar", 10), ["M4", "M2", "M3", "M1"]);
+    assert_eq!(refs("marie mar", 10), ["M1"]);
+    assert!(refs("mar", 0).is_empty());
 }
