@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ledger::{ENTRY_SELECT, entry_from_row};
-use super::{Now, Store, ms, outbox};
+use super::{Now, Store, customer_id, ms, outbox};
 use crate::checkout::{self, AccountSnapshot, Decision, Verdict};
 use crate::customer::Customer;
 use crate::entry::{Effect, Entry};
@@ -146,13 +146,6 @@ pub(super) fn override_for_sale(
     let Some((row, id, manager, reason)) = found else { return Ok(None) };
     conn.prepare_cached("UPDATE overrides SET used_by = ?2 WHERE id = ?1")?.execute(params![row, sale])?;
     Ok(Some((id, manager, reason)))
-}
-
-fn customer_id(conn: &Connection, reference: &str) -> Result<i64> {
-    conn.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
-        .query_row([reference], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
 }
 
 impl Store {

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Now, ShopSettings, Store, load_settings, ms, outbox};
+use super::{Now, ShopSettings, Store, date_of, load_settings, ms, outbox};
 use crate::customer::{Customer, CustomerKind};
 use crate::dunning::ladder::{Channel, Ladder, StepKind};
 use crate::dunning::penalty::{self, PenaltyRequest, RateTables};
@@ -155,10 +155,6 @@ struct Facts {
 fn customer_by_id(conn: &Connection, id: i64) -> Result<Customer> {
     let sql = format!("SELECT {} FROM customers WHERE id = ?1", super::customers::COLUMNS);
     Ok(conn.prepare_cached(&sql)?.query_row([id], super::customers::from_row)?)
-}
-
-fn date_of(s: &str) -> Result<NaiveDate> {
-    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s}")))
 }
 
 /// Unpaid invoices due before `horizon`, without disputed or stopped ones, with the level

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dunning::{followup, paid_since, refresh_queued};
 use super::ledger::ENTRY_SELECT;
-use super::{Now, Store, ms, outbox};
+use super::{Now, Store, customer_id, date_of, ms, outbox};
 use crate::dunning::plan::{self, Instalment, PlanStatus};
 use crate::entry::EntryBody;
 use crate::error::{Error, Result};
@@ -89,23 +89,12 @@ fn text(field: &'static str, v: &str, max: usize) -> Result<String> {
     Ok(v.to_owned())
 }
 
-fn customer_id(tx: &Transaction<'_>, reference: &str) -> Result<i64> {
-    tx.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
-        .query_row([reference], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
-}
-
 /// The fold position now: money recorded after it counts toward a promise or a plan.
 fn key_now(tx: &Transaction<'_>, customer_id: i64) -> Result<String> {
     let last: Option<String> = tx
         .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
         .query_row([customer_id], |r| r.get(0))?;
     Ok(last.unwrap_or_default())
-}
-
-fn date_of(s: &str) -> Result<NaiveDate> {
-    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s}")))
 }
 
 impl Store {

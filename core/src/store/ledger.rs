@@ -430,6 +430,13 @@ fn append(
     Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })
 }
 
+fn target_by_id(tx: &Transaction<'_>, customer_id: i64) -> Result<Target> {
+    let (uuid, terms): (Uuid, String) = tx
+        .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Target { id: customer_id, uuid, terms: terms.parse()? })
+}
+
 /// Validates and records an entry inside a running transaction (follow-ups that write to the
 /// ledger: fees, penalties, the credit note of an upheld dispute).
 pub(super) fn record_in(
@@ -440,10 +447,7 @@ pub(super) fn record_in(
     req: EntryRequest,
     now: Now,
 ) -> Result<Recorded> {
-    let (uuid, terms): (Uuid, String) = tx
-        .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
-        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let target = Target { id: customer_id, uuid, terms: terms.parse()? };
+    let target = target_by_id(tx, customer_id)?;
     let body = validate(tx, customer_id, date, req)?;
     append(tx, super::new_id(now), &target, date, cashier, body, now)
 }
@@ -456,10 +460,7 @@ pub(super) fn charge(
     reason: &str,
     now: Now,
 ) -> Result<Recorded> {
-    let (uuid, terms): (Uuid, String) = tx
-        .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
-        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let target = Target { id: customer_id, uuid, terms: terms.parse()? };
+    let target = target_by_id(tx, customer_id)?;
     let req = EntryRequest::Adjustment { amount, reason: reason.to_owned() };
     let mut body = validate(tx, customer_id, now.date_naive(), req)?;
     if let EntryBody::Adjustment { fee, .. } = &mut body {

@@ -176,6 +176,19 @@ fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
     Ok(seq as u64)
 }
 
+/// The row id of a customer by reference.
+fn customer_id(conn: &Connection, reference: &str) -> Result<i64> {
+    conn.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
+        .query_row([reference], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
+}
+
+/// A date as stored (ISO); anything else means the file was damaged.
+fn date_of(s: &str) -> Result<chrono::NaiveDate> {
+    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s}")))
+}
+
 fn ms(now: Now) -> i64 {
     now.timestamp_millis()
 }
