@@ -20,11 +20,24 @@ pub struct CheckoutRules {
     pub warn_limit_pct: u32,
     /// The limit for customers without one of their own; `None` means no limit.
     pub default_credit_limit: Option<Money>,
+    /// A till enrolled with a back office that has not synced for this many hours is offline:
+    /// it may sell on account only [`Self::offline_allowance`] per customer until it syncs.
+    pub offline_after_hours: u32,
+    /// What an offline till may sell on account to one customer, so that two offline tills
+    /// cannot both spend the same headroom.
+    pub offline_allowance: Money,
 }
 
 impl Default for CheckoutRules {
     fn default() -> Self {
-        CheckoutRules { warn_overdue_days: 1, refuse_overdue_days: 30, warn_limit_pct: 80, default_credit_limit: None }
+        CheckoutRules {
+            warn_overdue_days: 1,
+            refuse_overdue_days: 30,
+            warn_limit_pct: 80,
+            default_credit_limit: None,
+            offline_after_hours: 24,
+            offline_allowance: Money::from_minor(5_000),
+        }
     }
 }
 
@@ -43,6 +56,12 @@ impl CheckoutRules {
         }
         if self.default_credit_limit.is_some_and(Money::is_negative) {
             return invalid("the default credit limit is negative".into());
+        }
+        if self.offline_allowance.is_negative() {
+            return invalid("the offline allowance is negative".into());
+        }
+        if self.offline_after_hours == 0 {
+            return invalid("offline after 0 hours: use at least 1".into());
         }
         Ok(())
     }
@@ -118,13 +137,22 @@ pub enum Reason {
         manager: String,
         reason: String,
     },
+    /// The till has not reached the back office for a while: sales on account are capped per
+    /// customer until it syncs. `hours_offline` is `None` when it never synced since enrolling.
+    Offline {
+        hours_offline: Option<u32>,
+        allowance: Money,
+        used: Money,
+        left_after: Money,
+        decision: Decision,
+    },
 }
 
 impl Reason {
     pub fn decision(&self) -> Decision {
         match self {
             Reason::Blocked { .. } | Reason::OverLimit { .. } => Decision::Refuse,
-            Reason::Overdue { decision, .. } => *decision,
+            Reason::Overdue { decision, .. } | Reason::Offline { decision, .. } => *decision,
             Reason::NearLimit { .. } | Reason::Disputed { .. } | Reason::ManagerOverride { .. } => Decision::Warn,
         }
     }
@@ -151,6 +179,19 @@ impl Reason {
                 format!("{amount} EUR under dispute ({inv}), not counted as overdue")
             }
             Reason::ManagerOverride { manager, reason } => format!("allowed by {manager}: {reason}"),
+            Reason::Offline { hours_offline, allowance, used, left_after, decision } => {
+                let since = match hours_offline {
+                    Some(h) => format!("not synced for {h} h"),
+                    None => "never synced".to_owned(),
+                };
+                if *decision == Decision::Refuse {
+                    format!(
+                        "till offline ({since}): {used} EUR of the {allowance} EUR offline allowance already used for this customer"
+                    )
+                } else {
+                    format!("till offline ({since}): {left_after} EUR of the {allowance} EUR offline allowance left after this sale")
+                }
+            }
         }
     }
 }
@@ -239,6 +280,29 @@ pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Mone
         available_credit: limit.map(|l| (l - snapshot.balance).clamp_zero()),
         deposits_available: snapshot.deposits.clamp_zero(),
     }
+}
+
+/// How long the till has been out of touch, and what it sold on account to this customer that
+/// the back office has not seen yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OfflineState {
+    pub hours_offline: Option<u32>,
+    pub unsynced_sales: Money,
+}
+
+/// Caps sales on account at an offline till: within the allowance the cashier is warned, over
+/// it the sale is refused (cash, card or deposit still fine).
+pub fn guard_offline(verdict: &mut Verdict, rules: &CheckoutRules, state: OfflineState) {
+    let after = state.unsynced_sales + verdict.cart_total;
+    let decision = if after > rules.offline_allowance { Decision::Refuse } else { Decision::Warn };
+    verdict.reasons.push(Reason::Offline {
+        hours_offline: state.hours_offline,
+        allowance: rules.offline_allowance,
+        used: state.unsynced_sales,
+        left_after: (rules.offline_allowance - after).clamp_zero(),
+        decision,
+    });
+    verdict.decision = verdict.decision.max(decision);
 }
 
 fn days_between(from: NaiveDate, to: NaiveDate) -> u32 {
@@ -371,5 +435,21 @@ mod tests {
         let v = verdict(&s, 22_000);
         assert_eq!(v.available_credit, Some(Money::from_minor(23_000)));
         assert_eq!(v.decision, Decision::Warn);
+    }
+
+    #[test]
+    fn an_offline_till_sells_on_account_only_within_its_allowance() {
+        let rules = CheckoutRules::default();
+        let today = d("2026-03-10");
+        let mut v = check(&snap(), &rules, Money::from_minor(2_000), today);
+        assert_eq!(v.decision, Decision::Allow);
+        let state = OfflineState { hours_offline: Some(30), unsynced_sales: Money::from_minor(2_500) };
+        guard_offline(&mut v, &rules, state);
+        assert_eq!(v.decision, Decision::Warn);
+        assert!(matches!(v.reasons.last(), Some(Reason::Offline { left_after, .. }) if left_after.minor() == 500));
+        let mut v = check(&snap(), &rules, Money::from_minor(2_600), today);
+        guard_offline(&mut v, &rules, state);
+        assert_eq!(v.decision, Decision::Refuse);
+        assert!(v.summary().contains("25.00 EUR of the 50.00 EUR offline allowance"), "{}", v.summary());
     }
 }

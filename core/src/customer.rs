@@ -265,7 +265,7 @@ impl Customer {
         Ok(c)
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |field, reason: &str| Err(Error::Invalid { field, reason: reason.to_owned() });
         if self.reference.is_empty() || self.reference.len() > 64 {
             return invalid("reference", "must be 1 to 64 characters");

@@ -50,6 +50,12 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    #[error("this till is not enrolled with a back office yet")]
+    NotEnrolled,
+    /// The back office answered with an error, or could not be reached. Nothing was lost:
+    /// the events wait in the outbox.
+    #[error("sync failed ({code}): {message}")]
+    Sync { code: String, message: String, retryable: bool },
 }
 
 impl From<serde_json::Error> for Error {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod money;
 pub mod search;
 pub mod store;
+pub mod sync;
 
 pub use checkout::{CheckoutRules, Decision, Reason, Verdict};
 pub use customer::{Customer, CustomerKind, CustomerPatch, NewCustomer, Terms};

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ledger::{ENTRY_SELECT, entry_from_row};
-use super::{Now, Store, customer_id, ms, outbox};
-use crate::checkout::{self, AccountSnapshot, Decision, Verdict};
+use super::replica::{self, Key, Table};
+use super::{Now, Store, customer_id, ms};
+use crate::checkout::{self, AccountSnapshot, CheckoutRules, Decision, Verdict};
 use crate::customer::Customer;
 use crate::entry::{Effect, Entry};
 use crate::error::{Error, Result};
@@ -155,8 +156,11 @@ impl Store {
             return Err(Error::NotPositive { field: "cart total", amount: cart_total });
         }
         let today = now.date_naive();
-        let snap = snapshot_of(&self.conn, customer_id(&self.conn, customer)?, today)?;
-        Ok(checkout::check(&snap, &self.settings.checkout, cart_total, today))
+        let cid = customer_id(&self.conn, customer)?;
+        let snap = snapshot_of(&self.conn, cid, today)?;
+        let mut verdict = checkout::check(&snap, &self.settings.checkout, cart_total, today);
+        guard_offline(&self.conn, self.device_id, &self.settings.checkout, cid, &mut verdict, now)?;
+        Ok(verdict)
     }
 
     /// Records a manager's override of today's verdict for this customer and amount; the next
@@ -207,7 +211,8 @@ impl Store {
                 ms(now)
             ],
         )?;
-        outbox::append(&tx, "override", &ov, now)?;
+        let row = tx.last_insert_rowid();
+        replica::emit(&tx, Table::Overrides, Key::Rowid(row), now)?;
         tx.commit()?;
         Ok(ov)
     }
@@ -286,4 +291,19 @@ impl Store {
         })?;
         rows.map(|r| r?).collect()
     }
+}
+
+/// Adds the offline cap to a verdict when this till is enrolled and out of touch.
+pub(super) fn guard_offline(
+    conn: &Connection,
+    device: Uuid,
+    rules: &CheckoutRules,
+    cid: i64,
+    verdict: &mut Verdict,
+    now: Now,
+) -> Result<()> {
+    if let Some(state) = super::sync::offline_state(conn, device, cid, rules.offline_after_hours, now)? {
+        checkout::guard_offline(verdict, rules, state);
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Customers in the store: create, change, find by reference, list, and the till's search.
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Now, Store, ms, outbox};
@@ -12,12 +12,35 @@ use crate::search;
 
 pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language";
 
-/// The event a customer write puts in the outbox.
+/// The event a customer write puts in the outbox: the whole customer and the fields this
+/// write changed ("*": all), each of which then carries the event's clock.
 #[derive(Serialize)]
 struct CustomerEvent<'a> {
     customer: &'a Customer,
     changed: Vec<&'static str>,
 }
+
+#[derive(Deserialize)]
+pub(super) struct RemoteCustomer {
+    customer: Customer,
+    changed: Vec<String>,
+}
+
+/// The fields merged one by one, last writer wins; the reference never changes after creation.
+const FIELDS: [&str; 12] = [
+    "name",
+    "email",
+    "phone",
+    "kind",
+    "credit_limit",
+    "terms",
+    "blocked",
+    "consent_email",
+    "consent_sms",
+    "notes",
+    "address",
+    "language",
+];
 
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let kind: String = r.get(5)?;
@@ -60,8 +83,9 @@ impl Store {
     pub fn add_customer(&mut self, new: NewCustomer, now: Now) -> Result<Customer> {
         let customer = Customer::from_new(Uuid::new_v4(), new)?;
         let tx = self.conn.transaction()?;
-        insert_customer(&tx, &customer, now)?;
-        outbox::append(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
+        let id = insert_customer(&tx, &customer, now)?;
+        let hlc = outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
+        set_clocks(&tx, id, &FIELDS, &hlc.to_string())?;
         tx.commit()?;
         Ok(customer)
     }
@@ -74,30 +98,9 @@ impl Store {
             return Ok(after);
         }
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
-             blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15
-             WHERE id = ?1",
-            params![
-                id,
-                after.name,
-                search::fold(&after.name),
-                after.email,
-                after.phone,
-                after.kind.as_str(),
-                after.credit_limit.map(Money::minor),
-                after.terms.to_string(),
-                after.blocked,
-                after.consent_email,
-                after.consent_sms,
-                after.notes,
-                ms(now),
-                after.address,
-                after.language.as_str()
-            ],
-        )?;
-        write_keys(&tx, id, &after)?;
-        outbox::append(&tx, "customer", &CustomerEvent { customer: &after, changed }, now)?;
+        write_fields(&tx, id, &after, now)?;
+        let hlc = outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &after, changed: changed.clone() }, now)?;
+        set_clocks(&tx, id, &changed, &hlc.to_string())?;
         tx.commit()?;
         Ok(after)
     }
@@ -238,4 +241,118 @@ fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
     diff("address", a.address != b.address);
     diff("language", a.language != b.language);
     out
+}
+
+fn write_fields(tx: &Transaction<'_>, id: i64, c: &Customer, now: Now) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
+         blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        c.name,
+        search::fold(&c.name),
+        c.email,
+        c.phone,
+        c.kind.as_str(),
+        c.credit_limit.map(Money::minor),
+        c.terms.to_string(),
+        c.blocked,
+        c.consent_email,
+        c.consent_sms,
+        c.notes,
+        ms(now),
+        c.address,
+        c.language.as_str()
+    ])?;
+    write_keys(tx, id, c)
+}
+
+fn set_clocks(tx: &Transaction<'_>, id: i64, fields: &[&str], hlc: &str) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO customer_clocks (customer_id, field, hlc) VALUES (?1, ?2, ?3)
+         ON CONFLICT (customer_id, field) DO UPDATE SET hlc = excluded.hlc",
+    )?;
+    for f in fields {
+        stmt.execute(params![id, f, hlc])?;
+    }
+    Ok(())
+}
+
+/// Takes one field of `from` into `into`.
+fn take_field(into: &mut Customer, from: &Customer, field: &str) {
+    match field {
+        "name" => into.name.clone_from(&from.name),
+        "email" => into.email.clone_from(&from.email),
+        "phone" => into.phone.clone_from(&from.phone),
+        "kind" => into.kind = from.kind,
+        "credit_limit" => into.credit_limit = from.credit_limit,
+        "terms" => into.terms = from.terms,
+        "blocked" => into.blocked.clone_from(&from.blocked),
+        "consent_email" => into.consent_email = from.consent_email,
+        "consent_sms" => into.consent_sms = from.consent_sms,
+        "notes" => into.notes.clone_from(&from.notes),
+        "address" => into.address.clone_from(&from.address),
+        "language" => into.language = from.language,
+        _ => {}
+    }
+}
+
+/// Merges a customer written on another device: a new customer is added; for a known one,
+/// each changed field is taken when its clock is later than the local field's. Two customers
+/// created offline with the same reference both keep their accounts: the one with the greater
+/// id is shown as `REF~abcd` on every device, whatever the order they arrive in.
+pub(super) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &str, now: Now) -> Result<()> {
+    let mut remote = event.customer;
+    let local: Option<(i64, Customer)> = tx
+        .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE uuid = ?1"))?
+        .query_row([remote.id], |r| Ok((r.get(14)?, from_row(r)?)))
+        .optional()?;
+    let Some((id, mut merged)) = local else {
+        remote.validate()?;
+        let clash: Option<(i64, Uuid)> = tx
+            .prepare_cached("SELECT id, uuid FROM customers WHERE reference = ?1")?
+            .query_row([&remote.reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((other, other_uuid)) = clash {
+            if other_uuid > remote.id {
+                let renamed = clash_reference(&remote.reference, other_uuid);
+                tx.prepare_cached("UPDATE customers SET reference = ?2 WHERE id = ?1")?.execute(params![other, renamed])?;
+                let c = tx
+                    .prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?
+                    .query_row([other], from_row)?;
+                write_keys(tx, other, &c)?;
+            } else {
+                remote.reference = clash_reference(&remote.reference, remote.id);
+            }
+        }
+        let id = insert_customer(tx, &remote, now)?;
+        return set_clocks(tx, id, &FIELDS, hlc);
+    };
+    let fields: Vec<&str> = if event.changed.iter().any(|f| f == "*") {
+        FIELDS.to_vec()
+    } else {
+        FIELDS.iter().copied().filter(|f| event.changed.iter().any(|c| c == f)).collect()
+    };
+    let mut won = Vec::new();
+    for field in fields {
+        let mine: Option<String> = tx
+            .prepare_cached("SELECT hlc FROM customer_clocks WHERE customer_id = ?1 AND field = ?2")?
+            .query_row(params![id, field], |r| r.get(0))
+            .optional()?;
+        if mine.is_none_or(|m| m.as_str() < hlc) {
+            take_field(&mut merged, &remote, field);
+            won.push(field);
+        }
+    }
+    if won.is_empty() {
+        return Ok(());
+    }
+    write_fields(tx, id, &merged, now)?;
+    set_clocks(tx, id, &won, hlc)
+}
+
+fn clash_reference(reference: &str, id: Uuid) -> String {
+    format!("{reference}~{}", &id.simple().to_string()[..4])
 }

@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Now, ShopSettings, Store, date_of, load_settings, ms, outbox};
+use super::replica::{self, Key, Table};
+use super::{Now, ShopSettings, Store, date_of, load_settings, ms};
 use crate::customer::{Customer, CustomerKind};
 use crate::dunning::ladder::{Channel, Ladder, StepKind};
 use crate::dunning::penalty::{self, PenaltyRequest, RateTables};
@@ -255,19 +256,7 @@ pub(super) fn followup(
         "INSERT INTO followups (uuid, customer_id, kind, date, at, author, text, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![id, customer_id, kind, now.date_naive().to_string(), ms(now), author, text, amount.map(Money::minor)])?;
-    #[derive(Serialize)]
-    struct Event<'a> {
-        id: Uuid,
-        customer_id: Uuid,
-        kind: &'a str,
-        text: &'a str,
-        amount: Option<Money>,
-        author: &'a str,
-    }
-    let customer: Uuid =
-        tx.prepare_cached("SELECT uuid FROM customers WHERE id = ?1")?.query_row([customer_id], |r| r.get(0))?;
-    outbox::append(tx, "followup", &Event { id, customer_id: customer, kind, text, amount, author }, now)?;
-    Ok(())
+    replica::emit(tx, Table::Followups, Key::Rowid(tx.last_insert_rowid()), now)
 }
 
 /// Settles promises and plans whose dates have come, and says whether one pauses the ladder.
@@ -716,7 +705,7 @@ fn queue(
     let row = tx.last_insert_rowid();
     write_invoices(tx, row, ladder, level, &f.invoices, today)?;
     let rec = reminder_event(tx, row)?;
-    outbox::append(tx, "reminder", &rec, now)?;
+    replica::emit(tx, Table::Reminders, Key::Rowid(row), now)?;
     Ok(rec)
 }
 
@@ -774,8 +763,7 @@ pub(super) fn refresh_queued(tx: &Transaction<'_>, customer_id: i64, now: Now) -
             .execute(params![id, r.subject, r.body, r.amount_due.minor(), r.penalties.minor(), r.indemnity.minor(), ms(now)])?;
             write_invoices(tx, id, ladder, level, &f.invoices, today)?;
         }
-        let rec = reminder_event(tx, id)?;
-        outbox::append(tx, "reminder", &rec, now)?;
+        replica::emit(tx, Table::Reminders, Key::Rowid(id), now)?;
     }
     Ok(())
 }
@@ -895,7 +883,7 @@ impl Store {
         tx.prepare_cached("UPDATE reminders SET state = ?2, state_note = ?3, updated_at = ?4 WHERE id = ?1")?
             .execute(params![row, state.as_str(), note, ms(now)])?;
         let rec = reminder_event(&tx, row)?;
-        outbox::append(&tx, "reminder", &rec, now)?;
+        replica::emit(&tx, Table::Reminders, Key::Rowid(row), now)?;
         tx.commit()?;
         Ok(rec)
     }
@@ -909,7 +897,7 @@ impl Store {
     pub fn set_ladder(&mut self, ladder: Ladder, now: Now) -> Result<()> {
         let config = Config::load(&self.conn)?;
         ladder.validate(|t| config.templates.keys().any(|(n, _)| n == t))?;
-        self.put_setting(&format!("ladder:{}", ladder.name), &ladder, "ladder", now)
+        self.put_setting(&format!("ladder:{}", ladder.name), &ladder, now)
     }
 
     pub fn templates(&self) -> Result<Vec<Template>> {
@@ -923,7 +911,7 @@ impl Store {
     pub fn set_template(&mut self, template: Template, now: Now) -> Result<()> {
         template.validate()?;
         let key = format!("template:{}:{}", template.name, template.language.as_str());
-        self.put_setting(&key, &template, "template", now)
+        self.put_setting(&key, &template, now)
     }
 
     pub fn rate_tables(&self) -> Result<RateTables> {
@@ -933,17 +921,17 @@ impl Store {
     /// Replaces the penalty rate tables (CSV as in `shared/reference/`), without a release.
     pub fn set_rate_tables(&mut self, ecb_csv: &str, legal_csv: &str, now: Now) -> Result<RateTables> {
         let rates = RateTables::parse(ecb_csv, legal_csv)?;
-        self.put_setting("rates", &rates, "rates", now)?;
+        self.put_setting("rates", &rates, now)?;
         Ok(rates)
     }
 
-    fn put_setting(&mut self, key: &str, value: &impl Serialize, kind: &str, now: Now) -> Result<()> {
+    fn put_setting(&mut self, key: &str, value: &impl Serialize, now: Now) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, serde_json::to_string(value)?],
         )?;
-        outbox::append(&tx, kind, value, now)?;
+        replica::emit(&tx, Table::Settings, Key::Text(key.to_owned()), now)?;
         tx.commit()?;
         Ok(())
     }

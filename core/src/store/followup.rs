@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::dunning::{followup, paid_since, refresh_queued};
 use super::ledger::ENTRY_SELECT;
-use super::{Now, Store, customer_id, date_of, ms, outbox};
+use super::replica::{self, Key, Table};
+use super::{Now, Store, customer_id, date_of, ms};
 use crate::dunning::plan::{self, Instalment, PlanStatus};
 use crate::entry::EntryBody;
 use crate::error::{Error, Result};
@@ -126,7 +127,7 @@ impl Store {
             "INSERT INTO disputes (uuid, customer_id, invoice, reason, state, opened_on) VALUES (?1, ?2, ?3, ?4, 'open', ?5)",
             params![d.id, cid, entry, d.reason, d.opened_on.to_string()],
         )?;
-        outbox::append(&tx, "dispute", &d, now)?;
+        replica::emit(&tx, Table::Disputes, Key::Blob(d.id), now)?;
         followup(&tx, cid, "dispute_opened", &format!("dispute on {invoice}: {}", d.reason), None, author, now)?;
         refresh_queued(&tx, cid, now)?;
         tx.commit()?;
@@ -196,7 +197,7 @@ impl Store {
             DisputeResolution::Rejected => None,
         };
         let d = dispute_in(&tx, id)?;
-        outbox::append(&tx, "dispute", &d, now)?;
+        replica::emit(&tx, Table::Disputes, Key::Blob(id), now)?;
         refresh_queued(&tx, cid, now)?;
         tx.commit()?;
         Ok((d, credit))
@@ -256,7 +257,7 @@ impl Store {
             "INSERT INTO promises (uuid, customer_id, promised_on, amount, created_on, created_key, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open')",
             params![p.id, cid, on.to_string(), amount.minor(), now.date_naive().to_string(), key_now(&tx, cid)?],
         )?;
-        outbox::append(&tx, "promise", &p, now)?;
+        replica::emit(&tx, Table::Promises, Key::Blob(p.id), now)?;
         followup(&tx, cid, "promise", &format!("promise to pay {amount} EUR by {on}"), Some(amount), author, now)?;
         tx.commit()?;
         Ok(p)
@@ -288,7 +289,7 @@ impl Store {
         followup(&tx, cid, "plan", &text, Some(total), author, now)?;
         let view =
             plan_view(&tx, cid, customer, now.date_naive())?.ok_or_else(|| Error::Corrupt("plan vanished".into()))?;
-        outbox::append(&tx, "plan", &view, now)?;
+        replica::emit(&tx, Table::Plans, Key::Blob(id), now)?;
         tx.commit()?;
         Ok(view)
     }
@@ -357,6 +358,7 @@ impl Store {
              ON CONFLICT (customer_id) DO UPDATE SET hold_until = excluded.hold_until, hold_reason = excluded.hold_reason",
             params![cid, until.map(|d| d.to_string()), reason],
         )?;
+        replica::emit(&tx, Table::DunningCustomers, Key::Rowid(cid), now)?;
         let text = match (&reason, until) {
             (Some(r), Some(u)) => format!("reminders on hold until {u}: {r}"),
             (Some(r), None) => format!("reminders on hold: {r}"),
@@ -386,6 +388,7 @@ impl Store {
              ON CONFLICT (customer_id) DO UPDATE SET ladder = excluded.ladder, excluded = excluded.excluded",
             params![cid, ladder, excluded],
         )?;
+        replica::emit(&tx, Table::DunningCustomers, Key::Rowid(cid), now)?;
         let text = if excluded {
             "excluded from reminders".to_owned()
         } else {
@@ -412,10 +415,12 @@ impl Store {
                      ON CONFLICT (invoice) DO UPDATE SET reason = excluded.reason",
                     params![entry, cid, r, ms(now)],
                 )?;
+                replica::emit(&tx, Table::InvoiceStops, Key::Blob(entry), now)?;
                 followup(&tx, cid, "invoice_stop", &format!("no reminders for {invoice}: {r}"), None, author, now)?;
             }
             None => {
                 tx.execute("DELETE FROM invoice_stops WHERE invoice = ?1", [entry])?;
+                replica::emit_deleted(&tx, Table::InvoiceStops, Key::Blob(entry), now)?;
                 followup(&tx, cid, "invoice_stop", &format!("reminders resumed for {invoice}"), None, author, now)?;
             }
         }

@@ -111,6 +111,9 @@ impl Store {
         }
         let snap = snapshot_of(&tx, target.id, date)?;
         let mut verdict = checkout::check(&snap, &self.settings.checkout, on_account, date);
+        if on_account.is_positive() {
+            super::accounts::guard_offline(&tx, self.device_id, &self.settings.checkout, target.id, &mut verdict, now)?;
+        }
         let entry_id = super::new_id(now);
         let mut override_id = None;
         // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.
@@ -175,29 +178,14 @@ impl Store {
     /// so ingesting twice changes nothing. Returns how many were new.
     pub fn ingest(&mut self, entries: &[Entry], now: Now) -> Result<usize> {
         let tx = self.conn.transaction()?;
-        let mut added = 0;
         let mut touched = Vec::new();
         for e in entries {
-            if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
-                continue;
+            if let Some(customer_id) = ingest_one(&tx, e)? {
+                touched.push(customer_id);
             }
-            let customer_id: i64 = tx
-                .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
-                .query_row([e.customer], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| Error::UnknownCustomer(e.customer.to_string()))?;
-            let reversed = reversed_entry(&tx, &e.body, e.customer)?;
-            insert_entry(&tx, customer_id, e, reversed.as_ref())?;
-            fold_in(&tx, customer_id, e, reversed.as_ref())?;
-            touched.push(customer_id);
-            added += 1;
         }
-        // A payment recorded at another till cancels or rewrites this one's queued reminders.
-        touched.sort_unstable();
-        touched.dedup();
-        for customer_id in touched {
-            super::dunning::refresh_queued(&tx, customer_id, now)?;
-        }
+        let added = touched.len();
+        refresh_touched(&tx, touched, now)?;
         tx.commit()?;
         Ok(added)
     }
@@ -208,6 +196,41 @@ impl Store {
         let rows = stmt.query_map([], entry_from_row)?;
         rows.map(|r| r?).collect()
     }
+}
+
+/// Adds one entry recorded elsewhere unless already known; returns its customer when new.
+pub(super) fn ingest_one(tx: &Transaction<'_>, e: &Entry) -> Result<Option<i64>> {
+    if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
+        return Ok(None);
+    }
+    let customer_id: i64 = tx
+        .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
+        .query_row([e.customer], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::UnknownCustomer(e.customer.to_string()))?;
+    let reversed = reversed_entry(tx, &e.body, e.customer)?;
+    if let EntryBody::Reversal { of, .. } = &e.body {
+        // Two tills reversed the same entry offline: only the first in fold order counts, on
+        // every device; the refold settles which one that is and zeroes the other's effect.
+        if tx.prepare_cached("SELECT 1 FROM entries WHERE reverses = ?1")?.exists([of])? {
+            insert_entry(tx, customer_id, e, None)?;
+            refold(tx, customer_id)?;
+            return Ok(Some(customer_id));
+        }
+    }
+    insert_entry(tx, customer_id, e, reversed.as_ref())?;
+    fold_in(tx, customer_id, e, reversed.as_ref())?;
+    Ok(Some(customer_id))
+}
+
+/// A payment recorded at another till cancels or rewrites this one's queued reminders.
+pub(super) fn refresh_touched(tx: &Transaction<'_>, mut touched: Vec<i64>, now: Now) -> Result<()> {
+    touched.sort_unstable();
+    touched.dedup();
+    for customer_id in touched {
+        super::dunning::refresh_queued(tx, customer_id, now)?;
+    }
+    Ok(())
 }
 
 fn positive(field: &'static str, amount: Money) -> Result<()> {
@@ -568,11 +591,21 @@ pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, M
     };
     let mut state = AccountState::default();
     let mut seen: HashMap<Uuid, &Entry> = HashMap::new();
+    let mut undone: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
     for e in &entries {
         let reversed = match &e.body {
-            EntryBody::Reversal { of, .. } => seen.get(of).copied(),
+            EntryBody::Reversal { of, .. } if undone.insert(*of) => seen.get(of).copied(),
             _ => None,
         };
+        if matches!(e.body, EntryBody::Reversal { .. }) {
+            // A second reversal of one entry (two tills, offline) is kept but moves nothing.
+            let effect = e.body.effect(reversed.map(|r| &r.body));
+            tx.prepare_cached(
+                "UPDATE entries SET balance_effect = ?2, deposit_effect = ?3
+                 WHERE uuid = ?1 AND (balance_effect != ?2 OR deposit_effect != ?3)",
+            )?
+            .execute(params![e.id, effect.balance.minor(), effect.deposits.minor()])?;
+        }
         state.apply(e, reversed);
         seen.insert(e.id, e);
     }

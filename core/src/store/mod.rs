@@ -9,6 +9,8 @@ mod dunning_tests;
 mod followup;
 mod ledger;
 mod outbox;
+mod replica;
+mod sync;
 #[cfg(test)]
 mod props;
 mod schema;
@@ -31,6 +33,7 @@ pub use dunning::{ReminderRecord, ReminderState, RunReport};
 pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use ledger::{EntryRequest, Recorded, SaleRequest};
 pub use outbox::OutboxEvent;
+pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 /// The local time of the till: the date in its offset is the shop's business date.
@@ -130,7 +133,7 @@ impl Store {
             "INSERT INTO settings (key, value) VALUES ('shop', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [serde_json::to_string(&settings)?],
         )?;
-        outbox::append(&tx, "settings", &settings, now)?;
+        replica::emit(&tx, replica::Table::Settings, replica::Key::Text("shop".into()), now)?;
         tx.commit()?;
         self.settings = settings;
         Ok(())

@@ -1,11 +1,14 @@
 //! The outbox: every local write appends its event here in the same transaction, for sync.
+//! Rows stay after the server acknowledges them: a server restored from an older backup is
+//! refilled from them (a new epoch).
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Now, Store, ms, next_seq};
 use crate::error::Result;
+use crate::sync::hlc::Hlc;
 
 /// One event waiting to be pushed to the back office.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,13 +17,15 @@ pub struct OutboxEvent {
     pub event_id: Uuid,
     pub kind: String,
     pub payload: String,
+    pub hlc: String,
 }
 
-/// Appends an event with its own sequence number and returns that number.
-pub(super) fn append(tx: &Transaction<'_>, kind: &str, payload: &impl Serialize, now: Now) -> Result<u64> {
+/// Appends an event and returns its clock, for writes that remember it per field.
+pub(super) fn append_clocked(tx: &Transaction<'_>, kind: &str, payload: &impl Serialize, now: Now) -> Result<Hlc> {
     let seq = next_seq(tx)?;
-    append_at(tx, seq, super::new_id(now), kind, payload, now)?;
-    Ok(seq)
+    let hlc = tick(tx, now)?;
+    append_with_clock(tx, seq, super::new_id(now), kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)?;
+    Ok(hlc)
 }
 
 /// Appends an event whose sequence number and id the caller already took (a ledger entry
@@ -33,29 +38,82 @@ pub(super) fn append_at(
     payload: &impl Serialize,
     now: Now,
 ) -> Result<()> {
-    tx.prepare_cached("INSERT INTO outbox (seq, event_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![seq as i64, id, kind, serde_json::to_string(payload)?, ms(now)])?;
+    let hlc = tick(tx, now)?;
+    append_with_clock(tx, seq, id, kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)
+}
+
+pub(super) fn append_with_clock(
+    tx: &Transaction<'_>,
+    seq: u64,
+    id: Uuid,
+    kind: &str,
+    payload: &str,
+    hlc: &str,
+    now: Now,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (seq, event_id, kind, payload, created_at, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![seq as i64, id, kind, payload, ms(now), hlc])?;
+    Ok(())
+}
+
+/// The clock of a new local edit, remembered so that the next one comes after it.
+pub(super) fn tick(conn: &Connection, now: Now) -> Result<Hlc> {
+    let (wall, counter, device): (i64, i64, Uuid) = conn
+        .prepare_cached(
+            "SELECT s.hlc_wall, s.hlc_counter, d.device_id FROM sync_state s, device d WHERE s.id = 1 AND d.id = 1",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let hlc = Hlc::tick(Some((wall, counter as u32)), ms(now), device);
+    remember(conn, (hlc.wall_ms, hlc.counter))?;
+    Ok(hlc)
+}
+
+/// Moves the clock past a remote edit's (clamped: see [`Hlc::observe`]).
+pub(super) fn observe(conn: &Connection, remote: &Hlc, now: Now) -> Result<()> {
+    let (wall, counter): (i64, i64) = conn
+        .prepare_cached("SELECT hlc_wall, hlc_counter FROM sync_state WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let next = Hlc::observe(Some((wall, counter as u32)), remote, ms(now));
+    if next != (wall, counter as u32) {
+        remember(conn, next)?;
+    }
+    Ok(())
+}
+
+fn remember(conn: &Connection, (wall, counter): (i64, u32)) -> Result<()> {
+    conn.prepare_cached("UPDATE sync_state SET hlc_wall = ?1, hlc_counter = ?2 WHERE id = 1")?
+        .execute(params![wall, counter as i64])?;
     Ok(())
 }
 
 impl Store {
-    /// The oldest events not yet acknowledged by the server, in sequence order.
+    /// The oldest events the server has not acknowledged yet, in sequence order.
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT seq, event_id, kind, payload FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, event_id, kind, payload, hlc FROM outbox
+             WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1) ORDER BY seq LIMIT ?1",
+        )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(OutboxEvent {
                 seq: r.get::<_, i64>(0)? as u64,
                 event_id: r.get(1)?,
                 kind: r.get(2)?,
                 payload: r.get(3)?,
+                hlc: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many events wait for the server.
     pub fn outbox_len(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1)",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(n as u64)
     }
 }

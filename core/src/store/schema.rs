@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -268,6 +268,52 @@ UPDATE customer_keys SET sort_key =
 CREATE INDEX customer_keys_sorted ON customer_keys (key, sort_key);
 ";
 
+/// Version 7: sync. The till's enrolment and cursors, the hybrid logical clock, each event's
+/// clock in the outbox (kept after the server acknowledges it, so that a restored server can be
+/// refilled), a clock per mutable row and per customer field for last-writer-wins, and the
+/// events the server refused.
+const V7: &str = "
+CREATE TABLE sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url TEXT,
+    shop_id TEXT,
+    token TEXT,
+    epoch TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    hlc_wall INTEGER NOT NULL DEFAULT 0,
+    hlc_counter INTEGER NOT NULL DEFAULT 0,
+    enrolled_at INTEGER,
+    last_success_at INTEGER,
+    last_attempt_at INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+INSERT INTO sync_state (id) VALUES (1);
+ALTER TABLE outbox ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+CREATE TABLE sync_rejections (
+    seq INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE customer_clocks (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    field TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    PRIMARY KEY (customer_id, field)
+) WITHOUT ROWID;
+ALTER TABLE reminders ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE disputes ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE promises ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE plans ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE dunning_customers ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE invoice_stops ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE settings ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE overrides ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+ALTER TABLE followups ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -298,6 +344,7 @@ fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V4)?;
     tx.execute_batch(V5)?;
     tx.execute_batch(V6)?;
+    tx.execute_batch(V7)?;
     Ok(())
 }
 
@@ -308,6 +355,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         3 => tx.execute_batch(V4)?,
         4 => tx.execute_batch(V5)?,
         5 => tx.execute_batch(V6)?,
+        6 => tx.execute_batch(V7)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

@@ -1,0 +1,336 @@
+//! Row replication for the shop's mutable follow-up data (reminders, disputes, promises, plans,
+//! holds, stops, settings, overrides, notes): a write sends the whole row with its hybrid
+//! logical clock, and a device keeps, for each row, the version with the latest clock.
+//!
+//! Rows travel as JSON objects of their columns, minus the local row id; the customer's local
+//! id becomes the customer's uuid and blobs (uuids) become `{"$blob": hex}`. Column names from
+//! the network are checked against the table's own columns before they reach any SQL.
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Transaction, params_from_iter};
+use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
+
+use super::{Now, next_seq, outbox};
+use crate::error::{Error, Result};
+use crate::sync::hlc::Hlc;
+
+/// The replicated tables and how each is keyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Table {
+    Reminders,
+    Disputes,
+    Promises,
+    Plans,
+    Overrides,
+    Followups,
+    DunningCustomers,
+    InvoiceStops,
+    Settings,
+}
+
+/// Which row a write touched, by its local identity.
+#[derive(Clone, Debug)]
+pub(super) enum Key {
+    Rowid(i64),
+    Blob(Uuid),
+    Text(String),
+}
+
+impl Table {
+    const ALL: [Table; 9] = [
+        Table::Reminders,
+        Table::Disputes,
+        Table::Promises,
+        Table::Plans,
+        Table::Overrides,
+        Table::Followups,
+        Table::DunningCustomers,
+        Table::InvoiceStops,
+        Table::Settings,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Reminders => "reminders",
+            Table::Disputes => "disputes",
+            Table::Promises => "promises",
+            Table::Plans => "plans",
+            Table::Overrides => "overrides",
+            Table::Followups => "followups",
+            Table::DunningCustomers => "dunning_customers",
+            Table::InvoiceStops => "invoice_stops",
+            Table::Settings => "settings",
+        }
+    }
+
+    /// The column that identifies a row on every device.
+    fn key_column(self) -> &'static str {
+        match self {
+            Table::DunningCustomers => "customer_id",
+            Table::InvoiceStops => "invoice",
+            Table::Settings => "key",
+            _ => "uuid",
+        }
+    }
+
+    /// Tables whose `id` is a local row number, never sent.
+    fn has_local_id(self) -> bool {
+        !matches!(self, Table::DunningCustomers | Table::InvoiceStops | Table::Settings)
+    }
+
+    fn parse(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Rows whose arrival changes what is overdue or paused: the receiving device rewrites
+    /// its queued reminders for that customer.
+    fn affects_dunning(self) -> bool {
+        matches!(self, Table::Disputes | Table::DunningCustomers | Table::InvoiceStops | Table::Promises | Table::Plans)
+    }
+}
+
+fn where_key(t: Table, key: &Key) -> (String, Value) {
+    match key {
+        Key::Rowid(id) => {
+            let col = if t.has_local_id() { "id" } else { t.key_column() };
+            (format!("{col} = ?"), Value::Integer(*id))
+        }
+        Key::Blob(u) => (format!("{} = ?", t.key_column()), Value::Blob(u.as_bytes().to_vec())),
+        Key::Text(s) => (format!("{} = ?", t.key_column()), Value::Text(s.clone())),
+    }
+}
+
+/// Records a local write of one row: gives it a new clock and queues its whole state.
+pub(super) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
+    let hlc = outbox::tick(tx, now)?.to_string();
+    let (cond, arg) = where_key(t, &key);
+    tx.prepare_cached(&format!("UPDATE {} SET hlc = ?1 WHERE {}", t.name(), cond.replace('?', "?2")))?
+        .execute(rusqlite::params![hlc, arg])?;
+    let row = snapshot(tx, t, &cond, arg)?.ok_or_else(|| Error::Corrupt(format!("{} row vanished", t.name())))?;
+    let payload = json!({ "table": t.name(), "row": row });
+    let seq = next_seq(tx)?;
+    outbox::append_with_clock(tx, seq, super::new_id(now), "row", &payload.to_string(), &hlc, now)
+}
+
+/// Records that a row was deleted, so that other devices delete it too.
+pub(super) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
+    let hlc = outbox::tick(tx, now)?.to_string();
+    let key = match key {
+        Key::Blob(u) => json!({ "$blob": hex(u.as_bytes()) }),
+        Key::Text(s) => json!(s),
+        Key::Rowid(_) => return Err(Error::Corrupt("a deleted row needs its shared key".into())),
+    };
+    let payload = json!({ "table": t.name(), "deleted": key });
+    let seq = next_seq(tx)?;
+    outbox::append_with_clock(tx, seq, super::new_id(now), "row", &payload.to_string(), &hlc, now)
+}
+
+fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Option<Map<String, Json>>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT * FROM {} WHERE {cond}", t.name()))?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = stmt.query([arg])?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    let mut out = Map::new();
+    let mut local_id = None;
+    for (i, name) in names.iter().enumerate() {
+        if name == "hlc" {
+            continue;
+        }
+        if name == "id" && t.has_local_id() {
+            local_id = Some(r.get::<_, i64>(i)?);
+            continue;
+        }
+        let v = r.get_ref(i)?;
+        let j = if name == "customer_id" {
+            let id = v.as_i64().map_err(rusqlite::Error::from)?;
+            let uuid: Uuid = conn
+                .prepare_cached("SELECT uuid FROM customers WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            json!({ "$customer": uuid.to_string() })
+        } else {
+            to_json(v)
+        };
+        out.insert(name.clone(), j);
+    }
+    drop(rows);
+    if let (Table::Reminders, Some(id)) = (t, local_id) {
+        let mut stmt =
+            conn.prepare_cached("SELECT invoice, level, remaining FROM reminder_invoices WHERE reminder_id = ?1")?;
+        let children: Vec<Json> = stmt
+            .query_map([id], |r| Ok(json!([to_json(r.get_ref(0)?), r.get::<_, i64>(1)?, r.get::<_, i64>(2)?])))?
+            .collect::<Result<_, _>>()?;
+        out.insert("$invoices".into(), Json::Array(children));
+    }
+    Ok(Some(out))
+}
+
+fn to_json(v: ValueRef<'_>) -> Json {
+    match v {
+        ValueRef::Null => Json::Null,
+        ValueRef::Integer(i) => json!(i),
+        ValueRef::Real(f) => json!(f),
+        ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => json!({ "$blob": hex(b) }),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bad(reason: impl Into<String>) -> Error {
+    Error::Invalid { field: "synced row", reason: reason.into() }
+}
+
+/// A JSON cell back to SQL; `None` when it names a customer this device does not know.
+fn to_sql(tx: &Transaction<'_>, j: &Json) -> Result<Option<Value>> {
+    Ok(Some(match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Integer(i64::from(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64().ok_or_else(|| bad("number out of range"))?),
+        },
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Object(o) => {
+            if let Some(Json::String(h)) = o.get("$blob") {
+                Value::Blob(unhex(h).ok_or_else(|| bad("bad blob"))?)
+            } else if let Some(Json::String(u)) = o.get("$customer") {
+                let uuid = Uuid::try_parse(u).map_err(|_| bad("bad customer id"))?;
+                let id: Option<i64> = tx
+                    .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
+                    .query_row([uuid], |r| r.get(0))
+                    .optional()?;
+                match id {
+                    Some(id) => Value::Integer(id),
+                    None => return Ok(None),
+                }
+            } else {
+                return Err(bad("unexpected object"));
+            }
+        }
+        Json::Array(_) => return Err(bad("unexpected array")),
+    }))
+}
+
+fn unhex(h: &str) -> Option<Vec<u8>> {
+    if h.len() % 2 != 0 || h.len() > 256 {
+        return None;
+    }
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn columns(tx: &Transaction<'_>, t: Table) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
+    let cols = stmt.query_map([t.name()], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(cols)
+}
+
+/// What applying a remote row did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Applied {
+    /// Written; for the tables that change dunning, the customer's local id.
+    Written { table_settings: bool, customer: Option<i64> },
+    /// This device already had the same or a later version.
+    Older,
+    /// The row names a customer this device does not know (the server refuses those).
+    UnknownCustomer,
+}
+
+/// Applies a row from another device if its clock is later than the local version's.
+pub(super) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -> Result<Applied> {
+    let obj = payload.as_object().ok_or_else(|| bad("not an object"))?;
+    let t = obj.get("table").and_then(Json::as_str).and_then(Table::parse).ok_or_else(|| bad("unknown table"))?;
+    let hlc_s = hlc.to_string();
+    if let Some(key) = obj.get("deleted") {
+        let Some(key) = to_sql(tx, key)? else { return Ok(Applied::UnknownCustomer) };
+        let sql = format!("DELETE FROM {} WHERE {} = ?1 AND hlc < ?2", t.name(), t.key_column());
+        tx.prepare_cached(&sql)?.execute(rusqlite::params![key, hlc_s])?;
+        return Ok(Applied::Written { table_settings: t == Table::Settings, customer: None });
+    }
+    let row = obj.get("row").and_then(Json::as_object).ok_or_else(|| bad("no row"))?;
+    let known = columns(tx, t)?;
+    let mut cols = Vec::new();
+    let mut vals = Vec::new();
+    let mut customer = None;
+    for (name, j) in row {
+        if name == "$invoices" {
+            continue;
+        }
+        if name == "hlc" || (name == "id" && t.has_local_id()) || !known.iter().any(|k| k == name) {
+            return Err(bad(format!("{} has no column {name:?}", t.name())));
+        }
+        let Some(v) = to_sql(tx, j)? else { return Ok(Applied::UnknownCustomer) };
+        if name == "customer_id" {
+            if let Value::Integer(id) = v {
+                customer = Some(id);
+            }
+        }
+        cols.push(name.clone());
+        vals.push(v);
+    }
+    let key_at = cols.iter().position(|c| c == t.key_column()).ok_or_else(|| bad("row without its key"))?;
+    let key = vals[key_at].clone();
+    let local: Option<String> = tx
+        .prepare_cached(&format!("SELECT hlc FROM {} WHERE {} = ?1", t.name(), t.key_column()))?
+        .query_row([&key], |r| r.get(0))
+        .optional()?;
+    if local.as_ref().is_some_and(|h| *h >= hlc_s) {
+        return Ok(Applied::Older);
+    }
+    cols.push("hlc".into());
+    vals.push(Value::Text(hlc_s));
+    if local.is_some() {
+        let set: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+        let sql = format!("UPDATE {} SET {} WHERE {} = ?{}", t.name(), set.join(", "), t.key_column(), key_at + 1);
+        tx.prepare_cached(&sql)?.execute(params_from_iter(&vals))?;
+    } else {
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("INSERT INTO {} ({}) VALUES ({})", t.name(), cols.join(", "), marks.join(", "));
+        tx.prepare_cached(&sql)?.execute(params_from_iter(&vals))?;
+    }
+    if t == Table::Reminders {
+        let id: i64 = tx.prepare_cached("SELECT id FROM reminders WHERE uuid = ?1")?.query_row([&key], |r| r.get(0))?;
+        tx.prepare_cached("DELETE FROM reminder_invoices WHERE reminder_id = ?1")?.execute([id])?;
+        let children = row.get("$invoices").and_then(Json::as_array).map(Vec::as_slice).unwrap_or_default();
+        let mut ins = tx.prepare_cached(
+            "INSERT OR REPLACE INTO reminder_invoices (reminder_id, invoice, level, remaining) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for c in children {
+            let (Some(inv), Some(level), Some(remaining)) =
+                (c.get(0), c.get(1).and_then(Json::as_i64), c.get(2).and_then(Json::as_i64))
+            else {
+                return Err(bad("bad reminder invoice"));
+            };
+            let inv = to_sql(tx, inv)?.ok_or_else(|| bad("bad reminder invoice"))?;
+            ins.execute(rusqlite::params![id, inv, level, remaining])?;
+        }
+    }
+    Ok(Applied::Written {
+        table_settings: t == Table::Settings,
+        customer: if t.affects_dunning() { customer } else { None },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_junk() {
+        let u = Uuid::new_v4();
+        assert_eq!(unhex(&hex(u.as_bytes())).unwrap(), u.as_bytes().to_vec());
+        assert!(unhex("abc").is_none());
+        assert!(unhex("zz").is_none());
+    }
+
+    #[test]
+    fn every_table_is_found_by_name() {
+        for t in Table::ALL {
+            assert_eq!(Table::parse(t.name()), Some(t));
+        }
+        assert_eq!(Table::parse("customers"), None, "customers merge per field, not as rows");
+        assert_eq!(Table::parse("entries"), None, "the ledger is a grow-only set");
+    }
+}
