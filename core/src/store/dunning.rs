@@ -857,6 +857,48 @@ impl Store {
     }
 
     /// Records what became of a queued reminder (sent, failed, or cancelled by hand).
+    /// Just before the back office sends a queued reminder: rewrites it from the merged
+    /// account as it stands now (cancelled when nothing is overdue any more, for instance
+    /// because another till took a payment), and cancels it when another reminder already
+    /// reached the customer within the shop's minimum gap. Returns it as it now is.
+    pub fn recheck_reminder(&mut self, id: Uuid, now: Now) -> Result<ReminderRecord> {
+        let min_gap = i64::from(self.settings.dunning.min_gap_days);
+        let tx = self.conn.transaction()?;
+        let (row, customer_id): (i64, i64) = tx
+            .prepare_cached("SELECT id, customer_id FROM reminders WHERE uuid = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::NotFound { what: "reminder", id: id.to_string() })?;
+        refresh_queued(&tx, customer_id, now)?;
+        let since = ms(now) - min_gap * 86_400_000;
+        let other_sent: Option<String> = tx
+            .prepare_cached(
+                "SELECT created_on FROM reminders WHERE customer_id = ?1 AND id != ?2 AND state = 'sent' AND updated_at > ?3
+                 ORDER BY updated_at DESC LIMIT 1",
+            )?
+            .query_row(params![customer_id, row, since], |r| r.get(0))
+            .optional()?;
+        let state: String = tx.prepare_cached("SELECT state FROM reminders WHERE id = ?1")?.query_row([row], |r| r.get(0))?;
+        if let (Some(on), "queued") = (other_sent, state.as_str()) {
+            tx.prepare_cached("UPDATE reminders SET state = 'cancelled', state_note = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![row, format!("another reminder (queued {on}) was sent within the minimum gap"), ms(now)])?;
+            replica::emit(&tx, Table::Reminders, Key::Rowid(row), now)?;
+        }
+        let rec = reminder_event(&tx, row)?;
+        tx.commit()?;
+        Ok(rec)
+    }
+
+    /// When a reminder was queued (the back office's grace period counts from it).
+    pub fn reminder_created_at(&self, id: Uuid) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let at: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT created_at FROM reminders WHERE uuid = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(at.and_then(chrono::DateTime::from_timestamp_millis))
+    }
+
     pub fn set_reminder_state(
         &mut self,
         id: Uuid,

@@ -12,6 +12,8 @@ mod outbox;
 mod replica;
 mod sync;
 #[cfg(test)]
+mod sync_props;
+#[cfg(test)]
 mod props;
 mod schema;
 #[cfg(test)]
