@@ -1,6 +1,7 @@
 //! `ardoise demo`: a French shop with eight weeks of history, then one day at the till, told.
 
 mod reminders;
+mod sync;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -178,15 +179,16 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<(), Failure> {
         tally.deposits,
         tally.refused
     ));
-    let story = shop.today(today, &teller)?;
+    let mut story = shop.today(today, &teller)?;
+    let customers = shop.refs.len();
+    story["sync"] = sync::evening(shop.store, &path, today, &teller)?;
     if ctx.json {
-        let mut story = story;
         story["db"] = json!(path.display().to_string());
         story["temporary"] = json!(temporary);
         story["today"] = json!(today);
         story["seed"] = json!(a.seed);
         story["history"] = json!({
-            "from": start, "customers": shop.refs.len(), "sales": tally.sales,
+            "from": start, "customers": customers, "sales": tally.sales,
             "refused": tally.refused, "payments": tally.payments, "deposits": tally.deposits,
         });
         return output::print_json(&story);

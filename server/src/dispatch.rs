@@ -1,0 +1,298 @@
+//! The back office's reminder dispatcher. For each shop it keeps a merged copy of every till's
+//! ledger (an ardoise-core store fed from the shop's log, acting as the server's own device),
+//! runs the reminder ladder once a day, and after a grace period re-checks each queued
+//! reminder against that merged ledger before sending it: a payment synced from any till
+//! cancels it. Delivery results go back into the log, so every device sees them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
+use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
+
+/// How the dispatcher works; read from the server's configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DispatchConfig {
+    /// Where the merged copies live (derived data: rebuilt from the log when missing).
+    pub data_dir: PathBuf,
+    /// A reminder waits this long after it was queued, so that a payment taken at a till
+    /// that was offline has a chance to arrive first.
+    pub grace_minutes: i64,
+    /// Run the shop's reminder ladder once a day on the merged ledger.
+    pub run_ladder: bool,
+    pub transports: TransportConfig,
+}
+
+/// What one round did for one shop.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchReport {
+    pub applied: u32,
+    pub queued_by_ladder: u32,
+    pub sent: u32,
+    pub cancelled: u32,
+    pub failed: u32,
+    /// Still queued: not due yet, in their grace period, a transient failure, or a task for
+    /// a person (phone call, word at the till).
+    pub waiting: u32,
+}
+
+impl DispatchReport {
+    fn add(&mut self, o: &DispatchReport) {
+        self.applied += o.applied;
+        self.queued_by_ladder += o.queued_by_ladder;
+        self.sent += o.sent;
+        self.cancelled += o.cancelled;
+        self.failed += o.failed;
+        self.waiting += o.waiting;
+    }
+}
+
+struct ShopCopy {
+    store: Arc<Mutex<Store>>,
+    epoch: Uuid,
+    ladder_ran: Option<NaiveDate>,
+}
+
+#[derive(Debug)]
+pub struct Dispatcher {
+    db: Db,
+    cfg: DispatchConfig,
+    transports: Transports,
+    shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
+}
+
+/// The per-shop state behind its own lock, so that shops are served independently.
+#[derive(Clone)]
+struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>);
+
+impl std::fmt::Debug for ShopCopyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShopCopy")
+    }
+}
+
+fn core(e: ardoise_core::Error) -> Error {
+    Error::Internal(format!("merged ledger: {e}"))
+}
+
+/// Runs a store operation off the async threads: catching up can take a while.
+async fn blocking<R: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+) -> Result<R> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || {
+        let mut s = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut s)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?
+    .map_err(core)
+}
+
+impl Dispatcher {
+    pub fn new(db: Db, cfg: DispatchConfig) -> Result<Dispatcher> {
+        let transports = Transports::new(cfg.transports.clone()).map_err(|e| Error::Internal(e.message().to_owned()))?;
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
+        Ok(Dispatcher { db, cfg, transports, shops: tokio::sync::Mutex::new(HashMap::new()) })
+    }
+
+    /// One round over every shop.
+    pub async fn run_once(&self, now: Now) -> Result<DispatchReport> {
+        let shops: Vec<String> = sqlx::query_scalar("SELECT id FROM shops").fetch_all(self.db.pool()).await?;
+        let mut total = DispatchReport::default();
+        for id in shops {
+            let Ok(shop) = Uuid::try_parse(&id) else { continue };
+            match self.run_shop(shop, now).await {
+                Ok(r) => total.add(&r),
+                // One shop's trouble must not stop the others' reminders.
+                Err(e) => tracing::error!(%shop, error = %e, "reminder round failed"),
+            }
+        }
+        Ok(total)
+    }
+
+    /// Runs rounds every `every` until the task is aborted.
+    pub fn spawn(self: Arc<Self>, every: Duration, clock: fn() -> Now) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match self.run_once(clock()).await {
+                    Ok(r) if r.sent + r.cancelled + r.failed > 0 => {
+                        tracing::info!(sent = r.sent, cancelled = r.cancelled, failed = r.failed, "reminders")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "reminder round failed"),
+                }
+            }
+        })
+    }
+
+    async fn copy_of(&self, shop: Uuid) -> Result<ShopCopyHandle> {
+        let mut shops = self.shops.lock().await;
+        if let Some(h) = shops.get(&shop) {
+            return Ok(h.clone());
+        }
+        let path = self.cfg.data_dir.join(format!("{shop}.db"));
+        let store = tokio::task::spawn_blocking(move || Store::open(path))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(core)?;
+        let store = Arc::new(Mutex::new(store));
+        let epoch = blocking(&store, |s| Ok(s.enrolment()?.map(|e| e.epoch))).await?.unwrap_or(Uuid::nil());
+        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(ShopCopy { store, epoch, ladder_ran: None })));
+        shops.insert(shop, h.clone());
+        Ok(h)
+    }
+
+    /// The server's own device in a shop: the merged copy's device id.
+    pub async fn device_of(&self, shop: Uuid) -> Result<Uuid> {
+        let h = self.copy_of(shop).await?;
+        let copy = h.0.lock().await;
+        blocking(&copy.store, |s| Ok(s.device_id())).await
+    }
+
+    /// One round for one shop: catch up with the log, run the ladder (once a day), send what
+    /// is due, and put the outcomes back into the log.
+    pub async fn run_shop(&self, shop: Uuid, now: Now) -> Result<DispatchReport> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        let mut report = DispatchReport::default();
+        let current = self.db.shop(shop).await?.epoch;
+        if copy.epoch != current {
+            // First round, or the server was restored from a backup: start the copy's cursors
+            // over (events it already has are recognised and skipped).
+            let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
+            blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
+            copy.epoch = current;
+        }
+        let queued_before: Vec<Uuid> = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        report.applied += self.catch_up(&copy.store, shop, now).await?;
+        // A payment synced since the last round may have cancelled some already.
+        for id in queued_before {
+            if blocking(&copy.store, move |s| s.reminder(id)).await?.state == ReminderState::Cancelled {
+                report.cancelled += 1;
+            }
+        }
+        if self.cfg.run_ladder && copy.ladder_ran != Some(now.date_naive()) {
+            let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
+            report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
+            copy.ladder_ran = Some(now.date_naive());
+        }
+        let queued = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000)).await?;
+        let grace = chrono::Duration::minutes(self.cfg.grace_minutes);
+        for r in queued {
+            let created = blocking(&copy.store, {
+                let id = r.id;
+                move |s| s.reminder_created_at(id)
+            })
+            .await?;
+            let in_grace = created.is_some_and(|c| c + grace > now.to_utc());
+            if r.not_before > now || in_grace || !matches!(r.channel, StepChannel::Email | StepChannel::Sms | StepChannel::Letter)
+            {
+                report.waiting += 1;
+                continue;
+            }
+            // Anything synced since the last look could have paid it.
+            report.applied += self.catch_up(&copy.store, shop, now).await?;
+            let id = r.id;
+            let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
+            if r.state != ReminderState::Queued {
+                report.cancelled += 1;
+                continue;
+            }
+            let outcome = match self.outgoing(&copy.store, &r).await? {
+                Some(o) => self.transports.send(&o).await,
+                None => Err(SendError::Permanent(
+                    r.state_note.clone().unwrap_or_else(|| "no recipient for this channel".into()),
+                )),
+            };
+            let (state, note) = match outcome {
+                Ok(d) => {
+                    report.sent += 1;
+                    (ReminderState::Sent, format!("sent {}: {}", d.at.format("%Y-%m-%d %H:%M UTC"), d.detail))
+                }
+                Err(SendError::Permanent(m)) => {
+                    report.failed += 1;
+                    (ReminderState::Failed, format!("not delivered: {m}"))
+                }
+                Err(SendError::Transient(m)) => {
+                    tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
+                    report.waiting += 1;
+                    continue;
+                }
+            };
+            blocking(&copy.store, move |s| s.set_reminder_state(id, state, Some(&note), now)).await?;
+        }
+        self.push_outcomes(&copy.store, shop, now).await?;
+        Ok(report)
+    }
+
+    async fn outgoing(&self, store: &Arc<Mutex<Store>>, r: &ReminderRecord) -> Result<Option<Outgoing>> {
+        let Some(recipient) = r.recipient.clone() else { return Ok(None) };
+        let channel = match r.channel {
+            StepChannel::Email => Channel::Email,
+            StepChannel::Sms => Channel::Sms,
+            StepChannel::Letter => Channel::Letter,
+            _ => return Ok(None),
+        };
+        let settings = blocking(store, |s| Ok(s.settings().clone())).await?;
+        Ok(Some(Outgoing {
+            reminder_id: r.id,
+            channel,
+            recipient,
+            customer_name: r.customer_name.clone(),
+            shop_name: settings.shop_name,
+            shop_email: settings.shop_email,
+            subject: r.subject.clone(),
+            body: r.body.clone(),
+            amount_due: r.amount_due.to_string(),
+            penalties: r.penalties.to_string(),
+            indemnity: r.indemnity.to_string(),
+            formal_notice: r.kind == StepKind::FormalNotice,
+        }))
+    }
+
+    /// Applies the shop's log to the merged copy, page by page.
+    async fn catch_up(&self, store: &Arc<Mutex<Store>>, shop: Uuid, now: Now) -> Result<u32> {
+        let mut applied = 0;
+        loop {
+            let after = blocking(store, |s| s.sync_cursor()).await?;
+            let page = self.db.changes(shop, after, 1000).await?;
+            let next = page.next;
+            let more = !page.changes.is_empty() && next < page.head;
+            let report = blocking(store, move |s| s.apply_changes(&page.changes, next, now)).await?;
+            applied += report.applied;
+            if !more {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Puts what the merged copy recorded (reminders queued, sent, cancelled) into the log.
+    async fn push_outcomes(&self, store: &Arc<Mutex<Store>>, shop: Uuid, now: Now) -> Result<()> {
+        loop {
+            let (device, batch) = blocking(store, |s| Ok((s.device_id(), s.push_batch(500)?))).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let resp = self.db.append_server_events(shop, device, &batch).await?;
+            blocking(store, move |s| s.acknowledge(&resp, now)).await?;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The reminder dispatcher end to end: two tills sync through the real server on loopback, the
+//! back office runs the ladder on the merged ledger, waits out the grace period, sends by
+//! email into a mail folder, and a payment synced from the other till cancels a reminder
+//! before it leaves. Delivery results come back to the tills' timelines.
+
+use std::sync::Mutex;
+
+use ardoise_core::customer::{CustomerKind, NewCustomer};
+use ardoise_core::store::{Now, ReminderState, SaleRequest, Store};
+use ardoise_core::sync::client::{Client, RetryPolicy};
+use ardoise_core::store::EntryRequest;
+use ardoise_core::{Money, PaymentMethod};
+use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
+use ardoise_server::send::TransportConfig;
+use ardoise_server::{RateLimit, ServeConfig};
+use chrono::{DateTime, Duration};
+
+fn at(s: &str) -> Now {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn customer(reference: &str, name: &str) -> NewCustomer {
+    NewCustomer {
+        reference: reference.into(),
+        name: name.into(),
+        email: Some(format!("{}@example.fr", reference.to_lowercase())),
+        phone: Some("+33 6 11 22 33 44".into()),
+        kind: CustomerKind::Consumer,
+        terms: "30".parse().unwrap(),
+        consent_email: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let base = serving.base_url();
+
+    let start = at("2026-03-02T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let a = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let b = Mutex::new(Store::open(dir.path().join("b.db")).unwrap());
+    for till in [&a, &b] {
+        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+        client.enrol(till, &base, &code, "till", start).await.unwrap();
+    }
+
+    // Till A: the shop's details, two customers, two sales that will be overdue.
+    {
+        let mut s = a.lock().unwrap();
+        let mut settings = s.settings().clone();
+        settings.shop_name = "Épicerie du Marché".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        s.set_settings(settings, start).unwrap();
+        s.add_customer(customer("C1", "Hélène Dupré"), start).unwrap();
+        s.add_customer(customer("C2", "Marc Petit"), start).unwrap();
+        for (c, amount) in [("C1", "84.20"), ("C2", "40.00")] {
+            let sale = SaleRequest {
+                customer: c.into(),
+                amount: m(amount),
+                date: None,
+                invoice_ref: None,
+                cashier: "Léa".into(),
+                deposit: None,
+            };
+            s.sell_on_account(sale, start).unwrap();
+        }
+    }
+    let clock_a = move || start;
+    client.sync(&a, &clock_a).await.unwrap();
+
+    let mail = dir.path().join("mail");
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: true,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(mail.clone()),
+            sms: None,
+            letters_dir: dir.path().join("letters"),
+        },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+
+    // Six weeks later both invoices are overdue: the ladder queues a reminder for each, and
+    // the grace period holds them.
+    let later = start + Duration::days(45);
+    let first = dispatcher.run_once(later).await.unwrap();
+    assert_eq!(first.queued_by_ladder, 2, "{first:?}");
+    assert_eq!(first.sent, 0, "{first:?}");
+    assert_eq!(first.waiting, 2, "{first:?}");
+
+    // Meanwhile Marc pays at till B, which syncs before the grace period ends.
+    let clock_b = move || later + Duration::minutes(3);
+    client.sync(&b, &clock_b).await.unwrap();
+    {
+        let mut s = b.lock().unwrap();
+        let pay = EntryRequest::Payment { amount: m("40.00"), method: PaymentMethod::Cash, invoice: None };
+        s.record("C2", None, "Tom", pay, later + Duration::minutes(4)).unwrap();
+    }
+    let clock_b = move || later + Duration::minutes(5);
+    client.sync(&b, &clock_b).await.unwrap();
+
+    let second = dispatcher.run_once(later + Duration::minutes(11)).await.unwrap();
+    assert_eq!(second.sent, 1, "{second:?}");
+    assert_eq!(second.cancelled, 1, "Marc paid at the other till: {second:?}");
+
+    // What arrived in the mail folder: one message, to Hélène, with the amount.
+    let files: Vec<_> = std::fs::read_dir(&mail).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("c1@example.fr"), "{eml}");
+    assert!(!eml.contains("c2@example.fr"), "{eml}");
+    assert!(eml.contains("84,20") || eml.contains("84.20"), "{eml}");
+
+    // A third round sends nothing more.
+    let third = dispatcher.run_once(later + Duration::minutes(20)).await.unwrap();
+    assert_eq!((third.sent, third.cancelled), (0, 0), "{third:?}");
+
+    // The outcome reaches the tills: sent for Hélène, cancelled for Marc.
+    let clock_a = move || later + Duration::minutes(30);
+    client.sync(&a, &clock_a).await.unwrap();
+    let s = a.lock().unwrap();
+    let c1 = s.reminders(None, Some("C1"), 10).unwrap();
+    assert_eq!(c1.len(), 1);
+    assert_eq!(c1[0].state, ReminderState::Sent);
+    assert!(c1[0].state_note.as_deref().unwrap_or_default().starts_with("sent "), "{:?}", c1[0].state_note);
+    let c2 = s.reminders(None, Some("C2"), 10).unwrap();
+    assert_eq!(c2[0].state, ReminderState::Cancelled);
+    let timeline = s.customer_timeline("C1", 50).unwrap();
+    assert!(
+        timeline.iter().any(|t| t.kind == "reminder" && t.state.as_deref().is_some_and(|st| st.contains("sent"))),
+        "{timeline:?}"
+    );
+    drop(s);
+    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
