@@ -189,7 +189,9 @@ impl Reason {
                         "till offline ({since}): {used} EUR of the {allowance} EUR offline allowance already used for this customer"
                     )
                 } else {
-                    format!("till offline ({since}): {left_after} EUR of the {allowance} EUR offline allowance left after this sale")
+                    format!(
+                        "till offline ({since}): {left_after} EUR of the {allowance} EUR offline allowance left after this sale"
+                    )
                 }
             }
         }

@@ -84,7 +84,8 @@ impl Store {
         let customer = Customer::from_new(Uuid::new_v4(), new)?;
         let tx = self.conn.transaction()?;
         let id = insert_customer(&tx, &customer, now)?;
-        let hlc = outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
+        let hlc =
+            outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
         set_clocks(&tx, id, &FIELDS, &hlc.to_string())?;
         tx.commit()?;
         Ok(customer)
@@ -99,7 +100,12 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         write_fields(&tx, id, &after, now)?;
-        let hlc = outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &after, changed: changed.clone() }, now)?;
+        let hlc = outbox::append_clocked(
+            &tx,
+            "customer",
+            &CustomerEvent { customer: &after, changed: changed.clone() },
+            now,
+        )?;
         set_clocks(&tx, id, &changed, &hlc.to_string())?;
         tx.commit()?;
         Ok(after)
@@ -318,7 +324,8 @@ pub(super) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &st
         if let Some((other, other_uuid)) = clash {
             if other_uuid > remote.id {
                 let renamed = clash_reference(&remote.reference, other_uuid);
-                tx.prepare_cached("UPDATE customers SET reference = ?2 WHERE id = ?1")?.execute(params![other, renamed])?;
+                tx.prepare_cached("UPDATE customers SET reference = ?2 WHERE id = ?1")?
+                    .execute(params![other, renamed])?;
                 let c = tx
                     .prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?
                     .query_row([other], from_row)?;

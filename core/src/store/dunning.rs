@@ -878,10 +878,17 @@ impl Store {
             )?
             .query_row(params![customer_id, row, since], |r| r.get(0))
             .optional()?;
-        let state: String = tx.prepare_cached("SELECT state FROM reminders WHERE id = ?1")?.query_row([row], |r| r.get(0))?;
+        let state: String =
+            tx.prepare_cached("SELECT state FROM reminders WHERE id = ?1")?.query_row([row], |r| r.get(0))?;
         if let (Some(on), "queued") = (other_sent, state.as_str()) {
-            tx.prepare_cached("UPDATE reminders SET state = 'cancelled', state_note = ?2, updated_at = ?3 WHERE id = ?1")?
-                .execute(params![row, format!("another reminder (queued {on}) was sent within the minimum gap"), ms(now)])?;
+            tx.prepare_cached(
+                "UPDATE reminders SET state = 'cancelled', state_note = ?2, updated_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![
+                row,
+                format!("another reminder (queued {on}) was sent within the minimum gap"),
+                ms(now)
+            ])?;
             replica::emit(&tx, Table::Reminders, Key::Rowid(row), now)?;
         }
         let rec = reminder_event(&tx, row)?;

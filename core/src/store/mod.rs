@@ -9,13 +9,15 @@ mod dunning_tests;
 mod followup;
 mod ledger;
 mod outbox;
+#[cfg(test)]
+mod props;
 mod replica;
+mod schema;
 mod sync;
 #[cfg(test)]
 mod sync_props;
 #[cfg(test)]
-mod props;
-mod schema;
+mod sync_tests;
 #[cfg(test)]
 mod tests;
 
@@ -35,8 +37,8 @@ pub use dunning::{ReminderRecord, ReminderState, RunReport};
 pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use ledger::{EntryRequest, Recorded, SaleRequest};
 pub use outbox::OutboxEvent;
-pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 
 /// The local time of the till: the date in its offset is the shop's business date.
 pub type Now = DateTime<FixedOffset>;

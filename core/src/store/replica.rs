@@ -144,9 +144,8 @@ fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Optio
         let v = r.get_ref(i)?;
         let j = if name == "customer_id" {
             let id = v.as_i64().map_err(rusqlite::Error::from)?;
-            let uuid: Uuid = conn
-                .prepare_cached("SELECT uuid FROM customers WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))?;
+            let uuid: Uuid =
+                conn.prepare_cached("SELECT uuid FROM customers WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
             json!({ "$customer": uuid.to_string() })
         } else {
             to_json(v)

@@ -68,11 +68,10 @@ fn ts(ms: Option<i64>) -> Option<DateTime<Utc>> {
 
 impl Store {
     pub fn enrolment(&self) -> Result<Option<Enrolment>> {
-        let row: (Option<String>, Option<String>, Option<String>, Option<String>) = self.conn.query_row(
-            "SELECT server_url, shop_id, token, epoch FROM sync_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
+        let row: (Option<String>, Option<String>, Option<String>, Option<String>) =
+            self.conn.query_row("SELECT server_url, shop_id, token, epoch FROM sync_state WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
         let (Some(server_url), Some(shop), Some(token), Some(epoch)) = row else { return Ok(None) };
         let parse = |s: &str| Uuid::try_parse(s).map_err(|_| Error::Corrupt(format!("bad id {s} in sync state")));
         Ok(Some(Enrolment { server_url, shop_id: parse(&shop)?, token, epoch: parse(&epoch)? }))
@@ -92,10 +91,8 @@ impl Store {
     /// The server was restored from a backup: pull the whole shop again and push every event
     /// of this till again (the server acknowledges what it still has and takes the rest).
     pub fn reset_epoch(&mut self, epoch: Uuid) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sync_state SET epoch = ?1, cursor = 0, acked_seq = 0 WHERE id = 1",
-            [epoch.to_string()],
-        )?;
+        self.conn
+            .execute("UPDATE sync_state SET epoch = ?1, cursor = 0, acked_seq = 0 WHERE id = 1", [epoch.to_string()])?;
         Ok(())
     }
 

@@ -146,11 +146,7 @@ fn run(ops: &[Op]) {
             },
             Op::Limit { d, c, cents } => match pick(&devices[d], c) {
                 Some(r) => devices[d]
-                    .update_customer(
-                        &r,
-                        CustomerPatch { credit_limit: Some(cents.map(m)), ..Default::default() },
-                        now,
-                    )
+                    .update_customer(&r, CustomerPatch { credit_limit: Some(cents.map(m)), ..Default::default() }, now)
                     .map(|_| ()),
                 None => Ok(()),
             },
@@ -226,9 +222,7 @@ fn run(ops: &[Op]) {
                 Some(r) => {
                     let acc = devices[d].account(&r, today).unwrap();
                     match acc.open_invoices.first() {
-                        Some(inv) => {
-                            devices[d].open_dispute(&inv.reference, "pas livré", "p", now).map(|_| ())
-                        }
+                        Some(inv) => devices[d].open_dispute(&inv.reference, "pas livré", "p", now).map(|_| ()),
                         None => Ok(()),
                     }
                 }
@@ -239,9 +233,7 @@ fn run(ops: &[Op]) {
                 None => Ok(()),
             },
             Op::Promise { d, c, cents } => match pick(&devices[d], c) {
-                Some(r) => devices[d]
-                    .promise_to_pay(&r, today + Days::new(7), m(cents), "p", now)
-                    .map(|_| ()),
+                Some(r) => devices[d].promise_to_pay(&r, today + Days::new(7), m(cents), "p", now).map(|_| ()),
                 None => Ok(()),
             },
         };

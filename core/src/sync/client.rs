@@ -238,8 +238,7 @@ impl Client {
                 ));
             }
             report.pulled += u32::try_from(page.changes.len()).unwrap_or(u32::MAX);
-            let applied =
-                store.with_store(|s| s.apply_changes(&page.changes, page.next, clock())).map_err(local)?;
+            let applied = store.with_store(|s| s.apply_changes(&page.changes, page.next, clock())).map_err(local)?;
             report.applied += applied.applied;
             if page.changes.is_empty() || page.next >= page.head {
                 return Ok(());
@@ -297,7 +296,10 @@ fn normalise(url: &str) -> Result<String> {
     if (url.starts_with("https://") && url.len() > 8) || local {
         Ok(url.to_owned())
     } else {
-        Err(Error::Invalid { field: "server url", reason: format!("{url:?}: use https://host (http only on localhost)") })
+        Err(Error::Invalid {
+            field: "server url",
+            reason: format!("{url:?}: use https://host (http only on localhost)"),
+        })
     }
 }
 

@@ -1,0 +1,223 @@
+//! Sync scenarios on the store, without the network: the offline credit guard, per-field
+//! last-writer-wins, a reference created twice offline, one entry reversed at two tills, a
+//! new epoch, and events that cannot apply here.
+
+use chrono::{DateTime, TimeDelta};
+use serde_json::json;
+
+use super::*;
+use crate::customer::{CustomerPatch, NewCustomer};
+use crate::money::Money;
+use crate::sync::protocol::{Change, Event, PushResponse};
+use crate::{Decision, EntryRequest, PaymentMethod, Reason, SaleRequest};
+
+fn at(s: &str) -> Now {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn sale(customer: &str, amount: &str) -> SaleRequest {
+    SaleRequest {
+        customer: customer.into(),
+        amount: m(amount),
+        date: None,
+        invoice_ref: None,
+        cashier: "Léa".into(),
+        deposit: None,
+    }
+}
+
+fn customer(reference: &str, name: &str) -> NewCustomer {
+    NewCustomer { reference: reference.into(), name: name.into(), ..Default::default() }
+}
+
+/// Moves every pending event of `from` into `to`, as the server would, one shop sequence.
+fn deliver(from: &mut Store, to: &mut Store, now: Now) {
+    let events = from.push_batch(1000).unwrap();
+    let Some(last) = events.last().map(|e| e.seq) else { return };
+    let start = to.sync_cursor().unwrap();
+    let changes: Vec<Change> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Change { cursor: start + i as u64 + 1, device_id: from.device_id(), event })
+        .collect();
+    let next = start + changes.len() as u64;
+    to.apply_changes(&changes, next, now).unwrap();
+    from.acknowledge(&PushResponse { epoch: Uuid::nil(), acked_through: last, rejected: vec![], head: next }, now)
+        .unwrap();
+}
+
+fn enrol(s: &mut Store, now: Now) {
+    let e = Enrolment {
+        server_url: "https://bo.example".into(),
+        shop_id: Uuid::new_v4(),
+        token: "t".into(),
+        epoch: Uuid::new_v4(),
+    };
+    s.set_enrolment(&e, now).unwrap();
+}
+
+#[test]
+fn an_offline_till_caps_sales_on_account_per_customer() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut s = Store::open_in_memory().unwrap();
+    s.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    // Not enrolled: no back office, no cap.
+    assert_eq!(s.check("C1", m("80.00"), t0 + TimeDelta::days(3)).unwrap().decision, Decision::Allow);
+    enrol(&mut s, t0);
+    s.record_sync(Ok(()), t0).unwrap();
+    assert_eq!(s.check("C1", m("80.00"), t0 + TimeDelta::hours(2)).unwrap().decision, Decision::Allow);
+    // 30 hours without a sync: 50.00 EUR per customer until it syncs.
+    let late = t0 + TimeDelta::hours(30);
+    s.sell_on_account(sale("C1", "35.00"), late).unwrap();
+    let v = s.check("C1", m("10.00"), late).unwrap();
+    assert_eq!(v.decision, Decision::Warn);
+    assert!(
+        matches!(v.reasons.last(), Some(Reason::Offline { hours_offline: Some(30), used, left_after, .. })
+            if *used == m("35.00") && *left_after == m("5.00")),
+        "{v:?}"
+    );
+    let refused = s.sell_on_account(sale("C1", "20.00"), late).unwrap_err();
+    assert!(matches!(refused, Error::Refused(_)), "{refused}");
+    // Once the server has the sale and the sync succeeded, the cap is gone.
+    let pending = s.push_batch(100).unwrap();
+    let last = pending.last().unwrap().seq;
+    s.acknowledge(&PushResponse { epoch: Uuid::nil(), acked_through: last, rejected: vec![], head: 9 }, late).unwrap();
+    s.record_sync(Ok(()), late).unwrap();
+    assert_eq!(s.check("C1", m("20.00"), late).unwrap().decision, Decision::Allow);
+    assert_eq!(s.sync_status().unwrap().waiting, 0);
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_both_survive_and_the_later_edit_of_one_field_wins() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    deliver(&mut a, &mut b, t0);
+    let phone = CustomerPatch { phone: Some(Some("06 11 22 33 44".into())), ..Default::default() };
+    a.update_customer("C1", phone, t0 + TimeDelta::minutes(5)).unwrap();
+    let limit = CustomerPatch { credit_limit: Some(Some(m("150"))), ..Default::default() };
+    b.update_customer("C1", limit, t0 + TimeDelta::minutes(6)).unwrap();
+    let name_a = CustomerPatch { name: Some("Hélène Dupré-Martin".into()), ..Default::default() };
+    a.update_customer("C1", name_a, t0 + TimeDelta::minutes(7)).unwrap();
+    let name_b = CustomerPatch { name: Some("Hélène Martin".into()), ..Default::default() };
+    b.update_customer("C1", name_b, t0 + TimeDelta::minutes(8)).unwrap();
+    let t1 = t0 + TimeDelta::minutes(9);
+    deliver(&mut a, &mut b, t1);
+    deliver(&mut b, &mut a, t1);
+    let (ca, cb) = (a.customer("C1").unwrap(), b.customer("C1").unwrap());
+    assert_eq!(ca, cb);
+    assert_eq!(ca.phone.as_deref(), Some("06 11 22 33 44"));
+    assert_eq!(ca.credit_limit, Some(m("150")));
+    assert_eq!(ca.name, "Hélène Martin", "the later edit of the name wins");
+    assert_eq!(a.search_customers("martin", 5).unwrap().len(), 1, "search keys follow the merged name");
+}
+
+#[test]
+fn one_reference_created_at_two_offline_tills_keeps_both_customers_the_same_way_everywhere() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C9", "Marc Petit"), t0).unwrap();
+    b.add_customer(customer("C9", "Marc Grand"), t0).unwrap();
+    a.sell_on_account(sale("C9", "10.00"), t0).unwrap();
+    b.sell_on_account(sale("C9", "20.00"), t0).unwrap();
+    deliver(&mut a, &mut b, t0);
+    deliver(&mut b, &mut a, t0);
+    let names = |s: &Store| {
+        let mut v: Vec<(String, String, Money)> = s
+            .customers(10, 0)
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let bal = s.account(&c.reference, t0.date_naive()).unwrap().balance;
+                (c.reference, c.name, bal)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&a), names(&b));
+    let all = names(&a);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all.iter().filter(|(r, ..)| r == "C9").count(), 1);
+    assert!(all.iter().any(|(r, ..)| r.starts_with("C9~")), "{all:?}");
+    let total: Money = all.iter().map(|(_, _, b)| *b).sum();
+    assert_eq!(total, m("30.00"));
+}
+
+#[test]
+fn an_entry_reversed_at_two_tills_is_undone_once() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    a.sell_on_account(sale("C1", "40.00"), t0).unwrap();
+    let paid = a
+        .record(
+            "C1",
+            None,
+            "Léa",
+            EntryRequest::Payment { amount: m("25.00"), method: PaymentMethod::Cheque, invoice: None },
+            t0,
+        )
+        .unwrap();
+    deliver(&mut a, &mut b, t0);
+    let bounced = |s: &mut Store, minutes| {
+        let req = EntryRequest::Reversal { entry: paid.entry.id, reason: "chèque refusé".into() };
+        s.record("C1", None, "Léa", req, t0 + TimeDelta::minutes(minutes)).unwrap();
+    };
+    bounced(&mut b, 5);
+    bounced(&mut a, 6);
+    let t1 = t0 + TimeDelta::minutes(10);
+    deliver(&mut a, &mut b, t1);
+    deliver(&mut b, &mut a, t1);
+    for s in [&a, &b] {
+        assert_eq!(s.account("C1", t0.date_naive()).unwrap().balance, m("40.00"), "not 65.00");
+        assert_eq!(s.entries().unwrap().len(), 4, "both reversals are kept");
+        s.audit().unwrap();
+    }
+}
+
+#[test]
+fn a_new_epoch_resends_everything_and_pulls_from_the_start() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    a.sell_on_account(sale("C1", "12.00"), t0).unwrap();
+    let all = a.push_batch(100).unwrap().len();
+    let last = a.push_batch(100).unwrap().last().unwrap().seq;
+    a.acknowledge(&PushResponse { epoch: Uuid::nil(), acked_through: last, rejected: vec![], head: 2 }, t0).unwrap();
+    assert!(a.push_batch(100).unwrap().is_empty());
+    a.reset_epoch(Uuid::new_v4()).unwrap();
+    assert_eq!(a.push_batch(100).unwrap().len(), all, "the outbox is kept to refill a restored server");
+    assert_eq!(a.sync_cursor().unwrap(), 0);
+}
+
+#[test]
+fn events_that_cannot_apply_here_are_skipped_without_blocking_or_half_writing() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut s = Store::open_in_memory().unwrap();
+    let other = Uuid::new_v4();
+    let hlc = crate::sync::hlc::Hlc { wall_ms: t0.timestamp_millis(), counter: 0, device: other }.to_string();
+    let ev = |seq: u64, kind: &str, payload| Change {
+        cursor: seq,
+        device_id: other,
+        event: Event { id: Uuid::new_v4(), seq, kind: kind.into(), hlc: hlc.clone(), payload },
+    };
+    let changes = vec![
+        ev(1, "hologram", json!({})),
+        ev(2, "entry", json!({"not": "an entry"})),
+        ev(3, "row", json!({"table": "reminders; DROP TABLE entries", "row": {}})),
+        ev(4, "row", json!({"table": "disputes", "row": {"uuid": {"$blob": "00"}, "evil); --": 1}})),
+    ];
+    let report = s.apply_changes(&changes, 4, t0).unwrap();
+    assert_eq!((report.applied, report.skipped), (0, 4));
+    assert_eq!(s.sync_cursor().unwrap(), 4, "the queue moved on");
+    s.integrity_check().unwrap();
+    assert!(s.entries().unwrap().is_empty());
+}
