@@ -102,8 +102,10 @@ async fn blocking<R: Send + 'static>(
 
 impl Dispatcher {
     pub fn new(db: Db, cfg: DispatchConfig) -> Result<Dispatcher> {
-        let transports = Transports::new(cfg.transports.clone()).map_err(|e| Error::Internal(e.message().to_owned()))?;
-        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
+        let transports =
+            Transports::new(cfg.transports.clone()).map_err(|e| Error::Internal(e.message().to_owned()))?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
         Ok(Dispatcher { db, cfg, transports, shops: tokio::sync::Mutex::new(HashMap::new()) })
     }
 
@@ -177,11 +179,12 @@ impl Dispatcher {
             blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
             copy.epoch = current;
         }
-        let queued_before: Vec<Uuid> = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        let queued_before: Vec<Uuid> =
+            blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
         report.applied += self.catch_up(&copy.store, shop, now).await?;
         // A payment synced since the last round may have cancelled some already.
         for id in queued_before {
@@ -203,7 +206,9 @@ impl Dispatcher {
             })
             .await?;
             let in_grace = created.is_some_and(|c| c + grace > now.to_utc());
-            if r.not_before > now || in_grace || !matches!(r.channel, StepChannel::Email | StepChannel::Sms | StepChannel::Letter)
+            if r.not_before > now
+                || in_grace
+                || !matches!(r.channel, StepChannel::Email | StepChannel::Sms | StepChannel::Letter)
             {
                 report.waiting += 1;
                 continue;

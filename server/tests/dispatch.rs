@@ -6,9 +6,9 @@
 use std::sync::Mutex;
 
 use ardoise_core::customer::{CustomerKind, NewCustomer};
+use ardoise_core::store::EntryRequest;
 use ardoise_core::store::{Now, ReminderState, SaleRequest, Store};
 use ardoise_core::sync::client::{Client, RetryPolicy};
-use ardoise_core::store::EntryRequest;
 use ardoise_core::{Money, PaymentMethod};
 use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
 use ardoise_server::send::TransportConfig;
@@ -132,18 +132,19 @@ async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back(
     // The outcome reaches the tills: sent for Hélène, cancelled for Marc.
     let clock_a = move || later + Duration::minutes(30);
     client.sync(&a, &clock_a).await.unwrap();
-    let s = a.lock().unwrap();
-    let c1 = s.reminders(None, Some("C1"), 10).unwrap();
-    assert_eq!(c1.len(), 1);
-    assert_eq!(c1[0].state, ReminderState::Sent);
-    assert!(c1[0].state_note.as_deref().unwrap_or_default().starts_with("sent "), "{:?}", c1[0].state_note);
-    let c2 = s.reminders(None, Some("C2"), 10).unwrap();
-    assert_eq!(c2[0].state, ReminderState::Cancelled);
-    let timeline = s.customer_timeline("C1", 50).unwrap();
-    assert!(
-        timeline.iter().any(|t| t.kind == "reminder" && t.state.as_deref().is_some_and(|st| st.contains("sent"))),
-        "{timeline:?}"
-    );
-    drop(s);
+    {
+        let s = a.lock().unwrap();
+        let c1 = s.reminders(None, Some("C1"), 10).unwrap();
+        assert_eq!(c1.len(), 1);
+        assert_eq!(c1[0].state, ReminderState::Sent);
+        assert!(c1[0].state_note.as_deref().unwrap_or_default().starts_with("sent "), "{:?}", c1[0].state_note);
+        let c2 = s.reminders(None, Some("C2"), 10).unwrap();
+        assert_eq!(c2[0].state, ReminderState::Cancelled);
+        let timeline = s.customer_timeline("C1", 50).unwrap();
+        assert!(
+            timeline.iter().any(|t| t.kind == "reminder" && t.state.as_deref().is_some_and(|st| st.contains("sent"))),
+            "{timeline:?}"
+        );
+    }
     serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

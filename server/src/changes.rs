@@ -1,0 +1,110 @@
+//! `GET /v1/changes` and `GET /v1/status`: reading the shop's log from a cursor, and where the
+//! calling device stands.
+
+use ardoise_core::sync::protocol::{Change, ChangesResponse, Event, MAX_PAGE, StatusResponse};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::{Db, i64_of, u64_of, uuid};
+use crate::error::{ApiError, Error, Result};
+use crate::extract::QueryParams;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChangesQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+    /// The epoch the device last saw; when it is not the shop's, the device must resync.
+    epoch: Option<Uuid>,
+}
+
+pub(crate) async fn changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ChangesQuery>,
+) -> Result<Json<ChangesResponse>, ApiError> {
+    if let Some(epoch) = query.epoch {
+        let shop = state.db.shop(caller.shop).await?;
+        if epoch != shop.epoch {
+            return Err(ApiError::epoch_changed(shop.epoch));
+        }
+    }
+    let page = state.db.changes(caller.shop, query.after, query.limit.unwrap_or(MAX_PAGE)).await?;
+    tracing::Span::current().record("events", page.changes.len());
+    Ok(Json(page))
+}
+
+pub(crate) async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<StatusResponse>, ApiError> {
+    let shop = state.db.shop(caller.shop).await?;
+    let expected = state.db.expected_seq(caller.shop, caller.device).await?;
+    Ok(Json(StatusResponse {
+        shop_id: shop.id,
+        epoch: shop.epoch,
+        head: shop.head,
+        expected,
+        server_time: chrono::Utc::now(),
+    }))
+}
+
+impl Db {
+    /// The shop's events after cursor `after`, at most `limit` (capped to [`MAX_PAGE`]). A
+    /// cursor beyond the head means the log lost events the reader had seen (the server was
+    /// restored from an older backup): the shop gets a new epoch and the reader is refused
+    /// with `epoch_changed`, so every device resyncs.
+    pub async fn changes(&self, shop: Uuid, after: u64, limit: u32) -> Result<ChangesResponse> {
+        let current = self.shop(shop).await?;
+        if after > current.head {
+            let epoch = self.bump_epoch(shop, current.epoch).await?;
+            tracing::warn!(shop = %shop, after, head = current.head, "cursor beyond the head: new epoch");
+            return Err(ApiError::epoch_changed(epoch).into());
+        }
+        type Row = (i64, String, i64, String, String, String, String);
+        // Bounded by the head read above, so that `next` never passes the `head` answered.
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT shop_seq, device_id, device_seq, event_id, kind, hlc, payload FROM events
+             WHERE shop_id = $1 AND shop_seq > $2 AND shop_seq <= $3 ORDER BY shop_seq LIMIT $4",
+        )
+        .bind(shop.to_string())
+        .bind(i64_of(after)?)
+        .bind(i64_of(current.head)?)
+        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .fetch_all(self.pool())
+        .await?;
+        let changes = rows
+            .into_iter()
+            .map(|(cursor, device, seq, id, kind, hlc, payload)| {
+                Ok(Change {
+                    cursor: u64_of(cursor)?,
+                    device_id: uuid(&device)?,
+                    event: Event {
+                        id: uuid(&id)?,
+                        seq: u64_of(seq)?,
+                        kind,
+                        hlc,
+                        payload: serde_json::from_str(&payload)
+                            .map_err(|e| Error::Corrupt(format!("payload of event {cursor}: {e}")))?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next = changes.last().map_or(after, |c| c.cursor);
+        Ok(ChangesResponse { epoch: current.epoch, changes, next, head: current.head })
+    }
+
+    /// Replaces the epoch unless someone else already did since it was read, and returns the
+    /// shop's epoch either way: concurrent readers past the head cause a single bump.
+    async fn bump_epoch(&self, shop: Uuid, seen: Uuid) -> Result<Uuid> {
+        let fresh = Uuid::new_v4();
+        sqlx::query("UPDATE shops SET epoch = $1 WHERE id = $2 AND epoch = $3")
+            .bind(fresh.to_string())
+            .bind(shop.to_string())
+            .bind(seen.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(self.shop(shop).await?.epoch)
+    }
+}

@@ -1,0 +1,179 @@
+//! The database handle: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations, and
+//! the small conversions both backends need (uuids as text, u64 as BIGINT, times as ms).
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// Embedded migrations, applied in order; `schema_version` holds the last one applied.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Opens the database named by `url` (`sqlite://file.db?mode=rwc`, `postgres://...`) and brings
+/// its schema up to date.
+pub async fn connect(url: &str) -> Result<Db> {
+    Db::connect(url).await
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Database(sqlx::Error::Configuration(
+                "the database url must start with sqlite: or postgres:".into(),
+            )));
+        };
+        // Each connection to `sqlite::memory:` opens a database of its own: one connection,
+        // kept for the pool's life, is the only way to see one database.
+        let memory = backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        if backend == Backend::Sqlite && !memory {
+            // WAL lets readers (pulls) run while one push writes; the mode is stored in the
+            // file, and switching needs an exclusive lock, so it is done once, before the pool.
+            let mut conn = sqlx::AnyConnection::connect(url).await?;
+            conn.execute("PRAGMA journal_mode = WAL").await?;
+            conn.close().await?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                _ if memory => 1,
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .min_connections(u32::from(memory))
+            .idle_timeout((!memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Writers queue on the database lock instead of failing at once.
+                        conn.execute("PRAGMA busy_timeout = 15000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for callers that need a query this crate does not offer (tests, reports).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").await?;
+        let current: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetch_one(&mut *tx).await?;
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)").bind(*version).execute(&mut *tx).await?;
+            tracing::info!(version, "database schema migrated");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once, so that it
+    /// waits (busy timeout) rather than failing when it later upgrades from a read.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// The shop's latest sequence number.
+    pub async fn head(&self, shop: Uuid) -> Result<u64> {
+        Ok(self.shop(shop).await?.head)
+    }
+
+    pub async fn shop(&self, shop: Uuid) -> Result<Shop> {
+        let row: Option<(String, String, i64)> = sqlx::query_as("SELECT name, epoch, head FROM shops WHERE id = $1")
+            .bind(shop.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (name, epoch, head) = row.ok_or_else(|| Error::not_found("shop", shop))?;
+        Ok(Shop { id: shop, name, epoch: uuid(&epoch)?, head: u64_of(head)? })
+    }
+}
+
+/// A shop as the server knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shop {
+    pub id: Uuid,
+    pub name: String,
+    pub epoch: Uuid,
+    pub head: u64,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub(crate) fn uuid(text: &str) -> Result<Uuid> {
+    Uuid::try_parse(text).map_err(|_| Error::Corrupt(format!("{text:?} is not a uuid")))
+}
+
+pub(crate) fn u64_of(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| Error::Corrupt(format!("negative sequence {n}")))
+}
+
+/// Sequences are u64 on the wire but BIGINT in the database.
+pub(crate) fn i64_of(n: u64) -> Result<i64, crate::error::ApiError> {
+    i64::try_from(n).map_err(|_| crate::error::ApiError::malformed(format!("sequence {n} is too large")))
+}
+
+pub(crate) fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_database_is_one_database() {
+        let db = connect("sqlite::memory:").await.unwrap();
+        let shop = db.create_shop("Mémoire").await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(db.shop(shop).await.unwrap().name, "Mémoire");
+        }
+        assert_eq!(db.head(shop).await.unwrap(), 0);
+        // Migrating again is a no-op.
+        db.migrate().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn other_databases_are_refused() {
+        assert!(connect("mysql://localhost/x").await.is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! The `ardoise-server` command: serve the sync API, or administer shops and devices directly
+//! on the database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
+use ardoise_server::send::TransportConfig;
+use ardoise_server::{Db, RateLimit, ServeConfig, TlsFiles};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(name = "ardoise-server", version, about = "Ardoise back office: sync server and administration")]
+struct Cli {
+    /// sqlite://FILE?mode=rwc or postgres://USER@HOST/DB
+    #[arg(long, global = true, env = "ARDOISE_DATABASE_URL", default_value = "sqlite://ardoise-server.db?mode=rwc")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// PEM certificate chain; with --tls-key, serves HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Requests per second allowed per device token (0: no limit).
+        #[arg(long, default_value_t = RateLimit::default().per_second)]
+        rate_per_second: u32,
+        /// Requests a device may send at once before the rate applies.
+        #[arg(long, default_value_t = RateLimit::default().burst)]
+        rate_burst: u32,
+        #[command(flatten)]
+        reminders: ReminderArgs,
+    },
+    /// Shops.
+    Shop {
+        #[command(subcommand)]
+        command: ShopCommand,
+    },
+    /// Print a one-time code that enrols one device into a shop.
+    EnrolCode {
+        #[arg(long)]
+        shop: Uuid,
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u32,
+    },
+    /// Revoke a device's token.
+    Revoke {
+        #[arg(long)]
+        device: Uuid,
+    },
+    /// List a shop's devices.
+    Devices {
+        #[arg(long)]
+        shop: Uuid,
+    },
+    /// Give a shop a new epoch after restoring a backup: every device resyncs fully.
+    NewEpoch {
+        #[arg(long)]
+        shop: Uuid,
+    },
+}
+
+/// Sending the shops' reminders.
+#[derive(Debug, clap::Args)]
+struct ReminderArgs {
+    /// Send no reminders (another server process does, or the shop sends them itself).
+    #[arg(long)]
+    no_reminders: bool,
+    /// The transports as JSON: {"smtp": {...}, "mail_dir": "...", "sms": {...}, "letters_dir": "..."}.
+    /// Without it, emails are written as .eml files under DATA_DIR/mail and letters as PDF
+    /// under DATA_DIR/letters.
+    #[arg(long)]
+    transports: Option<PathBuf>,
+    /// Where the merged copy of each shop's ledger and the default mail and letter folders live.
+    #[arg(long, default_value = "ardoise-server-data")]
+    data_dir: PathBuf,
+    /// Minutes a queued reminder waits, so that a payment from a till that was offline can arrive first.
+    #[arg(long, default_value_t = 10)]
+    grace_minutes: i64,
+    /// Seconds between two reminder rounds.
+    #[arg(long, default_value_t = 60)]
+    every_secs: u64,
+    /// Do not run the reminder ladder on the server (send only what the tills queued).
+    #[arg(long)]
+    no_ladder: bool,
+}
+
+impl ReminderArgs {
+    fn config(&self) -> anyhow::Result<Option<DispatchConfig>> {
+        if self.no_reminders {
+            return Ok(None);
+        }
+        let transports = match &self.transports {
+            Some(file) => {
+                let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not a transports configuration", file.display()))?
+            }
+            None => TransportConfig {
+                smtp: None,
+                mail_dir: Some(self.data_dir.join("mail")),
+                sms: None,
+                letters_dir: self.data_dir.join("letters"),
+            },
+        };
+        Ok(Some(DispatchConfig {
+            data_dir: self.data_dir.join("merged"),
+            grace_minutes: self.grace_minutes,
+            run_ladder: !self.no_ladder,
+            transports,
+        }))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum ShopCommand {
+    /// Create a shop and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let db = Db::connect(&cli.database_url).await.context("opening the database")?;
+    match cli.command {
+        Command::Serve { listen, tls_cert, tls_key, rate_per_second, rate_burst, reminders } => {
+            let dispatcher = match reminders.config()? {
+                Some(cfg) => {
+                    let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?);
+                    Some(d.spawn(Duration::from_secs(reminders.every_secs.max(1)), || {
+                        chrono::Local::now().fixed_offset()
+                    }))
+                }
+                None => None,
+            };
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            };
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            let config = ServeConfig { tls, rate: RateLimit { per_second: rate_per_second, burst: rate_burst } };
+            let serving = ardoise_server::serve(listener, db, config).await?;
+            let stopper = serving.stopper();
+            tokio::spawn(async move {
+                stop_signal().await;
+                tracing::info!("stopping");
+                stopper.stop(Duration::from_secs(10));
+            });
+            serving.wait().await?;
+            if let Some(task) = dispatcher {
+                task.abort();
+            }
+        }
+        Command::Shop { command: ShopCommand::Create { name } } => println!("{}", db.create_shop(&name).await?),
+        Command::EnrolCode { shop, ttl_hours } => {
+            if ttl_hours == 0 {
+                bail!("--ttl-hours must be at least 1");
+            }
+            println!("{}", db.enrol_code(shop, chrono::Duration::hours(i64::from(ttl_hours))).await?);
+        }
+        Command::Revoke { device } => {
+            db.revoke(device).await?;
+            println!("revoked {device}");
+        }
+        Command::Devices { shop } => {
+            for d in db.devices(shop).await? {
+                let state = match d.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "active".to_owned(),
+                };
+                let seen =
+                    d.last_seen_at.map_or_else(|| "never".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+                println!(
+                    "{}\t{}\tnext seq {}\tenrolled {}\tseen {}\t{}",
+                    d.id,
+                    d.name,
+                    d.expected_seq,
+                    d.enrolled_at.format("%Y-%m-%d %H:%M"),
+                    seen,
+                    state
+                );
+            }
+        }
+        Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
