@@ -2,6 +2,9 @@
 # Builds the native library, regenerates the Kotlin and Swift bindings, compiles the Kotlin
 # library with its JUnit tests and runs them on a real JVM through JNA. Last line: "N passed, N failed".
 # `--update` first copies the regenerated bindings over the committed ones.
+# SyncTest talks to real back offices: bindings/with-sync-servers.sh builds ardoise-server,
+# serves it on free loopback ports with temporary databases, creates a shop and enrolment codes
+# with its CLI, hands them to the JVM in the environment, and stops the servers afterwards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -39,5 +42,5 @@ echo "== compiling the Kotlin library and its tests" >&2
 "$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$jars" -d "$work/classes" android/src/main/kotlin android/src/test/kotlin >&2
 
 echo "== running the JVM tests" >&2
-java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Djna.library.path="$root/target/debug" -Dardoise.fresh.bindings="$work/gen" -Dardoise.root="$root" \
+bash bindings/with-sync-servers.sh java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Djna.library.path="$root/target/debug" -Dardoise.fresh.bindings="$work/gen" -Dardoise.root="$root" \
     -cp "$work/classes:$jars:$klib/kotlin-stdlib.jar" app.ardoise.JvmTestMainKt

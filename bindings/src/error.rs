@@ -28,6 +28,17 @@ pub enum ArdoiseError {
     /// The database could not be opened, read or written. The file is never deleted.
     #[error("{message}")]
     Storage { message: String },
+    /// `sync()` before `enrol()`: this till does not belong to a back office yet.
+    #[error("{message}")]
+    NotEnrolled { message: String },
+    /// The back office could not be reached, or is busy or failing (network down, timeout,
+    /// server error, too many requests). Nothing was lost: the events wait here; sync later.
+    #[error("{message}")]
+    Unreachable { message: String },
+    /// The back office refused: an unknown, expired or already used enrolment code, a revoked
+    /// till, an incompatible version. Retrying will not help; the message says what will.
+    #[error("{message}")]
+    SyncRefused { message: String },
 }
 
 impl From<Core> for ArdoiseError {
@@ -49,6 +60,9 @@ impl From<Core> for ArdoiseError {
             Core::Open { .. } | Core::SchemaTooNew { .. } | Core::Sqlite(_) | Core::Corrupt(_) => {
                 ArdoiseError::Storage { message }
             }
+            Core::NotEnrolled => ArdoiseError::NotEnrolled { message },
+            Core::Sync { retryable: true, .. } => ArdoiseError::Unreachable { message },
+            Core::Sync { retryable: false, .. } => ArdoiseError::SyncRefused { message },
         }
     }
 }

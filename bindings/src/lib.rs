@@ -1,11 +1,13 @@
 //! The till API for Swift and Kotlin: a `Till` object over one SQLite file, exported with
 //! uniffi. It converts arguments, delegates to `ardoise-core` and converts results and errors;
 //! no business rule lives here. Reminders (`reminders.rs`) and account follow-up
-//! (`followup.rs`) add their calls to the same `Till` in their own `impl` blocks.
+//! (`followup.rs`) add their calls to the same `Till` in their own `impl` blocks, and so does
+//! sync with the back office (`sync.rs`, async).
 
 mod error;
 mod followup;
 mod reminders;
+mod sync;
 mod types;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,6 +18,7 @@ pub use error::ArdoiseError;
 use error::Result;
 pub use followup::*;
 pub use reminders::*;
+pub use sync::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!("ardoise");
@@ -39,6 +42,9 @@ enum State {
 pub struct Till {
     path: String,
     state: Mutex<State>,
+    /// Held for a whole `enrol()` or `sync()` (across its network calls), so that two syncs
+    /// of one till run one after the other; the store itself is locked only call by call.
+    syncing: tokio::sync::Mutex<()>,
 }
 
 impl Till {
@@ -72,7 +78,7 @@ impl Till {
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Till>> {
         let store = Store::open(&path)?;
-        Ok(Arc::new(Till { path, state: Mutex::new(State::Open(Box::new(store))) }))
+        Ok(Arc::new(Till { path, state: Mutex::new(State::Open(Box::new(store))), syncing: Default::default() }))
     }
 
     /// Closes the database now; every later call fails with `Closed`. Safe to call twice.

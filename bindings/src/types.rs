@@ -329,6 +329,16 @@ pub enum Reason {
         manager: String,
         reason: String,
     },
+    /// The till has not synced with the back office for `offline_after_hours`: sales on account
+    /// are capped per customer until it syncs. `hours_offline` is `None` when it never synced
+    /// since enrolling.
+    Offline {
+        hours_offline: Option<u32>,
+        allowance: String,
+        used: String,
+        left_after: String,
+        decision: Decision,
+    },
 }
 
 impl From<core::Reason> for Reason {
@@ -352,6 +362,13 @@ impl From<core::Reason> for Reason {
             },
             core::Reason::Disputed { invoices, amount } => Reason::Disputed { invoices, amount: s(amount) },
             core::Reason::ManagerOverride { manager, reason } => Reason::ManagerOverride { manager, reason },
+            core::Reason::Offline { hours_offline, allowance, used, left_after, decision } => Reason::Offline {
+                hours_offline,
+                allowance: s(allowance),
+                used: s(used),
+                left_after: s(left_after),
+                decision: decision.into(),
+            },
         }
     }
 }
@@ -612,6 +629,10 @@ pub struct CheckoutRules {
     pub refuse_overdue_days: u32,
     pub warn_limit_pct: u32,
     pub default_credit_limit: Option<String>,
+    /// An enrolled till that has not synced for this many hours counts as offline.
+    pub offline_after_hours: u32,
+    /// What an offline till may still sell on account to one customer until it syncs.
+    pub offline_allowance: String,
 }
 
 impl From<core::CheckoutRules> for CheckoutRules {
@@ -621,6 +642,8 @@ impl From<core::CheckoutRules> for CheckoutRules {
             refuse_overdue_days: r.refuse_overdue_days,
             warn_limit_pct: r.warn_limit_pct,
             default_credit_limit: opt(r.default_credit_limit),
+            offline_after_hours: r.offline_after_hours,
+            offline_allowance: s(r.offline_allowance),
         }
     }
 }
@@ -632,6 +655,8 @@ impl CheckoutRules {
             refuse_overdue_days: self.refuse_overdue_days,
             warn_limit_pct: self.warn_limit_pct,
             default_credit_limit: opt_money("default credit limit", self.default_credit_limit)?,
+            offline_after_hours: self.offline_after_hours,
+            offline_allowance: money("offline allowance", &self.offline_allowance)?,
         })
     }
 }

@@ -12,6 +12,7 @@ mod output;
 mod penalty;
 mod plan;
 mod shop;
+mod sync;
 mod till;
 
 use std::path::PathBuf;
@@ -97,6 +98,10 @@ enum Command {
     /// The rate tables penalties are computed from
     #[command(subcommand)]
     Rates(penalty::RatesCmd),
+    /// Join the shop's back office with a one-time code from its admin (creates the database)
+    Enrol(sync::EnrolArgs),
+    /// Push what this till recorded and pull the shop's changes; `sync status` only shows the state
+    Sync(sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -127,6 +132,8 @@ fn main() -> ExitCode {
         Command::Stop(a) => followup::stop(&ctx, a),
         Command::Penalty(a) => penalty::penalty(&ctx, a),
         Command::Rates(c) => penalty::rates(&ctx, c),
+        Command::Enrol(a) => sync::enrol(&ctx, a),
+        Command::Sync(a) => sync::run(&ctx, a),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

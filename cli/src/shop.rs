@@ -110,7 +110,7 @@ fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {
     }
     let d = &s.dunning;
     let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let rows = [
+    let mut rows = vec![
         ("name", s.shop_name.clone()),
         ("phone", s.shop_phone.clone()),
         ("email", s.shop_email.clone()),
@@ -125,6 +125,7 @@ fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {
         ("refuse when overdue for", output::count(s.checkout.refuse_overdue_days as usize, "day", "days")),
         ("default credit limit", output::limit_text(s.checkout.default_credit_limit)),
     ];
+    rows.extend(crate::sync::offline_rows(&s.checkout));
     say!("{}", output::fields(&rows));
     Ok(())
 }

@@ -528,6 +528,21 @@ RustBuffer uniffi_ardoise_fn_method_till_shop_settings(uint64_t ptr, RustCallSta
 RustBuffer uniffi_ardoise_fn_method_till_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ENROL
+uint64_t uniffi_ardoise_fn_method_till_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SYNC
+uint64_t uniffi_ardoise_fn_method_till_sync(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SYNC_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SYNC_STATUS
+RustBuffer uniffi_ardoise_fn_method_till_sync_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_ARDOISE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_ARDOISE_VERSION
 RustBuffer uniffi_ardoise_fn_func_ardoise_version(RustCallStatus *_Nonnull out_status
@@ -1132,6 +1147,24 @@ uint16_t uniffi_ardoise_checksum_method_till_shop_settings(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TEMPLATES
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TEMPLATES
 uint16_t uniffi_ardoise_checksum_method_till_templates(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ENROL
+uint16_t uniffi_ardoise_checksum_method_till_enrol(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SYNC
+uint16_t uniffi_ardoise_checksum_method_till_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SYNC_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SYNC_STATUS
+uint16_t uniffi_ardoise_checksum_method_till_sync_status(void
     
 );
 #endif

@@ -20,6 +20,8 @@ pub(crate) struct ChangesQuery {
     limit: Option<u32>,
     /// The epoch the device last saw; when it is not the shop's, the device must resync.
     epoch: Option<Uuid>,
+    /// The id of the event the device holds at `after`.
+    at: Option<Uuid>,
 }
 
 pub(crate) async fn changes(
@@ -32,6 +34,9 @@ pub(crate) async fn changes(
         if epoch != shop.epoch {
             return Err(ApiError::epoch_changed(shop.epoch));
         }
+    }
+    if let (Some(at), true) = (query.at, query.after > 0) {
+        state.db.check_continuity(caller.shop, query.after, at).await?;
     }
     let page = state.db.changes(caller.shop, query.after, query.limit.unwrap_or(MAX_PAGE)).await?;
     tracing::Span::current().record("events", page.changes.len());
@@ -95,9 +100,31 @@ impl Db {
         Ok(ChangesResponse { epoch: current.epoch, changes, next, head: current.head })
     }
 
+    /// A device that holds event `at` at sequence `after` while this log holds another (or
+    /// none) there has seen a history this server lost: it was restored from a backup.
+    pub async fn check_continuity(&self, shop: Uuid, after: u64, at: Uuid) -> Result<()> {
+        let held: Option<String> =
+            sqlx::query_scalar("SELECT event_id FROM events WHERE shop_id = $1 AND shop_seq = $2")
+                .bind(shop.to_string())
+                .bind(i64_of(after)?)
+                .fetch_optional(self.pool())
+                .await?;
+        if held.as_deref() == Some(at.to_string().as_str()) {
+            return Ok(());
+        }
+        let current = self.shop(shop).await?;
+        if held.is_none() && after > current.head {
+            // Beyond the head: `changes` bumps the epoch itself.
+            return Ok(());
+        }
+        let epoch = self.bump_epoch(shop, current.epoch).await?;
+        tracing::warn!(%shop, after, "the device's history differs from the log: new epoch");
+        Err(ApiError::epoch_changed(epoch).into())
+    }
+
     /// Replaces the epoch unless someone else already did since it was read, and returns the
     /// shop's epoch either way: concurrent readers past the head cause a single bump.
-    async fn bump_epoch(&self, shop: Uuid, seen: Uuid) -> Result<Uuid> {
+    pub(crate) async fn bump_epoch(&self, shop: Uuid, seen: Uuid) -> Result<Uuid> {
         let fresh = Uuid::new_v4();
         sqlx::query("UPDATE shops SET epoch = $1 WHERE id = $2 AND epoch = $3")
             .bind(fresh.to_string())

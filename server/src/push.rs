@@ -31,8 +31,10 @@ pub(crate) async fn push(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_device", "device_id is not the device of this token"));
     }
     let payloads = check_batch(&request.events)?;
-    let (response, repeats) =
-        state.db.apply(caller.shop, caller.device, Some(request.epoch), &request.events, &payloads).await?;
+    let (response, repeats) = state
+        .db
+        .apply(caller.shop, caller.device, Some((request.epoch, request.acked_through)), &request.events, &payloads)
+        .await?;
     span.record("repeats", repeats);
     span.record("rejected", response.rejected.len());
     Ok(Json(response))
@@ -126,10 +128,11 @@ impl Db {
         &self,
         shop: Uuid,
         device: Uuid,
-        epoch: Option<Uuid>,
+        device_view: Option<(Uuid, u64)>,
         events: &[Event],
         payloads: &[String],
     ) -> Result<(PushResponse, usize)> {
+        let epoch = device_view.map(|(e, _)| e);
         let shop_id = shop.to_string();
         let device_id = device.to_string();
         let mut tx = self.begin_write().await?;
@@ -159,6 +162,14 @@ impl Db {
         let mut head = u64_of(head)?;
         let fresh = events.iter().position(|e| e.seq >= expected).unwrap_or(events.len());
         if let Some(first) = events.get(fresh).filter(|e| e.seq > expected) {
+            if device_view.is_some_and(|(_, acked)| acked >= expected) {
+                // This server acknowledged events it no longer has: it was restored from a
+                // backup. A new epoch makes every device resend and pull everything again.
+                drop(tx);
+                let epoch = self.bump_epoch(shop, current).await?;
+                tracing::warn!(%shop, %device, expected, "acknowledged events missing: new epoch");
+                return Err(ApiError::epoch_changed(epoch).into());
+            }
             return Err(ApiError::sequence_gap(expected, first.seq).into());
         }
         let now = now_ms();
@@ -247,25 +258,10 @@ async fn verdict(
                 .execute(&mut **tx)
                 .await?;
         }
-        "entry" => {
-            if field("/device_id") != Some(device) {
-                return Ok(Some("entry recorded by another device"));
-            }
-            let known = match field("/customer") {
-                Some(customer) => {
-                    sqlx::query_scalar::<_, i64>("SELECT 1 FROM shop_customers WHERE shop_id = $1 AND customer_id = $2")
-                        .bind(shop_id)
-                        .bind(customer.to_string())
-                        .fetch_optional(&mut **tx)
-                        .await?
-                        .is_some()
-                }
-                None => false,
-            };
-            if !known {
-                return Ok(Some("unknown customer"));
-            }
-        }
+        // An entry for a customer this log does not hold yet is kept: after a restore from a
+        // backup, a till may resend it before another till resends the customer. Devices hold
+        // such entries until the customer arrives.
+        "entry" if field("/device_id") != Some(device) => return Ok(Some("entry recorded by another device")),
         _ => {}
     }
     Ok(None)

@@ -1,1 +1,10 @@
-//! End-to-end tests live in `tests/`; this crate's only code is the writer process they kill.
+//! End-to-end tests live in `tests/`. This crate holds what they share: the writer process the
+//! crash test kills, and for the sync tests a real server on loopback ([`server`]), devices
+//! with an injected clock ([`till`]), random shop work ([`ops`]), the convergence check
+//! ([`check`]) and a fault-injecting proxy ([`proxy`]).
+
+pub mod check;
+pub mod ops;
+pub mod proxy;
+pub mod server;
+pub mod till;

@@ -66,9 +66,10 @@ async fn run(store: Store, db: &Path, today: NaiveDate, t: &Teller) -> Result<Va
     // Offline, each till sells to the same regular, and the stall takes a payment.
     let (regular, before) = {
         let s = counter.lock().map_err(fail)?;
-        let c = s.customers(200, 0)?.into_iter().find(|c| {
-            s.check(&c.reference, money("30.00"), evening).is_ok_and(|v| v.reasons.is_empty())
-        });
+        let c = s
+            .customers(200, 0)?
+            .into_iter()
+            .find(|c| s.check(&c.reference, money("30.00"), evening).is_ok_and(|v| v.reasons.is_empty()));
         let c = c.ok_or_else(|| fail("no customer in good standing for the evening"))?;
         let balance = s.account(&c.reference, today)?.balance;
         (c, balance)
@@ -105,7 +106,7 @@ async fn run(store: Store, db: &Path, today: NaiveDate, t: &Teller) -> Result<Va
     if a1 != b1 || a1 != expected {
         return Err(fail(format!("the tills disagree after syncing: {a1} and {b1}, expected {expected}")));
     }
-    t.say("Both tills agree, to the cent.".to_owned());
+    t.say("Both tills agree, to the cent.");
 
     // The back office sends what the day's run queued, after re-checking each reminder against
     // both tills' ledgers.
@@ -126,9 +127,8 @@ async fn run(store: Store, db: &Path, today: NaiveDate, t: &Teller) -> Result<Va
     let round1 = dispatcher.run_once(at(today, 18, 30)).await.map_err(fail)?;
     let round2 = dispatcher.run_once(at(today, 18, 45)).await.map_err(fail)?;
     let sent = round1.sent + round2.sent;
-    let mut files: Vec<_> = std::fs::read_dir(&mail)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&mail).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     files.sort();
     t.say(format!(
         "\nThe back office's reminder round: {sent} sent ({} by email into {}, letters as PDF in {}), {} cancelled, {} waiting (calls to make, or SMS at night).",

@@ -280,6 +280,7 @@ CREATE TABLE sync_state (
     token TEXT,
     epoch TEXT,
     cursor INTEGER NOT NULL DEFAULT 0,
+    cursor_event BLOB,
     acked_seq INTEGER NOT NULL DEFAULT 0,
     hlc_wall INTEGER NOT NULL DEFAULT 0,
     hlc_counter INTEGER NOT NULL DEFAULT 0,
@@ -291,6 +292,14 @@ CREATE TABLE sync_state (
 );
 INSERT INTO sync_state (id) VALUES (1);
 ALTER TABLE outbox ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
+CREATE TABLE sync_parked (
+    cursor INTEGER PRIMARY KEY,
+    device_id BLOB NOT NULL,
+    event_id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
 CREATE TABLE sync_rejections (
     seq INTEGER PRIMARY KEY,
     event_id BLOB NOT NULL,

@@ -57,6 +57,9 @@ pub struct ApplyReport {
     pub own: u32,
     /// Events this device already had in the same or a later version.
     pub older: u32,
+    /// Events waiting for what they refer to (an entry whose customer has not arrived yet,
+    /// after a server restore): kept, and applied as soon as it arrives.
+    pub parked: u32,
     /// Events that could not apply here (an unknown customer or entry, a kind from a newer
     /// release); skipped so that the queue never blocks, and counted.
     pub skipped: u32,
@@ -81,7 +84,7 @@ impl Store {
     /// pushed, and the shop's history pulled from the start.
     pub fn set_enrolment(&mut self, e: &Enrolment, now: Now) -> Result<()> {
         self.conn.execute(
-            "UPDATE sync_state SET server_url = ?1, shop_id = ?2, token = ?3, epoch = ?4, cursor = 0, acked_seq = 0,
+            "UPDATE sync_state SET server_url = ?1, shop_id = ?2, token = ?3, epoch = ?4, cursor = 0, cursor_event = NULL, acked_seq = 0,
              enrolled_at = ?5, failures = 0, last_error = NULL WHERE id = 1",
             params![e.server_url, e.shop_id.to_string(), e.token, e.epoch.to_string(), ms(now)],
         )?;
@@ -91,8 +94,14 @@ impl Store {
     /// The server was restored from a backup: pull the whole shop again and push every event
     /// of this till again (the server acknowledges what it still has and takes the rest).
     pub fn reset_epoch(&mut self, epoch: Uuid) -> Result<()> {
-        self.conn
-            .execute("UPDATE sync_state SET epoch = ?1, cursor = 0, acked_seq = 0 WHERE id = 1", [epoch.to_string()])?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE sync_state SET epoch = ?1, cursor = 0, cursor_event = NULL, acked_seq = 0 WHERE id = 1",
+            [epoch.to_string()],
+        )?;
+        // Parked events come again with the full pull, under the new epoch's numbers.
+        tx.execute("DELETE FROM sync_parked", [])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -139,6 +148,15 @@ impl Store {
         Ok(())
     }
 
+    /// The cursor and the id of the event at it, which the server checks against its log.
+    pub fn sync_position(&self) -> Result<(u64, Option<Uuid>)> {
+        let (c, at): (i64, Option<Uuid>) =
+            self.conn.query_row("SELECT cursor, cursor_event FROM sync_state WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((c as u64, at))
+    }
+
     pub fn sync_cursor(&self) -> Result<u64> {
         let c: i64 = self.conn.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| r.get(0))?;
         Ok(c as u64)
@@ -157,22 +175,37 @@ impl Store {
                 report.own += 1;
                 continue;
             }
-            // Each event in its own savepoint: one that cannot apply leaves no half-write.
-            tx.execute_batch("SAVEPOINT change")?;
-            let outcome = apply_one(&tx, c, now, &mut touched, &mut settings_changed);
-            if outcome.is_err() {
-                tx.execute_batch("ROLLBACK TO change")?;
-            }
-            tx.execute_batch("RELEASE change")?;
-            match outcome {
-                Ok(true) => report.applied += 1,
-                Ok(false) => report.older += 1,
-                Err(Error::Sqlite(e)) => return Err(Error::Sqlite(e)),
-                Err(_) => report.skipped += 1,
+            match apply_in_savepoint(&tx, c, now, &mut touched, &mut settings_changed)? {
+                Outcome::Applied => report.applied += 1,
+                Outcome::Older => report.older += 1,
+                Outcome::Waiting => {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO sync_parked (cursor, device_id, event_id, kind, hlc, payload)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        c.cursor as i64,
+                        c.device_id,
+                        c.event.id,
+                        c.event.kind,
+                        c.event.hlc,
+                        c.event.payload.to_string()
+                    ])?;
+                    report.parked += 1;
+                }
+                Outcome::Skipped => report.skipped += 1,
             }
         }
+        // What arrived may be what parked events were waiting for.
+        if report.applied > 0 {
+            retry_parked(&tx, now, &mut touched, &mut settings_changed)?;
+        }
         super::ledger::refresh_touched(&tx, touched, now)?;
-        tx.execute("UPDATE sync_state SET cursor = max(cursor, ?1) WHERE id = 1", [next as i64])?;
+        let at = changes.iter().rfind(|c| c.cursor == next).map(|c| c.event.id);
+        tx.execute(
+            "UPDATE sync_state SET cursor = ?1, cursor_event = coalesce(?2, cursor_event) WHERE id = 1 AND cursor <= ?1",
+            params![next as i64, at],
+        )?;
         tx.commit()?;
         if settings_changed {
             self.settings = load_settings(&self.conn)?;
@@ -224,6 +257,88 @@ impl Store {
             cursor: cursor as u64,
             rejected: rejected as u64,
         })
+    }
+}
+
+enum Outcome {
+    Applied,
+    Older,
+    /// Refers to a customer or an entry not here yet.
+    Waiting,
+    /// Cannot apply on this device (malformed, a kind from a newer release).
+    Skipped,
+}
+
+/// Applies one change in its own savepoint: one that cannot apply leaves no half-write. Only
+/// database errors abort the page.
+fn apply_in_savepoint(
+    tx: &rusqlite::Transaction<'_>,
+    c: &Change,
+    now: Now,
+    touched: &mut Vec<i64>,
+    settings_changed: &mut bool,
+) -> Result<Outcome> {
+    tx.execute_batch("SAVEPOINT change")?;
+    let outcome = apply_one(tx, c, now, touched, settings_changed);
+    if outcome.is_err() {
+        tx.execute_batch("ROLLBACK TO change")?;
+    }
+    tx.execute_batch("RELEASE change")?;
+    Ok(match outcome {
+        Ok(true) => Outcome::Applied,
+        Ok(false) => Outcome::Older,
+        Err(Error::Sqlite(e)) => return Err(Error::Sqlite(e)),
+        Err(Error::UnknownCustomer(_) | Error::UnknownEntry(_)) => Outcome::Waiting,
+        Err(_) => Outcome::Skipped,
+    })
+}
+
+/// Applies parked events whose customer or entry has arrived, until none moves.
+fn retry_parked(
+    tx: &rusqlite::Transaction<'_>,
+    now: Now,
+    touched: &mut Vec<i64>,
+    settings_changed: &mut bool,
+) -> Result<()> {
+    loop {
+        let parked: Vec<Change> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT cursor, device_id, event_id, kind, hlc, payload FROM sync_parked ORDER BY cursor",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Uuid>(1)?,
+                    r.get::<_, Uuid>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (cursor, device_id, id, kind, hlc, payload) = row?;
+                out.push(Change {
+                    cursor: cursor as u64,
+                    device_id,
+                    event: Event { id, seq: 0, kind, hlc, payload: serde_json::from_str(&payload)? },
+                });
+            }
+            out
+        };
+        let mut moved = false;
+        for c in &parked {
+            match apply_in_savepoint(tx, c, now, touched, settings_changed)? {
+                Outcome::Waiting => {}
+                _ => {
+                    tx.prepare_cached("DELETE FROM sync_parked WHERE cursor = ?1")?.execute([c.cursor as i64])?;
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            return Ok(());
+        }
     }
 }
 

@@ -122,6 +122,8 @@ impl Client {
     /// Pushes everything waiting, then pulls until up to date. `clock` gives the till's time
     /// for each write, so that the status and the offline guard see when it happened.
     pub async fn sync<S: StoreAccess>(&self, store: &S, clock: &(dyn Fn() -> Now + Sync)) -> Result<SyncReport> {
+        // Not enrolled is a state, not a failed sync: nothing to count.
+        store.with_store(|s| s.enrolment())?.ok_or(Error::NotEnrolled)?;
         let outcome = self.sync_once(store, clock).await;
         let status = store.with_store(|s| {
             match &outcome {
@@ -186,7 +188,8 @@ impl Client {
             let (device_id, events) =
                 store.with_store(|s| Ok((s.device_id(), s.push_batch(MAX_PUSH_EVENTS)?))).map_err(local)?;
             let Some(last) = events.last().map(|ev| ev.seq) else { return Ok(()) };
-            let req = PushRequest { epoch: e.epoch, device_id, events };
+            let acked_through = events[0].seq - 1;
+            let req = PushRequest { epoch: e.epoch, device_id, events, acked_through };
             let url = format!("{}/v1/push", e.server_url);
             let resp: std::result::Result<PushResponse, Failure> =
                 self.call(|| self.http.post(&url).bearer_auth(&e.token).json(&req)).await;
@@ -223,8 +226,11 @@ impl Client {
         report: &mut SyncReport,
     ) -> std::result::Result<(), Failure> {
         loop {
-            let after = store.with_store(|s| s.sync_cursor()).map_err(local)?;
-            let url = format!("{}/v1/changes?after={after}&limit={MAX_PAGE}&epoch={}", e.server_url, e.epoch);
+            let (after, at) = store.with_store(|s| s.sync_position()).map_err(local)?;
+            let mut url = format!("{}/v1/changes?after={after}&limit={MAX_PAGE}&epoch={}", e.server_url, e.epoch);
+            if let Some(at) = at {
+                url.push_str(&format!("&at={at}"));
+            }
             let page: ChangesResponse = self.call(|| self.http.get(&url).bearer_auth(&e.token)).await?;
             if page.epoch != e.epoch {
                 return Err(Failure::Answer(

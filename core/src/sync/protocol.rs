@@ -56,6 +56,10 @@ pub struct PushRequest {
     pub epoch: Uuid,
     pub device_id: Uuid,
     pub events: Vec<Event>,
+    /// What the server acknowledged to this device so far. A server that expects less has
+    /// lost acknowledged events: it was restored from a backup, and changes epoch.
+    #[serde(default)]
+    pub acked_through: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +82,9 @@ pub struct Rejection {
     pub reason: String,
 }
 
-/// `GET /v1/changes?after=N&limit=L`: every accepted event of the shop with a sequence above N.
+/// `GET /v1/changes?after=N&limit=L&epoch=E&at=ID`: every accepted event of the shop with a
+/// sequence above N. `at` is the id of the event the device holds at sequence N: a server
+/// that holds another one there was restored from a backup, and changes epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangesResponse {
     pub epoch: Uuid,

@@ -867,6 +867,28 @@ public protocol TillProtocol: AnyObject, Sendable {
      */
     func templates() throws  -> [ReminderTemplate]
     
+    /**
+     * Joins the back office at `server_url` (https://..., plain http only on localhost) with
+     * a one-time code from the shop's admin. Everything recorded so far will be pushed at the
+     * next `sync()`, and the shop's data pulled. A used or expired code fails with
+     * `SyncRefused`; no network, with `Unreachable`.
+     */
+    func enrol(serverUrl: String, code: String, deviceName: String) async throws  -> Enrolment
+    
+    /**
+     * Pushes every event waiting here, then pulls the shop's changes until up to date. The
+     * store is not locked while waiting on the network. On failure nothing is lost: the
+     * events wait, `syncStatus().failures` grows, and the error says why (`Unreachable`: try
+     * later; `SyncRefused`: it needs someone; `NotEnrolled`: call `enrol()` first). Calls on
+     * one till run one after the other.
+     */
+    func sync() async throws  -> SyncReport
+    
+    /**
+     * Whether this till is enrolled, when it last synced, what waits and whether it is stuck.
+     */
+    func syncStatus() throws  -> SyncStatus
+    
 }
 /**
  * One till's database. Thread-safe: calls from several threads are serialised.
@@ -1694,6 +1716,63 @@ open func templates()throws  -> [ReminderTemplate]  {
 })
 }
     
+    /**
+     * Joins the back office at `server_url` (https://..., plain http only on localhost) with
+     * a one-time code from the shop's admin. Everything recorded so far will be pushed at the
+     * next `sync()`, and the shop's data pulled. A used or expired code fails with
+     * `SyncRefused`; no network, with `Unreachable`.
+     */
+open func enrol(serverUrl: String, code: String, deviceName: String)async throws  -> Enrolment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_ardoise_fn_method_till_enrol(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code),FfiConverterString.lower(deviceName)
+                )
+            },
+            pollFunc: ffi_ardoise_rust_future_poll_rust_buffer,
+            completeFunc: ffi_ardoise_rust_future_complete_rust_buffer,
+            freeFunc: ffi_ardoise_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEnrolment_lift,
+            errorHandler: FfiConverterTypeArdoiseError_lift
+        )
+}
+    
+    /**
+     * Pushes every event waiting here, then pulls the shop's changes until up to date. The
+     * store is not locked while waiting on the network. On failure nothing is lost: the
+     * events wait, `syncStatus().failures` grows, and the error says why (`Unreachable`: try
+     * later; `SyncRefused`: it needs someone; `NotEnrolled`: call `enrol()` first). Calls on
+     * one till run one after the other.
+     */
+open func sync()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_ardoise_fn_method_till_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_ardoise_rust_future_poll_rust_buffer,
+            completeFunc: ffi_ardoise_rust_future_complete_rust_buffer,
+            freeFunc: ffi_ardoise_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeArdoiseError_lift
+        )
+}
+    
+    /**
+     * Whether this till is enrolled, when it last synced, what waits and whether it is stuck.
+     */
+open func syncStatus()throws  -> SyncStatus  {
+    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_sync_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -1836,14 +1915,30 @@ public struct CheckoutRules: Equatable, Hashable {
     public var refuseOverdueDays: UInt32
     public var warnLimitPct: UInt32
     public var defaultCreditLimit: String?
+    /**
+     * An enrolled till that has not synced for this many hours counts as offline.
+     */
+    public var offlineAfterHours: UInt32
+    /**
+     * What an offline till may still sell on account to one customer until it syncs.
+     */
+    public var offlineAllowance: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(warnOverdueDays: UInt32, refuseOverdueDays: UInt32, warnLimitPct: UInt32, defaultCreditLimit: String?) {
+    public init(warnOverdueDays: UInt32, refuseOverdueDays: UInt32, warnLimitPct: UInt32, defaultCreditLimit: String?, 
+        /**
+         * An enrolled till that has not synced for this many hours counts as offline.
+         */offlineAfterHours: UInt32, 
+        /**
+         * What an offline till may still sell on account to one customer until it syncs.
+         */offlineAllowance: String) {
         self.warnOverdueDays = warnOverdueDays
         self.refuseOverdueDays = refuseOverdueDays
         self.warnLimitPct = warnLimitPct
         self.defaultCreditLimit = defaultCreditLimit
+        self.offlineAfterHours = offlineAfterHours
+        self.offlineAllowance = offlineAllowance
     }
 
     
@@ -1865,7 +1960,9 @@ public struct FfiConverterTypeCheckoutRules: FfiConverterRustBuffer {
                 warnOverdueDays: FfiConverterUInt32.read(from: &buf), 
                 refuseOverdueDays: FfiConverterUInt32.read(from: &buf), 
                 warnLimitPct: FfiConverterUInt32.read(from: &buf), 
-                defaultCreditLimit: FfiConverterOptionString.read(from: &buf)
+                defaultCreditLimit: FfiConverterOptionString.read(from: &buf), 
+                offlineAfterHours: FfiConverterUInt32.read(from: &buf), 
+                offlineAllowance: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -1874,6 +1971,8 @@ public struct FfiConverterTypeCheckoutRules: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.refuseOverdueDays, into: &buf)
         FfiConverterUInt32.write(value.warnLimitPct, into: &buf)
         FfiConverterOptionString.write(value.defaultCreditLimit, into: &buf)
+        FfiConverterUInt32.write(value.offlineAfterHours, into: &buf)
+        FfiConverterString.write(value.offlineAllowance, into: &buf)
     }
 }
 
@@ -2343,6 +2442,63 @@ public func FfiConverterTypeEcbRate_lift(_ buf: RustBuffer) throws -> EcbRate {
 #endif
 public func FfiConverterTypeEcbRate_lower(_ value: EcbRate) -> RustBuffer {
     return FfiConverterTypeEcbRate.lower(value)
+}
+
+
+/**
+ * The back office this till now belongs to.
+ */
+public struct Enrolment: Equatable, Hashable {
+    public var shopId: String
+    public var serverUrl: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shopId: String, serverUrl: String) {
+        self.shopId = shopId
+        self.serverUrl = serverUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Enrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
+        return
+            try Enrolment(
+                shopId: FfiConverterString.read(from: &buf), 
+                serverUrl: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shopId, into: &buf)
+        FfiConverterString.write(value.serverUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
+    return try FfiConverterTypeEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
+    return FfiConverterTypeEnrolment.lower(value)
 }
 
 
@@ -3956,6 +4112,220 @@ public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
 }
 
 
+/**
+ * What one sync did, and the status after it.
+ */
+public struct SyncReport: Equatable, Hashable {
+    public var pushed: UInt32
+    /**
+     * Events the back office refused this time (see `SyncStatus.rejected`).
+     */
+    public var rejected: UInt32
+    public var pulled: UInt32
+    public var applied: UInt32
+    /**
+     * The back office was restored from a backup and this till resent its history.
+     */
+    public var epochReset: Bool
+    public var status: SyncStatus
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(pushed: UInt32, 
+        /**
+         * Events the back office refused this time (see `SyncStatus.rejected`).
+         */rejected: UInt32, pulled: UInt32, applied: UInt32, 
+        /**
+         * The back office was restored from a backup and this till resent its history.
+         */epochReset: Bool, status: SyncStatus) {
+        self.pushed = pushed
+        self.rejected = rejected
+        self.pulled = pulled
+        self.applied = applied
+        self.epochReset = epochReset
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                pushed: FfiConverterUInt32.read(from: &buf), 
+                rejected: FfiConverterUInt32.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf), 
+                applied: FfiConverterUInt32.read(from: &buf), 
+                epochReset: FfiConverterBool.read(from: &buf), 
+                status: FfiConverterTypeSyncStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pushed, into: &buf)
+        FfiConverterUInt32.write(value.rejected, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+        FfiConverterUInt32.write(value.applied, into: &buf)
+        FfiConverterBool.write(value.epochReset, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
+ */
+public struct SyncStatus: Equatable, Hashable {
+    public var enrolled: Bool
+    public var serverUrl: String?
+    public var shopId: String?
+    /**
+     * RFC 3339 (UTC); `None` before the first successful sync.
+     */
+    public var lastSuccess: String?
+    public var lastAttempt: String?
+    /**
+     * Events recorded here that the back office has not acknowledged yet.
+     */
+    public var waiting: UInt64
+    /**
+     * Failed syncs in a row.
+     */
+    public var failures: UInt32
+    /**
+     * So many syncs failed in a row that someone should look.
+     */
+    public var stuck: Bool
+    public var lastError: String?
+    /**
+     * The shop sequence this till has applied up to.
+     */
+    public var cursor: UInt64
+    /**
+     * Events of this till the back office refused (kept here for support).
+     */
+    public var rejected: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(enrolled: Bool, serverUrl: String?, shopId: String?, 
+        /**
+         * RFC 3339 (UTC); `None` before the first successful sync.
+         */lastSuccess: String?, lastAttempt: String?, 
+        /**
+         * Events recorded here that the back office has not acknowledged yet.
+         */waiting: UInt64, 
+        /**
+         * Failed syncs in a row.
+         */failures: UInt32, 
+        /**
+         * So many syncs failed in a row that someone should look.
+         */stuck: Bool, lastError: String?, 
+        /**
+         * The shop sequence this till has applied up to.
+         */cursor: UInt64, 
+        /**
+         * Events of this till the back office refused (kept here for support).
+         */rejected: UInt64) {
+        self.enrolled = enrolled
+        self.serverUrl = serverUrl
+        self.shopId = shopId
+        self.lastSuccess = lastSuccess
+        self.lastAttempt = lastAttempt
+        self.waiting = waiting
+        self.failures = failures
+        self.stuck = stuck
+        self.lastError = lastError
+        self.cursor = cursor
+        self.rejected = rejected
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
+        return
+            try SyncStatus(
+                enrolled: FfiConverterBool.read(from: &buf), 
+                serverUrl: FfiConverterOptionString.read(from: &buf), 
+                shopId: FfiConverterOptionString.read(from: &buf), 
+                lastSuccess: FfiConverterOptionString.read(from: &buf), 
+                lastAttempt: FfiConverterOptionString.read(from: &buf), 
+                waiting: FfiConverterUInt64.read(from: &buf), 
+                failures: FfiConverterUInt32.read(from: &buf), 
+                stuck: FfiConverterBool.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                cursor: FfiConverterUInt64.read(from: &buf), 
+                rejected: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.enrolled, into: &buf)
+        FfiConverterOptionString.write(value.serverUrl, into: &buf)
+        FfiConverterOptionString.write(value.shopId, into: &buf)
+        FfiConverterOptionString.write(value.lastSuccess, into: &buf)
+        FfiConverterOptionString.write(value.lastAttempt, into: &buf)
+        FfiConverterUInt64.write(value.waiting, into: &buf)
+        FfiConverterUInt32.write(value.failures, into: &buf)
+        FfiConverterBool.write(value.stuck, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterUInt64.write(value.cursor, into: &buf)
+        FfiConverterUInt64.write(value.rejected, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
+    return try FfiConverterTypeSyncStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+    return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
 public struct TimelineEntry: Equatable, Hashable {
     public var entry: LedgerEntry
     /**
@@ -4327,6 +4697,23 @@ enum ArdoiseError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Storage(message: String)
     
+    /**
+     * `sync()` before `enrol()`: this till does not belong to a back office yet.
+     */
+    case NotEnrolled(message: String)
+    
+    /**
+     * The back office could not be reached, or is busy or failing (network down, timeout,
+     * server error, too many requests). Nothing was lost: the events wait here; sync later.
+     */
+    case Unreachable(message: String)
+    
+    /**
+     * The back office refused: an unknown, expired or already used enrolment code, a revoked
+     * till, an incompatible version. Retrying will not help; the message says what will.
+     */
+    case SyncRefused(message: String)
+    
 
     
 
@@ -4380,6 +4767,18 @@ public struct FfiConverterTypeArdoiseError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 7: return .NotEnrolled(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .Unreachable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 9: return .SyncRefused(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4403,6 +4802,12 @@ public struct FfiConverterTypeArdoiseError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(5))
         case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
+        case .NotEnrolled(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+        case .Unreachable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(8))
+        case .SyncRefused(_ /* message is ignored*/):
+            writeInt(&buf, Int32(9))
 
         
         }
@@ -5014,6 +5419,13 @@ public enum Reason: Equatable, Hashable {
     )
     case managerOverride(manager: String, reason: String
     )
+    /**
+     * The till has not synced with the back office for `offline_after_hours`: sales on account
+     * are capped per customer until it syncs. `hours_offline` is `None` when it never synced
+     * since enrolling.
+     */
+    case offline(hoursOffline: UInt32?, allowance: String, used: String, leftAfter: String, decision: Decision
+    )
 
 
 
@@ -5051,6 +5463,9 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         )
         
         case 6: return .managerOverride(manager: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .offline(hoursOffline: try FfiConverterOptionUInt32.read(from: &buf), allowance: try FfiConverterString.read(from: &buf), used: try FfiConverterString.read(from: &buf), leftAfter: try FfiConverterString.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -5099,6 +5514,15 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
             FfiConverterString.write(manager, into: &buf)
             FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .offline(hoursOffline,allowance,used,leftAfter,decision):
+            writeInt(&buf, Int32(7))
+            FfiConverterOptionUInt32.write(hoursOffline, into: &buf)
+            FfiConverterString.write(allowance, into: &buf)
+            FfiConverterString.write(used, into: &buf)
+            FfiConverterString.write(leftAfter, into: &buf)
+            FfiConverterTypeDecision.write(decision, into: &buf)
             
         }
     }
@@ -6020,6 +6444,54 @@ fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureArdoiseInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 /**
  * The library's version, to show in an app's about screen and in support reports.
  */
@@ -6227,6 +6699,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_templates() != 55653) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_enrol() != 10638) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_sync() != 51097) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_sync_status() != 29258) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_constructor_till_open() != 43136) {

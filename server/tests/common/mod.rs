@@ -160,7 +160,7 @@ impl Env {
     }
 
     pub async fn push(&self, d: &Device, events: Vec<Event>) -> reqwest::Response {
-        self.push_body(&d.token, &PushRequest { epoch: d.epoch, device_id: d.id, events }).await
+        self.push_body(&d.token, &PushRequest { acked_through: 0, epoch: d.epoch, device_id: d.id, events }).await
     }
 
     pub async fn push_body(&self, token: &str, body: &PushRequest) -> reqwest::Response {

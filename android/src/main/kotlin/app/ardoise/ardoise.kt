@@ -31,6 +31,13 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -787,6 +794,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_templates(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_enrol(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_sync(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_sync_status(
+    ): Int
     external fun uniffi_ardoise_checksum_constructor_till_open(
     ): Int
     external fun ffi_ardoise_uniffi_contract_version(
@@ -922,6 +935,12 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_shop_settings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_ardoise_fn_method_till_sync(`ptr`: Long,
+    ): Long
+    external fun uniffi_ardoise_fn_method_till_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_func_ardoise_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1214,6 +1233,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_templates() and 0xFFFF) != 55653) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ardoise_checksum_method_till_enrol() and 0xFFFF) != 10638) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_sync() and 0xFFFF) != 51097) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_sync_status() and 0xFFFF) != 29258) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ardoise_checksum_constructor_till_open() and 0xFFFF) != 43136) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1230,6 +1258,46 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
 
 // Public interface members begin here.
 
@@ -1920,6 +1988,28 @@ public interface TillInterface {
      * Every template in both languages, as shipped or as the shop changed them.
      */
     fun `templates`(): List<ReminderTemplate>
+    
+    /**
+     * Joins the back office at `server_url` (https://..., plain http only on localhost) with
+     * a one-time code from the shop's admin. Everything recorded so far will be pushed at the
+     * next `sync()`, and the shop's data pulled. A used or expired code fails with
+     * `SyncRefused`; no network, with `Unreachable`.
+     */
+    suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String): Enrolment
+    
+    /**
+     * Pushes every event waiting here, then pulls the shop's changes until up to date. The
+     * store is not locked while waiting on the network. On failure nothing is lost: the
+     * events wait, `syncStatus().failures` grows, and the error says why (`Unreachable`: try
+     * later; `SyncRefused`: it needs someone; `NotEnrolled`: call `enrol()` first). Calls on
+     * one till run one after the other.
+     */
+    suspend fun `sync`(): SyncReport
+    
+    /**
+     * Whether this till is enrolled, when it last synced, what waits and whether it is stuck.
+     */
+    fun `syncStatus`(): SyncStatus
     
     companion object
 }
@@ -3055,6 +3145,81 @@ open class Till: Disposable, AutoCloseable, TillInterface
     
 
     
+    /**
+     * Joins the back office at `server_url` (https://..., plain http only on localhost) with
+     * a one-time code from the shop's admin. Everything recorded so far will be pushed at the
+     * next `sync()`, and the shop's data pulled. A used or expired code fails with
+     * `SyncRefused`; no network, with `Unreachable`.
+     */
+    @Throws(ArdoiseException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String) : Enrolment {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_ardoise_fn_method_till_enrol(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`serverUrl`),
+        FfiConverterString.lower(`code`),
+        FfiConverterString.lower(`deviceName`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_ardoise_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_ardoise_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_ardoise_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEnrolment.lift(it) },
+        // Error FFI converter
+        ArdoiseException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Pushes every event waiting here, then pulls the shop's changes until up to date. The
+     * store is not locked while waiting on the network. On failure nothing is lost: the
+     * events wait, `syncStatus().failures` grows, and the error says why (`Unreachable`: try
+     * later; `SyncRefused`: it needs someone; `NotEnrolled`: call `enrol()` first). Calls on
+     * one till run one after the other.
+     */
+    @Throws(ArdoiseException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`() : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_ardoise_fn_method_till_sync(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_ardoise_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_ardoise_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_ardoise_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        ArdoiseException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Whether this till is enrolled, when it last synced, what waits and whether it is stuck.
+     */
+    @Throws(ArdoiseException::class)override fun `syncStatus`(): SyncStatus {
+            return FfiConverterTypeSyncStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_sync_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -3198,6 +3363,16 @@ data class CheckoutRules (
     var `warnLimitPct`: kotlin.UInt
     , 
     var `defaultCreditLimit`: kotlin.String?
+    , 
+    /**
+     * An enrolled till that has not synced for this many hours counts as offline.
+     */
+    var `offlineAfterHours`: kotlin.UInt
+    , 
+    /**
+     * What an offline till may still sell on account to one customer until it syncs.
+     */
+    var `offlineAllowance`: kotlin.String
     
 ){
     
@@ -3218,6 +3393,8 @@ public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRule
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
         )
     }
 
@@ -3225,7 +3402,9 @@ public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRule
             FfiConverterUInt.allocationSize(value.`warnOverdueDays`) +
             FfiConverterUInt.allocationSize(value.`refuseOverdueDays`) +
             FfiConverterUInt.allocationSize(value.`warnLimitPct`) +
-            FfiConverterOptionalString.allocationSize(value.`defaultCreditLimit`)
+            FfiConverterOptionalString.allocationSize(value.`defaultCreditLimit`) +
+            FfiConverterUInt.allocationSize(value.`offlineAfterHours`) +
+            FfiConverterString.allocationSize(value.`offlineAllowance`)
     )
 
     override fun write(value: CheckoutRules, buf: ByteBuffer) {
@@ -3233,6 +3412,8 @@ public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRule
             FfiConverterUInt.write(value.`refuseOverdueDays`, buf)
             FfiConverterUInt.write(value.`warnLimitPct`, buf)
             FfiConverterOptionalString.write(value.`defaultCreditLimit`, buf)
+            FfiConverterUInt.write(value.`offlineAfterHours`, buf)
+            FfiConverterString.write(value.`offlineAllowance`, buf)
     }
 }
 
@@ -3615,6 +3796,47 @@ public object FfiConverterTypeEcbRate: FfiConverterRustBuffer<EcbRate> {
     override fun write(value: EcbRate, buf: ByteBuffer) {
             FfiConverterString.write(value.`effectiveOn`, buf)
             FfiConverterString.write(value.`ratePct`, buf)
+    }
+}
+
+
+
+/**
+ * The back office this till now belongs to.
+ */
+data class Enrolment (
+    var `shopId`: kotlin.String
+    , 
+    var `serverUrl`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
+    override fun read(buf: ByteBuffer): Enrolment {
+        return Enrolment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Enrolment) = (
+            FfiConverterString.allocationSize(value.`shopId`) +
+            FfiConverterString.allocationSize(value.`serverUrl`)
+    )
+
+    override fun write(value: Enrolment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shopId`, buf)
+            FfiConverterString.write(value.`serverUrl`, buf)
     }
 }
 
@@ -4937,6 +5159,177 @@ public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
 
 
 
+/**
+ * What one sync did, and the status after it.
+ */
+data class SyncReport (
+    var `pushed`: kotlin.UInt
+    , 
+    /**
+     * Events the back office refused this time (see `SyncStatus.rejected`).
+     */
+    var `rejected`: kotlin.UInt
+    , 
+    var `pulled`: kotlin.UInt
+    , 
+    var `applied`: kotlin.UInt
+    , 
+    /**
+     * The back office was restored from a backup and this till resent its history.
+     */
+    var `epochReset`: kotlin.Boolean
+    , 
+    var `status`: SyncStatus
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
+    override fun read(buf: ByteBuffer): SyncReport {
+        return SyncReport(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeSyncStatus.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncReport) = (
+            FfiConverterUInt.allocationSize(value.`pushed`) +
+            FfiConverterUInt.allocationSize(value.`rejected`) +
+            FfiConverterUInt.allocationSize(value.`pulled`) +
+            FfiConverterUInt.allocationSize(value.`applied`) +
+            FfiConverterBoolean.allocationSize(value.`epochReset`) +
+            FfiConverterTypeSyncStatus.allocationSize(value.`status`)
+    )
+
+    override fun write(value: SyncReport, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`pushed`, buf)
+            FfiConverterUInt.write(value.`rejected`, buf)
+            FfiConverterUInt.write(value.`pulled`, buf)
+            FfiConverterUInt.write(value.`applied`, buf)
+            FfiConverterBoolean.write(value.`epochReset`, buf)
+            FfiConverterTypeSyncStatus.write(value.`status`, buf)
+    }
+}
+
+
+
+/**
+ * What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
+ */
+data class SyncStatus (
+    var `enrolled`: kotlin.Boolean
+    , 
+    var `serverUrl`: kotlin.String?
+    , 
+    var `shopId`: kotlin.String?
+    , 
+    /**
+     * RFC 3339 (UTC); `None` before the first successful sync.
+     */
+    var `lastSuccess`: kotlin.String?
+    , 
+    var `lastAttempt`: kotlin.String?
+    , 
+    /**
+     * Events recorded here that the back office has not acknowledged yet.
+     */
+    var `waiting`: kotlin.ULong
+    , 
+    /**
+     * Failed syncs in a row.
+     */
+    var `failures`: kotlin.UInt
+    , 
+    /**
+     * So many syncs failed in a row that someone should look.
+     */
+    var `stuck`: kotlin.Boolean
+    , 
+    var `lastError`: kotlin.String?
+    , 
+    /**
+     * The shop sequence this till has applied up to.
+     */
+    var `cursor`: kotlin.ULong
+    , 
+    /**
+     * Events of this till the back office refused (kept here for support).
+     */
+    var `rejected`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
+    override fun read(buf: ByteBuffer): SyncStatus {
+        return SyncStatus(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncStatus) = (
+            FfiConverterBoolean.allocationSize(value.`enrolled`) +
+            FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`shopId`) +
+            FfiConverterOptionalString.allocationSize(value.`lastSuccess`) +
+            FfiConverterOptionalString.allocationSize(value.`lastAttempt`) +
+            FfiConverterULong.allocationSize(value.`waiting`) +
+            FfiConverterUInt.allocationSize(value.`failures`) +
+            FfiConverterBoolean.allocationSize(value.`stuck`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterULong.allocationSize(value.`cursor`) +
+            FfiConverterULong.allocationSize(value.`rejected`)
+    )
+
+    override fun write(value: SyncStatus, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`enrolled`, buf)
+            FfiConverterOptionalString.write(value.`serverUrl`, buf)
+            FfiConverterOptionalString.write(value.`shopId`, buf)
+            FfiConverterOptionalString.write(value.`lastSuccess`, buf)
+            FfiConverterOptionalString.write(value.`lastAttempt`, buf)
+            FfiConverterULong.write(value.`waiting`, buf)
+            FfiConverterUInt.write(value.`failures`, buf)
+            FfiConverterBoolean.write(value.`stuck`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterULong.write(value.`cursor`, buf)
+            FfiConverterULong.write(value.`rejected`, buf)
+    }
+}
+
+
+
 data class TimelineEntry (
     var `entry`: LedgerEntry
     , 
@@ -5248,6 +5641,23 @@ sealed class ArdoiseException(message: String): kotlin.Exception(message) {
      */
         class Storage(message: String) : ArdoiseException(message)
         
+    /**
+     * `sync()` before `enrol()`: this till does not belong to a back office yet.
+     */
+        class NotEnrolled(message: String) : ArdoiseException(message)
+        
+    /**
+     * The back office could not be reached, or is busy or failing (network down, timeout,
+     * server error, too many requests). Nothing was lost: the events wait here; sync later.
+     */
+        class Unreachable(message: String) : ArdoiseException(message)
+        
+    /**
+     * The back office refused: an unknown, expired or already used enrolment code, a revoked
+     * till, an incompatible version. Retrying will not help; the message says what will.
+     */
+        class SyncRefused(message: String) : ArdoiseException(message)
+        
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<ArdoiseException> {
         override fun lift(error_buf: RustBuffer.ByValue): ArdoiseException = FfiConverterTypeArdoiseError.lift(error_buf)
@@ -5267,6 +5677,9 @@ public object FfiConverterTypeArdoiseError : FfiConverterRustBuffer<ArdoiseExcep
             4 -> ArdoiseException.Refused(FfiConverterString.read(buf))
             5 -> ArdoiseException.Closed(FfiConverterString.read(buf))
             6 -> ArdoiseException.Storage(FfiConverterString.read(buf))
+            7 -> ArdoiseException.NotEnrolled(FfiConverterString.read(buf))
+            8 -> ArdoiseException.Unreachable(FfiConverterString.read(buf))
+            9 -> ArdoiseException.SyncRefused(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -5300,6 +5713,18 @@ public object FfiConverterTypeArdoiseError : FfiConverterRustBuffer<ArdoiseExcep
             }
             is ArdoiseException.Storage -> {
                 buf.putInt(6)
+                Unit
+            }
+            is ArdoiseException.NotEnrolled -> {
+                buf.putInt(7)
+                Unit
+            }
+            is ArdoiseException.Unreachable -> {
+                buf.putInt(8)
+                Unit
+            }
+            is ArdoiseException.SyncRefused -> {
+                buf.putInt(9)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5788,6 +6213,24 @@ sealed class Reason {
         companion object
     }
     
+    /**
+     * The till has not synced with the back office for `offline_after_hours`: sales on account
+     * are capped per customer until it syncs. `hours_offline` is `None` when it never synced
+     * since enrolling.
+     */
+    data class Offline(
+        val `hoursOffline`: kotlin.UInt?, 
+        val `allowance`: kotlin.String, 
+        val `used`: kotlin.String, 
+        val `leftAfter`: kotlin.String, 
+        val `decision`: app.ardoise.Decision) : Reason()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -5831,6 +6274,13 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             6 -> Reason.ManagerOverride(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
+                )
+            7 -> Reason.Offline(
+                FfiConverterOptionalUInt.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterTypeDecision.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -5889,6 +6339,17 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
+        is Reason.Offline -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterOptionalUInt.allocationSize(value.`hoursOffline`)
+                + FfiConverterString.allocationSize(value.`allowance`)
+                + FfiConverterString.allocationSize(value.`used`)
+                + FfiConverterString.allocationSize(value.`leftAfter`)
+                + FfiConverterTypeDecision.allocationSize(value.`decision`)
+            )
+        }
     }
 
     override fun write(value: Reason, buf: ByteBuffer) {
@@ -5931,6 +6392,15 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 buf.putInt(6)
                 FfiConverterString.write(value.`manager`, buf)
                 FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is Reason.Offline -> {
+                buf.putInt(7)
+                FfiConverterOptionalUInt.write(value.`hoursOffline`, buf)
+                FfiConverterString.write(value.`allowance`, buf)
+                FfiConverterString.write(value.`used`, buf)
+                FfiConverterString.write(value.`leftAfter`, buf)
+                FfiConverterTypeDecision.write(value.`decision`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6849,6 +7319,14 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
         }
     }
 }
+
+
+
+
+
+
+
+
         /**
          * The library's version, to show in an app's about screen and in support reports.
          */ fun `ardoiseVersion`(): kotlin.String {
