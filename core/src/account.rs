@@ -22,6 +22,13 @@ pub struct Item {
     /// Paid, credited or written off so far.
     pub settled: Money,
     pub cancelled: bool,
+    /// A charge from an adjustment (a fee), not a sale: owed, but not a credit sale.
+    #[serde(default)]
+    pub charge: bool,
+    /// The business date it stopped being open (paid off or cancelled); `None` while open.
+    /// Reports as of a past date use it to find what was open then without replaying.
+    #[serde(default)]
+    pub closed_on: Option<NaiveDate>,
     pub key: OrderKey,
     #[serde(skip)]
     pub dirty: bool,
@@ -71,6 +78,8 @@ pub struct Allocation {
     pub item: Uuid,
     pub amount: Money,
     pub by: Uuid,
+    /// The business date of `by`: when the money reached the item, for reports as of a date.
+    pub on: NaiveDate,
 }
 
 /// The part of one customer's account that an entry needs (or all of it, for a full fold).
@@ -87,6 +96,8 @@ pub struct AccountState {
     pub allocations: Vec<Allocation>,
     /// Allocations made since loading, for the store to append.
     pub new_allocations: Vec<Allocation>,
+    /// The business date of the entry being applied.
+    pub(crate) on: NaiveDate,
 }
 
 impl AccountState {
@@ -94,15 +105,16 @@ impl AccountState {
     /// the entry, so the fold never fails: every device must reach the same state.
     pub fn apply(&mut self, entry: &Entry, reversed: Option<&Entry>) {
         let effect = entry.body.effect(reversed.map(|r| &r.body));
+        self.on = entry.business_date;
         self.balance += effect.balance;
         self.deposits += effect.deposits;
         let key = entry.order_key();
         match &entry.body {
             EntryBody::Sale { amount, invoice_ref, due_on, .. } => {
-                self.push_item(entry, invoice_ref, *due_on, *amount, key);
+                self.push_item(entry, invoice_ref, *due_on, *amount, false, key);
             }
             EntryBody::Adjustment { amount, reference, .. } if amount.is_positive() => {
-                self.push_item(entry, reference, entry.business_date, *amount, key);
+                self.push_item(entry, reference, entry.business_date, *amount, true, key);
             }
             EntryBody::Adjustment { amount, .. } => self.add_credit(entry.id, amount.abs(), None, key),
             EntryBody::Payment { amount, invoice, .. }
@@ -155,7 +167,16 @@ impl AccountState {
         self.items.iter().filter(|i| i.is_open())
     }
 
-    fn push_item(&mut self, entry: &Entry, reference: &str, due_on: NaiveDate, amount: Money, key: OrderKey) {
+    #[allow(clippy::too_many_arguments)]
+    fn push_item(
+        &mut self,
+        entry: &Entry,
+        reference: &str,
+        due_on: NaiveDate,
+        amount: Money,
+        charge: bool,
+        key: OrderKey,
+    ) {
         self.items.push(Item {
             entry: entry.id,
             reference: reference.to_owned(),
@@ -164,6 +185,8 @@ impl AccountState {
             amount,
             settled: Money::ZERO,
             cancelled: false,
+            charge,
+            closed_on: None,
             key,
             dirty: true,
         });
@@ -215,7 +238,10 @@ impl AccountState {
         self.credits[lot].dirty = true;
         self.items[item].settled += amount;
         self.items[item].dirty = true;
-        let a = Allocation { source: self.credits[lot].entry, item: self.items[item].entry, amount, by };
+        if !self.items[item].is_open() {
+            self.items[item].closed_on = Some(self.on);
+        }
+        let a = Allocation { source: self.credits[lot].entry, item: self.items[item].entry, amount, by, on: self.on };
         self.allocations.push(a.clone());
         self.new_allocations.push(a);
     }
@@ -234,7 +260,7 @@ impl AccountState {
     }
 
     fn release(&mut self, source: Uuid, item: Uuid, amount: Money, by: Uuid) {
-        let a = Allocation { source, item, amount: -amount, by };
+        let a = Allocation { source, item, amount: -amount, by, on: self.on };
         self.allocations.push(a.clone());
         self.new_allocations.push(a);
     }
@@ -243,6 +269,8 @@ impl AccountState {
         let Some(idx) = self.items.iter().position(|i| i.entry == item_id) else { return };
         self.items[idx].cancelled = true;
         self.items[idx].dirty = true;
+        // Cancelling ends an item for good, whether it was open or already paid.
+        self.items[idx].closed_on = Some(self.on);
         for (source, item, amount) in self.net_allocations(|a| a.item == item_id) {
             self.release(source, item, amount, by);
             self.items[idx].settled -= amount;
@@ -261,6 +289,9 @@ impl AccountState {
             if let Some(it) = self.items.iter_mut().find(|i| i.entry == item) {
                 it.settled -= amount;
                 it.dirty = true;
+                if it.is_open() {
+                    it.closed_on = None;
+                }
             }
         }
         let lot = &mut self.credits[idx];

@@ -46,6 +46,9 @@ pub enum Error {
         "the database has schema version {found}, newer than the {supported} this version of Ardoise knows; update the app (the file was left untouched)"
     )]
     SchemaTooNew { found: i64, supported: i64 },
+    /// A file to import has bad lines: all of them are listed, and nothing was written.
+    #[error("{file} file not imported, nothing was written: {}", import_summary(errors))]
+    Import { file: &'static str, errors: Vec<crate::import::LineError> },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data could not be read: {0}")]
@@ -56,6 +59,12 @@ pub enum Error {
     /// the events wait in the outbox.
     #[error("sync failed ({code}): {message}")]
     Sync { code: String, message: String, retryable: bool },
+}
+
+fn import_summary(errors: &[crate::import::LineError]) -> String {
+    let shown: Vec<String> = errors.iter().take(5).map(|e| format!("line {}: {}", e.line, e.message)).collect();
+    let more = errors.len().saturating_sub(5);
+    if more > 0 { format!("{}; and {more} more", shown.join("; ")) } else { shown.join("; ") }
 }
 
 impl From<serde_json::Error> for Error {

@@ -31,6 +31,14 @@ const CHECKS: &[(&str, &str)] = &[
             OR i.open != (i.cancelled = 0 AND i.amount > i.settled)",
     ),
     (
+        "an item has a closing date exactly when it is closed, on or after its issue",
+        "SELECT i.reference FROM items i WHERE i.open = (i.closed_on IS NOT NULL) OR i.closed_on < i.issued_on",
+    ),
+    (
+        "every allocation is dated, never before its invoice",
+        "SELECT a.id FROM allocations a JOIN items i ON i.entry_uuid = a.item WHERE a.on_date < i.issued_on",
+    ),
+    (
         "no credit is allocated beyond its amount",
         "SELECT l.entry_uuid FROM credit_lots l WHERE l.remaining < 0 OR l.remaining > l.amount
             OR (l.cancelled = 0 AND l.amount - l.remaining != coalesce((SELECT sum(amount) FROM allocations x WHERE x.source = l.entry_uuid), 0))

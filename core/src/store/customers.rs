@@ -83,10 +83,7 @@ impl Store {
     pub fn add_customer(&mut self, new: NewCustomer, now: Now) -> Result<Customer> {
         let customer = Customer::from_new(Uuid::new_v4(), new)?;
         let tx = self.conn.transaction()?;
-        let id = insert_customer(&tx, &customer, now)?;
-        let hlc =
-            outbox::append_clocked(&tx, "customer", &CustomerEvent { customer: &customer, changed: vec!["*"] }, now)?;
-        set_clocks(&tx, id, &FIELDS, &hlc.to_string())?;
+        create_in(&tx, &customer, now)?;
         tx.commit()?;
         Ok(customer)
     }
@@ -94,20 +91,10 @@ impl Store {
     pub fn update_customer(&mut self, reference: &str, patch: CustomerPatch, now: Now) -> Result<Customer> {
         let (id, before) = self.customer_row(reference)?;
         let after = before.patched(patch)?;
-        let changed = changed_fields(&before, &after);
-        if changed.is_empty() {
-            return Ok(after);
-        }
         let tx = self.conn.transaction()?;
-        write_fields(&tx, id, &after, now)?;
-        let hlc = outbox::append_clocked(
-            &tx,
-            "customer",
-            &CustomerEvent { customer: &after, changed: changed.clone() },
-            now,
-        )?;
-        set_clocks(&tx, id, &changed, &hlc.to_string())?;
-        tx.commit()?;
+        if update_in(&tx, id, &before, &after, now)? {
+            tx.commit()?;
+        }
         Ok(after)
     }
 
@@ -187,6 +174,27 @@ impl Store {
         let mut by_id = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?;
         ids.into_iter().map(|id| Ok(by_id.query_row([id], from_row)?)).collect()
     }
+}
+
+/// Creates a customer with its outbox event, in a running transaction; returns its row id.
+pub(super) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
+    let id = insert_customer(tx, customer, now)?;
+    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, now)?;
+    set_clocks(tx, id, &FIELDS, &hlc.to_string())?;
+    Ok(id)
+}
+
+/// Writes the fields that differ between `before` and `after` with their outbox event, in a
+/// running transaction. Returns whether anything changed.
+pub(super) fn update_in(tx: &Transaction<'_>, id: i64, before: &Customer, after: &Customer, now: Now) -> Result<bool> {
+    let changed = changed_fields(before, after);
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    write_fields(tx, id, after, now)?;
+    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
+    set_clocks(tx, id, &changed, &hlc.to_string())?;
+    Ok(true)
 }
 
 pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> Result<i64> {

@@ -505,7 +505,7 @@ fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result
     }
 }
 
-fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<()> {
+pub(super) fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<()> {
     let effect = e.body.effect(reversed.map(|r| &r.body));
     let reverses = match &e.body {
         EntryBody::Reversal { of, .. } => Some(*of),
@@ -615,12 +615,38 @@ pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, M
     Ok((state.balance, state.deposits))
 }
 
+/// Folds a batch of new entries of one customer, already inserted (an import): in memory when
+/// they are the account's first entries, otherwise by refolding the account. Imports carry no
+/// reversals.
+pub(super) fn fold_batch(tx: &Transaction<'_>, customer_id: i64, mut entries: Vec<Entry>) -> Result<()> {
+    let last: Option<String> = tx
+        .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| r.get(0))?;
+    let before: i64 = tx
+        .prepare_cached("SELECT count(*) FROM entries WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| r.get(0))?;
+    if last.is_some() || before as usize != entries.len() {
+        refold(tx, customer_id)?;
+        return Ok(());
+    }
+    entries.sort_by_cached_key(Entry::order_key);
+    let mut state = AccountState::default();
+    for e in &entries {
+        state.apply(e, None);
+    }
+    if let Some(last) = entries.last() {
+        save_state(tx, customer_id, &state, &last.order_key(), last.business_date)?;
+    }
+    Ok(())
+}
+
 fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> Result<AccountState> {
     let (balance, deposits) = tx
         .prepare_cached("SELECT balance, deposits FROM accounts WHERE customer_id = ?1")?
         .query_row([customer_id], |r| Ok((Money::from_minor(r.get(0)?), Money::from_minor(r.get(1)?))))?;
     let mut state = AccountState { balance, deposits, ..Default::default() };
-    let item_cols = "entry_uuid, reference, issued_on, due_on, amount, settled, cancelled, order_key FROM items";
+    let item_cols =
+        "entry_uuid, reference, issued_on, due_on, amount, settled, cancelled, order_key, charge, closed_on FROM items";
     let lot_cols = "entry_uuid, amount, remaining, cancelled, order_key FROM credit_lots";
     let dep_cols = "entry_uuid, order_ref, amount, remaining, order_key FROM deposit_lots";
     load_items(tx, &format!("SELECT {item_cols} WHERE customer_id = ?1 AND open = 1"), customer_id, &mut state.items)?;
@@ -655,10 +681,16 @@ fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> R
         )?;
         load_deposits(tx, &format!("SELECT {dep_cols} WHERE entry_uuid = ?1"), t, &mut state.deposit_lots)?;
         let mut stmt = tx.prepare_cached(
-            "SELECT source, item, amount, by_entry FROM allocations WHERE source = ?1 OR item = ?1 ORDER BY id",
+            "SELECT source, item, amount, by_entry, on_date FROM allocations WHERE source = ?1 OR item = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([t], |r| {
-            Ok(Allocation { source: r.get(0)?, item: r.get(1)?, amount: Money::from_minor(r.get(2)?), by: r.get(3)? })
+            Ok(Allocation {
+                source: r.get(0)?,
+                item: r.get(1)?,
+                amount: Money::from_minor(r.get(2)?),
+                by: r.get(3)?,
+                on: date_col(r, 4)?,
+            })
         })?;
         state.allocations = rows.collect::<Result<_, _>>()?;
     }
@@ -701,6 +733,8 @@ fn load_items(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out: &
             settled: Money::from_minor(r.get(5)?),
             cancelled: r.get(6)?,
             key: OrderKey(r.get(7)?),
+            charge: r.get(8)?,
+            closed_on: r.get::<_, Option<String>>(9)?.and_then(|d| crate::error::parse_date(&d).ok()),
             dirty: false,
         })
     };
@@ -743,8 +777,8 @@ fn save_state(
     last_date: NaiveDate,
 ) -> Result<()> {
     let mut items = tx.prepare_cached(
-        "INSERT OR REPLACE INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT OR REPLACE INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open, charge, closed_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for i in s.items.iter().filter(|i| i.dirty) {
         items.execute(params![
@@ -757,7 +791,9 @@ fn save_state(
             i.settled.minor(),
             i.cancelled,
             i.key.0,
-            i.is_open()
+            i.is_open(),
+            i.charge,
+            i.closed_on.map(|d| d.to_string())
         ])?;
     }
     let mut lots = tx.prepare_cached(
@@ -773,10 +809,10 @@ fn save_state(
         deps.execute(params![d.entry, customer_id, d.order_ref, d.amount.minor(), d.remaining.minor(), d.key.0])?;
     }
     let mut allocs = tx.prepare_cached(
-        "INSERT INTO allocations (customer_id, source, item, amount, by_entry) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO allocations (customer_id, source, item, amount, by_entry, on_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for a in &s.new_allocations {
-        allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by])?;
+        allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by, a.on.to_string()])?;
     }
     // Every open item and unallocated credit is in the loaded state, so these are complete.
     let open: Vec<&Item> = s.open_items().collect();

@@ -6,12 +6,16 @@ mod customers;
 mod dunning;
 #[cfg(test)]
 mod dunning_tests;
+mod export;
 mod followup;
+mod import;
 mod ledger;
 mod outbox;
+mod privacy;
 #[cfg(test)]
 mod props;
 mod replica;
+mod reports;
 mod schema;
 mod sync;
 #[cfg(test)]
@@ -36,7 +40,10 @@ pub use accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineE
 pub use dunning::{ReminderRecord, ReminderState, RunReport};
 pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use ledger::{EntryRequest, Recorded, SaleRequest};
+pub use export::ExportKind;
 pub use outbox::OutboxEvent;
+pub use privacy::Erasure;
+pub use reports::{OverdueAccount, OverdueSort};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 

@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -323,6 +323,33 @@ ALTER TABLE overrides ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
 ALTER TABLE followups ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
 ";
 
+/// Version 8: reports as of any date. Each item says whether it is a fee rather than a sale and
+/// on which business date it stopped being open; each allocation carries the business date it
+/// happened on. Filled in from the entries for databases made before.
+const V8: &str = "
+ALTER TABLE items ADD COLUMN charge INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN closed_on TEXT;
+ALTER TABLE allocations ADD COLUMN on_date TEXT NOT NULL DEFAULT '';
+UPDATE allocations SET on_date = coalesce((SELECT e.business_date FROM entries e WHERE e.uuid = allocations.by_entry), '');
+UPDATE items SET charge = 1 WHERE entry_uuid IN (SELECT uuid FROM entries WHERE kind = 'adjustment');
+UPDATE items SET closed_on = CASE
+    WHEN cancelled THEN (SELECT max(e.business_date) FROM entries e WHERE e.reverses = items.entry_uuid)
+    ELSE (SELECT max(a.on_date) FROM allocations a WHERE a.item = items.entry_uuid) END
+    WHERE open = 0;
+DROP INDEX allocations_by_item;
+CREATE INDEX allocations_by_item ON allocations (item, on_date, amount);
+CREATE INDEX allocations_by_date ON allocations (on_date, amount);
+CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
+CREATE INDEX items_by_closed ON items (closed_on, issued_on) WHERE closed_on IS NOT NULL;
+CREATE INDEX items_cancelled ON items (closed_on, issued_on, charge, amount) WHERE cancelled = 1;
+CREATE TABLE risk_scores (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    as_of TEXT NOT NULL,
+    score REAL NOT NULL,
+    reasons TEXT NOT NULL
+);
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -354,6 +381,7 @@ fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V5)?;
     tx.execute_batch(V6)?;
     tx.execute_batch(V7)?;
+    tx.execute_batch(V8)?;
     Ok(())
 }
 
@@ -365,6 +393,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         4 => tx.execute_batch(V5)?,
         5 => tx.execute_batch(V6)?,
         6 => tx.execute_batch(V7)?,
+        7 => tx.execute_batch(V8)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

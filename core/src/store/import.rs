@@ -1,0 +1,263 @@
+//! Imports into the store: each file in one transaction with its outbox rows, all or nothing.
+//! Re-importing a file changes nothing; a later export of the same history only adds what is new
+//! (a payment since, a dispute).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+use super::replica::{self, Key, Table};
+use super::{Now, Store, customers, ledger, outbox};
+use crate::customer::{Customer, CustomerPatch, NewCustomer, Terms};
+use crate::entry::{Entry, EntryBody, PaymentMethod};
+use crate::error::{Error, Result};
+use crate::import::{self, DateStyle, ImportReport, InvoiceRow, Problems};
+use crate::money::Money;
+
+const CASHIER: &str = "import";
+
+/// A customer the invoices file names.
+struct Account {
+    id: i64,
+    uuid: Uuid,
+}
+
+/// An invoice already in the store under the reference a row gives.
+struct Known {
+    entry: Uuid,
+    customer_id: i64,
+    issued_on: String,
+    due_on: String,
+    amount: i64,
+    remaining: i64,
+    cancelled: bool,
+}
+
+impl Store {
+    /// Imports a customers file (`ref,name,email,phone,kind,credit_limit,terms`): new references
+    /// are created, known ones updated where the file differs.
+    pub fn import_customers(&mut self, data: &[u8], now: Now) -> Result<ImportReport> {
+        let rows = import::parse_customers(data)?;
+        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut problems = Problems::new();
+        let tx = self.conn.transaction()?;
+        for row in rows {
+            let existing: Option<(i64, Customer)> = tx
+                .prepare_cached(&format!("SELECT {}, id FROM customers WHERE reference = ?1", customers::COLUMNS))?
+                .query_row([&row.reference], |r| Ok((r.get(14)?, customers::from_row(r)?)))
+                .optional()?;
+            let outcome = match existing {
+                None => Customer::from_new(
+                    Uuid::new_v4(),
+                    NewCustomer {
+                        reference: row.reference.clone(),
+                        name: row.name.clone(),
+                        email: row.email.clone(),
+                        phone: row.phone.clone(),
+                        kind: row.kind,
+                        credit_limit: row.credit_limit,
+                        terms: row.terms.unwrap_or_default(),
+                        ..Default::default()
+                    },
+                )
+                .and_then(|c| customers::create_in(&tx, &c, now).map(|_| report.customers_created += 1)),
+                Some((id, before)) => before
+                    .patched(CustomerPatch {
+                        name: Some(row.name.clone()),
+                        email: Some(row.email.clone()),
+                        phone: Some(row.phone.clone()),
+                        kind: Some(row.kind),
+                        credit_limit: Some(row.credit_limit),
+                        terms: row.terms,
+                        ..Default::default()
+                    })
+                    .and_then(|after| customers::update_in(&tx, id, &before, &after, now))
+                    .map(|changed| if changed { report.customers_updated += 1 } else { report.unchanged += 1 }),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => return Err(e),
+                Err(e) => problems.add(row.line, e.to_string()),
+            }
+        }
+        problems.into_result("customers")?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Imports an invoice history (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`,
+    /// optional `disputed`). Each invoice becomes a sale on account dated its issue date, and a
+    /// paid one a payment of it dated `paid_on`; unknown customers are created.
+    pub fn import_invoices(&mut self, data: &[u8], dates: DateStyle, now: Now) -> Result<ImportReport> {
+        let rows = import::parse_invoices(data, dates, now.date_naive())?;
+        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut problems = Problems::new();
+        let tx = self.conn.transaction()?;
+        let device_id: Uuid = tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
+        let mut writer = Writer { device_id, next_seq: tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get::<_, i64>(0))? as u64, now, touched: HashMap::new() };
+        let mut accounts: HashMap<String, Account> = HashMap::new();
+        for row in &rows {
+            let account = match accounts.get(&row.customer_ref) {
+                Some(a) => a,
+                None => {
+                    let a = account_for(&tx, row, now, &mut report)?;
+                    accounts.entry(row.customer_ref.clone()).or_insert(a)
+                }
+            };
+            let known: Option<Known> = tx
+                .prepare_cached(
+                    "SELECT entry_uuid, customer_id, issued_on, due_on, amount, amount - settled, cancelled FROM items WHERE reference = ?1",
+                )?
+                .query_row([&row.invoice_ref], |r| {
+                    Ok(Known {
+                        entry: r.get(0)?,
+                        customer_id: r.get(1)?,
+                        issued_on: r.get(2)?,
+                        due_on: r.get(3)?,
+                        amount: r.get(4)?,
+                        remaining: r.get(5)?,
+                        cancelled: r.get(6)?,
+                    })
+                })
+                .optional()?;
+            match known {
+                None => {
+                    let sale = EntryBody::Sale {
+                        amount: row.amount,
+                        invoice_ref: row.invoice_ref.clone(),
+                        due_on: row.due_on,
+                        override_id: None,
+                    };
+                    let sale_id = writer.write(&tx, account, row.issued_on, sale)?;
+                    report.invoices_created += 1;
+                    if let Some(paid) = row.paid_on {
+                        let body = EntryBody::Payment { amount: row.amount, method: PaymentMethod::Transfer, invoice: Some(sale_id) };
+                        writer.write(&tx, account, paid, body)?;
+                        report.payments_recorded += 1;
+                    }
+                    if row.disputed {
+                        dispute(&tx, account.id, sale_id, row, now)?;
+                        report.disputes_recorded += 1;
+                    }
+                }
+                Some(k) => {
+                    let same = k.customer_id == account.id
+                        && k.issued_on == row.issued_on.to_string()
+                        && k.due_on == row.due_on.to_string()
+                        && k.amount == row.amount.minor();
+                    if !same {
+                        problems.add(
+                            row.line,
+                            format!("invoice {} is already recorded with another customer, date or amount", row.invoice_ref),
+                        );
+                        continue;
+                    }
+                    let mut changed = false;
+                    if let Some(paid) = row.paid_on.filter(|_| k.remaining > 0 && !k.cancelled) {
+                        let body = EntryBody::Payment {
+                            amount: Money::from_minor(k.remaining),
+                            method: PaymentMethod::Transfer,
+                            invoice: Some(k.entry),
+                        };
+                        writer.write(&tx, account, paid, body)?;
+                        report.payments_recorded += 1;
+                        changed = true;
+                    }
+                    if row.disputed && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])? {
+                        dispute(&tx, account.id, k.entry, row, now)?;
+                        report.disputes_recorded += 1;
+                        changed = true;
+                    }
+                    if !changed {
+                        report.unchanged += 1;
+                    }
+                }
+            }
+        }
+        problems.into_result("invoices")?;
+        tx.execute("UPDATE device SET next_seq = ?1 WHERE id = 1", [writer.next_seq as i64])?;
+        let mut touched: Vec<(i64, Vec<Entry>)> = writer.touched.into_iter().collect();
+        touched.sort_by_key(|(id, _)| *id);
+        for (customer_id, entries) in touched {
+            ledger::fold_batch(&tx, customer_id, entries)?;
+            super::dunning::refresh_queued(&tx, customer_id, now)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+/// Writes entries with their outbox rows, numbering them from the device's sequence, and keeps
+/// them per customer to fold once at the end.
+struct Writer {
+    device_id: Uuid,
+    next_seq: u64,
+    now: Now,
+    touched: HashMap<i64, Vec<Entry>>,
+}
+
+impl Writer {
+    fn write(&mut self, tx: &Transaction<'_>, account: &Account, date: NaiveDate, body: EntryBody) -> Result<Uuid> {
+        let entry = Entry {
+            id: super::new_id(self.now),
+            device_id: self.device_id,
+            device_seq: self.next_seq,
+            customer: account.uuid,
+            business_date: date,
+            recorded_at: self.now.to_utc(),
+            cashier: CASHIER.to_owned(),
+            body,
+        };
+        self.next_seq += 1;
+        ledger::insert_entry(tx, account.id, &entry, None)?;
+        outbox::append_at(tx, entry.device_seq, entry.id, "entry", &entry, self.now)?;
+        let id = entry.id;
+        self.touched.entry(account.id).or_default().push(entry);
+        Ok(id)
+    }
+}
+
+/// The customer a row is for, created (named after its reference, with the row's terms) when
+/// the store does not know it.
+fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut ImportReport) -> Result<Account> {
+    let found: Option<(i64, Uuid)> = tx
+        .prepare_cached("SELECT id, uuid FROM customers WHERE reference = ?1")?
+        .query_row([&row.customer_ref], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((id, uuid)) = found {
+        return Ok(Account { id, uuid });
+    }
+    let days = (row.due_on - row.issued_on).num_days();
+    let terms = u16::try_from(days).ok().filter(|d| *d <= 365).map_or(Terms::default(), |d| if d == 0 { Terms::OnReceipt } else { Terms::Net(d) });
+    let customer = Customer::from_new(
+        Uuid::new_v4(),
+        NewCustomer {
+            reference: row.customer_ref.clone(),
+            name: row.customer_ref.clone(),
+            kind: crate::customer::CustomerKind::Business,
+            terms,
+            ..Default::default()
+        },
+    )?;
+    let id = customers::create_in(tx, &customer, now)?;
+    report.customers_created += 1;
+    Ok(Account { id, uuid: customer.id })
+}
+
+/// Records that an imported invoice was disputed: still open, the dispute stays open; paid, it
+/// was settled in full, so it is closed as rejected on the payment date.
+fn dispute(tx: &Transaction<'_>, customer_id: i64, invoice: Uuid, row: &InvoiceRow, now: Now) -> Result<()> {
+    let id = Uuid::new_v4();
+    let (state, resolved, resolution) = match row.paid_on {
+        None => ("open", None, None),
+        Some(p) => ("rejected", Some(p.to_string()), Some(format!("imported history: paid in full on {p}"))),
+    };
+    tx.prepare_cached(
+        "INSERT INTO disputes (uuid, customer_id, invoice, reason, state, opened_on, resolved_on, resolution)
+         VALUES (?1, ?2, ?3, 'imported history: disputed', ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![id, customer_id, invoice, state, row.issued_on.to_string(), resolved, resolution])?;
+    replica::emit(tx, Table::Disputes, Key::Blob(id), now)
+}

@@ -1,0 +1,405 @@
+//! The owner's reports read from the store as of any date: what was open then, the period's
+//! credit sales, statements and exports. The formulas live in `crate::report`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::report::kpis::{self, KpiInputs};
+use crate::report::statement::{Movement, OverdueInvoice};
+use crate::report::{AgingReport, Buckets, CustomerAging, Kpis, MonthSales, Statement};
+
+/// How far back the countback may walk when the receivables outgrow the period's sales.
+const COUNTBACK_MONTHS: u32 = 36;
+/// The longest period the KPIs take.
+pub const MAX_MONTHS: u32 = 120;
+
+/// An invoice or charge open at the end of a date, with what was still owed on it then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OpenAt {
+    pub customer_id: i64,
+    pub reference: String,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub remaining: Money,
+}
+
+/// How the overdue list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverdueSort {
+    #[default]
+    Amount,
+    Age,
+    Risk,
+}
+
+impl std::str::FromStr for OverdueSort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "amount" => Ok(OverdueSort::Amount),
+            "age" => Ok(OverdueSort::Age),
+            "risk" => Ok(OverdueSort::Risk),
+            _ => Err(Error::Invalid { field: "sort", reason: format!("{s:?}: use amount, age or risk") }),
+        }
+    }
+}
+
+/// One line of the owner's overdue list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverdueAccount {
+    pub customer_ref: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Everything owed, due or not.
+    pub owed: Money,
+    pub overdue: Money,
+    /// Days past due of the oldest unpaid invoice.
+    pub oldest_days: i64,
+    pub buckets: Buckets,
+    /// The probability the next invoice is paid late, when a risk score is known.
+    pub risk: Option<f64>,
+    pub risk_reasons: Vec<String>,
+}
+
+pub(crate) fn date_of(s: &str) -> Result<NaiveDate> {
+    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s:?}")))
+}
+
+/// Everything open at the end of `as_of`. When nothing recorded is dated after `as_of`, the
+/// stored open items are the answer; otherwise each candidate's allocations up to `as_of` say
+/// what was still owed.
+pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>> {
+    let d = as_of.to_string();
+    let latest: Option<String> = conn.query_row(
+        "SELECT max(coalesce((SELECT max(issued_on) FROM items), ''), coalesce((SELECT max(closed_on) FROM items WHERE closed_on IS NOT NULL), ''),
+                    coalesce((SELECT max(on_date) FROM allocations), ''))",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut out = Vec::new();
+    let mut push = |r: &rusqlite::Row<'_>| -> Result<()> {
+        let remaining = Money::from_minor(r.get(4)?);
+        if remaining.is_positive() {
+            out.push(OpenAt {
+                customer_id: r.get(0)?,
+                reference: r.get(1)?,
+                issued_on: date_of(&r.get::<_, String>(2)?)?,
+                due_on: date_of(&r.get::<_, String>(3)?)?,
+                remaining,
+            });
+        }
+        Ok(())
+    };
+    if latest.as_deref().is_none_or(|l| l <= d.as_str()) {
+        let mut stmt = conn.prepare_cached(
+            "SELECT customer_id, reference, issued_on, due_on, amount - settled FROM items WHERE open = 1",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            push(r)?;
+        }
+        return Ok(out);
+    }
+    let owed = "i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?1), 0)";
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.customer_id, i.reference, i.issued_on, i.due_on, {owed} FROM items i WHERE i.open = 1 AND i.issued_on <= ?1
+         UNION ALL
+         SELECT i.customer_id, i.reference, i.issued_on, i.due_on, {owed} FROM items i WHERE i.closed_on > ?1 AND i.issued_on <= ?1"
+    ))?;
+    let mut rows = stmt.query([&d])?;
+    while let Some(r) = rows.next()? {
+        push(r)?;
+    }
+    Ok(out)
+}
+
+/// What was owed at the end of `to`, from what was owed at the end of `from` and the movements
+/// dated in between: invoices and charges issued, cancelled, and money allocated to them.
+fn receivables_before(conn: &Connection, at_to: Money, from: NaiveDate, to: NaiveDate) -> Result<Money> {
+    let (f, t) = (from.to_string(), to.to_string());
+    let sum = |sql: &str| -> Result<Money> {
+        Ok(Money::from_minor(conn.prepare_cached(sql)?.query_row(params![f, t], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0)))
+    };
+    let issued = sum("SELECT sum(amount) FROM items WHERE issued_on > ?1 AND issued_on <= ?2")?;
+    let cancelled = sum("SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on > ?1 AND closed_on <= ?2")?;
+    let allocated = sum("SELECT sum(amount) FROM allocations WHERE on_date > ?1 AND on_date <= ?2")?;
+    Ok(at_to - issued + cancelled + allocated)
+}
+
+/// Credit sales (not fees) issued from `first` to `last`, less those cancelled by `as_of`.
+fn credit_sales(conn: &Connection, first: NaiveDate, last: NaiveDate, as_of: NaiveDate) -> Result<Money> {
+    let (f, l) = (first.to_string(), last.to_string());
+    let sold: Option<i64> = conn
+        .prepare_cached("SELECT sum(amount) FROM items WHERE issued_on >= ?1 AND issued_on <= ?2 AND charge = 0")?
+        .query_row(params![f, l], |r| r.get(0))?;
+    let cancelled: Option<i64> = conn
+        .prepare_cached(
+            "SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on <= ?3 AND issued_on >= ?1 AND issued_on <= ?2 AND charge = 0",
+        )?
+        .query_row(params![f, l, as_of.to_string()], |r| r.get(0))?;
+    Ok(Money::from_minor(sold.unwrap_or(0) - cancelled.unwrap_or(0)))
+}
+
+fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (String, String, Option<String>, Option<String>)>> {
+    let mut names = HashMap::with_capacity(ids.len());
+    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
+    let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
+    // One pass over the table beats a lookup per customer once many customers owe something.
+    if ids.len() as i64 * 8 > total {
+        let mut stmt = conn.prepare_cached("SELECT id, reference, name, phone, email FROM customers")?;
+        for r in stmt.query_map([], row)? {
+            let (id, v) = r?;
+            names.insert(id, v);
+        }
+    } else {
+        let mut stmt = conn.prepare_cached("SELECT id, reference, name, phone, email FROM customers WHERE id = ?1")?;
+        for id in ids {
+            let (id, v) = stmt.query_row([id], row)?;
+            names.insert(id, v);
+        }
+    }
+    Ok(names)
+}
+
+fn check_months(months: u32) -> Result<()> {
+    if months == 0 || months > MAX_MONTHS {
+        return Err(Error::Invalid { field: "months", reason: format!("{months}: use 1 to {MAX_MONTHS}") });
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Aging of every account at the end of `as_of`.
+    pub fn aging(&self, as_of: NaiveDate) -> Result<AgingReport> {
+        let open = open_at(&self.conn, as_of)?;
+        let mut per: HashMap<i64, (Buckets, i64)> = HashMap::new();
+        for o in &open {
+            let days = (as_of - o.due_on).num_days();
+            let e = per.entry(o.customer_id).or_default();
+            e.0.add(days, o.remaining);
+            e.1 = e.1.max(days);
+        }
+        let ids: Vec<i64> = per.keys().copied().collect();
+        let names = customer_names(&self.conn, &ids)?;
+        let customers = per
+            .into_iter()
+            .map(|(id, (buckets, oldest))| {
+                let (reference, name, _, _) = names.get(&id).cloned().unwrap_or_default();
+                CustomerAging { customer_ref: reference, name, total: buckets.total(), buckets, oldest_days: oldest.max(0) }
+            })
+            .collect();
+        Ok(AgingReport::new(as_of, customers))
+    }
+
+    /// DSO, countback DSO, best possible DSO, average days delinquent and CEI over the `months`
+    /// calendar months ending with `as_of`'s month.
+    pub fn kpis(&self, as_of: NaiveDate, months: u32) -> Result<Kpis> {
+        check_months(months)?;
+        let open = open_at(&self.conn, as_of)?;
+        let receivables: Money = open.iter().map(|o| o.remaining).sum();
+        let current: Money = open.iter().filter(|o| o.due_on >= as_of).map(|o| o.remaining).sum();
+        let periods = kpis::month_periods(as_of, months + COUNTBACK_MONTHS);
+        let mut sales = Vec::new();
+        let mut left = receivables;
+        for (i, (first, last)) in periods.into_iter().enumerate() {
+            // Earlier months are read only while the countback still needs them.
+            if i >= months as usize && !left.is_positive() {
+                break;
+            }
+            let m = MonthSales { first, last, sales: credit_sales(&self.conn, first, last, as_of)? };
+            left -= m.sales;
+            sales.push(m);
+        }
+        let start = sales[months as usize - 1].first.pred_opt().ok_or(Error::InvalidDate(as_of.to_string()))?;
+        let receivables_start = receivables_before(&self.conn, receivables, start, as_of)?;
+        Ok(Kpis::compute(&KpiInputs {
+            as_of,
+            months: sales,
+            period_months: months,
+            receivables,
+            current,
+            receivables_start,
+        }))
+    }
+
+    /// Accounts with something overdue at the end of `as_of`, sorted as asked, at most `limit`.
+    pub fn overdue_accounts(&self, as_of: NaiveDate, sort: OverdueSort, limit: usize) -> Result<Vec<OverdueAccount>> {
+        let open = open_at(&self.conn, as_of)?;
+        let mut per: HashMap<i64, (Buckets, i64)> = HashMap::new();
+        for o in &open {
+            let days = (as_of - o.due_on).num_days();
+            let e = per.entry(o.customer_id).or_default();
+            e.0.add(days, o.remaining);
+            e.1 = e.1.max(days);
+        }
+        per.retain(|_, (b, _)| b.overdue().is_positive());
+        let ids: Vec<i64> = per.keys().copied().collect();
+        let names = customer_names(&self.conn, &ids)?;
+        let risks = self.stored_risk(&ids)?;
+        let mut list: Vec<OverdueAccount> = per
+            .into_iter()
+            .map(|(id, (buckets, oldest))| {
+                let (customer_ref, name, phone, email) = names.get(&id).cloned().unwrap_or_default();
+                let (risk, risk_reasons) = risks.get(&id).cloned().map_or((None, Vec::new()), |(s, r)| (Some(s), r));
+                OverdueAccount {
+                    customer_ref,
+                    name,
+                    phone,
+                    email,
+                    owed: buckets.total(),
+                    overdue: buckets.overdue(),
+                    oldest_days: oldest,
+                    buckets,
+                    risk,
+                    risk_reasons,
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            let by = match sort {
+                OverdueSort::Amount => b.overdue.cmp(&a.overdue),
+                OverdueSort::Age => b.oldest_days.cmp(&a.oldest_days),
+                OverdueSort::Risk => b.risk.unwrap_or(-1.0).total_cmp(&a.risk.unwrap_or(-1.0)),
+            };
+            by.then_with(|| b.overdue.cmp(&a.overdue)).then_with(|| a.customer_ref.cmp(&b.customer_ref))
+        });
+        list.truncate(limit);
+        Ok(list)
+    }
+
+    /// The customer statement from `from` to `to`: the balance at the end of the day before,
+    /// every movement dated in the period, the balance at the end, and what is overdue then.
+    pub fn statement(&self, customer: &str, from: NaiveDate, to: NaiveDate) -> Result<Statement> {
+        if from > to {
+            return Err(Error::Invalid { field: "period", reason: format!("{from} is after {to}") });
+        }
+        let (id, c) = self.customer_row(customer)?;
+        let opening: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT sum(balance_effect) FROM entries WHERE customer_id = ?1 AND business_date < ?2")?
+            .query_row(params![id, from.to_string()], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT business_date, kind, body, balance_effect, deposit_effect FROM entries
+             WHERE customer_id = ?1 AND business_date >= ?2 AND business_date <= ?3 ORDER BY order_key",
+        )?;
+        let mut movements = Vec::new();
+        let mut rows = stmt.query(params![id, from.to_string(), to.to_string()])?;
+        while let Some(r) = rows.next()? {
+            let body: crate::entry::EntryBody = serde_json::from_str(&r.get::<_, String>(2)?)?;
+            let (reference, description) = describe(&self.conn, &body)?;
+            movements.push(Movement {
+                date: date_of(&r.get::<_, String>(0)?)?,
+                kind: r.get(1)?,
+                reference,
+                description,
+                balance_effect: Money::from_minor(r.get(3)?),
+                deposit_effect: Money::from_minor(r.get(4)?),
+            });
+        }
+        let overdue = open_at_for(&self.conn, id, to)?
+            .into_iter()
+            .filter(|o| o.due_on < to)
+            .map(|o| OverdueInvoice {
+                days_past_due: (to - o.due_on).num_days(),
+                reference: o.reference,
+                issued_on: o.issued_on,
+                due_on: o.due_on,
+                remaining: o.remaining,
+            })
+            .collect();
+        let deposits: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT sum(deposit_effect) FROM entries WHERE customer_id = ?1 AND business_date <= ?2")?
+            .query_row(params![id, to.to_string()], |r| r.get(0))?;
+        Ok(Statement::build(
+            c.reference,
+            c.name,
+            from,
+            to,
+            Money::from_minor(opening.unwrap_or(0)),
+            movements,
+            overdue,
+            Money::from_minor(deposits.unwrap_or(0)),
+        ))
+    }
+}
+
+impl Store {
+    /// The risk scores last computed for these customers: probability and reasons.
+    pub(crate) fn stored_risk(&self, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT score, reasons FROM risk_scores WHERE customer_id = ?1")?;
+        let mut out = HashMap::new();
+        for id in ids {
+            let found: Option<(f64, String)> = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            if let Some((score, reasons)) = found {
+                out.insert(*id, (score, serde_json::from_str(&reasons)?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One customer's items open at the end of `as_of` (a statement's overdue part).
+fn open_at_for(conn: &Connection, customer_id: i64, as_of: NaiveDate) -> Result<Vec<OpenAt>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.reference, i.issued_on, i.due_on,
+                i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?2), 0)
+         FROM items i WHERE i.customer_id = ?1 AND i.issued_on <= ?2 AND (i.open = 1 OR i.closed_on > ?2)
+         ORDER BY i.due_on, i.issued_on",
+    )?;
+    let mut rows = stmt.query(params![customer_id, as_of.to_string()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let remaining = Money::from_minor(r.get(3)?);
+        if remaining.is_positive() {
+            out.push(OpenAt {
+                customer_id,
+                reference: r.get(0)?,
+                issued_on: date_of(&r.get::<_, String>(1)?)?,
+                due_on: date_of(&r.get::<_, String>(2)?)?,
+                remaining,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A movement's reference (the invoice it is or aims at) and words for the statement.
+fn describe(conn: &Connection, body: &crate::entry::EntryBody) -> Result<(String, String)> {
+    use crate::entry::EntryBody as B;
+    let invoice_ref = |id: &Option<uuid::Uuid>| -> Result<String> {
+        let Some(id) = id else { return Ok(String::new()) };
+        Ok(conn
+            .prepare_cached("SELECT reference FROM items WHERE entry_uuid = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default())
+    };
+    Ok(match body {
+        B::Sale { invoice_ref, due_on, .. } => (invoice_ref.clone(), format!("sale on account, due {due_on}")),
+        B::Payment { method, invoice, .. } => (invoice_ref(invoice)?, format!("payment ({})", method.as_str())),
+        B::DepositReceived { method, order_ref, .. } => {
+            (order_ref.clone().unwrap_or_default(), format!("deposit received ({})", method.as_str()))
+        }
+        B::DepositApplied { invoice, .. } => (invoice_ref(invoice)?, "deposit applied".into()),
+        B::DepositRefunded { method, .. } => (String::new(), format!("deposit refunded ({})", method.as_str())),
+        B::CreditNote { reason, invoice, .. } => (invoice_ref(invoice)?, format!("credit note: {reason}")),
+        B::Adjustment { reason, reference, .. } => (reference.clone(), format!("adjustment: {reason}")),
+        B::WriteOff { reason, invoice, .. } => (invoice_ref(invoice)?, format!("write-off: {reason}")),
+        B::Reversal { of, reason } => {
+            let r: Option<String> = conn
+                .prepare_cached("SELECT reference FROM items WHERE entry_uuid = ?1")?
+                .query_row([of], |r| r.get(0))
+                .optional()?;
+            (r.unwrap_or_default(), format!("reversal: {reason}"))
+        }
+    })
+}
