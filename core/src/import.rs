@@ -188,6 +188,13 @@ pub fn parse_customers(data: &[u8]) -> Result<Vec<CustomerRow>> {
     for (line, r) in rows {
         let get = |i: usize| cols[i].and_then(|c| r.get(c)).unwrap_or("");
         let opt = |s: &str| if s.is_empty() { None } else { Some(s.to_owned()) };
+        // A reference given twice is an error even when one of its lines has another.
+        if !get(0).is_empty() {
+            if let Some(first) = seen.insert(get(0).to_owned(), line) {
+                problems.add(line, format!("customer {} is already on line {first}", get(0)));
+                continue;
+            }
+        }
         let row = (|| -> std::result::Result<CustomerRow, String> {
             let reference = text(get(0), "ref", 64)?;
             let kind = match get(4) {
@@ -217,12 +224,7 @@ pub fn parse_customers(data: &[u8]) -> Result<Vec<CustomerRow>> {
             })
         })();
         match row {
-            Ok(row) => {
-                if let Some(first) = seen.insert(row.reference.clone(), line) {
-                    problems.add(line, format!("customer {} is already on line {first}", row.reference));
-                }
-                out.push(row);
-            }
+            Ok(row) => out.push(row),
             Err(e) => problems.add(line, e),
         }
     }
@@ -253,6 +255,12 @@ pub fn parse_invoices(data: &[u8], dates: DateStyle, today: NaiveDate) -> Result
     let mut out = Vec::with_capacity(rows.len());
     for (line, r) in rows {
         let get = |i: usize| cols[i].and_then(|c| r.get(c)).unwrap_or("");
+        if !get(1).is_empty() {
+            if let Some(first) = seen.insert(get(1).to_owned(), line) {
+                problems.add(line, format!("invoice {} is already on line {first}", get(1)));
+                continue;
+            }
+        }
         let row = (|| -> std::result::Result<InvoiceRow, String> {
             let date = |i: usize, field: &str| dates.parse(get(i)).map_err(|e| format!("{field}: {e}"));
             let issued_on = date(2, "issued_on")?;
@@ -293,12 +301,7 @@ pub fn parse_invoices(data: &[u8], dates: DateStyle, today: NaiveDate) -> Result
             })
         })();
         match row {
-            Ok(row) => {
-                if let Some(first) = seen.insert(row.invoice_ref.clone(), line) {
-                    problems.add(line, format!("invoice {} is already on line {first}", row.invoice_ref));
-                }
-                out.push(row);
-            }
+            Ok(row) => out.push(row),
             Err(e) => problems.add(line, e),
         }
     }

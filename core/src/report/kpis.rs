@@ -214,7 +214,7 @@ mod tests {
         };
         let k = Kpis::compute(&input);
         assert_eq!(k.days, 41);
-        assert_eq!(k.dso_countback, Some(10.0 + 15.0)); // 100 over 10 days, 310 of 620 over 31
+        assert_eq!(k.dso_countback, Some(10.0 + 15.5)); // 100 over 10 days, then 310 of 620 over 31
         // More owed than sold in the months given: every day of them.
         assert_eq!(countback(m("1000"), &ms), Some(41.0));
     }

@@ -96,7 +96,7 @@ impl Store {
         let mut problems = Problems::new();
         let tx = self.conn.transaction()?;
         let device_id: Uuid = tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
-        let mut writer = Writer { device_id, next_seq: tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get::<_, i64>(0))? as u64, now, touched: HashMap::new() };
+        let mut writer = Writer { device_id, now, touched: HashMap::new() };
         let mut accounts: HashMap<String, Account> = HashMap::new();
         for row in &rows {
             let account = match accounts.get(&row.customer_ref) {
@@ -177,7 +177,6 @@ impl Store {
             }
         }
         problems.into_result("invoices")?;
-        tx.execute("UPDATE device SET next_seq = ?1 WHERE id = 1", [writer.next_seq as i64])?;
         let mut touched: Vec<(i64, Vec<Entry>)> = writer.touched.into_iter().collect();
         touched.sort_by_key(|(id, _)| *id);
         for (customer_id, entries) in touched {
@@ -189,11 +188,10 @@ impl Store {
     }
 }
 
-/// Writes entries with their outbox rows, numbering them from the device's sequence, and keeps
+/// Writes entries with their outbox rows, numbered in the device's sequence, and keeps
 /// them per customer to fold once at the end.
 struct Writer {
     device_id: Uuid,
-    next_seq: u64,
     now: Now,
     touched: HashMap<i64, Vec<Entry>>,
 }
@@ -203,14 +201,13 @@ impl Writer {
         let entry = Entry {
             id: super::new_id(self.now),
             device_id: self.device_id,
-            device_seq: self.next_seq,
+            device_seq: super::next_seq(tx)?,
             customer: account.uuid,
             business_date: date,
             recorded_at: self.now.to_utc(),
             cashier: CASHIER.to_owned(),
             body,
         };
-        self.next_seq += 1;
         ledger::insert_entry(tx, account.id, &entry, None)?;
         outbox::append_at(tx, entry.device_seq, entry.id, "entry", &entry, self.now)?;
         let id = entry.id;

@@ -15,6 +15,8 @@ mod privacy;
 #[cfg(test)]
 mod props;
 mod replica;
+#[cfg(test)]
+mod report_tests;
 mod reports;
 mod schema;
 mod sync;
