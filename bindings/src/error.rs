@@ -45,7 +45,11 @@ impl From<Core> for ArdoiseError {
     fn from(e: Core) -> Self {
         let message = e.to_string();
         match e {
-            Core::Amount(_) | Core::NotPositive { .. } | Core::InvalidDate(_) | Core::Invalid { .. } => {
+            Core::Amount(_)
+            | Core::NotPositive { .. }
+            | Core::InvalidDate(_)
+            | Core::Invalid { .. }
+            | Core::Import { .. } => {
                 ArdoiseError::InvalidInput { message }
             }
             Core::UnknownCustomer(_) | Core::UnknownInvoice(_) | Core::UnknownEntry(_) | Core::NotFound { .. } => {

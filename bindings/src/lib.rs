@@ -6,6 +6,7 @@
 
 mod error;
 mod followup;
+mod owner;
 mod reminders;
 mod sync;
 mod types;
@@ -17,6 +18,7 @@ use ardoise_core::{EntryRequest, SaleRequest, Store};
 pub use error::ArdoiseError;
 use error::Result;
 pub use followup::*;
+pub use owner::*;
 pub use reminders::*;
 pub use sync::*;
 pub use types::*;

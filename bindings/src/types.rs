@@ -389,6 +389,9 @@ pub struct Verdict {
     pub credit_limit: Option<String>,
     pub available_credit: Option<String>,
     pub deposits_available: String,
+    /// How likely (percent) the next invoice is paid late, from the shop's last risk scores.
+    pub late_risk_pct: Option<u8>,
+    pub late_risk_reasons: Vec<String>,
 }
 
 impl From<core::Verdict> for Verdict {
@@ -407,6 +410,8 @@ impl From<core::Verdict> for Verdict {
             credit_limit: opt(v.credit_limit),
             available_credit: opt(v.available_credit),
             deposits_available: s(v.deposits_available),
+            late_risk_pct: v.late_risk_pct,
+            late_risk_reasons: v.late_risk_reasons,
         }
     }
 }

@@ -11,6 +11,7 @@ mod ledger;
 mod output;
 mod penalty;
 mod plan;
+mod report;
 mod shop;
 mod sync;
 mod till;
@@ -102,6 +103,18 @@ enum Command {
     Enrol(sync::EnrolArgs),
     /// Push what this till recorded and pull the shop's changes; `sync status` only shows the state
     Sync(sync::SyncArgs),
+    /// The owner's reports as of any date: aging, KPIs, overdue accounts, risk
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// A customer statement (relevé de compte) over a period
+    Statement(report::StatementArgs),
+    /// Bring customers or invoice history from another system (CSV)
+    Import(report::ImportArgs),
+    /// Accounts, ledger or reminders as CSV or JSON
+    Export(report::ExportArgs),
+    /// A customer's data rights: everything held about them, or erasure
+    #[command(subcommand)]
+    Gdpr(report::GdprCmd),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +147,11 @@ fn main() -> ExitCode {
         Command::Rates(c) => penalty::rates(&ctx, c),
         Command::Enrol(a) => sync::enrol(&ctx, a),
         Command::Sync(a) => sync::run(&ctx, a),
+        Command::Report(c) => report::report(&ctx, c),
+        Command::Statement(a) => report::statement(&ctx, a),
+        Command::Import(a) => report::import(&ctx, a),
+        Command::Export(a) => report::export(&ctx, a),
+        Command::Gdpr(c) => report::gdpr(&ctx, c),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -76,6 +76,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::SchemaTooNew { .. } => "schema_too_new",
         Error::Sqlite(_) => "sqlite",
         Error::Corrupt(_) => "corrupt",
+        Error::Import { .. } => "import",
         Error::NotEnrolled => "not_enrolled",
         // As the bindings split them: try again later, or someone must act.
         Error::Sync { retryable: true, .. } => "sync_unreachable",

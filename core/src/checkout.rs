@@ -214,6 +214,12 @@ pub struct Verdict {
     pub available_credit: Option<Money>,
     /// Deposits the customer can pay with, whatever the decision.
     pub deposits_available: Money,
+    /// How likely (in percent) the customer's next invoice is paid late, from the scores the
+    /// shop last computed (`Store::refresh_risk`); informs, never decides.
+    #[serde(default)]
+    pub late_risk_pct: Option<u8>,
+    #[serde(default)]
+    pub late_risk_reasons: Vec<String>,
 }
 
 impl Verdict {
@@ -281,6 +287,8 @@ pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Mone
         credit_limit: limit,
         available_credit: limit.map(|l| (l - snapshot.balance).clamp_zero()),
         deposits_available: snapshot.deposits.clamp_zero(),
+        late_risk_pct: None,
+        late_risk_reasons: Vec::new(),
     }
 }
 

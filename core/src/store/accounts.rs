@@ -160,6 +160,7 @@ impl Store {
         let snap = snapshot_of(&self.conn, cid, today)?;
         let mut verdict = checkout::check(&snap, &self.settings.checkout, cart_total, today);
         guard_offline(&self.conn, self.device_id, &self.settings.checkout, cid, &mut verdict, now)?;
+        super::risk::annotate(&self.conn, cid, &mut verdict)?;
         Ok(verdict)
     }
 

@@ -18,6 +18,7 @@ mod replica;
 #[cfg(test)]
 mod report_tests;
 mod reports;
+mod risk;
 mod schema;
 mod sync;
 #[cfg(test)]
@@ -46,6 +47,7 @@ pub use export::ExportKind;
 pub use outbox::OutboxEvent;
 pub use privacy::Erasure;
 pub use reports::{OverdueAccount, OverdueSort};
+pub use risk::CustomerRisk;
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 

@@ -221,3 +221,27 @@ fn events_that_cannot_apply_here_are_skipped_without_blocking_or_half_writing() 
     s.integrity_check().unwrap();
     assert!(s.entries().unwrap().is_empty());
 }
+
+#[test]
+fn an_erasure_reaches_every_device_and_keeps_the_books() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    let mut c = customer("C1", "Hélène Dupré");
+    c.email = Some("helene@example.fr".into());
+    a.add_customer(c, t0).unwrap();
+    a.sell_on_account(sale("C1", "30.00"), t0).unwrap();
+    a.add_note("C1", "prefers calls after 6pm", "owner", t0).unwrap();
+    deliver(&mut a, &mut b, t0);
+    assert_eq!(b.customer("C1").unwrap().email.as_deref(), Some("helene@example.fr"));
+    let t1 = t0 + TimeDelta::hours(1);
+    a.erase_customer("C1", "owner", t1).unwrap();
+    deliver(&mut a, &mut b, t1);
+    let data = b.customer_data("C1", t1).unwrap().to_string();
+    for personal in ["Hélène", "helene@example.fr", "6pm"] {
+        assert!(!data.contains(personal), "{personal} still on the other till: {data}");
+    }
+    assert_eq!(b.account("C1", t1.date_naive()).unwrap().balance, m("30.00"));
+    assert!(b.customer("C1").unwrap().blocked.is_some());
+    b.audit().unwrap();
+}
