@@ -10,6 +10,7 @@ pub mod dunning;
 pub mod entry;
 pub mod error;
 pub mod money;
+pub mod risk;
 pub mod search;
 pub mod store;
 pub mod sync;
