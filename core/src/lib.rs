@@ -12,6 +12,7 @@ pub mod error;
 pub mod import;
 pub mod money;
 pub mod report;
+pub mod risk;
 pub mod search;
 pub mod store;
 pub mod sync;
