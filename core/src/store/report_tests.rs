@@ -317,3 +317,45 @@ proptest! {
 fn kpis_start(as_of: NaiveDate, months: u32) -> NaiveDate {
     crate::report::kpis::month_periods(as_of, months).last().unwrap().0.pred_opt().unwrap()
 }
+
+/// The risk score through the store, on the IBM sample, under the issue's protocol: every
+/// invoice issued on or after 2013-06-09 is scored with its customer's score as of the day
+/// before its issue date (model fitted on what the shop knew then), label = paid after its due
+/// date. Then today's scores reach the checkout verdict and the overdue list.
+#[test]
+fn risk_on_the_ibm_sample_through_the_store() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+    let csv = crate::import::ibm_ar_to_invoices(&std::fs::read(path).expect("the IBM sample")).unwrap();
+    let mut s = Store::open_in_memory().unwrap();
+    s.import_invoices(csv.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
+    let rows = crate::import::parse_invoices(csv.as_bytes(), DateStyle::Iso, d(TODAY)).unwrap();
+    let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<&crate::import::InvoiceRow>> = Default::default();
+    for r in rows.iter().filter(|r| r.issued_on >= d("2013-06-09")) {
+        by_day.entry(r.issued_on).or_default().push(r);
+    }
+    let mut pairs = Vec::new();
+    for (day, invoices) in &by_day {
+        let scores: std::collections::HashMap<String, f64> =
+            s.risk_report(day.pred_opt().unwrap()).unwrap().into_iter().map(|r| (r.customer_ref, r.score)).collect();
+        for inv in invoices {
+            let score = *scores.get(&inv.customer_ref).expect("every customer has history by June 2013");
+            pairs.push((score, inv.paid_on.unwrap() > inv.due_on));
+        }
+    }
+    let auc = crate::risk::roc_auc(&pairs);
+    println!("IBM sample through the store: {} invoices scored, ROC AUC {auc:.4}", pairs.len());
+    assert!(pairs.len() > 600, "{}", pairs.len());
+    assert!(auc > 0.86, "AUC {auc}");
+
+    // Today's scores, kept for the till.
+    let scored = s.refresh_risk(at("2013-12-03")).unwrap();
+    assert_eq!(scored, 100);
+    let top = &s.risk_report(d("2013-12-03")).unwrap()[0];
+    assert!(!top.reasons.is_empty() && top.reasons.len() <= 3, "{:?}", top.reasons);
+    let v = s.check(&top.customer_ref, m("10.00"), at("2013-12-03")).unwrap();
+    assert_eq!(v.late_risk_pct, Some((top.score * 100.0).round() as u8));
+    assert_eq!(v.late_risk_reasons, top.reasons);
+    let overdue = s.overdue_accounts(d("2013-12-02"), OverdueSort::Risk, 100).unwrap();
+    assert!(overdue.iter().all(|o| o.risk.is_some()));
+    assert!(overdue.windows(2).all(|w| w[0].risk >= w[1].risk));
+}
