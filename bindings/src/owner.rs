@@ -12,9 +12,9 @@ use crate::Till;
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct AgingBuckets {
     pub current: String,
-    pub days_1_30: String,
-    pub days_31_60: String,
-    pub days_61_90: String,
+    pub days_1_to_30: String,
+    pub days_31_to_60: String,
+    pub days_61_to_90: String,
     pub days_91_plus: String,
 }
 
@@ -22,9 +22,9 @@ impl From<report::Buckets> for AgingBuckets {
     fn from(b: report::Buckets) -> Self {
         AgingBuckets {
             current: s(b.current),
-            days_1_30: s(b.d1_30),
-            days_31_60: s(b.d31_60),
-            days_61_90: s(b.d61_90),
+            days_1_to_30: s(b.d1_30),
+            days_31_to_60: s(b.d31_60),
+            days_61_to_90: s(b.d61_90),
             days_91_plus: s(b.d91_plus),
         }
     }
@@ -272,6 +272,15 @@ pub struct Erasure {
     pub entries_kept: u64,
 }
 
+/// A customer's probability of paying the next invoice late, and the main reasons.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct CustomerRisk {
+    pub customer_ref: String,
+    pub name: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
 /// How dates are written in an invoices file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum DateStyle {
@@ -322,6 +331,26 @@ impl Till {
     pub fn statement(&self, customer: String, from: String, to: String) -> Result<Statement> {
         let (f, t) = (types::date(&from)?, types::date(&to)?);
         self.with(|st| Ok(st.statement(&customer, f, t)?.into()))
+    }
+
+    /// Each customer's probability (0 to 1) of paying the next invoice late, as known at the
+    /// end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
+    pub fn risk_report(&self, as_of: String) -> Result<Vec<CustomerRisk>> {
+        let d = types::date(&as_of)?;
+        self.with(|st| {
+            Ok(st
+                .risk_report(d)?
+                .into_iter()
+                .map(|r| CustomerRisk { customer_ref: r.customer_ref, name: r.name, score: r.score, reasons: r.reasons })
+                .collect())
+        })
+    }
+
+    /// Computes today's risk scores and keeps them for the checkout verdict and the overdue
+    /// list; run it once a day. Returns how many customers were scored.
+    pub fn refresh_risk(&self, now: String) -> Result<u64> {
+        let now = types::instant(&now)?;
+        self.with(|st| Ok(st.refresh_risk(now)? as u64))
     }
 
     /// Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or

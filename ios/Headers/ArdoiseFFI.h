@@ -458,6 +458,61 @@ void uniffi_ardoise_fn_method_till_set_customer_ladder(uint64_t ptr, RustBuffer 
 void uniffi_ardoise_fn_method_till_stop_invoice(uint64_t ptr, RustBuffer invoice, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_AGING
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_AGING
+RustBuffer uniffi_ardoise_fn_method_till_aging(uint64_t ptr, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_DATA
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_DATA
+RustBuffer uniffi_ardoise_fn_method_till_customer_data(uint64_t ptr, RustBuffer customer, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ERASE_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ERASE_CUSTOMER
+RustBuffer uniffi_ardoise_fn_method_till_erase_customer(uint64_t ptr, RustBuffer customer, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_EXPORT
+RustBuffer uniffi_ardoise_fn_method_till_export(uint64_t ptr, RustBuffer kind, RustBuffer format, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_CUSTOMERS
+RustBuffer uniffi_ardoise_fn_method_till_import_customers(uint64_t ptr, RustBuffer csv, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_INVOICES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_INVOICES
+RustBuffer uniffi_ardoise_fn_method_till_import_invoices(uint64_t ptr, RustBuffer csv, RustBuffer dates, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_KPIS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_KPIS
+RustBuffer uniffi_ardoise_fn_method_till_kpis(uint64_t ptr, RustBuffer as_of, uint32_t months, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERDUE_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERDUE_ACCOUNTS
+RustBuffer uniffi_ardoise_fn_method_till_overdue_accounts(uint64_t ptr, RustBuffer as_of, RustBuffer sort, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFRESH_RISK
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFRESH_RISK
+uint64_t uniffi_ardoise_fn_method_till_refresh_risk(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RISK_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RISK_REPORT
+RustBuffer uniffi_ardoise_fn_method_till_risk_report(uint64_t ptr, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STATEMENT
+RustBuffer uniffi_ardoise_fn_method_till_statement(uint64_t ptr, RustBuffer customer, RustBuffer from, RustBuffer to, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LADDER
 RustBuffer uniffi_ardoise_fn_method_till_ladder(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
@@ -1063,6 +1118,72 @@ uint16_t uniffi_ardoise_checksum_method_till_set_customer_ladder(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 uint16_t uniffi_ardoise_checksum_method_till_stop_invoice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_AGING
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_AGING
+uint16_t uniffi_ardoise_checksum_method_till_aging(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_DATA
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_DATA
+uint16_t uniffi_ardoise_checksum_method_till_customer_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ERASE_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ERASE_CUSTOMER
+uint16_t uniffi_ardoise_checksum_method_till_erase_customer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_EXPORT
+uint16_t uniffi_ardoise_checksum_method_till_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_CUSTOMERS
+uint16_t uniffi_ardoise_checksum_method_till_import_customers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_INVOICES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_INVOICES
+uint16_t uniffi_ardoise_checksum_method_till_import_invoices(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_KPIS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_KPIS
+uint16_t uniffi_ardoise_checksum_method_till_kpis(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERDUE_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERDUE_ACCOUNTS
+uint16_t uniffi_ardoise_checksum_method_till_overdue_accounts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFRESH_RISK
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFRESH_RISK
+uint16_t uniffi_ardoise_checksum_method_till_refresh_risk(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RISK_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RISK_REPORT
+uint16_t uniffi_ardoise_checksum_method_till_risk_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STATEMENT
+uint16_t uniffi_ardoise_checksum_method_till_statement(void
     
 );
 #endif

@@ -545,6 +545,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -792,6 +808,67 @@ public protocol TillProtocol: AnyObject, Sendable {
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     func stopInvoice(invoice: String, reason: String?, author: String, now: String) throws 
+    
+    /**
+     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
+     * with dates up to then.
+     */
+    func aging(asOf: String) throws  -> AgingReport
+    
+    /**
+     * Everything this till holds about one customer, as JSON (GDPR access and portability).
+     */
+    func customerData(customer: String, now: String) throws  -> String
+    
+    /**
+     * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
+     */
+    func eraseCustomer(customer: String, author: String, now: String) throws  -> Erasure
+    
+    /**
+     * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
+     */
+    func export(kind: ExportKind, format: ExportFormat) throws  -> String
+    
+    /**
+     * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
+     * nothing: a bad line fails it with every bad line numbered in the message.
+     */
+    func importCustomers(csv: String, now: String) throws  -> ImportReport
+    
+    /**
+     * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
+     * and optionally `disputed`). Importing the same file again changes nothing.
+     */
+    func importInvoices(csv: String, dates: DateStyle, now: String) throws  -> ImportReport
+    
+    /**
+     * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
+     * `months` calendar months ending with `as_of`'s month.
+     */
+    func kpis(asOf: String, months: UInt32) throws  -> Kpis
+    
+    /**
+     * Accounts with something overdue at the end of `as_of`, at most `limit`.
+     */
+    func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32) throws  -> [OverdueAccount]
+    
+    /**
+     * Computes today's risk scores and keeps them for the checkout verdict and the overdue
+     * list; run it once a day. Returns how many customers were scored.
+     */
+    func refreshRisk(now: String) throws  -> UInt64
+    
+    /**
+     * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
+     * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
+     */
+    func riskReport(asOf: String) throws  -> [CustomerRisk]
+    
+    /**
+     * The customer statement from `from` to `to` (inclusive).
+     */
+    func statement(customer: String, from: String, to: String) throws  -> Statement
     
     /**
      * The ladder by name ("default" unless the shop made others).
@@ -1524,6 +1601,167 @@ open func stopInvoice(invoice: String, reason: String?, author: String, now: Str
 }
     
     /**
+     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
+     * with dates up to then.
+     */
+open func aging(asOf: String)throws  -> AgingReport  {
+    return try  FfiConverterTypeAgingReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_aging(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Everything this till holds about one customer, as JSON (GDPR access and portability).
+     */
+open func customerData(customer: String, now: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_customer_data(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
+     */
+open func eraseCustomer(customer: String, author: String, now: String)throws  -> Erasure  {
+    return try  FfiConverterTypeErasure_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_erase_customer(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(author),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
+     */
+open func export(kind: ExportKind, format: ExportFormat)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_export(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeExportKind_lower(kind),
+        FfiConverterTypeExportFormat_lower(format),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
+     * nothing: a bad line fails it with every bad line numbered in the message.
+     */
+open func importCustomers(csv: String, now: String)throws  -> ImportReport  {
+    return try  FfiConverterTypeImportReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_import_customers(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(csv),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
+     * and optionally `disputed`). Importing the same file again changes nothing.
+     */
+open func importInvoices(csv: String, dates: DateStyle, now: String)throws  -> ImportReport  {
+    return try  FfiConverterTypeImportReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_import_invoices(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(csv),
+        FfiConverterTypeDateStyle_lower(dates),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
+     * `months` calendar months ending with `as_of`'s month.
+     */
+open func kpis(asOf: String, months: UInt32)throws  -> Kpis  {
+    return try  FfiConverterTypeKpis_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_kpis(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(asOf),
+        FfiConverterUInt32.lower(months),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Accounts with something overdue at the end of `as_of`, at most `limit`.
+     */
+open func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32)throws  -> [OverdueAccount]  {
+    return try  FfiConverterSequenceTypeOverdueAccount.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_overdue_accounts(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(asOf),
+        FfiConverterTypeOverdueSort_lower(sort),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Computes today's risk scores and keeps them for the checkout verdict and the overdue
+     * list; run it once a day. Returns how many customers were scored.
+     */
+open func refreshRisk(now: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_refresh_risk(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
+     * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
+     */
+open func riskReport(asOf: String)throws  -> [CustomerRisk]  {
+    return try  FfiConverterSequenceTypeCustomerRisk.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_risk_report(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The customer statement from `from` to `to` (inclusive).
+     */
+open func statement(customer: String, from: String, to: String)throws  -> Statement  {
+    return try  FfiConverterTypeStatement_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_statement(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterString.lower(from),
+        FfiConverterString.lower(to),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The ladder by name ("default" unless the shop made others).
      */
 open func ladder(name: String)throws  -> Ladder  {
@@ -1908,6 +2146,143 @@ public func FfiConverterTypeAccountSummary_lower(_ value: AccountSummary) -> Rus
 
 
 /**
+ * Receivables by days past due; "current" is not yet due.
+ */
+public struct AgingBuckets: Equatable, Hashable {
+    public var current: String
+    public var days1To30: String
+    public var days31To60: String
+    public var days61To90: String
+    public var days91Plus: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(current: String, days1To30: String, days31To60: String, days61To90: String, days91Plus: String) {
+        self.current = current
+        self.days1To30 = days1To30
+        self.days31To60 = days31To60
+        self.days61To90 = days61To90
+        self.days91Plus = days91Plus
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AgingBuckets: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgingBuckets: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingBuckets {
+        return
+            try AgingBuckets(
+                current: FfiConverterString.read(from: &buf), 
+                days1To30: FfiConverterString.read(from: &buf), 
+                days31To60: FfiConverterString.read(from: &buf), 
+                days61To90: FfiConverterString.read(from: &buf), 
+                days91Plus: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AgingBuckets, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.current, into: &buf)
+        FfiConverterString.write(value.days1To30, into: &buf)
+        FfiConverterString.write(value.days31To60, into: &buf)
+        FfiConverterString.write(value.days61To90, into: &buf)
+        FfiConverterString.write(value.days91Plus, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgingBuckets_lift(_ buf: RustBuffer) throws -> AgingBuckets {
+    return try FfiConverterTypeAgingBuckets.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgingBuckets_lower(_ value: AgingBuckets) -> RustBuffer {
+    return FfiConverterTypeAgingBuckets.lower(value)
+}
+
+
+public struct AgingReport: Equatable, Hashable {
+    public var asOf: String
+    public var total: String
+    public var buckets: AgingBuckets
+    /**
+     * Largest balance first.
+     */
+    public var customers: [CustomerAging]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(asOf: String, total: String, buckets: AgingBuckets, 
+        /**
+         * Largest balance first.
+         */customers: [CustomerAging]) {
+        self.asOf = asOf
+        self.total = total
+        self.buckets = buckets
+        self.customers = customers
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AgingReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgingReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingReport {
+        return
+            try AgingReport(
+                asOf: FfiConverterString.read(from: &buf), 
+                total: FfiConverterString.read(from: &buf), 
+                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
+                customers: FfiConverterSequenceTypeCustomerAging.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AgingReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.asOf, into: &buf)
+        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
+        FfiConverterSequenceTypeCustomerAging.write(value.customers, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgingReport_lift(_ buf: RustBuffer) throws -> AgingReport {
+    return try FfiConverterTypeAgingReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgingReport_lower(_ value: AgingReport) -> RustBuffer {
+    return FfiConverterTypeAgingReport.lower(value)
+}
+
+
+/**
  * The shop's checkout thresholds.
  */
 public struct CheckoutRules: Equatable, Hashable {
@@ -2094,6 +2469,72 @@ public func FfiConverterTypeCustomer_lower(_ value: Customer) -> RustBuffer {
 }
 
 
+public struct CustomerAging: Equatable, Hashable {
+    public var customerRef: String
+    public var name: String
+    public var total: String
+    public var buckets: AgingBuckets
+    public var oldestDays: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, name: String, total: String, buckets: AgingBuckets, oldestDays: Int64) {
+        self.customerRef = customerRef
+        self.name = name
+        self.total = total
+        self.buckets = buckets
+        self.oldestDays = oldestDays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CustomerAging: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomerAging: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerAging {
+        return
+            try CustomerAging(
+                customerRef: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                total: FfiConverterString.read(from: &buf), 
+                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
+                oldestDays: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomerAging, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
+        FfiConverterInt64.write(value.oldestDays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerAging_lift(_ buf: RustBuffer) throws -> CustomerAging {
+    return try FfiConverterTypeCustomerAging.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerAging_lower(_ value: CustomerAging) -> RustBuffer {
+    return FfiConverterTypeCustomerAging.lower(value)
+}
+
+
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
  * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
@@ -2190,6 +2631,71 @@ public func FfiConverterTypeCustomerPatch_lift(_ buf: RustBuffer) throws -> Cust
 #endif
 public func FfiConverterTypeCustomerPatch_lower(_ value: CustomerPatch) -> RustBuffer {
     return FfiConverterTypeCustomerPatch.lower(value)
+}
+
+
+/**
+ * A customer's probability of paying the next invoice late, and the main reasons.
+ */
+public struct CustomerRisk: Equatable, Hashable {
+    public var customerRef: String
+    public var name: String
+    public var score: Double
+    public var reasons: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, name: String, score: Double, reasons: [String]) {
+        self.customerRef = customerRef
+        self.name = name
+        self.score = score
+        self.reasons = reasons
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CustomerRisk: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomerRisk: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerRisk {
+        return
+            try CustomerRisk(
+                customerRef: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                score: FfiConverterDouble.read(from: &buf), 
+                reasons: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomerRisk, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterDouble.write(value.score, into: &buf)
+        FfiConverterSequenceString.write(value.reasons, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerRisk_lift(_ buf: RustBuffer) throws -> CustomerRisk {
+    return try FfiConverterTypeCustomerRisk.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerRisk_lower(_ value: CustomerRisk) -> RustBuffer {
+    return FfiConverterTypeCustomerRisk.lower(value)
 }
 
 
@@ -2502,6 +3008,150 @@ public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
 }
 
 
+public struct Erasure: Equatable, Hashable {
+    public var customerRef: String
+    public var remindersScrubbed: UInt64
+    public var remindersCancelled: UInt64
+    public var notesScrubbed: UInt64
+    public var disputesScrubbed: UInt64
+    public var entriesKept: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, remindersScrubbed: UInt64, remindersCancelled: UInt64, notesScrubbed: UInt64, disputesScrubbed: UInt64, entriesKept: UInt64) {
+        self.customerRef = customerRef
+        self.remindersScrubbed = remindersScrubbed
+        self.remindersCancelled = remindersCancelled
+        self.notesScrubbed = notesScrubbed
+        self.disputesScrubbed = disputesScrubbed
+        self.entriesKept = entriesKept
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Erasure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErasure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Erasure {
+        return
+            try Erasure(
+                customerRef: FfiConverterString.read(from: &buf), 
+                remindersScrubbed: FfiConverterUInt64.read(from: &buf), 
+                remindersCancelled: FfiConverterUInt64.read(from: &buf), 
+                notesScrubbed: FfiConverterUInt64.read(from: &buf), 
+                disputesScrubbed: FfiConverterUInt64.read(from: &buf), 
+                entriesKept: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Erasure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterUInt64.write(value.remindersScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.remindersCancelled, into: &buf)
+        FfiConverterUInt64.write(value.notesScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.disputesScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.entriesKept, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasure_lift(_ buf: RustBuffer) throws -> Erasure {
+    return try FfiConverterTypeErasure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasure_lower(_ value: Erasure) -> RustBuffer {
+    return FfiConverterTypeErasure.lower(value)
+}
+
+
+public struct ImportReport: Equatable, Hashable {
+    public var rows: UInt64
+    public var customersCreated: UInt64
+    public var customersUpdated: UInt64
+    public var invoicesCreated: UInt64
+    public var paymentsRecorded: UInt64
+    public var disputesRecorded: UInt64
+    public var unchanged: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(rows: UInt64, customersCreated: UInt64, customersUpdated: UInt64, invoicesCreated: UInt64, paymentsRecorded: UInt64, disputesRecorded: UInt64, unchanged: UInt64) {
+        self.rows = rows
+        self.customersCreated = customersCreated
+        self.customersUpdated = customersUpdated
+        self.invoicesCreated = invoicesCreated
+        self.paymentsRecorded = paymentsRecorded
+        self.disputesRecorded = disputesRecorded
+        self.unchanged = unchanged
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportReport {
+        return
+            try ImportReport(
+                rows: FfiConverterUInt64.read(from: &buf), 
+                customersCreated: FfiConverterUInt64.read(from: &buf), 
+                customersUpdated: FfiConverterUInt64.read(from: &buf), 
+                invoicesCreated: FfiConverterUInt64.read(from: &buf), 
+                paymentsRecorded: FfiConverterUInt64.read(from: &buf), 
+                disputesRecorded: FfiConverterUInt64.read(from: &buf), 
+                unchanged: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.rows, into: &buf)
+        FfiConverterUInt64.write(value.customersCreated, into: &buf)
+        FfiConverterUInt64.write(value.customersUpdated, into: &buf)
+        FfiConverterUInt64.write(value.invoicesCreated, into: &buf)
+        FfiConverterUInt64.write(value.paymentsRecorded, into: &buf)
+        FfiConverterUInt64.write(value.disputesRecorded, into: &buf)
+        FfiConverterUInt64.write(value.unchanged, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportReport_lift(_ buf: RustBuffer) throws -> ImportReport {
+    return try FfiConverterTypeImportReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuffer {
+    return FfiConverterTypeImportReport.lower(value)
+}
+
+
 public struct Instalment: Equatable, Hashable {
     public var dueOn: String
     public var amount: String
@@ -2553,6 +3203,103 @@ public func FfiConverterTypeInstalment_lift(_ buf: RustBuffer) throws -> Instalm
 #endif
 public func FfiConverterTypeInstalment_lower(_ value: Instalment) -> RustBuffer {
     return FfiConverterTypeInstalment.lower(value)
+}
+
+
+/**
+ * Collection figures; a ratio is null when there were no credit sales in the period.
+ */
+public struct Kpis: Equatable, Hashable {
+    public var asOf: String
+    public var months: UInt32
+    public var receivables: String
+    public var current: String
+    public var receivablesStart: String
+    public var creditSales: String
+    public var days: Int64
+    public var dsoSimple: Double?
+    public var dsoCountback: Double?
+    public var bestPossibleDso: Double?
+    public var averageDaysDelinquent: Double?
+    public var ceiPct: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(asOf: String, months: UInt32, receivables: String, current: String, receivablesStart: String, creditSales: String, days: Int64, dsoSimple: Double?, dsoCountback: Double?, bestPossibleDso: Double?, averageDaysDelinquent: Double?, ceiPct: Double?) {
+        self.asOf = asOf
+        self.months = months
+        self.receivables = receivables
+        self.current = current
+        self.receivablesStart = receivablesStart
+        self.creditSales = creditSales
+        self.days = days
+        self.dsoSimple = dsoSimple
+        self.dsoCountback = dsoCountback
+        self.bestPossibleDso = bestPossibleDso
+        self.averageDaysDelinquent = averageDaysDelinquent
+        self.ceiPct = ceiPct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Kpis: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKpis: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Kpis {
+        return
+            try Kpis(
+                asOf: FfiConverterString.read(from: &buf), 
+                months: FfiConverterUInt32.read(from: &buf), 
+                receivables: FfiConverterString.read(from: &buf), 
+                current: FfiConverterString.read(from: &buf), 
+                receivablesStart: FfiConverterString.read(from: &buf), 
+                creditSales: FfiConverterString.read(from: &buf), 
+                days: FfiConverterInt64.read(from: &buf), 
+                dsoSimple: FfiConverterOptionDouble.read(from: &buf), 
+                dsoCountback: FfiConverterOptionDouble.read(from: &buf), 
+                bestPossibleDso: FfiConverterOptionDouble.read(from: &buf), 
+                averageDaysDelinquent: FfiConverterOptionDouble.read(from: &buf), 
+                ceiPct: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Kpis, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.asOf, into: &buf)
+        FfiConverterUInt32.write(value.months, into: &buf)
+        FfiConverterString.write(value.receivables, into: &buf)
+        FfiConverterString.write(value.current, into: &buf)
+        FfiConverterString.write(value.receivablesStart, into: &buf)
+        FfiConverterString.write(value.creditSales, into: &buf)
+        FfiConverterInt64.write(value.days, into: &buf)
+        FfiConverterOptionDouble.write(value.dsoSimple, into: &buf)
+        FfiConverterOptionDouble.write(value.dsoCountback, into: &buf)
+        FfiConverterOptionDouble.write(value.bestPossibleDso, into: &buf)
+        FfiConverterOptionDouble.write(value.averageDaysDelinquent, into: &buf)
+        FfiConverterOptionDouble.write(value.ceiPct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKpis_lift(_ buf: RustBuffer) throws -> Kpis {
+    return try FfiConverterTypeKpis.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKpis_lower(_ value: Kpis) -> RustBuffer {
+    return FfiConverterTypeKpis.lower(value)
 }
 
 
@@ -3088,6 +3835,164 @@ public func FfiConverterTypeOpenInvoice_lift(_ buf: RustBuffer) throws -> OpenIn
 #endif
 public func FfiConverterTypeOpenInvoice_lower(_ value: OpenInvoice) -> RustBuffer {
     return FfiConverterTypeOpenInvoice.lower(value)
+}
+
+
+public struct OverdueAccount: Equatable, Hashable {
+    public var customerRef: String
+    public var name: String
+    public var phone: String?
+    public var email: String?
+    public var owed: String
+    public var overdue: String
+    public var oldestDays: Int64
+    public var buckets: AgingBuckets
+    /**
+     * Probability (0 to 1) that the next invoice is paid late, when scored.
+     */
+    public var risk: Double?
+    public var riskReasons: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, name: String, phone: String?, email: String?, owed: String, overdue: String, oldestDays: Int64, buckets: AgingBuckets, 
+        /**
+         * Probability (0 to 1) that the next invoice is paid late, when scored.
+         */risk: Double?, riskReasons: [String]) {
+        self.customerRef = customerRef
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.owed = owed
+        self.overdue = overdue
+        self.oldestDays = oldestDays
+        self.buckets = buckets
+        self.risk = risk
+        self.riskReasons = riskReasons
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OverdueAccount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverdueAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueAccount {
+        return
+            try OverdueAccount(
+                customerRef: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                owed: FfiConverterString.read(from: &buf), 
+                overdue: FfiConverterString.read(from: &buf), 
+                oldestDays: FfiConverterInt64.read(from: &buf), 
+                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
+                risk: FfiConverterOptionDouble.read(from: &buf), 
+                riskReasons: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OverdueAccount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.owed, into: &buf)
+        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterInt64.write(value.oldestDays, into: &buf)
+        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
+        FfiConverterOptionDouble.write(value.risk, into: &buf)
+        FfiConverterSequenceString.write(value.riskReasons, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueAccount_lift(_ buf: RustBuffer) throws -> OverdueAccount {
+    return try FfiConverterTypeOverdueAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueAccount_lower(_ value: OverdueAccount) -> RustBuffer {
+    return FfiConverterTypeOverdueAccount.lower(value)
+}
+
+
+public struct OverdueInvoice: Equatable, Hashable {
+    public var reference: String
+    public var issuedOn: String
+    public var dueOn: String
+    public var daysPastDue: Int64
+    public var remaining: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(reference: String, issuedOn: String, dueOn: String, daysPastDue: Int64, remaining: String) {
+        self.reference = reference
+        self.issuedOn = issuedOn
+        self.dueOn = dueOn
+        self.daysPastDue = daysPastDue
+        self.remaining = remaining
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OverdueInvoice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueInvoice {
+        return
+            try OverdueInvoice(
+                reference: FfiConverterString.read(from: &buf), 
+                issuedOn: FfiConverterString.read(from: &buf), 
+                dueOn: FfiConverterString.read(from: &buf), 
+                daysPastDue: FfiConverterInt64.read(from: &buf), 
+                remaining: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OverdueInvoice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.reference, into: &buf)
+        FfiConverterString.write(value.issuedOn, into: &buf)
+        FfiConverterString.write(value.dueOn, into: &buf)
+        FfiConverterInt64.write(value.daysPastDue, into: &buf)
+        FfiConverterString.write(value.remaining, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueInvoice_lift(_ buf: RustBuffer) throws -> OverdueInvoice {
+    return try FfiConverterTypeOverdueInvoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueInvoice_lower(_ value: OverdueInvoice) -> RustBuffer {
+    return FfiConverterTypeOverdueInvoice.lower(value)
 }
 
 
@@ -4113,6 +5018,181 @@ public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
 
 
 /**
+ * The relevé de compte.
+ */
+public struct Statement: Equatable, Hashable {
+    public var customerRef: String
+    public var name: String
+    public var from: String
+    public var to: String
+    public var openingBalance: String
+    public var lines: [StatementLine]
+    public var totalDebit: String
+    public var totalCredit: String
+    public var closingBalance: String
+    public var overdue: String
+    public var overdueInvoices: [OverdueInvoice]
+    public var depositsHeld: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, name: String, from: String, to: String, openingBalance: String, lines: [StatementLine], totalDebit: String, totalCredit: String, closingBalance: String, overdue: String, overdueInvoices: [OverdueInvoice], depositsHeld: String) {
+        self.customerRef = customerRef
+        self.name = name
+        self.from = from
+        self.to = to
+        self.openingBalance = openingBalance
+        self.lines = lines
+        self.totalDebit = totalDebit
+        self.totalCredit = totalCredit
+        self.closingBalance = closingBalance
+        self.overdue = overdue
+        self.overdueInvoices = overdueInvoices
+        self.depositsHeld = depositsHeld
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Statement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Statement {
+        return
+            try Statement(
+                customerRef: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                from: FfiConverterString.read(from: &buf), 
+                to: FfiConverterString.read(from: &buf), 
+                openingBalance: FfiConverterString.read(from: &buf), 
+                lines: FfiConverterSequenceTypeStatementLine.read(from: &buf), 
+                totalDebit: FfiConverterString.read(from: &buf), 
+                totalCredit: FfiConverterString.read(from: &buf), 
+                closingBalance: FfiConverterString.read(from: &buf), 
+                overdue: FfiConverterString.read(from: &buf), 
+                overdueInvoices: FfiConverterSequenceTypeOverdueInvoice.read(from: &buf), 
+                depositsHeld: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Statement, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.from, into: &buf)
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterString.write(value.openingBalance, into: &buf)
+        FfiConverterSequenceTypeStatementLine.write(value.lines, into: &buf)
+        FfiConverterString.write(value.totalDebit, into: &buf)
+        FfiConverterString.write(value.totalCredit, into: &buf)
+        FfiConverterString.write(value.closingBalance, into: &buf)
+        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterSequenceTypeOverdueInvoice.write(value.overdueInvoices, into: &buf)
+        FfiConverterString.write(value.depositsHeld, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatement_lift(_ buf: RustBuffer) throws -> Statement {
+    return try FfiConverterTypeStatement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatement_lower(_ value: Statement) -> RustBuffer {
+    return FfiConverterTypeStatement.lower(value)
+}
+
+
+public struct StatementLine: Equatable, Hashable {
+    public var date: String
+    public var kind: String
+    public var reference: String
+    public var description: String
+    public var debit: String
+    public var credit: String
+    public var balance: String
+    public var deposit: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(date: String, kind: String, reference: String, description: String, debit: String, credit: String, balance: String, deposit: String) {
+        self.date = date
+        self.kind = kind
+        self.reference = reference
+        self.description = description
+        self.debit = debit
+        self.credit = credit
+        self.balance = balance
+        self.deposit = deposit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StatementLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatementLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatementLine {
+        return
+            try StatementLine(
+                date: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                debit: FfiConverterString.read(from: &buf), 
+                credit: FfiConverterString.read(from: &buf), 
+                balance: FfiConverterString.read(from: &buf), 
+                deposit: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StatementLine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.reference, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterString.write(value.debit, into: &buf)
+        FfiConverterString.write(value.credit, into: &buf)
+        FfiConverterString.write(value.balance, into: &buf)
+        FfiConverterString.write(value.deposit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatementLine_lift(_ buf: RustBuffer) throws -> StatementLine {
+    return try FfiConverterTypeStatementLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatementLine_lower(_ value: StatementLine) -> RustBuffer {
+    return FfiConverterTypeStatementLine.lower(value)
+}
+
+
+/**
  * What one sync did, and the status after it.
  */
 public struct SyncReport: Equatable, Hashable {
@@ -4510,10 +5590,18 @@ public struct Verdict: Equatable, Hashable {
     public var creditLimit: String?
     public var availableCredit: String?
     public var depositsAvailable: String
+    /**
+     * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
+     */
+    public var lateRiskPct: UInt8?
+    public var lateRiskReasons: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(decision: Decision, reasons: [Reason], messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: String, balance: String, overdue: String, oldestOverdueDays: UInt32?, creditLimit: String?, availableCredit: String?, depositsAvailable: String) {
+    public init(decision: Decision, reasons: [Reason], messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: String, balance: String, overdue: String, oldestOverdueDays: UInt32?, creditLimit: String?, availableCredit: String?, depositsAvailable: String, 
+        /**
+         * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
+         */lateRiskPct: UInt8?, lateRiskReasons: [String]) {
         self.decision = decision
         self.reasons = reasons
         self.messages = messages
@@ -4527,6 +5615,8 @@ public struct Verdict: Equatable, Hashable {
         self.creditLimit = creditLimit
         self.availableCredit = availableCredit
         self.depositsAvailable = depositsAvailable
+        self.lateRiskPct = lateRiskPct
+        self.lateRiskReasons = lateRiskReasons
     }
 
     
@@ -4557,7 +5647,9 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
                 oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
                 creditLimit: FfiConverterOptionString.read(from: &buf), 
                 availableCredit: FfiConverterOptionString.read(from: &buf), 
-                depositsAvailable: FfiConverterString.read(from: &buf)
+                depositsAvailable: FfiConverterString.read(from: &buf), 
+                lateRiskPct: FfiConverterOptionUInt8.read(from: &buf), 
+                lateRiskReasons: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -4575,6 +5667,8 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.creditLimit, into: &buf)
         FfiConverterOptionString.write(value.availableCredit, into: &buf)
         FfiConverterString.write(value.depositsAvailable, into: &buf)
+        FfiConverterOptionUInt8.write(value.lateRiskPct, into: &buf)
+        FfiConverterSequenceString.write(value.lateRiskReasons, into: &buf)
     }
 }
 
@@ -5085,6 +6179,81 @@ public func FfiConverterTypeCustomerKind_lower(_ value: CustomerKind) -> RustBuf
 
 
 
+/**
+ * How dates are written in an invoices file.
+ */
+
+public enum DateStyle: Equatable, Hashable {
+    
+    /**
+     * 2013-01-02
+     */
+    case iso
+    /**
+     * 1/2/2013
+     */
+    case monthDayYear
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DateStyle: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDateStyle: FfiConverterRustBuffer {
+    typealias SwiftType = DateStyle
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DateStyle {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .iso
+        
+        case 2: return .monthDayYear
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DateStyle, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .iso:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .monthDayYear:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDateStyle_lift(_ buf: RustBuffer) throws -> DateStyle {
+    return try FfiConverterTypeDateStyle.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDateStyle_lower(_ value: DateStyle) -> RustBuffer {
+    return FfiConverterTypeDateStyle.lower(value)
+}
+
+
+
 
 public enum Decision: Equatable, Hashable {
     
@@ -5158,6 +6327,145 @@ public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
 
 
 
+
+public enum ExportFormat: Equatable, Hashable {
+    
+    case csv
+    case json
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExportFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormat: FfiConverterRustBuffer {
+    typealias SwiftType = ExportFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .csv
+        
+        case 2: return .json
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExportFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .csv:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .json:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> ExportFormat {
+    return try FfiConverterTypeExportFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
+    return FfiConverterTypeExportFormat.lower(value)
+}
+
+
+
+
+public enum ExportKind: Equatable, Hashable {
+    
+    case accounts
+    case ledger
+    case reminders
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExportKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportKind: FfiConverterRustBuffer {
+    typealias SwiftType = ExportKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accounts
+        
+        case 2: return .ledger
+        
+        case 3: return .reminders
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExportKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accounts:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .ledger:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reminders:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportKind_lift(_ buf: RustBuffer) throws -> ExportKind {
+    return try FfiConverterTypeExportKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportKind_lower(_ value: ExportKind) -> RustBuffer {
+    return FfiConverterTypeExportKind.lower(value)
+}
+
+
+
 /**
  * The language a customer's reminders are written in.
  */
@@ -5223,6 +6531,79 @@ public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language 
 #endif
 public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
     return FfiConverterTypeLanguage.lower(value)
+}
+
+
+
+
+public enum OverdueSort: Equatable, Hashable {
+    
+    case amount
+    case age
+    case risk
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OverdueSort: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverdueSort: FfiConverterRustBuffer {
+    typealias SwiftType = OverdueSort
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueSort {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .amount
+        
+        case 2: return .age
+        
+        case 3: return .risk
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OverdueSort, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .amount:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .age:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .risk:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueSort_lift(_ buf: RustBuffer) throws -> OverdueSort {
+    return try FfiConverterTypeOverdueSort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueSort_lower(_ value: OverdueSort) -> RustBuffer {
+    return FfiConverterTypeOverdueSort.lower(value)
 }
 
 
@@ -5784,6 +7165,30 @@ public func FfiConverterTypeTone_lower(_ value: Tone) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
     typealias SwiftType = UInt32?
 
@@ -5800,6 +7205,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6098,6 +7527,56 @@ fileprivate struct FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCustomerAging: FfiConverterRustBuffer {
+    typealias SwiftType = [CustomerAging]
+
+    public static func write(_ value: [CustomerAging], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCustomerAging.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CustomerAging] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CustomerAging]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCustomerAging.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer {
+    typealias SwiftType = [CustomerRisk]
+
+    public static func write(_ value: [CustomerRisk], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCustomerRisk.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CustomerRisk] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CustomerRisk]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCustomerRisk.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer {
     typealias SwiftType = [DepositHeld]
 
@@ -6273,6 +7752,56 @@ fileprivate struct FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer {
+    typealias SwiftType = [OverdueAccount]
+
+    public static func write(_ value: [OverdueAccount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOverdueAccount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueAccount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OverdueAccount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOverdueAccount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffer {
+    typealias SwiftType = [OverdueInvoice]
+
+    public static func write(_ value: [OverdueInvoice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOverdueInvoice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueInvoice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OverdueInvoice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOverdueInvoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer {
     typealias SwiftType = [PenaltyPeriod]
 
@@ -6365,6 +7894,31 @@ fileprivate struct FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSkipCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer {
+    typealias SwiftType = [StatementLine]
+
+    public static func write(_ value: [StatementLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStatementLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StatementLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StatementLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStatementLine.read(from: &buf))
         }
         return seq
     }
@@ -6657,6 +8211,39 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_stop_invoice() != 31966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_aging() != 60689) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer_data() != 54273) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_erase_customer() != 41544) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_export() != 7790) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_import_customers() != 50617) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_import_invoices() != 21197) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_kpis() != 12691) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 1748) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_refresh_risk() != 20750) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_risk_report() != 19791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_statement() != 4983) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_ladder() != 51548) {

@@ -766,6 +766,28 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_stop_invoice(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_aging(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_customer_data(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_erase_customer(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_export(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_import_customers(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_import_invoices(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_kpis(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_overdue_accounts(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_refresh_risk(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_risk_report(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_statement(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_ladder(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_ladder_names(
@@ -908,6 +930,28 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_ardoise_fn_method_till_aging(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_data(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_erase_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_export(`ptr`: Long,`kind`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_import_customers(`ptr`: Long,`csv`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_import_invoices(`ptr`: Long,`csv`: RustBuffer.ByValue,`dates`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_kpis(`ptr`: Long,`asOf`: RustBuffer.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_overdue_accounts(`ptr`: Long,`asOf`: RustBuffer.ByValue,`sort`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_refresh_risk(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ardoise_fn_method_till_risk_report(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_statement(`ptr`: Long,`customer`: RustBuffer.ByValue,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_ladder(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_ladder_names(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1189,6 +1233,39 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 31966) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 60689) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 54273) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 41544) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_export() and 0xFFFF) != 7790) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 50617) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 21197) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 12691) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 1748) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 20750) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_risk_report() and 0xFFFF) != 19791) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_statement() and 0xFFFF) != 4983) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_ladder() and 0xFFFF) != 51548) {
@@ -1564,6 +1641,29 @@ public object FfiConverterLong: FfiConverter<Long, Long> {
 /**
  * @suppress
  */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
     override fun lift(value: Byte): Boolean {
         return value.toInt() != 0
@@ -1914,6 +2014,67 @@ public interface TillInterface {
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    
+    /**
+     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
+     * with dates up to then.
+     */
+    fun `aging`(`asOf`: kotlin.String): AgingReport
+    
+    /**
+     * Everything this till holds about one customer, as JSON (GDPR access and portability).
+     */
+    fun `customerData`(`customer`: kotlin.String, `now`: kotlin.String): kotlin.String
+    
+    /**
+     * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
+     */
+    fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Erasure
+    
+    /**
+     * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
+     */
+    fun `export`(`kind`: ExportKind, `format`: ExportFormat): kotlin.String
+    
+    /**
+     * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
+     * nothing: a bad line fails it with every bad line numbered in the message.
+     */
+    fun `importCustomers`(`csv`: kotlin.String, `now`: kotlin.String): ImportReport
+    
+    /**
+     * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
+     * and optionally `disputed`). Importing the same file again changes nothing.
+     */
+    fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: kotlin.String): ImportReport
+    
+    /**
+     * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
+     * `months` calendar months ending with `as_of`'s month.
+     */
+    fun `kpis`(`asOf`: kotlin.String, `months`: kotlin.UInt): Kpis
+    
+    /**
+     * Accounts with something overdue at the end of `as_of`, at most `limit`.
+     */
+    fun `overdueAccounts`(`asOf`: kotlin.String, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount>
+    
+    /**
+     * Computes today's risk scores and keeps them for the checkout verdict and the overdue
+     * list; run it once a day. Returns how many customers were scored.
+     */
+    fun `refreshRisk`(`now`: kotlin.String): kotlin.ULong
+    
+    /**
+     * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
+     * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
+     */
+    fun `riskReport`(`asOf`: kotlin.String): List<CustomerRisk>
+    
+    /**
+     * The customer statement from `from` to `to` (inclusive).
+     */
+    fun `statement`(`customer`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String): Statement
     
     /**
      * The ladder by name ("default" unless the shop made others).
@@ -2883,6 +3044,222 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
+     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
+     * with dates up to then.
+     */
+    @Throws(ArdoiseException::class)override fun `aging`(`asOf`: kotlin.String): AgingReport {
+            return FfiConverterTypeAgingReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_aging(
+        it,
+        
+        FfiConverterString.lower(`asOf`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Everything this till holds about one customer, as JSON (GDPR access and portability).
+     */
+    @Throws(ArdoiseException::class)override fun `customerData`(`customer`: kotlin.String, `now`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_customer_data(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
+     */
+    @Throws(ArdoiseException::class)override fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Erasure {
+            return FfiConverterTypeErasure.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_erase_customer(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`author`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
+     */
+    @Throws(ArdoiseException::class)override fun `export`(`kind`: ExportKind, `format`: ExportFormat): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_export(
+        it,
+        
+        FfiConverterTypeExportKind.lower(`kind`),
+        FfiConverterTypeExportFormat.lower(`format`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
+     * nothing: a bad line fails it with every bad line numbered in the message.
+     */
+    @Throws(ArdoiseException::class)override fun `importCustomers`(`csv`: kotlin.String, `now`: kotlin.String): ImportReport {
+            return FfiConverterTypeImportReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_import_customers(
+        it,
+        
+        FfiConverterString.lower(`csv`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
+     * and optionally `disputed`). Importing the same file again changes nothing.
+     */
+    @Throws(ArdoiseException::class)override fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: kotlin.String): ImportReport {
+            return FfiConverterTypeImportReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_import_invoices(
+        it,
+        
+        FfiConverterString.lower(`csv`),
+        FfiConverterTypeDateStyle.lower(`dates`),
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
+     * `months` calendar months ending with `as_of`'s month.
+     */
+    @Throws(ArdoiseException::class)override fun `kpis`(`asOf`: kotlin.String, `months`: kotlin.UInt): Kpis {
+            return FfiConverterTypeKpis.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_kpis(
+        it,
+        
+        FfiConverterString.lower(`asOf`),
+        FfiConverterUInt.lower(`months`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Accounts with something overdue at the end of `as_of`, at most `limit`.
+     */
+    @Throws(ArdoiseException::class)override fun `overdueAccounts`(`asOf`: kotlin.String, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount> {
+            return FfiConverterSequenceTypeOverdueAccount.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_overdue_accounts(
+        it,
+        
+        FfiConverterString.lower(`asOf`),
+        FfiConverterTypeOverdueSort.lower(`sort`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Computes today's risk scores and keeps them for the checkout verdict and the overdue
+     * list; run it once a day. Returns how many customers were scored.
+     */
+    @Throws(ArdoiseException::class)override fun `refreshRisk`(`now`: kotlin.String): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_refresh_risk(
+        it,
+        
+        FfiConverterString.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
+     * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
+     */
+    @Throws(ArdoiseException::class)override fun `riskReport`(`asOf`: kotlin.String): List<CustomerRisk> {
+            return FfiConverterSequenceTypeCustomerRisk.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_risk_report(
+        it,
+        
+        FfiConverterString.lower(`asOf`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The customer statement from `from` to `to` (inclusive).
+     */
+    @Throws(ArdoiseException::class)override fun `statement`(`customer`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String): Statement {
+            return FfiConverterTypeStatement.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_statement(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The ladder by name ("default" unless the shop made others).
      */
     @Throws(ArdoiseException::class)override fun `ladder`(`name`: kotlin.String): Ladder {
@@ -3353,6 +3730,113 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
 
 /**
+ * Receivables by days past due; "current" is not yet due.
+ */
+data class AgingBuckets (
+    var `current`: kotlin.String
+    , 
+    var `days1To30`: kotlin.String
+    , 
+    var `days31To60`: kotlin.String
+    , 
+    var `days61To90`: kotlin.String
+    , 
+    var `days91Plus`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgingBuckets: FfiConverterRustBuffer<AgingBuckets> {
+    override fun read(buf: ByteBuffer): AgingBuckets {
+        return AgingBuckets(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AgingBuckets) = (
+            FfiConverterString.allocationSize(value.`current`) +
+            FfiConverterString.allocationSize(value.`days1To30`) +
+            FfiConverterString.allocationSize(value.`days31To60`) +
+            FfiConverterString.allocationSize(value.`days61To90`) +
+            FfiConverterString.allocationSize(value.`days91Plus`)
+    )
+
+    override fun write(value: AgingBuckets, buf: ByteBuffer) {
+            FfiConverterString.write(value.`current`, buf)
+            FfiConverterString.write(value.`days1To30`, buf)
+            FfiConverterString.write(value.`days31To60`, buf)
+            FfiConverterString.write(value.`days61To90`, buf)
+            FfiConverterString.write(value.`days91Plus`, buf)
+    }
+}
+
+
+
+data class AgingReport (
+    var `asOf`: kotlin.String
+    , 
+    var `total`: kotlin.String
+    , 
+    var `buckets`: AgingBuckets
+    , 
+    /**
+     * Largest balance first.
+     */
+    var `customers`: List<CustomerAging>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgingReport: FfiConverterRustBuffer<AgingReport> {
+    override fun read(buf: ByteBuffer): AgingReport {
+        return AgingReport(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeAgingBuckets.read(buf),
+            FfiConverterSequenceTypeCustomerAging.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AgingReport) = (
+            FfiConverterString.allocationSize(value.`asOf`) +
+            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
+            FfiConverterSequenceTypeCustomerAging.allocationSize(value.`customers`)
+    )
+
+    override fun write(value: AgingReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`asOf`, buf)
+            FfiConverterString.write(value.`total`, buf)
+            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
+            FfiConverterSequenceTypeCustomerAging.write(value.`customers`, buf)
+    }
+}
+
+
+
+/**
  * The shop's checkout thresholds.
  */
 data class CheckoutRules (
@@ -3517,6 +4001,59 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
 
 
 
+data class CustomerAging (
+    var `customerRef`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `total`: kotlin.String
+    , 
+    var `buckets`: AgingBuckets
+    , 
+    var `oldestDays`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAging> {
+    override fun read(buf: ByteBuffer): CustomerAging {
+        return CustomerAging(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeAgingBuckets.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomerAging) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
+            FfiConverterLong.allocationSize(value.`oldestDays`)
+    )
+
+    override fun write(value: CustomerAging, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`total`, buf)
+            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
+            FfiConverterLong.write(value.`oldestDays`, buf)
+    }
+}
+
+
+
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
  * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
@@ -3605,6 +4142,57 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
+    }
+}
+
+
+
+/**
+ * A customer's probability of paying the next invoice late, and the main reasons.
+ */
+data class CustomerRisk (
+    var `customerRef`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `score`: kotlin.Double
+    , 
+    var `reasons`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomerRisk: FfiConverterRustBuffer<CustomerRisk> {
+    override fun read(buf: ByteBuffer): CustomerRisk {
+        return CustomerRisk(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomerRisk) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterDouble.allocationSize(value.`score`) +
+            FfiConverterSequenceString.allocationSize(value.`reasons`)
+    )
+
+    override fun write(value: CustomerRisk, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterDouble.write(value.`score`, buf)
+            FfiConverterSequenceString.write(value.`reasons`, buf)
     }
 }
 
@@ -3842,6 +4430,127 @@ public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
 
 
 
+data class Erasure (
+    var `customerRef`: kotlin.String
+    , 
+    var `remindersScrubbed`: kotlin.ULong
+    , 
+    var `remindersCancelled`: kotlin.ULong
+    , 
+    var `notesScrubbed`: kotlin.ULong
+    , 
+    var `disputesScrubbed`: kotlin.ULong
+    , 
+    var `entriesKept`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeErasure: FfiConverterRustBuffer<Erasure> {
+    override fun read(buf: ByteBuffer): Erasure {
+        return Erasure(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Erasure) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterULong.allocationSize(value.`remindersScrubbed`) +
+            FfiConverterULong.allocationSize(value.`remindersCancelled`) +
+            FfiConverterULong.allocationSize(value.`notesScrubbed`) +
+            FfiConverterULong.allocationSize(value.`disputesScrubbed`) +
+            FfiConverterULong.allocationSize(value.`entriesKept`)
+    )
+
+    override fun write(value: Erasure, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterULong.write(value.`remindersScrubbed`, buf)
+            FfiConverterULong.write(value.`remindersCancelled`, buf)
+            FfiConverterULong.write(value.`notesScrubbed`, buf)
+            FfiConverterULong.write(value.`disputesScrubbed`, buf)
+            FfiConverterULong.write(value.`entriesKept`, buf)
+    }
+}
+
+
+
+data class ImportReport (
+    var `rows`: kotlin.ULong
+    , 
+    var `customersCreated`: kotlin.ULong
+    , 
+    var `customersUpdated`: kotlin.ULong
+    , 
+    var `invoicesCreated`: kotlin.ULong
+    , 
+    var `paymentsRecorded`: kotlin.ULong
+    , 
+    var `disputesRecorded`: kotlin.ULong
+    , 
+    var `unchanged`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport> {
+    override fun read(buf: ByteBuffer): ImportReport {
+        return ImportReport(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ImportReport) = (
+            FfiConverterULong.allocationSize(value.`rows`) +
+            FfiConverterULong.allocationSize(value.`customersCreated`) +
+            FfiConverterULong.allocationSize(value.`customersUpdated`) +
+            FfiConverterULong.allocationSize(value.`invoicesCreated`) +
+            FfiConverterULong.allocationSize(value.`paymentsRecorded`) +
+            FfiConverterULong.allocationSize(value.`disputesRecorded`) +
+            FfiConverterULong.allocationSize(value.`unchanged`)
+    )
+
+    override fun write(value: ImportReport, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`rows`, buf)
+            FfiConverterULong.write(value.`customersCreated`, buf)
+            FfiConverterULong.write(value.`customersUpdated`, buf)
+            FfiConverterULong.write(value.`invoicesCreated`, buf)
+            FfiConverterULong.write(value.`paymentsRecorded`, buf)
+            FfiConverterULong.write(value.`disputesRecorded`, buf)
+            FfiConverterULong.write(value.`unchanged`, buf)
+    }
+}
+
+
+
 data class Instalment (
     var `dueOn`: kotlin.String
     , 
@@ -3875,6 +4584,97 @@ public object FfiConverterTypeInstalment: FfiConverterRustBuffer<Instalment> {
     override fun write(value: Instalment, buf: ByteBuffer) {
             FfiConverterString.write(value.`dueOn`, buf)
             FfiConverterString.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
+ * Collection figures; a ratio is null when there were no credit sales in the period.
+ */
+data class Kpis (
+    var `asOf`: kotlin.String
+    , 
+    var `months`: kotlin.UInt
+    , 
+    var `receivables`: kotlin.String
+    , 
+    var `current`: kotlin.String
+    , 
+    var `receivablesStart`: kotlin.String
+    , 
+    var `creditSales`: kotlin.String
+    , 
+    var `days`: kotlin.Long
+    , 
+    var `dsoSimple`: kotlin.Double?
+    , 
+    var `dsoCountback`: kotlin.Double?
+    , 
+    var `bestPossibleDso`: kotlin.Double?
+    , 
+    var `averageDaysDelinquent`: kotlin.Double?
+    , 
+    var `ceiPct`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
+    override fun read(buf: ByteBuffer): Kpis {
+        return Kpis(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Kpis) = (
+            FfiConverterString.allocationSize(value.`asOf`) +
+            FfiConverterUInt.allocationSize(value.`months`) +
+            FfiConverterString.allocationSize(value.`receivables`) +
+            FfiConverterString.allocationSize(value.`current`) +
+            FfiConverterString.allocationSize(value.`receivablesStart`) +
+            FfiConverterString.allocationSize(value.`creditSales`) +
+            FfiConverterLong.allocationSize(value.`days`) +
+            FfiConverterOptionalDouble.allocationSize(value.`dsoSimple`) +
+            FfiConverterOptionalDouble.allocationSize(value.`dsoCountback`) +
+            FfiConverterOptionalDouble.allocationSize(value.`bestPossibleDso`) +
+            FfiConverterOptionalDouble.allocationSize(value.`averageDaysDelinquent`) +
+            FfiConverterOptionalDouble.allocationSize(value.`ceiPct`)
+    )
+
+    override fun write(value: Kpis, buf: ByteBuffer) {
+            FfiConverterString.write(value.`asOf`, buf)
+            FfiConverterUInt.write(value.`months`, buf)
+            FfiConverterString.write(value.`receivables`, buf)
+            FfiConverterString.write(value.`current`, buf)
+            FfiConverterString.write(value.`receivablesStart`, buf)
+            FfiConverterString.write(value.`creditSales`, buf)
+            FfiConverterLong.write(value.`days`, buf)
+            FfiConverterOptionalDouble.write(value.`dsoSimple`, buf)
+            FfiConverterOptionalDouble.write(value.`dsoCountback`, buf)
+            FfiConverterOptionalDouble.write(value.`bestPossibleDso`, buf)
+            FfiConverterOptionalDouble.write(value.`averageDaysDelinquent`, buf)
+            FfiConverterOptionalDouble.write(value.`ceiPct`, buf)
     }
 }
 
@@ -4318,6 +5118,140 @@ public object FfiConverterTypeOpenInvoice: FfiConverterRustBuffer<OpenInvoice> {
             FfiConverterString.write(value.`amount`, buf)
             FfiConverterString.write(value.`remaining`, buf)
             FfiConverterUInt.write(value.`daysOverdue`, buf)
+    }
+}
+
+
+
+data class OverdueAccount (
+    var `customerRef`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `phone`: kotlin.String?
+    , 
+    var `email`: kotlin.String?
+    , 
+    var `owed`: kotlin.String
+    , 
+    var `overdue`: kotlin.String
+    , 
+    var `oldestDays`: kotlin.Long
+    , 
+    var `buckets`: AgingBuckets
+    , 
+    /**
+     * Probability (0 to 1) that the next invoice is paid late, when scored.
+     */
+    var `risk`: kotlin.Double?
+    , 
+    var `riskReasons`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAccount> {
+    override fun read(buf: ByteBuffer): OverdueAccount {
+        return OverdueAccount(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeAgingBuckets.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OverdueAccount) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`owed`) +
+            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterLong.allocationSize(value.`oldestDays`) +
+            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
+            FfiConverterOptionalDouble.allocationSize(value.`risk`) +
+            FfiConverterSequenceString.allocationSize(value.`riskReasons`)
+    )
+
+    override fun write(value: OverdueAccount, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`owed`, buf)
+            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterLong.write(value.`oldestDays`, buf)
+            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
+            FfiConverterOptionalDouble.write(value.`risk`, buf)
+            FfiConverterSequenceString.write(value.`riskReasons`, buf)
+    }
+}
+
+
+
+data class OverdueInvoice (
+    var `reference`: kotlin.String
+    , 
+    var `issuedOn`: kotlin.String
+    , 
+    var `dueOn`: kotlin.String
+    , 
+    var `daysPastDue`: kotlin.Long
+    , 
+    var `remaining`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer<OverdueInvoice> {
+    override fun read(buf: ByteBuffer): OverdueInvoice {
+        return OverdueInvoice(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OverdueInvoice) = (
+            FfiConverterString.allocationSize(value.`reference`) +
+            FfiConverterString.allocationSize(value.`issuedOn`) +
+            FfiConverterString.allocationSize(value.`dueOn`) +
+            FfiConverterLong.allocationSize(value.`daysPastDue`) +
+            FfiConverterString.allocationSize(value.`remaining`)
+    )
+
+    override fun write(value: OverdueInvoice, buf: ByteBuffer) {
+            FfiConverterString.write(value.`reference`, buf)
+            FfiConverterString.write(value.`issuedOn`, buf)
+            FfiConverterString.write(value.`dueOn`, buf)
+            FfiConverterLong.write(value.`daysPastDue`, buf)
+            FfiConverterString.write(value.`remaining`, buf)
     }
 }
 
@@ -5160,6 +6094,165 @@ public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
 
 
 /**
+ * The relevé de compte.
+ */
+data class Statement (
+    var `customerRef`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `from`: kotlin.String
+    , 
+    var `to`: kotlin.String
+    , 
+    var `openingBalance`: kotlin.String
+    , 
+    var `lines`: List<StatementLine>
+    , 
+    var `totalDebit`: kotlin.String
+    , 
+    var `totalCredit`: kotlin.String
+    , 
+    var `closingBalance`: kotlin.String
+    , 
+    var `overdue`: kotlin.String
+    , 
+    var `overdueInvoices`: List<OverdueInvoice>
+    , 
+    var `depositsHeld`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStatement: FfiConverterRustBuffer<Statement> {
+    override fun read(buf: ByteBuffer): Statement {
+        return Statement(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeStatementLine.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeOverdueInvoice.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Statement) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`from`) +
+            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterString.allocationSize(value.`openingBalance`) +
+            FfiConverterSequenceTypeStatementLine.allocationSize(value.`lines`) +
+            FfiConverterString.allocationSize(value.`totalDebit`) +
+            FfiConverterString.allocationSize(value.`totalCredit`) +
+            FfiConverterString.allocationSize(value.`closingBalance`) +
+            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterSequenceTypeOverdueInvoice.allocationSize(value.`overdueInvoices`) +
+            FfiConverterString.allocationSize(value.`depositsHeld`)
+    )
+
+    override fun write(value: Statement, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`from`, buf)
+            FfiConverterString.write(value.`to`, buf)
+            FfiConverterString.write(value.`openingBalance`, buf)
+            FfiConverterSequenceTypeStatementLine.write(value.`lines`, buf)
+            FfiConverterString.write(value.`totalDebit`, buf)
+            FfiConverterString.write(value.`totalCredit`, buf)
+            FfiConverterString.write(value.`closingBalance`, buf)
+            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterSequenceTypeOverdueInvoice.write(value.`overdueInvoices`, buf)
+            FfiConverterString.write(value.`depositsHeld`, buf)
+    }
+}
+
+
+
+data class StatementLine (
+    var `date`: kotlin.String
+    , 
+    var `kind`: kotlin.String
+    , 
+    var `reference`: kotlin.String
+    , 
+    var `description`: kotlin.String
+    , 
+    var `debit`: kotlin.String
+    , 
+    var `credit`: kotlin.String
+    , 
+    var `balance`: kotlin.String
+    , 
+    var `deposit`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStatementLine: FfiConverterRustBuffer<StatementLine> {
+    override fun read(buf: ByteBuffer): StatementLine {
+        return StatementLine(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StatementLine) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`reference`) +
+            FfiConverterString.allocationSize(value.`description`) +
+            FfiConverterString.allocationSize(value.`debit`) +
+            FfiConverterString.allocationSize(value.`credit`) +
+            FfiConverterString.allocationSize(value.`balance`) +
+            FfiConverterString.allocationSize(value.`deposit`)
+    )
+
+    override fun write(value: StatementLine, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`reference`, buf)
+            FfiConverterString.write(value.`description`, buf)
+            FfiConverterString.write(value.`debit`, buf)
+            FfiConverterString.write(value.`credit`, buf)
+            FfiConverterString.write(value.`balance`, buf)
+            FfiConverterString.write(value.`deposit`, buf)
+    }
+}
+
+
+
+/**
  * What one sync did, and the status after it.
  */
 data class SyncReport (
@@ -5487,6 +6580,13 @@ data class Verdict (
     var `availableCredit`: kotlin.String?
     , 
     var `depositsAvailable`: kotlin.String
+    , 
+    /**
+     * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
+     */
+    var `lateRiskPct`: kotlin.UByte?
+    , 
+    var `lateRiskReasons`: List<kotlin.String>
     
 ){
     
@@ -5516,6 +6616,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -5532,7 +6634,9 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
             FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
             FfiConverterOptionalString.allocationSize(value.`availableCredit`) +
-            FfiConverterString.allocationSize(value.`depositsAvailable`)
+            FfiConverterString.allocationSize(value.`depositsAvailable`) +
+            FfiConverterOptionalUByte.allocationSize(value.`lateRiskPct`) +
+            FfiConverterSequenceString.allocationSize(value.`lateRiskReasons`)
     )
 
     override fun write(value: Verdict, buf: ByteBuffer) {
@@ -5549,6 +6653,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalString.write(value.`creditLimit`, buf)
             FfiConverterOptionalString.write(value.`availableCredit`, buf)
             FfiConverterString.write(value.`depositsAvailable`, buf)
+            FfiConverterOptionalUByte.write(value.`lateRiskPct`, buf)
+            FfiConverterSequenceString.write(value.`lateRiskReasons`, buf)
     }
 }
 
@@ -5915,6 +7021,49 @@ public object FfiConverterTypeCustomerKind: FfiConverterRustBuffer<CustomerKind>
 
 
 
+/**
+ * How dates are written in an invoices file.
+ */
+
+enum class DateStyle {
+    
+    /**
+     * 2013-01-02
+     */
+    ISO,
+    /**
+     * 1/2/2013
+     */
+    MONTH_DAY_YEAR;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDateStyle: FfiConverterRustBuffer<DateStyle> {
+    override fun read(buf: ByteBuffer) = try {
+        DateStyle.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DateStyle) = 4UL
+
+    override fun write(value: DateStyle, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 enum class Decision {
     
@@ -5942,6 +7091,75 @@ public object FfiConverterTypeDecision: FfiConverterRustBuffer<Decision> {
     override fun allocationSize(value: Decision) = 4UL
 
     override fun write(value: Decision, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+enum class ExportFormat {
+    
+    CSV,
+    JSON;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExportFormat: FfiConverterRustBuffer<ExportFormat> {
+    override fun read(buf: ByteBuffer) = try {
+        ExportFormat.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ExportFormat) = 4UL
+
+    override fun write(value: ExportFormat, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+enum class ExportKind {
+    
+    ACCOUNTS,
+    LEDGER,
+    REMINDERS;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExportKind: FfiConverterRustBuffer<ExportKind> {
+    override fun read(buf: ByteBuffer) = try {
+        ExportKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ExportKind) = 4UL
+
+    override fun write(value: ExportKind, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -5979,6 +7197,41 @@ public object FfiConverterTypeLanguage: FfiConverterRustBuffer<Language> {
     override fun allocationSize(value: Language) = 4UL
 
     override fun write(value: Language, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+enum class OverdueSort {
+    
+    AMOUNT,
+    AGE,
+    RISK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverdueSort: FfiConverterRustBuffer<OverdueSort> {
+    override fun read(buf: ByteBuffer) = try {
+        OverdueSort.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: OverdueSort) = 4UL
+
+    override fun write(value: OverdueSort, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -6526,6 +7779,38 @@ public object FfiConverterTypeTone: FfiConverterRustBuffer<Tone> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
+    override fun read(buf: ByteBuffer): kotlin.UByte? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUByte.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UByte?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUByte.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUByte.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
     override fun read(buf: ByteBuffer): kotlin.UInt? {
         if (buf.get().toInt() == 0) {
@@ -6548,6 +7833,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
         } else {
             buf.put(1)
             FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -6934,6 +8251,62 @@ public object FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer<List<Cust
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCustomerAging: FfiConverterRustBuffer<List<CustomerAging>> {
+    override fun read(buf: ByteBuffer): List<CustomerAging> {
+        val len = buf.getInt()
+        return List<CustomerAging>(len) {
+            FfiConverterTypeCustomerAging.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CustomerAging>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCustomerAging.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CustomerAging>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCustomerAging.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer<List<CustomerRisk>> {
+    override fun read(buf: ByteBuffer): List<CustomerRisk> {
+        val len = buf.getInt()
+        return List<CustomerRisk>(len) {
+            FfiConverterTypeCustomerRisk.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CustomerRisk>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCustomerRisk.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CustomerRisk>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCustomerRisk.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer<List<DepositHeld>> {
     override fun read(buf: ByteBuffer): List<DepositHeld> {
         val len = buf.getInt()
@@ -7130,6 +8503,62 @@ public object FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer<List<O
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer<List<OverdueAccount>> {
+    override fun read(buf: ByteBuffer): List<OverdueAccount> {
+        val len = buf.getInt()
+        return List<OverdueAccount>(len) {
+            FfiConverterTypeOverdueAccount.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OverdueAccount>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOverdueAccount.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OverdueAccount>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOverdueAccount.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffer<List<OverdueInvoice>> {
+    override fun read(buf: ByteBuffer): List<OverdueInvoice> {
+        val len = buf.getInt()
+        return List<OverdueInvoice>(len) {
+            FfiConverterTypeOverdueInvoice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OverdueInvoice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOverdueInvoice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OverdueInvoice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOverdueInvoice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer<List<PenaltyPeriod>> {
     override fun read(buf: ByteBuffer): List<PenaltyPeriod> {
         val len = buf.getInt()
@@ -7232,6 +8661,34 @@ public object FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer<List<Ski
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSkipCount.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer<List<StatementLine>> {
+    override fun read(buf: ByteBuffer): List<StatementLine> {
+        val len = buf.getInt()
+        return List<StatementLine>(len) {
+            FfiConverterTypeStatementLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StatementLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStatementLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StatementLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStatementLine.write(it, buf)
         }
     }
 }

@@ -138,8 +138,18 @@ class OwnerTest {
         val a = till.aging("2013-12-02")
         assertTrue(a.customers.size > 10)
         assertEquals(a.total, till.kpis("2013-12-02", 3u).receivables)
-        // Once the sample is all settled, only the hand-made history of setUp still owes.
-        val left = till.aging("2014-01-31").customers.map { it.customerRef }
-        assertEquals(listOf("C1", "C2"), left)
+        // Risk as of the sample's last issue date, kept for the till, shown at checkout.
+        val risk = till.riskReport("2013-12-02")
+        assertTrue(risk.size >= 100)
+        assertTrue(risk.zipWithNext().all { (a, b) -> a.score >= b.score })
+        assertTrue(risk.all { it.score in 0.0..1.0 && it.reasons.isNotEmpty() })
+        assertTrue(till.refreshRisk("2013-12-03T10:00:00+01:00") >= 100uL)
+        val top = till.riskReport("2013-12-03")[0]
+        val v = till.check(top.customerRef, "1.00", "2013-12-03T10:00:00+01:00")
+        assertEquals(Math.round(top.score * 100).toInt(), v.lateRiskPct!!.toInt())
+        assertEquals(top.reasons, v.lateRiskReasons)
+        // By the end of January 2014 the sample is all settled, and setUp's history (2023-2024) not yet begun.
+        assertEquals("0.00", till.aging("2014-01-31").total)
+        assertEquals("680.00", till.aging("2024-03-31").total)
     }
 }
