@@ -3,7 +3,8 @@
 //! dates (criterion), and one timed import of 1,000,000 invoice rows into a new store on disk.
 //!
 //! `cargo bench -p ardoise-core --bench reports`; `ARDOISE_BENCH_CUSTOMERS`/`_ENTRIES` scale the
-//! shop as for the `shop` bench, `ARDOISE_BENCH_IMPORT_ROWS` the import (0 skips it).
+//! shop as for the `shop` bench, `ARDOISE_BENCH_IMPORT_ROWS` the import (0 skips it) and
+//! `ARDOISE_BENCH_IMPORT_CUSTOMERS` how many customers its rows spread over (default: the shop's).
 
 #[path = "shop/dataset.rs"]
 #[allow(dead_code)]
@@ -63,7 +64,11 @@ fn main() {
     drop(store);
 
     if import_rows > 0 {
-        let (csv, customers) = invoices_csv(import_rows, size.customers.max(1), today);
+        let import_customers: usize = std::env::var("ARDOISE_BENCH_IMPORT_CUSTOMERS")
+            .ok()
+            .map(|v| v.replace('_', "").parse().expect("ARDOISE_BENCH_IMPORT_CUSTOMERS"))
+            .unwrap_or(size.customers);
+        let (csv, customers) = invoices_csv(import_rows, import_customers.max(1), today);
         let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
         let mut fresh = Store::open(dir.path().join("import.db")).expect("new store");
         let t = Instant::now();
