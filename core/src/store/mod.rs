@@ -188,7 +188,7 @@ pub(super) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
 /// Takes the next gapless sequence number of this device's events.
 fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
     let seq: i64 =
-        tx.query_row("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1", [], |r| {
+        tx.prepare_cached("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1")?.query_row([], |r| {
             r.get(0)
         })?;
     Ok(seq as u64)
