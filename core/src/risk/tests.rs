@@ -274,3 +274,29 @@ proptest! {
         prop_assert_eq!(features(&more, as_of, None), f);
     }
 }
+
+/// Training cost at scale: `cargo nextest run -p ardoise-core risk::tests::training_cost --run-ignored all --no-capture`.
+#[test]
+#[ignore = "a measurement, not a check: several seconds"]
+fn training_cost() {
+    let customers: Vec<Vec<InvoiceFact>> = (0..5_000u64)
+        .map(|c| {
+            (0..50u64)
+                .map(|i| {
+                    let issued_on = day("2020-01-01") + Days::new(i * 14 + c % 13);
+                    InvoiceFact {
+                        issued_on,
+                        due_on: issued_on + Days::new(30),
+                        amount: Money::from_minor(1_000 + ((c * 7919 + i * 104_729) % 9_000) as i64),
+                        settled_on: Some(issued_on + Days::new((c * 31 + i * 17) % 45)),
+                        disputed: (c + i) % 9 == 0,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let histories: Vec<&[InvoiceFact]> = customers.iter().map(Vec::as_slice).collect();
+    let started = std::time::Instant::now();
+    let model = Model::train(&histories, day("2022-06-01"));
+    println!("5,000 customers x 50 invoices: {} examples trained in {:.2?}", model.examples, started.elapsed());
+}
