@@ -23,10 +23,17 @@ pub const MAX_MONTHS: u32 = 120;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct OpenAt {
     pub customer_id: i64,
-    pub reference: String,
-    pub issued_on: NaiveDate,
     pub due_on: NaiveDate,
     pub remaining: Money,
+}
+
+/// One customer's open invoice at a date, for a statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct OpenInvoiceAt {
+    reference: String,
+    issued_on: NaiveDate,
+    due_on: NaiveDate,
+    remaining: Money,
 }
 
 /// How the overdue list is sorted.
@@ -73,35 +80,31 @@ pub(crate) fn date_of(s: &str) -> Result<NaiveDate> {
     crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s:?}")))
 }
 
-/// Everything open at the end of `as_of`. When nothing recorded is dated after `as_of`, the
-/// stored open items are the answer; otherwise each candidate's allocations up to `as_of` say
-/// what was still owed.
-pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>> {
-    let d = as_of.to_string();
-    let latest: Option<String> = conn.query_row(
+/// Whether nothing recorded is dated after `as_of`: then the stored open items are the state at
+/// its end, with no per-invoice look at allocations. Three index ends.
+fn nothing_after(conn: &Connection, as_of: NaiveDate) -> Result<bool> {
+    let latest: Option<String> = conn.prepare_cached(
         "SELECT max(coalesce((SELECT max(issued_on) FROM items), ''), coalesce((SELECT max(closed_on) FROM items WHERE closed_on IS NOT NULL), ''),
                     coalesce((SELECT max(on_date) FROM allocations), ''))",
-        [],
-        |r| r.get(0),
-    )?;
+    )?
+    .query_row([], |r| r.get(0))?;
+    Ok(latest.as_deref().is_none_or(|l| l <= as_of.to_string().as_str()))
+}
+
+/// Everything open at the end of `as_of`: issued by then and open now or closed after it, with
+/// what was owed on it then (its amount less its allocations dated up to then). Reads only the
+/// covering indexes `items_open` and `items_by_closed`.
+pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>> {
     let mut out = Vec::new();
     let mut push = |r: &rusqlite::Row<'_>| -> Result<()> {
-        let remaining = Money::from_minor(r.get(4)?);
+        let remaining = Money::from_minor(r.get(2)?);
         if remaining.is_positive() {
-            out.push(OpenAt {
-                customer_id: r.get(0)?,
-                reference: r.get(1)?,
-                issued_on: date_of(&r.get::<_, String>(2)?)?,
-                due_on: date_of(&r.get::<_, String>(3)?)?,
-                remaining,
-            });
+            out.push(OpenAt { customer_id: r.get(0)?, due_on: date_of(&r.get::<_, String>(1)?)?, remaining });
         }
         Ok(())
     };
-    if latest.as_deref().is_none_or(|l| l <= d.as_str()) {
-        let mut stmt = conn.prepare_cached(
-            "SELECT customer_id, reference, issued_on, due_on, amount - settled FROM items WHERE open = 1",
-        )?;
+    if nothing_after(conn, as_of)? {
+        let mut stmt = conn.prepare_cached("SELECT customer_id, due_on, amount - settled FROM items WHERE open = 1")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             push(r)?;
@@ -110,42 +113,61 @@ pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>
     }
     let owed = "i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?1), 0)";
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT i.customer_id, i.reference, i.issued_on, i.due_on, {owed} FROM items i WHERE i.open = 1 AND i.issued_on <= ?1
+        "SELECT i.customer_id, i.due_on, {owed} FROM items i WHERE i.open = 1 AND i.issued_on <= ?1
          UNION ALL
-         SELECT i.customer_id, i.reference, i.issued_on, i.due_on, {owed} FROM items i WHERE i.closed_on > ?1 AND i.issued_on <= ?1"
+         SELECT i.customer_id, i.due_on, {owed} FROM items i WHERE i.closed_on > ?1 AND i.issued_on <= ?1"
     ))?;
-    let mut rows = stmt.query([&d])?;
+    let mut rows = stmt.query([as_of.to_string()])?;
     while let Some(r) = rows.next()? {
         push(r)?;
     }
     Ok(out)
 }
 
-/// What was owed at the end of `to`, from what was owed at the end of `from` and the movements
-/// dated in between: invoices and charges issued, cancelled, and money allocated to them.
-fn receivables_before(conn: &Connection, at_to: Money, from: NaiveDate, to: NaiveDate) -> Result<Money> {
+/// What was owed at the end of `as_of`, and the part of it not yet due.
+fn receivables_at(conn: &Connection, as_of: NaiveDate) -> Result<(Money, Money)> {
+    if nothing_after(conn, as_of)? {
+        let (total, current): (Option<i64>, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT sum(amount - settled), sum(CASE WHEN due_on >= ?1 THEN amount - settled ELSE 0 END) FROM items WHERE open = 1",
+            )?
+            .query_row([as_of.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        return Ok((Money::from_minor(total.unwrap_or(0)), Money::from_minor(current.unwrap_or(0))));
+    }
+    let open = open_at(conn, as_of)?;
+    let total = open.iter().map(|o| o.remaining).sum();
+    let current = open.iter().filter(|o| o.due_on >= as_of).map(|o| o.remaining).sum();
+    Ok((total, current))
+}
+
+/// What was owed at the end of `from`, from what was owed at the end of `to` and the movements
+/// dated in between: invoices and charges issued (`issued`, summed by the caller), cancelled,
+/// and money allocated to them.
+fn receivables_before(conn: &Connection, at_to: Money, issued: Money, from: NaiveDate, to: NaiveDate) -> Result<Money> {
     let (f, t) = (from.to_string(), to.to_string());
     let sum = |sql: &str| -> Result<Money> {
         Ok(Money::from_minor(conn.prepare_cached(sql)?.query_row(params![f, t], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0)))
     };
-    let issued = sum("SELECT sum(amount) FROM items WHERE issued_on > ?1 AND issued_on <= ?2")?;
     let cancelled = sum("SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on > ?1 AND closed_on <= ?2")?;
     let allocated = sum("SELECT sum(amount) FROM allocations WHERE on_date > ?1 AND on_date <= ?2")?;
     Ok(at_to - issued + cancelled + allocated)
 }
 
-/// Credit sales (not fees) issued from `first` to `last`, less those cancelled by `as_of`.
-fn credit_sales(conn: &Connection, first: NaiveDate, last: NaiveDate, as_of: NaiveDate) -> Result<Money> {
+/// Credit sales (not fees) issued from `first` to `last` less those cancelled by `as_of`, and
+/// everything issued then (fees included, cancellations not taken off).
+fn month_sums(conn: &Connection, first: NaiveDate, last: NaiveDate, as_of: NaiveDate) -> Result<(Money, Money)> {
     let (f, l) = (first.to_string(), last.to_string());
-    let sold: Option<i64> = conn
-        .prepare_cached("SELECT sum(amount) FROM items WHERE issued_on >= ?1 AND issued_on <= ?2 AND charge = 0")?
-        .query_row(params![f, l], |r| r.get(0))?;
+    let (sold, issued): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT sum(CASE WHEN charge = 0 THEN amount ELSE 0 END), sum(amount) FROM items WHERE issued_on >= ?1 AND issued_on <= ?2",
+        )?
+        .query_row(params![f, l], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let cancelled: Option<i64> = conn
         .prepare_cached(
             "SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on <= ?3 AND issued_on >= ?1 AND issued_on <= ?2 AND charge = 0",
         )?
         .query_row(params![f, l, as_of.to_string()], |r| r.get(0))?;
-    Ok(Money::from_minor(sold.unwrap_or(0) - cancelled.unwrap_or(0)))
+    Ok((Money::from_minor(sold.unwrap_or(0) - cancelled.unwrap_or(0)), Money::from_minor(issued.unwrap_or(0))))
 }
 
 fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (String, String, Option<String>, Option<String>)>> {
@@ -203,23 +225,25 @@ impl Store {
     /// calendar months ending with `as_of`'s month.
     pub fn kpis(&self, as_of: NaiveDate, months: u32) -> Result<Kpis> {
         check_months(months)?;
-        let open = open_at(&self.conn, as_of)?;
-        let receivables: Money = open.iter().map(|o| o.remaining).sum();
-        let current: Money = open.iter().filter(|o| o.due_on >= as_of).map(|o| o.remaining).sum();
+        let (receivables, current) = receivables_at(&self.conn, as_of)?;
         let periods = kpis::month_periods(as_of, months + COUNTBACK_MONTHS);
         let mut sales = Vec::new();
+        let mut issued_in_period = Money::ZERO;
         let mut left = receivables;
         for (i, (first, last)) in periods.into_iter().enumerate() {
             // Earlier months are read only while the countback still needs them.
             if i >= months as usize && !left.is_positive() {
                 break;
             }
-            let m = MonthSales { first, last, sales: credit_sales(&self.conn, first, last, as_of)? };
-            left -= m.sales;
-            sales.push(m);
+            let (sold, issued) = month_sums(&self.conn, first, last, as_of)?;
+            if i < months as usize {
+                issued_in_period += issued;
+            }
+            left -= sold;
+            sales.push(MonthSales { first, last, sales: sold });
         }
         let start = sales[months as usize - 1].first.pred_opt().ok_or(Error::InvalidDate(as_of.to_string()))?;
-        let receivables_start = receivables_before(&self.conn, receivables, start, as_of)?;
+        let receivables_start = receivables_before(&self.conn, receivables, issued_in_period, start, as_of)?;
         Ok(Kpis::compute(&KpiInputs {
             as_of,
             months: sales,
@@ -348,7 +372,7 @@ impl Store {
 }
 
 /// One customer's items open at the end of `as_of` (a statement's overdue part).
-fn open_at_for(conn: &Connection, customer_id: i64, as_of: NaiveDate) -> Result<Vec<OpenAt>> {
+fn open_at_for(conn: &Connection, customer_id: i64, as_of: NaiveDate) -> Result<Vec<OpenInvoiceAt>> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.reference, i.issued_on, i.due_on,
                 i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?2), 0)
@@ -360,8 +384,7 @@ fn open_at_for(conn: &Connection, customer_id: i64, as_of: NaiveDate) -> Result<
     while let Some(r) = rows.next()? {
         let remaining = Money::from_minor(r.get(3)?);
         if remaining.is_positive() {
-            out.push(OpenAt {
-                customer_id,
+            out.push(OpenInvoiceAt {
                 reference: r.get(0)?,
                 issued_on: date_of(&r.get::<_, String>(1)?)?,
                 due_on: date_of(&r.get::<_, String>(2)?)?,

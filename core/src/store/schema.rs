@@ -325,7 +325,8 @@ ALTER TABLE followups ADD COLUMN hlc TEXT NOT NULL DEFAULT '';
 
 /// Version 8: reports as of any date. Each item says whether it is a fee rather than a sale and
 /// on which business date it stopped being open; each allocation carries the business date it
-/// happened on. Filled in from the entries for databases made before.
+/// happened on. Filled in from the entries for databases made before. The indexes cover what a
+/// report reads, so a report walks index ranges and never the 3 GB of rows behind them.
 const V8: &str = "
 ALTER TABLE items ADD COLUMN charge INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE items ADD COLUMN closed_on TEXT;
@@ -340,7 +341,10 @@ DROP INDEX allocations_by_item;
 CREATE INDEX allocations_by_item ON allocations (item, on_date, amount);
 CREATE INDEX allocations_by_date ON allocations (on_date, amount);
 CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
-CREATE INDEX items_by_closed ON items (closed_on, issued_on) WHERE closed_on IS NOT NULL;
+DROP INDEX items_open;
+CREATE INDEX items_open ON items (customer_id, due_on, amount, settled, open, issued_on, entry_uuid) WHERE open = 1;
+CREATE INDEX items_by_closed ON items (closed_on, issued_on, customer_id, due_on, amount, entry_uuid)
+    WHERE closed_on IS NOT NULL;
 CREATE INDEX items_cancelled ON items (closed_on, issued_on, charge, amount) WHERE cancelled = 1;
 CREATE TABLE risk_scores (
     customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
