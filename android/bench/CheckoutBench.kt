@@ -45,14 +45,29 @@ fun main(args: Array<String>) {
         val nowMs = java.time.OffsetDateTime.parse(now).toInstant().toEpochMilli()
         val offsetMin = java.time.OffsetDateTime.parse(now).offset.totalSeconds / 60
         floor("kotlin_jna_check_minor") { till.checkMinor(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+        // The hot path: the same verdict through a CheckoutLane (one plain native call).
+        val laneTimes = LongArray(calls)
+        till.checkoutLane().use { lane ->
+            repeat(20_000) { lane.check(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+            for (i in 0 until calls) {
+                val ref = refs[picks[i]]
+                val t0 = System.nanoTime()
+                lane.check(ref, 2_500L, nowMs, offsetMin)
+                laneTimes[i] = System.nanoTime() - t0
+            }
+        }
         floor("ffi_version") { app.ardoise.ardoiseVersion() }
         floor("ffi_device_id") { till.deviceId() }
         times.sort()
-        fun us(q: Double) = times[((times.size - 1) * q).toInt()] / 1000.0
+        laneTimes.sort()
+        fun us(t: LongArray, q: Double) = t[((t.size - 1) * q).toInt()] / 1000.0
         val mean = times.average() / 1000.0
-        println("kotlin_jna_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(0.50), us(0.99), mean))
+        val laneMean = laneTimes.average() / 1000.0
+        println("kotlin_jna_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(times, 0.50), us(times, 0.99), mean))
+        println("kotlin_lane_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(laneTimes, 0.50), us(laneTimes, 0.99), laneMean))
         File(System.getProperty("ardoise.bench.out") ?: "/dev/null").writeText(
-            """{"calls": $calls, "p50_us": ${us(0.50)}, "p99_us": ${us(0.99)}, "mean_us": $mean}""" + "\n"
+            """{"calls": $calls, "p50_us": ${us(times, 0.50)}, "p99_us": ${us(times, 0.99)}, "mean_us": $mean, """ +
+                """"lane": {"p50_us": ${us(laneTimes, 0.50)}, "p99_us": ${us(laneTimes, 0.99)}, "mean_us": $laneMean}}""" + "\n"
         )
     }
 }

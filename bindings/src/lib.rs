@@ -6,6 +6,7 @@
 
 mod error;
 mod followup;
+mod lane;
 mod reminders;
 mod sync;
 mod types;
