@@ -6,6 +6,22 @@ import app.ardoise.Till
 import java.io.File
 import kotlin.random.Random
 
+/**
+ * JIT warm-up: at least 20,000 calls and at least `ardoise.bench.warmup.s` seconds (10 by
+ * default). A count alone was not enough on a loaded machine with 2 cores: the JVM has one C2
+ * compiler thread there, and `-XX:+PrintCompilation` showed `Till.checkMinor` still in C1
+ * code (tier 3, with profiling) after 20,000 calls; it reached C2 (tier 4) seconds later.
+ */
+fun warmUp(call: () -> Unit) {
+    val seconds = System.getProperty("ardoise.bench.warmup.s")?.toDouble() ?: 10.0
+    val end = System.nanoTime() + (seconds * 1e9).toLong()
+    var n = 0
+    while (n < 20_000 || System.nanoTime() < end) {
+        call()
+        n++
+    }
+}
+
 fun main(args: Array<String>) {
     val db = args.getOrNull(0) ?: error("usage: CheckoutBench DB NOW [CALLS]")
     val now = args.getOrNull(1) ?: error("usage: CheckoutBench DB NOW [CALLS]")
@@ -20,7 +36,7 @@ fun main(args: Array<String>) {
             offset += 1_000u
         }
         val rng = Random(42)
-        repeat(20_000) { till.check(refs[rng.nextInt(refs.size)], "25.00", now) } // JIT warm-up
+        warmUp { till.check(refs[rng.nextInt(refs.size)], "25.00", now) }
         val times = LongArray(calls)
         val picks = IntArray(calls) { rng.nextInt(refs.size) }
         for (i in 0 until calls) {
@@ -32,7 +48,7 @@ fun main(args: Array<String>) {
         // The fixed cost of a call through JNA: a function returning a string, and a method
         // taking the till's lock and returning a string.
         fun floor(name: String, call: () -> Unit) {
-            repeat(20_000) { call() }
+            warmUp(call)
             val t = LongArray(50_000)
             for (i in t.indices) {
                 val t0 = System.nanoTime()
@@ -48,7 +64,7 @@ fun main(args: Array<String>) {
         // The hot path: the same verdict through a CheckoutLane (one plain native call).
         val laneTimes = LongArray(calls)
         till.checkoutLane().use { lane ->
-            repeat(20_000) { lane.check(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+            warmUp { lane.check(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
             for (i in 0 until calls) {
                 val ref = refs[picks[i]]
                 val t0 = System.nanoTime()
