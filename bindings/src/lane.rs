@@ -217,6 +217,9 @@ mod tests {
         assert!(invalid(r));
         let r = unsafe { ardoise_lane_check_minor(handle, buf.as_ptr(), -1, 1, NOW_MS, 60, buf.as_mut_ptr(), 1024) };
         assert!(invalid(r));
+        // The one cart amount whose magnitude overflows: an error, not a panic.
+        let (status, _) = call(handle, "Ç1", i64::MIN, &mut buf);
+        assert_eq!(status, ERROR);
         // An empty reference is a lookup like any other.
         let r = unsafe { ardoise_lane_check_minor(handle, std::ptr::null(), 0, 1, NOW_MS, 60, buf.as_mut_ptr(), 1024) };
         assert!(invalid(r));
