@@ -11,7 +11,7 @@ db=${1:-target/bench-data/shop-50k-5m.db}
 now=${2:-2026-11-20T12:00:00+01:00}
 [ -f "$db" ] || { echo "no $db: run cargo bench -p ardoise-core first" >&2; exit 1; }
 kotlin_home=${KOTLIN_HOME:-$(npm root -g)/kotlin-compiler}
-jars=/usr/share/java/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar
+jars=/usr/share/java/jna.jar:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar
 
 cargo build -q --release -p ardoise-bindings --lib
 work=$(mktemp -d)

@@ -3,6 +3,7 @@
 package app.ardoise.bench
 
 import app.ardoise.Till
+import app.ardoise.checkoutLane
 import java.io.File
 import kotlin.random.Random
 
