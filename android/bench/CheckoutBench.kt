@@ -3,8 +3,25 @@
 package app.ardoise.bench
 
 import app.ardoise.Till
+import app.ardoise.checkoutLane
 import java.io.File
 import kotlin.random.Random
+
+/**
+ * JIT warm-up: at least 20,000 calls and at least `ardoise.bench.warmup.s` seconds (10 by
+ * default). A count alone was not enough on a loaded machine with 2 cores: the JVM has one C2
+ * compiler thread there, and `-XX:+PrintCompilation` showed `Till.checkMinor` still in C1
+ * code (tier 3, with profiling) after 20,000 calls; it reached C2 (tier 4) seconds later.
+ */
+fun warmUp(call: () -> Unit) {
+    val seconds = System.getProperty("ardoise.bench.warmup.s")?.toDouble() ?: 10.0
+    val end = System.nanoTime() + (seconds * 1e9).toLong()
+    var n = 0
+    while (n < 20_000 || System.nanoTime() < end) {
+        call()
+        n++
+    }
+}
 
 fun main(args: Array<String>) {
     val db = args.getOrNull(0) ?: error("usage: CheckoutBench DB NOW [CALLS]")
@@ -20,7 +37,7 @@ fun main(args: Array<String>) {
             offset += 1_000u
         }
         val rng = Random(42)
-        repeat(20_000) { till.check(refs[rng.nextInt(refs.size)], "25.00", now) } // JIT warm-up
+        warmUp { till.check(refs[rng.nextInt(refs.size)], "25.00", now) }
         val times = LongArray(calls)
         val picks = IntArray(calls) { rng.nextInt(refs.size) }
         for (i in 0 until calls) {
@@ -32,7 +49,7 @@ fun main(args: Array<String>) {
         // The fixed cost of a call through JNA: a function returning a string, and a method
         // taking the till's lock and returning a string.
         fun floor(name: String, call: () -> Unit) {
-            repeat(20_000) { call() }
+            warmUp(call)
             val t = LongArray(50_000)
             for (i in t.indices) {
                 val t0 = System.nanoTime()
@@ -45,14 +62,29 @@ fun main(args: Array<String>) {
         val nowMs = java.time.OffsetDateTime.parse(now).toInstant().toEpochMilli()
         val offsetMin = java.time.OffsetDateTime.parse(now).offset.totalSeconds / 60
         floor("kotlin_jna_check_minor") { till.checkMinor(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+        // The hot path: the same verdict through a CheckoutLane (one plain native call).
+        val laneTimes = LongArray(calls)
+        till.checkoutLane().use { lane ->
+            warmUp { lane.check(refs[rng.nextInt(refs.size)], 2_500L, nowMs, offsetMin) }
+            for (i in 0 until calls) {
+                val ref = refs[picks[i]]
+                val t0 = System.nanoTime()
+                lane.check(ref, 2_500L, nowMs, offsetMin)
+                laneTimes[i] = System.nanoTime() - t0
+            }
+        }
         floor("ffi_version") { app.ardoise.ardoiseVersion() }
         floor("ffi_device_id") { till.deviceId() }
         times.sort()
-        fun us(q: Double) = times[((times.size - 1) * q).toInt()] / 1000.0
+        laneTimes.sort()
+        fun us(t: LongArray, q: Double) = t[((t.size - 1) * q).toInt()] / 1000.0
         val mean = times.average() / 1000.0
-        println("kotlin_jna_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(0.50), us(0.99), mean))
+        val laneMean = laneTimes.average() / 1000.0
+        println("kotlin_jna_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(times, 0.50), us(times, 0.99), mean))
+        println("kotlin_lane_checkout calls=$calls p50_us=%.2f p99_us=%.2f mean_us=%.2f".format(us(laneTimes, 0.50), us(laneTimes, 0.99), laneMean))
         File(System.getProperty("ardoise.bench.out") ?: "/dev/null").writeText(
-            """{"calls": $calls, "p50_us": ${us(0.50)}, "p99_us": ${us(0.99)}, "mean_us": $mean}""" + "\n"
+            """{"calls": $calls, "p50_us": ${us(times, 0.50)}, "p99_us": ${us(times, 0.99)}, "mean_us": $mean, """ +
+                """"lane": {"p50_us": ${us(laneTimes, 0.50)}, "p99_us": ${us(laneTimes, 0.99)}, "mean_us": $laneMean}}""" + "\n"
         )
     }
 }

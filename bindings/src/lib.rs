@@ -6,6 +6,7 @@
 
 mod error;
 mod followup;
+mod lane;
 mod owner;
 mod reminders;
 mod sync;

@@ -19,6 +19,10 @@ pub(crate) fn opt_money(field: &str, s: Option<String>) -> Result<Option<core::M
 
 /// Cents, bounded like a parsed amount.
 pub(crate) fn minor(field: &str, cents: i64) -> Result<core::Money> {
+    // The one value whose magnitude does not fit: formatting it would overflow (a panic).
+    if cents == i64::MIN {
+        return Err(invalid(format!("{field}: {cents} cents is out of range")));
+    }
     money(field, &core::Money::from_minor(cents).to_string())
 }
 

@@ -23,7 +23,10 @@ fun main() {
             if (current == null) println("ok   ${description.methodName}")
         }
     })
-    val result = core.run(TillTest::class.java, RemindersTest::class.java, SyncTest::class.java, OwnerTest::class.java, GeneratedBindingsTest::class.java)
+    val result = core.run(
+        TillTest::class.java, CheckoutLaneTest::class.java, RemindersTest::class.java, SyncTest::class.java,
+        OwnerTest::class.java, GeneratedBindingsTest::class.java,
+    )
     val passed = result.runCount - result.failureCount
     println("$passed passed, ${result.failureCount} failed")
     exitProcess(if (result.wasSuccessful() && failed == 0) 0 else 1)
