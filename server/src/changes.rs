@@ -87,24 +87,27 @@ impl Db {
         let limit = limit.clamp(1, MAX_PAGE);
         // Bounded by the head read above, so that `next` never passes the `head` answered.
         // Every event up to that head is committed with it, so none can appear below it later.
-        let rows: Vec<Row> = match skip {
-            None => sqlx::query_as(
+        let sql = match skip {
+            None => {
                 "SELECT shop_seq, device_id, device_seq, event_id, kind, hlc, payload FROM events
-                 WHERE shop_id = $1 AND shop_seq > $2 AND shop_seq <= $3 ORDER BY shop_seq LIMIT $4",
-            ),
-            Some(device) => sqlx::query_as(
+                 WHERE shop_id = $1 AND shop_seq > $2 AND shop_seq <= $3 ORDER BY shop_seq LIMIT $4"
+            }
+            Some(_) => {
                 "SELECT shop_seq, device_id, device_seq, event_id, kind, hlc, payload FROM events
                  WHERE shop_id = $1 AND shop_seq > $2 AND shop_seq <= $3 AND device_id <> $5
-                 ORDER BY shop_seq LIMIT $4",
-            )
-            .bind(device.to_string()),
+                 ORDER BY shop_seq LIMIT $4"
+            }
+        };
+        // Values bind in call order: `skip` comes last, as `$5`.
+        let mut query = sqlx::query_as(sql)
+            .bind(shop.to_string())
+            .bind(i64_of(after)?)
+            .bind(i64_of(current.head)?)
+            .bind(i64::from(limit));
+        if let Some(device) = skip {
+            query = query.bind(device.to_string());
         }
-        .bind(shop.to_string())
-        .bind(i64_of(after)?)
-        .bind(i64_of(current.head)?)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<Row> = query.fetch_all(self.pool()).await?;
         let changes = rows
             .into_iter()
             .map(|(cursor, device, seq, id, kind, hlc, payload)| {
