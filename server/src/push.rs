@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{Caller, gone, sha256_hex};
-use crate::db::{Db, i64_of, now_ms, u64_of, uuid};
+use crate::db::{Backend, Db, i64_of, now_ms, u64_of, uuid};
 use crate::error::{ApiError, Error, Result};
 use crate::extract::JsonBody;
 
@@ -178,7 +178,7 @@ impl Db {
         // One statement per kind of write for the whole batch, not per event: each statement
         // is a round trip to the database (a hop to sqlx's SQLite thread, a loopback exchange
         // with PostgreSQL), which cost far more than the SQL itself.
-        let mut taken = taken_ids(&mut tx, &shop_id, fresh_events).await?;
+        let mut taken = taken_ids(&mut tx, self.backend(), &shop_id, fresh_events).await?;
         let mut stored: Vec<(u64, &Event, &String)> = Vec::with_capacity(fresh_events.len());
         let mut refused: Vec<(&Event, &'static str, &String)> = Vec::new();
         let mut customers: Vec<String> = Vec::new();
@@ -296,13 +296,27 @@ fn placeholders(rows: usize, cols: usize) -> String {
 /// The ids of the batch the shop's log already holds, in one lookup per chunk.
 async fn taken_ids(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     shop_id: &str,
     events: &[Event],
 ) -> Result<std::collections::HashSet<Uuid>> {
     let mut taken = std::collections::HashSet::new();
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT event_id FROM events WHERE shop_id = $1 AND event_id IN ({})", list.join(", "));
+        let sql = match backend {
+            Backend::Sqlite => {
+                format!("SELECT event_id FROM events WHERE shop_id = $1 AND event_id IN ({})", list.join(", "))
+            }
+            // With `IN (...)`, PostgreSQL's planner may scan the whole shop through the primary
+            // key and test each row against the list (1.4 s per push of 500 at 100,000 events
+            // when the table's statistics lag its growth). One probe of the (shop, event id)
+            // unique index per id, forced by LATERAL ... LIMIT 1, stays a few milliseconds.
+            Backend::Postgres => format!(
+                "SELECT v.id FROM (VALUES ({})) AS v(id)
+                 CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.shop_id = $1 AND e.event_id = v.id LIMIT 1) AS hit",
+                list.join("), (")
+            ),
+        };
         let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(shop_id);
         for event in chunk {
             q = q.bind(event.id.to_string());
