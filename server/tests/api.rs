@@ -28,6 +28,8 @@ on_both_backends!(
     the_rate_limit_answers_429,
     server_events_are_appended_in_process,
     unknown_routes_and_protocol_versions_answer_error_bodies,
+    own_events_can_be_left_out_of_the_pages,
+    one_id_twice_in_a_push_is_stored_once,
 );
 
 async fn enrolment_codes(b: Backend) {
@@ -490,4 +492,86 @@ async fn unknown_routes_and_protocol_versions_answer_error_bodies(b: Backend) {
     let (status, error) =
         refusal(env.http.get(env.url("/v1/changes?after=minus")).bearer_auth(&d.token).send().await.unwrap()).await;
     assert_eq!((status, error.error.as_str()), (StatusCode::BAD_REQUEST, "malformed"));
+}
+
+async fn own_events_can_be_left_out_of_the_pages(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("Boulangerie").await;
+    let a = env.device(shop).await;
+    let other = env.device(shop).await;
+    // The shop's log: 1-3 from a, 4-5 from the other till, 6-8 from a.
+    env.push_ok(&a, settings(a.id, 1, 3)).await;
+    env.push_ok(&other, settings(other.id, 1, 2)).await;
+    env.push_ok(&a, settings(a.id, 4, 6)).await;
+    let all = env.pull_all(&a).await;
+    assert_eq!(all.len(), 8);
+    let pull = |after: u64, limit: u32, at: Option<Uuid>| {
+        let mut url =
+            format!("{}?after={after}&limit={limit}&epoch={}&exclude_own=true", env.url("/v1/changes"), a.epoch);
+        if let Some(at) = at {
+            url.push_str(&format!("&at={at}"));
+        }
+        let req = env.http.get(url).bearer_auth(&a.token);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<ardoise_core::sync::protocol::ChangesResponse>().await.unwrap()
+        }
+    };
+
+    // Only the other till's events; the cursor still reaches the head, and the page names the
+    // event there, a's own, for the next request's continuity check.
+    let page = pull(0, 1000, None).await;
+    let cursors: Vec<u64> = page.changes.iter().map(|c| c.cursor).collect();
+    assert_eq!(cursors, [4, 5]);
+    assert!(page.changes.iter().all(|c| c.device_id == other.id));
+    assert_eq!((page.next, page.head, page.next_event), (8, 8, Some(all[7].event.id)));
+
+    // A full page of the others' events stops at its last one, which it carries.
+    let page = pull(0, 1, None).await;
+    assert_eq!((page.changes.len(), page.next, page.next_event), (1, 4, None));
+    let page = pull(4, 1, Some(all[3].event.id)).await;
+    assert_eq!((page.changes.len(), page.next, page.next_event), (1, 5, None));
+    // Then only a's own events remain: an empty page that still moves the cursor.
+    let page = pull(5, 1, Some(all[4].event.id)).await;
+    assert_eq!((page.changes.len(), page.next, page.next_event), (0, 8, Some(all[7].event.id)));
+
+    // At the head with the event the server named: nothing new, and no new epoch.
+    let page = pull(8, 1000, page.next_event).await;
+    assert_eq!((page.changes.len(), page.next, page.next_event, page.epoch), (0, 8, None, a.epoch));
+    assert_eq!(env.db.shop(shop).await.unwrap().epoch, a.epoch);
+
+    // The other till's view is unchanged by a's option, and without the option a gets all.
+    let theirs: Vec<u64> = env.pull_all(&other).await.iter().map(|c| c.cursor).collect();
+    assert_eq!(theirs, (1..=8).collect::<Vec<_>>());
+
+    // A device holding another event at its cursor is still caught (restored server).
+    let r = env
+        .http
+        .get(format!("{}?after=8&epoch={}&exclude_own=true&at={}", env.url("/v1/changes"), a.epoch, Uuid::new_v4()))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = refusal(r).await;
+    assert_eq!((status, error.error.as_str()), (StatusCode::CONFLICT, "epoch_changed"));
+}
+
+async fn one_id_twice_in_a_push_is_stored_once(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("Boulangerie").await;
+    let d = env.device(shop).await;
+    let mut events = settings(d.id, 1, 4);
+    events[2].id = events[1].id;
+    let r = env.push_ok(&d, events.clone()).await;
+    assert_eq!((r.acked_through, r.head), (4, 3));
+    assert_eq!(r.rejected, vec![Rejection { seq: 3, id: events[1].id, reason: "event id already used".into() }]);
+    // And against the log, in a later push.
+    let mut again = settings(d.id, 5, 6);
+    again[1].id = events[0].id;
+    let r = env.push_ok(&d, again).await;
+    assert_eq!((r.acked_through, r.head, r.rejected.len()), (6, 4, 1));
+    assert_eq!(env.count("events", shop).await, 4);
+    assert_eq!(env.count("rejections", shop).await, 2);
+    assert_eq!(env.shop_seqs(shop).await, [1, 2, 3, 4]);
 }

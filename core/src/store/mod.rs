@@ -124,6 +124,10 @@ impl Store {
         // checkout's tail was page misses. Writes still go through the WAL, so durability is
         // unchanged; address space, not memory, is what this reserves.
         conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
+        // Statement and savepoint sub-journals in memory instead of a temporary file: applying a
+        // page of synced events writes every touched page there, through write calls. They
+        // are rollback data only, never needed after a crash (the WAL covers that).
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;

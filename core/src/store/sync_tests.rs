@@ -244,4 +244,68 @@ fn an_erasure_reaches_every_device_and_keeps_the_books() {
     assert_eq!(b.account("C1", t1.date_naive()).unwrap().balance, m("30.00"));
     assert!(b.customer("C1").unwrap().blocked.is_some());
     b.audit().unwrap();
+
+fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applied_and_itself_unwritten() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut stranger = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    a.sell_on_account(sale("C1", "30.00"), t0).unwrap();
+    a.sell_on_account(sale("C1", "12.50"), t0).unwrap();
+    stranger.add_customer(customer("C7", "Paul Martin"), t0).unwrap();
+    stranger.sell_on_account(sale("C7", "9.00"), t0).unwrap();
+    let good = a.push_batch(100).unwrap();
+    let orphan = stranger.push_batch(100).unwrap().pop().unwrap();
+    let hlc = good[1].hlc.clone();
+    let broken = Event { id: Uuid::new_v4(), seq: 99, kind: "entry".into(), hlc, payload: json!({"not": "an entry"}) };
+    // The failures sit between good events, so the optimistic pass has written some of the
+    // page when it meets them.
+    let mut page = vec![
+        (a.device_id(), good[0].clone()),
+        (a.device_id(), good[1].clone()),
+        (a.device_id(), broken),
+        (stranger.device_id(), orphan),
+        (a.device_id(), good[2].clone()),
+    ];
+    let changes: Vec<Change> = page
+        .drain(..)
+        .enumerate()
+        .map(|(i, (d, event))| Change { cursor: i as u64 + 1, device_id: d, event })
+        .collect();
+    let mut b = Store::open_in_memory().unwrap();
+    let report = b.apply_changes(&changes, 5, t0).unwrap();
+    assert_eq!((report.applied, report.skipped, report.parked), (3, 1, 1), "{report:?}");
+    assert_eq!(b.sync_cursor().unwrap(), 5);
+    b.integrity_check().unwrap();
+    assert_eq!(b.account("C1", t0.date_naive()).unwrap().balance, m("42.50"));
+    let mut ids: Vec<Uuid> = b.entries().unwrap().iter().map(|e| e.id).collect();
+    let mut expected: Vec<Uuid> = a.entries().unwrap().iter().map(|e| e.id).collect();
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected, "the good events only, each once");
+
+    // A clean page takes the fast path and gives the same result as one with failures.
+    let mut c = Store::open_in_memory().unwrap();
+    let clean: Vec<Change> = a
+        .push_batch(100)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Change { cursor: i as u64 + 1, device_id: a.device_id(), event })
+        .collect();
+    let report = c.apply_changes(&clean, 3, t0).unwrap();
+    assert_eq!((report.applied, report.skipped, report.parked), (3, 0, 0));
+    assert_eq!(c.account("C1", t0.date_naive()).unwrap().balance, m("42.50"));
+}
+
+#[test]
+fn a_page_that_leaves_out_own_events_takes_the_cursor_event_from_the_server() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut s = Store::open_in_memory().unwrap();
+    let at_next = Uuid::new_v4();
+    s.apply_changes_at(&[], 7, Some(at_next), t0).unwrap();
+    assert_eq!(s.sync_position().unwrap(), (7, Some(at_next)));
+    // A page that carries the event at `next` names it itself.
+    s.apply_changes_at(&[], 7, None, t0).unwrap();
+    assert_eq!(s.sync_position().unwrap(), (7, Some(at_next)));
 }

@@ -227,7 +227,12 @@ impl Client {
     ) -> std::result::Result<(), Failure> {
         loop {
             let (after, at) = store.with_store(|s| s.sync_position()).map_err(local)?;
-            let mut url = format!("{}/v1/changes?after={after}&limit={MAX_PAGE}&epoch={}", e.server_url, e.epoch);
+            // This till's own events would only be skipped here: the server leaves them out (a
+            // server without the option sends them, and `apply_changes` skips them).
+            let mut url = format!(
+                "{}/v1/changes?after={after}&limit={MAX_PAGE}&epoch={}&exclude_own=true",
+                e.server_url, e.epoch
+            );
             if let Some(at) = at {
                 url.push_str(&format!("&at={at}"));
             }
@@ -244,41 +249,50 @@ impl Client {
                 ));
             }
             report.pulled += u32::try_from(page.changes.len()).unwrap_or(u32::MAX);
-            let applied = store.with_store(|s| s.apply_changes(&page.changes, page.next, clock())).map_err(local)?;
+            let applied = store
+                .with_store(|s| s.apply_changes_at(&page.changes, page.next, page.next_event, clock()))
+                .map_err(local)?;
             report.applied += applied.applied;
-            if page.changes.is_empty() || page.next >= page.head {
+            // A page of only this till's events is empty but still moves `next`.
+            if page.next >= page.head || (page.changes.is_empty() && page.next <= after) {
                 return Ok(());
             }
         }
     }
 
-    /// One request, retried on network errors, 5xx and 429 with backoff and jitter.
+    /// One request, retried on network errors (including a body cut or timed out while it
+    /// was read), 5xx and 429 with backoff and jitter. Retrying a push is safe: the server
+    /// acknowledges a repeated event without applying it again.
     async fn call<T: DeserializeOwned>(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> std::result::Result<T, Failure> {
         let mut attempt = 0;
         loop {
-            let outcome = match build().header("Ardoise-Protocol", PROTOCOL_VERSION.to_string()).send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    return resp.json::<T>().await.map_err(|e| Failure::Network(format!("unreadable answer: {e}")));
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let body = resp.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
-                        error: "http".into(),
-                        message: format!("the server answered {status}"),
-                        expected: None,
-                        epoch: None,
-                    });
-                    Failure::Answer(status, body)
-                }
-                Err(e) => Failure::Network(e.to_string()),
-            };
-            let retryable = match &outcome {
-                Failure::Answer(s, _) => s.is_server_error() || *s == StatusCode::TOO_MANY_REQUESTS,
-                Failure::Network(_) => true,
-            };
+            let (outcome, retryable) =
+                match build().header("Ardoise-Protocol", PROTOCOL_VERSION.to_string()).send().await {
+                    Ok(resp) if resp.status().is_success() => match resp.bytes().await {
+                        Ok(body) => match serde_json::from_slice::<T>(&body) {
+                            Ok(v) => return Ok(v),
+                            // The whole body arrived and is not what the protocol says: asking
+                            // again would get the same.
+                            Err(e) => (Failure::Network(format!("unreadable answer: {e}")), false),
+                        },
+                        Err(e) => (Failure::Network(format!("answer cut off: {}", chain(&e))), true),
+                    },
+                    Ok(resp) => {
+                        let status = resp.status();
+                        let body = resp.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
+                            error: "http".into(),
+                            message: format!("the server answered {status}"),
+                            expected: None,
+                            epoch: None,
+                        });
+                        let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+                        (Failure::Answer(status, body), retryable)
+                    }
+                    Err(e) => (Failure::Network(chain(&e)), true),
+                };
             attempt += 1;
             if !retryable || attempt >= self.policy.attempts {
                 return Err(outcome);
@@ -286,6 +300,19 @@ impl Client {
             tokio::time::sleep(self.policy.delay(attempt)).await;
         }
     }
+}
+
+/// An error with its causes: reqwest's own message ("error decoding response body") hides
+/// whether it was a timeout or a reset.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 fn local(e: Error) -> Failure {
@@ -328,5 +355,69 @@ mod tests {
         assert!(normalise("http://shop.example").is_err());
         assert!(normalise("http://localhost.evil.example").is_err());
         assert!(normalise("ftp://x").is_err());
+    }
+
+    /// A local server that answers `200` with a body promised longer than it sends, then hangs
+    /// up, for the first `cut` requests; then the whole body.
+    async fn cutting_server(cut: u32) -> (String, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = std::sync::Arc::new(AtomicU32::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let mut buf = vec![0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                let body = r#"{"ok":true}"#;
+                let answer = if n < cut {
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{}",
+                        &body[..5]
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                };
+                sock.write_all(answer.as_bytes()).await.unwrap();
+                sock.shutdown().await.ok();
+            }
+        });
+        (format!("http://{addr}/v1/status"), served)
+    }
+
+    fn quick(attempts: u32) -> Client {
+        Client::new(RetryPolicy { attempts, base: Duration::from_millis(1), max: Duration::from_millis(5) }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_cut_off_while_read_is_asked_again() {
+        let (url, served) = cutting_server(2).await;
+        let client = quick(4);
+        let got = client.call::<serde_json::Value>(|| client.http.get(&url)).await;
+        let Ok(v) = got else { panic!("three attempts should have read the whole answer") };
+        assert_eq!(v, serde_json::json!({"ok": true}));
+        assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_on_every_attempt_fails_with_its_cause() {
+        let (url, served) = cutting_server(u32::MAX).await;
+        let client = quick(2);
+        match client.call::<serde_json::Value>(|| client.http.get(&url)).await {
+            Err(Failure::Network(message)) => {
+                assert!(message.starts_with("answer cut off"), "{message}");
+                // reqwest's own words and at least one cause below them.
+                assert!(message.matches(": ").count() >= 2, "{message}");
+            }
+            Err(Failure::Answer(status, _)) => panic!("not an answer: {status}"),
+            Ok(_) => panic!("no attempt had the whole body"),
+        }
+        assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

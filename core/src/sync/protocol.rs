@@ -82,8 +82,8 @@ pub struct Rejection {
     pub reason: String,
 }
 
-/// `GET /v1/changes?after=N&limit=L&epoch=E&at=ID`: every accepted event of the shop with a
-/// sequence above N. `at` is the id of the event the device holds at sequence N: a server
+/// `GET /v1/changes?after=N&limit=L&epoch=E&at=ID&exclude_own=true`: every accepted event of the
+/// shop with a sequence above N (with `exclude_own`, but the caller's own). `at` is the id of the event the device holds at sequence N: a server
 /// that holds another one there was restored from a backup, and changes epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangesResponse {
@@ -93,6 +93,10 @@ pub struct ChangesResponse {
     pub next: u64,
     /// The shop's latest sequence: more pages follow while `next < head`.
     pub head: u64,
+    /// With `exclude_own=true`: the id of the event at `next` when the page leaves it out (it
+    /// is the caller's own), for the `at` of the next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_event: Option<Uuid>,
 }
 
 /// An event as the shop's log holds it: its gapless shop sequence and the device that sent it.
