@@ -244,7 +244,9 @@ fn an_erasure_reaches_every_device_and_keeps_the_books() {
     assert_eq!(b.account("C1", t1.date_naive()).unwrap().balance, m("30.00"));
     assert!(b.customer("C1").unwrap().blocked.is_some());
     b.audit().unwrap();
+}
 
+#[test]
 fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applied_and_itself_unwritten() {
     let t0 = at("2026-03-02T09:00:00+01:00");
     let mut a = Store::open_in_memory().unwrap();
