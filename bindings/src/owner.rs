@@ -4,9 +4,9 @@
 use ardoise_core as core;
 use ardoise_core::report;
 
+use crate::Till;
 use crate::error::{Result, invalid};
 use crate::types::{self, s};
-use crate::Till;
 
 /// Receivables by days past due; "current" is not yet due.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -295,7 +295,10 @@ const MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
 
 fn csv_bytes(data: &str) -> Result<&[u8]> {
     if data.len() > MAX_IMPORT_BYTES {
-        return Err(invalid(format!("file of {} bytes is larger than the {MAX_IMPORT_BYTES} an import takes", data.len())));
+        return Err(invalid(format!(
+            "file of {} bytes is larger than the {MAX_IMPORT_BYTES} an import takes",
+            data.len()
+        )));
     }
     Ok(data.as_bytes())
 }
@@ -341,7 +344,12 @@ impl Till {
             Ok(st
                 .risk_report(d)?
                 .into_iter()
-                .map(|r| CustomerRisk { customer_ref: r.customer_ref, name: r.name, score: r.score, reasons: r.reasons })
+                .map(|r| CustomerRisk {
+                    customer_ref: r.customer_ref,
+                    name: r.name,
+                    score: r.score,
+                    reasons: r.reasons,
+                })
                 .collect())
         })
     }

@@ -150,10 +150,23 @@ pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
             if ctx.json {
                 return output::print_json(&r);
             }
-            say!("Aging as of {}: {} EUR owed by {}", r.as_of, r.total, output::count(r.customers.len(), "customer", "customers"));
+            say!(
+                "Aging as of {}: {} EUR owed by {}",
+                r.as_of,
+                r.total,
+                output::count(r.customers.len(), "customer", "customers")
+            );
             let mut t = output::table(&["", "current", "1-30", "31-60", "61-90", "91+", "total"], &[1, 2, 3, 4, 5, 6]);
             let row = |label: String, b: &ardoise_core::report::Buckets| {
-                vec![label, b.current.to_string(), b.d1_30.to_string(), b.d31_60.to_string(), b.d61_90.to_string(), b.d91_plus.to_string(), b.total().to_string()]
+                vec![
+                    label,
+                    b.current.to_string(),
+                    b.d1_30.to_string(),
+                    b.d31_60.to_string(),
+                    b.d61_90.to_string(),
+                    b.d91_plus.to_string(),
+                    b.total().to_string(),
+                ]
             };
             t.add_row(row("shop".into(), &r.buckets));
             for c in r.customers.iter().take(30) {
@@ -169,7 +182,9 @@ pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
             if ctx.json {
                 return output::print_json(&k);
             }
-            let num = |v: Option<f64>, unit: &str| v.map_or_else(|| "n/a (no credit sales)".into(), |v| format!("{v:.1}{unit}"));
+            let num = |v: Option<f64>, unit: &str| {
+                v.map_or_else(|| "n/a (no credit sales)".into(), |v| format!("{v:.1}{unit}"))
+            };
             say!("Over the {} months ending {} ({} days):", k.months, k.as_of, k.days);
             say!(
                 "{}",
@@ -244,12 +259,33 @@ pub fn statement(ctx: &Ctx, a: StatementArgs) -> Result<(), Failure> {
     }
     say!("Statement for {} {}, {} to {}", st.customer_ref, st.name, st.from, st.to);
     let mut t = output::table(&["date", "what", "reference", "debit", "credit", "balance"], &[3, 4, 5]);
-    t.add_row(vec![String::new(), "opening balance".into(), String::new(), String::new(), String::new(), st.opening_balance.to_string()]);
+    t.add_row(vec![
+        String::new(),
+        "opening balance".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        st.opening_balance.to_string(),
+    ]);
     for l in &st.lines {
         let blank = |m: ardoise_core::Money| if m.is_zero() { String::new() } else { m.to_string() };
-        t.add_row(vec![l.date.to_string(), l.description.clone(), l.reference.clone(), blank(l.debit), blank(l.credit), l.balance.to_string()]);
+        t.add_row(vec![
+            l.date.to_string(),
+            l.description.clone(),
+            l.reference.clone(),
+            blank(l.debit),
+            blank(l.credit),
+            l.balance.to_string(),
+        ]);
     }
-    t.add_row(vec![String::new(), "closing balance".into(), String::new(), st.total_debit.to_string(), st.total_credit.to_string(), st.closing_balance.to_string()]);
+    t.add_row(vec![
+        String::new(),
+        "closing balance".into(),
+        String::new(),
+        st.total_debit.to_string(),
+        st.total_credit.to_string(),
+        st.closing_balance.to_string(),
+    ]);
     say!("{t}");
     if st.overdue.is_positive() {
         say!("Overdue on {}: {} EUR", st.to, st.overdue);
@@ -261,7 +297,8 @@ pub fn statement(ctx: &Ctx, a: StatementArgs) -> Result<(), Failure> {
 }
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<(), Failure> {
-    let data = std::fs::read(&a.file).map_err(|e| Failure::new("io", format!("cannot read {}: {e}", a.file.display())))?;
+    let data =
+        std::fs::read(&a.file).map_err(|e| Failure::new("io", format!("cannot read {}: {e}", a.file.display())))?;
     let mut store = ctx.create_store()?;
     let now = now_for(None)?;
     let dates = if a.us_dates { DateStyle::MonthDayYear } else { DateStyle::Iso };
@@ -291,7 +328,9 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<(), Failure> {
 
 fn write_out(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     match out {
-        Some(p) => std::fs::write(p, text).map_err(|e| Failure::new("io", format!("cannot write {}: {e}", p.display()))),
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| Failure::new("io", format!("cannot write {}: {e}", p.display())))
+        }
         None => {
             output::emit(text.trim_end());
             Ok(())

@@ -21,12 +21,19 @@ fn write(t: &Till, name: &str, text: &str) -> String {
 #[test]
 fn import_then_report_as_of_past_dates() {
     let t = Till::new();
-    let customers = write(&t, "c.csv", "ref,name,email,phone,kind,credit_limit,terms\nC1,Hélène Dupré,h@example.fr,+33 6 12 34 56 78,consumer,500,30\n");
+    let customers = write(
+        &t,
+        "c.csv",
+        "ref,name,email,phone,kind,credit_limit,terms\nC1,Hélène Dupré,h@example.fr,+33 6 12 34 56 78,consumer,500,30\n",
+    );
     let r = t.json(&["import", "customers", &customers]);
     assert_eq!(r["customers_created"], 1);
     let invoices = write(&t, "i.csv", INVOICES);
     let r = t.json(&["import", "invoices", &invoices]);
-    assert_eq!((r["invoices_created"].as_u64(), r["payments_recorded"].as_u64(), r["customers_created"].as_u64()), (Some(5), Some(2), Some(1)));
+    assert_eq!(
+        (r["invoices_created"].as_u64(), r["payments_recorded"].as_u64(), r["customers_created"].as_u64()),
+        (Some(5), Some(2), Some(1))
+    );
     // The same file again changes nothing.
     let r = t.json(&["import", "invoices", &invoices]);
     assert_eq!((r["invoices_created"].as_u64(), r["unchanged"].as_u64()), (Some(0), Some(5)));
@@ -43,7 +50,10 @@ fn import_then_report_as_of_past_dates() {
     assert_eq!(a["customers"][1]["buckets"]["91_plus"], "80.00");
 
     let k = t.json(&["report", "kpis", "--as-of", "2024-03-31", "--months", "3"]);
-    assert_eq!((k["receivables"].as_str(), k["current"].as_str(), k["credit_sales"].as_str()), (Some("680.00"), Some("310.00"), Some("900.00")));
+    assert_eq!(
+        (k["receivables"].as_str(), k["current"].as_str(), k["credit_sales"].as_str()),
+        (Some("680.00"), Some("310.00"), Some("900.00"))
+    );
     let dso = k["dso_simple"].as_f64().unwrap();
     assert!((dso - 680.0 / 900.0 * 91.0).abs() < 1e-4, "{dso}");
     for field in ["dso_countback", "best_possible_dso", "average_days_delinquent", "cei_pct"] {
@@ -68,7 +78,11 @@ fn import_then_report_as_of_past_dates() {
 #[test]
 fn bad_files_are_refused_with_line_numbers_and_nothing_written() {
     let t = Till::new();
-    let bad = write(&t, "bad.csv", "customer_ref,invoice_ref,issued_on,due_on,amount,paid_on\nC1,F1,2024-01-01,2024-01-31,10,,\nC1,F2,2024-13-01,2024-01-31,10,,\nC1,F3,2024-01-01,2024-01-31,-4,,\n");
+    let bad = write(
+        &t,
+        "bad.csv",
+        "customer_ref,invoice_ref,issued_on,due_on,amount,paid_on\nC1,F1,2024-01-01,2024-01-31,10,,\nC1,F2,2024-13-01,2024-01-31,10,,\nC1,F3,2024-01-01,2024-01-31,-4,,\n",
+    );
     let out = t.run(&["--json", "import", "invoices", &bad]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("line 3") && out.stderr.contains("line 4"), "{}", out.stderr);
@@ -84,7 +98,11 @@ fn bad_files_are_refused_with_line_numbers_and_nothing_written() {
 #[test]
 fn exports_and_gdpr() {
     let t = Till::new();
-    let customers = write(&t, "c.csv", "ref,name,email,phone,kind,credit_limit,terms\nC1,=SUM(A1:A9),h@example.fr,+33 6 12 34 56 78,consumer,,30\n");
+    let customers = write(
+        &t,
+        "c.csv",
+        "ref,name,email,phone,kind,credit_limit,terms\nC1,=SUM(A1:A9),h@example.fr,+33 6 12 34 56 78,consumer,,30\n",
+    );
     t.ok(&["import", "customers", &customers]);
     t.ok(&["import", "invoices", &write(&t, "i.csv", INVOICES)]);
     let csv = t.ok(&["export", "accounts"]);

@@ -380,7 +380,8 @@ mod tests {
     fn invoices_check_dates_amounts_and_duplicates() {
         let today = d("2024-06-30");
         let head = "customer_ref,invoice_ref,issued_on,due_on,amount,paid_on,disputed\n";
-        let good = format!("{head}C1,F1,2024-01-31,2024-02-29,12.50,2024-03-01,no\nC1,F2,2024-02-01,2024-03-02,7,,yes\n");
+        let good =
+            format!("{head}C1,F1,2024-01-31,2024-02-29,12.50,2024-03-01,no\nC1,F2,2024-02-01,2024-03-02,7,,yes\n");
         let rows = parse_invoices(good.as_bytes(), DateStyle::Iso, today).unwrap();
         assert_eq!(rows[0].paid_on, Some(d("2024-03-01")));
         assert!(rows[1].disputed && rows[1].paid_on.is_none());

@@ -93,7 +93,9 @@ mod tests {
     #[test]
     fn bucket_edges() {
         let mut b = Buckets::default();
-        for (days, amount) in [(-5, "1"), (0, "2"), (1, "4"), (30, "8"), (31, "16"), (60, "32"), (61, "64"), (90, "128"), (91, "256")] {
+        for (days, amount) in
+            [(-5, "1"), (0, "2"), (1, "4"), (30, "8"), (31, "16"), (60, "32"), (61, "64"), (90, "128"), (91, "256")]
+        {
             b.add(days, m(amount));
         }
         assert_eq!(b.current, m("3"));

@@ -64,7 +64,13 @@ impl Table {
         let rows: Vec<serde_json::Map<String, serde_json::Value>> = self
             .rows
             .iter()
-            .map(|r| self.columns.iter().zip(r).map(|(c, v)| ((*c).to_owned(), serde_json::Value::String(v.clone()))).collect())
+            .map(|r| {
+                self.columns
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| ((*c).to_owned(), serde_json::Value::String(v.clone())))
+                    .collect()
+            })
             .collect();
         Ok(serde_json::to_string_pretty(&rows)?)
     }

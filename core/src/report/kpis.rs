@@ -6,8 +6,8 @@
 //! that date is known on it. Every earlier month counts whole.
 
 use chrono::{Datelike, Months, NaiveDate};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
@@ -169,7 +169,14 @@ mod tests {
     #[test]
     fn periods_cross_year_and_leap_february() {
         let p = month_periods(d("2024-03-15"), 3);
-        assert_eq!(p, vec![(d("2024-03-01"), d("2024-03-15")), (d("2024-02-01"), d("2024-02-29")), (d("2024-01-01"), d("2024-01-31"))]);
+        assert_eq!(
+            p,
+            vec![
+                (d("2024-03-01"), d("2024-03-15")),
+                (d("2024-02-01"), d("2024-02-29")),
+                (d("2024-01-01"), d("2024-01-31"))
+            ]
+        );
         let p = month_periods(d("2025-01-31"), 2);
         assert_eq!(p, vec![(d("2025-01-01"), d("2025-01-31")), (d("2024-12-01"), d("2024-12-31"))]);
         let p = month_periods(d("2023-03-31"), 2);

@@ -192,7 +192,8 @@ pub(super) fn update_in(tx: &Transaction<'_>, id: i64, before: &Customer, after:
         return Ok(false);
     }
     write_fields(tx, id, after, now)?;
-    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
+    let hlc =
+        outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
     set_clocks(tx, id, &changed, &hlc.to_string())?;
     Ok(true)
 }

@@ -23,7 +23,10 @@ impl std::str::FromStr for ExportKind {
             "accounts" => Ok(ExportKind::Accounts),
             "ledger" => Ok(ExportKind::Ledger),
             "reminders" => Ok(ExportKind::Reminders),
-            _ => Err(crate::Error::Invalid { field: "export", reason: format!("{s:?}: use accounts, ledger or reminders") }),
+            _ => Err(crate::Error::Invalid {
+                field: "export",
+                reason: format!("{s:?}: use accounts, ledger or reminders"),
+            }),
         }
     }
 }
@@ -32,7 +35,13 @@ fn money(minor: Option<i64>) -> String {
     minor.map(|m| Money::from_minor(m).to_string()).unwrap_or_default()
 }
 
-fn table(conn: &Connection, sql: &str, columns: Vec<&'static str>, text: &[&str], row: impl Fn(&rusqlite::Row<'_>) -> Result<Vec<String>>) -> Result<Table> {
+fn table(
+    conn: &Connection,
+    sql: &str,
+    columns: Vec<&'static str>,
+    text: &[&str],
+    row: impl Fn(&rusqlite::Row<'_>) -> Result<Vec<String>>,
+) -> Result<Table> {
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();

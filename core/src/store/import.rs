@@ -114,7 +114,13 @@ impl Store {
         Ok(report)
     }
 
-    fn write_invoices(&mut self, rows: &[InvoiceRow], report: &mut ImportReport, problems: &mut Problems, now: Now) -> Result<()> {
+    fn write_invoices(
+        &mut self,
+        rows: &[InvoiceRow],
+        report: &mut ImportReport,
+        problems: &mut Problems,
+        now: Now,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         let device_id: Uuid = tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
         let mut writer = Writer { device_id, now, touched: HashMap::new() };
@@ -154,7 +160,11 @@ impl Store {
                     let sale_id = writer.write(&tx, account, row.issued_on, sale)?;
                     report.invoices_created += 1;
                     if let Some(paid) = row.paid_on {
-                        let body = EntryBody::Payment { amount: row.amount, method: PaymentMethod::Transfer, invoice: Some(sale_id) };
+                        let body = EntryBody::Payment {
+                            amount: row.amount,
+                            method: PaymentMethod::Transfer,
+                            invoice: Some(sale_id),
+                        };
                         writer.write(&tx, account, paid, body)?;
                         report.payments_recorded += 1;
                     }
@@ -171,7 +181,10 @@ impl Store {
                     if !same {
                         problems.add(
                             row.line,
-                            format!("invoice {} is already recorded with another customer, date or amount", row.invoice_ref),
+                            format!(
+                                "invoice {} is already recorded with another customer, date or amount",
+                                row.invoice_ref
+                            ),
                         );
                         continue;
                     }
@@ -186,7 +199,9 @@ impl Store {
                         report.payments_recorded += 1;
                         changed = true;
                     }
-                    if row.disputed && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])? {
+                    if row.disputed
+                        && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])?
+                    {
                         dispute(&tx, account.id, k.entry, row, now)?;
                         report.disputes_recorded += 1;
                         changed = true;
@@ -254,7 +269,10 @@ fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut Im
         return Ok(Account { id, uuid });
     }
     let days = (row.due_on - row.issued_on).num_days();
-    let terms = u16::try_from(days).ok().filter(|d| *d <= 365).map_or(Terms::default(), |d| if d == 0 { Terms::OnReceipt } else { Terms::Net(d) });
+    let terms = u16::try_from(days)
+        .ok()
+        .filter(|d| *d <= 365)
+        .map_or(Terms::default(), |d| if d == 0 { Terms::OnReceipt } else { Terms::Net(d) });
     let customer = Customer::from_new(
         Uuid::new_v4(),
         NewCustomer {

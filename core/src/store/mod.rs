@@ -41,9 +41,9 @@ use crate::error::{Error, Result};
 
 pub use accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};
 pub use dunning::{ReminderRecord, ReminderState, RunReport};
+pub use export::ExportKind;
 pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use ledger::{EntryRequest, Recorded, SaleRequest};
-pub use export::ExportKind;
 pub use outbox::OutboxEvent;
 pub use privacy::Erasure;
 pub use reports::{OverdueAccount, OverdueSort};
@@ -191,10 +191,9 @@ pub(super) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
 
 /// Takes the next gapless sequence number of this device's events.
 fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
-    let seq: i64 =
-        tx.prepare_cached("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1")?.query_row([], |r| {
-            r.get(0)
-        })?;
+    let seq: i64 = tx
+        .prepare_cached("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1")?
+        .query_row([], |r| r.get(0))?;
     Ok(seq as u64)
 }
 

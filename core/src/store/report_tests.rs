@@ -31,7 +31,8 @@ fn imported(rows: &str) -> Store {
 }
 
 fn pay(s: &mut Store, c: &str, amount: &str, date: &str, invoice: Option<&str>) {
-    let req = EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Cash, invoice: invoice.map(Into::into) };
+    let req =
+        EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Cash, invoice: invoice.map(Into::into) };
     s.record(c, Some(d(date)), "anna", req, at(TODAY)).unwrap();
 }
 
@@ -148,7 +149,8 @@ fn import_is_idempotent_and_all_or_nothing() {
     let customers = "ref,name,email,phone,kind,credit_limit,terms\nC1,Hélène Dupré,h@example.fr,,consumer,150.00,30\n";
     let r = s.import_customers(customers.as_bytes(), at(TODAY)).unwrap();
     assert_eq!((r.customers_created, r.customers_updated), (1, 0));
-    let invoices = format!("{HEAD}C1,F1,2026-01-10,2026-02-09,40.00,2026-02-01,\nC9,F2,2026-03-01,2026-03-31,12.50,,yes\n");
+    let invoices =
+        format!("{HEAD}C1,F1,2026-01-10,2026-02-09,40.00,2026-02-01,\nC9,F2,2026-03-01,2026-03-31,12.50,,yes\n");
     let r = s.import_invoices(invoices.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     assert_eq!((r.customers_created, r.invoices_created, r.payments_recorded, r.disputes_recorded), (1, 2, 1, 1));
     assert_eq!(s.customer("C9").unwrap().terms, crate::Terms::Net(30));
@@ -169,7 +171,9 @@ fn import_is_idempotent_and_all_or_nothing() {
     assert_eq!(s.account("C9", d(TODAY)).unwrap().balance, Money::ZERO);
     // A bad line anywhere: the error names it and nothing is written.
     let outbox = s.outbox_len().unwrap();
-    let bad = format!("{HEAD}C1,F3,2026-05-01,2026-05-31,10.00,,\nC1,F4,2026-05-01,2026-05-31,ten,,\nC1,F1,2026-01-10,2026-02-09,41.00,,\n");
+    let bad = format!(
+        "{HEAD}C1,F3,2026-05-01,2026-05-31,10.00,,\nC1,F4,2026-05-01,2026-05-31,ten,,\nC1,F1,2026-01-10,2026-02-09,41.00,,\n"
+    );
     let err = s.import_invoices(bad.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap_err();
     let Error::Import { errors, .. } = &err else { panic!("{err}") };
     assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3]);

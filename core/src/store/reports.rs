@@ -146,7 +146,9 @@ fn receivables_at(conn: &Connection, as_of: NaiveDate) -> Result<(Money, Money)>
 fn receivables_before(conn: &Connection, at_to: Money, issued: Money, from: NaiveDate, to: NaiveDate) -> Result<Money> {
     let (f, t) = (from.to_string(), to.to_string());
     let sum = |sql: &str| -> Result<Money> {
-        Ok(Money::from_minor(conn.prepare_cached(sql)?.query_row(params![f, t], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0)))
+        Ok(Money::from_minor(
+            conn.prepare_cached(sql)?.query_row(params![f, t], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0),
+        ))
     };
     let cancelled = sum("SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on > ?1 AND closed_on <= ?2")?;
     let allocated = sum("SELECT sum(amount) FROM allocations WHERE on_date > ?1 AND on_date <= ?2")?;
@@ -214,7 +216,10 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
     Ok(out)
 }
 
-fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (String, String, Option<String>, Option<String>)>> {
+fn customer_names(
+    conn: &Connection,
+    ids: &[i64],
+) -> Result<HashMap<i64, (String, String, Option<String>, Option<String>)>> {
     let mut names = HashMap::with_capacity(ids.len());
     let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
     let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
@@ -252,7 +257,13 @@ impl Store {
             .into_iter()
             .map(|(id, buckets, oldest)| {
                 let (reference, name, _, _) = names.get(&id).cloned().unwrap_or_default();
-                CustomerAging { customer_ref: reference, name, total: buckets.total(), buckets, oldest_days: oldest.max(0) }
+                CustomerAging {
+                    customer_ref: reference,
+                    name,
+                    total: buckets.total(),
+                    buckets,
+                    oldest_days: oldest.max(0),
+                }
             })
             .collect();
         Ok(AgingReport::new(as_of, customers))
