@@ -216,10 +216,10 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
     Ok(out)
 }
 
-fn customer_names(
-    conn: &Connection,
-    ids: &[i64],
-) -> Result<HashMap<i64, (String, String, Option<String>, Option<String>)>> {
+/// A customer's reference, name, phone and email, as the owner's lists show them.
+type Contact = (String, String, Option<String>, Option<String>);
+
+fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
     let mut names = HashMap::with_capacity(ids.len());
     let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
     let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
