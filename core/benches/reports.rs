@@ -67,6 +67,17 @@ fn main() {
         });
     }
     group.finish();
+
+    // The nightly risk scoring of the whole shop: histories read, the model fitted on every
+    // invoice whose outcome is known, every customer scored. One timed run (it is not a
+    // per-request cost; `Store::refresh_risk` adds one small write transaction).
+    if std::env::var("ARDOISE_BENCH_RISK").map_or(measuring, |v| v != "0") {
+        let t = Instant::now();
+        let scores = store.risk_report(today).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("risk report as of {today}: {} customers scored in {secs:.2} s", scores.len());
+        results.insert("risk_report".into(), json!({"customers": scores.len(), "seconds": secs}));
+    }
     drop(store);
 
     if import_rows > 0 {
