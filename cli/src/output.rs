@@ -225,6 +225,9 @@ pub fn verdict_block(v: &Verdict) -> String {
         ("deposits usable", v.deposits_available.to_string()),
     ]);
     s.push_str(&t.to_string());
+    if let Some(pct) = v.late_risk_pct {
+        s.push_str(&format!("\nlate-payment risk {pct} %: {}", v.late_risk_reasons.join("; ")));
+    }
     s
 }
 

@@ -20,7 +20,8 @@ pub enum ReportCmd {
     Kpis(KpisArgs),
     /// Accounts with something overdue, for the owner to chase
     Overdue(OverdueArgs),
-    /// Each customer's probability of paying their next invoice late, with the reasons
+    /// Each customer's probability of paying their next invoice late, with the reasons (as of
+    /// today, the scores are also kept for the checkout and the overdue list)
     Risk(AsOf),
 }
 
@@ -143,7 +144,7 @@ pub enum GdprCmd {
 }
 
 pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
-    let store = ctx.store()?;
+    let mut store = ctx.store()?;
     match cmd {
         ReportCmd::Aging(a) => {
             let r = store.aging(a.date()?)?;
@@ -229,7 +230,13 @@ pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
             say!("{t}");
         }
         ReportCmd::Risk(a) => {
-            let scores = store.risk_report(a.date()?)?;
+            let as_of = a.date()?;
+            let now = now_for(None)?;
+            // Today's scores are also kept for the checkout verdict and the overdue list.
+            if as_of == now.date_naive() {
+                store.refresh_risk(now)?;
+            }
+            let scores = store.risk_report(as_of)?;
             if ctx.json {
                 let body: Vec<_> = scores
                     .iter()

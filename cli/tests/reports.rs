@@ -132,3 +132,19 @@ fn the_ibm_sample_imports_and_reports() {
     let risk = t.json(&["report", "risk", "--as-of", "2013-06-30"]);
     assert_eq!(risk.as_array().unwrap().len(), 100);
 }
+
+#[test]
+fn the_checkout_shows_the_late_payment_risk_once_scored() {
+    let t = Till::new();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+    t.ok(&["import", "ibm-ar", path]);
+    let before = t.json(&["checkout", "--customer", "0379-NEVHP", "--amount", "10", "--date", "2013-12-03"]);
+    assert!(before["late_risk_pct"].is_null(), "{before}");
+    // Today's scores (the CLI's risk report as of today keeps them).
+    let risk = t.json(&["report", "risk"]);
+    let top = risk[0]["customer_ref"].as_str().unwrap().to_owned();
+    let v = t.json(&["checkout", "--customer", &top, "--amount", "10"]);
+    assert!(v["late_risk_pct"].is_number() && !v["late_risk_reasons"].as_array().unwrap().is_empty(), "{v}");
+    let text = t.ok(&["checkout", "--customer", &top, "--amount", "10"]);
+    assert!(text.contains("late-payment risk"), "{text}");
+}
