@@ -24,6 +24,13 @@ fn m(s: &str) -> Money {
 const TODAY: &str = "2026-11-24";
 const HEAD: &str = "customer_ref,invoice_ref,issued_on,due_on,amount,paid_on,disputed\n";
 
+/// IBM's sample (`../shared/datasets/ibm-ar`) as an invoices file; a missing file fails the test.
+fn ibm_invoices() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+    let raw = std::fs::read(path).expect("the IBM sample in ../shared/datasets/ibm-ar");
+    crate::import::ibm_ar_to_invoices(&raw).unwrap()
+}
+
 fn imported(rows: &str) -> Store {
     let mut s = Store::open_in_memory().unwrap();
     s.import_invoices(format!("{HEAD}{rows}").as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
@@ -196,9 +203,7 @@ fn import_is_idempotent_and_all_or_nothing() {
 /// says directly (open on D = issued by D and settled after D).
 #[test]
 fn ibm_sample_imports_and_ages_as_its_csv_says() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
-    let raw = std::fs::read(path).expect("the IBM sample in ../shared/datasets/ibm-ar");
-    let csv = crate::import::ibm_ar_to_invoices(&raw).unwrap();
+    let csv = ibm_invoices();
     let mut s = Store::open_in_memory().unwrap();
     let r = s.import_invoices(csv.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     assert_eq!((r.rows, r.customers_created, r.invoices_created, r.payments_recorded), (2466, 100, 2466, 2466));
@@ -328,8 +333,7 @@ fn kpis_start(as_of: NaiveDate, months: u32) -> NaiveDate {
 /// date. Then today's scores reach the checkout verdict and the overdue list.
 #[test]
 fn risk_on_the_ibm_sample_through_the_store() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
-    let csv = crate::import::ibm_ar_to_invoices(&std::fs::read(path).expect("the IBM sample")).unwrap();
+    let csv = ibm_invoices();
     let mut s = Store::open_in_memory().unwrap();
     s.import_invoices(csv.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     let rows = crate::import::parse_invoices(csv.as_bytes(), DateStyle::Iso, d(TODAY)).unwrap();

@@ -80,6 +80,14 @@ pub(crate) fn date_of(s: &str) -> Result<NaiveDate> {
     crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s:?}")))
 }
 
+/// What was still owed at the end of the date bound to `param` on the item `i`: its amount less
+/// its allocations dated up to then.
+fn owed_at(param: &str) -> String {
+    format!(
+        "i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= {param}), 0)"
+    )
+}
+
 /// Whether nothing recorded is dated after `as_of`: then the stored open items are the state at
 /// its end, with no per-invoice look at allocations. Three index ends.
 fn nothing_after(conn: &Connection, as_of: NaiveDate) -> Result<bool> {
@@ -111,7 +119,7 @@ pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>
         }
         return Ok(out);
     }
-    let owed = "i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?1), 0)";
+    let owed = owed_at("?1");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT i.customer_id, i.due_on, {owed} FROM items i WHERE i.open = 1 AND i.issued_on <= ?1
          UNION ALL
@@ -219,7 +227,7 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
 /// A customer's reference, name, phone and email, as the owner's lists show them.
 type Contact = (String, String, Option<String>, Option<String>);
 
-fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
+pub(super) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
     let mut names = HashMap::with_capacity(ids.len());
     let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
     let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
@@ -308,7 +316,7 @@ impl Store {
         per.retain(|(_, b, _)| b.overdue().is_positive());
         let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
         let names = customer_names(&self.conn, &ids)?;
-        let risks = self.stored_risk(&ids)?;
+        let risks = super::risk::stored_many(&self.conn, &ids)?;
         let mut list: Vec<OverdueAccount> = per
             .into_iter()
             .map(|(id, buckets, oldest)| {
@@ -397,29 +405,14 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The risk scores last computed for these customers: probability and reasons.
-    pub(crate) fn stored_risk(&self, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
-        let mut stmt = self.conn.prepare_cached("SELECT score, reasons FROM risk_scores WHERE customer_id = ?1")?;
-        let mut out = HashMap::new();
-        for id in ids {
-            let found: Option<(f64, String)> = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-            if let Some((score, reasons)) = found {
-                out.insert(*id, (score, serde_json::from_str(&reasons)?));
-            }
-        }
-        Ok(out)
-    }
-}
-
 /// One customer's items open at the end of `as_of` (a statement's overdue part).
 fn open_at_for(conn: &Connection, customer_id: i64, as_of: NaiveDate) -> Result<Vec<OpenInvoiceAt>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.reference, i.issued_on, i.due_on,
-                i.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.item = i.entry_uuid AND a.on_date <= ?2), 0)
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.reference, i.issued_on, i.due_on, {}
          FROM items i WHERE i.customer_id = ?1 AND i.issued_on <= ?2 AND (i.open = 1 OR i.closed_on > ?2)
          ORDER BY i.due_on, i.issued_on",
-    )?;
+        owed_at("?2")
+    ))?;
     let mut rows = stmt.query(params![customer_id, as_of.to_string()])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {

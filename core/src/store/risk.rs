@@ -70,15 +70,31 @@ fn score_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, risk::Risk
     Ok(scored)
 }
 
-/// Adds the customer's last stored score to a checkout verdict: one indexed row.
-pub(super) fn annotate(conn: &Connection, customer_id: i64, verdict: &mut Verdict) -> Result<()> {
+/// The score last stored for a customer by `refresh_risk`: probability and reasons.
+fn stored(conn: &Connection, customer_id: i64) -> Result<Option<(f64, Vec<String>)>> {
     let found: Option<(f64, String)> = conn
         .prepare_cached("SELECT score, reasons FROM risk_scores WHERE customer_id = ?1")?
         .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some((score, reasons)) = found {
+    found.map(|(score, reasons)| Ok((score, serde_json::from_str(&reasons)?))).transpose()
+}
+
+/// The stored scores of these customers, for the overdue list.
+pub(super) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
+    let mut out = HashMap::new();
+    for &id in ids {
+        if let Some(found) = stored(conn, id)? {
+            out.insert(id, found);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the customer's last stored score to a checkout verdict: one indexed row.
+pub(super) fn annotate(conn: &Connection, customer_id: i64, verdict: &mut Verdict) -> Result<()> {
+    if let Some((score, reasons)) = stored(conn, customer_id)? {
         verdict.late_risk_pct = Some((score * 100.0).round().clamp(0.0, 100.0) as u8);
-        verdict.late_risk_reasons = serde_json::from_str(&reasons)?;
+        verdict.late_risk_reasons = reasons;
     }
     Ok(())
 }
@@ -88,16 +104,12 @@ impl Store {
     /// `as_of` (no look-ahead), with the main reasons in words. Highest risk first.
     pub fn risk_report(&self, as_of: NaiveDate) -> Result<Vec<CustomerRisk>> {
         let scored = score_all(&self.conn, as_of)?;
-        let mut names: HashMap<i64, (String, String)> = HashMap::new();
-        let mut stmt = self.conn.prepare_cached("SELECT id, reference, name FROM customers")?;
-        for r in stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))? {
-            let (id, v) = r?;
-            names.insert(id, v);
-        }
+        let ids: Vec<i64> = scored.iter().map(|(id, _)| *id).collect();
+        let mut names = super::reports::customer_names(&self.conn, &ids)?;
         Ok(scored
             .into_iter()
             .map(|(id, r)| {
-                let (customer_ref, name) = names.remove(&id).unwrap_or_default();
+                let (customer_ref, name, _, _) = names.remove(&id).unwrap_or_default();
                 CustomerRisk { customer_ref, name, score: r.probability, reasons: r.reasons }
             })
             .collect())
