@@ -45,6 +45,17 @@ const CHECKS: &[(&str, &str)] = &[
             OR (l.cancelled = 1 AND coalesce((SELECT sum(amount) FROM allocations x WHERE x.source = l.entry_uuid), 0) != 0)",
     ),
     (
+        "the totals per day equal the items issued and the allocations made that day",
+        "SELECT day FROM (
+             SELECT day, sum(s) AS s, sum(i) AS i, sum(a) AS a FROM (
+                 SELECT day, sold AS s, issued AS i, allocated AS a FROM day_totals
+                 UNION ALL SELECT issued_on, -sum(CASE WHEN charge = 0 THEN amount ELSE 0 END), -sum(amount), 0
+                     FROM items GROUP BY issued_on
+                 UNION ALL SELECT on_date, 0, 0, -sum(amount) FROM allocations GROUP BY on_date)
+             GROUP BY day)
+         WHERE s != 0 OR i != 0 OR a != 0",
+    ),
+    (
         "every write has its outbox row or came from elsewhere",
         "SELECT e.uuid FROM entries e JOIN device d ON e.device_id = d.device_id
          WHERE e.device_seq >= (SELECT coalesce(min(seq), d.next_seq) FROM outbox)

@@ -777,8 +777,12 @@ fn save_state(
     last_date: NaiveDate,
 ) -> Result<()> {
     let mut items = tx.prepare_cached(
-        "INSERT OR REPLACE INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open, charge, closed_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        // An upsert, not a REPLACE: a replaced row would skip the delete trigger that keeps
+        // `day_totals`, and only what a fold changes is rewritten, with the indexes over it.
+        "INSERT INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open, charge, closed_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (entry_uuid) DO UPDATE SET settled = excluded.settled, cancelled = excluded.cancelled,
+             open = excluded.open, closed_on = excluded.closed_on",
     )?;
     for i in s.items.iter().filter(|i| i.dirty) {
         items.execute(params![

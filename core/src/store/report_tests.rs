@@ -224,6 +224,37 @@ fn ibm_sample_imports_and_ages_as_its_csv_says() {
     assert_eq!(again.unchanged, 2466);
 }
 
+/// A till on schema 8 (no per-day totals) upgrades to 9: the totals are filled in from its items
+/// and allocations, and every KPI is what it was before the upgrade.
+#[test]
+fn upgrading_to_day_totals_keeps_every_kpi() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("till.db");
+    let mut s = Store::open(&path).unwrap();
+    s.import_invoices(ibm_invoices().as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
+    pay(&mut s, "0379-NEVHP", "10", "2013-03-01", None);
+    let dates = ["2012-06-30", "2013-02-28", "2013-06-09", "2013-12-31", TODAY].map(d);
+    let before: Vec<_> = dates.iter().map(|&as_of| s.kpis(as_of, 3).unwrap()).collect();
+    drop(s);
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP TRIGGER items_day_insert; DROP TRIGGER items_day_delete; DROP TRIGGER items_day_update;
+             DROP TRIGGER allocations_day_insert; DROP TRIGGER allocations_day_delete; DROP TRIGGER allocations_day_update;
+             DROP TABLE day_totals;
+             CREATE INDEX allocations_by_date ON allocations (on_date, amount);
+             CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
+             PRAGMA user_version = 8;",
+        )
+        .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    s.audit().unwrap();
+    let after: Vec<_> = dates.iter().map(|&as_of| s.kpis(as_of, 3).unwrap()).collect();
+    assert_eq!(after, before);
+    assert!(before[1].credit_sales.is_positive() && before[3].receivables.is_positive());
+}
+
 #[test]
 fn exports_neutralise_formulas_and_gdpr_erasure_keeps_the_books() {
     let mut s = Store::open_in_memory().unwrap();

@@ -89,11 +89,12 @@ fn owed_at(param: &str) -> String {
 }
 
 /// Whether nothing recorded is dated after `as_of`: then the stored open items are the state at
-/// its end, with no per-invoice look at allocations. Three index ends.
+/// its end, with no per-invoice look at allocations. The last day with an item issued or money
+/// allocated, and one index end.
 fn nothing_after(conn: &Connection, as_of: NaiveDate) -> Result<bool> {
     let latest: Option<String> = conn.prepare_cached(
-        "SELECT max(coalesce((SELECT max(issued_on) FROM items), ''), coalesce((SELECT max(closed_on) FROM items WHERE closed_on IS NOT NULL), ''),
-                    coalesce((SELECT max(on_date) FROM allocations), ''))",
+        "SELECT max(coalesce((SELECT day FROM day_totals WHERE issued != 0 OR allocated != 0 ORDER BY day DESC LIMIT 1), ''),
+                    coalesce((SELECT max(closed_on) FROM items WHERE closed_on IS NOT NULL), ''))",
     )?
     .query_row([], |r| r.get(0))?;
     Ok(latest.as_deref().is_none_or(|l| l <= as_of.to_string().as_str()))
@@ -159,7 +160,7 @@ fn receivables_before(conn: &Connection, at_to: Money, issued: Money, from: Naiv
         ))
     };
     let cancelled = sum("SELECT sum(amount) FROM items WHERE cancelled = 1 AND closed_on > ?1 AND closed_on <= ?2")?;
-    let allocated = sum("SELECT sum(amount) FROM allocations WHERE on_date > ?1 AND on_date <= ?2")?;
+    let allocated = sum("SELECT sum(allocated) FROM day_totals WHERE day > ?1 AND day <= ?2")?;
     Ok(at_to - issued + cancelled + allocated)
 }
 
@@ -168,9 +169,7 @@ fn receivables_before(conn: &Connection, at_to: Money, issued: Money, from: Naiv
 fn month_sums(conn: &Connection, first: NaiveDate, last: NaiveDate, as_of: NaiveDate) -> Result<(Money, Money)> {
     let (f, l) = (first.to_string(), last.to_string());
     let (sold, issued): (Option<i64>, Option<i64>) = conn
-        .prepare_cached(
-            "SELECT sum(CASE WHEN charge = 0 THEN amount ELSE 0 END), sum(amount) FROM items WHERE issued_on >= ?1 AND issued_on <= ?2",
-        )?
+        .prepare_cached("SELECT sum(sold), sum(issued) FROM day_totals WHERE day >= ?1 AND day <= ?2")?
         .query_row(params![f, l], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let cancelled: Option<i64> = conn
         .prepare_cached(
