@@ -26,12 +26,69 @@ const PRIOR_LATE_WEIGHT: f64 = 2.0;
 /// Days between the due date and settlement assumed without history (a little early), worth one
 /// invoice.
 const PRIOR_DAYS_VS_DUE: f64 = -6.0;
-/// How much later a disputed invoice is settled, and the spread of settlement around a
-/// customer's habit, in days. Measured on the IBM sample (disputed invoices: +14 days; residual
-/// standard deviation about 5.5 days); the model's weight on `timing_risk` absorbs a shop whose
-/// figures differ.
-const DISPUTE_DELAY_DAYS: f64 = 14.0;
-const SETTLE_SPREAD_DAYS: f64 = 5.5;
+/// A shop's settlement habits that the timing feature needs, estimated from the shop's own history
+/// known on the training date ([`Habits::estimate`]) like the model's weights, and kept in the
+/// [`Model`](super::Model): nothing in them is read from a fixed data set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Habits {
+    /// How much later a disputed invoice is settled than the same customer's undisputed ones, in
+    /// days (about 14 on the IBM sample before 2013-06-09).
+    pub dispute_delay_days: f64,
+    /// Standard deviation of an undisputed settlement around the customer's own mean, in days
+    /// (about 5.3 on the IBM sample before 2013-06-09).
+    pub settle_spread_days: f64,
+}
+
+/// How many disputed invoices, and how many degrees of freedom of the spread, the prior's habits
+/// are worth when [`Habits::estimate`] shrinks the shop's figures toward them.
+const HABITS_PRIOR_WEIGHT: f64 = 5.0;
+
+impl Habits {
+    /// Habits assumed knowing nothing about any shop: no dispute delay, a week's spread. The flat
+    /// prior that [`Model::default_prior`](super::Model::default_prior) was fitted from.
+    pub const AGNOSTIC: Habits = Habits { dispute_delay_days: 0.0, settle_spread_days: 7.0 };
+
+    /// The habits of the shop whose customers' invoices are `histories`, from what was settled by
+    /// the end of `as_of`, each figure shrunk toward `prior`'s with the weight of five
+    /// observations. Dispute delay: a disputed invoice's settlement day minus the mean of the same
+    /// customer's undisputed ones, averaged over the disputed invoices of customers who have both.
+    /// Spread: the pooled within-customer standard deviation of undisputed settlement days.
+    /// Linear in the number of invoices.
+    pub fn estimate(histories: &[&[InvoiceFact]], as_of: NaiveDate, prior: &Habits) -> Habits {
+        let (mut delay_sum, mut delay_n) = (0.0, 0.0);
+        let (mut squares, mut dof) = (0.0, 0.0);
+        for history in histories {
+            let (mut und_n, mut und_sum, mut und_squares) = (0.0, 0.0, 0.0);
+            let (mut dis_n, mut dis_sum) = (0.0, 0.0);
+            for fact in history.iter().filter(|x| x.issued_on <= as_of) {
+                let Some(settled) = fact.settled_on.filter(|s| *s <= as_of) else { continue };
+                let vs_due = (settled - fact.due_on).num_days() as f64;
+                if fact.disputed {
+                    dis_n += 1.0;
+                    dis_sum += vs_due;
+                } else {
+                    und_n += 1.0;
+                    und_sum += vs_due;
+                    und_squares += vs_due * vs_due;
+                }
+            }
+            if und_n >= 1.0 && dis_n >= 1.0 {
+                delay_sum += dis_sum - dis_n * und_sum / und_n;
+                delay_n += dis_n;
+            }
+            if und_n >= 2.0 {
+                squares += (und_squares - und_sum * und_sum / und_n).max(0.0);
+                dof += und_n - 1.0;
+            }
+        }
+        let w = HABITS_PRIOR_WEIGHT;
+        Habits {
+            dispute_delay_days: (delay_sum + w * prior.dispute_delay_days) / (delay_n + w),
+            settle_spread_days: ((squares + w * prior.settle_spread_days.powi(2)) / (dof + w)).sqrt(),
+        }
+    }
+}
+
 /// Invoices counted as "recent" in the reasons.
 pub(crate) const RECENT: usize = 6;
 
@@ -78,7 +135,8 @@ fn units(m: Money) -> f64 {
 /// Summarises `history` as it stood at the end of `as_of`: invoices issued after it are ignored,
 /// settlements after it count as not yet happened. `next_amount` is the amount of the invoice
 /// about to be issued, if known. O(n log n) in the history's length (one sort of the outcomes).
-pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>) -> Features {
+pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>, habits: &Habits) -> Features {
+    let Habits { dispute_delay_days: delay, settle_spread_days: spread } = *habits;
     let mut f = Features::default();
     let mut outcomes: Vec<(NaiveDate, bool)> = Vec::new();
     let (mut amount_sum, mut known) = (0.0, 0.0);
@@ -93,7 +151,7 @@ pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<M
                 days_sum += vs_due;
                 if fact.disputed {
                     f.disputed_count += 1.0;
-                    adjusted_sum += vs_due - DISPUTE_DELAY_DAYS;
+                    adjusted_sum += vs_due - delay;
                 } else {
                     adjusted_sum += vs_due;
                 }
@@ -125,8 +183,8 @@ pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<M
     let habit = (adjusted_sum + PRIOR_DAYS_VS_DUE) / (f.settled_count + 1.0);
     let dispute_chance = (f.disputed_count + 0.5) / (f.settled_count + 2.0);
     // Settled on due date + 1 or later is late; 0.5 is the continuity correction for whole days.
-    let late_if = |delay: f64| normal_cdf((habit + delay - 0.5) / SETTLE_SPREAD_DAYS);
-    let p = dispute_chance * late_if(DISPUTE_DELAY_DAYS) + (1.0 - dispute_chance) * late_if(0.0);
+    let late_if = |shift: f64| normal_cdf((habit + shift - 0.5) / spread);
+    let p = dispute_chance * late_if(delay) + (1.0 - dispute_chance) * late_if(0.0);
     let p = p.clamp(1e-6, 1.0 - 1e-6);
     f.timing_risk = (p / (1.0 - p)).ln();
 
