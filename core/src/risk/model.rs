@@ -6,7 +6,7 @@ use chrono::{Days, NaiveDate};
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
-use super::features::{Features, Habits, InvoiceFact, RECENT, features};
+use super::features::{Features, Habits, InvoiceFact, RECENT, Sweep, features};
 
 /// Number of features the model weighs.
 const K: usize = 6;
@@ -86,8 +86,8 @@ impl Model {
     }
 
     /// [`Model::train`] with another prior, e.g. the shop's previous model or a chain's pooled one.
-    /// Cost: one [`features`] call per labelled invoice, each linear in its customer's history, so
-    /// about sum over customers of (invoices squared); then Newton steps linear in the examples.
+    /// Cost: each customer's invoices featurised in one chronological sweep, O(n log n) in the
+    /// number of invoices; then Newton steps linear in the examples.
     /// The shop's [`Habits`] are estimated first, from the same invoices, shrunk toward the
     /// prior's.
     pub fn train_toward(histories: &[&[InvoiceFact]], as_of: NaiveDate, prior: &Model) -> Model {
@@ -119,18 +119,33 @@ impl Model {
     }
 }
 
+/// The labelled examples: every invoice whose outcome was known at the end of `as_of`,
+/// featurised as of the day before its issue, in the order of `histories`. One [`Sweep`] per
+/// customer, so O(n log n) in the number of invoices.
 fn examples(histories: &[&[InvoiceFact]], as_of: NaiveDate, habits: &Habits) -> (Vec<[f64; K]>, Vec<bool>) {
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for history in histories {
-        for fact in history.iter().filter(|x| x.issued_on <= as_of) {
+        // (eve of issue, position, label), swept in date order, put back in the history's order.
+        let mut labelled: Vec<(NaiveDate, usize, bool)> = Vec::new();
+        for (i, fact) in history.iter().enumerate().filter(|(_, x)| x.issued_on <= as_of) {
             let label = match fact.settled_on.filter(|s| *s <= as_of) {
                 Some(settled) => settled > fact.due_on,
                 None if fact.due_on < as_of => true,
                 None => continue,
             };
             let Some(eve) = fact.issued_on.checked_sub_days(Days::new(1)) else { continue };
-            xs.push(vector(&features(history, eve, Some(fact.amount), habits)));
-            ys.push(label);
+            labelled.push((eve, i, label));
+        }
+        labelled.sort_unstable();
+        let mut sweep = Sweep::new(history);
+        let mut rows: Vec<(usize, [f64; K], bool)> = labelled
+            .into_iter()
+            .map(|(eve, i, label)| (i, vector(&sweep.at(eve, Some(history[i].amount), habits)), label))
+            .collect();
+        rows.sort_unstable_by_key(|r| r.0);
+        for (_, x, y) in rows {
+            xs.push(x);
+            ys.push(y);
         }
     }
     (xs, ys)
