@@ -198,7 +198,8 @@ impl Summary {
 /// Summarises `history` as it stood at the end of `as_of`: invoices issued after it are ignored,
 /// settlements after it count as not yet happened. `next_amount` is the amount of the invoice
 /// about to be issued, if known. O(n log n) in the history's length (one sort of the outcomes).
-/// For many dates of one history, a [`Sweep`] gives the same features in one pass.
+/// For many dates of one history, the crate's `Sweep` (used by training) gives the same features
+/// in one pass.
 pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>, habits: &Habits) -> Features {
     let mut s = Summary::default();
     // (issue date, position in `history`, late): the position breaks ties as a sweep does.
