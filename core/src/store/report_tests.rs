@@ -382,9 +382,9 @@ fn risk_on_the_ibm_sample_through_the_store() {
         }
     }
     let auc = crate::risk::roc_auc(&pairs);
-    println!("IBM sample through the store: {} invoices scored, ROC AUC {auc:.4}", pairs.len());
+    println!("IBM sample through the store: {} invoices scored, ROC AUC {auc:.6}", pairs.len());
     assert!(pairs.len() > 600, "{}", pairs.len());
-    assert!(auc > 0.86, "AUC {auc}");
+    assert!(auc > 0.87, "AUC {auc}");
 
     // Today's scores, kept for the till.
     let scored = s.refresh_risk(at("2013-12-03")).unwrap();

@@ -65,7 +65,7 @@ fn score_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, risk::Risk
     let refs: Vec<&[InvoiceFact]> = hist.iter().map(|(_, h)| h.as_slice()).collect();
     let model = Model::train(&refs, as_of);
     let mut scored: Vec<(i64, risk::Risk)> =
-        hist.iter().map(|(id, h)| (*id, model.score(&risk::features(h, as_of, None)))).collect();
+        hist.iter().map(|(id, h)| (*id, model.score(&model.features(h, as_of, None)))).collect();
     scored.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
     Ok(scored)
 }
