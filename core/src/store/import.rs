@@ -2,14 +2,15 @@
 //! Re-importing a file changes nothing; a later export of the same history only adds what is new
 //! (a payment since, a dispute).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::replica::{self, Key, Table};
-use super::{Now, Store, customers, ledger, outbox};
+use super::outbox::Sequencer;
+use super::{Now, Store, customers, ledger};
 use crate::customer::{Customer, CustomerPatch, NewCustomer, Terms};
 use crate::entry::{Entry, EntryBody, PaymentMethod};
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ const CASHIER: &str = "import";
 struct Account {
     id: i64,
     uuid: Uuid,
+    /// Created by this import: its entries are its first.
+    created: bool,
 }
 
 /// An invoice already in the store under the reference a row gives.
@@ -91,6 +94,18 @@ impl Store {
     /// optional `disputed`). Each invoice becomes a sale on account dated its issue date, and a
     /// paid one a payment of it dated `paid_on`; unknown customers are created.
     pub fn import_invoices(&mut self, data: &[u8], dates: DateStyle, now: Now) -> Result<ImportReport> {
+        self.import_invoices_from(data, dates, now, BIG_IMPORT_ROWS)
+    }
+
+    /// [`Store::import_invoices`], treating a file of `big` rows or more as a big one (tests
+    /// take the bulk path with small files).
+    pub(crate) fn import_invoices_from(
+        &mut self,
+        data: &[u8],
+        dates: DateStyle,
+        now: Now,
+        big: usize,
+    ) -> Result<ImportReport> {
         let rows = import::parse_invoices(data, dates, now.date_naive())?;
         let mut report = ImportReport { rows: rows.len(), ..Default::default() };
         let mut problems = Problems::new();
@@ -98,14 +113,14 @@ impl Store {
         // spills pages into the WAL mid-transaction and searches a growing WAL for every page it
         // reads again: a larger cache for the import keeps that from dominating.
         let before: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        if rows.len() >= BIG_IMPORT_ROWS {
+        if rows.len() >= big {
             self.conn.pragma_update(None, "cache_size", -BIG_CACHE_KIB)?;
         }
         // Written customer by customer, oldest first: each customer's index entries then land
         // side by side instead of all over a file larger than the cache.
         let mut rows = rows;
         rows.sort_by(|a, b| (&a.customer_ref, a.issued_on, a.line).cmp(&(&b.customer_ref, b.issued_on, b.line)));
-        let result = self.write_invoices(&rows, &mut report, &mut problems, now);
+        let result = self.write_invoices(&rows, &mut report, &mut problems, now, big);
         problems.list.sort_by_key(|p| p.line);
         // Failing to shrink it back only costs memory until the store is reopened.
         let _ = self.conn.pragma_update(None, "cache_size", before);
@@ -120,36 +135,31 @@ impl Store {
         report: &mut ImportReport,
         problems: &mut Problems,
         now: Now,
+        big: usize,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        let device_id: Uuid = tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
-        let mut writer = Writer { device_id, now, touched: HashMap::new() };
-        let mut accounts: HashMap<String, Account> = HashMap::new();
+        // Customers first: creating one takes a sequence number, which the entries below take
+        // from memory.
+        let mut accounts: HashMap<&str, Account> = HashMap::new();
         for row in rows {
-            let account = match accounts.get(&row.customer_ref) {
-                Some(a) => a,
-                None => {
-                    let a = account_for(&tx, row, now, report)?;
-                    accounts.entry(row.customer_ref.clone()).or_insert(a)
-                }
-            };
-            let known: Option<Known> = tx
-                .prepare_cached(
-                    "SELECT entry_uuid, customer_id, issued_on, due_on, amount, amount - settled, cancelled FROM items WHERE reference = ?1",
-                )?
-                .query_row([&row.invoice_ref], |r| {
-                    Ok(Known {
-                        entry: r.get(0)?,
-                        customer_id: r.get(1)?,
-                        issued_on: r.get(2)?,
-                        due_on: r.get(3)?,
-                        amount: r.get(4)?,
-                        remaining: r.get(5)?,
-                        cancelled: r.get(6)?,
-                    })
-                })
-                .optional()?;
-            match known {
+            if !accounts.contains_key(row.customer_ref.as_str()) {
+                accounts.insert(&row.customer_ref, account_for(&tx, row, now, report)?);
+            }
+        }
+        // Rebuilding an index sorts everything its table holds: worth it when the file brings
+        // more than the store already has (a shop moving in), not for a small file into a big store.
+        let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get(0))?;
+        let aside = if rows.len() >= big && rows.len() as i64 > stored {
+            Some(SetAside::take(&tx)?)
+        } else {
+            None
+        };
+        let mut known = KnownItems::new(&tx, aside.is_some())?;
+        let mut writer = Writer { seq: Sequencer::start(&tx)?, now, touched: HashMap::new() };
+        let mut disputes: Vec<(i64, Uuid, &InvoiceRow)> = Vec::new();
+        for row in rows {
+            let account = &accounts[row.customer_ref.as_str()];
+            match known.take(&tx, &row.invoice_ref)? {
                 None => {
                     let sale = EntryBody::Sale {
                         amount: row.amount,
@@ -169,8 +179,7 @@ impl Store {
                         report.payments_recorded += 1;
                     }
                     if row.disputed {
-                        dispute(&tx, account.id, sale_id, row, now)?;
-                        report.disputes_recorded += 1;
+                        disputes.push((account.id, sale_id, row));
                     }
                 }
                 Some(k) => {
@@ -202,8 +211,7 @@ impl Store {
                     if row.disputed
                         && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])?
                     {
-                        dispute(&tx, account.id, k.entry, row, now)?;
-                        report.disputes_recorded += 1;
+                        disputes.push((account.id, k.entry, row));
                         changed = true;
                     }
                     if !changed {
@@ -215,10 +223,34 @@ impl Store {
         if !problems.list.is_empty() {
             return Ok(());
         }
-        let mut touched: Vec<(i64, Vec<Entry>)> = writer.touched.into_iter().collect();
+        let Writer { seq, touched, .. } = writer;
+        seq.finish(&tx)?;
+        for (customer_id, invoice, row) in disputes {
+            dispute(&tx, customer_id, invoice, row, now)?;
+            report.disputes_recorded += 1;
+        }
+        let created: HashSet<i64> = accounts.values().filter(|a| a.created).map(|a| a.id).collect();
+        let mut touched: Vec<(i64, Vec<Entry>)> = touched.into_iter().collect();
         touched.sort_by_key(|(id, _)| *id);
+        let mut ids = Vec::with_capacity(touched.len());
+        let mut existing = Vec::new();
         for (customer_id, entries) in touched {
-            ledger::fold_batch(&tx, customer_id, entries)?;
+            ids.push(customer_id);
+            if created.contains(&customer_id) {
+                ledger::fold_first(&tx, customer_id, entries)?;
+            } else {
+                existing.push(customer_id);
+            }
+        }
+        if let Some(aside) = aside {
+            aside.restore(&tx)?;
+        }
+        // An account that had entries is folded again from all of them: the history may land
+        // before what the till recorded since.
+        for customer_id in existing {
+            ledger::refold(&tx, customer_id)?;
+        }
+        for customer_id in ids {
             super::dunning::refresh_queued(&tx, customer_id, now)?;
         }
         tx.commit()?;
@@ -233,7 +265,7 @@ const BIG_CACHE_KIB: i64 = 256 * 1024;
 /// Writes entries with their outbox rows, numbered in the device's sequence, and keeps
 /// them per customer to fold once at the end.
 struct Writer {
-    device_id: Uuid,
+    seq: Sequencer,
     now: Now,
     touched: HashMap<i64, Vec<Entry>>,
 }
@@ -242,8 +274,8 @@ impl Writer {
     fn write(&mut self, tx: &Transaction<'_>, account: &Account, date: NaiveDate, body: EntryBody) -> Result<Uuid> {
         let entry = Entry {
             id: super::new_id(self.now),
-            device_id: self.device_id,
-            device_seq: super::next_seq(tx)?,
+            device_id: self.seq.device(),
+            device_seq: self.seq.seq(),
             customer: account.uuid,
             business_date: date,
             recorded_at: self.now.to_utc(),
@@ -251,10 +283,89 @@ impl Writer {
             body,
         };
         ledger::insert_entry(tx, account.id, &entry, None)?;
-        outbox::append_at(tx, entry.device_seq, entry.id, "entry", &entry, self.now)?;
+        self.seq.append(tx, entry.device_seq, entry.id, "entry", &entry, self.now)?;
         let id = entry.id;
         self.touched.entry(account.id).or_default().push(entry);
         Ok(id)
+    }
+}
+
+/// The invoices already in the store, by reference: looked up one at a time, or all read at
+/// once when a bulk import has set the reference index aside.
+enum KnownItems {
+    Lookup,
+    Loaded(HashMap<String, Known>),
+}
+
+const KNOWN_SELECT: &str =
+    "SELECT entry_uuid, customer_id, issued_on, due_on, amount, amount - settled, cancelled, reference FROM items";
+
+fn known_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Known> {
+    Ok(Known {
+        entry: r.get(0)?,
+        customer_id: r.get(1)?,
+        issued_on: r.get(2)?,
+        due_on: r.get(3)?,
+        amount: r.get(4)?,
+        remaining: r.get(5)?,
+        cancelled: r.get(6)?,
+    })
+}
+
+impl KnownItems {
+    fn new(tx: &Transaction<'_>, load: bool) -> Result<KnownItems> {
+        if !load {
+            return Ok(KnownItems::Lookup);
+        }
+        let mut all = HashMap::new();
+        let mut stmt = tx.prepare(KNOWN_SELECT)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            all.insert(r.get(7)?, known_from(r)?);
+        }
+        Ok(KnownItems::Loaded(all))
+    }
+
+    /// The stored invoice under `reference`; each reference is asked once (the file has no
+    /// duplicates).
+    fn take(&mut self, tx: &Transaction<'_>, reference: &str) -> Result<Option<Known>> {
+        match self {
+            KnownItems::Lookup => Ok(tx
+                .prepare_cached(&format!("{KNOWN_SELECT} WHERE reference = ?1"))?
+                .query_row([reference], known_from)
+                .optional()?),
+            KnownItems::Loaded(all) => Ok(all.remove(reference)),
+        }
+    }
+}
+
+/// The indexes and triggers of the tables a bulk import fills, dropped while it writes and
+/// created again at the end, in the same transaction: SQLite then builds each index by sorting
+/// once instead of inserting each row's key at a random place in a file larger than the cache.
+struct SetAside(Vec<String>);
+
+impl SetAside {
+    fn take(tx: &Transaction<'_>) -> Result<SetAside> {
+        let objects: Vec<(String, String, String)> = tx
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
+                 AND tbl_name IN ('entries', 'items', 'allocations', 'credit_lots') ORDER BY type, name",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (kind, name, _) in &objects {
+            tx.execute_batch(&format!("DROP {kind} \"{name}\""))?;
+        }
+        Ok(SetAside(objects.into_iter().map(|(_, _, sql)| sql).collect()))
+    }
+
+    /// Indexes before triggers (the query's order); the per-day totals the triggers would have
+    /// kept are summed afresh.
+    fn restore(self, tx: &Transaction<'_>) -> Result<()> {
+        for sql in self.0 {
+            tx.execute_batch(&sql)?;
+        }
+        super::schema::fill_day_totals(tx)
     }
 }
 
@@ -266,7 +377,7 @@ fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut Im
         .query_row([&row.customer_ref], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((id, uuid)) = found {
-        return Ok(Account { id, uuid });
+        return Ok(Account { id, uuid, created: false });
     }
     let days = (row.due_on - row.issued_on).num_days();
     let terms = u16::try_from(days)
@@ -285,7 +396,7 @@ fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut Im
     )?;
     let id = customers::create_in(tx, &customer, now)?;
     report.customers_created += 1;
-    Ok(Account { id, uuid: customer.id })
+    Ok(Account { id, uuid: customer.id, created: true })
 }
 
 /// Records that an imported invoice was disputed: still open, the dispute stays open; paid, it

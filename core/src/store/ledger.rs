@@ -615,20 +615,9 @@ pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, M
     Ok((state.balance, state.deposits))
 }
 
-/// Folds a batch of new entries of one customer, already inserted (an import): in memory when
-/// they are the account's first entries, otherwise by refolding the account. Imports carry no
-/// reversals.
-pub(super) fn fold_batch(tx: &Transaction<'_>, customer_id: i64, mut entries: Vec<Entry>) -> Result<()> {
-    let last: Option<String> = tx
-        .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
-        .query_row([customer_id], |r| r.get(0))?;
-    let before: i64 = tx
-        .prepare_cached("SELECT count(*) FROM entries WHERE customer_id = ?1")?
-        .query_row([customer_id], |r| r.get(0))?;
-    if last.is_some() || before as usize != entries.len() {
-        refold(tx, customer_id)?;
-        return Ok(());
-    }
+/// Folds the first entries of an account that had none, already inserted (an import), in
+/// memory, oldest first. Imports carry no reversals.
+pub(super) fn fold_first(tx: &Transaction<'_>, customer_id: i64, mut entries: Vec<Entry>) -> Result<()> {
     entries.sort_by_cached_key(Entry::order_key);
     let mut state = AccountState::default();
     for e in &entries {

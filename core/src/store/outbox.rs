@@ -58,6 +58,57 @@ pub(super) fn append_with_clock(
     Ok(())
 }
 
+/// Sequence numbers and clocks for a long run of local events in one transaction (an import),
+/// handed out in memory and written back once at the end: the same numbers [`next_seq`] and
+/// [`tick`] would give, without two single-row updates per event. Nothing else may take a
+/// sequence number or tick the clock between [`Sequencer::start`] and [`Sequencer::finish`].
+pub(super) struct Sequencer {
+    next_seq: u64,
+    last: (i64, u32),
+    device: Uuid,
+}
+
+impl Sequencer {
+    pub(super) fn start(tx: &Transaction<'_>) -> Result<Sequencer> {
+        let (next_seq, wall, counter, device): (i64, i64, i64, Uuid) = tx
+            .prepare_cached(
+                "SELECT d.next_seq, s.hlc_wall, s.hlc_counter, d.device_id FROM sync_state s, device d WHERE s.id = 1 AND d.id = 1",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(Sequencer { next_seq: next_seq as u64, last: (wall, counter as u32), device })
+    }
+
+    pub(super) fn device(&self) -> Uuid {
+        self.device
+    }
+
+    /// The next event's sequence number.
+    pub(super) fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq - 1
+    }
+
+    /// Appends an event numbered `seq` (taken from [`Sequencer::seq`]) with the next clock.
+    pub(super) fn append(
+        &mut self,
+        tx: &Transaction<'_>,
+        seq: u64,
+        id: Uuid,
+        kind: &str,
+        payload: &impl Serialize,
+        now: Now,
+    ) -> Result<()> {
+        let hlc = Hlc::tick(Some(self.last), ms(now), self.device);
+        self.last = (hlc.wall_ms, hlc.counter);
+        append_with_clock(tx, seq, id, kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)
+    }
+
+    pub(super) fn finish(self, tx: &Transaction<'_>) -> Result<()> {
+        tx.prepare_cached("UPDATE device SET next_seq = ?1 WHERE id = 1")?.execute([self.next_seq as i64])?;
+        remember(tx, self.last)
+    }
+}
+
 /// The clock of a new local edit, remembered so that the next one comes after it.
 pub(super) fn tick(conn: &Connection, now: Now) -> Result<Hlc> {
     let (wall, counter, device): (i64, i64, Uuid) = conn

@@ -366,11 +366,6 @@ CREATE TABLE day_totals (
     issued INTEGER NOT NULL DEFAULT 0,
     allocated INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-INSERT INTO day_totals (day, sold, issued)
-    SELECT issued_on, sum(CASE WHEN charge = 0 THEN amount ELSE 0 END), sum(amount) FROM items GROUP BY issued_on;
-INSERT INTO day_totals (day, allocated)
-    SELECT on_date, sum(amount) FROM allocations WHERE true GROUP BY on_date
-    ON CONFLICT (day) DO UPDATE SET allocated = excluded.allocated;
 DROP INDEX items_by_issued;
 DROP INDEX allocations_by_date;
 CREATE TRIGGER items_day_insert AFTER INSERT ON items BEGIN
@@ -402,6 +397,20 @@ CREATE TRIGGER allocations_day_update AFTER UPDATE OF on_date, amount ON allocat
         ON CONFLICT (day) DO UPDATE SET allocated = allocated + excluded.allocated;
 END;
 ";
+
+/// `day_totals` computed from scratch: on the upgrade to version 9, and after a bulk import
+/// that set its triggers aside.
+pub(super) fn fill_day_totals(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "DELETE FROM day_totals;
+         INSERT INTO day_totals (day, sold, issued)
+             SELECT issued_on, sum(CASE WHEN charge = 0 THEN amount ELSE 0 END), sum(amount) FROM items GROUP BY issued_on;
+         INSERT INTO day_totals (day, allocated)
+             SELECT on_date, sum(amount) FROM allocations WHERE true GROUP BY on_date
+             ON CONFLICT (day) DO UPDATE SET allocated = excluded.allocated;",
+    )?;
+    Ok(())
+}
 
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
@@ -448,7 +457,10 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         5 => tx.execute_batch(V6)?,
         6 => tx.execute_batch(V7)?,
         7 => tx.execute_batch(V8)?,
-        8 => tx.execute_batch(V9)?,
+        8 => {
+            tx.execute_batch(V9)?;
+            fill_day_totals(tx)?;
+        }
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())
