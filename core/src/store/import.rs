@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::replica::{self, Key, Table};
 use super::outbox::Sequencer;
+use super::replica::{self, Key, Table};
 use super::{Now, Store, customers, ledger};
 use crate::customer::{Customer, CustomerPatch, NewCustomer, Terms};
 use crate::entry::{Entry, EntryBody, PaymentMethod};
@@ -149,13 +149,10 @@ impl Store {
         // Rebuilding an index sorts everything its table holds: worth it when the file brings
         // more than the store already has (a shop moving in), not for a small file into a big store.
         let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get(0))?;
-        let aside = if rows.len() >= big && rows.len() as i64 > stored {
-            Some(SetAside::take(&tx)?)
-        } else {
-            None
-        };
+        let aside = if rows.len() >= big && rows.len() as i64 > stored { Some(SetAside::take(&tx)?) } else { None };
         let mut known = KnownItems::new(&tx, aside.is_some())?;
-        let mut writer = Writer { seq: Sequencer::start(&tx)?, now, touched: HashMap::new() };
+        let mut writer =
+            Writer { seq: Sequencer::start(&tx)?, ids: uuid::ContextV7::new(), now, touched: HashMap::new() };
         let mut disputes: Vec<(i64, Uuid, &InvoiceRow)> = Vec::new();
         for row in rows {
             let account = &accounts[row.customer_ref.as_str()];
@@ -266,14 +263,22 @@ const BIG_CACHE_KIB: i64 = 256 * 1024;
 /// them per customer to fold once at the end.
 struct Writer {
     seq: Sequencer,
+    ids: uuid::ContextV7,
     now: Now,
     touched: HashMap<i64, Vec<Entry>>,
 }
 
 impl Writer {
     fn write(&mut self, tx: &Transaction<'_>, account: &Account, date: NaiveDate, body: EntryBody) -> Result<Uuid> {
+        // Increasing ids (a counter within the import's timestamp) land at the end of the
+        // entries' and outbox's unique indexes instead of anywhere in them.
+        let at = uuid::Timestamp::from_unix(
+            &self.ids,
+            self.now.timestamp().max(0) as u64,
+            self.now.timestamp_subsec_nanos(),
+        );
         let entry = Entry {
-            id: super::new_id(self.now),
+            id: Uuid::new_v7(at),
             device_id: self.seq.device(),
             device_seq: self.seq.seq(),
             customer: account.uuid,
