@@ -57,6 +57,8 @@ fn main() {
     group.bench_function("aging_and_kpis_today", |b| {
         b.iter(|| (black_box(store.aging(today).unwrap()), black_box(store.kpis(today, 3).unwrap())))
     });
+    // The same two answers as the owner's first screen asks for them: one call, one pass.
+    group.bench_function("overview_today", |b| b.iter(|| black_box(store.overview(today, 3).unwrap())));
     for days_back in [30u64, 180, 365] {
         let past = today - Days::new(days_back);
         let a = store.aging(past).unwrap();

@@ -413,7 +413,8 @@ proptest! {
         prop_assert_eq!(k.receivables_start, s.aging(start).unwrap().total);
         prop_assert_eq!(k.receivables, past.total);
         let k_then = then.kpis(as_of, 2).unwrap();
-        prop_assert_eq!(k, k_then);
+        prop_assert_eq!(&k, &k_then);
+        prop_assert_eq!(s.overview(as_of, 2).unwrap(), (past, k));
     }
 }
 

@@ -281,6 +281,19 @@ impl Store {
     pub fn kpis(&self, as_of: NaiveDate, months: u32) -> Result<Kpis> {
         check_months(months)?;
         let (receivables, current) = receivables_at(&self.conn, as_of)?;
+        self.kpis_from(as_of, months, receivables, current)
+    }
+
+    /// The owner's first screen: the aging and the KPIs as of one date, from one pass over
+    /// what was open then (the KPIs take their receivables from the aging's totals).
+    pub fn overview(&self, as_of: NaiveDate, months: u32) -> Result<(AgingReport, Kpis)> {
+        check_months(months)?;
+        let aging = self.aging(as_of)?;
+        let kpis = self.kpis_from(as_of, months, aging.total, aging.buckets.current)?;
+        Ok((aging, kpis))
+    }
+
+    fn kpis_from(&self, as_of: NaiveDate, months: u32, receivables: Money, current: Money) -> Result<Kpis> {
         let periods = kpis::month_periods(as_of, months + COUNTBACK_MONTHS);
         let mut sales = Vec::new();
         let mut issued_in_period = Money::ZERO;
