@@ -112,6 +112,13 @@ pub enum OverdueSort {
     Risk,
 }
 
+/// The aging and the KPIs as of one date.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Overview {
+    pub aging: AgingReport,
+    pub kpis: Kpis,
+}
+
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct OverdueAccount {
     pub customer_ref: String,
@@ -317,6 +324,16 @@ impl Till {
     pub fn kpis(&self, as_of: String, months: u32) -> Result<Kpis> {
         let d = types::date(&as_of)?;
         self.with(|st| Ok(st.kpis(d, months)?.into()))
+    }
+
+    /// The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
+    /// open invoices once.
+    pub fn overview(&self, as_of: String, months: u32) -> Result<Overview> {
+        let d = types::date(&as_of)?;
+        self.with(|st| {
+            let (aging, kpis) = st.overview(d, months)?;
+            Ok(Overview { aging: aging.into(), kpis: kpis.into() })
+        })
     }
 
     /// Accounts with something overdue at the end of `as_of`, at most `limit`.

@@ -498,6 +498,11 @@ RustBuffer uniffi_ardoise_fn_method_till_kpis(uint64_t ptr, RustBuffer as_of, ui
 RustBuffer uniffi_ardoise_fn_method_till_overdue_accounts(uint64_t ptr, RustBuffer as_of, RustBuffer sort, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERVIEW
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERVIEW
+RustBuffer uniffi_ardoise_fn_method_till_overview(uint64_t ptr, RustBuffer as_of, uint32_t months, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFRESH_RISK
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFRESH_RISK
 uint64_t uniffi_ardoise_fn_method_till_refresh_risk(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -1166,6 +1171,12 @@ uint16_t uniffi_ardoise_checksum_method_till_kpis(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERDUE_ACCOUNTS
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERDUE_ACCOUNTS
 uint16_t uniffi_ardoise_checksum_method_till_overdue_accounts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERVIEW
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERVIEW
+uint16_t uniffi_ardoise_checksum_method_till_overview(void
     
 );
 #endif

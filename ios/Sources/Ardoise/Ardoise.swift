@@ -854,6 +854,12 @@ public protocol TillProtocol: AnyObject, Sendable {
     func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32) throws  -> [OverdueAccount]
     
     /**
+     * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
+     * open invoices once.
+     */
+    func overview(asOf: String, months: UInt32) throws  -> Overview
+    
+    /**
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
      * list; run it once a day. Returns how many customers were scored.
      */
@@ -1714,6 +1720,21 @@ open func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32)throws 
         FfiConverterString.lower(asOf),
         FfiConverterTypeOverdueSort_lower(sort),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
+     * open invoices once.
+     */
+open func overview(asOf: String, months: UInt32)throws  -> Overview  {
+    return try  FfiConverterTypeOverview_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_overview(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(asOf),
+        FfiConverterUInt32.lower(months),uniffiCallStatus
     )
 })
 }
@@ -4067,6 +4088,63 @@ public func FfiConverterTypeOverride_lift(_ buf: RustBuffer) throws -> Override 
 #endif
 public func FfiConverterTypeOverride_lower(_ value: Override) -> RustBuffer {
     return FfiConverterTypeOverride.lower(value)
+}
+
+
+/**
+ * The aging and the KPIs as of one date.
+ */
+public struct Overview: Equatable, Hashable {
+    public var aging: AgingReport
+    public var kpis: Kpis
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(aging: AgingReport, kpis: Kpis) {
+        self.aging = aging
+        self.kpis = kpis
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Overview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Overview {
+        return
+            try Overview(
+                aging: FfiConverterTypeAgingReport.read(from: &buf), 
+                kpis: FfiConverterTypeKpis.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Overview, into buf: inout [UInt8]) {
+        FfiConverterTypeAgingReport.write(value.aging, into: &buf)
+        FfiConverterTypeKpis.write(value.kpis, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverview_lift(_ buf: RustBuffer) throws -> Overview {
+    return try FfiConverterTypeOverview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverview_lower(_ value: Overview) -> RustBuffer {
+    return FfiConverterTypeOverview.lower(value)
 }
 
 
@@ -8235,6 +8313,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 1748) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_overview() != 16930) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_refresh_risk() != 20750) {

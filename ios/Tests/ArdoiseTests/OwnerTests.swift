@@ -58,6 +58,11 @@ final class OwnerTests: XCTestCase {
         XCTAssertNotNil(k.ceiPct)
         XCTAssertThrowsError(try till.kpis(asOf: "2024-03-31", months: 0))
         XCTAssertThrowsError(try till.kpis(asOf: "2024-02-30", months: 3))
+        // The owner's first screen: both in one call, the same answers.
+        let o = try till.overview(asOf: "2024-03-31", months: 3)
+        XCTAssertEqual(o.aging, try till.aging(asOf: "2024-03-31"))
+        XCTAssertEqual(o.kpis, k)
+        XCTAssertThrowsError(try till.overview(asOf: "2024-03-31", months: 0))
     }
 
     func testOverdueListAndStatement() throws {

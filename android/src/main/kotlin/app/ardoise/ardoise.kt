@@ -782,6 +782,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_overdue_accounts(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_overview(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_refresh_risk(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_risk_report(
@@ -945,6 +947,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_kpis(`ptr`: Long,`asOf`: RustBuffer.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_overdue_accounts(`ptr`: Long,`asOf`: RustBuffer.ByValue,`sort`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_overview(`ptr`: Long,`asOf`: RustBuffer.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_refresh_risk(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1257,6 +1261,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 1748) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_overview() and 0xFFFF) != 16930) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 20750) {
@@ -2058,6 +2065,12 @@ public interface TillInterface {
      * Accounts with something overdue at the end of `as_of`, at most `limit`.
      */
     fun `overdueAccounts`(`asOf`: kotlin.String, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount>
+    
+    /**
+     * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
+     * open invoices once.
+     */
+    fun `overview`(`asOf`: kotlin.String, `months`: kotlin.UInt): Overview
     
     /**
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
@@ -3194,6 +3207,26 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`asOf`),
         FfiConverterTypeOverdueSort.lower(`sort`),
         FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
+     * open invoices once.
+     */
+    @Throws(ArdoiseException::class)override fun `overview`(`asOf`: kotlin.String, `months`: kotlin.UInt): Overview {
+            return FfiConverterTypeOverview.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_overview(
+        it,
+        
+        FfiConverterString.lower(`asOf`),
+        FfiConverterUInt.lower(`months`),_status)
 }
     }
     )
@@ -5315,6 +5348,47 @@ public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
             FfiConverterString.write(value.`manager`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterTypeVerdict.write(value.`verdict`, buf)
+    }
+}
+
+
+
+/**
+ * The aging and the KPIs as of one date.
+ */
+data class Overview (
+    var `aging`: AgingReport
+    , 
+    var `kpis`: Kpis
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverview: FfiConverterRustBuffer<Overview> {
+    override fun read(buf: ByteBuffer): Overview {
+        return Overview(
+            FfiConverterTypeAgingReport.read(buf),
+            FfiConverterTypeKpis.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Overview) = (
+            FfiConverterTypeAgingReport.allocationSize(value.`aging`) +
+            FfiConverterTypeKpis.allocationSize(value.`kpis`)
+    )
+
+    override fun write(value: Overview, buf: ByteBuffer) {
+            FfiConverterTypeAgingReport.write(value.`aging`, buf)
+            FfiConverterTypeKpis.write(value.`kpis`, buf)
     }
 }
 

@@ -72,6 +72,11 @@ class OwnerTest {
         assertNotNull(k.ceiPct)
         assertFailsWith<ArdoiseException.InvalidInput> { till.kpis("2024-03-31", 0u) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.kpis("2024-02-30", 3u) }
+        // The owner's first screen: both in one call, the same answers.
+        val o = till.overview("2024-03-31", 3u)
+        assertEquals(till.aging("2024-03-31"), o.aging)
+        assertEquals(k, o.kpis)
+        assertFailsWith<ArdoiseException.InvalidInput> { till.overview("2024-03-31", 0u) }
     }
 
     @Test
