@@ -67,6 +67,9 @@ fn main() {
         group.bench_function(format!("aging_and_kpis_{days_back}_days_ago"), |b| {
             b.iter(|| (black_box(store.aging(past).unwrap()), black_box(store.kpis(past, 3).unwrap())))
         });
+        group.bench_function(format!("overview_{days_back}_days_ago"), |b| {
+            b.iter(|| black_box(store.overview(past, 3).unwrap()))
+        });
     }
     group.finish();
 

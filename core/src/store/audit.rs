@@ -19,10 +19,12 @@ const CHECKS: &[(&str, &str)] = &[
             OR a.deposits != coalesce((SELECT sum(remaining) FROM deposit_lots d WHERE d.customer_id = a.customer_id), 0)",
     ),
     (
-        "open invoice count and oldest due date are current",
+        "open invoice count, oldest due date and what is owed by due date are current",
         "SELECT a.customer_id FROM accounts a
          WHERE a.open_items != (SELECT count(*) FROM items i WHERE i.customer_id = a.customer_id AND open = 1)
-            OR a.oldest_due IS NOT (SELECT min(due_on) FROM items i WHERE i.customer_id = a.customer_id AND open = 1)",
+            OR a.oldest_due IS NOT (SELECT min(due_on) FROM items i WHERE i.customer_id = a.customer_id AND open = 1)
+            OR a.open_dues != coalesce((SELECT group_concat(i.due_on || ' ' || (i.amount - i.settled), ',' ORDER BY i.due_on, i.amount - i.settled)
+                                        FROM items i WHERE i.customer_id = a.customer_id AND i.open = 1), '')",
     ),
     (
         "no item is settled beyond its amount, and settled equals its allocations",

@@ -808,11 +808,20 @@ fn save_state(
         allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by, a.on.to_string()])?;
     }
     // Every open item and unallocated credit is in the loaded state, so these are complete.
-    let open: Vec<&Item> = s.open_items().collect();
-    let oldest_due = open.iter().map(|i| i.due_on).min().map(|d| d.to_string());
+    let mut open: Vec<(NaiveDate, i64)> = s.open_items().map(|i| (i.due_on, i.remaining().minor())).collect();
+    open.sort_unstable();
+    let oldest_due = open.first().map(|(d, _)| d.to_string());
+    // What each open invoice owes, by due date, oldest first ("2026-11-20 1234,..."): the aging
+    // as of today reads this one row per customer instead of every open invoice.
+    let mut open_dues = String::with_capacity(open.len() * 18);
+    for (k, (due, owed)) in open.iter().enumerate() {
+        use std::fmt::Write;
+        let _ = write!(open_dues, "{}{due} {owed}", if k == 0 { "" } else { "," });
+    }
     tx.prepare_cached(
         "UPDATE accounts SET balance = ?2, deposits = ?3, credit = ?4, open_items = ?5, oldest_due = ?6,
-         last_key = max(coalesce(last_key, ''), ?7), last_date = max(coalesce(last_date, ''), ?8) WHERE customer_id = ?1",
+         last_key = max(coalesce(last_key, ''), ?7), last_date = max(coalesce(last_date, ''), ?8), open_dues = ?9
+         WHERE customer_id = ?1",
     )?
     .execute(params![
         customer_id,
@@ -822,7 +831,8 @@ fn save_state(
         open.len() as i64,
         oldest_due,
         key.0,
-        last_date.to_string()
+        last_date.to_string(),
+        open_dues
     ])?;
     Ok(())
 }

@@ -305,6 +305,7 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
             "DROP TRIGGER items_day_insert; DROP TRIGGER items_day_delete; DROP TRIGGER items_day_update;
              DROP TRIGGER allocations_day_insert; DROP TRIGGER allocations_day_delete; DROP TRIGGER allocations_day_update;
              DROP TABLE day_totals;
+             ALTER TABLE accounts DROP COLUMN open_dues;
              CREATE INDEX allocations_by_date ON allocations (on_date, amount);
              CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
              PRAGMA user_version = 8;",

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -136,12 +136,9 @@ pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>
 /// What was owed at the end of `as_of`, and the part of it not yet due.
 fn receivables_at(conn: &Connection, as_of: NaiveDate) -> Result<(Money, Money)> {
     if nothing_after(conn, as_of)? {
-        let (total, current): (Option<i64>, Option<i64>) = conn
-            .prepare_cached(
-                "SELECT sum(amount - settled), sum(CASE WHEN due_on >= ?1 THEN amount - settled ELSE 0 END) FROM items WHERE open = 1",
-            )?
-            .query_row([as_of.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        return Ok((Money::from_minor(total.unwrap_or(0)), Money::from_minor(current.unwrap_or(0))));
+        // The account rows' dues, as the aging reads them.
+        let per = customer_buckets(conn, as_of)?;
+        return Ok((per.iter().map(|p| p.1.total()).sum(), per.iter().map(|p| p.1.current).sum()));
     }
     let open = open_at(conn, as_of)?;
     let total = open.iter().map(|o| o.remaining).sum();
@@ -197,28 +194,86 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
         }
         return Ok(per.into_iter().map(|(id, (b, oldest))| (id, b, oldest)).collect());
     }
-    // Days past due 1-30 means due from D-30 to D-1, and so on.
-    let back = |days: u64| (as_of - chrono::Days::new(days)).to_string();
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id,
-                sum(CASE WHEN due_on >= ?1 THEN owed ELSE 0 END),
-                sum(CASE WHEN due_on < ?1 AND due_on >= ?2 THEN owed ELSE 0 END),
-                sum(CASE WHEN due_on < ?2 AND due_on >= ?3 THEN owed ELSE 0 END),
-                sum(CASE WHEN due_on < ?3 AND due_on >= ?4 THEN owed ELSE 0 END),
-                sum(CASE WHEN due_on < ?4 THEN owed ELSE 0 END),
-                min(due_on)
-         FROM (SELECT customer_id, due_on, amount - settled AS owed FROM items WHERE open = 1)
-         GROUP BY customer_id",
-    )?;
-    let mut rows = stmt.query(params![as_of.to_string(), back(30), back(60), back(90)])?;
+    // Each account row lists what its open invoices owe by due date, oldest first (kept by the
+    // fold): one row per customer instead of every open invoice, bucketed here by comparing ISO
+    // dates as text. Days past due 1-30 means due from D-30 to D-1, and so on.
+    let key = |d: NaiveDate| d.year() as u32 * 10_000 + d.month() * 100 + d.day();
+    let back = |days: u64| key(as_of - chrono::Days::new(days));
+    let edges = [key(as_of), back(30), back(60), back(90)];
+    let corrupt = |what: &[u8]| Error::Corrupt(format!("open dues: {:?}", String::from_utf8_lossy(what)));
+    let mut stmt = conn.prepare_cached("SELECT customer_id, open_dues FROM accounts WHERE open_items > 0")?;
+    let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let m = |i: usize| -> rusqlite::Result<Money> { Ok(Money::from_minor(r.get(i)?)) };
-        let b = Buckets { current: m(1)?, d1_30: m(2)?, d31_60: m(3)?, d61_90: m(4)?, d91_plus: m(5)? };
-        let oldest = (as_of - date_of(&r.get::<_, String>(6)?)?).num_days();
-        if b.total().is_positive() {
-            out.push((r.get(0)?, b, oldest));
+        let id: i64 = r.get(0)?;
+        let dues = r.get_ref(1)?.as_bytes().map_err(|e| Error::Corrupt(format!("open dues: {e}")))?;
+        let mut b = Buckets::default();
+        let mut oldest = None;
+        for part in dues.split(|&c| c == b',') {
+            let (due, owed) = dated_amount(part).ok_or_else(|| corrupt(part))?;
+            if oldest.is_none() {
+                oldest = Some(
+                    NaiveDate::from_ymd_opt((due / 10_000) as i32, due / 100 % 100, due % 100)
+                        .ok_or_else(|| corrupt(part))?,
+                );
+            }
+            let slot = if due >= edges[0] {
+                &mut b.current
+            } else if due >= edges[1] {
+                &mut b.d1_30
+            } else if due >= edges[2] {
+                &mut b.d31_60
+            } else if due >= edges[3] {
+                &mut b.d61_90
+            } else {
+                &mut b.d91_plus
+            };
+            *slot += Money::from_minor(owed);
         }
+        if let (Some(oldest), true) = (oldest, b.total().is_positive()) {
+            out.push((id, b, (as_of - oldest).num_days()));
+        }
+    }
+    Ok(out)
+}
+
+/// One "YYYY-MM-DD amount" of an account's `open_dues`, as (YYYYMMDD, minor units), read by
+/// hand: this runs for every open invoice of the shop in the owner's first screen.
+fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
+    let digits = |s: &[u8]| -> Option<u32> {
+        s.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    if part.len() < 12 || part[4] != b'-' || part[7] != b'-' || part[10] != b' ' {
+        return None;
+    }
+    let due = digits(&part[..4])? * 10_000 + digits(&part[5..7])? * 100 + digits(&part[8..10])?;
+    let owed = std::str::from_utf8(&part[11..]).ok()?.parse().ok()?;
+    Some((due, owed))
+}
+
+/// The reference and name of each customer in `ids` (sorted), in that order: one pass over the
+/// customers when many are asked for, a lookup each otherwise.
+fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
+    if ids.len() as i64 * 8 > total {
+        let mut stmt = conn.prepare_cached("SELECT id, reference, name FROM customers ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut want = ids.iter().peekable();
+        while let (Some(&&id), Some(r)) = (want.peek(), rows.next()?) {
+            if r.get::<_, i64>(0)? == id {
+                out.push((r.get(1)?, r.get(2)?));
+                want.next();
+            }
+        }
+    } else {
+        let mut stmt = conn.prepare_cached("SELECT reference, name FROM customers WHERE id = ?1")?;
+        for id in ids {
+            out.push(stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?);
+        }
+    }
+    if out.len() != ids.len() {
+        return Err(Error::Corrupt("an account without its customer".into()));
     }
     Ok(out)
 }
@@ -257,20 +312,19 @@ fn check_months(months: u32) -> Result<()> {
 impl Store {
     /// Aging of every account at the end of `as_of`.
     pub fn aging(&self, as_of: NaiveDate) -> Result<AgingReport> {
-        let per = customer_buckets(&self.conn, as_of)?;
+        let mut per = customer_buckets(&self.conn, as_of)?;
+        per.sort_unstable_by_key(|p| p.0);
         let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
-        let names = customer_names(&self.conn, &ids)?;
+        let names = names_in_order(&self.conn, &ids)?;
         let customers = per
             .into_iter()
-            .map(|(id, buckets, oldest)| {
-                let (reference, name, _, _) = names.get(&id).cloned().unwrap_or_default();
-                CustomerAging {
-                    customer_ref: reference,
-                    name,
-                    total: buckets.total(),
-                    buckets,
-                    oldest_days: oldest.max(0),
-                }
+            .zip(names)
+            .map(|((_, buckets, oldest), (customer_ref, name))| CustomerAging {
+                customer_ref,
+                name,
+                total: buckets.total(),
+                buckets,
+                oldest_days: oldest.max(0),
             })
             .collect();
         Ok(AgingReport::new(as_of, customers))

@@ -354,12 +354,18 @@ CREATE TABLE risk_scores (
 );
 ";
 
-/// Version 9: the amounts issued and allocated per business date, kept by triggers in the same
+/// Version 9: each account lists what its open invoices owe by due date (`open_dues`, written by
+/// the fold with the rest of the account row), so the aging as of today reads one row per
+/// customer instead of every open invoice; and the amounts issued and allocated per business
+/// date, kept by triggers in the same
 /// transaction as the items and allocations they sum (whatever writes them: a sale, a fold, a
 /// refold, a synced entry). The KPIs read a few dozen of these rows instead of summing a
 /// quarter's invoices and payments on every call, which retires the two indexes those sums
 /// walked (every write paid for them).
 const V9: &str = "
+ALTER TABLE accounts ADD COLUMN open_dues TEXT NOT NULL DEFAULT '';
+UPDATE accounts SET open_dues = coalesce((SELECT group_concat(i.due_on || ' ' || (i.amount - i.settled), ',' ORDER BY i.due_on, i.amount - i.settled)
+    FROM items i WHERE i.customer_id = accounts.customer_id AND i.open = 1), '');
 CREATE TABLE day_totals (
     day TEXT PRIMARY KEY,
     sold INTEGER NOT NULL DEFAULT 0,
