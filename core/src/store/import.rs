@@ -110,8 +110,9 @@ impl Store {
         let mut report = ImportReport { rows: rows.len(), ..Default::default() };
         let mut problems = Problems::new();
         // A whole history in one transaction outgrows the till's page cache, and SQLite then
-        // spills pages into the WAL mid-transaction and searches a growing WAL for every page it
-        // reads again: a larger cache for the import keeps that from dominating.
+        // spills pages mid-transaction and reads them back: a larger cache for the import's
+        // duration (allocated only as pages are used; a million rows use about 1 GB) keeps that
+        // from dominating.
         let before: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         if rows.len() >= big {
             self.conn.pragma_update(None, "cache_size", -BIG_CACHE_KIB)?;
@@ -120,11 +121,35 @@ impl Store {
         // side by side instead of all over a file larger than the cache.
         let mut rows = rows;
         rows.sort_by(|a, b| (&a.customer_ref, a.issued_on, a.line).cmp(&(&b.customer_ref, b.issued_on, b.line)));
-        let result = self.write_invoices(&rows, &mut report, &mut problems, now, big);
+        // Rebuilding an index sorts everything its table holds: worth it when the file brings
+        // more than the store already has (a shop moving in), not for a small file into a big
+        // store. Foreign keys are then not checked row by row (SQLite only switches them outside
+        // a transaction): every row this import writes names a customer it just looked up or
+        // created in the same transaction.
+        let stored: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get(0))?;
+        let bulk = rows.len() >= big && rows.len() as i64 > stored;
+        if bulk {
+            self.conn.pragma_update(None, "foreign_keys", false)?;
+            // A rollback journal instead of the WAL for this one transaction: the pages it adds
+            // past the file's end need no journal, so they are written once into the file
+            // instead of into the WAL and then again by the checkpoint. Atomic all the same.
+            // If another connection holds the file, SQLite keeps the WAL, which only costs time.
+            let _ = self.conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+        }
+        let result = self.write_invoices(&rows, &mut report, &mut problems, now, bulk);
         problems.list.sort_by_key(|p| p.line);
         // Failing to shrink it back only costs memory until the store is reopened.
         let _ = self.conn.pragma_update(None, "cache_size", before);
-        result?;
+        if bulk {
+            let checks = self.conn.pragma_update(None, "foreign_keys", true);
+            // Opening the store sets the WAL again should this fail.
+            let wal = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+            result?;
+            checks?;
+            wal?;
+        } else {
+            result?;
+        }
         problems.into_result("invoices")?;
         Ok(report)
     }
@@ -135,7 +160,7 @@ impl Store {
         report: &mut ImportReport,
         problems: &mut Problems,
         now: Now,
-        big: usize,
+        bulk: bool,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         // Customers first: creating one takes a sequence number, which the entries below take
@@ -146,10 +171,7 @@ impl Store {
                 accounts.insert(&row.customer_ref, account_for(&tx, row, now, report)?);
             }
         }
-        // Rebuilding an index sorts everything its table holds: worth it when the file brings
-        // more than the store already has (a shop moving in), not for a small file into a big store.
-        let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get(0))?;
-        let aside = if rows.len() >= big && rows.len() as i64 > stored { Some(SetAside::take(&tx)?) } else { None };
+        let aside = if bulk { Some(SetAside::take(&tx)?) } else { None };
         let mut known = KnownItems::new(&tx, aside.is_some())?;
         let mut writer =
             Writer { seq: Sequencer::start(&tx)?, ids: uuid::ContextV7::new(), now, touched: HashMap::new() };
@@ -257,7 +279,7 @@ impl Store {
 
 /// Rows past which an import gets a larger page cache, and how large (KiB, SQLite's negative form).
 const BIG_IMPORT_ROWS: usize = 20_000;
-const BIG_CACHE_KIB: i64 = 256 * 1024;
+const BIG_CACHE_KIB: i64 = 1024 * 1024;
 
 /// Writes entries with their outbox rows, numbered in the device's sequence, and keeps
 /// them per customer to fold once at the end.

@@ -285,6 +285,22 @@ fn a_bulk_import_ends_as_a_row_by_row_one() {
     assert_eq!(failing.entries().unwrap().len(), entries);
     assert_eq!(schema_of(&failing), schema_of(&Store::open_in_memory().unwrap()));
     failing.audit().unwrap();
+
+    // On a file the bulk path writes through a rollback journal, without foreign-key checks:
+    // both are back as the store opened them, after success and after failure alike.
+    let dir = tempfile::tempdir().unwrap();
+    let mut on_disk = Store::open(dir.path().join("till.db")).unwrap();
+    let pragmas = |s: &Store| -> (String, i64) {
+        (
+            s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap(),
+            s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap(),
+        )
+    };
+    assert!(on_disk.import_invoices_from(head.as_bytes(), DateStyle::Iso, at(TODAY), 1).is_ok());
+    assert_eq!(pragmas(&on_disk), ("wal".to_string(), 1));
+    on_disk.audit().unwrap();
+    assert!(on_disk.import_invoices_from(bad.as_bytes(), DateStyle::Iso, at(TODAY), 1).is_err());
+    assert_eq!(pragmas(&on_disk), ("wal".to_string(), 1));
 }
 
 /// A till on schema 8 (no per-day totals) upgrades to 9: the totals are filled in from its items
