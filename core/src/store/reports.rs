@@ -137,7 +137,7 @@ pub(crate) fn open_at(conn: &Connection, as_of: NaiveDate) -> Result<Vec<OpenAt>
 fn receivables_at(conn: &Connection, as_of: NaiveDate) -> Result<(Money, Money)> {
     if nothing_after(conn, as_of)? {
         // The account rows' dues, as the aging reads them.
-        let per = customer_buckets(conn, as_of)?;
+        let per = buckets_from_accounts(conn, as_of)?;
         return Ok((per.iter().map(|p| p.1.total()).sum(), per.iter().map(|p| p.1.current).sum()));
     }
     let open = open_at(conn, as_of)?;
@@ -194,9 +194,14 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
         }
         return Ok(per.into_iter().map(|(id, (b, oldest))| (id, b, oldest)).collect());
     }
-    // Each account row lists what its open invoices owe by due date, oldest first (kept by the
-    // fold): one row per customer instead of every open invoice, bucketed here by comparing ISO
-    // dates as text. Days past due 1-30 means due from D-30 to D-1, and so on.
+    buckets_from_accounts(conn, as_of)
+}
+
+/// Each owing customer's buckets and oldest days past due from the account rows, which list what
+/// their open invoices owe by due date, oldest first (kept by the fold): one row per customer
+/// instead of every open invoice. Only the state at `as_of` when nothing is dated after it.
+fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buckets, i64)>> {
+    // Dates compared as YYYYMMDD numbers. Days past due 1-30 means due from D-30 to D-1, and so on.
     let key = |d: NaiveDate| d.year() as u32 * 10_000 + d.month() * 100 + d.day();
     let back = |days: u64| key(as_of - chrono::Days::new(days));
     let edges = [key(as_of), back(30), back(60), back(90)];
@@ -251,25 +256,31 @@ fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
     Some((due, owed))
 }
 
-/// The reference and name of each customer in `ids` (sorted), in that order: one pass over the
-/// customers when many are asked for, a lookup each otherwise.
-fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)>> {
+/// Columns of each customer in `ids` (sorted, no repeats), in that order: one pass over the
+/// customers in id order when many are asked for, a lookup each otherwise. `read` gets the
+/// columns after the id.
+fn in_id_order<T>(
+    conn: &Connection,
+    ids: &[i64],
+    columns: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
     let mut out = Vec::with_capacity(ids.len());
     let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
     if ids.len() as i64 * 8 > total {
-        let mut stmt = conn.prepare_cached("SELECT id, reference, name FROM customers ORDER BY id")?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers ORDER BY id"))?;
         let mut rows = stmt.query([])?;
         let mut want = ids.iter().peekable();
         while let (Some(&&id), Some(r)) = (want.peek(), rows.next()?) {
             if r.get::<_, i64>(0)? == id {
-                out.push((r.get(1)?, r.get(2)?));
+                out.push(read(r)?);
                 want.next();
             }
         }
     } else {
-        let mut stmt = conn.prepare_cached("SELECT reference, name FROM customers WHERE id = ?1")?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers WHERE id = ?1"))?;
         for id in ids {
-            out.push(stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?);
+            out.push(stmt.query_row([id], &read)?);
         }
     }
     if out.len() != ids.len() {
@@ -278,28 +289,22 @@ fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)
     Ok(out)
 }
 
+/// The reference and name of each customer in `ids` (sorted), in that order.
+fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)>> {
+    in_id_order(conn, ids, "reference, name", |r| Ok((r.get(1)?, r.get(2)?)))
+}
+
 /// A customer's reference, name, phone and email, as the owner's lists show them.
 type Contact = (String, String, Option<String>, Option<String>);
 
 pub(super) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
-    let mut names = HashMap::with_capacity(ids.len());
-    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
-    let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
-    // One pass over the table beats a lookup per customer once many customers owe something.
-    if ids.len() as i64 * 8 > total {
-        let mut stmt = conn.prepare_cached("SELECT id, reference, name, phone, email FROM customers")?;
-        for r in stmt.query_map([], row)? {
-            let (id, v) = r?;
-            names.insert(id, v);
-        }
-    } else {
-        let mut stmt = conn.prepare_cached("SELECT id, reference, name, phone, email FROM customers WHERE id = ?1")?;
-        for id in ids {
-            let (id, v) = stmt.query_row([id], row)?;
-            names.insert(id, v);
-        }
-    }
-    Ok(names)
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let contacts = in_id_order(conn, &sorted, "reference, name, phone, email", |r| {
+        Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })?;
+    Ok(sorted.into_iter().zip(contacts).collect())
 }
 
 fn check_months(months: u32) -> Result<()> {
