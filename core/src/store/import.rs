@@ -310,7 +310,7 @@ impl Writer {
             body,
         };
         ledger::insert_entry(tx, account.id, &entry, None)?;
-        self.seq.append(tx, entry.device_seq, entry.id, "entry", &entry, self.now)?;
+        self.seq.append_entry(tx, entry.device_seq, entry.id, self.now)?;
         let id = entry.id;
         self.touched.entry(account.id).or_default().push(entry);
         Ok(id)

@@ -447,7 +447,7 @@ fn append(
     };
     let reversed = reversed_entry(tx, &entry.body, entry.customer)?;
     insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
-    outbox::append_at(tx, seq, entry.id, "entry", &entry, now)?;
+    outbox::append_entry(tx, seq, entry.id, now)?;
     let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
     super::dunning::refresh_queued(tx, customer_id, now)?;
     Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })

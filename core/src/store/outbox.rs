@@ -2,12 +2,13 @@
 //! Rows stay after the server acknowledges them: a server restored from an older backup is
 //! refilled from them (a new epoch).
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::ledger::{ENTRY_SELECT, entry_from_row};
 use super::{Now, Store, ms, next_seq};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sync::hlc::Hlc;
 
 /// One event waiting to be pushed to the back office.
@@ -28,18 +29,18 @@ pub(super) fn append_clocked(tx: &Transaction<'_>, kind: &str, payload: &impl Se
     Ok(hlc)
 }
 
-/// Appends an event whose sequence number and id the caller already took (a ledger entry
-/// carries both).
-pub(super) fn append_at(
-    tx: &Transaction<'_>,
-    seq: u64,
-    id: Uuid,
-    kind: &str,
-    payload: &impl Serialize,
-    now: Now,
-) -> Result<()> {
+/// What an entry's event stores as its payload: nothing, since the entry's row holds it all.
+/// [`Store::outbox_pending`] reads the entry back when the event is pushed, so each entry is
+/// written once instead of twice (its row, and a JSON copy here); events written before this
+/// keep their copy. An entry never changes once written (only its stored effect, which is not
+/// part of it), so the entry read back is the one recorded.
+const IN_ENTRIES: &str = "";
+
+/// Appends the event of the ledger entry `id`, numbered `seq` in the device's sequence (the
+/// entry carries both).
+pub(super) fn append_entry(tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
     let hlc = tick(tx, now)?;
-    append_with_clock(tx, seq, id, kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)
+    append_with_clock(tx, seq, id, "entry", IN_ENTRIES, &hlc.to_string(), now)
 }
 
 pub(super) fn append_with_clock(
@@ -88,19 +89,12 @@ impl Sequencer {
         self.next_seq - 1
     }
 
-    /// Appends an event numbered `seq` (taken from [`Sequencer::seq`]) with the next clock.
-    pub(super) fn append(
-        &mut self,
-        tx: &Transaction<'_>,
-        seq: u64,
-        id: Uuid,
-        kind: &str,
-        payload: &impl Serialize,
-        now: Now,
-    ) -> Result<()> {
+    /// Appends the event of the entry `id` numbered `seq` (taken from [`Sequencer::seq`]) with
+    /// the next clock, as [`append_entry`] does.
+    pub(super) fn append_entry(&mut self, tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
         let hlc = Hlc::tick(Some(self.last), ms(now), self.device);
         self.last = (hlc.wall_ms, hlc.counter);
-        append_with_clock(tx, seq, id, kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)
+        append_with_clock(tx, seq, id, "entry", IN_ENTRIES, &hlc.to_string(), now)
     }
 
     pub(super) fn finish(self, tx: &Transaction<'_>) -> Result<()> {
@@ -140,7 +134,8 @@ fn remember(conn: &Connection, (wall, counter): (i64, u32)) -> Result<()> {
 }
 
 impl Store {
-    /// The oldest events the server has not acknowledged yet, in sequence order.
+    /// The oldest events the server has not acknowledged yet, in sequence order, each with its
+    /// payload (an entry's read back from its row).
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, event_id, kind, payload, hlc FROM outbox
@@ -155,7 +150,16 @@ impl Store {
                 hlc: r.get(4)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut events: Vec<OutboxEvent> = rows.collect::<Result<_, _>>()?;
+        let mut entry = self.conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.uuid = ?1"))?;
+        for event in events.iter_mut().filter(|e| e.kind == "entry" && e.payload == IN_ENTRIES) {
+            let recorded = entry
+                .query_row([event.event_id], entry_from_row)
+                .optional()?
+                .ok_or_else(|| Error::Corrupt(format!("outbox event {} has no entry", event.event_id)))??;
+            event.payload = serde_json::to_string(&recorded)?;
+        }
+        Ok(events)
     }
 
     /// How many events wait for the server.

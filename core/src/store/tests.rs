@@ -99,6 +99,54 @@ fn a_sale_then_a_payment_with_due_dates_from_terms() {
     assert!(pending.windows(2).all(|w| w[1].seq == w[0].seq + 1));
 }
 
+/// An entry's event stores no copy of the entry: the push reads it back from its row, and what
+/// goes out is exactly the entry recorded, whichever path wrote it (sale, payment, import); an
+/// event written before that, with its copy, still goes out as written.
+#[test]
+fn an_entry_event_is_pushed_as_the_entry_recorded() {
+    let mut s = shop();
+    let mut recorded = vec![sale(&mut s, "C1", "80.10", "2026-03-02").unwrap().entry];
+    recorded.push(pay(&mut s, "C1", "30", "2026-03-05").unwrap().entry);
+    let csv =
+        "customer_ref,invoice_ref,issued_on,due_on,amount,paid_on\nC2,F-1,2026-02-01,2026-03-01,12.30,2026-02-20\n";
+    s.import_invoices(csv.as_bytes(), crate::import::DateStyle::Iso, at("2026-03-06")).unwrap();
+    recorded.extend(s.entries().unwrap().into_iter().skip(2));
+    assert_eq!(recorded.len(), 4, "sale, payment, imported invoice and its payment");
+    let stored: Vec<String> = s
+        .conn
+        .prepare("SELECT payload FROM outbox WHERE kind = 'entry'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(stored, vec![String::new(); 4], "no second copy of an entry");
+
+    let pushed = s.outbox_pending(100).unwrap();
+    let entries: Vec<&OutboxEvent> = pushed.iter().filter(|e| e.kind == "entry").collect();
+    assert_eq!(entries.len(), 4);
+    for (event, entry) in entries.iter().zip(&recorded) {
+        assert_eq!(event.event_id, entry.id);
+        let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
+        assert_eq!(payload, serde_json::to_value(entry).unwrap());
+    }
+    // The same through the protocol's batch.
+    let batch = s.push_batch(100).unwrap();
+    assert_eq!(batch.iter().filter(|e| e.kind == "entry").count(), 4);
+    assert_eq!(
+        batch.iter().find(|e| e.id == recorded[0].id).unwrap().payload,
+        serde_json::to_value(&recorded[0]).unwrap()
+    );
+
+    // An older event kept its copy: pushed as is.
+    let copy = serde_json::to_string(&recorded[1]).unwrap();
+    s.conn
+        .execute("UPDATE outbox SET payload = ?1 WHERE event_id = ?2", rusqlite::params![copy, recorded[1].id])
+        .unwrap();
+    let again = s.outbox_pending(100).unwrap();
+    assert_eq!(again.iter().find(|e| e.event_id == recorded[1].id).unwrap().payload, copy);
+}
+
 #[test]
 fn checkout_warns_refuses_and_a_manager_can_override() {
     let mut s = shop();
