@@ -1,11 +1,12 @@
 //! Risk scores from the store: each customer's invoices as known on a date, the model fitted on
 //! the shop's own history, and today's scores kept for the checkout and the overdue list.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::reports::date_of;
 use super::{Now, Store};
@@ -24,15 +25,21 @@ pub struct CustomerRisk {
     pub reasons: Vec<String>,
 }
 
+/// The sales invoices issued by ?1, in [`histories`]' order. Read in one pass over the table
+/// and sorted: the `+` keeps the planner from walking `items_by_customer` for the order
+/// instead, a walk that looks every row up by its key, one random read each, and that made a
+/// 2.6-million-invoice shop's nightly scoring spend most of its time here.
+const HISTORIES: &str = "SELECT customer_id, issued_on, due_on, amount, closed_on, cancelled, entry_uuid
+    FROM items WHERE charge = 0 AND issued_on <= ?1 ORDER BY +customer_id, issued_on, order_key";
+
 /// Every customer's sales invoices issued by `as_of`, as the risk model reads them: settled on
 /// the day they were paid off (later settlements are ignored by the model), disputed if a
-/// dispute was ever opened on them. Invoices cancelled by `as_of` are left out.
+/// dispute was ever opened on them. Invoices cancelled by `as_of` are left out. In customer
+/// order, each customer's in the order they were issued and recorded.
 pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Vec<InvoiceFact>)>> {
-    let mut stmt = conn.prepare(
-        "SELECT i.customer_id, i.issued_on, i.due_on, i.amount, i.closed_on, i.cancelled,
-                EXISTS (SELECT 1 FROM disputes d WHERE d.invoice = i.entry_uuid)
-         FROM items i WHERE i.charge = 0 AND i.issued_on <= ?1 ORDER BY i.customer_id, i.issued_on",
-    )?;
+    let disputed: HashSet<Uuid> =
+        conn.prepare("SELECT invoice FROM disputes")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare(HISTORIES)?;
     let d = as_of.to_string();
     let mut rows = stmt.query([&d])?;
     let mut out: Vec<(i64, Vec<InvoiceFact>)> = Vec::new();
@@ -48,7 +55,7 @@ pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64,
             due_on: date_of(&r.get::<_, String>(2)?)?,
             amount: Money::from_minor(r.get(3)?),
             settled_on: if cancelled { None } else { closed.as_deref().map(date_of).transpose()? },
-            disputed: r.get(6)?,
+            disputed: disputed.contains(&r.get::<_, Uuid>(6)?),
         };
         match out.last_mut() {
             Some((id, facts)) if *id == customer_id => facts.push(fact),
@@ -133,5 +140,25 @@ impl Store {
         }
         tx.commit()?;
         Ok(scored.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One scan of the table and one sort, whatever indexes `items` has.
+    #[test]
+    fn histories_are_read_in_one_pass() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {HISTORIES}"))
+            .unwrap()
+            .query_map(["2026-01-01"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(plan, ["SCAN items", "USE TEMP B-TREE FOR ORDER BY"], "{plan:?}");
     }
 }
