@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod ops;
+pub mod pg;
 pub mod proxy;
 pub mod server;
 pub mod till;

@@ -6,19 +6,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ardoise_server::{Db, DeviceInfo, RateLimit, ServeConfig, Serving};
-use sqlx::Connection;
 use uuid::Uuid;
+
+use crate::pg::PgSchema;
+use ardoise_server::{Db, DeviceInfo, RateLimit, ServeConfig, Serving};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// The PostgreSQL server the tests use (trust authentication).
-pub fn pg_base_url() -> String {
-    std::env::var("ARDOISE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A scratch directory, on tmpfs when the machine has one: the tills and the SQLite server
@@ -37,35 +33,6 @@ pub fn scratch_dir() -> tempfile::TempDir {
 enum Data {
     Sqlite { file: PathBuf, _dir: tempfile::TempDir },
     Postgres { _schema: PgSchema },
-}
-
-#[derive(Debug)]
-struct PgSchema {
-    name: String,
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        // Drop may run inside a runtime, which cannot be blocked on: a thread of its own with
-        // its own small runtime does the cleanup.
-        let name = self.name.clone();
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            rt.block_on(async {
-                let mut conn = sqlx::AnyConnection::connect(&pg_base_url()).await?;
-                sqlx::query("SET lock_timeout = '10s'").execute(&mut conn).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await
-            })
-            .map_err(std::io::Error::other)
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop test schema {}", self.name);
-        }
-    }
 }
 
 /// One event as the shop's log holds it.
@@ -99,18 +66,8 @@ impl Server {
                 (format!("sqlite://{}?mode=rwc", file.display()), Data::Sqlite { file, _dir: dir })
             }
             Backend::Postgres => {
-                sqlx::any::install_default_drivers();
-                let name = format!("e2e_{}", Uuid::new_v4().simple());
-                let mut conn = sqlx::AnyConnection::connect(&pg_base_url())
-                    .await
-                    .expect("PostgreSQL must run at ARDOISE_TEST_PG_URL or postgres://postgres@127.0.0.1:5432/test");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                let sep = if pg_base_url().contains('?') { '&' } else { '?' };
-                (
-                    format!("{}{sep}options=-c%20search_path%3D{name}", pg_base_url()),
-                    Data::Postgres { _schema: PgSchema { name } },
-                )
+                let (url, schema) = PgSchema::create("e2e").await;
+                (url, Data::Postgres { _schema: schema })
             }
         };
         let db = ardoise_server::connect(&url).await.expect("the server's database");

@@ -12,8 +12,11 @@ use ardoise_server::{Db, RateLimit, ServeConfig, Serving};
 use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::Connection;
 use uuid::Uuid;
+
+#[path = "../../../tests/src/pg.rs"]
+mod pg;
+use pg::PgSchema;
 
 /// Runs each named `async fn name(backend: Backend)` once per backend, as `name::sqlite` and
 /// `name::postgres`.
@@ -39,40 +42,10 @@ pub enum Backend {
     Postgres,
 }
 
-fn pg_base_url() -> String {
-    std::env::var("ARDOISE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 /// Where a test's data lives; dropping it removes it.
 enum Store {
     Sqlite(tempfile::TempDir),
     Postgres(PgSchema),
-}
-
-struct PgSchema {
-    name: String,
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime, which cannot be blocked on: a thread of its own
-        // with its own small runtime does the cleanup.
-        let name = self.name.clone();
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                let mut conn = sqlx::AnyConnection::connect(&pg_base_url()).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop test schema {}", self.name);
-        }
-    }
 }
 
 /// The device side of an enrolment.
@@ -114,16 +87,8 @@ impl Env {
                 (url, Store::Sqlite(dir))
             }
             Backend::Postgres => {
-                sqlx::any::install_default_drivers();
-                let name = format!("t_{}", Uuid::new_v4().simple());
-                let mut conn = sqlx::AnyConnection::connect(&pg_base_url())
-                    .await
-                    .expect("PostgreSQL must run at ARDOISE_TEST_PG_URL or postgres://postgres@127.0.0.1:5432/test");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                let sep = if pg_base_url().contains('?') { '&' } else { '?' };
-                let url = format!("{}{sep}options=-c%20search_path%3D{name}", pg_base_url());
-                (url, Store::Postgres(PgSchema { name }))
+                let (url, schema) = PgSchema::create("t").await;
+                (url, Store::Postgres(schema))
             }
         };
         let db = ardoise_server::connect(&url).await.unwrap();
