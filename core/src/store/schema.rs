@@ -359,9 +359,8 @@ CREATE TABLE risk_scores (
 /// Version 9: each account lists what its open invoices owe by due date (`open_dues`, written by
 /// the fold with the rest of the account row), so the aging as of today reads one row per
 /// customer instead of every open invoice; and the amounts issued and allocated per business
-/// date, kept by triggers in the same
-/// transaction as the items and allocations they sum (whatever writes them: a sale, a fold, a
-/// refold, a synced entry). The KPIs read a few dozen of these rows instead of summing a
+/// date, kept by triggers in the same transaction as the items and allocations they sum
+/// (whatever writes them: a sale, a fold, a refold, a synced entry). The KPIs read a few dozen of these rows instead of summing a
 /// quarter's invoices and payments on every call, which retires the two indexes those sums
 /// walked (every write paid for them).
 const V9: &str = "
