@@ -18,6 +18,8 @@ pub struct InvoiceFact {
     /// Whether the customer disputed it. Only read once the invoice is settled: when a dispute was
     /// raised is not recorded, so an open invoice's flag could come from the future.
     pub disputed: bool,
+    /// Sent to the customer by email rather than on paper: known the day it is issued.
+    pub paperless: bool,
 }
 
 /// Late share a customer with no history is assumed to have, and how many invoices that guess is
@@ -39,6 +41,10 @@ pub struct Habits {
     /// Standard deviation of an undisputed settlement around the customer's own mean, in days
     /// (about 5.3 on the IBM sample before 2013-06-09).
     pub settle_spread_days: f64,
+    /// How much later an invoice sent on paper is settled than the same customer's invoices sent
+    /// by email, in days.
+    #[serde(default)]
+    pub paper_delay_days: f64,
 }
 
 /// How many disputed invoices, and how many degrees of freedom of the spread, the prior's habits
@@ -48,7 +54,7 @@ const HABITS_PRIOR_WEIGHT: f64 = 5.0;
 impl Habits {
     /// Habits assumed knowing nothing about any shop: no dispute delay, a week's spread. The flat
     /// prior that [`Model::default_prior`](super::Model::default_prior) was fitted from.
-    pub const AGNOSTIC: Habits = Habits { dispute_delay_days: 0.0, settle_spread_days: 7.0 };
+    pub const AGNOSTIC: Habits = Habits { dispute_delay_days: 0.0, settle_spread_days: 7.0, paper_delay_days: 0.0 };
 
     /// The habits of the shop whose customers' invoices are `histories`, from what was settled by
     /// the end of `as_of`, each figure shrunk toward `prior`'s with the weight of five
@@ -58,9 +64,11 @@ impl Habits {
     /// Linear in the number of invoices.
     pub fn estimate(histories: &[&[InvoiceFact]], as_of: NaiveDate, prior: &Habits) -> Habits {
         let (mut delay_sum, mut delay_n) = (0.0, 0.0);
+        let (mut paper_sum, mut paper_n) = (0.0, 0.0);
         let (mut squares, mut dof) = (0.0, 0.0);
         for history in histories {
-            let (mut und_n, mut und_sum, mut und_squares) = (0.0, 0.0, 0.0);
+            // Undisputed settlements by channel (paper, email): count, sum, sum of squares.
+            let mut und = [(0.0, 0.0, 0.0); 2];
             let (mut dis_n, mut dis_sum) = (0.0, 0.0);
             for fact in history.iter().filter(|x| x.issued_on <= as_of) {
                 let Some(settled) = fact.settled_on.filter(|s| *s <= as_of) else { continue };
@@ -69,25 +77,52 @@ impl Habits {
                     dis_n += 1.0;
                     dis_sum += vs_due;
                 } else {
-                    und_n += 1.0;
-                    und_sum += vs_due;
-                    und_squares += vs_due * vs_due;
+                    let c = &mut und[usize::from(fact.paperless)];
+                    c.0 += 1.0;
+                    c.1 += vs_due;
+                    c.2 += vs_due * vs_due;
                 }
             }
+            let (und_n, und_sum) = (und[0].0 + und[1].0, und[0].1 + und[1].1);
             if und_n >= 1.0 && dis_n >= 1.0 {
                 delay_sum += dis_sum - dis_n * und_sum / und_n;
                 delay_n += dis_n;
             }
-            if und_n >= 2.0 {
-                squares += (und_squares - und_sum * und_sum / und_n).max(0.0);
-                dof += und_n - 1.0;
+            let [(pn, ps, _), (en, es, _)] = und;
+            if pn >= 1.0 && en >= 1.0 {
+                // Weighted by the precision of the difference of the two means.
+                let w = pn * en / (pn + en);
+                paper_sum += w * (ps / pn - es / en);
+                paper_n += w;
+            }
+            for (n, sum, sq) in und {
+                if n >= 2.0 {
+                    squares += (sq - sum * sum / n).max(0.0);
+                    dof += n - 1.0;
+                }
             }
         }
         let w = HABITS_PRIOR_WEIGHT;
         Habits {
             dispute_delay_days: (delay_sum + w * prior.dispute_delay_days) / (delay_n + w),
             settle_spread_days: ((squares + w * prior.settle_spread_days.powi(2)) / (dof + w)).sqrt(),
+            paper_delay_days: (paper_sum + w * prior.paper_delay_days) / (paper_n + w),
         }
+    }
+}
+
+/// What is known of the invoice about to be issued: its amount if given, and whether it will be
+/// sent by email.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Next {
+    pub amount: Option<Money>,
+    pub paperless: bool,
+}
+
+impl Next {
+    /// The invoice `fact`, as it was known the day it was issued.
+    pub fn of(fact: &InvoiceFact) -> Next {
+        Next { amount: Some(fact.amount), paperless: fact.paperless }
     }
 }
 
@@ -144,6 +179,8 @@ struct Summary {
     amount_cents: i64,
     settled: i64,
     disputed: i64,
+    /// Settled invoices that were sent on paper.
+    paper: i64,
     /// Sum of (settlement - due date) in days over settled invoices.
     days_vs_due: i64,
     history: i64,
@@ -159,8 +196,8 @@ struct Summary {
 }
 
 impl Summary {
-    fn finish(&self, as_of: NaiveDate, next_amount: Option<Money>, habits: &Habits) -> Features {
-        let Habits { dispute_delay_days: delay, settle_spread_days: spread } = *habits;
+    fn finish(&self, as_of: NaiveDate, next: Next, habits: &Habits) -> Features {
+        let Habits { dispute_delay_days: delay, settle_spread_days: spread, paper_delay_days: paper_delay } = *habits;
         let mut f = Features {
             history_count: self.history as f64,
             late_count: self.late as f64,
@@ -180,8 +217,11 @@ impl Summary {
         let days = self.days_vs_due as f64;
         f.mean_days_vs_due = if self.settled > 0 { days / f.settled_count } else { 0.0 };
 
-        // Disputed invoices taken back by the dispute delay.
-        let habit = (days - delay * f.disputed_count + PRIOR_DAYS_VS_DUE) / (f.settled_count + 1.0);
+        // Disputed invoices taken back by the dispute delay, paper ones by the paper delay: the
+        // usual settlement day of an undisputed invoice sent by email.
+        let habit = (days - delay * f.disputed_count - paper_delay * self.paper as f64 + PRIOR_DAYS_VS_DUE)
+            / (f.settled_count + 1.0);
+        let habit = if next.paperless { habit } else { habit + paper_delay };
         let dispute_chance = (f.disputed_count + 0.5) / (f.settled_count + 2.0);
         // Settled on due date + 1 or later is late; 0.5 is the continuity correction for whole days.
         let late_if = |shift: f64| normal_cdf((habit + shift - 0.5) / spread);
@@ -190,17 +230,17 @@ impl Summary {
         f.timing_risk = (p / (1.0 - p)).ln();
 
         f.usual_amount = if self.known > 0 { units(self.amount_cents) / self.known as f64 } else { 0.0 };
-        f.next_amount = next_amount.map_or(f.usual_amount, |m| units(m.minor()));
+        f.next_amount = next.amount.map_or(f.usual_amount, |m| units(m.minor()));
         f
     }
 }
 
 /// Summarises `history` as it stood at the end of `as_of`: invoices issued after it are ignored,
-/// settlements after it count as not yet happened. `next_amount` is the amount of the invoice
-/// about to be issued, if known. O(n log n) in the history's length (one sort of the outcomes).
+/// settlements after it count as not yet happened. `next` is what is known of the invoice about
+/// to be issued. O(n log n) in the history's length (one sort of the outcomes).
 /// For many dates of one history, the crate's `Sweep` (used by training) gives the same features
 /// in one pass.
-pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>, habits: &Habits) -> Features {
+pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next: Next, habits: &Habits) -> Features {
     let mut s = Summary::default();
     // (issue date, position in `history`, late): the position breaks ties as a sweep does.
     let mut outcomes: Vec<(NaiveDate, usize, bool)> = Vec::new();
@@ -212,6 +252,7 @@ pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<M
                 s.settled += 1;
                 s.days_vs_due += (settled - fact.due_on).num_days();
                 s.disputed += i64::from(fact.disputed);
+                s.paper += i64::from(!fact.paperless);
                 outcomes.push((fact.issued_on, i, settled > fact.due_on));
             }
             None => {
@@ -232,7 +273,7 @@ pub fn features(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<M
     s.history = outcomes.len() as i64;
     s.late = outcomes.iter().filter(|o| o.2).count() as i64;
     s.recent = outcomes[outcomes.len().saturating_sub(RECENT)..].iter().map(|o| o.2).collect();
-    s.finish(as_of, next_amount, habits)
+    s.finish(as_of, next, habits)
 }
 
 /// What happens to an invoice on a date, in the order applied on the same date.
@@ -290,8 +331,8 @@ impl<'a> Sweep<'a> {
         }
     }
 
-    /// [`features`]`(history, as_of, next_amount, habits)`. Dates must not go backwards.
-    pub(crate) fn at(&mut self, as_of: NaiveDate, next_amount: Option<Money>, habits: &Habits) -> Features {
+    /// [`features`]`(history, as_of, next, habits)`. Dates must not go backwards.
+    pub(crate) fn at(&mut self, as_of: NaiveDate, next: Next, habits: &Habits) -> Features {
         assert!(self.last.is_none_or(|l| l <= as_of), "a sweep goes forward in time");
         self.last = Some(as_of);
         while let Some(&(_, event, i)) = self.events.get(self.next).filter(|e| e.0 <= as_of) {
@@ -303,7 +344,7 @@ impl<'a> Sweep<'a> {
         s.oldest_overdue_due = self.overdue.first().map(|o| o.0);
         s.recent.clear();
         s.recent.extend(self.outcomes.values().rev().take(RECENT).rev());
-        s.finish(as_of, next_amount, habits)
+        s.finish(as_of, next, habits)
     }
 
     fn apply(&mut self, event: Event, i: usize) {
@@ -334,6 +375,7 @@ impl<'a> Sweep<'a> {
                 s.settled += 1;
                 s.days_vs_due += (settled - fact.due_on).num_days();
                 s.disputed += i64::from(fact.disputed);
+                s.paper += i64::from(!fact.paperless);
                 if self.overdue.remove(&(fact.due_on, i)) {
                     // Already known late since its due date passed.
                     s.overdue -= 1;

@@ -38,6 +38,6 @@ mod model;
 #[cfg(test)]
 mod tests;
 
-pub use features::{Features, Habits, InvoiceFact, features};
+pub use features::{Features, Habits, InvoiceFact, Next, features};
 pub use metrics::roc_auc;
 pub use model::{FEATURE_NAMES, Model, Risk};

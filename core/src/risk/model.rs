@@ -3,10 +3,9 @@
 
 use chrono::{Days, NaiveDate};
 
-use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
-use super::features::{Features, Habits, InvoiceFact, RECENT, Sweep, features};
+use super::features::{Features, Habits, InvoiceFact, Next, RECENT, Sweep, features};
 
 /// Number of features the model weighs.
 const K: usize = 6;
@@ -68,12 +67,12 @@ impl Model {
     /// weights are pulled toward above that.
     pub fn default_prior() -> Model {
         Model {
-            means: [0.373_870, -0.687_481, 0.915_541, 10.421_171, 0.704_955, 59.587_320],
-            scales: [0.261_866, 1.989_392, 0.973_561, 12.609_988, 3.021_078, 20.436_457],
-            weights: [0.220_282, 1.572_567, 0.062_417, 0.048_570, 0.133_484, 0.141_212],
-            intercept: -0.745_186,
+            means: [0.373_870, -0.749_076, 0.915_541, 10.421_171, 0.704_955, 59.587_320],
+            scales: [0.261_866, 2.361_877, 0.973_561, 12.609_988, 3.021_078, 20.436_457],
+            weights: [0.225_917, 1.995_278, 0.099_393, 0.093_577, 0.078_121, 0.154_995],
+            intercept: -0.955_834,
             examples: 0,
-            habits: Habits { dispute_delay_days: 14.152_962, settle_spread_days: 5.497_441 },
+            habits: Habits { dispute_delay_days: 14.152_962, settle_spread_days: 4.851_658, paper_delay_days: 6.874_690 },
         }
     }
 
@@ -101,8 +100,8 @@ impl Model {
     }
 
     /// The customer's [`Features`] as of the end of `as_of`, with this model's habits.
-    pub fn features(&self, history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>) -> Features {
-        features(history, as_of, next_amount, &self.habits)
+    pub fn features(&self, history: &[InvoiceFact], as_of: NaiveDate, next: Next) -> Features {
+        features(history, as_of, next, &self.habits)
     }
 
     /// Probability that the next invoice of the customer described by `f` is paid late, with the
@@ -140,7 +139,7 @@ fn examples(histories: &[&[InvoiceFact]], as_of: NaiveDate, habits: &Habits) -> 
         let mut sweep = Sweep::new(history);
         let mut rows: Vec<(usize, [f64; K], bool)> = labelled
             .into_iter()
-            .map(|(eve, i, label)| (i, vector(&sweep.at(eve, Some(history[i].amount), habits)), label))
+            .map(|(eve, i, label)| (i, vector(&sweep.at(eve, Next::of(&history[i]), habits)), label))
             .collect();
         rows.sort_unstable_by_key(|r| r.0);
         for (_, x, y) in rows {

@@ -9,8 +9,8 @@ fn sigmoid(z: f64) -> f64 {
 use crate::money::Money;
 
 /// The features with the default prior's habits.
-fn feats(history: &[InvoiceFact], as_of: NaiveDate, next_amount: Option<Money>) -> Features {
-    Model::default_prior().features(history, as_of, next_amount)
+fn feats(history: &[InvoiceFact], as_of: NaiveDate, amount: Option<Money>) -> Features {
+    Model::default_prior().features(history, as_of, Next { amount, paperless: false })
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -25,6 +25,7 @@ fn fact(issued: &str, settled_after_days: Option<u64>, amount: &str, disputed: b
         amount: Money::parse(amount).unwrap(),
         settled_on: settled_after_days.map(|d| issued_on + Days::new(d)),
         disputed,
+        paperless: false,
     }
 }
 
@@ -41,6 +42,7 @@ fn monthly(settle_days: &[u64]) -> Vec<InvoiceFact> {
                 amount: Money::parse("50.00").unwrap(),
                 settled_on: Some(issued + Days::new(*d)),
                 disputed: false,
+                paperless: false,
             }
         })
         .collect()
@@ -134,7 +136,7 @@ fn training_is_deterministic_and_serialisable() {
     }
     // The habitual late payer scores above the early one.
     let at = day("2025-01-01");
-    assert!(m1.score(&m1.features(&c, at, None)).probability > m1.score(&m1.features(&b, at, None)).probability);
+    assert!(m1.score(&m1.features(&c, at, Next::default())).probability > m1.score(&m1.features(&b, at, Next::default())).probability);
 }
 
 #[test]
@@ -164,13 +166,13 @@ fn ibm() -> Vec<Vec<InvoiceFact>> {
     let mut by_customer: std::collections::BTreeMap<String, Vec<InvoiceFact>> = Default::default();
     for row in reader.records() {
         let row = row.unwrap();
-        // PaperlessDate (2) and PaperlessBill (9) are the customer's final state: not read.
         by_customer.entry(row[1].to_owned()).or_default().push(InvoiceFact {
             issued_on: date(&row[4]),
             due_on: date(&row[5]),
             amount: Money::parse(&row[6]).unwrap(),
             settled_on: Some(date(&row[8])),
             disputed: &row[7] == "Yes",
+            paperless: &row[9] == "Electronic",
         });
     }
     let customers: Vec<Vec<InvoiceFact>> = by_customer.into_values().collect();
@@ -206,7 +208,7 @@ fn scored_on_their_eve(histories: &[&[InvoiceFact]], from: NaiveDate, to: Option
         let model = Model::train(histories, eve);
         for history in histories {
             for invoice in history.iter().filter(|f| f.issued_on == *issued) {
-                let f = model.features(history, eve, Some(invoice.amount));
+                let f = model.features(history, eve, Next::of(invoice));
                 scores.push(Scored {
                     probability: model.score(&f).probability,
                     late_share: f.late_share,
@@ -299,6 +301,7 @@ fn arb_history() -> impl Strategy<Value = Vec<InvoiceFact>> {
                         amount: Money::from_minor(cents),
                         settled_on: settle.map(|d| issued_on + Days::new(d)),
                         disputed,
+                        paperless: start % 3 == 0,
                     }
                 })
                 .collect()
@@ -344,6 +347,7 @@ fn arb_odd_history() -> impl Strategy<Value = Vec<InvoiceFact>> {
                         amount: Money::from_minor(cents),
                         settled_on: settle.map(shift),
                         disputed,
+                        paperless: cents % 2 == 0,
                     }
                 })
                 .collect()
@@ -360,10 +364,10 @@ proptest! {
         delay in 0.0f64..20.0,
         spread in 1.0f64..10.0,
     ) {
-        let habits = Habits { dispute_delay_days: delay, settle_spread_days: spread };
-        let mut dates: Vec<(NaiveDate, Option<Money>)> =
-            history.iter().map(|f| (f.issued_on - Days::new(1), Some(f.amount))).collect();
-        dates.extend(others.iter().map(|d| (day("2023-12-25") + Days::new(*d), None)));
+        let habits = Habits { dispute_delay_days: delay, settle_spread_days: spread, paper_delay_days: delay / 3.0 };
+        let mut dates: Vec<(NaiveDate, Next)> =
+            history.iter().map(|f| (f.issued_on - Days::new(1), Next::of(f))).collect();
+        dates.extend(others.iter().map(|d| (day("2023-12-25") + Days::new(*d), Next { amount: None, paperless: d % 2 == 0 })));
         dates.sort_by_key(|d| d.0);
         let mut sweep = super::features::Sweep::new(&history);
         for (at, next) in dates {
@@ -387,6 +391,7 @@ fn training_cost() {
                         amount: Money::from_minor(1_000 + ((c * 7919 + i * 104_729) % 9_000) as i64),
                         settled_on: Some(issued_on + Days::new((c * 31 + i * 17) % 45)),
                         disputed: (c + i) % 9 == 0,
+                        paperless: i > c % 50,
                     }
                 })
                 .collect()
@@ -403,7 +408,7 @@ fn training_cost() {
     for history in &histories {
         let mut sweep = super::features::Sweep::new(history);
         for fact in history.iter() {
-            swept += sweep.at(fact.issued_on - Days::new(1), Some(fact.amount), &model.habits).timing_risk;
+            swept += sweep.at(fact.issued_on - Days::new(1), Next::of(fact), &model.habits).timing_risk;
         }
     }
     println!("the invoices featurised by sweeps: {:.2?} ({swept:.1})", started.elapsed());
@@ -411,7 +416,7 @@ fn training_cost() {
     let mut sum = 0.0;
     for history in &histories {
         for fact in history.iter() {
-            sum += model.features(history, fact.issued_on - Days::new(1), Some(fact.amount)).timing_risk;
+            sum += model.features(history, fact.issued_on - Days::new(1), Next::of(fact)).timing_risk;
         }
     }
     println!("the same featurised one by one from the whole history: {:.2?} ({sum:.1})", started.elapsed());

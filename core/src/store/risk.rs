@@ -56,6 +56,7 @@ pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64,
             amount: Money::from_minor(r.get(3)?),
             settled_on: if cancelled { None } else { closed.as_deref().map(date_of).transpose()? },
             disputed: disputed.contains(&r.get::<_, Uuid>(6)?),
+            paperless: false,
         };
         match out.last_mut() {
             Some((id, facts)) if *id == customer_id => facts.push(fact),
@@ -72,7 +73,7 @@ fn score_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, risk::Risk
     let refs: Vec<&[InvoiceFact]> = hist.iter().map(|(_, h)| h.as_slice()).collect();
     let model = Model::train(&refs, as_of);
     let mut scored: Vec<(i64, risk::Risk)> =
-        hist.iter().map(|(id, h)| (*id, model.score(&model.features(h, as_of, None)))).collect();
+        hist.iter().map(|(id, h)| (*id, model.score(&model.features(h, as_of, risk::Next::default())))).collect();
     scored.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
     Ok(scored)
 }
