@@ -136,6 +136,7 @@ mod tests {
             notes: String::new(),
             address: None,
             language: None,
+            paperless_from: None,
         };
         till.add_customer(customer, "2026-03-01T10:00:00+01:00".into()).unwrap();
         (dir, till)

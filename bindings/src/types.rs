@@ -190,6 +190,9 @@ pub struct NewCustomer {
     /// `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
     #[uniffi(default = None)]
     pub language: Option<Language>,
+    /// `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
+    #[uniffi(default = None)]
+    pub paperless_from: Option<String>,
 }
 
 impl NewCustomer {
@@ -207,13 +210,14 @@ impl NewCustomer {
             notes: self.notes,
             address: self.address,
             language: self.language.map(Into::into).unwrap_or_default(),
+            paperless_from: self.paperless_from.as_deref().map(date).transpose()?,
         })
     }
 }
 
 /// A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
-/// `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
-/// unblocked).
+/// `credit_limit`, `blocked`, `address` and `paperless_from`, an empty string clears it (no
+/// limit of their own; unblocked; bills on paper).
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct CustomerPatch {
     #[uniffi(default = None)]
@@ -240,6 +244,8 @@ pub struct CustomerPatch {
     pub address: Option<String>,
     #[uniffi(default = None)]
     pub language: Option<Language>,
+    #[uniffi(default = None)]
+    pub paperless_from: Option<String>,
 }
 
 impl CustomerPatch {
@@ -258,6 +264,7 @@ impl CustomerPatch {
             notes: self.notes,
             address: clearable(self.address),
             language: self.language.map(Into::into),
+            paperless_from: clearable(self.paperless_from).map(|d| d.as_deref().map(date).transpose()).transpose()?,
         })
     }
 }
@@ -278,6 +285,8 @@ pub struct Customer {
     pub notes: String,
     pub address: Option<String>,
     pub language: Language,
+    /// `YYYY-MM-DD` from which bills go by email; `None`: on paper.
+    pub paperless_from: Option<String>,
 }
 
 impl From<core::Customer> for Customer {
@@ -297,6 +306,7 @@ impl From<core::Customer> for Customer {
             notes: c.notes,
             address: c.address,
             language: c.language.into(),
+            paperless_from: c.paperless_from.map(|d| d.to_string()),
         }
     }
 }

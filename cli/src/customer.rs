@@ -50,6 +50,9 @@ pub struct AddArgs {
     /// The language of the customer's reminders: fr or en
     #[arg(long, default_value = "fr")]
     language: String,
+    /// Bills go by email, not on paper, for invoices issued from this day [default: on paper]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    paperless_from: Option<String>,
     /// Whether reminders may be sent by email [default: false]
     #[arg(long, value_name = "true|false")]
     consent_email: Option<bool>,
@@ -100,6 +103,9 @@ pub struct UpdateArgs {
     /// The language of the customer's reminders: fr or en
     #[arg(long)]
     language: Option<String>,
+    /// Bills go by email from this day ("" puts them back on paper)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    paperless_from: Option<String>,
     #[command(flatten)]
     when: When,
 }
@@ -159,6 +165,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         consent_sms: a.consent_sms.unwrap_or(false),
         address: a.address,
         language: Language::parse(&a.language)?,
+        paperless_from: a.paperless_from.as_deref().map(ardoise_core::parse_date).transpose()?,
         ..Default::default()
     };
     if !ctx.db_path().exists() {
@@ -207,6 +214,11 @@ fn update(ctx: &Ctx, a: UpdateArgs) -> Result<(), Failure> {
         notes: None,
         address: a.address.map(Some),
         language: a.language.as_deref().map(Language::parse).transpose()?,
+        paperless_from: match a.paperless_from.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(d) => Some(Some(ardoise_core::parse_date(d)?)),
+        },
     };
     let mut store = ctx.store()?;
     let customer = store.update_customer(&a.reference, patch, now)?;

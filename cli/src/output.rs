@@ -264,6 +264,7 @@ pub fn account_block(a: &AccountSummary, today: chrono::NaiveDate) -> String {
         ("consent", format!("email: {}, sms: {}", yes_no(c.consent_email), yes_no(c.consent_sms))),
         ("address", c.address.clone().unwrap_or_default()),
         ("language", c.language.as_str().to_owned()),
+        ("bills", c.paperless_from.map_or_else(|| "on paper".to_owned(), |d| format!("by email from {d}"))),
     ];
     if let Some(b) = &c.blocked {
         rows.push(("BLOCKED", b.clone()));

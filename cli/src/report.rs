@@ -88,7 +88,8 @@ enum ImportKind {
     Customers,
     /// customer_ref,invoice_ref,issued_on,due_on,amount,paid_on[,disputed]
     Invoices,
-    /// IBM's accounts-receivable sample (M/D/YYYY dates), imported as invoices
+    /// IBM's accounts-receivable sample (M/D/YYYY dates), imported as customers (with the day
+    /// each went paperless) and invoices
     IbmAr,
 }
 
@@ -313,8 +314,15 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<(), Failure> {
         ImportKind::Customers => store.import_customers(&data, now)?,
         ImportKind::Invoices => store.import_invoices(&data, dates, now)?,
         ImportKind::IbmAr => {
-            let converted = ardoise_core::import::ibm_ar_to_invoices(&data)?;
-            store.import_invoices(converted.as_bytes(), DateStyle::Iso, now)?
+            // Both files are converted and the invoices checked before anything is written.
+            let customers = ardoise_core::import::ibm_ar_to_customers(&data)?;
+            let invoices = ardoise_core::import::ibm_ar_to_invoices(&data)?;
+            ardoise_core::import::parse_invoices(invoices.as_bytes(), DateStyle::Iso, now.date_naive())?;
+            let c = store.import_customers(customers.as_bytes(), now)?;
+            let mut r = store.import_invoices(invoices.as_bytes(), DateStyle::Iso, now)?;
+            r.customers_created += c.customers_created;
+            r.customers_updated += c.customers_updated;
+            r
         }
     };
     if ctx.json {

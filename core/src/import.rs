@@ -11,7 +11,8 @@ use crate::money::Money;
 /// The largest file an import takes: far above a shop's history, and a guard against a wrong file.
 pub const MAX_ROWS: usize = 5_000_000;
 
-/// A line of the customers file: `ref,name,email,phone,kind,credit_limit,terms`.
+/// A line of the customers file: `ref,name,email,phone,kind,credit_limit,terms`, and optionally
+/// `paperless_from` (the day from which bills go by email).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerRow {
     pub line: usize,
@@ -22,6 +23,9 @@ pub struct CustomerRow {
     pub kind: CustomerKind,
     pub credit_limit: Option<Money>,
     pub terms: Option<Terms>,
+    /// `None` when the file has no such column (a known customer's day is then kept);
+    /// `Some(None)` when the cell is empty (bills on paper).
+    pub paperless_from: Option<Option<NaiveDate>>,
 }
 
 /// A line of the invoices file: `customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
@@ -153,8 +157,28 @@ fn records(data: &[u8], problems: &mut Problems) -> Option<(csv::StringRecord, V
         }
     };
     let mut rows = Vec::new();
+    // The line a record starts on, counted here from its byte offset: the csv crate's own line
+    // is one short in a CRLF file (it starts the record on the line breaks before it), and
+    // exports from Windows and Excel end their lines with CRLF. A record never starts with a
+    // line break (blank lines are skipped), so those it is said to start on are skipped.
+    // Counted incrementally, so the whole file is scanned once.
+    let (mut counted_to, mut newlines) = (0usize, 0usize);
+    let mut line_of = |byte: usize| {
+        let mut start = byte.min(data.len());
+        while matches!(data.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > counted_to {
+            newlines += data[counted_to..start].iter().filter(|b| **b == b'\n').count();
+            counted_to = start;
+        }
+        newlines + 1
+    };
     for (i, rec) in rdr.records().enumerate() {
-        let line = rec.as_ref().ok().and_then(|r| r.position()).map_or(i + 2, |p| p.line() as usize);
+        let line = match &rec {
+            Ok(r) => r.position().map_or(i + 2, |p| line_of(p.byte() as usize)),
+            Err(e) => e.position().map_or(i + 2, |p| line_of(p.byte() as usize)),
+        };
         match rec {
             Ok(r) if r.iter().all(str::is_empty) => {}
             Ok(r) => rows.push((line, r)),
@@ -174,8 +198,8 @@ pub fn parse_customers(data: &[u8]) -> Result<Vec<CustomerRow>> {
     let Some((headers, rows)) = records(data, &mut problems) else { return Err(problems_err(problems, "customers")) };
     let cols = match columns(
         &headers,
-        &["ref", "name", "email", "phone", "kind", "credit_limit", "terms"],
-        &["email", "phone", "kind", "credit_limit", "terms"],
+        &["ref", "name", "email", "phone", "kind", "credit_limit", "terms", "paperless_from"],
+        &["email", "phone", "kind", "credit_limit", "terms", "paperless_from"],
     ) {
         Ok(c) => c,
         Err(e) => {
@@ -212,6 +236,11 @@ pub fn parse_customers(data: &[u8]) -> Result<Vec<CustomerRow>> {
                 "" => None,
                 t => Some(t.parse::<Terms>().map_err(|e| e.to_string())?),
             };
+            let paperless_from = match (cols[7], get(7)) {
+                (None, _) => None,
+                (Some(_), "") => Some(None),
+                (Some(_), d) => Some(Some(DateStyle::Iso.parse(d).map_err(|e| format!("paperless_from: {e}"))?)),
+            };
             Ok(CustomerRow {
                 line,
                 name: text(get(1), "name", 200)?,
@@ -221,6 +250,7 @@ pub fn parse_customers(data: &[u8]) -> Result<Vec<CustomerRow>> {
                 kind,
                 credit_limit,
                 terms,
+                paperless_from,
             })
         })();
         match row {
@@ -309,9 +339,46 @@ pub fn parse_invoices(data: &[u8], dates: DateStyle, today: NaiveDate) -> Result
     Ok(out)
 }
 
+/// The customers of IBM's accounts-receivable sample as the customers file this import reads:
+/// `ref,name,paperless_from`, named by their reference. `PaperlessDate` is the day the customer
+/// went paperless, and every one of the sample's 2,466 invoices issued after that day, and none
+/// issued on or before it, is marked `Electronic`: the bills went by email from the next day.
+pub fn ibm_ar_to_customers(data: &[u8]) -> Result<String> {
+    let mut problems = Problems::new();
+    let Some((headers, rows)) = records(data, &mut problems) else { return Err(problems_err(problems, "IBM sample")) };
+    let cols = columns(&headers, &["customerID", "PaperlessDate"], &[])
+        .map_err(|e| Error::Import { file: "IBM sample", errors: vec![LineError { line: 1, message: e }] })?;
+    let mut customers: std::collections::BTreeMap<String, NaiveDate> = Default::default();
+    for (line, r) in rows {
+        let get = |i: usize| cols[i].and_then(|c| r.get(c)).unwrap_or("");
+        let from = DateStyle::MonthDayYear.parse(get(1)).map(|d| d.succ_opt().unwrap_or(d));
+        match (text(get(0), "customerID", 64), from) {
+            (Ok(reference), Ok(from)) => match customers.get(&reference) {
+                Some(known) if *known != from => {
+                    problems.add(line, format!("customer {reference} has two paperless dates"));
+                }
+                _ => {
+                    customers.insert(reference, from);
+                }
+            },
+            (a, b) => problems.add(line, [a.err(), b.err()].into_iter().flatten().collect::<Vec<_>>().join("; ")),
+        }
+    }
+    problems.into_result("IBM sample")?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Error::Corrupt(format!("csv: {e}"));
+    w.write_record(["ref", "name", "paperless_from"]).map_err(fail)?;
+    for (reference, from) in &customers {
+        w.write_record([reference.as_str(), reference.as_str(), &from.to_string()]).map_err(fail)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Corrupt(format!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
 /// Turns IBM's accounts-receivable sample (`customerID, invoiceNumber, InvoiceDate, DueDate,
 /// InvoiceAmount, Disputed, SettledDate`, M/D/YYYY dates) into the invoices file this import
-/// reads. Its other columns (country, paperless billing) are not part of an account.
+/// reads. Its paperless dates go in the customers file ([`ibm_ar_to_customers`]); its country
+/// is not part of an account.
 pub fn ibm_ar_to_invoices(data: &[u8]) -> Result<String> {
     let mut problems = Problems::new();
     let Some((headers, rows)) = records(data, &mut problems) else { return Err(problems_err(problems, "IBM sample")) };
@@ -363,6 +430,50 @@ mod tests {
         assert_eq!(rows[0].credit_limit, Some(Money::parse("150").unwrap()));
         assert_eq!(rows[1].name, "Boulangerie \"Le Fournil\"");
         assert_eq!(rows[1].kind, CustomerKind::Consumer);
+    }
+
+    #[test]
+    fn the_paperless_day_is_optional_and_checked() {
+        let rows = parse_customers(b"ref,name,paperless_from\nC1,A,2024-03-01\nC2,B,\n").unwrap();
+        assert_eq!(rows[0].paperless_from, Some(Some(d("2024-03-01"))));
+        assert_eq!(rows[1].paperless_from, Some(None));
+        // Without the column, a known customer's day is left as it is.
+        assert_eq!(parse_customers(b"ref,name\nC1,A\n").unwrap()[0].paperless_from, None);
+        let Err(Error::Import { errors, .. }) = parse_customers(b"ref,name,paperless_from\nC1,A,2024-02-30\n") else {
+            panic!("should fail")
+        };
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.starts_with("paperless_from"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn ibm_customers_go_paperless_the_day_after_their_paperless_date() {
+        let head = "countryCode,customerID,PaperlessDate,invoiceNumber,InvoiceDate,DueDate,InvoiceAmount,Disputed,SettledDate,PaperlessBill,DaysToSettle,DaysLate\r\n";
+        let ok = format!(
+            "{head}391,0379-NEVHP,4/6/2013,611365,1/2/2013,2/1/2013,55.94,No,1/15/2013,Paper,13,0\r\n\
+             391,0379-NEVHP,4/6/2013,611366,5/2/2013,6/1/2013,12.00,No,5/15/2013,Electronic,13,0\r\n\
+             406,8976-AMJEO,12/31/2012,7900770,1/26/2013,2/25/2013,61.74,Yes,3/3/2013,Electronic,36,6\r\n"
+        );
+        let csv = ibm_ar_to_customers(ok.as_bytes()).unwrap();
+        assert_eq!(csv, "ref,name,paperless_from\n0379-NEVHP,0379-NEVHP,2013-04-07\n8976-AMJEO,8976-AMJEO,2013-01-01\n");
+        let two = format!(
+            "{head}391,0379-NEVHP,4/6/2013,611365,1/2/2013,2/1/2013,55.94,No,1/15/2013,Paper,13,0\r\n\
+             391,0379-NEVHP,4/7/2013,611366,5/2/2013,6/1/2013,12.00,No,5/15/2013,Electronic,13,0\r\n\
+             391,X,13/1/2013,611367,5/2/2013,6/1/2013,12.00,No,5/15/2013,Electronic,13,0\r\n"
+        );
+        let Err(Error::Import { errors, .. }) = ibm_ar_to_customers(two.as_bytes()) else { panic!("should fail") };
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4], "{errors:?}");
+        assert!(errors[0].message.contains("two paperless dates"), "{errors:?}");
+    }
+
+    #[test]
+    fn line_numbers_are_right_in_crlf_files_and_with_quoted_line_breaks() {
+        for eol in ["\n", "\r\n"] {
+            let csv = ["ref,name,credit_limit", "C1,\"Le\nFournil\",10", "C2,B,x", "", "C3,C,-1", ""].join(eol);
+            let Err(Error::Import { errors, .. }) = parse_customers(csv.as_bytes()) else { panic!("should fail") };
+            // The name with a line break (line 2, which runs on to 3), "x" (4), -1 (6).
+            assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 4, 6], "{eol:?}: {errors:?}");
+        }
     }
 
     #[test]

@@ -353,6 +353,7 @@ impl Profile {
             notes: String::new(),
             address: None,
             language: Default::default(),
+            paperless_from: None,
         };
         let since = if rng.random_bool(0.7) {
             today() - Days::new(HISTORY_DAYS)

@@ -151,6 +151,9 @@ pub struct Features {
     /// who always pays a day before the due date look riskier than one who pays three weeks early,
     /// which a late share of zero for both cannot.
     pub timing_risk: f64,
+    /// Days the next invoice's settlement is expected later because it goes on paper, not by
+    /// email (the shop's paper delay; 0 by email).
+    pub paper_shift_days: f64,
     pub open_count: f64,
     pub open_amount: f64,
     /// Age in days of the oldest invoice still open (0 if none).
@@ -221,7 +224,8 @@ impl Summary {
         // usual settlement day of an undisputed invoice sent by email.
         let habit = (days - delay * f.disputed_count - paper_delay * self.paper as f64 + PRIOR_DAYS_VS_DUE)
             / (f.settled_count + 1.0);
-        let habit = if next.paperless { habit } else { habit + paper_delay };
+        f.paper_shift_days = if next.paperless { 0.0 } else { paper_delay };
+        let habit = habit + f.paper_shift_days;
         let dispute_chance = (f.disputed_count + 0.5) / (f.settled_count + 2.0);
         // Settled on due date + 1 or later is late; 0.5 is the continuity correction for whole days.
         let late_if = |shift: f64| normal_cdf((habit + shift - 0.5) / spread);

@@ -90,7 +90,7 @@ fn reasons_in_words() {
     assert_eq!((f.recent_late, f.recent_count), (4.0, 6.0));
     let risk = prior.score(&f);
     // Above the average customer's (the intercept), though the settled ones were mostly early.
-    assert!(risk.probability > sigmoid(prior.intercept) + 0.05, "{risk:?}");
+    assert!(risk.probability > sigmoid(prior.intercept), "{risk:?}");
     assert!((2..=3).contains(&risk.reasons.len()), "{risk:?}");
     assert!(risk.reasons.contains(&"4 of last 6 invoices paid late".to_owned()), "{risk:?}");
     assert!(risk.reasons.contains(&"60.00 EUR overdue for 12 days".to_owned()), "{risk:?}");
@@ -102,6 +102,79 @@ fn reasons_in_words() {
     assert!((2..=3).contains(&risk.reasons.len()), "{risk:?}");
     assert!(risk.reasons.contains(&"no late payment in 10 invoices".to_owned()), "{risk:?}");
     assert!(risk.reasons.contains(&"pays 25 days before the due date on average".to_owned()), "{risk:?}");
+}
+
+/// Paper bills settled a week after the same customers' emailed ones: the shop's paper delay is
+/// learnt, a customer's emailed next bill scores below a paper one, and the reason says why.
+#[test]
+fn paper_bills_are_paid_later_and_the_model_learns_by_how_much() {
+    // 30 customers, each billed on paper for a year then by email: paper 3 days late, email
+    // 4 days early, each give or take a day.
+    let customers: Vec<Vec<InvoiceFact>> = (0..30u64)
+        .map(|c| {
+            (0..20u64)
+                .map(|i| {
+                    let issued_on = day("2024-01-01") + Days::new(i * 30 + c);
+                    let paperless = i >= 12;
+                    let jitter = (c + i) % 3;
+                    let settle = if paperless { 25 + jitter } else { 32 + jitter };
+                    InvoiceFact {
+                        issued_on,
+                        due_on: issued_on + Days::new(30),
+                        amount: Money::parse("40.00").unwrap(),
+                        settled_on: Some(issued_on + Days::new(settle)),
+                        disputed: false,
+                        paperless,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let histories: Vec<&[InvoiceFact]> = customers.iter().map(Vec::as_slice).collect();
+    let as_of = day("2025-09-01");
+    let habits = Habits::estimate(&histories, as_of, &Habits::AGNOSTIC);
+    // 7 days, shrunk a little toward the agnostic prior's none by its weight of 5 invoices.
+    assert!((6.5..7.0).contains(&habits.paper_delay_days), "{habits:?}");
+    let model = Model::train(&histories, as_of);
+    assert!((6.5..7.0).contains(&model.habits.paper_delay_days), "{:?}", model.habits);
+    let emailed = model.features(&customers[0], as_of, Next { amount: None, paperless: true });
+    let on_paper = model.features(&customers[0], as_of, Next { amount: None, paperless: false });
+    let (e, p) = (model.score(&emailed), model.score(&on_paper));
+    assert!(p.probability > e.probability + 0.2, "{e:?} {p:?}");
+    assert_eq!(on_paper.paper_shift_days, model.habits.paper_delay_days);
+    assert!(p.reasons.iter().any(|r| r.ends_with("bills on paper, paid 7 days later here")), "{p:?}");
+    assert!(e.reasons.iter().all(|r| !r.contains("paper")), "{e:?}");
+    // A shop that bills everyone on paper has no paper delay, and says nothing of paper.
+    let all_paper: Vec<Vec<InvoiceFact>> = customers
+        .iter()
+        .map(|h| h.iter().map(|f| InvoiceFact { paperless: false, ..*f }).collect())
+        .collect();
+    let histories: Vec<&[InvoiceFact]> = all_paper.iter().map(Vec::as_slice).collect();
+    let model = Model::train(&histories, as_of);
+    assert_eq!(model.habits.paper_delay_days, 0.0);
+    let risk = model.score(&model.features(&all_paper[0], as_of, Next::default()));
+    assert!(risk.reasons.iter().all(|r| !r.contains("paper")), "{risk:?}");
+}
+
+/// The channel of every IBM invoice (`PaperlessBill`) follows from its customer's paperless day as
+/// the import converts it: issued after `PaperlessDate` = emailed, for all 2,466. The channel is
+/// thus known on the day each invoice is issued, which is what lets the model read it.
+#[test]
+fn ibm_billing_channel_follows_the_paperless_day() {
+    let raw = std::fs::read(IBM_PATH).unwrap();
+    let customers = crate::import::parse_customers(crate::import::ibm_ar_to_customers(&raw).unwrap().as_bytes()).unwrap();
+    let from: std::collections::HashMap<String, Option<NaiveDate>> =
+        customers.into_iter().map(|c| (c.reference, c.paperless_from.flatten())).collect();
+    let mut reader = csv::Reader::from_reader(raw.as_slice());
+    let mut rows = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        let issued = NaiveDate::parse_from_str(&row[4], "%m/%d/%Y").unwrap();
+        let emailed = crate::customer::paperless_on(from[&row[1]], issued);
+        assert_eq!(emailed, &row[9] == "Electronic", "{row:?}");
+        rows += 1;
+    }
+    assert_eq!(rows, 2466);
 }
 
 #[test]
@@ -158,9 +231,12 @@ fn normal_cdf_matches_table() {
     }
 }
 
-/// One customer's invoices in the IBM sample.
+const IBM_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+
+/// One customer's invoices in the IBM sample; `PaperlessBill` (9) is the channel the invoice was
+/// sent by (see `ibm_billing_channel_follows_the_paperless_day`).
 fn ibm() -> Vec<Vec<InvoiceFact>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+    let path = IBM_PATH;
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("the IBM sample must be at {path}: {e}"));
     let date = |s: &str| NaiveDate::parse_from_str(s, "%m/%d/%Y").unwrap();
     let mut by_customer: std::collections::BTreeMap<String, Vec<InvoiceFact>> = Default::default();
@@ -239,7 +315,7 @@ fn ibm_protocol() {
         started.elapsed()
     );
     assert_eq!(scored.len(), 608);
-    assert!(auc > 0.87, "AUC {auc}");
+    assert!(auc > 0.88, "AUC {auc}");
     assert!(share > 0.86, "late share AUC {share}");
 }
 
@@ -287,6 +363,9 @@ fn prior_is_the_ibm_fit() {
     }
     assert!(close(fit.habits.dispute_delay_days, prior.habits.dispute_delay_days), "{fit:?}");
     assert!(close(fit.habits.settle_spread_days, prior.habits.settle_spread_days), "{fit:?}");
+    // The sample's own paper delay, which the prior leaves to each shop.
+    assert!((fit.habits.paper_delay_days - 6.87).abs() < 0.01, "{fit:?}");
+    assert_eq!(prior.habits.paper_delay_days, 0.0);
 }
 
 fn arb_history() -> impl Strategy<Value = Vec<InvoiceFact>> {

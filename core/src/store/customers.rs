@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::search;
 
-pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language";
+pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
 
 /// The event a customer write puts in the outbox: the whole customer and the fields this
 /// write changed ("*": all), each of which then carries the event's clock.
@@ -27,7 +27,7 @@ pub(super) struct RemoteCustomer {
 }
 
 /// The fields merged one by one, last writer wins; the reference never changes after creation.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "name",
     "email",
     "phone",
@@ -40,7 +40,14 @@ const FIELDS: [&str; 12] = [
     "notes",
     "address",
     "language",
+    "paperless_from",
 ];
+
+/// A row of `SELECT {COLUMNS}, id`: the customer's row id, then the customer.
+pub(super) fn with_id(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)> {
+    let id_at = COLUMNS.split(',').count();
+    Ok((r.get(id_at)?, from_row(r)?))
+}
 
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let kind: String = r.get(5)?;
@@ -65,6 +72,10 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
             let l: String = r.get(13)?;
             crate::dunning::template::Language::parse(&l).map_err(|e| bad(13, e))?
         },
+        paperless_from: r
+            .get::<_, Option<String>>(14)?
+            .map(|d| crate::parse_date(&d).map_err(|e| bad(14, e)))
+            .transpose()?,
     })
 }
 
@@ -105,7 +116,7 @@ impl Store {
     pub(super) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
         self.conn
             .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
-            .query_row([reference], |r| Ok((r.get(14)?, from_row(r)?)))
+            .query_row([reference], with_id)
             .optional()?
             .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
     }
@@ -205,8 +216,8 @@ pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> R
     }
     tx.prepare_cached(
         "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
-         consent_email, consent_sms, notes, created_at, updated_at, address, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
+         consent_email, consent_sms, notes, created_at, updated_at, address, language, paperless_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         c.id,
@@ -224,7 +235,8 @@ pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> R
         c.notes,
         ms(now),
         c.address,
-        c.language.as_str()
+        c.language.as_str(),
+        c.paperless_from.map(|d| d.to_string())
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached(
@@ -255,14 +267,15 @@ fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
     diff("notes", a.notes != b.notes);
     diff("address", a.address != b.address);
     diff("language", a.language != b.language);
+    diff("paperless_from", a.paperless_from != b.paperless_from);
     out
 }
 
 fn write_fields(tx: &Transaction<'_>, id: i64, c: &Customer, now: Now) -> Result<()> {
     tx.prepare_cached(
         "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
-         blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15
-         WHERE id = ?1",
+         blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15,
+         paperless_from = ?16 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -279,7 +292,8 @@ fn write_fields(tx: &Transaction<'_>, id: i64, c: &Customer, now: Now) -> Result
         c.notes,
         ms(now),
         c.address,
-        c.language.as_str()
+        c.language.as_str(),
+        c.paperless_from.map(|d| d.to_string())
     ])?;
     write_keys(tx, id, c)
 }
@@ -310,6 +324,7 @@ fn take_field(into: &mut Customer, from: &Customer, field: &str) {
         "notes" => into.notes.clone_from(&from.notes),
         "address" => into.address.clone_from(&from.address),
         "language" => into.language = from.language,
+        "paperless_from" => into.paperless_from = from.paperless_from,
         _ => {}
     }
 }
@@ -322,7 +337,7 @@ pub(super) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &st
     let mut remote = event.customer;
     let local: Option<(i64, Customer)> = tx
         .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE uuid = ?1"))?
-        .query_row([remote.id], |r| Ok((r.get(14)?, from_row(r)?)))
+        .query_row([remote.id], with_id)
         .optional()?;
     let Some((id, mut merged)) = local else {
         remote.validate()?;

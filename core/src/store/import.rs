@@ -39,7 +39,8 @@ struct Known {
 }
 
 impl Store {
-    /// Imports a customers file (`ref,name,email,phone,kind,credit_limit,terms`): new references
+    /// Imports a customers file (`ref,name,email,phone,kind,credit_limit,terms`, optional
+    /// `paperless_from`): new references
     /// are created, known ones updated where the file differs.
     pub fn import_customers(&mut self, data: &[u8], now: Now) -> Result<ImportReport> {
         let rows = import::parse_customers(data)?;
@@ -49,7 +50,7 @@ impl Store {
         for row in rows {
             let existing: Option<(i64, Customer)> = tx
                 .prepare_cached(&format!("SELECT {}, id FROM customers WHERE reference = ?1", customers::COLUMNS))?
-                .query_row([&row.reference], |r| Ok((r.get(14)?, customers::from_row(r)?)))
+                .query_row([&row.reference], customers::with_id)
                 .optional()?;
             let outcome = match existing {
                 None => Customer::from_new(
@@ -62,6 +63,7 @@ impl Store {
                         kind: row.kind,
                         credit_limit: row.credit_limit,
                         terms: row.terms.unwrap_or_default(),
+                        paperless_from: row.paperless_from.flatten(),
                         ..Default::default()
                     },
                 )
@@ -74,6 +76,7 @@ impl Store {
                         kind: Some(row.kind),
                         credit_limit: Some(row.credit_limit),
                         terms: row.terms,
+                        paperless_from: row.paperless_from,
                         ..Default::default()
                     })
                     .and_then(|after| customers::update_in(&tx, id, &before, &after, now))

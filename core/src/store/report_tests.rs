@@ -322,6 +322,7 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
              DROP TRIGGER allocations_day_insert; DROP TRIGGER allocations_day_delete; DROP TRIGGER allocations_day_update;
              DROP TABLE day_totals;
              ALTER TABLE accounts DROP COLUMN open_dues;
+             ALTER TABLE customers DROP COLUMN paperless_from;
              CREATE INDEX allocations_by_date ON allocations (on_date, amount);
              CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
              PRAGMA user_version = 8;",
@@ -447,6 +448,10 @@ fn kpis_start(as_of: NaiveDate, months: u32) -> NaiveDate {
 fn risk_on_the_ibm_sample_through_the_store() {
     let csv = ibm_invoices();
     let mut s = Store::open_in_memory().unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+    let customers = crate::import::ibm_ar_to_customers(&std::fs::read(path).unwrap()).unwrap();
+    let r = s.import_customers(customers.as_bytes(), at(TODAY)).unwrap();
+    assert_eq!(r.customers_created, 100);
     s.import_invoices(csv.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     let rows = crate::import::parse_invoices(csv.as_bytes(), DateStyle::Iso, d(TODAY)).unwrap();
     let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<&crate::import::InvoiceRow>> = Default::default();
@@ -465,7 +470,8 @@ fn risk_on_the_ibm_sample_through_the_store() {
     let auc = crate::risk::roc_auc(&pairs);
     println!("IBM sample through the store: {} invoices scored, ROC AUC {auc:.6}", pairs.len());
     assert!(pairs.len() > 600, "{}", pairs.len());
-    assert!(auc > 0.87, "AUC {auc}");
+    // The issue's target; 0.874 before the billing channel was read.
+    assert!(auc > 0.88, "AUC {auc}");
 
     // Today's scores, kept for the till.
     let scored = s.refresh_risk(at("2013-12-03")).unwrap();

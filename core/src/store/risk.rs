@@ -13,7 +13,8 @@ use super::{Now, Store};
 use crate::checkout::Verdict;
 use crate::error::Result;
 use crate::money::Money;
-use crate::risk::{self, InvoiceFact, Model};
+use crate::customer::paperless_on;
+use crate::risk::{self, InvoiceFact, Model, Next};
 
 /// One customer's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,13 +33,26 @@ pub struct CustomerRisk {
 const HISTORIES: &str = "SELECT customer_id, issued_on, due_on, amount, closed_on, cancelled, entry_uuid
     FROM items WHERE charge = 0 AND issued_on <= ?1 ORDER BY +customer_id, issued_on, order_key";
 
+/// The customers who get their bills by email, and from which day.
+fn paperless_from(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
+    let mut stmt = conn.prepare("SELECT id, paperless_from FROM customers WHERE paperless_from IS NOT NULL")?;
+    let mut rows = stmt.query([])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        out.insert(r.get(0)?, date_of(&r.get::<_, String>(1)?)?);
+    }
+    Ok(out)
+}
+
 /// Every customer's sales invoices issued by `as_of`, as the risk model reads them: settled on
 /// the day they were paid off (later settlements are ignored by the model), disputed if a
-/// dispute was ever opened on them. Invoices cancelled by `as_of` are left out. In customer
-/// order, each customer's in the order they were issued and recorded.
+/// dispute was ever opened on them, sent by email if issued once the customer was paperless.
+/// Invoices cancelled by `as_of` are left out. In customer order, each customer's in the order
+/// they were issued and recorded.
 pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Vec<InvoiceFact>)>> {
     let disputed: HashSet<Uuid> =
         conn.prepare("SELECT invoice FROM disputes")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let paperless = paperless_from(conn)?;
     let mut stmt = conn.prepare(HISTORIES)?;
     let d = as_of.to_string();
     let mut rows = stmt.query([&d])?;
@@ -50,13 +64,14 @@ pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64,
         if cancelled && closed.as_deref().is_some_and(|c| c <= d.as_str()) {
             continue;
         }
+        let issued_on = date_of(&r.get::<_, String>(1)?)?;
         let fact = InvoiceFact {
-            issued_on: date_of(&r.get::<_, String>(1)?)?,
+            issued_on,
             due_on: date_of(&r.get::<_, String>(2)?)?,
             amount: Money::from_minor(r.get(3)?),
             settled_on: if cancelled { None } else { closed.as_deref().map(date_of).transpose()? },
             disputed: disputed.contains(&r.get::<_, Uuid>(6)?),
-            paperless: false,
+            paperless: paperless_on(paperless.get(&customer_id).copied(), issued_on),
         };
         match out.last_mut() {
             Some((id, facts)) if *id == customer_id => facts.push(fact),
@@ -72,8 +87,12 @@ fn score_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, risk::Risk
     let hist = histories(conn, as_of)?;
     let refs: Vec<&[InvoiceFact]> = hist.iter().map(|(_, h)| h.as_slice()).collect();
     let model = Model::train(&refs, as_of);
+    let paperless = paperless_from(conn)?;
+    // The next invoice is issued the day after `as_of` at the earliest.
+    let next_day = as_of.succ_opt().unwrap_or(as_of);
+    let next = |id: &i64| Next { amount: None, paperless: paperless_on(paperless.get(id).copied(), next_day) };
     let mut scored: Vec<(i64, risk::Risk)> =
-        hist.iter().map(|(id, h)| (*id, model.score(&model.features(h, as_of, risk::Next::default())))).collect();
+        hist.iter().map(|(id, h)| (*id, model.score(&model.features(h, as_of, next(id))))).collect();
     scored.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
     Ok(scored)
 }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 9;
+pub const VERSION: i64 = 10;
 
 /// Version 1: customers, the ledger with its projections, and the outbox.
 const V1: &str = "
@@ -443,6 +443,12 @@ pub(super) fn fill_day_totals(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Version 10: the day from which a customer's bills go by email instead of on paper, which the
+/// risk model reads (a paper bill is paid later than the same customer's emailed ones).
+const V10: &str = "
+ALTER TABLE customers ADD COLUMN paperless_from TEXT CHECK (paperless_from IS NULL OR date(paperless_from) = paperless_from);
+";
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -476,6 +482,7 @@ fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(V7)?;
     tx.execute_batch(V8)?;
     tx.execute_batch(V9)?;
+    tx.execute_batch(V10)?;
     Ok(())
 }
 
@@ -492,6 +499,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
             tx.execute_batch(V9)?;
             fill_day_totals(tx)?;
         }
+        9 => tx.execute_batch(V10)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())
