@@ -664,6 +664,15 @@ fn the_shop_and_customers_carry_what_reminders_need() {
     let c = t.json(&["customer", "update", "C1", "--address", "", "--language", "fr"]);
     assert_eq!((&c["customer"]["address"], &c["customer"]["language"]), (&Value::Null, &"fr".into()));
     t.fails(&["customer", "add", "--ref", "C2", "--name", "X", "--language", "de"], "use fr or en");
+
+    // Bills by email from a day, back on paper, and a bad day refused.
+    let c = t.json(&["customer", "update", "C1", "--paperless-from", "2024-05-01"]);
+    assert_eq!(c["customer"]["paperless_from"], "2024-05-01");
+    assert!(t.ok(&["customer", "show", "C1"]).contains("by email from 2024-05-01"));
+    let c = t.json(&["customer", "update", "C1", "--paperless-from", ""]);
+    assert_eq!(c["customer"]["paperless_from"], Value::Null);
+    t.fails(&["customer", "add", "--ref", "C3", "--name", "Y", "--paperless-from", "2024-02-30"], "2024-02-30");
+    assert!(t.json(&["customer", "list"]).to_string().find("\"C3\"").is_none());
 }
 
 #[test]

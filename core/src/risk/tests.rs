@@ -299,7 +299,8 @@ fn scored_on_their_eve(histories: &[&[InvoiceFact]], from: NaiveDate, to: Option
 /// The evaluation protocol of issue 6: each invoice issued on or after the cut-off is scored with
 /// the model trained as of the day before its issue date and its customer's features as of that
 /// day; label = paid after its due date. The scored invoice's dispute flag is never read: its
-/// settlement lies after the day before its issue, so `features` and `train` ignore it.
+/// settlement lies after the day before its issue, so `features` and `train` ignore it. Its
+/// channel (paper or email) is read: it is known the day it is issued. AUC 0.8918.
 #[test]
 fn ibm_protocol() {
     let customers = ibm();
@@ -321,8 +322,8 @@ fn ibm_protocol() {
 
 /// The validation the features were chosen on, inside the training period: invoices issued
 /// 2012-09-01 to 2013-05-08, scored as in `ibm_protocol`, whose labels were all known by
-/// 2013-06-08. The evaluation period (from 2013-06-09) is not read to choose anything. With the
-/// model timing all settled invoices: AUC 0.8697, log loss 0.4410.
+/// 2013-06-08. The evaluation period (from 2013-06-09) is not read to choose anything. AUC
+/// 0.8813, log loss 0.4115 with the billing channel in the timing; 0.8697 / 0.4410 without.
 #[test]
 fn ibm_validation() {
     let customers = ibm();
@@ -335,7 +336,7 @@ fn ibm_validation() {
             / n as f64;
     println!("IBM validation: {n} invoices; ROC AUC {auc:.4}, log loss {log_loss:.4}");
     assert_eq!(n, 915);
-    assert!(auc > 0.865 && log_loss < 0.45, "AUC {auc}, log loss {log_loss}");
+    assert!(auc > 0.875 && log_loss < 0.42, "AUC {auc}, log loss {log_loss}");
 }
 
 /// `default_prior` is this fit, on what was known the day before the evaluation period.

@@ -45,6 +45,10 @@ final class TillTests: XCTestCase {
         XCTAssertEqual(updated.creditLimit, "300.00")
         XCTAssertEqual(updated.blocked, "cheque bounced")
         XCTAssertNil(updated.email)
+        // Bills by email from a day (the risk model reads it), back on paper, a bad day refused.
+        XCTAssertEqual(try till.updateCustomer(reference: "C1", patch: CustomerPatch(paperlessFrom: "2026-03-01"), now: now).paperlessFrom, "2026-03-01")
+        XCTAssertNil(try till.updateCustomer(reference: "C1", patch: CustomerPatch(paperlessFrom: ""), now: now).paperlessFrom)
+        XCTAssertThrowsError(try till.updateCustomer(reference: "C1", patch: CustomerPatch(paperlessFrom: "2026-02-30"), now: now))
     }
 
     func testSalesPaymentsAndTheAccountSummary() throws {

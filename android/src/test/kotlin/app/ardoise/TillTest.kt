@@ -60,6 +60,14 @@ class TillTest {
         assertEquals("cheque bounced", updated.blocked)
         assertNull(updated.email)
         assertEquals(null, till.updateCustomer("C1", CustomerPatch(blocked = ""), NOW).blocked)
+        // Bills by email from a day (the risk model reads it), back on paper, a bad day refused.
+        assertEquals("2026-03-01", till.updateCustomer("C1", CustomerPatch(paperlessFrom = "2026-03-01"), NOW).paperlessFrom)
+        assertNull(till.updateCustomer("C1", CustomerPatch(paperlessFrom = ""), NOW).paperlessFrom)
+        assertFailsWith<ArdoiseException.InvalidInput> { till.updateCustomer("C1", CustomerPatch(paperlessFrom = "2026-02-30"), NOW) }
+        assertFailsWith<ArdoiseException.InvalidInput> {
+            till.addCustomer(NewCustomer("C8", "X", kind = CustomerKind.CONSUMER, terms = "30", paperlessFrom = "1/3/2026"), NOW)
+        }
+        assertEquals("2026-03-02", till.addCustomer(NewCustomer("C8", "X", kind = CustomerKind.CONSUMER, terms = "30", paperlessFrom = "2026-03-02"), NOW).paperlessFrom)
     }
 
     @Test
