@@ -455,7 +455,10 @@ mod tests {
              406,8976-AMJEO,12/31/2012,7900770,1/26/2013,2/25/2013,61.74,Yes,3/3/2013,Electronic,36,6\r\n"
         );
         let csv = ibm_ar_to_customers(ok.as_bytes()).unwrap();
-        assert_eq!(csv, "ref,name,paperless_from\n0379-NEVHP,0379-NEVHP,2013-04-07\n8976-AMJEO,8976-AMJEO,2013-01-01\n");
+        assert_eq!(
+            csv,
+            "ref,name,paperless_from\n0379-NEVHP,0379-NEVHP,2013-04-07\n8976-AMJEO,8976-AMJEO,2013-01-01\n"
+        );
         let two = format!(
             "{head}391,0379-NEVHP,4/6/2013,611365,1/2/2013,2/1/2013,55.94,No,1/15/2013,Paper,13,0\r\n\
              391,0379-NEVHP,4/7/2013,611366,5/2/2013,6/1/2013,12.00,No,5/15/2013,Electronic,13,0\r\n\

@@ -145,10 +145,8 @@ fn paper_bills_are_paid_later_and_the_model_learns_by_how_much() {
     assert!(p.reasons.iter().any(|r| r.ends_with("bills on paper, paid 7 days later here")), "{p:?}");
     assert!(e.reasons.iter().all(|r| !r.contains("paper")), "{e:?}");
     // A shop that bills everyone on paper has no paper delay, and says nothing of paper.
-    let all_paper: Vec<Vec<InvoiceFact>> = customers
-        .iter()
-        .map(|h| h.iter().map(|f| InvoiceFact { paperless: false, ..*f }).collect())
-        .collect();
+    let all_paper: Vec<Vec<InvoiceFact>> =
+        customers.iter().map(|h| h.iter().map(|f| InvoiceFact { paperless: false, ..*f }).collect()).collect();
     let histories: Vec<&[InvoiceFact]> = all_paper.iter().map(Vec::as_slice).collect();
     let model = Model::train(&histories, as_of);
     assert_eq!(model.habits.paper_delay_days, 0.0);
@@ -162,7 +160,8 @@ fn paper_bills_are_paid_later_and_the_model_learns_by_how_much() {
 #[test]
 fn ibm_billing_channel_follows_the_paperless_day() {
     let raw = std::fs::read(IBM_PATH).unwrap();
-    let customers = crate::import::parse_customers(crate::import::ibm_ar_to_customers(&raw).unwrap().as_bytes()).unwrap();
+    let customers =
+        crate::import::parse_customers(crate::import::ibm_ar_to_customers(&raw).unwrap().as_bytes()).unwrap();
     let from: std::collections::HashMap<String, Option<NaiveDate>> =
         customers.into_iter().map(|c| (c.reference, c.paperless_from.flatten())).collect();
     let mut reader = csv::Reader::from_reader(raw.as_slice());
@@ -209,7 +208,10 @@ fn training_is_deterministic_and_serialisable() {
     }
     // The habitual late payer scores above the early one.
     let at = day("2025-01-01");
-    assert!(m1.score(&m1.features(&c, at, Next::default())).probability > m1.score(&m1.features(&b, at, Next::default())).probability);
+    assert!(
+        m1.score(&m1.features(&c, at, Next::default())).probability
+            > m1.score(&m1.features(&b, at, Next::default())).probability
+    );
 }
 
 #[test]
@@ -231,7 +233,8 @@ fn normal_cdf_matches_table() {
     }
 }
 
-const IBM_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
+const IBM_PATH: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
 
 /// One customer's invoices in the IBM sample; `PaperlessBill` (9) is the channel the invoice was
 /// sent by (see `ibm_billing_channel_follows_the_paperless_day`).

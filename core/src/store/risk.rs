@@ -11,9 +11,9 @@ use uuid::Uuid;
 use super::reports::date_of;
 use super::{Now, Store};
 use crate::checkout::Verdict;
+use crate::customer::paperless_on;
 use crate::error::Result;
 use crate::money::Money;
-use crate::customer::paperless_on;
 use crate::risk::{self, InvoiceFact, Model, Next};
 
 /// One customer's score.

@@ -106,6 +106,9 @@ fn concurrent_edits_of_different_fields_both_survive_and_the_later_edit_of_one_f
     a.update_customer("C1", name_a, t0 + TimeDelta::minutes(7)).unwrap();
     let name_b = CustomerPatch { name: Some("Hélène Martin".into()), ..Default::default() };
     b.update_customer("C1", name_b, t0 + TimeDelta::minutes(8)).unwrap();
+    let paperless =
+        CustomerPatch { paperless_from: Some(Some(crate::parse_date("2026-03-03").unwrap())), ..Default::default() };
+    a.update_customer("C1", paperless, t0 + TimeDelta::minutes(8)).unwrap();
     let t1 = t0 + TimeDelta::minutes(9);
     deliver(&mut a, &mut b, t1);
     deliver(&mut b, &mut a, t1);
@@ -114,6 +117,7 @@ fn concurrent_edits_of_different_fields_both_survive_and_the_later_edit_of_one_f
     assert_eq!(ca.phone.as_deref(), Some("06 11 22 33 44"));
     assert_eq!(ca.credit_limit, Some(m("150")));
     assert_eq!(ca.name, "Hélène Martin", "the later edit of the name wins");
+    assert_eq!(ca.paperless_from, Some(crate::parse_date("2026-03-03").unwrap()));
     assert_eq!(a.search_customers("martin", 5).unwrap().len(), 1, "search keys follow the merged name");
 }
 

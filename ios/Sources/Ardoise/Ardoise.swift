@@ -2403,10 +2403,17 @@ public struct Customer: Equatable, Hashable {
     public var notes: String
     public var address: String?
     public var language: Language
+    /**
+     * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
+     */
+    public var paperlessFrom: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: String?, terms: String, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language) {
+    public init(id: String, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: String?, terms: String, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language, 
+        /**
+         * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
+         */paperlessFrom: String?) {
         self.id = id
         self.reference = reference
         self.name = name
@@ -2421,6 +2428,7 @@ public struct Customer: Equatable, Hashable {
         self.notes = notes
         self.address = address
         self.language = language
+        self.paperlessFrom = paperlessFrom
     }
 
     
@@ -2452,7 +2460,8 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
                 consentSms: FfiConverterBool.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
-                language: FfiConverterTypeLanguage.read(from: &buf)
+                language: FfiConverterTypeLanguage.read(from: &buf), 
+                paperlessFrom: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2471,6 +2480,7 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
         FfiConverterString.write(value.notes, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterOptionString.write(value.paperlessFrom, into: &buf)
     }
 }
 
@@ -2558,8 +2568,8 @@ public func FfiConverterTypeCustomerAging_lower(_ value: CustomerAging) -> RustB
 
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
- * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
- * unblocked).
+ * `credit_limit`, `blocked`, `address` and `paperless_from`, an empty string clears it (no
+ * limit of their own; unblocked; bills on paper).
  */
 public struct CustomerPatch: Equatable, Hashable {
     public var name: String?
@@ -2574,10 +2584,11 @@ public struct CustomerPatch: Equatable, Hashable {
     public var notes: String?
     public var address: String?
     public var language: Language?
+    public var paperlessFrom: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: String? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil, address: String? = nil, language: Language? = nil) {
+    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: String? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil, address: String? = nil, language: Language? = nil, paperlessFrom: String? = nil) {
         self.name = name
         self.email = email
         self.phone = phone
@@ -2590,6 +2601,7 @@ public struct CustomerPatch: Equatable, Hashable {
         self.notes = notes
         self.address = address
         self.language = language
+        self.paperlessFrom = paperlessFrom
     }
 
     
@@ -2619,7 +2631,8 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
                 consentSms: FfiConverterOptionBool.read(from: &buf), 
                 notes: FfiConverterOptionString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
-                language: FfiConverterOptionTypeLanguage.read(from: &buf)
+                language: FfiConverterOptionTypeLanguage.read(from: &buf), 
+                paperlessFrom: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2636,6 +2649,7 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.notes, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterOptionTypeLanguage.write(value.language, into: &buf)
+        FfiConverterOptionString.write(value.paperlessFrom, into: &buf)
     }
 }
 
@@ -3696,6 +3710,10 @@ public struct NewCustomer: Equatable, Hashable {
      * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
      */
     public var language: Language?
+    /**
+     * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
+     */
+    public var paperlessFrom: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3711,7 +3729,10 @@ public struct NewCustomer: Equatable, Hashable {
          */address: String? = nil, 
         /**
          * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
-         */language: Language? = nil) {
+         */language: Language? = nil, 
+        /**
+         * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
+         */paperlessFrom: String? = nil) {
         self.reference = reference
         self.name = name
         self.email = email
@@ -3724,6 +3745,7 @@ public struct NewCustomer: Equatable, Hashable {
         self.notes = notes
         self.address = address
         self.language = language
+        self.paperlessFrom = paperlessFrom
     }
 
     
@@ -3753,7 +3775,8 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
                 consentSms: FfiConverterBool.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
-                language: FfiConverterOptionTypeLanguage.read(from: &buf)
+                language: FfiConverterOptionTypeLanguage.read(from: &buf), 
+                paperlessFrom: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3770,6 +3793,7 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
         FfiConverterString.write(value.notes, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterOptionTypeLanguage.write(value.language, into: &buf)
+        FfiConverterOptionString.write(value.paperlessFrom, into: &buf)
     }
 }
 

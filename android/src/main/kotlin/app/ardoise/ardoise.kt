@@ -3964,6 +3964,11 @@ data class Customer (
     var `address`: kotlin.String?
     , 
     var `language`: Language
+    , 
+    /**
+     * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
+     */
+    var `paperlessFrom`: kotlin.String?
     
 ){
     
@@ -3994,6 +3999,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeLanguage.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4011,7 +4017,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
             FfiConverterString.allocationSize(value.`notes`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
-            FfiConverterTypeLanguage.allocationSize(value.`language`)
+            FfiConverterTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterOptionalString.allocationSize(value.`paperlessFrom`)
     )
 
     override fun write(value: Customer, buf: ByteBuffer) {
@@ -4029,6 +4036,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterTypeLanguage.write(value.`language`, buf)
+            FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
     }
 }
 
@@ -4089,8 +4097,8 @@ public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAgin
 
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
- * `credit_limit`, `blocked` and `address`, an empty string clears it (no limit of their own;
- * unblocked).
+ * `credit_limit`, `blocked`, `address` and `paperless_from`, an empty string clears it (no
+ * limit of their own; unblocked; bills on paper).
  */
 data class CustomerPatch (
     var `name`: kotlin.String? = null 
@@ -4116,6 +4124,8 @@ data class CustomerPatch (
     var `address`: kotlin.String? = null 
     , 
     var `language`: Language? = null 
+    , 
+    var `paperlessFrom`: kotlin.String? = null 
     
 ){
     
@@ -4144,6 +4154,7 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeLanguage.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -4159,7 +4170,8 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalBoolean.allocationSize(value.`consentSms`) +
             FfiConverterOptionalString.allocationSize(value.`notes`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
-            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`)
+            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterOptionalString.allocationSize(value.`paperlessFrom`)
     )
 
     override fun write(value: CustomerPatch, buf: ByteBuffer) {
@@ -4175,6 +4187,7 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
+            FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
     }
 }
 
@@ -5034,6 +5047,11 @@ data class NewCustomer (
      * `None`: French, the shop default. (uniffi cannot give an enum field a default value.)
      */
     var `language`: Language? = null 
+    , 
+    /**
+     * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
+     */
+    var `paperlessFrom`: kotlin.String? = null 
     
 ){
     
@@ -5062,6 +5080,7 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeLanguage.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5077,7 +5096,8 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
             FfiConverterString.allocationSize(value.`notes`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
-            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`)
+            FfiConverterOptionalTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterOptionalString.allocationSize(value.`paperlessFrom`)
     )
 
     override fun write(value: NewCustomer, buf: ByteBuffer) {
@@ -5093,6 +5113,7 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
+            FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
     }
 }
 
