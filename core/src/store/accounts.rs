@@ -75,56 +75,72 @@ pub struct Override {
 /// The one-row read behind the checkout verdict; the open invoices are read only when the
 /// oldest one is past due.
 pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate) -> Result<AccountSnapshot> {
-    let row = conn
-        .prepare_cached(
-            "SELECT c.reference, c.name, c.credit_limit, c.blocked, a.balance, a.deposits, a.oldest_due
-             FROM customers c JOIN accounts a ON a.customer_id = c.id WHERE c.id = ?1",
-        )?
-        .query_row([customer_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, Option<String>>(6)?,
-            ))
-        })?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.reference, c.name, c.credit_limit, c.blocked, a.balance, a.deposits, a.oldest_due, a.open_dues
+         FROM customers c JOIN accounts a ON a.customer_id = c.id WHERE c.id = ?1",
+    )?;
+    let mut rows = stmt.query([customer_id])?;
+    let r = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     let today_s = today.to_string();
-    let (mut overdue, mut count, mut oldest) = (Money::ZERO, 0u32, None);
-    if row.6.as_ref().is_some_and(|d| *d < today_s) {
-        // Disputed invoices are not held against the customer while the dispute is open.
-        let (sum, n, min): (i64, i64, Option<String>) = conn
-            .prepare_cached(
-                "SELECT coalesce(sum(amount - settled), 0), count(*), min(due_on) FROM items i
-                 WHERE customer_id = ?1 AND open = 1 AND due_on < ?2
-                   AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.invoice = i.entry_uuid AND d.state = 'open')",
-            )?
-            .query_row(params![customer_id, today_s], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        overdue = Money::from_minor(sum);
-        count = n as u32;
-        oldest = min.map(|d| crate::error::parse_date(&d)).transpose()?;
-    }
-    let (disputed, disputed_invoices): (i64, i64) = conn
+    // Disputed invoices are not held against the customer while the dispute is open: what each
+    // open one owes, and when it is due.
+    let disputed_items: Vec<(String, i64)> = conn
         .prepare_cached(
-            "SELECT coalesce(sum(i.amount - i.settled), 0), count(*) FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
+            "SELECT DISTINCT i.entry_uuid, i.due_on, i.amount - i.settled FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
              WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
         )?
-        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_map([customer_id], |r| Ok((r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let oldest_due: Option<String> = r.get(6)?;
+    let (overdue, count, oldest) = if oldest_due.is_some_and(|d| d < today_s) {
+        // The account row lists what each open invoice owes by due date, oldest first (kept by
+        // the fold with the rest of the row): the overdue ones are read from it rather than
+        // from the items, less the disputed ones.
+        let dues = r.get_ref(7)?.as_bytes().map_err(|e| Error::Corrupt(format!("open dues: {e}")))?;
+        overdue_from_dues(dues, &today_s, &disputed_items)?
+    } else {
+        (Money::ZERO, 0, None)
+    };
     Ok(AccountSnapshot {
-        customer_ref: row.0,
-        customer_name: row.1,
-        credit_limit: row.2.map(Money::from_minor),
-        blocked: row.3,
-        balance: Money::from_minor(row.4),
-        deposits: Money::from_minor(row.5),
+        customer_ref: r.get(0)?,
+        customer_name: r.get(1)?,
+        credit_limit: r.get::<_, Option<i64>>(2)?.map(Money::from_minor),
+        blocked: r.get(3)?,
+        balance: Money::from_minor(r.get(4)?),
+        deposits: Money::from_minor(r.get(5)?),
         overdue,
         overdue_invoices: count,
         oldest_overdue_due: oldest,
-        disputed: Money::from_minor(disputed),
-        disputed_invoices: disputed_invoices as u32,
+        disputed: Money::from_minor(disputed_items.iter().map(|d| d.1).sum()),
+        disputed_invoices: disputed_items.len() as u32,
     })
+}
+
+/// The sum, count and oldest due date of the open invoices due before `today` in an account's
+/// `open_dues` ("YYYY-MM-DD owed,...", oldest first), leaving out one entry for each disputed
+/// invoice (due date, owed): entries with the same two values are interchangeable here.
+fn overdue_from_dues(dues: &[u8], today: &str, disputed: &[(String, i64)]) -> Result<(Money, u32, Option<NaiveDate>)> {
+    let corrupt = |what: &[u8]| Error::Corrupt(format!("open dues: {:?}", String::from_utf8_lossy(what)));
+    let mut left_out: Vec<(&str, i64)> = disputed.iter().map(|(d, o)| (d.as_str(), *o)).collect();
+    let (mut sum, mut count, mut oldest) = (0i64, 0u32, None);
+    for part in dues.split(|&c| c == b',') {
+        let text = std::str::from_utf8(part).map_err(|_| corrupt(part))?;
+        let (due, owed) = text.split_once(' ').ok_or_else(|| corrupt(part))?;
+        if due >= today {
+            break;
+        }
+        let owed: i64 = owed.parse().map_err(|_| corrupt(part))?;
+        if let Some(k) = left_out.iter().position(|d| *d == (due, owed)) {
+            left_out.swap_remove(k);
+            continue;
+        }
+        sum += owed;
+        count += 1;
+        if oldest.is_none() {
+            oldest = Some(crate::error::parse_date(due)?);
+        }
+    }
+    Ok((Money::from_minor(sum), count, oldest))
 }
 
 /// Finds an unused override of today covering `amount` and marks it used by `sale`.
