@@ -278,11 +278,6 @@ impl Customer {
         Ok(c)
     }
 
-    /// Whether an invoice issued on `day` goes to this customer by email.
-    pub fn paperless_on(&self, day: NaiveDate) -> bool {
-        paperless_on(self.paperless_from, day)
-    }
-
     pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |field, reason: &str| Err(Error::Invalid { field, reason: reason.to_owned() });
         if self.reference.is_empty() || self.reference.len() > 64 {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::ledger::{ENTRY_SELECT, entry_from_row};
 use super::replica::{self, Key, Table};
+use super::reports::{date_key, date_of_key, dated_amount};
 use super::{Now, Store, customer_id, ms};
 use crate::checkout::{self, AccountSnapshot, CheckoutRules, Decision, Verdict};
 use crate::customer::Customer;
@@ -84,20 +85,24 @@ pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate)
     let today_s = today.to_string();
     // Disputed invoices are not held against the customer while the dispute is open: what each
     // open one owes, and when it is due.
-    let disputed_items: Vec<(String, i64)> = conn
+    let disputed_items: Vec<(NaiveDate, i64)> = conn
         .prepare_cached(
             "SELECT DISTINCT i.entry_uuid, i.due_on, i.amount - i.settled FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
              WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
         )?
-        .query_map([customer_id], |r| Ok((r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .query_map([customer_id], |r| Ok((r.get::<_, String>(1)?, r.get(2)?)))?
+        .map(|row| {
+            let (due, owed) = row?;
+            Ok((crate::error::parse_date(&due)?, owed))
+        })
+        .collect::<Result<_>>()?;
     let oldest_due: Option<String> = r.get(6)?;
     let (overdue, count, oldest) = if oldest_due.is_some_and(|d| d < today_s) {
         // The account row lists what each open invoice owes by due date, oldest first (kept by
         // the fold with the rest of the row): the overdue ones are read from it rather than
         // from the items, less the disputed ones.
         let dues = r.get_ref(7)?.as_bytes().map_err(|e| Error::Corrupt(format!("open dues: {e}")))?;
-        overdue_from_dues(dues, &today_s, &disputed_items)?
+        overdue_from_dues(dues, today, &disputed_items)?
     } else {
         (Money::ZERO, 0, None)
     };
@@ -119,17 +124,20 @@ pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate)
 /// The sum, count and oldest due date of the open invoices due before `today` in an account's
 /// `open_dues` ("YYYY-MM-DD owed,...", oldest first), leaving out one entry for each disputed
 /// invoice (due date, owed): entries with the same two values are interchangeable here.
-fn overdue_from_dues(dues: &[u8], today: &str, disputed: &[(String, i64)]) -> Result<(Money, u32, Option<NaiveDate>)> {
+fn overdue_from_dues(
+    dues: &[u8],
+    today: NaiveDate,
+    disputed: &[(NaiveDate, i64)],
+) -> Result<(Money, u32, Option<NaiveDate>)> {
     let corrupt = |what: &[u8]| Error::Corrupt(format!("open dues: {:?}", String::from_utf8_lossy(what)));
-    let mut left_out: Vec<(&str, i64)> = disputed.iter().map(|(d, o)| (d.as_str(), *o)).collect();
+    let today = date_key(today);
+    let mut left_out: Vec<(u32, i64)> = disputed.iter().map(|(d, o)| (date_key(*d), *o)).collect();
     let (mut sum, mut count, mut oldest) = (0i64, 0u32, None);
     for part in dues.split(|&c| c == b',') {
-        let text = std::str::from_utf8(part).map_err(|_| corrupt(part))?;
-        let (due, owed) = text.split_once(' ').ok_or_else(|| corrupt(part))?;
+        let (due, owed) = dated_amount(part).ok_or_else(|| corrupt(part))?;
         if due >= today {
             break;
         }
-        let owed: i64 = owed.parse().map_err(|_| corrupt(part))?;
         if let Some(k) = left_out.iter().position(|d| *d == (due, owed)) {
             left_out.swap_remove(k);
             continue;
@@ -137,7 +145,7 @@ fn overdue_from_dues(dues: &[u8], today: &str, disputed: &[(String, i64)]) -> Re
         sum += owed;
         count += 1;
         if oldest.is_none() {
-            oldest = Some(crate::error::parse_date(due)?);
+            oldest = Some(date_of_key(due).ok_or_else(|| corrupt(part))?);
         }
     }
     Ok((Money::from_minor(sum), count, oldest))

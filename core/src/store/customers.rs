@@ -11,6 +11,17 @@ use crate::money::Money;
 use crate::search;
 
 pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
+/// Where `id` is in `SELECT {COLUMNS}, id`: just after the columns.
+const ID_AT: usize = {
+    let (bytes, mut i, mut commas) = (COLUMNS.as_bytes(), 0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            commas += 1;
+        }
+        i += 1;
+    }
+    commas + 1
+};
 
 /// The event a customer write puts in the outbox: the whole customer and the fields this
 /// write changed ("*": all), each of which then carries the event's clock.
@@ -45,8 +56,7 @@ const FIELDS: [&str; 13] = [
 
 /// A row of `SELECT {COLUMNS}, id`: the customer's row id, then the customer.
 pub(super) fn with_id(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)> {
-    let id_at = COLUMNS.split(',').count();
-    Ok((r.get(id_at)?, from_row(r)?))
+    Ok((r.get(ID_AT)?, from_row(r)?))
 }
 
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {

@@ -202,7 +202,7 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
 /// instead of every open invoice. Only the state at `as_of` when nothing is dated after it.
 fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buckets, i64)>> {
     // Dates compared as YYYYMMDD numbers. Days past due 1-30 means due from D-30 to D-1, and so on.
-    let key = |d: NaiveDate| d.year() as u32 * 10_000 + d.month() * 100 + d.day();
+    let key = date_key;
     let back = |days: u64| key(as_of - chrono::Days::new(days));
     let edges = [key(as_of), back(30), back(60), back(90)];
     let corrupt = |what: &[u8]| Error::Corrupt(format!("open dues: {:?}", String::from_utf8_lossy(what)));
@@ -217,10 +217,7 @@ fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64
         for part in dues.split(|&c| c == b',') {
             let (due, owed) = dated_amount(part).ok_or_else(|| corrupt(part))?;
             if oldest.is_none() {
-                oldest = Some(
-                    NaiveDate::from_ymd_opt((due / 10_000) as i32, due / 100 % 100, due % 100)
-                        .ok_or_else(|| corrupt(part))?,
-                );
+                oldest = Some(date_of_key(due).ok_or_else(|| corrupt(part))?);
             }
             let slot = if due >= edges[0] {
                 &mut b.current
@@ -242,9 +239,19 @@ fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64
     Ok(out)
 }
 
+/// A date as the YYYYMMDD number [`dated_amount`] reads from `open_dues`.
+pub(super) fn date_key(d: NaiveDate) -> u32 {
+    d.year() as u32 * 10_000 + d.month() * 100 + d.day()
+}
+
+/// The date of a YYYYMMDD number, if it is one.
+pub(super) fn date_of_key(key: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt((key / 10_000) as i32, key / 100 % 100, key % 100)
+}
+
 /// One "YYYY-MM-DD amount" of an account's `open_dues`, as (YYYYMMDD, minor units), read by
 /// hand: this runs for every open invoice of the shop in the owner's first screen.
-fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
+pub(super) fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
     let digits = |s: &[u8]| -> Option<u32> {
         s.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
     };

@@ -46,13 +46,16 @@ fn paperless_from(conn: &Connection) -> Result<HashMap<i64, NaiveDate>> {
 
 /// Every customer's sales invoices issued by `as_of`, as the risk model reads them: settled on
 /// the day they were paid off (later settlements are ignored by the model), disputed if a
-/// dispute was ever opened on them, sent by email if issued once the customer was paperless.
-/// Invoices cancelled by `as_of` are left out. In customer order, each customer's in the order
-/// they were issued and recorded.
-pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Vec<InvoiceFact>)>> {
+/// dispute was ever opened on them, sent by email if issued once the customer was paperless
+/// (`paperless`: from [`paperless_from`]). Invoices cancelled by `as_of` are left out. In
+/// customer order, each customer's in the order they were issued and recorded.
+fn histories(
+    conn: &Connection,
+    as_of: NaiveDate,
+    paperless: &HashMap<i64, NaiveDate>,
+) -> Result<Vec<(i64, Vec<InvoiceFact>)>> {
     let disputed: HashSet<Uuid> =
         conn.prepare("SELECT invoice FROM disputes")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    let paperless = paperless_from(conn)?;
     let mut stmt = conn.prepare(HISTORIES)?;
     let d = as_of.to_string();
     let mut rows = stmt.query([&d])?;
@@ -84,10 +87,10 @@ pub(crate) fn histories(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64,
 /// Scores every customer with history as of `as_of`, with a model fitted on what the shop knew
 /// then. Highest risk first.
 fn score_all(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, risk::Risk)>> {
-    let hist = histories(conn, as_of)?;
+    let paperless = paperless_from(conn)?;
+    let hist = histories(conn, as_of, &paperless)?;
     let refs: Vec<&[InvoiceFact]> = hist.iter().map(|(_, h)| h.as_slice()).collect();
     let model = Model::train(&refs, as_of);
-    let paperless = paperless_from(conn)?;
     // The next invoice is issued the day after `as_of` at the earliest.
     let next_day = as_of.succ_opt().unwrap_or(as_of);
     let next = |id: &i64| Next { amount: None, paperless: paperless_on(paperless.get(id).copied(), next_day) };
