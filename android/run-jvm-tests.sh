@@ -22,25 +22,13 @@ jars=/usr/share/java/jna.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest
 klib=$kotlin_home/lib
 jars=$jars:$klib/kotlin-test.jar:$klib/kotlin-test-junit.jar:$klib/kotlinx-coroutines-core-jvm.jar
 
-echo "== building the native library (debug, unstripped: bindgen reads its metadata)" >&2
-cargo build -q -p ardoise-bindings --features cli --lib --bin uniffi-bindgen >&2
-lib=$root/target/debug/libardoise.so
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-target/debug/uniffi-bindgen generate "$lib" --language kotlin --language swift --out-dir "$work/gen" --no-format >&2
-if [ "${1:-}" = "--update" ]; then
-    mkdir -p android/src/main/kotlin/app/ardoise ios/Sources/Ardoise ios/Headers
-    cp "$work/gen/app/ardoise/ardoise.kt" android/src/main/kotlin/app/ardoise/ardoise.kt
-    cp "$work/gen/Ardoise.swift" ios/Sources/Ardoise/Ardoise.swift
-    cp "$work/gen/ArdoiseFFI.h" ios/Headers/ArdoiseFFI.h
-    cp "$work/gen/ArdoiseFFI.modulemap" ios/Headers/module.modulemap
-    echo "== bindings updated" >&2
-fi
+libdir=$(bash bindings/generate.sh "$work/gen" "$@")
 
 echo "== compiling the Kotlin library and its tests" >&2
 "$kotlin_home/bin/kotlinc-jvm" -nowarn -cp "$jars" -d "$work/classes" android/src/main/kotlin android/src/test/kotlin >&2
 
 echo "== running the JVM tests" >&2
-bash bindings/with-sync-servers.sh java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Djna.library.path="$root/target/debug" -Dardoise.fresh.bindings="$work/gen" -Dardoise.root="$root" \
+bash bindings/with-sync-servers.sh java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Djna.library.path="$libdir" -Dardoise.fresh.bindings="$work/gen" -Dardoise.root="$root" \
     -cp "$work/classes:$jars:$klib/kotlin-stdlib.jar" app.ardoise.JvmTestMainKt

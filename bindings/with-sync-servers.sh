@@ -15,7 +15,7 @@ server_bin=${ARDOISE_SERVER_BIN:-}
 if [ -z "$server_bin" ]; then
     echo "== building the sync server" >&2
     (cd "$root" && cargo build -q -p ardoise-server >&2)
-    server_bin=$root/target/debug/ardoise-server
+    server_bin=$(bash "$root/bindings/target-dir.sh")/debug/ardoise-server
 fi
 
 work=$(mktemp -d)

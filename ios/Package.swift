@@ -1,7 +1,15 @@
-// swift-tools-version:5.9
-// The Ardoise Swift package: generated Swift bindings over one native library (ArdoiseFFI),
-// shipped as Ardoise.xcframework, built by build-xcframework.sh on macOS.
+// swift-tools-version:6.0
+// The Ardoise Swift package: generated Swift bindings over one native library (ArdoiseFFI).
+// On Apple platforms the library is Ardoise.xcframework, built by build-xcframework.sh on macOS.
+// On Linux it is libardoise.so built by cargo, reached through the generated header and module
+// map in Headers/; run-linux-tests.sh passes its folder with -Xlinker -L and an rpath.
 import PackageDescription
+
+#if os(Linux)
+let ffi: Target = .systemLibrary(name: "ArdoiseFFI", path: "Headers")
+#else
+let ffi: Target = .binaryTarget(name: "ArdoiseFFI", path: "Ardoise.xcframework")
+#endif
 
 let package = Package(
     name: "Ardoise",
@@ -10,8 +18,11 @@ let package = Package(
         .library(name: "Ardoise", targets: ["Ardoise"]),
     ],
     targets: [
-        .binaryTarget(name: "ArdoiseFFI", path: "Ardoise.xcframework"),
-        .target(name: "Ardoise", dependencies: ["ArdoiseFFI"], path: "Sources/Ardoise"),
+        ffi,
+        .target(
+            name: "Ardoise", dependencies: ["ArdoiseFFI"], path: "Sources/Ardoise",
+            linkerSettings: [.linkedLibrary("ardoise", .when(platforms: [.linux]))]
+        ),
         .testTarget(name: "ArdoiseTests", dependencies: ["Ardoise"], path: "Tests/ArdoiseTests"),
     ]
 )

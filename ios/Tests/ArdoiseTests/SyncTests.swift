@@ -5,9 +5,13 @@
 import Foundation
 import XCTest
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking  // URLSession and URLRequest live here on Linux
+#endif
+
 @testable import Ardoise
 
-private func env(_ name: String) throws -> String {
+func env(_ name: String) throws -> String {
     guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
         throw XCTSkip("\(name) is not set: run the tests under bindings/with-sync-servers.sh")
     }
@@ -15,26 +19,34 @@ private func env(_ name: String) throws -> String {
 }
 
 /// Codes no other test has used, and references no other test uses: every test syncs with
-/// the same shop.
-private enum Shared {
-    static let lock = NSLock()
-    static var used = 0
-    static var unique = 0
+/// the same shop. A lock guards the counters, so the suite is data-race free in Swift 6 mode.
+final class Shared: @unchecked Sendable {
+    private static let one = Shared()
+    private let lock = NSLock()
+    private var used = 0
+    private var unique = 0
 
     static func code() throws -> String {
         let codes = try env("ARDOISE_SYNC_CODES").split(separator: ",").map(String.init)
-        lock.lock()
-        defer { lock.unlock() }
-        guard used < codes.count else { throw XCTSkip("with-sync-servers.sh made too few codes") }
-        used += 1
-        return codes[used - 1]
+        return try one.locked {
+            guard $0.used < codes.count else { throw XCTSkip("with-sync-servers.sh made too few codes") }
+            $0.used += 1
+            return codes[$0.used - 1]
+        }
     }
 
     static func ref() -> String {
+        let n = one.locked {
+            $0.unique += 1
+            return $0.unique
+        }
+        return "S\(UInt64(Date().timeIntervalSince1970 * 1000) % 100_000)-\(n)"
+    }
+
+    private func locked<T>(_ body: (Shared) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
-        unique += 1
-        return "S\(UInt64(Date().timeIntervalSince1970 * 1000) % 100_000)-\(unique)"
+        return try body(self)
     }
 }
 

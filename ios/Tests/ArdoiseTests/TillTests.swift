@@ -187,13 +187,23 @@ final class TillTests: XCTestCase {
     }
 
     func testTenThousandOperationsKeepMemoryFlat() throws {
-        func residentBytes() -> UInt64 {
+        // The resident set size in bytes; a test that cannot measure fails rather than passes.
+        func residentBytes() throws -> UInt64 {
+            #if canImport(Darwin)
             var info = mach_task_basic_info()
             var count = mach_msg_type_number_t(MemoryLayout<mach_task_basic_info>.size) / 4
             let kr = withUnsafeMutablePointer(to: &info) {
                 $0.withMemoryRebound(to: integer_t.self, capacity: Int(count)) { task_info(mach_task_self_, task_flavor_t(MACH_TASK_BASIC_INFO), $0, &count) }
             }
-            return kr == KERN_SUCCESS ? info.resident_size : 0
+            guard kr == KERN_SUCCESS else { throw MeasureError("task_info failed: \(kr)") }
+            return info.resident_size
+            #else
+            // Linux: /proc/self/statm's second field is the resident set, in pages.
+            let statm = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
+            let fields = statm.split(separator: " ")
+            guard fields.count > 1, let pages = UInt64(fields[1]) else { throw MeasureError("unreadable statm: \(statm)") }
+            return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+            #endif
         }
         func batch(_ n: Int) throws {
             for i in 0..<n {
@@ -207,10 +217,10 @@ final class TillTests: XCTestCase {
             }
         }
         try batch(2_000)
-        var samples = [residentBytes()]
+        var samples = [try residentBytes()]
         for _ in 0..<4 {
             try batch(2_000)
-            samples.append(residentBytes())
+            samples.append(try residentBytes())
         }
         // SQLite's page cache (16 MB) fills, then stays; a leak keeps growing window after window.
         let mb = { (a: UInt64, b: UInt64) in (Double(b) - Double(a)) / 1_048_576 }
@@ -218,4 +228,9 @@ final class TillTests: XCTestCase {
         XCTAssertLessThan(mb(samples[0], samples[4]), 16, "grew too much: \(samples)")
         XCTAssertEqual(try till.account(customer: "C2", today: "2026-03-02").balance, "0.00")
     }
+}
+
+private struct MeasureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
