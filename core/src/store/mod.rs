@@ -1,32 +1,11 @@
 //! The SQLite store: one file per till, WAL, every write in one transaction with its outbox row.
 
-mod accounts;
 mod audit;
-mod customers;
-mod dunning;
-#[cfg(test)]
-mod dunning_tests;
-mod export;
-mod followup;
-mod import;
-mod ledger;
-mod outbox;
-mod privacy;
-#[cfg(test)]
-mod props;
-mod replica;
-#[cfg(test)]
-mod report_tests;
-mod reports;
-mod risk;
-mod schema;
+mod db;
+mod owner;
+mod reminders;
 mod sync;
-#[cfg(test)]
-mod sync_props;
-#[cfg(test)]
-mod sync_tests;
-#[cfg(test)]
-mod tests;
+mod till;
 
 use std::path::Path;
 
@@ -39,17 +18,17 @@ use crate::checkout::CheckoutRules;
 use crate::dunning::run::DunningRules;
 use crate::error::{Error, Result};
 
-pub use accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};
-pub use dunning::{ReminderRecord, ReminderState, RunReport};
-pub use export::ExportKind;
-pub use followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
-pub use ledger::{EntryRequest, Recorded, SaleRequest};
-pub use outbox::OutboxEvent;
-pub use privacy::Erasure;
-pub use reports::{OverdueAccount, OverdueSort};
-pub use risk::CustomerRisk;
-pub use schema::VERSION as SCHEMA_VERSION;
-pub use sync::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
+pub use db::schema::VERSION as SCHEMA_VERSION;
+pub use owner::export::ExportKind;
+pub use owner::privacy::Erasure;
+pub use owner::reports::{OverdueAccount, OverdueSort};
+pub use owner::risk::CustomerRisk;
+pub use reminders::dunning::{ReminderRecord, ReminderState, RunReport};
+pub use reminders::followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
+pub use sync::outbox::OutboxEvent;
+pub use sync::state::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
+pub use till::accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};
+pub use till::ledger::{EntryRequest, Recorded, SaleRequest};
 
 /// The local time of the till: the date in its offset is the shop's business date.
 pub type Now = DateTime<FixedOffset>;
@@ -130,7 +109,7 @@ impl Store {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut conn)?;
+        db::schema::migrate(&mut conn)?;
         let device_id = ensure_device(&conn)?;
         let settings = load_settings(&conn)?;
         Ok(Store { conn, device_id, settings })
@@ -152,7 +131,7 @@ impl Store {
             "INSERT INTO settings (key, value) VALUES ('shop', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [serde_json::to_string(&settings)?],
         )?;
-        replica::emit(&tx, replica::Table::Settings, replica::Key::Text("shop".into()), now)?;
+        sync::replica::emit(&tx, sync::replica::Table::Settings, sync::replica::Key::Text("shop".into()), now)?;
         tx.commit()?;
         self.settings = settings;
         Ok(())
@@ -180,7 +159,7 @@ fn ensure_device(conn: &Connection) -> Result<Uuid> {
     Ok(id)
 }
 
-pub(super) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
+pub(in crate::store) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
     let raw: Option<String> =
         conn.query_row("SELECT value FROM settings WHERE key = 'shop'", [], |r| r.get(0)).optional()?;
     Ok(match raw {
@@ -190,7 +169,7 @@ pub(super) fn load_settings(conn: &Connection) -> Result<ShopSettings> {
 }
 
 /// Takes the next gapless sequence number of this device's events.
-fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
+pub(in crate::store) fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
     let seq: i64 = tx
         .prepare_cached("UPDATE device SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1")?
         .query_row([], |r| r.get(0))?;
@@ -198,7 +177,7 @@ fn next_seq(tx: &Transaction<'_>) -> Result<u64> {
 }
 
 /// The row id of a customer by reference.
-fn customer_id(conn: &Connection, reference: &str) -> Result<i64> {
+pub(in crate::store) fn customer_id(conn: &Connection, reference: &str) -> Result<i64> {
     conn.prepare_cached("SELECT id FROM customers WHERE reference = ?1")?
         .query_row([reference], |r| r.get(0))
         .optional()?
@@ -206,11 +185,11 @@ fn customer_id(conn: &Connection, reference: &str) -> Result<i64> {
 }
 
 /// A date as stored (ISO); anything else means the file was damaged.
-fn date_of(s: &str) -> Result<chrono::NaiveDate> {
+pub(in crate::store) fn date_of(s: &str) -> Result<chrono::NaiveDate> {
     crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s}")))
 }
 
-fn ms(now: Now) -> i64 {
+pub(in crate::store) fn ms(now: Now) -> i64 {
     now.timestamp_millis()
 }
 

@@ -6,10 +6,10 @@
 use chrono::{Days, TimeDelta};
 use proptest::prelude::*;
 
-use super::tests::at;
-use super::*;
 use crate::customer::{CustomerPatch, NewCustomer};
 use crate::money::Money;
+use crate::store::till::tests::at;
+use crate::store::*;
 use crate::sync::protocol::{Change, PushResponse};
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
 

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, NaiveDate};
 
-use super::*;
 use crate::customer::{CustomerKind, CustomerPatch, NewCustomer, Terms};
 use crate::money::Money;
+use crate::store::*;
 use crate::{Decision, EntryBody, EntryRequest, PaymentMethod, Reason, SaleRequest};
 
 pub(crate) fn at(s: &str) -> Now {
@@ -406,7 +406,7 @@ fn a_migrated_database_equals_a_fresh_one() {
     let old = dir.path().join("v1.db");
     {
         let conn = rusqlite::Connection::open(&old).unwrap();
-        schema::create_v1_for_tests(&conn);
+        db::schema::create_v1_for_tests(&conn);
     }
     drop(Store::open(&old).unwrap());
     let fresh = dir.path().join("fresh.db");

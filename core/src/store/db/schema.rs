@@ -409,7 +409,7 @@ END;
 /// that set its triggers aside. Summed in one scan of each table into a map: SQLite's GROUP BY
 /// would sort a million rows (no index leads with their dates), which took 5 s of a
 /// million-row import against half a second for the scans.
-pub(super) fn fill_day_totals(tx: &Transaction<'_>) -> Result<()> {
+pub(in crate::store) fn fill_day_totals(tx: &Transaction<'_>) -> Result<()> {
     // day -> (sold, issued, allocated)
     let mut days: HashMap<String, [i64; 3]> = HashMap::new();
     let mut add = |day: &str, sums: [i64; 3]| {

@@ -6,10 +6,10 @@ use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::replica::{self, Key, Table};
-use super::{Now, Store, customers};
 use crate::customer::CustomerPatch;
 use crate::error::Result;
+use crate::store::sync::replica::{self, Key, Table};
+use crate::store::{Now, Store, till::customers};
 
 /// Every table holding rows about one customer, by `customer_id`.
 const TABLES: [&str; 16] = [
@@ -159,7 +159,15 @@ impl Store {
         tx.execute("DELETE FROM risk_scores WHERE customer_id = ?1", [id])?;
         report.entries_kept =
             tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as usize;
-        super::dunning::followup(&tx, id, "note", "personal data erased on request (GDPR)", None, author, now)?;
+        crate::store::reminders::dunning::followup(
+            &tx,
+            id,
+            "note",
+            "personal data erased on request (GDPR)",
+            None,
+            author,
+            now,
+        )?;
         tx.commit()?;
         Ok(report)
     }

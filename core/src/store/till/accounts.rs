@@ -6,15 +6,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::ledger::{ENTRY_SELECT, entry_from_row};
-use super::replica::{self, Key, Table};
-use super::reports::{date_key, date_of_key, dated_amount};
-use super::{Now, Store, customer_id, ms};
 use crate::checkout::{self, AccountSnapshot, CheckoutRules, Decision, Verdict};
 use crate::customer::Customer;
 use crate::entry::{Effect, Entry};
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::owner::reports::{date_key, date_of_key, dated_amount};
+use crate::store::sync::replica::{self, Key, Table};
+use crate::store::till::ledger::{ENTRY_SELECT, entry_from_row};
+use crate::store::{Now, Store, customer_id, ms};
 
 /// An invoice (or charge) not yet fully settled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ pub struct Override {
 
 /// The one-row read behind the checkout verdict; the open invoices are read only when the
 /// oldest one is past due.
-pub(super) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate) -> Result<AccountSnapshot> {
+pub(in crate::store) fn snapshot_of(conn: &Connection, customer_id: i64, today: NaiveDate) -> Result<AccountSnapshot> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.reference, c.name, c.credit_limit, c.blocked, a.balance, a.deposits, a.oldest_due, a.open_dues
          FROM customers c JOIN accounts a ON a.customer_id = c.id WHERE c.id = ?1",
@@ -152,7 +152,7 @@ fn overdue_from_dues(
 }
 
 /// Finds an unused override of today covering `amount` and marks it used by `sale`.
-pub(super) fn override_for_sale(
+pub(in crate::store) fn override_for_sale(
     conn: &Connection,
     customer_id: i64,
     date: NaiveDate,
@@ -184,7 +184,7 @@ impl Store {
         let snap = snapshot_of(&self.conn, cid, today)?;
         let mut verdict = checkout::check(&snap, &self.settings.checkout, cart_total, today);
         guard_offline(&self.conn, self.device_id, &self.settings.checkout, cid, &mut verdict, now)?;
-        super::risk::annotate(&self.conn, cid, &mut verdict)?;
+        crate::store::owner::risk::annotate(&self.conn, cid, &mut verdict)?;
         Ok(verdict)
     }
 
@@ -319,7 +319,7 @@ impl Store {
 }
 
 /// Adds the offline cap to a verdict when this till is enrolled and out of touch.
-pub(super) fn guard_offline(
+pub(in crate::store) fn guard_offline(
     conn: &Connection,
     device: Uuid,
     rules: &CheckoutRules,
@@ -327,7 +327,7 @@ pub(super) fn guard_offline(
     verdict: &mut Verdict,
     now: Now,
 ) -> Result<()> {
-    if let Some(state) = super::sync::offline_state(conn, device, cid, rules.offline_after_hours, now)? {
+    if let Some(state) = crate::store::sync::state::offline_state(conn, device, cid, rules.offline_after_hours, now)? {
         checkout::guard_offline(verdict, rules, state);
     }
     Ok(())

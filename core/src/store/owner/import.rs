@@ -8,14 +8,14 @@ use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::outbox::Sequencer;
-use super::replica::{self, Key, Table};
-use super::{Now, Store, customers, ledger};
 use crate::customer::{Customer, CustomerPatch, NewCustomer, Terms};
 use crate::entry::{Entry, EntryBody, PaymentMethod};
 use crate::error::{Error, Result};
 use crate::import::{self, DateStyle, ImportReport, InvoiceRow, Problems};
 use crate::money::Money;
+use crate::store::sync::outbox::Sequencer;
+use crate::store::sync::replica::{self, Key, Table};
+use crate::store::{Now, Store, till::customers, till::ledger};
 
 const CASHIER: &str = "import";
 
@@ -273,7 +273,7 @@ impl Store {
             ledger::refold(&tx, customer_id)?;
         }
         for customer_id in ids {
-            super::dunning::refresh_queued(&tx, customer_id, now)?;
+            crate::store::reminders::dunning::refresh_queued(&tx, customer_id, now)?;
         }
         tx.commit()?;
         Ok(())
@@ -395,7 +395,7 @@ impl SetAside {
         for sql in self.0 {
             tx.execute_batch(&sql)?;
         }
-        super::schema::fill_day_totals(tx)
+        crate::store::db::schema::fill_day_totals(tx)
     }
 }
 

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Days, NaiveDate, TimeDelta};
 use proptest::prelude::*;
 
-use super::*;
 use crate::customer::{CustomerKind, NewCustomer};
 use crate::dunning::ladder::{Channel, Ladder, StepKind};
 use crate::dunning::plan::split_evenly;
 use crate::dunning::run::Skip;
 use crate::dunning::template::{Language, Template};
 use crate::money::Money;
+use crate::store::*;
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
 
 fn at(date: &str, time: &str) -> Now {

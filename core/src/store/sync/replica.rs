@@ -11,13 +11,13 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params_from_iter};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
-use super::{Now, next_seq, outbox};
 use crate::error::{Error, Result};
+use crate::store::{Now, next_seq, sync::outbox};
 use crate::sync::hlc::Hlc;
 
 /// The replicated tables and how each is keyed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Table {
+pub(in crate::store) enum Table {
     Reminders,
     Disputes,
     Promises,
@@ -31,7 +31,7 @@ pub(super) enum Table {
 
 /// Which row a write touched, by its local identity.
 #[derive(Clone, Debug)]
-pub(super) enum Key {
+pub(in crate::store) enum Key {
     Rowid(i64),
     Blob(Uuid),
     Text(String),
@@ -102,7 +102,7 @@ fn where_key(t: Table, key: &Key) -> (String, Value) {
 }
 
 /// Records a local write of one row: gives it a new clock and queues its whole state.
-pub(super) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
+pub(in crate::store) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
     let hlc = outbox::tick(tx, now)?.to_string();
     let (cond, arg) = where_key(t, &key);
     tx.prepare_cached(&format!("UPDATE {} SET hlc = ?1 WHERE {}", t.name(), cond.replace('?', "?2")))?
@@ -110,11 +110,11 @@ pub(super) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result
     let row = snapshot(tx, t, &cond, arg)?.ok_or_else(|| Error::Corrupt(format!("{} row vanished", t.name())))?;
     let payload = json!({ "table": t.name(), "row": row });
     let seq = next_seq(tx)?;
-    outbox::append_with_clock(tx, seq, super::new_id(now), "row", &payload.to_string(), &hlc, now)
+    outbox::append_with_clock(tx, seq, crate::store::new_id(now), "row", &payload.to_string(), &hlc, now)
 }
 
 /// Records that a row was deleted, so that other devices delete it too.
-pub(super) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
+pub(in crate::store) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
     let hlc = outbox::tick(tx, now)?.to_string();
     let key = match key {
         Key::Blob(u) => json!({ "$blob": hex(u.as_bytes()) }),
@@ -123,7 +123,7 @@ pub(super) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -
     };
     let payload = json!({ "table": t.name(), "deleted": key });
     let seq = next_seq(tx)?;
-    outbox::append_with_clock(tx, seq, super::new_id(now), "row", &payload.to_string(), &hlc, now)
+    outbox::append_with_clock(tx, seq, crate::store::new_id(now), "row", &payload.to_string(), &hlc, now)
 }
 
 fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Option<Map<String, Json>>> {
@@ -228,7 +228,7 @@ fn columns(tx: &Transaction<'_>, t: Table) -> Result<Vec<String>> {
 
 /// What applying a remote row did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Applied {
+pub(in crate::store) enum Applied {
     /// Written; for the tables that change dunning, the customer's local id.
     Written { table_settings: bool, customer: Option<i64> },
     /// This device already had the same or a later version.
@@ -238,7 +238,7 @@ pub(super) enum Applied {
 }
 
 /// Applies a row from another device if its clock is later than the local version's.
-pub(super) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -> Result<Applied> {
+pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -> Result<Applied> {
     let obj = payload.as_object().ok_or_else(|| bad("not an object"))?;
     let t = obj.get("table").and_then(Json::as_str).and_then(Table::parse).ok_or_else(|| bad("unknown table"))?;
     let hlc_s = hlc.to_string();

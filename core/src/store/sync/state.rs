@@ -7,13 +7,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::customers::RemoteCustomer;
-use super::replica::{self, Applied};
-use super::{Now, Store, load_settings, ms, outbox};
 use crate::checkout::OfflineState;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::sync::replica::{self, Applied};
+use crate::store::till::customers::RemoteCustomer;
+use crate::store::{Now, Store, load_settings, ms, sync::outbox};
 use crate::sync::hlc::Hlc;
 use crate::sync::protocol::{Change, Event, PushResponse};
 
@@ -246,7 +246,7 @@ impl Store {
         if report.applied > 0 {
             retry_parked(&tx, now, &mut touched, &mut settings_changed)?;
         }
-        super::ledger::refresh_touched(&tx, touched, now)?;
+        crate::store::till::ledger::refresh_touched(&tx, touched, now)?;
         let at = changes.iter().rfind(|c| c.cursor == next).map(|c| c.event.id).or(next_event);
         tx.execute(
             "UPDATE sync_state SET cursor = ?1, cursor_event = coalesce(?2, cursor_event) WHERE id = 1 AND cursor <= ?1",
@@ -410,13 +410,13 @@ fn apply_one(
     match c.event.kind.as_str() {
         "entry" => {
             let entry: Entry = serde_json::from_value(payload.clone())?;
-            let new = super::ledger::ingest_one(tx, &entry)?;
+            let new = crate::store::till::ledger::ingest_one(tx, &entry)?;
             touched.extend(new);
             Ok(new.is_some())
         }
         "customer" => {
             let remote: RemoteCustomer = serde_json::from_value(payload.clone())?;
-            super::customers::apply_remote(tx, remote, &c.event.hlc, now)?;
+            crate::store::till::customers::apply_remote(tx, remote, &c.event.hlc, now)?;
             Ok(true)
         }
         "row" => match replica::apply(tx, payload, &hlc)? {
@@ -434,7 +434,7 @@ fn apply_one(
 
 /// For an enrolled till out of touch longer than the shop allows: how long, and what it sold
 /// on account to this customer since the server last acknowledged its events.
-pub(super) fn offline_state(
+pub(in crate::store) fn offline_state(
     conn: &Connection,
     device: Uuid,
     customer_id: i64,

@@ -8,8 +8,6 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::replica::{self, Key, Table};
-use super::{Now, ShopSettings, Store, date_of, load_settings, ms};
 use crate::customer::{Customer, CustomerKind};
 use crate::dunning::ladder::{Channel, Ladder, StepKind};
 use crate::dunning::penalty::{self, PenaltyRequest, RateTables};
@@ -18,6 +16,8 @@ use crate::dunning::run::{self, Contact, DueInvoice, Outcome, Skip};
 use crate::dunning::template::{self, Language, Template};
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::sync::replica::{self, Key, Table};
+use crate::store::{Now, ShopSettings, Store, date_of, load_settings, ms};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,7 +92,7 @@ pub struct RunReport {
 }
 
 /// Ladders, templates and rates as the shop set them (or as shipped).
-pub(super) struct Config {
+pub(in crate::store) struct Config {
     pub shop: ShopSettings,
     ladders: HashMap<String, Ladder>,
     templates: HashMap<(String, Language), Template>,
@@ -100,7 +100,7 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn load(conn: &Connection) -> Result<Config> {
+    pub(in crate::store) fn load(conn: &Connection) -> Result<Config> {
         let shop = load_settings(conn)?;
         let mut ladders = HashMap::new();
         ladders.insert("default".to_owned(), Ladder::default_french());
@@ -154,8 +154,8 @@ struct Facts {
 }
 
 fn customer_by_id(conn: &Connection, id: i64) -> Result<Customer> {
-    let sql = format!("SELECT {} FROM customers WHERE id = ?1", super::customers::COLUMNS);
-    Ok(conn.prepare_cached(&sql)?.query_row([id], super::customers::from_row)?)
+    let sql = format!("SELECT {} FROM customers WHERE id = ?1", crate::store::till::customers::COLUMNS);
+    Ok(conn.prepare_cached(&sql)?.query_row([id], crate::store::till::customers::from_row)?)
 }
 
 /// Unpaid invoices due before `horizon`, without disputed or stopped ones, with the level
@@ -229,7 +229,7 @@ fn facts(conn: &Connection, customer_id: i64, horizon: NaiveDate) -> Result<Fact
 }
 
 /// Money received since an order key: payments, deposits used, credits (less reversals of them).
-pub(super) fn paid_since(conn: &Connection, customer_id: i64, key: &str) -> Result<Money> {
+pub(in crate::store) fn paid_since(conn: &Connection, customer_id: i64, key: &str) -> Result<Money> {
     let minor: i64 = conn
         .prepare_cached(
             "SELECT coalesce(-sum(balance_effect), 0) FROM entries
@@ -242,7 +242,7 @@ pub(super) fn paid_since(conn: &Connection, customer_id: i64, key: &str) -> Resu
     Ok(Money::from_minor(minor))
 }
 
-pub(super) fn followup(
+pub(in crate::store) fn followup(
     tx: &Transaction<'_>,
     customer_id: i64,
     kind: &str,
@@ -251,7 +251,7 @@ pub(super) fn followup(
     author: &str,
     now: Now,
 ) -> Result<()> {
-    let id = super::new_id(now);
+    let id = crate::store::new_id(now);
     tx.prepare_cached(
         "INSERT INTO followups (uuid, customer_id, kind, date, at, author, text, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
@@ -657,7 +657,7 @@ fn queue(
     let rendered = render(tx, config, customer_id, &f.customer, ladder, level, channel, &f.invoices, today)?;
     // Fees first: charging them refreshes the customer's other queued reminders, not this one.
     if let Some(fee) = step.fee {
-        super::ledger::charge(tx, customer_id, fee, &format!("frais : {}", step.name), now)?;
+        crate::store::till::ledger::charge(tx, customer_id, fee, &format!("frais : {}", step.name), now)?;
     }
     let fees_on = match f.customer.kind {
         CustomerKind::Business => config.shop.dunning.penalty_fees_business,
@@ -665,7 +665,7 @@ fn queue(
     };
     if step.kind == StepKind::FormalNotice && fees_on {
         if rendered.indemnity.is_positive() {
-            super::ledger::charge(
+            crate::store::till::ledger::charge(
                 tx,
                 customer_id,
                 rendered.indemnity,
@@ -674,10 +674,16 @@ fn queue(
             )?;
         }
         if rendered.penalties.is_positive() {
-            super::ledger::charge(tx, customer_id, rendered.penalties, "pénalités de retard (L441-10)", now)?;
+            crate::store::till::ledger::charge(
+                tx,
+                customer_id,
+                rendered.penalties,
+                "pénalités de retard (L441-10)",
+                now,
+            )?;
         }
     }
-    let id = super::new_id(now);
+    let id = crate::store::new_id(now);
     tx.prepare_cached(
         "INSERT INTO reminders (uuid, customer_id, level, step, kind, channel, recipient, language, state, created_on,
          created_at, not_before, updated_at, subject, body, amount_due, penalties, indemnity, state_note)
@@ -723,7 +729,7 @@ fn missing_recipient(channel: Channel, recipient: Option<&str>) -> Option<&'stat
 
 /// After any write to a customer's account: their reminders not yet sent are cancelled when
 /// nothing is overdue any more, or rewritten with what is overdue now.
-pub(super) fn refresh_queued(tx: &Transaction<'_>, customer_id: i64, now: Now) -> Result<()> {
+pub(in crate::store) fn refresh_queued(tx: &Transaction<'_>, customer_id: i64, now: Now) -> Result<()> {
     let queued: Vec<(i64, i64, String)> = {
         let mut stmt =
             tx.prepare_cached("SELECT id, level, channel FROM reminders WHERE customer_id = ?1 AND state = 'queued'")?;

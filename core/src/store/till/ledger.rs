@@ -8,14 +8,14 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::accounts::{override_for_sale, snapshot_of};
-use super::{Now, Store, next_seq, outbox};
 use crate::account::{AccountState, Allocation, CreditLot, DepositLot, Item};
 use crate::checkout::{self, Decision, Reason, Verdict};
 use crate::customer::{Customer, Terms};
 use crate::entry::{Entry, EntryBody, OrderKey, PaymentMethod};
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::till::accounts::{override_for_sale, snapshot_of};
+use crate::store::{Now, Store, next_seq, sync::outbox};
 
 /// A sale on account at the till.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,9 +112,16 @@ impl Store {
         let snap = snapshot_of(&tx, target.id, date)?;
         let mut verdict = checkout::check(&snap, &self.settings.checkout, on_account, date);
         if on_account.is_positive() {
-            super::accounts::guard_offline(&tx, self.device_id, &self.settings.checkout, target.id, &mut verdict, now)?;
+            crate::store::till::accounts::guard_offline(
+                &tx,
+                self.device_id,
+                &self.settings.checkout,
+                target.id,
+                &mut verdict,
+                now,
+            )?;
         }
-        let entry_id = super::new_id(now);
+        let entry_id = crate::store::new_id(now);
         let mut override_id = None;
         // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.
         if verdict.decision == Decision::Refuse && on_account.is_positive() {
@@ -140,7 +147,7 @@ impl Store {
         let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
         if let Some(d) = deposit {
             let applied = EntryBody::DepositApplied { amount: d, invoice: Some(entry_id) };
-            let second = append(&tx, super::new_id(now), &target, date, &req.cashier, applied, now)?;
+            let second = append(&tx, crate::store::new_id(now), &target, date, &req.cashier, applied, now)?;
             (rec.balance, rec.deposits, rec.deposit_applied) = (second.balance, second.deposits, Some(second.entry));
         }
         tx.commit()?;
@@ -161,7 +168,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let target = customer_in(&tx, customer)?;
         let body = validate(&tx, target.id, date, req)?;
-        let rec = append(&tx, super::new_id(now), &target, date, cashier, body, now)?;
+        let rec = append(&tx, crate::store::new_id(now), &target, date, cashier, body, now)?;
         tx.commit()?;
         Ok(rec)
     }
@@ -169,7 +176,7 @@ impl Store {
     /// Adds a customer known elsewhere (replay, later sync), without an outbox row.
     pub fn ingest_customer(&mut self, customer: &Customer, now: Now) -> Result<()> {
         let tx = self.conn.transaction()?;
-        super::customers::insert_customer(&tx, customer, now)?;
+        crate::store::till::customers::insert_customer(&tx, customer, now)?;
         tx.commit()?;
         Ok(())
     }
@@ -199,7 +206,7 @@ impl Store {
 }
 
 /// Adds one entry recorded elsewhere unless already known; returns its customer when new.
-pub(super) fn ingest_one(tx: &Transaction<'_>, e: &Entry) -> Result<Option<i64>> {
+pub(in crate::store) fn ingest_one(tx: &Transaction<'_>, e: &Entry) -> Result<Option<i64>> {
     if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
         return Ok(None);
     }
@@ -224,11 +231,11 @@ pub(super) fn ingest_one(tx: &Transaction<'_>, e: &Entry) -> Result<Option<i64>>
 }
 
 /// A payment recorded at another till cancels or rewrites this one's queued reminders.
-pub(super) fn refresh_touched(tx: &Transaction<'_>, mut touched: Vec<i64>, now: Now) -> Result<()> {
+pub(in crate::store) fn refresh_touched(tx: &Transaction<'_>, mut touched: Vec<i64>, now: Now) -> Result<()> {
     touched.sort_unstable();
     touched.dedup();
     for customer_id in touched {
-        super::dunning::refresh_queued(tx, customer_id, now)?;
+        crate::store::reminders::dunning::refresh_queued(tx, customer_id, now)?;
     }
     Ok(())
 }
@@ -449,7 +456,7 @@ fn append(
     insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
     outbox::append_entry(tx, seq, entry.id, now)?;
     let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
-    super::dunning::refresh_queued(tx, customer_id, now)?;
+    crate::store::reminders::dunning::refresh_queued(tx, customer_id, now)?;
     Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })
 }
 
@@ -462,7 +469,7 @@ fn target_by_id(tx: &Transaction<'_>, customer_id: i64) -> Result<Target> {
 
 /// Validates and records an entry inside a running transaction (follow-ups that write to the
 /// ledger: fees, penalties, the credit note of an upheld dispute).
-pub(super) fn record_in(
+pub(in crate::store) fn record_in(
     tx: &Transaction<'_>,
     customer_id: i64,
     date: NaiveDate,
@@ -472,11 +479,11 @@ pub(super) fn record_in(
 ) -> Result<Recorded> {
     let target = target_by_id(tx, customer_id)?;
     let body = validate(tx, customer_id, date, req)?;
-    append(tx, super::new_id(now), &target, date, cashier, body, now)
+    append(tx, crate::store::new_id(now), &target, date, cashier, body, now)
 }
 
 /// Charges a fee or penalty to the account (a positive adjustment) in a running transaction.
-pub(super) fn charge(
+pub(in crate::store) fn charge(
     tx: &Transaction<'_>,
     customer_id: i64,
     amount: Money,
@@ -489,7 +496,7 @@ pub(super) fn charge(
     if let EntryBody::Adjustment { fee, .. } = &mut body {
         *fee = true;
     }
-    append(tx, super::new_id(now), &target, now.date_naive(), "ardoise", body, now)
+    append(tx, crate::store::new_id(now), &target, now.date_naive(), "ardoise", body, now)
 }
 
 fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {
@@ -505,7 +512,12 @@ fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result
     }
 }
 
-pub(super) fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<()> {
+pub(in crate::store) fn insert_entry(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    e: &Entry,
+    reversed: Option<&Entry>,
+) -> Result<()> {
     let effect = e.body.effect(reversed.map(|r| &r.body));
     let reverses = match &e.body {
         EntryBody::Reversal { of, .. } => Some(*of),
@@ -535,12 +547,12 @@ pub(super) fn insert_entry(tx: &Transaction<'_>, customer_id: i64, e: &Entry, re
 }
 
 /// Columns 0-7 make the entry; 8 and 9 are its stored effect.
-pub(super) const ENTRY_SELECT: &str =
+pub(in crate::store) const ENTRY_SELECT: &str =
     "SELECT e.uuid, e.device_id, e.device_seq, c.uuid, e.business_date, e.recorded_at, e.cashier, e.body,
      e.balance_effect, e.deposit_effect FROM entries e JOIN customers c ON c.id = e.customer_id";
 
 /// Reads an entry; the outer result is SQLite's, the inner one the stored JSON's.
-pub(super) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Entry>> {
+pub(in crate::store) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Entry>> {
     let date: String = r.get(4)?;
     let body: String = r.get(7)?;
     let recorded_ms: i64 = r.get(5)?;
@@ -580,7 +592,7 @@ fn fold_in(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&
 
 /// Rebuilds one account's projection from its entries in fold order. The projection is
 /// derived data; the entries themselves are never touched.
-pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Money)> {
+pub(in crate::store) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Money)> {
     for table in ["items", "credit_lots", "deposit_lots", "allocations"] {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1"))?.execute([customer_id])?;
     }
@@ -617,7 +629,7 @@ pub(super) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, M
 
 /// Folds the first entries of an account that had none, already inserted (an import), in
 /// memory, oldest first. Imports carry no reversals.
-pub(super) fn fold_first(tx: &Transaction<'_>, customer_id: i64, mut entries: Vec<Entry>) -> Result<()> {
+pub(in crate::store) fn fold_first(tx: &Transaction<'_>, customer_id: i64, mut entries: Vec<Entry>) -> Result<()> {
     entries.sort_by_cached_key(Entry::order_key);
     let mut state = AccountState::default();
     for e in &entries {

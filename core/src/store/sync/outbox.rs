@@ -6,9 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::ledger::{ENTRY_SELECT, entry_from_row};
-use super::{Now, Store, ms, next_seq};
 use crate::error::{Error, Result};
+use crate::store::till::ledger::{ENTRY_SELECT, entry_from_row};
+use crate::store::{Now, Store, ms, next_seq};
 use crate::sync::hlc::Hlc;
 
 /// One event waiting to be pushed to the back office.
@@ -22,10 +22,23 @@ pub struct OutboxEvent {
 }
 
 /// Appends an event and returns its clock, for writes that remember it per field.
-pub(super) fn append_clocked(tx: &Transaction<'_>, kind: &str, payload: &impl Serialize, now: Now) -> Result<Hlc> {
+pub(in crate::store) fn append_clocked(
+    tx: &Transaction<'_>,
+    kind: &str,
+    payload: &impl Serialize,
+    now: Now,
+) -> Result<Hlc> {
     let seq = next_seq(tx)?;
     let hlc = tick(tx, now)?;
-    append_with_clock(tx, seq, super::new_id(now), kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)?;
+    append_with_clock(
+        tx,
+        seq,
+        crate::store::new_id(now),
+        kind,
+        &serde_json::to_string(payload)?,
+        &hlc.to_string(),
+        now,
+    )?;
     Ok(hlc)
 }
 
@@ -38,12 +51,12 @@ const IN_ENTRIES: &str = "";
 
 /// Appends the event of the ledger entry `id`, numbered `seq` in the device's sequence (the
 /// entry carries both).
-pub(super) fn append_entry(tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
+pub(in crate::store) fn append_entry(tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
     let hlc = tick(tx, now)?;
     append_with_clock(tx, seq, id, "entry", IN_ENTRIES, &hlc.to_string(), now)
 }
 
-pub(super) fn append_with_clock(
+pub(in crate::store) fn append_with_clock(
     tx: &Transaction<'_>,
     seq: u64,
     id: Uuid,
@@ -63,14 +76,14 @@ pub(super) fn append_with_clock(
 /// handed out in memory and written back once at the end: the same numbers [`next_seq`] and
 /// [`tick`] would give, without two single-row updates per event. Nothing else may take a
 /// sequence number or tick the clock between [`Sequencer::start`] and [`Sequencer::finish`].
-pub(super) struct Sequencer {
+pub(in crate::store) struct Sequencer {
     next_seq: u64,
     last: (i64, u32),
     device: Uuid,
 }
 
 impl Sequencer {
-    pub(super) fn start(tx: &Transaction<'_>) -> Result<Sequencer> {
+    pub(in crate::store) fn start(tx: &Transaction<'_>) -> Result<Sequencer> {
         let (next_seq, wall, counter, device): (i64, i64, i64, Uuid) = tx
             .prepare_cached(
                 "SELECT d.next_seq, s.hlc_wall, s.hlc_counter, d.device_id FROM sync_state s, device d WHERE s.id = 1 AND d.id = 1",
@@ -79,32 +92,32 @@ impl Sequencer {
         Ok(Sequencer { next_seq: next_seq as u64, last: (wall, counter as u32), device })
     }
 
-    pub(super) fn device(&self) -> Uuid {
+    pub(in crate::store) fn device(&self) -> Uuid {
         self.device
     }
 
     /// The next event's sequence number.
-    pub(super) fn seq(&mut self) -> u64 {
+    pub(in crate::store) fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq - 1
     }
 
     /// Appends the event of the entry `id` numbered `seq` (taken from [`Sequencer::seq`]) with
     /// the next clock, as [`append_entry`] does.
-    pub(super) fn append_entry(&mut self, tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
+    pub(in crate::store) fn append_entry(&mut self, tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
         let hlc = Hlc::tick(Some(self.last), ms(now), self.device);
         self.last = (hlc.wall_ms, hlc.counter);
         append_with_clock(tx, seq, id, "entry", IN_ENTRIES, &hlc.to_string(), now)
     }
 
-    pub(super) fn finish(self, tx: &Transaction<'_>) -> Result<()> {
+    pub(in crate::store) fn finish(self, tx: &Transaction<'_>) -> Result<()> {
         tx.prepare_cached("UPDATE device SET next_seq = ?1 WHERE id = 1")?.execute([self.next_seq as i64])?;
         remember(tx, self.last)
     }
 }
 
 /// The clock of a new local edit, remembered so that the next one comes after it.
-pub(super) fn tick(conn: &Connection, now: Now) -> Result<Hlc> {
+pub(in crate::store) fn tick(conn: &Connection, now: Now) -> Result<Hlc> {
     let (wall, counter, device): (i64, i64, Uuid) = conn
         .prepare_cached(
             "SELECT s.hlc_wall, s.hlc_counter, d.device_id FROM sync_state s, device d WHERE s.id = 1 AND d.id = 1",
@@ -116,7 +129,7 @@ pub(super) fn tick(conn: &Connection, now: Now) -> Result<Hlc> {
 }
 
 /// Moves the clock past a remote edit's (clamped: see [`Hlc::observe`]).
-pub(super) fn observe(conn: &Connection, remote: &Hlc, now: Now) -> Result<()> {
+pub(in crate::store) fn observe(conn: &Connection, remote: &Hlc, now: Now) -> Result<()> {
     let (wall, counter): (i64, i64) = conn
         .prepare_cached("SELECT hlc_wall, hlc_counter FROM sync_state WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -5,9 +5,9 @@
 use chrono::{DateTime, TimeDelta};
 use serde_json::json;
 
-use super::*;
 use crate::customer::{CustomerPatch, NewCustomer};
 use crate::money::Money;
+use crate::store::*;
 use crate::sync::protocol::{Change, Event, PushResponse};
 use crate::{Decision, EntryRequest, PaymentMethod, Reason, SaleRequest};
 

@@ -2,11 +2,11 @@
 
 use rusqlite::Connection;
 
-use super::Store;
 use crate::entry::EntryBody;
 use crate::error::Result;
 use crate::money::Money;
 use crate::report::export::{Format, Table};
+use crate::store::Store;
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,13 +4,13 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Now, Store, ms, outbox};
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::search;
+use crate::store::{Now, Store, ms, sync::outbox};
 
-pub(super) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
+pub(in crate::store) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
 /// Where `id` is in `SELECT {COLUMNS}, id`: just after the columns.
 const ID_AT: usize = {
     let (bytes, mut i, mut commas) = (COLUMNS.as_bytes(), 0, 0);
@@ -32,7 +32,7 @@ struct CustomerEvent<'a> {
 }
 
 #[derive(Deserialize)]
-pub(super) struct RemoteCustomer {
+pub(in crate::store) struct RemoteCustomer {
     customer: Customer,
     changed: Vec<String>,
 }
@@ -55,11 +55,11 @@ const FIELDS: [&str; 13] = [
 ];
 
 /// A row of `SELECT {COLUMNS}, id`: the customer's row id, then the customer.
-pub(super) fn with_id(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)> {
+pub(in crate::store) fn with_id(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)> {
     Ok((r.get(ID_AT)?, from_row(r)?))
 }
 
-pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+pub(in crate::store) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
     let kind: String = r.get(5)?;
     let terms: String = r.get(7)?;
     let bad =
@@ -123,7 +123,7 @@ impl Store {
         Ok(self.customer_row(reference)?.1)
     }
 
-    pub(super) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
+    pub(in crate::store) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
         self.conn
             .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
             .query_row([reference], with_id)
@@ -198,7 +198,7 @@ impl Store {
 }
 
 /// Creates a customer with its outbox event, in a running transaction; returns its row id.
-pub(super) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
+pub(in crate::store) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
     let id = insert_customer(tx, customer, now)?;
     let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, now)?;
     set_clocks(tx, id, &FIELDS, &hlc.to_string())?;
@@ -207,7 +207,13 @@ pub(super) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> 
 
 /// Writes the fields that differ between `before` and `after` with their outbox event, in a
 /// running transaction. Returns whether anything changed.
-pub(super) fn update_in(tx: &Transaction<'_>, id: i64, before: &Customer, after: &Customer, now: Now) -> Result<bool> {
+pub(in crate::store) fn update_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    before: &Customer,
+    after: &Customer,
+    now: Now,
+) -> Result<bool> {
     let changed = changed_fields(before, after);
     if changed.is_empty() {
         return Ok(false);
@@ -219,7 +225,7 @@ pub(super) fn update_in(tx: &Transaction<'_>, id: i64, before: &Customer, after:
     Ok(true)
 }
 
-pub(super) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> Result<i64> {
+pub(in crate::store) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> Result<i64> {
     let exists: bool = tx.prepare_cached("SELECT 1 FROM customers WHERE reference = ?1")?.exists([&c.reference])?;
     if exists {
         return Err(Error::DuplicateCustomer(c.reference.clone()));
@@ -343,7 +349,7 @@ fn take_field(into: &mut Customer, from: &Customer, field: &str) {
 /// each changed field is taken when its clock is later than the local field's. Two customers
 /// created offline with the same reference both keep their accounts: the one with the greater
 /// id is shown as `REF~abcd` on every device, whatever the order they arrive in.
-pub(super) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &str, now: Now) -> Result<()> {
+pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &str, now: Now) -> Result<()> {
     let mut remote = event.customer;
     let local: Option<(i64, Customer)> = tx
         .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE uuid = ?1"))?

@@ -4,10 +4,10 @@
 use chrono::{Days, NaiveDate, TimeDelta};
 use proptest::prelude::*;
 
-use super::tests::at;
-use super::*;
 use crate::customer::NewCustomer;
 use crate::money::Money;
+use crate::store::till::tests::at;
+use crate::store::*;
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
 
 const CUSTOMERS: [&str; 3] = ["A", "B", "C"];
@@ -231,7 +231,7 @@ proptest! {
                 prop_assert!(a.overdue <= a.balance.clamp_zero(), "{c}: overdue {} > balance {}", a.overdue, a.balance);
                 let open: Money = a.open_invoices.iter().map(|i| i.remaining).sum();
                 prop_assert_eq!(a.balance, open - a.credit_on_account);
-                let snap = accounts::snapshot_of(&s.conn, customer_id(&s.conn, c).unwrap(), day).unwrap();
+                let snap = till::accounts::snapshot_of(&s.conn, customer_id(&s.conn, c).unwrap(), day).unwrap();
                 let got = (snap.overdue, snap.overdue_invoices, snap.oldest_overdue_due, snap.disputed, snap.disputed_invoices);
                 prop_assert_eq!(got, overdue_from_items(&s, c, day), "{} on {}", c, day);
             }

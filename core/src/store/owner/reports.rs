@@ -7,12 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::Store;
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::report::kpis::{self, KpiInputs};
 use crate::report::statement::{Movement, OverdueInvoice};
 use crate::report::{AgingReport, Buckets, CustomerAging, Kpis, MonthSales, Statement};
+use crate::store::Store;
 
 /// How far back the countback may walk when the receivables outgrow the period's sales.
 const COUNTBACK_MONTHS: u32 = 36;
@@ -240,18 +240,18 @@ fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64
 }
 
 /// A date as the YYYYMMDD number [`dated_amount`] reads from `open_dues`.
-pub(super) fn date_key(d: NaiveDate) -> u32 {
+pub(in crate::store) fn date_key(d: NaiveDate) -> u32 {
     d.year() as u32 * 10_000 + d.month() * 100 + d.day()
 }
 
 /// The date of a YYYYMMDD number, if it is one.
-pub(super) fn date_of_key(key: u32) -> Option<NaiveDate> {
+pub(in crate::store) fn date_of_key(key: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt((key / 10_000) as i32, key / 100 % 100, key % 100)
 }
 
 /// One "YYYY-MM-DD amount" of an account's `open_dues`, as (YYYYMMDD, minor units), read by
 /// hand: this runs for every open invoice of the shop in the owner's first screen.
-pub(super) fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
+pub(in crate::store) fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
     let digits = |s: &[u8]| -> Option<u32> {
         s.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
     };
@@ -304,7 +304,7 @@ fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)
 /// A customer's reference, name, phone and email, as the owner's lists show them.
 type Contact = (String, String, Option<String>, Option<String>);
 
-pub(super) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
+pub(in crate::store) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
@@ -394,7 +394,7 @@ impl Store {
         per.retain(|(_, b, _)| b.overdue().is_positive());
         let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
         let names = customer_names(&self.conn, &ids)?;
-        let risks = super::risk::stored_many(&self.conn, &ids)?;
+        let risks = crate::store::owner::risk::stored_many(&self.conn, &ids)?;
         let mut list: Vec<OverdueAccount> = per
             .into_iter()
             .map(|(id, buckets, oldest)| {

@@ -5,11 +5,11 @@
 use chrono::{DateTime, NaiveDate};
 use proptest::prelude::*;
 
-use super::*;
 use crate::customer::NewCustomer;
 use crate::import::DateStyle;
 use crate::money::Money;
 use crate::report::Buckets;
+use crate::store::*;
 use crate::{EntryRequest, PaymentMethod};
 
 fn at(s: &str) -> Now {

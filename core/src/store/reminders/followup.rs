@@ -6,14 +6,14 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::dunning::{followup, paid_since, refresh_queued};
-use super::ledger::ENTRY_SELECT;
-use super::replica::{self, Key, Table};
-use super::{Now, Store, customer_id, date_of, ms};
 use crate::dunning::plan::{self, Instalment, PlanStatus};
 use crate::entry::EntryBody;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::reminders::dunning::{followup, paid_since, refresh_queued};
+use crate::store::sync::replica::{self, Key, Table};
+use crate::store::till::ledger::ENTRY_SELECT;
+use crate::store::{Now, Store, customer_id, date_of, ms};
 use crate::{EntryRequest, Recorded};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +189,7 @@ impl Store {
                             reason: format!("dispute upheld: {note}"),
                             invoice: left.map(|_| invoice.clone()),
                         };
-                        Some(super::ledger::record_in(&tx, cid, now.date_naive(), author, req, now)?)
+                        Some(crate::store::till::ledger::record_in(&tx, cid, now.date_naive(), author, req, now)?)
                     }
                     _ => None,
                 }
@@ -434,7 +434,7 @@ impl Store {
         let (cid, _) = self.customer_row(customer)?;
         let mut items = Vec::new();
         let mut stmt = self.conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.customer_id = ?1"))?;
-        for row in stmt.query_map([cid], super::ledger::entry_from_row)? {
+        for row in stmt.query_map([cid], crate::store::till::ledger::entry_from_row)? {
             let e = row??;
             let text = match &e.body {
                 EntryBody::Sale { invoice_ref, due_on, .. } => {

@@ -8,13 +8,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::reports::date_of;
-use super::{Now, Store};
 use crate::checkout::Verdict;
 use crate::customer::paperless_on;
 use crate::error::Result;
 use crate::money::Money;
 use crate::risk::{self, InvoiceFact, Model, Next};
+use crate::store::owner::reports::date_of;
+use crate::store::{Now, Store};
 
 /// One customer's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ fn stored(conn: &Connection, customer_id: i64) -> Result<Option<(f64, Vec<String
 }
 
 /// The stored scores of these customers, for the overdue list.
-pub(super) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
+pub(in crate::store) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
     let mut out = HashMap::new();
     for &id in ids {
         if let Some(found) = stored(conn, id)? {
@@ -121,7 +121,7 @@ pub(super) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64,
 }
 
 /// Adds the customer's last stored score to a checkout verdict: one indexed row.
-pub(super) fn annotate(conn: &Connection, customer_id: i64, verdict: &mut Verdict) -> Result<()> {
+pub(in crate::store) fn annotate(conn: &Connection, customer_id: i64, verdict: &mut Verdict) -> Result<()> {
     if let Some((score, reasons)) = stored(conn, customer_id)? {
         verdict.late_risk_pct = Some((score * 100.0).round().clamp(0.0, 100.0) as u8);
         verdict.late_risk_reasons = reasons;
@@ -135,7 +135,7 @@ impl Store {
     pub fn risk_report(&self, as_of: NaiveDate) -> Result<Vec<CustomerRisk>> {
         let scored = score_all(&self.conn, as_of)?;
         let ids: Vec<i64> = scored.iter().map(|(id, _)| *id).collect();
-        let mut names = super::reports::customer_names(&self.conn, &ids)?;
+        let mut names = crate::store::owner::reports::customer_names(&self.conn, &ids)?;
         Ok(scored
             .into_iter()
             .map(|(id, r)| {
