@@ -12,7 +12,7 @@ mod reminders;
 mod sync;
 mod types;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ardoise_core::{EntryRequest, SaleRequest, Store};
 
@@ -40,25 +40,32 @@ enum State {
     Closed,
 }
 
-/// One till's database. Thread-safe: calls from several threads are serialised.
+/// One till's database. Thread-safe: calls from several threads run at once, each read on its
+/// own connection, so a checkout never waits for a reminder run, an import or a sync page.
 #[derive(Debug, uniffi::Object)]
 pub struct Till {
     path: String,
-    state: Mutex<State>,
+    /// Every call holds it shared for its duration; closing, suspending and resuming hold it
+    /// alone, so they wait for the calls in progress and release every connection at once.
+    state: RwLock<State>,
     /// Held for a whole `enrol()` or `sync()` (across its network calls), so that two syncs
     /// of one till run one after the other; the store itself is locked only call by call.
     syncing: tokio::sync::Mutex<()>,
 }
 
 impl Till {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic inside a call is caught at the FFI and its transaction rolled back by SQLite,
-        // so the store behind a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    // A panic inside a call is caught at the FFI and its transaction rolled back by SQLite, so
+    // the store behind a poisoned lock is still consistent.
+    fn shared(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        match &mut *self.lock() {
+    fn alone(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        match &*self.shared() {
             State::Open(store) => f(store),
             State::Suspended => {
                 Err(ArdoiseError::Closed { message: "the till is suspended; call resume() first".into() })
@@ -81,19 +88,19 @@ impl Till {
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Till>> {
         let store = Store::open(&path)?;
-        Ok(Arc::new(Till { path, state: Mutex::new(State::Open(Box::new(store))), syncing: Default::default() }))
+        Ok(Arc::new(Till { path, state: RwLock::new(State::Open(Box::new(store))), syncing: Default::default() }))
     }
 
     /// Closes the database now; every later call fails with `Closed`. Safe to call twice.
     /// (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
     /// closes the database once no call is running.)
     pub fn close_database(&self) {
-        *self.lock() = State::Closed;
+        *self.alone() = State::Closed;
     }
 
     /// Closes SQLite while the app is in the background; `resume()` reopens it.
     pub fn suspend(&self) -> Result<()> {
-        let mut state = self.lock();
+        let mut state = self.alone();
         match *state {
             State::Closed => Err(ArdoiseError::Closed { message: "the till is closed".into() }),
             _ => {
@@ -104,7 +111,7 @@ impl Till {
     }
 
     pub fn resume(&self) -> Result<()> {
-        let mut state = self.lock();
+        let mut state = self.alone();
         match *state {
             State::Open(_) => Ok(()),
             State::Suspended => {
@@ -305,7 +312,7 @@ impl Till {
     pub fn set_checkout_rules(&self, rules: CheckoutRules, now: String) -> Result<()> {
         let (rules, now) = (rules.into_core()?, types::instant(&now)?);
         self.with(|s| {
-            let mut settings = s.settings().clone();
+            let mut settings = (*s.settings()).clone();
             settings.checkout = rules;
             Ok(s.set_settings(settings, now)?)
         })

@@ -512,14 +512,14 @@ impl From<penalty::Penalty> for Penalty {
 impl Till {
     /// The shop's name and contacts as reminders print them, and the rules for reminders.
     pub fn shop_settings(&self) -> Result<ShopSettings> {
-        self.with(|s| Ok(s.settings().into()))
+        self.with(|s| Ok(s.settings().as_ref().into()))
     }
 
     /// Replaces them (the checkout rules stay as they are).
     pub fn set_shop_settings(&self, settings: ShopSettings, now: String) -> Result<()> {
         let now = types::instant(&now)?;
         self.with(|s| {
-            let settings = settings.apply_to(s.settings())?;
+            let settings = settings.apply_to(&s.settings())?;
             Ok(s.set_settings(settings, now)?)
         })
     }

@@ -103,8 +103,8 @@ struct Lent<'a> {
 }
 
 impl StoreAccess for Lent<'_> {
-    fn with_store<R>(&self, f: impl FnOnce(&mut core::Store) -> core::Result<R>) -> core::Result<R> {
-        match &mut *self.till.lock() {
+    fn with_store<R>(&self, f: impl FnOnce(&core::Store) -> core::Result<R>) -> core::Result<R> {
+        match &*self.till.shared() {
             State::Open(store) => f(store),
             State::Suspended | State::Closed => {
                 self.closed.store(true, Ordering::Relaxed);

@@ -38,7 +38,7 @@ struct CheckoutJson<'a> {
 pub fn run(ctx: &Ctx, a: CheckoutArgs) -> Result<(), Failure> {
     let amount = money(&a.amount)?;
     let (_, now) = a.when.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let verdict = store.check(&a.customer, amount, now)?;
     // An override is only recorded against a refusal: one stored for an allowed sale would sit
     // unused and could later cover a sale nobody meant it for.

@@ -173,7 +173,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         // input from leaving a new, empty database file behind.
         Store::open_in_memory()?.add_customer(new.clone(), now)?;
     }
-    let mut store = ctx.create_store()?;
+    let store = ctx.create_store()?;
     let customer = store.add_customer(new, now)?;
     let summary = store.account(&customer.reference, now.date_naive())?;
     if ctx.json {
@@ -220,7 +220,7 @@ fn update(ctx: &Ctx, a: UpdateArgs) -> Result<(), Failure> {
             Some(d) => Some(Some(ardoise_core::parse_date(d)?)),
         },
     };
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let customer = store.update_customer(&a.reference, patch, now)?;
     let summary = store.account(&customer.reference, now.date_naive())?;
     if ctx.json {

@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, cmd: DisputeCmd) -> Result<(), Failure> {
     match cmd {
         DisputeCmd::Open(a) => {
             let (author, now) = a.by.resolve(ctx)?;
-            let mut store = ctx.store()?;
+            let store = ctx.store()?;
             let d = store.open_dispute(&a.invoice, &a.reason, &author, now)?;
             if ctx.json {
                 return output::print_json(&d);
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx, cmd: DisputeCmd) -> Result<(), Failure> {
         }
         DisputeCmd::Note(a) => {
             let (author, now) = a.by.resolve(ctx)?;
-            let mut store = ctx.store()?;
+            let store = ctx.store()?;
             let d = find(&store, &a.id)?;
             store.note_dispute(d.id, &a.note, &author, now)?;
             if ctx.json {
@@ -138,7 +138,7 @@ fn resolve(ctx: &Ctx, a: ResolveArgs) -> Result<(), Failure> {
     }
     let resolution = if a.upheld { DisputeResolution::Upheld { credit } } else { DisputeResolution::Rejected };
     let (author, now) = a.by.resolve(ctx)?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let id = find(&store, &a.id)?.id;
     let (d, credit) = store.resolve_dispute(id, resolution, &a.note, &author, now)?;
     if ctx.json {

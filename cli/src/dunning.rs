@@ -68,7 +68,7 @@ pub struct MarkArgs {
 pub fn run(ctx: &Ctx, cmd: DunningCmd) -> Result<(), Failure> {
     let DunningCmd::Run(a) = cmd;
     let (_, now) = When { date: a.as_of }.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let report = store.run_dunning(now)?;
     if ctx.json {
         return output::print_json(&report);
@@ -175,7 +175,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<(), Failure> {
 fn mark(ctx: &Ctx, a: MarkArgs) -> Result<(), Failure> {
     let state = ReminderState::parse(&a.state)?;
     let (_, now) = a.when.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let id = find(&store, &a.id)?.id;
     let r = store.set_reminder_state(id, state, a.note.as_deref(), now)?;
     if ctx.json {

@@ -79,7 +79,7 @@ pub struct StopArgs {
 
 pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<(), Failure> {
     let (author, now) = a.by.resolve(ctx)?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     store.add_note(&a.customer, &a.text, &author, now)?;
     print_recorded(ctx, &store, &a.customer, now)
 }
@@ -99,7 +99,7 @@ pub fn call(ctx: &Ctx, a: CallArgs) -> Result<(), Failure> {
             return Err(Failure::new("invalid", format!("outcome {other:?}: use reached, no-answer or promise")));
         }
     };
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     store.record_call(&a.customer, outcome, a.note.as_deref().unwrap_or(""), &author, now)?;
     print_recorded(ctx, &store, &a.customer, now)
 }
@@ -115,7 +115,7 @@ pub fn hold(ctx: &Ctx, a: HoldArgs) -> Result<(), Failure> {
         (Some(r), _) if r.trim().is_empty() => return Err(Failure::new("invalid", "a hold needs a reason")),
         (r, _) => r.as_deref(),
     };
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     store.hold_reminders(&a.customer, until, reason, &author, now)?;
     print_recorded(ctx, &store, &a.customer, now)
 }
@@ -125,7 +125,7 @@ pub fn stop(ctx: &Ctx, a: StopArgs) -> Result<(), Failure> {
     if a.reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err(Failure::new("invalid", "stopping reminders for an invoice needs a reason"));
     }
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     store.stop_invoice(&a.invoice, a.reason.as_deref(), &author, now)?;
     if ctx.json {
         return output::print_json(&json!({ "invoice": a.invoice, "stopped": a.reason.is_some(), "reason": a.reason }));

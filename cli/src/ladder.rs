@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, cmd: LadderCmd) -> Result<(), Failure> {
         }
         LadderCmd::SetCustomer(a) => {
             let (author, now) = a.by.resolve(ctx)?;
-            let mut store = ctx.store()?;
+            let store = ctx.store()?;
             store.set_customer_ladder(&a.customer, a.ladder.as_deref(), a.exclude, &author, now)?;
             followup::print_recorded(ctx, &store, &a.customer, now)
         }

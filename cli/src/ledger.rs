@@ -131,7 +131,7 @@ pub fn sale(ctx: &Ctx, a: SaleArgs) -> Result<(), Failure> {
     let amount = money(&a.target.amount)?;
     let deposit = a.deposit.as_deref().map(money).transpose()?;
     let (date, now) = a.target.when.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let rec = store.sell_on_account(
         SaleRequest {
             customer: a.target.customer,
@@ -187,7 +187,7 @@ pub fn write_off(ctx: &Ctx, a: ReasonedArgs) -> Result<(), Failure> {
 
 pub fn reverse(ctx: &Ctx, a: ReverseArgs) -> Result<(), Failure> {
     let (date, now) = a.when.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let req = reversal_of(&store, &a.customer, &a.entry, a.reason)?;
     let rec = store.record(&a.customer, date, &ctx.cashier, req, now)?;
     print_recorded(ctx, &rec)
@@ -261,7 +261,7 @@ fn method(s: &str) -> Result<PaymentMethod, Failure> {
 
 fn record(ctx: &Ctx, target: &Target, req: EntryRequest) -> Result<(), Failure> {
     let (date, now) = target.when.resolve()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let rec = store.record(&target.customer, date, &ctx.cashier, req, now)?;
     print_recorded(ctx, &rec)
 }

@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, cmd: PlanCmd) -> Result<(), Failure> {
         PlanCmd::Create(a) => create(ctx, a),
         PlanCmd::Show { customer, as_of } => {
             let today = When { date: as_of }.today()?;
-            let mut store = ctx.store()?;
+            let store = ctx.store()?;
             let plan = store.plan(&customer, today)?;
             if ctx.json {
                 return output::print_json(&plan);
@@ -91,7 +91,7 @@ fn create(ctx: &Ctx, a: CreateArgs) -> Result<(), Failure> {
     let schedule = a.schedule.as_deref().map(schedule).transpose()?;
     let first = a.first.as_deref().map(till::date).transpose()?.unwrap_or(today);
     let total = a.total.as_deref().map(money).transpose()?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let instalments = match (schedule, a.instalments, a.every) {
         (Some(s), _, _) => s,
         (None, Some(count), Some(every)) => {
@@ -136,7 +136,7 @@ pub fn promise(ctx: &Ctx, a: PromiseArgs) -> Result<(), Failure> {
     let amount = money(&a.amount)?;
     let on = till::date(&a.by_date)?;
     let (author, now) = a.by.resolve(ctx)?;
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     let p = store.promise_to_pay(&a.customer, on, amount, &author, now)?;
     if ctx.json {
         return output::print_json(&p);

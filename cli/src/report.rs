@@ -145,7 +145,7 @@ pub enum GdprCmd {
 }
 
 pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
-    let mut store = ctx.store()?;
+    let store = ctx.store()?;
     match cmd {
         ReportCmd::Aging(a) => {
             let r = store.aging(a.date()?)?;
@@ -307,7 +307,7 @@ pub fn statement(ctx: &Ctx, a: StatementArgs) -> Result<(), Failure> {
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<(), Failure> {
     let data =
         std::fs::read(&a.file).map_err(|e| Failure::new("io", format!("cannot read {}: {e}", a.file.display())))?;
-    let mut store = ctx.create_store()?;
+    let store = ctx.create_store()?;
     let now = now_for(None)?;
     let dates = if a.us_dates { DateStyle::MonthDayYear } else { DateStyle::Iso };
     let r = match a.kind {
@@ -377,7 +377,7 @@ pub fn gdpr(ctx: &Ctx, cmd: GdprCmd) -> Result<(), Failure> {
             write_out(out.as_ref(), &text)
         }
         GdprCmd::Erase { customer } => {
-            let mut store = ctx.store()?;
+            let store = ctx.store()?;
             let e = store.erase_customer(&customer, &ctx.cashier, now)?;
             if ctx.json {
                 return output::print_json(&e);

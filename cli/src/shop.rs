@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, cmd: ShopCmd) -> Result<(), Failure> {
     match cmd {
         ShopCmd::Show => {
             let store = ctx.store()?;
-            print(ctx, store.settings())
+            print(ctx, &store.settings())
         }
         ShopCmd::Set(a) => set(ctx, a),
     }
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, cmd: ShopCmd) -> Result<(), Failure> {
 fn set(ctx: &Ctx, a: SetArgs) -> Result<(), Failure> {
     let (_, now) = a.when.resolve()?;
     let existing = ctx.db_path().exists();
-    let current = if existing { ctx.store()?.settings().clone() } else { ShopSettings::default() };
+    let current = if existing { (*ctx.store()?.settings()).clone() } else { ShopSettings::default() };
     let mut s = current;
     if let Some(v) = a.name {
         s.shop_name = v.trim().to_owned();
@@ -96,12 +96,12 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<(), Failure> {
         // As for a first customer: settings the core refuses must not leave an empty file behind.
         Store::open_in_memory()?.set_settings(s.clone(), now)?;
     }
-    let mut store = ctx.create_store()?;
+    let store = ctx.create_store()?;
     store.set_settings(s, now)?;
     if !ctx.json {
         say!("Shop settings saved.");
     }
-    print(ctx, store.settings())
+    print(ctx, &store.settings())
 }
 
 fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {

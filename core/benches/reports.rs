@@ -92,7 +92,7 @@ fn main() {
             .unwrap_or(size.customers);
         let (csv, customers) = invoices_csv(import_rows, import_customers.max(1), today);
         let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
-        let mut fresh = Store::open(dir.path().join("import.db")).expect("new store");
+        let fresh = Store::open(dir.path().join("import.db")).expect("new store");
         let t = Instant::now();
         let report = fresh.import_invoices(csv.as_bytes(), DateStyle::Iso, dataset::now()).expect("import");
         let secs = t.elapsed().as_secs_f64();

@@ -304,7 +304,7 @@ fn write(
     eligible: &[String],
     samples: usize,
 ) {
-    let mut store = Store::open(copy).expect("open copy");
+    let store = Store::open(copy).expect("open copy");
     eprintln!("write/{name}: selling to {} customers in turn", eligible.len());
     let mut rng = StdRng::seed_from_u64(13);
     let amounts: Vec<Money> = (0..997).map(|_| Money::from_minor(rng.random_range(500..8_000))).collect();
@@ -338,7 +338,7 @@ fn write(
 /// The daily reminder run (issue 4) on the whole shop: the first run ever queues a reminder for
 /// every overdue customer; the next day's run is what a shop pays every day.
 fn dunning(report: &mut Report, path: &std::path::Path) {
-    let mut store = Store::open(path).expect("open copy");
+    let store = Store::open(path).expect("open copy");
     let mut runs = Vec::new();
     for (label, days) in [("first_run", 0i64), ("next_day", 1), ("same_day_again", 1), ("a_week_later", 8)] {
         let now = dataset::now() + chrono::TimeDelta::days(days) + chrono::TimeDelta::hours(8);

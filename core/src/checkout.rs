@@ -67,9 +67,10 @@ impl CheckoutRules {
     }
 }
 
-/// What the checkout needs to know about one account: one row and, when something is overdue,
-/// the customer's few open invoices.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Everything the checkout rules read about one customer, gathered by the store in one place:
+/// the account row, the open disputes, the till's sync state, a manager's override of today and
+/// the last risk score. [`check`] decides from it alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountSnapshot {
     pub customer_ref: String,
     pub customer_name: String,
@@ -84,6 +85,22 @@ pub struct AccountSnapshot {
     /// Unpaid amount of invoices under an open dispute (not counted as overdue).
     pub disputed: Money,
     pub disputed_invoices: u32,
+    /// `Some` when this till is enrolled and has not reached the back office for longer than
+    /// the shop allows: sales on account are capped per customer until it syncs.
+    pub offline: Option<OfflineState>,
+    /// A manager's override recorded today for this customer, not used yet, covering the cart.
+    pub grant: Option<OverrideGrant>,
+    /// How likely (percent) the next invoice is paid late, with its reasons in words, from the
+    /// shop's last risk scores.
+    pub late_risk: Option<(u8, Vec<String>)>,
+}
+
+/// A manager's permission, recorded beforehand, for one refused sale on account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideGrant {
+    pub id: uuid::Uuid,
+    pub manager: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -238,8 +255,28 @@ impl Verdict {
     }
 }
 
-/// The verdict for selling `cart_total` on account to the customer today.
+/// The verdict for selling `cart_total` on account to the customer today: every rule of the
+/// till (block, overdue, disputes, limit, the offline cap, a manager's override, the risk note).
+/// The till shows it and a sale is recorded under it, so they can never disagree.
 pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Money, today: NaiveDate) -> Verdict {
+    let mut verdict = judge(snapshot, rules, cart_total, today);
+    if let Some(state) = snapshot.offline {
+        guard_offline(&mut verdict, rules, state);
+    }
+    // A refusal the manager allowed beforehand: only for something on account.
+    if let (Decision::Refuse, Some(grant), true) = (verdict.decision, &snapshot.grant, cart_total.is_positive()) {
+        verdict.reasons.push(Reason::ManagerOverride { manager: grant.manager.clone(), reason: grant.reason.clone() });
+        verdict.decision = Decision::Warn;
+    }
+    if let Some((pct, reasons)) = &snapshot.late_risk {
+        verdict.late_risk_pct = Some(*pct);
+        verdict.late_risk_reasons = reasons.clone();
+    }
+    verdict
+}
+
+/// The account's own rules: block, overdue, disputes, limit.
+fn judge(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Money, today: NaiveDate) -> Verdict {
     let mut reasons = Vec::new();
     if let Some(reason) = &snapshot.blocked {
         reasons.push(Reason::Blocked { reason: reason.clone() });
@@ -302,7 +339,7 @@ pub struct OfflineState {
 
 /// Caps sales on account at an offline till: within the allowance the cashier is warned, over
 /// it the sale is refused (cash, card or deposit still fine).
-pub fn guard_offline(verdict: &mut Verdict, rules: &CheckoutRules, state: OfflineState) {
+fn guard_offline(verdict: &mut Verdict, rules: &CheckoutRules, state: OfflineState) {
     let after = state.unsynced_sales + verdict.cart_total;
     let decision = if after > rules.offline_allowance { Decision::Refuse } else { Decision::Warn };
     verdict.reasons.push(Reason::Offline {
@@ -340,6 +377,7 @@ mod tests {
             oldest_overdue_due: None,
             disputed: Money::ZERO,
             disputed_invoices: 0,
+            ..AccountSnapshot::default()
         }
     }
 
@@ -451,15 +489,36 @@ mod tests {
     fn an_offline_till_sells_on_account_only_within_its_allowance() {
         let rules = CheckoutRules::default();
         let today = d("2026-03-10");
-        let mut v = check(&snap(), &rules, Money::from_minor(2_000), today);
+        let v = check(&snap(), &rules, Money::from_minor(2_000), today);
         assert_eq!(v.decision, Decision::Allow);
         let state = OfflineState { hours_offline: Some(30), unsynced_sales: Money::from_minor(2_500) };
-        guard_offline(&mut v, &rules, state);
+        let offline = AccountSnapshot { offline: Some(state), ..snap() };
+        let v = check(&offline, &rules, Money::from_minor(2_000), today);
         assert_eq!(v.decision, Decision::Warn);
         assert!(matches!(v.reasons.last(), Some(Reason::Offline { left_after, .. }) if left_after.minor() == 500));
-        let mut v = check(&snap(), &rules, Money::from_minor(2_600), today);
-        guard_offline(&mut v, &rules, state);
+        let v = check(&offline, &rules, Money::from_minor(2_600), today);
         assert_eq!(v.decision, Decision::Refuse);
         assert!(v.summary().contains("25.00 EUR of the 50.00 EUR offline allowance"), "{}", v.summary());
+    }
+
+    #[test]
+    fn a_managers_override_lets_a_refused_sale_through_with_a_warning() {
+        let grant = OverrideGrant { id: uuid::Uuid::nil(), manager: "Marc".into(), reason: "pays Friday".into() };
+        let blocked = AccountSnapshot { blocked: Some("cheque bounced".into()), grant: Some(grant), ..snap() };
+        let v = verdict(&blocked, 1_000);
+        assert_eq!(v.decision, Decision::Warn);
+        assert_eq!(v.reasons.last().unwrap().message(), "allowed by Marc: pays Friday");
+        // Nothing on account, nothing to allow; an allowed sale does not use it.
+        assert_eq!(verdict(&blocked, 0).decision, Decision::Refuse);
+        let fine = AccountSnapshot { grant: blocked.grant.clone(), ..snap() };
+        assert_eq!(verdict(&fine, 1_000).reasons, vec![]);
+    }
+
+    #[test]
+    fn the_risk_score_informs_without_deciding() {
+        let s = AccountSnapshot { late_risk: Some((72, vec!["often late".into()])), ..snap() };
+        let v = verdict(&s, 1_000);
+        assert_eq!((v.decision, v.late_risk_pct), (Decision::Allow, Some(72)));
+        assert_eq!(v.late_risk_reasons, vec!["often late".to_owned()]);
     }
 }

@@ -14,6 +14,7 @@ pub mod money;
 pub mod report;
 pub mod risk;
 pub mod search;
+pub mod shop;
 pub mod store;
 pub mod sync;
 

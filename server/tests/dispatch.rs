@@ -58,8 +58,8 @@ async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back(
 
     // Till A: the shop's details, two customers, two sales that will be overdue.
     {
-        let mut s = a.lock().unwrap();
-        let mut settings = s.settings().clone();
+        let s = a.lock().unwrap();
+        let mut settings = (*s.settings()).clone();
         settings.shop_name = "Épicerie du Marché".into();
         settings.shop_email = "bonjour@epicerie.fr".into();
         s.set_settings(settings, start).unwrap();
@@ -106,7 +106,7 @@ async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back(
     let clock_b = move || later + Duration::minutes(3);
     client.sync(&b, &clock_b).await.unwrap();
     {
-        let mut s = b.lock().unwrap();
+        let s = b.lock().unwrap();
         let pay = EntryRequest::Payment { amount: m("40.00"), method: PaymentMethod::Cash, invoice: None };
         s.record("C2", None, "Tom", pay, later + Duration::minutes(4)).unwrap();
     }

@@ -85,6 +85,7 @@ impl Baselines {
                     // A simple app knows nothing of disputes; the generated shop has none.
                     disputed: Money::ZERO,
                     disputed_invoices: 0,
+                    ..AccountSnapshot::default()
                 })
             })
             .expect("aggregate");

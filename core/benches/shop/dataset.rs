@@ -140,7 +140,7 @@ fn build(path: &Path, size: Size) -> Generation {
     }
     eprintln!("dataset: building {} customers and {} entries in {}", size.customers, size.entries, partial.display());
     let mut rng = StdRng::seed_from_u64(SEED);
-    let mut store = Store::open(&partial).expect("create dataset");
+    let store = Store::open(&partial).expect("create dataset");
     let start = Instant::now();
 
     let counts = entries_per_customer(&mut rng, size);

@@ -1,7 +1,10 @@
-//! Reminders: the dunning ladder, templates, penalties, pauses and the reminder queue.
+//! Reminders, pure: the dunning ladder, templates and their wording, penalties, pauses, and the
+//! daily run's decisions. The store gathers the facts and applies what is decided here.
 
+pub mod daily;
 pub mod ladder;
 pub mod penalty;
 pub mod plan;
 pub mod run;
 pub mod template;
+pub mod wording;

@@ -69,14 +69,16 @@ impl Store {
     /// Verifies that every account agrees with its ledger. An error names the broken invariant
     /// and a few offending rows; nothing is changed either way.
     pub fn audit(&self) -> Result<()> {
-        for (name, sql) in CHECKS {
-            let mut stmt = self.conn.prepare(&format!("{sql} LIMIT 5"))?;
-            let bad: Vec<String> =
-                stmt.query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?.collect::<Result<_, _>>()?;
-            if !bad.is_empty() {
-                return Err(Error::Corrupt(format!("{name}: broken for {}", bad.join(", "))));
+        self.read(|conn| {
+            for (name, sql) in CHECKS {
+                let mut stmt = conn.prepare(&format!("{sql} LIMIT 5"))?;
+                let bad: Vec<String> =
+                    stmt.query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?.collect::<Result<_, _>>()?;
+                if !bad.is_empty() {
+                    return Err(Error::Corrupt(format!("{name}: broken for {}", bad.join(", "))));
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

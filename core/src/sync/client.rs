@@ -19,13 +19,18 @@ use crate::store::{Enrolment, Now, Store, SyncStatus};
 /// Something that lends the store for a moment: the client never holds it across a network
 /// call, so the till keeps selling while a sync runs.
 pub trait StoreAccess: Send + Sync {
-    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> Result<R>) -> Result<R>;
+    fn with_store<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R>;
+}
+
+impl StoreAccess for Store {
+    fn with_store<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
+        f(self)
+    }
 }
 
 impl StoreAccess for std::sync::Mutex<Store> {
-    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> Result<R>) -> Result<R> {
-        let mut guard = self.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+    fn with_store<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
+        f(&self.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 

@@ -632,7 +632,8 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
- * One till's database. Thread-safe: calls from several threads are serialised.
+ * One till's database. Thread-safe: calls from several threads run at once, each read on its
+ * own connection, so a checkout never waits for a reminder run, an import or a sync page.
  */
 public protocol TillProtocol: AnyObject, Sendable {
     
@@ -974,7 +975,8 @@ public protocol TillProtocol: AnyObject, Sendable {
     
 }
 /**
- * One till's database. Thread-safe: calls from several threads are serialised.
+ * One till's database. Thread-safe: calls from several threads run at once, each read on its
+ * own connection, so a checkout never waits for a reminder run, an import or a sync page.
  */
 open class Till: TillProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -52,16 +52,16 @@ impl Till {
     }
 
     /// Direct use of the store outside a sync (untimed).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(&mut self.store.lock().unwrap())
+    pub fn with<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&self.store.lock().unwrap())
     }
 }
 
 impl StoreAccess for Till {
-    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> ardoise_core::Result<R>) -> ardoise_core::Result<R> {
-        let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn with_store<R>(&self, f: impl FnOnce(&Store) -> ardoise_core::Result<R>) -> ardoise_core::Result<R> {
+        let store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let t = Instant::now();
-        let r = f(&mut store);
+        let r = f(&store);
         self.local_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
         if self.watch_push {
             let mut done = self.push_done.lock().unwrap();

@@ -14,7 +14,7 @@ fn main() {
         std::process::exit(2);
     };
     let start: u64 = start.parse().unwrap_or(0);
-    let mut store = match Store::open(&path) {
+    let store = match Store::open(&path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("open failed: {e}");

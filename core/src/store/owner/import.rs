@@ -13,9 +13,14 @@ use crate::entry::{Entry, EntryBody, PaymentMethod};
 use crate::error::{Error, Result};
 use crate::import::{self, DateStyle, ImportReport, InvoiceRow, Problems};
 use crate::money::Money;
+use crate::store::db::conn::Bulk;
+use crate::store::db::values::Now;
+use crate::store::handle::Store;
 use crate::store::sync::outbox::Sequencer;
 use crate::store::sync::replica::{self, Key, Table};
-use crate::store::{Now, Store, till::customers, till::ledger};
+use crate::store::till::customer_rows::{COLUMNS, create_in, update_in, with_id};
+use crate::store::till::ledger;
+use crate::store::write::Write;
 
 const CASHIER: &str = "import";
 
@@ -40,70 +45,73 @@ struct Known {
 
 impl Store {
     /// Imports a customers file (`ref,name,email,phone,kind,credit_limit,terms`, optional
-    /// `paperless_from`): new references
-    /// are created, known ones updated where the file differs.
-    pub fn import_customers(&mut self, data: &[u8], now: Now) -> Result<ImportReport> {
+    /// `paperless_from`): new references are created, known ones updated where the file
+    /// differs.
+    pub fn import_customers(&self, data: &[u8], now: Now) -> Result<ImportReport> {
         let rows = import::parse_customers(data)?;
         let mut report = ImportReport { rows: rows.len(), ..Default::default() };
         let mut problems = Problems::new();
-        let tx = self.conn.transaction()?;
-        for row in rows {
-            let existing: Option<(i64, Customer)> = tx
-                .prepare_cached(&format!("SELECT {}, id FROM customers WHERE reference = ?1", customers::COLUMNS))?
-                .query_row([&row.reference], customers::with_id)
-                .optional()?;
-            let outcome = match existing {
-                None => Customer::from_new(
-                    Uuid::new_v4(),
-                    NewCustomer {
-                        reference: row.reference.clone(),
-                        name: row.name.clone(),
-                        email: row.email.clone(),
-                        phone: row.phone.clone(),
-                        kind: row.kind,
-                        credit_limit: row.credit_limit,
-                        terms: row.terms.unwrap_or_default(),
-                        paperless_from: row.paperless_from.flatten(),
-                        ..Default::default()
-                    },
-                )
-                .and_then(|c| customers::create_in(&tx, &c, now).map(|_| report.customers_created += 1)),
-                Some((id, before)) => before
-                    .patched(CustomerPatch {
-                        name: Some(row.name.clone()),
-                        email: Some(row.email.clone()),
-                        phone: Some(row.phone.clone()),
-                        kind: Some(row.kind),
-                        credit_limit: Some(row.credit_limit),
-                        terms: row.terms,
-                        paperless_from: row.paperless_from,
-                        ..Default::default()
-                    })
-                    .and_then(|after| customers::update_in(&tx, id, &before, &after, now))
-                    .map(|changed| if changed { report.customers_updated += 1 } else { report.unchanged += 1 }),
-            };
-            match outcome {
-                Ok(()) => {}
-                Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => return Err(e),
-                Err(e) => problems.add(row.line, e.to_string()),
+        let written = self.attempt(now, |w| {
+            let tx = w.conn();
+            for row in rows {
+                let existing: Option<(i64, Customer)> = tx
+                    .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
+                    .query_row([&row.reference], with_id)
+                    .optional()?;
+                let outcome = match existing {
+                    None => Customer::from_new(
+                        Uuid::new_v4(),
+                        NewCustomer {
+                            reference: row.reference.clone(),
+                            name: row.name.clone(),
+                            email: row.email.clone(),
+                            phone: row.phone.clone(),
+                            kind: row.kind,
+                            credit_limit: row.credit_limit,
+                            terms: row.terms.unwrap_or_default(),
+                            paperless_from: row.paperless_from.flatten(),
+                            ..Default::default()
+                        },
+                    )
+                    .and_then(|c| create_in(tx, &c, now).map(|_| report.customers_created += 1)),
+                    Some((id, before)) => before
+                        .patched(CustomerPatch {
+                            name: Some(row.name.clone()),
+                            email: Some(row.email.clone()),
+                            phone: Some(row.phone.clone()),
+                            kind: Some(row.kind),
+                            credit_limit: Some(row.credit_limit),
+                            terms: row.terms,
+                            paperless_from: row.paperless_from,
+                            ..Default::default()
+                        })
+                        .and_then(|after| update_in(tx, id, &before, &after, now))
+                        .map(|changed| if changed { report.customers_updated += 1 } else { report.unchanged += 1 }),
+                };
+                match outcome {
+                    Ok(()) => {}
+                    Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => return Err(e),
+                    Err(e) => problems.add(row.line, e.to_string()),
+                }
             }
-        }
+            Ok(problems.list.is_empty().then_some(()))
+        })?;
         problems.into_result("customers")?;
-        tx.commit()?;
+        written.ok_or_else(|| Error::Corrupt("an import with no problem was not written".into()))?;
         Ok(report)
     }
 
     /// Imports an invoice history (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`,
     /// optional `disputed`). Each invoice becomes a sale on account dated its issue date, and a
     /// paid one a payment of it dated `paid_on`; unknown customers are created.
-    pub fn import_invoices(&mut self, data: &[u8], dates: DateStyle, now: Now) -> Result<ImportReport> {
+    pub fn import_invoices(&self, data: &[u8], dates: DateStyle, now: Now) -> Result<ImportReport> {
         self.import_invoices_from(data, dates, now, BIG_IMPORT_ROWS)
     }
 
     /// [`Store::import_invoices`], treating a file of `big` rows or more as a big one (tests
     /// take the bulk path with small files).
     pub(crate) fn import_invoices_from(
-        &mut self,
+        &self,
         data: &[u8],
         dates: DateStyle,
         now: Now,
@@ -112,177 +120,147 @@ impl Store {
         let rows = import::parse_invoices(data, dates, now.date_naive())?;
         let mut report = ImportReport { rows: rows.len(), ..Default::default() };
         let mut problems = Problems::new();
-        // A whole history in one transaction outgrows the till's page cache, and SQLite then
-        // spills pages mid-transaction and reads them back: a larger cache for the import's
-        // duration (allocated only as pages are used; a million rows use about 1 GB) keeps that
-        // from dominating.
-        let before: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        if rows.len() >= big {
-            self.conn.pragma_update(None, "cache_size", -BIG_CACHE_KIB)?;
-        }
         // Written customer by customer, oldest first: each customer's index entries then land
         // side by side instead of all over a file larger than the cache.
         let mut rows = rows;
         rows.sort_by(|a, b| (&a.customer_ref, a.issued_on, a.line).cmp(&(&b.customer_ref, b.issued_on, b.line)));
-        // Rebuilding an index sorts everything its table holds: worth it when the file brings
-        // more than the store already has (a shop moving in), not for a small file into a big
-        // store. Foreign keys are then not checked row by row (SQLite only switches them outside
-        // a transaction): every row this import writes names a customer it just looked up or
-        // created in the same transaction.
-        let stored: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get(0))?;
-        let bulk = rows.len() >= big && rows.len() as i64 > stored;
-        if bulk {
-            self.conn.pragma_update(None, "foreign_keys", false)?;
-            // A rollback journal instead of the WAL for this one transaction: the pages it adds
-            // past the file's end need no journal, so they are written once into the file
-            // instead of into the WAL and then again by the checkpoint. Atomic all the same.
-            // If another connection holds the file, SQLite keeps the WAL, which only costs time.
-            let _ = self.conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
-        }
-        let result = self.write_invoices(&rows, &mut report, &mut problems, now, bulk);
+        // A whole history in one transaction outgrows the till's page cache: a larger one for
+        // the import's duration. Rebuilding an index sorts everything its table holds: worth it
+        // when the file brings more than the store already has (a shop moving in), not for a
+        // small file into a big store.
+        let large = rows.len() >= big;
+        let stored = self
+            .read(|conn| Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM entries", [], |r| r.get::<_, i64>(0))?))?;
+        let bulk = Bulk { large, moving_in: large && rows.len() as i64 > stored };
+        self.attempt_bulk(now, bulk, |w| write_invoices(w, &rows, &mut report, &mut problems, bulk.moving_in))?;
         problems.list.sort_by_key(|p| p.line);
-        // Failing to shrink it back only costs memory until the store is reopened.
-        let _ = self.conn.pragma_update(None, "cache_size", before);
-        if bulk {
-            let checks = self.conn.pragma_update(None, "foreign_keys", true);
-            // Opening the store sets the WAL again should this fail.
-            let wal = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
-            result?;
-            checks?;
-            wal?;
-        } else {
-            result?;
-        }
         problems.into_result("invoices")?;
         Ok(report)
     }
+}
 
-    fn write_invoices(
-        &mut self,
-        rows: &[InvoiceRow],
-        report: &mut ImportReport,
-        problems: &mut Problems,
-        now: Now,
-        bulk: bool,
-    ) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        // Customers first: creating one takes a sequence number, which the entries below take
-        // from memory.
-        let mut accounts: HashMap<&str, Account> = HashMap::new();
-        for row in rows {
-            if !accounts.contains_key(row.customer_ref.as_str()) {
-                accounts.insert(&row.customer_ref, account_for(&tx, row, now, report)?);
-            }
+/// Writes the invoices (and their payments and disputes) in one unit of work; `None` (nothing
+/// kept) when a row has a problem.
+fn write_invoices(
+    w: &mut Write<'_>,
+    rows: &[InvoiceRow],
+    report: &mut ImportReport,
+    problems: &mut Problems,
+    set_aside: bool,
+) -> Result<Option<()>> {
+    let now = w.now();
+    let tx = w.conn();
+    // Customers first: creating one takes a sequence number, which the entries below take
+    // from memory.
+    let mut accounts: HashMap<&str, Account> = HashMap::new();
+    for row in rows {
+        if !accounts.contains_key(row.customer_ref.as_str()) {
+            accounts.insert(&row.customer_ref, account_for(tx, row, now, report)?);
         }
-        let aside = if bulk { Some(SetAside::take(&tx)?) } else { None };
-        let mut known = KnownItems::new(&tx, aside.is_some())?;
-        let mut writer =
-            Writer { seq: Sequencer::start(&tx)?, ids: uuid::ContextV7::new(), now, touched: HashMap::new() };
-        let mut disputes: Vec<(i64, Uuid, &InvoiceRow)> = Vec::new();
-        for row in rows {
-            let account = &accounts[row.customer_ref.as_str()];
-            match known.take(&tx, &row.invoice_ref)? {
-                None => {
-                    let sale = EntryBody::Sale {
-                        amount: row.amount,
-                        invoice_ref: row.invoice_ref.clone(),
-                        due_on: row.due_on,
-                        override_id: None,
-                    };
-                    let sale_id = writer.write(&tx, account, row.issued_on, sale)?;
-                    report.invoices_created += 1;
-                    if let Some(paid) = row.paid_on {
-                        let body = EntryBody::Payment {
-                            amount: row.amount,
-                            method: PaymentMethod::Transfer,
-                            invoice: Some(sale_id),
-                        };
-                        writer.write(&tx, account, paid, body)?;
-                        report.payments_recorded += 1;
-                    }
-                    if row.disputed {
-                        disputes.push((account.id, sale_id, row));
-                    }
-                }
-                Some(k) => {
-                    let same = k.customer_id == account.id
-                        && k.issued_on == row.issued_on.to_string()
-                        && k.due_on == row.due_on.to_string()
-                        && k.amount == row.amount.minor();
-                    if !same {
-                        problems.add(
-                            row.line,
-                            format!(
-                                "invoice {} is already recorded with another customer, date or amount",
-                                row.invoice_ref
-                            ),
-                        );
-                        continue;
-                    }
-                    let mut changed = false;
-                    if let Some(paid) = row.paid_on.filter(|_| k.remaining > 0 && !k.cancelled) {
-                        let body = EntryBody::Payment {
-                            amount: Money::from_minor(k.remaining),
-                            method: PaymentMethod::Transfer,
-                            invoice: Some(k.entry),
-                        };
-                        writer.write(&tx, account, paid, body)?;
-                        report.payments_recorded += 1;
-                        changed = true;
-                    }
-                    if row.disputed
-                        && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])?
-                    {
-                        disputes.push((account.id, k.entry, row));
-                        changed = true;
-                    }
-                    if !changed {
-                        report.unchanged += 1;
-                    }
-                }
-            }
-        }
-        if !problems.list.is_empty() {
-            return Ok(());
-        }
-        let Writer { seq, touched, .. } = writer;
-        seq.finish(&tx)?;
-        for (customer_id, invoice, row) in disputes {
-            dispute(&tx, customer_id, invoice, row, now)?;
-            report.disputes_recorded += 1;
-        }
-        let created: HashSet<i64> = accounts.values().filter(|a| a.created).map(|a| a.id).collect();
-        let mut touched: Vec<(i64, Vec<Entry>)> = touched.into_iter().collect();
-        touched.sort_by_key(|(id, _)| *id);
-        let mut ids = Vec::with_capacity(touched.len());
-        let mut existing = Vec::new();
-        for (customer_id, entries) in touched {
-            ids.push(customer_id);
-            if created.contains(&customer_id) {
-                ledger::fold_first(&tx, customer_id, entries)?;
-            } else {
-                existing.push(customer_id);
-            }
-        }
-        if let Some(aside) = aside {
-            aside.restore(&tx)?;
-        }
-        // An account that had entries is folded again from all of them: the history may land
-        // before what the till recorded since.
-        for customer_id in existing {
-            ledger::refold(&tx, customer_id)?;
-        }
-        for customer_id in ids {
-            crate::store::reminders::dunning::refresh_queued(&tx, customer_id, now)?;
-        }
-        tx.commit()?;
-        Ok(())
     }
+    let aside = if set_aside { Some(SetAside::take(tx)?) } else { None };
+    let mut known = KnownItems::new(tx, aside.is_some())?;
+    let mut writer = Writer { seq: Sequencer::start(tx)?, ids: uuid::ContextV7::new(), now, touched: HashMap::new() };
+    let mut disputes: Vec<(i64, Uuid, &InvoiceRow)> = Vec::new();
+    for row in rows {
+        let account = &accounts[row.customer_ref.as_str()];
+        match known.take(tx, &row.invoice_ref)? {
+            None => {
+                let sale = EntryBody::Sale {
+                    amount: row.amount,
+                    invoice_ref: row.invoice_ref.clone(),
+                    due_on: row.due_on,
+                    override_id: None,
+                };
+                let sale_id = writer.write(tx, account, row.issued_on, sale)?;
+                report.invoices_created += 1;
+                if let Some(paid) = row.paid_on {
+                    let body = EntryBody::Payment {
+                        amount: row.amount,
+                        method: PaymentMethod::Transfer,
+                        invoice: Some(sale_id),
+                    };
+                    writer.write(tx, account, paid, body)?;
+                    report.payments_recorded += 1;
+                }
+                if row.disputed {
+                    disputes.push((account.id, sale_id, row));
+                }
+            }
+            Some(k) => {
+                let same = k.customer_id == account.id
+                    && k.issued_on == row.issued_on.to_string()
+                    && k.due_on == row.due_on.to_string()
+                    && k.amount == row.amount.minor();
+                if !same {
+                    problems.add(
+                        row.line,
+                        format!(
+                            "invoice {} is already recorded with another customer, date or amount",
+                            row.invoice_ref
+                        ),
+                    );
+                    continue;
+                }
+                let mut changed = false;
+                if let Some(paid) = row.paid_on.filter(|_| k.remaining > 0 && !k.cancelled) {
+                    let body = EntryBody::Payment {
+                        amount: Money::from_minor(k.remaining),
+                        method: PaymentMethod::Transfer,
+                        invoice: Some(k.entry),
+                    };
+                    writer.write(tx, account, paid, body)?;
+                    report.payments_recorded += 1;
+                    changed = true;
+                }
+                if row.disputed && !tx.prepare_cached("SELECT 1 FROM disputes WHERE invoice = ?1")?.exists([k.entry])? {
+                    disputes.push((account.id, k.entry, row));
+                    changed = true;
+                }
+                if !changed {
+                    report.unchanged += 1;
+                }
+            }
+        }
+    }
+    if !problems.list.is_empty() {
+        return Ok(None);
+    }
+    let Writer { seq, touched, .. } = writer;
+    seq.finish(tx)?;
+    for (customer_id, invoice, row) in disputes {
+        dispute(tx, customer_id, invoice, row, now)?;
+        report.disputes_recorded += 1;
+    }
+    let created: HashSet<i64> = accounts.values().filter(|a| a.created).map(|a| a.id).collect();
+    let mut touched: Vec<(i64, Vec<Entry>)> = touched.into_iter().collect();
+    touched.sort_by_key(|(id, _)| *id);
+    let mut ids = Vec::with_capacity(touched.len());
+    let mut existing = Vec::new();
+    for (customer_id, entries) in touched {
+        ids.push(customer_id);
+        if created.contains(&customer_id) {
+            ledger::fold_first(tx, customer_id, entries)?;
+        } else {
+            existing.push(customer_id);
+        }
+    }
+    if let Some(aside) = aside {
+        aside.restore(tx)?;
+    }
+    // An account that had entries is folded again from all of them: the history may land
+    // before what the till recorded since.
+    for customer_id in existing {
+        ledger::refold(tx, customer_id)?;
+    }
+    for customer_id in ids {
+        w.touch(customer_id);
+    }
+    Ok(Some(()))
 }
 
 /// Rows past which an import gets a larger page cache, and how large (KiB, SQLite's negative form).
 const BIG_IMPORT_ROWS: usize = 20_000;
-const BIG_CACHE_KIB: i64 = 1024 * 1024;
 
 /// Writes entries with their outbox rows, numbered in the device's sequence, and keeps
 /// them per customer to fold once at the end.
@@ -424,7 +402,7 @@ fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut Im
             ..Default::default()
         },
     )?;
-    let id = customers::create_in(tx, &customer, now)?;
+    let id = create_in(tx, &customer, now)?;
     report.customers_created += 1;
     Ok(Account { id, uuid: customer.id, created: true })
 }
@@ -441,6 +419,6 @@ fn dispute(tx: &Transaction<'_>, customer_id: i64, invoice: Uuid, row: &InvoiceR
         "INSERT INTO disputes (uuid, customer_id, invoice, reason, state, opened_on, resolved_on, resolution)
          VALUES (?1, ?2, ?3, 'imported history: disputed', ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![id, customer_id, invoice, state, row.issued_on.to_string(), resolved, resolution])?;
+    .execute(params![id, customer_id, invoice, state, row.issued_on, resolved, resolution])?;
     replica::emit(tx, Table::Disputes, Key::Blob(id), now)
 }

@@ -2,14 +2,17 @@
 //! portability), and erasure that anonymises their personal data while keeping the accounting
 //! entries the law requires a shop to keep (ten years in France, Code de commerce L123-22).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Transaction, params};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::customer::CustomerPatch;
 use crate::error::Result;
+use crate::store::db::values::Now;
+use crate::store::handle::Store;
+use crate::store::reminders::notes;
 use crate::store::sync::replica::{self, Key, Table};
-use crate::store::{Now, Store, till::customers};
+use crate::store::till::customer_rows::{by_reference, update_in};
 
 /// Every table holding rows about one customer, by `customer_id`.
 const TABLES: [&str; 16] = [
@@ -82,33 +85,42 @@ pub struct Erasure {
 impl Store {
     /// Everything this device holds about one customer, as one JSON document.
     pub fn customer_data(&self, customer: &str, now: Now) -> Result<Value> {
-        let (id, c) = self.customer_row(customer)?;
         let account = self.account(customer, now.date_naive())?;
-        let mut tables = Map::new();
-        for t in TABLES {
-            tables.insert(t.to_owned(), Value::Array(rows_as_json(&self.conn, t, id)?));
-        }
-        Ok(json!({
-            "exported_at": now.to_rfc3339(),
-            "customer": c,
-            "account": {
-                "balance": account.balance,
-                "overdue": account.overdue,
-                "deposits_available": account.deposits_available,
-                "credit_on_account": account.credit_on_account,
-                "open_invoices": account.open_invoices.len(),
-            },
-            "timeline": self.customer_timeline(customer, usize::MAX)?,
-            "records": tables,
-        }))
+        let timeline = self.customer_timeline(customer, usize::MAX)?;
+        self.read(|conn| {
+            let (id, c) = by_reference(conn, customer)?;
+            let mut tables = Map::new();
+            for t in TABLES {
+                tables.insert(t.to_owned(), Value::Array(rows_as_json(conn, t, id)?));
+            }
+            Ok(json!({
+                "exported_at": now.to_rfc3339(),
+                "customer": c,
+                "account": {
+                    "balance": account.balance,
+                    "overdue": account.overdue,
+                    "deposits_available": account.deposits_available,
+                    "credit_on_account": account.credit_on_account,
+                    "open_invoices": account.open_invoices.len(),
+                },
+                "timeline": timeline,
+                "records": tables,
+            }))
+        })
     }
 
     /// Erases a customer's personal data: name, contact details, address and notes are replaced,
     /// consents withdrawn, the account blocked, reminder texts and notes scrubbed and queued
     /// reminders cancelled. The ledger entries and invoice references stay (accounting law);
     /// every change is an ordinary synced write, so the erasure reaches every device.
-    pub fn erase_customer(&mut self, customer: &str, author: &str, now: Now) -> Result<Erasure> {
-        let (id, before) = self.customer_row(customer)?;
+    pub fn erase_customer(&self, customer: &str, author: &str, now: Now) -> Result<Erasure> {
+        self.write(now, |w| erase(w.conn(), customer, author, now))
+    }
+}
+
+fn erase(tx: &Transaction<'_>, customer: &str, author: &str, now: Now) -> Result<Erasure> {
+    {
+        let (id, before) = by_reference(tx, customer)?;
         let short: String = before.id.simple().to_string().chars().take(8).collect();
         let after = before.patched(CustomerPatch {
             name: Some(format!("Erased customer {short}")),
@@ -121,8 +133,7 @@ impl Store {
             blocked: Some(Some("personal data erased (GDPR)".into())),
             ..Default::default()
         })?;
-        let tx = self.conn.transaction()?;
-        customers::update_in(&tx, id, &before, &after, now)?;
+        update_in(tx, id, &before, &after, now)?;
         let mut report = Erasure { customer_ref: before.reference.clone(), ..Default::default() };
         let ids = |sql: &str| -> Result<Vec<i64>> {
             let mut stmt = tx.prepare(sql)?;
@@ -140,12 +151,12 @@ impl Store {
                  state_note = CASE WHEN state_note IS NULL THEN NULL ELSE 'customer erased' END WHERE id = ?1",
                 params![rid, ERASED],
             )?;
-            replica::emit(&tx, Table::Reminders, Key::Rowid(rid), now)?;
+            replica::emit(tx, Table::Reminders, Key::Rowid(rid), now)?;
             report.reminders_scrubbed += 1;
         }
         for fid in ids("SELECT id FROM followups WHERE customer_id = ?1 AND text != '[erased]'")? {
             tx.execute("UPDATE followups SET text = ?2 WHERE id = ?1", params![fid, ERASED])?;
-            replica::emit(&tx, Table::Followups, Key::Rowid(fid), now)?;
+            replica::emit(tx, Table::Followups, Key::Rowid(fid), now)?;
             report.notes_scrubbed += 1;
         }
         for did in ids("SELECT id FROM disputes WHERE customer_id = ?1")? {
@@ -153,22 +164,13 @@ impl Store {
                 "UPDATE disputes SET reason = ?2, resolution = CASE WHEN resolution IS NULL THEN NULL ELSE ?2 END WHERE id = ?1",
                 params![did, ERASED],
             )?;
-            replica::emit(&tx, Table::Disputes, Key::Rowid(did), now)?;
+            replica::emit(tx, Table::Disputes, Key::Rowid(did), now)?;
             report.disputes_scrubbed += 1;
         }
         tx.execute("DELETE FROM risk_scores WHERE customer_id = ?1", [id])?;
         report.entries_kept =
             tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as usize;
-        crate::store::reminders::dunning::followup(
-            &tx,
-            id,
-            "note",
-            "personal data erased on request (GDPR)",
-            None,
-            author,
-            now,
-        )?;
-        tx.commit()?;
+        notes::add(tx, id, "note", "personal data erased on request (GDPR)", None, author, now)?;
         Ok(report)
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +12,9 @@ use crate::money::Money;
 use crate::report::kpis::{self, KpiInputs};
 use crate::report::statement::{Movement, OverdueInvoice};
 use crate::report::{AgingReport, Buckets, CustomerAging, Kpis, MonthSales, Statement};
-use crate::store::Store;
+use crate::store::db::open_dues::{OpenDues, date_key, date_of_key};
+use crate::store::handle::Store;
+use crate::store::till::customer_rows::by_reference;
 
 /// How far back the countback may walk when the receivables outgrow the period's sales.
 const COUNTBACK_MONTHS: u32 = 36;
@@ -202,22 +204,19 @@ fn customer_buckets(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buc
 /// instead of every open invoice. Only the state at `as_of` when nothing is dated after it.
 fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64, Buckets, i64)>> {
     // Dates compared as YYYYMMDD numbers. Days past due 1-30 means due from D-30 to D-1, and so on.
-    let key = date_key;
-    let back = |days: u64| key(as_of - chrono::Days::new(days));
-    let edges = [key(as_of), back(30), back(60), back(90)];
-    let corrupt = |what: &[u8]| Error::Corrupt(format!("open dues: {:?}", String::from_utf8_lossy(what)));
+    let back = |days: u64| date_key(as_of - chrono::Days::new(days));
+    let edges = [date_key(as_of), back(30), back(60), back(90)];
     let mut stmt = conn.prepare_cached("SELECT customer_id, open_dues FROM accounts WHERE open_items > 0")?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let dues = r.get_ref(1)?.as_bytes().map_err(|e| Error::Corrupt(format!("open dues: {e}")))?;
         let mut b = Buckets::default();
         let mut oldest = None;
-        for part in dues.split(|&c| c == b',') {
-            let (due, owed) = dated_amount(part).ok_or_else(|| corrupt(part))?;
+        for due in OpenDues::from_row(r, 1)?.iter() {
+            let (due, owed) = due?;
             if oldest.is_none() {
-                oldest = Some(date_of_key(due).ok_or_else(|| corrupt(part))?);
+                oldest = Some(date_of_key(due).ok_or_else(|| Error::Corrupt(format!("open dues: date {due}")))?);
             }
             let slot = if due >= edges[0] {
                 &mut b.current
@@ -237,30 +236,6 @@ fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64
         }
     }
     Ok(out)
-}
-
-/// A date as the YYYYMMDD number [`dated_amount`] reads from `open_dues`.
-pub(in crate::store) fn date_key(d: NaiveDate) -> u32 {
-    d.year() as u32 * 10_000 + d.month() * 100 + d.day()
-}
-
-/// The date of a YYYYMMDD number, if it is one.
-pub(in crate::store) fn date_of_key(key: u32) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt((key / 10_000) as i32, key / 100 % 100, key % 100)
-}
-
-/// One "YYYY-MM-DD amount" of an account's `open_dues`, as (YYYYMMDD, minor units), read by
-/// hand: this runs for every open invoice of the shop in the owner's first screen.
-pub(in crate::store) fn dated_amount(part: &[u8]) -> Option<(u32, i64)> {
-    let digits = |s: &[u8]| -> Option<u32> {
-        s.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
-    };
-    if part.len() < 12 || part[4] != b'-' || part[7] != b'-' || part[10] != b' ' {
-        return None;
-    }
-    let due = digits(&part[..4])? * 10_000 + digits(&part[5..7])? * 100 + digits(&part[8..10])?;
-    let owed = std::str::from_utf8(&part[11..]).ok()?.parse().ok()?;
-    Some((due, owed))
 }
 
 /// Columns of each customer in `ids` (sorted, no repeats), in that order: one pass over the
@@ -324,162 +299,129 @@ fn check_months(months: u32) -> Result<()> {
 impl Store {
     /// Aging of every account at the end of `as_of`.
     pub fn aging(&self, as_of: NaiveDate) -> Result<AgingReport> {
-        let mut per = customer_buckets(&self.conn, as_of)?;
-        per.sort_unstable_by_key(|p| p.0);
-        let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
-        let names = names_in_order(&self.conn, &ids)?;
-        let customers = per
-            .into_iter()
-            .zip(names)
-            .map(|((_, buckets, oldest), (customer_ref, name))| CustomerAging {
-                customer_ref,
-                name,
-                total: buckets.total(),
-                buckets,
-                oldest_days: oldest.max(0),
-            })
-            .collect();
-        Ok(AgingReport::new(as_of, customers))
+        self.read(|conn| aging(conn, as_of))
     }
 
     /// DSO, countback DSO, best possible DSO, average days delinquent and CEI over the `months`
     /// calendar months ending with `as_of`'s month.
     pub fn kpis(&self, as_of: NaiveDate, months: u32) -> Result<Kpis> {
-        check_months(months)?;
-        let (receivables, current) = receivables_at(&self.conn, as_of)?;
-        self.kpis_from(as_of, months, receivables, current)
+        self.read(|conn| {
+            check_months(months)?;
+            let (receivables, current) = receivables_at(conn, as_of)?;
+            kpis_from(conn, as_of, months, receivables, current)
+        })
     }
 
     /// The owner's first screen: the aging and the KPIs as of one date, from one pass over
     /// what was open then (the KPIs take their receivables from the aging's totals).
     pub fn overview(&self, as_of: NaiveDate, months: u32) -> Result<(AgingReport, Kpis)> {
-        check_months(months)?;
-        let aging = self.aging(as_of)?;
-        let kpis = self.kpis_from(as_of, months, aging.total, aging.buckets.current)?;
-        Ok((aging, kpis))
-    }
-
-    fn kpis_from(&self, as_of: NaiveDate, months: u32, receivables: Money, current: Money) -> Result<Kpis> {
-        let periods = kpis::month_periods(as_of, months + COUNTBACK_MONTHS);
-        let mut sales = Vec::new();
-        let mut issued_in_period = Money::ZERO;
-        let mut left = receivables;
-        for (i, (first, last)) in periods.into_iter().enumerate() {
-            // Earlier months are read only while the countback still needs them.
-            if i >= months as usize && !left.is_positive() {
-                break;
-            }
-            let (sold, issued) = month_sums(&self.conn, first, last, as_of)?;
-            if i < months as usize {
-                issued_in_period += issued;
-            }
-            left -= sold;
-            sales.push(MonthSales { first, last, sales: sold });
-        }
-        let start = sales[months as usize - 1].first.pred_opt().ok_or(Error::InvalidDate(as_of.to_string()))?;
-        let receivables_start = receivables_before(&self.conn, receivables, issued_in_period, start, as_of)?;
-        Ok(Kpis::compute(&KpiInputs {
-            as_of,
-            months: sales,
-            period_months: months,
-            receivables,
-            current,
-            receivables_start,
-        }))
+        self.read(|conn| {
+            check_months(months)?;
+            let aging = aging(conn, as_of)?;
+            let kpis = kpis_from(conn, as_of, months, aging.total, aging.buckets.current)?;
+            Ok((aging, kpis))
+        })
     }
 
     /// Accounts with something overdue at the end of `as_of`, sorted as asked, at most `limit`.
     pub fn overdue_accounts(&self, as_of: NaiveDate, sort: OverdueSort, limit: usize) -> Result<Vec<OverdueAccount>> {
-        let mut per = customer_buckets(&self.conn, as_of)?;
-        per.retain(|(_, b, _)| b.overdue().is_positive());
-        let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
-        let names = customer_names(&self.conn, &ids)?;
-        let risks = crate::store::owner::risk::stored_many(&self.conn, &ids)?;
-        let mut list: Vec<OverdueAccount> = per
-            .into_iter()
-            .map(|(id, buckets, oldest)| {
-                let (customer_ref, name, phone, email) = names.get(&id).cloned().unwrap_or_default();
-                let (risk, risk_reasons) = risks.get(&id).cloned().map_or((None, Vec::new()), |(s, r)| (Some(s), r));
-                OverdueAccount {
-                    customer_ref,
-                    name,
-                    phone,
-                    email,
-                    owed: buckets.total(),
-                    overdue: buckets.overdue(),
-                    oldest_days: oldest,
-                    buckets,
-                    risk,
-                    risk_reasons,
-                }
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            let by = match sort {
-                OverdueSort::Amount => b.overdue.cmp(&a.overdue),
-                OverdueSort::Age => b.oldest_days.cmp(&a.oldest_days),
-                OverdueSort::Risk => b.risk.unwrap_or(-1.0).total_cmp(&a.risk.unwrap_or(-1.0)),
-            };
-            by.then_with(|| b.overdue.cmp(&a.overdue)).then_with(|| a.customer_ref.cmp(&b.customer_ref))
-        });
-        list.truncate(limit);
-        Ok(list)
+        self.read(|conn| {
+            let mut per = customer_buckets(conn, as_of)?;
+            per.retain(|(_, b, _)| b.overdue().is_positive());
+            let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
+            let names = customer_names(conn, &ids)?;
+            let risks = crate::store::owner::risk::stored_many(conn, &ids)?;
+            let mut list: Vec<OverdueAccount> = per
+                .into_iter()
+                .map(|(id, buckets, oldest)| {
+                    let (customer_ref, name, phone, email) = names.get(&id).cloned().unwrap_or_default();
+                    let (risk, risk_reasons) =
+                        risks.get(&id).cloned().map_or((None, Vec::new()), |(s, r)| (Some(s), r));
+                    OverdueAccount {
+                        customer_ref,
+                        name,
+                        phone,
+                        email,
+                        owed: buckets.total(),
+                        overdue: buckets.overdue(),
+                        oldest_days: oldest,
+                        buckets,
+                        risk,
+                        risk_reasons,
+                    }
+                })
+                .collect();
+            list.sort_by(|a, b| {
+                let by = match sort {
+                    OverdueSort::Amount => b.overdue.cmp(&a.overdue),
+                    OverdueSort::Age => b.oldest_days.cmp(&a.oldest_days),
+                    OverdueSort::Risk => b.risk.unwrap_or(-1.0).total_cmp(&a.risk.unwrap_or(-1.0)),
+                };
+                by.then_with(|| b.overdue.cmp(&a.overdue)).then_with(|| a.customer_ref.cmp(&b.customer_ref))
+            });
+            list.truncate(limit);
+            Ok(list)
+        })
     }
 
     /// The customer statement from `from` to `to`: the balance at the end of the day before,
     /// every movement dated in the period, the balance at the end, and what is overdue then.
     pub fn statement(&self, customer: &str, from: NaiveDate, to: NaiveDate) -> Result<Statement> {
-        if from > to {
-            return Err(Error::Invalid { field: "period", reason: format!("{from} is after {to}") });
-        }
-        let (id, c) = self.customer_row(customer)?;
-        let opening: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT sum(balance_effect) FROM entries WHERE customer_id = ?1 AND business_date < ?2")?
-            .query_row(params![id, from.to_string()], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT business_date, kind, body, balance_effect, deposit_effect FROM entries
-             WHERE customer_id = ?1 AND business_date >= ?2 AND business_date <= ?3 ORDER BY order_key",
-        )?;
-        let mut movements = Vec::new();
-        let mut rows = stmt.query(params![id, from.to_string(), to.to_string()])?;
-        while let Some(r) = rows.next()? {
-            let body: crate::entry::EntryBody = serde_json::from_str(&r.get::<_, String>(2)?)?;
-            let (reference, description) = describe(&self.conn, &body)?;
-            movements.push(Movement {
-                date: date_of(&r.get::<_, String>(0)?)?,
-                kind: r.get(1)?,
-                reference,
-                description,
-                balance_effect: Money::from_minor(r.get(3)?),
-                deposit_effect: Money::from_minor(r.get(4)?),
-            });
-        }
-        let overdue = open_at_for(&self.conn, id, to)?
-            .into_iter()
-            .filter(|o| o.due_on < to)
-            .map(|o| OverdueInvoice {
-                days_past_due: (to - o.due_on).num_days(),
-                reference: o.reference,
-                issued_on: o.issued_on,
-                due_on: o.due_on,
-                remaining: o.remaining,
-            })
-            .collect();
-        let deposits: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT sum(deposit_effect) FROM entries WHERE customer_id = ?1 AND business_date <= ?2")?
-            .query_row(params![id, to.to_string()], |r| r.get(0))?;
-        Ok(Statement::build(
-            c.reference,
-            c.name,
-            from,
-            to,
-            Money::from_minor(opening.unwrap_or(0)),
-            movements,
-            overdue,
-            Money::from_minor(deposits.unwrap_or(0)),
-        ))
+        self.read(|conn| {
+            if from > to {
+                return Err(Error::Invalid { field: "period", reason: format!("{from} is after {to}") });
+            }
+            let (id, c) = by_reference(conn, customer)?;
+            let opening: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT sum(balance_effect) FROM entries WHERE customer_id = ?1 AND business_date < ?2",
+                )?
+                .query_row(params![id, from.to_string()], |r| r.get(0))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT business_date, kind, body, balance_effect, deposit_effect FROM entries
+                 WHERE customer_id = ?1 AND business_date >= ?2 AND business_date <= ?3 ORDER BY order_key",
+            )?;
+            let mut movements = Vec::new();
+            let mut rows = stmt.query(params![id, from.to_string(), to.to_string()])?;
+            while let Some(r) = rows.next()? {
+                let body: crate::entry::EntryBody = serde_json::from_str(&r.get::<_, String>(2)?)?;
+                let (reference, description) = describe(conn, &body)?;
+                movements.push(Movement {
+                    date: date_of(&r.get::<_, String>(0)?)?,
+                    kind: r.get(1)?,
+                    reference,
+                    description,
+                    balance_effect: Money::from_minor(r.get(3)?),
+                    deposit_effect: Money::from_minor(r.get(4)?),
+                });
+            }
+            let overdue = open_at_for(conn, id, to)?
+                .into_iter()
+                .filter(|o| o.due_on < to)
+                .map(|o| OverdueInvoice {
+                    days_past_due: (to - o.due_on).num_days(),
+                    reference: o.reference,
+                    issued_on: o.issued_on,
+                    due_on: o.due_on,
+                    remaining: o.remaining,
+                })
+                .collect();
+            let deposits: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT sum(deposit_effect) FROM entries WHERE customer_id = ?1 AND business_date <= ?2",
+                )?
+                .query_row(params![id, to.to_string()], |r| r.get(0))?;
+            Ok(Statement::build(
+                c.reference,
+                c.name,
+                from,
+                to,
+                Money::from_minor(opening.unwrap_or(0)),
+                movements,
+                overdue,
+                Money::from_minor(deposits.unwrap_or(0)),
+            ))
+        })
     }
 }
 
@@ -537,4 +479,53 @@ fn describe(conn: &Connection, body: &crate::entry::EntryBody) -> Result<(String
             (r.unwrap_or_default(), format!("reversal: {reason}"))
         }
     })
+}
+
+/// Aging of every account at the end of `as_of`.
+fn aging(conn: &Connection, as_of: NaiveDate) -> Result<AgingReport> {
+    let mut per = customer_buckets(conn, as_of)?;
+    per.sort_unstable_by_key(|p| p.0);
+    let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
+    let names = names_in_order(conn, &ids)?;
+    let customers = per
+        .into_iter()
+        .zip(names)
+        .map(|((_, buckets, oldest), (customer_ref, name))| CustomerAging {
+            customer_ref,
+            name,
+            total: buckets.total(),
+            buckets,
+            oldest_days: oldest.max(0),
+        })
+        .collect();
+    Ok(AgingReport::new(as_of, customers))
+}
+
+fn kpis_from(conn: &Connection, as_of: NaiveDate, months: u32, receivables: Money, current: Money) -> Result<Kpis> {
+    let periods = kpis::month_periods(as_of, months + COUNTBACK_MONTHS);
+    let mut sales = Vec::new();
+    let mut issued_in_period = Money::ZERO;
+    let mut left = receivables;
+    for (i, (first, last)) in periods.into_iter().enumerate() {
+        // Earlier months are read only while the countback still needs them.
+        if i >= months as usize && !left.is_positive() {
+            break;
+        }
+        let (sold, issued) = month_sums(conn, first, last, as_of)?;
+        if i < months as usize {
+            issued_in_period += issued;
+        }
+        left -= sold;
+        sales.push(MonthSales { first, last, sales: sold });
+    }
+    let start = sales[months as usize - 1].first.pred_opt().ok_or(Error::InvalidDate(as_of.to_string()))?;
+    let receivables_start = receivables_before(conn, receivables, issued_in_period, start, as_of)?;
+    Ok(Kpis::compute(&KpiInputs {
+        as_of,
+        months: sales,
+        period_months: months,
+        receivables,
+        current,
+        receivables_start,
+    }))
 }

@@ -8,13 +8,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::checkout::Verdict;
 use crate::customer::paperless_on;
 use crate::error::Result;
 use crate::money::Money;
 use crate::risk::{self, InvoiceFact, Model, Next};
+use crate::store::db::values::Now;
+use crate::store::handle::Store;
 use crate::store::owner::reports::date_of;
-use crate::store::{Now, Store};
 
 /// One customer's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,49 +120,41 @@ pub(in crate::store) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<Ha
     Ok(out)
 }
 
-/// Adds the customer's last stored score to a checkout verdict: one indexed row.
-pub(in crate::store) fn annotate(conn: &Connection, customer_id: i64, verdict: &mut Verdict) -> Result<()> {
-    if let Some((score, reasons)) = stored(conn, customer_id)? {
-        verdict.late_risk_pct = Some((score * 100.0).round().clamp(0.0, 100.0) as u8);
-        verdict.late_risk_reasons = reasons;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Each customer's probability of paying their next invoice late, as known at the end of
     /// `as_of` (no look-ahead), with the main reasons in words. Highest risk first.
     pub fn risk_report(&self, as_of: NaiveDate) -> Result<Vec<CustomerRisk>> {
-        let scored = score_all(&self.conn, as_of)?;
-        let ids: Vec<i64> = scored.iter().map(|(id, _)| *id).collect();
-        let mut names = crate::store::owner::reports::customer_names(&self.conn, &ids)?;
-        Ok(scored
-            .into_iter()
-            .map(|(id, r)| {
-                let (customer_ref, name, _, _) = names.remove(&id).unwrap_or_default();
-                CustomerRisk { customer_ref, name, score: r.probability, reasons: r.reasons }
-            })
-            .collect())
+        self.read(|conn| {
+            let scored = score_all(conn, as_of)?;
+            let ids: Vec<i64> = scored.iter().map(|(id, _)| *id).collect();
+            let mut names = crate::store::owner::reports::customer_names(conn, &ids)?;
+            Ok(scored
+                .into_iter()
+                .map(|(id, r)| {
+                    let (customer_ref, name, _, _) = names.remove(&id).unwrap_or_default();
+                    CustomerRisk { customer_ref, name, score: r.probability, reasons: r.reasons }
+                })
+                .collect())
+        })
     }
 
     /// Computes today's scores and keeps them for the checkout verdict and the overdue list, in
     /// one transaction. Run once a day (the scores move with payments, not with each sale).
     /// Returns how many customers were scored.
-    pub fn refresh_risk(&mut self, now: Now) -> Result<usize> {
+    pub fn refresh_risk(&self, now: Now) -> Result<usize> {
         let today = now.date_naive();
-        let scored = score_all(&self.conn, today)?;
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM risk_scores", [])?;
-        {
+        // Scored on a reader: the till keeps selling while the whole shop is scored.
+        let scored = self.read(|conn| score_all(conn, today))?;
+        self.bookkeep(|tx| {
+            tx.execute("DELETE FROM risk_scores", [])?;
             let mut ins = tx.prepare_cached(
                 "INSERT INTO risk_scores (customer_id, as_of, score, reasons) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for (id, r) in &scored {
-                ins.execute(params![id, today.to_string(), r.probability, serde_json::to_string(&r.reasons)?])?;
+                ins.execute(params![id, today, r.probability, serde_json::to_string(&r.reasons)?])?;
             }
-        }
-        tx.commit()?;
-        Ok(scored.len())
+            Ok(scored.len())
+        })
     }
 }
 
@@ -175,7 +167,7 @@ mod tests {
     fn histories_are_read_in_one_pass() {
         let store = Store::open_in_memory().unwrap();
         let plan: Vec<String> = store
-            .conn
+            .conn()
             .prepare(&format!("EXPLAIN QUERY PLAN {HISTORIES}"))
             .unwrap()
             .query_map(["2026-01-01"], |r| r.get(3))

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate};
 use proptest::prelude::*;
 
 use crate::customer::NewCustomer;
+use crate::error::Error;
 use crate::import::DateStyle;
 use crate::money::Money;
 use crate::report::Buckets;
@@ -32,7 +33,7 @@ fn ibm_invoices() -> String {
 }
 
 fn imported(rows: &str) -> Store {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     s.import_invoices(format!("{HEAD}{rows}").as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     s
 }
@@ -152,7 +153,7 @@ fn overdue_list_sorts_by_amount_and_age() {
 
 #[test]
 fn import_is_idempotent_and_all_or_nothing() {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let customers = "ref,name,email,phone,kind,credit_limit,terms\nC1,Hélène Dupré,h@example.fr,,consumer,150.00,30\n";
     let r = s.import_customers(customers.as_bytes(), at(TODAY)).unwrap();
     assert_eq!((r.customers_created, r.customers_updated), (1, 0));
@@ -204,7 +205,7 @@ fn import_is_idempotent_and_all_or_nothing() {
 #[test]
 fn ibm_sample_imports_and_ages_as_its_csv_says() {
     let csv = ibm_invoices();
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let r = s.import_invoices(csv.as_bytes(), DateStyle::Iso, at(TODAY)).unwrap();
     assert_eq!((r.rows, r.customers_created, r.invoices_created, r.payments_recorded), (2466, 100, 2466, 2466));
     s.audit().unwrap();
@@ -225,7 +226,7 @@ fn ibm_sample_imports_and_ages_as_its_csv_says() {
 }
 
 fn schema_of(s: &Store) -> Vec<(String, String, Option<String>)> {
-    s.conn
+    s.conn()
         .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -249,7 +250,7 @@ fn a_bulk_import_ends_as_a_row_by_row_one() {
         pay(&mut s, &first.customer_ref, "5", "2012-02-01", None);
         s
     };
-    let (mut by_row, mut bulk) = (seeded(), seeded());
+    let (by_row, bulk) = (seeded(), seeded());
     let a = by_row.import_invoices_from(csv.as_bytes(), DateStyle::Iso, at(TODAY), usize::MAX).unwrap();
     let b = bulk.import_invoices_from(csv.as_bytes(), DateStyle::Iso, at(TODAY), 1).unwrap();
     assert_eq!(a, b);
@@ -266,7 +267,7 @@ fn a_bulk_import_ends_as_a_row_by_row_one() {
     assert_eq!(statement(&bulk), statement(&by_row));
     assert_eq!(bulk.import_invoices_from(csv.as_bytes(), DateStyle::Iso, at(TODAY), 1).unwrap().unchanged, 2466);
 
-    let mut failing = seeded();
+    let failing = seeded();
     let entries = failing.entries().unwrap().len();
     // The first invoice again, with another amount: found while writing, after the set-aside.
     let bad: String = csv
@@ -289,11 +290,12 @@ fn a_bulk_import_ends_as_a_row_by_row_one() {
     // On a file the bulk path writes through a rollback journal, without foreign-key checks:
     // both are back as the store opened them, after success and after failure alike.
     let dir = tempfile::tempdir().unwrap();
-    let mut on_disk = Store::open(dir.path().join("till.db")).unwrap();
+    let on_disk = Store::open(dir.path().join("till.db")).unwrap();
     let pragmas = |s: &Store| -> (String, i64) {
+        let c = s.conn();
         (
-            s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap(),
-            s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap(),
+            c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap(),
+            c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap(),
         )
     };
     assert!(on_disk.import_invoices_from(head.as_bytes(), DateStyle::Iso, at(TODAY), 1).is_ok());
@@ -338,7 +340,7 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
 
 #[test]
 fn exports_neutralise_formulas_and_gdpr_erasure_keeps_the_books() {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let c = NewCustomer {
         reference: "C1".into(),
         name: "=cmd|' /C calc'!A0".into(),
@@ -386,7 +388,7 @@ proptest! {
     fn a_past_report_equals_the_report_of_what_was_known_then(ops in ops(), cut in 0u16..760) {
         let base = d("2024-01-01");
         let now = at(TODAY);
-        let mut s = Store::open_in_memory().unwrap();
+        let s = Store::open_in_memory().unwrap();
         for c in ["C0", "C1", "C2"] {
             s.add_customer(NewCustomer { reference: c.into(), name: c.into(), terms: crate::Terms::Net(30), ..Default::default() }, now).unwrap();
         }
@@ -414,7 +416,7 @@ proptest! {
         s.audit().unwrap();
         let as_of = base + chrono::Days::new(u64::from(cut));
         // The same shop as it was at the end of `as_of`: only the entries dated up to then.
-        let mut then = Store::open_in_memory().unwrap();
+        let then = Store::open_in_memory().unwrap();
         for c in ["C0", "C1", "C2"] {
             then.ingest_customer(&s.customer(c).unwrap(), now).unwrap();
         }
@@ -447,7 +449,7 @@ fn kpis_start(as_of: NaiveDate, months: u32) -> NaiveDate {
 #[test]
 fn risk_on_the_ibm_sample_through_the_store() {
     let csv = ibm_invoices();
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ibm-ar/WA_Fn-UseC_-Accounts-Receivable.csv");
     let customers = crate::import::ibm_ar_to_customers(&std::fs::read(path).unwrap()).unwrap();
     let r = s.import_customers(customers.as_bytes(), at(TODAY)).unwrap();

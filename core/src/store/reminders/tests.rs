@@ -31,7 +31,7 @@ fn m(s: &str) -> Money {
 
 fn shop() -> Store {
     let mut s = Store::open_in_memory().unwrap();
-    let mut settings = s.settings().clone();
+    let mut settings = (*s.settings()).clone();
     settings.shop_name = "Épicerie du Marché".into();
     settings.shop_phone = "04 12 34 56 78".into();
     settings.shop_email = "bonjour@epicerie.fr".into();
@@ -138,7 +138,7 @@ fn a_payment_at_the_till_cancels_or_rewrites_queued_reminders_at_once() {
     // A payment received from another till (ingested) does the same.
     sale(&mut s, "P1", "30", "2024-06-10");
     assert_eq!(s.run_dunning(noon("2024-07-20")).unwrap().queued.len(), 1);
-    let mut other = Store::open_in_memory().unwrap();
+    let other = Store::open_in_memory().unwrap();
     other.ingest_customer(&s.customer("P1").unwrap(), noon("2024-01-01")).unwrap();
     other
         .ingest(
@@ -349,7 +349,7 @@ fn templates_are_checked_when_saved_and_used_when_rendered() {
 
 #[test]
 fn rate_tables_can_be_replaced_without_a_release() {
-    let mut s = shop();
+    let s = shop();
     let ecb = "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n";
     let legal = "year,half,a,b\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n";
     let rates = s.set_rate_tables(ecb, legal, noon("2024-01-01")).unwrap();
@@ -381,7 +381,7 @@ proptest! {
 
     #[test]
     fn never_a_reminder_with_nothing_overdue_runs_are_idempotent_payments_cancel(ops in proptest::collection::vec(op(), 1..60)) {
-        let mut s = shop();
+        let s = shop();
         let refs = ["B1", "P1", "E1"];
         let mut day = d("2024-01-02");
         for (n, op) in ops.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Sync, on the till's side: the outbox of local events, row replication, and the state of the
 //! till's sync (enrolment, acknowledgements, pages applied with their cursor, status).
 
+pub(in crate::store) mod apply;
 pub(in crate::store) mod outbox;
 #[cfg(test)]
 mod props;

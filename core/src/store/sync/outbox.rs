@@ -7,8 +7,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::store::till::ledger::{ENTRY_SELECT, entry_from_row};
-use crate::store::{Now, Store, ms, next_seq};
+use crate::store::db::device::next_seq;
+use crate::store::db::values::{ENTRY_SELECT, entry_from_row};
+use crate::store::db::values::{Now, ms, new_id};
+use crate::store::handle::Store;
 use crate::sync::hlc::Hlc;
 
 /// One event waiting to be pushed to the back office.
@@ -30,15 +32,7 @@ pub(in crate::store) fn append_clocked(
 ) -> Result<Hlc> {
     let seq = next_seq(tx)?;
     let hlc = tick(tx, now)?;
-    append_with_clock(
-        tx,
-        seq,
-        crate::store::new_id(now),
-        kind,
-        &serde_json::to_string(payload)?,
-        &hlc.to_string(),
-        now,
-    )?;
+    append_with_clock(tx, seq, new_id(now), kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)?;
     Ok(hlc)
 }
 
@@ -150,38 +144,46 @@ impl Store {
     /// The oldest events the server has not acknowledged yet, in sequence order, each with its
     /// payload (an entry's read back from its row).
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, event_id, kind, payload, hlc FROM outbox
-             WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1) ORDER BY seq LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(OutboxEvent {
-                seq: r.get::<_, i64>(0)? as u64,
-                event_id: r.get(1)?,
-                kind: r.get(2)?,
-                payload: r.get(3)?,
-                hlc: r.get(4)?,
-            })
-        })?;
-        let mut events: Vec<OutboxEvent> = rows.collect::<Result<_, _>>()?;
-        let mut entry = self.conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.uuid = ?1"))?;
-        for event in events.iter_mut().filter(|e| e.kind == "entry" && e.payload == IN_ENTRIES) {
-            let recorded = entry
-                .query_row([event.event_id], entry_from_row)
-                .optional()?
-                .ok_or_else(|| Error::Corrupt(format!("outbox event {} has no entry", event.event_id)))??;
-            event.payload = serde_json::to_string(&recorded)?;
-        }
-        Ok(events)
+        self.read(|conn| pending(conn, limit))
     }
 
     /// How many events wait for the server.
     pub fn outbox_len(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1)",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
+        self.read(waiting)
     }
+}
+
+pub(in crate::store) fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxEvent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, event_id, kind, payload, hlc FROM outbox
+         WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1) ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(OutboxEvent {
+            seq: r.get::<_, i64>(0)? as u64,
+            event_id: r.get(1)?,
+            kind: r.get(2)?,
+            payload: r.get(3)?,
+            hlc: r.get(4)?,
+        })
+    })?;
+    let mut events: Vec<OutboxEvent> = rows.collect::<Result<_, _>>()?;
+    let mut entry = conn.prepare_cached(&format!("{ENTRY_SELECT} WHERE e.uuid = ?1"))?;
+    for event in events.iter_mut().filter(|e| e.kind == "entry" && e.payload == IN_ENTRIES) {
+        let recorded = entry
+            .query_row([event.event_id], entry_from_row)
+            .optional()?
+            .ok_or_else(|| Error::Corrupt(format!("outbox event {} has no entry", event.event_id)))??;
+        event.payload = serde_json::to_string(&recorded)?;
+    }
+    Ok(events)
+}
+
+pub(in crate::store) fn waiting(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE seq > (SELECT acked_seq FROM sync_state WHERE id = 1)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
 }

@@ -12,6 +12,7 @@ use crate::store::till::tests::at;
 use crate::store::*;
 use crate::sync::protocol::{Change, PushResponse};
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
+use uuid::Uuid;
 
 const DEVICES: usize = 3;
 const REFS: [&str; 4] = ["A", "B", "C", "D"];

@@ -12,7 +12,9 @@ use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::store::{Now, next_seq, sync::outbox};
+use crate::store::db::device::next_seq;
+use crate::store::db::values::{Now, new_id};
+use crate::store::sync::outbox;
 use crate::sync::hlc::Hlc;
 
 /// The replicated tables and how each is keyed.
@@ -110,7 +112,7 @@ pub(in crate::store) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now)
     let row = snapshot(tx, t, &cond, arg)?.ok_or_else(|| Error::Corrupt(format!("{} row vanished", t.name())))?;
     let payload = json!({ "table": t.name(), "row": row });
     let seq = next_seq(tx)?;
-    outbox::append_with_clock(tx, seq, crate::store::new_id(now), "row", &payload.to_string(), &hlc, now)
+    outbox::append_with_clock(tx, seq, new_id(now), "row", &payload.to_string(), &hlc, now)
 }
 
 /// Records that a row was deleted, so that other devices delete it too.
@@ -123,7 +125,7 @@ pub(in crate::store) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, n
     };
     let payload = json!({ "table": t.name(), "deleted": key });
     let seq = next_seq(tx)?;
-    outbox::append_with_clock(tx, seq, crate::store::new_id(now), "row", &payload.to_string(), &hlc, now)
+    outbox::append_with_clock(tx, seq, new_id(now), "row", &payload.to_string(), &hlc, now)
 }
 
 fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Option<Map<String, Json>>> {

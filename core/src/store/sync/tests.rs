@@ -6,10 +6,12 @@ use chrono::{DateTime, TimeDelta};
 use serde_json::json;
 
 use crate::customer::{CustomerPatch, NewCustomer};
+use crate::error::Error;
 use crate::money::Money;
 use crate::store::*;
 use crate::sync::protocol::{Change, Event, PushResponse};
 use crate::{Decision, EntryRequest, PaymentMethod, Reason, SaleRequest};
+use uuid::Uuid;
 
 fn at(s: &str) -> Now {
     DateTime::parse_from_rfc3339(s).unwrap()
@@ -190,7 +192,7 @@ fn an_entry_reversed_at_two_tills_is_undone_once() {
 #[test]
 fn a_new_epoch_resends_everything_and_pulls_from_the_start() {
     let t0 = at("2026-03-02T09:00:00+01:00");
-    let mut a = Store::open_in_memory().unwrap();
+    let a = Store::open_in_memory().unwrap();
     a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
     a.sell_on_account(sale("C1", "12.00"), t0).unwrap();
     let all = a.push_batch(100).unwrap().len();
@@ -205,7 +207,7 @@ fn a_new_epoch_resends_everything_and_pulls_from_the_start() {
 #[test]
 fn events_that_cannot_apply_here_are_skipped_without_blocking_or_half_writing() {
     let t0 = at("2026-03-02T09:00:00+01:00");
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let other = Uuid::new_v4();
     let hlc = crate::sync::hlc::Hlc { wall_ms: t0.timestamp_millis(), counter: 0, device: other }.to_string();
     let ev = |seq: u64, kind: &str, payload| Change {
@@ -253,8 +255,8 @@ fn an_erasure_reaches_every_device_and_keeps_the_books() {
 #[test]
 fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applied_and_itself_unwritten() {
     let t0 = at("2026-03-02T09:00:00+01:00");
-    let mut a = Store::open_in_memory().unwrap();
-    let mut stranger = Store::open_in_memory().unwrap();
+    let a = Store::open_in_memory().unwrap();
+    let stranger = Store::open_in_memory().unwrap();
     a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
     a.sell_on_account(sale("C1", "30.00"), t0).unwrap();
     a.sell_on_account(sale("C1", "12.50"), t0).unwrap();
@@ -278,7 +280,7 @@ fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applie
         .enumerate()
         .map(|(i, (d, event))| Change { cursor: i as u64 + 1, device_id: d, event })
         .collect();
-    let mut b = Store::open_in_memory().unwrap();
+    let b = Store::open_in_memory().unwrap();
     let report = b.apply_changes(&changes, 5, t0).unwrap();
     assert_eq!((report.applied, report.skipped, report.parked), (3, 1, 1), "{report:?}");
     assert_eq!(b.sync_cursor().unwrap(), 5);
@@ -291,7 +293,7 @@ fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applie
     assert_eq!(ids, expected, "the good events only, each once");
 
     // A clean page takes the fast path and gives the same result as one with failures.
-    let mut c = Store::open_in_memory().unwrap();
+    let c = Store::open_in_memory().unwrap();
     let clean: Vec<Change> = a
         .push_batch(100)
         .unwrap()
@@ -307,7 +309,7 @@ fn a_failing_event_in_a_page_applied_without_savepoints_leaves_the_others_applie
 #[test]
 fn a_page_that_leaves_out_own_events_takes_the_cursor_event_from_the_server() {
     let t0 = at("2026-03-02T09:00:00+01:00");
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let at_next = Uuid::new_v4();
     s.apply_changes_at(&[], 7, Some(at_next), t0).unwrap();
     assert_eq!(s.sync_position().unwrap(), (7, Some(at_next)));

@@ -1,147 +1,47 @@
-//! Customers in the store: create, change, find by reference, list, and the till's search.
+//! Customers at the till: added, updated, found by reference or search, listed.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
-use crate::error::{Error, Result};
-use crate::money::Money;
+use crate::error::Result;
 use crate::search;
-use crate::store::{Now, Store, ms, sync::outbox};
-
-pub(in crate::store) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
-/// Where `id` is in `SELECT {COLUMNS}, id`: just after the columns.
-const ID_AT: usize = {
-    let (bytes, mut i, mut commas) = (COLUMNS.as_bytes(), 0, 0);
-    while i < bytes.len() {
-        if bytes[i] == b',' {
-            commas += 1;
-        }
-        i += 1;
-    }
-    commas + 1
-};
-
-/// The event a customer write puts in the outbox: the whole customer and the fields this
-/// write changed ("*": all), each of which then carries the event's clock.
-#[derive(Serialize)]
-struct CustomerEvent<'a> {
-    customer: &'a Customer,
-    changed: Vec<&'static str>,
-}
-
-#[derive(Deserialize)]
-pub(in crate::store) struct RemoteCustomer {
-    customer: Customer,
-    changed: Vec<String>,
-}
-
-/// The fields merged one by one, last writer wins; the reference never changes after creation.
-const FIELDS: [&str; 13] = [
-    "name",
-    "email",
-    "phone",
-    "kind",
-    "credit_limit",
-    "terms",
-    "blocked",
-    "consent_email",
-    "consent_sms",
-    "notes",
-    "address",
-    "language",
-    "paperless_from",
-];
-
-/// A row of `SELECT {COLUMNS}, id`: the customer's row id, then the customer.
-pub(in crate::store) fn with_id(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)> {
-    Ok((r.get(ID_AT)?, from_row(r)?))
-}
-
-pub(in crate::store) fn from_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
-    let kind: String = r.get(5)?;
-    let terms: String = r.get(7)?;
-    let bad =
-        |col: usize, e: Error| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e));
-    Ok(Customer {
-        id: r.get(0)?,
-        reference: r.get(1)?,
-        name: r.get(2)?,
-        email: r.get(3)?,
-        phone: r.get(4)?,
-        kind: kind.parse().map_err(|e| bad(5, e))?,
-        credit_limit: r.get::<_, Option<i64>>(6)?.map(Money::from_minor),
-        terms: terms.parse().map_err(|e| bad(7, e))?,
-        blocked: r.get(8)?,
-        consent_email: r.get(9)?,
-        consent_sms: r.get(10)?,
-        notes: r.get(11)?,
-        address: r.get(12)?,
-        language: {
-            let l: String = r.get(13)?;
-            crate::dunning::template::Language::parse(&l).map_err(|e| bad(13, e))?
-        },
-        paperless_from: r
-            .get::<_, Option<String>>(14)?
-            .map(|d| crate::parse_date(&d).map_err(|e| bad(14, e)))
-            .transpose()?,
-    })
-}
-
-fn write_keys(tx: &Transaction<'_>, id: i64, c: &Customer) -> Result<()> {
-    tx.prepare_cached("DELETE FROM customer_keys WHERE customer_id = ?1")?.execute([id])?;
-    let mut ins =
-        tx.prepare_cached("INSERT OR IGNORE INTO customer_keys (key, customer_id, sort_key) VALUES (?1, ?2, ?3)")?;
-    let sort_key = format!("{}\u{1}{}", search::fold(&c.name), c.reference);
-    for key in search::keys(&c.reference, &c.name, c.phone.as_deref()) {
-        ins.execute(params![key, id, sort_key])?;
-    }
-    Ok(())
-}
+use crate::store::db::values::Now;
+use crate::store::handle::Store;
+use crate::store::till::customer_rows::{COLUMNS, by_reference, create_in, from_row, search, update_in};
 
 impl Store {
-    pub fn add_customer(&mut self, new: NewCustomer, now: Now) -> Result<Customer> {
+    pub fn add_customer(&self, new: NewCustomer, now: Now) -> Result<Customer> {
         let customer = Customer::from_new(Uuid::new_v4(), new)?;
-        let tx = self.conn.transaction()?;
-        create_in(&tx, &customer, now)?;
-        tx.commit()?;
+        self.write(now, |w| create_in(w.conn(), &customer, now))?;
         Ok(customer)
     }
 
-    pub fn update_customer(&mut self, reference: &str, patch: CustomerPatch, now: Now) -> Result<Customer> {
-        let (id, before) = self.customer_row(reference)?;
-        let after = before.patched(patch)?;
-        let tx = self.conn.transaction()?;
-        if update_in(&tx, id, &before, &after, now)? {
-            tx.commit()?;
-        }
-        Ok(after)
+    pub fn update_customer(&self, reference: &str, patch: CustomerPatch, now: Now) -> Result<Customer> {
+        self.write(now, |w| {
+            let (id, before) = by_reference(w.conn(), reference)?;
+            let after = before.patched(patch)?;
+            update_in(w.conn(), id, &before, &after, now)?;
+            Ok(after)
+        })
     }
 
     pub fn customer(&self, reference: &str) -> Result<Customer> {
-        Ok(self.customer_row(reference)?.1)
-    }
-
-    pub(in crate::store) fn customer_row(&self, reference: &str) -> Result<(i64, Customer)> {
-        self.conn
-            .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE reference = ?1"))?
-            .query_row([reference], with_id)
-            .optional()?
-            .ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))
+        Ok(self.read(|conn| by_reference(conn, reference))?.1)
     }
 
     /// Customers in name order, a page at a time.
     pub fn customers(&self, limit: usize, offset: usize) -> Result<Vec<Customer>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM customers ORDER BY name_key, reference LIMIT ?1 OFFSET ?2"
-        ))?;
-        let rows = stmt.query_map([limit as i64, offset as i64], from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM customers ORDER BY name_key, reference LIMIT ?1 OFFSET ?2"
+            ))?;
+            let rows = stmt.query_map([limit as i64, offset as i64], from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     pub fn customer_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM customers", [], |r| r.get::<_, i64>(0))? as u64)
+        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM customers", [], |r| r.get::<_, i64>(0))? as u64))
     }
 
     /// The till's search: every word of the query is a prefix of a word of the name, of the
@@ -171,235 +71,6 @@ impl Store {
              WHERE k.key >= ?1 AND k.key < ?1 || char(1114111){others}
              ORDER BY k.key, k.sort_key LIMIT ?{n}"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        // A customer can match through two keys ("Marie Martin" for "mar"): read a few more
-        // rows than needed, and more again if duplicates ate into them.
-        let mut want = limit.saturating_mul(2);
-        let ids = loop {
-            let mut args: Vec<rusqlite::types::Value> = prefixes.iter().map(|p| p.clone().into()).collect();
-            args.push(i64::try_from(want).unwrap_or(i64::MAX).into());
-            let rows: Vec<i64> =
-                stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<Result<_, _>>()?;
-            let mut ids: Vec<i64> = Vec::with_capacity(limit);
-            for id in &rows {
-                if !ids.contains(id) {
-                    ids.push(*id);
-                }
-            }
-            if ids.len() >= limit || rows.len() < want {
-                ids.truncate(limit);
-                break ids;
-            }
-            want = want.saturating_mul(4);
-        };
-        let mut by_id = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?;
-        ids.into_iter().map(|id| Ok(by_id.query_row([id], from_row)?)).collect()
+        self.read(|conn| search(conn, &sql, &prefixes, limit))
     }
-}
-
-/// Creates a customer with its outbox event, in a running transaction; returns its row id.
-pub(in crate::store) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
-    let id = insert_customer(tx, customer, now)?;
-    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, now)?;
-    set_clocks(tx, id, &FIELDS, &hlc.to_string())?;
-    Ok(id)
-}
-
-/// Writes the fields that differ between `before` and `after` with their outbox event, in a
-/// running transaction. Returns whether anything changed.
-pub(in crate::store) fn update_in(
-    tx: &Transaction<'_>,
-    id: i64,
-    before: &Customer,
-    after: &Customer,
-    now: Now,
-) -> Result<bool> {
-    let changed = changed_fields(before, after);
-    if changed.is_empty() {
-        return Ok(false);
-    }
-    write_fields(tx, id, after, now)?;
-    let hlc =
-        outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
-    set_clocks(tx, id, &changed, &hlc.to_string())?;
-    Ok(true)
-}
-
-pub(in crate::store) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now: Now) -> Result<i64> {
-    let exists: bool = tx.prepare_cached("SELECT 1 FROM customers WHERE reference = ?1")?.exists([&c.reference])?;
-    if exists {
-        return Err(Error::DuplicateCustomer(c.reference.clone()));
-    }
-    tx.prepare_cached(
-        "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
-         consent_email, consent_sms, notes, created_at, updated_at, address, language, paperless_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17)",
-    )?
-    .execute(params![
-        c.id,
-        c.reference,
-        c.name,
-        search::fold(&c.name),
-        c.email,
-        c.phone,
-        c.kind.as_str(),
-        c.credit_limit.map(Money::minor),
-        c.terms.to_string(),
-        c.blocked,
-        c.consent_email,
-        c.consent_sms,
-        c.notes,
-        ms(now),
-        c.address,
-        c.language.as_str(),
-        c.paperless_from.map(|d| d.to_string())
-    ])?;
-    let id = tx.last_insert_rowid();
-    tx.prepare_cached(
-        "INSERT INTO accounts (customer_id, balance, deposits, credit, open_items, oldest_due, last_key, last_date)
-         VALUES (?1, 0, 0, 0, 0, NULL, NULL, NULL)",
-    )?
-    .execute([id])?;
-    write_keys(tx, id, c)?;
-    Ok(id)
-}
-
-fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let mut diff = |name, changed: bool| {
-        if changed {
-            out.push(name);
-        }
-    };
-    diff("name", a.name != b.name);
-    diff("email", a.email != b.email);
-    diff("phone", a.phone != b.phone);
-    diff("kind", a.kind != b.kind);
-    diff("credit_limit", a.credit_limit != b.credit_limit);
-    diff("terms", a.terms != b.terms);
-    diff("blocked", a.blocked != b.blocked);
-    diff("consent_email", a.consent_email != b.consent_email);
-    diff("consent_sms", a.consent_sms != b.consent_sms);
-    diff("notes", a.notes != b.notes);
-    diff("address", a.address != b.address);
-    diff("language", a.language != b.language);
-    diff("paperless_from", a.paperless_from != b.paperless_from);
-    out
-}
-
-fn write_fields(tx: &Transaction<'_>, id: i64, c: &Customer, now: Now) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
-         blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15,
-         paperless_from = ?16 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        c.name,
-        search::fold(&c.name),
-        c.email,
-        c.phone,
-        c.kind.as_str(),
-        c.credit_limit.map(Money::minor),
-        c.terms.to_string(),
-        c.blocked,
-        c.consent_email,
-        c.consent_sms,
-        c.notes,
-        ms(now),
-        c.address,
-        c.language.as_str(),
-        c.paperless_from.map(|d| d.to_string())
-    ])?;
-    write_keys(tx, id, c)
-}
-
-fn set_clocks(tx: &Transaction<'_>, id: i64, fields: &[&str], hlc: &str) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO customer_clocks (customer_id, field, hlc) VALUES (?1, ?2, ?3)
-         ON CONFLICT (customer_id, field) DO UPDATE SET hlc = excluded.hlc",
-    )?;
-    for f in fields {
-        stmt.execute(params![id, f, hlc])?;
-    }
-    Ok(())
-}
-
-/// Takes one field of `from` into `into`.
-fn take_field(into: &mut Customer, from: &Customer, field: &str) {
-    match field {
-        "name" => into.name.clone_from(&from.name),
-        "email" => into.email.clone_from(&from.email),
-        "phone" => into.phone.clone_from(&from.phone),
-        "kind" => into.kind = from.kind,
-        "credit_limit" => into.credit_limit = from.credit_limit,
-        "terms" => into.terms = from.terms,
-        "blocked" => into.blocked.clone_from(&from.blocked),
-        "consent_email" => into.consent_email = from.consent_email,
-        "consent_sms" => into.consent_sms = from.consent_sms,
-        "notes" => into.notes.clone_from(&from.notes),
-        "address" => into.address.clone_from(&from.address),
-        "language" => into.language = from.language,
-        "paperless_from" => into.paperless_from = from.paperless_from,
-        _ => {}
-    }
-}
-
-/// Merges a customer written on another device: a new customer is added; for a known one,
-/// each changed field is taken when its clock is later than the local field's. Two customers
-/// created offline with the same reference both keep their accounts: the one with the greater
-/// id is shown as `REF~abcd` on every device, whatever the order they arrive in.
-pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &str, now: Now) -> Result<()> {
-    let mut remote = event.customer;
-    let local: Option<(i64, Customer)> = tx
-        .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE uuid = ?1"))?
-        .query_row([remote.id], with_id)
-        .optional()?;
-    let Some((id, mut merged)) = local else {
-        remote.validate()?;
-        let clash: Option<(i64, Uuid)> = tx
-            .prepare_cached("SELECT id, uuid FROM customers WHERE reference = ?1")?
-            .query_row([&remote.reference], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((other, other_uuid)) = clash {
-            if other_uuid > remote.id {
-                let renamed = clash_reference(&remote.reference, other_uuid);
-                tx.prepare_cached("UPDATE customers SET reference = ?2 WHERE id = ?1")?
-                    .execute(params![other, renamed])?;
-                let c = tx
-                    .prepare_cached(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))?
-                    .query_row([other], from_row)?;
-                write_keys(tx, other, &c)?;
-            } else {
-                remote.reference = clash_reference(&remote.reference, remote.id);
-            }
-        }
-        let id = insert_customer(tx, &remote, now)?;
-        return set_clocks(tx, id, &FIELDS, hlc);
-    };
-    let fields: Vec<&str> = if event.changed.iter().any(|f| f == "*") {
-        FIELDS.to_vec()
-    } else {
-        FIELDS.iter().copied().filter(|f| event.changed.iter().any(|c| c == f)).collect()
-    };
-    let mut won = Vec::new();
-    for field in fields {
-        let mine: Option<String> = tx
-            .prepare_cached("SELECT hlc FROM customer_clocks WHERE customer_id = ?1 AND field = ?2")?
-            .query_row(params![id, field], |r| r.get(0))
-            .optional()?;
-        if mine.is_none_or(|m| m.as_str() < hlc) {
-            take_field(&mut merged, &remote, field);
-            won.push(field);
-        }
-    }
-    if won.is_empty() {
-        return Ok(());
-    }
-    write_fields(tx, id, &merged, now)?;
-    set_clocks(tx, id, &won, hlc)
-}
-
-fn clash_reference(reference: &str, id: Uuid) -> String {
-    format!("{reference}~{}", &id.simple().to_string()[..4])
 }

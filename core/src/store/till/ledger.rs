@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::{AccountState, Allocation, CreditLot, DepositLot, Item};
-use crate::checkout::{self, Decision, Reason, Verdict};
-use crate::customer::{Customer, Terms};
+use crate::checkout::Verdict;
+use crate::customer::Terms;
 use crate::entry::{Entry, EntryBody, OrderKey, PaymentMethod};
 use crate::error::{Error, Result};
 use crate::money::Money;
-use crate::store::till::accounts::{override_for_sale, snapshot_of};
-use crate::store::{Now, Store, next_seq, sync::outbox};
+use crate::store::db::open_dues::OpenDues;
+use crate::store::db::values::{ENTRY_SELECT, Now, entry_from_row, text};
 
 /// A sale on account at the till.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,172 +87,11 @@ pub struct Recorded {
     pub deposit_applied: Option<Entry>,
 }
 
-impl Store {
-    /// Records a sale on account if the checkout verdict allows it, or if a manager override
-    /// recorded today covers it. The invoice's due date follows the customer's terms.
-    pub fn sell_on_account(&mut self, req: SaleRequest, now: Now) -> Result<Recorded> {
-        positive("amount", req.amount)?;
-        let deposit = req.deposit.filter(|d| !d.is_zero());
-        if let Some(d) = deposit {
-            positive("deposit", d)?;
-            if d > req.amount {
-                return Err(Error::Invalid {
-                    field: "deposit",
-                    reason: format!("{d} is more than the sale ({})", req.amount),
-                });
-            }
-        }
-        let on_account = req.amount - deposit.unwrap_or(Money::ZERO);
-        let date = business_date(req.date, now)?;
-        let tx = self.conn.transaction()?;
-        let target = customer_in(&tx, &req.customer)?;
-        if let Some(d) = deposit {
-            deposit_use(&tx, target.id, date, d)?;
-        }
-        let snap = snapshot_of(&tx, target.id, date)?;
-        let mut verdict = checkout::check(&snap, &self.settings.checkout, on_account, date);
-        if on_account.is_positive() {
-            crate::store::till::accounts::guard_offline(
-                &tx,
-                self.device_id,
-                &self.settings.checkout,
-                target.id,
-                &mut verdict,
-                now,
-            )?;
-        }
-        let entry_id = crate::store::new_id(now);
-        let mut override_id = None;
-        // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.
-        if verdict.decision == Decision::Refuse && on_account.is_positive() {
-            let Some((id, manager, reason)) = override_for_sale(&tx, target.id, date, on_account, entry_id)? else {
-                return Err(Error::Refused(Box::new(verdict)));
-            };
-            override_id = Some(id);
-            verdict.reasons.push(Reason::ManagerOverride { manager, reason });
-            verdict.decision = Decision::Warn;
-        }
-        let invoice_ref = match req.invoice_ref {
-            Some(r) => {
-                let r = text("invoice reference", &r, 64)?;
-                if tx.prepare_cached("SELECT 1 FROM items WHERE reference = ?1")?.exists([&r])? {
-                    return Err(Error::DuplicateInvoice(r));
-                }
-                r
-            }
-            None => next_invoice_ref(&tx)?,
-        };
-        let body =
-            EntryBody::Sale { amount: req.amount, invoice_ref, due_on: target.terms.due_date(date), override_id };
-        let mut rec = append(&tx, entry_id, &target, date, &req.cashier, body, now)?;
-        if let Some(d) = deposit {
-            let applied = EntryBody::DepositApplied { amount: d, invoice: Some(entry_id) };
-            let second = append(&tx, crate::store::new_id(now), &target, date, &req.cashier, applied, now)?;
-            (rec.balance, rec.deposits, rec.deposit_applied) = (second.balance, second.deposits, Some(second.entry));
-        }
-        tx.commit()?;
-        rec.verdict = Some(verdict);
-        Ok(rec)
-    }
-
-    /// Records a payment, deposit, credit note, adjustment, write-off or reversal.
-    pub fn record(
-        &mut self,
-        customer: &str,
-        date: Option<NaiveDate>,
-        cashier: &str,
-        req: EntryRequest,
-        now: Now,
-    ) -> Result<Recorded> {
-        let date = business_date(date, now)?;
-        let tx = self.conn.transaction()?;
-        let target = customer_in(&tx, customer)?;
-        let body = validate(&tx, target.id, date, req)?;
-        let rec = append(&tx, crate::store::new_id(now), &target, date, cashier, body, now)?;
-        tx.commit()?;
-        Ok(rec)
-    }
-
-    /// Adds a customer known elsewhere (replay, later sync), without an outbox row.
-    pub fn ingest_customer(&mut self, customer: &Customer, now: Now) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        crate::store::till::customers::insert_customer(&tx, customer, now)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Adds entries recorded elsewhere, in one transaction. Already known entries are skipped,
-    /// so ingesting twice changes nothing. Returns how many were new.
-    pub fn ingest(&mut self, entries: &[Entry], now: Now) -> Result<usize> {
-        let tx = self.conn.transaction()?;
-        let mut touched = Vec::new();
-        for e in entries {
-            if let Some(customer_id) = ingest_one(&tx, e)? {
-                touched.push(customer_id);
-            }
-        }
-        let added = touched.len();
-        refresh_touched(&tx, touched, now)?;
-        tx.commit()?;
-        Ok(added)
-    }
-
-    /// Every entry in the order this device recorded or received them.
-    pub fn entries(&self) -> Result<Vec<Entry>> {
-        let mut stmt = self.conn.prepare(&format!("{ENTRY_SELECT} ORDER BY e.id"))?;
-        let rows = stmt.query_map([], entry_from_row)?;
-        rows.map(|r| r?).collect()
-    }
-}
-
-/// Adds one entry recorded elsewhere unless already known; returns its customer when new.
-pub(in crate::store) fn ingest_one(tx: &Transaction<'_>, e: &Entry) -> Result<Option<i64>> {
-    if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
-        return Ok(None);
-    }
-    let customer_id: i64 = tx
-        .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
-        .query_row([e.customer], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::UnknownCustomer(e.customer.to_string()))?;
-    let reversed = reversed_entry(tx, &e.body, e.customer)?;
-    if let EntryBody::Reversal { of, .. } = &e.body {
-        // Two tills reversed the same entry offline: only the first in fold order counts, on
-        // every device; the refold settles which one that is and zeroes the other's effect.
-        if tx.prepare_cached("SELECT 1 FROM entries WHERE reverses = ?1")?.exists([of])? {
-            insert_entry(tx, customer_id, e, None)?;
-            refold(tx, customer_id)?;
-            return Ok(Some(customer_id));
-        }
-    }
-    insert_entry(tx, customer_id, e, reversed.as_ref())?;
-    fold_in(tx, customer_id, e, reversed.as_ref())?;
-    Ok(Some(customer_id))
-}
-
-/// A payment recorded at another till cancels or rewrites this one's queued reminders.
-pub(in crate::store) fn refresh_touched(tx: &Transaction<'_>, mut touched: Vec<i64>, now: Now) -> Result<()> {
-    touched.sort_unstable();
-    touched.dedup();
-    for customer_id in touched {
-        crate::store::reminders::dunning::refresh_queued(tx, customer_id, now)?;
-    }
-    Ok(())
-}
-
-fn positive(field: &'static str, amount: Money) -> Result<()> {
+pub(in crate::store) fn positive(field: &'static str, amount: Money) -> Result<()> {
     if amount.is_positive() { Ok(()) } else { Err(Error::NotPositive { field, amount }) }
 }
 
-fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Error::Invalid { field, reason: format!("must be 1 to {max} printable characters") });
-    }
-    Ok(v.to_owned())
-}
-
-fn business_date(date: Option<NaiveDate>, now: Now) -> Result<NaiveDate> {
+pub(in crate::store) fn business_date(date: Option<NaiveDate>, now: Now) -> Result<NaiveDate> {
     let today = now.date_naive();
     match date {
         Some(d) if d > today => {
@@ -264,28 +103,20 @@ fn business_date(date: Option<NaiveDate>, now: Now) -> Result<NaiveDate> {
 }
 
 /// The customer a write is for: its row id, its id across devices, and its terms.
-struct Target {
-    id: i64,
-    uuid: Uuid,
-    terms: Terms,
+#[derive(Debug)]
+pub(in crate::store) struct Target {
+    pub(in crate::store) id: i64,
+    pub(in crate::store) uuid: Uuid,
+    pub(in crate::store) terms: Terms,
 }
 
-fn customer_in(conn: &Connection, reference: &str) -> Result<Target> {
+pub(in crate::store) fn customer_in(conn: &Connection, reference: &str) -> Result<Target> {
     let row: Option<(i64, Uuid, String)> = conn
         .prepare_cached("SELECT id, uuid, terms FROM customers WHERE reference = ?1")?
         .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let (id, uuid, terms) = row.ok_or_else(|| Error::UnknownCustomer(reference.to_owned()))?;
     Ok(Target { id, uuid, terms: terms.parse()? })
-}
-
-fn next_invoice_ref(tx: &Transaction<'_>) -> Result<String> {
-    let (prefix, n): (String, i64) = tx.query_row(
-        "UPDATE device SET next_invoice = next_invoice + 1 WHERE id = 1 RETURNING prefix, next_invoice - 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    Ok(format!("{prefix}-{n:06}"))
 }
 
 /// An open invoice of this customer, by reference, that an amount dated `date` may settle.
@@ -325,7 +156,12 @@ fn account_totals(tx: &Transaction<'_>, customer_id: i64) -> Result<(Money, Opti
 
 /// Deposit use is checked against what is held now, so it cannot be dated before the
 /// account's latest entry (it would spend a deposit the fold has not yet seen).
-fn deposit_use(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, amount: Money) -> Result<()> {
+pub(in crate::store) fn deposit_use(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    date: NaiveDate,
+    amount: Money,
+) -> Result<()> {
     positive("amount", amount)?;
     let (available, last_date) = account_totals(tx, customer_id)?;
     if amount > available {
@@ -340,7 +176,12 @@ fn deposit_use(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, amount: 
     Ok(())
 }
 
-fn validate(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, req: EntryRequest) -> Result<EntryBody> {
+pub(in crate::store) fn validate(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    date: NaiveDate,
+    req: EntryRequest,
+) -> Result<EntryBody> {
     Ok(match req {
         EntryRequest::Payment { amount, method, invoice } => {
             positive("amount", amount)?;
@@ -427,79 +268,14 @@ fn validate_reversal(tx: &Transaction<'_>, customer_id: i64, date: NaiveDate, ta
     Ok(())
 }
 
-/// Writes a new local entry, its outbox row, and folds it into the account.
-fn append(
-    tx: &Transaction<'_>,
-    id: Uuid,
-    target: &Target,
-    date: NaiveDate,
-    cashier: &str,
-    body: EntryBody,
-    now: Now,
-) -> Result<Recorded> {
-    let customer_id = target.id;
-    let cashier = text("cashier", cashier, 64)?;
-    let seq = next_seq(tx)?;
-    let device_id: Uuid =
-        tx.prepare_cached("SELECT device_id FROM device WHERE id = 1")?.query_row([], |r| r.get(0))?;
-    let entry = Entry {
-        id,
-        device_id,
-        device_seq: seq,
-        customer: target.uuid,
-        business_date: date,
-        recorded_at: now.to_utc(),
-        cashier,
-        body,
-    };
-    let reversed = reversed_entry(tx, &entry.body, entry.customer)?;
-    insert_entry(tx, customer_id, &entry, reversed.as_ref())?;
-    outbox::append_entry(tx, seq, entry.id, now)?;
-    let (balance, deposits) = fold_in(tx, customer_id, &entry, reversed.as_ref())?;
-    crate::store::reminders::dunning::refresh_queued(tx, customer_id, now)?;
-    Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })
-}
-
-fn target_by_id(tx: &Transaction<'_>, customer_id: i64) -> Result<Target> {
+pub(in crate::store) fn target_by_id(tx: &Transaction<'_>, customer_id: i64) -> Result<Target> {
     let (uuid, terms): (Uuid, String) = tx
         .prepare_cached("SELECT uuid, terms FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(Target { id: customer_id, uuid, terms: terms.parse()? })
 }
 
-/// Validates and records an entry inside a running transaction (follow-ups that write to the
-/// ledger: fees, penalties, the credit note of an upheld dispute).
-pub(in crate::store) fn record_in(
-    tx: &Transaction<'_>,
-    customer_id: i64,
-    date: NaiveDate,
-    cashier: &str,
-    req: EntryRequest,
-    now: Now,
-) -> Result<Recorded> {
-    let target = target_by_id(tx, customer_id)?;
-    let body = validate(tx, customer_id, date, req)?;
-    append(tx, crate::store::new_id(now), &target, date, cashier, body, now)
-}
-
-/// Charges a fee or penalty to the account (a positive adjustment) in a running transaction.
-pub(in crate::store) fn charge(
-    tx: &Transaction<'_>,
-    customer_id: i64,
-    amount: Money,
-    reason: &str,
-    now: Now,
-) -> Result<Recorded> {
-    let target = target_by_id(tx, customer_id)?;
-    let req = EntryRequest::Adjustment { amount, reason: reason.to_owned() };
-    let mut body = validate(tx, customer_id, now.date_naive(), req)?;
-    if let EntryBody::Adjustment { fee, .. } = &mut body {
-        *fee = true;
-    }
-    append(tx, crate::store::new_id(now), &target, now.date_naive(), "ardoise", body, now)
-}
-
-fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {
+pub(in crate::store) fn reversed_entry(conn: &Connection, body: &EntryBody, customer: Uuid) -> Result<Option<Entry>> {
     let EntryBody::Reversal { of, .. } = body else { return Ok(None) };
     let found = conn
         .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.uuid = ?1"))?
@@ -546,35 +322,14 @@ pub(in crate::store) fn insert_entry(
     Ok(())
 }
 
-/// Columns 0-7 make the entry; 8 and 9 are its stored effect.
-pub(in crate::store) const ENTRY_SELECT: &str =
-    "SELECT e.uuid, e.device_id, e.device_seq, c.uuid, e.business_date, e.recorded_at, e.cashier, e.body,
-     e.balance_effect, e.deposit_effect FROM entries e JOIN customers c ON c.id = e.customer_id";
-
-/// Reads an entry; the outer result is SQLite's, the inner one the stored JSON's.
-pub(in crate::store) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Entry>> {
-    let date: String = r.get(4)?;
-    let body: String = r.get(7)?;
-    let recorded_ms: i64 = r.get(5)?;
-    let entry = (|| -> Result<Entry> {
-        Ok(Entry {
-            id: r.get(0)?,
-            device_id: r.get(1)?,
-            device_seq: r.get::<_, i64>(2)? as u64,
-            customer: r.get(3)?,
-            business_date: crate::error::parse_date(&date).map_err(|_| Error::Corrupt(format!("bad date {date}")))?,
-            recorded_at: chrono::DateTime::from_timestamp_millis(recorded_ms)
-                .ok_or_else(|| Error::Corrupt("bad timestamp".into()))?,
-            cashier: r.get(6)?,
-            body: serde_json::from_str(&body)?,
-        })
-    })();
-    Ok(entry)
-}
-
 /// Folds an entry into its account: incrementally when it comes last in the fold order (the
 /// usual case at a till), or by refolding the whole account when it lands in the past.
-fn fold_in(tx: &Transaction<'_>, customer_id: i64, e: &Entry, reversed: Option<&Entry>) -> Result<(Money, Money)> {
+pub(in crate::store) fn fold_in(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    e: &Entry,
+    reversed: Option<&Entry>,
+) -> Result<(Money, Money)> {
     let last: Option<String> = tx
         .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
         .query_row([customer_id], |r| r.get(0))?;
@@ -820,16 +575,10 @@ fn save_state(
         allocs.execute(params![customer_id, a.source, a.item, a.amount.minor(), a.by, a.on.to_string()])?;
     }
     // Every open item and unallocated credit is in the loaded state, so these are complete.
-    let mut open: Vec<(NaiveDate, i64)> = s.open_items().map(|i| (i.due_on, i.remaining().minor())).collect();
-    open.sort_unstable();
-    let oldest_due = open.first().map(|(d, _)| d.to_string());
-    // What each open invoice owes, by due date, oldest first ("2026-11-20 1234,..."): the aging
-    // as of today reads this one row per customer instead of every open invoice.
-    let mut open_dues = String::with_capacity(open.len() * 18);
-    for (k, (due, owed)) in open.iter().enumerate() {
-        use std::fmt::Write;
-        let _ = write!(open_dues, "{}{due} {owed}", if k == 0 { "" } else { "," });
-    }
+    let open: Vec<(NaiveDate, i64)> = s.open_items().map(|i| (i.due_on, i.remaining().minor())).collect();
+    let oldest_due = open.iter().map(|(d, _)| *d).min();
+    let open_items = open.len() as i64;
+    let open_dues = OpenDues::write(open);
     tx.prepare_cached(
         "UPDATE accounts SET balance = ?2, deposits = ?3, credit = ?4, open_items = ?5, oldest_due = ?6,
          last_key = max(coalesce(last_key, ''), ?7), last_date = max(coalesce(last_date, ''), ?8), open_dues = ?9
@@ -840,7 +589,7 @@ fn save_state(
         s.balance.minor(),
         s.deposits.minor(),
         s.unallocated_credit().minor(),
-        open.len() as i64,
+        open_items,
         oldest_due,
         key.0,
         last_date.to_string(),

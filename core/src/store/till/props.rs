@@ -5,7 +5,9 @@ use chrono::{Days, NaiveDate, TimeDelta};
 use proptest::prelude::*;
 
 use crate::customer::NewCustomer;
+use crate::error::Error;
 use crate::money::Money;
+use crate::store::till::customer_rows::customer_id;
 use crate::store::till::tests::at;
 use crate::store::*;
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
@@ -48,7 +50,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn counts(s: &Store) -> (i64, i64, i64) {
-    let q = |sql: &str| s.conn.query_row(sql, [], |r| r.get(0)).unwrap();
+    let q = |sql: &str| s.conn().query_row(sql, [], |r| r.get(0)).unwrap();
     (q("SELECT count(*) FROM entries"), q("SELECT count(*) FROM outbox"), q("SELECT count(*) FROM overrides"))
 }
 
@@ -59,7 +61,7 @@ fn open_ref(s: &Store, c: &str, today: NaiveDate, aimed: Option<usize>) -> Optio
 
 /// Runs the operations; an operation the store refuses must leave the database unchanged.
 fn run(ops: &[Op]) -> (Store, NaiveDate) {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     let start = crate::parse_date("2026-01-01").unwrap();
     for (i, r) in CUSTOMERS.iter().enumerate() {
         let limit = (i == 2).then(|| Money::from_minor(50_000));
@@ -168,9 +170,9 @@ fn run(ops: &[Op]) -> (Store, NaiveDate) {
 /// The checkout's overdue and disputed figures as the items say them, one query each: what the
 /// account row's list of open dues must give.
 fn overdue_from_items(s: &Store, c: &str, today: NaiveDate) -> (Money, u32, Option<NaiveDate>, Money, u32) {
-    let id = customer_id(&s.conn, c).unwrap();
+    let id = customer_id(&s.conn(), c).unwrap();
     let (sum, n, min): (i64, u32, Option<String>) = s
-        .conn
+        .conn()
         .query_row(
             "SELECT coalesce(sum(amount - settled), 0), count(*), min(due_on) FROM items i
              WHERE customer_id = ?1 AND open = 1 AND due_on < ?2
@@ -180,7 +182,7 @@ fn overdue_from_items(s: &Store, c: &str, today: NaiveDate) -> (Money, u32, Opti
         )
         .unwrap();
     let (disputed, k): (i64, u32) = s
-        .conn
+        .conn()
         .query_row(
             "SELECT coalesce(sum(i.amount - i.settled), 0), count(*) FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
              WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
@@ -201,8 +203,8 @@ fn state(s: &Store, today: NaiveDate) -> Vec<String> {
             a.balance, a.deposits_available, a.overdue, a.credit_on_account, a.open_invoices
         ));
     }
-    let mut stmt =
-        s.conn.prepare("SELECT reference, amount, settled, cancelled FROM items ORDER BY reference").unwrap();
+    let conn = s.conn();
+    let mut stmt = conn.prepare("SELECT reference, amount, settled, cancelled FROM items ORDER BY reference").unwrap();
     let rows = stmt
         .query_map([], |r| {
             Ok(format!(
@@ -231,7 +233,10 @@ proptest! {
                 prop_assert!(a.overdue <= a.balance.clamp_zero(), "{c}: overdue {} > balance {}", a.overdue, a.balance);
                 let open: Money = a.open_invoices.iter().map(|i| i.remaining).sum();
                 prop_assert_eq!(a.balance, open - a.credit_on_account);
-                let snap = till::accounts::snapshot_of(&s.conn, customer_id(&s.conn, c).unwrap(), day).unwrap();
+                let snap = {
+                    let conn = s.conn();
+                    till::verdict::account_row(&conn, customer_id(&conn, c).unwrap(), day).unwrap()
+                };
                 let got = (snap.overdue, snap.overdue_invoices, snap.oldest_overdue_due, snap.disputed, snap.disputed_invoices);
                 prop_assert_eq!(got, overdue_from_items(&s, c, day), "{} on {}", c, day);
             }
@@ -251,7 +256,7 @@ proptest! {
         let mut in_fold_order = entries.clone();
         in_fold_order.sort_by_key(|e| e.order_key());
         for order in [entries.clone(), in_fold_order] {
-            let mut r = Store::open_in_memory().unwrap();
+            let r = Store::open_in_memory().unwrap();
             for c in &customers {
                 r.ingest_customer(c, at("2026-01-01")).unwrap();
             }

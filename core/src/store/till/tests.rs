@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate};
 
 use crate::customer::{CustomerKind, CustomerPatch, NewCustomer, Terms};
+use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::store::*;
 use crate::{Decision, EntryBody, EntryRequest, PaymentMethod, Reason, SaleRequest};
@@ -20,7 +21,7 @@ fn m(s: &str) -> Money {
 }
 
 fn shop() -> Store {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     for (r, n, limit, terms) in [
         ("C1", "Hélène Dupré", "200", "30"),
         ("C2", "Boulangerie Martin", "1000", "45eom"),
@@ -68,8 +69,8 @@ fn pay(s: &mut Store, c: &str, amount: &str, date: &str) -> Result<Recorded> {
 }
 
 fn counts(s: &Store) -> (i64, i64) {
-    let e = s.conn.query_row("SELECT count(*) FROM entries", [], |r| r.get(0)).unwrap();
-    let o = s.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    let e = s.conn().query_row("SELECT count(*) FROM entries", [], |r| r.get(0)).unwrap();
+    let o = s.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
     (e, o)
 }
 
@@ -113,7 +114,7 @@ fn an_entry_event_is_pushed_as_the_entry_recorded() {
     recorded.extend(s.entries().unwrap().into_iter().skip(2));
     assert_eq!(recorded.len(), 4, "sale, payment, imported invoice and its payment");
     let stored: Vec<String> = s
-        .conn
+        .conn()
         .prepare("SELECT payload FROM outbox WHERE kind = 'entry'")
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -140,7 +141,7 @@ fn an_entry_event_is_pushed_as_the_entry_recorded() {
 
     // An older event kept its copy: pushed as is.
     let copy = serde_json::to_string(&recorded[1]).unwrap();
-    s.conn
+    s.conn()
         .execute("UPDATE outbox SET payload = ?1 WHERE event_id = ?2", rusqlite::params![copy, recorded[1].id])
         .unwrap();
     let again = s.outbox_pending(100).unwrap();
@@ -232,7 +233,7 @@ fn deposits_taken_applied_refunded() {
 
 #[test]
 fn a_deposit_pays_for_a_sale_in_the_same_transaction() {
-    let mut s = shop();
+    let s = shop();
     // C3 has a zero limit: deposits and cash only.
     s.record(
         "C3",
@@ -473,7 +474,7 @@ fn an_unreadable_or_newer_database_is_reported_and_left_alone() {
 fn settings_change_the_thresholds() {
     let mut s = shop();
     sale(&mut s, "C1", "50", "2026-03-01").unwrap();
-    let mut settings = s.settings().clone();
+    let mut settings = (*s.settings()).clone();
     settings.checkout.refuse_overdue_days = 5;
     s.set_settings(settings, at("2026-04-01")).unwrap();
     assert_eq!(s.check("C1", m("1"), at("2026-04-05")).unwrap().decision, Decision::Refuse);
@@ -482,7 +483,7 @@ fn settings_change_the_thresholds() {
 
 #[test]
 fn search_lists_each_customer_once_in_the_order_of_the_word_typed() {
-    let mut s = Store::open_in_memory().unwrap();
+    let s = Store::open_in_memory().unwrap();
     for (r, n) in [("M1", "Marie Martin"), ("M2", "Marc Dupont"), ("M3", "Anne Marchand"), ("M4", "Zoé Marais")] {
         s.add_customer(NewCustomer { reference: r.into(), name: n.into(), ..Default::default() }, at("2026-01-01"))
             .unwrap();

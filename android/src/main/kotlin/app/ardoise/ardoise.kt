@@ -1845,7 +1845,8 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 
 
 /**
- * One till's database. Thread-safe: calls from several threads are serialised.
+ * One till's database. Thread-safe: calls from several threads run at once, each read on its
+ * own connection, so a checkout never waits for a reminder run, an import or a sync page.
  */
 public interface TillInterface {
     
@@ -2189,7 +2190,8 @@ public interface TillInterface {
 }
 
 /**
- * One till's database. Thread-safe: calls from several threads are serialised.
+ * One till's database. Thread-safe: calls from several threads run at once, each read on its
+ * own connection, so a checkout never waits for a reminder run, an import or a sync page.
  */
 open class Till: Disposable, AutoCloseable, TillInterface
 {

@@ -1,0 +1,40 @@
+//! The shop's own settings: its name and contact details, where customers pay online, and the
+//! rules of its checkout and of its reminders. Shop data, synced to every device.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkout::CheckoutRules;
+use crate::dunning::run::DunningRules;
+use crate::error::{Error, Result};
+
+/// Shop-wide settings, synced later like any other shop data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShopSettings {
+    pub shop_name: String,
+    pub shop_phone: String,
+    pub shop_email: String,
+    pub shop_address: String,
+    /// Where customers pay online, with `{customer_ref}` and `{amount}` filled in; `None`: no
+    /// link, reminders say to pay at the shop.
+    pub payment_url: Option<String>,
+    pub checkout: CheckoutRules,
+    pub dunning: DunningRules,
+}
+
+impl ShopSettings {
+    pub fn validate(&self) -> Result<()> {
+        self.checkout.validate()?;
+        self.dunning.validate()?;
+        if let Some(url) = &self.payment_url {
+            let rest = url.replace("{customer_ref}", "").replace("{amount}", "");
+            if !url.starts_with("https://") || rest.contains(['{', '}']) {
+                return Err(Error::Invalid {
+                    field: "payment url",
+                    reason: format!("{url:?}: an https:// address that may use {{customer_ref}} and {{amount}}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
