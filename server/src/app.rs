@@ -1,13 +1,14 @@
-//! The HTTP application: routes, shared state, request logging, and serving it (plain or TLS).
+//! The HTTP application: the routes, the middleware every request goes through (protocol
+//! version, request log, rate limit, body size), and serving it, plain or TLS. Handlers are in
+//! `api`, what they share in `state`.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ardoise_core::sync::protocol::{MAX_BODY_BYTES, PROTOCOL_VERSION};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,30 +17,19 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use crate::api::{changes, enrol, push};
+use crate::caller::bearer;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::limits::{Limiter, RateLimit};
-use crate::tls::TlsFiles;
-use crate::{auth, changes, push, tls};
+use crate::secret::sha256_hex;
+use crate::state::{AppState, ServeConfig};
+use crate::tls;
 
 const PROTOCOL_HEADER: HeaderName = HeaderName::from_static("ardoise-protocol");
 
-/// What every handler shares.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub db: Db,
-    pub(crate) limiter: Arc<Limiter>,
-}
-
-impl AppState {
-    pub fn new(db: Db, rate: RateLimit) -> AppState {
-        AppState { db, limiter: Arc::new(Limiter::new(rate)) }
-    }
-}
-
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/v1/enrol", post(auth::enrol))
+        .route("/v1/enrol", post(enrol::enrol))
         .route("/v1/push", post(push::push))
         .route("/v1/changes", get(changes::changes))
         .route("/v1/status", get(changes::status))
@@ -48,7 +38,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method for this endpoint")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -89,11 +79,21 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-/// How to serve: TLS or plain (behind a terminating proxy, or in tests), and the rate limit.
-#[derive(Clone, Debug, Default)]
-pub struct ServeConfig {
-    pub tls: Option<TlsFiles>,
-    pub rate: RateLimit,
+/// Keyed by the token's hash when there is one (a till behind a shared address is not slowed
+/// by its neighbours), else by the peer address.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let key = match bearer(request.headers()) {
+        Some(token) => sha256_hex(token),
+        None => match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => peer.ip().to_string(),
+            None => "anonymous".to_owned(),
+        },
+    };
+    if !state.limiter.allow(&key) {
+        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests: slow down")
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// A running server.

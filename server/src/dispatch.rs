@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::{Db, shops};
 use crate::error::{Error, Result};
+use crate::log;
 use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
 
 /// How the dispatcher works; read from the server's configuration.
@@ -111,10 +112,9 @@ impl Dispatcher {
 
     /// One round over every shop.
     pub async fn run_once(&self, now: Now) -> Result<DispatchReport> {
-        let shops: Vec<String> = sqlx::query_scalar("SELECT id FROM shops").fetch_all(self.db.pool()).await?;
+        let ids = shops::ids(&mut *self.db.conn().await?).await?;
         let mut total = DispatchReport::default();
-        for id in shops {
-            let Ok(shop) = Uuid::try_parse(&id) else { continue };
+        for shop in ids {
             match self.run_shop(shop, now).await {
                 Ok(r) => total.add(&r),
                 // One shop's trouble must not stop the others' reminders.
@@ -171,7 +171,7 @@ impl Dispatcher {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
-        let current = self.db.shop(shop).await?.epoch;
+        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
         if copy.epoch != current {
             // First round, or the server was restored from a backup: start the copy's cursors
             // over (events it already has are recognised and skipped).
@@ -278,7 +278,7 @@ impl Dispatcher {
         let mut applied = 0;
         loop {
             let after = blocking(store, |s| s.sync_cursor()).await?;
-            let page = self.db.changes(shop, after, 1000).await?;
+            let page = log::page(&self.db, shop, after, 1000, None).await?;
             let next = page.next;
             let more = !page.changes.is_empty() && next < page.head;
             let report = blocking(store, move |s| s.apply_changes(&page.changes, next, now)).await?;
@@ -296,7 +296,7 @@ impl Dispatcher {
             if batch.is_empty() {
                 return Ok(());
             }
-            let resp = self.db.append_server_events(shop, device, &batch).await?;
+            let resp = log::append_server_events(&self.db, shop, device, &batch).await?;
             blocking(store, move |s| s.acknowledge(&resp, now)).await?;
         }
     }

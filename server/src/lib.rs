@@ -1,23 +1,35 @@
 //! Ardoise back office: one log of events per shop, filled by the tills' pushes and read back
-//! by their pulls (see `ardoise_core::sync::protocol` for the messages).
+//! by their pulls (see `ardoise_core::sync::protocol` for the messages), and the reminder
+//! dispatcher that works on it.
+//!
+//! Layers, each using only those below it (`tests/tests/module_cycles.rs` keeps it so):
+//! `app` (routes, middleware, serving) over `api::*` (one module per endpoint); `dispatch`
+//! and `admin` beside them; `log` (a shop's log as units of work) and `rules` (the checks on
+//! events) under them; `db::*` (the SQL, one module per concern, on SQLite and PostgreSQL)
+//! under those; `state`, `caller`, `extract`, `limits`, `secret`, `tls` and `error` as leaves.
 
 pub mod admin;
+mod api;
 pub mod app;
-pub mod auth;
-pub mod changes;
+pub mod caller;
 pub mod db;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod limits;
-pub mod push;
+mod log;
+mod rules;
+mod secret;
 pub mod send;
+pub mod state;
 pub mod tls;
 
-pub use admin::DeviceInfo;
-pub use app::{AppState, ServeConfig, Serving, Stopper, router, serve};
-pub use auth::Caller;
-pub use db::{Backend, Db, Shop, connect};
+pub use app::{Serving, Stopper, router, serve};
+pub use caller::Caller;
+pub use db::devices::DeviceInfo;
+pub use db::shops::Shop;
+pub use db::{Backend, Db, connect};
 pub use error::{ApiError, Error, Result};
 pub use limits::RateLimit;
+pub use state::{AppState, ServeConfig};
 pub use tls::TlsFiles;

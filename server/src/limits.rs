@@ -1,19 +1,10 @@
 //! Limits that protect the server from a runaway or hostile client: requests per second per
-//! token (per address before enrolment), and the body size.
+//! caller, counted in token buckets (the middleware that applies them is in `app`), and the
+//! body size.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::app::AppState;
-use crate::auth::{bearer, sha256_hex};
-use crate::error::ApiError;
 
 pub use ardoise_core::sync::protocol::MAX_BODY_BYTES;
 
@@ -58,7 +49,8 @@ impl Limiter {
         Limiter { rate, state: Mutex::new(Buckets { map: HashMap::new(), pruned: Instant::now() }) }
     }
 
-    fn allow(&self, key: &str) -> bool {
+    /// Takes one request from `key`'s bucket; false when it is empty.
+    pub(crate) fn allow(&self, key: &str) -> bool {
         if self.rate.per_second == 0 {
             return true;
         }
@@ -80,23 +72,6 @@ impl Limiter {
             false
         }
     }
-}
-
-/// Keyed by the token's hash when there is one (a till behind a shared address is not slowed
-/// by its neighbours), else by the peer address.
-pub(crate) async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let key = match bearer(request.headers()) {
-        Some(token) => sha256_hex(token),
-        None => match request.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(peer)) => peer.ip().to_string(),
-            None => "anonymous".to_owned(),
-        },
-    };
-    if !state.limiter.allow(&key) {
-        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests: slow down")
-            .into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

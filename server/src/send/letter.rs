@@ -12,7 +12,7 @@ use chrono::{Datelike, Local, NaiveDate};
 use printpdf::{BuiltinFont, IndirectFontRef, Mm, PdfDocument};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{Outgoing, SendError, amount_lines};
+use super::message::{Outgoing, SendError, amount_lines};
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;

@@ -10,7 +10,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use super::{Outgoing, SendError, amount_lines};
+use super::message::{Outgoing, SendError, amount_lines};
 
 /// How to reach the mail relay.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

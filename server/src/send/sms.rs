@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{Outgoing, SendError};
+use super::message::{Outgoing, SendError};
 
 /// How to reach the SMS provider.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,16 +1,23 @@
-//! The database handle: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations, and
-//! the small conversions both backends need (uuids as text, u64 as BIGINT, times as ms).
+//! The data layer's base: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations,
+//! transactions, and the conversions both backends need (uuids as text, u64 as BIGINT, times
+//! as ms). One module per concern beside it (`shops`, `devices`, `events`) holds the SQL; its
+//! functions take a connection or a transaction, so the caller decides what is atomic.
+
+pub(crate) mod devices;
+pub(crate) mod events;
+pub(crate) mod shops;
 
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::{ApiError, Error, Result};
 
 /// Embedded migrations, applied in order; `schema_version` holds the last one applied.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -102,6 +109,13 @@ impl Db {
         Ok(())
     }
 
+    /// A connection for reads and single statements, each committed on its own. Hold it for
+    /// one step only: an in-memory database has a single connection, and asking for a second
+    /// while holding it waits forever.
+    pub(crate) async fn conn(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// A transaction that will write. On SQLite it takes the write lock at once, so that it
     /// waits (busy timeout) rather than failing when it later upgrades from a read.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
@@ -110,29 +124,6 @@ impl Db {
             Backend::Postgres => self.pool.begin().await?,
         })
     }
-
-    /// The shop's latest sequence number.
-    pub async fn head(&self, shop: Uuid) -> Result<u64> {
-        Ok(self.shop(shop).await?.head)
-    }
-
-    pub async fn shop(&self, shop: Uuid) -> Result<Shop> {
-        let row: Option<(String, String, i64)> = sqlx::query_as("SELECT name, epoch, head FROM shops WHERE id = $1")
-            .bind(shop.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        let (name, epoch, head) = row.ok_or_else(|| Error::not_found("shop", shop))?;
-        Ok(Shop { id: shop, name, epoch: uuid(&epoch)?, head: u64_of(head)? })
-    }
-}
-
-/// A shop as the server knows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shop {
-    pub id: Uuid,
-    pub name: String,
-    pub epoch: Uuid,
-    pub head: u64,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -148,12 +139,36 @@ pub(crate) fn u64_of(n: i64) -> Result<u64> {
 }
 
 /// Sequences are u64 on the wire but BIGINT in the database.
-pub(crate) fn i64_of(n: u64) -> Result<i64, crate::error::ApiError> {
-    i64::try_from(n).map_err(|_| crate::error::ApiError::malformed(format!("sequence {n} is too large")))
+pub(crate) fn i64_of(n: u64) -> Result<i64, ApiError> {
+    i64::try_from(n).map_err(|_| ApiError::malformed(format!("sequence {n} is too large")))
 }
 
 pub(crate) fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Rows per multi-row statement: 500 events of 9 columns stay far below SQLite's limit of
+/// 32,766 bound parameters (and PostgreSQL's 65,535).
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, $2), ($3, $4), ...`: `rows` tuples of `cols` numbered parameters. Only these
+/// placeholders are formatted into the SQL (hence `AssertSqlSafe`); every value is bound.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 #[cfg(test)]
@@ -161,19 +176,12 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn an_in_memory_database_is_one_database() {
-        let db = connect("sqlite::memory:").await.unwrap();
-        let shop = db.create_shop("Mémoire").await.unwrap();
-        for _ in 0..3 {
-            assert_eq!(db.shop(shop).await.unwrap().name, "Mémoire");
-        }
-        assert_eq!(db.head(shop).await.unwrap(), 0);
-        // Migrating again is a no-op.
-        db.migrate().await.unwrap();
-    }
-
-    #[tokio::test]
     async fn other_databases_are_refused() {
         assert!(connect("mysql://localhost/x").await.is_err());
+    }
+
+    #[test]
+    fn placeholders_are_numbered_row_by_row() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

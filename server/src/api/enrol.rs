@@ -1,0 +1,58 @@
+//! `POST /v1/enrol`: a one-time code, created by the shop's operator, traded for a device
+//! token. The code is spent only if the enrolment succeeds.
+
+use ardoise_core::sync::protocol::{EnrolRequest, EnrolResponse};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::db::devices::{self, NewDevice};
+use crate::db::{Db, now_ms, shops};
+use crate::error::{ApiError, Result};
+use crate::extract::JsonBody;
+use crate::secret::{new_token, normalize_code, sha256_hex};
+use crate::state::AppState;
+
+/// A device's own name is only for the operator's listing; longer means a broken client.
+const MAX_DEVICE_NAME: usize = 200;
+
+pub(crate) async fn enrol(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    Ok(Json(enrol_device(&state.db, &request).await?))
+}
+
+async fn enrol_device(db: &Db, request: &EnrolRequest) -> Result<EnrolResponse> {
+    let name = request.device_name.trim();
+    if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME {
+        return Err(ApiError::malformed(format!("device_name must have 1 to {MAX_DEVICE_NAME} characters")).into());
+    }
+    let bad_code = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", "unknown, used or expired code");
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let shop =
+        devices::spend_code(&mut tx, &sha256_hex(&normalize_code(&request.code)), now).await?.ok_or_else(bad_code)?;
+    let token = new_token();
+    let token_hash = sha256_hex(&token);
+    let device = NewDevice { id: request.device_id, shop, name, token_hash: &token_hash, now };
+    match devices::shop_of(&mut tx, request.device_id).await? {
+        Some(other) if other != shop => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "wrong_device",
+                "this device id is enrolled in another shop",
+            )
+            .into());
+        }
+        // The operator issued a new code for a known till (a reinstall, a revoked token): it
+        // gets a new token and keeps its sequence.
+        Some(_) => devices::renew(&mut tx, &device).await?,
+        None => devices::insert(&mut tx, &device).await?,
+    }
+    let shop_row = shops::get(&mut tx, shop).await?;
+    tx.commit().await?;
+    tracing::Span::current().record("shop", tracing::field::display(shop));
+    tracing::Span::current().record("device", tracing::field::display(request.device_id));
+    Ok(EnrolResponse { shop_id: shop, shop_name: shop_row.name, token, epoch: shop_row.epoch })
+}

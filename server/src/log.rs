@@ -1,0 +1,201 @@
+//! A shop's log as one unit of work at a time: appending a checked batch (a device's push, or
+//! the server's own events) in one transaction with gapless shop sequences, reading it a page
+//! at a time, and the new epoch when the log has lost what a device saw. Used by the API and
+//! the reminder dispatcher alike; the SQL is in `db::*`, the event rules in `rules`.
+
+use ardoise_core::sync::protocol::{ChangesResponse, Event, MAX_PAGE, PushResponse, Rejection};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+use crate::db::events::{Accepted, Refused};
+use crate::db::{Db, devices, events, now_ms, shops};
+use crate::error::{ApiError, Error, Result};
+use crate::rules::{Verdict, check_batch, verdict};
+use crate::secret;
+
+/// What an append did: the device's answer, and how many events were repeats.
+#[derive(Debug)]
+pub(crate) struct Appended {
+    pub response: PushResponse,
+    pub repeats: usize,
+}
+
+/// Refusal when the device row vanished or was revoked between authentication and use.
+fn gone() -> Error {
+    Error::Refused(ApiError::unauthorized())
+}
+
+/// Appends a batch `rules::check_batch` accepted (`payloads` are what it returned), in one
+/// transaction. `device_view` is what a pushing device believes, its epoch and the last
+/// sequence it saw acknowledged; the server's own events come without one.
+pub(crate) async fn append(
+    db: &Db,
+    shop: Uuid,
+    device: Uuid,
+    device_view: Option<(Uuid, u64)>,
+    batch: &[Event],
+    payloads: &[String],
+) -> Result<Appended> {
+    let mut tx = db.begin_write().await?;
+    let (current, head) = shops::lock(&mut tx, shop).await?.ok_or_else(|| Error::not_found("shop", shop))?;
+    if device_view.is_some_and(|(epoch, _)| epoch != current) {
+        return Err(ApiError::epoch_changed(current).into());
+    }
+    let standing = devices::standing(&mut tx, shop, device).await?.ok_or_else(gone)?;
+    if standing.revoked {
+        return Err(gone());
+    }
+    let (mut expected, mut head) = (standing.expected_seq, head);
+    let fresh = batch.iter().position(|e| e.seq >= expected).unwrap_or(batch.len());
+    if let Some(first) = batch.get(fresh).filter(|e| e.seq > expected) {
+        if device_view.is_some_and(|(_, acked)| acked >= expected) {
+            // This server acknowledged events it no longer has: it was restored from a
+            // backup. A new epoch makes every device resend and pull everything again.
+            drop(tx);
+            let epoch = bump_epoch(&mut *db.conn().await?, shop, current).await?;
+            tracing::warn!(%shop, %device, expected, "acknowledged events missing: new epoch");
+            return Err(ApiError::epoch_changed(epoch).into());
+        }
+        return Err(ApiError::sequence_gap(expected, first.seq).into());
+    }
+    let fresh_events = &batch[fresh..];
+    // One statement per kind of write for the whole batch, not per event: each statement is a
+    // round trip to the database (a hop to sqlx's SQLite thread, a loopback exchange with
+    // PostgreSQL), which cost far more than the SQL itself.
+    let mut taken = events::taken_ids(&mut tx, db.backend(), shop, fresh_events).await?;
+    let mut accepted: Vec<Accepted<'_>> = Vec::with_capacity(fresh_events.len());
+    let mut refused: Vec<Refused<'_>> = Vec::new();
+    let mut rejected = Vec::new();
+    let mut customers = Vec::new();
+    for (event, payload) in fresh_events.iter().zip(&payloads[fresh..]) {
+        match verdict(&mut taken, device, event) {
+            Verdict::Store { customer } => {
+                head += 1;
+                accepted.push((head, event, payload));
+                customers.extend(customer);
+            }
+            Verdict::Refuse(reason) => {
+                refused.push((event, reason, payload));
+                rejected.push(Rejection { seq: event.seq, id: event.id, reason: reason.to_owned() });
+            }
+        }
+        expected = event.seq + 1;
+    }
+    customers.sort_unstable();
+    customers.dedup();
+    let now = now_ms();
+    events::insert_customers(&mut tx, shop, &customers).await?;
+    events::insert_events(&mut tx, shop, device, &accepted, now).await?;
+    events::insert_rejections(&mut tx, shop, device, &refused, now).await?;
+    if fresh < batch.len() {
+        devices::set_expected_seq(&mut tx, device, expected).await?;
+        shops::set_head(&mut tx, shop, head).await?;
+    }
+    tx.commit().await?;
+    let response = PushResponse { epoch: current, acked_through: expected - 1, rejected, head };
+    Ok(Appended { response, repeats: fresh })
+}
+
+/// The server's own events into the log; see [`Db::append_server_events`].
+pub(crate) async fn append_server_events(
+    db: &Db,
+    shop: Uuid,
+    server_device: Uuid,
+    batch: &[Event],
+) -> Result<PushResponse> {
+    let payloads = check_batch(batch)?;
+    let token_hash = secret::unusable_token_hash();
+    devices::insert_server_device(&mut *db.conn().await?, shop, server_device, &token_hash, now_ms()).await?;
+    Ok(append(db, shop, server_device, None, batch, &payloads).await?.response)
+}
+
+/// A page of the log for a device; see [`Db::changes_for`].
+pub(crate) async fn page(db: &Db, shop: Uuid, after: u64, limit: u32, skip: Option<Uuid>) -> Result<ChangesResponse> {
+    let mut conn = db.conn().await?;
+    let current = shops::get(&mut conn, shop).await?;
+    if after > current.head {
+        let epoch = bump_epoch(&mut conn, shop, current.epoch).await?;
+        tracing::warn!(shop = %shop, after, head = current.head, "cursor beyond the head: new epoch");
+        return Err(ApiError::epoch_changed(epoch).into());
+    }
+    let limit = limit.clamp(1, MAX_PAGE);
+    // Bounded by the head read above, so that `next` never passes the `head` answered. Every
+    // event up to that head is committed with it, so none can appear below it later.
+    let changes = events::page(&mut conn, shop, after, current.head, limit, skip).await?;
+    let (next, next_event) = match skip {
+        // Fewer than a page of the others' events: the rest up to the head is the caller's.
+        Some(_) if changes.len() < limit as usize && current.head > after => {
+            let at = match changes.last().filter(|c| c.cursor == current.head) {
+                Some(c) => c.event.id,
+                None => events::id_at(&mut conn, shop, current.head)
+                    .await?
+                    .ok_or_else(|| Error::Corrupt(format!("no event at sequence {}, below the head", current.head)))?,
+            };
+            (current.head, Some(at))
+        }
+        // A full page (the rest may hold more of the others' events), or all events.
+        _ => (changes.last().map_or(after, |c| c.cursor), None),
+    };
+    Ok(ChangesResponse { epoch: current.epoch, changes, next, head: current.head, next_event })
+}
+
+/// See [`Db::check_continuity`].
+pub(crate) async fn check_continuity(db: &Db, shop: Uuid, after: u64, at: Uuid) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let held = events::id_at(&mut conn, shop, after).await?;
+    if held == Some(at) {
+        return Ok(());
+    }
+    let current = shops::get(&mut conn, shop).await?;
+    if held.is_none() && after > current.head {
+        // Beyond the head: `page` bumps the epoch itself.
+        return Ok(());
+    }
+    let epoch = bump_epoch(&mut conn, shop, current.epoch).await?;
+    tracing::warn!(%shop, after, "the device's history differs from the log: new epoch");
+    Err(ApiError::epoch_changed(epoch).into())
+}
+
+/// Replaces the epoch unless someone else already did since it was read, and returns the
+/// shop's epoch either way: concurrent readers past the head cause a single bump.
+async fn bump_epoch(conn: &mut AnyConnection, shop: Uuid, seen: Uuid) -> Result<Uuid> {
+    shops::replace_epoch(conn, shop, seen, Uuid::new_v4()).await?;
+    Ok(shops::get(conn, shop).await?.epoch)
+}
+
+impl Db {
+    /// Appends events the server itself records (reminders sent, for instance) under its own
+    /// device id, with the same rules as a push: `events` carry consecutive sequences from
+    /// [`Db::expected_seq`], and a retried batch is acknowledged, not applied twice. The
+    /// device is registered in the shop on first use, with no token that could ever match.
+    pub async fn append_server_events(
+        &self,
+        shop: Uuid,
+        server_device: Uuid,
+        events: &[Event],
+    ) -> Result<PushResponse> {
+        append_server_events(self, shop, server_device, events).await
+    }
+
+    /// The shop's events after cursor `after`, at most `limit` (capped to [`MAX_PAGE`]). A
+    /// cursor beyond the head means the log lost events the reader had seen (the server was
+    /// restored from an older backup): the shop gets a new epoch and the reader is refused
+    /// with `epoch_changed`, so every device resyncs.
+    pub async fn changes(&self, shop: Uuid, after: u64, limit: u32) -> Result<ChangesResponse> {
+        page(self, shop, after, limit, None).await
+    }
+
+    /// [`Db::changes`] without the events of device `skip`. The page still covers every event
+    /// up to its `next`: when fewer than `limit` events of other devices remain, `next` is the
+    /// head, and `next_event` names the event there for the device's continuity check.
+    pub async fn changes_for(&self, shop: Uuid, after: u64, limit: u32, skip: Option<Uuid>) -> Result<ChangesResponse> {
+        page(self, shop, after, limit, skip).await
+    }
+
+    /// A device that holds event `at` at sequence `after` while this log holds another (or
+    /// none) there has seen a history this server lost: it was restored from a backup. The
+    /// shop gets a new epoch and the answer is `epoch_changed`.
+    pub async fn check_continuity(&self, shop: Uuid, after: u64, at: Uuid) -> Result<()> {
+        check_continuity(self, shop, after, at).await
+    }
+}

@@ -1,0 +1,28 @@
+//! What every request shares (the database, the rate limiter) and how the server is run (TLS,
+//! the rate limit): built once at start, read by the handlers and the middleware.
+
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::limits::{Limiter, RateLimit};
+use crate::tls::TlsFiles;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub(crate) limiter: Arc<Limiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, rate: RateLimit) -> AppState {
+        AppState { db, limiter: Arc::new(Limiter::new(rate)) }
+    }
+}
+
+/// How to serve: TLS or plain (behind a terminating proxy, or in tests), and the rate limit.
+#[derive(Clone, Debug, Default)]
+pub struct ServeConfig {
+    pub tls: Option<TlsFiles>,
+    pub rate: RateLimit,
+}
