@@ -116,7 +116,7 @@ mod tests {
     use uniffi::ffi::Handle;
 
     use super::*;
-    use crate::{CustomerKind, NewCustomer};
+    use crate::NewCustomer;
 
     const NOW_MS: i64 = 1_772_442_000_000; // 2026-03-02T09:00:00Z
 
@@ -126,19 +126,11 @@ mod tests {
         let customer = NewCustomer {
             reference: "Ç1".into(),
             name: "Hélène Dupré".into(),
-            email: None,
-            phone: None,
-            kind: CustomerKind::Consumer,
-            credit_limit: Some("200".into()),
-            terms: "30".into(),
-            consent_email: false,
-            consent_sms: false,
-            notes: String::new(),
-            address: None,
-            language: None,
-            paperless_from: None,
+            credit_limit: Some(ardoise_core::Money::from_minor(20_000)),
+            terms: "30".parse().unwrap(),
+            ..Default::default()
         };
-        till.add_customer(customer, "2026-03-01T10:00:00+01:00".into()).unwrap();
+        till.add_customer(customer, "2026-03-01T10:00:00+01:00".parse().unwrap()).unwrap();
         (dir, till)
     }
 

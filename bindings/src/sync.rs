@@ -9,34 +9,31 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ardoise_core as core;
-use core::store as st;
-use core::sync::client::{self, Client, RetryPolicy, StoreAccess};
+use core::Uuid;
+use core::store::SyncStatus;
+use core::sync::client::{Client, RetryPolicy, StoreAccess, SyncReport};
 
 use crate::error::{ArdoiseError, Result};
+use crate::values::UtcTimestamp;
 use crate::{State, Till};
 
-/// The back office this till now belongs to.
+/// The back office this till now belongs to (the core's enrolment less its token, which never
+/// leaves the till's database).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Enrolment {
-    pub shop_id: String,
+    pub shop_id: Uuid,
     pub server_url: String,
 }
 
-impl From<st::Enrolment> for Enrolment {
-    fn from(e: st::Enrolment) -> Self {
-        Enrolment { shop_id: e.shop_id.to_string(), server_url: e.server_url }
-    }
-}
-
 /// What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub server_url: Option<String>,
-    pub shop_id: Option<String>,
+    pub shop_id: Option<Uuid>,
     /// RFC 3339 (UTC); `None` before the first successful sync.
-    pub last_success: Option<String>,
-    pub last_attempt: Option<String>,
+    pub last_success: Option<UtcTimestamp>,
+    pub last_attempt: Option<UtcTimestamp>,
     /// Events recorded here that the back office has not acknowledged yet.
     pub waiting: u64,
     /// Failed syncs in a row.
@@ -50,26 +47,8 @@ pub struct SyncStatus {
     pub rejected: u64,
 }
 
-impl From<st::SyncStatus> for SyncStatus {
-    fn from(s: st::SyncStatus) -> Self {
-        SyncStatus {
-            enrolled: s.enrolled,
-            server_url: s.server_url,
-            shop_id: s.shop_id.map(|id| id.to_string()),
-            last_success: s.last_success.map(|t| t.to_rfc3339()),
-            last_attempt: s.last_attempt.map(|t| t.to_rfc3339()),
-            waiting: s.waiting,
-            failures: s.failures,
-            stuck: s.stuck,
-            last_error: s.last_error,
-            cursor: s.cursor,
-            rejected: s.rejected,
-        }
-    }
-}
-
 /// What one sync did, and the status after it.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct SyncReport {
     pub pushed: u32,
     /// Events the back office refused this time (see `SyncStatus.rejected`).
@@ -79,19 +58,6 @@ pub struct SyncReport {
     /// The back office was restored from a backup and this till resent its history.
     pub epoch_reset: bool,
     pub status: SyncStatus,
-}
-
-impl From<client::SyncReport> for SyncReport {
-    fn from(r: client::SyncReport) -> Self {
-        SyncReport {
-            pushed: r.pushed,
-            rejected: r.rejected,
-            pulled: r.pulled,
-            applied: r.applied,
-            epoch_reset: r.epoch_reset,
-            status: r.status.into(),
-        }
-    }
 }
 
 /// The till's store, lent to the client for one short call at a time. Remembers whether the
@@ -159,7 +125,8 @@ impl Till {
         let _one_at_a_time = self.syncing.lock().await;
         let lent = Lent::new(self)?;
         let outcome = client()?.enrol(&lent, &server_url, &code, &device_name, now()).await;
-        Ok(lent.finish(outcome)?.into())
+        let enrolment = lent.finish(outcome)?;
+        Ok(Enrolment { shop_id: enrolment.shop_id, server_url: enrolment.server_url })
     }
 
     /// Pushes every event waiting here, then pulls the shop's changes until up to date. The
@@ -171,7 +138,7 @@ impl Till {
         let _one_at_a_time = self.syncing.lock().await;
         let lent = Lent::new(self)?;
         let outcome = client()?.sync(&lent, &now).await;
-        Ok(lent.finish(outcome)?.into())
+        lent.finish(outcome)
     }
 }
 
@@ -179,7 +146,7 @@ impl Till {
 impl Till {
     /// Whether this till is enrolled, when it last synced, what waits and whether it is stuck.
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        self.with(|s| Ok(s.sync_status()?.into()))
+        self.with(|s| s.sync_status())
     }
 }
 

@@ -41,6 +41,14 @@ impl Money {
         self.0
     }
 
+    /// Cents from outside (a till's integer fast path), bounded like a parsed amount.
+    pub fn try_from_minor(minor: i64) -> Result<Money, MoneyError> {
+        if minor.checked_abs().is_none_or(|m| m > MAX_MINOR) {
+            return Err(MoneyError::TooLarge(format!("{minor} cents")));
+        }
+        Ok(Money(minor))
+    }
+
     /// Parses `-?digits(.digits)?`, nothing else: no exponent, no thousands separator, no sign
     /// other than a leading minus, no spaces. A till must never guess what "1,5" or "1e3" meant.
     pub fn parse(input: &str) -> Result<Money, MoneyError> {
@@ -182,6 +190,15 @@ mod tests {
         assert_eq!(Money::parse("1.230"), Err(MoneyError::TooManyDecimals("1.230".into())));
         assert!(matches!(Money::parse("99999999999999999999"), Err(MoneyError::TooLarge(_))));
         assert!(matches!(Money::parse("1000000001"), Err(MoneyError::TooLarge(_))));
+    }
+
+    #[test]
+    fn cents_from_outside_are_bounded_like_parsed_amounts() {
+        assert_eq!(Money::try_from_minor(-1250), Ok(Money::from_minor(-1250)));
+        assert_eq!(Money::try_from_minor(MAX_MINOR), Ok(Money::from_minor(MAX_MINOR)));
+        for bad in [MAX_MINOR + 1, -MAX_MINOR - 1, i64::MIN, i64::MAX] {
+            assert!(matches!(Money::try_from_minor(bad), Err(MoneyError::TooLarge(_))), "{bad}");
+        }
     }
 
     #[test]

@@ -258,24 +258,29 @@ void uniffi_ardoise_fn_free_till(uint64_t handle, RustCallStatus *_Nonnull out_s
 uint64_t uniffi_ardoise_fn_constructor_till_open(RustBuffer path, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ACCOUNT
-RustBuffer uniffi_ardoise_fn_method_till_account(uint64_t ptr, RustBuffer customer, RustBuffer today, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CLOSE_DATABASE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CLOSE_DATABASE
+void uniffi_ardoise_fn_method_till_close_database(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_CUSTOMER
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_CUSTOMER
-RustBuffer uniffi_ardoise_fn_method_till_add_customer(uint64_t ptr, RustBuffer customer, RustBuffer now, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DEVICE_ID
+RustBuffer uniffi_ardoise_fn_method_till_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADJUST
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADJUST
-RustBuffer uniffi_ardoise_fn_method_till_adjust(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENDING_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENDING_EVENTS
+uint64_t uniffi_ardoise_fn_method_till_pending_events(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_APPLY_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_APPLY_DEPOSIT
-RustBuffer uniffi_ardoise_fn_method_till_apply_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESUME
+void uniffi_ardoise_fn_method_till_resume(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SUSPEND
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SUSPEND
+void uniffi_ardoise_fn_method_till_suspend(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECK
@@ -293,69 +298,9 @@ RustBuffer uniffi_ardoise_fn_method_till_check_minor(uint64_t ptr, RustBuffer cu
 RustBuffer uniffi_ardoise_fn_method_till_checkout_rules(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CLOSE_DATABASE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CLOSE_DATABASE
-void uniffi_ardoise_fn_method_till_close_database(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREDIT_NOTE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREDIT_NOTE
-RustBuffer uniffi_ardoise_fn_method_till_credit_note(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER
-RustBuffer uniffi_ardoise_fn_method_till_customer(uint64_t ptr, RustBuffer reference, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DEVICE_ID
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_DEVICE_ID
-RustBuffer uniffi_ardoise_fn_method_till_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
-RustBuffer uniffi_ardoise_fn_method_till_list_customers(uint64_t ptr, uint32_t limit, uint32_t offset, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERRIDE_CHECKOUT
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_OVERRIDE_CHECKOUT
 RustBuffer uniffi_ardoise_fn_method_till_override_checkout(uint64_t ptr, RustBuffer customer, RustBuffer cart_total, RustBuffer manager, RustBuffer reason, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PAY
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PAY
-RustBuffer uniffi_ardoise_fn_method_till_pay(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENDING_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PENDING_EVENTS
-uint64_t uniffi_ardoise_fn_method_till_pending_events(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFUND_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFUND_DEPOSIT
-RustBuffer uniffi_ardoise_fn_method_till_refund_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer ctx, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESUME
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RESUME
-void uniffi_ardoise_fn_method_till_resume(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REVERSE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REVERSE
-RustBuffer uniffi_ardoise_fn_method_till_reverse(uint64_t ptr, RustBuffer customer, RustBuffer entry_id, RustBuffer reason, RustBuffer ctx, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SEARCH_CUSTOMERS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SEARCH_CUSTOMERS
-RustBuffer uniffi_ardoise_fn_method_till_search_customers(uint64_t ptr, RustBuffer query, uint32_t limit, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
-RustBuffer uniffi_ardoise_fn_method_till_sell_on_account(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice_ref, RustBuffer deposit, RustBuffer ctx, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_CHECKOUT_RULES
@@ -363,29 +308,29 @@ RustBuffer uniffi_ardoise_fn_method_till_sell_on_account(uint64_t ptr, RustBuffe
 void uniffi_ardoise_fn_method_till_set_checkout_rules(uint64_t ptr, RustBuffer rules, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SUSPEND
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SUSPEND
-void uniffi_ardoise_fn_method_till_suspend(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_CUSTOMER
+RustBuffer uniffi_ardoise_fn_method_till_add_customer(uint64_t ptr, RustBuffer customer, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TAKE_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TAKE_DEPOSIT
-RustBuffer uniffi_ardoise_fn_method_till_take_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer order_ref, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER
+RustBuffer uniffi_ardoise_fn_method_till_customer(uint64_t ptr, RustBuffer reference, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TIMELINE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TIMELINE
-RustBuffer uniffi_ardoise_fn_method_till_timeline(uint64_t ptr, RustBuffer customer, uint32_t limit, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
+RustBuffer uniffi_ardoise_fn_method_till_list_customers(uint64_t ptr, uint32_t limit, uint32_t offset, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SEARCH_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SEARCH_CUSTOMERS
+RustBuffer uniffi_ardoise_fn_method_till_search_customers(uint64_t ptr, RustBuffer query, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UPDATE_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UPDATE_CUSTOMER
 RustBuffer uniffi_ardoise_fn_method_till_update_customer(uint64_t ptr, RustBuffer reference, RustBuffer patch, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_WRITE_OFF
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_WRITE_OFF
-RustBuffer uniffi_ardoise_fn_method_till_write_off(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADD_NOTE
@@ -456,6 +401,61 @@ void uniffi_ardoise_fn_method_till_set_customer_ladder(uint64_t ptr, RustBuffer 
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
 void uniffi_ardoise_fn_method_till_stop_invoice(uint64_t ptr, RustBuffer invoice, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ACCOUNT
+RustBuffer uniffi_ardoise_fn_method_till_account(uint64_t ptr, RustBuffer customer, RustBuffer today, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADJUST
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_ADJUST
+RustBuffer uniffi_ardoise_fn_method_till_adjust(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_APPLY_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_APPLY_DEPOSIT
+RustBuffer uniffi_ardoise_fn_method_till_apply_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREDIT_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CREDIT_NOTE
+RustBuffer uniffi_ardoise_fn_method_till_credit_note(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_PAY
+RustBuffer uniffi_ardoise_fn_method_till_pay(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFUND_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REFUND_DEPOSIT
+RustBuffer uniffi_ardoise_fn_method_till_refund_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REVERSE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REVERSE
+RustBuffer uniffi_ardoise_fn_method_till_reverse(uint64_t ptr, RustBuffer customer, RustBuffer entry_id, RustBuffer reason, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SELL_ON_ACCOUNT
+RustBuffer uniffi_ardoise_fn_method_till_sell_on_account(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer invoice_ref, RustBuffer deposit, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TAKE_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TAKE_DEPOSIT
+RustBuffer uniffi_ardoise_fn_method_till_take_deposit(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer method, RustBuffer order_ref, RustBuffer ctx, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TIMELINE
+RustBuffer uniffi_ardoise_fn_method_till_timeline(uint64_t ptr, RustBuffer customer, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_WRITE_OFF
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_WRITE_OFF
+RustBuffer uniffi_ardoise_fn_method_till_write_off(uint64_t ptr, RustBuffer customer, RustBuffer amount, RustBuffer reason, RustBuffer invoice, RustBuffer ctx, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_AGING
@@ -886,27 +886,33 @@ uint16_t uniffi_ardoise_checksum_func_split_plan(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
-uint16_t uniffi_ardoise_checksum_method_till_account(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CLOSE_DATABASE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CLOSE_DATABASE
+uint16_t uniffi_ardoise_checksum_method_till_close_database(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_CUSTOMER
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_CUSTOMER
-uint16_t uniffi_ardoise_checksum_method_till_add_customer(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DEVICE_ID
+uint16_t uniffi_ardoise_checksum_method_till_device_id(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADJUST
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADJUST
-uint16_t uniffi_ardoise_checksum_method_till_adjust(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENDING_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENDING_EVENTS
+uint16_t uniffi_ardoise_checksum_method_till_pending_events(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_APPLY_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_APPLY_DEPOSIT
-uint16_t uniffi_ardoise_checksum_method_till_apply_deposit(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESUME
+uint16_t uniffi_ardoise_checksum_method_till_resume(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
+uint16_t uniffi_ardoise_checksum_method_till_suspend(void
     
 );
 #endif
@@ -928,81 +934,9 @@ uint16_t uniffi_ardoise_checksum_method_till_checkout_rules(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CLOSE_DATABASE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CLOSE_DATABASE
-uint16_t uniffi_ardoise_checksum_method_till_close_database(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREDIT_NOTE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREDIT_NOTE
-uint16_t uniffi_ardoise_checksum_method_till_credit_note(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
-uint16_t uniffi_ardoise_checksum_method_till_customer(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DEVICE_ID
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_DEVICE_ID
-uint16_t uniffi_ardoise_checksum_method_till_device_id(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LIST_CUSTOMERS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LIST_CUSTOMERS
-uint16_t uniffi_ardoise_checksum_method_till_list_customers(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERRIDE_CHECKOUT
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_OVERRIDE_CHECKOUT
 uint16_t uniffi_ardoise_checksum_method_till_override_checkout(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PAY
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PAY
-uint16_t uniffi_ardoise_checksum_method_till_pay(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENDING_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PENDING_EVENTS
-uint16_t uniffi_ardoise_checksum_method_till_pending_events(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFUND_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFUND_DEPOSIT
-uint16_t uniffi_ardoise_checksum_method_till_refund_deposit(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESUME
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RESUME
-uint16_t uniffi_ardoise_checksum_method_till_resume(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REVERSE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REVERSE
-uint16_t uniffi_ardoise_checksum_method_till_reverse(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SEARCH_CUSTOMERS
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SEARCH_CUSTOMERS
-uint16_t uniffi_ardoise_checksum_method_till_search_customers(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SELL_ON_ACCOUNT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SELL_ON_ACCOUNT
-uint16_t uniffi_ardoise_checksum_method_till_sell_on_account(void
     
 );
 #endif
@@ -1012,33 +946,33 @@ uint16_t uniffi_ardoise_checksum_method_till_set_checkout_rules(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
-uint16_t uniffi_ardoise_checksum_method_till_suspend(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADD_CUSTOMER
+uint16_t uniffi_ardoise_checksum_method_till_add_customer(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TAKE_DEPOSIT
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TAKE_DEPOSIT
-uint16_t uniffi_ardoise_checksum_method_till_take_deposit(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
+uint16_t uniffi_ardoise_checksum_method_till_customer(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TIMELINE
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TIMELINE
-uint16_t uniffi_ardoise_checksum_method_till_timeline(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LIST_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_LIST_CUSTOMERS
+uint16_t uniffi_ardoise_checksum_method_till_list_customers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SEARCH_CUSTOMERS
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SEARCH_CUSTOMERS
+uint16_t uniffi_ardoise_checksum_method_till_search_customers(void
     
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_UPDATE_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_UPDATE_CUSTOMER
 uint16_t uniffi_ardoise_checksum_method_till_update_customer(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
-#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
-uint16_t uniffi_ardoise_checksum_method_till_write_off(void
     
 );
 #endif
@@ -1123,6 +1057,72 @@ uint16_t uniffi_ardoise_checksum_method_till_set_customer_ladder(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 uint16_t uniffi_ardoise_checksum_method_till_stop_invoice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ACCOUNT
+uint16_t uniffi_ardoise_checksum_method_till_account(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADJUST
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_ADJUST
+uint16_t uniffi_ardoise_checksum_method_till_adjust(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_APPLY_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_APPLY_DEPOSIT
+uint16_t uniffi_ardoise_checksum_method_till_apply_deposit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREDIT_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CREDIT_NOTE
+uint16_t uniffi_ardoise_checksum_method_till_credit_note(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_PAY
+uint16_t uniffi_ardoise_checksum_method_till_pay(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFUND_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REFUND_DEPOSIT
+uint16_t uniffi_ardoise_checksum_method_till_refund_deposit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REVERSE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_REVERSE
+uint16_t uniffi_ardoise_checksum_method_till_reverse(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SELL_ON_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SELL_ON_ACCOUNT
+uint16_t uniffi_ardoise_checksum_method_till_sell_on_account(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TAKE_DEPOSIT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TAKE_DEPOSIT
+uint16_t uniffi_ardoise_checksum_method_till_take_deposit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TIMELINE
+uint16_t uniffi_ardoise_checksum_method_till_timeline(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_WRITE_OFF
+uint16_t uniffi_ardoise_checksum_method_till_write_off(void
     
 );
 #endif

@@ -54,6 +54,22 @@ fn pct(field: &str) -> Result<Decimal> {
         .map_err(|_| Error::Invalid { field: "rate table", reason: format!("{field:?} is not a rate") })
 }
 
+/// A rate as the shop types it ("9.5", "12.25"): one to three digits, then at most four
+/// decimals after a point; no sign, exponent or comma. A contract rate is typed at the till, so
+/// it is read as strictly as an amount.
+pub fn parse_rate_pct(input: &str) -> Result<Decimal> {
+    let digits = |p: &str, max: usize| (1..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let ok = match input.split_once('.') {
+        Some((int, frac)) => digits(int, 3) && digits(frac, 4),
+        None => digits(input, 3),
+    };
+    let bad = || Error::Invalid { field: "rate", reason: format!("{input:?} is not a percentage like 9.5") };
+    if !ok {
+        return Err(bad());
+    }
+    input.parse().map_err(|_| bad())
+}
+
 impl RateTables {
     /// Parses the two CSV files in the format of `shared/reference/` (extra columns ignored).
     pub fn parse(ecb_csv: &str, legal_csv: &str) -> Result<RateTables> {
@@ -238,6 +254,16 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         crate::parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn typed_rates_are_plain_percentages() {
+        for (typed, rate) in [("9.5", "9.5"), ("12.25", "12.25"), ("0", "0"), ("100.0001", "100.0001")] {
+            assert_eq!(parse_rate_pct(typed).unwrap(), rate.parse::<Decimal>().unwrap(), "{typed}");
+        }
+        for bad in ["", "9,5", "-1", "+1", "1e2", "1000", "9.", ".5", "9.12345", " 9", "NaN", "٩"] {
+            assert!(matches!(parse_rate_pct(bad), Err(Error::Invalid { field: "rate", .. })), "{bad:?}");
+        }
     }
 
     fn m(s: &str) -> Money {

@@ -96,6 +96,21 @@ pub enum Skip {
     Plan,
 }
 
+impl Skip {
+    /// The name reports give it (the same as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::NothingDue => "nothing_due",
+            Skip::AlreadyAtLevel => "already_at_level",
+            Skip::TooSoon => "too_soon",
+            Skip::Excluded => "excluded",
+            Skip::OnHold => "on_hold",
+            Skip::Promise => "promise",
+            Skip::Plan => "plan",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Skip(Skip),
@@ -208,6 +223,14 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         crate::parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn skips_are_named_as_in_json() {
+        use Skip::*;
+        for skip in [NothingDue, AlreadyAtLevel, TooSoon, Excluded, OnHold, Promise, Plan] {
+            assert_eq!(serde_json::to_value(skip).unwrap(), skip.as_str());
+        }
     }
 
     fn contact() -> Contact {

@@ -638,23 +638,33 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol TillProtocol: AnyObject, Sendable {
     
     /**
-     * The account as of `today` (ISO date): balance, overdue, limit, open invoices, deposits.
+     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
+     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
+     * closes the database once no call is running.)
      */
-    func account(customer: String, today: String) throws  -> AccountSummary
-    
-    func addCustomer(customer: NewCustomer, now: String) throws  -> Customer
+    func closeDatabase() 
     
     /**
-     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     * This device's id, as it signs every entry it records.
      */
-    func adjust(customer: String, amount: String, reason: String, ctx: WriteContext) throws  -> Recorded
+    func deviceId() throws  -> Uuid
     
-    func applyDeposit(customer: String, amount: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    /**
+     * Events recorded here and not yet pushed to the back office.
+     */
+    func pendingEvents() throws  -> UInt64
+    
+    func resume() throws 
+    
+    /**
+     * Closes SQLite while the app is in the background; `resume()` reopens it.
+     */
+    func suspend() throws 
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
      */
-    func check(customer: String, cartTotal: String, now: String) throws  -> Verdict
+    func check(customer: String, cartTotal: Money, now: Timestamp) throws  -> Verdict
     
     /**
      * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
@@ -666,20 +676,15 @@ public protocol TillProtocol: AnyObject, Sendable {
     func checkoutRules() throws  -> CheckoutRules
     
     /**
-     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
-     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
-     * closes the database once no call is running.)
+     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
      */
-    func closeDatabase() 
+    func overrideCheckout(customer: String, cartTotal: Money, manager: String, reason: String, now: Timestamp) throws  -> Override
     
-    func creditNote(customer: String, amount: String, reason: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    func setCheckoutRules(rules: CheckoutRules, now: Timestamp) throws 
+    
+    func addCustomer(customer: NewCustomer, now: Timestamp) throws  -> Customer
     
     func customer(reference: String) throws  -> Customer
-    
-    /**
-     * This device's id, as it signs every entry it records.
-     */
-    func deviceId() throws  -> String
     
     /**
      * Customers in name order, a page at a time (at most 1,000).
@@ -687,66 +692,19 @@ public protocol TillProtocol: AnyObject, Sendable {
     func listCustomers(limit: UInt32, offset: UInt32) throws  -> [Customer]
     
     /**
-     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
-     */
-    func overrideCheckout(customer: String, cartTotal: String, manager: String, reason: String, now: String) throws  -> Override
-    
-    /**
-     * A payment, to the oldest due invoice unless aimed at one (by reference).
-     */
-    func pay(customer: String, amount: String, method: PaymentMethod, invoice: String?, ctx: WriteContext) throws  -> Recorded
-    
-    /**
-     * Events recorded here and not yet pushed to the back office.
-     */
-    func pendingEvents() throws  -> UInt64
-    
-    func refundDeposit(customer: String, amount: String, method: PaymentMethod, ctx: WriteContext) throws  -> Recorded
-    
-    func resume() throws 
-    
-    /**
-     * Corrects an entry by recording its opposite; entries are never edited.
-     */
-    func reverse(customer: String, entryId: String, reason: String, ctx: WriteContext) throws  -> Recorded
-    
-    /**
      * Name prefix (any word, any case, with or without accents), phone or reference.
      */
     func searchCustomers(query: String, limit: UInt32) throws  -> [Customer]
     
-    /**
-     * A sale on account; refused with `Refused` unless the checkout allows it or an override
-     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
-     * up); only the rest is on account.
-     */
-    func sellOnAccount(customer: String, amount: String, invoiceRef: String?, deposit: String?, ctx: WriteContext) throws  -> Recorded
+    func updateCustomer(reference: String, patch: CustomerPatch, now: Timestamp) throws  -> Customer
     
-    func setCheckoutRules(rules: CheckoutRules, now: String) throws 
-    
-    /**
-     * Closes SQLite while the app is in the background; `resume()` reopens it.
-     */
-    func suspend() throws 
-    
-    func takeDeposit(customer: String, amount: String, method: PaymentMethod, orderRef: String?, ctx: WriteContext) throws  -> Recorded
-    
-    /**
-     * The customer's entries, newest first.
-     */
-    func timeline(customer: String, limit: UInt32) throws  -> [TimelineEntry]
-    
-    func updateCustomer(reference: String, patch: CustomerPatch, now: String) throws  -> Customer
-    
-    func writeOff(customer: String, amount: String, reason: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
-    
-    func addNote(customer: String, note: String, author: String, now: String) throws 
+    func addNote(customer: String, note: String, author: String, now: Timestamp) throws 
     
     /**
      * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
      * past the grace days breaks it and the ladder resumes where it was.
      */
-    func createPlan(customer: String, instalments: [Instalment], author: String, now: String) throws  -> PaymentPlan
+    func createPlan(customer: String, instalments: [Instalment], author: String, now: Timestamp) throws  -> PaymentPlan
     
     /**
      * Everything that happened on the account, newest first (at most 1,000 lines): ledger
@@ -757,7 +715,7 @@ public protocol TillProtocol: AnyObject, Sendable {
     /**
      * One dispute by id.
      */
-    func dispute(id: String) throws  -> Dispute
+    func dispute(id: Uuid) throws  -> Dispute
     
     /**
      * Disputes of a customer (a reference), or of the whole shop; open ones first.
@@ -765,66 +723,108 @@ public protocol TillProtocol: AnyObject, Sendable {
     func disputes(customer: String?) throws  -> [Dispute]
     
     /**
-     * Holds the customer's reminders until `until` (a date; `None`: until released) for
-     * `reason`; a `None` reason releases the hold.
+     * Holds the customer's reminders until `until` (`None`: until released) for `reason`; a
+     * `None` reason releases the hold.
      */
-    func holdReminders(customer: String, until: String?, reason: String?, author: String, now: String) throws 
+    func holdReminders(customer: String, until: IsoDate?, reason: String?, author: String, now: Timestamp) throws 
     
-    func noteDispute(id: String, note: String, author: String, now: String) throws 
+    func noteDispute(id: Uuid, note: String, author: String, now: Timestamp) throws 
     
     /**
      * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
      * checkout shows it (`Reason.Disputed`) without counting it as overdue.
      */
-    func openDispute(invoice: String, reason: String, author: String, now: String) throws  -> Dispute
+    func openDispute(invoice: String, reason: String, author: String, now: Timestamp) throws  -> Dispute
     
     /**
-     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     * The customer's latest plan and where it stands on `today`; `None` if never any.
      */
-    func plan(customer: String, today: String) throws  -> PaymentPlan?
+    func plan(customer: String, today: IsoDate) throws  -> PaymentPlan?
     
     /**
-     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
-     * by the money received since.
+     * A promise to pay `amount` by `on`: reminders wait until then; kept or broken by the money
+     * received since.
      */
-    func promiseToPay(customer: String, on: String, amount: String, author: String, now: String) throws  -> Promise
+    func promiseToPay(customer: String, on: IsoDate, amount: Money, author: String, now: Timestamp) throws  -> Promise
     
     /**
      * The outcome of a call; `CallOutcome.Promise` also records the promise.
      */
-    func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: String) throws 
+    func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: Timestamp) throws 
     
     /**
      * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
      * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
      */
-    func resolveDispute(id: String, upheld: Bool, credit: String?, note: String, author: String, now: String) throws  -> DisputeResolved
+    func resolveDispute(id: Uuid, upheld: Bool, credit: Money?, note: String, author: String, now: Timestamp) throws  -> DisputeResolved
     
     /**
      * Puts the customer on another ladder (`None`: the default one), or out of reminders.
      */
-    func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: String) throws 
+    func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: Timestamp) throws 
     
     /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
-    func stopInvoice(invoice: String, reason: String?, author: String, now: String) throws 
+    func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp) throws 
     
     /**
-     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
-     * with dates up to then.
+     * The account as of `today`: balance, overdue, limit, open invoices, deposits.
      */
-    func aging(asOf: String) throws  -> AgingReport
+    func account(customer: String, today: IsoDate) throws  -> AccountSummary
+    
+    /**
+     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     */
+    func adjust(customer: String, amount: Money, reason: String, ctx: WriteContext) throws  -> Recorded
+    
+    func applyDeposit(customer: String, amount: Money, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    
+    func creditNote(customer: String, amount: Money, reason: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    
+    /**
+     * A payment, to the oldest due invoice unless aimed at one (by reference).
+     */
+    func pay(customer: String, amount: Money, method: PaymentMethod, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    
+    func refundDeposit(customer: String, amount: Money, method: PaymentMethod, ctx: WriteContext) throws  -> Recorded
+    
+    /**
+     * Corrects an entry by recording its opposite; entries are never edited.
+     */
+    func reverse(customer: String, entryId: Uuid, reason: String, ctx: WriteContext) throws  -> Recorded
+    
+    /**
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
+     */
+    func sellOnAccount(customer: String, amount: Money, invoiceRef: String?, deposit: Money?, ctx: WriteContext) throws  -> Recorded
+    
+    func takeDeposit(customer: String, amount: Money, method: PaymentMethod, orderRef: String?, ctx: WriteContext) throws  -> Recorded
+    
+    /**
+     * The customer's entries, newest first.
+     */
+    func timeline(customer: String, limit: UInt32) throws  -> [TimelineEntry]
+    
+    func writeOff(customer: String, amount: Money, reason: String, invoice: String?, ctx: WriteContext) throws  -> Recorded
+    
+    /**
+     * Aging of every account at the end of `as_of`, from what was recorded with dates up to
+     * then.
+     */
+    func aging(asOf: IsoDate) throws  -> AgingReport
     
     /**
      * Everything this till holds about one customer, as JSON (GDPR access and portability).
      */
-    func customerData(customer: String, now: String) throws  -> String
+    func customerData(customer: String, now: Timestamp) throws  -> String
     
     /**
      * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
      */
-    func eraseCustomer(customer: String, author: String, now: String) throws  -> Erasure
+    func eraseCustomer(customer: String, author: String, now: Timestamp) throws  -> Erasure
     
     /**
      * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
@@ -835,47 +835,47 @@ public protocol TillProtocol: AnyObject, Sendable {
      * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
      * nothing: a bad line fails it with every bad line numbered in the message.
      */
-    func importCustomers(csv: String, now: String) throws  -> ImportReport
+    func importCustomers(csv: String, now: Timestamp) throws  -> ImportReport
     
     /**
      * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
      * and optionally `disputed`). Importing the same file again changes nothing.
      */
-    func importInvoices(csv: String, dates: DateStyle, now: String) throws  -> ImportReport
+    func importInvoices(csv: String, dates: DateStyle, now: Timestamp) throws  -> ImportReport
     
     /**
      * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
      * `months` calendar months ending with `as_of`'s month.
      */
-    func kpis(asOf: String, months: UInt32) throws  -> Kpis
+    func kpis(asOf: IsoDate, months: UInt32) throws  -> Kpis
     
     /**
      * Accounts with something overdue at the end of `as_of`, at most `limit`.
      */
-    func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32) throws  -> [OverdueAccount]
+    func overdueAccounts(asOf: IsoDate, sort: OverdueSort, limit: UInt32) throws  -> [OverdueAccount]
     
     /**
      * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
      * open invoices once.
      */
-    func overview(asOf: String, months: UInt32) throws  -> Overview
+    func overview(asOf: IsoDate, months: UInt32) throws  -> Overview
     
     /**
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
      * list; run it once a day. Returns how many customers were scored.
      */
-    func refreshRisk(now: String) throws  -> UInt64
+    func refreshRisk(now: Timestamp) throws  -> UInt64
     
     /**
      * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
      * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
      */
-    func riskReport(asOf: String) throws  -> [CustomerRisk]
+    func riskReport(asOf: IsoDate) throws  -> [CustomerRisk]
     
     /**
      * The customer statement from `from` to `to` (inclusive).
      */
-    func statement(customer: String, from: String, to: String) throws  -> Statement
+    func statement(customer: String, from: IsoDate, to: IsoDate) throws  -> Statement
     
     /**
      * The ladder by name ("default" unless the shop made others).
@@ -892,14 +892,14 @@ public protocol TillProtocol: AnyObject, Sendable {
      * with this till's rate tables (and its contract rate, for a business). A consumer owes
      * interest only from the formal notice (`notice_on`).
      */
-    func penalty(amount: String, dueOn: String, until: String, debtor: CustomerKind, noticeOn: String?) throws  -> Penalty
+    func penalty(amount: Money, dueOn: IsoDate, until: IsoDate, debtor: CustomerKind, noticeOn: IsoDate?) throws  -> Penalty
     
     func rateTables() throws  -> RateTables
     
     /**
      * One reminder by id.
      */
-    func reminder(id: String) throws  -> Reminder
+    func reminder(id: Uuid) throws  -> Reminder
     
     /**
      * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
@@ -911,35 +911,35 @@ public protocol TillProtocol: AnyObject, Sendable {
      * the level of their most overdue invoice, unless paused. Running it twice the same day
      * queues nothing.
      */
-    func runDunning(now: String) throws  -> RunReport
+    func runDunning(now: Timestamp) throws  -> RunReport
     
     /**
      * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
      * time and name known templates.
      */
-    func setLadder(ladder: Ladder, now: String) throws 
+    func setLadder(ladder: Ladder, now: Timestamp) throws 
     
     /**
      * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
      * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
      * all_other_cases_pct,...`; each with a header line).
      */
-    func setRateTables(ecbCsv: String, legalCsv: String, now: String) throws  -> RateTables
+    func setRateTables(ecbCsv: String, legalCsv: String, now: Timestamp) throws  -> RateTables
     
     /**
      * Records what became of a queued reminder (sent, failed, or cancelled by hand).
      */
-    func setReminderState(id: String, state: ReminderState, note: String?, now: String) throws  -> Reminder
+    func setReminderState(id: Uuid, state: ReminderState, note: String?, now: Timestamp) throws  -> Reminder
     
     /**
      * Replaces them (the checkout rules stay as they are).
      */
-    func setShopSettings(settings: ShopSettings, now: String) throws 
+    func setShopSettings(settings: ShopSettings, now: Timestamp) throws 
     
     /**
      * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
      */
-    func setTemplate(template: ReminderTemplate, now: String) throws 
+    func setTemplate(template: ReminderTemplate, now: Timestamp) throws 
     
     /**
      * The shop's name and contacts as reminders print them, and the rules for reminders.
@@ -1045,70 +1045,72 @@ public static func `open`(path: String)throws  -> Till  {
 
     
     /**
-     * The account as of `today` (ISO date): balance, overdue, limit, open invoices, deposits.
+     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
+     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
+     * closes the database once no call is running.)
      */
-open func account(customer: String, today: String)throws  -> AccountSummary  {
-    return try  FfiConverterTypeAccountSummary_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func closeDatabase()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_account(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(today),uniffiCallStatus
+    uniffi_ardoise_fn_method_till_close_database(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
-})
+}
 }
     
-open func addCustomer(customer: NewCustomer, now: String)throws  -> Customer  {
-    return try  FfiConverterTypeCustomer_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+    /**
+     * This device's id, as it signs every entry it records.
+     */
+open func deviceId()throws  -> Uuid  {
+    return try  FfiConverterTypeUuid_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_add_customer(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeNewCustomer_lower(customer),
-        FfiConverterString.lower(now),uniffiCallStatus
+    uniffi_ardoise_fn_method_till_device_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     * Events recorded here and not yet pushed to the back office.
      */
-open func adjust(customer: String, amount: String, reason: String, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func pendingEvents()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_adjust(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterString.lower(reason),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    uniffi_ardoise_fn_method_till_pending_events(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
     
-open func applyDeposit(customer: String, amount: String, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func resume()throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_apply_deposit(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterOptionString.lower(invoice),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    uniffi_ardoise_fn_method_till_resume(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
-})
+}
+}
+    
+    /**
+     * Closes SQLite while the app is in the background; `resume()` reopens it.
+     */
+open func suspend()throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_suspend(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
      */
-open func check(customer: String, cartTotal: String, now: String)throws  -> Verdict  {
+open func check(customer: String, cartTotal: Money, now: Timestamp)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_check(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterString.lower(cartTotal),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeMoney_lower(cartTotal),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1141,28 +1143,39 @@ open func checkoutRules()throws  -> CheckoutRules  {
 }
     
     /**
-     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
-     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
-     * closes the database once no call is running.)
+     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
      */
-open func closeDatabase()  {try! rustCall() {
+open func overrideCheckout(customer: String, cartTotal: Money, manager: String, reason: String, now: Timestamp)throws  -> Override  {
+    return try  FfiConverterTypeOverride_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_close_database(
-            self.uniffiCloneHandle(),uniffiCallStatus
+    uniffi_ardoise_fn_method_till_override_checkout(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(cartTotal),
+        FfiConverterString.lower(manager),
+        FfiConverterString.lower(reason),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+open func setCheckoutRules(rules: CheckoutRules, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_checkout_rules(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCheckoutRules_lower(rules),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
     
-open func creditNote(customer: String, amount: String, reason: String, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func addCustomer(customer: NewCustomer, now: Timestamp)throws  -> Customer  {
+    return try  FfiConverterTypeCustomer_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_credit_note(
+    uniffi_ardoise_fn_method_till_add_customer(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterString.lower(reason),
-        FfiConverterOptionString.lower(invoice),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+        FfiConverterTypeNewCustomer_lower(customer),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1173,18 +1186,6 @@ open func customer(reference: String)throws  -> Customer  {
     uniffi_ardoise_fn_method_till_customer(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(reference),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * This device's id, as it signs every entry it records.
-     */
-open func deviceId()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_device_id(
-            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1204,89 +1205,6 @@ open func listCustomers(limit: UInt32, offset: UInt32)throws  -> [Customer]  {
 }
     
     /**
-     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
-     */
-open func overrideCheckout(customer: String, cartTotal: String, manager: String, reason: String, now: String)throws  -> Override  {
-    return try  FfiConverterTypeOverride_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_override_checkout(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(cartTotal),
-        FfiConverterString.lower(manager),
-        FfiConverterString.lower(reason),
-        FfiConverterString.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * A payment, to the oldest due invoice unless aimed at one (by reference).
-     */
-open func pay(customer: String, amount: String, method: PaymentMethod, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_pay(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterTypePaymentMethod_lower(method),
-        FfiConverterOptionString.lower(invoice),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Events recorded here and not yet pushed to the back office.
-     */
-open func pendingEvents()throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_pending_events(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-open func refundDeposit(customer: String, amount: String, method: PaymentMethod, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_refund_deposit(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterTypePaymentMethod_lower(method),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-open func resume()throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_resume(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Corrects an entry by recording its opposite; entries are never edited.
-     */
-open func reverse(customer: String, entryId: String, reason: String, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_reverse(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(entryId),
-        FfiConverterString.lower(reason),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Name prefix (any word, any case, with or without accents), phone or reference.
      */
 open func searchCustomers(query: String, limit: UInt32)throws  -> [Customer]  {
@@ -1300,108 +1218,26 @@ open func searchCustomers(query: String, limit: UInt32)throws  -> [Customer]  {
 })
 }
     
-    /**
-     * A sale on account; refused with `Refused` unless the checkout allows it or an override
-     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
-     * up); only the rest is on account.
-     */
-open func sellOnAccount(customer: String, amount: String, invoiceRef: String?, deposit: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_sell_on_account(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterOptionString.lower(invoiceRef),
-        FfiConverterOptionString.lower(deposit),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-open func setCheckoutRules(rules: CheckoutRules, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_set_checkout_rules(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeCheckoutRules_lower(rules),
-        FfiConverterString.lower(now),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Closes SQLite while the app is in the background; `resume()` reopens it.
-     */
-open func suspend()throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_suspend(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-open func takeDeposit(customer: String, amount: String, method: PaymentMethod, orderRef: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_take_deposit(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterTypePaymentMethod_lower(method),
-        FfiConverterOptionString.lower(orderRef),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The customer's entries, newest first.
-     */
-open func timeline(customer: String, limit: UInt32)throws  -> [TimelineEntry]  {
-    return try  FfiConverterSequenceTypeTimelineEntry.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_timeline(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
-    )
-})
-}
-    
-open func updateCustomer(reference: String, patch: CustomerPatch, now: String)throws  -> Customer  {
+open func updateCustomer(reference: String, patch: CustomerPatch, now: Timestamp)throws  -> Customer  {
     return try  FfiConverterTypeCustomer_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_update_customer(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(reference),
         FfiConverterTypeCustomerPatch_lower(patch),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
     
-open func writeOff(customer: String, amount: String, reason: String, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
-    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
-        uniffiCallStatus in
-    uniffi_ardoise_fn_method_till_write_off(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(customer),
-        FfiConverterString.lower(amount),
-        FfiConverterString.lower(reason),
-        FfiConverterOptionString.lower(invoice),
-        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
-    )
-})
-}
-    
-open func addNote(customer: String, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func addNote(customer: String, note: String, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_add_note(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
         FfiConverterString.lower(note),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1410,7 +1246,7 @@ open func addNote(customer: String, note: String, author: String, now: String)th
      * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
      * past the grace days breaks it and the ladder resumes where it was.
      */
-open func createPlan(customer: String, instalments: [Instalment], author: String, now: String)throws  -> PaymentPlan  {
+open func createPlan(customer: String, instalments: [Instalment], author: String, now: Timestamp)throws  -> PaymentPlan  {
     return try  FfiConverterTypePaymentPlan_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_create_plan(
@@ -1418,7 +1254,7 @@ open func createPlan(customer: String, instalments: [Instalment], author: String
         FfiConverterString.lower(customer),
         FfiConverterSequenceTypeInstalment.lower(instalments),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1441,12 +1277,12 @@ open func customerTimeline(customer: String, limit: UInt32)throws  -> [TimelineI
     /**
      * One dispute by id.
      */
-open func dispute(id: String)throws  -> Dispute  {
+open func dispute(id: Uuid)throws  -> Dispute  {
     return try  FfiConverterTypeDispute_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_dispute(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeUuid_lower(id),uniffiCallStatus
     )
 })
 }
@@ -1465,30 +1301,30 @@ open func disputes(customer: String?)throws  -> [Dispute]  {
 }
     
     /**
-     * Holds the customer's reminders until `until` (a date; `None`: until released) for
-     * `reason`; a `None` reason releases the hold.
+     * Holds the customer's reminders until `until` (`None`: until released) for `reason`; a
+     * `None` reason releases the hold.
      */
-open func holdReminders(customer: String, until: String?, reason: String?, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func holdReminders(customer: String, until: IsoDate?, reason: String?, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_hold_reminders(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterOptionString.lower(until),
+        FfiConverterOptionTypeIsoDate.lower(until),
         FfiConverterOptionString.lower(reason),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
     
-open func noteDispute(id: String, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func noteDispute(id: Uuid, note: String, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_note_dispute(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeUuid_lower(id),
         FfiConverterString.lower(note),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1497,7 +1333,7 @@ open func noteDispute(id: String, note: String, author: String, now: String)thro
      * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
      * checkout shows it (`Reason.Disputed`) without counting it as overdue.
      */
-open func openDispute(invoice: String, reason: String, author: String, now: String)throws  -> Dispute  {
+open func openDispute(invoice: String, reason: String, author: String, now: Timestamp)throws  -> Dispute  {
     return try  FfiConverterTypeDispute_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_open_dispute(
@@ -1505,39 +1341,39 @@ open func openDispute(invoice: String, reason: String, author: String, now: Stri
         FfiConverterString.lower(invoice),
         FfiConverterString.lower(reason),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
     
     /**
-     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     * The customer's latest plan and where it stands on `today`; `None` if never any.
      */
-open func plan(customer: String, today: String)throws  -> PaymentPlan?  {
+open func plan(customer: String, today: IsoDate)throws  -> PaymentPlan?  {
     return try  FfiConverterOptionTypePaymentPlan.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_plan(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterString.lower(today),uniffiCallStatus
+        FfiConverterTypeIsoDate_lower(today),uniffiCallStatus
     )
 })
 }
     
     /**
-     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
-     * by the money received since.
+     * A promise to pay `amount` by `on`: reminders wait until then; kept or broken by the money
+     * received since.
      */
-open func promiseToPay(customer: String, on: String, amount: String, author: String, now: String)throws  -> Promise  {
+open func promiseToPay(customer: String, on: IsoDate, amount: Money, author: String, now: Timestamp)throws  -> Promise  {
     return try  FfiConverterTypePromise_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_promise_to_pay(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterString.lower(on),
-        FfiConverterString.lower(amount),
+        FfiConverterTypeIsoDate_lower(on),
+        FfiConverterTypeMoney_lower(amount),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1545,7 +1381,7 @@ open func promiseToPay(customer: String, on: String, amount: String, author: Str
     /**
      * The outcome of a call; `CallOutcome.Promise` also records the promise.
      */
-open func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func recordCall(customer: String, outcome: CallOutcome, note: String, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_record_call(
             self.uniffiCloneHandle(),
@@ -1553,7 +1389,7 @@ open func recordCall(customer: String, outcome: CallOutcome, note: String, autho
         FfiConverterTypeCallOutcome_lower(outcome),
         FfiConverterString.lower(note),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1562,17 +1398,17 @@ open func recordCall(customer: String, outcome: CallOutcome, note: String, autho
      * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
      * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
      */
-open func resolveDispute(id: String, upheld: Bool, credit: String?, note: String, author: String, now: String)throws  -> DisputeResolved  {
+open func resolveDispute(id: Uuid, upheld: Bool, credit: Money?, note: String, author: String, now: Timestamp)throws  -> DisputeResolved  {
     return try  FfiConverterTypeDisputeResolved_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_resolve_dispute(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeUuid_lower(id),
         FfiConverterBool.lower(upheld),
-        FfiConverterOptionString.lower(credit),
+        FfiConverterOptionTypeMoney.lower(credit),
         FfiConverterString.lower(note),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1580,7 +1416,7 @@ open func resolveDispute(id: String, upheld: Bool, credit: String?, note: String
     /**
      * Puts the customer on another ladder (`None`: the default one), or out of reminders.
      */
-open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_customer_ladder(
             self.uniffiCloneHandle(),
@@ -1588,7 +1424,7 @@ open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, a
         FfiConverterOptionString.lower(ladder),
         FfiConverterBool.lower(excluded),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1596,28 +1432,192 @@ open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, a
     /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
-open func stopInvoice(invoice: String, reason: String?, author: String, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_stop_invoice(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(invoice),
         FfiConverterOptionString.lower(reason),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
     
     /**
-     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
-     * with dates up to then.
+     * The account as of `today`: balance, overdue, limit, open invoices, deposits.
      */
-open func aging(asOf: String)throws  -> AgingReport  {
+open func account(customer: String, today: IsoDate)throws  -> AccountSummary  {
+    return try  FfiConverterTypeAccountSummary_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_account(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeIsoDate_lower(today),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     */
+open func adjust(customer: String, amount: Money, reason: String, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_adjust(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterString.lower(reason),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+open func applyDeposit(customer: String, amount: Money, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_apply_deposit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterOptionString.lower(invoice),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+open func creditNote(customer: String, amount: Money, reason: String, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_credit_note(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterString.lower(reason),
+        FfiConverterOptionString.lower(invoice),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A payment, to the oldest due invoice unless aimed at one (by reference).
+     */
+open func pay(customer: String, amount: Money, method: PaymentMethod, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_pay(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterTypePaymentMethod_lower(method),
+        FfiConverterOptionString.lower(invoice),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+open func refundDeposit(customer: String, amount: Money, method: PaymentMethod, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_refund_deposit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterTypePaymentMethod_lower(method),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Corrects an entry by recording its opposite; entries are never edited.
+     */
+open func reverse(customer: String, entryId: Uuid, reason: String, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_reverse(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeUuid_lower(entryId),
+        FfiConverterString.lower(reason),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
+     */
+open func sellOnAccount(customer: String, amount: Money, invoiceRef: String?, deposit: Money?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_sell_on_account(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterOptionString.lower(invoiceRef),
+        FfiConverterOptionTypeMoney.lower(deposit),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+open func takeDeposit(customer: String, amount: Money, method: PaymentMethod, orderRef: String?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_take_deposit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterTypePaymentMethod_lower(method),
+        FfiConverterOptionString.lower(orderRef),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The customer's entries, newest first.
+     */
+open func timeline(customer: String, limit: UInt32)throws  -> [TimelineEntry]  {
+    return try  FfiConverterSequenceTypeTimelineEntry.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_timeline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+open func writeOff(customer: String, amount: Money, reason: String, invoice: String?, ctx: WriteContext)throws  -> Recorded  {
+    return try  FfiConverterTypeRecorded_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_write_off(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterString.lower(reason),
+        FfiConverterOptionString.lower(invoice),
+        FfiConverterTypeWriteContext_lower(ctx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Aging of every account at the end of `as_of`, from what was recorded with dates up to
+     * then.
+     */
+open func aging(asOf: IsoDate)throws  -> AgingReport  {
     return try  FfiConverterTypeAgingReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_aging(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(asOf),uniffiCallStatus
+        FfiConverterTypeIsoDate_lower(asOf),uniffiCallStatus
     )
 })
 }
@@ -1625,13 +1625,13 @@ open func aging(asOf: String)throws  -> AgingReport  {
     /**
      * Everything this till holds about one customer, as JSON (GDPR access and portability).
      */
-open func customerData(customer: String, now: String)throws  -> String  {
+open func customerData(customer: String, now: Timestamp)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_customer_data(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1639,14 +1639,14 @@ open func customerData(customer: String, now: String)throws  -> String  {
     /**
      * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
      */
-open func eraseCustomer(customer: String, author: String, now: String)throws  -> Erasure  {
+open func eraseCustomer(customer: String, author: String, now: Timestamp)throws  -> Erasure  {
     return try  FfiConverterTypeErasure_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_erase_customer(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
         FfiConverterString.lower(author),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1669,13 +1669,13 @@ open func export(kind: ExportKind, format: ExportFormat)throws  -> String  {
      * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
      * nothing: a bad line fails it with every bad line numbered in the message.
      */
-open func importCustomers(csv: String, now: String)throws  -> ImportReport  {
+open func importCustomers(csv: String, now: Timestamp)throws  -> ImportReport  {
     return try  FfiConverterTypeImportReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_import_customers(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(csv),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1684,14 +1684,14 @@ open func importCustomers(csv: String, now: String)throws  -> ImportReport  {
      * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
      * and optionally `disputed`). Importing the same file again changes nothing.
      */
-open func importInvoices(csv: String, dates: DateStyle, now: String)throws  -> ImportReport  {
+open func importInvoices(csv: String, dates: DateStyle, now: Timestamp)throws  -> ImportReport  {
     return try  FfiConverterTypeImportReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_import_invoices(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(csv),
         FfiConverterTypeDateStyle_lower(dates),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1700,12 +1700,12 @@ open func importInvoices(csv: String, dates: DateStyle, now: String)throws  -> I
      * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
      * `months` calendar months ending with `as_of`'s month.
      */
-open func kpis(asOf: String, months: UInt32)throws  -> Kpis  {
+open func kpis(asOf: IsoDate, months: UInt32)throws  -> Kpis  {
     return try  FfiConverterTypeKpis_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_kpis(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(asOf),
+        FfiConverterTypeIsoDate_lower(asOf),
         FfiConverterUInt32.lower(months),uniffiCallStatus
     )
 })
@@ -1714,12 +1714,12 @@ open func kpis(asOf: String, months: UInt32)throws  -> Kpis  {
     /**
      * Accounts with something overdue at the end of `as_of`, at most `limit`.
      */
-open func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32)throws  -> [OverdueAccount]  {
+open func overdueAccounts(asOf: IsoDate, sort: OverdueSort, limit: UInt32)throws  -> [OverdueAccount]  {
     return try  FfiConverterSequenceTypeOverdueAccount.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_overdue_accounts(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(asOf),
+        FfiConverterTypeIsoDate_lower(asOf),
         FfiConverterTypeOverdueSort_lower(sort),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
     )
@@ -1730,12 +1730,12 @@ open func overdueAccounts(asOf: String, sort: OverdueSort, limit: UInt32)throws 
      * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
      * open invoices once.
      */
-open func overview(asOf: String, months: UInt32)throws  -> Overview  {
+open func overview(asOf: IsoDate, months: UInt32)throws  -> Overview  {
     return try  FfiConverterTypeOverview_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_overview(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(asOf),
+        FfiConverterTypeIsoDate_lower(asOf),
         FfiConverterUInt32.lower(months),uniffiCallStatus
     )
 })
@@ -1745,12 +1745,12 @@ open func overview(asOf: String, months: UInt32)throws  -> Overview  {
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
      * list; run it once a day. Returns how many customers were scored.
      */
-open func refreshRisk(now: String)throws  -> UInt64  {
+open func refreshRisk(now: Timestamp)throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_refresh_risk(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1759,12 +1759,12 @@ open func refreshRisk(now: String)throws  -> UInt64  {
      * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
      * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
      */
-open func riskReport(asOf: String)throws  -> [CustomerRisk]  {
+open func riskReport(asOf: IsoDate)throws  -> [CustomerRisk]  {
     return try  FfiConverterSequenceTypeCustomerRisk.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_risk_report(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(asOf),uniffiCallStatus
+        FfiConverterTypeIsoDate_lower(asOf),uniffiCallStatus
     )
 })
 }
@@ -1772,14 +1772,14 @@ open func riskReport(asOf: String)throws  -> [CustomerRisk]  {
     /**
      * The customer statement from `from` to `to` (inclusive).
      */
-open func statement(customer: String, from: String, to: String)throws  -> Statement  {
+open func statement(customer: String, from: IsoDate, to: IsoDate)throws  -> Statement  {
     return try  FfiConverterTypeStatement_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_statement(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(customer),
-        FfiConverterString.lower(from),
-        FfiConverterString.lower(to),uniffiCallStatus
+        FfiConverterTypeIsoDate_lower(from),
+        FfiConverterTypeIsoDate_lower(to),uniffiCallStatus
     )
 })
 }
@@ -1814,16 +1814,16 @@ open func ladderNames()throws  -> [String]  {
      * with this till's rate tables (and its contract rate, for a business). A consumer owes
      * interest only from the formal notice (`notice_on`).
      */
-open func penalty(amount: String, dueOn: String, until: String, debtor: CustomerKind, noticeOn: String?)throws  -> Penalty  {
+open func penalty(amount: Money, dueOn: IsoDate, until: IsoDate, debtor: CustomerKind, noticeOn: IsoDate?)throws  -> Penalty  {
     return try  FfiConverterTypePenalty_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_penalty(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(amount),
-        FfiConverterString.lower(dueOn),
-        FfiConverterString.lower(until),
+        FfiConverterTypeMoney_lower(amount),
+        FfiConverterTypeIsoDate_lower(dueOn),
+        FfiConverterTypeIsoDate_lower(until),
         FfiConverterTypeCustomerKind_lower(debtor),
-        FfiConverterOptionString.lower(noticeOn),uniffiCallStatus
+        FfiConverterOptionTypeIsoDate.lower(noticeOn),uniffiCallStatus
     )
 })
 }
@@ -1840,12 +1840,12 @@ open func rateTables()throws  -> RateTables  {
     /**
      * One reminder by id.
      */
-open func reminder(id: String)throws  -> Reminder  {
+open func reminder(id: Uuid)throws  -> Reminder  {
     return try  FfiConverterTypeReminder_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_reminder(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeUuid_lower(id),uniffiCallStatus
     )
 })
 }
@@ -1870,12 +1870,12 @@ open func reminders(state: ReminderState?, customer: String?, limit: UInt32)thro
      * the level of their most overdue invoice, unless paused. Running it twice the same day
      * queues nothing.
      */
-open func runDunning(now: String)throws  -> RunReport  {
+open func runDunning(now: Timestamp)throws  -> RunReport  {
     return try  FfiConverterTypeRunReport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_run_dunning(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1884,12 +1884,12 @@ open func runDunning(now: String)throws  -> RunReport  {
      * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
      * time and name known templates.
      */
-open func setLadder(ladder: Ladder, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func setLadder(ladder: Ladder, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_ladder(
             self.uniffiCloneHandle(),
         FfiConverterTypeLadder_lower(ladder),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1899,14 +1899,14 @@ open func setLadder(ladder: Ladder, now: String)throws   {try rustCallWithError(
      * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
      * all_other_cases_pct,...`; each with a header line).
      */
-open func setRateTables(ecbCsv: String, legalCsv: String, now: String)throws  -> RateTables  {
+open func setRateTables(ecbCsv: String, legalCsv: String, now: Timestamp)throws  -> RateTables  {
     return try  FfiConverterTypeRateTables_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_rate_tables(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(ecbCsv),
         FfiConverterString.lower(legalCsv),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1914,15 +1914,15 @@ open func setRateTables(ecbCsv: String, legalCsv: String, now: String)throws  ->
     /**
      * Records what became of a queued reminder (sent, failed, or cancelled by hand).
      */
-open func setReminderState(id: String, state: ReminderState, note: String?, now: String)throws  -> Reminder  {
+open func setReminderState(id: Uuid, state: ReminderState, note: String?, now: Timestamp)throws  -> Reminder  {
     return try  FfiConverterTypeReminder_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_reminder_state(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeUuid_lower(id),
         FfiConverterTypeReminderState_lower(state),
         FfiConverterOptionString.lower(note),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
 }
@@ -1930,12 +1930,12 @@ open func setReminderState(id: String, state: ReminderState, note: String?, now:
     /**
      * Replaces them (the checkout rules stay as they are).
      */
-open func setShopSettings(settings: ShopSettings, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func setShopSettings(settings: ShopSettings, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_shop_settings(
             self.uniffiCloneHandle(),
         FfiConverterTypeShopSettings_lower(settings),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -1943,12 +1943,12 @@ open func setShopSettings(settings: ShopSettings, now: String)throws   {try rust
     /**
      * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
      */
-open func setTemplate(template: ReminderTemplate, now: String)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+open func setTemplate(template: ReminderTemplate, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_set_template(
             self.uniffiCloneHandle(),
         FfiConverterTypeReminderTemplate_lower(template),
-        FfiConverterString.lower(now),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 }
 }
@@ -2084,19 +2084,19 @@ public func FfiConverterTypeTill_lower(_ value: Till) -> UInt64 {
 
 public struct AccountSummary: Equatable, Hashable {
     public var customer: Customer
-    public var balance: String
-    public var overdue: String
+    public var balance: Money
+    public var overdue: Money
     public var oldestOverdueDays: UInt32?
-    public var creditLimit: String?
-    public var availableCredit: String?
-    public var depositsAvailable: String
-    public var creditOnAccount: String
+    public var creditLimit: Money?
+    public var availableCredit: Money?
+    public var depositsAvailable: Money
+    public var creditOnAccount: Money
     public var openInvoices: [OpenInvoice]
     public var deposits: [DepositHeld]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customer: Customer, balance: String, overdue: String, oldestOverdueDays: UInt32?, creditLimit: String?, availableCredit: String?, depositsAvailable: String, creditOnAccount: String, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
+    public init(customer: Customer, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
         self.customer = customer
         self.balance = balance
         self.overdue = overdue
@@ -2126,13 +2126,13 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
         return
             try AccountSummary(
                 customer: FfiConverterTypeCustomer.read(from: &buf), 
-                balance: FfiConverterString.read(from: &buf), 
-                overdue: FfiConverterString.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                overdue: FfiConverterTypeMoney.read(from: &buf), 
                 oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
-                creditLimit: FfiConverterOptionString.read(from: &buf), 
-                availableCredit: FfiConverterOptionString.read(from: &buf), 
-                depositsAvailable: FfiConverterString.read(from: &buf), 
-                creditOnAccount: FfiConverterString.read(from: &buf), 
+                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                availableCredit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                depositsAvailable: FfiConverterTypeMoney.read(from: &buf), 
+                creditOnAccount: FfiConverterTypeMoney.read(from: &buf), 
                 openInvoices: FfiConverterSequenceTypeOpenInvoice.read(from: &buf), 
                 deposits: FfiConverterSequenceTypeDepositHeld.read(from: &buf)
         )
@@ -2140,13 +2140,13 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
 
     public static func write(_ value: AccountSummary, into buf: inout [UInt8]) {
         FfiConverterTypeCustomer.write(value.customer, into: &buf)
-        FfiConverterString.write(value.balance, into: &buf)
-        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
-        FfiConverterOptionString.write(value.creditLimit, into: &buf)
-        FfiConverterOptionString.write(value.availableCredit, into: &buf)
-        FfiConverterString.write(value.depositsAvailable, into: &buf)
-        FfiConverterString.write(value.creditOnAccount, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.availableCredit, into: &buf)
+        FfiConverterTypeMoney.write(value.depositsAvailable, into: &buf)
+        FfiConverterTypeMoney.write(value.creditOnAccount, into: &buf)
         FfiConverterSequenceTypeOpenInvoice.write(value.openInvoices, into: &buf)
         FfiConverterSequenceTypeDepositHeld.write(value.deposits, into: &buf)
     }
@@ -2172,15 +2172,15 @@ public func FfiConverterTypeAccountSummary_lower(_ value: AccountSummary) -> Rus
  * Receivables by days past due; "current" is not yet due.
  */
 public struct AgingBuckets: Equatable, Hashable {
-    public var current: String
-    public var days1To30: String
-    public var days31To60: String
-    public var days61To90: String
-    public var days91Plus: String
+    public var current: Money
+    public var days1To30: Money
+    public var days31To60: Money
+    public var days61To90: Money
+    public var days91Plus: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(current: String, days1To30: String, days31To60: String, days61To90: String, days91Plus: String) {
+    public init(current: Money, days1To30: Money, days31To60: Money, days61To90: Money, days91Plus: Money) {
         self.current = current
         self.days1To30 = days1To30
         self.days31To60 = days31To60
@@ -2204,20 +2204,20 @@ public struct FfiConverterTypeAgingBuckets: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingBuckets {
         return
             try AgingBuckets(
-                current: FfiConverterString.read(from: &buf), 
-                days1To30: FfiConverterString.read(from: &buf), 
-                days31To60: FfiConverterString.read(from: &buf), 
-                days61To90: FfiConverterString.read(from: &buf), 
-                days91Plus: FfiConverterString.read(from: &buf)
+                current: FfiConverterTypeMoney.read(from: &buf), 
+                days1To30: FfiConverterTypeMoney.read(from: &buf), 
+                days31To60: FfiConverterTypeMoney.read(from: &buf), 
+                days61To90: FfiConverterTypeMoney.read(from: &buf), 
+                days91Plus: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: AgingBuckets, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.current, into: &buf)
-        FfiConverterString.write(value.days1To30, into: &buf)
-        FfiConverterString.write(value.days31To60, into: &buf)
-        FfiConverterString.write(value.days61To90, into: &buf)
-        FfiConverterString.write(value.days91Plus, into: &buf)
+        FfiConverterTypeMoney.write(value.current, into: &buf)
+        FfiConverterTypeMoney.write(value.days1To30, into: &buf)
+        FfiConverterTypeMoney.write(value.days31To60, into: &buf)
+        FfiConverterTypeMoney.write(value.days61To90, into: &buf)
+        FfiConverterTypeMoney.write(value.days91Plus, into: &buf)
     }
 }
 
@@ -2238,8 +2238,8 @@ public func FfiConverterTypeAgingBuckets_lower(_ value: AgingBuckets) -> RustBuf
 
 
 public struct AgingReport: Equatable, Hashable {
-    public var asOf: String
-    public var total: String
+    public var asOf: IsoDate
+    public var total: Money
     public var buckets: AgingBuckets
     /**
      * Largest balance first.
@@ -2248,7 +2248,7 @@ public struct AgingReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(asOf: String, total: String, buckets: AgingBuckets, 
+    public init(asOf: IsoDate, total: Money, buckets: AgingBuckets, 
         /**
          * Largest balance first.
          */customers: [CustomerAging]) {
@@ -2274,16 +2274,16 @@ public struct FfiConverterTypeAgingReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingReport {
         return
             try AgingReport(
-                asOf: FfiConverterString.read(from: &buf), 
-                total: FfiConverterString.read(from: &buf), 
+                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
+                total: FfiConverterTypeMoney.read(from: &buf), 
                 buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
                 customers: FfiConverterSequenceTypeCustomerAging.read(from: &buf)
         )
     }
 
     public static func write(_ value: AgingReport, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.asOf, into: &buf)
-        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
+        FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
         FfiConverterSequenceTypeCustomerAging.write(value.customers, into: &buf)
     }
@@ -2312,7 +2312,7 @@ public struct CheckoutRules: Equatable, Hashable {
     public var warnOverdueDays: UInt32
     public var refuseOverdueDays: UInt32
     public var warnLimitPct: UInt32
-    public var defaultCreditLimit: String?
+    public var defaultCreditLimit: Money?
     /**
      * An enrolled till that has not synced for this many hours counts as offline.
      */
@@ -2320,17 +2320,17 @@ public struct CheckoutRules: Equatable, Hashable {
     /**
      * What an offline till may still sell on account to one customer until it syncs.
      */
-    public var offlineAllowance: String
+    public var offlineAllowance: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(warnOverdueDays: UInt32, refuseOverdueDays: UInt32, warnLimitPct: UInt32, defaultCreditLimit: String?, 
+    public init(warnOverdueDays: UInt32, refuseOverdueDays: UInt32, warnLimitPct: UInt32, defaultCreditLimit: Money?, 
         /**
          * An enrolled till that has not synced for this many hours counts as offline.
          */offlineAfterHours: UInt32, 
         /**
          * What an offline till may still sell on account to one customer until it syncs.
-         */offlineAllowance: String) {
+         */offlineAllowance: Money) {
         self.warnOverdueDays = warnOverdueDays
         self.refuseOverdueDays = refuseOverdueDays
         self.warnLimitPct = warnLimitPct
@@ -2358,9 +2358,9 @@ public struct FfiConverterTypeCheckoutRules: FfiConverterRustBuffer {
                 warnOverdueDays: FfiConverterUInt32.read(from: &buf), 
                 refuseOverdueDays: FfiConverterUInt32.read(from: &buf), 
                 warnLimitPct: FfiConverterUInt32.read(from: &buf), 
-                defaultCreditLimit: FfiConverterOptionString.read(from: &buf), 
+                defaultCreditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
                 offlineAfterHours: FfiConverterUInt32.read(from: &buf), 
-                offlineAllowance: FfiConverterString.read(from: &buf)
+                offlineAllowance: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
@@ -2368,9 +2368,9 @@ public struct FfiConverterTypeCheckoutRules: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.warnOverdueDays, into: &buf)
         FfiConverterUInt32.write(value.refuseOverdueDays, into: &buf)
         FfiConverterUInt32.write(value.warnLimitPct, into: &buf)
-        FfiConverterOptionString.write(value.defaultCreditLimit, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.defaultCreditLimit, into: &buf)
         FfiConverterUInt32.write(value.offlineAfterHours, into: &buf)
-        FfiConverterString.write(value.offlineAllowance, into: &buf)
+        FfiConverterTypeMoney.write(value.offlineAllowance, into: &buf)
     }
 }
 
@@ -2391,14 +2391,14 @@ public func FfiConverterTypeCheckoutRules_lower(_ value: CheckoutRules) -> RustB
 
 
 public struct Customer: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var reference: String
     public var name: String
     public var email: String?
     public var phone: String?
     public var kind: CustomerKind
-    public var creditLimit: String?
-    public var terms: String
+    public var creditLimit: Money?
+    public var terms: Terms
     public var blocked: String?
     public var consentEmail: Bool
     public var consentSms: Bool
@@ -2408,14 +2408,14 @@ public struct Customer: Equatable, Hashable {
     /**
      * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
      */
-    public var paperlessFrom: String?
+    public var paperlessFrom: IsoDate?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: String?, terms: String, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language, 
+    public init(id: Uuid, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: Money?, terms: Terms, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language, 
         /**
          * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
-         */paperlessFrom: String?) {
+         */paperlessFrom: IsoDate?) {
         self.id = id
         self.reference = reference
         self.name = name
@@ -2449,40 +2449,40 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Customer {
         return
             try Customer(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 reference: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 kind: FfiConverterTypeCustomerKind.read(from: &buf), 
-                creditLimit: FfiConverterOptionString.read(from: &buf), 
-                terms: FfiConverterString.read(from: &buf), 
+                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                terms: FfiConverterTypeTerms.read(from: &buf), 
                 blocked: FfiConverterOptionString.read(from: &buf), 
                 consentEmail: FfiConverterBool.read(from: &buf), 
                 consentSms: FfiConverterBool.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
                 language: FfiConverterTypeLanguage.read(from: &buf), 
-                paperlessFrom: FfiConverterOptionString.read(from: &buf)
+                paperlessFrom: FfiConverterOptionTypeIsoDate.read(from: &buf)
         )
     }
 
     public static func write(_ value: Customer, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.reference, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterTypeCustomerKind.write(value.kind, into: &buf)
-        FfiConverterOptionString.write(value.creditLimit, into: &buf)
-        FfiConverterString.write(value.terms, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
+        FfiConverterTypeTerms.write(value.terms, into: &buf)
         FfiConverterOptionString.write(value.blocked, into: &buf)
         FfiConverterBool.write(value.consentEmail, into: &buf)
         FfiConverterBool.write(value.consentSms, into: &buf)
         FfiConverterString.write(value.notes, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterTypeLanguage.write(value.language, into: &buf)
-        FfiConverterOptionString.write(value.paperlessFrom, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.paperlessFrom, into: &buf)
     }
 }
 
@@ -2505,13 +2505,13 @@ public func FfiConverterTypeCustomer_lower(_ value: Customer) -> RustBuffer {
 public struct CustomerAging: Equatable, Hashable {
     public var customerRef: String
     public var name: String
-    public var total: String
+    public var total: Money
     public var buckets: AgingBuckets
     public var oldestDays: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customerRef: String, name: String, total: String, buckets: AgingBuckets, oldestDays: Int64) {
+    public init(customerRef: String, name: String, total: Money, buckets: AgingBuckets, oldestDays: Int64) {
         self.customerRef = customerRef
         self.name = name
         self.total = total
@@ -2537,7 +2537,7 @@ public struct FfiConverterTypeCustomerAging: FfiConverterRustBuffer {
             try CustomerAging(
                 customerRef: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
-                total: FfiConverterString.read(from: &buf), 
+                total: FfiConverterTypeMoney.read(from: &buf), 
                 buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
                 oldestDays: FfiConverterInt64.read(from: &buf)
         )
@@ -2546,7 +2546,7 @@ public struct FfiConverterTypeCustomerAging: FfiConverterRustBuffer {
     public static func write(_ value: CustomerAging, into buf: inout [UInt8]) {
         FfiConverterString.write(value.customerRef, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
         FfiConverterInt64.write(value.oldestDays, into: &buf)
     }
@@ -2579,7 +2579,7 @@ public struct CustomerPatch: Equatable, Hashable {
     public var phone: String?
     public var kind: CustomerKind?
     public var creditLimit: String?
-    public var terms: String?
+    public var terms: Terms?
     public var blocked: String?
     public var consentEmail: Bool?
     public var consentSms: Bool?
@@ -2590,7 +2590,7 @@ public struct CustomerPatch: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: String? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil, address: String? = nil, language: Language? = nil, paperlessFrom: String? = nil) {
+    public init(name: String? = nil, email: String? = nil, phone: String? = nil, kind: CustomerKind? = nil, creditLimit: String? = nil, terms: Terms? = nil, blocked: String? = nil, consentEmail: Bool? = nil, consentSms: Bool? = nil, notes: String? = nil, address: String? = nil, language: Language? = nil, paperlessFrom: String? = nil) {
         self.name = name
         self.email = email
         self.phone = phone
@@ -2627,7 +2627,7 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
                 phone: FfiConverterOptionString.read(from: &buf), 
                 kind: FfiConverterOptionTypeCustomerKind.read(from: &buf), 
                 creditLimit: FfiConverterOptionString.read(from: &buf), 
-                terms: FfiConverterOptionString.read(from: &buf), 
+                terms: FfiConverterOptionTypeTerms.read(from: &buf), 
                 blocked: FfiConverterOptionString.read(from: &buf), 
                 consentEmail: FfiConverterOptionBool.read(from: &buf), 
                 consentSms: FfiConverterOptionBool.read(from: &buf), 
@@ -2644,7 +2644,7 @@ public struct FfiConverterTypeCustomerPatch: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionTypeCustomerKind.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.creditLimit, into: &buf)
-        FfiConverterOptionString.write(value.terms, into: &buf)
+        FfiConverterOptionTypeTerms.write(value.terms, into: &buf)
         FfiConverterOptionString.write(value.blocked, into: &buf)
         FfiConverterOptionBool.write(value.consentEmail, into: &buf)
         FfiConverterOptionBool.write(value.consentSms, into: &buf)
@@ -2738,12 +2738,12 @@ public func FfiConverterTypeCustomerRisk_lower(_ value: CustomerRisk) -> RustBuf
 
 public struct DepositHeld: Equatable, Hashable {
     public var orderRef: String?
-    public var amount: String
-    public var remaining: String
+    public var amount: Money
+    public var remaining: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(orderRef: String?, amount: String, remaining: String) {
+    public init(orderRef: String?, amount: Money, remaining: Money) {
         self.orderRef = orderRef
         self.amount = amount
         self.remaining = remaining
@@ -2766,15 +2766,15 @@ public struct FfiConverterTypeDepositHeld: FfiConverterRustBuffer {
         return
             try DepositHeld(
                 orderRef: FfiConverterOptionString.read(from: &buf), 
-                amount: FfiConverterString.read(from: &buf), 
-                remaining: FfiConverterString.read(from: &buf)
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                remaining: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: DepositHeld, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.orderRef, into: &buf)
-        FfiConverterString.write(value.amount, into: &buf)
-        FfiConverterString.write(value.remaining, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterTypeMoney.write(value.remaining, into: &buf)
     }
 }
 
@@ -2795,7 +2795,7 @@ public func FfiConverterTypeDepositHeld_lower(_ value: DepositHeld) -> RustBuffe
 
 
 public struct Dispute: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var customerRef: String
     public var invoice: String
     public var reason: String
@@ -2803,15 +2803,15 @@ public struct Dispute: Equatable, Hashable {
      * open, upheld or rejected.
      */
     public var state: String
-    public var openedOn: String
+    public var openedOn: IsoDate
     public var resolution: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, customerRef: String, invoice: String, reason: String, 
+    public init(id: Uuid, customerRef: String, invoice: String, reason: String, 
         /**
          * open, upheld or rejected.
-         */state: String, openedOn: String, resolution: String?) {
+         */state: String, openedOn: IsoDate, resolution: String?) {
         self.id = id
         self.customerRef = customerRef
         self.invoice = invoice
@@ -2837,23 +2837,23 @@ public struct FfiConverterTypeDispute: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Dispute {
         return
             try Dispute(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
                 invoice: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 state: FfiConverterString.read(from: &buf), 
-                openedOn: FfiConverterString.read(from: &buf), 
+                openedOn: FfiConverterTypeIsoDate.read(from: &buf), 
                 resolution: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Dispute, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
         FfiConverterString.write(value.invoice, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
-        FfiConverterString.write(value.openedOn, into: &buf)
+        FfiConverterTypeIsoDate.write(value.openedOn, into: &buf)
         FfiConverterOptionString.write(value.resolution, into: &buf)
     }
 }
@@ -2935,12 +2935,12 @@ public func FfiConverterTypeDisputeResolved_lower(_ value: DisputeResolved) -> R
  * A change of the ECB main refinancing rate.
  */
 public struct EcbRate: Equatable, Hashable {
-    public var effectiveOn: String
-    public var ratePct: String
+    public var effectiveOn: IsoDate
+    public var ratePct: Percent
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(effectiveOn: String, ratePct: String) {
+    public init(effectiveOn: IsoDate, ratePct: Percent) {
         self.effectiveOn = effectiveOn
         self.ratePct = ratePct
     }
@@ -2961,14 +2961,14 @@ public struct FfiConverterTypeEcbRate: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EcbRate {
         return
             try EcbRate(
-                effectiveOn: FfiConverterString.read(from: &buf), 
-                ratePct: FfiConverterString.read(from: &buf)
+                effectiveOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                ratePct: FfiConverterTypePercent.read(from: &buf)
         )
     }
 
     public static func write(_ value: EcbRate, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.effectiveOn, into: &buf)
-        FfiConverterString.write(value.ratePct, into: &buf)
+        FfiConverterTypeIsoDate.write(value.effectiveOn, into: &buf)
+        FfiConverterTypePercent.write(value.ratePct, into: &buf)
     }
 }
 
@@ -2989,15 +2989,16 @@ public func FfiConverterTypeEcbRate_lower(_ value: EcbRate) -> RustBuffer {
 
 
 /**
- * The back office this till now belongs to.
+ * The back office this till now belongs to (the core's enrolment less its token, which never
+ * leaves the till's database).
  */
 public struct Enrolment: Equatable, Hashable {
-    public var shopId: String
+    public var shopId: Uuid
     public var serverUrl: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(shopId: String, serverUrl: String) {
+    public init(shopId: Uuid, serverUrl: String) {
         self.shopId = shopId
         self.serverUrl = serverUrl
     }
@@ -3018,13 +3019,13 @@ public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
         return
             try Enrolment(
-                shopId: FfiConverterString.read(from: &buf), 
+                shopId: FfiConverterTypeUuid.read(from: &buf), 
                 serverUrl: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.shopId, into: &buf)
+        FfiConverterTypeUuid.write(value.shopId, into: &buf)
         FfiConverterString.write(value.serverUrl, into: &buf)
     }
 }
@@ -3190,12 +3191,12 @@ public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuf
 
 
 public struct Instalment: Equatable, Hashable {
-    public var dueOn: String
-    public var amount: String
+    public var dueOn: IsoDate
+    public var amount: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(dueOn: String, amount: String) {
+    public init(dueOn: IsoDate, amount: Money) {
         self.dueOn = dueOn
         self.amount = amount
     }
@@ -3216,14 +3217,14 @@ public struct FfiConverterTypeInstalment: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Instalment {
         return
             try Instalment(
-                dueOn: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterString.read(from: &buf)
+                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: Instalment, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.dueOn, into: &buf)
-        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
     }
 }
 
@@ -3247,12 +3248,12 @@ public func FfiConverterTypeInstalment_lower(_ value: Instalment) -> RustBuffer 
  * Collection figures; a ratio is null when there were no credit sales in the period.
  */
 public struct Kpis: Equatable, Hashable {
-    public var asOf: String
+    public var asOf: IsoDate
     public var months: UInt32
-    public var receivables: String
-    public var current: String
-    public var receivablesStart: String
-    public var creditSales: String
+    public var receivables: Money
+    public var current: Money
+    public var receivablesStart: Money
+    public var creditSales: Money
     public var days: Int64
     public var dsoSimple: Double?
     public var dsoCountback: Double?
@@ -3262,7 +3263,7 @@ public struct Kpis: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(asOf: String, months: UInt32, receivables: String, current: String, receivablesStart: String, creditSales: String, days: Int64, dsoSimple: Double?, dsoCountback: Double?, bestPossibleDso: Double?, averageDaysDelinquent: Double?, ceiPct: Double?) {
+    public init(asOf: IsoDate, months: UInt32, receivables: Money, current: Money, receivablesStart: Money, creditSales: Money, days: Int64, dsoSimple: Double?, dsoCountback: Double?, bestPossibleDso: Double?, averageDaysDelinquent: Double?, ceiPct: Double?) {
         self.asOf = asOf
         self.months = months
         self.receivables = receivables
@@ -3293,12 +3294,12 @@ public struct FfiConverterTypeKpis: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Kpis {
         return
             try Kpis(
-                asOf: FfiConverterString.read(from: &buf), 
+                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
                 months: FfiConverterUInt32.read(from: &buf), 
-                receivables: FfiConverterString.read(from: &buf), 
-                current: FfiConverterString.read(from: &buf), 
-                receivablesStart: FfiConverterString.read(from: &buf), 
-                creditSales: FfiConverterString.read(from: &buf), 
+                receivables: FfiConverterTypeMoney.read(from: &buf), 
+                current: FfiConverterTypeMoney.read(from: &buf), 
+                receivablesStart: FfiConverterTypeMoney.read(from: &buf), 
+                creditSales: FfiConverterTypeMoney.read(from: &buf), 
                 days: FfiConverterInt64.read(from: &buf), 
                 dsoSimple: FfiConverterOptionDouble.read(from: &buf), 
                 dsoCountback: FfiConverterOptionDouble.read(from: &buf), 
@@ -3309,12 +3310,12 @@ public struct FfiConverterTypeKpis: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Kpis, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.asOf, into: &buf)
+        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
         FfiConverterUInt32.write(value.months, into: &buf)
-        FfiConverterString.write(value.receivables, into: &buf)
-        FfiConverterString.write(value.current, into: &buf)
-        FfiConverterString.write(value.receivablesStart, into: &buf)
-        FfiConverterString.write(value.creditSales, into: &buf)
+        FfiConverterTypeMoney.write(value.receivables, into: &buf)
+        FfiConverterTypeMoney.write(value.current, into: &buf)
+        FfiConverterTypeMoney.write(value.receivablesStart, into: &buf)
+        FfiConverterTypeMoney.write(value.creditSales, into: &buf)
         FfiConverterInt64.write(value.days, into: &buf)
         FfiConverterOptionDouble.write(value.dsoSimple, into: &buf)
         FfiConverterOptionDouble.write(value.dsoCountback, into: &buf)
@@ -3413,7 +3414,7 @@ public struct LadderStep: Equatable, Hashable {
     /**
      * A fixed fee charged to the account when the step is queued.
      */
-    public var fee: String?
+    public var fee: Money?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3426,7 +3427,7 @@ public struct LadderStep: Equatable, Hashable {
          */template: String, tone: Tone, kind: StepKind, 
         /**
          * A fixed fee charged to the account when the step is queued.
-         */fee: String? = nil) {
+         */fee: Money? = nil) {
         self.name = name
         self.offsetDays = offsetDays
         self.channel = channel
@@ -3458,7 +3459,7 @@ public struct FfiConverterTypeLadderStep: FfiConverterRustBuffer {
                 template: FfiConverterString.read(from: &buf), 
                 tone: FfiConverterTypeTone.read(from: &buf), 
                 kind: FfiConverterTypeStepKind.read(from: &buf), 
-                fee: FfiConverterOptionString.read(from: &buf)
+                fee: FfiConverterOptionTypeMoney.read(from: &buf)
         )
     }
 
@@ -3469,7 +3470,7 @@ public struct FfiConverterTypeLadderStep: FfiConverterRustBuffer {
         FfiConverterString.write(value.template, into: &buf)
         FfiConverterTypeTone.write(value.tone, into: &buf)
         FfiConverterTypeStepKind.write(value.kind, into: &buf)
-        FfiConverterOptionString.write(value.fee, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.fee, into: &buf)
     }
 }
 
@@ -3493,47 +3494,47 @@ public func FfiConverterTypeLadderStep_lower(_ value: LadderStep) -> RustBuffer 
  * A ledger entry, flattened: the fields that do not apply to its kind are `None`.
  */
 public struct LedgerEntry: Equatable, Hashable {
-    public var id: String
-    public var deviceId: String
+    public var id: Uuid
+    public var deviceId: Uuid
     public var deviceSeq: UInt64
-    public var customerId: String
+    public var customerId: Uuid
     /**
      * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
      * adjustment, write_off, reversal.
      */
     public var kind: String
-    public var amount: String?
-    public var businessDate: String
-    public var recordedAt: String
+    public var amount: Money?
+    public var businessDate: IsoDate
+    public var recordedAt: UtcTimestamp
     public var cashier: String
     public var method: PaymentMethod?
     /**
      * The invoice a sale created, or the reference of a charge.
      */
     public var reference: String?
-    public var dueOn: String?
+    public var dueOn: IsoDate?
     /**
      * The sale entry a payment, credit or deposit was aimed at.
      */
-    public var aimedAt: String?
+    public var aimedAt: Uuid?
     public var orderRef: String?
     public var reason: String?
-    public var reverses: String?
-    public var overrideId: String?
+    public var reverses: Uuid?
+    public var overrideId: Uuid?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, deviceId: String, deviceSeq: UInt64, customerId: String, 
+    public init(id: Uuid, deviceId: Uuid, deviceSeq: UInt64, customerId: Uuid, 
         /**
          * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
          * adjustment, write_off, reversal.
-         */kind: String, amount: String?, businessDate: String, recordedAt: String, cashier: String, method: PaymentMethod?, 
+         */kind: String, amount: Money?, businessDate: IsoDate, recordedAt: UtcTimestamp, cashier: String, method: PaymentMethod?, 
         /**
          * The invoice a sale created, or the reference of a charge.
-         */reference: String?, dueOn: String?, 
+         */reference: String?, dueOn: IsoDate?, 
         /**
          * The sale entry a payment, credit or deposit was aimed at.
-         */aimedAt: String?, orderRef: String?, reason: String?, reverses: String?, overrideId: String?) {
+         */aimedAt: Uuid?, orderRef: String?, reason: String?, reverses: Uuid?, overrideId: Uuid?) {
         self.id = id
         self.deviceId = deviceId
         self.deviceSeq = deviceSeq
@@ -3569,44 +3570,44 @@ public struct FfiConverterTypeLedgerEntry: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LedgerEntry {
         return
             try LedgerEntry(
-                id: FfiConverterString.read(from: &buf), 
-                deviceId: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
+                deviceId: FfiConverterTypeUuid.read(from: &buf), 
                 deviceSeq: FfiConverterUInt64.read(from: &buf), 
-                customerId: FfiConverterString.read(from: &buf), 
+                customerId: FfiConverterTypeUuid.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterOptionString.read(from: &buf), 
-                businessDate: FfiConverterString.read(from: &buf), 
-                recordedAt: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
+                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
+                recordedAt: FfiConverterTypeUtcTimestamp.read(from: &buf), 
                 cashier: FfiConverterString.read(from: &buf), 
                 method: FfiConverterOptionTypePaymentMethod.read(from: &buf), 
                 reference: FfiConverterOptionString.read(from: &buf), 
-                dueOn: FfiConverterOptionString.read(from: &buf), 
-                aimedAt: FfiConverterOptionString.read(from: &buf), 
+                dueOn: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                aimedAt: FfiConverterOptionTypeUuid.read(from: &buf), 
                 orderRef: FfiConverterOptionString.read(from: &buf), 
                 reason: FfiConverterOptionString.read(from: &buf), 
-                reverses: FfiConverterOptionString.read(from: &buf), 
-                overrideId: FfiConverterOptionString.read(from: &buf)
+                reverses: FfiConverterOptionTypeUuid.read(from: &buf), 
+                overrideId: FfiConverterOptionTypeUuid.read(from: &buf)
         )
     }
 
     public static func write(_ value: LedgerEntry, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.deviceId, into: &buf)
         FfiConverterUInt64.write(value.deviceSeq, into: &buf)
-        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterTypeUuid.write(value.customerId, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterOptionString.write(value.amount, into: &buf)
-        FfiConverterString.write(value.businessDate, into: &buf)
-        FfiConverterString.write(value.recordedAt, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
+        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
+        FfiConverterTypeUtcTimestamp.write(value.recordedAt, into: &buf)
         FfiConverterString.write(value.cashier, into: &buf)
         FfiConverterOptionTypePaymentMethod.write(value.method, into: &buf)
         FfiConverterOptionString.write(value.reference, into: &buf)
-        FfiConverterOptionString.write(value.dueOn, into: &buf)
-        FfiConverterOptionString.write(value.aimedAt, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.dueOn, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.aimedAt, into: &buf)
         FfiConverterOptionString.write(value.orderRef, into: &buf)
         FfiConverterOptionString.write(value.reason, into: &buf)
-        FfiConverterOptionString.write(value.reverses, into: &buf)
-        FfiConverterOptionString.write(value.overrideId, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.reverses, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.overrideId, into: &buf)
     }
 }
 
@@ -3632,11 +3633,11 @@ public func FfiConverterTypeLedgerEntry_lower(_ value: LedgerEntry) -> RustBuffe
 public struct LegalRate: Equatable, Hashable {
     public var year: Int32
     public var half: UInt8
-    public var ratePct: String
+    public var ratePct: Percent
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(year: Int32, half: UInt8, ratePct: String) {
+    public init(year: Int32, half: UInt8, ratePct: Percent) {
         self.year = year
         self.half = half
         self.ratePct = ratePct
@@ -3660,14 +3661,14 @@ public struct FfiConverterTypeLegalRate: FfiConverterRustBuffer {
             try LegalRate(
                 year: FfiConverterInt32.read(from: &buf), 
                 half: FfiConverterUInt8.read(from: &buf), 
-                ratePct: FfiConverterString.read(from: &buf)
+                ratePct: FfiConverterTypePercent.read(from: &buf)
         )
     }
 
     public static func write(_ value: LegalRate, into buf: inout [UInt8]) {
         FfiConverterInt32.write(value.year, into: &buf)
         FfiConverterUInt8.write(value.half, into: &buf)
-        FfiConverterString.write(value.ratePct, into: &buf)
+        FfiConverterTypePercent.write(value.ratePct, into: &buf)
     }
 }
 
@@ -3696,11 +3697,11 @@ public struct NewCustomer: Equatable, Hashable {
     /**
      * `None`: the shop default applies; `"0"`: deposits and cash only.
      */
-    public var creditLimit: String?
+    public var creditLimit: Money?
     /**
      * `receipt`, `30`, `45eom` or `eom45`.
      */
-    public var terms: String
+    public var terms: Terms
     public var consentEmail: Bool
     public var consentSms: Bool
     public var notes: String
@@ -3715,17 +3716,17 @@ public struct NewCustomer: Equatable, Hashable {
     /**
      * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
      */
-    public var paperlessFrom: String?
+    public var paperlessFrom: IsoDate?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(reference: String, name: String, email: String? = nil, phone: String? = nil, kind: CustomerKind, 
         /**
          * `None`: the shop default applies; `"0"`: deposits and cash only.
-         */creditLimit: String? = nil, 
+         */creditLimit: Money? = nil, 
         /**
          * `receipt`, `30`, `45eom` or `eom45`.
-         */terms: String, consentEmail: Bool = false, consentSms: Bool = false, notes: String = "", 
+         */terms: Terms, consentEmail: Bool = false, consentSms: Bool = false, notes: String = "", 
         /**
          * Where a letter (a formal notice) goes.
          */address: String? = nil, 
@@ -3734,7 +3735,7 @@ public struct NewCustomer: Equatable, Hashable {
          */language: Language? = nil, 
         /**
          * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
-         */paperlessFrom: String? = nil) {
+         */paperlessFrom: IsoDate? = nil) {
         self.reference = reference
         self.name = name
         self.email = email
@@ -3771,14 +3772,14 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
                 email: FfiConverterOptionString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 kind: FfiConverterTypeCustomerKind.read(from: &buf), 
-                creditLimit: FfiConverterOptionString.read(from: &buf), 
-                terms: FfiConverterString.read(from: &buf), 
+                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                terms: FfiConverterTypeTerms.read(from: &buf), 
                 consentEmail: FfiConverterBool.read(from: &buf), 
                 consentSms: FfiConverterBool.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
                 language: FfiConverterOptionTypeLanguage.read(from: &buf), 
-                paperlessFrom: FfiConverterOptionString.read(from: &buf)
+                paperlessFrom: FfiConverterOptionTypeIsoDate.read(from: &buf)
         )
     }
 
@@ -3788,14 +3789,14 @@ public struct FfiConverterTypeNewCustomer: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterTypeCustomerKind.write(value.kind, into: &buf)
-        FfiConverterOptionString.write(value.creditLimit, into: &buf)
-        FfiConverterString.write(value.terms, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
+        FfiConverterTypeTerms.write(value.terms, into: &buf)
         FfiConverterBool.write(value.consentEmail, into: &buf)
         FfiConverterBool.write(value.consentSms, into: &buf)
         FfiConverterString.write(value.notes, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterOptionTypeLanguage.write(value.language, into: &buf)
-        FfiConverterOptionString.write(value.paperlessFrom, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.paperlessFrom, into: &buf)
     }
 }
 
@@ -3817,15 +3818,15 @@ public func FfiConverterTypeNewCustomer_lower(_ value: NewCustomer) -> RustBuffe
 
 public struct OpenInvoice: Equatable, Hashable {
     public var reference: String
-    public var issuedOn: String
-    public var dueOn: String
-    public var amount: String
-    public var remaining: String
+    public var issuedOn: IsoDate
+    public var dueOn: IsoDate
+    public var amount: Money
+    public var remaining: Money
     public var daysOverdue: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(reference: String, issuedOn: String, dueOn: String, amount: String, remaining: String, daysOverdue: UInt32) {
+    public init(reference: String, issuedOn: IsoDate, dueOn: IsoDate, amount: Money, remaining: Money, daysOverdue: UInt32) {
         self.reference = reference
         self.issuedOn = issuedOn
         self.dueOn = dueOn
@@ -3851,20 +3852,20 @@ public struct FfiConverterTypeOpenInvoice: FfiConverterRustBuffer {
         return
             try OpenInvoice(
                 reference: FfiConverterString.read(from: &buf), 
-                issuedOn: FfiConverterString.read(from: &buf), 
-                dueOn: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterString.read(from: &buf), 
-                remaining: FfiConverterString.read(from: &buf), 
+                issuedOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                remaining: FfiConverterTypeMoney.read(from: &buf), 
                 daysOverdue: FfiConverterUInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: OpenInvoice, into buf: inout [UInt8]) {
         FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterString.write(value.issuedOn, into: &buf)
-        FfiConverterString.write(value.dueOn, into: &buf)
-        FfiConverterString.write(value.amount, into: &buf)
-        FfiConverterString.write(value.remaining, into: &buf)
+        FfiConverterTypeIsoDate.write(value.issuedOn, into: &buf)
+        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterTypeMoney.write(value.remaining, into: &buf)
         FfiConverterUInt32.write(value.daysOverdue, into: &buf)
     }
 }
@@ -3890,8 +3891,8 @@ public struct OverdueAccount: Equatable, Hashable {
     public var name: String
     public var phone: String?
     public var email: String?
-    public var owed: String
-    public var overdue: String
+    public var owed: Money
+    public var overdue: Money
     public var oldestDays: Int64
     public var buckets: AgingBuckets
     /**
@@ -3902,7 +3903,7 @@ public struct OverdueAccount: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customerRef: String, name: String, phone: String?, email: String?, owed: String, overdue: String, oldestDays: Int64, buckets: AgingBuckets, 
+    public init(customerRef: String, name: String, phone: String?, email: String?, owed: Money, overdue: Money, oldestDays: Int64, buckets: AgingBuckets, 
         /**
          * Probability (0 to 1) that the next invoice is paid late, when scored.
          */risk: Double?, riskReasons: [String]) {
@@ -3938,8 +3939,8 @@ public struct FfiConverterTypeOverdueAccount: FfiConverterRustBuffer {
                 name: FfiConverterString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
-                owed: FfiConverterString.read(from: &buf), 
-                overdue: FfiConverterString.read(from: &buf), 
+                owed: FfiConverterTypeMoney.read(from: &buf), 
+                overdue: FfiConverterTypeMoney.read(from: &buf), 
                 oldestDays: FfiConverterInt64.read(from: &buf), 
                 buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
                 risk: FfiConverterOptionDouble.read(from: &buf), 
@@ -3952,8 +3953,8 @@ public struct FfiConverterTypeOverdueAccount: FfiConverterRustBuffer {
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
-        FfiConverterString.write(value.owed, into: &buf)
-        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterTypeMoney.write(value.owed, into: &buf)
+        FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterInt64.write(value.oldestDays, into: &buf)
         FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
         FfiConverterOptionDouble.write(value.risk, into: &buf)
@@ -3979,14 +3980,14 @@ public func FfiConverterTypeOverdueAccount_lower(_ value: OverdueAccount) -> Rus
 
 public struct OverdueInvoice: Equatable, Hashable {
     public var reference: String
-    public var issuedOn: String
-    public var dueOn: String
+    public var issuedOn: IsoDate
+    public var dueOn: IsoDate
     public var daysPastDue: Int64
-    public var remaining: String
+    public var remaining: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(reference: String, issuedOn: String, dueOn: String, daysPastDue: Int64, remaining: String) {
+    public init(reference: String, issuedOn: IsoDate, dueOn: IsoDate, daysPastDue: Int64, remaining: Money) {
         self.reference = reference
         self.issuedOn = issuedOn
         self.dueOn = dueOn
@@ -4011,19 +4012,19 @@ public struct FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer {
         return
             try OverdueInvoice(
                 reference: FfiConverterString.read(from: &buf), 
-                issuedOn: FfiConverterString.read(from: &buf), 
-                dueOn: FfiConverterString.read(from: &buf), 
+                issuedOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
                 daysPastDue: FfiConverterInt64.read(from: &buf), 
-                remaining: FfiConverterString.read(from: &buf)
+                remaining: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: OverdueInvoice, into buf: inout [UInt8]) {
         FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterString.write(value.issuedOn, into: &buf)
-        FfiConverterString.write(value.dueOn, into: &buf)
+        FfiConverterTypeIsoDate.write(value.issuedOn, into: &buf)
+        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
         FfiConverterInt64.write(value.daysPastDue, into: &buf)
-        FfiConverterString.write(value.remaining, into: &buf)
+        FfiConverterTypeMoney.write(value.remaining, into: &buf)
     }
 }
 
@@ -4044,17 +4045,17 @@ public func FfiConverterTypeOverdueInvoice_lower(_ value: OverdueInvoice) -> Rus
 
 
 public struct Override: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var customerRef: String
-    public var businessDate: String
-    public var amount: String
+    public var businessDate: IsoDate
+    public var amount: Money
     public var manager: String
     public var reason: String
     public var verdict: Verdict
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, customerRef: String, businessDate: String, amount: String, manager: String, reason: String, verdict: Verdict) {
+    public init(id: Uuid, customerRef: String, businessDate: IsoDate, amount: Money, manager: String, reason: String, verdict: Verdict) {
         self.id = id
         self.customerRef = customerRef
         self.businessDate = businessDate
@@ -4080,10 +4081,10 @@ public struct FfiConverterTypeOverride: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Override {
         return
             try Override(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
-                businessDate: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterString.read(from: &buf), 
+                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
                 manager: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 verdict: FfiConverterTypeVerdict.read(from: &buf)
@@ -4091,10 +4092,10 @@ public struct FfiConverterTypeOverride: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Override, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.businessDate, into: &buf)
-        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
         FfiConverterString.write(value.manager, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterTypeVerdict.write(value.verdict, into: &buf)
@@ -4178,9 +4179,9 @@ public func FfiConverterTypeOverview_lower(_ value: Overview) -> RustBuffer {
  * A payment plan ("échéancier") and where it stands.
  */
 public struct PaymentPlan: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var customerRef: String
-    public var createdOn: String
+    public var createdOn: IsoDate
     public var instalments: [Instalment]
     public var graceDays: UInt32
     /**
@@ -4194,11 +4195,11 @@ public struct PaymentPlan: Equatable, Hashable {
     /**
      * Paid since the plan was agreed.
      */
-    public var paid: String
+    public var paid: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, customerRef: String, createdOn: String, instalments: [Instalment], graceDays: UInt32, 
+    public init(id: Uuid, customerRef: String, createdOn: IsoDate, instalments: [Instalment], graceDays: UInt32, 
         /**
          * Stored state: active, completed, broken or cancelled.
          */state: String, 
@@ -4207,7 +4208,7 @@ public struct PaymentPlan: Equatable, Hashable {
          */status: PlanStatus, 
         /**
          * Paid since the plan was agreed.
-         */paid: String) {
+         */paid: Money) {
         self.id = id
         self.customerRef = customerRef
         self.createdOn = createdOn
@@ -4234,26 +4235,26 @@ public struct FfiConverterTypePaymentPlan: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentPlan {
         return
             try PaymentPlan(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
-                createdOn: FfiConverterString.read(from: &buf), 
+                createdOn: FfiConverterTypeIsoDate.read(from: &buf), 
                 instalments: FfiConverterSequenceTypeInstalment.read(from: &buf), 
                 graceDays: FfiConverterUInt32.read(from: &buf), 
                 state: FfiConverterString.read(from: &buf), 
                 status: FfiConverterTypePlanStatus.read(from: &buf), 
-                paid: FfiConverterString.read(from: &buf)
+                paid: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: PaymentPlan, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.createdOn, into: &buf)
+        FfiConverterTypeIsoDate.write(value.createdOn, into: &buf)
         FfiConverterSequenceTypeInstalment.write(value.instalments, into: &buf)
         FfiConverterUInt32.write(value.graceDays, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
         FfiConverterTypePlanStatus.write(value.status, into: &buf)
-        FfiConverterString.write(value.paid, into: &buf)
+        FfiConverterTypeMoney.write(value.paid, into: &buf)
     }
 }
 
@@ -4277,9 +4278,9 @@ public func FfiConverterTypePaymentPlan_lower(_ value: PaymentPlan) -> RustBuffe
  * Late-payment interest and the recovery indemnity on one invoice.
  */
 public struct Penalty: Equatable, Hashable {
-    public var interest: String
-    public var indemnity: String
-    public var total: String
+    public var interest: Money
+    public var indemnity: Money
+    public var total: Money
     public var periods: [PenaltyPeriod]
     /**
      * Rates assumed because the table lacks a half-year.
@@ -4288,7 +4289,7 @@ public struct Penalty: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(interest: String, indemnity: String, total: String, periods: [PenaltyPeriod], 
+    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod], 
         /**
          * Rates assumed because the table lacks a half-year.
          */notes: [String]) {
@@ -4315,18 +4316,18 @@ public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Penalty {
         return
             try Penalty(
-                interest: FfiConverterString.read(from: &buf), 
-                indemnity: FfiConverterString.read(from: &buf), 
-                total: FfiConverterString.read(from: &buf), 
+                interest: FfiConverterTypeMoney.read(from: &buf), 
+                indemnity: FfiConverterTypeMoney.read(from: &buf), 
+                total: FfiConverterTypeMoney.read(from: &buf), 
                 periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf), 
                 notes: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Penalty, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.interest, into: &buf)
-        FfiConverterString.write(value.indemnity, into: &buf)
-        FfiConverterString.write(value.total, into: &buf)
+        FfiConverterTypeMoney.write(value.interest, into: &buf)
+        FfiConverterTypeMoney.write(value.indemnity, into: &buf)
+        FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterSequenceTypePenaltyPeriod.write(value.periods, into: &buf)
         FfiConverterSequenceString.write(value.notes, into: &buf)
     }
@@ -4352,16 +4353,16 @@ public func FfiConverterTypePenalty_lower(_ value: Penalty) -> RustBuffer {
  * One stretch of days at one rate on one base.
  */
 public struct PenaltyPeriod: Equatable, Hashable {
-    public var from: String
-    public var to: String
+    public var from: IsoDate
+    public var to: IsoDate
     public var days: Int64
-    public var base: String
-    public var ratePct: String
-    public var interest: String
+    public var base: Money
+    public var ratePct: Percent
+    public var interest: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(from: String, to: String, days: Int64, base: String, ratePct: String, interest: String) {
+    public init(from: IsoDate, to: IsoDate, days: Int64, base: Money, ratePct: Percent, interest: Money) {
         self.from = from
         self.to = to
         self.days = days
@@ -4386,22 +4387,22 @@ public struct FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PenaltyPeriod {
         return
             try PenaltyPeriod(
-                from: FfiConverterString.read(from: &buf), 
-                to: FfiConverterString.read(from: &buf), 
+                from: FfiConverterTypeIsoDate.read(from: &buf), 
+                to: FfiConverterTypeIsoDate.read(from: &buf), 
                 days: FfiConverterInt64.read(from: &buf), 
-                base: FfiConverterString.read(from: &buf), 
-                ratePct: FfiConverterString.read(from: &buf), 
-                interest: FfiConverterString.read(from: &buf)
+                base: FfiConverterTypeMoney.read(from: &buf), 
+                ratePct: FfiConverterTypePercent.read(from: &buf), 
+                interest: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: PenaltyPeriod, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.from, into: &buf)
-        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterTypeIsoDate.write(value.from, into: &buf)
+        FfiConverterTypeIsoDate.write(value.to, into: &buf)
         FfiConverterInt64.write(value.days, into: &buf)
-        FfiConverterString.write(value.base, into: &buf)
-        FfiConverterString.write(value.ratePct, into: &buf)
-        FfiConverterString.write(value.interest, into: &buf)
+        FfiConverterTypeMoney.write(value.base, into: &buf)
+        FfiConverterTypePercent.write(value.ratePct, into: &buf)
+        FfiConverterTypeMoney.write(value.interest, into: &buf)
     }
 }
 
@@ -4422,10 +4423,10 @@ public func FfiConverterTypePenaltyPeriod_lower(_ value: PenaltyPeriod) -> RustB
 
 
 public struct Promise: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var customerRef: String
-    public var promisedOn: String
-    public var amount: String
+    public var promisedOn: IsoDate
+    public var amount: Money
     /**
      * open, kept or broken.
      */
@@ -4433,7 +4434,7 @@ public struct Promise: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, customerRef: String, promisedOn: String, amount: String, 
+    public init(id: Uuid, customerRef: String, promisedOn: IsoDate, amount: Money, 
         /**
          * open, kept or broken.
          */state: String) {
@@ -4460,19 +4461,19 @@ public struct FfiConverterTypePromise: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Promise {
         return
             try Promise(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
-                promisedOn: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterString.read(from: &buf), 
+                promisedOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
                 state: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Promise, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.promisedOn, into: &buf)
-        FfiConverterString.write(value.amount, into: &buf)
+        FfiConverterTypeIsoDate.write(value.promisedOn, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
         FfiConverterString.write(value.state, into: &buf)
     }
 }
@@ -4555,8 +4556,8 @@ public func FfiConverterTypeRateTables_lower(_ value: RateTables) -> RustBuffer 
  */
 public struct Recorded: Equatable, Hashable {
     public var entry: LedgerEntry
-    public var balance: String
-    public var deposits: String
+    public var balance: Money
+    public var deposits: Money
     public var verdict: Verdict?
     /**
      * The deposit applied to a sale with it, in the same transaction.
@@ -4565,7 +4566,7 @@ public struct Recorded: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entry: LedgerEntry, balance: String, deposits: String, verdict: Verdict?, 
+    public init(entry: LedgerEntry, balance: Money, deposits: Money, verdict: Verdict?, 
         /**
          * The deposit applied to a sale with it, in the same transaction.
          */depositApplied: LedgerEntry?) {
@@ -4593,8 +4594,8 @@ public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
         return
             try Recorded(
                 entry: FfiConverterTypeLedgerEntry.read(from: &buf), 
-                balance: FfiConverterString.read(from: &buf), 
-                deposits: FfiConverterString.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                deposits: FfiConverterTypeMoney.read(from: &buf), 
                 verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
                 depositApplied: FfiConverterOptionTypeLedgerEntry.read(from: &buf)
         )
@@ -4602,8 +4603,8 @@ public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
 
     public static func write(_ value: Recorded, into buf: inout [UInt8]) {
         FfiConverterTypeLedgerEntry.write(value.entry, into: &buf)
-        FfiConverterString.write(value.balance, into: &buf)
-        FfiConverterString.write(value.deposits, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.deposits, into: &buf)
         FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
         FfiConverterOptionTypeLedgerEntry.write(value.depositApplied, into: &buf)
     }
@@ -4629,7 +4630,7 @@ public func FfiConverterTypeRecorded_lower(_ value: Recorded) -> RustBuffer {
  * A reminder as queued for the back office, with its rendered content.
  */
 public struct Reminder: Equatable, Hashable {
-    public var id: String
+    public var id: Uuid
     public var customerRef: String
     public var customerName: String
     /**
@@ -4646,16 +4647,16 @@ public struct Reminder: Equatable, Hashable {
     public var language: Language
     public var state: ReminderState
     public var stateNote: String?
-    public var createdOn: String
+    public var createdOn: IsoDate
     /**
      * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
      */
-    public var notBefore: String
+    public var notBefore: Timestamp
     public var subject: String
     public var body: String
-    public var amountDue: String
-    public var penalties: String
-    public var indemnity: String
+    public var amountDue: Money
+    public var penalties: Money
+    public var indemnity: Money
     /**
      * References of the invoices it names.
      */
@@ -4663,16 +4664,16 @@ public struct Reminder: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, customerRef: String, customerName: String, 
+    public init(id: Uuid, customerRef: String, customerName: String, 
         /**
          * Index of the ladder step (0 = first).
          */level: UInt32, step: String, kind: StepKind, channel: Channel, 
         /**
          * Email address, phone number or postal address, as the channel needs.
-         */recipient: String?, language: Language, state: ReminderState, stateNote: String?, createdOn: String, 
+         */recipient: String?, language: Language, state: ReminderState, stateNote: String?, createdOn: IsoDate, 
         /**
          * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
-         */notBefore: String, subject: String, body: String, amountDue: String, penalties: String, indemnity: String, 
+         */notBefore: Timestamp, subject: String, body: String, amountDue: Money, penalties: Money, indemnity: Money, 
         /**
          * References of the invoices it names.
          */invoices: [String]) {
@@ -4713,7 +4714,7 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
         return
             try Reminder(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
                 customerName: FfiConverterString.read(from: &buf), 
                 level: FfiConverterUInt32.read(from: &buf), 
@@ -4724,19 +4725,19 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
                 language: FfiConverterTypeLanguage.read(from: &buf), 
                 state: FfiConverterTypeReminderState.read(from: &buf), 
                 stateNote: FfiConverterOptionString.read(from: &buf), 
-                createdOn: FfiConverterString.read(from: &buf), 
-                notBefore: FfiConverterString.read(from: &buf), 
+                createdOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                notBefore: FfiConverterTypeTimestamp.read(from: &buf), 
                 subject: FfiConverterString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
-                amountDue: FfiConverterString.read(from: &buf), 
-                penalties: FfiConverterString.read(from: &buf), 
-                indemnity: FfiConverterString.read(from: &buf), 
+                amountDue: FfiConverterTypeMoney.read(from: &buf), 
+                penalties: FfiConverterTypeMoney.read(from: &buf), 
+                indemnity: FfiConverterTypeMoney.read(from: &buf), 
                 invoices: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Reminder, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
         FfiConverterString.write(value.customerName, into: &buf)
         FfiConverterUInt32.write(value.level, into: &buf)
@@ -4747,13 +4748,13 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
         FfiConverterTypeLanguage.write(value.language, into: &buf)
         FfiConverterTypeReminderState.write(value.state, into: &buf)
         FfiConverterOptionString.write(value.stateNote, into: &buf)
-        FfiConverterString.write(value.createdOn, into: &buf)
-        FfiConverterString.write(value.notBefore, into: &buf)
+        FfiConverterTypeIsoDate.write(value.createdOn, into: &buf)
+        FfiConverterTypeTimestamp.write(value.notBefore, into: &buf)
         FfiConverterString.write(value.subject, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
-        FfiConverterString.write(value.amountDue, into: &buf)
-        FfiConverterString.write(value.penalties, into: &buf)
-        FfiConverterString.write(value.indemnity, into: &buf)
+        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
+        FfiConverterTypeMoney.write(value.penalties, into: &buf)
+        FfiConverterTypeMoney.write(value.indemnity, into: &buf)
         FfiConverterSequenceString.write(value.invoices, into: &buf)
     }
 }
@@ -4848,7 +4849,7 @@ public func FfiConverterTypeReminderTemplate_lower(_ value: ReminderTemplate) ->
  * What a daily run did.
  */
 public struct RunReport: Equatable, Hashable {
-    public var asOf: String?
+    public var asOf: IsoDate?
     public var customersChecked: UInt32
     public var queued: [Reminder]
     public var skipped: [SkipCount]
@@ -4861,7 +4862,7 @@ public struct RunReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(asOf: String?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
+    public init(asOf: IsoDate?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
         /**
          * Customers whose reminder could not be written (a template or ladder problem).
          */errors: [String]) {
@@ -4890,7 +4891,7 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunReport {
         return
             try RunReport(
-                asOf: FfiConverterOptionString.read(from: &buf), 
+                asOf: FfiConverterOptionTypeIsoDate.read(from: &buf), 
                 customersChecked: FfiConverterUInt32.read(from: &buf), 
                 queued: FfiConverterSequenceTypeReminder.read(from: &buf), 
                 skipped: FfiConverterSequenceTypeSkipCount.read(from: &buf), 
@@ -4901,7 +4902,7 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: RunReport, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.asOf, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.asOf, into: &buf)
         FfiConverterUInt32.write(value.customersChecked, into: &buf)
         FfiConverterSequenceTypeReminder.write(value.queued, into: &buf)
         FfiConverterSequenceTypeSkipCount.write(value.skipped, into: &buf)
@@ -4962,7 +4963,7 @@ public struct ShopSettings: Equatable, Hashable {
     /**
      * A contract penalty rate for business customers, in percent ("12.5").
      */
-    public var contractRatePct: String?
+    public var contractRatePct: Percent?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4985,7 +4986,7 @@ public struct ShopSettings: Equatable, Hashable {
          */penaltyFeesBusiness: Bool, penaltyFeesConsumer: Bool, 
         /**
          * A contract penalty rate for business customers, in percent ("12.5").
-         */contractRatePct: String?) {
+         */contractRatePct: Percent?) {
         self.shopName = shopName
         self.shopPhone = shopPhone
         self.shopEmail = shopEmail
@@ -5027,7 +5028,7 @@ public struct FfiConverterTypeShopSettings: FfiConverterRustBuffer {
                 planGraceDays: FfiConverterUInt32.read(from: &buf), 
                 penaltyFeesBusiness: FfiConverterBool.read(from: &buf), 
                 penaltyFeesConsumer: FfiConverterBool.read(from: &buf), 
-                contractRatePct: FfiConverterOptionString.read(from: &buf)
+                contractRatePct: FfiConverterOptionTypePercent.read(from: &buf)
         )
     }
 
@@ -5043,7 +5044,7 @@ public struct FfiConverterTypeShopSettings: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.planGraceDays, into: &buf)
         FfiConverterBool.write(value.penaltyFeesBusiness, into: &buf)
         FfiConverterBool.write(value.penaltyFeesConsumer, into: &buf)
-        FfiConverterOptionString.write(value.contractRatePct, into: &buf)
+        FfiConverterOptionTypePercent.write(value.contractRatePct, into: &buf)
     }
 }
 
@@ -5127,20 +5128,20 @@ public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
 public struct Statement: Equatable, Hashable {
     public var customerRef: String
     public var name: String
-    public var from: String
-    public var to: String
-    public var openingBalance: String
+    public var from: IsoDate
+    public var to: IsoDate
+    public var openingBalance: Money
     public var lines: [StatementLine]
-    public var totalDebit: String
-    public var totalCredit: String
-    public var closingBalance: String
-    public var overdue: String
+    public var totalDebit: Money
+    public var totalCredit: Money
+    public var closingBalance: Money
+    public var overdue: Money
     public var overdueInvoices: [OverdueInvoice]
-    public var depositsHeld: String
+    public var depositsHeld: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customerRef: String, name: String, from: String, to: String, openingBalance: String, lines: [StatementLine], totalDebit: String, totalCredit: String, closingBalance: String, overdue: String, overdueInvoices: [OverdueInvoice], depositsHeld: String) {
+    public init(customerRef: String, name: String, from: IsoDate, to: IsoDate, openingBalance: Money, lines: [StatementLine], totalDebit: Money, totalCredit: Money, closingBalance: Money, overdue: Money, overdueInvoices: [OverdueInvoice], depositsHeld: Money) {
         self.customerRef = customerRef
         self.name = name
         self.from = from
@@ -5173,32 +5174,32 @@ public struct FfiConverterTypeStatement: FfiConverterRustBuffer {
             try Statement(
                 customerRef: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
-                from: FfiConverterString.read(from: &buf), 
-                to: FfiConverterString.read(from: &buf), 
-                openingBalance: FfiConverterString.read(from: &buf), 
+                from: FfiConverterTypeIsoDate.read(from: &buf), 
+                to: FfiConverterTypeIsoDate.read(from: &buf), 
+                openingBalance: FfiConverterTypeMoney.read(from: &buf), 
                 lines: FfiConverterSequenceTypeStatementLine.read(from: &buf), 
-                totalDebit: FfiConverterString.read(from: &buf), 
-                totalCredit: FfiConverterString.read(from: &buf), 
-                closingBalance: FfiConverterString.read(from: &buf), 
-                overdue: FfiConverterString.read(from: &buf), 
+                totalDebit: FfiConverterTypeMoney.read(from: &buf), 
+                totalCredit: FfiConverterTypeMoney.read(from: &buf), 
+                closingBalance: FfiConverterTypeMoney.read(from: &buf), 
+                overdue: FfiConverterTypeMoney.read(from: &buf), 
                 overdueInvoices: FfiConverterSequenceTypeOverdueInvoice.read(from: &buf), 
-                depositsHeld: FfiConverterString.read(from: &buf)
+                depositsHeld: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: Statement, into buf: inout [UInt8]) {
         FfiConverterString.write(value.customerRef, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.from, into: &buf)
-        FfiConverterString.write(value.to, into: &buf)
-        FfiConverterString.write(value.openingBalance, into: &buf)
+        FfiConverterTypeIsoDate.write(value.from, into: &buf)
+        FfiConverterTypeIsoDate.write(value.to, into: &buf)
+        FfiConverterTypeMoney.write(value.openingBalance, into: &buf)
         FfiConverterSequenceTypeStatementLine.write(value.lines, into: &buf)
-        FfiConverterString.write(value.totalDebit, into: &buf)
-        FfiConverterString.write(value.totalCredit, into: &buf)
-        FfiConverterString.write(value.closingBalance, into: &buf)
-        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterTypeMoney.write(value.totalDebit, into: &buf)
+        FfiConverterTypeMoney.write(value.totalCredit, into: &buf)
+        FfiConverterTypeMoney.write(value.closingBalance, into: &buf)
+        FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterSequenceTypeOverdueInvoice.write(value.overdueInvoices, into: &buf)
-        FfiConverterString.write(value.depositsHeld, into: &buf)
+        FfiConverterTypeMoney.write(value.depositsHeld, into: &buf)
     }
 }
 
@@ -5219,18 +5220,18 @@ public func FfiConverterTypeStatement_lower(_ value: Statement) -> RustBuffer {
 
 
 public struct StatementLine: Equatable, Hashable {
-    public var date: String
+    public var date: IsoDate
     public var kind: String
     public var reference: String
     public var description: String
-    public var debit: String
-    public var credit: String
-    public var balance: String
-    public var deposit: String
+    public var debit: Money
+    public var credit: Money
+    public var balance: Money
+    public var deposit: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(date: String, kind: String, reference: String, description: String, debit: String, credit: String, balance: String, deposit: String) {
+    public init(date: IsoDate, kind: String, reference: String, description: String, debit: Money, credit: Money, balance: Money, deposit: Money) {
         self.date = date
         self.kind = kind
         self.reference = reference
@@ -5257,26 +5258,26 @@ public struct FfiConverterTypeStatementLine: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatementLine {
         return
             try StatementLine(
-                date: FfiConverterString.read(from: &buf), 
+                date: FfiConverterTypeIsoDate.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 reference: FfiConverterString.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
-                debit: FfiConverterString.read(from: &buf), 
-                credit: FfiConverterString.read(from: &buf), 
-                balance: FfiConverterString.read(from: &buf), 
-                deposit: FfiConverterString.read(from: &buf)
+                debit: FfiConverterTypeMoney.read(from: &buf), 
+                credit: FfiConverterTypeMoney.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                deposit: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: StatementLine, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeIsoDate.write(value.date, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterString.write(value.reference, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
-        FfiConverterString.write(value.debit, into: &buf)
-        FfiConverterString.write(value.credit, into: &buf)
-        FfiConverterString.write(value.balance, into: &buf)
-        FfiConverterString.write(value.deposit, into: &buf)
+        FfiConverterTypeMoney.write(value.debit, into: &buf)
+        FfiConverterTypeMoney.write(value.credit, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.deposit, into: &buf)
     }
 }
 
@@ -5387,12 +5388,12 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
 public struct SyncStatus: Equatable, Hashable {
     public var enrolled: Bool
     public var serverUrl: String?
-    public var shopId: String?
+    public var shopId: Uuid?
     /**
      * RFC 3339 (UTC); `None` before the first successful sync.
      */
-    public var lastSuccess: String?
-    public var lastAttempt: String?
+    public var lastSuccess: UtcTimestamp?
+    public var lastAttempt: UtcTimestamp?
     /**
      * Events recorded here that the back office has not acknowledged yet.
      */
@@ -5417,10 +5418,10 @@ public struct SyncStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(enrolled: Bool, serverUrl: String?, shopId: String?, 
+    public init(enrolled: Bool, serverUrl: String?, shopId: Uuid?, 
         /**
          * RFC 3339 (UTC); `None` before the first successful sync.
-         */lastSuccess: String?, lastAttempt: String?, 
+         */lastSuccess: UtcTimestamp?, lastAttempt: UtcTimestamp?, 
         /**
          * Events recorded here that the back office has not acknowledged yet.
          */waiting: UInt64, 
@@ -5467,9 +5468,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
             try SyncStatus(
                 enrolled: FfiConverterBool.read(from: &buf), 
                 serverUrl: FfiConverterOptionString.read(from: &buf), 
-                shopId: FfiConverterOptionString.read(from: &buf), 
-                lastSuccess: FfiConverterOptionString.read(from: &buf), 
-                lastAttempt: FfiConverterOptionString.read(from: &buf), 
+                shopId: FfiConverterOptionTypeUuid.read(from: &buf), 
+                lastSuccess: FfiConverterOptionTypeUtcTimestamp.read(from: &buf), 
+                lastAttempt: FfiConverterOptionTypeUtcTimestamp.read(from: &buf), 
                 waiting: FfiConverterUInt64.read(from: &buf), 
                 failures: FfiConverterUInt32.read(from: &buf), 
                 stuck: FfiConverterBool.read(from: &buf), 
@@ -5482,9 +5483,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
     public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.enrolled, into: &buf)
         FfiConverterOptionString.write(value.serverUrl, into: &buf)
-        FfiConverterOptionString.write(value.shopId, into: &buf)
-        FfiConverterOptionString.write(value.lastSuccess, into: &buf)
-        FfiConverterOptionString.write(value.lastAttempt, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.shopId, into: &buf)
+        FfiConverterOptionTypeUtcTimestamp.write(value.lastSuccess, into: &buf)
+        FfiConverterOptionTypeUtcTimestamp.write(value.lastAttempt, into: &buf)
         FfiConverterUInt64.write(value.waiting, into: &buf)
         FfiConverterUInt32.write(value.failures, into: &buf)
         FfiConverterBool.write(value.stuck, into: &buf)
@@ -5515,15 +5516,15 @@ public struct TimelineEntry: Equatable, Hashable {
     /**
      * How the entry moved what the customer owes, and the deposits held.
      */
-    public var balanceEffect: String
-    public var depositEffect: String
+    public var balanceEffect: Money
+    public var depositEffect: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(entry: LedgerEntry, 
         /**
          * How the entry moved what the customer owes, and the deposits held.
-         */balanceEffect: String, depositEffect: String) {
+         */balanceEffect: Money, depositEffect: Money) {
         self.entry = entry
         self.balanceEffect = balanceEffect
         self.depositEffect = depositEffect
@@ -5546,15 +5547,15 @@ public struct FfiConverterTypeTimelineEntry: FfiConverterRustBuffer {
         return
             try TimelineEntry(
                 entry: FfiConverterTypeLedgerEntry.read(from: &buf), 
-                balanceEffect: FfiConverterString.read(from: &buf), 
-                depositEffect: FfiConverterString.read(from: &buf)
+                balanceEffect: FfiConverterTypeMoney.read(from: &buf), 
+                depositEffect: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: TimelineEntry, into buf: inout [UInt8]) {
         FfiConverterTypeLedgerEntry.write(value.entry, into: &buf)
-        FfiConverterString.write(value.balanceEffect, into: &buf)
-        FfiConverterString.write(value.depositEffect, into: &buf)
+        FfiConverterTypeMoney.write(value.balanceEffect, into: &buf)
+        FfiConverterTypeMoney.write(value.depositEffect, into: &buf)
     }
 }
 
@@ -5578,8 +5579,8 @@ public func FfiConverterTypeTimelineEntry_lower(_ value: TimelineEntry) -> RustB
  * One line of the customer's story: a ledger entry, a reminder or a follow-up.
  */
 public struct TimelineItem: Equatable, Hashable {
-    public var date: String
-    public var at: String
+    public var date: IsoDate
+    public var at: UtcTimestamp
     /**
      * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
      * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
@@ -5587,12 +5588,12 @@ public struct TimelineItem: Equatable, Hashable {
      */
     public var kind: String
     public var text: String
-    public var amount: String?
+    public var amount: Money?
     /**
      * A reminder's state: queued, sent, failed or cancelled.
      */
     public var state: String?
-    public var id: String
+    public var id: Uuid
     /**
      * The cashier of an entry, the author of a note or call.
      */
@@ -5600,15 +5601,15 @@ public struct TimelineItem: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(date: String, at: String, 
+    public init(date: IsoDate, at: UtcTimestamp, 
         /**
          * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
          * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
          * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
-         */kind: String, text: String, amount: String?, 
+         */kind: String, text: String, amount: Money?, 
         /**
          * A reminder's state: queued, sent, failed or cancelled.
-         */state: String?, id: String, 
+         */state: String?, id: Uuid, 
         /**
          * The cashier of an entry, the author of a note or call.
          */author: String?) {
@@ -5638,25 +5639,25 @@ public struct FfiConverterTypeTimelineItem: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineItem {
         return
             try TimelineItem(
-                date: FfiConverterString.read(from: &buf), 
-                at: FfiConverterString.read(from: &buf), 
+                date: FfiConverterTypeIsoDate.read(from: &buf), 
+                at: FfiConverterTypeUtcTimestamp.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterOptionString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeUuid.read(from: &buf), 
                 author: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: TimelineItem, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.date, into: &buf)
-        FfiConverterString.write(value.at, into: &buf)
+        FfiConverterTypeIsoDate.write(value.date, into: &buf)
+        FfiConverterTypeUtcTimestamp.write(value.at, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
-        FfiConverterOptionString.write(value.amount, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.author, into: &buf)
     }
 }
@@ -5687,13 +5688,13 @@ public struct Verdict: Equatable, Hashable {
     public var summary: String
     public var customerRef: String
     public var customerName: String
-    public var cartTotal: String
-    public var balance: String
-    public var overdue: String
+    public var cartTotal: Money
+    public var balance: Money
+    public var overdue: Money
     public var oldestOverdueDays: UInt32?
-    public var creditLimit: String?
-    public var availableCredit: String?
-    public var depositsAvailable: String
+    public var creditLimit: Money?
+    public var availableCredit: Money?
+    public var depositsAvailable: Money
     /**
      * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
      */
@@ -5702,7 +5703,7 @@ public struct Verdict: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(decision: Decision, reasons: [Reason], messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: String, balance: String, overdue: String, oldestOverdueDays: UInt32?, creditLimit: String?, availableCredit: String?, depositsAvailable: String, 
+    public init(decision: Decision, reasons: [Reason], messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: Money, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, 
         /**
          * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
          */lateRiskPct: UInt8?, lateRiskReasons: [String]) {
@@ -5745,13 +5746,13 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
                 summary: FfiConverterString.read(from: &buf), 
                 customerRef: FfiConverterString.read(from: &buf), 
                 customerName: FfiConverterString.read(from: &buf), 
-                cartTotal: FfiConverterString.read(from: &buf), 
-                balance: FfiConverterString.read(from: &buf), 
-                overdue: FfiConverterString.read(from: &buf), 
+                cartTotal: FfiConverterTypeMoney.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                overdue: FfiConverterTypeMoney.read(from: &buf), 
                 oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
-                creditLimit: FfiConverterOptionString.read(from: &buf), 
-                availableCredit: FfiConverterOptionString.read(from: &buf), 
-                depositsAvailable: FfiConverterString.read(from: &buf), 
+                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                availableCredit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                depositsAvailable: FfiConverterTypeMoney.read(from: &buf), 
                 lateRiskPct: FfiConverterOptionUInt8.read(from: &buf), 
                 lateRiskReasons: FfiConverterSequenceString.read(from: &buf)
         )
@@ -5764,13 +5765,13 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         FfiConverterString.write(value.summary, into: &buf)
         FfiConverterString.write(value.customerRef, into: &buf)
         FfiConverterString.write(value.customerName, into: &buf)
-        FfiConverterString.write(value.cartTotal, into: &buf)
-        FfiConverterString.write(value.balance, into: &buf)
-        FfiConverterString.write(value.overdue, into: &buf)
+        FfiConverterTypeMoney.write(value.cartTotal, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
-        FfiConverterOptionString.write(value.creditLimit, into: &buf)
-        FfiConverterOptionString.write(value.availableCredit, into: &buf)
-        FfiConverterString.write(value.depositsAvailable, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.availableCredit, into: &buf)
+        FfiConverterTypeMoney.write(value.depositsAvailable, into: &buf)
         FfiConverterOptionUInt8.write(value.lateRiskPct, into: &buf)
         FfiConverterSequenceString.write(value.lateRiskReasons, into: &buf)
     }
@@ -5798,12 +5799,12 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
  */
 public struct WriteContext: Equatable, Hashable {
     public var cashier: String
-    public var now: String
-    public var businessDate: String?
+    public var now: Timestamp
+    public var businessDate: IsoDate?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(cashier: String, now: String, businessDate: String? = nil) {
+    public init(cashier: String, now: Timestamp, businessDate: IsoDate? = nil) {
         self.cashier = cashier
         self.now = now
         self.businessDate = businessDate
@@ -5826,15 +5827,15 @@ public struct FfiConverterTypeWriteContext: FfiConverterRustBuffer {
         return
             try WriteContext(
                 cashier: FfiConverterString.read(from: &buf), 
-                now: FfiConverterString.read(from: &buf), 
-                businessDate: FfiConverterOptionString.read(from: &buf)
+                now: FfiConverterTypeTimestamp.read(from: &buf), 
+                businessDate: FfiConverterOptionTypeIsoDate.read(from: &buf)
         )
     }
 
     public static func write(_ value: WriteContext, into buf: inout [UInt8]) {
         FfiConverterString.write(value.cashier, into: &buf)
-        FfiConverterString.write(value.now, into: &buf)
-        FfiConverterOptionString.write(value.businessDate, into: &buf)
+        FfiConverterTypeTimestamp.write(value.now, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.businessDate, into: &buf)
     }
 }
 
@@ -6036,7 +6037,7 @@ public enum CallOutcome: Equatable, Hashable {
     
     case reached
     case noAnswer
-    case promise(on: String, amount: String
+    case promise(on: IsoDate, amount: Money
     )
 
 
@@ -6063,7 +6064,7 @@ public struct FfiConverterTypeCallOutcome: FfiConverterRustBuffer {
         
         case 2: return .noAnswer
         
-        case 3: return .promise(on: try FfiConverterString.read(from: &buf), amount: try FfiConverterString.read(from: &buf)
+        case 3: return .promise(on: try FfiConverterTypeIsoDate.read(from: &buf), amount: try FfiConverterTypeMoney.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6084,8 +6085,8 @@ public struct FfiConverterTypeCallOutcome: FfiConverterRustBuffer {
         
         case let .promise(on,amount):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(on, into: &buf)
-            FfiConverterString.write(amount, into: &buf)
+            FfiConverterTypeIsoDate.write(on, into: &buf)
+            FfiConverterTypeMoney.write(amount, into: &buf)
             
         }
     }
@@ -6801,13 +6802,13 @@ public enum PlanStatus: Equatable, Hashable {
     /**
      * In good standing: reminders stay paused.
      */
-    case active(paid: String, nextDue: String?, nextAmount: String
+    case active(paid: Money, nextDue: IsoDate?, nextAmount: Money
     )
     case completed
     /**
      * An instalment was missed past the grace days: the ladder resumes.
      */
-    case broken(missedDue: String, missing: String
+    case broken(missedDue: IsoDate, missing: Money
     )
 
 
@@ -6830,12 +6831,12 @@ public struct FfiConverterTypePlanStatus: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .active(paid: try FfiConverterString.read(from: &buf), nextDue: try FfiConverterOptionString.read(from: &buf), nextAmount: try FfiConverterString.read(from: &buf)
+        case 1: return .active(paid: try FfiConverterTypeMoney.read(from: &buf), nextDue: try FfiConverterOptionTypeIsoDate.read(from: &buf), nextAmount: try FfiConverterTypeMoney.read(from: &buf)
         )
         
         case 2: return .completed
         
-        case 3: return .broken(missedDue: try FfiConverterString.read(from: &buf), missing: try FfiConverterString.read(from: &buf)
+        case 3: return .broken(missedDue: try FfiConverterTypeIsoDate.read(from: &buf), missing: try FfiConverterTypeMoney.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6848,9 +6849,9 @@ public struct FfiConverterTypePlanStatus: FfiConverterRustBuffer {
         
         case let .active(paid,nextDue,nextAmount):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(paid, into: &buf)
-            FfiConverterOptionString.write(nextDue, into: &buf)
-            FfiConverterString.write(nextAmount, into: &buf)
+            FfiConverterTypeMoney.write(paid, into: &buf)
+            FfiConverterOptionTypeIsoDate.write(nextDue, into: &buf)
+            FfiConverterTypeMoney.write(nextAmount, into: &buf)
             
         
         case .completed:
@@ -6859,8 +6860,8 @@ public struct FfiConverterTypePlanStatus: FfiConverterRustBuffer {
         
         case let .broken(missedDue,missing):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(missedDue, into: &buf)
-            FfiConverterString.write(missing, into: &buf)
+            FfiConverterTypeIsoDate.write(missedDue, into: &buf)
+            FfiConverterTypeMoney.write(missing, into: &buf)
             
         }
     }
@@ -6891,16 +6892,16 @@ public enum Reason: Equatable, Hashable {
     
     case blocked(reason: String
     )
-    case overdue(amount: String, days: UInt32, oldestDue: String, invoices: UInt32, decision: Decision
+    case overdue(amount: Money, days: UInt32, oldestDue: IsoDate, invoices: UInt32, decision: Decision
     )
-    case overLimit(limit: String, balanceAfter: String, overBy: String
+    case overLimit(limit: Money, balanceAfter: Money, overBy: Money
     )
-    case nearLimit(limit: String, balanceAfter: String, availableAfter: String
+    case nearLimit(limit: Money, balanceAfter: Money, availableAfter: Money
     )
     /**
      * Invoices under dispute: a warning, not counted as overdue.
      */
-    case disputed(invoices: UInt32, amount: String
+    case disputed(invoices: UInt32, amount: Money
     )
     case managerOverride(manager: String, reason: String
     )
@@ -6909,7 +6910,7 @@ public enum Reason: Equatable, Hashable {
      * are capped per customer until it syncs. `hours_offline` is `None` when it never synced
      * since enrolling.
      */
-    case offline(hoursOffline: UInt32?, allowance: String, used: String, leftAfter: String, decision: Decision
+    case offline(hoursOffline: UInt32?, allowance: Money, used: Money, leftAfter: Money, decision: Decision
     )
 
 
@@ -6935,22 +6936,22 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         case 1: return .blocked(reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .overdue(amount: try FfiConverterString.read(from: &buf), days: try FfiConverterUInt32.read(from: &buf), oldestDue: try FfiConverterString.read(from: &buf), invoices: try FfiConverterUInt32.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
+        case 2: return .overdue(amount: try FfiConverterTypeMoney.read(from: &buf), days: try FfiConverterUInt32.read(from: &buf), oldestDue: try FfiConverterTypeIsoDate.read(from: &buf), invoices: try FfiConverterUInt32.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
         )
         
-        case 3: return .overLimit(limit: try FfiConverterString.read(from: &buf), balanceAfter: try FfiConverterString.read(from: &buf), overBy: try FfiConverterString.read(from: &buf)
+        case 3: return .overLimit(limit: try FfiConverterTypeMoney.read(from: &buf), balanceAfter: try FfiConverterTypeMoney.read(from: &buf), overBy: try FfiConverterTypeMoney.read(from: &buf)
         )
         
-        case 4: return .nearLimit(limit: try FfiConverterString.read(from: &buf), balanceAfter: try FfiConverterString.read(from: &buf), availableAfter: try FfiConverterString.read(from: &buf)
+        case 4: return .nearLimit(limit: try FfiConverterTypeMoney.read(from: &buf), balanceAfter: try FfiConverterTypeMoney.read(from: &buf), availableAfter: try FfiConverterTypeMoney.read(from: &buf)
         )
         
-        case 5: return .disputed(invoices: try FfiConverterUInt32.read(from: &buf), amount: try FfiConverterString.read(from: &buf)
+        case 5: return .disputed(invoices: try FfiConverterUInt32.read(from: &buf), amount: try FfiConverterTypeMoney.read(from: &buf)
         )
         
         case 6: return .managerOverride(manager: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 7: return .offline(hoursOffline: try FfiConverterOptionUInt32.read(from: &buf), allowance: try FfiConverterString.read(from: &buf), used: try FfiConverterString.read(from: &buf), leftAfter: try FfiConverterString.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
+        case 7: return .offline(hoursOffline: try FfiConverterOptionUInt32.read(from: &buf), allowance: try FfiConverterTypeMoney.read(from: &buf), used: try FfiConverterTypeMoney.read(from: &buf), leftAfter: try FfiConverterTypeMoney.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6968,31 +6969,31 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         
         case let .overdue(amount,days,oldestDue,invoices,decision):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(amount, into: &buf)
+            FfiConverterTypeMoney.write(amount, into: &buf)
             FfiConverterUInt32.write(days, into: &buf)
-            FfiConverterString.write(oldestDue, into: &buf)
+            FfiConverterTypeIsoDate.write(oldestDue, into: &buf)
             FfiConverterUInt32.write(invoices, into: &buf)
             FfiConverterTypeDecision.write(decision, into: &buf)
             
         
         case let .overLimit(limit,balanceAfter,overBy):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(limit, into: &buf)
-            FfiConverterString.write(balanceAfter, into: &buf)
-            FfiConverterString.write(overBy, into: &buf)
+            FfiConverterTypeMoney.write(limit, into: &buf)
+            FfiConverterTypeMoney.write(balanceAfter, into: &buf)
+            FfiConverterTypeMoney.write(overBy, into: &buf)
             
         
         case let .nearLimit(limit,balanceAfter,availableAfter):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(limit, into: &buf)
-            FfiConverterString.write(balanceAfter, into: &buf)
-            FfiConverterString.write(availableAfter, into: &buf)
+            FfiConverterTypeMoney.write(limit, into: &buf)
+            FfiConverterTypeMoney.write(balanceAfter, into: &buf)
+            FfiConverterTypeMoney.write(availableAfter, into: &buf)
             
         
         case let .disputed(invoices,amount):
             writeInt(&buf, Int32(5))
             FfiConverterUInt32.write(invoices, into: &buf)
-            FfiConverterString.write(amount, into: &buf)
+            FfiConverterTypeMoney.write(amount, into: &buf)
             
         
         case let .managerOverride(manager,reason):
@@ -7004,9 +7005,9 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         case let .offline(hoursOffline,allowance,used,leftAfter,decision):
             writeInt(&buf, Int32(7))
             FfiConverterOptionUInt32.write(hoursOffline, into: &buf)
-            FfiConverterString.write(allowance, into: &buf)
-            FfiConverterString.write(used, into: &buf)
-            FfiConverterString.write(leftAfter, into: &buf)
+            FfiConverterTypeMoney.write(allowance, into: &buf)
+            FfiConverterTypeMoney.write(used, into: &buf)
+            FfiConverterTypeMoney.write(leftAfter, into: &buf)
             FfiConverterTypeDecision.write(decision, into: &buf)
             
         }
@@ -7581,6 +7582,150 @@ fileprivate struct FfiConverterOptionTypeReminderState: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeIsoDate: FfiConverterRustBuffer {
+    typealias SwiftType = IsoDate?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIsoDate.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIsoDate.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
+    typealias SwiftType = Money?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMoney.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePercent: FfiConverterRustBuffer {
+    typealias SwiftType = Percent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePercent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePercent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTerms: FfiConverterRustBuffer {
+    typealias SwiftType = Terms?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTerms.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTerms.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUtcTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = UtcTimestamp?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUtcTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUtcTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUuid: FfiConverterRustBuffer {
+    typealias SwiftType = Uuid?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUuid.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUuid.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -8102,6 +8247,309 @@ fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
         return seq
     }
 }
+
+
+/**
+ * A day: "2026-11-23".
+ */
+public typealias IsoDate = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIsoDate: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IsoDate {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: IsoDate, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> IsoDate {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: IsoDate) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIsoDate_lift(_ value: RustBuffer) throws -> IsoDate {
+    return try FfiConverterTypeIsoDate.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIsoDate_lower(_ value: IsoDate) -> RustBuffer {
+    return FfiConverterTypeIsoDate.lower(value)
+}
+
+
+
+/**
+ * An amount in euros as a decimal string: "12.50" ("-3.20" for a credit), at most two
+ * decimals, no exponent, separator or space.
+ */
+public typealias Money = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMoney: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Money {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Money, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Money {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Money) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoney_lift(_ value: RustBuffer) throws -> Money {
+    return try FfiConverterTypeMoney.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
+    return FfiConverterTypeMoney.lower(value)
+}
+
+
+
+/**
+ * A rate in percent: "9.5", at most four decimals.
+ */
+public typealias Percent = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePercent: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Percent {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Percent, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Percent {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Percent) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePercent_lift(_ value: RustBuffer) throws -> Percent {
+    return try FfiConverterTypePercent.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePercent_lower(_ value: Percent) -> RustBuffer {
+    return FfiConverterTypePercent.lower(value)
+}
+
+
+
+/**
+ * Payment terms: "receipt", "30" (days), "45eom" (45 days, then the end of that month) or
+ * "eom45" (the end of the month, then 45 days).
+ */
+public typealias Terms = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTerms: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Terms {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Terms, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Terms {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Terms) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerms_lift(_ value: RustBuffer) throws -> Terms {
+    return try FfiConverterTypeTerms.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerms_lower(_ value: Terms) -> RustBuffer {
+    return FfiConverterTypeTerms.lower(value)
+}
+
+
+
+/**
+ * An instant with the till's offset, RFC 3339: "2026-11-23T10:15:00+01:00".
+ */
+public typealias Timestamp = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimestamp: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timestamp {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Timestamp, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Timestamp {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Timestamp) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lift(_ value: RustBuffer) throws -> Timestamp {
+    return try FfiConverterTypeTimestamp.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> RustBuffer {
+    return FfiConverterTypeTimestamp.lower(value)
+}
+
+
+
+/**
+ * An instant in UTC, RFC 3339: "2026-11-23T09:15:00+00:00".
+ */
+public typealias UtcTimestamp = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUtcTimestamp: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UtcTimestamp {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: UtcTimestamp, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> UtcTimestamp {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: UtcTimestamp) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtcTimestamp_lift(_ value: RustBuffer) throws -> UtcTimestamp {
+    return try FfiConverterTypeUtcTimestamp.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtcTimestamp_lower(_ value: UtcTimestamp) -> RustBuffer {
+    return FfiConverterTypeUtcTimestamp.lower(value)
+}
+
+
+
+/**
+ * An id (a UUID): "0190f4a2-...".
+ */
+public typealias Uuid = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUuid: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Uuid {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Uuid, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Uuid {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Uuid) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUuid_lift(_ value: RustBuffer) throws -> Uuid {
+    return try FfiConverterTypeUuid.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUuid_lower(_ value: Uuid) -> RustBuffer {
+    return FfiConverterTypeUuid.lower(value)
+}
+
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -8161,16 +8609,16 @@ public func ardoiseVersion() -> String  {
 })
 }
 /**
- * Splits `total` into `count` instalments every `every_days` from `first` (a date); the cents
- * that do not divide go to the first instalment. Pass the result to `create_plan`.
+ * Splits `total` into `count` instalments every `every_days` from `first`; the cents that do
+ * not divide go to the first instalment. Pass the result to `create_plan`.
  */
-public func splitPlan(total: String, count: UInt32, first: String, everyDays: UInt32)throws  -> [Instalment]  {
+public func splitPlan(total: Money, count: UInt32, first: IsoDate, everyDays: UInt32)throws  -> [Instalment]  {
     return try  FfiConverterSequenceTypeInstalment.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
         uniffiCallStatus in
     uniffi_ardoise_fn_func_split_plan(
-        FfiConverterString.lower(total),
+        FfiConverterTypeMoney_lower(total),
         FfiConverterUInt32.lower(count),
-        FfiConverterString.lower(first),
+        FfiConverterTypeIsoDate_lower(first),
         FfiConverterUInt32.lower(everyDays),uniffiCallStatus
     )
 })
@@ -8194,163 +8642,163 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_func_ardoise_version() != 49338) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_func_split_plan() != 41762) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_account() != 38403) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_add_customer() != 55188) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_adjust() != 39945) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 11503) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_check() != 1305) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_check_minor() != 54246) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_checkout_rules() != 4026) {
+    if (uniffi_ardoise_checksum_func_split_plan() != 27664) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_close_database() != 8060) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_credit_note() != 20558) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_customer() != 38517) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_device_id() != 54616) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_list_customers() != 32649) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_override_checkout() != 60830) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_pay() != 29674) {
+    if (uniffi_ardoise_checksum_method_till_device_id() != 56779) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_pending_events() != 16041) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 49307) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_ardoise_checksum_method_till_resume() != 13227) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_reverse() != 43220) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_search_customers() != 28235) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 14141) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 61077) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_suspend() != 4376) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_take_deposit() != 14135) {
+    if (uniffi_ardoise_checksum_method_till_check() != 13991) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_timeline() != 46356) {
+    if (uniffi_ardoise_checksum_method_till_check_minor() != 31291) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_update_customer() != 13364) {
+    if (uniffi_ardoise_checksum_method_till_checkout_rules() != 23179) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_write_off() != 24035) {
+    if (uniffi_ardoise_checksum_method_till_override_checkout() != 27788) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_add_note() != 46540) {
+    if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 54395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_create_plan() != 34491) {
+    if (uniffi_ardoise_checksum_method_till_add_customer() != 37780) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer() != 20479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_list_customers() != 23566) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_search_customers() != 334) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_update_customer() != 23523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_add_note() != 49337) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_create_plan() != 44022) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_customer_timeline() != 19026) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_dispute() != 58783) {
+    if (uniffi_ardoise_checksum_method_till_dispute() != 45126) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_disputes() != 5421) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_hold_reminders() != 6722) {
+    if (uniffi_ardoise_checksum_method_till_hold_reminders() != 34812) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_note_dispute() != 53118) {
+    if (uniffi_ardoise_checksum_method_till_note_dispute() != 3823) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_open_dispute() != 26775) {
+    if (uniffi_ardoise_checksum_method_till_open_dispute() != 36288) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_plan() != 1440) {
+    if (uniffi_ardoise_checksum_method_till_plan() != 14085) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_promise_to_pay() != 65500) {
+    if (uniffi_ardoise_checksum_method_till_promise_to_pay() != 12267) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_record_call() != 6692) {
+    if (uniffi_ardoise_checksum_method_till_record_call() != 18277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_resolve_dispute() != 48078) {
+    if (uniffi_ardoise_checksum_method_till_resolve_dispute() != 34485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 31912) {
+    if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 19732) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_stop_invoice() != 31966) {
+    if (uniffi_ardoise_checksum_method_till_stop_invoice() != 9806) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_aging() != 60689) {
+    if (uniffi_ardoise_checksum_method_till_account() != 10183) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_customer_data() != 54273) {
+    if (uniffi_ardoise_checksum_method_till_adjust() != 3721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_erase_customer() != 41544) {
+    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 57348) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_credit_note() != 42604) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_pay() != 29513) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 7256) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_reverse() != 419) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 52964) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_take_deposit() != 35610) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_timeline() != 49300) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_write_off() != 30974) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_aging() != 2140) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer_data() != 40591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_erase_customer() != 15644) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_export() != 7790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_customers() != 50617) {
+    if (uniffi_ardoise_checksum_method_till_import_customers() != 49181) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_invoices() != 21197) {
+    if (uniffi_ardoise_checksum_method_till_import_invoices() != 16428) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_kpis() != 12691) {
+    if (uniffi_ardoise_checksum_method_till_kpis() != 25139) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 1748) {
+    if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 3381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_overview() != 16930) {
+    if (uniffi_ardoise_checksum_method_till_overview() != 15574) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_refresh_risk() != 20750) {
+    if (uniffi_ardoise_checksum_method_till_refresh_risk() != 7021) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_risk_report() != 19791) {
+    if (uniffi_ardoise_checksum_method_till_risk_report() != 63744) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_statement() != 4983) {
+    if (uniffi_ardoise_checksum_method_till_statement() != 21594) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_ladder() != 51548) {
@@ -8359,34 +8807,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_ladder_names() != 52127) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_penalty() != 16180) {
+    if (uniffi_ardoise_checksum_method_till_penalty() != 36009) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_rate_tables() != 31168) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reminder() != 58277) {
+    if (uniffi_ardoise_checksum_method_till_reminder() != 57892) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_reminders() != 22413) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_run_dunning() != 35588) {
+    if (uniffi_ardoise_checksum_method_till_run_dunning() != 1427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_ladder() != 62228) {
+    if (uniffi_ardoise_checksum_method_till_set_ladder() != 48360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 55225) {
+    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 32227) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 24263) {
+    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 48919) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 30356) {
+    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 62956) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_template() != 6151) {
+    if (uniffi_ardoise_checksum_method_till_set_template() != 19364) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_shop_settings() != 15952) {

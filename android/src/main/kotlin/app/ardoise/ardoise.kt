@@ -686,13 +686,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_func_split_plan(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_account(
+    external fun uniffi_ardoise_checksum_method_till_close_database(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_add_customer(
+    external fun uniffi_ardoise_checksum_method_till_device_id(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_adjust(
+    external fun uniffi_ardoise_checksum_method_till_pending_events(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_apply_deposit(
+    external fun uniffi_ardoise_checksum_method_till_resume(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_suspend(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_check(
     ): Int
@@ -700,43 +702,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_checkout_rules(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_close_database(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_credit_note(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_customer(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_device_id(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_list_customers(
-    ): Int
     external fun uniffi_ardoise_checksum_method_till_override_checkout(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_pay(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_pending_events(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_refund_deposit(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_resume(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_reverse(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_search_customers(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_sell_on_account(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_set_checkout_rules(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_suspend(
+    external fun uniffi_ardoise_checksum_method_till_add_customer(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_take_deposit(
+    external fun uniffi_ardoise_checksum_method_till_customer(
     ): Int
-    external fun uniffi_ardoise_checksum_method_till_timeline(
+    external fun uniffi_ardoise_checksum_method_till_list_customers(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_search_customers(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_update_customer(
-    ): Int
-    external fun uniffi_ardoise_checksum_method_till_write_off(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_add_note(
     ): Int
@@ -765,6 +743,28 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ardoise_checksum_method_till_set_customer_ladder(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_stop_invoice(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_account(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_adjust(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_apply_deposit(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_credit_note(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_pay(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_refund_deposit(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_reverse(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_sell_on_account(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_take_deposit(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_timeline(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_write_off(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_aging(
     ): Int
@@ -852,57 +852,35 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ardoise_fn_constructor_till_open(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_close_database(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_adjust(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_pending_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ardoise_fn_method_till_resume(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ardoise_fn_method_till_suspend(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_check_minor(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotalMinor`: Long,`nowUnixMs`: Long,`utcOffsetMinutes`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_checkout_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_close_database(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_ardoise_fn_method_till_credit_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_list_customers(`ptr`: Long,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_override_checkout(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`manager`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_pending_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_ardoise_fn_method_till_refund_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_resume(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_ardoise_fn_method_till_reverse(`ptr`: Long,`customer`: RustBuffer.ByValue,`entryId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_search_customers(`ptr`: Long,`query`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_set_checkout_rules(`ptr`: Long,`rules`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_suspend(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_ardoise_fn_method_till_take_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`orderRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_list_customers(`ptr`: Long,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_search_customers(`ptr`: Long,`query`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_update_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_add_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -932,6 +910,28 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_adjust(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_credit_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_refund_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_reverse(`ptr`: Long,`customer`: RustBuffer.ByValue,`entryId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_take_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`orderRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_aging(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_customer_data(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1116,163 +1116,163 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_func_ardoise_version() and 0xFFFF) != 49338) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 41762) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 38403) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_add_customer() and 0xFFFF) != 55188) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 39945) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 11503) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 1305) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 54246) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 4026) {
+    if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 27664) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_close_database() and 0xFFFF) != 8060) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 20558) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 38517) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_device_id() and 0xFFFF) != 54616) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 32649) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 60830) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 29674) {
+    if ((lib.uniffi_ardoise_checksum_method_till_device_id() and 0xFFFF) != 56779) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_pending_events() and 0xFFFF) != 16041) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 49307) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_ardoise_checksum_method_till_resume() and 0xFFFF) != 13227) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 43220) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_search_customers() and 0xFFFF) != 28235) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 14141) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 61077) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_suspend() and 0xFFFF) != 4376) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 14135) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 13991) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_timeline() and 0xFFFF) != 46356) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 31291) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_update_customer() and 0xFFFF) != 13364) {
+    if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 23179) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 24035) {
+    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 27788) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_add_note() and 0xFFFF) != 46540) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 54395) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_create_plan() and 0xFFFF) != 34491) {
+    if ((lib.uniffi_ardoise_checksum_method_till_add_customer() and 0xFFFF) != 37780) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 20479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 23566) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_search_customers() and 0xFFFF) != 334) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_update_customer() and 0xFFFF) != 23523) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_add_note() and 0xFFFF) != 49337) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_create_plan() and 0xFFFF) != 44022) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_customer_timeline() and 0xFFFF) != 19026) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_dispute() and 0xFFFF) != 58783) {
+    if ((lib.uniffi_ardoise_checksum_method_till_dispute() and 0xFFFF) != 45126) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_disputes() and 0xFFFF) != 5421) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_hold_reminders() and 0xFFFF) != 6722) {
+    if ((lib.uniffi_ardoise_checksum_method_till_hold_reminders() and 0xFFFF) != 34812) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_note_dispute() and 0xFFFF) != 53118) {
+    if ((lib.uniffi_ardoise_checksum_method_till_note_dispute() and 0xFFFF) != 3823) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_open_dispute() and 0xFFFF) != 26775) {
+    if ((lib.uniffi_ardoise_checksum_method_till_open_dispute() and 0xFFFF) != 36288) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_plan() and 0xFFFF) != 1440) {
+    if ((lib.uniffi_ardoise_checksum_method_till_plan() and 0xFFFF) != 14085) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_promise_to_pay() and 0xFFFF) != 65500) {
+    if ((lib.uniffi_ardoise_checksum_method_till_promise_to_pay() and 0xFFFF) != 12267) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_record_call() and 0xFFFF) != 6692) {
+    if ((lib.uniffi_ardoise_checksum_method_till_record_call() and 0xFFFF) != 18277) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_resolve_dispute() and 0xFFFF) != 48078) {
+    if ((lib.uniffi_ardoise_checksum_method_till_resolve_dispute() and 0xFFFF) != 34485) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 31912) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 19732) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 31966) {
+    if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 9806) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 60689) {
+    if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 10183) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 54273) {
+    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 3721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 41544) {
+    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 57348) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 42604) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 29513) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 7256) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 419) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 52964) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 35610) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_timeline() and 0xFFFF) != 49300) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 30974) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 2140) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 40591) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 15644) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_export() and 0xFFFF) != 7790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 50617) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 49181) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 21197) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 16428) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 12691) {
+    if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 25139) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 1748) {
+    if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 3381) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_overview() and 0xFFFF) != 16930) {
+    if ((lib.uniffi_ardoise_checksum_method_till_overview() and 0xFFFF) != 15574) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 20750) {
+    if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 7021) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_risk_report() and 0xFFFF) != 19791) {
+    if ((lib.uniffi_ardoise_checksum_method_till_risk_report() and 0xFFFF) != 63744) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_statement() and 0xFFFF) != 4983) {
+    if ((lib.uniffi_ardoise_checksum_method_till_statement() and 0xFFFF) != 21594) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_ladder() and 0xFFFF) != 51548) {
@@ -1281,34 +1281,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_ladder_names() and 0xFFFF) != 52127) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 16180) {
+    if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 36009) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 31168) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 58277) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 57892) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 22413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 35588) {
+    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 1427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 62228) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 48360) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 55225) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 32227) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 24263) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 48919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 30356) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 62956) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 6151) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 19364) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 15952) {
@@ -1851,23 +1851,33 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface TillInterface {
     
     /**
-     * The account as of `today` (ISO date): balance, overdue, limit, open invoices, deposits.
+     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
+     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
+     * closes the database once no call is running.)
      */
-    fun `account`(`customer`: kotlin.String, `today`: kotlin.String): AccountSummary
-    
-    fun `addCustomer`(`customer`: NewCustomer, `now`: kotlin.String): Customer
+    fun `closeDatabase`()
     
     /**
-     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     * This device's id, as it signs every entry it records.
      */
-    fun `adjust`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `ctx`: WriteContext): Recorded
+    fun `deviceId`(): Uuid
     
-    fun `applyDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    /**
+     * Events recorded here and not yet pushed to the back office.
+     */
+    fun `pendingEvents`(): kotlin.ULong
+    
+    fun `resume`()
+    
+    /**
+     * Closes SQLite while the app is in the background; `resume()` reopens it.
+     */
+    fun `suspend`()
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
      */
-    fun `check`(`customer`: kotlin.String, `cartTotal`: kotlin.String, `now`: kotlin.String): Verdict
+    fun `check`(`customer`: kotlin.String, `cartTotal`: Money, `now`: Timestamp): Verdict
     
     /**
      * The same verdict as `check`, with primitive arguments for the till's hot path: the cart
@@ -1879,20 +1889,15 @@ public interface TillInterface {
     fun `checkoutRules`(): CheckoutRules
     
     /**
-     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
-     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
-     * closes the database once no call is running.)
+     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
      */
-    fun `closeDatabase`()
+    fun `overrideCheckout`(`customer`: kotlin.String, `cartTotal`: Money, `manager`: kotlin.String, `reason`: kotlin.String, `now`: Timestamp): Override
     
-    fun `creditNote`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: Timestamp)
+    
+    fun `addCustomer`(`customer`: NewCustomer, `now`: Timestamp): Customer
     
     fun `customer`(`reference`: kotlin.String): Customer
-    
-    /**
-     * This device's id, as it signs every entry it records.
-     */
-    fun `deviceId`(): kotlin.String
     
     /**
      * Customers in name order, a page at a time (at most 1,000).
@@ -1900,66 +1905,19 @@ public interface TillInterface {
     fun `listCustomers`(`limit`: kotlin.UInt, `offset`: kotlin.UInt): List<Customer>
     
     /**
-     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
-     */
-    fun `overrideCheckout`(`customer`: kotlin.String, `cartTotal`: kotlin.String, `manager`: kotlin.String, `reason`: kotlin.String, `now`: kotlin.String): Override
-    
-    /**
-     * A payment, to the oldest due invoice unless aimed at one (by reference).
-     */
-    fun `pay`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
-    
-    /**
-     * Events recorded here and not yet pushed to the back office.
-     */
-    fun `pendingEvents`(): kotlin.ULong
-    
-    fun `refundDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `ctx`: WriteContext): Recorded
-    
-    fun `resume`()
-    
-    /**
-     * Corrects an entry by recording its opposite; entries are never edited.
-     */
-    fun `reverse`(`customer`: kotlin.String, `entryId`: kotlin.String, `reason`: kotlin.String, `ctx`: WriteContext): Recorded
-    
-    /**
      * Name prefix (any word, any case, with or without accents), phone or reference.
      */
     fun `searchCustomers`(`query`: kotlin.String, `limit`: kotlin.UInt): List<Customer>
     
-    /**
-     * A sale on account; refused with `Refused` unless the checkout allows it or an override
-     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
-     * up); only the rest is on account.
-     */
-    fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `deposit`: kotlin.String?, `ctx`: WriteContext): Recorded
+    fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: Timestamp): Customer
     
-    fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: kotlin.String)
-    
-    /**
-     * Closes SQLite while the app is in the background; `resume()` reopens it.
-     */
-    fun `suspend`()
-    
-    fun `takeDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `orderRef`: kotlin.String?, `ctx`: WriteContext): Recorded
-    
-    /**
-     * The customer's entries, newest first.
-     */
-    fun `timeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineEntry>
-    
-    fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: kotlin.String): Customer
-    
-    fun `writeOff`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
-    
-    fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
     
     /**
      * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
      * past the grace days breaks it and the ladder resumes where it was.
      */
-    fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: kotlin.String): PaymentPlan
+    fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: Timestamp): PaymentPlan
     
     /**
      * Everything that happened on the account, newest first (at most 1,000 lines): ledger
@@ -1970,7 +1928,7 @@ public interface TillInterface {
     /**
      * One dispute by id.
      */
-    fun `dispute`(`id`: kotlin.String): Dispute
+    fun `dispute`(`id`: Uuid): Dispute
     
     /**
      * Disputes of a customer (a reference), or of the whole shop; open ones first.
@@ -1978,66 +1936,108 @@ public interface TillInterface {
     fun `disputes`(`customer`: kotlin.String?): List<Dispute>
     
     /**
-     * Holds the customer's reminders until `until` (a date; `None`: until released) for
-     * `reason`; a `None` reason releases the hold.
+     * Holds the customer's reminders until `until` (`None`: until released) for `reason`; a
+     * `None` reason releases the hold.
      */
-    fun `holdReminders`(`customer`: kotlin.String, `until`: kotlin.String?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    fun `holdReminders`(`customer`: kotlin.String, `until`: IsoDate?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
     
-    fun `noteDispute`(`id`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    fun `noteDispute`(`id`: Uuid, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
     
     /**
      * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
      * checkout shows it (`Reason.Disputed`) without counting it as overdue.
      */
-    fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Dispute
+    fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Dispute
     
     /**
-     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     * The customer's latest plan and where it stands on `today`; `None` if never any.
      */
-    fun `plan`(`customer`: kotlin.String, `today`: kotlin.String): PaymentPlan?
+    fun `plan`(`customer`: kotlin.String, `today`: IsoDate): PaymentPlan?
     
     /**
-     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
-     * by the money received since.
+     * A promise to pay `amount` by `on`: reminders wait until then; kept or broken by the money
+     * received since.
      */
-    fun `promiseToPay`(`customer`: kotlin.String, `on`: kotlin.String, `amount`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Promise
+    fun `promiseToPay`(`customer`: kotlin.String, `on`: IsoDate, `amount`: Money, `author`: kotlin.String, `now`: Timestamp): Promise
     
     /**
      * The outcome of a call; `CallOutcome.Promise` also records the promise.
      */
-    fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
     
     /**
      * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
      * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
      */
-    fun `resolveDispute`(`id`: kotlin.String, `upheld`: kotlin.Boolean, `credit`: kotlin.String?, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): DisputeResolved
+    fun `resolveDispute`(`id`: Uuid, `upheld`: kotlin.Boolean, `credit`: Money?, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): DisputeResolved
     
     /**
      * Puts the customer on another ladder (`None`: the default one), or out of reminders.
      */
-    fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: kotlin.String)
+    fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: Timestamp)
     
     /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
-    fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
     
     /**
-     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
-     * with dates up to then.
+     * The account as of `today`: balance, overdue, limit, open invoices, deposits.
      */
-    fun `aging`(`asOf`: kotlin.String): AgingReport
+    fun `account`(`customer`: kotlin.String, `today`: IsoDate): AccountSummary
+    
+    /**
+     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     */
+    fun `adjust`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `ctx`: WriteContext): Recorded
+    
+    fun `applyDeposit`(`customer`: kotlin.String, `amount`: Money, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    fun `creditNote`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    /**
+     * A payment, to the oldest due invoice unless aimed at one (by reference).
+     */
+    fun `pay`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    fun `refundDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `ctx`: WriteContext): Recorded
+    
+    /**
+     * Corrects an entry by recording its opposite; entries are never edited.
+     */
+    fun `reverse`(`customer`: kotlin.String, `entryId`: Uuid, `reason`: kotlin.String, `ctx`: WriteContext): Recorded
+    
+    /**
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
+     */
+    fun `sellOnAccount`(`customer`: kotlin.String, `amount`: Money, `invoiceRef`: kotlin.String?, `deposit`: Money?, `ctx`: WriteContext): Recorded
+    
+    fun `takeDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `orderRef`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    /**
+     * The customer's entries, newest first.
+     */
+    fun `timeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineEntry>
+    
+    fun `writeOff`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded
+    
+    /**
+     * Aging of every account at the end of `as_of`, from what was recorded with dates up to
+     * then.
+     */
+    fun `aging`(`asOf`: IsoDate): AgingReport
     
     /**
      * Everything this till holds about one customer, as JSON (GDPR access and portability).
      */
-    fun `customerData`(`customer`: kotlin.String, `now`: kotlin.String): kotlin.String
+    fun `customerData`(`customer`: kotlin.String, `now`: Timestamp): kotlin.String
     
     /**
      * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
      */
-    fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Erasure
+    fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Erasure
     
     /**
      * Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
@@ -2048,47 +2048,47 @@ public interface TillInterface {
      * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
      * nothing: a bad line fails it with every bad line numbered in the message.
      */
-    fun `importCustomers`(`csv`: kotlin.String, `now`: kotlin.String): ImportReport
+    fun `importCustomers`(`csv`: kotlin.String, `now`: Timestamp): ImportReport
     
     /**
      * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
      * and optionally `disputed`). Importing the same file again changes nothing.
      */
-    fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: kotlin.String): ImportReport
+    fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: Timestamp): ImportReport
     
     /**
      * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
      * `months` calendar months ending with `as_of`'s month.
      */
-    fun `kpis`(`asOf`: kotlin.String, `months`: kotlin.UInt): Kpis
+    fun `kpis`(`asOf`: IsoDate, `months`: kotlin.UInt): Kpis
     
     /**
      * Accounts with something overdue at the end of `as_of`, at most `limit`.
      */
-    fun `overdueAccounts`(`asOf`: kotlin.String, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount>
+    fun `overdueAccounts`(`asOf`: IsoDate, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount>
     
     /**
      * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
      * open invoices once.
      */
-    fun `overview`(`asOf`: kotlin.String, `months`: kotlin.UInt): Overview
+    fun `overview`(`asOf`: IsoDate, `months`: kotlin.UInt): Overview
     
     /**
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
      * list; run it once a day. Returns how many customers were scored.
      */
-    fun `refreshRisk`(`now`: kotlin.String): kotlin.ULong
+    fun `refreshRisk`(`now`: Timestamp): kotlin.ULong
     
     /**
      * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
      * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
      */
-    fun `riskReport`(`asOf`: kotlin.String): List<CustomerRisk>
+    fun `riskReport`(`asOf`: IsoDate): List<CustomerRisk>
     
     /**
      * The customer statement from `from` to `to` (inclusive).
      */
-    fun `statement`(`customer`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String): Statement
+    fun `statement`(`customer`: kotlin.String, `from`: IsoDate, `to`: IsoDate): Statement
     
     /**
      * The ladder by name ("default" unless the shop made others).
@@ -2105,14 +2105,14 @@ public interface TillInterface {
      * with this till's rate tables (and its contract rate, for a business). A consumer owes
      * interest only from the formal notice (`notice_on`).
      */
-    fun `penalty`(`amount`: kotlin.String, `dueOn`: kotlin.String, `until`: kotlin.String, `debtor`: CustomerKind, `noticeOn`: kotlin.String?): Penalty
+    fun `penalty`(`amount`: Money, `dueOn`: IsoDate, `until`: IsoDate, `debtor`: CustomerKind, `noticeOn`: IsoDate?): Penalty
     
     fun `rateTables`(): RateTables
     
     /**
      * One reminder by id.
      */
-    fun `reminder`(`id`: kotlin.String): Reminder
+    fun `reminder`(`id`: Uuid): Reminder
     
     /**
      * Reminders, newest first (at most 1,000); `state` and `customer` (a reference) narrow the list.
@@ -2124,35 +2124,35 @@ public interface TillInterface {
      * the level of their most overdue invoice, unless paused. Running it twice the same day
      * queues nothing.
      */
-    fun `runDunning`(`now`: kotlin.String): RunReport
+    fun `runDunning`(`now`: Timestamp): RunReport
     
     /**
      * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
      * time and name known templates.
      */
-    fun `setLadder`(`ladder`: Ladder, `now`: kotlin.String)
+    fun `setLadder`(`ladder`: Ladder, `now`: Timestamp)
     
     /**
      * Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
      * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
      * all_other_cases_pct,...`; each with a header line).
      */
-    fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: kotlin.String): RateTables
+    fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: Timestamp): RateTables
     
     /**
      * Records what became of a queued reminder (sent, failed, or cancelled by hand).
      */
-    fun `setReminderState`(`id`: kotlin.String, `state`: ReminderState, `note`: kotlin.String?, `now`: kotlin.String): Reminder
+    fun `setReminderState`(`id`: Uuid, `state`: ReminderState, `note`: kotlin.String?, `now`: Timestamp): Reminder
     
     /**
      * Replaces them (the checkout rules stay as they are).
      */
-    fun `setShopSettings`(`settings`: ShopSettings, `now`: kotlin.String)
+    fun `setShopSettings`(`settings`: ShopSettings, `now`: Timestamp)
     
     /**
      * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
      */
-    fun `setTemplate`(`template`: ReminderTemplate, `now`: kotlin.String)
+    fun `setTemplate`(`template`: ReminderTemplate, `now`: Timestamp)
     
     /**
      * The shop's name and contacts as reminders print them, and the rules for reminders.
@@ -2296,33 +2296,32 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * The account as of `today` (ISO date): balance, overdue, limit, open invoices, deposits.
-     */
-    @Throws(ArdoiseException::class)override fun `account`(`customer`: kotlin.String, `today`: kotlin.String): AccountSummary {
-            return FfiConverterTypeAccountSummary.lift(
+     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
+     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
+     * closes the database once no call is running.)
+     */override fun `closeDatabase`()
+        = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_account(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_close_database(
         it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`today`),_status)
+        _status)
 }
     }
-    )
-    }
+    
     
 
     
-    @Throws(ArdoiseException::class)override fun `addCustomer`(`customer`: NewCustomer, `now`: kotlin.String): Customer {
-            return FfiConverterTypeCustomer.lift(
+    /**
+     * This device's id, as it signs every entry it records.
+     */
+    @Throws(ArdoiseException::class)override fun `deviceId`(): Uuid {
+            return FfiConverterTypeUuid.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_add_customer(
+    UniffiLib.uniffi_ardoise_fn_method_till_device_id(
         it,
-        
-        FfiConverterTypeNewCustomer.lower(`customer`),
-        FfiConverterString.lower(`now`),_status)
+        _status)
 }
     }
     )
@@ -2331,19 +2330,15 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     * Events recorded here and not yet pushed to the back office.
      */
-    @Throws(ArdoiseException::class)override fun `adjust`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
+    @Throws(ArdoiseException::class)override fun `pendingEvents`(): kotlin.ULong {
+            return FfiConverterULong.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_adjust(
+    UniffiLib.uniffi_ardoise_fn_method_till_pending_events(
         it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterString.lower(`reason`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+        _status)
 }
     }
     )
@@ -2351,28 +2346,39 @@ open class Till: Disposable, AutoCloseable, TillInterface
     
 
     
-    @Throws(ArdoiseException::class)override fun `applyDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
+    @Throws(ArdoiseException::class)override fun `resume`()
+        = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_apply_deposit(
+    UniffiLib.uniffi_ardoise_fn_method_till_resume(
         it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterOptionalString.lower(`invoice`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+        _status)
 }
     }
-    )
+    
+    
+
+    
+    /**
+     * Closes SQLite while the app is in the background; `resume()` reopens it.
+     */
+    @Throws(ArdoiseException::class)override fun `suspend`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_suspend(
+        it,
+        _status)
+}
     }
+    
     
 
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
      */
-    @Throws(ArdoiseException::class)override fun `check`(`customer`: kotlin.String, `cartTotal`: kotlin.String, `now`: kotlin.String): Verdict {
+    @Throws(ArdoiseException::class)override fun `check`(`customer`: kotlin.String, `cartTotal`: Money, `now`: Timestamp): Verdict {
             return FfiConverterTypeVerdict.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2380,8 +2386,8 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`cartTotal`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeMoney.lower(`cartTotal`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2427,34 +2433,51 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * Closes the database now; every later call fails with `Closed`. Safe to call twice.
-     * (Kotlin's `close()` / `use {}` and Swift's deinit release the object itself, which also
-     * closes the database once no call is running.)
-     */override fun `closeDatabase`()
+     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
+     */
+    @Throws(ArdoiseException::class)override fun `overrideCheckout`(`customer`: kotlin.String, `cartTotal`: Money, `manager`: kotlin.String, `reason`: kotlin.String, `now`: Timestamp): Override {
+            return FfiConverterTypeOverride.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_override_checkout(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`cartTotal`),
+        FfiConverterString.lower(`manager`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_close_database(
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_checkout_rules(
         it,
-        _status)
+        
+        FfiConverterTypeCheckoutRules.lower(`rules`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
     
 
     
-    @Throws(ArdoiseException::class)override fun `creditNote`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
+    @Throws(ArdoiseException::class)override fun `addCustomer`(`customer`: NewCustomer, `now`: Timestamp): Customer {
+            return FfiConverterTypeCustomer.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_credit_note(
+    UniffiLib.uniffi_ardoise_fn_method_till_add_customer(
         it,
         
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterString.lower(`reason`),
-        FfiConverterOptionalString.lower(`invoice`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+        FfiConverterTypeNewCustomer.lower(`customer`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2470,23 +2493,6 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`reference`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * This device's id, as it signs every entry it records.
-     */
-    @Throws(ArdoiseException::class)override fun `deviceId`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_device_id(
-        it,
-        _status)
 }
     }
     )
@@ -2514,119 +2520,6 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * Records a manager's permission for a refused sale (today, this customer, up to this amount).
-     */
-    @Throws(ArdoiseException::class)override fun `overrideCheckout`(`customer`: kotlin.String, `cartTotal`: kotlin.String, `manager`: kotlin.String, `reason`: kotlin.String, `now`: kotlin.String): Override {
-            return FfiConverterTypeOverride.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_override_checkout(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`cartTotal`),
-        FfiConverterString.lower(`manager`),
-        FfiConverterString.lower(`reason`),
-        FfiConverterString.lower(`now`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * A payment, to the oldest due invoice unless aimed at one (by reference).
-     */
-    @Throws(ArdoiseException::class)override fun `pay`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_pay(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterTypePaymentMethod.lower(`method`),
-        FfiConverterOptionalString.lower(`invoice`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Events recorded here and not yet pushed to the back office.
-     */
-    @Throws(ArdoiseException::class)override fun `pendingEvents`(): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_pending_events(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `refundDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_refund_deposit(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterTypePaymentMethod.lower(`method`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `resume`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_resume(
-        it,
-        _status)
-}
-    }
-    
-    
-
-    
-    /**
-     * Corrects an entry by recording its opposite; entries are never edited.
-     */
-    @Throws(ArdoiseException::class)override fun `reverse`(`customer`: kotlin.String, `entryId`: kotlin.String, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_reverse(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`entryId`),
-        FfiConverterString.lower(`reason`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
      * Name prefix (any word, any case, with or without accents), phone or reference.
      */
     @Throws(ArdoiseException::class)override fun `searchCustomers`(`query`: kotlin.String, `limit`: kotlin.UInt): List<Customer> {
@@ -2645,100 +2538,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     
 
     
-    /**
-     * A sale on account; refused with `Refused` unless the checkout allows it or an override
-     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
-     * up); only the rest is on account.
-     */
-    @Throws(ArdoiseException::class)override fun `sellOnAccount`(`customer`: kotlin.String, `amount`: kotlin.String, `invoiceRef`: kotlin.String?, `deposit`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_sell_on_account(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterOptionalString.lower(`invoiceRef`),
-        FfiConverterOptionalString.lower(`deposit`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_set_checkout_rules(
-        it,
-        
-        FfiConverterTypeCheckoutRules.lower(`rules`),
-        FfiConverterString.lower(`now`),_status)
-}
-    }
-    
-    
-
-    
-    /**
-     * Closes SQLite while the app is in the background; `resume()` reopens it.
-     */
-    @Throws(ArdoiseException::class)override fun `suspend`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_suspend(
-        it,
-        _status)
-}
-    }
-    
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `takeDeposit`(`customer`: kotlin.String, `amount`: kotlin.String, `method`: PaymentMethod, `orderRef`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_take_deposit(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterTypePaymentMethod.lower(`method`),
-        FfiConverterOptionalString.lower(`orderRef`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The customer's entries, newest first.
-     */
-    @Throws(ArdoiseException::class)override fun `timeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineEntry> {
-            return FfiConverterSequenceTypeTimelineEntry.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_timeline(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterUInt.lower(`limit`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: kotlin.String): Customer {
+    @Throws(ArdoiseException::class)override fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: Timestamp): Customer {
             return FfiConverterTypeCustomer.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2747,7 +2547,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         
         FfiConverterString.lower(`reference`),
         FfiConverterTypeCustomerPatch.lower(`patch`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2755,26 +2555,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     
 
     
-    @Throws(ArdoiseException::class)override fun `writeOff`(`customer`: kotlin.String, `amount`: kotlin.String, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
-            return FfiConverterTypeRecorded.lift(
-    callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
-    UniffiLib.uniffi_ardoise_fn_method_till_write_off(
-        it,
-        
-        FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`amount`),
-        FfiConverterString.lower(`reason`),
-        FfiConverterOptionalString.lower(`invoice`),
-        FfiConverterTypeWriteContext.lower(`ctx`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(ArdoiseException::class)override fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2784,7 +2565,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`customer`),
         FfiConverterString.lower(`note`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -2795,7 +2576,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * A payment plan (see `split_plan`): reminders wait while it is kept; a missed instalment
      * past the grace days breaks it and the ladder resumes where it was.
      */
-    @Throws(ArdoiseException::class)override fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: kotlin.String): PaymentPlan {
+    @Throws(ArdoiseException::class)override fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: Timestamp): PaymentPlan {
             return FfiConverterTypePaymentPlan.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2805,7 +2586,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`customer`),
         FfiConverterSequenceTypeInstalment.lower(`instalments`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2836,14 +2617,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * One dispute by id.
      */
-    @Throws(ArdoiseException::class)override fun `dispute`(`id`: kotlin.String): Dispute {
+    @Throws(ArdoiseException::class)override fun `dispute`(`id`: Uuid): Dispute {
             return FfiConverterTypeDispute.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_dispute(
         it,
         
-        FfiConverterString.lower(`id`),_status)
+        FfiConverterTypeUuid.lower(`id`),_status)
 }
     }
     )
@@ -2870,10 +2651,10 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * Holds the customer's reminders until `until` (a date; `None`: until released) for
-     * `reason`; a `None` reason releases the hold.
+     * Holds the customer's reminders until `until` (`None`: until released) for `reason`; a
+     * `None` reason releases the hold.
      */
-    @Throws(ArdoiseException::class)override fun `holdReminders`(`customer`: kotlin.String, `until`: kotlin.String?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `holdReminders`(`customer`: kotlin.String, `until`: IsoDate?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2881,27 +2662,27 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterOptionalString.lower(`until`),
+        FfiConverterOptionalTypeIsoDate.lower(`until`),
         FfiConverterOptionalString.lower(`reason`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
     
 
     
-    @Throws(ArdoiseException::class)override fun `noteDispute`(`id`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `noteDispute`(`id`: Uuid, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_note_dispute(
         it,
         
-        FfiConverterString.lower(`id`),
+        FfiConverterTypeUuid.lower(`id`),
         FfiConverterString.lower(`note`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -2912,7 +2693,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Opens a dispute on an invoice (by reference): it leaves the reminders at once and the
      * checkout shows it (`Reason.Disputed`) without counting it as overdue.
      */
-    @Throws(ArdoiseException::class)override fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Dispute {
+    @Throws(ArdoiseException::class)override fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Dispute {
             return FfiConverterTypeDispute.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2922,7 +2703,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`invoice`),
         FfiConverterString.lower(`reason`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2931,9 +2712,9 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * The customer's latest plan and where it stands on `today` (a date); `None` if never any.
+     * The customer's latest plan and where it stands on `today`; `None` if never any.
      */
-    @Throws(ArdoiseException::class)override fun `plan`(`customer`: kotlin.String, `today`: kotlin.String): PaymentPlan? {
+    @Throws(ArdoiseException::class)override fun `plan`(`customer`: kotlin.String, `today`: IsoDate): PaymentPlan? {
             return FfiConverterOptionalTypePaymentPlan.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2941,7 +2722,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`today`),_status)
+        FfiConverterTypeIsoDate.lower(`today`),_status)
 }
     }
     )
@@ -2950,10 +2731,10 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * A promise to pay `amount` by `on` (a date): reminders wait until then; kept or broken
-     * by the money received since.
+     * A promise to pay `amount` by `on`: reminders wait until then; kept or broken by the money
+     * received since.
      */
-    @Throws(ArdoiseException::class)override fun `promiseToPay`(`customer`: kotlin.String, `on`: kotlin.String, `amount`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Promise {
+    @Throws(ArdoiseException::class)override fun `promiseToPay`(`customer`: kotlin.String, `on`: IsoDate, `amount`: Money, `author`: kotlin.String, `now`: Timestamp): Promise {
             return FfiConverterTypePromise.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2961,10 +2742,10 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`on`),
-        FfiConverterString.lower(`amount`),
+        FfiConverterTypeIsoDate.lower(`on`),
+        FfiConverterTypeMoney.lower(`amount`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -2975,7 +2756,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * The outcome of a call; `CallOutcome.Promise` also records the promise.
      */
-    @Throws(ArdoiseException::class)override fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -2986,7 +2767,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterTypeCallOutcome.lower(`outcome`),
         FfiConverterString.lower(`note`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -2997,19 +2778,19 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Upheld: a credit note of `credit` (default: what is left on the invoice) settles it in
      * the same transaction. Rejected (`upheld` false, no `credit`): the ladder takes it up again.
      */
-    @Throws(ArdoiseException::class)override fun `resolveDispute`(`id`: kotlin.String, `upheld`: kotlin.Boolean, `credit`: kotlin.String?, `note`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): DisputeResolved {
+    @Throws(ArdoiseException::class)override fun `resolveDispute`(`id`: Uuid, `upheld`: kotlin.Boolean, `credit`: Money?, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): DisputeResolved {
             return FfiConverterTypeDisputeResolved.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_resolve_dispute(
         it,
         
-        FfiConverterString.lower(`id`),
+        FfiConverterTypeUuid.lower(`id`),
         FfiConverterBoolean.lower(`upheld`),
-        FfiConverterOptionalString.lower(`credit`),
+        FfiConverterOptionalTypeMoney.lower(`credit`),
         FfiConverterString.lower(`note`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3020,7 +2801,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Puts the customer on another ladder (`None`: the default one), or out of reminders.
      */
-    @Throws(ArdoiseException::class)override fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3031,7 +2812,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterOptionalString.lower(`ladder`),
         FfiConverterBoolean.lower(`excluded`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -3041,7 +2822,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
-    @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3051,7 +2832,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterString.lower(`invoice`),
         FfiConverterOptionalString.lower(`reason`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -3059,17 +2840,236 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
-     * Aging of every account at the end of `as_of` (YYYY-MM-DD), from what was recorded
-     * with dates up to then.
+     * The account as of `today`: balance, overdue, limit, open invoices, deposits.
      */
-    @Throws(ArdoiseException::class)override fun `aging`(`asOf`: kotlin.String): AgingReport {
+    @Throws(ArdoiseException::class)override fun `account`(`customer`: kotlin.String, `today`: IsoDate): AccountSummary {
+            return FfiConverterTypeAccountSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_account(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeIsoDate.lower(`today`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Signed: "5.00" charges the customer, "-5.00" reduces what they owe.
+     */
+    @Throws(ArdoiseException::class)override fun `adjust`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_adjust(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `applyDeposit`(`customer`: kotlin.String, `amount`: Money, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_apply_deposit(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterOptionalString.lower(`invoice`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `creditNote`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_credit_note(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterOptionalString.lower(`invoice`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A payment, to the oldest due invoice unless aimed at one (by reference).
+     */
+    @Throws(ArdoiseException::class)override fun `pay`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_pay(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterTypePaymentMethod.lower(`method`),
+        FfiConverterOptionalString.lower(`invoice`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `refundDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_refund_deposit(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterTypePaymentMethod.lower(`method`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Corrects an entry by recording its opposite; entries are never edited.
+     */
+    @Throws(ArdoiseException::class)override fun `reverse`(`customer`: kotlin.String, `entryId`: Uuid, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_reverse(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeUuid.lower(`entryId`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A sale on account; refused with `Refused` unless the checkout allows it or an override
+     * covers it. `deposit` pays part or all of it at once from deposits held (an order picked
+     * up); only the rest is on account.
+     */
+    @Throws(ArdoiseException::class)override fun `sellOnAccount`(`customer`: kotlin.String, `amount`: Money, `invoiceRef`: kotlin.String?, `deposit`: Money?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_sell_on_account(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterOptionalString.lower(`invoiceRef`),
+        FfiConverterOptionalTypeMoney.lower(`deposit`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `takeDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `orderRef`: kotlin.String?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_take_deposit(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterTypePaymentMethod.lower(`method`),
+        FfiConverterOptionalString.lower(`orderRef`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The customer's entries, newest first.
+     */
+    @Throws(ArdoiseException::class)override fun `timeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineEntry> {
+            return FfiConverterSequenceTypeTimelineEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_timeline(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(ArdoiseException::class)override fun `writeOff`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
+            return FfiConverterTypeRecorded.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_write_off(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterString.lower(`reason`),
+        FfiConverterOptionalString.lower(`invoice`),
+        FfiConverterTypeWriteContext.lower(`ctx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Aging of every account at the end of `as_of`, from what was recorded with dates up to
+     * then.
+     */
+    @Throws(ArdoiseException::class)override fun `aging`(`asOf`: IsoDate): AgingReport {
             return FfiConverterTypeAgingReport.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_aging(
         it,
         
-        FfiConverterString.lower(`asOf`),_status)
+        FfiConverterTypeIsoDate.lower(`asOf`),_status)
 }
     }
     )
@@ -3080,7 +3080,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Everything this till holds about one customer, as JSON (GDPR access and portability).
      */
-    @Throws(ArdoiseException::class)override fun `customerData`(`customer`: kotlin.String, `now`: kotlin.String): kotlin.String {
+    @Throws(ArdoiseException::class)override fun `customerData`(`customer`: kotlin.String, `now`: Timestamp): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3088,7 +3088,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3099,7 +3099,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Erases a customer's personal data and keeps the accounting entries; syncs like any write.
      */
-    @Throws(ArdoiseException::class)override fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: kotlin.String): Erasure {
+    @Throws(ArdoiseException::class)override fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Erasure {
             return FfiConverterTypeErasure.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3108,7 +3108,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         
         FfiConverterString.lower(`customer`),
         FfiConverterString.lower(`author`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3139,7 +3139,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Imports a customers CSV (`ref,name,email,phone,kind,credit_limit,terms`). All or
      * nothing: a bad line fails it with every bad line numbered in the message.
      */
-    @Throws(ArdoiseException::class)override fun `importCustomers`(`csv`: kotlin.String, `now`: kotlin.String): ImportReport {
+    @Throws(ArdoiseException::class)override fun `importCustomers`(`csv`: kotlin.String, `now`: Timestamp): ImportReport {
             return FfiConverterTypeImportReport.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3147,7 +3147,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`csv`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3159,7 +3159,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
      * and optionally `disputed`). Importing the same file again changes nothing.
      */
-    @Throws(ArdoiseException::class)override fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: kotlin.String): ImportReport {
+    @Throws(ArdoiseException::class)override fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: Timestamp): ImportReport {
             return FfiConverterTypeImportReport.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3168,7 +3168,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         
         FfiConverterString.lower(`csv`),
         FfiConverterTypeDateStyle.lower(`dates`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3180,14 +3180,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * DSO, countback DSO, best possible DSO, average days delinquent and CEI over the
      * `months` calendar months ending with `as_of`'s month.
      */
-    @Throws(ArdoiseException::class)override fun `kpis`(`asOf`: kotlin.String, `months`: kotlin.UInt): Kpis {
+    @Throws(ArdoiseException::class)override fun `kpis`(`asOf`: IsoDate, `months`: kotlin.UInt): Kpis {
             return FfiConverterTypeKpis.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_kpis(
         it,
         
-        FfiConverterString.lower(`asOf`),
+        FfiConverterTypeIsoDate.lower(`asOf`),
         FfiConverterUInt.lower(`months`),_status)
 }
     }
@@ -3199,14 +3199,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Accounts with something overdue at the end of `as_of`, at most `limit`.
      */
-    @Throws(ArdoiseException::class)override fun `overdueAccounts`(`asOf`: kotlin.String, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount> {
+    @Throws(ArdoiseException::class)override fun `overdueAccounts`(`asOf`: IsoDate, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount> {
             return FfiConverterSequenceTypeOverdueAccount.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_overdue_accounts(
         it,
         
-        FfiConverterString.lower(`asOf`),
+        FfiConverterTypeIsoDate.lower(`asOf`),
         FfiConverterTypeOverdueSort.lower(`sort`),
         FfiConverterUInt.lower(`limit`),_status)
 }
@@ -3220,14 +3220,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * The owner's first screen: [`Till::aging`] and [`Till::kpis`] in one call that reads the
      * open invoices once.
      */
-    @Throws(ArdoiseException::class)override fun `overview`(`asOf`: kotlin.String, `months`: kotlin.UInt): Overview {
+    @Throws(ArdoiseException::class)override fun `overview`(`asOf`: IsoDate, `months`: kotlin.UInt): Overview {
             return FfiConverterTypeOverview.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_overview(
         it,
         
-        FfiConverterString.lower(`asOf`),
+        FfiConverterTypeIsoDate.lower(`asOf`),
         FfiConverterUInt.lower(`months`),_status)
 }
     }
@@ -3240,14 +3240,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Computes today's risk scores and keeps them for the checkout verdict and the overdue
      * list; run it once a day. Returns how many customers were scored.
      */
-    @Throws(ArdoiseException::class)override fun `refreshRisk`(`now`: kotlin.String): kotlin.ULong {
+    @Throws(ArdoiseException::class)override fun `refreshRisk`(`now`: Timestamp): kotlin.ULong {
             return FfiConverterULong.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_refresh_risk(
         it,
         
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3259,14 +3259,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Each customer's probability (0 to 1) of paying the next invoice late, as known at the
      * end of `as_of`, with the model fitted on the shop's own history then. Riskiest first.
      */
-    @Throws(ArdoiseException::class)override fun `riskReport`(`asOf`: kotlin.String): List<CustomerRisk> {
+    @Throws(ArdoiseException::class)override fun `riskReport`(`asOf`: IsoDate): List<CustomerRisk> {
             return FfiConverterSequenceTypeCustomerRisk.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_risk_report(
         it,
         
-        FfiConverterString.lower(`asOf`),_status)
+        FfiConverterTypeIsoDate.lower(`asOf`),_status)
 }
     }
     )
@@ -3277,7 +3277,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * The customer statement from `from` to `to` (inclusive).
      */
-    @Throws(ArdoiseException::class)override fun `statement`(`customer`: kotlin.String, `from`: kotlin.String, `to`: kotlin.String): Statement {
+    @Throws(ArdoiseException::class)override fun `statement`(`customer`: kotlin.String, `from`: IsoDate, `to`: IsoDate): Statement {
             return FfiConverterTypeStatement.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3285,8 +3285,8 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`customer`),
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),_status)
+        FfiConverterTypeIsoDate.lower(`from`),
+        FfiConverterTypeIsoDate.lower(`to`),_status)
 }
     }
     )
@@ -3334,18 +3334,18 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * with this till's rate tables (and its contract rate, for a business). A consumer owes
      * interest only from the formal notice (`notice_on`).
      */
-    @Throws(ArdoiseException::class)override fun `penalty`(`amount`: kotlin.String, `dueOn`: kotlin.String, `until`: kotlin.String, `debtor`: CustomerKind, `noticeOn`: kotlin.String?): Penalty {
+    @Throws(ArdoiseException::class)override fun `penalty`(`amount`: Money, `dueOn`: IsoDate, `until`: IsoDate, `debtor`: CustomerKind, `noticeOn`: IsoDate?): Penalty {
             return FfiConverterTypePenalty.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_penalty(
         it,
         
-        FfiConverterString.lower(`amount`),
-        FfiConverterString.lower(`dueOn`),
-        FfiConverterString.lower(`until`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterTypeIsoDate.lower(`dueOn`),
+        FfiConverterTypeIsoDate.lower(`until`),
         FfiConverterTypeCustomerKind.lower(`debtor`),
-        FfiConverterOptionalString.lower(`noticeOn`),_status)
+        FfiConverterOptionalTypeIsoDate.lower(`noticeOn`),_status)
 }
     }
     )
@@ -3370,14 +3370,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * One reminder by id.
      */
-    @Throws(ArdoiseException::class)override fun `reminder`(`id`: kotlin.String): Reminder {
+    @Throws(ArdoiseException::class)override fun `reminder`(`id`: Uuid): Reminder {
             return FfiConverterTypeReminder.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_reminder(
         it,
         
-        FfiConverterString.lower(`id`),_status)
+        FfiConverterTypeUuid.lower(`id`),_status)
 }
     }
     )
@@ -3410,14 +3410,14 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * the level of their most overdue invoice, unless paused. Running it twice the same day
      * queues nothing.
      */
-    @Throws(ArdoiseException::class)override fun `runDunning`(`now`: kotlin.String): RunReport {
+    @Throws(ArdoiseException::class)override fun `runDunning`(`now`: Timestamp): RunReport {
             return FfiConverterTypeRunReport.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_run_dunning(
         it,
         
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3429,7 +3429,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * Saves a ladder (a new name makes a new one); refused unless its steps move forward in
      * time and name known templates.
      */
-    @Throws(ArdoiseException::class)override fun `setLadder`(`ladder`: Ladder, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `setLadder`(`ladder`: Ladder, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3437,7 +3437,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterTypeLadder.lower(`ladder`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -3449,7 +3449,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      * `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
      * all_other_cases_pct,...`; each with a header line).
      */
-    @Throws(ArdoiseException::class)override fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: kotlin.String): RateTables {
+    @Throws(ArdoiseException::class)override fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: Timestamp): RateTables {
             return FfiConverterTypeRateTables.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3458,7 +3458,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         
         FfiConverterString.lower(`ecbCsv`),
         FfiConverterString.lower(`legalCsv`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3469,17 +3469,17 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Records what became of a queued reminder (sent, failed, or cancelled by hand).
      */
-    @Throws(ArdoiseException::class)override fun `setReminderState`(`id`: kotlin.String, `state`: ReminderState, `note`: kotlin.String?, `now`: kotlin.String): Reminder {
+    @Throws(ArdoiseException::class)override fun `setReminderState`(`id`: Uuid, `state`: ReminderState, `note`: kotlin.String?, `now`: Timestamp): Reminder {
             return FfiConverterTypeReminder.lift(
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_reminder_state(
         it,
         
-        FfiConverterString.lower(`id`),
+        FfiConverterTypeUuid.lower(`id`),
         FfiConverterTypeReminderState.lower(`state`),
         FfiConverterOptionalString.lower(`note`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     )
@@ -3490,7 +3490,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Replaces them (the checkout rules stay as they are).
      */
-    @Throws(ArdoiseException::class)override fun `setShopSettings`(`settings`: ShopSettings, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `setShopSettings`(`settings`: ShopSettings, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3498,7 +3498,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterTypeShopSettings.lower(`settings`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -3508,7 +3508,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     /**
      * Saves a template; an unknown placeholder is refused here, not when a reminder is sent.
      */
-    @Throws(ArdoiseException::class)override fun `setTemplate`(`template`: ReminderTemplate, `now`: kotlin.String)
+    @Throws(ArdoiseException::class)override fun `setTemplate`(`template`: ReminderTemplate, `now`: Timestamp)
         = 
     callWithHandle {
     uniffiRustCallWithError(ArdoiseException) { _status ->
@@ -3516,7 +3516,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterTypeReminderTemplate.lower(`template`),
-        FfiConverterString.lower(`now`),_status)
+        FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
     
@@ -3689,19 +3689,19 @@ public object FfiConverterTypeTill: FfiConverter<Till, Long> {
 data class AccountSummary (
     var `customer`: Customer
     , 
-    var `balance`: kotlin.String
+    var `balance`: Money
     , 
-    var `overdue`: kotlin.String
+    var `overdue`: Money
     , 
     var `oldestOverdueDays`: kotlin.UInt?
     , 
-    var `creditLimit`: kotlin.String?
+    var `creditLimit`: Money?
     , 
-    var `availableCredit`: kotlin.String?
+    var `availableCredit`: Money?
     , 
-    var `depositsAvailable`: kotlin.String
+    var `depositsAvailable`: Money
     , 
-    var `creditOnAccount`: kotlin.String
+    var `creditOnAccount`: Money
     , 
     var `openInvoices`: List<OpenInvoice>
     , 
@@ -3723,13 +3723,13 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
     override fun read(buf: ByteBuffer): AccountSummary {
         return AccountSummary(
             FfiConverterTypeCustomer.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypeOpenInvoice.read(buf),
             FfiConverterSequenceTypeDepositHeld.read(buf),
         )
@@ -3737,26 +3737,26 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
     override fun allocationSize(value: AccountSummary) = (
             FfiConverterTypeCustomer.allocationSize(value.`customer`) +
-            FfiConverterString.allocationSize(value.`balance`) +
-            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
-            FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
-            FfiConverterOptionalString.allocationSize(value.`availableCredit`) +
-            FfiConverterString.allocationSize(value.`depositsAvailable`) +
-            FfiConverterString.allocationSize(value.`creditOnAccount`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`availableCredit`) +
+            FfiConverterTypeMoney.allocationSize(value.`depositsAvailable`) +
+            FfiConverterTypeMoney.allocationSize(value.`creditOnAccount`) +
             FfiConverterSequenceTypeOpenInvoice.allocationSize(value.`openInvoices`) +
             FfiConverterSequenceTypeDepositHeld.allocationSize(value.`deposits`)
     )
 
     override fun write(value: AccountSummary, buf: ByteBuffer) {
             FfiConverterTypeCustomer.write(value.`customer`, buf)
-            FfiConverterString.write(value.`balance`, buf)
-            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
-            FfiConverterOptionalString.write(value.`creditLimit`, buf)
-            FfiConverterOptionalString.write(value.`availableCredit`, buf)
-            FfiConverterString.write(value.`depositsAvailable`, buf)
-            FfiConverterString.write(value.`creditOnAccount`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`availableCredit`, buf)
+            FfiConverterTypeMoney.write(value.`depositsAvailable`, buf)
+            FfiConverterTypeMoney.write(value.`creditOnAccount`, buf)
             FfiConverterSequenceTypeOpenInvoice.write(value.`openInvoices`, buf)
             FfiConverterSequenceTypeDepositHeld.write(value.`deposits`, buf)
     }
@@ -3768,15 +3768,15 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
  * Receivables by days past due; "current" is not yet due.
  */
 data class AgingBuckets (
-    var `current`: kotlin.String
+    var `current`: Money
     , 
-    var `days1To30`: kotlin.String
+    var `days1To30`: Money
     , 
-    var `days31To60`: kotlin.String
+    var `days31To60`: Money
     , 
-    var `days61To90`: kotlin.String
+    var `days61To90`: Money
     , 
-    var `days91Plus`: kotlin.String
+    var `days91Plus`: Money
     
 ){
     
@@ -3793,37 +3793,37 @@ data class AgingBuckets (
 public object FfiConverterTypeAgingBuckets: FfiConverterRustBuffer<AgingBuckets> {
     override fun read(buf: ByteBuffer): AgingBuckets {
         return AgingBuckets(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: AgingBuckets) = (
-            FfiConverterString.allocationSize(value.`current`) +
-            FfiConverterString.allocationSize(value.`days1To30`) +
-            FfiConverterString.allocationSize(value.`days31To60`) +
-            FfiConverterString.allocationSize(value.`days61To90`) +
-            FfiConverterString.allocationSize(value.`days91Plus`)
+            FfiConverterTypeMoney.allocationSize(value.`current`) +
+            FfiConverterTypeMoney.allocationSize(value.`days1To30`) +
+            FfiConverterTypeMoney.allocationSize(value.`days31To60`) +
+            FfiConverterTypeMoney.allocationSize(value.`days61To90`) +
+            FfiConverterTypeMoney.allocationSize(value.`days91Plus`)
     )
 
     override fun write(value: AgingBuckets, buf: ByteBuffer) {
-            FfiConverterString.write(value.`current`, buf)
-            FfiConverterString.write(value.`days1To30`, buf)
-            FfiConverterString.write(value.`days31To60`, buf)
-            FfiConverterString.write(value.`days61To90`, buf)
-            FfiConverterString.write(value.`days91Plus`, buf)
+            FfiConverterTypeMoney.write(value.`current`, buf)
+            FfiConverterTypeMoney.write(value.`days1To30`, buf)
+            FfiConverterTypeMoney.write(value.`days31To60`, buf)
+            FfiConverterTypeMoney.write(value.`days61To90`, buf)
+            FfiConverterTypeMoney.write(value.`days91Plus`, buf)
     }
 }
 
 
 
 data class AgingReport (
-    var `asOf`: kotlin.String
+    var `asOf`: IsoDate
     , 
-    var `total`: kotlin.String
+    var `total`: Money
     , 
     var `buckets`: AgingBuckets
     , 
@@ -3847,23 +3847,23 @@ data class AgingReport (
 public object FfiConverterTypeAgingReport: FfiConverterRustBuffer<AgingReport> {
     override fun read(buf: ByteBuffer): AgingReport {
         return AgingReport(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterTypeAgingBuckets.read(buf),
             FfiConverterSequenceTypeCustomerAging.read(buf),
         )
     }
 
     override fun allocationSize(value: AgingReport) = (
-            FfiConverterString.allocationSize(value.`asOf`) +
-            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
+            FfiConverterTypeMoney.allocationSize(value.`total`) +
             FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
             FfiConverterSequenceTypeCustomerAging.allocationSize(value.`customers`)
     )
 
     override fun write(value: AgingReport, buf: ByteBuffer) {
-            FfiConverterString.write(value.`asOf`, buf)
-            FfiConverterString.write(value.`total`, buf)
+            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
+            FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
             FfiConverterSequenceTypeCustomerAging.write(value.`customers`, buf)
     }
@@ -3881,7 +3881,7 @@ data class CheckoutRules (
     , 
     var `warnLimitPct`: kotlin.UInt
     , 
-    var `defaultCreditLimit`: kotlin.String?
+    var `defaultCreditLimit`: Money?
     , 
     /**
      * An enrolled till that has not synced for this many hours counts as offline.
@@ -3891,7 +3891,7 @@ data class CheckoutRules (
     /**
      * What an offline till may still sell on account to one customer until it syncs.
      */
-    var `offlineAllowance`: kotlin.String
+    var `offlineAllowance`: Money
     
 ){
     
@@ -3911,9 +3911,9 @@ public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRule
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
@@ -3921,25 +3921,25 @@ public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRule
             FfiConverterUInt.allocationSize(value.`warnOverdueDays`) +
             FfiConverterUInt.allocationSize(value.`refuseOverdueDays`) +
             FfiConverterUInt.allocationSize(value.`warnLimitPct`) +
-            FfiConverterOptionalString.allocationSize(value.`defaultCreditLimit`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`defaultCreditLimit`) +
             FfiConverterUInt.allocationSize(value.`offlineAfterHours`) +
-            FfiConverterString.allocationSize(value.`offlineAllowance`)
+            FfiConverterTypeMoney.allocationSize(value.`offlineAllowance`)
     )
 
     override fun write(value: CheckoutRules, buf: ByteBuffer) {
             FfiConverterUInt.write(value.`warnOverdueDays`, buf)
             FfiConverterUInt.write(value.`refuseOverdueDays`, buf)
             FfiConverterUInt.write(value.`warnLimitPct`, buf)
-            FfiConverterOptionalString.write(value.`defaultCreditLimit`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`defaultCreditLimit`, buf)
             FfiConverterUInt.write(value.`offlineAfterHours`, buf)
-            FfiConverterString.write(value.`offlineAllowance`, buf)
+            FfiConverterTypeMoney.write(value.`offlineAllowance`, buf)
     }
 }
 
 
 
 data class Customer (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `reference`: kotlin.String
     , 
@@ -3951,9 +3951,9 @@ data class Customer (
     , 
     var `kind`: CustomerKind
     , 
-    var `creditLimit`: kotlin.String?
+    var `creditLimit`: Money?
     , 
-    var `terms`: kotlin.String
+    var `terms`: Terms
     , 
     var `blocked`: kotlin.String?
     , 
@@ -3970,7 +3970,7 @@ data class Customer (
     /**
      * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
      */
-    var `paperlessFrom`: kotlin.String?
+    var `paperlessFrom`: IsoDate?
     
 ){
     
@@ -3987,58 +3987,58 @@ data class Customer (
 public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
     override fun read(buf: ByteBuffer): Customer {
         return Customer(
-            FfiConverterString.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeCustomerKind.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeTerms.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeLanguage.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
         )
     }
 
     override fun allocationSize(value: Customer) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`reference`) +
             FfiConverterString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterTypeCustomerKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
-            FfiConverterString.allocationSize(value.`terms`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
+            FfiConverterTypeTerms.allocationSize(value.`terms`) +
             FfiConverterOptionalString.allocationSize(value.`blocked`) +
             FfiConverterBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
             FfiConverterString.allocationSize(value.`notes`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
             FfiConverterTypeLanguage.allocationSize(value.`language`) +
-            FfiConverterOptionalString.allocationSize(value.`paperlessFrom`)
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`paperlessFrom`)
     )
 
     override fun write(value: Customer, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`reference`, buf)
             FfiConverterString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterTypeCustomerKind.write(value.`kind`, buf)
-            FfiConverterOptionalString.write(value.`creditLimit`, buf)
-            FfiConverterString.write(value.`terms`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
+            FfiConverterTypeTerms.write(value.`terms`, buf)
             FfiConverterOptionalString.write(value.`blocked`, buf)
             FfiConverterBoolean.write(value.`consentEmail`, buf)
             FfiConverterBoolean.write(value.`consentSms`, buf)
             FfiConverterString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterTypeLanguage.write(value.`language`, buf)
-            FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`paperlessFrom`, buf)
     }
 }
 
@@ -4049,7 +4049,7 @@ data class CustomerAging (
     , 
     var `name`: kotlin.String
     , 
-    var `total`: kotlin.String
+    var `total`: Money
     , 
     var `buckets`: AgingBuckets
     , 
@@ -4072,7 +4072,7 @@ public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAgin
         return CustomerAging(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterTypeAgingBuckets.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -4081,7 +4081,7 @@ public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAgin
     override fun allocationSize(value: CustomerAging) = (
             FfiConverterString.allocationSize(value.`customerRef`) +
             FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterTypeMoney.allocationSize(value.`total`) +
             FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
             FfiConverterLong.allocationSize(value.`oldestDays`)
     )
@@ -4089,7 +4089,7 @@ public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAgin
     override fun write(value: CustomerAging, buf: ByteBuffer) {
             FfiConverterString.write(value.`customerRef`, buf)
             FfiConverterString.write(value.`name`, buf)
-            FfiConverterString.write(value.`total`, buf)
+            FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
             FfiConverterLong.write(value.`oldestDays`, buf)
     }
@@ -4113,7 +4113,7 @@ data class CustomerPatch (
     , 
     var `creditLimit`: kotlin.String? = null 
     , 
-    var `terms`: kotlin.String? = null 
+    var `terms`: Terms? = null 
     , 
     var `blocked`: kotlin.String? = null 
     , 
@@ -4149,7 +4149,7 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeCustomerKind.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeTerms.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
@@ -4166,7 +4166,7 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalTypeCustomerKind.allocationSize(value.`kind`) +
             FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
-            FfiConverterOptionalString.allocationSize(value.`terms`) +
+            FfiConverterOptionalTypeTerms.allocationSize(value.`terms`) +
             FfiConverterOptionalString.allocationSize(value.`blocked`) +
             FfiConverterOptionalBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterOptionalBoolean.allocationSize(value.`consentSms`) +
@@ -4182,7 +4182,7 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalTypeCustomerKind.write(value.`kind`, buf)
             FfiConverterOptionalString.write(value.`creditLimit`, buf)
-            FfiConverterOptionalString.write(value.`terms`, buf)
+            FfiConverterOptionalTypeTerms.write(value.`terms`, buf)
             FfiConverterOptionalString.write(value.`blocked`, buf)
             FfiConverterOptionalBoolean.write(value.`consentEmail`, buf)
             FfiConverterOptionalBoolean.write(value.`consentSms`, buf)
@@ -4249,9 +4249,9 @@ public object FfiConverterTypeCustomerRisk: FfiConverterRustBuffer<CustomerRisk>
 data class DepositHeld (
     var `orderRef`: kotlin.String?
     , 
-    var `amount`: kotlin.String
+    var `amount`: Money
     , 
-    var `remaining`: kotlin.String
+    var `remaining`: Money
     
 ){
     
@@ -4269,28 +4269,28 @@ public object FfiConverterTypeDepositHeld: FfiConverterRustBuffer<DepositHeld> {
     override fun read(buf: ByteBuffer): DepositHeld {
         return DepositHeld(
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: DepositHeld) = (
             FfiConverterOptionalString.allocationSize(value.`orderRef`) +
-            FfiConverterString.allocationSize(value.`amount`) +
-            FfiConverterString.allocationSize(value.`remaining`)
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterTypeMoney.allocationSize(value.`remaining`)
     )
 
     override fun write(value: DepositHeld, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`orderRef`, buf)
-            FfiConverterString.write(value.`amount`, buf)
-            FfiConverterString.write(value.`remaining`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterTypeMoney.write(value.`remaining`, buf)
     }
 }
 
 
 
 data class Dispute (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `customerRef`: kotlin.String
     , 
@@ -4303,7 +4303,7 @@ data class Dispute (
      */
     var `state`: kotlin.String
     , 
-    var `openedOn`: kotlin.String
+    var `openedOn`: IsoDate
     , 
     var `resolution`: kotlin.String?
     
@@ -4322,33 +4322,33 @@ data class Dispute (
 public object FfiConverterTypeDispute: FfiConverterRustBuffer<Dispute> {
     override fun read(buf: ByteBuffer): Dispute {
         return Dispute(
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: Dispute) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
             FfiConverterString.allocationSize(value.`invoice`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterString.allocationSize(value.`state`) +
-            FfiConverterString.allocationSize(value.`openedOn`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`openedOn`) +
             FfiConverterOptionalString.allocationSize(value.`resolution`)
     )
 
     override fun write(value: Dispute, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
             FfiConverterString.write(value.`invoice`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterString.write(value.`state`, buf)
-            FfiConverterString.write(value.`openedOn`, buf)
+            FfiConverterTypeIsoDate.write(value.`openedOn`, buf)
             FfiConverterOptionalString.write(value.`resolution`, buf)
     }
 }
@@ -4400,9 +4400,9 @@ public object FfiConverterTypeDisputeResolved: FfiConverterRustBuffer<DisputeRes
  * A change of the ECB main refinancing rate.
  */
 data class EcbRate (
-    var `effectiveOn`: kotlin.String
+    var `effectiveOn`: IsoDate
     , 
-    var `ratePct`: kotlin.String
+    var `ratePct`: Percent
     
 ){
     
@@ -4419,29 +4419,30 @@ data class EcbRate (
 public object FfiConverterTypeEcbRate: FfiConverterRustBuffer<EcbRate> {
     override fun read(buf: ByteBuffer): EcbRate {
         return EcbRate(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypePercent.read(buf),
         )
     }
 
     override fun allocationSize(value: EcbRate) = (
-            FfiConverterString.allocationSize(value.`effectiveOn`) +
-            FfiConverterString.allocationSize(value.`ratePct`)
+            FfiConverterTypeIsoDate.allocationSize(value.`effectiveOn`) +
+            FfiConverterTypePercent.allocationSize(value.`ratePct`)
     )
 
     override fun write(value: EcbRate, buf: ByteBuffer) {
-            FfiConverterString.write(value.`effectiveOn`, buf)
-            FfiConverterString.write(value.`ratePct`, buf)
+            FfiConverterTypeIsoDate.write(value.`effectiveOn`, buf)
+            FfiConverterTypePercent.write(value.`ratePct`, buf)
     }
 }
 
 
 
 /**
- * The back office this till now belongs to.
+ * The back office this till now belongs to (the core's enrolment less its token, which never
+ * leaves the till's database).
  */
 data class Enrolment (
-    var `shopId`: kotlin.String
+    var `shopId`: Uuid
     , 
     var `serverUrl`: kotlin.String
     
@@ -4460,18 +4461,18 @@ data class Enrolment (
 public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
     override fun read(buf: ByteBuffer): Enrolment {
         return Enrolment(
-            FfiConverterString.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: Enrolment) = (
-            FfiConverterString.allocationSize(value.`shopId`) +
+            FfiConverterTypeUuid.allocationSize(value.`shopId`) +
             FfiConverterString.allocationSize(value.`serverUrl`)
     )
 
     override fun write(value: Enrolment, buf: ByteBuffer) {
-            FfiConverterString.write(value.`shopId`, buf)
+            FfiConverterTypeUuid.write(value.`shopId`, buf)
             FfiConverterString.write(value.`serverUrl`, buf)
     }
 }
@@ -4600,9 +4601,9 @@ public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport>
 
 
 data class Instalment (
-    var `dueOn`: kotlin.String
+    var `dueOn`: IsoDate
     , 
-    var `amount`: kotlin.String
+    var `amount`: Money
     
 ){
     
@@ -4619,19 +4620,19 @@ data class Instalment (
 public object FfiConverterTypeInstalment: FfiConverterRustBuffer<Instalment> {
     override fun read(buf: ByteBuffer): Instalment {
         return Instalment(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: Instalment) = (
-            FfiConverterString.allocationSize(value.`dueOn`) +
-            FfiConverterString.allocationSize(value.`amount`)
+            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
     )
 
     override fun write(value: Instalment, buf: ByteBuffer) {
-            FfiConverterString.write(value.`dueOn`, buf)
-            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
     }
 }
 
@@ -4641,17 +4642,17 @@ public object FfiConverterTypeInstalment: FfiConverterRustBuffer<Instalment> {
  * Collection figures; a ratio is null when there were no credit sales in the period.
  */
 data class Kpis (
-    var `asOf`: kotlin.String
+    var `asOf`: IsoDate
     , 
     var `months`: kotlin.UInt
     , 
-    var `receivables`: kotlin.String
+    var `receivables`: Money
     , 
-    var `current`: kotlin.String
+    var `current`: Money
     , 
-    var `receivablesStart`: kotlin.String
+    var `receivablesStart`: Money
     , 
-    var `creditSales`: kotlin.String
+    var `creditSales`: Money
     , 
     var `days`: kotlin.Long
     , 
@@ -4680,12 +4681,12 @@ data class Kpis (
 public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
     override fun read(buf: ByteBuffer): Kpis {
         return Kpis(
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
@@ -4696,12 +4697,12 @@ public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
     }
 
     override fun allocationSize(value: Kpis) = (
-            FfiConverterString.allocationSize(value.`asOf`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
             FfiConverterUInt.allocationSize(value.`months`) +
-            FfiConverterString.allocationSize(value.`receivables`) +
-            FfiConverterString.allocationSize(value.`current`) +
-            FfiConverterString.allocationSize(value.`receivablesStart`) +
-            FfiConverterString.allocationSize(value.`creditSales`) +
+            FfiConverterTypeMoney.allocationSize(value.`receivables`) +
+            FfiConverterTypeMoney.allocationSize(value.`current`) +
+            FfiConverterTypeMoney.allocationSize(value.`receivablesStart`) +
+            FfiConverterTypeMoney.allocationSize(value.`creditSales`) +
             FfiConverterLong.allocationSize(value.`days`) +
             FfiConverterOptionalDouble.allocationSize(value.`dsoSimple`) +
             FfiConverterOptionalDouble.allocationSize(value.`dsoCountback`) +
@@ -4711,12 +4712,12 @@ public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
     )
 
     override fun write(value: Kpis, buf: ByteBuffer) {
-            FfiConverterString.write(value.`asOf`, buf)
+            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
             FfiConverterUInt.write(value.`months`, buf)
-            FfiConverterString.write(value.`receivables`, buf)
-            FfiConverterString.write(value.`current`, buf)
-            FfiConverterString.write(value.`receivablesStart`, buf)
-            FfiConverterString.write(value.`creditSales`, buf)
+            FfiConverterTypeMoney.write(value.`receivables`, buf)
+            FfiConverterTypeMoney.write(value.`current`, buf)
+            FfiConverterTypeMoney.write(value.`receivablesStart`, buf)
+            FfiConverterTypeMoney.write(value.`creditSales`, buf)
             FfiConverterLong.write(value.`days`, buf)
             FfiConverterOptionalDouble.write(value.`dsoSimple`, buf)
             FfiConverterOptionalDouble.write(value.`dsoCountback`, buf)
@@ -4791,7 +4792,7 @@ data class LadderStep (
     /**
      * A fixed fee charged to the account when the step is queued.
      */
-    var `fee`: kotlin.String? = null 
+    var `fee`: Money? = null 
     
 ){
     
@@ -4814,7 +4815,7 @@ public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
             FfiConverterString.read(buf),
             FfiConverterTypeTone.read(buf),
             FfiConverterTypeStepKind.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
         )
     }
 
@@ -4825,7 +4826,7 @@ public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
             FfiConverterString.allocationSize(value.`template`) +
             FfiConverterTypeTone.allocationSize(value.`tone`) +
             FfiConverterTypeStepKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalString.allocationSize(value.`fee`)
+            FfiConverterOptionalTypeMoney.allocationSize(value.`fee`)
     )
 
     override fun write(value: LadderStep, buf: ByteBuffer) {
@@ -4835,7 +4836,7 @@ public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
             FfiConverterString.write(value.`template`, buf)
             FfiConverterTypeTone.write(value.`tone`, buf)
             FfiConverterTypeStepKind.write(value.`kind`, buf)
-            FfiConverterOptionalString.write(value.`fee`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`fee`, buf)
     }
 }
 
@@ -4845,13 +4846,13 @@ public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
  * A ledger entry, flattened: the fields that do not apply to its kind are `None`.
  */
 data class LedgerEntry (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
-    var `deviceId`: kotlin.String
+    var `deviceId`: Uuid
     , 
     var `deviceSeq`: kotlin.ULong
     , 
-    var `customerId`: kotlin.String
+    var `customerId`: Uuid
     , 
     /**
      * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
@@ -4859,11 +4860,11 @@ data class LedgerEntry (
      */
     var `kind`: kotlin.String
     , 
-    var `amount`: kotlin.String?
+    var `amount`: Money?
     , 
-    var `businessDate`: kotlin.String
+    var `businessDate`: IsoDate
     , 
-    var `recordedAt`: kotlin.String
+    var `recordedAt`: UtcTimestamp
     , 
     var `cashier`: kotlin.String
     , 
@@ -4874,20 +4875,20 @@ data class LedgerEntry (
      */
     var `reference`: kotlin.String?
     , 
-    var `dueOn`: kotlin.String?
+    var `dueOn`: IsoDate?
     , 
     /**
      * The sale entry a payment, credit or deposit was aimed at.
      */
-    var `aimedAt`: kotlin.String?
+    var `aimedAt`: Uuid?
     , 
     var `orderRef`: kotlin.String?
     , 
     var `reason`: kotlin.String?
     , 
-    var `reverses`: kotlin.String?
+    var `reverses`: Uuid?
     , 
-    var `overrideId`: kotlin.String?
+    var `overrideId`: Uuid?
     
 ){
     
@@ -4904,64 +4905,64 @@ data class LedgerEntry (
 public object FfiConverterTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry> {
     override fun read(buf: ByteBuffer): LedgerEntry {
         return LedgerEntry(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeUtcTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypePaymentMethod.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
         )
     }
 
     override fun allocationSize(value: LedgerEntry) = (
-            FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`deviceId`) +
             FfiConverterULong.allocationSize(value.`deviceSeq`) +
-            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterTypeUuid.allocationSize(value.`customerId`) +
             FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterOptionalString.allocationSize(value.`amount`) +
-            FfiConverterString.allocationSize(value.`businessDate`) +
-            FfiConverterString.allocationSize(value.`recordedAt`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
+            FfiConverterTypeUtcTimestamp.allocationSize(value.`recordedAt`) +
             FfiConverterString.allocationSize(value.`cashier`) +
             FfiConverterOptionalTypePaymentMethod.allocationSize(value.`method`) +
             FfiConverterOptionalString.allocationSize(value.`reference`) +
-            FfiConverterOptionalString.allocationSize(value.`dueOn`) +
-            FfiConverterOptionalString.allocationSize(value.`aimedAt`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`dueOn`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`aimedAt`) +
             FfiConverterOptionalString.allocationSize(value.`orderRef`) +
             FfiConverterOptionalString.allocationSize(value.`reason`) +
-            FfiConverterOptionalString.allocationSize(value.`reverses`) +
-            FfiConverterOptionalString.allocationSize(value.`overrideId`)
+            FfiConverterOptionalTypeUuid.allocationSize(value.`reverses`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`overrideId`)
     )
 
     override fun write(value: LedgerEntry, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
-            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`deviceId`, buf)
             FfiConverterULong.write(value.`deviceSeq`, buf)
-            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterTypeUuid.write(value.`customerId`, buf)
             FfiConverterString.write(value.`kind`, buf)
-            FfiConverterOptionalString.write(value.`amount`, buf)
-            FfiConverterString.write(value.`businessDate`, buf)
-            FfiConverterString.write(value.`recordedAt`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
+            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
+            FfiConverterTypeUtcTimestamp.write(value.`recordedAt`, buf)
             FfiConverterString.write(value.`cashier`, buf)
             FfiConverterOptionalTypePaymentMethod.write(value.`method`, buf)
             FfiConverterOptionalString.write(value.`reference`, buf)
-            FfiConverterOptionalString.write(value.`dueOn`, buf)
-            FfiConverterOptionalString.write(value.`aimedAt`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`dueOn`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`aimedAt`, buf)
             FfiConverterOptionalString.write(value.`orderRef`, buf)
             FfiConverterOptionalString.write(value.`reason`, buf)
-            FfiConverterOptionalString.write(value.`reverses`, buf)
-            FfiConverterOptionalString.write(value.`overrideId`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`reverses`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`overrideId`, buf)
     }
 }
 
@@ -4975,7 +4976,7 @@ data class LegalRate (
     , 
     var `half`: kotlin.UByte
     , 
-    var `ratePct`: kotlin.String
+    var `ratePct`: Percent
     
 ){
     
@@ -4994,20 +4995,20 @@ public object FfiConverterTypeLegalRate: FfiConverterRustBuffer<LegalRate> {
         return LegalRate(
             FfiConverterInt.read(buf),
             FfiConverterUByte.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypePercent.read(buf),
         )
     }
 
     override fun allocationSize(value: LegalRate) = (
             FfiConverterInt.allocationSize(value.`year`) +
             FfiConverterUByte.allocationSize(value.`half`) +
-            FfiConverterString.allocationSize(value.`ratePct`)
+            FfiConverterTypePercent.allocationSize(value.`ratePct`)
     )
 
     override fun write(value: LegalRate, buf: ByteBuffer) {
             FfiConverterInt.write(value.`year`, buf)
             FfiConverterUByte.write(value.`half`, buf)
-            FfiConverterString.write(value.`ratePct`, buf)
+            FfiConverterTypePercent.write(value.`ratePct`, buf)
     }
 }
 
@@ -5027,12 +5028,12 @@ data class NewCustomer (
     /**
      * `None`: the shop default applies; `"0"`: deposits and cash only.
      */
-    var `creditLimit`: kotlin.String? = null 
+    var `creditLimit`: Money? = null 
     , 
     /**
      * `receipt`, `30`, `45eom` or `eom45`.
      */
-    var `terms`: kotlin.String
+    var `terms`: Terms
     , 
     var `consentEmail`: kotlin.Boolean = false 
     , 
@@ -5053,7 +5054,7 @@ data class NewCustomer (
     /**
      * `YYYY-MM-DD`: bills go by email, not on paper, for invoices issued from that day.
      */
-    var `paperlessFrom`: kotlin.String? = null 
+    var `paperlessFrom`: IsoDate? = null 
     
 ){
     
@@ -5075,14 +5076,14 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeCustomerKind.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeTerms.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeLanguage.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
         )
     }
 
@@ -5092,14 +5093,14 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterOptionalString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterTypeCustomerKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
-            FfiConverterString.allocationSize(value.`terms`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
+            FfiConverterTypeTerms.allocationSize(value.`terms`) +
             FfiConverterBoolean.allocationSize(value.`consentEmail`) +
             FfiConverterBoolean.allocationSize(value.`consentSms`) +
             FfiConverterString.allocationSize(value.`notes`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
             FfiConverterOptionalTypeLanguage.allocationSize(value.`language`) +
-            FfiConverterOptionalString.allocationSize(value.`paperlessFrom`)
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`paperlessFrom`)
     )
 
     override fun write(value: NewCustomer, buf: ByteBuffer) {
@@ -5108,14 +5109,14 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterTypeCustomerKind.write(value.`kind`, buf)
-            FfiConverterOptionalString.write(value.`creditLimit`, buf)
-            FfiConverterString.write(value.`terms`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
+            FfiConverterTypeTerms.write(value.`terms`, buf)
             FfiConverterBoolean.write(value.`consentEmail`, buf)
             FfiConverterBoolean.write(value.`consentSms`, buf)
             FfiConverterString.write(value.`notes`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
-            FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`paperlessFrom`, buf)
     }
 }
 
@@ -5124,13 +5125,13 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
 data class OpenInvoice (
     var `reference`: kotlin.String
     , 
-    var `issuedOn`: kotlin.String
+    var `issuedOn`: IsoDate
     , 
-    var `dueOn`: kotlin.String
+    var `dueOn`: IsoDate
     , 
-    var `amount`: kotlin.String
+    var `amount`: Money
     , 
-    var `remaining`: kotlin.String
+    var `remaining`: Money
     , 
     var `daysOverdue`: kotlin.UInt
     
@@ -5150,29 +5151,29 @@ public object FfiConverterTypeOpenInvoice: FfiConverterRustBuffer<OpenInvoice> {
     override fun read(buf: ByteBuffer): OpenInvoice {
         return OpenInvoice(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterUInt.read(buf),
         )
     }
 
     override fun allocationSize(value: OpenInvoice) = (
             FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterString.allocationSize(value.`issuedOn`) +
-            FfiConverterString.allocationSize(value.`dueOn`) +
-            FfiConverterString.allocationSize(value.`amount`) +
-            FfiConverterString.allocationSize(value.`remaining`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`issuedOn`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterTypeMoney.allocationSize(value.`remaining`) +
             FfiConverterUInt.allocationSize(value.`daysOverdue`)
     )
 
     override fun write(value: OpenInvoice, buf: ByteBuffer) {
             FfiConverterString.write(value.`reference`, buf)
-            FfiConverterString.write(value.`issuedOn`, buf)
-            FfiConverterString.write(value.`dueOn`, buf)
-            FfiConverterString.write(value.`amount`, buf)
-            FfiConverterString.write(value.`remaining`, buf)
+            FfiConverterTypeIsoDate.write(value.`issuedOn`, buf)
+            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterTypeMoney.write(value.`remaining`, buf)
             FfiConverterUInt.write(value.`daysOverdue`, buf)
     }
 }
@@ -5188,9 +5189,9 @@ data class OverdueAccount (
     , 
     var `email`: kotlin.String?
     , 
-    var `owed`: kotlin.String
+    var `owed`: Money
     , 
-    var `overdue`: kotlin.String
+    var `overdue`: Money
     , 
     var `oldestDays`: kotlin.Long
     , 
@@ -5222,8 +5223,8 @@ public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAcco
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeAgingBuckets.read(buf),
             FfiConverterOptionalDouble.read(buf),
@@ -5236,8 +5237,8 @@ public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAcco
             FfiConverterString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterString.allocationSize(value.`owed`) +
-            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterTypeMoney.allocationSize(value.`owed`) +
+            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterLong.allocationSize(value.`oldestDays`) +
             FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
             FfiConverterOptionalDouble.allocationSize(value.`risk`) +
@@ -5249,8 +5250,8 @@ public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAcco
             FfiConverterString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
-            FfiConverterString.write(value.`owed`, buf)
-            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterTypeMoney.write(value.`owed`, buf)
+            FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterLong.write(value.`oldestDays`, buf)
             FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
             FfiConverterOptionalDouble.write(value.`risk`, buf)
@@ -5263,13 +5264,13 @@ public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAcco
 data class OverdueInvoice (
     var `reference`: kotlin.String
     , 
-    var `issuedOn`: kotlin.String
+    var `issuedOn`: IsoDate
     , 
-    var `dueOn`: kotlin.String
+    var `dueOn`: IsoDate
     , 
     var `daysPastDue`: kotlin.Long
     , 
-    var `remaining`: kotlin.String
+    var `remaining`: Money
     
 ){
     
@@ -5287,40 +5288,40 @@ public object FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer<OverdueInvo
     override fun read(buf: ByteBuffer): OverdueInvoice {
         return OverdueInvoice(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: OverdueInvoice) = (
             FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterString.allocationSize(value.`issuedOn`) +
-            FfiConverterString.allocationSize(value.`dueOn`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`issuedOn`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
             FfiConverterLong.allocationSize(value.`daysPastDue`) +
-            FfiConverterString.allocationSize(value.`remaining`)
+            FfiConverterTypeMoney.allocationSize(value.`remaining`)
     )
 
     override fun write(value: OverdueInvoice, buf: ByteBuffer) {
             FfiConverterString.write(value.`reference`, buf)
-            FfiConverterString.write(value.`issuedOn`, buf)
-            FfiConverterString.write(value.`dueOn`, buf)
+            FfiConverterTypeIsoDate.write(value.`issuedOn`, buf)
+            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
             FfiConverterLong.write(value.`daysPastDue`, buf)
-            FfiConverterString.write(value.`remaining`, buf)
+            FfiConverterTypeMoney.write(value.`remaining`, buf)
     }
 }
 
 
 
 data class Override (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `customerRef`: kotlin.String
     , 
-    var `businessDate`: kotlin.String
+    var `businessDate`: IsoDate
     , 
-    var `amount`: kotlin.String
+    var `amount`: Money
     , 
     var `manager`: kotlin.String
     , 
@@ -5343,10 +5344,10 @@ data class Override (
 public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
     override fun read(buf: ByteBuffer): Override {
         return Override(
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeVerdict.read(buf),
@@ -5354,20 +5355,20 @@ public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
     }
 
     override fun allocationSize(value: Override) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`businessDate`) +
-            FfiConverterString.allocationSize(value.`amount`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
             FfiConverterString.allocationSize(value.`manager`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterTypeVerdict.allocationSize(value.`verdict`)
     )
 
     override fun write(value: Override, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`businessDate`, buf)
-            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
             FfiConverterString.write(value.`manager`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterTypeVerdict.write(value.`verdict`, buf)
@@ -5421,11 +5422,11 @@ public object FfiConverterTypeOverview: FfiConverterRustBuffer<Overview> {
  * A payment plan ("échéancier") and where it stands.
  */
 data class PaymentPlan (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `customerRef`: kotlin.String
     , 
-    var `createdOn`: kotlin.String
+    var `createdOn`: IsoDate
     , 
     var `instalments`: List<Instalment>
     , 
@@ -5444,7 +5445,7 @@ data class PaymentPlan (
     /**
      * Paid since the plan was agreed.
      */
-    var `paid`: kotlin.String
+    var `paid`: Money
     
 ){
     
@@ -5461,37 +5462,37 @@ data class PaymentPlan (
 public object FfiConverterTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan> {
     override fun read(buf: ByteBuffer): PaymentPlan {
         return PaymentPlan(
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterSequenceTypeInstalment.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypePlanStatus.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: PaymentPlan) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`createdOn`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`createdOn`) +
             FfiConverterSequenceTypeInstalment.allocationSize(value.`instalments`) +
             FfiConverterUInt.allocationSize(value.`graceDays`) +
             FfiConverterString.allocationSize(value.`state`) +
             FfiConverterTypePlanStatus.allocationSize(value.`status`) +
-            FfiConverterString.allocationSize(value.`paid`)
+            FfiConverterTypeMoney.allocationSize(value.`paid`)
     )
 
     override fun write(value: PaymentPlan, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`createdOn`, buf)
+            FfiConverterTypeIsoDate.write(value.`createdOn`, buf)
             FfiConverterSequenceTypeInstalment.write(value.`instalments`, buf)
             FfiConverterUInt.write(value.`graceDays`, buf)
             FfiConverterString.write(value.`state`, buf)
             FfiConverterTypePlanStatus.write(value.`status`, buf)
-            FfiConverterString.write(value.`paid`, buf)
+            FfiConverterTypeMoney.write(value.`paid`, buf)
     }
 }
 
@@ -5501,11 +5502,11 @@ public object FfiConverterTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan> {
  * Late-payment interest and the recovery indemnity on one invoice.
  */
 data class Penalty (
-    var `interest`: kotlin.String
+    var `interest`: Money
     , 
-    var `indemnity`: kotlin.String
+    var `indemnity`: Money
     , 
-    var `total`: kotlin.String
+    var `total`: Money
     , 
     var `periods`: List<PenaltyPeriod>
     , 
@@ -5529,26 +5530,26 @@ data class Penalty (
 public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
     override fun read(buf: ByteBuffer): Penalty {
         return Penalty(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypePenaltyPeriod.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: Penalty) = (
-            FfiConverterString.allocationSize(value.`interest`) +
-            FfiConverterString.allocationSize(value.`indemnity`) +
-            FfiConverterString.allocationSize(value.`total`) +
+            FfiConverterTypeMoney.allocationSize(value.`interest`) +
+            FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
+            FfiConverterTypeMoney.allocationSize(value.`total`) +
             FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`) +
             FfiConverterSequenceString.allocationSize(value.`notes`)
     )
 
     override fun write(value: Penalty, buf: ByteBuffer) {
-            FfiConverterString.write(value.`interest`, buf)
-            FfiConverterString.write(value.`indemnity`, buf)
-            FfiConverterString.write(value.`total`, buf)
+            FfiConverterTypeMoney.write(value.`interest`, buf)
+            FfiConverterTypeMoney.write(value.`indemnity`, buf)
+            FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterSequenceTypePenaltyPeriod.write(value.`periods`, buf)
             FfiConverterSequenceString.write(value.`notes`, buf)
     }
@@ -5560,17 +5561,17 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
  * One stretch of days at one rate on one base.
  */
 data class PenaltyPeriod (
-    var `from`: kotlin.String
+    var `from`: IsoDate
     , 
-    var `to`: kotlin.String
+    var `to`: IsoDate
     , 
     var `days`: kotlin.Long
     , 
-    var `base`: kotlin.String
+    var `base`: Money
     , 
-    var `ratePct`: kotlin.String
+    var `ratePct`: Percent
     , 
-    var `interest`: kotlin.String
+    var `interest`: Money
     
 ){
     
@@ -5587,44 +5588,44 @@ data class PenaltyPeriod (
 public object FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer<PenaltyPeriod> {
     override fun read(buf: ByteBuffer): PenaltyPeriod {
         return PenaltyPeriod(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypePercent.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: PenaltyPeriod) = (
-            FfiConverterString.allocationSize(value.`from`) +
-            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`from`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`to`) +
             FfiConverterLong.allocationSize(value.`days`) +
-            FfiConverterString.allocationSize(value.`base`) +
-            FfiConverterString.allocationSize(value.`ratePct`) +
-            FfiConverterString.allocationSize(value.`interest`)
+            FfiConverterTypeMoney.allocationSize(value.`base`) +
+            FfiConverterTypePercent.allocationSize(value.`ratePct`) +
+            FfiConverterTypeMoney.allocationSize(value.`interest`)
     )
 
     override fun write(value: PenaltyPeriod, buf: ByteBuffer) {
-            FfiConverterString.write(value.`from`, buf)
-            FfiConverterString.write(value.`to`, buf)
+            FfiConverterTypeIsoDate.write(value.`from`, buf)
+            FfiConverterTypeIsoDate.write(value.`to`, buf)
             FfiConverterLong.write(value.`days`, buf)
-            FfiConverterString.write(value.`base`, buf)
-            FfiConverterString.write(value.`ratePct`, buf)
-            FfiConverterString.write(value.`interest`, buf)
+            FfiConverterTypeMoney.write(value.`base`, buf)
+            FfiConverterTypePercent.write(value.`ratePct`, buf)
+            FfiConverterTypeMoney.write(value.`interest`, buf)
     }
 }
 
 
 
 data class Promise (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `customerRef`: kotlin.String
     , 
-    var `promisedOn`: kotlin.String
+    var `promisedOn`: IsoDate
     , 
-    var `amount`: kotlin.String
+    var `amount`: Money
     , 
     /**
      * open, kept or broken.
@@ -5646,27 +5647,27 @@ data class Promise (
 public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
     override fun read(buf: ByteBuffer): Promise {
         return Promise(
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: Promise) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`promisedOn`) +
-            FfiConverterString.allocationSize(value.`amount`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`promisedOn`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
             FfiConverterString.allocationSize(value.`state`)
     )
 
     override fun write(value: Promise, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`promisedOn`, buf)
-            FfiConverterString.write(value.`amount`, buf)
+            FfiConverterTypeIsoDate.write(value.`promisedOn`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
             FfiConverterString.write(value.`state`, buf)
     }
 }
@@ -5720,9 +5721,9 @@ public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
 data class Recorded (
     var `entry`: LedgerEntry
     , 
-    var `balance`: kotlin.String
+    var `balance`: Money
     , 
-    var `deposits`: kotlin.String
+    var `deposits`: Money
     , 
     var `verdict`: Verdict?
     , 
@@ -5747,8 +5748,8 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
     override fun read(buf: ByteBuffer): Recorded {
         return Recorded(
             FfiConverterTypeLedgerEntry.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalTypeVerdict.read(buf),
             FfiConverterOptionalTypeLedgerEntry.read(buf),
         )
@@ -5756,16 +5757,16 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
 
     override fun allocationSize(value: Recorded) = (
             FfiConverterTypeLedgerEntry.allocationSize(value.`entry`) +
-            FfiConverterString.allocationSize(value.`balance`) +
-            FfiConverterString.allocationSize(value.`deposits`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`deposits`) +
             FfiConverterOptionalTypeVerdict.allocationSize(value.`verdict`) +
             FfiConverterOptionalTypeLedgerEntry.allocationSize(value.`depositApplied`)
     )
 
     override fun write(value: Recorded, buf: ByteBuffer) {
             FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
-            FfiConverterString.write(value.`balance`, buf)
-            FfiConverterString.write(value.`deposits`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`deposits`, buf)
             FfiConverterOptionalTypeVerdict.write(value.`verdict`, buf)
             FfiConverterOptionalTypeLedgerEntry.write(value.`depositApplied`, buf)
     }
@@ -5777,7 +5778,7 @@ public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
  * A reminder as queued for the back office, with its rendered content.
  */
 data class Reminder (
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     var `customerRef`: kotlin.String
     , 
@@ -5805,22 +5806,22 @@ data class Reminder (
     , 
     var `stateNote`: kotlin.String?
     , 
-    var `createdOn`: kotlin.String
+    var `createdOn`: IsoDate
     , 
     /**
      * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
      */
-    var `notBefore`: kotlin.String
+    var `notBefore`: Timestamp
     , 
     var `subject`: kotlin.String
     , 
     var `body`: kotlin.String
     , 
-    var `amountDue`: kotlin.String
+    var `amountDue`: Money
     , 
-    var `penalties`: kotlin.String
+    var `penalties`: Money
     , 
-    var `indemnity`: kotlin.String
+    var `indemnity`: Money
     , 
     /**
      * References of the invoices it names.
@@ -5842,7 +5843,7 @@ data class Reminder (
 public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
     override fun read(buf: ByteBuffer): Reminder {
         return Reminder(
-            FfiConverterString.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterUInt.read(buf),
@@ -5853,19 +5854,19 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterTypeLanguage.read(buf),
             FfiConverterTypeReminderState.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: Reminder) = (
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
             FfiConverterString.allocationSize(value.`customerName`) +
             FfiConverterUInt.allocationSize(value.`level`) +
@@ -5876,18 +5877,18 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterTypeLanguage.allocationSize(value.`language`) +
             FfiConverterTypeReminderState.allocationSize(value.`state`) +
             FfiConverterOptionalString.allocationSize(value.`stateNote`) +
-            FfiConverterString.allocationSize(value.`createdOn`) +
-            FfiConverterString.allocationSize(value.`notBefore`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`createdOn`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`notBefore`) +
             FfiConverterString.allocationSize(value.`subject`) +
             FfiConverterString.allocationSize(value.`body`) +
-            FfiConverterString.allocationSize(value.`amountDue`) +
-            FfiConverterString.allocationSize(value.`penalties`) +
-            FfiConverterString.allocationSize(value.`indemnity`) +
+            FfiConverterTypeMoney.allocationSize(value.`amountDue`) +
+            FfiConverterTypeMoney.allocationSize(value.`penalties`) +
+            FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
             FfiConverterSequenceString.allocationSize(value.`invoices`)
     )
 
     override fun write(value: Reminder, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
             FfiConverterString.write(value.`customerName`, buf)
             FfiConverterUInt.write(value.`level`, buf)
@@ -5898,13 +5899,13 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterTypeLanguage.write(value.`language`, buf)
             FfiConverterTypeReminderState.write(value.`state`, buf)
             FfiConverterOptionalString.write(value.`stateNote`, buf)
-            FfiConverterString.write(value.`createdOn`, buf)
-            FfiConverterString.write(value.`notBefore`, buf)
+            FfiConverterTypeIsoDate.write(value.`createdOn`, buf)
+            FfiConverterTypeTimestamp.write(value.`notBefore`, buf)
             FfiConverterString.write(value.`subject`, buf)
             FfiConverterString.write(value.`body`, buf)
-            FfiConverterString.write(value.`amountDue`, buf)
-            FfiConverterString.write(value.`penalties`, buf)
-            FfiConverterString.write(value.`indemnity`, buf)
+            FfiConverterTypeMoney.write(value.`amountDue`, buf)
+            FfiConverterTypeMoney.write(value.`penalties`, buf)
+            FfiConverterTypeMoney.write(value.`indemnity`, buf)
             FfiConverterSequenceString.write(value.`invoices`, buf)
     }
 }
@@ -5972,7 +5973,7 @@ public object FfiConverterTypeReminderTemplate: FfiConverterRustBuffer<ReminderT
  * What a daily run did.
  */
 data class RunReport (
-    var `asOf`: kotlin.String?
+    var `asOf`: IsoDate?
     , 
     var `customersChecked`: kotlin.UInt
     , 
@@ -6004,7 +6005,7 @@ data class RunReport (
 public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
     override fun read(buf: ByteBuffer): RunReport {
         return RunReport(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterSequenceTypeReminder.read(buf),
             FfiConverterSequenceTypeSkipCount.read(buf),
@@ -6015,7 +6016,7 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
     }
 
     override fun allocationSize(value: RunReport) = (
-            FfiConverterOptionalString.allocationSize(value.`asOf`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`asOf`) +
             FfiConverterUInt.allocationSize(value.`customersChecked`) +
             FfiConverterSequenceTypeReminder.allocationSize(value.`queued`) +
             FfiConverterSequenceTypeSkipCount.allocationSize(value.`skipped`) +
@@ -6025,7 +6026,7 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
     )
 
     override fun write(value: RunReport, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`asOf`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`asOf`, buf)
             FfiConverterUInt.write(value.`customersChecked`, buf)
             FfiConverterSequenceTypeReminder.write(value.`queued`, buf)
             FfiConverterSequenceTypeSkipCount.write(value.`skipped`, buf)
@@ -6083,7 +6084,7 @@ data class ShopSettings (
     /**
      * A contract penalty rate for business customers, in percent ("12.5").
      */
-    var `contractRatePct`: kotlin.String?
+    var `contractRatePct`: Percent?
     
 ){
     
@@ -6111,7 +6112,7 @@ public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings>
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePercent.read(buf),
         )
     }
 
@@ -6127,7 +6128,7 @@ public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings>
             FfiConverterUInt.allocationSize(value.`planGraceDays`) +
             FfiConverterBoolean.allocationSize(value.`penaltyFeesBusiness`) +
             FfiConverterBoolean.allocationSize(value.`penaltyFeesConsumer`) +
-            FfiConverterOptionalString.allocationSize(value.`contractRatePct`)
+            FfiConverterOptionalTypePercent.allocationSize(value.`contractRatePct`)
     )
 
     override fun write(value: ShopSettings, buf: ByteBuffer) {
@@ -6142,7 +6143,7 @@ public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings>
             FfiConverterUInt.write(value.`planGraceDays`, buf)
             FfiConverterBoolean.write(value.`penaltyFeesBusiness`, buf)
             FfiConverterBoolean.write(value.`penaltyFeesConsumer`, buf)
-            FfiConverterOptionalString.write(value.`contractRatePct`, buf)
+            FfiConverterOptionalTypePercent.write(value.`contractRatePct`, buf)
     }
 }
 
@@ -6198,25 +6199,25 @@ data class Statement (
     , 
     var `name`: kotlin.String
     , 
-    var `from`: kotlin.String
+    var `from`: IsoDate
     , 
-    var `to`: kotlin.String
+    var `to`: IsoDate
     , 
-    var `openingBalance`: kotlin.String
+    var `openingBalance`: Money
     , 
     var `lines`: List<StatementLine>
     , 
-    var `totalDebit`: kotlin.String
+    var `totalDebit`: Money
     , 
-    var `totalCredit`: kotlin.String
+    var `totalCredit`: Money
     , 
-    var `closingBalance`: kotlin.String
+    var `closingBalance`: Money
     , 
-    var `overdue`: kotlin.String
+    var `overdue`: Money
     , 
     var `overdueInvoices`: List<OverdueInvoice>
     , 
-    var `depositsHeld`: kotlin.String
+    var `depositsHeld`: Money
     
 ){
     
@@ -6235,54 +6236,54 @@ public object FfiConverterTypeStatement: FfiConverterRustBuffer<Statement> {
         return Statement(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypeStatementLine.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypeOverdueInvoice.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: Statement) = (
             FfiConverterString.allocationSize(value.`customerRef`) +
             FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterString.allocationSize(value.`from`) +
-            FfiConverterString.allocationSize(value.`to`) +
-            FfiConverterString.allocationSize(value.`openingBalance`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`from`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`to`) +
+            FfiConverterTypeMoney.allocationSize(value.`openingBalance`) +
             FfiConverterSequenceTypeStatementLine.allocationSize(value.`lines`) +
-            FfiConverterString.allocationSize(value.`totalDebit`) +
-            FfiConverterString.allocationSize(value.`totalCredit`) +
-            FfiConverterString.allocationSize(value.`closingBalance`) +
-            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterTypeMoney.allocationSize(value.`totalDebit`) +
+            FfiConverterTypeMoney.allocationSize(value.`totalCredit`) +
+            FfiConverterTypeMoney.allocationSize(value.`closingBalance`) +
+            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterSequenceTypeOverdueInvoice.allocationSize(value.`overdueInvoices`) +
-            FfiConverterString.allocationSize(value.`depositsHeld`)
+            FfiConverterTypeMoney.allocationSize(value.`depositsHeld`)
     )
 
     override fun write(value: Statement, buf: ByteBuffer) {
             FfiConverterString.write(value.`customerRef`, buf)
             FfiConverterString.write(value.`name`, buf)
-            FfiConverterString.write(value.`from`, buf)
-            FfiConverterString.write(value.`to`, buf)
-            FfiConverterString.write(value.`openingBalance`, buf)
+            FfiConverterTypeIsoDate.write(value.`from`, buf)
+            FfiConverterTypeIsoDate.write(value.`to`, buf)
+            FfiConverterTypeMoney.write(value.`openingBalance`, buf)
             FfiConverterSequenceTypeStatementLine.write(value.`lines`, buf)
-            FfiConverterString.write(value.`totalDebit`, buf)
-            FfiConverterString.write(value.`totalCredit`, buf)
-            FfiConverterString.write(value.`closingBalance`, buf)
-            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterTypeMoney.write(value.`totalDebit`, buf)
+            FfiConverterTypeMoney.write(value.`totalCredit`, buf)
+            FfiConverterTypeMoney.write(value.`closingBalance`, buf)
+            FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterSequenceTypeOverdueInvoice.write(value.`overdueInvoices`, buf)
-            FfiConverterString.write(value.`depositsHeld`, buf)
+            FfiConverterTypeMoney.write(value.`depositsHeld`, buf)
     }
 }
 
 
 
 data class StatementLine (
-    var `date`: kotlin.String
+    var `date`: IsoDate
     , 
     var `kind`: kotlin.String
     , 
@@ -6290,13 +6291,13 @@ data class StatementLine (
     , 
     var `description`: kotlin.String
     , 
-    var `debit`: kotlin.String
+    var `debit`: Money
     , 
-    var `credit`: kotlin.String
+    var `credit`: Money
     , 
-    var `balance`: kotlin.String
+    var `balance`: Money
     , 
-    var `deposit`: kotlin.String
+    var `deposit`: Money
     
 ){
     
@@ -6313,37 +6314,37 @@ data class StatementLine (
 public object FfiConverterTypeStatementLine: FfiConverterRustBuffer<StatementLine> {
     override fun read(buf: ByteBuffer): StatementLine {
         return StatementLine(
+            FfiConverterTypeIsoDate.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: StatementLine) = (
-            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`date`) +
             FfiConverterString.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`reference`) +
             FfiConverterString.allocationSize(value.`description`) +
-            FfiConverterString.allocationSize(value.`debit`) +
-            FfiConverterString.allocationSize(value.`credit`) +
-            FfiConverterString.allocationSize(value.`balance`) +
-            FfiConverterString.allocationSize(value.`deposit`)
+            FfiConverterTypeMoney.allocationSize(value.`debit`) +
+            FfiConverterTypeMoney.allocationSize(value.`credit`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`deposit`)
     )
 
     override fun write(value: StatementLine, buf: ByteBuffer) {
-            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeIsoDate.write(value.`date`, buf)
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterString.write(value.`reference`, buf)
             FfiConverterString.write(value.`description`, buf)
-            FfiConverterString.write(value.`debit`, buf)
-            FfiConverterString.write(value.`credit`, buf)
-            FfiConverterString.write(value.`balance`, buf)
-            FfiConverterString.write(value.`deposit`, buf)
+            FfiConverterTypeMoney.write(value.`debit`, buf)
+            FfiConverterTypeMoney.write(value.`credit`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`deposit`, buf)
     }
 }
 
@@ -6424,14 +6425,14 @@ data class SyncStatus (
     , 
     var `serverUrl`: kotlin.String?
     , 
-    var `shopId`: kotlin.String?
+    var `shopId`: Uuid?
     , 
     /**
      * RFC 3339 (UTC); `None` before the first successful sync.
      */
-    var `lastSuccess`: kotlin.String?
+    var `lastSuccess`: UtcTimestamp?
     , 
-    var `lastAttempt`: kotlin.String?
+    var `lastAttempt`: UtcTimestamp?
     , 
     /**
      * Events recorded here that the back office has not acknowledged yet.
@@ -6477,9 +6478,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
         return SyncStatus(
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+            FfiConverterOptionalTypeUtcTimestamp.read(buf),
+            FfiConverterOptionalTypeUtcTimestamp.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
@@ -6492,9 +6493,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun allocationSize(value: SyncStatus) = (
             FfiConverterBoolean.allocationSize(value.`enrolled`) +
             FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
-            FfiConverterOptionalString.allocationSize(value.`shopId`) +
-            FfiConverterOptionalString.allocationSize(value.`lastSuccess`) +
-            FfiConverterOptionalString.allocationSize(value.`lastAttempt`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`shopId`) +
+            FfiConverterOptionalTypeUtcTimestamp.allocationSize(value.`lastSuccess`) +
+            FfiConverterOptionalTypeUtcTimestamp.allocationSize(value.`lastAttempt`) +
             FfiConverterULong.allocationSize(value.`waiting`) +
             FfiConverterUInt.allocationSize(value.`failures`) +
             FfiConverterBoolean.allocationSize(value.`stuck`) +
@@ -6506,9 +6507,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun write(value: SyncStatus, buf: ByteBuffer) {
             FfiConverterBoolean.write(value.`enrolled`, buf)
             FfiConverterOptionalString.write(value.`serverUrl`, buf)
-            FfiConverterOptionalString.write(value.`shopId`, buf)
-            FfiConverterOptionalString.write(value.`lastSuccess`, buf)
-            FfiConverterOptionalString.write(value.`lastAttempt`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`shopId`, buf)
+            FfiConverterOptionalTypeUtcTimestamp.write(value.`lastSuccess`, buf)
+            FfiConverterOptionalTypeUtcTimestamp.write(value.`lastAttempt`, buf)
             FfiConverterULong.write(value.`waiting`, buf)
             FfiConverterUInt.write(value.`failures`, buf)
             FfiConverterBoolean.write(value.`stuck`, buf)
@@ -6526,9 +6527,9 @@ data class TimelineEntry (
     /**
      * How the entry moved what the customer owes, and the deposits held.
      */
-    var `balanceEffect`: kotlin.String
+    var `balanceEffect`: Money
     , 
-    var `depositEffect`: kotlin.String
+    var `depositEffect`: Money
     
 ){
     
@@ -6546,21 +6547,21 @@ public object FfiConverterTypeTimelineEntry: FfiConverterRustBuffer<TimelineEntr
     override fun read(buf: ByteBuffer): TimelineEntry {
         return TimelineEntry(
             FfiConverterTypeLedgerEntry.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: TimelineEntry) = (
             FfiConverterTypeLedgerEntry.allocationSize(value.`entry`) +
-            FfiConverterString.allocationSize(value.`balanceEffect`) +
-            FfiConverterString.allocationSize(value.`depositEffect`)
+            FfiConverterTypeMoney.allocationSize(value.`balanceEffect`) +
+            FfiConverterTypeMoney.allocationSize(value.`depositEffect`)
     )
 
     override fun write(value: TimelineEntry, buf: ByteBuffer) {
             FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
-            FfiConverterString.write(value.`balanceEffect`, buf)
-            FfiConverterString.write(value.`depositEffect`, buf)
+            FfiConverterTypeMoney.write(value.`balanceEffect`, buf)
+            FfiConverterTypeMoney.write(value.`depositEffect`, buf)
     }
 }
 
@@ -6570,9 +6571,9 @@ public object FfiConverterTypeTimelineEntry: FfiConverterRustBuffer<TimelineEntr
  * One line of the customer's story: a ledger entry, a reminder or a follow-up.
  */
 data class TimelineItem (
-    var `date`: kotlin.String
+    var `date`: IsoDate
     , 
-    var `at`: kotlin.String
+    var `at`: UtcTimestamp
     , 
     /**
      * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
@@ -6583,14 +6584,14 @@ data class TimelineItem (
     , 
     var `text`: kotlin.String
     , 
-    var `amount`: kotlin.String?
+    var `amount`: Money?
     , 
     /**
      * A reminder's state: queued, sent, failed or cancelled.
      */
     var `state`: kotlin.String?
     , 
-    var `id`: kotlin.String
+    var `id`: Uuid
     , 
     /**
      * The cashier of an entry, the author of a note or call.
@@ -6612,36 +6613,36 @@ data class TimelineItem (
 public object FfiConverterTypeTimelineItem: FfiConverterRustBuffer<TimelineItem> {
     override fun read(buf: ByteBuffer): TimelineItem {
         return TimelineItem(
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeUtcTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeUuid.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: TimelineItem) = (
-            FfiConverterString.allocationSize(value.`date`) +
-            FfiConverterString.allocationSize(value.`at`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`date`) +
+            FfiConverterTypeUtcTimestamp.allocationSize(value.`at`) +
             FfiConverterString.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`text`) +
-            FfiConverterOptionalString.allocationSize(value.`amount`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`author`)
     )
 
     override fun write(value: TimelineItem, buf: ByteBuffer) {
-            FfiConverterString.write(value.`date`, buf)
-            FfiConverterString.write(value.`at`, buf)
+            FfiConverterTypeIsoDate.write(value.`date`, buf)
+            FfiConverterTypeUtcTimestamp.write(value.`at`, buf)
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterString.write(value.`text`, buf)
-            FfiConverterOptionalString.write(value.`amount`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`author`, buf)
     }
 }
@@ -6664,19 +6665,19 @@ data class Verdict (
     , 
     var `customerName`: kotlin.String
     , 
-    var `cartTotal`: kotlin.String
+    var `cartTotal`: Money
     , 
-    var `balance`: kotlin.String
+    var `balance`: Money
     , 
-    var `overdue`: kotlin.String
+    var `overdue`: Money
     , 
     var `oldestOverdueDays`: kotlin.UInt?
     , 
-    var `creditLimit`: kotlin.String?
+    var `creditLimit`: Money?
     , 
-    var `availableCredit`: kotlin.String?
+    var `availableCredit`: Money?
     , 
-    var `depositsAvailable`: kotlin.String
+    var `depositsAvailable`: Money
     , 
     /**
      * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
@@ -6706,13 +6707,13 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalUByte.read(buf),
             FfiConverterSequenceString.read(buf),
         )
@@ -6725,13 +6726,13 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterString.allocationSize(value.`summary`) +
             FfiConverterString.allocationSize(value.`customerRef`) +
             FfiConverterString.allocationSize(value.`customerName`) +
-            FfiConverterString.allocationSize(value.`cartTotal`) +
-            FfiConverterString.allocationSize(value.`balance`) +
-            FfiConverterString.allocationSize(value.`overdue`) +
+            FfiConverterTypeMoney.allocationSize(value.`cartTotal`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
-            FfiConverterOptionalString.allocationSize(value.`creditLimit`) +
-            FfiConverterOptionalString.allocationSize(value.`availableCredit`) +
-            FfiConverterString.allocationSize(value.`depositsAvailable`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`availableCredit`) +
+            FfiConverterTypeMoney.allocationSize(value.`depositsAvailable`) +
             FfiConverterOptionalUByte.allocationSize(value.`lateRiskPct`) +
             FfiConverterSequenceString.allocationSize(value.`lateRiskReasons`)
     )
@@ -6743,13 +6744,13 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterString.write(value.`summary`, buf)
             FfiConverterString.write(value.`customerRef`, buf)
             FfiConverterString.write(value.`customerName`, buf)
-            FfiConverterString.write(value.`cartTotal`, buf)
-            FfiConverterString.write(value.`balance`, buf)
-            FfiConverterString.write(value.`overdue`, buf)
+            FfiConverterTypeMoney.write(value.`cartTotal`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
-            FfiConverterOptionalString.write(value.`creditLimit`, buf)
-            FfiConverterOptionalString.write(value.`availableCredit`, buf)
-            FfiConverterString.write(value.`depositsAvailable`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`availableCredit`, buf)
+            FfiConverterTypeMoney.write(value.`depositsAvailable`, buf)
             FfiConverterOptionalUByte.write(value.`lateRiskPct`, buf)
             FfiConverterSequenceString.write(value.`lateRiskReasons`, buf)
     }
@@ -6764,9 +6765,9 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
 data class WriteContext (
     var `cashier`: kotlin.String
     , 
-    var `now`: kotlin.String
+    var `now`: Timestamp
     , 
-    var `businessDate`: kotlin.String? = null 
+    var `businessDate`: IsoDate? = null 
     
 ){
     
@@ -6784,21 +6785,21 @@ public object FfiConverterTypeWriteContext: FfiConverterRustBuffer<WriteContext>
     override fun read(buf: ByteBuffer): WriteContext {
         return WriteContext(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
         )
     }
 
     override fun allocationSize(value: WriteContext) = (
             FfiConverterString.allocationSize(value.`cashier`) +
-            FfiConverterString.allocationSize(value.`now`) +
-            FfiConverterOptionalString.allocationSize(value.`businessDate`)
+            FfiConverterTypeTimestamp.allocationSize(value.`now`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`businessDate`)
     )
 
     override fun write(value: WriteContext, buf: ByteBuffer) {
             FfiConverterString.write(value.`cashier`, buf)
-            FfiConverterString.write(value.`now`, buf)
-            FfiConverterOptionalString.write(value.`businessDate`, buf)
+            FfiConverterTypeTimestamp.write(value.`now`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`businessDate`, buf)
     }
 }
 
@@ -6949,8 +6950,8 @@ sealed class CallOutcome {
     
     
     data class Promise(
-        val `on`: kotlin.String, 
-        val `amount`: kotlin.String) : CallOutcome()
+        val `on`: app.ardoise.IsoDate, 
+        val `amount`: app.ardoise.Money) : CallOutcome()
         
     {
         
@@ -6977,8 +6978,8 @@ public object FfiConverterTypeCallOutcome : FfiConverterRustBuffer<CallOutcome>{
             1 -> CallOutcome.Reached
             2 -> CallOutcome.NoAnswer
             3 -> CallOutcome.Promise(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeIsoDate.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -7001,8 +7002,8 @@ public object FfiConverterTypeCallOutcome : FfiConverterRustBuffer<CallOutcome>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`on`)
-                + FfiConverterString.allocationSize(value.`amount`)
+                + FfiConverterTypeIsoDate.allocationSize(value.`on`)
+                + FfiConverterTypeMoney.allocationSize(value.`amount`)
             )
         }
     }
@@ -7019,8 +7020,8 @@ public object FfiConverterTypeCallOutcome : FfiConverterRustBuffer<CallOutcome>{
             }
             is CallOutcome.Promise -> {
                 buf.putInt(3)
-                FfiConverterString.write(value.`on`, buf)
-                FfiConverterString.write(value.`amount`, buf)
+                FfiConverterTypeIsoDate.write(value.`on`, buf)
+                FfiConverterTypeMoney.write(value.`amount`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7382,9 +7383,9 @@ sealed class PlanStatus {
      * In good standing: reminders stay paused.
      */
     data class Active(
-        val `paid`: kotlin.String, 
-        val `nextDue`: kotlin.String?, 
-        val `nextAmount`: kotlin.String) : PlanStatus()
+        val `paid`: app.ardoise.Money, 
+        val `nextDue`: app.ardoise.IsoDate?, 
+        val `nextAmount`: app.ardoise.Money) : PlanStatus()
         
     {
         
@@ -7399,8 +7400,8 @@ sealed class PlanStatus {
      * An instalment was missed past the grace days: the ladder resumes.
      */
     data class Broken(
-        val `missedDue`: kotlin.String, 
-        val `missing`: kotlin.String) : PlanStatus()
+        val `missedDue`: app.ardoise.IsoDate, 
+        val `missing`: app.ardoise.Money) : PlanStatus()
         
     {
         
@@ -7425,14 +7426,14 @@ public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
     override fun read(buf: ByteBuffer): PlanStatus {
         return when(buf.getInt()) {
             1 -> PlanStatus.Active(
-                FfiConverterString.read(buf),
-                FfiConverterOptionalString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterOptionalTypeIsoDate.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             2 -> PlanStatus.Completed
             3 -> PlanStatus.Broken(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeIsoDate.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -7443,9 +7444,9 @@ public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`paid`)
-                + FfiConverterOptionalString.allocationSize(value.`nextDue`)
-                + FfiConverterString.allocationSize(value.`nextAmount`)
+                + FfiConverterTypeMoney.allocationSize(value.`paid`)
+                + FfiConverterOptionalTypeIsoDate.allocationSize(value.`nextDue`)
+                + FfiConverterTypeMoney.allocationSize(value.`nextAmount`)
             )
         }
         is PlanStatus.Completed -> {
@@ -7458,8 +7459,8 @@ public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`missedDue`)
-                + FfiConverterString.allocationSize(value.`missing`)
+                + FfiConverterTypeIsoDate.allocationSize(value.`missedDue`)
+                + FfiConverterTypeMoney.allocationSize(value.`missing`)
             )
         }
     }
@@ -7468,9 +7469,9 @@ public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
         when(value) {
             is PlanStatus.Active -> {
                 buf.putInt(1)
-                FfiConverterString.write(value.`paid`, buf)
-                FfiConverterOptionalString.write(value.`nextDue`, buf)
-                FfiConverterString.write(value.`nextAmount`, buf)
+                FfiConverterTypeMoney.write(value.`paid`, buf)
+                FfiConverterOptionalTypeIsoDate.write(value.`nextDue`, buf)
+                FfiConverterTypeMoney.write(value.`nextAmount`, buf)
                 Unit
             }
             is PlanStatus.Completed -> {
@@ -7479,8 +7480,8 @@ public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
             }
             is PlanStatus.Broken -> {
                 buf.putInt(3)
-                FfiConverterString.write(value.`missedDue`, buf)
-                FfiConverterString.write(value.`missing`, buf)
+                FfiConverterTypeIsoDate.write(value.`missedDue`, buf)
+                FfiConverterTypeMoney.write(value.`missing`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7506,9 +7507,9 @@ sealed class Reason {
     }
     
     data class Overdue(
-        val `amount`: kotlin.String, 
+        val `amount`: app.ardoise.Money, 
         val `days`: kotlin.UInt, 
-        val `oldestDue`: kotlin.String, 
+        val `oldestDue`: app.ardoise.IsoDate, 
         val `invoices`: kotlin.UInt, 
         val `decision`: app.ardoise.Decision) : Reason()
         
@@ -7519,9 +7520,9 @@ sealed class Reason {
     }
     
     data class OverLimit(
-        val `limit`: kotlin.String, 
-        val `balanceAfter`: kotlin.String, 
-        val `overBy`: kotlin.String) : Reason()
+        val `limit`: app.ardoise.Money, 
+        val `balanceAfter`: app.ardoise.Money, 
+        val `overBy`: app.ardoise.Money) : Reason()
         
     {
         
@@ -7530,9 +7531,9 @@ sealed class Reason {
     }
     
     data class NearLimit(
-        val `limit`: kotlin.String, 
-        val `balanceAfter`: kotlin.String, 
-        val `availableAfter`: kotlin.String) : Reason()
+        val `limit`: app.ardoise.Money, 
+        val `balanceAfter`: app.ardoise.Money, 
+        val `availableAfter`: app.ardoise.Money) : Reason()
         
     {
         
@@ -7545,7 +7546,7 @@ sealed class Reason {
      */
     data class Disputed(
         val `invoices`: kotlin.UInt, 
-        val `amount`: kotlin.String) : Reason()
+        val `amount`: app.ardoise.Money) : Reason()
         
     {
         
@@ -7570,9 +7571,9 @@ sealed class Reason {
      */
     data class Offline(
         val `hoursOffline`: kotlin.UInt?, 
-        val `allowance`: kotlin.String, 
-        val `used`: kotlin.String, 
-        val `leftAfter`: kotlin.String, 
+        val `allowance`: app.ardoise.Money, 
+        val `used`: app.ardoise.Money, 
+        val `leftAfter`: app.ardoise.Money, 
         val `decision`: app.ardoise.Decision) : Reason()
         
     {
@@ -7601,25 +7602,25 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 FfiConverterString.read(buf),
                 )
             2 -> Reason.Overdue(
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 FfiConverterUInt.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeIsoDate.read(buf),
                 FfiConverterUInt.read(buf),
                 FfiConverterTypeDecision.read(buf),
                 )
             3 -> Reason.OverLimit(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             4 -> Reason.NearLimit(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             5 -> Reason.Disputed(
                 FfiConverterUInt.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 )
             6 -> Reason.ManagerOverride(
                 FfiConverterString.read(buf),
@@ -7627,9 +7628,9 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
                 )
             7 -> Reason.Offline(
                 FfiConverterOptionalUInt.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                FfiConverterTypeMoney.read(buf),
                 FfiConverterTypeDecision.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
@@ -7648,9 +7649,9 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`amount`)
+                + FfiConverterTypeMoney.allocationSize(value.`amount`)
                 + FfiConverterUInt.allocationSize(value.`days`)
-                + FfiConverterString.allocationSize(value.`oldestDue`)
+                + FfiConverterTypeIsoDate.allocationSize(value.`oldestDue`)
                 + FfiConverterUInt.allocationSize(value.`invoices`)
                 + FfiConverterTypeDecision.allocationSize(value.`decision`)
             )
@@ -7659,18 +7660,18 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`limit`)
-                + FfiConverterString.allocationSize(value.`balanceAfter`)
-                + FfiConverterString.allocationSize(value.`overBy`)
+                + FfiConverterTypeMoney.allocationSize(value.`limit`)
+                + FfiConverterTypeMoney.allocationSize(value.`balanceAfter`)
+                + FfiConverterTypeMoney.allocationSize(value.`overBy`)
             )
         }
         is Reason.NearLimit -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`limit`)
-                + FfiConverterString.allocationSize(value.`balanceAfter`)
-                + FfiConverterString.allocationSize(value.`availableAfter`)
+                + FfiConverterTypeMoney.allocationSize(value.`limit`)
+                + FfiConverterTypeMoney.allocationSize(value.`balanceAfter`)
+                + FfiConverterTypeMoney.allocationSize(value.`availableAfter`)
             )
         }
         is Reason.Disputed -> {
@@ -7678,7 +7679,7 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             (
                 4UL
                 + FfiConverterUInt.allocationSize(value.`invoices`)
-                + FfiConverterString.allocationSize(value.`amount`)
+                + FfiConverterTypeMoney.allocationSize(value.`amount`)
             )
         }
         is Reason.ManagerOverride -> {
@@ -7694,9 +7695,9 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             (
                 4UL
                 + FfiConverterOptionalUInt.allocationSize(value.`hoursOffline`)
-                + FfiConverterString.allocationSize(value.`allowance`)
-                + FfiConverterString.allocationSize(value.`used`)
-                + FfiConverterString.allocationSize(value.`leftAfter`)
+                + FfiConverterTypeMoney.allocationSize(value.`allowance`)
+                + FfiConverterTypeMoney.allocationSize(value.`used`)
+                + FfiConverterTypeMoney.allocationSize(value.`leftAfter`)
                 + FfiConverterTypeDecision.allocationSize(value.`decision`)
             )
         }
@@ -7711,31 +7712,31 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             }
             is Reason.Overdue -> {
                 buf.putInt(2)
-                FfiConverterString.write(value.`amount`, buf)
+                FfiConverterTypeMoney.write(value.`amount`, buf)
                 FfiConverterUInt.write(value.`days`, buf)
-                FfiConverterString.write(value.`oldestDue`, buf)
+                FfiConverterTypeIsoDate.write(value.`oldestDue`, buf)
                 FfiConverterUInt.write(value.`invoices`, buf)
                 FfiConverterTypeDecision.write(value.`decision`, buf)
                 Unit
             }
             is Reason.OverLimit -> {
                 buf.putInt(3)
-                FfiConverterString.write(value.`limit`, buf)
-                FfiConverterString.write(value.`balanceAfter`, buf)
-                FfiConverterString.write(value.`overBy`, buf)
+                FfiConverterTypeMoney.write(value.`limit`, buf)
+                FfiConverterTypeMoney.write(value.`balanceAfter`, buf)
+                FfiConverterTypeMoney.write(value.`overBy`, buf)
                 Unit
             }
             is Reason.NearLimit -> {
                 buf.putInt(4)
-                FfiConverterString.write(value.`limit`, buf)
-                FfiConverterString.write(value.`balanceAfter`, buf)
-                FfiConverterString.write(value.`availableAfter`, buf)
+                FfiConverterTypeMoney.write(value.`limit`, buf)
+                FfiConverterTypeMoney.write(value.`balanceAfter`, buf)
+                FfiConverterTypeMoney.write(value.`availableAfter`, buf)
                 Unit
             }
             is Reason.Disputed -> {
                 buf.putInt(5)
                 FfiConverterUInt.write(value.`invoices`, buf)
-                FfiConverterString.write(value.`amount`, buf)
+                FfiConverterTypeMoney.write(value.`amount`, buf)
                 Unit
             }
             is Reason.ManagerOverride -> {
@@ -7747,9 +7748,9 @@ public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
             is Reason.Offline -> {
                 buf.putInt(7)
                 FfiConverterOptionalUInt.write(value.`hoursOffline`, buf)
-                FfiConverterString.write(value.`allowance`, buf)
-                FfiConverterString.write(value.`used`, buf)
-                FfiConverterString.write(value.`leftAfter`, buf)
+                FfiConverterTypeMoney.write(value.`allowance`, buf)
+                FfiConverterTypeMoney.write(value.`used`, buf)
+                FfiConverterTypeMoney.write(value.`leftAfter`, buf)
                 FfiConverterTypeDecision.write(value.`decision`, buf)
                 Unit
             }
@@ -8282,6 +8283,198 @@ public object FfiConverterOptionalTypeReminderState: FfiConverterRustBuffer<Remi
         } else {
             buf.put(1)
             FfiConverterTypeReminderState.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeIsoDate: FfiConverterRustBuffer<IsoDate?> {
+    override fun read(buf: ByteBuffer): IsoDate? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeIsoDate.read(buf)
+    }
+
+    override fun allocationSize(value: IsoDate?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeIsoDate.allocationSize(value)
+        }
+    }
+
+    override fun write(value: IsoDate?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeIsoDate.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
+    override fun read(buf: ByteBuffer): Money? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMoney.read(buf)
+    }
+
+    override fun allocationSize(value: Money?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMoney.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Money?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMoney.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePercent: FfiConverterRustBuffer<Percent?> {
+    override fun read(buf: ByteBuffer): Percent? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePercent.read(buf)
+    }
+
+    override fun allocationSize(value: Percent?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePercent.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Percent?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePercent.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTerms: FfiConverterRustBuffer<Terms?> {
+    override fun read(buf: ByteBuffer): Terms? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTerms.read(buf)
+    }
+
+    override fun allocationSize(value: Terms?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTerms.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Terms?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTerms.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUtcTimestamp: FfiConverterRustBuffer<UtcTimestamp?> {
+    override fun read(buf: ByteBuffer): UtcTimestamp? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUtcTimestamp.read(buf)
+    }
+
+    override fun allocationSize(value: UtcTimestamp?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUtcTimestamp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UtcTimestamp?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUtcTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUuid: FfiConverterRustBuffer<Uuid?> {
+    override fun read(buf: ByteBuffer): Uuid? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUuid.read(buf)
+    }
+
+    override fun allocationSize(value: Uuid?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUuid.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Uuid?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUuid.write(value, buf)
         }
     }
 }
@@ -8876,6 +9069,64 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
 
 
 
+/**
+ * A day: "2026-11-23".
+ */
+public typealias IsoDate = kotlin.String
+public typealias FfiConverterTypeIsoDate = FfiConverterString
+
+
+
+/**
+ * An amount in euros as a decimal string: "12.50" ("-3.20" for a credit), at most two
+ * decimals, no exponent, separator or space.
+ */
+public typealias Money = kotlin.String
+public typealias FfiConverterTypeMoney = FfiConverterString
+
+
+
+/**
+ * A rate in percent: "9.5", at most four decimals.
+ */
+public typealias Percent = kotlin.String
+public typealias FfiConverterTypePercent = FfiConverterString
+
+
+
+/**
+ * Payment terms: "receipt", "30" (days), "45eom" (45 days, then the end of that month) or
+ * "eom45" (the end of the month, then 45 days).
+ */
+public typealias Terms = kotlin.String
+public typealias FfiConverterTypeTerms = FfiConverterString
+
+
+
+/**
+ * An instant with the till's offset, RFC 3339: "2026-11-23T10:15:00+01:00".
+ */
+public typealias Timestamp = kotlin.String
+public typealias FfiConverterTypeTimestamp = FfiConverterString
+
+
+
+/**
+ * An instant in UTC, RFC 3339: "2026-11-23T09:15:00+00:00".
+ */
+public typealias UtcTimestamp = kotlin.String
+public typealias FfiConverterTypeUtcTimestamp = FfiConverterString
+
+
+
+/**
+ * An id (a UUID): "0190f4a2-...".
+ */
+public typealias Uuid = kotlin.String
+public typealias FfiConverterTypeUuid = FfiConverterString
+
+
+
 
 
 
@@ -8895,18 +9146,18 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
     
 
         /**
-         * Splits `total` into `count` instalments every `every_days` from `first` (a date); the cents
-         * that do not divide go to the first instalment. Pass the result to `create_plan`.
+         * Splits `total` into `count` instalments every `every_days` from `first`; the cents that do
+         * not divide go to the first instalment. Pass the result to `create_plan`.
          */
-    @Throws(ArdoiseException::class) fun `splitPlan`(`total`: kotlin.String, `count`: kotlin.UInt, `first`: kotlin.String, `everyDays`: kotlin.UInt): List<Instalment> {
+    @Throws(ArdoiseException::class) fun `splitPlan`(`total`: Money, `count`: kotlin.UInt, `first`: IsoDate, `everyDays`: kotlin.UInt): List<Instalment> {
             return FfiConverterSequenceTypeInstalment.lift(
     uniffiRustCallWithError(ArdoiseException) { _status ->
     UniffiLib.uniffi_ardoise_fn_func_split_plan(
     
         
-        FfiConverterString.lower(`total`),
+        FfiConverterTypeMoney.lower(`total`),
         FfiConverterUInt.lower(`count`),
-        FfiConverterString.lower(`first`),
+        FfiConverterTypeIsoDate.lower(`first`),
         FfiConverterUInt.lower(`everyDays`),_status)
 }
     )
