@@ -29,3 +29,8 @@ fn layered(folder: &str) {
 fn the_server_is_layered() {
     layered("server/src");
 }
+
+#[test]
+fn the_store_is_layered() {
+    layered("core/src/store");
+}

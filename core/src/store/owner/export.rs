@@ -6,7 +6,7 @@ use crate::entry::EntryBody;
 use crate::error::Result;
 use crate::money::Money;
 use crate::report::export::{Format, Table};
-use crate::store::Store;
+use crate::store::handle::Store;
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

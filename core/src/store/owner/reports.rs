@@ -13,8 +13,9 @@ use crate::report::kpis::{self, KpiInputs};
 use crate::report::statement::{Movement, OverdueInvoice};
 use crate::report::{AgingReport, Buckets, CustomerAging, Kpis, MonthSales, Statement};
 use crate::store::db::open_dues::{OpenDues, date_key, date_of_key};
+use crate::store::db::values::date_of;
 use crate::store::handle::Store;
-use crate::store::till::customer_rows::by_reference;
+use crate::store::till::customer_rows::{by_reference, customer_names, names_in_order};
 
 /// How far back the countback may walk when the receivables outgrow the period's sales.
 const COUNTBACK_MONTHS: u32 = 36;
@@ -76,10 +77,6 @@ pub struct OverdueAccount {
     /// The probability the next invoice is paid late, when a risk score is known.
     pub risk: Option<f64>,
     pub risk_reasons: Vec<String>,
-}
-
-pub(crate) fn date_of(s: &str) -> Result<NaiveDate> {
-    crate::parse_date(s).map_err(|_| Error::Corrupt(format!("bad date {s:?}")))
 }
 
 /// What was still owed at the end of the date bound to `param` on the item `i`: its amount less
@@ -236,57 +233,6 @@ fn buckets_from_accounts(conn: &Connection, as_of: NaiveDate) -> Result<Vec<(i64
         }
     }
     Ok(out)
-}
-
-/// Columns of each customer in `ids` (sorted, no repeats), in that order: one pass over the
-/// customers in id order when many are asked for, a lookup each otherwise. `read` gets the
-/// columns after the id.
-fn in_id_order<T>(
-    conn: &Connection,
-    ids: &[i64],
-    columns: &str,
-    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let mut out = Vec::with_capacity(ids.len());
-    let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
-    if ids.len() as i64 * 8 > total {
-        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers ORDER BY id"))?;
-        let mut rows = stmt.query([])?;
-        let mut want = ids.iter().peekable();
-        while let (Some(&&id), Some(r)) = (want.peek(), rows.next()?) {
-            if r.get::<_, i64>(0)? == id {
-                out.push(read(r)?);
-                want.next();
-            }
-        }
-    } else {
-        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers WHERE id = ?1"))?;
-        for id in ids {
-            out.push(stmt.query_row([id], &read)?);
-        }
-    }
-    if out.len() != ids.len() {
-        return Err(Error::Corrupt("an account without its customer".into()));
-    }
-    Ok(out)
-}
-
-/// The reference and name of each customer in `ids` (sorted), in that order.
-fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)>> {
-    in_id_order(conn, ids, "reference, name", |r| Ok((r.get(1)?, r.get(2)?)))
-}
-
-/// A customer's reference, name, phone and email, as the owner's lists show them.
-type Contact = (String, String, Option<String>, Option<String>);
-
-pub(in crate::store) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
-    let mut sorted = ids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let contacts = in_id_order(conn, &sorted, "reference, name, phone, email", |r| {
-        Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })?;
-    Ok(sorted.into_iter().zip(contacts).collect())
 }
 
 fn check_months(months: u32) -> Result<()> {

@@ -13,8 +13,9 @@ use crate::error::Result;
 use crate::money::Money;
 use crate::risk::{self, InvoiceFact, Model, Next};
 use crate::store::db::values::Now;
+use crate::store::db::values::date_of;
 use crate::store::handle::Store;
-use crate::store::owner::reports::date_of;
+use crate::store::till::customer_rows::customer_names;
 
 /// One customer's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,7 +128,7 @@ impl Store {
         self.read(|conn| {
             let scored = score_all(conn, as_of)?;
             let ids: Vec<i64> = scored.iter().map(|(id, _)| *id).collect();
-            let mut names = crate::store::owner::reports::customer_names(conn, &ids)?;
+            let mut names = customer_names(conn, &ids)?;
             Ok(scored
                 .into_iter()
                 .map(|(id, r)| {

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::store::db::device::next_seq;
 use crate::store::db::values::{ENTRY_SELECT, entry_from_row};
 use crate::store::db::values::{Now, ms, new_id};
-use crate::store::handle::Store;
 use crate::sync::hlc::Hlc;
 
 /// One event waiting to be pushed to the back office.
@@ -138,19 +137,6 @@ fn remember(conn: &Connection, (wall, counter): (i64, u32)) -> Result<()> {
     conn.prepare_cached("UPDATE sync_state SET hlc_wall = ?1, hlc_counter = ?2 WHERE id = 1")?
         .execute(params![wall, counter as i64])?;
     Ok(())
-}
-
-impl Store {
-    /// The oldest events the server has not acknowledged yet, in sequence order, each with its
-    /// payload (an entry's read back from its row).
-    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        self.read(|conn| pending(conn, limit))
-    }
-
-    /// How many events wait for the server.
-    pub fn outbox_len(&self) -> Result<u64> {
-        self.read(waiting)
-    }
 }
 
 pub(in crate::store) fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxEvent>> {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
-use crate::store::sync::outbox;
+use crate::store::sync::outbox::{self, OutboxEvent, pending, waiting};
 use crate::sync::hlc::Hlc;
 use crate::sync::protocol::{Event, PushResponse};
 
@@ -67,6 +67,17 @@ fn ts(ms: Option<i64>) -> Option<DateTime<Utc>> {
 }
 
 impl Store {
+    /// The oldest events the server has not acknowledged yet, in sequence order, each with its
+    /// payload (an entry's read back from its row).
+    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+        self.read(|conn| pending(conn, limit))
+    }
+
+    /// How many events wait for the server.
+    pub fn outbox_len(&self) -> Result<u64> {
+        self.read(waiting)
+    }
+
     pub fn enrolment(&self) -> Result<Option<Enrolment>> {
         self.read(enrolment)
     }

@@ -1,6 +1,8 @@
 //! Customer rows: how a customer is stored, searched by its keys, created and updated with its
 //! outbox event, and merged field by field with what another device changed.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -356,4 +358,55 @@ pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer
 
 fn clash_reference(reference: &str, id: Uuid) -> String {
     format!("{reference}~{}", &id.simple().to_string()[..4])
+}
+
+/// Columns of each customer in `ids` (sorted, no repeats), in that order: one pass over the
+/// customers in id order when many are asked for, a lookup each otherwise. `read` gets the
+/// columns after the id.
+fn in_id_order<T>(
+    conn: &Connection,
+    ids: &[i64],
+    columns: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(ids.len());
+    let total: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
+    if ids.len() as i64 * 8 > total {
+        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        let mut want = ids.iter().peekable();
+        while let (Some(&&id), Some(r)) = (want.peek(), rows.next()?) {
+            if r.get::<_, i64>(0)? == id {
+                out.push(read(r)?);
+                want.next();
+            }
+        }
+    } else {
+        let mut stmt = conn.prepare_cached(&format!("SELECT id, {columns} FROM customers WHERE id = ?1"))?;
+        for id in ids {
+            out.push(stmt.query_row([id], &read)?);
+        }
+    }
+    if out.len() != ids.len() {
+        return Err(Error::Corrupt("an account without its customer".into()));
+    }
+    Ok(out)
+}
+
+/// The reference and name of each customer in `ids` (sorted), in that order.
+pub(in crate::store) fn names_in_order(conn: &Connection, ids: &[i64]) -> Result<Vec<(String, String)>> {
+    in_id_order(conn, ids, "reference, name", |r| Ok((r.get(1)?, r.get(2)?)))
+}
+
+/// A customer's reference, name, phone and email, as the owner's lists show them.
+pub(in crate::store) type Contact = (String, String, Option<String>, Option<String>);
+
+pub(in crate::store) fn customer_names(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Contact>> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let contacts = in_id_order(conn, &sorted, "reference, name, phone, email", |r| {
+        Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })?;
+    Ok(sorted.into_iter().zip(contacts).collect())
 }
