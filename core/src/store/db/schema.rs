@@ -473,18 +473,338 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 fn create(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(V1)?;
-    tx.execute_batch(V2)?;
-    tx.execute_batch(V3)?;
-    tx.execute_batch(V4)?;
-    tx.execute_batch(V5)?;
-    tx.execute_batch(V6)?;
-    tx.execute_batch(V7)?;
-    tx.execute_batch(V8)?;
-    tx.execute_batch(V9)?;
-    tx.execute_batch(V10)?;
+    tx.execute_batch(CURRENT)?;
     Ok(())
 }
+
+/// The whole schema of the current version, for a new file: what the upgrade steps above lead
+/// to, written once in full (a test holds an upgraded version-1 file equal to a new one).
+const CURRENT: &str = "
+CREATE TABLE device (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id BLOB NOT NULL,
+    prefix TEXT NOT NULL,
+    next_seq INTEGER NOT NULL,
+    next_invoice INTEGER NOT NULL
+);
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    reference TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('business', 'consumer')),
+    credit_limit INTEGER CHECK (credit_limit >= 0),
+    terms TEXT NOT NULL,
+    blocked TEXT,
+    consent_email INTEGER NOT NULL,
+    consent_sms INTEGER NOT NULL,
+    notes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    address TEXT,
+    language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en')),
+    paperless_from TEXT CHECK (paperless_from IS NULL OR date(paperless_from) = paperless_from)
+);
+CREATE TABLE customer_keys (
+    key TEXT NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    sort_key TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (key, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    device_id BLOB NOT NULL,
+    device_seq INTEGER NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,
+    balance_effect INTEGER NOT NULL,
+    deposit_effect INTEGER NOT NULL,
+    business_date TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    cashier TEXT NOT NULL,
+    order_key TEXT NOT NULL,
+    reverses BLOB,
+    body TEXT NOT NULL,
+    UNIQUE (device_id, device_seq)
+);
+CREATE TABLE items (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    reference TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    settled INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    order_key TEXT NOT NULL,
+    open INTEGER NOT NULL,
+    charge INTEGER NOT NULL DEFAULT 0,
+    closed_on TEXT
+) WITHOUT ROWID;
+CREATE TABLE credit_lots (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    amount INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    order_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE deposit_lots (
+    entry_uuid BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    order_ref TEXT,
+    amount INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    order_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE allocations (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    source BLOB NOT NULL,
+    item BLOB NOT NULL,
+    amount INTEGER NOT NULL,
+    by_entry BLOB NOT NULL,
+    on_date TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE accounts (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    balance INTEGER NOT NULL,
+    deposits INTEGER NOT NULL,
+    credit INTEGER NOT NULL,
+    open_items INTEGER NOT NULL,
+    oldest_due TEXT,
+    last_key TEXT,
+    last_date TEXT,
+    open_dues TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    hlc TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE overrides (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    business_date TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    manager TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    used_by BLOB,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE dunning_customers (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    ladder TEXT,
+    excluded INTEGER NOT NULL DEFAULT 0,
+    hold_until TEXT,
+    hold_reason TEXT,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE invoice_stops (
+    invoice BLOB PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    hlc TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE reminders (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    level INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'cancelled')),
+    state_note TEXT,
+    created_on TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    not_before TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    amount_due INTEGER NOT NULL,
+    penalties INTEGER NOT NULL,
+    indemnity INTEGER NOT NULL,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE reminder_invoices (
+    reminder_id INTEGER NOT NULL REFERENCES reminders (id),
+    invoice BLOB NOT NULL,
+    level INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    PRIMARY KEY (reminder_id, invoice)
+) WITHOUT ROWID;
+CREATE TABLE disputes (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    invoice BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'upheld', 'rejected')),
+    opened_on TEXT NOT NULL,
+    resolved_on TEXT,
+    resolution TEXT,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE promises (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    promised_on TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    created_on TEXT NOT NULL,
+    created_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'kept', 'broken')),
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE plans (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    created_on TEXT NOT NULL,
+    created_key TEXT NOT NULL,
+    grace_days INTEGER NOT NULL,
+    instalments TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('active', 'completed', 'broken', 'cancelled')),
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE followups (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,
+    date TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    amount INTEGER,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url TEXT,
+    shop_id TEXT,
+    token TEXT,
+    epoch TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    cursor_event BLOB,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    hlc_wall INTEGER NOT NULL DEFAULT 0,
+    hlc_counter INTEGER NOT NULL DEFAULT 0,
+    enrolled_at INTEGER,
+    last_success_at INTEGER,
+    last_attempt_at INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE TABLE sync_parked (
+    cursor INTEGER PRIMARY KEY,
+    device_id BLOB NOT NULL,
+    event_id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE TABLE sync_rejections (
+    seq INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE customer_clocks (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    field TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    PRIMARY KEY (customer_id, field)
+) WITHOUT ROWID;
+CREATE TABLE risk_scores (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    as_of TEXT NOT NULL,
+    score REAL NOT NULL,
+    reasons TEXT NOT NULL
+);
+CREATE TABLE day_totals (
+    day TEXT PRIMARY KEY,
+    sold INTEGER NOT NULL DEFAULT 0,
+    issued INTEGER NOT NULL DEFAULT 0,
+    allocated INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX customers_by_name ON customers (name_key);
+CREATE INDEX customer_keys_by_customer ON customer_keys (customer_id);
+CREATE INDEX entries_by_customer ON entries (customer_id, order_key);
+CREATE INDEX entries_by_reversed ON entries (reverses) WHERE reverses IS NOT NULL;
+CREATE UNIQUE INDEX items_by_reference ON items (reference);
+CREATE INDEX items_by_customer ON items (customer_id);
+CREATE INDEX credit_lots_by_customer ON credit_lots (customer_id);
+CREATE INDEX deposit_lots_by_customer ON deposit_lots (customer_id);
+CREATE INDEX allocations_by_customer ON allocations (customer_id);
+CREATE INDEX allocations_by_source ON allocations (source);
+CREATE INDEX overrides_by_customer ON overrides (customer_id, business_date);
+CREATE INDEX accounts_by_oldest_due ON accounts (oldest_due) WHERE oldest_due IS NOT NULL;
+CREATE INDEX reminders_by_customer ON reminders (customer_id, created_on);
+CREATE INDEX reminders_queued ON reminders (customer_id) WHERE state = 'queued';
+CREATE INDEX reminder_invoices_by_invoice ON reminder_invoices (invoice);
+CREATE INDEX disputes_open ON disputes (customer_id) WHERE state = 'open';
+CREATE INDEX disputes_by_invoice ON disputes (invoice);
+CREATE INDEX promises_open ON promises (customer_id) WHERE state = 'open';
+CREATE INDEX plans_active ON plans (customer_id) WHERE state = 'active';
+CREATE INDEX followups_by_customer ON followups (customer_id, date);
+CREATE INDEX credit_lots_open ON credit_lots (customer_id) WHERE remaining > 0;
+CREATE INDEX deposit_lots_open ON deposit_lots (customer_id) WHERE remaining != 0;
+CREATE INDEX customer_keys_sorted ON customer_keys (key, sort_key);
+CREATE INDEX allocations_by_item ON allocations (item, on_date, amount);
+CREATE INDEX items_open ON items (customer_id, due_on, amount, settled, open, issued_on, entry_uuid) WHERE open = 1;
+CREATE INDEX items_by_closed ON items (closed_on, issued_on, customer_id, due_on, amount, entry_uuid)
+    WHERE closed_on IS NOT NULL;
+CREATE INDEX items_cancelled ON items (closed_on, issued_on, charge, amount) WHERE cancelled = 1;
+CREATE TRIGGER items_day_insert AFTER INSERT ON items BEGIN
+    INSERT INTO day_totals (day, sold, issued)
+        VALUES (NEW.issued_on, CASE WHEN NEW.charge = 0 THEN NEW.amount ELSE 0 END, NEW.amount)
+        ON CONFLICT (day) DO UPDATE SET sold = sold + excluded.sold, issued = issued + excluded.issued;
+END;
+CREATE TRIGGER items_day_delete AFTER DELETE ON items BEGIN
+    UPDATE day_totals SET sold = sold - CASE WHEN OLD.charge = 0 THEN OLD.amount ELSE 0 END, issued = issued - OLD.amount
+        WHERE day = OLD.issued_on;
+END;
+CREATE TRIGGER items_day_update AFTER UPDATE OF issued_on, amount, charge ON items BEGIN
+    UPDATE day_totals SET sold = sold - CASE WHEN OLD.charge = 0 THEN OLD.amount ELSE 0 END, issued = issued - OLD.amount
+        WHERE day = OLD.issued_on;
+    INSERT INTO day_totals (day, sold, issued)
+        VALUES (NEW.issued_on, CASE WHEN NEW.charge = 0 THEN NEW.amount ELSE 0 END, NEW.amount)
+        ON CONFLICT (day) DO UPDATE SET sold = sold + excluded.sold, issued = issued + excluded.issued;
+END;
+CREATE TRIGGER allocations_day_insert AFTER INSERT ON allocations BEGIN
+    INSERT INTO day_totals (day, allocated) VALUES (NEW.on_date, NEW.amount)
+        ON CONFLICT (day) DO UPDATE SET allocated = allocated + excluded.allocated;
+END;
+CREATE TRIGGER allocations_day_delete AFTER DELETE ON allocations BEGIN
+    UPDATE day_totals SET allocated = allocated - OLD.amount WHERE day = OLD.on_date;
+END;
+CREATE TRIGGER allocations_day_update AFTER UPDATE OF on_date, amount ON allocations BEGIN
+    UPDATE day_totals SET allocated = allocated - OLD.amount WHERE day = OLD.on_date;
+    INSERT INTO day_totals (day, allocated) VALUES (NEW.on_date, NEW.amount)
+        ON CONFLICT (day) DO UPDATE SET allocated = allocated + excluded.allocated;
+END;
+INSERT INTO sync_state (id) VALUES (1);
+";
 
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {

@@ -11,6 +11,7 @@ use crate::store::till::customer_rows::customer_id;
 use crate::store::till::tests::at;
 use crate::store::*;
 use crate::{EntryRequest, PaymentMethod, SaleRequest};
+use uuid::Uuid;
 
 const CUSTOMERS: [&str; 3] = ["A", "B", "C"];
 
@@ -267,6 +268,50 @@ proptest! {
             r.audit().unwrap();
             prop_assert_eq!(state(&r, today), state(&s, today));
             prop_assert_eq!(r.outbox_len().unwrap(), 0, "entries from elsewhere are not ours to push");
+        }
+    }
+
+    #[test]
+    fn the_verdict_shown_is_the_one_the_sale_enforces(
+        ops in proptest::collection::vec(op(), 0..50),
+        asks in proptest::collection::vec((0..CUSTOMERS.len(), 1i64..60_000), 1..10),
+        grant in proptest::option::weighted(0.5, (0..CUSTOMERS.len(), 1i64..60_000)),
+        enrolled in any::<bool>(),
+        scored in any::<bool>(),
+        limit in proptest::option::weighted(0.5, 0i64..80_000),
+    ) {
+        let (s, today) = run(&ops);
+        // Every rule in play: a shop default limit, a till out of touch for days (enrolled, never
+        // synced), the day's risk scores and a manager's override.
+        let mut settings = (*s.settings()).clone();
+        settings.checkout.default_credit_limit = limit.map(Money::from_minor);
+        s.set_settings(settings, at("2026-01-01")).unwrap();
+        if enrolled {
+            let e = Enrolment { server_url: "https://bo.example".into(), shop_id: Uuid::nil(), token: "t".into(), epoch: Uuid::nil() };
+            s.set_enrolment(&e, at("2026-01-01")).unwrap();
+        }
+        let now = at(&today.to_string()) + TimeDelta::hours(6);
+        if scored {
+            s.refresh_risk(now).unwrap();
+        }
+        if let Some((c, cents)) = grant {
+            let _ = s.override_checkout(CUSTOMERS[c], Money::from_minor(cents), "Marc", "pays on Friday", now);
+        }
+        for (c, cents) in asks {
+            let (c, cart) = (CUSTOMERS[c], Money::from_minor(cents));
+            let shown = s.check(c, cart, now).unwrap();
+            let req = SaleRequest { customer: c.into(), amount: cart, cashier: "p".into(), ..Default::default() };
+            match s.sell_on_account(req, now) {
+                Err(Error::Refused(enforced)) => {
+                    prop_assert_eq!(shown.decision, crate::Decision::Refuse);
+                    prop_assert_eq!(*enforced, shown);
+                }
+                Ok(rec) => {
+                    prop_assert_ne!(shown.decision, crate::Decision::Refuse);
+                    prop_assert_eq!(rec.verdict, Some(shown));
+                }
+                Err(e) => prop_assert!(false, "{c} {cart}: {e}"),
+            }
         }
     }
 }

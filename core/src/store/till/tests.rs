@@ -442,6 +442,47 @@ fn a_migrated_database_equals_a_fresh_one() {
                     .map(|r| r.unwrap())
                     .collect();
                 out.push(format!("table {name} {cols:?}"));
+                // What table_xinfo does not show: foreign keys and CHECK constraints, which the
+                // full schema of a new file writes out afresh.
+                let fks: Vec<String> = c
+                    .prepare(&format!("PRAGMA foreign_key_list({name})"))
+                    .unwrap()
+                    .query_map([], |r| {
+                        Ok(format!(
+                            "{}->{}.{:?}",
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<String>>(4)?
+                        ))
+                    })
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                out.push(format!("foreign keys of {name} {fks:?}"));
+                let sql = sql.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+                let mut checks: Vec<&str> = sql
+                    .match_indices("CHECK (")
+                    .map(|(at, _)| {
+                        let mut depth = 0;
+                        let end = sql[at..].char_indices().find_map(|(k, ch)| {
+                            match ch {
+                                '(' => depth += 1,
+                                ')' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        return Some(at + k + 1);
+                                    }
+                                }
+                                _ => {}
+                            }
+                            None
+                        });
+                        &sql[at..end.unwrap_or(sql.len())]
+                    })
+                    .collect();
+                checks.sort_unstable();
+                out.push(format!("checks of {name} {checks:?}"));
+                out.push(format!("{name} without rowid: {}", sql.ends_with("WITHOUT ROWID")));
             } else {
                 let sql = sql.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
                 out.push(format!("{ty} {name} {sql}"));
@@ -451,6 +492,11 @@ fn a_migrated_database_equals_a_fresh_one() {
     };
     assert_eq!(describe(&old), describe(&fresh));
     assert!(describe(&fresh).len() > 20);
+    // The rows a new file starts with, too.
+    let rows = |p: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(p).unwrap().query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!((rows(&old), rows(&fresh)), (1, 1));
 }
 
 #[test]
