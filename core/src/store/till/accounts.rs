@@ -83,11 +83,8 @@ impl Store {
             return Err(Error::NotPositive { field: "cart total", amount: cart_total });
         }
         let rules = self.settings().checkout.clone();
-        self.read(|conn| {
-            let customer_id = customer_id(conn, customer)?;
-            let ask = Ask { customer_id, cart: cart_total, day: now.date_naive(), now, overrides: Overrides::Count };
-            verdict::verdict(conn, self.device_id(), &rules, ask)
-        })
+        let ask = Ask { customer, cart: cart_total, day: now.date_naive(), now, overrides: Overrides::Count };
+        self.read(|conn| verdict::verdict(conn, self.device_id(), &rules, ask))
     }
 
     /// Records a manager's override of today's verdict for this customer and amount; the next
@@ -110,7 +107,7 @@ impl Store {
         let rules = self.settings().checkout.clone();
         self.write(now, |w| {
             let customer_id = customer_id(w.conn(), customer)?;
-            let ask = Ask { customer_id, cart: cart_total, day: now.date_naive(), now, overrides: Overrides::Ignore };
+            let ask = Ask { customer, cart: cart_total, day: now.date_naive(), now, overrides: Overrides::Ignore };
             let verdict = verdict::verdict(w.conn(), w.device(), &rules, ask)?;
             if verdict.decision != Decision::Refuse {
                 return Err(Error::Invalid {
@@ -152,7 +149,10 @@ impl Store {
         let rules = self.settings().checkout.clone();
         self.read(|conn| {
             let (id, c) = by_reference(conn, customer)?;
-            let snap = verdict::account_row(conn, id, today)?;
+            // The account's own rules only (limits, what is available): any time of `today` will do.
+            let noon = today.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc().fixed_offset();
+            let ask = Ask { customer, cart: Money::ZERO, day: today, now: noon, overrides: Overrides::Ignore };
+            let snap = verdict::snapshot(conn, self.device_id(), &rules, ask)?;
             let credit: Money =
                 conn.prepare_cached("SELECT credit FROM accounts WHERE customer_id = ?1")?.query_row([id], |r| r.get(0))?;
             let mut stmt = conn.prepare_cached(
@@ -177,7 +177,6 @@ impl Store {
             let deposits = stmt
                 .query_map([id], |r| Ok(DepositHeld { order_ref: r.get(0)?, amount: r.get(1)?, remaining: r.get(2)? }))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            // The account's own rules only (limits, what is available), not the till's state.
             let verdict = checkout::check(&snap, &rules, Money::ZERO, today);
             Ok(AccountSummary {
                 customer: c,

@@ -236,7 +236,9 @@ proptest! {
                 prop_assert_eq!(a.balance, open - a.credit_on_account);
                 let snap = {
                     let conn = s.conn();
-                    till::verdict::account_row(&conn, customer_id(&conn, c).unwrap(), day).unwrap()
+                    let noon = at(&day.to_string());
+                    let ask = till::verdict::Ask { customer: c, cart: Money::ZERO, day, now: noon, overrides: till::verdict::Overrides::Ignore };
+                    till::verdict::snapshot(&conn, s.device_id(), &crate::CheckoutRules::default(), ask).unwrap()
                 };
                 let got = (snap.overdue, snap.overdue_invoices, snap.oldest_overdue_due, snap.disputed, snap.disputed_invoices);
                 prop_assert_eq!(got, overdue_from_items(&s, c, day), "{} on {}", c, day);

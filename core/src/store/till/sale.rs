@@ -40,7 +40,7 @@ impl Store {
             if let Some(d) = deposit {
                 deposit_use(w.conn(), target.id, date, d)?;
             }
-            let ask = Ask { customer_id: target.id, cart: on_account, day: date, now, overrides: Overrides::Count };
+            let ask = Ask { customer: &req.customer, cart: on_account, day: date, now, overrides: Overrides::Count };
             let snap = verdict::snapshot(w.conn(), w.device(), &rules, ask)?;
             let verdict = crate::checkout::check(&snap, &rules, on_account, date);
             // Nothing on account (the deposit pays it all) needs no permission: a deposit is money.

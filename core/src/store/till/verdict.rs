@@ -24,8 +24,9 @@ pub(in crate::store) enum Overrides {
 
 /// What one question to the checkout is about.
 #[derive(Clone, Copy, Debug)]
-pub(in crate::store) struct Ask {
-    pub(in crate::store) customer_id: i64,
+pub(in crate::store) struct Ask<'a> {
+    /// The customer's reference.
+    pub(in crate::store) customer: &'a str,
     /// What would go on account.
     pub(in crate::store) cart: Money,
     /// The business day the sale is for (today, or the day of a backdated sale).
@@ -36,84 +37,107 @@ pub(in crate::store) struct Ask {
 }
 
 /// The verdict for `ask`, from `conn` (a reader, or the writer inside a sale).
-pub(in crate::store) fn verdict(conn: &Connection, device: Uuid, rules: &CheckoutRules, ask: Ask) -> Result<Verdict> {
+pub(in crate::store) fn verdict(
+    conn: &Connection,
+    device: Uuid,
+    rules: &CheckoutRules,
+    ask: Ask<'_>,
+) -> Result<Verdict> {
     let snap = snapshot(conn, device, rules, ask)?;
     Ok(checkout::check(&snap, rules, ask.cart, ask.day))
 }
+
+/// One row for the common case: the customer, the account, the till's sync state and the risk
+/// score, with whether the customer has an open dispute or an unused override today. What
+/// those flags point to is read only when they are set.
+const SNAPSHOT: &str = "
+SELECT c.id, c.reference, c.name, c.credit_limit, c.blocked, a.balance, a.deposits, a.oldest_due, a.open_dues,
+       EXISTS (SELECT 1 FROM disputes d WHERE d.customer_id = c.id AND d.state = 'open'),
+       EXISTS (SELECT 1 FROM overrides o WHERE o.customer_id = c.id AND o.business_date = ?2 AND o.used_by IS NULL),
+       r.score, r.reasons, s.server_url IS NOT NULL, s.last_success_at, s.enrolled_at, s.acked_seq
+FROM customers c JOIN accounts a ON a.customer_id = c.id JOIN sync_state s ON s.id = 1
+     LEFT JOIN risk_scores r ON r.customer_id = c.id
+WHERE c.reference = ?1";
 
 /// Everything the checkout rules read about the customer of `ask`.
 pub(in crate::store) fn snapshot(
     conn: &Connection,
     device: Uuid,
     rules: &CheckoutRules,
-    ask: Ask,
+    ask: Ask<'_>,
 ) -> Result<AccountSnapshot> {
     let today = ask.day;
-    let mut snap = account_row(conn, ask.customer_id, today)?;
-    snap.offline = offline(conn, device, ask.customer_id, rules.offline_after_hours, ask.now)?;
-    if ask.overrides == Overrides::Count {
-        snap.grant = grant(conn, ask.customer_id, today, ask.cart)?;
-    }
-    snap.late_risk = late_risk(conn, ask.customer_id)?;
-    Ok(snap)
-}
-
-/// The account row with the customer's limit and block; the overdue figures come from the
-/// row's open dues, less the invoices under an open dispute.
-pub(in crate::store) fn account_row(conn: &Connection, customer_id: i64, today: NaiveDate) -> Result<AccountSnapshot> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.reference, c.name, c.credit_limit, c.blocked, a.balance, a.deposits, a.oldest_due, a.open_dues
-         FROM customers c JOIN accounts a ON a.customer_id = c.id WHERE c.id = ?1",
-    )?;
-    let mut rows = stmt.query([customer_id])?;
-    let r = rows.next()?.ok_or_else(|| Error::Corrupt(format!("customer {customer_id} has no account row")))?;
+    let mut stmt = conn.prepare_cached(SNAPSHOT)?;
+    let mut rows = stmt.query(params![ask.customer, today])?;
+    let r = rows.next()?.ok_or_else(|| Error::UnknownCustomer(ask.customer.to_owned()))?;
+    let customer_id: i64 = r.get(0)?;
     // Disputed invoices are not held against the customer while the dispute is open: what each
     // open one owes, and when it is due.
-    let disputed: Vec<(NaiveDate, i64)> = conn
-        .prepare_cached(
-            "SELECT DISTINCT i.entry_uuid, i.due_on, i.amount - i.settled FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
-             WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
-        )?
-        .query_map([customer_id], |r| Ok((r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let oldest_due: Option<NaiveDate> = r.get(6)?;
+    let disputed: Vec<(NaiveDate, i64)> = if r.get(9)? { disputed(conn, customer_id)? } else { Vec::new() };
+    let oldest_due: Option<NaiveDate> = r.get(7)?;
     let (overdue, overdue_invoices, oldest_overdue_due) = if oldest_due.is_some_and(|d| d < today) {
-        OpenDues::from_row(r, 7)?.overdue(today, &disputed)?
+        OpenDues::from_row(r, 8)?.overdue(today, &disputed)?
     } else {
         (Money::ZERO, 0, None)
     };
+    let grant = if ask.overrides == Overrides::Count && r.get::<_, bool>(10)? {
+        grant(conn, customer_id, today, ask.cart)?
+    } else {
+        None
+    };
+    let score: Option<f64> = r.get(11)?;
+    let late_risk = match (score, r.get::<_, Option<String>>(12)?) {
+        (Some(score), Some(reasons)) => {
+            Some(((score * 100.0).round().clamp(0.0, 100.0) as u8, serde_json::from_str(&reasons)?))
+        }
+        _ => None,
+    };
+    let offline = if r.get(13)? {
+        let since: Option<i64> = r.get::<_, Option<i64>>(14)?;
+        offline(conn, device, customer_id, (since, r.get(15)?, r.get(16)?), rules.offline_after_hours, ask.now)?
+    } else {
+        None
+    };
     Ok(AccountSnapshot {
-        customer_ref: r.get(0)?,
-        customer_name: r.get(1)?,
-        credit_limit: r.get(2)?,
-        blocked: r.get(3)?,
-        balance: r.get(4)?,
-        deposits: r.get(5)?,
+        customer_ref: r.get(1)?,
+        customer_name: r.get(2)?,
+        credit_limit: r.get(3)?,
+        blocked: r.get(4)?,
+        balance: r.get(5)?,
+        deposits: r.get(6)?,
         overdue,
         overdue_invoices,
         oldest_overdue_due,
         disputed: Money::from_minor(disputed.iter().map(|d| d.1).sum()),
         disputed_invoices: disputed.len() as u32,
-        ..AccountSnapshot::default()
+        offline,
+        grant,
+        late_risk,
     })
 }
 
+/// What each open, disputed invoice of the customer owes, and when it is due.
+fn disputed(conn: &Connection, customer_id: i64) -> Result<Vec<(NaiveDate, i64)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT DISTINCT i.entry_uuid, i.due_on, i.amount - i.settled FROM disputes d JOIN items i ON i.entry_uuid = d.invoice
+             WHERE d.customer_id = ?1 AND d.state = 'open' AND i.open = 1",
+        )?
+        .query_map([customer_id], |r| Ok((r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 /// For an enrolled till out of touch longer than the shop allows: how long, and what it sold
-/// on account to this customer since the server last acknowledged its events.
+/// on account to this customer since the server last acknowledged its events. `sync` is the
+/// last success, the enrolment and the last acknowledged sequence.
 fn offline(
     conn: &Connection,
     device: Uuid,
     customer_id: i64,
+    (last_success, enrolled_at, acked): (Option<i64>, Option<i64>, i64),
     after_hours: u32,
     now: Now,
 ) -> Result<Option<OfflineState>> {
-    let row: Option<(Option<i64>, Option<i64>, i64)> = conn
-        .prepare_cached(
-            "SELECT last_success_at, enrolled_at, acked_seq FROM sync_state WHERE id = 1 AND server_url IS NOT NULL",
-        )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let Some((last_success, enrolled_at, acked)) = row else { return Ok(None) };
     let since = last_success.or(enrolled_at).unwrap_or(0);
     let offline_ms = ms(now) - since;
     if offline_ms < i64::from(after_hours) * 3_600_000 {
@@ -142,15 +166,4 @@ fn grant(conn: &Connection, customer_id: i64, today: NaiveDate, cart: Money) -> 
             Ok(OverrideGrant { id: r.get(0)?, manager: r.get(1)?, reason: r.get(2)? })
         })
         .optional()?)
-}
-
-/// The customer's last stored risk score, as a percentage, with its reasons.
-fn late_risk(conn: &Connection, customer_id: i64) -> Result<Option<(u8, Vec<String>)>> {
-    let found: Option<(f64, String)> = conn
-        .prepare_cached("SELECT score, reasons FROM risk_scores WHERE customer_id = ?1")?
-        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    found
-        .map(|(score, reasons)| Ok(((score * 100.0).round().clamp(0.0, 100.0) as u8, serde_json::from_str(&reasons)?)))
-        .transpose()
 }
