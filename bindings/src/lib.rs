@@ -141,3 +141,44 @@ impl Till {
 pub fn ardoise_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// SQLite removes a WAL database's `-wal` and `-shm` files when its last connection closes:
+    /// their absence shows that no connection (the writer or any reader) is left open.
+    fn connections_left(db: &Path) -> bool {
+        ["-wal", "-shm"].iter().any(|s| Path::new(&format!("{}{s}", db.display())).exists())
+    }
+
+    #[test]
+    fn suspend_and_close_release_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("till.db");
+        let till = Till::open(db.display().to_string()).unwrap();
+        let now: Timestamp = "2026-03-01T10:00:00+01:00".parse().unwrap();
+        let customer = NewCustomer { reference: "C1".into(), name: "Hélène Dupré".into(), ..Default::default() };
+        till.add_customer(customer, now).unwrap();
+        // Reads run on the reader connections, so these open some besides the writer.
+        for _ in 0..4 {
+            till.check("C1".into(), ardoise_core::Money::from_minor(1_000), now).unwrap();
+            assert_eq!(till.search_customers("hél".into(), 5).unwrap().len(), 1);
+        }
+        assert!(connections_left(&db), "an open till has its WAL");
+
+        till.suspend().unwrap();
+        assert!(!connections_left(&db), "a suspended till holds no connection");
+        assert!(matches!(till.pending_events(), Err(ArdoiseError::Closed { .. })));
+
+        till.resume().unwrap();
+        till.check("C1".into(), ardoise_core::Money::from_minor(1_000), now).unwrap();
+        assert!(till.pending_events().unwrap() > 0, "what was recorded before suspending is still there");
+
+        till.close_database();
+        assert!(!connections_left(&db), "a closed till holds no connection");
+        assert!(matches!(till.resume(), Err(ArdoiseError::Closed { .. })));
+    }
+}

@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // The checkout verdict timed from Swift (ios/run-linux-bench.sh): the same loop as
-// bindings/benches/verdict.rs in Rust, over the same customers, against the release library.
+// bindings/examples/verdict_bench.rs in Rust, over the same customers, against the release library.
 import PackageDescription
 
 let package = Package(
