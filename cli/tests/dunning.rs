@@ -606,6 +606,9 @@ fn bad_follow_ups_fail_cleanly_and_write_nothing() {
         (&["customer", "update", "P1", "--language", "de"], "use fr or en"),
         (&["shop", "set", "--payment-url", "http://pay.example.fr"], "payment url"),
         (&["shop", "set", "--payment-url", "https://pay.example.fr/{client}"], "payment url"),
+        (&["shop", "set", "--siret", "73282932000075"], "SIRET"),
+        (&["shop", "set", "--siret", "73282932000074", "--vat-number", "FR45732829320"], "should be 44"),
+        (&["shop", "set", "--iban", "FR7630006000011234567890188"], "IBAN"),
     ];
     for (args, words) in cases {
         // Every one of them records on a date, except the run, whose date is --as-of.
@@ -628,6 +631,48 @@ fn bad_follow_ups_fail_cleanly_and_write_nothing() {
         assert_eq!(t.run(args).code, 2, "ardoise {args:?}");
     }
     assert_eq!(state(&t), before);
+}
+
+#[test]
+fn the_shop_identity_is_set_checked_and_shown() {
+    let t = Till::new();
+    let s = t.json(&[
+        "shop",
+        "set",
+        "--name",
+        "Boulangerie Martin",
+        "--siret",
+        "732 829 320 00074",
+        "--iban",
+        "fr76 3000 6000 0112 3456 7890 189",
+    ]);
+    assert_eq!(s["identity"]["siret"], "73282932000074");
+    assert_eq!(s["identity"]["iban"], "FR7630006000011234567890189");
+    let shown = t.ok(&["shop", "show"]);
+    assert!(shown.contains("FR76 3000 6000 0112 3456 7890 189"), "{shown}");
+    assert!(shown.contains("no: set legal name, address, representative, representative role"), "{shown}");
+    t.json(&[
+        "shop",
+        "set",
+        "--legal-name",
+        "Boulangerie Martin SARL",
+        "--legal-form",
+        "SARL",
+        "--vat-number",
+        "FR44732829320",
+        "--rcs-city",
+        "Lyon",
+        "--legal-address",
+        "12 rue de la République\\n69002 Lyon",
+        "--representative",
+        "Claire Martin",
+        "--representative-role",
+        "gérante",
+    ]);
+    let shown = t.ok(&["shop", "show"]);
+    assert!(shown.contains("12 rue de la République, 69002 Lyon"), "{shown}");
+    assert!(shown.contains("Claire Martin (gérante)"), "{shown}");
+    assert!(!shown.contains("no: set"), "{shown}");
 }
 
 #[test]
