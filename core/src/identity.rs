@@ -204,24 +204,25 @@ pub fn iban_grouped(iban: &str) -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
+/// A complete identity whose numbers pass their checks (made up), for tests and benchmarks.
+#[doc(hidden)]
+pub fn sample() -> ShopIdentity {
+    ShopIdentity {
+        legal_name: "Épicerie du Marché SARL".into(),
+        legal_form: "SARL".into(),
+        siret: "73282932000074".into(),
+        vat_number: "FR44732829320".into(),
+        rcs_city: "Tarascon".into(),
+        address: "12 place de la République\n13210 Saint-Rémy-de-Provence".into(),
+        representative: "Claire Martin".into(),
+        representative_role: "gérante".into(),
+        iban: "FR7630006000011234567890189".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A complete identity with valid numbers (the SIRET is the INSEE's own documentation example).
-    pub(crate) fn sample() -> ShopIdentity {
-        ShopIdentity {
-            legal_name: "Boulangerie Martin SARL".into(),
-            legal_form: "SARL".into(),
-            siret: "73282932000074".into(),
-            vat_number: "FR44732829320".into(),
-            rcs_city: "Lyon".into(),
-            address: "12 rue de la République\n69002 Lyon".into(),
-            representative: "Claire Martin".into(),
-            representative_role: "gérante".into(),
-            iban: "FR7630006000011234567890189".into(),
-        }
-    }
 
     #[test]
     fn siret_keys() {

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod checkout;
 pub mod customer;
+pub mod document;
 pub mod dunning;
 pub mod entry;
 pub mod error;
