@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::customer::CustomerKind;
 use crate::dunning::ladder::{Channel, StepKind};
 use crate::dunning::penalty;
-use crate::dunning::template::Language;
+pub use crate::dunning::template::Language;
 use crate::dunning::wording::Letter;
 use crate::error::Result;
 use crate::identity::{LegalDocument, iban_grouped};
