@@ -289,6 +289,8 @@ fn the_statement_pdf_matches_the_ledger() {
         "Hélène Dupré",
         "Solde à la fin de la période",
         "F-2",
+        "Achat sur compte",
+        "Règlement",
         "Le 2 mai 2024",
     ] {
         assert!(l.contains(&wanted), "{wanted:?} missing from {text}");
@@ -296,6 +298,7 @@ fn the_statement_pdf_matches_the_ledger() {
     assert!(l.contains(&"1 250,00"), "{text}");
     assert!(text.contains(&format!("Échu et impayé au 30 avril 2024 : {}", pdf_eur(m("1250")))), "{text}");
     assert_eq!(count(&l, "Hélène Dupré"), 1);
+    assert!(!has_iso_date(&text), "{text}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ struct Words {
     base: &'static str,
     rate: &'static str,
     interest: &'static str,
+    late_interest: &'static str,
     principal: &'static str,
     indemnity: &'static str,
     total: &'static str,
@@ -52,6 +53,7 @@ fn words(lang: Language) -> Words {
             base: "Base",
             rate: "Taux",
             interest: "Intérêts",
+            late_interest: "Intérêts de retard",
             principal: "Principal restant dû",
             indemnity: "Indemnité forfaitaire pour frais de recouvrement",
             total: "Total réclamé",
@@ -77,6 +79,7 @@ fn words(lang: Language) -> Words {
             base: "Base",
             rate: "Rate",
             interest: "Interest",
+            late_interest: "Late-payment interest",
             principal: "Principal outstanding",
             indemnity: "Fixed recovery indemnity",
             total: "Total claimed",
@@ -172,7 +175,7 @@ fn totals(l: &mut Layout, doc: &Document, w: &Words) {
     let columns = [Column { title: "", width: 130.0, right: false }, Column { title: "", width: 40.0, right: true }];
     let mut rows = vec![(vec![w.principal.to_owned(), euros(doc.principal)], Style::Regular)];
     if doc.interest.is_positive() {
-        rows.push((vec![w.interest.to_owned(), euros(doc.interest)], Style::Regular));
+        rows.push((vec![w.late_interest.to_owned(), euros(doc.interest)], Style::Regular));
     }
     if doc.indemnity.is_positive() {
         rows.push((vec![w.indemnity.to_owned(), euros(doc.indemnity)], Style::Regular));
@@ -424,7 +427,7 @@ pub fn statement_pdf(doc: &StatementDocument) -> Result<Vec<u8>, printpdf::Error
         rows.push((
             vec![
                 short_date(m.date),
-                m.description.clone(),
+                movement(&m.kind, doc.language).map_or_else(|| m.description.clone(), str::to_owned),
                 m.reference.clone(),
                 or_blank(m.debit),
                 or_blank(m.credit),
@@ -487,6 +490,78 @@ pub fn statement_pdf(doc: &StatementDocument) -> Result<Vec<u8>, printpdf::Error
         );
     }
     draw(l, &format!("{} - {}", doc.creditor.name, title), &doc.creditor.name)
+}
+
+/// A movement in the customer's language; the ledger's own description (in English, with ISO
+/// dates) only for a kind without words here.
+fn movement(kind: &str, lang: Language) -> Option<&'static str> {
+    let fr = lang == Language::Fr;
+    Some(match kind {
+        "sale" => {
+            if fr {
+                "Achat sur compte"
+            } else {
+                "Purchase on account"
+            }
+        }
+        "payment" => {
+            if fr {
+                "Règlement"
+            } else {
+                "Payment"
+            }
+        }
+        "deposit_received" => {
+            if fr {
+                "Acompte reçu"
+            } else {
+                "Deposit received"
+            }
+        }
+        "deposit_applied" => {
+            if fr {
+                "Acompte imputé"
+            } else {
+                "Deposit applied"
+            }
+        }
+        "deposit_refunded" => {
+            if fr {
+                "Acompte remboursé"
+            } else {
+                "Deposit refunded"
+            }
+        }
+        "credit_note" => {
+            if fr {
+                "Avoir"
+            } else {
+                "Credit note"
+            }
+        }
+        "adjustment" => {
+            if fr {
+                "Régularisation"
+            } else {
+                "Adjustment"
+            }
+        }
+        "write_off" => {
+            if fr {
+                "Abandon de créance"
+            } else {
+                "Written off"
+            }
+        }
+        "reversal" => {
+            if fr {
+                "Annulation"
+            } else {
+                "Reversal"
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// Escapes text for HTML element content and attribute values.
