@@ -793,3 +793,43 @@ fn the_demo_tells_the_day_s_reminders() {
     assert_eq!(d["cancelled"]["state"], "cancelled");
     assert_eq!(d["payment"]["entry"]["kind"], "payment");
 }
+
+#[test]
+fn a_formal_notice_pdf_needs_the_shop_identity_and_then_is_written() {
+    let t = shop();
+    t.ok(&["customer", "update", "P1", "--address", "8 chemin des Oliviers, 13150 Tarascon", "--date", "2024-01-01"]);
+    sale(&t, "P1", "500", "2023-12-01", "F-1");
+    for day in ["2024-01-05", "2024-01-15", "2024-01-25"] {
+        run(&t, day);
+        send_all(&t, day);
+    }
+    run(&t, "2024-02-09");
+    let notice = queued(&t, "P1").into_iter().find(|r| r["kind"] == "formal_notice").expect("a formal notice");
+    let id = notice["id"].as_str().unwrap();
+    let out = t.db.with_file_name("notice.pdf");
+    let args = ["reminders", "pdf", id, "--out", out.to_str().unwrap(), "--date", "2024-02-09"];
+    let e = t.fails(&args, "shop's identity is incomplete for a formal notice");
+    assert!(e.contains("legal name") && e.contains("representative"), "{e}");
+    assert!(!out.exists(), "nothing written");
+    t.ok(&[
+        "shop",
+        "set",
+        "--legal-name",
+        "Épicerie du Marché SARL",
+        "--siret",
+        "73282932000074",
+        "--legal-address",
+        "2 place du Marché\\n13210 Saint-Rémy",
+        "--representative",
+        "Claire Martin",
+        "--representative-role",
+        "gérante",
+        "--date",
+        "2024-02-09",
+    ]);
+    let doc = t.json(&args);
+    assert_eq!(doc["kind"], "formal_notice");
+    assert_eq!(doc["signatory"], "Claire Martin");
+    assert_eq!(doc["principal"], "500.00");
+    assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
+}
