@@ -204,7 +204,7 @@ pub fn iban_grouped(iban: &str) -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
-/// A complete identity whose numbers pass their checks (made up), for tests and benchmarks.
+/// A complete identity whose numbers pass their checks (made up), for tests, benchmarks and the demo.
 #[doc(hidden)]
 pub fn sample() -> ShopIdentity {
     ShopIdentity {
