@@ -678,3 +678,30 @@ fn invoice_table_html(doc: &Document, w: &Words) -> String {
     out.push_str("</table>\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_text_cannot_inject_html() {
+        let html = email_html(
+            "Bonjour <b>Jean</b> & \"Cie\",\n\nPayez ici : https://pay.example.fr/X?a=1&b=\"2\"",
+            &[("Montant dû", "12,00\u{a0}€".into())],
+            None,
+        );
+        assert!(html.contains("<p>Bonjour &lt;b&gt;Jean&lt;/b&gt; &amp; &quot;Cie&quot;,</p>"), "{html}");
+        assert!(html.contains("<a href=\"https://pay.example.fr/X?a=1&amp;b=&quot;2&quot;\">"), "{html}");
+        assert!(
+            !html.contains("<table style=\"border-collapse: collapse; margin: 8px 0\">"),
+            "no invoice table without a document"
+        );
+    }
+
+    #[test]
+    fn movements_are_worded_in_the_customer_language() {
+        assert_eq!(movement("payment", Language::Fr), Some("Règlement"));
+        assert_eq!(movement("sale", Language::En), Some("Purchase on account"));
+        assert_eq!(movement("something new", Language::Fr), None);
+    }
+}
