@@ -60,7 +60,7 @@ fn words(lang: Language) -> Words {
             subject: "Objet",
             earlier: "Relances précédentes",
             pay: "Pour régler",
-            online: "en ligne",
+            online: "en ligne sur",
             transfer: "par virement sur l'IBAN",
             at_shop: "ou à la boutique.",
             regards: "Veuillez agréer, Madame, Monsieur, nos salutations distinguées.",
@@ -86,7 +86,7 @@ fn words(lang: Language) -> Words {
             subject: "Subject",
             earlier: "Earlier reminders",
             pay: "To pay",
-            online: "online",
+            online: "online at",
             transfer: "by bank transfer to IBAN",
             at_shop: "or at the shop.",
             regards: "Yours faithfully,",
@@ -192,7 +192,7 @@ fn totals(l: &mut Layout, doc: &Document, w: &Words) {
 fn how_to_pay(l: &mut Layout, doc: &Document, w: &Words) {
     let mut ways = Vec::new();
     if let Some(link) = &doc.payment_link {
-        ways.push(format!("{} : {link}", w.online));
+        ways.push(format!("{} {link}", w.online));
     }
     if let Some(iban) = &doc.iban {
         ways.push(format!("{} {iban}", w.transfer));
