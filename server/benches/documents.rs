@@ -95,6 +95,7 @@ fn bench(c: &mut Criterion) {
         penalties: "0".into(),
         indemnity: "0".into(),
         formal_notice: false,
+        date: reminder.created_on,
         document: Some(email_doc),
     };
 

@@ -295,6 +295,7 @@ impl Dispatcher {
             penalties: r.penalties.to_string(),
             indemnity: r.indemnity.to_string(),
             formal_notice: r.kind == StepKind::FormalNotice,
+            date: today,
             document,
         }))
     }

@@ -320,6 +320,7 @@ fn a_reminder_email_has_a_text_and_an_html_part_with_a_table_and_a_button() {
         penalties: "0".into(),
         indemnity: "0".into(),
         formal_notice: false,
+        date: first.created_on,
         document: Some(doc),
     };
     let (message, _) = build_message(&o).unwrap();

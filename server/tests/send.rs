@@ -29,6 +29,7 @@ fn outgoing(channel: Channel, recipient: &str) -> Outgoing {
         penalties: "12.34".to_owned(),
         indemnity: "40.00".to_owned(),
         formal_notice: true,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
         document: None,
     }
 }
@@ -418,7 +419,7 @@ async fn letter_is_a_pdf_with_extractable_french_text() {
     assert_eq!(lines.iter().filter(|l| **l == "Hélène Dupré").count(), 1);
     assert!(text.contains("Objet : Relance : impayé de 1 234,50 € — dernière"), "{text}");
     assert!(text.contains("L’équipe de l’Épicerie"), "{text}");
-    assert!(lines.iter().any(|l| l.starts_with("Le ")), "{text}");
+    assert!(lines.contains(&"Le 4 décembre 2026"), "the date given, in full: {text}");
     // No partial file is left behind.
     assert_eq!(std::fs::read_dir(dir.path().join("letters")).unwrap().count(), 1);
 }

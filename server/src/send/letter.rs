@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ardoise_core::document::{DocumentKind, Language, long_date};
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 
 use super::document::formal_notice_pdf;
 use super::message::{Outgoing, SendError, amount_lines};
@@ -16,7 +16,7 @@ pub(super) async fn write(dir: &Path, o: &Outgoing) -> Result<String, SendError>
         return Err(SendError::Permanent("no postal address for the letter".to_owned()));
     }
     let path = dir.join(format!("{}.pdf", o.reminder_id));
-    let today = Local::now().date_naive();
+    let today = o.date;
     let o = o.clone();
     let target = path.clone();
     tokio::task::spawn_blocking(move || {
