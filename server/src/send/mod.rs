@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use document::{court_file_pdf, email_html, formal_notice_pdf, statement_pdf};
 pub use mail::{SmtpConfig, build_message};
 pub use message::{Channel, Delivery, Outgoing, SendError};
+pub use pdf::pdf_text;
 pub use sms::SmsConfig;
 
 /// Which transports exist; read by the server from its configuration file or flags.

@@ -197,6 +197,14 @@ pub(crate) fn draw(l: Layout, title: &str, author: &str) -> Result<Vec<u8>, prin
     doc.save_to_bytes()
 }
 
+/// The text of a PDF, page after page, one line per piece of text laid out: what a reader of
+/// the letter sees, for the demo and for checks.
+pub fn pdf_text(bytes: &[u8]) -> Result<String, String> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| format!("cannot read the PDF: {e}"))?;
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).map_err(|e| format!("cannot read the PDF's text: {e}"))
+}
+
 /// Is `c` one of the 218 characters of WinAnsiEncoding that printpdf can write?
 fn in_winansi(c: char) -> bool {
     let mut buf = [0; 4];
