@@ -67,7 +67,13 @@ fn render(o: &Outgoing, today: NaiveDate) -> Result<Vec<u8>, SendError> {
     }
 
     ay -= 10.0;
-    l.put(&format!("Le {}", long_date(today, Language::Fr)), Style::Regular, BODY_SIZE, ADDRESS_X, ay);
+    // The customer's language when the document says it; a reminder without one is French.
+    let lang = o.document.as_ref().map_or(Language::Fr, |d| d.language);
+    let (dated, subject) = match lang {
+        Language::Fr => (format!("Le {}", long_date(today, lang)), "Objet :"),
+        Language::En => (long_date(today, lang), "Subject:"),
+    };
+    l.put(&dated, Style::Regular, BODY_SIZE, ADDRESS_X, ay);
     l.y = ay.min(y) - 12.0;
 
     if o.formal_notice {
@@ -75,7 +81,7 @@ fn render(o: &Outgoing, today: NaiveDate) -> Result<Vec<u8>, SendError> {
         l.gap(4.0);
     }
     if !o.subject.trim().is_empty() {
-        l.paragraph(&format!("Objet : {}", o.subject.trim()), Style::Bold, BODY_SIZE);
+        l.paragraph(&format!("{subject} {}", o.subject.trim()), Style::Bold, BODY_SIZE);
         l.gap(6.0);
     }
 
