@@ -150,6 +150,8 @@ pub struct Document {
     pub creditor: Party,
     pub debtor: Party,
     pub debtor_kind: CustomerKind,
+    /// "Qualité : commerçant (professionnel)", for the court file.
+    pub debtor_status: String,
     pub subject: String,
     /// Above the subject of a formal notice: how it is sent.
     pub mention: Option<String>,
@@ -199,6 +201,17 @@ pub fn legal_basis(kind: CustomerKind, lang: Language) -> (&'static str, Option<
             "Interest at the French legal rate from the formal notice (article 1231-6 of the French Civil Code).",
             None,
         ),
+    }
+}
+
+/// The debtor's standing as a court file states it. Beside [`legal_basis`], so a new kind of
+/// debtor adds its arm in both.
+pub fn debtor_status(kind: CustomerKind, lang: Language) -> &'static str {
+    match (kind, lang) {
+        (CustomerKind::Business, Language::Fr) => "Qualité : commerçant (professionnel)",
+        (CustomerKind::Business, Language::En) => "Status: trader (business)",
+        (CustomerKind::Consumer, Language::Fr) => "Qualité : particulier (consommateur)",
+        (CustomerKind::Consumer, Language::En) => "Status: private individual (consumer)",
     }
 }
 
@@ -469,6 +482,7 @@ pub fn build(l: &Letter<'_>, sent: &[(NaiveDate, String, Channel)]) -> Result<Do
         creditor,
         debtor,
         debtor_kind: l.customer.kind,
+        debtor_status: debtor_status(l.customer.kind, lang).to_owned(),
         subject,
         mention,
         salutation: if fr { "Madame, Monsieur," } else { "Dear Sir or Madam," }.to_owned(),

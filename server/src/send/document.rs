@@ -3,7 +3,6 @@
 //! from `ardoise_core::document`; only headings and layout are chosen here.
 
 use ardoise_core::Money;
-use ardoise_core::customer::CustomerKind;
 use ardoise_core::document::{Document, DocumentKind, Language, Party, StatementDocument, amount, euros, long_date};
 
 use super::pdf::{ADDRESS_TOP, ADDRESS_X, BODY_SIZE, Column, Layout, MARGIN_X, PAGE_W, Style, TEXT_W, TOP, draw};
@@ -337,16 +336,7 @@ pub fn court_file_pdf(doc: &Document) -> Result<Vec<u8>, printpdf::Error> {
     for line in &doc.debtor.lines {
         l.paragraph(line, Style::Regular, BODY_SIZE);
     }
-    l.paragraph(
-        match (doc.debtor_kind, fr) {
-            (CustomerKind::Business, true) => "Qualité : commerçant (professionnel)",
-            (CustomerKind::Business, false) => "Status: trader (business)",
-            (CustomerKind::Consumer, true) => "Qualité : particulier (consommateur)",
-            (CustomerKind::Consumer, false) => "Status: private individual (consumer)",
-        },
-        Style::Regular,
-        BODY_SIZE,
-    );
+    l.paragraph(&doc.debtor_status, Style::Regular, BODY_SIZE);
     section(&mut l, if fr { "3. Montant de la créance et fondement" } else { "3. Amount claimed and basis" });
     for p in &doc.intro {
         l.paragraph(p, Style::Regular, BODY_SIZE);
