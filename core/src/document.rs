@@ -216,7 +216,8 @@ pub fn debtor_status(kind: CustomerKind, lang: Language) -> &'static str {
 }
 
 /// Where an order to pay is asked for: between traders the commercial court, otherwise the
-/// judicial court (Code de procédure civile 1405-1407).
+/// judicial court (Code de procédure civile 1405-1407). Matched without a catch-all: a new kind
+/// of debtor must say its court here.
 fn court_for(kind: CustomerKind, lang: Language) -> Court {
     let (court, cerfa) = match (kind, lang) {
         (CustomerKind::Business, Language::Fr) => (
@@ -226,8 +227,12 @@ fn court_for(kind: CustomerKind, lang: Language) -> Court {
         (CustomerKind::Business, Language::En) => {
             ("Commercial court (tribunal de commerce)", "Cerfa no. 12946 (request for an order to pay)")
         }
-        (_, Language::Fr) => ("Tribunal judiciaire", "Cerfa n° 12948 (requête en injonction de payer)"),
-        (_, Language::En) => ("Judicial court (tribunal judiciaire)", "Cerfa no. 12948 (request for an order to pay)"),
+        (CustomerKind::Consumer, Language::Fr) => {
+            ("Tribunal judiciaire", "Cerfa n° 12948 (requête en injonction de payer)")
+        }
+        (CustomerKind::Consumer, Language::En) => {
+            ("Judicial court (tribunal judiciaire)", "Cerfa no. 12948 (request for an order to pay)")
+        }
     };
     Court { court: court.to_owned(), cerfa: cerfa.to_owned() }
 }
