@@ -49,7 +49,8 @@ impl From<Core> for ArdoiseError {
             | Core::NotPositive { .. }
             | Core::InvalidDate(_)
             | Core::Invalid { .. }
-            | Core::Import { .. } => ArdoiseError::InvalidInput { message },
+            | Core::Import { .. }
+            | Core::IdentityIncomplete { .. } => ArdoiseError::InvalidInput { message },
             Core::UnknownCustomer(_) | Core::UnknownInvoice(_) | Core::UnknownEntry(_) | Core::NotFound { .. } => {
                 ArdoiseError::NotFound { message }
             }

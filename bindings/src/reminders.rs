@@ -110,6 +110,8 @@ impl ShopSettings {
             shop_email: self.shop_email,
             shop_address: self.shop_address,
             payment_url: self.payment_url,
+            // Set from the back office or the CLI; the till app shows the shop, it does not edit its legal identity.
+            identity: current.identity.clone(),
             checkout: current.checkout.clone(),
             dunning: core::dunning::run::DunningRules {
                 min_gap_days: self.min_gap_days,

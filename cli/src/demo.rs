@@ -231,6 +231,8 @@ impl Shop {
             shop_email: "bonjour@epicerie-du-marche.fr".into(),
             shop_address: "12 place de la République, 13210 Saint-Rémy-de-Provence".into(),
             payment_url: Some("https://pay.epicerie-du-marche.fr/{customer_ref}?amount={amount}".into()),
+            // Its formal notices and court files can then be written (`reminders pdf`).
+            identity: ardoise_core::identity::sample(),
             checkout: CheckoutRules::default(),
             ..Default::default()
         };

@@ -37,6 +37,20 @@ pub enum RemindersCmd {
     },
     /// Record what became of a reminder: sent, failed, or cancelled by hand
     Mark(MarkArgs),
+    /// Write a reminder as a PDF: the formal notice to post, the court file to file
+    Pdf(PdfArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PdfArgs {
+    /// The reminder's id, or a unique start or end of it
+    id: String,
+    /// Where to write the PDF
+    #[arg(long, value_name = "FILE")]
+    out: std::path::PathBuf,
+    /// The date the document bears and figures are computed to
+    #[command(flatten)]
+    when: When,
 }
 
 #[derive(Debug, Args)]
@@ -150,7 +164,23 @@ pub fn reminders(ctx: &Ctx, cmd: RemindersCmd) -> Result<(), Failure> {
             Ok(())
         }
         RemindersCmd::Mark(a) => mark(ctx, a),
+        RemindersCmd::Pdf(a) => pdf(ctx, a),
     }
+}
+
+fn pdf(ctx: &Ctx, a: PdfArgs) -> Result<(), Failure> {
+    let today = a.when.today()?;
+    let store = ctx.store()?;
+    let r = find(&store, &a.id)?;
+    let doc = store.reminder_document(r.id, today)?;
+    let bytes = ardoise_server::send::formal_notice_pdf(&doc)
+        .map_err(|e| Failure::new("pdf", format!("cannot build the PDF: {e}")))?;
+    crate::report::write_file(&a.out, &bytes)?;
+    if ctx.json {
+        return output::print_json(&doc);
+    }
+    say!("{} for {} ({}) written to {}.", r.step, r.customer_name, r.customer_ref, a.out.display());
+    Ok(())
 }
 
 fn list(ctx: &Ctx, a: ListArgs) -> Result<(), Failure> {

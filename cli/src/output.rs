@@ -55,6 +55,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::NotPositive { .. } => "not_positive",
         Error::InvalidDate(_) => "invalid_date",
         Error::Invalid { .. } => "invalid",
+        Error::IdentityIncomplete { .. } => "identity_incomplete",
         Error::UnknownCustomer(_) => "unknown_customer",
         Error::DuplicateCustomer(_) => "duplicate_customer",
         Error::UnknownInvoice(_) => "unknown_invoice",

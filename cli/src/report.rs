@@ -80,6 +80,12 @@ pub struct StatementArgs {
     /// Last day of the period, YYYY-MM-DD [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     to: Option<String>,
+    /// Also write the statement as a PDF to send to the customer
+    #[arg(long, value_name = "FILE")]
+    pdf: Option<std::path::PathBuf>,
+    /// The date the PDF bears, YYYY-MM-DD [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "pdf")]
+    date: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -262,6 +268,16 @@ pub fn statement(ctx: &Ctx, a: StatementArgs) -> Result<(), Failure> {
         None => now_for(None)?.date_naive(),
     };
     let st = store.statement(&a.customer, date(&a.from)?, to)?;
+    if let Some(path) = &a.pdf {
+        let today = match &a.date {
+            Some(d) => date(d)?,
+            None => now_for(None)?.date_naive(),
+        };
+        let doc = store.statement_document(&a.customer, date(&a.from)?, to, today)?;
+        let bytes = ardoise_server::send::statement_pdf(&doc)
+            .map_err(|e| Failure::new("pdf", format!("cannot build the PDF: {e}")))?;
+        write_file(path, &bytes)?;
+    }
     if ctx.json {
         return output::print_json(&st);
     }
@@ -394,4 +410,13 @@ pub fn gdpr(ctx: &Ctx, cmd: GdprCmd) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Writes a whole file or nothing: a half-written PDF must not be mistaken for one.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::new("io", format!("cannot write {}: {e}", path.display()))
+    })
 }

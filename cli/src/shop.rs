@@ -1,7 +1,7 @@
 //! `ardoise shop ...`: the shop's name and contact details, which every reminder quotes, and
 //! its reminder rules.
 
-use ardoise_core::{ShopSettings, Store};
+use ardoise_core::{LegalDocument, ShopIdentity, ShopSettings, Store};
 use clap::{Args, Subcommand};
 
 use crate::output::{self, Failure, say};
@@ -13,7 +13,7 @@ pub enum ShopCmd {
     Show,
     /// Change the details reminders quote (name, phone, email, address, payment link) and the
     /// reminder rules; creates the database if it does not exist yet
-    Set(SetArgs),
+    Set(Box<SetArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +34,33 @@ pub struct SetArgs {
     /// ("" removes it; reminders then say to pay at the shop)
     #[arg(long, value_name = "URL")]
     payment_url: Option<String>,
+    /// The registered name, as a formal notice and a court file state it
+    #[arg(long)]
+    legal_name: Option<String>,
+    /// SARL, SAS, EI...
+    #[arg(long)]
+    legal_form: Option<String>,
+    /// 14 digits (spaces allowed), checked with its Luhn key
+    #[arg(long)]
+    siret: Option<String>,
+    /// Intra-community VAT number (FR + key + SIREN), checked against the SIRET
+    #[arg(long)]
+    vat_number: Option<String>,
+    /// The town of the trade registry (RCS)
+    #[arg(long)]
+    rcs_city: Option<String>,
+    /// The registered address ("\n" or a line break between lines)
+    #[arg(long)]
+    legal_address: Option<String>,
+    /// Who signs formal notices and court files
+    #[arg(long)]
+    representative: Option<String>,
+    /// The signatory's role: gérant, président...
+    #[arg(long)]
+    representative_role: Option<String>,
+    /// Where customers pay by transfer, checked with its mod-97 key ("" removes it)
+    #[arg(long)]
+    iban: Option<String>,
     /// Fewest days between two reminders to the same customer
     #[arg(long, value_name = "DAYS")]
     min_gap_days: Option<u32>,
@@ -56,7 +83,7 @@ pub fn run(ctx: &Ctx, cmd: ShopCmd) -> Result<(), Failure> {
             let store = ctx.store()?;
             print(ctx, &store.settings())
         }
-        ShopCmd::Set(a) => set(ctx, a),
+        ShopCmd::Set(a) => set(ctx, *a),
     }
 }
 
@@ -80,6 +107,23 @@ fn set(ctx: &Ctx, a: SetArgs) -> Result<(), Failure> {
     if let Some(v) = a.payment_url {
         s.payment_url = Some(v.trim().to_owned()).filter(|u| !u.is_empty());
     }
+    let id = &mut s.identity;
+    for (value, field) in [
+        (a.legal_name, &mut id.legal_name),
+        (a.legal_form, &mut id.legal_form),
+        (a.siret, &mut id.siret),
+        (a.vat_number, &mut id.vat_number),
+        (a.rcs_city, &mut id.rcs_city),
+        (a.legal_address.map(|v| v.replace("\\n", "\n")), &mut id.address),
+        (a.representative, &mut id.representative),
+        (a.representative_role, &mut id.representative_role),
+        (a.iban, &mut id.iban),
+    ] {
+        if let Some(v) = value {
+            *field = v;
+        }
+    }
+    s.identity = std::mem::take(&mut s.identity).normalised();
     if let Some(v) = a.min_gap_days {
         s.dunning.min_gap_days = v;
     }
@@ -109,6 +153,7 @@ fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {
         return output::print_json(s);
     }
     let d = &s.dunning;
+    let id = &s.identity;
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut rows = vec![
         ("name", s.shop_name.clone()),
@@ -116,6 +161,16 @@ fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {
         ("email", s.shop_email.clone()),
         ("address", s.shop_address.clone()),
         ("payment link", s.payment_url.clone().unwrap_or_else(|| "none (pay at the shop)".into())),
+        ("legal name", or_unset(&id.legal_name)),
+        ("legal form", or_unset(&id.legal_form)),
+        ("SIRET", or_unset(&id.siret)),
+        ("VAT number", or_unset(&id.vat_number)),
+        ("RCS", or_unset(&id.rcs_city)),
+        ("registered address", or_unset(&id.address.replace('\n', ", "))),
+        ("representative", or_unset(&format!("{} {}", id.representative, paren(&id.representative_role)))),
+        ("IBAN", or_unset(&ardoise_core::identity::iban_grouped(&id.iban))),
+        ("ready for formal notices", ready(id, LegalDocument::FormalNotice)),
+        ("ready for court files", ready(id, LegalDocument::CourtFile)),
         ("days between reminders", d.min_gap_days.to_string()),
         ("SMS hours", format!("{}:00 to {}:00, not on Sunday", d.sms_from_hour, d.sms_until_hour)),
         ("plan grace days", d.plan_grace_days.to_string()),
@@ -128,4 +183,17 @@ fn print(ctx: &Ctx, s: &ShopSettings) -> Result<(), Failure> {
     rows.extend(crate::sync::offline_rows(&s.checkout));
     say!("{}", output::fields(&rows));
     Ok(())
+}
+
+fn or_unset(v: &str) -> String {
+    if v.trim().is_empty() { "not set".to_owned() } else { v.trim().to_owned() }
+}
+
+fn paren(v: &str) -> String {
+    if v.trim().is_empty() { String::new() } else { format!("({})", v.trim()) }
+}
+
+fn ready(id: &ShopIdentity, document: LegalDocument) -> String {
+    let missing = id.missing_for(document);
+    if missing.is_empty() { "yes".to_owned() } else { format!("no: set {}", missing.join(", ")) }
 }

@@ -606,6 +606,9 @@ fn bad_follow_ups_fail_cleanly_and_write_nothing() {
         (&["customer", "update", "P1", "--language", "de"], "use fr or en"),
         (&["shop", "set", "--payment-url", "http://pay.example.fr"], "payment url"),
         (&["shop", "set", "--payment-url", "https://pay.example.fr/{client}"], "payment url"),
+        (&["shop", "set", "--siret", "73282932000075"], "SIRET"),
+        (&["shop", "set", "--siret", "73282932000074", "--vat-number", "FR45732829320"], "should be 44"),
+        (&["shop", "set", "--iban", "FR7630006000011234567890188"], "IBAN"),
     ];
     for (args, words) in cases {
         // Every one of them records on a date, except the run, whose date is --as-of.
@@ -628,6 +631,48 @@ fn bad_follow_ups_fail_cleanly_and_write_nothing() {
         assert_eq!(t.run(args).code, 2, "ardoise {args:?}");
     }
     assert_eq!(state(&t), before);
+}
+
+#[test]
+fn the_shop_identity_is_set_checked_and_shown() {
+    let t = Till::new();
+    let s = t.json(&[
+        "shop",
+        "set",
+        "--name",
+        "Boulangerie Martin",
+        "--siret",
+        "732 829 320 00074",
+        "--iban",
+        "fr76 3000 6000 0112 3456 7890 189",
+    ]);
+    assert_eq!(s["identity"]["siret"], "73282932000074");
+    assert_eq!(s["identity"]["iban"], "FR7630006000011234567890189");
+    let shown = t.ok(&["shop", "show"]);
+    assert!(shown.contains("FR76 3000 6000 0112 3456 7890 189"), "{shown}");
+    assert!(shown.contains("no: set legal name, address, representative, representative role"), "{shown}");
+    t.json(&[
+        "shop",
+        "set",
+        "--legal-name",
+        "Boulangerie Martin SARL",
+        "--legal-form",
+        "SARL",
+        "--vat-number",
+        "FR44732829320",
+        "--rcs-city",
+        "Lyon",
+        "--legal-address",
+        "12 rue de la République\\n69002 Lyon",
+        "--representative",
+        "Claire Martin",
+        "--representative-role",
+        "gérante",
+    ]);
+    let shown = t.ok(&["shop", "show"]);
+    assert!(shown.contains("12 rue de la République, 69002 Lyon"), "{shown}");
+    assert!(shown.contains("Claire Martin (gérante)"), "{shown}");
+    assert!(!shown.contains("no: set"), "{shown}");
 }
 
 #[test]
@@ -714,9 +759,11 @@ fn the_demo_tells_the_day_s_reminders() {
         "not before",
         "Rappel courtois",
         "Mise en demeure",
-        "Objet : mise en demeure de payer",
-        "Indemnité forfaitaire pour frais de recouvrement : 40,00 EUR",
-        "Pénalités de retard",
+        "Objet : Mise en demeure de payer",
+        "Indemnité forfaitaire pour frais de recouvrement\n40,00 €",
+        "Pénalités de retard dues de plein droit",
+        "Lettre recommandée avec accusé de réception",
+        "Claire Martin",
         "Broken today: 1 promise to pay",
         "Bonjour Cécile Mercier",
         "04 90 92 12 34",
@@ -747,4 +794,44 @@ fn the_demo_tells_the_day_s_reminders() {
     assert_eq!(d["cancelled"]["id"], d["reminder"]["id"]);
     assert_eq!(d["cancelled"]["state"], "cancelled");
     assert_eq!(d["payment"]["entry"]["kind"], "payment");
+}
+
+#[test]
+fn a_formal_notice_pdf_needs_the_shop_identity_and_then_is_written() {
+    let t = shop();
+    t.ok(&["customer", "update", "P1", "--address", "8 chemin des Oliviers, 13150 Tarascon", "--date", "2024-01-01"]);
+    sale(&t, "P1", "500", "2023-12-01", "F-1");
+    for day in ["2024-01-05", "2024-01-15", "2024-01-25"] {
+        run(&t, day);
+        send_all(&t, day);
+    }
+    run(&t, "2024-02-09");
+    let notice = queued(&t, "P1").into_iter().find(|r| r["kind"] == "formal_notice").expect("a formal notice");
+    let id = notice["id"].as_str().unwrap();
+    let out = t.db.with_file_name("notice.pdf");
+    let args = ["reminders", "pdf", id, "--out", out.to_str().unwrap(), "--date", "2024-02-09"];
+    let e = t.fails(&args, "shop's identity is incomplete for a formal notice");
+    assert!(e.contains("legal name") && e.contains("representative"), "{e}");
+    assert!(!out.exists(), "nothing written");
+    t.ok(&[
+        "shop",
+        "set",
+        "--legal-name",
+        "Épicerie du Marché SARL",
+        "--siret",
+        "73282932000074",
+        "--legal-address",
+        "2 place du Marché\\n13210 Saint-Rémy",
+        "--representative",
+        "Claire Martin",
+        "--representative-role",
+        "gérante",
+        "--date",
+        "2024-02-09",
+    ]);
+    let doc = t.json(&args);
+    assert_eq!(doc["kind"], "formal_notice");
+    assert_eq!(doc["signatory"], "Claire Martin");
+    assert_eq!(doc["principal"], "500.00");
+    assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
 }

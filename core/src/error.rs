@@ -15,6 +15,9 @@ pub enum Error {
     InvalidDate(String),
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// The shop's identity lacks what a legal document must state: every missing field is named.
+    #[error("the shop's identity is incomplete for a {document}: set {} (ardoise shop set)", .missing.join(", "))]
+    IdentityIncomplete { document: &'static str, missing: Vec<&'static str> },
     #[error("unknown customer {0:?}")]
     UnknownCustomer(String),
     #[error("a customer with reference {0:?} already exists")]

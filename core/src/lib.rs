@@ -6,9 +6,11 @@
 pub mod account;
 pub mod checkout;
 pub mod customer;
+pub mod document;
 pub mod dunning;
 pub mod entry;
 pub mod error;
+pub mod identity;
 pub mod import;
 pub mod money;
 pub mod report;
@@ -22,6 +24,7 @@ pub use checkout::{CheckoutRules, Decision, Reason, Verdict};
 pub use customer::{Customer, CustomerKind, CustomerPatch, NewCustomer, Terms};
 pub use entry::{Effect, Entry, EntryBody, PaymentMethod};
 pub use error::{Error, Result, parse_date};
+pub use identity::{LegalDocument, ShopIdentity};
 pub use money::{Money, MoneyError};
 pub use store::{
     AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest,

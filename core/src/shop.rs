@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkout::CheckoutRules;
 use crate::dunning::run::DunningRules;
 use crate::error::{Error, Result};
+use crate::identity::ShopIdentity;
 
 /// Shop-wide settings, synced later like any other shop data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,9 @@ pub struct ShopSettings {
     /// Where customers pay online, with `{customer_ref}` and `{amount}` filled in; `None`: no
     /// link, reminders say to pay at the shop.
     pub payment_url: Option<String>,
+    /// Who the shop is in law, for formal notices and court files. Absent from settings written
+    /// before it existed: they read as empty, so the settings row needs no migration.
+    pub identity: ShopIdentity,
     pub checkout: CheckoutRules,
     pub dunning: DunningRules,
 }
@@ -26,6 +30,7 @@ impl ShopSettings {
     pub fn validate(&self) -> Result<()> {
         self.checkout.validate()?;
         self.dunning.validate()?;
+        self.identity.validate()?;
         if let Some(url) = &self.payment_url {
             let rest = url.replace("{customer_ref}", "").replace("{amount}", "");
             if !url.starts_with("https://") || rest.contains(['{', '}']) {

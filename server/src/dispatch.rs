@@ -221,11 +221,9 @@ impl Dispatcher {
                 report.cancelled += 1;
                 continue;
             }
-            let outcome = match self.outgoing(&copy.store, &r).await? {
-                Some(o) => self.transports.send(&o).await,
-                None => Err(SendError::Permanent(
-                    r.state_note.clone().unwrap_or_else(|| "no recipient for this channel".into()),
-                )),
+            let outcome = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
+                Ok(o) => self.transports.send(&o).await,
+                Err(e) => Err(e),
             };
             let (state, note) = match outcome {
                 Ok(d) => {
@@ -248,16 +246,43 @@ impl Dispatcher {
         Ok(report)
     }
 
-    async fn outgoing(&self, store: &Arc<Mutex<Store>>, r: &ReminderRecord) -> Result<Option<Outgoing>> {
-        let Some(recipient) = r.recipient.clone() else { return Ok(None) };
+    /// What goes out for `r`, or why nothing can: no recipient, or a formal notice whose
+    /// document cannot be written (the shop's identity is incomplete), a fault to fix and not
+    /// to retry blindly.
+    async fn outgoing(
+        &self,
+        store: &Arc<Mutex<Store>>,
+        r: &ReminderRecord,
+        today: chrono::NaiveDate,
+    ) -> Result<std::result::Result<Outgoing, SendError>> {
+        let no_recipient =
+            || SendError::Permanent(r.state_note.clone().unwrap_or_else(|| "no recipient for this channel".into()));
+        let Some(recipient) = r.recipient.clone() else { return Ok(Err(no_recipient())) };
         let channel = match r.channel {
             StepChannel::Email => Channel::Email,
             StepChannel::Sms => Channel::Sms,
             StepChannel::Letter => Channel::Letter,
-            _ => return Ok(None),
+            _ => return Ok(Err(no_recipient())),
         };
         let settings = blocking(store, |s| Ok(s.settings().clone())).await?;
-        Ok(Some(Outgoing {
+        let document = if channel == Channel::Sms {
+            None
+        } else {
+            let id = r.id;
+            let built = blocking(store, move |s| Ok(s.reminder_document(id, today))).await?;
+            match built {
+                Ok(doc) => Some(doc),
+                Err(e) if r.kind != StepKind::Reminder => {
+                    return Ok(Err(SendError::Permanent(format!("the {} cannot be written: {e}", r.step))));
+                }
+                Err(e) => {
+                    // A plain reminder still goes as its text; only the table and button are lost.
+                    tracing::warn!(reminder = %r.id, error = %e, "reminder sent without its document");
+                    None
+                }
+            }
+        };
+        Ok(Ok(Outgoing {
             reminder_id: r.id,
             channel,
             recipient,
@@ -270,6 +295,8 @@ impl Dispatcher {
             penalties: r.penalties.to_string(),
             indemnity: r.indemnity.to_string(),
             formal_notice: r.kind == StepKind::FormalNotice,
+            date: today,
+            document,
         }))
     }
 

@@ -148,3 +148,106 @@ async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back(
     }
     serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
+
+/// A formal notice is not posted while the shop's legal identity is incomplete: it fails with
+/// the fields to set, and no letter is written. Once set, the next letter is laid out from the
+/// document, signed by the representative.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formal_notice_waits_for_the_shop_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let base = serving.base_url();
+    let start = at("2026-01-05T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+    client.enrol(&till, &base, &code, "till", start).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Épicerie du Marché".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        s.set_settings(settings, start).unwrap();
+        for reference in ["B1", "B2"] {
+            let mut c = customer(reference, &format!("Client {reference}"));
+            c.kind = CustomerKind::Business;
+            c.address = Some("5 rue des Lilas\n13210 Saint-Rémy-de-Provence".into());
+            s.add_customer(c, start).unwrap();
+        }
+        let sale = |c: &str, on: Now| SaleRequest {
+            customer: c.into(),
+            amount: m("250.00"),
+            date: Some(on.date_naive()),
+            invoice_ref: None,
+            cashier: "Léa".into(),
+            deposit: None,
+        };
+        s.sell_on_account(sale("B1", start), start).unwrap();
+    }
+    // B2's invoice falls due two weeks later: its notice comes after the identity is set. The
+    // till syncs first, as a till that sells on account every day does.
+    let later = start + Duration::days(14);
+    let clock = move || later;
+    client.sync(&till, &clock).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        let sale = SaleRequest {
+            customer: "B2".into(),
+            amount: m("250.00"),
+            date: Some(later.date_naive()),
+            invoice_ref: None,
+            cashier: "Léa".into(),
+            deposit: None,
+        };
+        s.sell_on_account(sale, later).unwrap();
+    }
+    client.sync(&till, &clock).await.unwrap();
+    let letters = dir.path().join("letters");
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 0,
+        run_ladder: true,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(dir.path().join("mail")),
+            sms: None,
+            letters_dir: letters.clone(),
+        },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let pdfs = || std::fs::read_dir(&letters).map(|d| d.count()).unwrap_or(0);
+    // B1's notice is due 70 days after the sale (30 days' terms, then 40).
+    for day in 15..=70 {
+        dispatcher.run_once(start + Duration::days(day)).await.unwrap();
+    }
+    assert_eq!(pdfs(), 0, "no letter without the shop's identity");
+    let clock = move || start + Duration::days(70) + Duration::hours(1);
+    client.sync(&till, &clock).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        let notice = s.reminders(None, Some("B1"), 20).unwrap().into_iter().find(|r| r.step == "Mise en demeure");
+        let notice = notice.expect("B1's formal notice");
+        assert_eq!(notice.state, ReminderState::Failed);
+        let note = notice.state_note.unwrap_or_default();
+        assert!(note.contains("identity is incomplete") && note.contains("SIRET"), "{note}");
+        let mut settings = (*s.settings()).clone();
+        settings.identity = ardoise_core::identity::sample();
+        s.set_settings(settings, start + Duration::days(70) + Duration::hours(1)).unwrap();
+    }
+    client.sync(&till, &clock).await.unwrap();
+    for day in 71..=84 {
+        dispatcher.run_once(start + Duration::days(day)).await.unwrap();
+    }
+    assert_eq!(pdfs(), 1, "B2's formal notice, once the identity is set");
+    let pdf = std::fs::read_dir(&letters).unwrap().next().unwrap().unwrap().path();
+    let doc = lopdf::Document::load(&pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
+    assert!(text.contains("Claire Martin") && text.contains("Mise en demeure de payer"), "{text}");
+    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}

@@ -29,6 +29,8 @@ fn outgoing(channel: Channel, recipient: &str) -> Outgoing {
         penalties: "12.34".to_owned(),
         indemnity: "40.00".to_owned(),
         formal_notice: true,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+        document: None,
     }
 }
 
@@ -158,10 +160,14 @@ async fn email_reaches_a_real_smtp_server() {
     let to = headers.get_first_value("To").unwrap();
     assert!(to.contains("Hélène Dupré") && to.contains("<helene.dupre@example.fr>"), "{to}");
     assert_eq!(headers.get_first_value("Message-ID").unwrap(), delivery.detail);
-    assert_eq!(parsed.ctype.mimetype, "text/plain");
-    assert_eq!(parsed.ctype.charset.to_ascii_lowercase(), "utf-8");
+    assert_eq!(parsed.ctype.mimetype, "multipart/alternative");
+    let (plain, html) = (&parsed.subparts[0], &parsed.subparts[1]);
+    assert_eq!((plain.ctype.mimetype.as_str(), html.ctype.mimetype.as_str()), ("text/plain", "text/html"));
+    assert_eq!(plain.ctype.charset.to_ascii_lowercase(), "utf-8");
+    let html = html.get_body().unwrap();
+    assert!(html.contains("<p>Bonjour Hélène,</p>") && html.contains(DUE), "{html}");
 
-    let body = parsed.get_body().unwrap();
+    let body = plain.get_body().unwrap();
     assert!(body.starts_with("MISE EN DEMEURE"), "{body}");
     assert!(body.contains("Bonjour Hélène,"), "{body}");
     assert!(body.contains("L’équipe de l’Épicerie"), "{body}");
@@ -223,7 +229,7 @@ async fn email_goes_to_the_mail_folder_without_smtp() {
     let headers = parsed.get_headers();
     assert!(headers.get_first_value("To").unwrap().contains("helene.dupre@example.fr"));
     assert_eq!(headers.get_first_value("Subject").unwrap(), o.subject);
-    assert!(parsed.get_body().unwrap().contains(DUE));
+    assert!(parsed.subparts[0].get_body().unwrap().contains(DUE));
 }
 
 #[tokio::test]
@@ -413,7 +419,7 @@ async fn letter_is_a_pdf_with_extractable_french_text() {
     assert_eq!(lines.iter().filter(|l| **l == "Hélène Dupré").count(), 1);
     assert!(text.contains("Objet : Relance : impayé de 1 234,50 € — dernière"), "{text}");
     assert!(text.contains("L’équipe de l’Épicerie"), "{text}");
-    assert!(lines.iter().any(|l| l.starts_with("Le ")), "{text}");
+    assert!(lines.contains(&"Le 4 décembre 2026"), "the date given, in full: {text}");
     // No partial file is left behind.
     assert_eq!(std::fs::read_dir(dir.path().join("letters")).unwrap().count(), 1);
 }

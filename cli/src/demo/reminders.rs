@@ -99,14 +99,15 @@ impl Shop {
             let when = if n.created_on == today { "queued tonight" } else { "sent on" };
             t.say(format!(
                 "\nThe formal notice (mise en demeure) to {} ({}), {when} {}: {} EUR principal, {} EUR late-payment \
-                 interest and the {} EUR recovery indemnity, both also charged to the account:\n{}",
+                 interest and the {} EUR recovery indemnity, both also charged to the account. The text of the PDF \
+                 the back office posts:\n{}",
                 n.customer_name,
                 n.customer_ref,
                 n.created_on,
                 n.amount_due,
                 n.penalties,
                 n.indemnity,
-                letter(n)
+                notice_text(&self.store, n)?
             ));
         }
         let mut story = json!({ "run": report, "reminder": ordinary, "formal_notice": notice });
@@ -130,6 +131,16 @@ impl Shop {
         }
         Ok(story)
     }
+}
+
+/// The formal notice as posted: its PDF, read back.
+fn notice_text(store: &ardoise_core::Store, n: &ReminderRecord) -> Result<String, Failure> {
+    let doc = store.reminder_document(n.id, n.created_on)?;
+    let pdf = ardoise_server::send::formal_notice_pdf(&doc)
+        .map_err(|e| Failure::new("pdf", format!("cannot build the PDF: {e}")))?;
+    let text = ardoise_server::send::pdf_text(&pdf).map_err(|e| Failure::new("pdf", e))?;
+    let rule = "─".repeat(72);
+    Ok(format!("{rule}\n{}\n{rule}", text.trim_end()))
 }
 
 /// A reminder framed as the customer will read it.

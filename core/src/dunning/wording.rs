@@ -73,9 +73,14 @@ fn channel_name(channel: Channel, lang: Language) -> &'static str {
 
 fn fmt_money(m: Money, lang: Language) -> String {
     match lang {
-        Language::Fr => m.to_string().replace('.', ","),
+        // A plain space between thousands: a no-break space would make an SMS cost double.
+        Language::Fr => crate::document::amount(m).replace('\u{a0}', " "),
         Language::En => m.to_string(),
     }
+}
+
+fn fmt_date(d: NaiveDate, lang: Language) -> String {
+    crate::document::long_date(d, lang)
 }
 
 /// Penalties on the invoices as the law allows today: business debtors from the due date,
@@ -100,14 +105,18 @@ fn penalties(l: &Letter<'_>, lang: Language) -> Result<(Money, Money, Vec<String
                 Language::Fr => format!(
                     "{} : du {} au {} ({} jours) sur {base} EUR à {} % = {interest} EUR",
                     inv.reference,
-                    period.from,
-                    period.to,
+                    fmt_date(period.from, lang),
+                    fmt_date(period.to, lang),
                     period.days,
                     period.rate_pct.to_string().replace('.', ",")
                 ),
                 Language::En => format!(
                     "{}: {} to {} ({} days) on {base} EUR at {} % = {interest} EUR",
-                    inv.reference, period.from, period.to, period.days, period.rate_pct
+                    inv.reference,
+                    fmt_date(period.from, lang),
+                    fmt_date(period.to, lang),
+                    period.days,
+                    period.rate_pct
                 ),
             });
         }
@@ -132,7 +141,7 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
         .history
         .iter()
         .filter(|h| Some(h.id) != l.myself)
-        .map(|h| format!("- {} : {} ({})", h.on, h.step, channel_name(h.channel, lang)))
+        .map(|h| format!("- {} : {} ({})", fmt_date(h.on, lang), h.step, channel_name(h.channel, lang)))
         .collect();
     let shop = l.shop;
     let customer = l.customer;
@@ -149,23 +158,23 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
             Language::Fr => format!(
                 "- facture {} du {}, échue le {} : {} EUR restant sur {} EUR",
                 i.reference,
-                i.issued_on,
-                i.due_on,
+                fmt_date(i.issued_on, lang),
+                fmt_date(i.due_on, lang),
                 fmt_money(i.remaining, lang),
                 fmt_money(i.amount, lang)
             ),
             Language::En => format!(
                 "- invoice {} of {}, due {}: {} EUR left of {} EUR",
                 i.reference,
-                i.issued_on,
-                i.due_on,
+                fmt_date(i.issued_on, lang),
+                fmt_date(i.due_on, lang),
                 fmt_money(i.remaining, lang),
                 fmt_money(i.amount, lang)
             ),
         })
         .collect();
     v.insert("invoice_list", list.join("\n"));
-    v.insert("oldest_due_date", oldest.to_string());
+    v.insert("oldest_due_date", fmt_date(oldest, lang));
     v.insert("days_late", (l.today - oldest).num_days().max(0).to_string());
     // A formal notice claims penalties too: its link asks for what the letter asks for.
     let claimed = match l.step.kind {
@@ -208,7 +217,7 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
     v.insert("shop_phone", shop.shop_phone.clone());
     v.insert("shop_email", shop.shop_email.clone());
     v.insert("shop_address", shop.shop_address.clone());
-    v.insert("today", l.today.to_string());
+    v.insert("today", fmt_date(l.today, lang));
     let tpl = l.template;
     let subject = Template::fill(&tpl.subject, &v)?;
     let body = Template::fill(if l.channel == Channel::Sms && !tpl.sms.is_empty() { &tpl.sms } else { &tpl.body }, &v)?;

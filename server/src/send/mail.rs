@@ -4,8 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -152,7 +151,8 @@ fn parse_address(raw: &str, what: &str) -> Result<Address, SendError> {
         .map_err(|e| SendError::Permanent(format!("invalid {what} email address {raw:?}: {e}")))
 }
 
-fn build_message(o: &Outgoing) -> Result<(Message, String), SendError> {
+/// The email of a reminder, plain text and HTML; returns it with its `Message-ID`.
+pub fn build_message(o: &Outgoing) -> Result<(Message, String), SendError> {
     let from_addr = parse_address(&o.shop_email, "shop")?;
     let to_addr = parse_address(&o.recipient, "recipient")?;
     // The reminder id makes a retried send recognisable as the same message by the receiver.
@@ -165,8 +165,7 @@ fn build_message(o: &Outgoing) -> Result<(Message, String), SendError> {
         .subject(o.subject.trim())
         .message_id(Some(message_id.clone()))
         .date_now()
-        .header(ContentType::TEXT_PLAIN)
-        .body(body_text(o))
+        .multipart(MultiPart::alternative_plain_html(body_text(o), body_html(o)))
         .map_err(|e| SendError::Permanent(format!("cannot build email: {e}")))?;
     Ok((message, message_id))
 }
@@ -188,6 +187,15 @@ fn body_text(o: &Outgoing) -> String {
         text.push_str(&format!("{label} : {amount}\n"));
     }
     text
+}
+
+fn body_html(o: &Outgoing) -> String {
+    let mut body = String::new();
+    if o.formal_notice {
+        body.push_str("MISE EN DEMEURE\n\n");
+    }
+    body.push_str(o.body.trim_end());
+    super::document::email_html(&body, &amount_lines(o), o.document.as_ref())
 }
 
 /// 5xx means the relay will never take this message, except when it is about our own

@@ -46,6 +46,13 @@ pub struct Outgoing {
     pub indemnity: String,
     /// Mise en demeure: stated in the letter heading and at the top of the email.
     pub formal_notice: bool,
+    /// The day the reminder goes out, which a letter is dated: the caller's clock, not the
+    /// transport's.
+    pub date: chrono::NaiveDate,
+    /// The reminder as a document, when the back office could build it: a formal notice is
+    /// laid out from it, and an email shows its invoices as a table with a button to pay.
+    #[serde(default)]
+    pub document: Option<ardoise_core::document::Document>,
 }
 
 /// Proof that a reminder left: what the transport gave back.

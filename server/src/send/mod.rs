@@ -3,9 +3,11 @@
 //! Deciding what to send and when belongs to the caller; this module only knows how to hand a
 //! message to the outside world and how to classify what went wrong.
 
+mod document;
 mod letter;
 mod mail;
 mod message;
+mod pdf;
 mod sms;
 
 use std::path::PathBuf;
@@ -13,8 +15,10 @@ use std::path::PathBuf;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-pub use mail::SmtpConfig;
+pub use document::{court_file_pdf, email_html, formal_notice_pdf, statement_pdf};
+pub use mail::{SmtpConfig, build_message};
 pub use message::{Channel, Delivery, Outgoing, SendError};
+pub use pdf::pdf_text;
 pub use sms::SmsConfig;
 
 /// Which transports exist; read by the server from its configuration file or flags.

@@ -4,6 +4,7 @@
 
 pub(in crate::store) mod config;
 pub(in crate::store) mod delivery;
+pub(in crate::store) mod document;
 pub(in crate::store) mod facts;
 pub(in crate::store) mod followup;
 pub(in crate::store) mod notes;

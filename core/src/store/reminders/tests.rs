@@ -295,7 +295,7 @@ fn the_formal_notice_states_penalties_and_the_indemnity_for_a_business() {
     // 15 days of June at 14.50 % = 5.96; 25 days of July at 14.25 % = 9.76.
     assert_eq!(notice.penalties, m("15.72"));
     assert_eq!(notice.indemnity, m("40"));
-    assert!(notice.subject.contains("1055,72"), "{}", notice.subject);
+    assert!(notice.subject.contains("1 055,72"), "{}", notice.subject);
     assert!(notice.body.contains("mettons en demeure") && notice.body.contains("40,00 EUR"), "{}", notice.body);
     assert!(notice.body.contains("Rappel courtois"), "history of reminders: {}", notice.body);
     // Business penalty fees are added to the account (a shop setting, on by default for businesses).
@@ -469,4 +469,60 @@ fn a_formal_notice_stays_a_letter_and_says_when_the_address_is_missing() {
     assert_eq!(notice.recipient, None);
     assert!(notice.state_note.as_deref().unwrap().contains("no postal address"));
     assert!(notice.body.contains("Formal notice") || notice.subject.contains("Formal notice"), "{}", notice.subject);
+}
+
+#[test]
+fn a_formal_notice_document_needs_the_identity_and_lists_only_what_was_sent_before_it() {
+    use crate::document::DocumentKind;
+    let mut s = shop();
+    sale(&mut s, "B1", "1000", "2024-05-16"); // due 06-15
+    let mut day = d("2024-06-20");
+    let mut notice = None;
+    while day <= d("2024-07-25") {
+        for q in s.run_dunning(noon(&day.to_string())).unwrap().queued {
+            if q.kind == StepKind::FormalNotice {
+                notice = Some(q.id);
+            } else {
+                s.set_reminder_state(q.id, ReminderState::Sent, None, noon(&day.to_string())).unwrap();
+            }
+        }
+        day = day + Days::new(1);
+    }
+    let notice = notice.expect("a formal notice on 25 July");
+    let err = s.reminder_document(notice, d("2024-07-25")).unwrap_err();
+    assert!(matches!(&err, crate::Error::IdentityIncomplete { document: "formal notice", .. }), "{err}");
+    assert!(err.to_string().contains("legal name, address, SIRET, representative"), "{err}");
+
+    let mut settings = (*s.settings()).clone();
+    settings.identity = crate::identity::sample();
+    s.set_settings(settings, noon("2024-07-25")).unwrap();
+    let doc = s.reminder_document(notice, d("2024-07-25")).unwrap();
+    assert_eq!(doc.kind, DocumentKind::FormalNotice);
+    assert_eq!(doc.place_and_date(), "Saint-Rémy-de-Provence, le 25 juillet 2024");
+    assert_eq!(doc.deadline, Some(d("2024-08-09")));
+    assert_eq!(doc.invoices.len(), 1);
+    assert_eq!((doc.invoices[0].amount, doc.invoices[0].left), (m("1000"), m("1000")));
+    // The same figures as the reminder row: 15 days of June at 14.50 %, 25 of July at 14.25 %.
+    assert_eq!((doc.interest, doc.indemnity, doc.total), (m("15.72"), m("40"), m("1055.72")));
+    assert_eq!(doc.penalties.iter().map(|p| p.interest).sum::<Money>(), doc.interest);
+    assert_eq!(doc.penalties.len(), 2);
+    assert!(
+        doc.legal_basis.iter().any(|b| b.contains("L441-10")) && doc.legal_basis.iter().any(|b| b.contains("D441-5"))
+    );
+    // The three reminders sent before it, and neither itself nor anything after it.
+    assert_eq!(doc.earlier.len(), 3, "{:?}", doc.earlier);
+    assert!(doc.earlier.iter().all(|e| e.on < d("2024-07-25")));
+    assert_eq!(doc.signatory.as_deref(), Some("Claire Martin"));
+    assert_eq!(doc.iban.as_deref(), Some("FR76 3000 6000 0112 3456 7890 189"));
+    assert!(doc.creditor.lines.contains(&"RCS Tarascon 732 829 320".to_owned()), "{:?}", doc.creditor);
+
+    // A failed notice is not among the earlier reminders of the court file.
+    s.set_reminder_state(notice, ReminderState::Failed, Some("returned"), noon("2024-07-26")).unwrap();
+    let file = s.run_dunning(noon("2024-08-20")).unwrap().queued;
+    let file = file.iter().find(|q| q.kind == StepKind::CourtFile).expect("the court file");
+    let doc = s.reminder_document(file.id, d("2024-08-20")).unwrap();
+    assert_eq!(doc.kind, DocumentKind::CourtFile);
+    assert_eq!(doc.earlier.len(), 3);
+    assert!(doc.court.as_ref().unwrap().cerfa.contains("12946"), "between traders");
+    assert!(doc.attachments.iter().any(|a| a.starts_with("Facture")));
 }
