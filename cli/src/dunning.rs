@@ -134,6 +134,7 @@ fn skip_text(why: Skip) -> &'static str {
         Skip::OnHold => "on hold",
         Skip::Promise => "waiting on a promise to pay",
         Skip::Plan => "keeping to a payment plan",
+        Skip::NoticePending => "waiting for a formal notice to be sent and its deadline to pass",
     }
 }
 

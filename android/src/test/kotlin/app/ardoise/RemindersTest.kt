@@ -443,7 +443,7 @@ class RemindersTest {
         )
         // A consumer owes interest only from the formal notice, at the legal rate (4.92 % in 2024 H2), no indemnity.
         val none = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.CONSUMER, null)
-        assertEquals(Penalty("0.00", "0.00", "0.00", emptyList(), emptyList()), none)
+        assertEquals(Penalty("0.00", "0.00", "0.00", emptyList()), none)
         val consumer = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.CONSUMER, "2024-06-30")
         assertEquals("1.35", consumer.total)
         assertEquals("4.92", consumer.periods.single().ratePct)
@@ -464,20 +464,21 @@ class RemindersTest {
         assertTrue(shipped.ecb.any { it.effectiveOn == "2024-06-12" && it.ratePct == "4.25" })
         assertTrue(shipped.legal.any { it.year == 2024 && it.half.toInt() == 2 && it.ratePct == "4.92" })
         val replaced = till.setRateTables(
-            "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
-            "year,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
+            "# checked_through: 2026-12-20\neffective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
+            "# checked_through: 2026-12-20\nyear,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
             start,
         )
         assertEquals(listOf(EcbRate("2016-03-16", "0.00"), EcbRate("2024-01-01", "1.00")), replaced.ecb)
+        assertEquals("2026-12-20", replaced.ecbCheckedThrough)
         assertEquals(replaced, till.rateTables())
         val cheaper = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.BUSINESS, null)
         assertEquals(listOf("11.00", "11.00"), cheaper.periods.map { it.ratePct })
         assertEquals("7.53", cheaper.interest) // 4.52 + 3.01
         assertFailsWith<ArdoiseException.InvalidInput> { till.setRateTables("garbage", "year,half,a,b\n2024,1,8.01,5.07\n", start) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.setRateTables("effective_date,rate\n2024-01-01,1.00\n", "year,half,a,b\n2024,3,1,1\n", start) }
-        // No legal rate for 2030 yet: the latest known rate is used, and the answer says so.
-        val late = till.penalty("10", "2030-01-01", "2030-02-01", CustomerKind.CONSUMER, "2030-01-02")
-        assertContains(late.notes.single(), "2030 H1 not in the rate table")
+        // No legal rate for 2030 yet: no penalty on a guessed rate, the table is stale.
+        val late = assertFailsWith<ArdoiseException.Conflict> { till.penalty("10", "2030-01-01", "2030-02-01", CustomerKind.CONSUMER, "2030-01-02") }
+        assertContains(late.message ?: "", "does not cover 2030 H1")
 
         // Bad input.
         for (amount in listOf("1,5", "12.345", "", "abc")) {
