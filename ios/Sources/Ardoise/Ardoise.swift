@@ -4282,22 +4282,14 @@ public struct Penalty: Equatable, Hashable {
     public var indemnity: Money
     public var total: Money
     public var periods: [PenaltyPeriod]
-    /**
-     * Rates assumed because the table lacks a half-year.
-     */
-    public var notes: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod], 
-        /**
-         * Rates assumed because the table lacks a half-year.
-         */notes: [String]) {
+    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod]) {
         self.interest = interest
         self.indemnity = indemnity
         self.total = total
         self.periods = periods
-        self.notes = notes
     }
 
     
@@ -4319,8 +4311,7 @@ public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
                 interest: FfiConverterTypeMoney.read(from: &buf), 
                 indemnity: FfiConverterTypeMoney.read(from: &buf), 
                 total: FfiConverterTypeMoney.read(from: &buf), 
-                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf), 
-                notes: FfiConverterSequenceString.read(from: &buf)
+                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf)
         )
     }
 
@@ -4329,7 +4320,6 @@ public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
         FfiConverterTypeMoney.write(value.indemnity, into: &buf)
         FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterSequenceTypePenaltyPeriod.write(value.periods, into: &buf)
-        FfiConverterSequenceString.write(value.notes, into: &buf)
     }
 }
 
@@ -4495,17 +4485,22 @@ public func FfiConverterTypePromise_lower(_ value: Promise) -> RustBuffer {
 
 
 /**
- * The rates penalties are computed with.
+ * The rates penalties are computed with, and the day each table was checked up to: a
+ * half-year after that is not covered, and a penalty needing it is refused.
  */
 public struct RateTables: Equatable, Hashable {
     public var ecb: [EcbRate]
     public var legal: [LegalRate]
+    public var ecbCheckedThrough: IsoDate
+    public var legalCheckedThrough: IsoDate
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(ecb: [EcbRate], legal: [LegalRate]) {
+    public init(ecb: [EcbRate], legal: [LegalRate], ecbCheckedThrough: IsoDate, legalCheckedThrough: IsoDate) {
         self.ecb = ecb
         self.legal = legal
+        self.ecbCheckedThrough = ecbCheckedThrough
+        self.legalCheckedThrough = legalCheckedThrough
     }
 
     
@@ -4525,13 +4520,17 @@ public struct FfiConverterTypeRateTables: FfiConverterRustBuffer {
         return
             try RateTables(
                 ecb: FfiConverterSequenceTypeEcbRate.read(from: &buf), 
-                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf)
+                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf), 
+                ecbCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf), 
+                legalCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf)
         )
     }
 
     public static func write(_ value: RateTables, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeEcbRate.write(value.ecb, into: &buf)
         FfiConverterSequenceTypeLegalRate.write(value.legal, into: &buf)
+        FfiConverterTypeIsoDate.write(value.ecbCheckedThrough, into: &buf)
+        FfiConverterTypeIsoDate.write(value.legalCheckedThrough, into: &buf)
     }
 }
 
@@ -4859,13 +4858,27 @@ public struct RunReport: Equatable, Hashable {
      * Customers whose reminder could not be written (a template or ladder problem).
      */
     public var errors: [String]
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    public var held: [Reminder]
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+     */
+    public var refused: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(asOf: IsoDate?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
         /**
          * Customers whose reminder could not be written (a template or ladder problem).
-         */errors: [String]) {
+         */errors: [String], 
+        /**
+         * Reminders due but waiting for the owner (rate tables to update), each with why.
+         */held: [Reminder], 
+        /**
+         * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+         */refused: [String]) {
         self.asOf = asOf
         self.customersChecked = customersChecked
         self.queued = queued
@@ -4873,6 +4886,8 @@ public struct RunReport: Equatable, Hashable {
         self.plansBroken = plansBroken
         self.promisesBroken = promisesBroken
         self.errors = errors
+        self.held = held
+        self.refused = refused
     }
 
     
@@ -4897,7 +4912,9 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
                 skipped: FfiConverterSequenceTypeSkipCount.read(from: &buf), 
                 plansBroken: FfiConverterUInt32.read(from: &buf), 
                 promisesBroken: FfiConverterUInt32.read(from: &buf), 
-                errors: FfiConverterSequenceString.read(from: &buf)
+                errors: FfiConverterSequenceString.read(from: &buf), 
+                held: FfiConverterSequenceTypeReminder.read(from: &buf), 
+                refused: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -4909,6 +4926,8 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.plansBroken, into: &buf)
         FfiConverterUInt32.write(value.promisesBroken, into: &buf)
         FfiConverterSequenceString.write(value.errors, into: &buf)
+        FfiConverterSequenceTypeReminder.write(value.held, into: &buf)
+        FfiConverterSequenceString.write(value.refused, into: &buf)
     }
 }
 
@@ -5066,7 +5085,7 @@ public func FfiConverterTypeShopSettings_lower(_ value: ShopSettings) -> RustBuf
 
 /**
  * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
  */
 public struct SkipCount: Equatable, Hashable {
     public var reason: String
@@ -6218,11 +6237,16 @@ public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
 
 
 
+/**
+ * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
+ * hall, a school, a hospital (Code de la commande publique R2192-31).
+ */
 
 public enum CustomerKind: Equatable, Hashable {
     
     case business
     case consumer
+    case `public`
 
 
 
@@ -6248,6 +6272,8 @@ public struct FfiConverterTypeCustomerKind: FfiConverterRustBuffer {
         
         case 2: return .consumer
         
+        case 3: return .`public`
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6262,6 +6288,10 @@ public struct FfiConverterTypeCustomerKind: FfiConverterRustBuffer {
         
         case .consumer:
             writeInt(&buf, Int32(2))
+        
+        
+        case .`public`:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -7038,6 +7068,11 @@ public enum ReminderState: Equatable, Hashable {
     case sent
     case failed
     case cancelled
+    /**
+     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
+     * need (`state_note` says which).
+     */
+    case held
 
 
 
@@ -7067,6 +7102,8 @@ public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
         
         case 4: return .cancelled
         
+        case 5: return .held
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7089,6 +7126,10 @@ public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
         
         case .cancelled:
             writeInt(&buf, Int32(4))
+        
+        
+        case .held:
+            writeInt(&buf, Int32(5))
         
         }
     }

@@ -5509,11 +5509,6 @@ data class Penalty (
     var `total`: Money
     , 
     var `periods`: List<PenaltyPeriod>
-    , 
-    /**
-     * Rates assumed because the table lacks a half-year.
-     */
-    var `notes`: List<kotlin.String>
     
 ){
     
@@ -5534,7 +5529,6 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypePenaltyPeriod.read(buf),
-            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -5542,8 +5536,7 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.allocationSize(value.`interest`) +
             FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
             FfiConverterTypeMoney.allocationSize(value.`total`) +
-            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`) +
-            FfiConverterSequenceString.allocationSize(value.`notes`)
+            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`)
     )
 
     override fun write(value: Penalty, buf: ByteBuffer) {
@@ -5551,7 +5544,6 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.write(value.`indemnity`, buf)
             FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterSequenceTypePenaltyPeriod.write(value.`periods`, buf)
-            FfiConverterSequenceString.write(value.`notes`, buf)
     }
 }
 
@@ -5675,12 +5667,17 @@ public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
 
 
 /**
- * The rates penalties are computed with.
+ * The rates penalties are computed with, and the day each table was checked up to: a
+ * half-year after that is not covered, and a penalty needing it is refused.
  */
 data class RateTables (
     var `ecb`: List<EcbRate>
     , 
     var `legal`: List<LegalRate>
+    , 
+    var `ecbCheckedThrough`: IsoDate
+    , 
+    var `legalCheckedThrough`: IsoDate
     
 ){
     
@@ -5699,17 +5696,23 @@ public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
         return RateTables(
             FfiConverterSequenceTypeEcbRate.read(buf),
             FfiConverterSequenceTypeLegalRate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
         )
     }
 
     override fun allocationSize(value: RateTables) = (
             FfiConverterSequenceTypeEcbRate.allocationSize(value.`ecb`) +
-            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`)
+            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`ecbCheckedThrough`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`legalCheckedThrough`)
     )
 
     override fun write(value: RateTables, buf: ByteBuffer) {
             FfiConverterSequenceTypeEcbRate.write(value.`ecb`, buf)
             FfiConverterSequenceTypeLegalRate.write(value.`legal`, buf)
+            FfiConverterTypeIsoDate.write(value.`ecbCheckedThrough`, buf)
+            FfiConverterTypeIsoDate.write(value.`legalCheckedThrough`, buf)
     }
 }
 
@@ -5989,6 +5992,16 @@ data class RunReport (
      * Customers whose reminder could not be written (a template or ladder problem).
      */
     var `errors`: List<kotlin.String>
+    , 
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    var `held`: List<Reminder>
+    , 
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+     */
+    var `refused`: List<kotlin.String>
     
 ){
     
@@ -6012,6 +6025,8 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeReminder.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -6022,7 +6037,9 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterSequenceTypeSkipCount.allocationSize(value.`skipped`) +
             FfiConverterUInt.allocationSize(value.`plansBroken`) +
             FfiConverterUInt.allocationSize(value.`promisesBroken`) +
-            FfiConverterSequenceString.allocationSize(value.`errors`)
+            FfiConverterSequenceString.allocationSize(value.`errors`) +
+            FfiConverterSequenceTypeReminder.allocationSize(value.`held`) +
+            FfiConverterSequenceString.allocationSize(value.`refused`)
     )
 
     override fun write(value: RunReport, buf: ByteBuffer) {
@@ -6033,6 +6050,8 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterUInt.write(value.`plansBroken`, buf)
             FfiConverterUInt.write(value.`promisesBroken`, buf)
             FfiConverterSequenceString.write(value.`errors`, buf)
+            FfiConverterSequenceTypeReminder.write(value.`held`, buf)
+            FfiConverterSequenceString.write(value.`refused`, buf)
     }
 }
 
@@ -6151,7 +6170,7 @@ public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings>
 
 /**
  * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
  */
 data class SkipCount (
     var `reason`: kotlin.String
@@ -7085,11 +7104,16 @@ public object FfiConverterTypeChannel: FfiConverterRustBuffer<Channel> {
 
 
 
+/**
+ * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
+ * hall, a school, a hospital (Code de la commande publique R2192-31).
+ */
 
 enum class CustomerKind {
     
     BUSINESS,
-    CONSUMER;
+    CONSUMER,
+    PUBLIC;
 
     
 
@@ -7768,7 +7792,12 @@ enum class ReminderState {
     QUEUED,
     SENT,
     FAILED,
-    CANCELLED;
+    CANCELLED,
+    /**
+     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
+     * need (`state_note` says which).
+     */
+    HELD;
 
     
 
