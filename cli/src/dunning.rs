@@ -41,7 +41,7 @@ pub enum RemindersCmd {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// queued, sent, failed or cancelled [default: all]
+    /// queued, held, sent, failed or cancelled [default: all]
     #[arg(long)]
     state: Option<String>,
     /// Only this customer's reminders
@@ -87,6 +87,18 @@ pub fn report_text(r: &RunReport) -> String {
     );
     if !r.queued.is_empty() {
         s.push_str(&format!("{}\n", queued_table(&r.queued)));
+    }
+    for h in &r.held {
+        s.push_str(&format!(
+            "Held for the owner: {} ({}), {}: {}\n",
+            h.customer_name,
+            h.customer_ref,
+            h.step,
+            h.state_note.as_deref().unwrap_or("")
+        ));
+    }
+    for why in &r.refused {
+        s.push_str(&format!("Court file refused: {why}\n"));
     }
     if !r.skipped.is_empty() {
         let parts: Vec<String> = r.skipped.iter().map(|(why, n)| format!("{n} {}", skip_text(*why))).collect();

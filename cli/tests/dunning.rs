@@ -943,3 +943,15 @@ fn public_buyers_and_business_terms_follow_the_law() {
     t.fails(&["customer", "add", "--ref", "B3", "--name", "SAS", "--kind", "business", "--terms", "50eom"], "L441-10");
     t.ok(&["customer", "add", "--ref", "B4", "--name", "SAS Ok", "--kind", "business", "--terms", "45eom"]);
 }
+
+#[test]
+fn insolvency_is_recorded_and_refused_in_the_future() {
+    let t = shop();
+    t.fails(&["insolvency", "--customer", "B1", "--since", "2099-01-01"], "cannot open in the future");
+    t.fails(&["insolvency", "--customer", "NOPE", "--since", "2024-02-01", "--date", "2024-02-01"], "NOPE");
+    t.ok(&["insolvency", "--customer", "B1", "--since", "2024-02-01", "--date", "2024-02-01"]);
+    let timeline = t.ok(&["timeline", "--customer", "B1", "--full"]);
+    assert!(timeline.contains("insolvency proceedings opened on 2024-02-01"), "{timeline}");
+    t.ok(&["insolvency", "--customer", "B1", "--none", "--date", "2024-02-02"]);
+    assert!(t.ok(&["timeline", "--customer", "B1", "--full"]).contains("no insolvency proceedings"));
+}

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
+use ardoise_core::dunning::penalty::RateTables;
 use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -158,6 +159,40 @@ impl Dispatcher {
         Ok(h)
     }
 
+    /// Puts rate tables into the log of one shop, or of every shop, through each one's merged
+    /// copy: every till receives them at its next sync (the settings row `rates`), so a new
+    /// half-year reaches all tills without a release, and reminders held for want of it are
+    /// queued again. Tables checked less recently than a shop's are refused for that shop.
+    /// Returns the shops updated.
+    pub async fn set_rates(&self, shop: Option<Uuid>, rates: &RateTables, now: Now) -> Result<Vec<Uuid>> {
+        let ids = match shop {
+            Some(s) => vec![s],
+            None => shops::ids(&mut *self.db.conn().await?).await?,
+        };
+        for shop in &ids {
+            let h = self.copy_of(*shop).await?;
+            let mut copy = h.0.lock().await;
+            self.join_epoch(&mut copy, *shop, now).await?;
+            self.catch_up(&copy.store, *shop, now).await?;
+            let rates = rates.clone();
+            blocking(&copy.store, move |s| s.set_rates(&rates, now)).await?;
+            self.push_outcomes(&copy.store, *shop, now).await?;
+        }
+        Ok(ids)
+    }
+
+    /// First round, or the server was restored from a backup: the copy's cursors start over
+    /// (events it already has are recognised and skipped).
+    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<()> {
+        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
+        if copy.epoch != current {
+            let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
+            blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
+            copy.epoch = current;
+        }
+        Ok(())
+    }
+
     /// The server's own device in a shop: the merged copy's device id.
     pub async fn device_of(&self, shop: Uuid) -> Result<Uuid> {
         let h = self.copy_of(shop).await?;
@@ -171,14 +206,7 @@ impl Dispatcher {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
-        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
-        if copy.epoch != current {
-            // First round, or the server was restored from a backup: start the copy's cursors
-            // over (events it already has are recognised and skipped).
-            let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
-            blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
-            copy.epoch = current;
-        }
+        self.join_epoch(&mut copy, shop, now).await?;
         let queued_before: Vec<Uuid> =
             blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
                 .await?

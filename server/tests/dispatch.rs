@@ -148,3 +148,55 @@ async fn reminders_are_rechecked_against_every_till_then_sent_and_reported_back(
     }
     serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_tables_set_on_the_server_reach_every_till_through_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shops = [db.create_shop("Épicerie").await.unwrap(), db.create_shop("Boulangerie").await.unwrap()];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let base = serving.base_url();
+    let start = at("2027-01-04T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let tills = [
+        Mutex::new(Store::open(dir.path().join("a.db")).unwrap()),
+        Mutex::new(Store::open(dir.path().join("b.db")).unwrap()),
+    ];
+    for (till, shop) in tills.iter().zip(shops) {
+        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+        client.enrol(till, &base, &code, "till", start).await.unwrap();
+    }
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: false,
+        transports: TransportConfig { smtp: None, mail_dir: None, sms: None, letters_dir: dir.path().join("letters") },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let rates = ardoise_core::dunning::penalty::RateTables::parse(
+        "# checked_through: 2027-01-03\neffective_date,rate\n2025-06-11,2.15\n2026-06-17,2.40\n",
+        "# checked_through: 2027-01-03\nyear,half,a,b\n2026,2,6.84,2.75\n2027,1,6.90,2.80\n",
+    )
+    .unwrap();
+    let stale = tills[0].lock().unwrap().rate_tables().unwrap();
+    assert!(stale.covers(chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()).is_err());
+    let updated = dispatcher.set_rates(None, &rates, start).await.unwrap();
+    assert_eq!(updated.len(), 2);
+    for till in &tills {
+        client.sync(till, &move || start + Duration::minutes(1)).await.unwrap();
+        assert_eq!(till.lock().unwrap().rate_tables().unwrap(), rates);
+    }
+    // An older copy is refused and changes nothing.
+    let older = ardoise_core::dunning::penalty::RateTables::parse_checked(
+        "effective_date,rate\n2025-06-11,2.15\n",
+        "year,half,a,b\n2026,2,6.84,2.75\n",
+        Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+    )
+    .unwrap();
+    assert!(dispatcher.set_rates(Some(shops[0]), &older, start + Duration::minutes(2)).await.is_err());
+    client.sync(&tills[0], &move || start + Duration::minutes(3)).await.unwrap();
+    assert_eq!(tills[0].lock().unwrap().rate_tables().unwrap(), rates);
+}
