@@ -395,6 +395,13 @@ impl Till {
         Ok(self.with(|s| s.rate_tables())?.into())
     }
 
+    /// Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+    /// needing it wait for the owner), or `None` when they cover it.
+    pub fn rates_stale_on(&self, day: IsoDate) -> Result<Option<String>> {
+        let rates = self.with(|s| s.rate_tables())?;
+        Ok(rates.covers(day).err().map(|e| e.to_string()))
+    }
+
     /// Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
     /// `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
     /// all_other_cases_pct,...`; each with a header line).

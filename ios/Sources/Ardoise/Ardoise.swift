@@ -764,6 +764,13 @@ public protocol TillProtocol: AnyObject, Sendable {
     func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: Timestamp) throws 
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    func setInsolvency(customer: String, since: IsoDate?, now: Timestamp) throws 
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp) throws 
@@ -895,6 +902,12 @@ public protocol TillProtocol: AnyObject, Sendable {
     func penalty(amount: Money, dueOn: IsoDate, until: IsoDate, debtor: CustomerKind, noticeOn: IsoDate?) throws  -> Penalty
     
     func rateTables() throws  -> RateTables
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    func ratesStaleOn(day: IsoDate) throws  -> String?
     
     /**
      * One reminder by id.
@@ -1430,6 +1443,22 @@ open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, a
 }
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+open func setInsolvency(customer: String, since: IsoDate?, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_insolvency(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterOptionTypeIsoDate.lower(since),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
 open func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
@@ -1833,6 +1862,20 @@ open func rateTables()throws  -> RateTables  {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_rate_tables(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+open func ratesStaleOn(day: IsoDate)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_rates_stale_on(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIsoDate_lower(day),uniffiCallStatus
     )
 })
 }
@@ -8770,6 +8813,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 19732) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ardoise_checksum_method_till_set_insolvency() != 7850) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ardoise_checksum_method_till_stop_invoice() != 9806) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8852,6 +8898,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_rate_tables() != 31168) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_rates_stale_on() != 4001) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_reminder() != 57892) {

@@ -742,6 +742,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_set_customer_ladder(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_insolvency(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_stop_invoice(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_account(
@@ -797,6 +799,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ardoise_checksum_method_till_penalty(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_rate_tables(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_rates_stale_on(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_reminder(
     ): Int
@@ -908,6 +912,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_set_customer_ladder(`ptr`: Long,`customer`: RustBuffer.ByValue,`ladder`: RustBuffer.ByValue,`excluded`: Byte,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_ardoise_fn_method_till_set_insolvency(`ptr`: Long,`customer`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -963,6 +969,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBuffer.ByValue,`dueOn`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`debtor`: RustBuffer.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_rate_tables(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_rates_stale_on(`ptr`: Long,`day`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1203,6 +1211,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 19732) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_insolvency() and 0xFFFF) != 7850) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 9806) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1285,6 +1296,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 31168) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_rates_stale_on() and 0xFFFF) != 4001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 57892) {
@@ -1977,6 +1991,13 @@ public interface TillInterface {
     fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: Timestamp)
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    fun `setInsolvency`(`customer`: kotlin.String, `since`: IsoDate?, `now`: Timestamp)
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
@@ -2108,6 +2129,12 @@ public interface TillInterface {
     fun `penalty`(`amount`: Money, `dueOn`: IsoDate, `until`: IsoDate, `debtor`: CustomerKind, `noticeOn`: IsoDate?): Penalty
     
     fun `rateTables`(): RateTables
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    fun `ratesStaleOn`(`day`: IsoDate): kotlin.String?
     
     /**
      * One reminder by id.
@@ -2820,6 +2847,27 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    @Throws(ArdoiseException::class)override fun `setInsolvency`(`customer`: kotlin.String, `since`: IsoDate?, `now`: Timestamp)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_insolvency(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterOptionalTypeIsoDate.lower(`since`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
@@ -3360,6 +3408,25 @@ open class Till: Disposable, AutoCloseable, TillInterface
     UniffiLib.uniffi_ardoise_fn_method_till_rate_tables(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    @Throws(ArdoiseException::class)override fun `ratesStaleOn`(`day`: IsoDate): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_rates_stale_on(
+        it,
+        
+        FfiConverterTypeIsoDate.lower(`day`),_status)
 }
     }
     )

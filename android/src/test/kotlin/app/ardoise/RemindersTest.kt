@@ -405,15 +405,16 @@ class RemindersTest {
         assertEquals("Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00", e1.body)
         for (r in sunday.queued) till.setReminderState(r.id, ReminderState.SENT, null, "2024-06-10T09:05:00+02:00")
 
-        // The second step, 20 days late: an email to P1, an SMS to E1 (no email), and the step's fee.
+        // The second step, 20 days late: an email to P1, an SMS to E1 (no email); its fee is never
+        // charged to a consumer (Code des procédures civiles d'exécution L111-8).
         val second = till.runDunning(noon("2024-06-20"))
         assertEquals(Channel.EMAIL, second.queued.single { it.customerRef == "P1" }.channel)
         val e1Second = second.queued.single { it.customerRef == "E1" }
         assertEquals(Channel.SMS, e1Second.channel)
         assertContains(e1Second.body, "unpaid for 20 days")
         sameInstant(noon("2024-06-20"), e1Second.notBefore) // daytime on a Thursday
-        assertEquals("15.00", till.account("P1", "2024-06-20").balance)
-        assertEquals("15.00", till.account("E1", "2024-06-20").balance)
+        assertEquals("10.00", till.account("P1", "2024-06-20").balance)
+        assertEquals("10.00", till.account("E1", "2024-06-20").balance)
         till.setReminderState(e1Second.id, ReminderState.FAILED, "number unreachable", noon("2024-06-20"))
         val failed = till.reminders(ReminderState.FAILED, "E1", 10u).single()
         assertEquals("number unreachable", failed.stateNote)
@@ -461,6 +462,8 @@ class RemindersTest {
 
         // New rate tables without a release.
         val shipped = till.rateTables()
+        assertEquals(null, till.ratesStaleOn("2026-12-31"))
+        assertContains(till.ratesStaleOn("2027-01-01") ?: "", "does not cover 2027 H1")
         assertTrue(shipped.ecb.any { it.effectiveOn == "2024-06-12" && it.ratePct == "4.25" })
         assertTrue(shipped.legal.any { it.year == 2024 && it.half.toInt() == 2 && it.ratePct == "4.92" })
         val replaced = till.setRateTables(
@@ -470,6 +473,7 @@ class RemindersTest {
         )
         assertEquals(listOf(EcbRate("2016-03-16", "0.00"), EcbRate("2024-01-01", "1.00")), replaced.ecb)
         assertEquals("2026-12-20", replaced.ecbCheckedThrough)
+        assertFailsWith<ArdoiseException.NotFound> { till.setInsolvency("NOPE", "2024-01-01", start) }
         assertEquals(replaced, till.rateTables())
         val cheaper = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.BUSINESS, null)
         assertEquals(listOf("11.00", "11.00"), cheaper.periods.map { it.ratePct })
