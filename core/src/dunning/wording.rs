@@ -249,17 +249,17 @@ pub fn fees(step: &Step, kind: CustomerKind, shop: &ShopSettings, rendered: &Ren
         CustomerKind::Business | CustomerKind::Public => shop.dunning.penalty_fees_business,
         CustomerKind::Consumer => shop.dunning.penalty_fees_consumer,
     };
-    let (indemnity_basis, interest_basis) = match kind {
-        CustomerKind::Public => ("D2192-35", "R2192-31"),
-        CustomerKind::Business => ("D441-5", "L441-10"),
-        CustomerKind::Consumer => ("", "Code civil 1231-6"),
+    let (indemnity_basis, interest) = match kind {
+        CustomerKind::Public => ("D2192-35", "intérêts moratoires (R2192-31)"),
+        CustomerKind::Business => ("D441-5", "pénalités de retard (L441-10)"),
+        CustomerKind::Consumer => ("", "intérêts au taux légal (Code civil 1231-6)"),
     };
     if step.kind == StepKind::FormalNotice && fees_on {
         if rendered.indemnity.is_positive() {
             out.push((rendered.indemnity, format!("indemnité forfaitaire de recouvrement ({indemnity_basis})")));
         }
         if rendered.penalties.is_positive() {
-            out.push((rendered.penalties, format!("pénalités de retard ({interest_basis})")));
+            out.push((rendered.penalties, interest.to_owned()));
         }
     }
     out

@@ -553,6 +553,11 @@ fn insolvency_stops_the_indemnity_and_the_court_file() {
     let file = s.run_dunning(noon("2024-08-19")).unwrap().queued[0].clone();
     assert_eq!((file.kind, file.indemnity), (StepKind::CourtFile, m("40")));
     assert!(s.set_insolvency("NOPE", None, noon("2024-08-19")).is_err());
+    // Recorded while the file waits in the queue: it is withdrawn, with the reason.
+    s.set_insolvency("B1", Some(d("2024-08-20")), noon("2024-08-20")).unwrap();
+    let withdrawn = s.reminder(file.id).unwrap();
+    assert_eq!(withdrawn.state, ReminderState::Cancelled);
+    assert!(withdrawn.state_note.unwrap().contains("procédure collective"));
 }
 
 #[test]
