@@ -46,6 +46,10 @@ pub struct DispatchReport {
     /// Still queued: not due yet, in their grace period, a transient failure, or a task for
     /// a person (phone call, word at the till).
     pub waiting: u32,
+    /// Held back at the last check for the owner: the rate tables do not cover a half-year
+    /// their penalties need (`ardoise-server rates set`).
+    #[serde(default)]
+    pub held: u32,
 }
 
 impl DispatchReport {
@@ -56,6 +60,7 @@ impl DispatchReport {
         self.cancelled += o.cancelled;
         self.failed += o.failed;
         self.waiting += o.waiting;
+        self.held += o.held;
     }
 }
 
@@ -245,9 +250,17 @@ impl Dispatcher {
             report.applied += self.catch_up(&copy.store, shop, now).await?;
             let id = r.id;
             let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
-            if r.state != ReminderState::Queued {
-                report.cancelled += 1;
-                continue;
+            match r.state {
+                ReminderState::Queued => {}
+                ReminderState::Held => {
+                    tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
+                    report.held += 1;
+                    continue;
+                }
+                _ => {
+                    report.cancelled += 1;
+                    continue;
+                }
             }
             let outcome = match self.outgoing(&copy.store, &r).await? {
                 Some(o) => self.transports.send(&o).await,
