@@ -9,7 +9,8 @@
 //!   1405 and following).
 //! - A claim past its limitation period is refused: 2 years for a professional's claim on a
 //!   consumer (Code de la consommation L218-2), 5 years between traders (Code de commerce
-//!   L110-4), counted from the due date.
+//!   L110-4), counted from the due date or from the last payment on the invoice, which
+//!   acknowledged the debt and started the period again (Code civil 2240).
 //! - A debtor in insolvency proceedings is not sued: the claim is declared to the mandataire
 //!   judiciaire instead (Code de commerce L622-21, L622-24).
 //! - A public buyer's debt under a public contract is for the administrative court, not an
@@ -65,10 +66,11 @@ pub enum Bar {
     NoticeRunning {
         until: NaiveDate,
     },
-    /// An invoice is past its limitation period.
+    /// An invoice is past its limitation period, which ran from `since` (its due date or its
+    /// last payment).
     TimeBarred {
         invoice: String,
-        due_on: NaiveDate,
+        since: NaiveDate,
         years: u32,
         law: &'static str,
     },
@@ -97,11 +99,11 @@ impl Bar {
                 format!("le délai laissé par la mise en demeure court jusqu'au {until}")
             }
             (Bar::NoticeRunning { until }, Language::En) => format!("the formal notice's deadline runs until {until}"),
-            (Bar::TimeBarred { invoice, due_on, years, law }, Language::Fr) => format!(
-                "la facture {invoice}, échue le {due_on}, est prescrite ({years} ans, {law}) : retirez-la des relances"
+            (Bar::TimeBarred { invoice, since, years, law }, Language::Fr) => format!(
+                "la facture {invoice} est prescrite : {years} ans depuis le {since} ({law}) ; retirez-la des relances"
             ),
-            (Bar::TimeBarred { invoice, due_on, years, law }, Language::En) => format!(
-                "invoice {invoice}, due {due_on}, is time-barred ({years} years, {law}): stop it before filing"
+            (Bar::TimeBarred { invoice, since, years, law }, Language::En) => format!(
+                "invoice {invoice} is time-barred: {years} years since {since} ({law}); stop it before filing"
             ),
             (Bar::Insolvent { since }, Language::Fr) => format!(
                 "procédure collective ouverte le {since} : pas d'injonction de payer, déclarez la créance au mandataire \
@@ -136,7 +138,8 @@ pub fn notice_deadline(sent_on: NaiveDate) -> NaiveDate {
 }
 
 /// Whether the court file may be prepared on `today`, and for which court. `invoices` are the
-/// (reference, due date) of what it would claim.
+/// (reference, day its limitation period started: the due date, or the last payment on it)
+/// of what it would claim.
 pub fn check(
     kind: CustomerKind,
     notice_sent_on: Option<NaiveDate>,
@@ -158,11 +161,11 @@ pub fn check(
     if today <= until {
         return Err(Bar::NoticeRunning { until });
     }
-    for (invoice, due_on) in invoices {
+    for (invoice, since) in invoices {
         // The claim can be brought up to the same day `years` later, not after.
-        let last = due_on.checked_add_months(Months::new(12 * years)).unwrap_or(NaiveDate::MAX);
+        let last = since.checked_add_months(Months::new(12 * years)).unwrap_or(NaiveDate::MAX);
         if today > last {
-            return Err(Bar::TimeBarred { invoice: invoice.clone(), due_on: *due_on, years, law });
+            return Err(Bar::TimeBarred { invoice: invoice.clone(), since: *since, years, law });
         }
     }
     Ok(court)

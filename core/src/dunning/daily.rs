@@ -206,30 +206,82 @@ pub fn plan(f: &Facts, config: &Config, now: DateTime<FixedOffset>) -> Result<To
     };
     let action = match run::decide(ladder, &config.shop.dunning, &contact, &f.invoices, f.last_contact, pause, now) {
         Outcome::Skip(why) => Action::Skip(why),
-        Outcome::Queue { level, channel, not_before } => match court_bar(f, ladder, level, today) {
-            Some(bar) if bar.is_wait() => Action::Skip(Skip::NoticePending),
-            Some(bar) => Action::Refused(bar.text(c.language)),
-            None => match write(f, config, ladder, level, channel, None, today) {
-                Ok((rendered, invoices)) => {
-                    let step = ladder.steps[level].clone();
-                    let fees = wording::fees(&step, c.kind, &config.shop, &rendered);
-                    Action::Queue(Box::new(NewReminder { level, step, channel, not_before, rendered, fees, invoices }))
+        Outcome::Queue { level, channel, not_before } => {
+            let (level, channel, not_before, bar) = match court_bar(f, ladder, level, today) {
+                // A debt that reached the court-file step without a notice (imported late,
+                // paused a long time) gets its notice first, or the file would wait forever.
+                Some(court::Bar::NoNotice) => {
+                    match notice_first(f, ladder, level, &config.shop.dunning, &contact, now) {
+                        Some((level, channel, not_before)) => (level, channel, not_before, None),
+                        None => (level, channel, not_before, Some(court::Bar::NoNotice)),
+                    }
                 }
-                Err(e @ Error::StaleRates { .. }) => Action::Hold(Box::new(HeldReminder {
-                    level,
-                    step: ladder.steps[level].clone(),
-                    channel,
-                    not_before,
-                    invoices: chased(f, ladder, level, today),
-                    reason: stale_reason(&e, c.language),
-                })),
-                // One customer's template problem must not stop everyone else's reminders.
-                Err(e @ (Error::Invalid { .. } | Error::NotPositive { .. })) => Action::Failed(e.to_string()),
-                Err(e) => return Err(e),
-            },
-        },
+                bar => (level, channel, not_before, bar),
+            };
+            queue_or_not(f, config, ladder, level, channel, not_before, bar, today)?
+        }
     };
     Ok(Today { settled, action })
+}
+
+/// The formal notice to queue when the court-file step comes before any notice was sent: the
+/// last formal-notice step below it, unless one is already queued, held or failed (it waits for
+/// that one), decided as the ladder would up to that step.
+fn notice_first(
+    f: &Facts,
+    ladder: &Ladder,
+    level: usize,
+    rules: &run::DunningRules,
+    contact: &Contact,
+    now: DateTime<FixedOffset>,
+) -> Option<(usize, Channel, DateTime<FixedOffset>)> {
+    let notice = ladder.steps[..level].iter().rposition(|s| s.kind == StepKind::FormalNotice)?;
+    if f.invoices.iter().filter_map(|i| i.reached).any(|r| r >= notice) {
+        return None;
+    }
+    let upto = Ladder { name: ladder.name.clone(), steps: ladder.steps[..=notice].to_vec() };
+    match run::decide(&upto, rules, contact, &f.invoices, f.last_contact, None, now) {
+        Outcome::Queue { level, channel, not_before } => Some((level, channel, not_before)),
+        Outcome::Skip(_) => None,
+    }
+}
+
+/// The reminder at `level`, unless the court file is barred: queued, held for the owner, or
+/// why not.
+#[allow(clippy::too_many_arguments)]
+fn queue_or_not(
+    f: &Facts,
+    config: &Config,
+    ladder: &Ladder,
+    level: usize,
+    channel: Channel,
+    not_before: DateTime<FixedOffset>,
+    bar: Option<court::Bar>,
+    today: NaiveDate,
+) -> Result<Action> {
+    let c = &f.customer;
+    Ok(match bar {
+        Some(bar) if bar.is_wait() => Action::Skip(Skip::NoticePending),
+        Some(bar) => Action::Refused(bar.text(c.language)),
+        None => match write(f, config, ladder, level, channel, None, today) {
+            Ok((rendered, invoices)) => {
+                let step = ladder.steps[level].clone();
+                let fees = wording::fees(&step, c.kind, &config.shop, &rendered);
+                Action::Queue(Box::new(NewReminder { level, step, channel, not_before, rendered, fees, invoices }))
+            }
+            Err(e @ Error::StaleRates { .. }) => Action::Hold(Box::new(HeldReminder {
+                level,
+                step: ladder.steps[level].clone(),
+                channel,
+                not_before,
+                invoices: chased(f, ladder, level, today),
+                reason: stale_reason(&e, c.language),
+            })),
+            // One customer's template problem must not stop everyone else's reminders.
+            Err(e @ (Error::Invalid { .. } | Error::NotPositive { .. })) => Action::Failed(e.to_string()),
+            Err(e) => return Err(e),
+        },
+    })
 }
 
 /// A reminder still queued, as stored.
@@ -278,7 +330,15 @@ fn court_bar(f: &Facts, ladder: &Ladder, level: usize, today: NaiveDate) -> Opti
     if ladder.steps[level].kind != StepKind::CourtFile {
         return None;
     }
-    let invoices: Vec<(String, NaiveDate)> = f.invoices.iter().map(|i| (i.reference.clone(), i.due_on)).collect();
+    // A payment acknowledges the debt and starts its limitation period again (Code civil 2240).
+    let invoices: Vec<(String, NaiveDate)> = f
+        .invoices
+        .iter()
+        .map(|i| {
+            let last_paid = f.payments.get(&i.entry).and_then(|p| p.iter().map(|(d, _)| *d).max());
+            (i.reference.clone(), last_paid.map_or(i.due_on, |d| d.max(i.due_on)))
+        })
+        .collect();
     court::check(f.customer.kind, f.notice_on, &invoices, f.insolvent_since, today).err()
 }
 

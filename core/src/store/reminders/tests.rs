@@ -573,3 +573,28 @@ fn a_formal_notice_stays_a_letter_and_says_when_the_address_is_missing() {
     assert!(notice.state_note.as_deref().unwrap().contains("no postal address"));
     assert!(notice.body.contains("Formal notice") || notice.subject.contains("Formal notice"), "{}", notice.subject);
 }
+
+#[test]
+fn an_old_debt_gets_its_notice_first_and_limitation_runs_from_the_last_payment() {
+    let mut s = shop();
+    // Both consumers, both due 31 January 2022; P1 paid 10 EUR on 1 June 2023, which
+    // acknowledged the debt and started the 2 years (L218-2) again (Code civil 2240).
+    sale(&mut s, "P1", "100", "2022-01-01");
+    sale(&mut s, "E1", "100", "2022-01-01");
+    pay(&mut s, "P1", "10", "2023-06-01");
+    // Long past the court-file step, but no notice was ever sent: the notice goes first.
+    let r = s.run_dunning(noon("2024-04-02")).unwrap();
+    assert_eq!(r.queued.len(), 2, "{r:?}");
+    assert!(r.queued.iter().all(|q| q.kind == StepKind::FormalNotice), "{r:?}");
+    for q in &r.queued {
+        s.set_reminder_state(q.id, ReminderState::Sent, None, noon("2024-04-02")).unwrap();
+    }
+    // Once its deadline passed (2 April + 23 days), P1's file comes; E1's debt is time-barred
+    // since 31 January 2024.
+    let r = s.run_dunning(noon("2024-04-26")).unwrap();
+    assert_eq!(r.queued.len(), 1, "{r:?}");
+    assert_eq!((r.queued[0].customer_ref.as_str(), r.queued[0].kind), ("P1", StepKind::CourtFile));
+    assert_eq!(r.refused.len(), 1, "{r:?}");
+    assert!(r.refused[0].starts_with("E1") && r.refused[0].contains("L218-2"), "{:?}", r.refused);
+    assert!(r.refused[0].contains("2 years since 2022-01-31"), "{:?}", r.refused);
+}
