@@ -14,10 +14,13 @@ use crate::{MAX_PAGE, Till};
 /// Longest query the till's search takes: a person types a name, not a page.
 const MAX_QUERY: usize = 200;
 
+/// Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
+/// hall, a school, a hospital (Code de la commande publique R2192-31).
 #[uniffi::remote(Enum)]
 pub enum CustomerKind {
     Business,
     Consumer,
+    Public,
 }
 
 /// The language a customer's reminders are written in.

@@ -58,7 +58,8 @@ impl From<Core> for ArdoiseError {
             | Core::DuplicateInvoice(_)
             | Core::InvoiceSettled { .. }
             | Core::NotReversible(..)
-            | Core::InsufficientDeposit { .. } => ArdoiseError::Conflict { message },
+            | Core::InsufficientDeposit { .. }
+            | Core::StaleRates { .. } => ArdoiseError::Conflict { message },
             Core::Refused(_) => ArdoiseError::Refused { message },
             Core::Open { .. } | Core::SchemaTooNew { .. } | Core::Sqlite(_) | Core::Corrupt(_) => {
                 ArdoiseError::Storage { message }

@@ -215,6 +215,13 @@ impl Till {
         self.with(|s| s.hold_reminders(&customer, until, reason.as_deref(), &author, now))
     }
 
+    /// Records that insolvency proceedings opened against the customer on `since` (`None`:
+    /// none are open): from that day no recovery indemnity is claimed and no court file is
+    /// prepared.
+    pub fn set_insolvency(&self, customer: String, since: Option<IsoDate>, now: Timestamp) -> Result<()> {
+        self.with(|s| s.set_insolvency(&customer, since, now))
+    }
+
     /// Puts the customer on another ladder (`None`: the default one), or out of reminders.
     pub fn set_customer_ladder(
         &self,

@@ -54,6 +54,9 @@ pub enum ReminderState {
     Sent,
     Failed,
     Cancelled,
+    /// Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
+    /// need (`state_note` says which).
+    Held,
 }
 
 /// The shop's identity as reminders print it, and its rules for reminders. (The checkout
@@ -181,7 +184,7 @@ impl From<ReminderRecord> for Reminder {
 }
 
 /// How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
-/// `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+/// `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct SkipCount {
     pub reason: String,
@@ -199,6 +202,10 @@ pub struct RunReport {
     pub promises_broken: u32,
     /// Customers whose reminder could not be written (a template or ladder problem).
     pub errors: Vec<String>,
+    /// Reminders due but waiting for the owner (rate tables to update), each with why.
+    pub held: Vec<Reminder>,
+    /// Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+    pub refused: Vec<String>,
 }
 
 impl From<core::store::RunReport> for RunReport {
@@ -212,6 +219,8 @@ impl From<core::store::RunReport> for RunReport {
             plans_broken: r.plans_broken,
             promises_broken: r.promises_broken,
             errors: r.errors,
+            held: r.held.into_iter().map(Into::into).collect(),
+            refused: r.refused,
         }
     }
 }
@@ -266,18 +275,26 @@ pub struct LegalRate {
     pub rate_pct: Percent,
 }
 
-/// The rates penalties are computed with.
+/// The rates penalties are computed with, and the day each table was checked up to: a
+/// half-year after that is not covered, and a penalty needing it is refused.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct RateTables {
     pub ecb: Vec<EcbRate>,
     pub legal: Vec<LegalRate>,
+    pub ecb_checked_through: IsoDate,
+    pub legal_checked_through: IsoDate,
 }
 
 impl From<penalty::RateTables> for RateTables {
     fn from(r: penalty::RateTables) -> Self {
         let ecb = |(effective_on, rate_pct)| EcbRate { effective_on, rate_pct };
         let legal = |((year, half), rate_pct)| LegalRate { year, half, rate_pct };
-        RateTables { ecb: r.ecb.into_iter().map(ecb).collect(), legal: r.legal.into_iter().map(legal).collect() }
+        RateTables {
+            ecb: r.ecb.into_iter().map(ecb).collect(),
+            legal: r.legal.into_iter().map(legal).collect(),
+            ecb_checked_through: r.ecb_checked_through,
+            legal_checked_through: r.legal_checked_through,
+        }
     }
 }
 
@@ -299,8 +316,6 @@ pub struct Penalty {
     pub indemnity: Money,
     pub total: Money,
     pub periods: Vec<PenaltyPeriod>,
-    /// Rates assumed because the table lacks a half-year.
-    pub notes: Vec<String>,
 }
 
 #[uniffi::export]
@@ -382,6 +397,13 @@ impl Till {
         Ok(self.with(|s| s.rate_tables())?.into())
     }
 
+    /// Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+    /// needing it wait for the owner), or `None` when they cover it.
+    pub fn rates_stale_on(&self, day: IsoDate) -> Result<Option<String>> {
+        let rates = self.with(|s| s.rate_tables())?;
+        Ok(rates.covers(day).err().map(|e| e.to_string()))
+    }
+
     /// Replaces the penalty rate tables with two CSV files (ECB main refinancing rate:
     /// `effective_date,rate_pct,...`; legal interest rate: `year,half,creditor_individual_pct,
     /// all_other_cases_pct,...`; each with a header line).
@@ -410,6 +432,7 @@ impl Till {
                 notice_on,
                 payments: Vec::new(),
                 contract_rate_pct,
+                insolvent: false,
             };
             penalty::compute(&req, &s.rate_tables()?)
         })

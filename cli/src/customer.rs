@@ -1,7 +1,7 @@
 //! `ardoise customer ...`: adding and changing customers, finding them, showing an account.
 
 use ardoise_core::dunning::template::Language;
-use ardoise_core::{AccountSummary, CustomerPatch, NewCustomer, Store};
+use ardoise_core::{AccountSummary, CustomerKind, CustomerPatch, NewCustomer, Store, Terms};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -30,7 +30,7 @@ pub struct AddArgs {
     /// Full name, or the business's name, as the cashier will search it
     #[arg(long)]
     name: String,
-    /// business or consumer
+    /// business, consumer or public (a public buyer: town hall, school, hospital)
     #[arg(long, default_value = "consumer")]
     kind: String,
     #[arg(long)]
@@ -42,8 +42,9 @@ pub struct AddArgs {
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     credit_limit: Option<String>,
     /// Payment terms: receipt, 30 (net days), 45eom (+45 days then end of month), eom45
-    #[arg(long, default_value = "receipt")]
-    terms: String,
+    /// [default: 30 for a business or a public buyer, receipt for a consumer]
+    #[arg(long)]
+    terms: Option<String>,
     /// Postal address, where a formal notice (mise en demeure) is sent by registered letter
     #[arg(long)]
     address: Option<String>,
@@ -70,7 +71,7 @@ pub struct UpdateArgs {
     /// New name
     #[arg(long)]
     name: Option<String>,
-    /// business or consumer
+    /// business, consumer or public
     #[arg(long)]
     kind: Option<String>,
     /// New email ("" removes it)
@@ -153,14 +154,18 @@ pub fn run(ctx: &Ctx, cmd: CustomerCmd) -> Result<(), Failure> {
 fn add(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
     // Everything is parsed before the database is opened: bad input creates no file.
     let (_, now) = a.when.resolve()?;
+    let kind: CustomerKind = a.kind.parse()?;
     let new = NewCustomer {
         reference: a.reference,
         name: a.name,
         email: a.email,
         phone: a.phone,
-        kind: a.kind.parse()?,
+        kind,
         credit_limit: a.credit_limit.as_deref().map(money).transpose()?,
-        terms: a.terms.parse()?,
+        terms: match a.terms.as_deref() {
+            Some(t) => t.parse()?,
+            None => Terms::default_for(kind),
+        },
         consent_email: a.consent_email.unwrap_or(false),
         consent_sms: a.consent_sms.unwrap_or(false),
         address: a.address,

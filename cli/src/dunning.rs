@@ -55,7 +55,7 @@ pub struct PdfArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// queued, sent, failed or cancelled [default: all]
+    /// queued, held, sent, failed or cancelled [default: all]
     #[arg(long)]
     state: Option<String>,
     /// Only this customer's reminders
@@ -101,6 +101,18 @@ pub fn report_text(r: &RunReport) -> String {
     );
     if !r.queued.is_empty() {
         s.push_str(&format!("{}\n", queued_table(&r.queued)));
+    }
+    for h in &r.held {
+        s.push_str(&format!(
+            "Held for the owner: {} ({}), {}: {}\n",
+            h.customer_name,
+            h.customer_ref,
+            h.step,
+            h.state_note.as_deref().unwrap_or("")
+        ));
+    }
+    for why in &r.refused {
+        s.push_str(&format!("Court file refused: {why}\n"));
     }
     if !r.skipped.is_empty() {
         let parts: Vec<String> = r.skipped.iter().map(|(why, n)| format!("{n} {}", skip_text(*why))).collect();
@@ -148,6 +160,7 @@ fn skip_text(why: Skip) -> &'static str {
         Skip::OnHold => "on hold",
         Skip::Promise => "waiting on a promise to pay",
         Skip::Plan => "keeping to a payment plan",
+        Skip::NoticePending => "waiting for a formal notice to be sent and its deadline to pass",
     }
 }
 

@@ -77,6 +77,34 @@ pub struct StopArgs {
     by: Recorder,
 }
 
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["since", "none"])))]
+pub struct InsolvencyArgs {
+    /// The customer's reference
+    #[arg(long, value_name = "REF")]
+    customer: String,
+    /// The day insolvency proceedings (sauvegarde, redressement, liquidation judiciaire) opened:
+    /// from then no recovery indemnity is claimed and no court file is prepared
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    since: Option<String>,
+    /// No proceedings are open (recorded by mistake, or closed)
+    #[arg(long)]
+    none: bool,
+    #[command(flatten)]
+    by: Recorder,
+}
+
+pub fn insolvency(ctx: &Ctx, a: InsolvencyArgs) -> Result<(), Failure> {
+    let (_, now) = a.by.resolve(ctx)?;
+    let since = a.since.as_deref().map(till::date).transpose()?;
+    if since.is_some_and(|d| d > now.date_naive()) {
+        return Err(Failure::new("invalid", "insolvency proceedings cannot open in the future"));
+    }
+    let store = ctx.store()?;
+    store.set_insolvency(&a.customer, since, now)?;
+    print_recorded(ctx, &store, &a.customer, now)
+}
+
 pub fn note(ctx: &Ctx, a: NoteArgs) -> Result<(), Failure> {
     let (author, now) = a.by.resolve(ctx)?;
     let store = ctx.store()?;

@@ -91,6 +91,9 @@ enum Command {
     Call(followup::CallArgs),
     /// Hold a customer's reminders (until a date, or until released)
     Hold(followup::HoldArgs),
+    /// Record that insolvency proceedings opened against a customer (no indemnity, no court
+    /// file from that day), or that none are open
+    Insolvency(followup::InsolvencyArgs),
     /// Stop (or resume) reminders for one invoice
     Stop(followup::StopArgs),
     /// The late-payment interest and indemnity the law allows on an invoice, from the database's
@@ -142,6 +145,7 @@ fn main() -> ExitCode {
         Command::Note(a) => followup::note(&ctx, a),
         Command::Call(a) => followup::call(&ctx, a),
         Command::Hold(a) => followup::hold(&ctx, a),
+        Command::Insolvency(a) => followup::insolvency(&ctx, a),
         Command::Stop(a) => followup::stop(&ctx, a),
         Command::Penalty(a) => penalty::penalty(&ctx, a),
         Command::Rates(c) => penalty::rates(&ctx, c),

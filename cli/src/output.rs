@@ -78,6 +78,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::Sqlite(_) => "sqlite",
         Error::Corrupt(_) => "corrupt",
         Error::Import { .. } => "import",
+        Error::StaleRates { .. } => "stale_rates",
         Error::NotEnrolled => "not_enrolled",
         // As the bindings split them: try again later, or someone must act.
         Error::Sync { retryable: true, .. } => "sync_unreachable",

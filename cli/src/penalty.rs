@@ -1,7 +1,7 @@
 //! `ardoise penalty` and `ardoise rates ...`: the late-payment penalties the law allows on one
 //! invoice, and the rate tables they are computed from.
 
-use ardoise_core::dunning::penalty::{self, Penalty, PenaltyRequest, RateTables};
+use ardoise_core::dunning::penalty::{self, Penalty, PenaltyRequest, RateTables, parse_rate_pct};
 use ardoise_core::{CustomerKind, Money};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -18,28 +18,42 @@ pub struct PenaltyArgs {
     /// Its due date
     #[arg(long, value_name = "YYYY-MM-DD")]
     due: String,
-    /// The last day interest runs (included): today, or the day it was paid
+    /// The last day that earns interest (included): today, or the day before it was paid in
+    /// full (a payment on day D stops interest from D)
     #[arg(long, value_name = "YYYY-MM-DD")]
     until: String,
-    /// business (ECB rate + 10 points from the day after the due date, plus 40 EUR) or consumer
-    /// (the legal interest rate, from the formal notice only)
-    #[arg(long, value_name = "business|consumer")]
+    /// business (ECB rate of each half-year + 10 points from the day after the due date, plus
+    /// 40 EUR), consumer (the legal interest rate, from the formal notice only) or public (a
+    /// public buyer: ECB rate of the half-year the delay began in + 8 points, once, plus 40 EUR)
+    #[arg(long, value_name = "business|consumer|public")]
     debtor: String,
-    /// The day of the formal notice (mise en demeure): a consumer owes interest from the day after
+    /// A business's contract penalty rate in percent, e.g. 15 (floored at 3 x the legal rate)
+    #[arg(long, value_name = "PCT")]
+    contract_rate: Option<String>,
+    /// The day the formal notice (mise en demeure) was sent: a consumer owes interest from the
+    /// day after, on an invoice already due that day
     #[arg(long, value_name = "YYYY-MM-DD")]
     notice: Option<String>,
-    /// A partial payment, which lowers the base from its date; repeat for several
+    /// A partial payment, which lowers the base from its own date; repeat for several
     #[arg(long, value_name = "YYYY-MM-DD:AMOUNT")]
     paid: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RatesCmd {
-    /// The ECB main refinancing rates and the French legal interest rates in use
-    Show,
+    /// The ECB main refinancing rates and the French legal interest rates in use, how far
+    /// they were checked, and whether they cover today's half-year
+    Show(ShowRatesArgs),
     /// Replace both tables from CSV files (the format of the shipped ones); the database's
     /// tables then serve its reminders and `ardoise penalty`
     Set(SetRatesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowRatesArgs {
+    /// The day whose half-year the tables must cover [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    on: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +64,10 @@ pub struct SetRatesArgs {
     /// CSV: year,half,creditor_individual_pct,all_other_cases_pct[,...]
     #[arg(long, value_name = "FILE")]
     legal: std::path::PathBuf,
+    /// The day both tables were checked against their sources, for files without a
+    /// `# checked_through: YYYY-MM-DD` line (or to replace it)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    checked_through: Option<String>,
     #[command(flatten)]
     when: When,
 }
@@ -62,9 +80,6 @@ struct PenaltyJson {
     indemnity: Money,
     total: Money,
     periods: Vec<PeriodJson>,
-    /// Rates assumed because the table lacks a half-year.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,8 +98,15 @@ pub fn penalty(ctx: &Ctx, a: PenaltyArgs) -> Result<(), Failure> {
     let until = till::date(&a.until)?;
     let notice_on = a.notice.as_deref().map(till::date).transpose()?;
     if notice_on.is_some_and(|n| n < due_on) {
-        // The core would start a consumer's interest at a notice given before anything was due.
+        // A notice cannot claim what was not due yet: it would start nothing.
         return Err(Failure::new("invalid", "a formal notice cannot come before the due date"));
+    }
+    let contract_rate_pct = a.contract_rate.as_deref().map(parse_rate_pct).transpose()?;
+    if contract_rate_pct.is_some() && debtor != CustomerKind::Business {
+        return Err(Failure::new(
+            "invalid",
+            format!("--contract-rate applies to a business only: a {} debtor's rate is set by law", debtor.as_str()),
+        ));
     }
     let payments = a.paid.iter().map(|p| payment(p)).collect::<Result<Vec<_>, _>>()?;
     let req = PenaltyRequest {
@@ -94,7 +116,8 @@ pub fn penalty(ctx: &Ctx, a: PenaltyArgs) -> Result<(), Failure> {
         debtor,
         notice_on,
         payments,
-        contract_rate_pct: None,
+        contract_rate_pct,
+        insolvent: false,
     };
     // The shop's own tables when a database is there (they may be newer than this release).
     let (rates, source) = if ctx.db_path().exists() {
@@ -143,9 +166,6 @@ pub fn penalty(ctx: &Ctx, a: PenaltyArgs) -> Result<(), Failure> {
     if let Some(w) = why {
         say!("{w}");
     }
-    for note in &p.notes {
-        say!("note: {note} (update the tables with `ardoise rates set`)");
-    }
     Ok(())
 }
 
@@ -167,7 +187,6 @@ fn to_json(debtor: CustomerKind, p: &Penalty) -> PenaltyJson {
                 interest: x.interest,
             })
             .collect(),
-        notes: p.notes.clone(),
     }
 }
 
@@ -179,9 +198,10 @@ fn explain(req: &PenaltyRequest, p: &Penalty) -> Option<String> {
              40 EUR indemnity: give --notice DATE"
                 .into(),
         ),
-        CustomerKind::Business if req.notice_on.is_some() => {
-            Some("--notice changes nothing for a business: interest runs from the day after the due date".into())
-        }
+        CustomerKind::Business | CustomerKind::Public if req.notice_on.is_some() => Some(format!(
+            "--notice changes nothing for a {} debtor: interest runs from the day after the due date",
+            req.debtor.as_str()
+        )),
         _ if req.until <= req.due_on => Some("nothing is late on or before the due date".into()),
         _ if p.total.is_zero() => Some("nothing was late: the invoice was paid by its due date".into()),
         _ => None,
@@ -202,9 +222,13 @@ fn payment(s: &str) -> Result<(NaiveDate, Money), Failure> {
 
 pub fn rates(ctx: &Ctx, cmd: RatesCmd) -> Result<(), Failure> {
     match cmd {
-        RatesCmd::Show => {
+        RatesCmd::Show(a) => {
+            let on = match a.on.as_deref() {
+                Some(d) => till::date(d)?,
+                None => chrono::Local::now().date_naive(),
+            };
             let rates = if ctx.db_path().exists() { ctx.store()?.rate_tables()? } else { RateTables::default() };
-            print_rates(ctx, &rates)
+            print_rates(ctx, &rates, on)
         }
         RatesCmd::Set(a) => {
             let (_, now) = a.when.resolve()?;
@@ -213,19 +237,29 @@ pub fn rates(ctx: &Ctx, cmd: RatesCmd) -> Result<(), Failure> {
                     .map_err(|e| Failure::new("io", format!("could not read {}: {e}", p.display())))
             };
             let (ecb, legal) = (read(&a.ecb)?, read(&a.legal)?);
+            let checked_through = a.checked_through.as_deref().map(till::date).transpose()?;
             // Parsed before the database is opened: a bad file changes nothing.
-            RateTables::parse(&ecb, &legal)?;
-            let rates = ctx.store()?.set_rate_tables(&ecb, &legal, now)?;
+            let rates = RateTables::parse_checked(&ecb, &legal, checked_through)?;
+            ctx.store()?.set_rates(&rates, now)?;
             if !ctx.json {
                 say!("Rate tables replaced.");
             }
-            print_rates(ctx, &rates)
+            print_rates(ctx, &rates, now.date_naive())
         }
     }
 }
 
-fn print_rates(ctx: &Ctx, rates: &RateTables) -> Result<(), Failure> {
+/// The tables, how far they were checked, and a warning when they do not cover `on`'s
+/// half-year (on stderr with `--json`, whose stdout stays the tables).
+fn print_rates(ctx: &Ctx, rates: &RateTables, on: NaiveDate) -> Result<(), Failure> {
+    let stale = rates
+        .covers(on)
+        .err()
+        .map(|e| format!("STALE: {e}; reminders whose penalties need it wait for the owner (`ardoise rates set`)"));
     if ctx.json {
+        if let Some(w) = &stale {
+            eprintln!("warning: {w}");
+        }
         return output::print_json(rates);
     }
     let mut ecb = output::table(&["from", "ECB main rate %"], &[1]);
@@ -237,8 +271,17 @@ fn print_rates(ctx: &Ctx, rates: &RateTables) -> Result<(), Failure> {
         legal.add_row(vec![format!("{y} H{h}"), r.to_string()]);
     }
     say!(
-        "ECB main refinancing rate (a business's penalty rate is the one in force on 1 January or 1 July, plus 10 points)\n{ecb}"
+        "ECB main refinancing rate (a business's penalty rate is the one in force on 1 January or 1 July, plus 10 points; a public buyer's, the one of the half-year its delay began in, plus 8)\n{ecb}"
     );
     say!("French legal interest rate, all other cases (consumers, after a formal notice)\n{legal}");
+    say!(
+        "Checked against their sources through {} (ECB) and {} (legal rate).",
+        rates.ecb_checked_through,
+        rates.legal_checked_through
+    );
+    match stale {
+        Some(w) => say!("{w}"),
+        None => say!("They cover {on}'s half-year."),
+    }
     Ok(())
 }

@@ -383,7 +383,10 @@ fn bad_input_fails_cleanly_and_writes_nothing() {
         ),
         (&["customer", "add", "--ref", "C2", "--name", "Jean", "--credit-limit", "5.001"], "more than 2 decimals"),
         (&["customer", "add", "--ref", "C 2", "--name", "Jean"], "reference"),
-        (&["customer", "add", "--ref", "C2", "--name", "Jean", "--kind", "robot"], "neither business nor consumer"),
+        (
+            &["customer", "add", "--ref", "C2", "--name", "Jean", "--kind", "robot"],
+            "not a kind of customer: business, consumer or public",
+        ),
         (&["customer", "add", "--ref", "C2", "--name", "Jean", "--phone", "call me"], "not a phone number"),
         (&["checkout", "--customer", "C1", "--amount", "-1"], "more than zero"),
         (&["customer", "show", "C1", "--date", "2026-02-30"], "invalid date"),

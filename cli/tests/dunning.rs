@@ -183,7 +183,8 @@ fn penalty_refuses_bad_input() {
         (with("--amount", "0"), "must be more than zero"),
         (with("--due", "2024-13-01"), "invalid date \"2024-13-01\""),
         (with("--until", "10/07/2024"), "invalid date"),
-        (with("--debtor", "robot"), "neither business nor consumer"),
+        (with("--debtor", "robot"), "not a kind of customer: business, consumer or public"),
+        (with("--contract-rate", "9,5"), "is not a percentage like 9.5"),
         (with("--notice", "2024-06-01"), "cannot come before the due date"),
         (with("--paid", "2024-07-01"), "expected YYYY-MM-DD:AMOUNT"),
         (with("--paid", "2024-07-01:1,5"), "is not a decimal number"),
@@ -192,22 +193,34 @@ fn penalty_refuses_bad_input() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         t.fails(&args, words);
     }
-    // A half-year the shipped table does not know yet uses the latest rate, and says so.
-    let late = t.json(&[
+    // A contract rate is a business's only: the others' rates are set by law.
+    let consumer: Vec<String> =
+        with("--debtor", "consumer").into_iter().chain(["--contract-rate".into(), "15".into()]).collect();
+    let consumer: Vec<&str> = consumer.iter().map(String::as_str).collect();
+    t.fails(&consumer, "--contract-rate applies to a business only");
+    // A half-year the shipped table does not cover is refused, never guessed: the table is stale.
+    let stale = t.fails(
+        &["penalty", "--amount", "100", "--due", "2026-12-01", "--until", "2027-01-05", "--debtor", "business"],
+        "the ECB table does not cover 2027 H1 (checked through 2026-12-04)",
+    );
+    assert!(stale.contains("update the rate tables"), "{stale}");
+    let out = t.run(&[
+        "--json",
         "penalty",
         "--amount",
         "100",
         "--due",
-        "2026-05-01",
+        "2026-11-01",
         "--until",
-        "2026-08-01",
+        "2027-01-05",
         "--debtor",
         "consumer",
         "--notice",
-        "2026-05-10",
+        "2026-11-10",
     ]);
-    assert_eq!(late["notes"][0], "legal rate for 2026 H2 not in the rate table: 2026 H1 (2.62 %) used");
-    assert_eq!(late["periods"][1]["rate_pct"], "2.62");
+    assert_eq!(out.code, 1, "{out:?}");
+    let e: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(e["code"], "stale_rates");
     assert!(!t.db.exists());
 }
 
@@ -726,8 +739,10 @@ fn rate_tables_can_be_replaced_and_penalty_then_uses_them() {
     let dir = tempfile::tempdir().unwrap();
     let ecb = dir.path().join("ecb.csv");
     let legal = dir.path().join("legal.csv");
-    std::fs::write(&ecb, "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n").unwrap();
-    std::fs::write(&legal, "year,half,a,b\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n").unwrap();
+    std::fs::write(&ecb, "# checked_through: 2026-12-20\neffective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n")
+        .unwrap();
+    std::fs::write(&legal, "# checked_through: 2026-12-20\nyear,half,a,b\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n")
+        .unwrap();
     let (ecb, legal) = (ecb.to_str().unwrap(), legal.to_str().unwrap());
     let before = t.json(&["rates", "show"]);
     t.fails(&["rates", "set", "--ecb", legal, "--legal", legal], "invalid date \"2024\"");
@@ -735,6 +750,7 @@ fn rate_tables_can_be_replaced_and_penalty_then_uses_them() {
     assert_eq!(t.json(&["rates", "show"]), before);
     let rates = t.json(&["rates", "set", "--ecb", ecb, "--legal", legal]);
     assert_eq!(rates["ecb"].as_array().unwrap().len(), 2);
+    assert_eq!(rates["ecb_checked_through"], "2026-12-20");
     // 1.00 + 10 points = 11 %: 1000 x 15 x 11 / 36500 = 4.52, then 1000 x 10 x 11 / 36500 = 3.01.
     let p = t.json(&[
         "penalty",
@@ -834,4 +850,195 @@ fn a_formal_notice_pdf_needs_the_shop_identity_and_then_is_written() {
     assert_eq!(doc["signatory"], "Claire Martin");
     assert_eq!(doc["principal"], "500.00");
     assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
+}
+
+/// Runs `penalty --json` and gives (from, to, days, base, rate, interest) per period, then
+/// (interest, indemnity, total).
+fn penalty_figures(t: &Till, args: &[&str]) -> (Vec<[String; 6]>, [String; 3]) {
+    let p = t.json(&[&["penalty"][..], args].concat());
+    let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let periods = p["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| [s(&x["from"]), s(&x["to"]), s(&x["days"]), s(&x["base"]), s(&x["rate_pct"]), s(&x["interest"])])
+        .collect();
+    (periods, [s(&p["interest"]), s(&p["indemnity"]), s(&p["total"])])
+}
+
+fn rows(rows: &[[&str; 6]]) -> Vec<[String; 6]> {
+    rows.iter().map(|r| r.map(str::to_owned)).collect()
+}
+
+fn sums(s: [&str; 3]) -> [String; 3] {
+    s.map(str::to_owned)
+}
+
+/// The hand-worked cases of `core/src/dunning/penalty.rs` (each period: amount x days x rate /
+/// 36500, rounded half away from zero), printed by the CLI with the same figures.
+#[test]
+fn penalty_json_prints_the_hand_worked_figures_for_each_kind_of_debtor() {
+    let t = Till::new();
+    let business = ["--amount", "1000", "--due", "2025-12-15", "--until", "2026-01-31", "--paid", "2026-01-10:400"];
+    assert_eq!(
+        penalty_figures(&t, &[&business[..], &["--debtor", "business"]].concat()),
+        (
+            rows(&[
+                ["2025-12-16", "2025-12-31", "16", "1000.00", "12.15", "5.33"],
+                ["2026-01-01", "2026-01-09", "9", "1000.00", "12.15", "3.00"],
+                ["2026-01-10", "2026-01-31", "22", "600.00", "12.15", "4.39"],
+            ]),
+            sums(["12.72", "40.00", "52.72"])
+        )
+    );
+    let july = ["--amount", "1000", "--due", "2026-06-20", "--until", "2026-07-20", "--paid", "2026-07-05:250"];
+    assert_eq!(
+        penalty_figures(&t, &[&july[..], &["--debtor", "business"]].concat()),
+        (
+            rows(&[
+                ["2026-06-21", "2026-06-30", "10", "1000.00", "12.15", "3.33"],
+                ["2026-07-01", "2026-07-04", "4", "1000.00", "12.40", "1.36"],
+                ["2026-07-05", "2026-07-20", "16", "750.00", "12.40", "4.08"],
+            ]),
+            sums(["8.77", "40.00", "48.77"])
+        )
+    );
+    // A public buyer: one rate, that of the half-year the delay began in, + 8 points.
+    assert_eq!(
+        penalty_figures(&t, &[&business[..], &["--debtor", "public"]].concat()),
+        (
+            rows(&[
+                ["2025-12-16", "2026-01-09", "25", "1000.00", "10.15", "6.95"],
+                ["2026-01-10", "2026-01-31", "22", "600.00", "10.15", "3.67"],
+            ]),
+            sums(["10.62", "40.00", "50.62"])
+        )
+    );
+    assert_eq!(
+        penalty_figures(&t, &[&july[..], &["--debtor", "public"]].concat()),
+        (
+            rows(&[
+                ["2026-06-21", "2026-07-04", "14", "1000.00", "10.15", "3.89"],
+                ["2026-07-05", "2026-07-20", "16", "750.00", "10.15", "3.34"],
+            ]),
+            sums(["7.23", "40.00", "47.23"])
+        )
+    );
+    // A consumer, from the day after the notice was sent.
+    assert_eq!(
+        penalty_figures(
+            &t,
+            &[
+                "--amount",
+                "500",
+                "--due",
+                "2025-11-10",
+                "--until",
+                "2026-02-10",
+                "--debtor",
+                "consumer",
+                "--notice",
+                "2025-12-15",
+                "--paid",
+                "2026-01-20:200"
+            ]
+        ),
+        (
+            rows(&[
+                ["2025-12-16", "2025-12-31", "16", "500.00", "2.76", "0.60"],
+                ["2026-01-01", "2026-01-19", "19", "500.00", "2.62", "0.68"],
+                ["2026-01-20", "2026-02-10", "22", "300.00", "2.62", "0.47"],
+            ]),
+            sums(["1.75", "0.00", "1.75"])
+        )
+    );
+    assert_eq!(
+        penalty_figures(
+            &t,
+            &[
+                "--amount",
+                "800",
+                "--due",
+                "2026-05-31",
+                "--until",
+                "2026-07-31",
+                "--debtor",
+                "consumer",
+                "--notice",
+                "2026-06-15",
+                "--paid",
+                "2026-07-10:300"
+            ]
+        )
+        .1,
+        sums(["2.23", "0.00", "2.23"])
+    );
+    // One payment-day convention: paid in full on 15 April is `--until` 14 April.
+    let paid = penalty_figures(
+        &t,
+        &[
+            "--amount",
+            "1000",
+            "--due",
+            "2026-03-31",
+            "--until",
+            "2026-04-30",
+            "--paid",
+            "2026-04-15:1000",
+            "--debtor",
+            "business",
+        ],
+    );
+    let until = penalty_figures(
+        &t,
+        &["--amount", "1000", "--due", "2026-03-31", "--until", "2026-04-14", "--debtor", "business"],
+    );
+    assert_eq!(paid, until);
+    assert_eq!(until.1, sums(["4.66", "40.00", "44.66"]));
+}
+
+#[test]
+fn rate_tables_say_how_far_they_were_checked_and_when_they_are_stale() {
+    let t = Till::new();
+    let fine = t.ok(&["rates", "show", "--on", "2026-12-31"]);
+    assert!(fine.contains("through 2026-12-04 (ECB) and 2026-12-04 (legal rate)"), "{fine}");
+    assert!(fine.contains("They cover 2026-12-31's half-year."), "{fine}");
+    let out = t.run(&["rates", "show", "--on", "2027-01-02"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("STALE: the ECB table does not cover 2027 H1"), "{}", out.stdout);
+    let out = t.run(&["--json", "rates", "show", "--on", "2027-01-02"]);
+    let tables: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(tables["legal_checked_through"], "2026-12-04");
+    assert!(out.stderr.contains("warning: STALE"), "{}", out.stderr);
+}
+
+#[test]
+fn public_buyers_and_business_terms_follow_the_law() {
+    let t = Till::new();
+    t.add("MAIRIE", "Mairie de Saint-Rémy", &["--kind", "public"]);
+    assert_eq!(t.show("MAIRIE", "2026-01-01")["customer"]["kind"], "public");
+    assert_eq!(t.show("MAIRIE", "2026-01-01")["customer"]["terms"], "30");
+    t.add("SARL", "SARL Fournil", &["--kind", "business"]);
+    assert_eq!(t.show("SARL", "2026-01-01")["customer"]["terms"], "30");
+    t.add("P1", "Hélène Dupré", &[]);
+    assert_eq!(t.show("P1", "2026-01-01")["customer"]["terms"], "receipt");
+    let e = t.fails(
+        &["customer", "add", "--ref", "B2", "--name", "SAS Longue", "--kind", "business", "--terms", "90"],
+        "longer than the law allows",
+    );
+    assert!(e.contains("L441-10"), "{e}");
+    t.fails(&["customer", "add", "--ref", "B3", "--name", "SAS", "--kind", "business", "--terms", "50eom"], "L441-10");
+    t.ok(&["customer", "add", "--ref", "B4", "--name", "SAS Ok", "--kind", "business", "--terms", "45eom"]);
+}
+
+#[test]
+fn insolvency_is_recorded_and_refused_in_the_future() {
+    let t = shop();
+    t.fails(&["insolvency", "--customer", "B1", "--since", "2099-01-01"], "cannot open in the future");
+    t.fails(&["insolvency", "--customer", "NOPE", "--since", "2024-02-01", "--date", "2024-02-01"], "NOPE");
+    t.ok(&["insolvency", "--customer", "B1", "--since", "2024-02-01", "--date", "2024-02-01"]);
+    let timeline = t.ok(&["timeline", "--customer", "B1", "--full"]);
+    assert!(timeline.contains("insolvency proceedings opened on 2024-02-01"), "{timeline}");
+    t.ok(&["insolvency", "--customer", "B1", "--none", "--date", "2024-02-02"]);
+    assert!(t.ok(&["timeline", "--customer", "B1", "--full"]).contains("no insolvency proceedings"));
 }

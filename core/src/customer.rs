@@ -11,13 +11,16 @@ use crate::dunning::template::Language;
 use crate::error::{Error, Result};
 use crate::money::Money;
 
-/// French rules differ: penalties and the 40 EUR indemnity apply to businesses only.
+/// French rules differ by debtor: a business (Code de commerce L441-10), a consumer (Code civil
+/// 1231-6) or a public buyer such as a town hall, a school or a hospital (Code de la commande
+/// publique R2192-31).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CustomerKind {
     Business,
     #[default]
     Consumer,
+    Public,
 }
 
 impl CustomerKind {
@@ -25,6 +28,7 @@ impl CustomerKind {
         match self {
             CustomerKind::Business => "business",
             CustomerKind::Consumer => "consumer",
+            CustomerKind::Public => "public",
         }
     }
 }
@@ -35,7 +39,11 @@ impl FromStr for CustomerKind {
         match s {
             "business" => Ok(CustomerKind::Business),
             "consumer" => Ok(CustomerKind::Consumer),
-            _ => Err(Error::Invalid { field: "kind", reason: format!("{s:?} is neither business nor consumer") }),
+            "public" => Ok(CustomerKind::Public),
+            _ => Err(Error::Invalid {
+                field: "kind",
+                reason: format!("{s:?} is not a kind of customer: business, consumer or public"),
+            }),
         }
     }
 }
@@ -59,6 +67,41 @@ pub enum Terms {
 const MAX_TERM_DAYS: u16 = 365;
 
 impl Terms {
+    /// The terms when none were agreed: 30 days between professionals (L441-10 I) and for a
+    /// public buyer (R2192-10); a consumer pays on receipt.
+    pub fn default_for(kind: CustomerKind) -> Terms {
+        match kind {
+            CustomerKind::Business | CustomerKind::Public => Terms::Net(30),
+            CustomerKind::Consumer => Terms::OnReceipt,
+        }
+    }
+
+    /// Whether the law lets these terms be agreed with this kind of debtor: between
+    /// professionals at most 60 days after the invoice or 45 days end of month, counted either
+    /// way (L441-10 I); a public buyer at most 30 days, 50 for a public hospital (R2192-10,
+    /// R2192-11), which an "end of month" term could exceed.
+    pub fn allowed_for(self, kind: CustomerKind) -> Result<()> {
+        let refuse = |law: &str| {
+            Err(Error::Invalid { field: "terms", reason: format!("{self} is longer than the law allows: {law}") })
+        };
+        match (kind, self) {
+            (CustomerKind::Business, Terms::Net(n)) if n > 60 => {
+                refuse("at most 60 days after the invoice, or 45 days end of month (Code de commerce L441-10 I)")
+            }
+            (CustomerKind::Business, Terms::DaysThenEndOfMonth(n) | Terms::EndOfMonthThenDays(n)) if n > 45 => {
+                refuse("at most 45 days end of month, or 60 days after the invoice (Code de commerce L441-10 I)")
+            }
+            (CustomerKind::Public, Terms::Net(n)) if n > 50 => refuse(
+                "a public buyer pays within 30 days, 50 for a public hospital (Code de la commande publique R2192-10, R2192-11)",
+            ),
+            (CustomerKind::Public, Terms::DaysThenEndOfMonth(_) | Terms::EndOfMonthThenDays(_)) => refuse(
+                "a public buyer pays within a number of days, 30 (50 for a public hospital), not end of month \
+                 (Code de la commande publique R2192-10)",
+            ),
+            _ => Ok(()),
+        }
+    }
+
     pub fn due_date(self, issued: NaiveDate) -> NaiveDate {
         let plus = |d: NaiveDate, n: u16| d.checked_add_days(Days::new(n.into())).unwrap_or(NaiveDate::MAX);
         match self {
@@ -319,7 +362,7 @@ impl Customer {
         if self.notes.len() > 10_000 {
             return invalid("notes", "longer than 10,000 characters");
         }
-        Ok(())
+        self.terms.allowed_for(self.kind)
     }
 }
 
@@ -362,6 +405,42 @@ mod tests {
         for bad in ["", "x", "400", "eom", "-3", "30 days"] {
             assert!(bad.parse::<Terms>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn business_terms_are_capped_by_l441_10_and_default_to_thirty_days() {
+        for ok in ["receipt", "60", "45eom", "eom45"] {
+            assert!(ok.parse::<Terms>().unwrap().allowed_for(CustomerKind::Business).is_ok(), "{ok}");
+        }
+        for long in ["61", "46eom", "eom46", "90"] {
+            let t: Terms = long.parse().unwrap();
+            let err = t.allowed_for(CustomerKind::Business).unwrap_err();
+            assert!(matches!(&err, Error::Invalid { field: "terms", reason } if reason.contains("L441-10")), "{long}");
+        }
+        // A consumer's terms are the shop's business.
+        assert!(Terms::Net(90).allowed_for(CustomerKind::Consumer).is_ok());
+        assert!(Terms::Net(50).allowed_for(CustomerKind::Public).is_ok());
+        assert!(Terms::Net(51).allowed_for(CustomerKind::Public).is_err());
+        assert!(Terms::DaysThenEndOfMonth(10).allowed_for(CustomerKind::Public).is_err());
+        assert_eq!(Terms::default_for(CustomerKind::Business), Terms::Net(30));
+        assert_eq!(Terms::default_for(CustomerKind::Public), Terms::Net(30));
+        assert_eq!(Terms::default_for(CustomerKind::Consumer), Terms::OnReceipt);
+        let new = NewCustomer {
+            reference: "B1".into(),
+            name: "SARL Fournil".into(),
+            kind: CustomerKind::Business,
+            terms: Terms::Net(90),
+            ..Default::default()
+        };
+        assert!(matches!(new.validate(), Err(Error::Invalid { field: "terms", .. })));
+    }
+
+    #[test]
+    fn kinds_parse_and_print_the_same_way() {
+        for k in [CustomerKind::Business, CustomerKind::Consumer, CustomerKind::Public] {
+            assert_eq!(k.as_str().parse::<CustomerKind>().unwrap(), k);
+        }
+        assert!(matches!("mairie".parse::<CustomerKind>(), Err(Error::Invalid { field: "kind", .. })));
     }
 
     #[test]

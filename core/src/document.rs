@@ -201,6 +201,18 @@ pub fn legal_basis(kind: CustomerKind, lang: Language) -> (&'static str, Option<
             "Interest at the French legal rate from the formal notice (article 1231-6 of the French Civil Code).",
             None,
         ),
+        (CustomerKind::Public, Language::Fr) => (
+            "Intérêts moratoires dus de plein droit dès le lendemain de l'échéance, au taux de la Banque centrale européenne en vigueur au premier jour du semestre où ils ont commencé à courir, majoré de 8 points (article R2192-31 du Code de la commande publique).",
+            Some(
+                "Indemnité forfaitaire pour frais de recouvrement de 40 € par facture payée en retard (article D2192-35 du Code de la commande publique).",
+            ),
+        ),
+        (CustomerKind::Public, Language::En) => (
+            "Late-payment interest due by law from the day after the due date, at the European Central Bank rate in force on the first day of the half-year in which it began, plus 8 points (article R2192-31 of the French Public Procurement Code).",
+            Some(
+                "Fixed recovery indemnity of 40 € per invoice paid late (article D2192-35 of the French Public Procurement Code).",
+            ),
+        ),
     }
 }
 
@@ -212,29 +224,24 @@ pub fn debtor_status(kind: CustomerKind, lang: Language) -> &'static str {
         (CustomerKind::Business, Language::En) => "Status: trader (business)",
         (CustomerKind::Consumer, Language::Fr) => "Qualité : particulier (consommateur)",
         (CustomerKind::Consumer, Language::En) => "Status: private individual (consumer)",
+        (CustomerKind::Public, Language::Fr) => "Qualité : personne publique (acheteur public)",
+        (CustomerKind::Public, Language::En) => "Status: public body (public buyer)",
     }
 }
 
-/// Where an order to pay is asked for: between traders the commercial court, otherwise the
-/// judicial court (Code de procédure civile 1405-1407). Matched without a catch-all: a new kind
-/// of debtor must say its court here.
+/// Where an order to pay is asked for, as `dunning::court` decides it (between traders the
+/// commercial court, otherwise the judicial court), in the customer's language with its Cerfa.
 fn court_for(kind: CustomerKind, lang: Language) -> Court {
-    let (court, cerfa) = match (kind, lang) {
-        (CustomerKind::Business, Language::Fr) => (
-            "Tribunal de commerce (tribunal des activités économiques)",
-            "Cerfa n° 12946 (requête en injonction de payer)",
-        ),
-        (CustomerKind::Business, Language::En) => {
-            ("Commercial court (tribunal de commerce)", "Cerfa no. 12946 (request for an order to pay)")
-        }
-        (CustomerKind::Consumer, Language::Fr) => {
-            ("Tribunal judiciaire", "Cerfa n° 12948 (requête en injonction de payer)")
-        }
-        (CustomerKind::Consumer, Language::En) => {
-            ("Judicial court (tribunal judiciaire)", "Cerfa no. 12948 (request for an order to pay)")
-        }
+    let which = crate::dunning::court::court_for(kind);
+    let form = match lang {
+        Language::Fr => format!("Cerfa n° {} (requête en injonction de payer)", which.cerfa()),
+        Language::En => format!("Cerfa no. {} (request for an order to pay)", which.cerfa()),
     };
-    Court { court: court.to_owned(), cerfa: cerfa.to_owned() }
+    let mut name = which.name(lang).to_owned();
+    if let Some(first) = name.get(..1) {
+        name = first.to_uppercase() + &name[1..];
+    }
+    Court { court: name, cerfa: form }
 }
 
 /// The town of an address: its last line without the postcode ("69002 Lyon" → "Lyon").
@@ -332,6 +339,7 @@ pub fn build(l: &Letter<'_>, sent: &[(NaiveDate, String, Channel)]) -> Result<Do
                 notice_on: l.notice_on,
                 payments: l.payments.get(&inv.entry).cloned().unwrap_or_default(),
                 contract_rate_pct: l.shop.dunning.contract_rate_pct,
+                insolvent: l.insolvent_since.is_some_and(|d| d <= l.today),
             },
             l.rates,
         )?;

@@ -52,6 +52,12 @@ pub enum Error {
     /// A file to import has bad lines: all of them are listed, and nothing was written.
     #[error("{file} file not imported, nothing was written: {}", import_summary(errors))]
     Import { file: &'static str, errors: Vec<crate::import::LineError> },
+    /// A penalty needs a rate for a half-year the rate tables do not cover yet: nothing is
+    /// claimed on a guessed rate; the owner updates the tables first.
+    #[error(
+        "the {table} table does not cover {year} H{half} (checked through {checked_through}): update the rate tables before claiming penalties for it"
+    )]
+    StaleRates { table: &'static str, year: i32, half: u8, checked_through: chrono::NaiveDate },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data could not be read: {0}")]

@@ -433,6 +433,15 @@ mod tests {
     }
 
     #[test]
+    fn a_public_buyer_is_a_kind_of_customer_in_a_file() {
+        let rows =
+            parse_customers(b"ref,name,kind\nM1,Mairie de Saint-R\xc3\xa9my,public\nE1,\xc3\x89cole,Public\n").unwrap();
+        assert_eq!((rows[0].kind, rows[1].kind), (CustomerKind::Public, CustomerKind::Public));
+        let e = parse_customers(b"ref,name,kind\nX1,X,mairie\n").unwrap_err();
+        assert!(e.to_string().contains("business, consumer or public"), "{e}");
+    }
+
+    #[test]
     fn the_paperless_day_is_optional_and_checked() {
         let rows = parse_customers(b"ref,name,paperless_from\nC1,A,2024-03-01\nC2,B,\n").unwrap();
         assert_eq!(rows[0].paperless_from, Some(Some(d("2024-03-01"))));

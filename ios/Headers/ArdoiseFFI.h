@@ -398,6 +398,11 @@ RustBuffer uniffi_ardoise_fn_method_till_resolve_dispute(uint64_t ptr, RustBuffe
 void uniffi_ardoise_fn_method_till_set_customer_ladder(uint64_t ptr, RustBuffer customer, RustBuffer ladder, int8_t excluded, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_INSOLVENCY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_SET_INSOLVENCY
+void uniffi_ardoise_fn_method_till_set_insolvency(uint64_t ptr, RustBuffer customer, RustBuffer since, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_STOP_INVOICE
 void uniffi_ardoise_fn_method_till_stop_invoice(uint64_t ptr, RustBuffer invoice, RustBuffer reason, RustBuffer author, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -536,6 +541,11 @@ RustBuffer uniffi_ardoise_fn_method_till_penalty(uint64_t ptr, RustBuffer amount
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATE_TABLES
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATE_TABLES
 RustBuffer uniffi_ardoise_fn_method_till_rate_tables(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATES_STALE_ON
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_RATES_STALE_ON
+RustBuffer uniffi_ardoise_fn_method_till_rates_stale_on(uint64_t ptr, RustBuffer day, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_REMINDER
@@ -1054,6 +1064,12 @@ uint16_t uniffi_ardoise_checksum_method_till_set_customer_ladder(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_INSOLVENCY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SET_INSOLVENCY
+uint16_t uniffi_ardoise_checksum_method_till_set_insolvency(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_STOP_INVOICE
 uint16_t uniffi_ardoise_checksum_method_till_stop_invoice(void
@@ -1219,6 +1235,12 @@ uint16_t uniffi_ardoise_checksum_method_till_penalty(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATE_TABLES
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATE_TABLES
 uint16_t uniffi_ardoise_checksum_method_till_rate_tables(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATES_STALE_ON
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_RATES_STALE_ON
+uint16_t uniffi_ardoise_checksum_method_till_rates_stale_on(void
     
 );
 #endif

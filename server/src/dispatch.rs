@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
+use ardoise_core::dunning::penalty::RateTables;
 use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,10 @@ pub struct DispatchReport {
     /// Still queued: not due yet, in their grace period, a transient failure, or a task for
     /// a person (phone call, word at the till).
     pub waiting: u32,
+    /// Held back at the last check for the owner: the rate tables do not cover a half-year
+    /// their penalties need (`ardoise-server rates set`).
+    #[serde(default)]
+    pub held: u32,
 }
 
 impl DispatchReport {
@@ -55,6 +60,7 @@ impl DispatchReport {
         self.cancelled += o.cancelled;
         self.failed += o.failed;
         self.waiting += o.waiting;
+        self.held += o.held;
     }
 }
 
@@ -158,6 +164,40 @@ impl Dispatcher {
         Ok(h)
     }
 
+    /// Puts rate tables into the log of one shop, or of every shop, through each one's merged
+    /// copy: every till receives them at its next sync (the settings row `rates`), so a new
+    /// half-year reaches all tills without a release, and reminders held for want of it are
+    /// queued again. Tables checked less recently than a shop's are refused for that shop.
+    /// Returns the shops updated.
+    pub async fn set_rates(&self, shop: Option<Uuid>, rates: &RateTables, now: Now) -> Result<Vec<Uuid>> {
+        let ids = match shop {
+            Some(s) => vec![s],
+            None => shops::ids(&mut *self.db.conn().await?).await?,
+        };
+        for shop in &ids {
+            let h = self.copy_of(*shop).await?;
+            let mut copy = h.0.lock().await;
+            self.join_epoch(&mut copy, *shop, now).await?;
+            self.catch_up(&copy.store, *shop, now).await?;
+            let rates = rates.clone();
+            blocking(&copy.store, move |s| s.set_rates(&rates, now)).await?;
+            self.push_outcomes(&copy.store, *shop, now).await?;
+        }
+        Ok(ids)
+    }
+
+    /// First round, or the server was restored from a backup: the copy's cursors start over
+    /// (events it already has are recognised and skipped).
+    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<()> {
+        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
+        if copy.epoch != current {
+            let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
+            blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
+            copy.epoch = current;
+        }
+        Ok(())
+    }
+
     /// The server's own device in a shop: the merged copy's device id.
     pub async fn device_of(&self, shop: Uuid) -> Result<Uuid> {
         let h = self.copy_of(shop).await?;
@@ -171,14 +211,7 @@ impl Dispatcher {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
-        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
-        if copy.epoch != current {
-            // First round, or the server was restored from a backup: start the copy's cursors
-            // over (events it already has are recognised and skipped).
-            let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
-            blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
-            copy.epoch = current;
-        }
+        self.join_epoch(&mut copy, shop, now).await?;
         let queued_before: Vec<Uuid> =
             blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
                 .await?
@@ -217,9 +250,17 @@ impl Dispatcher {
             report.applied += self.catch_up(&copy.store, shop, now).await?;
             let id = r.id;
             let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
-            if r.state != ReminderState::Queued {
-                report.cancelled += 1;
-                continue;
+            match r.state {
+                ReminderState::Queued => {}
+                ReminderState::Held => {
+                    tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
+                    report.held += 1;
+                    continue;
+                }
+                _ => {
+                    report.cancelled += 1;
+                    continue;
+                }
             }
             let outcome = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
                 Ok(o) => self.transports.send(&o).await,

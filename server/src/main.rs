@@ -71,6 +71,34 @@ enum Command {
         #[arg(long)]
         shop: Uuid,
     },
+    /// The penalty rate tables every till uses.
+    Rates {
+        #[command(subcommand)]
+        command: RatesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RatesCommand {
+    /// Send new rate tables (CSV as in shared/reference/) to every shop's tills through sync,
+    /// or to one shop's with --shop: a new half-year reaches the tills without a release.
+    Set {
+        /// CSV: effective_date,rate_pct[,source]
+        #[arg(long, value_name = "FILE")]
+        ecb: PathBuf,
+        /// CSV: year,half,creditor_individual_pct,all_other_cases_pct[,source]
+        #[arg(long, value_name = "FILE")]
+        legal: PathBuf,
+        /// The day both tables were checked against their sources, for files without a
+        /// `# checked_through: YYYY-MM-DD` line
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        checked_through: Option<String>,
+        #[arg(long)]
+        shop: Option<Uuid>,
+        /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
 }
 
 /// Sending the shops' reminders.
@@ -203,6 +231,33 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),
+        Command::Rates { command: RatesCommand::Set { ecb, legal, checked_through, shop, data_dir } } => {
+            let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+            let checked_through = checked_through.as_deref().map(ardoise_core::parse_date).transpose()?;
+            // Parsed before any shop is touched: a bad file changes nothing anywhere.
+            let rates = ardoise_core::dunning::penalty::RateTables::parse_checked(
+                &read(&ecb)?,
+                &read(&legal)?,
+                checked_through,
+            )?;
+            let cfg = ReminderArgs {
+                no_reminders: false,
+                transports: None,
+                data_dir,
+                grace_minutes: 10,
+                every_secs: 60,
+                no_ladder: true,
+            }
+            .config()?
+            .context("the dispatcher's configuration")?;
+            let dispatcher = Dispatcher::new(db, cfg)?;
+            for shop in dispatcher.set_rates(shop, &rates, chrono::Local::now().fixed_offset()).await? {
+                println!(
+                    "{shop}\trates checked through {}",
+                    rates.ecb_checked_through.min(rates.legal_checked_through)
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -251,3 +251,110 @@ async fn a_formal_notice_waits_for_the_shop_identity() {
     assert!(text.contains("Claire Martin") && text.contains("Mise en demeure de payer"), "{text}");
     serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_tables_set_on_the_server_reach_every_till_through_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shops = [db.create_shop("Épicerie").await.unwrap(), db.create_shop("Boulangerie").await.unwrap()];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let base = serving.base_url();
+    let start = at("2027-01-04T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let tills = [
+        Mutex::new(Store::open(dir.path().join("a.db")).unwrap()),
+        Mutex::new(Store::open(dir.path().join("b.db")).unwrap()),
+    ];
+    for (till, shop) in tills.iter().zip(shops) {
+        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+        client.enrol(till, &base, &code, "till", start).await.unwrap();
+    }
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: false,
+        transports: TransportConfig { smtp: None, mail_dir: None, sms: None, letters_dir: dir.path().join("letters") },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let rates = ardoise_core::dunning::penalty::RateTables::parse(
+        "# checked_through: 2027-01-03\neffective_date,rate\n2025-06-11,2.15\n2026-06-17,2.40\n",
+        "# checked_through: 2027-01-03\nyear,half,a,b\n2026,2,6.84,2.75\n2027,1,6.90,2.80\n",
+    )
+    .unwrap();
+    let stale = tills[0].lock().unwrap().rate_tables().unwrap();
+    assert!(stale.covers(chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()).is_err());
+    let updated = dispatcher.set_rates(None, &rates, start).await.unwrap();
+    assert_eq!(updated.len(), 2);
+    for till in &tills {
+        client.sync(till, &move || start + Duration::minutes(1)).await.unwrap();
+        assert_eq!(till.lock().unwrap().rate_tables().unwrap(), rates);
+    }
+    // An older copy is refused and changes nothing.
+    let older = ardoise_core::dunning::penalty::RateTables::parse_checked(
+        "effective_date,rate\n2025-06-11,2.15\n",
+        "year,half,a,b\n2026,2,6.84,2.75\n",
+        Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+    )
+    .unwrap();
+    assert!(dispatcher.set_rates(Some(shops[0]), &older, start + Duration::minutes(2)).await.is_err());
+    client.sync(&tills[0], &move || start + Duration::minutes(3)).await.unwrap();
+    assert_eq!(tills[0].lock().unwrap().rate_tables().unwrap(), rates);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_needing_an_uncovered_half_year_is_held_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let start = at("2026-11-24T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+    client.enrol(&till, &serving.base_url(), &code, "till", start).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        s.add_customer(NewCustomer { kind: CustomerKind::Business, ..customer("B1", "SARL Fournil") }, start).unwrap();
+        let sale = SaleRequest {
+            customer: "B1".into(),
+            amount: m("1000"),
+            date: None,
+            invoice_ref: None,
+            cashier: "Léa".into(),
+            deposit: None,
+        };
+        s.sell_on_account(sale, start).unwrap(); // due 2026-12-24: the first email on the 29th
+    }
+    client.sync(&till, &move || start).await.unwrap();
+    let mail = dir.path().join("mail");
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: true,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(mail.clone()),
+            sms: None,
+            letters_dir: dir.path().join("letters"),
+        },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    // Queued on 31 December, in its grace period; on 2 January its penalties need 2027 H1,
+    // which the shipped tables (checked through 2026-12-04) do not cover: held, not sent.
+    let queued = dispatcher.run_once(at("2026-12-31T10:00:00+01:00")).await.unwrap();
+    assert_eq!((queued.queued_by_ladder, queued.sent), (1, 0), "{queued:?}");
+    let next = dispatcher.run_once(at("2027-01-02T10:00:00+01:00")).await.unwrap();
+    assert_eq!((next.sent, next.held), (0, 1), "{next:?}");
+    assert!(!mail.exists() || std::fs::read_dir(&mail).unwrap().next().is_none(), "nothing was mailed");
+    // The till learns why at its next sync.
+    client.sync(&till, &move || at("2027-01-02T11:00:00+01:00")).await.unwrap();
+    let held = till.lock().unwrap().reminders(Some(ReminderState::Held), Some("B1"), 10).unwrap();
+    assert!(!held.is_empty());
+    assert!(held.iter().all(|r| r.state_note.as_deref().unwrap_or("").contains("2027")), "{held:?}");
+}

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use uuid::Uuid;
 
-use super::ladder::{Channel, Ladder, Step};
+use super::court;
+use super::ladder::{Channel, Ladder, Step, StepKind};
 use super::penalty::RateTables;
 use super::plan::{self, Instalment, PlanStatus};
 use super::run::{self, Contact, DueInvoice, Outcome, Skip};
@@ -86,9 +87,12 @@ pub struct Facts {
     pub hold: Option<(Option<NaiveDate>, String)>,
     pub promises: Vec<OpenPromise>,
     pub plans: Vec<ActivePlan>,
-    /// The first formal notice queued or sent.
+    /// The day the first formal notice was sent (by the back office, or posted as the owner
+    /// recorded): a notice queued, held or failed starts nothing.
     pub notice_on: Option<NaiveDate>,
-    /// The reminders not cancelled, oldest first.
+    /// The day insolvency proceedings opened against the customer, as the owner recorded it.
+    pub insolvent_since: Option<NaiveDate>,
+    /// The reminders sent, oldest first, each with the day it was sent.
     pub history: Vec<Contacted>,
 }
 
@@ -133,13 +137,50 @@ pub struct NewReminder {
     pub invoices: Vec<Chased>,
 }
 
+/// A reminder due today that waits for the owner instead of going out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldReminder {
+    pub level: usize,
+    pub step: Step,
+    pub channel: Channel,
+    pub not_before: DateTime<FixedOffset>,
+    pub invoices: Vec<Chased>,
+    /// Why, in the customer's language (the reminder's).
+    pub reason: String,
+}
+
 /// What today's run does for one customer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Skip(Skip),
     Queue(Box<NewReminder>),
-    /// The reminder could not be written (a template or rate problem); the others go on.
+    /// Its penalties need a half-year the rate tables do not cover: it is recorded as held and
+    /// goes once the owner updates the tables, never on a guessed rate.
+    Hold(Box<HeldReminder>),
+    /// The court file may not be prepared (limitation, insolvency, a public buyer): nothing is
+    /// queued, the reason is reported.
+    Refused(String),
+    /// The reminder could not be written (a template problem); the others go on.
     Failed(String),
+}
+
+/// Why a reminder waits for the owner when the rate tables fall short, in `lang`.
+pub fn stale_reason(e: &Error, lang: Language) -> String {
+    let Error::StaleRates { table, year, half, checked_through } = e else { return e.to_string() };
+    match lang {
+        Language::Fr => {
+            let table = if *table == "ECB" { "des taux de la BCE" } else { "des taux d'intérêt légal" };
+            let half = if *half == 1 { "1er" } else { "2e" };
+            format!(
+                "En attente du commerçant : la table {table} ne couvre pas le {half} semestre {year} (vérifiée jusqu'au \
+                 {checked_through}). Mettez les taux à jour (ardoise rates set) : la relance partira ensuite."
+            )
+        }
+        Language::En => format!(
+            "Waiting for the owner: the {table} table does not cover {year} H{half} (checked through \
+             {checked_through}). Update the rates (ardoise rates set) and the reminder goes."
+        ),
+    }
 }
 
 /// The plan for one customer today.
@@ -165,18 +206,82 @@ pub fn plan(f: &Facts, config: &Config, now: DateTime<FixedOffset>) -> Result<To
     };
     let action = match run::decide(ladder, &config.shop.dunning, &contact, &f.invoices, f.last_contact, pause, now) {
         Outcome::Skip(why) => Action::Skip(why),
-        Outcome::Queue { level, channel, not_before } => match write(f, config, ladder, level, channel, None, today) {
+        Outcome::Queue { level, channel, not_before } => {
+            let (level, channel, not_before, bar) = match court_bar(f, ladder, level, today) {
+                // A debt that reached the court-file step without a notice (imported late,
+                // paused a long time) gets its notice first, or the file would wait forever.
+                Some(court::Bar::NoNotice) => {
+                    match notice_first(f, ladder, level, &config.shop.dunning, &contact, now) {
+                        Some((level, channel, not_before)) => (level, channel, not_before, None),
+                        None => (level, channel, not_before, Some(court::Bar::NoNotice)),
+                    }
+                }
+                bar => (level, channel, not_before, bar),
+            };
+            queue_or_not(f, config, ladder, level, channel, not_before, bar, today)?
+        }
+    };
+    Ok(Today { settled, action })
+}
+
+/// The formal notice to queue when the court-file step comes before any notice was sent: the
+/// last formal-notice step below it, unless one is already queued, held or failed (it waits for
+/// that one), decided as the ladder would up to that step.
+fn notice_first(
+    f: &Facts,
+    ladder: &Ladder,
+    level: usize,
+    rules: &run::DunningRules,
+    contact: &Contact,
+    now: DateTime<FixedOffset>,
+) -> Option<(usize, Channel, DateTime<FixedOffset>)> {
+    let notice = ladder.steps[..level].iter().rposition(|s| s.kind == StepKind::FormalNotice)?;
+    if f.invoices.iter().filter_map(|i| i.reached).any(|r| r >= notice) {
+        return None;
+    }
+    let upto = Ladder { name: ladder.name.clone(), steps: ladder.steps[..=notice].to_vec() };
+    match run::decide(&upto, rules, contact, &f.invoices, f.last_contact, None, now) {
+        Outcome::Queue { level, channel, not_before } => Some((level, channel, not_before)),
+        Outcome::Skip(_) => None,
+    }
+}
+
+/// The reminder at `level`, unless the court file is barred: queued, held for the owner, or
+/// why not.
+#[allow(clippy::too_many_arguments)]
+fn queue_or_not(
+    f: &Facts,
+    config: &Config,
+    ladder: &Ladder,
+    level: usize,
+    channel: Channel,
+    not_before: DateTime<FixedOffset>,
+    bar: Option<court::Bar>,
+    today: NaiveDate,
+) -> Result<Action> {
+    let c = &f.customer;
+    Ok(match bar {
+        Some(bar) if bar.is_wait() => Action::Skip(Skip::NoticePending),
+        Some(bar) => Action::Refused(bar.text(c.language)),
+        None => match write(f, config, ladder, level, channel, None, today) {
             Ok((rendered, invoices)) => {
                 let step = ladder.steps[level].clone();
                 let fees = wording::fees(&step, c.kind, &config.shop, &rendered);
                 Action::Queue(Box::new(NewReminder { level, step, channel, not_before, rendered, fees, invoices }))
             }
+            Err(e @ Error::StaleRates { .. }) => Action::Hold(Box::new(HeldReminder {
+                level,
+                step: ladder.steps[level].clone(),
+                channel,
+                not_before,
+                invoices: chased(f, ladder, level, today),
+                reason: stale_reason(&e, c.language),
+            })),
             // One customer's template problem must not stop everyone else's reminders.
             Err(e @ (Error::Invalid { .. } | Error::NotPositive { .. })) => Action::Failed(e.to_string()),
             Err(e) => return Err(e),
         },
-    };
-    Ok(Today { settled, action })
+    })
 }
 
 /// A reminder still queued, as stored.
@@ -187,26 +292,66 @@ pub struct Queued {
     pub channel: Channel,
 }
 
-/// How a queued reminder reads now.
+/// How a queued (or held) reminder reads now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refresh {
     /// Nothing it chases is overdue any more (paid, credited, disputed or stopped).
     Cancel,
+    /// A court file that may no longer be prepared (insolvency recorded, limitation reached).
+    Stop(String),
+    /// Its penalties now need a half-year the rate tables do not cover: it waits for the owner.
+    Hold(String),
     Rewrite {
         rendered: Rendered,
         invoices: Vec<Chased>,
     },
 }
 
-/// What becomes of a queued reminder after the account moved (facts gathered as of today).
+/// What becomes of a queued or held reminder after the account moved (facts gathered as of
+/// today).
 pub fn refresh(f: &Facts, config: &Config, queued: &Queued, today: NaiveDate) -> Result<Refresh> {
     if f.invoices.is_empty() {
         return Ok(Refresh::Cancel);
     }
     let ladder = config.ladder(f.ladder.as_deref());
     let level = queued.level.min(ladder.steps.len() - 1);
-    let (rendered, invoices) = write(f, config, ladder, level, queued.channel, Some(queued.id), today)?;
-    Ok(Refresh::Rewrite { rendered, invoices })
+    if let Some(bar) = court_bar(f, ladder, level, today).filter(|b| !b.is_wait()) {
+        return Ok(Refresh::Stop(bar.text(f.customer.language)));
+    }
+    match write(f, config, ladder, level, queued.channel, Some(queued.id), today) {
+        Ok((rendered, invoices)) => Ok(Refresh::Rewrite { rendered, invoices }),
+        Err(e @ Error::StaleRates { .. }) => Ok(Refresh::Hold(stale_reason(&e, f.customer.language))),
+        Err(e) => Err(e),
+    }
+}
+
+/// What stands in the way of the court file, when `level` is that step.
+fn court_bar(f: &Facts, ladder: &Ladder, level: usize, today: NaiveDate) -> Option<court::Bar> {
+    if ladder.steps[level].kind != StepKind::CourtFile {
+        return None;
+    }
+    // A payment acknowledges the debt and starts its limitation period again (Code civil 2240).
+    let invoices: Vec<(String, NaiveDate)> = f
+        .invoices
+        .iter()
+        .map(|i| {
+            let last_paid = f.payments.get(&i.entry).and_then(|p| p.iter().map(|(d, _)| *d).max());
+            (i.reference.clone(), last_paid.map_or(i.due_on, |d| d.max(i.due_on)))
+        })
+        .collect();
+    court::check(f.customer.kind, f.notice_on, &invoices, f.insolvent_since, today).err()
+}
+
+/// The level each invoice is chased at by a reminder at `level`.
+fn chased(f: &Facts, ladder: &Ladder, level: usize, today: NaiveDate) -> Vec<Chased> {
+    f.invoices
+        .iter()
+        .map(|i| Chased {
+            invoice: i.entry,
+            level: ladder.level_for((today - i.due_on).num_days()).unwrap_or(0).min(level),
+            remaining: i.remaining,
+        })
+        .collect()
 }
 
 /// The words of the reminder at `level`, and the level each invoice is chased at in it.
@@ -230,21 +375,13 @@ fn write(
         invoices: &f.invoices,
         payments: &f.payments,
         notice_on: f.notice_on,
+        insolvent_since: f.insolvent_since,
         history: &f.history,
         myself,
         today,
     };
     let rendered = wording::render(&letter)?;
-    let invoices = f
-        .invoices
-        .iter()
-        .map(|i| Chased {
-            invoice: i.entry,
-            level: ladder.level_for((today - i.due_on).num_days()).unwrap_or(0).min(level),
-            remaining: i.remaining,
-        })
-        .collect();
-    Ok((rendered, invoices))
+    Ok((rendered, chased(f, ladder, level, today)))
 }
 
 /// Settles promises and plans whose dates have come, and says whether one pauses the ladder.

@@ -94,6 +94,8 @@ pub enum Skip {
     OnHold,
     Promise,
     Plan,
+    /// The court file waits for a formal notice to be sent and its deadline to pass.
+    NoticePending,
 }
 
 impl Skip {
@@ -107,6 +109,7 @@ impl Skip {
             Skip::OnHold => "on_hold",
             Skip::Promise => "promise",
             Skip::Plan => "plan",
+            Skip::NoticePending => "notice_pending",
         }
     }
 }

@@ -29,6 +29,8 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("shop_email", "the shop's email"),
     ("shop_address", "the shop's postal address"),
     ("today", "the date of the reminder"),
+    ("court", "the court an order to pay goes to, chosen by the parties (court file)"),
+    ("cerfa", "the number of the Cerfa request form for that court (court file)"),
 ];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -211,14 +213,14 @@ pub fn defaults() -> Vec<Template> {
             "court_file",
             Fr,
             "Dossier d'injonction de payer : {customer_name}, {total_with_penalties} EUR",
-            "DOSSIER DE REQUÊTE EN INJONCTION DE PAYER\nPréparé le {today} par {shop_name} ({shop_address}, {shop_phone})\n\nDébiteur : {customer_name} ({customer_ref})\nAdresse : {customer_address}\n\nFactures impayées :\n{invoice_list}\n\nPrincipal : {amount_due} EUR\nPénalités de retard : {penalties} EUR\nIndemnité forfaitaire de recouvrement : {indemnity} EUR\nTotal réclamé : {total_with_penalties} EUR\n\nCalcul des pénalités :\n{penalty_details}\n\nRelances et mise en demeure :\n{reminder_history}\n\nPièces à joindre : les factures, la mise en demeure et son accusé de réception, les conditions de vente.\nÀ déposer au greffe du tribunal de commerce (Cerfa 12946) si le débiteur est commerçant, du tribunal judiciaire (Cerfa 12948) sinon.",
+            "DOSSIER DE REQUÊTE EN INJONCTION DE PAYER\nPréparé le {today} par {shop_name} ({shop_address}, {shop_phone})\n\nDébiteur : {customer_name} ({customer_ref})\nAdresse : {customer_address}\n\nFactures impayées :\n{invoice_list}\n\nPrincipal : {amount_due} EUR\nPénalités de retard : {penalties} EUR\nIndemnité forfaitaire de recouvrement : {indemnity} EUR\nTotal réclamé : {total_with_penalties} EUR\n\nCalcul des pénalités :\n{penalty_details}\n\nRelances et mise en demeure :\n{reminder_history}\n\nPièces à joindre : les factures, la mise en demeure et son accusé de réception, les conditions de vente.\nÀ déposer au greffe du {court} (formulaire Cerfa {cerfa}).",
             "",
         ),
         t(
             "court_file",
             En,
             "Order-to-pay file: {customer_name}, {total_with_penalties} EUR",
-            "FILE FOR AN ORDER TO PAY (INJONCTION DE PAYER)\nPrepared on {today} by {shop_name} ({shop_address}, {shop_phone})\n\nDebtor: {customer_name} ({customer_ref})\nAddress: {customer_address}\n\nUnpaid invoices:\n{invoice_list}\n\nPrincipal: {amount_due} EUR\nLate-payment interest: {penalties} EUR\nFixed recovery indemnity: {indemnity} EUR\nTotal claimed: {total_with_penalties} EUR\n\nPenalty calculation:\n{penalty_details}\n\nReminders and formal notice:\n{reminder_history}\n\nAttach: the invoices, the formal notice and its acknowledgement of receipt, the terms of sale.\nTo file with the clerk of the commercial court (Cerfa 12946) if the debtor is a trader, of the judicial court (Cerfa 12948) otherwise.",
+            "FILE FOR AN ORDER TO PAY (INJONCTION DE PAYER)\nPrepared on {today} by {shop_name} ({shop_address}, {shop_phone})\n\nDebtor: {customer_name} ({customer_ref})\nAddress: {customer_address}\n\nUnpaid invoices:\n{invoice_list}\n\nPrincipal: {amount_due} EUR\nLate-payment interest: {penalties} EUR\nFixed recovery indemnity: {indemnity} EUR\nTotal claimed: {total_with_penalties} EUR\n\nPenalty calculation:\n{penalty_details}\n\nReminders and formal notice:\n{reminder_history}\n\nAttach: the invoices, the formal notice and its acknowledgement of receipt, the terms of sale.\nTo file with the clerk of the {court} (form Cerfa {cerfa}).",
             "",
         ),
     ]

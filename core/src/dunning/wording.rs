@@ -38,8 +38,11 @@ pub struct Letter<'a> {
     pub invoices: &'a [DueInvoice],
     /// What was paid on each invoice, by business date (its allocations).
     pub payments: &'a HashMap<Uuid, Vec<(NaiveDate, Money)>>,
-    /// The customer's first formal notice, from which a consumer owes interest.
+    /// The day the customer's first formal notice was sent, from which a consumer owes
+    /// interest.
     pub notice_on: Option<NaiveDate>,
+    /// The day insolvency proceedings opened against the customer: no indemnity is claimed.
+    pub insolvent_since: Option<NaiveDate>,
     /// The customer's earlier reminders, oldest first; `myself` is left out of them.
     pub history: &'a [Contacted],
     pub myself: Option<i64>,
@@ -97,6 +100,7 @@ fn penalties(l: &Letter<'_>, lang: Language) -> Result<(Money, Money, Vec<String
             notice_on: l.notice_on,
             payments: l.payments.get(&inv.entry).cloned().unwrap_or_default(),
             contract_rate_pct: l.shop.dunning.contract_rate_pct,
+            insolvent: l.insolvent_since.is_some_and(|d| d <= l.today),
         };
         let p = penalty::compute(&req, l.rates)?;
         for period in &p.periods {
@@ -119,11 +123,6 @@ fn penalties(l: &Letter<'_>, lang: Language) -> Result<(Money, Money, Vec<String
                     period.rate_pct
                 ),
             });
-        }
-        for note in p.notes {
-            if !lines.contains(&note) {
-                lines.push(note);
-            }
         }
         interest += p.interest;
         indemnity += p.indemnity;
@@ -218,6 +217,9 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
     v.insert("shop_email", shop.shop_email.clone());
     v.insert("shop_address", shop.shop_address.clone());
     v.insert("today", fmt_date(l.today, lang));
+    let court = super::court::court_for(customer.kind);
+    v.insert("court", court.name(lang).to_owned());
+    v.insert("cerfa", court.cerfa().to_owned());
     let tpl = l.template;
     let subject = Template::fill(&tpl.subject, &v)?;
     let body = Template::fill(if l.channel == Channel::Sms && !tpl.sms.is_empty() { &tpl.sms } else { &tpl.body }, &v)?;
@@ -243,22 +245,30 @@ pub fn missing_recipient(channel: Channel, recipient: Option<&str>) -> Option<&'
 }
 
 /// The fees a step adds to the account when it is queued: the step's own fee, and for a formal
-/// notice the indemnity and interest when the shop charges them to this kind of debtor.
+/// notice the indemnity and interest when the shop charges them to this kind of debtor. A
+/// consumer is never charged a step's fee, whatever the ladder says: recovery costs without an
+/// enforceable title stay with the creditor (Code des procédures civiles d'exécution L111-8).
+/// A public buyer follows the shop's setting for businesses.
 pub fn fees(step: &Step, kind: CustomerKind, shop: &ShopSettings, rendered: &Rendered) -> Vec<(Money, String)> {
     let mut out = Vec::new();
-    if let Some(fee) = step.fee {
+    if let Some(fee) = step.fee.filter(|_| kind != CustomerKind::Consumer) {
         out.push((fee, format!("frais : {}", step.name)));
     }
     let fees_on = match kind {
-        CustomerKind::Business => shop.dunning.penalty_fees_business,
+        CustomerKind::Business | CustomerKind::Public => shop.dunning.penalty_fees_business,
         CustomerKind::Consumer => shop.dunning.penalty_fees_consumer,
+    };
+    let (indemnity_basis, interest) = match kind {
+        CustomerKind::Public => ("D2192-35", "intérêts moratoires (R2192-31)"),
+        CustomerKind::Business => ("D441-5", "pénalités de retard (L441-10)"),
+        CustomerKind::Consumer => ("", "intérêts au taux légal (Code civil 1231-6)"),
     };
     if step.kind == StepKind::FormalNotice && fees_on {
         if rendered.indemnity.is_positive() {
-            out.push((rendered.indemnity, "indemnité forfaitaire de recouvrement (D441-5)".to_owned()));
+            out.push((rendered.indemnity, format!("indemnité forfaitaire de recouvrement ({indemnity_basis})")));
         }
         if rendered.penalties.is_positive() {
-            out.push((rendered.penalties, "pénalités de retard (L441-10)".to_owned()));
+            out.push((rendered.penalties, interest.to_owned()));
         }
     }
     out

@@ -764,6 +764,13 @@ public protocol TillProtocol: AnyObject, Sendable {
     func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, author: String, now: Timestamp) throws 
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    func setInsolvency(customer: String, since: IsoDate?, now: Timestamp) throws 
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp) throws 
@@ -895,6 +902,12 @@ public protocol TillProtocol: AnyObject, Sendable {
     func penalty(amount: Money, dueOn: IsoDate, until: IsoDate, debtor: CustomerKind, noticeOn: IsoDate?) throws  -> Penalty
     
     func rateTables() throws  -> RateTables
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    func ratesStaleOn(day: IsoDate) throws  -> String?
     
     /**
      * One reminder by id.
@@ -1430,6 +1443,22 @@ open func setCustomerLadder(customer: String, ladder: String?, excluded: Bool, a
 }
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+open func setInsolvency(customer: String, since: IsoDate?, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_set_insolvency(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(customer),
+        FfiConverterOptionTypeIsoDate.lower(since),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
 open func stopInvoice(invoice: String, reason: String?, author: String, now: Timestamp)throws   {try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
@@ -1833,6 +1862,20 @@ open func rateTables()throws  -> RateTables  {
         uniffiCallStatus in
     uniffi_ardoise_fn_method_till_rate_tables(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+open func ratesStaleOn(day: IsoDate)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_rates_stale_on(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIsoDate_lower(day),uniffiCallStatus
     )
 })
 }
@@ -4282,22 +4325,14 @@ public struct Penalty: Equatable, Hashable {
     public var indemnity: Money
     public var total: Money
     public var periods: [PenaltyPeriod]
-    /**
-     * Rates assumed because the table lacks a half-year.
-     */
-    public var notes: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod], 
-        /**
-         * Rates assumed because the table lacks a half-year.
-         */notes: [String]) {
+    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod]) {
         self.interest = interest
         self.indemnity = indemnity
         self.total = total
         self.periods = periods
-        self.notes = notes
     }
 
     
@@ -4319,8 +4354,7 @@ public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
                 interest: FfiConverterTypeMoney.read(from: &buf), 
                 indemnity: FfiConverterTypeMoney.read(from: &buf), 
                 total: FfiConverterTypeMoney.read(from: &buf), 
-                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf), 
-                notes: FfiConverterSequenceString.read(from: &buf)
+                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf)
         )
     }
 
@@ -4329,7 +4363,6 @@ public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
         FfiConverterTypeMoney.write(value.indemnity, into: &buf)
         FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterSequenceTypePenaltyPeriod.write(value.periods, into: &buf)
-        FfiConverterSequenceString.write(value.notes, into: &buf)
     }
 }
 
@@ -4495,17 +4528,22 @@ public func FfiConverterTypePromise_lower(_ value: Promise) -> RustBuffer {
 
 
 /**
- * The rates penalties are computed with.
+ * The rates penalties are computed with, and the day each table was checked up to: a
+ * half-year after that is not covered, and a penalty needing it is refused.
  */
 public struct RateTables: Equatable, Hashable {
     public var ecb: [EcbRate]
     public var legal: [LegalRate]
+    public var ecbCheckedThrough: IsoDate
+    public var legalCheckedThrough: IsoDate
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(ecb: [EcbRate], legal: [LegalRate]) {
+    public init(ecb: [EcbRate], legal: [LegalRate], ecbCheckedThrough: IsoDate, legalCheckedThrough: IsoDate) {
         self.ecb = ecb
         self.legal = legal
+        self.ecbCheckedThrough = ecbCheckedThrough
+        self.legalCheckedThrough = legalCheckedThrough
     }
 
     
@@ -4525,13 +4563,17 @@ public struct FfiConverterTypeRateTables: FfiConverterRustBuffer {
         return
             try RateTables(
                 ecb: FfiConverterSequenceTypeEcbRate.read(from: &buf), 
-                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf)
+                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf), 
+                ecbCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf), 
+                legalCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf)
         )
     }
 
     public static func write(_ value: RateTables, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeEcbRate.write(value.ecb, into: &buf)
         FfiConverterSequenceTypeLegalRate.write(value.legal, into: &buf)
+        FfiConverterTypeIsoDate.write(value.ecbCheckedThrough, into: &buf)
+        FfiConverterTypeIsoDate.write(value.legalCheckedThrough, into: &buf)
     }
 }
 
@@ -4859,13 +4901,27 @@ public struct RunReport: Equatable, Hashable {
      * Customers whose reminder could not be written (a template or ladder problem).
      */
     public var errors: [String]
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    public var held: [Reminder]
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+     */
+    public var refused: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(asOf: IsoDate?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
         /**
          * Customers whose reminder could not be written (a template or ladder problem).
-         */errors: [String]) {
+         */errors: [String], 
+        /**
+         * Reminders due but waiting for the owner (rate tables to update), each with why.
+         */held: [Reminder], 
+        /**
+         * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+         */refused: [String]) {
         self.asOf = asOf
         self.customersChecked = customersChecked
         self.queued = queued
@@ -4873,6 +4929,8 @@ public struct RunReport: Equatable, Hashable {
         self.plansBroken = plansBroken
         self.promisesBroken = promisesBroken
         self.errors = errors
+        self.held = held
+        self.refused = refused
     }
 
     
@@ -4897,7 +4955,9 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
                 skipped: FfiConverterSequenceTypeSkipCount.read(from: &buf), 
                 plansBroken: FfiConverterUInt32.read(from: &buf), 
                 promisesBroken: FfiConverterUInt32.read(from: &buf), 
-                errors: FfiConverterSequenceString.read(from: &buf)
+                errors: FfiConverterSequenceString.read(from: &buf), 
+                held: FfiConverterSequenceTypeReminder.read(from: &buf), 
+                refused: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -4909,6 +4969,8 @@ public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.plansBroken, into: &buf)
         FfiConverterUInt32.write(value.promisesBroken, into: &buf)
         FfiConverterSequenceString.write(value.errors, into: &buf)
+        FfiConverterSequenceTypeReminder.write(value.held, into: &buf)
+        FfiConverterSequenceString.write(value.refused, into: &buf)
     }
 }
 
@@ -5066,7 +5128,7 @@ public func FfiConverterTypeShopSettings_lower(_ value: ShopSettings) -> RustBuf
 
 /**
  * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
  */
 public struct SkipCount: Equatable, Hashable {
     public var reason: String
@@ -6218,11 +6280,16 @@ public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
 
 
 
+/**
+ * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
+ * hall, a school, a hospital (Code de la commande publique R2192-31).
+ */
 
 public enum CustomerKind: Equatable, Hashable {
     
     case business
     case consumer
+    case `public`
 
 
 
@@ -6248,6 +6315,8 @@ public struct FfiConverterTypeCustomerKind: FfiConverterRustBuffer {
         
         case 2: return .consumer
         
+        case 3: return .`public`
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6262,6 +6331,10 @@ public struct FfiConverterTypeCustomerKind: FfiConverterRustBuffer {
         
         case .consumer:
             writeInt(&buf, Int32(2))
+        
+        
+        case .`public`:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -7038,6 +7111,11 @@ public enum ReminderState: Equatable, Hashable {
     case sent
     case failed
     case cancelled
+    /**
+     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
+     * need (`state_note` says which).
+     */
+    case held
 
 
 
@@ -7067,6 +7145,8 @@ public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
         
         case 4: return .cancelled
         
+        case 5: return .held
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7089,6 +7169,10 @@ public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
         
         case .cancelled:
             writeInt(&buf, Int32(4))
+        
+        
+        case .held:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -8729,6 +8813,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 19732) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ardoise_checksum_method_till_set_insolvency() != 7850) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ardoise_checksum_method_till_stop_invoice() != 9806) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8811,6 +8898,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_rate_tables() != 31168) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_rates_stale_on() != 4001) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_reminder() != 57892) {

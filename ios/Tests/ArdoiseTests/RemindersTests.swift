@@ -409,15 +409,16 @@ final class RemindersTests: XCTestCase {
             _ = try till.setReminderState(id: r.id, state: .sent, note: nil, now: "2024-06-10T09:05:00+02:00")
         }
 
-        // The second step, 20 days late: an email to P1, an SMS to E1 (no email), and the step's fee.
+        // The second step, 20 days late: an email to P1, an SMS to E1 (no email); its fee is never
+        // charged to a consumer (Code des procédures civiles d'exécution L111-8).
         let second = try till.runDunning(now: noon("2024-06-20"))
         XCTAssertEqual(second.queued.first { $0.customerRef == "P1" }?.channel, .email)
         let e1Second = try XCTUnwrap(second.queued.first { $0.customerRef == "E1" })
         XCTAssertEqual(e1Second.channel, .sms)
         XCTAssertTrue(e1Second.body.contains("unpaid for 20 days"), e1Second.body)
         sameInstant(noon("2024-06-20"), e1Second.notBefore) // daytime on a Thursday
-        XCTAssertEqual(try till.account(customer: "P1", today: "2024-06-20").balance, "15.00")
-        XCTAssertEqual(try till.account(customer: "E1", today: "2024-06-20").balance, "15.00")
+        XCTAssertEqual(try till.account(customer: "P1", today: "2024-06-20").balance, "10.00")
+        XCTAssertEqual(try till.account(customer: "E1", today: "2024-06-20").balance, "10.00")
         _ = try till.setReminderState(id: e1Second.id, state: .failed, note: "number unreachable", now: noon("2024-06-20"))
         let failed = try till.reminders(state: .failed, customer: "E1", limit: 10)
         XCTAssertEqual(failed.map(\.stateNote), ["number unreachable"])
@@ -441,7 +442,7 @@ final class RemindersTests: XCTestCase {
         ])
         // A consumer owes interest only from the formal notice, at the legal rate (4.92 % in 2024 H2), no indemnity.
         XCTAssertEqual(try till.penalty(amount: "1000", dueOn: "2024-06-15", until: "2024-07-10", debtor: .consumer, noticeOn: nil),
-                       Penalty(interest: "0.00", indemnity: "0.00", total: "0.00", periods: [], notes: []))
+                       Penalty(interest: "0.00", indemnity: "0.00", total: "0.00", periods: []))
         let consumer = try till.penalty(amount: "1000", dueOn: "2024-06-15", until: "2024-07-10", debtor: .consumer, noticeOn: "2024-06-30")
         XCTAssertEqual(consumer.total, "1.35")
         XCTAssertEqual(consumer.periods.map(\.ratePct), ["4.92"])
@@ -461,11 +462,15 @@ final class RemindersTests: XCTestCase {
 
         // New rate tables without a release.
         let shipped = try till.rateTables()
+        XCTAssertNil(try till.ratesStaleOn(day: "2026-12-31"))
+        XCTAssertTrue(try till.ratesStaleOn(day: "2027-01-01")?.contains("does not cover 2027 H1") ?? false)
         XCTAssertTrue(shipped.ecb.contains(EcbRate(effectiveOn: "2024-06-12", ratePct: "4.25")))
         XCTAssertTrue(shipped.legal.contains(LegalRate(year: 2024, half: 2, ratePct: "4.92")))
-        let replaced = try till.setRateTables(ecbCsv: "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
-                                              legalCsv: "year,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
+        let replaced = try till.setRateTables(ecbCsv: "# checked_through: 2026-12-20\neffective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
+                                              legalCsv: "# checked_through: 2026-12-20\nyear,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
                                               now: reminderStart)
+        XCTAssertEqual(replaced.ecbCheckedThrough, "2026-12-20")
+        assertNotFound(try till.setInsolvency(customer: "NOPE", since: "2024-01-01", now: reminderStart))
         XCTAssertEqual(replaced.ecb, [EcbRate(effectiveOn: "2016-03-16", ratePct: "0.00"), EcbRate(effectiveOn: "2024-01-01", ratePct: "1.00")])
         XCTAssertEqual(try till.rateTables(), replaced)
         let cheaper = try till.penalty(amount: "1000", dueOn: "2024-06-15", until: "2024-07-10", debtor: .business, noticeOn: nil)
@@ -473,9 +478,11 @@ final class RemindersTests: XCTestCase {
         XCTAssertEqual(cheaper.interest, "7.53") // 4.52 + 3.01
         assertInvalid(try till.setRateTables(ecbCsv: "garbage", legalCsv: "year,half,a,b\n2024,1,8.01,5.07\n", now: reminderStart))
         assertInvalid(try till.setRateTables(ecbCsv: "effective_date,rate\n2024-01-01,1.00\n", legalCsv: "year,half,a,b\n2024,3,1,1\n", now: reminderStart))
-        // No legal rate for 2030 yet: the latest known rate is used, and the answer says so.
-        let late = try till.penalty(amount: "10", dueOn: "2030-01-01", until: "2030-02-01", debtor: .consumer, noticeOn: "2030-01-02")
-        XCTAssertTrue(late.notes.first?.contains("2030 H1 not in the rate table") ?? false, "\(late.notes)")
+        // No legal rate for 2030 yet: no penalty on a guessed rate, the table is stale.
+        XCTAssertThrowsError(try till.penalty(amount: "10", dueOn: "2030-01-01", until: "2030-02-01", debtor: .consumer, noticeOn: "2030-01-02")) { error in
+            guard case let ArdoiseError.Conflict(message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("does not cover 2030 H1"), message)
+        }
 
         // Bad input.
         for amount in ["1,5", "12.345", "", "abc", "0"] {

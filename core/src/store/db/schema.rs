@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 10;
+pub const VERSION: i64 = 11;
 
 /// Version 1: customers, the ledger with its projections, and the outbox. New files get
 /// [`CURRENT`]; this is kept to build version-1 files for the upgrade test.
@@ -451,6 +451,41 @@ const V10: &str = "
 ALTER TABLE customers ADD COLUMN paperless_from TEXT CHECK (paperless_from IS NULL OR date(paperless_from) = paperless_from);
 ";
 
+/// Version 11: public buyers as a kind of customer, reminders held for the owner (a rate table
+/// that does not cover a half-year) and the day each was sent (a consumer's interest runs from
+/// the formal notice's), and the day a customer's insolvency proceedings opened.
+/// Only CHECK constraints widen, which SQLite cannot alter: their text is rewritten in the
+/// schema (what SQLite documents for a change that leaves the stored rows valid), so the
+/// customers and reminders, and everything that references them, stay as they are.
+fn upgrade_to_v11(tx: &Transaction<'_>) -> Result<()> {
+    let cookie: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.pragma_update(None, "writable_schema", true)?;
+    let widened = tx.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, 'CHECK (kind IN (''business'', ''consumer''))',
+                                                 'CHECK (kind IN (''business'', ''consumer'', ''public''))')
+         WHERE type = 'table' AND name = 'customers'",
+        [],
+    )? + tx.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, 'CHECK (state IN (''queued'', ''sent'', ''failed'', ''cancelled''))',
+                                                 'CHECK (state IN (''queued'', ''sent'', ''failed'', ''cancelled'', ''held''))')
+         WHERE type = 'table' AND name = 'reminders'",
+        [],
+    )?;
+    tx.pragma_update(None, "schema_version", cookie + 1)?;
+    tx.pragma_update(None, "writable_schema", false)?;
+    if widened != 2 {
+        return Err(Error::Corrupt("customers or reminders table not found for the version 11 upgrade".into()));
+    }
+    // A reminder sent before this version was last updated when it was marked sent.
+    tx.execute_batch(
+        "ALTER TABLE dunning_customers ADD COLUMN insolvent_since TEXT
+             CHECK (insolvent_since IS NULL OR date(insolvent_since) = insolvent_since);
+         ALTER TABLE reminders ADD COLUMN sent_on TEXT CHECK (sent_on IS NULL OR date(sent_on) = sent_on);
+         UPDATE reminders SET sent_on = date(updated_at / 1000, 'unixepoch') WHERE state = 'sent';",
+    )?;
+    Ok(())
+}
+
 /// Brings the database to `VERSION` in one transaction: a new file gets the full schema, an
 /// older one each missing step. A newer file is refused untouched.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -497,7 +532,7 @@ CREATE TABLE customers (
     name_key TEXT NOT NULL,
     email TEXT,
     phone TEXT,
-    kind TEXT NOT NULL CHECK (kind IN ('business', 'consumer')),
+    kind TEXT NOT NULL CHECK (kind IN ('business', 'consumer', 'public')),
     credit_limit INTEGER CHECK (credit_limit >= 0),
     terms TEXT NOT NULL,
     blocked TEXT,
@@ -615,7 +650,8 @@ CREATE TABLE dunning_customers (
     excluded INTEGER NOT NULL DEFAULT 0,
     hold_until TEXT,
     hold_reason TEXT,
-    hlc TEXT NOT NULL DEFAULT ''
+    hlc TEXT NOT NULL DEFAULT '',
+    insolvent_since TEXT CHECK (insolvent_since IS NULL OR date(insolvent_since) = insolvent_since)
 );
 CREATE TABLE invoice_stops (
     invoice BLOB PRIMARY KEY,
@@ -634,7 +670,7 @@ CREATE TABLE reminders (
     channel TEXT NOT NULL,
     recipient TEXT,
     language TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'cancelled')),
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'cancelled', 'held')),
     state_note TEXT,
     created_on TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -645,7 +681,8 @@ CREATE TABLE reminders (
     amount_due INTEGER NOT NULL,
     penalties INTEGER NOT NULL,
     indemnity INTEGER NOT NULL,
-    hlc TEXT NOT NULL DEFAULT ''
+    hlc TEXT NOT NULL DEFAULT '',
+    sent_on TEXT CHECK (sent_on IS NULL OR date(sent_on) = sent_on)
 );
 CREATE TABLE reminder_invoices (
     reminder_id INTEGER NOT NULL REFERENCES reminders (id),
@@ -822,6 +859,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
             fill_day_totals(tx)?;
         }
         9 => tx.execute_batch(V10)?,
+        10 => upgrade_to_v11(tx)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

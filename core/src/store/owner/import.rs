@@ -68,7 +68,7 @@ impl Store {
                             phone: row.phone.clone(),
                             kind: row.kind,
                             credit_limit: row.credit_limit,
-                            terms: row.terms.unwrap_or_default(),
+                            terms: row.terms.unwrap_or(Terms::default_for(row.kind)),
                             paperless_from: row.paperless_from.flatten(),
                             ..Default::default()
                         },
@@ -387,17 +387,22 @@ fn account_for(tx: &Transaction<'_>, row: &InvoiceRow, now: Now, report: &mut Im
     if let Some((id, uuid)) = found {
         return Ok(Account { id, uuid, created: false });
     }
+    // The invoice keeps its own due date; the customer's terms are only a guess from it, so a
+    // delay the law would not let a business agree to gives the legal default instead.
+    let kind = crate::customer::CustomerKind::Business;
     let days = (row.due_on - row.issued_on).num_days();
     let terms = u16::try_from(days)
         .ok()
         .filter(|d| *d <= 365)
-        .map_or(Terms::default(), |d| if d == 0 { Terms::OnReceipt } else { Terms::Net(d) });
+        .map(|d| if d == 0 { Terms::OnReceipt } else { Terms::Net(d) })
+        .filter(|t| t.allowed_for(kind).is_ok())
+        .unwrap_or(Terms::default_for(kind));
     let customer = Customer::from_new(
         Uuid::new_v4(),
         NewCustomer {
             reference: row.customer_ref.clone(),
             name: row.customer_ref.clone(),
-            kind: crate::customer::CustomerKind::Business,
+            kind,
             terms,
             ..Default::default()
         },

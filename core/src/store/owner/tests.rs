@@ -325,6 +325,8 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
              DROP TABLE day_totals;
              ALTER TABLE accounts DROP COLUMN open_dues;
              ALTER TABLE customers DROP COLUMN paperless_from;
+             ALTER TABLE dunning_customers DROP COLUMN insolvent_since;
+             ALTER TABLE reminders DROP COLUMN sent_on;
              CREATE INDEX allocations_by_date ON allocations (on_date, amount);
              CREATE INDEX items_by_issued ON items (issued_on, charge, amount);
              PRAGMA user_version = 8;",

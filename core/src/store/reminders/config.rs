@@ -26,7 +26,14 @@ pub(in crate::store) fn load(conn: &Connection) -> Result<Config> {
     for row in rows {
         let (key, value) = row?;
         if key == "rates" {
-            rates = serde_json::from_str(&value)?;
+            // Rates are public facts, not the shop's choice: the shop's tables serve unless
+            // those shipped with this release were checked later (an app update after a
+            // `rates set`).
+            let stored: RateTables = serde_json::from_str(&value)?;
+            let checked = |t: &RateTables| t.ecb_checked_through.min(t.legal_checked_through);
+            if checked(&stored) >= checked(&rates) {
+                rates = stored;
+            }
         } else if key.starts_with("ladder:") {
             let l: Ladder = serde_json::from_str(&value)?;
             ladders.insert(l.name.clone(), l);

@@ -101,15 +101,18 @@ impl Store {
         now: Now,
     ) -> Result<ReminderRecord> {
         self.write(now, |w| {
-            let row: Option<(i64, String)> = w
+            let row: Option<(i64, String, i64)> = w
                 .conn()
-                .prepare_cached("SELECT id, state FROM reminders WHERE uuid = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .prepare_cached("SELECT id, state, customer_id FROM reminders WHERE uuid = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let (row, current) = row.ok_or_else(|| not_found(id))?;
+            let (row, current, customer) = row.ok_or_else(|| not_found(id))?;
+            // A held reminder waits for the rate tables; the owner may only give it up.
             let allowed = matches!(
                 (current.as_str(), state),
-                ("queued", _) | ("failed", ReminderState::Sent | ReminderState::Cancelled)
+                ("queued", _)
+                    | ("failed", ReminderState::Sent | ReminderState::Cancelled)
+                    | ("held", ReminderState::Cancelled)
             );
             if !allowed || state == ReminderState::Queued {
                 return Err(Error::Invalid {
@@ -117,11 +120,17 @@ impl Store {
                     reason: format!("a {current} reminder cannot become {}", state.as_str()),
                 });
             }
+            // The day it went is the day a formal notice starts a consumer's interest.
+            let sent_on = (state == ReminderState::Sent).then(|| now.date_naive());
             w.conn()
-                .prepare_cached("UPDATE reminders SET state = ?2, state_note = ?3, updated_at = ?4 WHERE id = ?1")?
-                .execute(params![row, state.as_str(), note, ms(now)])?;
+                .prepare_cached(
+                    "UPDATE reminders SET state = ?2, state_note = ?3, updated_at = ?4, sent_on = ?5 WHERE id = ?1",
+                )?
+                .execute(params![row, state.as_str(), note, ms(now), sent_on])?;
             let rec = queue::by_row(w.conn(), row)?;
             w.row(Table::Reminders, Key::Rowid(row))?;
+            // A formal notice sent starts a consumer's interest: the other letters say so.
+            w.touch(customer);
             Ok(rec)
         })
     }

@@ -48,6 +48,7 @@ impl Store {
                 invoices: &f.invoices,
                 payments: &f.payments,
                 notice_on: f.notice_on,
+                insolvent_since: f.insolvent_since,
                 history: &f.history,
                 myself: Some(row),
                 today,

@@ -26,15 +26,16 @@ pub(in crate::store) fn gather(conn: &Connection, customer_id: i64, horizon: Nai
     let last_contact: Option<NaiveDate> = conn
         .prepare_cached("SELECT max(created_on) FROM reminders WHERE customer_id = ?1 AND state != 'cancelled'")?
         .query_row([customer_id], |r| r.get(0))?;
-    /// A customer's own dunning settings row: ladder, excluded, hold until, hold reason.
-    type Settings = (Option<String>, bool, Option<NaiveDate>, Option<String>);
+    /// A customer's own dunning settings row: ladder, excluded, hold until, hold reason,
+    /// insolvent since.
+    type Settings = (Option<String>, bool, Option<NaiveDate>, Option<String>, Option<NaiveDate>);
     let row: Option<Settings> = conn
         .prepare_cached(
-            "SELECT ladder, excluded, hold_until, hold_reason FROM dunning_customers WHERE customer_id = ?1",
+            "SELECT ladder, excluded, hold_until, hold_reason, insolvent_since FROM dunning_customers WHERE customer_id = ?1",
         )?
-        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .optional()?;
-    let (ladder, excluded, hold_until, hold_reason) = row.unwrap_or((None, false, None, None));
+    let (ladder, excluded, hold_until, hold_reason, insolvent_since) = row.unwrap_or((None, false, None, None, None));
     let promises = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, promised_on, amount, created_key FROM promises WHERE customer_id = ?1 AND state = 'open'",
@@ -64,15 +65,18 @@ pub(in crate::store) fn gather(conn: &Connection, customer_id: i64, horizon: Nai
         }
         out
     };
-    // Consumers owe interest from the formal notice: the first one sent or queued.
+    // Consumers owe interest from the day the formal notice was sent: one queued, held or
+    // failed was never received, so it starts nothing.
     let notice_on: Option<NaiveDate> = conn
         .prepare_cached(
-            "SELECT min(created_on) FROM reminders WHERE customer_id = ?1 AND kind = 'formal_notice' AND state != 'cancelled'",
+            "SELECT min(sent_on) FROM reminders WHERE customer_id = ?1 AND kind = 'formal_notice' AND state = 'sent'",
         )?
         .query_row([customer_id], |r| r.get(0))?;
+    // A letter lists what the customer actually received, on the day it went.
     let history = {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, created_on, step, channel FROM reminders WHERE customer_id = ?1 AND state != 'cancelled' ORDER BY created_at",
+            "SELECT id, coalesce(sent_on, created_on), step, channel FROM reminders WHERE customer_id = ?1 AND state = 'sent'
+             ORDER BY coalesce(sent_on, created_on), created_at",
         )?;
         let rows = stmt.query_map([customer_id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, NaiveDate>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
@@ -95,6 +99,7 @@ pub(in crate::store) fn gather(conn: &Connection, customer_id: i64, horizon: Nai
         promises,
         plans,
         notice_on,
+        insolvent_since,
         history,
     })
 }

@@ -346,6 +346,28 @@ impl Store {
         })
     }
 
+    /// Records that insolvency proceedings (sauvegarde, redressement or liquidation judiciaire)
+    /// opened against the customer on `since`, or with `None` that none are open. From that day
+    /// no recovery indemnity is claimed and no court file is prepared: the claim is declared to
+    /// the mandataire judiciaire instead. Queued reminders are rewritten at once.
+    pub fn set_insolvency(&self, customer: &str, since: Option<NaiveDate>, now: Now) -> Result<()> {
+        self.write(now, |w| {
+            let cid = customer_id(w.conn(), customer)?;
+            w.conn().execute(
+                "INSERT INTO dunning_customers (customer_id, insolvent_since) VALUES (?1, ?2)
+                 ON CONFLICT (customer_id) DO UPDATE SET insolvent_since = excluded.insolvent_since",
+                params![cid, since],
+            )?;
+            w.row(Table::DunningCustomers, Key::Rowid(cid))?;
+            w.touch(cid);
+            let text = match since {
+                Some(d) => format!("insolvency proceedings opened on {d}: no indemnity, no court file"),
+                None => "no insolvency proceedings".to_owned(),
+            };
+            notes::add(w.conn(), cid, "insolvency", &text, None, "ardoise", now)
+        })
+    }
+
     /// Puts the customer on another ladder (`None`: the default), or out of reminders.
     pub fn set_customer_ladder(
         &self,

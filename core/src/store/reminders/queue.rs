@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::dunning::daily::{self, Chased, Queued, Refresh};
 use crate::dunning::ladder::{Channel, StepKind};
 use crate::dunning::template::Language;
-use crate::dunning::wording::Rendered;
+use crate::dunning::wording::{Rendered, missing_recipient};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::store::db::values::{Now, date_of, ms};
@@ -26,6 +26,9 @@ pub enum ReminderState {
     Sent,
     Failed,
     Cancelled,
+    /// Due, but waiting for the owner (the rate tables do not cover a half-year its penalties
+    /// need); `state_note` says why.
+    Held,
 }
 
 impl ReminderState {
@@ -35,6 +38,7 @@ impl ReminderState {
             ReminderState::Sent => "sent",
             ReminderState::Failed => "failed",
             ReminderState::Cancelled => "cancelled",
+            ReminderState::Held => "held",
         }
     }
 
@@ -44,6 +48,7 @@ impl ReminderState {
             "sent" => Ok(ReminderState::Sent),
             "failed" => Ok(ReminderState::Failed),
             "cancelled" => Ok(ReminderState::Cancelled),
+            "held" => Ok(ReminderState::Held),
             _ => Err(Error::Invalid { field: "reminder state", reason: format!("{s:?}") }),
         }
     }
@@ -149,18 +154,22 @@ pub(in crate::store) fn write_invoices(tx: &Transaction<'_>, reminder: i64, invo
 }
 
 /// After any write to a customer's account or follow-ups: their reminders not yet sent are
-/// cancelled when nothing is overdue any more, or rewritten with what is overdue now. A reminder
-/// that reads the same is left alone (no new version to replicate).
+/// cancelled when nothing is overdue any more, or rewritten with what is overdue now; one whose
+/// penalties need a half-year the rate tables lack is held for the owner, and a held one whose
+/// tables were updated is queued again. A reminder that reads the same is left alone (no new
+/// version to replicate).
 pub(in crate::store) fn refresh(tx: &Transaction<'_>, customer_id: i64, now: Now) -> Result<()> {
-    let queued: Vec<Queued> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT id, level, channel FROM reminders WHERE customer_id = ?1 AND state = 'queued'")?;
-        let rows =
-            stmt.query_map([customer_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+    let queued: Vec<(Queued, bool)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, level, channel, state = 'held' FROM reminders WHERE customer_id = ?1 AND state IN ('queued', 'held')",
+        )?;
+        let rows = stmt.query_map([customer_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, level, channel) = row?;
-            out.push(Queued { id, level: level as usize, channel: Channel::parse(&channel)? });
+            let (id, level, channel, held) = row?;
+            out.push((Queued { id, level: level as usize, channel: Channel::parse(&channel)? }, held));
         }
         out
     };
@@ -170,24 +179,32 @@ pub(in crate::store) fn refresh(tx: &Transaction<'_>, customer_id: i64, now: Now
     let today = now.date_naive();
     let config = config::load(tx)?;
     let f = facts::gather(tx, customer_id, today)?;
-    for q in queued {
+    let set_state = |id: i64, state: &str, note: &str| -> Result<()> {
+        tx.prepare_cached("UPDATE reminders SET state = ?2, state_note = ?3, updated_at = ?4 WHERE id = ?1")?
+            .execute(params![id, state, note, ms(now)])?;
+        Ok(())
+    };
+    for (q, held) in queued {
         match daily::refresh(&f, &config, &q, today)? {
-            Refresh::Cancel => {
-                tx.prepare_cached(
-                    "UPDATE reminders SET state = 'cancelled', state_note = ?2, updated_at = ?3 WHERE id = ?1",
-                )?
-                .execute(params![
-                    q.id,
-                    "nothing overdue any more (paid, credited or disputed)",
-                    ms(now)
-                ])?;
+            Refresh::Cancel => set_state(q.id, "cancelled", "nothing overdue any more (paid, credited or disputed)")?,
+            Refresh::Stop(why) => set_state(q.id, "cancelled", &why)?,
+            Refresh::Hold(why) => {
+                let note: Option<String> = tx
+                    .prepare_cached("SELECT state_note FROM reminders WHERE id = ?1")?
+                    .query_row([q.id], |r| r.get(0))?;
+                if held && note.as_deref() == Some(why.as_str()) {
+                    continue;
+                }
+                set_state(q.id, "held", &why)?;
             }
             Refresh::Rewrite { rendered, invoices } => {
-                if reads_the_same(tx, q.id, &rendered, &invoices)? {
+                if !held && reads_the_same(tx, q.id, &rendered, &invoices)? {
                     continue;
                 }
                 tx.prepare_cached(
-                    "UPDATE reminders SET subject = ?2, body = ?3, amount_due = ?4, penalties = ?5, indemnity = ?6, updated_at = ?7
+                    "UPDATE reminders SET subject = ?2, body = ?3, amount_due = ?4, penalties = ?5, indemnity = ?6, updated_at = ?7,
+                            recipient = ?8, state = 'queued',
+                            state_note = CASE WHEN state = 'held' THEN ?9 ELSE state_note END
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -197,7 +214,9 @@ pub(in crate::store) fn refresh(tx: &Transaction<'_>, customer_id: i64, now: Now
                     rendered.amount_due,
                     rendered.penalties,
                     rendered.indemnity,
-                    ms(now)
+                    ms(now),
+                    rendered.recipient,
+                    missing_recipient(q.channel, rendered.recipient.as_deref()),
                 ])?;
                 write_invoices(tx, q.id, &invoices)?;
             }

@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::dunning::daily::{self, Action, Agreement, NewReminder};
+use crate::dunning::daily::{self, Action, Agreement, HeldReminder, NewReminder};
 use crate::dunning::run::Skip;
 use crate::dunning::wording::missing_recipient;
 use crate::error::Result;
@@ -30,6 +30,13 @@ pub struct RunReport {
     pub errors: Vec<String>,
     pub customers_checked: u32,
     pub queued: Vec<ReminderRecord>,
+    /// Reminders due but waiting for the owner (rate tables to update), each with why.
+    #[serde(default)]
+    pub held: Vec<ReminderRecord>,
+    /// Court files the law does not allow (limitation, insolvency, a public buyer): customer
+    /// and reason.
+    #[serde(default)]
+    pub refused: Vec<String>,
     pub skipped: BTreeMap<Skip, u32>,
     pub plans_broken: u32,
     pub promises_broken: u32,
@@ -75,6 +82,8 @@ impl Store {
                     Action::Skip(why) => *report.skipped.entry(why).or_insert(0) += 1,
                     Action::Failed(e) => report.errors.push(format!("{}: {e}", f.customer.reference)),
                     Action::Queue(new) => report.queued.push(queue_one(w, customer_id, &f.customer.language, &new)?),
+                    Action::Hold(held) => report.held.push(hold_one(w, customer_id, &f.customer.language, &held)?),
+                    Action::Refused(why) => report.refused.push(format!("{}: {why}", f.customer.reference)),
                 }
             }
             Ok(report)
@@ -121,6 +130,43 @@ fn queue_one(
         ])?;
     let row = w.conn().last_insert_rowid();
     write_invoices(w.conn(), row, &new.invoices)?;
+    let rec = queue::by_row(w.conn(), row)?;
+    w.row(Table::Reminders, Key::Rowid(row))?;
+    Ok(rec)
+}
+
+/// Records a reminder that is due but waits for the owner: held, with the reason as its note
+/// and no words yet (they need the rates); the queue writes them once the tables cover it.
+/// Its level counts as reached, so the next runs do not hold it again.
+fn hold_one(
+    w: &mut Write<'_>,
+    customer_id: i64,
+    language: &crate::dunning::template::Language,
+    held: &HeldReminder,
+) -> Result<ReminderRecord> {
+    let now = w.now();
+    w.conn()
+        .prepare_cached(
+            "INSERT INTO reminders (uuid, customer_id, level, step, kind, channel, recipient, language, state, created_on,
+             created_at, not_before, updated_at, subject, body, amount_due, penalties, indemnity, state_note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, 'held', ?8, ?9, ?10, ?9, '', '', ?11, 0, 0, ?12)",
+        )?
+        .execute(params![
+            new_id(now),
+            customer_id,
+            held.level as i64,
+            held.step.name,
+            kind_str(held.step.kind),
+            held.channel.as_str(),
+            language.as_str(),
+            now.date_naive(),
+            ms(now),
+            held.not_before.to_rfc3339(),
+            held.invoices.iter().map(|c| c.remaining).sum::<crate::money::Money>(),
+            held.reason,
+        ])?;
+    let row = w.conn().last_insert_rowid();
+    write_invoices(w.conn(), row, &held.invoices)?;
     let rec = queue::by_row(w.conn(), row)?;
     w.row(Table::Reminders, Key::Rowid(row))?;
     Ok(rec)

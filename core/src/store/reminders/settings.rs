@@ -52,11 +52,44 @@ impl Store {
         Ok(self.read(config::load)?.rates)
     }
 
-    /// Replaces the penalty rate tables (CSV as in `shared/reference/`), without a release.
+    /// Replaces the penalty rate tables (CSV as in `shared/reference/`, each with its
+    /// `# checked_through:` line), without a release.
     pub fn set_rate_tables(&self, ecb_csv: &str, legal_csv: &str, now: Now) -> Result<RateTables> {
         let rates = RateTables::parse(ecb_csv, legal_csv)?;
-        self.put_setting("rates", &rates, now)?;
+        self.set_rates(&rates, now)?;
         Ok(rates)
+    }
+
+    /// Replaces the penalty rate tables. Every reminder not yet sent is written again from
+    /// them in the same unit of work: a held one whose half-year they now cover is queued.
+    /// Tables checked less recently than those in use are refused: rates are public facts,
+    /// and an older copy could only be missing a change.
+    pub fn set_rates(&self, rates: &RateTables, now: Now) -> Result<()> {
+        let current = self.rate_tables()?;
+        let checked = |t: &RateTables| t.ecb_checked_through.min(t.legal_checked_through);
+        if checked(rates) < checked(&current) {
+            return Err(Error::Invalid {
+                field: "rate table",
+                reason: format!(
+                    "these tables were checked through {}, before the ones in use ({}): nothing was changed",
+                    checked(rates),
+                    checked(&current)
+                ),
+            });
+        }
+        self.write(now, |w| {
+            settings::put(w.conn(), "rates", rates)?;
+            w.row(Table::Settings, Key::Text("rates".to_owned()))?;
+            let waiting: Vec<i64> = w
+                .conn()
+                .prepare_cached("SELECT DISTINCT customer_id FROM reminders WHERE state IN ('queued', 'held')")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for customer in waiting {
+                w.touch(customer);
+            }
+            Ok(())
+        })
     }
 
     fn put_setting(&self, key: &str, value: &impl Serialize, now: Now) -> Result<()> {

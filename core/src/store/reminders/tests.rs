@@ -320,12 +320,66 @@ fn a_consumer_formal_notice_has_no_indemnity_and_interest_runs_from_it() {
         s.reminders(None, Some("P1"), 10).unwrap().into_iter().find(|r| r.kind == StepKind::FormalNotice).unwrap();
     assert_eq!((notice.penalties, notice.indemnity), (Money::ZERO, Money::ZERO));
     assert_eq!(s.account("P1", d("2024-02-09")).unwrap().balance, m("500"), "no fee entries for consumers by default");
-    // The court file 20 days later: legal rate 2024 H1 (5.07 %) from the notice, over a leap February.
+    // 20 days later the court file still waits: the notice's deadline runs until 3 March
+    // (sent 9 February, + 15 days for the registered letter, + 8 days).
     let r = s.run_dunning(noon("2024-03-01")).unwrap();
+    assert!(r.queued.is_empty());
+    assert_eq!(r.skipped.get(&Skip::NoticePending), Some(&1));
+    let r = s.run_dunning(noon("2024-03-04")).unwrap();
     let file = &r.queued[0];
-    // 21 days (10 Feb .. 1 Mar, 29 Feb included) x 500 x 5.07 / 36500 = 1.458 -> 1.46
-    assert_eq!(file.penalties, m("1.46"));
+    assert_eq!(file.kind, StepKind::CourtFile);
+    // Legal rate 2024 H1 (5.07 %) from the day after the notice was sent, over a leap February:
+    // 24 days (10 Feb .. 4 Mar, 29 Feb included) x 500 x 5.07 / 36500 = 1.6668 -> 1.67
+    assert_eq!(file.penalties, m("1.67"));
     assert_eq!(file.indemnity, Money::ZERO);
+    assert!(file.body.contains("tribunal judiciaire") && file.body.contains("12948"), "{}", file.body);
+}
+
+#[test]
+fn a_consumer_owes_interest_only_from_a_notice_actually_sent() {
+    let mut s = shop();
+    sale(&mut s, "P1", "500", "2024-01-01"); // due 01-31
+    for day in ["2024-02-05", "2024-02-15", "2024-02-25"] {
+        for q in s.run_dunning(noon(day)).unwrap().queued {
+            s.set_reminder_state(q.id, ReminderState::Sent, None, noon(day)).unwrap();
+        }
+    }
+    let notice = s.run_dunning(noon("2024-03-11")).unwrap().queued[0].clone();
+    assert_eq!((notice.kind, notice.penalties), (StepKind::FormalNotice, Money::ZERO));
+    // Queued, then failed: never received, so it starts nothing and the court file waits.
+    s.set_reminder_state(notice.id, ReminderState::Failed, Some("returned"), noon("2024-03-12")).unwrap();
+    let r = s.run_dunning(noon("2024-04-05")).unwrap();
+    assert!(r.queued.is_empty());
+    assert_eq!(r.skipped.get(&Skip::NoticePending), Some(&1));
+    // The owner records that the letter went by post on 13 March: interest runs from the 14th,
+    // and the file may come once the deadline (13 March + 23 days = 5 April) has passed.
+    s.set_reminder_state(notice.id, ReminderState::Sent, Some("posted at the counter"), noon("2024-03-13")).unwrap();
+    let file = s.run_dunning(noon("2024-04-06")).unwrap().queued[0].clone();
+    assert_eq!(file.kind, StepKind::CourtFile);
+    // 24 days (14 Mar .. 6 Apr) x 500 x 5.07 / 36500 = 1.6668 -> 1.67
+    assert_eq!(file.penalties, m("1.67"));
+    // The file lists the reminders that went, with the day each went, and not itself.
+    assert!(file.body.contains("- 13 mars 2024 : Mise en demeure"), "{}", file.body);
+    assert!(!file.body.contains("11 mars 2024"), "{}", file.body);
+}
+
+#[test]
+fn no_fee_is_ever_charged_to_a_consumer() {
+    let mut s = shop();
+    let mut ladder = Ladder::default_french();
+    for step in &mut ladder.steps {
+        step.fee = Some(m("15"));
+    }
+    s.set_ladder(ladder, noon("2024-01-01")).unwrap();
+    let mut settings = (*s.settings()).clone();
+    settings.dunning.penalty_fees_consumer = true;
+    s.set_settings(settings, noon("2024-01-01")).unwrap();
+    sale(&mut s, "P1", "100", "2024-05-01"); // due 05-31
+    sale(&mut s, "B1", "100", "2024-05-01");
+    let r = s.run_dunning(noon("2024-06-05")).unwrap();
+    assert_eq!(r.queued.len(), 2);
+    assert_eq!(s.account("P1", d("2024-06-05")).unwrap().balance, m("100"), "L111-8: the fee stays with the shop");
+    assert_eq!(s.account("B1", d("2024-06-05")).unwrap().balance, m("115"));
 }
 
 #[test]
@@ -350,12 +404,17 @@ fn templates_are_checked_when_saved_and_used_when_rendered() {
 #[test]
 fn rate_tables_can_be_replaced_without_a_release() {
     let s = shop();
-    let ecb = "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n";
-    let legal = "year,half,a,b\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n";
+    let ecb = "# checked_through: 2026-12-20\neffective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n";
+    let legal = "# checked_through: 2026-12-20\nyear,half,a,b\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n";
     let rates = s.set_rate_tables(ecb, legal, noon("2024-01-01")).unwrap();
     assert_eq!(rates.ecb_on(d("2024-01-01")).unwrap().to_string(), "1.00");
     assert_eq!(s.rate_tables().unwrap(), rates);
     assert!(s.set_rate_tables("garbage", legal, noon("2024-01-01")).is_err());
+    // An older copy than the one in use changes nothing.
+    let older = ecb.replace("2026-12-20", "2026-12-01");
+    let e = s.set_rate_tables(&older, legal, noon("2024-01-01")).unwrap_err();
+    assert!(matches!(&e, crate::Error::Invalid { reason, .. } if reason.contains("before the ones in use")), "{e}");
+    assert_eq!(s.rate_tables().unwrap(), rates);
 }
 
 // Properties: random sales, payments and daily runs over weeks.
@@ -423,38 +482,82 @@ fn the_court_file_claims_each_debt_once() {
     // must not be chased as invoices, bear interest, or multiply the indemnity.
     let mut s = shop();
     sale(&mut s, "B1", "1000", "2024-05-16"); // due 06-15
-    for day in ["2024-06-20", "2024-06-30", "2024-07-10", "2024-07-25", "2024-08-14"] {
+    // The notice went on 25 July: its deadline runs until 17 August, the file comes on the 18th.
+    for day in ["2024-06-20", "2024-06-30", "2024-07-10", "2024-07-25", "2024-08-14", "2024-08-18"] {
         for q in s.run_dunning(noon(day)).unwrap().queued {
             s.set_reminder_state(q.id, ReminderState::Sent, None, noon(day)).unwrap();
         }
     }
     let file = s.reminders(None, Some("B1"), 10).unwrap().into_iter().find(|r| r.kind == StepKind::CourtFile).unwrap();
-    assert_eq!(file.created_on, d("2024-08-14"));
+    assert_eq!(file.created_on, d("2024-08-18"));
     assert_eq!(file.amount_due, m("1000"));
     assert_eq!(file.indemnity, m("40"));
-    // 15 days at 14.50 % + 45 days at 14.25 % on 1000 EUR: 5.96 + 17.57
-    assert_eq!(file.penalties, m("23.53"));
+    // 15 days at 14.50 % + 49 days at 14.25 % on 1000 EUR: 5.96 + 19.13 (698250 / 36500 = 19.130)
+    assert_eq!(file.penalties, m("25.09"));
+    assert!(file.body.contains("tribunal de commerce") && file.body.contains("12946"), "{}", file.body);
     assert_eq!(file.invoices.len(), 1);
     assert!(!file.body.contains("ADJ-"), "{}", file.body);
 }
 
 #[test]
-fn a_missing_half_year_rate_never_blocks_a_payment_or_a_run() {
+fn a_half_year_the_tables_lack_holds_the_reminder_until_the_owner_updates_them() {
     let mut s = shop();
-    // A consumer whose formal notice is still queued in 2026 H2, a half-year the shipped
-    // table does not have yet.
-    sale(&mut s, "P1", "500", "2026-05-01"); // due 05-31
-    for day in ["2026-06-05", "2026-06-15", "2026-06-25", "2026-07-10"] {
-        let r = s.run_dunning(noon(day)).unwrap();
-        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    sale(&mut s, "B1", "1000", "2026-11-01"); // due 12-01
+    assert_eq!(s.run_dunning(noon("2026-12-06")).unwrap().queued.len(), 1);
+    // Still queued in 2027, which the shipped tables (checked through 2026-12-04) do not
+    // cover: a payment goes through, and the reminder waits for the owner instead of going out
+    // with a guessed rate.
+    pay(&mut s, "B1", "100", "2027-01-02");
+    assert!(queued(&s, "B1").is_empty());
+    let held = s.reminders(Some(ReminderState::Held), Some("B1"), 10).unwrap();
+    assert_eq!(held.len(), 1);
+    let note = held[0].state_note.clone().unwrap();
+    assert!(note.contains("1er semestre 2027") && note.contains("BCE"), "{note}");
+    // The next step is held too, and said so in the run's report.
+    let r = s.run_dunning(noon("2027-01-05")).unwrap();
+    assert!(r.errors.is_empty() && r.queued.is_empty(), "{r:?}");
+    assert_eq!(r.held.len(), 1);
+    assert_eq!(r.held[0].state, ReminderState::Held);
+    assert!(s.run_dunning(noon("2027-01-06")).unwrap().held.is_empty(), "held once, not every day");
+    // The owner loads the 2027 H1 rates: both are written and queued at once.
+    let ecb = "# checked_through: 2027-01-04\neffective_date,rate\n2025-06-11,2.15\n2026-06-17,2.40\n";
+    let legal = "# checked_through: 2027-01-04\nyear,half,a,b\n2026,2,6.84,2.75\n2027,1,6.90,2.80\n";
+    s.set_rate_tables(ecb, legal, noon("2027-01-05")).unwrap();
+    assert!(s.reminders(Some(ReminderState::Held), Some("B1"), 10).unwrap().is_empty());
+    let now_queued = queued(&s, "B1");
+    assert_eq!(now_queued.len(), 2);
+    for q in &now_queued {
+        // 1000 x 30 x 12.40 / 36500 = 10.19 (December), 1000 x 1 x 12.40 / 36500 = 0.34
+        // (1 January), 900 x 4 x 12.40 / 36500 = 1.22 (2 to 5 January)
+        assert_eq!(q.penalties, m("11.75"), "{q:?}");
+        assert_eq!(q.state_note, None);
     }
-    let r = s.run_dunning(noon("2026-07-30")).unwrap();
-    assert!(r.errors.is_empty());
-    let file = &r.queued[0];
-    assert_eq!(file.kind, StepKind::CourtFile);
-    assert!(file.body.contains("2026 H2 not in the rate table"), "{}", file.body);
-    pay(&mut s, "P1", "100", "2026-07-30");
-    assert_eq!(queued(&s, "P1")[0].amount_due, m("400"));
+}
+
+#[test]
+fn insolvency_stops_the_indemnity_and_the_court_file() {
+    let mut s = shop();
+    sale(&mut s, "B1", "1000", "2024-05-16"); // due 06-15
+    for day in ["2024-06-20", "2024-06-30", "2024-07-10", "2024-07-25"] {
+        for q in s.run_dunning(noon(day)).unwrap().queued {
+            s.set_reminder_state(q.id, ReminderState::Sent, None, noon(day)).unwrap();
+        }
+    }
+    s.set_insolvency("B1", Some(d("2024-08-01")), noon("2024-08-01")).unwrap();
+    let r = s.run_dunning(noon("2024-08-18")).unwrap();
+    assert!(r.queued.is_empty());
+    assert_eq!(r.refused.len(), 1);
+    assert!(r.refused[0].contains("procédure collective") && r.refused[0].starts_with("B1"), "{:?}", r.refused);
+    // Lifted (recorded by mistake): the file comes.
+    s.set_insolvency("B1", None, noon("2024-08-19")).unwrap();
+    let file = s.run_dunning(noon("2024-08-19")).unwrap().queued[0].clone();
+    assert_eq!((file.kind, file.indemnity), (StepKind::CourtFile, m("40")));
+    assert!(s.set_insolvency("NOPE", None, noon("2024-08-19")).is_err());
+    // Recorded while the file waits in the queue: it is withdrawn, with the reason.
+    s.set_insolvency("B1", Some(d("2024-08-20")), noon("2024-08-20")).unwrap();
+    let withdrawn = s.reminder(file.id).unwrap();
+    assert_eq!(withdrawn.state, ReminderState::Cancelled);
+    assert!(withdrawn.state_note.unwrap().contains("procédure collective"));
 }
 
 #[test]
@@ -516,13 +619,44 @@ fn a_formal_notice_document_needs_the_identity_and_lists_only_what_was_sent_befo
     assert_eq!(doc.iban.as_deref(), Some("FR76 3000 6000 0112 3456 7890 189"));
     assert!(doc.creditor.lines.contains(&"RCS Tarascon 732 829 320".to_owned()), "{:?}", doc.creditor);
 
-    // A failed notice is not among the earlier reminders of the court file.
+    // A failed notice starts nothing: no court file after it.
     s.set_reminder_state(notice, ReminderState::Failed, Some("returned"), noon("2024-07-26")).unwrap();
+    let r = s.run_dunning(noon("2024-08-20")).unwrap();
+    assert!(r.queued.iter().all(|q| q.kind != StepKind::CourtFile), "{r:?}");
+    // Posted on 26 July after all: once its deadline has passed, the court file lists the three
+    // reminders and the notice, each on the day it left.
+    s.set_reminder_state(notice, ReminderState::Sent, Some("posted"), noon("2024-07-26")).unwrap();
     let file = s.run_dunning(noon("2024-08-20")).unwrap().queued;
     let file = file.iter().find(|q| q.kind == StepKind::CourtFile).expect("the court file");
     let doc = s.reminder_document(file.id, d("2024-08-20")).unwrap();
     assert_eq!(doc.kind, DocumentKind::CourtFile);
-    assert_eq!(doc.earlier.len(), 3);
+    assert_eq!(doc.earlier.len(), 4, "{:?}", doc.earlier);
+    assert_eq!(doc.earlier.last().map(|e| e.on), Some(d("2024-07-26")), "{:?}", doc.earlier);
     assert!(doc.court.as_ref().unwrap().cerfa.contains("12946"), "between traders");
     assert!(doc.attachments.iter().any(|a| a.starts_with("Facture")));
+}
+
+#[test]
+fn an_old_debt_gets_its_notice_first_and_limitation_runs_from_the_last_payment() {
+    let mut s = shop();
+    // Both consumers, both due 31 January 2022; P1 paid 10 EUR on 1 June 2023, which
+    // acknowledged the debt and started the 2 years (L218-2) again (Code civil 2240).
+    sale(&mut s, "P1", "100", "2022-01-01");
+    sale(&mut s, "E1", "100", "2022-01-01");
+    pay(&mut s, "P1", "10", "2023-06-01");
+    // Long past the court-file step, but no notice was ever sent: the notice goes first.
+    let r = s.run_dunning(noon("2024-04-02")).unwrap();
+    assert_eq!(r.queued.len(), 2, "{r:?}");
+    assert!(r.queued.iter().all(|q| q.kind == StepKind::FormalNotice), "{r:?}");
+    for q in &r.queued {
+        s.set_reminder_state(q.id, ReminderState::Sent, None, noon("2024-04-02")).unwrap();
+    }
+    // Once its deadline passed (2 April + 23 days), P1's file comes; E1's debt is time-barred
+    // since 31 January 2024.
+    let r = s.run_dunning(noon("2024-04-26")).unwrap();
+    assert_eq!(r.queued.len(), 1, "{r:?}");
+    assert_eq!((r.queued[0].customer_ref.as_str(), r.queued[0].kind), ("P1", StepKind::CourtFile));
+    assert_eq!(r.refused.len(), 1, "{r:?}");
+    assert!(r.refused[0].starts_with("E1") && r.refused[0].contains("L218-2"), "{:?}", r.refused);
+    assert!(r.refused[0].contains("2 years since 2022-01-31"), "{:?}", r.refused);
 }

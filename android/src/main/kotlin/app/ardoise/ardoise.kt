@@ -742,6 +742,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_set_customer_ladder(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_set_insolvency(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_stop_invoice(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_account(
@@ -797,6 +799,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ardoise_checksum_method_till_penalty(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_rate_tables(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_rates_stale_on(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_reminder(
     ): Int
@@ -908,6 +912,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_set_customer_ladder(`ptr`: Long,`customer`: RustBuffer.ByValue,`ladder`: RustBuffer.ByValue,`excluded`: Byte,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_ardoise_fn_method_till_set_insolvency(`ptr`: Long,`customer`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -963,6 +969,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBuffer.ByValue,`dueOn`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`debtor`: RustBuffer.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_rate_tables(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_rates_stale_on(`ptr`: Long,`day`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1203,6 +1211,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 19732) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ardoise_checksum_method_till_set_insolvency() and 0xFFFF) != 7850) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 9806) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1285,6 +1296,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 31168) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_rates_stale_on() and 0xFFFF) != 4001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 57892) {
@@ -1977,6 +1991,13 @@ public interface TillInterface {
     fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: Timestamp)
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    fun `setInsolvency`(`customer`: kotlin.String, `since`: IsoDate?, `now`: Timestamp)
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
@@ -2108,6 +2129,12 @@ public interface TillInterface {
     fun `penalty`(`amount`: Money, `dueOn`: IsoDate, `until`: IsoDate, `debtor`: CustomerKind, `noticeOn`: IsoDate?): Penalty
     
     fun `rateTables`(): RateTables
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    fun `ratesStaleOn`(`day`: IsoDate): kotlin.String?
     
     /**
      * One reminder by id.
@@ -2820,6 +2847,27 @@ open class Till: Disposable, AutoCloseable, TillInterface
 
     
     /**
+     * Records that insolvency proceedings opened against the customer on `since` (`None`:
+     * none are open): from that day no recovery indemnity is claimed and no court file is
+     * prepared.
+     */
+    @Throws(ArdoiseException::class)override fun `setInsolvency`(`customer`: kotlin.String, `since`: IsoDate?, `now`: Timestamp)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_set_insolvency(
+        it,
+        
+        FfiConverterString.lower(`customer`),
+        FfiConverterOptionalTypeIsoDate.lower(`since`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Stops reminders for one invoice (by reference) for `reason`; `None` resumes them.
      */
     @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
@@ -3360,6 +3408,25 @@ open class Till: Disposable, AutoCloseable, TillInterface
     UniffiLib.uniffi_ardoise_fn_method_till_rate_tables(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Why the rate tables are stale on `day` (they do not cover its half-year, so reminders
+     * needing it wait for the owner), or `None` when they cover it.
+     */
+    @Throws(ArdoiseException::class)override fun `ratesStaleOn`(`day`: IsoDate): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_rates_stale_on(
+        it,
+        
+        FfiConverterTypeIsoDate.lower(`day`),_status)
 }
     }
     )
@@ -5509,11 +5576,6 @@ data class Penalty (
     var `total`: Money
     , 
     var `periods`: List<PenaltyPeriod>
-    , 
-    /**
-     * Rates assumed because the table lacks a half-year.
-     */
-    var `notes`: List<kotlin.String>
     
 ){
     
@@ -5534,7 +5596,6 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterSequenceTypePenaltyPeriod.read(buf),
-            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -5542,8 +5603,7 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.allocationSize(value.`interest`) +
             FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
             FfiConverterTypeMoney.allocationSize(value.`total`) +
-            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`) +
-            FfiConverterSequenceString.allocationSize(value.`notes`)
+            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`)
     )
 
     override fun write(value: Penalty, buf: ByteBuffer) {
@@ -5551,7 +5611,6 @@ public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
             FfiConverterTypeMoney.write(value.`indemnity`, buf)
             FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterSequenceTypePenaltyPeriod.write(value.`periods`, buf)
-            FfiConverterSequenceString.write(value.`notes`, buf)
     }
 }
 
@@ -5675,12 +5734,17 @@ public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
 
 
 /**
- * The rates penalties are computed with.
+ * The rates penalties are computed with, and the day each table was checked up to: a
+ * half-year after that is not covered, and a penalty needing it is refused.
  */
 data class RateTables (
     var `ecb`: List<EcbRate>
     , 
     var `legal`: List<LegalRate>
+    , 
+    var `ecbCheckedThrough`: IsoDate
+    , 
+    var `legalCheckedThrough`: IsoDate
     
 ){
     
@@ -5699,17 +5763,23 @@ public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
         return RateTables(
             FfiConverterSequenceTypeEcbRate.read(buf),
             FfiConverterSequenceTypeLegalRate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
         )
     }
 
     override fun allocationSize(value: RateTables) = (
             FfiConverterSequenceTypeEcbRate.allocationSize(value.`ecb`) +
-            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`)
+            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`ecbCheckedThrough`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`legalCheckedThrough`)
     )
 
     override fun write(value: RateTables, buf: ByteBuffer) {
             FfiConverterSequenceTypeEcbRate.write(value.`ecb`, buf)
             FfiConverterSequenceTypeLegalRate.write(value.`legal`, buf)
+            FfiConverterTypeIsoDate.write(value.`ecbCheckedThrough`, buf)
+            FfiConverterTypeIsoDate.write(value.`legalCheckedThrough`, buf)
     }
 }
 
@@ -5989,6 +6059,16 @@ data class RunReport (
      * Customers whose reminder could not be written (a template or ladder problem).
      */
     var `errors`: List<kotlin.String>
+    , 
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    var `held`: List<Reminder>
+    , 
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
+     */
+    var `refused`: List<kotlin.String>
     
 ){
     
@@ -6012,6 +6092,8 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeReminder.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -6022,7 +6104,9 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterSequenceTypeSkipCount.allocationSize(value.`skipped`) +
             FfiConverterUInt.allocationSize(value.`plansBroken`) +
             FfiConverterUInt.allocationSize(value.`promisesBroken`) +
-            FfiConverterSequenceString.allocationSize(value.`errors`)
+            FfiConverterSequenceString.allocationSize(value.`errors`) +
+            FfiConverterSequenceTypeReminder.allocationSize(value.`held`) +
+            FfiConverterSequenceString.allocationSize(value.`refused`)
     )
 
     override fun write(value: RunReport, buf: ByteBuffer) {
@@ -6033,6 +6117,8 @@ public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
             FfiConverterUInt.write(value.`plansBroken`, buf)
             FfiConverterUInt.write(value.`promisesBroken`, buf)
             FfiConverterSequenceString.write(value.`errors`, buf)
+            FfiConverterSequenceTypeReminder.write(value.`held`, buf)
+            FfiConverterSequenceString.write(value.`refused`, buf)
     }
 }
 
@@ -6151,7 +6237,7 @@ public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings>
 
 /**
  * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`).
+ * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
  */
 data class SkipCount (
     var `reason`: kotlin.String
@@ -7085,11 +7171,16 @@ public object FfiConverterTypeChannel: FfiConverterRustBuffer<Channel> {
 
 
 
+/**
+ * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
+ * hall, a school, a hospital (Code de la commande publique R2192-31).
+ */
 
 enum class CustomerKind {
     
     BUSINESS,
-    CONSUMER;
+    CONSUMER,
+    PUBLIC;
 
     
 
@@ -7768,7 +7859,12 @@ enum class ReminderState {
     QUEUED,
     SENT,
     FAILED,
-    CANCELLED;
+    CANCELLED,
+    /**
+     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
+     * need (`state_note` says which).
+     */
+    HELD;
 
     
 

@@ -405,15 +405,16 @@ class RemindersTest {
         assertEquals("Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00", e1.body)
         for (r in sunday.queued) till.setReminderState(r.id, ReminderState.SENT, null, "2024-06-10T09:05:00+02:00")
 
-        // The second step, 20 days late: an email to P1, an SMS to E1 (no email), and the step's fee.
+        // The second step, 20 days late: an email to P1, an SMS to E1 (no email); its fee is never
+        // charged to a consumer (Code des procédures civiles d'exécution L111-8).
         val second = till.runDunning(noon("2024-06-20"))
         assertEquals(Channel.EMAIL, second.queued.single { it.customerRef == "P1" }.channel)
         val e1Second = second.queued.single { it.customerRef == "E1" }
         assertEquals(Channel.SMS, e1Second.channel)
         assertContains(e1Second.body, "unpaid for 20 days")
         sameInstant(noon("2024-06-20"), e1Second.notBefore) // daytime on a Thursday
-        assertEquals("15.00", till.account("P1", "2024-06-20").balance)
-        assertEquals("15.00", till.account("E1", "2024-06-20").balance)
+        assertEquals("10.00", till.account("P1", "2024-06-20").balance)
+        assertEquals("10.00", till.account("E1", "2024-06-20").balance)
         till.setReminderState(e1Second.id, ReminderState.FAILED, "number unreachable", noon("2024-06-20"))
         val failed = till.reminders(ReminderState.FAILED, "E1", 10u).single()
         assertEquals("number unreachable", failed.stateNote)
@@ -443,7 +444,7 @@ class RemindersTest {
         )
         // A consumer owes interest only from the formal notice, at the legal rate (4.92 % in 2024 H2), no indemnity.
         val none = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.CONSUMER, null)
-        assertEquals(Penalty("0.00", "0.00", "0.00", emptyList(), emptyList()), none)
+        assertEquals(Penalty("0.00", "0.00", "0.00", emptyList()), none)
         val consumer = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.CONSUMER, "2024-06-30")
         assertEquals("1.35", consumer.total)
         assertEquals("4.92", consumer.periods.single().ratePct)
@@ -461,23 +462,27 @@ class RemindersTest {
 
         // New rate tables without a release.
         val shipped = till.rateTables()
+        assertEquals(null, till.ratesStaleOn("2026-12-31"))
+        assertContains(till.ratesStaleOn("2027-01-01") ?: "", "does not cover 2027 H1")
         assertTrue(shipped.ecb.any { it.effectiveOn == "2024-06-12" && it.ratePct == "4.25" })
         assertTrue(shipped.legal.any { it.year == 2024 && it.half.toInt() == 2 && it.ratePct == "4.92" })
         val replaced = till.setRateTables(
-            "effective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
-            "year,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
+            "# checked_through: 2026-12-20\neffective_date,rate\n2016-03-16,0.00\n2024-01-01,1.00\n",
+            "# checked_through: 2026-12-20\nyear,half,individual,other\n2024,1,8.01,5.07\n2024,2,8.16,4.92\n",
             start,
         )
         assertEquals(listOf(EcbRate("2016-03-16", "0.00"), EcbRate("2024-01-01", "1.00")), replaced.ecb)
+        assertEquals("2026-12-20", replaced.ecbCheckedThrough)
+        assertFailsWith<ArdoiseException.NotFound> { till.setInsolvency("NOPE", "2024-01-01", start) }
         assertEquals(replaced, till.rateTables())
         val cheaper = till.penalty("1000", "2024-06-15", "2024-07-10", CustomerKind.BUSINESS, null)
         assertEquals(listOf("11.00", "11.00"), cheaper.periods.map { it.ratePct })
         assertEquals("7.53", cheaper.interest) // 4.52 + 3.01
         assertFailsWith<ArdoiseException.InvalidInput> { till.setRateTables("garbage", "year,half,a,b\n2024,1,8.01,5.07\n", start) }
         assertFailsWith<ArdoiseException.InvalidInput> { till.setRateTables("effective_date,rate\n2024-01-01,1.00\n", "year,half,a,b\n2024,3,1,1\n", start) }
-        // No legal rate for 2030 yet: the latest known rate is used, and the answer says so.
-        val late = till.penalty("10", "2030-01-01", "2030-02-01", CustomerKind.CONSUMER, "2030-01-02")
-        assertContains(late.notes.single(), "2030 H1 not in the rate table")
+        // No legal rate for 2030 yet: no penalty on a guessed rate, the table is stale.
+        val late = assertFailsWith<ArdoiseException.Conflict> { till.penalty("10", "2030-01-01", "2030-02-01", CustomerKind.CONSUMER, "2030-01-02") }
+        assertContains(late.message ?: "", "does not cover 2030 H1")
 
         // Bad input.
         for (amount in listOf("1,5", "12.345", "", "abc")) {
