@@ -46,11 +46,13 @@ enum Habit {
     Defaulted,
 }
 
-const BUSINESS: bool = true;
-const CONSUMER: bool = false;
+const BUSINESS: CustomerKind = CustomerKind::Business;
+const CONSUMER: CustomerKind = CustomerKind::Consumer;
+/// The town hall buys on account too, under the public buyers' rules (R2192-31).
+const PUBLIC: CustomerKind = CustomerKind::Public;
 
-/// The shop's customers: name, business or not, terms, habit.
-const CUSTOMERS: [(&str, bool, &str, Habit); 36] = [
+/// The shop's customers: name, kind (business, consumer or public buyer), terms, habit.
+const CUSTOMERS: [(&str, CustomerKind, &str, Habit); 36] = [
     ("Hélène Dupré", CONSUMER, "30", Habit::Settles(14)),
     ("Jean-Michel Lefèvre", CONSUMER, "receipt", Habit::Stopped(46)),
     ("Françoise Gérard", CONSUMER, "30", Habit::Late),
@@ -82,7 +84,7 @@ const CUSTOMERS: [(&str, bool, &str, Habit); 36] = [
     ("Hôtel du Lac", BUSINESS, "eom45", Habit::OnTime),
     ("Restaurant Le Rivage", BUSINESS, "receipt", Habit::Defaulted),
     ("Crèche Les Petits Loups", BUSINESS, "30", Habit::OnTime),
-    ("Mairie de Saint-Rémy", BUSINESS, "45eom", Habit::OnTime),
+    ("Mairie de Saint-Rémy", PUBLIC, "30", Habit::OnTime),
     ("Épicerie Bio Dubois", BUSINESS, "eom45", Habit::Settles(28)),
     ("Traiteur Lebœuf", BUSINESS, "30", Habit::Late),
     ("École Sainte-Thérèse", BUSINESS, "45eom", Habit::OnTime),
@@ -237,7 +239,8 @@ impl Shop {
             ..Default::default()
         };
         self.store.set_settings(settings, now)?;
-        for (i, (name, business, terms, habit)) in CUSTOMERS.iter().enumerate() {
+        for (i, (name, kind, terms, habit)) in CUSTOMERS.iter().enumerate() {
+            let business = &(*kind != CONSUMER);
             let rng = &mut self.rng;
             let limit = match habit {
                 Habit::DepositsOnly => 0,
@@ -269,7 +272,7 @@ impl Shop {
                     name: (*name).into(),
                     email,
                     phone: Some(phone),
-                    kind: if *business { CustomerKind::Business } else { CustomerKind::Consumer },
+                    kind: *kind,
                     credit_limit: Some(Money::from_minor(limit * 100)),
                     terms: terms.parse()?,
                     consent_email: email_known,
@@ -332,7 +335,8 @@ impl Shop {
                 }
             }
             // The day's baskets on account.
-            for (i, &(_, business, _, _)) in CUSTOMERS.iter().enumerate() {
+            for (i, &(_, kind, _, _)) in CUSTOMERS.iter().enumerate() {
+                let business = kind != CONSUMER;
                 let buys = self.rng.random_bool(if business { 0.25 } else { 0.22 });
                 let cents =
                     if business { self.rng.random_range(2_000..12_000) } else { self.rng.random_range(380..4_800) };

@@ -2,8 +2,9 @@
 //! customers at every step), and the day's run told, with one reminder and one formal notice.
 
 use ardoise_core::dunning::ladder::{Channel, StepKind};
+use ardoise_core::dunning::penalty::{self, PenaltyRequest};
 use ardoise_core::store::{CallOutcome, ReminderRecord, ReminderState};
-use ardoise_core::{EntryRequest, Error, Money, PaymentMethod};
+use ardoise_core::{CustomerKind, EntryRequest, Error, Money, PaymentMethod};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
@@ -60,6 +61,58 @@ impl Shop {
         Ok(())
     }
 
+    /// The restaurant's catering order (486.50 EUR, payable on receipt 47 days ago) priced as
+    /// the law prices it for each kind of debtor: a business from the day after it fell due,
+    /// the town hall as a public buyer at one rate, a consumer only from a formal notice sent a
+    /// week ago, with neither indemnity nor fee.
+    fn penalties_by_kind(&self, today: NaiveDate, t: &Teller) -> Result<Value, Failure> {
+        let rates = self.store.rate_tables()?;
+        let due_on = today - chrono::Days::new(47);
+        let notice_on = today - chrono::Days::new(7);
+        let mut lines = Vec::new();
+        let mut figures = serde_json::Map::new();
+        for (kind, who) in [
+            (CustomerKind::Business, "a business (Code de commerce L441-10, D441-5)"),
+            (
+                CustomerKind::Public,
+                "a public buyer such as the town hall (Code de la commande publique R2192-31, D2192-35)",
+            ),
+            (CustomerKind::Consumer, "a consumer, from the formal notice sent a week ago (Code civil 1231-6)"),
+        ] {
+            let req = PenaltyRequest {
+                amount: money("486.50"),
+                due_on,
+                until: today,
+                debtor: kind,
+                notice_on: (kind == CustomerKind::Consumer).then_some(notice_on),
+                payments: Vec::new(),
+                contract_rate_pct: None,
+                insolvent: false,
+            };
+            match penalty::compute(&req, &rates) {
+                Ok(p) => {
+                    let rates: Vec<String> = p.periods.iter().map(|x| format!("{} %", x.rate_pct)).collect();
+                    lines.push(format!(
+                        "  - {who}: {} EUR interest (at {}) + {} EUR indemnity = {} EUR",
+                        p.interest,
+                        rates.join(" then "),
+                        p.indemnity,
+                        p.total
+                    ));
+                    figures.insert(kind.as_str().to_owned(), json!(p));
+                }
+                // Rates not yet published for this half-year: said, not guessed.
+                Err(e @ Error::StaleRates { .. }) => lines.push(format!("  - {who}: {e}")),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        t.say(format!(
+            "\nThe same 486.50 EUR catering order, due on {due_on} and unpaid today, by kind of debtor:\n{}",
+            lines.join("\n")
+        ));
+        Ok(Value::Object(figures))
+    }
+
     pub(super) fn index_of(&self, name: &str) -> Option<usize> {
         super::CUSTOMERS.iter().position(|(n, ..)| *n == name)
     }
@@ -110,7 +163,9 @@ impl Shop {
                 notice_text(&self.store, n)?
             ));
         }
-        let mut story = json!({ "run": report, "reminder": ordinary, "formal_notice": notice });
+        let by_kind = self.penalties_by_kind(today, t)?;
+        let mut story =
+            json!({ "run": report, "reminder": ordinary, "formal_notice": notice, "penalties_by_debtor": by_kind });
         if let Some(r) = &ordinary {
             let Some(i) = self.refs.iter().position(|x| *x == r.customer_ref) else { return Ok(story) };
             let now = at(today, 18, 45);

@@ -133,7 +133,7 @@ final class RemindersTests: XCTestCase {
         sameInstant(noon("2024-06-20"), first.notBefore) // an email may go at once
         XCTAssertTrue(first.subject.contains("Épicerie du Marché"), first.subject)
         XCTAssertTrue(first.body.contains("Bonjour Boulangerie Martin"), first.body)
-        XCTAssertTrue(first.body.contains("1000,00 EUR"), first.body)
+        XCTAssertTrue(first.body.contains("1 000,00 EUR"), first.body)
         XCTAssertTrue(first.body.contains("https://pay.example.fr/B1?amount=1000.00"), first.body)
         XCTAssertEqual(queued[2].recipient, "+33 6 11 22 33 44")
 
@@ -143,7 +143,7 @@ final class RemindersTests: XCTestCase {
         XCTAssertEqual(notice.recipient, "5 rue des Lilas, 13210 Saint-Rémy")
         XCTAssertEqual(notice.penalties, "15.72")
         XCTAssertEqual(notice.indemnity, "40.00")
-        XCTAssertTrue(notice.subject.contains("1055,72"), notice.subject)
+        XCTAssertTrue(notice.subject.contains("1 055,72"), notice.subject)
         XCTAssertTrue(notice.body.contains("mettons en demeure"), notice.body)
         XCTAssertTrue(notice.body.contains("Pénalités de retard : 15,72 EUR"), notice.body)
         XCTAssertTrue(notice.body.contains("40,00 EUR"), notice.body)

@@ -116,7 +116,7 @@ class RemindersTest {
         sameInstant(noon("2024-06-20"), first.notBefore) // an email may go at once
         assertContains(first.subject, "Épicerie du Marché")
         assertContains(first.body, "Bonjour Boulangerie Martin")
-        assertContains(first.body, "1000,00 EUR")
+        assertContains(first.body, "1 000,00 EUR")
         assertContains(first.body, "https://pay.example.fr/B1?amount=1000.00")
         assertEquals("+33 6 11 22 33 44", queued[2].recipient)
 
@@ -126,7 +126,7 @@ class RemindersTest {
         assertEquals("5 rue des Lilas, 13210 Saint-Rémy", notice.recipient)
         assertEquals("15.72", notice.penalties)
         assertEquals("40.00", notice.indemnity)
-        assertContains(notice.subject, "1055,72")
+        assertContains(notice.subject, "1 055,72")
         assertContains(notice.body, "mettons en demeure")
         assertContains(notice.body, "Pénalités de retard : 15,72 EUR")
         assertContains(notice.body, "40,00 EUR")
