@@ -30,6 +30,8 @@ on_both_backends!(
     unknown_routes_and_protocol_versions_answer_error_bodies,
     own_events_can_be_left_out_of_the_pages,
     one_id_twice_in_a_push_is_stored_once,
+    an_ordinary_code_cannot_take_over_a_device_of_the_shop,
+    replacing_a_device_revokes_it_and_binds_the_code_to_it,
 );
 
 async fn enrolment_codes(b: Backend) {
@@ -574,4 +576,70 @@ async fn one_id_twice_in_a_push_is_stored_once(b: Backend) {
     assert_eq!(env.count("events", shop).await, 4);
     assert_eq!(env.count("rejections", shop).await, 2);
     assert_eq!(env.shop_seqs(shop).await, [1, 2, 3, 4]);
+}
+
+async fn an_ordinary_code_cannot_take_over_a_device_of_the_shop(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("S").await;
+    let live = env.device(shop).await;
+    let revoked = env.device(shop).await;
+    env.push_ok(&live, settings(live.id, 1, 2)).await;
+    env.db.revoke(revoked.id).await.unwrap();
+    let before = env.db.devices(shop).await.unwrap();
+
+    // Every device sees the others' ids in the log: a fresh code naming one is refused.
+    let code = env.code(shop).await;
+    for target in [live.id, revoked.id] {
+        let (status, body) = refusal(env.post_enrol(&code, target).await).await;
+        assert_eq!((status, body.error.as_str()), (StatusCode::CONFLICT, "device_exists"), "{body:?}");
+        assert!(body.message.contains("replace-device"), "{body:?}");
+    }
+    // Nothing changed: the live till's token works, the revoked one stays revoked, and the
+    // code was not spent.
+    assert_eq!(env.db.devices(shop).await.unwrap(), before);
+    assert_eq!(env.status_ok(&live).await.expected, 3);
+    assert_eq!(refusal(env.status(&revoked.token).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(env.post_enrol(&code, Uuid::new_v4()).await.status(), StatusCode::OK);
+}
+
+async fn replacing_a_device_revokes_it_and_binds_the_code_to_it(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("S").await;
+    let lost = env.device(shop).await;
+    env.push_ok(&lost, settings(lost.id, 1, 3)).await;
+    let ttl = chrono::Duration::hours(1);
+
+    let code = env.db.replace_device(shop, lost.id, ttl).await.unwrap();
+    // The old token stops working at once.
+    assert_eq!(refusal(env.status(&lost.token).await).await.0, StatusCode::UNAUTHORIZED);
+    // The code enrols that device id only, and is not spent by another one.
+    let (status, body) = refusal(env.post_enrol(&code, Uuid::new_v4()).await).await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::CONFLICT, "code_for_another_device"));
+    let r = env.post_enrol(&code, lost.id).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let e: EnrolResponse = r.json().await.unwrap();
+    let back = common::Device { id: lost.id, token: e.token, shop, epoch: e.epoch };
+    // The reinstalled till carries on with its sequence; the old token stays refused.
+    assert_eq!(env.status_ok(&back).await.expected, 4);
+    assert_eq!(env.push_ok(&back, settings(back.id, 4, 4)).await.acked_through, 4);
+    assert_eq!(refusal(env.status(&lost.token).await).await.0, StatusCode::UNAUTHORIZED);
+    let listed = env.db.devices(shop).await.unwrap();
+    assert!(listed.iter().all(|d| d.revoked_at.is_none()), "{listed:?}");
+    // Spent once.
+    assert_eq!(refusal(env.post_enrol(&code, lost.id).await).await.1.error, "bad_code");
+
+    // Unknown devices, and devices of another shop, cannot be replaced; nothing is issued.
+    let other = env.shop("T").await;
+    let elsewhere = env.device(other).await;
+    for (s, d) in [(shop, Uuid::new_v4()), (shop, elsewhere.id), (Uuid::new_v4(), lost.id)] {
+        let e = env.db.replace_device(s, d, ttl).await.unwrap_err();
+        assert!(matches!(e, ardoise_server::Error::NotFound { .. }), "{e}");
+    }
+    assert_eq!(env.status(&elsewhere.token).await.status(), StatusCode::OK);
+    assert_eq!(env.status_ok(&back).await.expected, 5);
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enrol_codes WHERE device_id IS NOT NULL")
+        .fetch_one(env.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(codes, 1);
 }
