@@ -1,8 +1,9 @@
 //! The server restored from an older backup (SQLite, `VACUUM INTO` while it serves): the log
-//! lost the events received since, which the devices hold. After a new epoch, given by the
-//! operator or taken by the server itself when a device asks for changes beyond the head,
-//! every device resyncs: the server must have every event again, once, and all devices agree
-//! (docs/SYNC.md, "Epochs": "Nothing is lost, nothing doubled").
+//! lost the events received since, which the devices hold. After a new epoch given by the
+//! operator, or without one, each device that reads a history the log no longer holds being
+//! told so (`cursor_ahead`, `history_differs`) and resyncing alone, the server must have every
+//! event again, once, and all devices agree (docs/SYNC.md, "Epochs": "Nothing is lost, nothing
+//! doubled"). A read never changes the shop's epoch: any device could forge one.
 //!
 //! The two `restore_then_*` tests are the whole story with random work; the last two are the
 //! smallest cases of the two ways it fails today (see each one's comment).
@@ -33,16 +34,17 @@ async fn run(shop: &mut Shop<'_>, ops: &[Op]) {
 enum Recovery {
     /// The operator runs `new-epoch` after restoring.
     Operator,
-    /// Nobody does: the first device asking for changes beyond the head makes the server
-    /// change epoch.
-    CursorBeyondHead,
+    /// Nobody does: each device whose cursor the restored log cannot continue is refused and
+    /// resyncs alone; the shop's epoch never changes.
+    DevicesResyncThemselves,
 }
 
 /// Three devices work and sync; the backup is taken; they go on, a fourth device is enrolled,
 /// each device creates a customer and sells to it, then to the customer of the next device;
 /// more work waits offline; the backup is restored. The device enrolled after the backup is
-/// refused (401) with its events kept until it is given a new code; every other device meets
-/// the new epoch at its next sync; then all sync until quiet and must have converged.
+/// refused (401) with its events kept until it is given a new code; every other device resyncs
+/// fully at its next sync (its cursor is beyond the restored log, or names an event it no
+/// longer holds there); then all sync until quiet and must have converged.
 async fn restore(recovery: Recovery) {
     let mut server = Server::start(Backend::Sqlite).await;
     let shop = server.shop("Primeur").await;
@@ -117,9 +119,10 @@ async fn restore(recovery: Recovery) {
     server.restore_sqlite(&backup);
     server.restart().await;
     assert_eq!(server.head(shop).await, head_at_backup, "the restored log is the backup's");
-    if recovery == Recovery::Operator {
-        server.db().new_epoch(shop).await.unwrap();
-    }
+    let epoch = match recovery {
+        Recovery::Operator => server.db().new_epoch(shop).await.unwrap(),
+        Recovery::DevicesResyncThemselves => server.db().shop(shop).await.unwrap().epoch,
+    };
 
     // The device enrolled after the backup is unknown to the restored server: refused, its
     // events kept, until the operator gives it a new code.
@@ -131,13 +134,15 @@ async fn restore(recovery: Recovery) {
     assert!(st.failures >= 1 && st.last_error.as_deref().is_some_and(|m| m.contains("unauthorized")), "{st:?}");
     late.enrol(&server.base_url(), &server.code(shop).await, &clock).await;
 
-    // Every device learns of the new epoch at its next sync, the first one to pull included:
-    // the phone, whose cursor is beyond the restored head.
+    // Every device resyncs fully at its next sync, the first one to pull included: the phone,
+    // whose cursor is beyond the restored head.
     for t in [&first[2], &first[0], &first[1]] {
         let r = t.sync(&clock).await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
-        assert!(r.epoch_reset, "{}: resynced under the new epoch", t.name);
+        assert!(r.epoch_reset, "{}: resynced fully", t.name);
+        assert_eq!(t.enrolment().epoch, epoch, "{}", t.name);
     }
     sync_until_quiet(&all, &clock).await;
+    assert_eq!(server.db().shop(shop).await.unwrap().epoch, epoch, "no read changed the epoch");
     assert!(server.head(shop).await >= head_before);
     assert_converged(&server, shop, &all, &work_done.recorded, clock.today()).await;
 }
@@ -148,16 +153,16 @@ async fn restore_then_new_epoch_by_the_operator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restore_then_new_epoch_from_a_cursor_beyond_the_head() {
-    restore(Recovery::CursorBeyondHead).await;
+async fn restore_then_each_device_beyond_the_log_resyncs_alone() {
+    restore(Recovery::DevicesResyncThemselves).await;
 }
 
 /// Nobody runs `new-epoch`, and the first device to sync after the restore has events the
 /// backup lost plus a new one: its push meets `sequence_gap`, it pushes its lost events again
 /// and the head grows back past the other devices' cursors before any of them pulls, so no
 /// pull is ever beyond the head and the epoch never changes. The shop sequences the other
-/// devices had already read now name other events: they must still end up with every event,
-/// and the server with theirs.
+/// devices had already read now name other events (`history_differs`: each resyncs alone):
+/// they must still end up with every event, and the server with theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_without_new_epoch_where_a_push_refills_the_log_first() {
     let mut server = Server::start(Backend::Sqlite).await;
@@ -201,9 +206,11 @@ async fn restore_without_new_epoch_where_a_push_refills_the_log_first() {
     server.restart().await;
 
     // A sells again and is the first to sync.
+    let epoch = server.db().shop(shop).await.unwrap().epoch;
     sell(&a, &mut recorded);
     a.sync(&clock).await.unwrap();
     sync_until_quiet(&[&a, &b], &clock).await;
+    assert_eq!(server.db().shop(shop).await.unwrap().epoch, epoch);
     assert_converged(&server, shop, &[&a, &b], &recorded, clock.today()).await;
 }
 
