@@ -10,8 +10,11 @@
 
 use std::path::Path;
 
-use ardoise_core::customer::{NewCustomer, Terms};
+use ardoise_core::customer::{CustomerKind, NewCustomer, Terms};
+use ardoise_core::store::ReminderState;
 use ardoise_core::{Entry, Error, Money, SaleRequest};
+use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
+use ardoise_server::send::TransportConfig;
 use ardoise_tests::check::assert_converged;
 use ardoise_tests::ops::{self, Op, Shop};
 use ardoise_tests::server::{Backend, Server, scratch_dir};
@@ -255,4 +258,89 @@ async fn restore_where_an_entry_comes_back_before_its_customer() {
     assert!(a.sync(&clock).await.unwrap().epoch_reset);
     sync_until_quiet(&[&b, &a], &clock).await;
     assert_converged(&server, shop, &[&a, &b], &recorded, clock.today()).await;
+}
+
+/// The back office's merged ledger (the reminder dispatcher's copy, kept on disk beside the
+/// database) read events the restored log lost. Its next round rebuilds it rather than being
+/// refused (`cursor_ahead`) at every round, and once the till has resynced alone, the sale it
+/// pushed again is reminded. No one changed the shop's epoch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_then_the_merged_ledger_rebuilds_itself() {
+    let mut server = Server::start(Backend::Sqlite).await;
+    let shop = server.shop("Mercerie").await;
+    let dir = scratch_dir();
+    let clock = Clock::starting("2026-03-02");
+    let a = Till::open(dir.path(), "till-a");
+    a.enrol(&server.base_url(), &server.code(shop).await, &clock).await;
+    let backup = dir.path().join("backup.db");
+    server.backup_sqlite(&backup).await;
+
+    // After the backup: the shop's details, a customer who takes reminders by email, a sale.
+    a.with(|s| {
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Mercerie".into();
+        settings.shop_email = "bonjour@mercerie.fr".into();
+        s.set_settings(settings, clock.now())?;
+        let new = NewCustomer {
+            reference: "C1".into(),
+            name: "Hélène Dupré".into(),
+            email: Some("c1@example.fr".into()),
+            kind: CustomerKind::Consumer,
+            terms: Terms::Net(30),
+            consent_email: true,
+            ..Default::default()
+        };
+        s.add_customer(new, clock.now())?;
+        let sale = SaleRequest {
+            customer: "C1".into(),
+            amount: Money::from_minor(8_420),
+            cashier: "Léa".into(),
+            ..Default::default()
+        };
+        s.sell_on_account(sale, clock.now())
+    })
+    .unwrap();
+    a.sync(&clock).await.unwrap();
+    let mail = dir.path().join("mail");
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 0,
+        run_ladder: true,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(mail.clone()),
+            sms: None,
+            letters_dir: dir.path().join("letters"),
+        },
+    };
+    let before = Dispatcher::new(server.db().clone(), cfg.clone()).unwrap();
+    assert!(before.run_shop(shop, clock.now()).await.unwrap().applied > 0, "the copy read the sale");
+    drop(before);
+
+    server.stop().await;
+    server.restore_sqlite(&backup);
+    server.restart().await;
+    assert_eq!(server.head(shop).await, 0);
+    let epoch = server.db().shop(shop).await.unwrap().epoch;
+
+    // The restarted process finds its copy ahead of the log: its cursors start over, not
+    // refused at every round. The copy keeps what it read, which the till still holds: the
+    // overdue sale is reminded once.
+    let dispatcher = Dispatcher::new(server.db().clone(), cfg).unwrap();
+    clock.advance(chrono::Duration::days(45));
+    let round = dispatcher.run_shop(shop, clock.now()).await.unwrap();
+    assert_eq!((round.queued_by_ladder, round.sent), (1, 1), "{round:?}");
+    // The till resyncs alone and pushes its sale again: recognised, not reminded twice.
+    assert!(a.sync(&clock).await.unwrap().epoch_reset);
+    clock.advance(chrono::Duration::days(1));
+    let round = dispatcher.run_shop(shop, clock.now()).await.unwrap();
+    assert_eq!((round.queued_by_ladder, round.sent), (0, 0), "{round:?}");
+    let sent: Vec<_> = std::fs::read_dir(&mail).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(std::fs::read_to_string(&sent[0]).unwrap().contains("c1@example.fr"));
+    // The outcome reaches the till through the log.
+    a.sync(&clock).await.unwrap();
+    let reminders = a.with(|s| s.reminders(None, Some("C1"), 10)).unwrap();
+    assert_eq!(reminders.iter().map(|r| r.state).collect::<Vec<_>>(), [ReminderState::Sent], "{reminders:?}");
+    assert_eq!(server.db().shop(shop).await.unwrap().epoch, epoch);
 }
