@@ -637,6 +637,17 @@ async fn an_ordinary_code_cannot_take_over_a_device_of_the_shop(b: Backend) {
     assert_eq!(env.status_ok(&live).await.expected, 3);
     assert_eq!(refusal(env.status(&revoked.token).await).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(env.post_enrol(&code, Uuid::new_v4()).await.status(), StatusCode::OK);
+
+    // Two codes racing to enrol one new id: one wins, the other is told why.
+    for _ in 0..5 {
+        let (one, two, id) = (env.code(shop).await, env.code(shop).await, Uuid::new_v4());
+        let (r1, r2) = tokio::join!(env.post_enrol(&one, id), env.post_enrol(&two, id));
+        let mut answers = [r1.status(), r2.status()];
+        answers.sort();
+        assert_eq!(answers, [StatusCode::OK, StatusCode::CONFLICT]);
+        let loser = if r1.status() == StatusCode::CONFLICT { r1 } else { r2 };
+        assert_eq!(refusal(loser).await.1.error, "device_exists");
+    }
 }
 
 async fn replacing_a_device_revokes_it_and_binds_the_code_to_it(b: Backend) {

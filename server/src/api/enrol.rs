@@ -60,20 +60,24 @@ async fn enrol_device(db: &Db, request: &EnrolRequest) -> Result<EnrolResponse> 
         }
         // Every device of the shop sees the others' ids in the log: an ordinary code must not
         // let one of them take over a till, or lift its revocation.
-        (None, Some(_)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "device_exists",
-                "this device id is already enrolled in the shop: to re-enrol a lost till, the operator runs \
-                 `ardoise-server replace-device`",
-            )
-            .into());
+        (None, Some(_)) => return Err(device_exists().into()),
+        (None, None) => {
+            if !devices::insert(&mut tx, &device).await? {
+                return Err(device_exists().into());
+            }
         }
-        (None, None) => devices::insert(&mut tx, &device).await?,
     }
     let shop_row = shops::get(&mut tx, shop).await?;
     tx.commit().await?;
     tracing::Span::current().record("shop", tracing::field::display(shop));
     tracing::Span::current().record("device", tracing::field::display(request.device_id));
     Ok(EnrolResponse { shop_id: shop, shop_name: shop_row.name, token, epoch: shop_row.epoch })
+}
+
+fn device_exists() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "device_exists",
+        "this device id is already enrolled: to re-enrol a lost till, the operator runs `ardoise-server replace-device`",
+    )
 }

@@ -102,10 +102,12 @@ pub(crate) async fn shop_of(conn: &mut AnyConnection, device: Uuid) -> Result<Op
     shop.as_deref().map(uuid).transpose()
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<()> {
-    sqlx::query(
+/// A new device; false when its id was taken meanwhile (two enrolments racing with one id,
+/// which only PostgreSQL lets overlap).
+pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO devices (id, shop_id, name, token_hash, expected_seq, enrolled_at)
-         VALUES ($1, $2, $3, $4, 1, $5)",
+         VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (id) DO NOTHING",
     )
     .bind(d.id.to_string())
     .bind(d.shop.to_string())
@@ -114,7 +116,7 @@ pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Resul
     .bind(d.now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// A device replaced by the operator (`replace-device`) enrolled again: a new name and token,
