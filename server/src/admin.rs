@@ -1,5 +1,5 @@
 //! Administration, run by the operator through the CLI (never over HTTP): shops, enrolment
-//! codes, revocation, and a new epoch after a restore. Each is one call on the data layer;
+//! codes, revocation, replacing a lost till, and a new epoch after a restore. Each is one call on the data layer;
 //! these are `Db` methods so that the CLI and the tests call them on the handle they hold.
 
 use uuid::Uuid;
@@ -24,8 +24,34 @@ impl Db {
         shops::get(&mut conn, shop).await?;
         let code = new_code();
         let expires_at = now_ms().saturating_add(ttl.num_milliseconds());
-        devices::insert_code(&mut conn, &sha256_hex(&code), shop, expires_at).await?;
+        devices::insert_code(&mut conn, &sha256_hex(&code), shop, None, expires_at).await?;
         tracing::info!(shop = %shop, "enrolment code issued");
+        Ok(code)
+    }
+
+    /// Re-enrolling a lost or reinstalled till: revokes the device's token at once and returns
+    /// a one-time code, valid until `ttl` from now, that enrols only this device id (with a new
+    /// token, keeping its sequence). One transaction: the code exists only if the revocation
+    /// happened.
+    pub async fn replace_device(&self, shop: Uuid, device: Uuid, ttl: chrono::Duration) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        shops::get(&mut tx, shop).await?;
+        if devices::standing(&mut tx, shop, device).await?.is_none() {
+            return Err(Error::not_found("device", device));
+        }
+        let now = now_ms();
+        devices::revoke(&mut tx, device, now).await?;
+        let code = new_code();
+        devices::insert_code(
+            &mut tx,
+            &sha256_hex(&code),
+            shop,
+            Some(device),
+            now.saturating_add(ttl.num_milliseconds()),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(%shop, %device, "device replaced: old token revoked, enrolment code issued");
         Ok(code)
     }
 

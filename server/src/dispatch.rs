@@ -345,8 +345,27 @@ impl Dispatcher {
     async fn catch_up(&self, store: &Arc<Mutex<Store>>, shop: Uuid, now: Now) -> Result<u32> {
         let mut applied = 0;
         loop {
-            let after = blocking(store, |s| s.sync_cursor()).await?;
-            let page = log::page(&self.db, shop, after, 1000, None).await?;
+            let (after, at) = blocking(store, |s| s.sync_position()).await?;
+            let checked = match at.filter(|_| after > 0) {
+                Some(at) => log::check_continuity(&self.db, shop, after, at).await,
+                None => Ok(()),
+            };
+            let page = match checked {
+                Ok(()) => log::page(&self.db, shop, after, 1000, None).await,
+                Err(e) => Err(e),
+            };
+            let page = match page {
+                // The log no longer holds what the copy read (the database was restored from a
+                // backup): the copy starts over under the same epoch, recognising by id what it
+                // already has and pushing its own events again.
+                Err(Error::Refused(e)) if e.body.error == "cursor_ahead" || e.body.error == "history_differs" => {
+                    let epoch = e.body.epoch.ok_or_else(|| Error::Corrupt("history refusal without epoch".into()))?;
+                    tracing::warn!(%shop, after, "the log lost what the merged copy read: rebuilding it");
+                    blocking(store, move |s| s.reset_epoch(epoch)).await?;
+                    continue;
+                }
+                other => other?,
+            };
             let next = page.next;
             let more = !page.changes.is_empty() && next < page.head;
             let report = blocking(store, move |s| s.apply_changes(&page.changes, next, now)).await?;

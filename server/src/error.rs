@@ -81,6 +81,15 @@ impl ApiError {
         e
     }
 
+    /// The device read a log this server no longer holds: `after` beyond the head, or another
+    /// event than `at` there. Only the asking device must resync (any device could forge the
+    /// request), so the shop's epoch, unchanged, comes with the answer.
+    pub fn history_lost(code: &str, message: impl Into<String>, epoch: Uuid) -> ApiError {
+        let mut e = ApiError::new(StatusCode::CONFLICT, code, message);
+        e.body.epoch = Some(epoch);
+        e
+    }
+
     pub fn sequence_gap(expected: u64, got: u64) -> ApiError {
         let mut e = ApiError::new(
             StatusCode::CONFLICT,

@@ -1,10 +1,10 @@
 //! A shop's log as one unit of work at a time: appending a checked batch (a device's push, or
 //! the server's own events) in one transaction with gapless shop sequences, reading it a page
-//! at a time, and the new epoch when the log has lost what a device saw. Used by the API and
-//! the reminder dispatcher alike; the SQL is in `db::*`, the event rules in `rules`.
+//! at a time, and telling a device that read a history the log no longer holds. Reading never
+//! writes: only the operator (`new-epoch`) changes a shop's epoch. Used by the API and the
+//! reminder dispatcher alike; the SQL is in `db::*`, the event rules in `rules`.
 
 use ardoise_core::sync::protocol::{ChangesResponse, Event, MAX_PAGE, PushResponse, Rejection};
-use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use crate::db::events::{Accepted, Refused};
@@ -26,19 +26,19 @@ fn gone() -> Error {
 }
 
 /// Appends a batch `rules::check_batch` accepted (`payloads` are what it returned), in one
-/// transaction. `device_view` is what a pushing device believes, its epoch and the last
-/// sequence it saw acknowledged; the server's own events come without one.
+/// transaction. `device_epoch` is the epoch a pushing device believes current; the server's
+/// own events come without one.
 pub(crate) async fn append(
     db: &Db,
     shop: Uuid,
     device: Uuid,
-    device_view: Option<(Uuid, u64)>,
+    device_epoch: Option<Uuid>,
     batch: &[Event],
     payloads: &[String],
 ) -> Result<Appended> {
     let mut tx = db.begin_write().await?;
     let (current, head) = shops::lock(&mut tx, shop).await?.ok_or_else(|| Error::not_found("shop", shop))?;
-    if device_view.is_some_and(|(epoch, _)| epoch != current) {
+    if device_epoch.is_some_and(|epoch| epoch != current) {
         return Err(ApiError::epoch_changed(current).into());
     }
     let standing = devices::standing(&mut tx, shop, device).await?.ok_or_else(gone)?;
@@ -48,14 +48,9 @@ pub(crate) async fn append(
     let (mut expected, mut head) = (standing.expected_seq, head);
     let fresh = batch.iter().position(|e| e.seq >= expected).unwrap_or(batch.len());
     if let Some(first) = batch.get(fresh).filter(|e| e.seq > expected) {
-        if device_view.is_some_and(|(_, acked)| acked >= expected) {
-            // This server acknowledged events it no longer has: it was restored from a
-            // backup. A new epoch makes every device resend and pull everything again.
-            drop(tx);
-            let epoch = bump_epoch(&mut *db.conn().await?, shop, current).await?;
-            tracing::warn!(%shop, %device, expected, "acknowledged events missing: new epoch");
-            return Err(ApiError::epoch_changed(epoch).into());
-        }
+        // Even when the device says this server acknowledged more (a restored backup, or a
+        // forged `acked_through`), the answer is the same: it resends from `expected`, which
+        // its outbox still holds. The shop's epoch is not this device's to change.
         return Err(ApiError::sequence_gap(expected, first.seq).into());
     }
     let fresh_events = &batch[fresh..];
@@ -114,9 +109,7 @@ pub(crate) async fn page(db: &Db, shop: Uuid, after: u64, limit: u32, skip: Opti
     let mut conn = db.conn().await?;
     let current = shops::get(&mut conn, shop).await?;
     if after > current.head {
-        let epoch = bump_epoch(&mut conn, shop, current.epoch).await?;
-        tracing::warn!(shop = %shop, after, head = current.head, "cursor beyond the head: new epoch");
-        return Err(ApiError::epoch_changed(epoch).into());
+        return Err(cursor_ahead(after, &current).into());
     }
     let limit = limit.clamp(1, MAX_PAGE);
     // Bounded by the head read above, so that `next` never passes the `head` answered. Every
@@ -139,28 +132,38 @@ pub(crate) async fn page(db: &Db, shop: Uuid, after: u64, limit: u32, skip: Opti
     Ok(ChangesResponse { epoch: current.epoch, changes, next, head: current.head, next_event })
 }
 
+fn cursor_ahead(after: u64, shop: &shops::Shop) -> ApiError {
+    ApiError::history_lost(
+        "cursor_ahead",
+        format!(
+            "after={after} is beyond the head ({}) of this shop's log: this device read events the server does not \
+             hold; it must resync from 0 and push its outbox again",
+            shop.head
+        ),
+        shop.epoch,
+    )
+}
+
 /// See [`Db::check_continuity`].
 pub(crate) async fn check_continuity(db: &Db, shop: Uuid, after: u64, at: Uuid) -> Result<()> {
     let mut conn = db.conn().await?;
-    let held = events::id_at(&mut conn, shop, after).await?;
-    if held == Some(at) {
-        return Ok(());
-    }
     let current = shops::get(&mut conn, shop).await?;
-    if held.is_none() && after > current.head {
-        // Beyond the head: `page` bumps the epoch itself.
+    if after > current.head {
+        return Err(cursor_ahead(after, &current).into());
+    }
+    if events::id_at(&mut conn, shop, after).await? == Some(at) {
         return Ok(());
     }
-    let epoch = bump_epoch(&mut conn, shop, current.epoch).await?;
-    tracing::warn!(%shop, after, "the device's history differs from the log: new epoch");
-    Err(ApiError::epoch_changed(epoch).into())
-}
-
-/// Replaces the epoch unless someone else already did since it was read, and returns the
-/// shop's epoch either way: concurrent readers past the head cause a single bump.
-async fn bump_epoch(conn: &mut AnyConnection, shop: Uuid, seen: Uuid) -> Result<Uuid> {
-    shops::replace_epoch(conn, shop, seen, Uuid::new_v4()).await?;
-    Ok(shops::get(conn, shop).await?.epoch)
+    tracing::info!(%shop, after, "a device's history differs from the log");
+    Err(ApiError::history_lost(
+        "history_differs",
+        format!(
+            "the log holds another event than {at} at {after}: this device read a history the server does not hold; \
+             it must resync from 0 and push its outbox again"
+        ),
+        current.epoch,
+    )
+    .into())
 }
 
 impl Db {
@@ -178,9 +181,9 @@ impl Db {
     }
 
     /// The shop's events after cursor `after`, at most `limit` (capped to [`MAX_PAGE`]). A
-    /// cursor beyond the head means the log lost events the reader had seen (the server was
-    /// restored from an older backup): the shop gets a new epoch and the reader is refused
-    /// with `epoch_changed`, so every device resyncs.
+    /// cursor beyond the head is refused with `cursor_ahead` (409): the reader holds events
+    /// the log lost (a restored backup), or forged the cursor; either way it alone resyncs,
+    /// and nothing is written.
     pub async fn changes(&self, shop: Uuid, after: u64, limit: u32) -> Result<ChangesResponse> {
         page(self, shop, after, limit, None).await
     }
@@ -193,8 +196,9 @@ impl Db {
     }
 
     /// A device that holds event `at` at sequence `after` while this log holds another (or
-    /// none) there has seen a history this server lost: it was restored from a backup. The
-    /// shop gets a new epoch and the answer is `epoch_changed`.
+    /// none) there has seen a history this server does not hold (restored from a backup, or a
+    /// forged request): refused with `history_differs` or `cursor_ahead` (409) and the shop's
+    /// epoch, unchanged. Nothing is written: only that device resyncs.
     pub async fn check_continuity(&self, shop: Uuid, after: u64, at: Uuid) -> Result<()> {
         check_continuity(self, shop, after, at).await
     }

@@ -56,6 +56,16 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: u32,
     },
+    /// Re-enrol a lost or reinstalled till: revoke its token and print a one-time code that
+    /// enrols only this device id.
+    ReplaceDevice {
+        #[arg(long)]
+        shop: Uuid,
+        #[arg(long)]
+        device: Uuid,
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u32,
+    },
     /// Revoke a device's token.
     Revoke {
         #[arg(long)]
@@ -206,6 +216,14 @@ async fn main() -> anyhow::Result<()> {
                 bail!("--ttl-hours must be at least 1");
             }
             println!("{}", db.enrol_code(shop, chrono::Duration::hours(i64::from(ttl_hours))).await?);
+        }
+        Command::ReplaceDevice { shop, device, ttl_hours } => {
+            if ttl_hours == 0 {
+                bail!("--ttl-hours must be at least 1");
+            }
+            let code = db.replace_device(shop, device, chrono::Duration::hours(i64::from(ttl_hours))).await?;
+            eprintln!("revoked {device}; this code enrols only that device id:");
+            println!("{code}");
         }
         Command::Revoke { device } => {
             db.revoke(device).await?;

@@ -21,7 +21,7 @@ on_both_backends!(
     refused_batches_write_nothing,
     a_body_for_another_device_is_forbidden,
     a_new_epoch_refuses_the_old_one,
-    pulling_beyond_the_head_bumps_the_epoch,
+    forged_cursors_are_refused_and_leave_the_epoch_alone,
     business_rejections_are_consumed_and_listed,
     shops_are_isolated_and_revoked_tokens_refused,
     concurrent_pushers_get_a_gapless_sequence,
@@ -30,6 +30,8 @@ on_both_backends!(
     unknown_routes_and_protocol_versions_answer_error_bodies,
     own_events_can_be_left_out_of_the_pages,
     one_id_twice_in_a_push_is_stored_once,
+    an_ordinary_code_cannot_take_over_a_device_of_the_shop,
+    replacing_a_device_revokes_it_and_binds_the_code_to_it,
 );
 
 async fn enrolment_codes(b: Backend) {
@@ -264,21 +266,56 @@ async fn a_new_epoch_refuses_the_old_one(b: Backend) {
     assert_eq!(env.status_ok(&d).await.epoch, new);
 }
 
-async fn pulling_beyond_the_head_bumps_the_epoch(b: Backend) {
+async fn forged_cursors_are_refused_and_leave_the_epoch_alone(b: Backend) {
     let env = Env::new(b).await;
     let shop = env.shop("S").await;
-    let mut d = env.device(shop).await;
-    env.push_ok(&d, settings(d.id, 1, 2)).await;
-    let (status, error) = refusal(env.changes(&d, 10, None).await).await;
-    assert_eq!((status, error.error.as_str()), (StatusCode::CONFLICT, "epoch_changed"));
-    let new = env.db.shop(shop).await.unwrap().epoch;
-    assert_ne!(new, d.epoch);
-    assert_eq!(error.epoch, Some(new));
+    let d = env.device(shop).await;
+    let other = env.device(shop).await;
+    let events = settings(d.id, 1, 2);
+    env.push_ok(&d, events.clone()).await;
+    let epoch = d.epoch;
+    let get = |query: String| {
+        let url = format!("{}?{query}", env.url("/v1/changes"));
+        env.http.get(url).bearer_auth(&d.token).send()
+    };
 
-    // With the new epoch the device resyncs from the start.
-    d.epoch = new;
-    let page = env.changes_ok(&d, 0, None).await;
-    assert_eq!((page.changes.len(), page.next, page.head, page.epoch), (2, 2, 2, new));
+    // Cursors beyond the head, up to and past 2^63: 409 cursor_ahead with the same epoch.
+    for after in [3, 10, 1 << 62, i64::MAX as u64, 1 << 63, u64::MAX] {
+        for query in [format!("after={after}"), format!("after={after}&epoch={epoch}&at={}", Uuid::new_v4())] {
+            let (status, error) = refusal(get(query.clone()).await.unwrap()).await;
+            assert_eq!(
+                (status, error.error.as_str(), error.epoch),
+                (StatusCode::CONFLICT, "cursor_ahead", Some(epoch))
+            );
+            assert!(error.message.contains("beyond the head"), "{query}: {error:?}");
+        }
+    }
+    // Past u64, negative or not a number: 400.
+    for after in ["18446744073709551616", "99999999999999999999999", "-1", "1e3", "NaN"] {
+        let (status, error) = refusal(get(format!("after={after}")).await.unwrap()).await;
+        assert_eq!((status, error.error.as_str()), (StatusCode::BAD_REQUEST, "malformed"), "{after}");
+    }
+    // An `at` the log does not hold there (unknown, or another event's): 409 history_differs.
+    for (after, at) in [(1, Uuid::new_v4()), (2, events[0].id), (1, events[1].id)] {
+        let (status, error) = refusal(get(format!("after={after}&epoch={epoch}&at={at}")).await.unwrap()).await;
+        assert_eq!((status, error.error.as_str(), error.epoch), (StatusCode::CONFLICT, "history_differs", Some(epoch)));
+    }
+    // A push claiming acknowledgements the server never gave, with a gap: only sequence_gap.
+    let forged = PushRequest { acked_through: u64::MAX, epoch, device_id: d.id, events: settings(d.id, 9, 9) };
+    let (status, error) = refusal(env.push_body(&d.token, &forged).await).await;
+    assert_eq!((status, error.error.as_str(), error.expected), (StatusCode::CONFLICT, "sequence_gap", Some(3)));
+
+    // Nothing changed: the epoch, the log, and what the other device reads.
+    assert_eq!(env.db.shop(shop).await.unwrap().epoch, epoch);
+    assert_eq!(env.count("events", shop).await, 2);
+    let page = env.changes_ok(&other, 0, None).await;
+    assert_eq!((page.changes.len(), page.next, page.head, page.epoch), (2, 2, 2, epoch));
+    let at = format!("after=2&epoch={epoch}&at={}", events[1].id);
+    let r = env.http.get(format!("{}?{at}", env.url("/v1/changes"))).bearer_auth(&other.token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.push_ok(&other, settings(other.id, 1, 1)).await.epoch, epoch);
+    assert_eq!(env.db.changes(shop, 9, 10).await.unwrap_err().code(), Some("cursor_ahead"));
+    assert_eq!(env.db.shop(shop).await.unwrap().epoch, epoch);
 }
 
 async fn business_rejections_are_consumed_and_listed(b: Backend) {
@@ -463,7 +500,7 @@ async fn server_events_are_appended_in_process(b: Backend) {
     assert_eq!(page.changes.into_iter().map(|c| c.event).collect::<Vec<_>>(), reminders);
     let pulled = env.pull_all(&d).await;
     assert_eq!(pulled.len(), 3);
-    assert_eq!(env.db.changes(shop, 9, 10).await.unwrap_err().code(), Some("epoch_changed"));
+    assert_eq!(env.db.changes(shop, 9, 10).await.unwrap_err().code(), Some("cursor_ahead"));
 }
 
 async fn unknown_routes_and_protocol_versions_answer_error_bodies(b: Backend) {
@@ -545,7 +582,8 @@ async fn own_events_can_be_left_out_of_the_pages(b: Backend) {
     let theirs: Vec<u64> = env.pull_all(&other).await.iter().map(|c| c.cursor).collect();
     assert_eq!(theirs, (1..=8).collect::<Vec<_>>());
 
-    // A device holding another event at its cursor is still caught (restored server).
+    // A device holding another event at its cursor is still caught (restored server), and
+    // only it is told to resync: the shop's epoch stays.
     let r = env
         .http
         .get(format!("{}?after=8&epoch={}&exclude_own=true&at={}", env.url("/v1/changes"), a.epoch, Uuid::new_v4()))
@@ -554,7 +592,8 @@ async fn own_events_can_be_left_out_of_the_pages(b: Backend) {
         .await
         .unwrap();
     let (status, error) = refusal(r).await;
-    assert_eq!((status, error.error.as_str()), (StatusCode::CONFLICT, "epoch_changed"));
+    assert_eq!((status, error.error.as_str(), error.epoch), (StatusCode::CONFLICT, "history_differs", Some(a.epoch)));
+    assert_eq!(env.db.shop(shop).await.unwrap().epoch, a.epoch);
 }
 
 async fn one_id_twice_in_a_push_is_stored_once(b: Backend) {
@@ -574,4 +613,81 @@ async fn one_id_twice_in_a_push_is_stored_once(b: Backend) {
     assert_eq!(env.count("events", shop).await, 4);
     assert_eq!(env.count("rejections", shop).await, 2);
     assert_eq!(env.shop_seqs(shop).await, [1, 2, 3, 4]);
+}
+
+async fn an_ordinary_code_cannot_take_over_a_device_of_the_shop(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("S").await;
+    let live = env.device(shop).await;
+    let revoked = env.device(shop).await;
+    env.push_ok(&live, settings(live.id, 1, 2)).await;
+    env.db.revoke(revoked.id).await.unwrap();
+    let before = env.db.devices(shop).await.unwrap();
+
+    // Every device sees the others' ids in the log: a fresh code naming one is refused.
+    let code = env.code(shop).await;
+    for target in [live.id, revoked.id] {
+        let (status, body) = refusal(env.post_enrol(&code, target).await).await;
+        assert_eq!((status, body.error.as_str()), (StatusCode::CONFLICT, "device_exists"), "{body:?}");
+        assert!(body.message.contains("replace-device"), "{body:?}");
+    }
+    // Nothing changed: the live till's token works, the revoked one stays revoked, and the
+    // code was not spent.
+    assert_eq!(env.db.devices(shop).await.unwrap(), before);
+    assert_eq!(env.status_ok(&live).await.expected, 3);
+    assert_eq!(refusal(env.status(&revoked.token).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(env.post_enrol(&code, Uuid::new_v4()).await.status(), StatusCode::OK);
+
+    // Two codes racing to enrol one new id: one wins, the other is told why.
+    for _ in 0..5 {
+        let (one, two, id) = (env.code(shop).await, env.code(shop).await, Uuid::new_v4());
+        let (r1, r2) = tokio::join!(env.post_enrol(&one, id), env.post_enrol(&two, id));
+        let mut answers = [r1.status(), r2.status()];
+        answers.sort();
+        assert_eq!(answers, [StatusCode::OK, StatusCode::CONFLICT]);
+        let loser = if r1.status() == StatusCode::CONFLICT { r1 } else { r2 };
+        assert_eq!(refusal(loser).await.1.error, "device_exists");
+    }
+}
+
+async fn replacing_a_device_revokes_it_and_binds_the_code_to_it(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("S").await;
+    let lost = env.device(shop).await;
+    env.push_ok(&lost, settings(lost.id, 1, 3)).await;
+    let ttl = chrono::Duration::hours(1);
+
+    let code = env.db.replace_device(shop, lost.id, ttl).await.unwrap();
+    // The old token stops working at once.
+    assert_eq!(refusal(env.status(&lost.token).await).await.0, StatusCode::UNAUTHORIZED);
+    // The code enrols that device id only, and is not spent by another one.
+    let (status, body) = refusal(env.post_enrol(&code, Uuid::new_v4()).await).await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::CONFLICT, "code_for_another_device"));
+    let r = env.post_enrol(&code, lost.id).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let e: EnrolResponse = r.json().await.unwrap();
+    let back = common::Device { id: lost.id, token: e.token, shop, epoch: e.epoch };
+    // The reinstalled till carries on with its sequence; the old token stays refused.
+    assert_eq!(env.status_ok(&back).await.expected, 4);
+    assert_eq!(env.push_ok(&back, settings(back.id, 4, 4)).await.acked_through, 4);
+    assert_eq!(refusal(env.status(&lost.token).await).await.0, StatusCode::UNAUTHORIZED);
+    let listed = env.db.devices(shop).await.unwrap();
+    assert!(listed.iter().all(|d| d.revoked_at.is_none()), "{listed:?}");
+    // Spent once.
+    assert_eq!(refusal(env.post_enrol(&code, lost.id).await).await.1.error, "bad_code");
+
+    // Unknown devices, and devices of another shop, cannot be replaced; nothing is issued.
+    let other = env.shop("T").await;
+    let elsewhere = env.device(other).await;
+    for (s, d) in [(shop, Uuid::new_v4()), (shop, elsewhere.id), (Uuid::new_v4(), lost.id)] {
+        let e = env.db.replace_device(s, d, ttl).await.unwrap_err();
+        assert!(matches!(e, ardoise_server::Error::NotFound { .. }), "{e}");
+    }
+    assert_eq!(env.status(&elsewhere.token).await.status(), StatusCode::OK);
+    assert_eq!(env.status_ok(&back).await.expected, 5);
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enrol_codes WHERE device_id IS NOT NULL")
+        .fetch_one(env.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(codes, 1);
 }

@@ -78,7 +78,12 @@ impl Till {
     }
 
     pub async fn enrol(&self, url: &str, code: &str, clock: &Clock) -> Enrolment {
-        self.client.enrol(&self.store, url, code, &self.name, clock.now()).await.expect("enrolment")
+        self.try_enrol(url, code, clock).await.expect("enrolment")
+    }
+
+    /// An enrolment that may be refused.
+    pub async fn try_enrol(&self, url: &str, code: &str, clock: &Clock) -> ardoise_core::Result<Enrolment> {
+        self.client.enrol(&self.store, url, code, &self.name, clock.now()).await
     }
 
     pub async fn sync(&self, clock: &Clock) -> ardoise_core::Result<SyncReport> {

@@ -284,8 +284,14 @@ async fn revoked_token(backend: Backend) {
     let st = till.with(|s| s.sync_status()).unwrap();
     assert_eq!((st.waiting, st.failures), (3, 2));
 
-    // A new code for the same till: it keeps its sequence, and everything queued arrives once.
-    till.enrol(&server.base_url(), &server.code(shop).await, &clock).await;
+    // An ordinary code cannot lift the revocation (it would let any device of the shop take
+    // over a till); the operator replaces the till, whose code enrols only that device id.
+    let refused = till.try_enrol(&server.base_url(), &server.code(shop).await, &clock).await;
+    assert!(matches!(&refused, Err(Error::Sync { code, .. }) if code == "device_exists"), "{refused:?}");
+    assert!(server.devices(shop).await[0].revoked_at.is_some(), "still revoked");
+    // It keeps its sequence, and everything queued arrives once.
+    let code = server.db().replace_device(shop, till.device_id(), chrono::Duration::hours(1)).await.unwrap();
+    till.enrol(&server.base_url(), &code, &clock).await;
     sync_until_quiet(&[&till], &clock).await;
     assert_converged(&server, shop, &[&till], &recorded, clock.today()).await;
 }

@@ -161,6 +161,16 @@ impl Client {
                     self.new_epoch(store, b, &mut report)?;
                     continue;
                 }
+                // This till read a history the server no longer holds (it was restored from a
+                // backup): it alone starts over, under the same epoch, pulling everything and
+                // pushing its whole outbox again (the server acknowledges what it still has).
+                Err(Failure::Answer(StatusCode::CONFLICT, b))
+                    if b.error == "cursor_ahead" || b.error == "history_differs" =>
+                {
+                    let epoch = b.epoch.unwrap_or(e.epoch);
+                    self.new_epoch(store, ErrorBody { epoch: Some(epoch), ..b }, &mut report)?;
+                    continue;
+                }
                 Err(f) => return Err(f.into()),
                 Ok(()) => return Ok(report),
             }

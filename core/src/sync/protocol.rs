@@ -56,8 +56,9 @@ pub struct PushRequest {
     pub epoch: Uuid,
     pub device_id: Uuid,
     pub events: Vec<Event>,
-    /// What the server acknowledged to this device so far. A server that expects less has
-    /// lost acknowledged events: it was restored from a backup, and changes epoch.
+    /// What the server acknowledged to this device so far. Informative only: any device could
+    /// claim more, so the server goes by the sequence it expects (a gap is `sequence_gap`,
+    /// and the device resends from there) and never changes the epoch for it.
     #[serde(default)]
     pub acked_through: u64,
 }

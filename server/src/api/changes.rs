@@ -1,5 +1,6 @@
 //! `GET /v1/changes` and `GET /v1/status`: reading the shop's log from a cursor, and where the
-//! calling device stands.
+//! calling device stands. Neither writes: a cursor the log cannot continue is refused (409
+//! `cursor_ahead`, `history_differs`) and only the asking device resyncs.
 
 use ardoise_core::sync::protocol::{ChangesResponse, MAX_PAGE, StatusResponse};
 use axum::Json;

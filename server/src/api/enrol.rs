@@ -31,13 +31,15 @@ async fn enrol_device(db: &Db, request: &EnrolRequest) -> Result<EnrolResponse> 
     let bad_code = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", "unknown, used or expired code");
     let now = now_ms();
     let mut tx = db.begin_write().await?;
-    let shop =
+    let code =
         devices::spend_code(&mut tx, &sha256_hex(&normalize_code(&request.code)), now).await?.ok_or_else(bad_code)?;
+    let shop = code.shop;
     let token = new_token();
     let token_hash = sha256_hex(&token);
     let device = NewDevice { id: request.device_id, shop, name, token_hash: &token_hash, now };
-    match devices::shop_of(&mut tx, request.device_id).await? {
-        Some(other) if other != shop => {
+    // Every refusal below drops the transaction: the code stays unspent and nothing changes.
+    match (code.device, devices::shop_of(&mut tx, request.device_id).await?) {
+        (_, Some(other)) if other != shop => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "wrong_device",
@@ -45,14 +47,37 @@ async fn enrol_device(db: &Db, request: &EnrolRequest) -> Result<EnrolResponse> 
             )
             .into());
         }
-        // The operator issued a new code for a known till (a reinstall, a revoked token): it
-        // gets a new token and keeps its sequence.
-        Some(_) => devices::renew(&mut tx, &device).await?,
-        None => devices::insert(&mut tx, &device).await?,
+        // The operator replaced this till (`replace-device`, which revoked its old token): the
+        // new install gets a token and keeps the sequence, so its outbox carries on.
+        (Some(bound), Some(_)) if bound == request.device_id => devices::renew(&mut tx, &device).await?,
+        (Some(_), _) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "code_for_another_device",
+                "this code was issued to replace another device: enrol with that device id",
+            )
+            .into());
+        }
+        // Every device of the shop sees the others' ids in the log: an ordinary code must not
+        // let one of them take over a till, or lift its revocation.
+        (None, Some(_)) => return Err(device_exists().into()),
+        (None, None) => {
+            if !devices::insert(&mut tx, &device).await? {
+                return Err(device_exists().into());
+            }
+        }
     }
     let shop_row = shops::get(&mut tx, shop).await?;
     tx.commit().await?;
     tracing::Span::current().record("shop", tracing::field::display(shop));
     tracing::Span::current().record("device", tracing::field::display(request.device_id));
     Ok(EnrolResponse { shop_id: shop, shop_name: shop_row.name, token, epoch: shop_row.epoch })
+}
+
+fn device_exists() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "device_exists",
+        "this device id is already enrolled: to re-enrol a lost till, the operator runs `ardoise-server replace-device`",
+    )
 }

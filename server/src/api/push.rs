@@ -28,8 +28,10 @@ pub(crate) async fn push(
     }
     // Before the shop's lock: a bad batch costs no transaction.
     let payloads = check_batch(&request.events)?;
-    let view = Some((request.epoch, request.acked_through));
-    let appended = log::append(&state.db, caller.shop, caller.device, view, &request.events, &payloads).await?;
+    // `acked_through` is not read: what this server holds decides, never what a device says
+    // it was told (a forged value must not be able to change the shop's epoch).
+    let appended =
+        log::append(&state.db, caller.shop, caller.device, Some(request.epoch), &request.events, &payloads).await?;
     span.record("repeats", appended.repeats);
     span.record("rejected", appended.response.rejected.len());
     Ok(Json(appended.response))

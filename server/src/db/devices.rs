@@ -45,19 +45,37 @@ pub(crate) struct Standing {
     pub revoked: bool,
 }
 
-pub(crate) async fn insert_code(conn: &mut AnyConnection, code_hash: &str, shop: Uuid, expires_at: i64) -> Result<()> {
-    sqlx::query("INSERT INTO enrol_codes (code_hash, shop_id, expires_at, used_at) VALUES ($1, $2, $3, NULL)")
-        .bind(code_hash)
-        .bind(shop.to_string())
-        .bind(expires_at)
-        .execute(&mut *conn)
-        .await?;
+/// Stores a code's hash. `device` binds it to one existing device (a replaced till); `None`
+/// lets it enrol only a device id the server has never seen.
+pub(crate) async fn insert_code(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    shop: Uuid,
+    device: Option<Uuid>,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO enrol_codes (code_hash, shop_id, expires_at, used_at, device_id) VALUES ($1, $2, $3, NULL, $4)",
+    )
+    .bind(code_hash)
+    .bind(shop.to_string())
+    .bind(expires_at)
+    .bind(device.map(|d| d.to_string()))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// Marks the code used and returns its shop, if it is known, unused and not expired. In the
-/// caller's transaction, so that the code stays unspent if the enrolment fails later.
-pub(crate) async fn spend_code(conn: &mut AnyConnection, code_hash: &str, now: i64) -> Result<Option<Uuid>> {
+/// What a spent code allows: enrolling into `shop`, as `device` only when it is bound to one.
+#[derive(Debug)]
+pub(crate) struct SpentCode {
+    pub shop: Uuid,
+    pub device: Option<Uuid>,
+}
+
+/// Marks the code used and returns what it allows, if it is known, unused and not expired. In
+/// the caller's transaction, so that the code stays unspent if the enrolment fails later.
+pub(crate) async fn spend_code(conn: &mut AnyConnection, code_hash: &str, now: i64) -> Result<Option<SpentCode>> {
     let spent =
         sqlx::query("UPDATE enrol_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1")
             .bind(now)
@@ -67,11 +85,12 @@ pub(crate) async fn spend_code(conn: &mut AnyConnection, code_hash: &str, now: i
     if spent.rows_affected() != 1 {
         return Ok(None);
     }
-    let shop: String = sqlx::query_scalar("SELECT shop_id FROM enrol_codes WHERE code_hash = $1")
-        .bind(code_hash)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(Some(uuid(&shop)?))
+    let (shop, device): (String, Option<String>) =
+        sqlx::query_as("SELECT shop_id, device_id FROM enrol_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Some(SpentCode { shop: uuid(&shop)?, device: device.as_deref().map(uuid).transpose()? }))
 }
 
 /// The shop a device id belongs to, if it is known.
@@ -83,10 +102,12 @@ pub(crate) async fn shop_of(conn: &mut AnyConnection, device: Uuid) -> Result<Op
     shop.as_deref().map(uuid).transpose()
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<()> {
-    sqlx::query(
+/// A new device; false when its id was taken meanwhile (two enrolments racing with one id,
+/// which only PostgreSQL lets overlap).
+pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO devices (id, shop_id, name, token_hash, expected_seq, enrolled_at)
-         VALUES ($1, $2, $3, $4, 1, $5)",
+         VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (id) DO NOTHING",
     )
     .bind(d.id.to_string())
     .bind(d.shop.to_string())
@@ -95,11 +116,11 @@ pub(crate) async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Resul
     .bind(d.now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-/// A known device enrolled again: a new name and token, no longer revoked, and the same
-/// sequence, so its outbox carries on where it was.
+/// A device replaced by the operator (`replace-device`) enrolled again: a new name and token,
+/// no longer revoked, and the same sequence, so its outbox carries on where it was.
 pub(crate) async fn renew(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<()> {
     sqlx::query("UPDATE devices SET name = $1, token_hash = $2, enrolled_at = $3, revoked_at = NULL WHERE id = $4")
         .bind(d.name)

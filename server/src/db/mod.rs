@@ -17,7 +17,10 @@ use uuid::Uuid;
 use crate::error::{ApiError, Error, Result};
 
 /// Embedded migrations, applied in order; `schema_version` holds the last one applied.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_enrol_code_device.sql")),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -79,18 +79,6 @@ pub(crate) async fn set_epoch(conn: &mut AnyConnection, shop: Uuid, epoch: Uuid)
     Ok(done.rows_affected() > 0)
 }
 
-/// Sets the epoch only if it is still `seen`: of two readers that saw the same epoch, only
-/// the first replaces it.
-pub(crate) async fn replace_epoch(conn: &mut AnyConnection, shop: Uuid, seen: Uuid, fresh: Uuid) -> Result<()> {
-    sqlx::query("UPDATE shops SET epoch = $1 WHERE id = $2 AND epoch = $3")
-        .bind(fresh.to_string())
-        .bind(shop.to_string())
-        .bind(seen.to_string())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 impl Db {
     pub async fn shop(&self, shop: Uuid) -> Result<Shop> {
         get(&mut *self.conn().await?, shop).await
