@@ -74,6 +74,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::InsufficientDeposit { .. } => "insufficient_deposit",
         Error::Refused(_) => "refused",
         Error::Open { .. } => "open",
+        Error::NotArdoise { .. } => "not_ardoise",
         Error::SchemaTooNew { .. } => "schema_too_new",
         Error::Sqlite(_) => "sqlite",
         Error::Corrupt(_) => "corrupt",
