@@ -1,6 +1,6 @@
 //! `ardoise check` (or `doctor`): what is wrong with a till database, found without changing it.
 
-use ardoise_core::store::{CheckReport, check};
+use ardoise_core::store::{CheckReport, check_database};
 use clap::Args;
 
 use crate::output::{self, Failure, say};
@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, _: CheckArgs) -> Result<(), Failure> {
     if !path.exists() {
         return Err(ctx.missing());
     }
-    let report = check(path)?;
+    let report = check_database(path)?;
     if ctx.json {
         output::print_json(&report)?;
     } else {

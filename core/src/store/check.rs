@@ -28,7 +28,7 @@ pub struct CheckReport {
 /// Examines the database at `path` read-only: it is never created, migrated nor repaired, so
 /// a damaged file stays as it was for whoever recovers it. A file that is not an Ardoise
 /// database is an error, as for [`crate::Store::open`].
-pub fn check(path: &Path) -> Result<CheckReport> {
+pub fn check_database(path: &Path) -> Result<CheckReport> {
     if !path.is_file() {
         return Err(Error::NotArdoise { path: path.display().to_string(), reason: "no such file".into() });
     }

@@ -15,7 +15,7 @@ mod till;
 mod write;
 
 pub use crate::shop::ShopSettings;
-pub use check::{CheckReport, check};
+pub use check::{CheckReport, check_database};
 pub use db::schema::VERSION as SCHEMA_VERSION;
 pub use db::values::Now;
 pub use handle::Store;

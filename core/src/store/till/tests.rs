@@ -593,7 +593,7 @@ fn check_says_ok_for_a_healthy_file_and_changes_nothing() {
     let path = dir.path().join("till.db");
     closed_shop(&path);
     let before = untouched(&path);
-    let r = check(&path).unwrap();
+    let r = check_database(&path).unwrap();
     assert!(r.ok, "{r:?}");
     assert_eq!((r.integrity.len(), r.foreign_keys.len(), r.audit.len()), (0, 0, 0));
     assert_eq!(r.schema_version, SCHEMA_VERSION);
@@ -621,7 +621,7 @@ fn check_finds_a_flipped_byte_in_a_ledger_page() {
     let at_byte = ((page - 1) * page_size) as usize;
     bytes[at_byte] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let r = check(&path).unwrap();
+    let r = check_database(&path).unwrap();
     assert!(!r.ok);
     assert!(!r.integrity.is_empty(), "{r:?}");
     assert!(std::fs::read(&path).unwrap() == bytes, "the damaged file is left for recovery");
@@ -633,7 +633,7 @@ fn check_reports_every_broken_invariant_of_the_audit() {
     let path = dir.path().join("till.db");
     closed_shop(&path);
     rusqlite::Connection::open(&path).unwrap().execute("UPDATE accounts SET balance = balance + 1", []).unwrap();
-    let r = check(&path).unwrap();
+    let r = check_database(&path).unwrap();
     assert!(!r.ok);
     assert!(r.integrity.is_empty(), "{r:?}");
     assert!(r.audit.iter().any(|a| a.starts_with("balance equals the sum of the entries")), "{r:?}");
@@ -644,10 +644,10 @@ fn check_refuses_an_empty_file_without_creating_anything() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
-    assert!(matches!(check(&empty), Err(Error::NotArdoise { .. })));
+    assert!(matches!(check_database(&empty), Err(Error::NotArdoise { .. })));
     assert!(untouched(&empty) == (Vec::new(), Vec::new()), "the empty file was changed");
     let missing = dir.path().join("missing.db");
-    assert!(matches!(check(&missing), Err(Error::NotArdoise { .. })));
+    assert!(matches!(check_database(&missing), Err(Error::NotArdoise { .. })));
     assert!(!missing.exists());
 }
 
