@@ -1060,7 +1060,7 @@ fn a_customer_the_run_cannot_process_is_reported_and_fails_the_run() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("1 reminder queued"), "{}", out.stdout);
     assert!(out.stdout.contains("Could not process: B1: "), "{}", out.stdout);
-    assert!(out.stdout.contains("no ECB rate known on 2016-01-01"), "{}", out.stdout);
+    assert!(out.stdout.contains("no ECB rate known on 2016-01-01 (the table starts on 2016-03-16)"), "{}", out.stdout);
     assert!(out.stderr.starts_with("error: 1 customer could not be processed: B1: "), "{}", out.stderr);
 
     let out = t.run(&["--json", "dunning", "run", "--as-of", "2016-01-11"]);
