@@ -36,6 +36,13 @@ pub(in crate::store) fn vet(path: &Path) -> Result<()> {
         return Ok(());
     }
     if meta.len() == 0 {
+        // After a power cut the sales may all be in the WAL, the main file not yet written:
+        // SQLite reads them from there.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Ok(());
+        }
         return refuse("the file is empty (0 bytes)");
     }
     let mut header = [0u8; 16];

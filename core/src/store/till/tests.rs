@@ -569,6 +569,26 @@ fn an_empty_or_foreign_file_is_refused_and_left_alone() {
     Store::open(&real).unwrap();
 }
 
+#[test]
+fn a_file_copied_while_open_is_read_with_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let s = Store::open(&live).unwrap();
+    s.add_customer(
+        NewCustomer { reference: "C1".into(), name: "Ann".into(), terms: "30".parse().unwrap(), ..Default::default() },
+        at("2026-01-01"),
+    )
+    .unwrap();
+    // What a power cut leaves: the main file as it is on disk (possibly still 0 bytes, every
+    // write in the WAL), with its WAL beside it.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&live, &copy).unwrap();
+    std::fs::copy(dir.path().join("live.db-wal"), dir.path().join("copy.db-wal")).unwrap();
+    drop(s);
+    let reopened = Store::open(&copy).unwrap();
+    assert_eq!(reopened.customer("C1").unwrap().name, "Ann");
+}
+
 /// A store with a few hundred entries, closed: its file is what a till leaves at night.
 fn closed_shop(path: &std::path::Path) {
     let mut s = Store::open(path).unwrap();
