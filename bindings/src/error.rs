@@ -61,9 +61,11 @@ impl From<Core> for ArdoiseError {
             | Core::InsufficientDeposit { .. }
             | Core::StaleRates { .. } => ArdoiseError::Conflict { message },
             Core::Refused(_) => ArdoiseError::Refused { message },
-            Core::Open { .. } | Core::SchemaTooNew { .. } | Core::Sqlite(_) | Core::Corrupt(_) => {
-                ArdoiseError::Storage { message }
-            }
+            Core::Open { .. }
+            | Core::NotArdoise { .. }
+            | Core::SchemaTooNew { .. }
+            | Core::Sqlite(_)
+            | Core::Corrupt(_) => ArdoiseError::Storage { message },
             Core::NotEnrolled => ArdoiseError::NotEnrolled { message },
             Core::Sync { retryable: true, .. } => ArdoiseError::Unreachable { message },
             Core::Sync { retryable: false, .. } => ArdoiseError::SyncRefused { message },

@@ -85,10 +85,24 @@ pub fn run(ctx: &Ctx, cmd: DunningCmd) -> Result<(), Failure> {
     let store = ctx.store()?;
     let report = store.run_dunning(now)?;
     if ctx.json {
-        return output::print_json(&report);
+        output::print_json(&report)?;
+    } else {
+        say!("{}", report_text(&report));
     }
-    say!("{}", report_text(&report));
-    Ok(())
+    if report.errors.is_empty() {
+        return Ok(());
+    }
+    // The others' reminders were queued; the exit code is what tells a scheduled run that
+    // someone must look at these customers.
+    Err(Failure::new(
+        "dunning_errors",
+        format!(
+            "{} could not be processed: {}",
+            output::count(report.errors.len(), "customer", "customers"),
+            report.errors.join("; ")
+        ),
+    )
+    .printed())
 }
 
 /// The run as the owner reads it: who is reminded and how, then who was left alone and why.
@@ -113,6 +127,9 @@ pub fn report_text(r: &RunReport) -> String {
     }
     for why in &r.refused {
         s.push_str(&format!("Court file refused: {why}\n"));
+    }
+    for e in &r.errors {
+        s.push_str(&format!("Could not process: {e}\n"));
     }
     if !r.skipped.is_empty() {
         let parts: Vec<String> = r.skipped.iter().map(|(why, n)| format!("{n} {}", skip_text(*why))).collect();

@@ -1,5 +1,6 @@
 //! `ardoise`: the till and back office on the command line, over one SQLite file per till.
 
+mod check;
 mod checkout;
 mod customer;
 mod demo;
@@ -118,6 +119,10 @@ enum Command {
     /// A customer's data rights: everything held about them, or erasure
     #[command(subcommand)]
     Gdpr(report::GdprCmd),
+    /// Check the database without changing it: SQLite's integrity and foreign key checks, then
+    /// every account against its ledger; fails when anything is wrong
+    #[command(visible_alias = "doctor")]
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
         Command::Import(a) => report::import(&ctx, a),
         Command::Export(a) => report::export(&ctx, a),
         Command::Gdpr(c) => report::gdpr(&ctx, c),
+        Command::Check(a) => check::run(&ctx, a),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,11 +28,19 @@ pub struct Failure {
     pub message: String,
     /// For a refused sale: the verdict, so its reasons can be shown.
     pub verdict: Option<Box<Verdict>>,
+    /// The command already printed its full result (with `--json`, the one JSON object a
+    /// script parses): only the exit code and the line on stderr remain to say it failed.
+    pub printed: bool,
 }
 
 impl Failure {
     pub fn new(code: &'static str, message: impl Into<String>) -> Failure {
-        Failure { code, message: message.into(), verdict: None }
+        Failure { code, message: message.into(), verdict: None, printed: false }
+    }
+
+    /// See [`Failure::printed`].
+    pub fn printed(self) -> Failure {
+        Failure { printed: true, ..self }
     }
 }
 
@@ -44,7 +52,7 @@ impl From<Error> for Failure {
             Error::Refused(v) => Some(v),
             _ => None,
         };
-        Failure { code, message, verdict }
+        Failure { code, message, verdict, printed: false }
     }
 }
 
@@ -74,6 +82,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::InsufficientDeposit { .. } => "insufficient_deposit",
         Error::Refused(_) => "refused",
         Error::Open { .. } => "open",
+        Error::NotArdoise { .. } => "not_ardoise",
         Error::SchemaTooNew { .. } => "schema_too_new",
         Error::Sqlite(_) => "sqlite",
         Error::Corrupt(_) => "corrupt",
@@ -108,7 +117,7 @@ pub fn report(f: &Failure, json: bool) {
             v.customer_ref, v.cart_total
         );
     }
-    if json {
+    if json && !f.printed {
         let body = ErrorJson { error: &f.message, code: f.code, verdict: f.verdict.as_deref().map(VerdictJson::new) };
         if let Ok(s) = serde_json::to_string_pretty(&body) {
             emit(&s);

@@ -32,18 +32,23 @@ impl Ctx {
     /// Opens an existing database. A mistyped `--db` must not leave a new empty file behind, nor
     /// answer "unknown customer" when the real problem is the path.
     pub fn store(&self) -> Result<Store, Failure> {
-        let path = self.db_path();
-        if !path.exists() {
-            return Err(Failure::new(
-                "no_database",
-                format!(
-                    "no database at {} (add a customer to create one, or run `ardoise demo --db {}`)",
-                    path.display(),
-                    path.display()
-                ),
-            ));
+        if !self.db_path().exists() {
+            return Err(self.missing());
         }
         self.create_store()
+    }
+
+    /// The failure for a `--db` that names no file.
+    pub fn missing(&self) -> Failure {
+        let path = self.db_path();
+        Failure::new(
+            "no_database",
+            format!(
+                "no database at {} (add a customer to create one, or run `ardoise demo --db {}`)",
+                path.display(),
+                path.display()
+            ),
+        )
     }
 }
 

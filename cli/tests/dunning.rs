@@ -1042,3 +1042,32 @@ fn insolvency_is_recorded_and_refused_in_the_future() {
     t.ok(&["insolvency", "--customer", "B1", "--none", "--date", "2024-02-02"]);
     assert!(t.ok(&["timeline", "--customer", "B1", "--full"]).contains("no insolvency proceedings"));
 }
+
+#[test]
+fn a_customer_the_run_cannot_process_is_reported_and_fails_the_run() {
+    let t = Till::new();
+    let shop = ["shop", "set", "--name", "Épicerie", "--phone", "04 12 34 56 78", "--email", "b@epicerie.fr"];
+    t.ok(&[&shop[..], &["--address", "2 place du Marché, 13210 Saint-Rémy", "--date", "2015-01-01"]].concat());
+    let contact = ["--email", "x@example.fr", "--consent-email", "true", "--terms", "30", "--date", "2015-01-01"];
+    t.add("B1", "Boulangerie Martin", &[&contact[..], &["--kind", "business"]].concat());
+    t.add("P1", "Hélène Dupré", &contact);
+    // Due 2015-12-31, before the first row of the ECB table (2016-03-16): its penalties
+    // cannot be priced. The consumer owes no penalties before a formal notice, so is reminded.
+    sale(&t, "B1", "1000", "2015-12-01", "F-1");
+    sale(&t, "P1", "50", "2015-12-01", "F-2");
+
+    let out = t.run(&["dunning", "run", "--as-of", "2016-01-10"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("1 reminder queued"), "{}", out.stdout);
+    assert!(out.stdout.contains("Could not process: B1: "), "{}", out.stdout);
+    assert!(out.stdout.contains("no ECB rate known on 2016-01-01 (the table starts on 2016-03-16)"), "{}", out.stdout);
+    assert!(out.stderr.starts_with("error: 1 customer could not be processed: B1: "), "{}", out.stderr);
+
+    let out = t.run(&["--json", "dunning", "run", "--as-of", "2016-01-11"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let report: Value = serde_json::from_str(&out.stdout).expect("one JSON object, the report");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert!(errors[0].as_str().unwrap().starts_with("B1: "), "{report}");
+    assert_eq!(queued(&t, "P1").len(), 1, "the others' reminders are not held up");
+}

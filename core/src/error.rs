@@ -45,6 +45,10 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file is empty, not SQLite, or SQLite written by something other than Ardoise: it is
+    /// refused like a missing one, never taken for a new empty shop nor migrated.
+    #[error("{path} is not an Ardoise database: {reason} (the file was left untouched)")]
+    NotArdoise { path: String, reason: String },
     #[error(
         "the database has schema version {found}, newer than the {supported} this version of Ardoise knows; update the app (the file was left untouched)"
     )]

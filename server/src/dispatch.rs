@@ -50,6 +50,11 @@ pub struct DispatchReport {
     /// their penalties need (`ardoise-server rates set`).
     #[serde(default)]
     pub held: u32,
+    /// Customers the daily run could not process (a reminder that cannot be written, a debt
+    /// the rate tables cannot price): each is logged with its reason; nothing is queued for
+    /// them until the owner acts.
+    #[serde(default)]
+    pub not_processed: u32,
 }
 
 impl DispatchReport {
@@ -61,6 +66,7 @@ impl DispatchReport {
         self.failed += o.failed;
         self.waiting += o.waiting;
         self.held += o.held;
+        self.not_processed += o.not_processed;
     }
 }
 
@@ -137,6 +143,13 @@ impl Dispatcher {
             loop {
                 tick.tick().await;
                 match self.run_once(clock()).await {
+                    Ok(r) if r.not_processed > 0 => tracing::warn!(
+                        sent = r.sent,
+                        cancelled = r.cancelled,
+                        failed = r.failed,
+                        not_processed = r.not_processed,
+                        "reminders: some customers could not be processed (see the errors above)"
+                    ),
                     Ok(r) if r.sent + r.cancelled + r.failed > 0 => {
                         tracing::info!(sent = r.sent, cancelled = r.cancelled, failed = r.failed, "reminders")
                     }
@@ -228,6 +241,11 @@ impl Dispatcher {
         if self.cfg.run_ladder && copy.ladder_ran != Some(now.date_naive()) {
             let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
             report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
+            report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
+            for e in &run.errors {
+                // The error begins with the customer's reference (see RunReport::errors).
+                tracing::error!(%shop, error = %e, "a customer could not be processed by the reminder run");
+            }
             copy.ladder_ran = Some(now.date_naive());
         }
         let queued = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000)).await?;

@@ -358,3 +358,52 @@ async fn a_reminder_needing_an_uncovered_half_year_is_held_not_sent() {
     assert!(!held.is_empty());
     assert!(held.iter().all(|r| r.state_note.as_deref().unwrap_or("").contains("2027")), "{held:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_the_ladder_cannot_process_is_counted_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let start = at("2026-11-24T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+    client.enrol(&till, &serving.base_url(), &code, "till", start).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        s.add_customer(NewCustomer { kind: CustomerKind::Business, ..customer("B1", "SARL Fournil") }, start).unwrap();
+        // An old debt brought in late: due 2015-12-31, before the first row of the ECB table
+        // (2016-03-16), so its penalties cannot be priced and no reminder can be written.
+        let sale = SaleRequest {
+            customer: "B1".into(),
+            amount: m("1000"),
+            date: Some(chrono::NaiveDate::from_ymd_opt(2015, 12, 1).unwrap()),
+            invoice_ref: None,
+            cashier: "Léa".into(),
+            deposit: None,
+        };
+        s.sell_on_account(sale, start).unwrap();
+    }
+    client.sync(&till, &move || start).await.unwrap();
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: true,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(dir.path().join("mail")),
+            sms: None,
+            letters_dir: dir.path().join("letters"),
+        },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let report = dispatcher.run_once(start + Duration::hours(1)).await.unwrap();
+    assert_eq!((report.not_processed, report.queued_by_ladder), (1, 0), "{report:?}");
+    // Counted again on the next day's run: it stays visible until the owner acts.
+    let next = dispatcher.run_once(start + Duration::days(1)).await.unwrap();
+    assert_eq!(next.not_processed, 1, "{next:?}");
+}

@@ -203,7 +203,13 @@ impl<'a> Shop<'a> {
                 self.recorded.extend(rec.deposit_applied);
             }
             Ok(None) => {}
-            Err(e @ (Error::Sqlite(_) | Error::Corrupt(_) | Error::Open { .. } | Error::Sync { .. })) => {
+            Err(
+                e @ (Error::Sqlite(_)
+                | Error::Corrupt(_)
+                | Error::Open { .. }
+                | Error::NotArdoise { .. }
+                | Error::Sync { .. }),
+            ) => {
                 panic!("{what:?}: the store failed: {e}")
             }
             Err(_) => self.refused += 1,

@@ -181,12 +181,17 @@ impl RateTables {
 
     /// The ECB rate in force on `day` (the last change on or before it), as the table knows it.
     pub fn ecb_on(&self, day: NaiveDate) -> Result<Decimal> {
-        self.ecb
-            .iter()
-            .rev()
-            .find(|(d, _)| *d <= day)
-            .map(|(_, r)| *r)
-            .ok_or_else(|| Error::Invalid { field: "rate table", reason: format!("no ECB rate known on {day}") })
+        self.ecb.iter().rev().find(|(d, _)| *d <= day).map(|(_, r)| *r).ok_or_else(|| {
+            // Said in full: the owner reads it in `dunning run` and must know what to do.
+            let first = self.ecb.first().map(|(d, _)| d.to_string()).unwrap_or_default();
+            Error::Invalid {
+                field: "rate table",
+                reason: format!(
+                    "no ECB rate known on {day} (the table starts on {first}); add the rates in force then \
+                         (ardoise rates set) to claim penalties on this debt"
+                ),
+            }
+        })
     }
 
     /// The ECB rate in force on the first day of `day`'s half-year, which both L441-10 and

@@ -1,5 +1,7 @@
 //! The consistency audit: checks every account projection against the ledger it derives from.
 
+use rusqlite::Connection;
+
 use super::Store;
 use crate::error::{Error, Result};
 
@@ -69,16 +71,24 @@ impl Store {
     /// Verifies that every account agrees with its ledger. An error names the broken invariant
     /// and a few offending rows; nothing is changed either way.
     pub fn audit(&self) -> Result<()> {
-        self.read(|conn| {
-            for (name, sql) in CHECKS {
-                let mut stmt = conn.prepare(&format!("{sql} LIMIT 5"))?;
-                let bad: Vec<String> =
-                    stmt.query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?.collect::<Result<_, _>>()?;
-                if !bad.is_empty() {
-                    return Err(Error::Corrupt(format!("{name}: broken for {}", bad.join(", "))));
-                }
-            }
-            Ok(())
+        self.read(|conn| match broken(conn)?.into_iter().next() {
+            Some(first) => Err(Error::Corrupt(first)),
+            None => Ok(()),
         })
     }
+}
+
+/// Every invariant `conn` breaks, each with a few offending rows: `ardoise check` reports them
+/// all, where a till only needs to know whether one is broken.
+pub(in crate::store) fn broken(conn: &Connection) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (name, sql) in CHECKS {
+        let mut stmt = conn.prepare(&format!("{sql} LIMIT 5"))?;
+        let bad: Vec<String> =
+            stmt.query_map([], |r| r.get_ref(0).map(|v| format!("{v:?}")))?.collect::<Result<_, _>>()?;
+        if !bad.is_empty() {
+            out.push(format!("{name}: broken for {}", bad.join(", ")));
+        }
+    }
+    Ok(out)
 }

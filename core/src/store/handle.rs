@@ -29,9 +29,12 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the database at `path`. A file that cannot be opened or read is
-    /// reported and left exactly as it was: it may hold money not yet synced anywhere.
+    /// reported and left exactly as it was: it may hold money not yet synced anywhere. So is
+    /// a file that is not an Ardoise database ([`Error::NotArdoise`]): empty, or another
+    /// program's.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
+        conn::vet(path)?;
         Store::init(conn::open_writer(path)?, Readers::new(Some(path)))
     }
 

@@ -5,6 +5,7 @@
 //! re-exports below, so that no module imports in a circle (a test checks it).
 
 mod audit;
+mod check;
 mod db;
 mod handle;
 mod owner;
@@ -14,6 +15,7 @@ mod till;
 mod write;
 
 pub use crate::shop::ShopSettings;
+pub use check::{CheckReport, check_database};
 pub use db::schema::VERSION as SCHEMA_VERSION;
 pub use db::values::Now;
 pub use handle::Store;

@@ -18,6 +18,83 @@ pub(in crate::store) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Ardoise's mark in the SQLite header ("ARDS"), written by every migration: a database some
+/// other program wrote is told apart without guessing from its tables.
+pub const APPLICATION_ID: i64 = 0x4152_4453;
+
+/// SQLite's own header: every database file starts with it.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses an existing file that is not an Ardoise database (empty, not SQLite, or SQLite some
+/// other program wrote), only reading it: a 0-byte file would otherwise become a new empty
+/// shop, and a foreign one would get Ardoise's tables added to it. A missing file passes (the
+/// caller decides whether to create it); so does one that cannot be read, for SQLite to report.
+pub(in crate::store) fn vet(path: &Path) -> Result<()> {
+    let refuse = |reason: &str| Err(Error::NotArdoise { path: path.display().to_string(), reason: reason.into() });
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    if meta.len() == 0 {
+        // After a power cut the sales may all be in the WAL, the main file not yet written:
+        // SQLite reads them from there.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Ok(());
+        }
+        return refuse("the file is empty (0 bytes)");
+    }
+    let mut header = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    match read {
+        Ok(()) if &header == SQLITE_MAGIC => {}
+        Ok(()) => return refuse("not a SQLite database"),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return refuse("not a SQLite database"),
+        Err(_) => return Ok(()),
+    }
+    let conn = open_read_only(path)?;
+    let foreign = |e| Error::Open { path: path.display().to_string(), source: e };
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(foreign)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(foreign)?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(foreign)?;
+    let ours: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('device', 'entries')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(foreign)?;
+    if app != 0 && app != APPLICATION_ID {
+        return refuse(&format!("SQLite written by another program (application id {app:#x})"));
+    }
+    // Files written before the application id was set carry a schema version and the ledger.
+    if app == 0 && (version == 0 && objects > 0 || version > 0 && ours < 2) {
+        return refuse("SQLite without Ardoise's tables");
+    }
+    Ok(())
+}
+
+/// A connection that can only read, for looking at a file without changing it. Without a
+/// `-wal` beside the file no till has it open, so it is opened immutable: a plain read-only
+/// connection to a WAL database would leave `-wal` and `-shm` files behind it. With one, the
+/// WAL may hold committed writes, which only a normal read sees.
+pub(in crate::store) fn open_read_only(path: &Path) -> Result<Connection> {
+    let open_err = |source| Error::Open { path: path.display().to_string(), source };
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let conn = if Path::new(&wal).exists() {
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    } else {
+        let escaped = path.to_string_lossy().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        Connection::open_with_flags(format!("file:{escaped}?mode=ro&immutable=1"), flags)
+    }
+    .map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// Opens the writer of the file at `path`, creating the file if needed. A file that cannot be
 /// opened or read is reported, and left exactly as it was: it may hold money not yet synced.
 pub(in crate::store) fn open_writer(path: &Path) -> Result<Connection> {

@@ -505,6 +505,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         }
     }
     tx.pragma_update(None, "user_version", VERSION)?;
+    tx.pragma_update(None, "application_id", super::conn::APPLICATION_ID)?;
     tx.commit()?;
     Ok(())
 }

@@ -505,15 +505,170 @@ fn an_unreadable_or_newer_database_is_reported_and_left_alone() {
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"this is not a database, but it might be someone's money").unwrap();
     let err = Store::open(&junk).unwrap_err();
-    assert!(matches!(err, Error::Open { .. }), "{err}");
+    assert!(matches!(err, Error::NotArdoise { .. }), "{err}");
     assert_eq!(std::fs::read(&junk).unwrap(), b"this is not a database, but it might be someone's money");
     let newer = dir.path().join("newer.db");
     {
         let c = rusqlite::Connection::open(&newer).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
+        c.pragma_update(None, "application_id", crate::store::db::conn::APPLICATION_ID).unwrap();
     }
     assert!(matches!(Store::open(&newer), Err(Error::SchemaTooNew { found: 99, .. })));
     assert!(newer.exists());
+}
+
+/// The file's bytes, and whether SQLite left a journal beside it.
+fn untouched(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
+    let dir = path.parent().unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut beside: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&name) && *n != name)
+        .collect();
+    beside.sort();
+    (std::fs::read(path).unwrap(), beside)
+}
+
+#[test]
+fn an_empty_or_foreign_file_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = Store::open(&empty).unwrap_err();
+    assert!(matches!(&err, Error::NotArdoise { reason, .. } if reason.contains("0 bytes")), "{err}");
+    assert!(untouched(&empty) == (Vec::new(), Vec::new()), "the empty file was changed");
+
+    let other = dir.path().join("other.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('far breton');").unwrap();
+    }
+    let before = untouched(&other);
+    let err = Store::open(&other).unwrap_err();
+    assert!(matches!(&err, Error::NotArdoise { reason, .. } if reason.contains("Ardoise's tables")), "{err}");
+    assert!(untouched(&other) == before, "the foreign file was changed");
+
+    let marked = dir.path().join("marked.db");
+    {
+        let c = rusqlite::Connection::open(&marked).unwrap();
+        c.pragma_update(None, "application_id", 0x1234).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION).unwrap();
+    }
+    let before = untouched(&marked);
+    let err = Store::open(&marked).unwrap_err();
+    assert!(matches!(&err, Error::NotArdoise { reason, .. } if reason.contains("another program")), "{err}");
+    assert!(untouched(&marked) == before, "the foreign file was changed");
+
+    // A real one is still opened, and bears Ardoise's mark.
+    let real = dir.path().join("real.db");
+    drop(Store::open(&real).unwrap());
+    let app: i64 =
+        rusqlite::Connection::open(&real).unwrap().query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    assert_eq!(app, crate::store::db::conn::APPLICATION_ID);
+    Store::open(&real).unwrap();
+}
+
+#[test]
+fn a_file_copied_while_open_is_read_with_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let s = Store::open(&live).unwrap();
+    s.add_customer(
+        NewCustomer { reference: "C1".into(), name: "Ann".into(), terms: "30".parse().unwrap(), ..Default::default() },
+        at("2026-01-01"),
+    )
+    .unwrap();
+    // What a power cut leaves: the main file as it is on disk (possibly still 0 bytes, every
+    // write in the WAL), with its WAL beside it.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&live, &copy).unwrap();
+    std::fs::copy(dir.path().join("live.db-wal"), dir.path().join("copy.db-wal")).unwrap();
+    drop(s);
+    let reopened = Store::open(&copy).unwrap();
+    assert_eq!(reopened.customer("C1").unwrap().name, "Ann");
+}
+
+/// A store with a few hundred entries, closed: its file is what a till leaves at night.
+fn closed_shop(path: &std::path::Path) {
+    let mut s = Store::open(path).unwrap();
+    s.add_customer(
+        NewCustomer {
+            reference: "C1".into(),
+            name: "Hélène Dupré".into(),
+            terms: "30".parse().unwrap(),
+            ..Default::default()
+        },
+        at("2026-01-01"),
+    )
+    .unwrap();
+    for _ in 0..300 {
+        sale(&mut s, "C1", "1.50", "2026-01-02").unwrap();
+    }
+}
+
+#[test]
+fn check_says_ok_for_a_healthy_file_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("till.db");
+    closed_shop(&path);
+    let before = untouched(&path);
+    let r = check_database(&path).unwrap();
+    assert!(r.ok, "{r:?}");
+    assert_eq!((r.integrity.len(), r.foreign_keys.len(), r.audit.len()), (0, 0, 0));
+    assert_eq!(r.schema_version, SCHEMA_VERSION);
+    assert!(untouched(&path) == before, "check changed the file");
+}
+
+#[test]
+fn check_finds_a_flipped_byte_in_a_ledger_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("till.db");
+    closed_shop(&path);
+    let (page_size, page): (i64, i64) = {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let size = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        // A leaf of the ledger: the last page of the entries table's b-tree, found by dbstat
+        // where SQLite has it, else the table's root page.
+        let leaf = c
+            .query_row("SELECT max(pageno) FROM dbstat WHERE name = 'entries' AND pagetype = 'leaf'", [], |r| r.get(0))
+            .or_else(|_| c.query_row("SELECT rootpage FROM sqlite_master WHERE name = 'entries'", [], |r| r.get(0)))
+            .unwrap();
+        (size, leaf)
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The page's first byte is its type (a table leaf, 13): flipped, the b-tree no longer holds.
+    let at_byte = ((page - 1) * page_size) as usize;
+    bytes[at_byte] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let r = check_database(&path).unwrap();
+    assert!(!r.ok);
+    assert!(!r.integrity.is_empty(), "{r:?}");
+    assert!(std::fs::read(&path).unwrap() == bytes, "the damaged file is left for recovery");
+}
+
+#[test]
+fn check_reports_every_broken_invariant_of_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("till.db");
+    closed_shop(&path);
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE accounts SET balance = balance + 1", []).unwrap();
+    let r = check_database(&path).unwrap();
+    assert!(!r.ok);
+    assert!(r.integrity.is_empty(), "{r:?}");
+    assert!(r.audit.iter().any(|a| a.starts_with("balance equals the sum of the entries")), "{r:?}");
+}
+
+#[test]
+fn check_refuses_an_empty_file_without_creating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(check_database(&empty), Err(Error::NotArdoise { .. })));
+    assert!(untouched(&empty) == (Vec::new(), Vec::new()), "the empty file was changed");
+    let missing = dir.path().join("missing.db");
+    assert!(matches!(check_database(&missing), Err(Error::NotArdoise { .. })));
+    assert!(!missing.exists());
 }
 
 #[test]
