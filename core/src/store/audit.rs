@@ -2,8 +2,8 @@
 
 use rusqlite::Connection;
 
-use super::Store;
 use crate::error::{Error, Result};
+use crate::store::handle::Store;
 
 /// Each query lists the customers (or rows) breaking one invariant; all must return nothing.
 const CHECKS: &[(&str, &str)] = &[
