@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -186,30 +186,18 @@ pub(in crate::store) fn insert_customer(tx: &Transaction<'_>, c: &Customer, now:
     if exists {
         return Err(Error::DuplicateCustomer(c.reference.clone()));
     }
-    tx.prepare_cached(
-        "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
-         consent_email, consent_sms, notes, created_at, updated_at, address, language, paperless_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17)",
-    )?
-    .execute(params![
-        c.id,
-        c.reference,
-        c.name,
-        search::fold(&c.name),
-        c.email,
-        c.phone,
-        c.kind.as_str(),
-        c.credit_limit.map(Money::minor),
-        c.terms.to_string(),
-        c.blocked,
-        c.consent_email,
-        c.consent_sms,
-        c.notes,
-        ms(now),
-        c.address,
-        c.language.as_str(),
-        c.paperless_from.map(|d| d.to_string())
-    ])?;
+    with_fields(c, now, |fields| {
+        let mut params: Vec<(&str, &dyn ToSql)> = vec![(":uuid", &c.id), (":reference", &c.reference)];
+        params.extend_from_slice(fields);
+        tx.prepare_cached(
+            "INSERT INTO customers (uuid, reference, name, name_key, email, phone, kind, credit_limit, terms, blocked,
+             consent_email, consent_sms, notes, created_at, updated_at, address, language, paperless_from)
+             VALUES (:uuid, :reference, :name, :name_key, :email, :phone, :kind, :credit_limit, :terms, :blocked,
+             :consent_email, :consent_sms, :notes, :now, :now, :address, :language, :paperless_from)",
+        )?
+        .execute(params.as_slice())?;
+        Ok(())
+    })?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached(
         "INSERT INTO accounts (customer_id, balance, deposits, credit, open_items, oldest_due, last_key, last_date)
@@ -244,30 +232,44 @@ fn changed_fields(a: &Customer, b: &Customer) -> Vec<&'static str> {
 }
 
 fn write_fields(tx: &Transaction<'_>, id: i64, c: &Customer, now: Now) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE customers SET name = ?2, name_key = ?3, email = ?4, phone = ?5, kind = ?6, credit_limit = ?7, terms = ?8,
-         blocked = ?9, consent_email = ?10, consent_sms = ?11, notes = ?12, updated_at = ?13, address = ?14, language = ?15,
-         paperless_from = ?16 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        c.name,
-        search::fold(&c.name),
-        c.email,
-        c.phone,
-        c.kind.as_str(),
-        c.credit_limit.map(Money::minor),
-        c.terms.to_string(),
-        c.blocked,
-        c.consent_email,
-        c.consent_sms,
-        c.notes,
-        ms(now),
-        c.address,
-        c.language.as_str(),
-        c.paperless_from.map(|d| d.to_string())
-    ])?;
+    with_fields(c, now, |fields| {
+        let mut params: Vec<(&str, &dyn ToSql)> = vec![(":id", &id)];
+        params.extend_from_slice(fields);
+        tx.prepare_cached(
+            "UPDATE customers SET name = :name, name_key = :name_key, email = :email, phone = :phone, kind = :kind,
+             credit_limit = :credit_limit, terms = :terms, blocked = :blocked, consent_email = :consent_email,
+             consent_sms = :consent_sms, notes = :notes, updated_at = :now, address = :address, language = :language,
+             paperless_from = :paperless_from WHERE id = :id",
+        )?
+        .execute(params.as_slice())?;
+        Ok(())
+    })?;
     write_keys(tx, id, c)
+}
+
+/// A customer's own columns as named parameters, one list for the insert and the update, so a
+/// new field is bound in one place.
+fn with_fields<T>(c: &Customer, now: Now, f: impl FnOnce(&[(&str, &dyn ToSql)]) -> Result<T>) -> Result<T> {
+    let (name_key, kind, limit) = (search::fold(&c.name), c.kind.as_str(), c.credit_limit.map(Money::minor));
+    let (terms, at, language) = (c.terms.to_string(), ms(now), c.language.as_str());
+    let paperless_from = c.paperless_from.map(|d| d.to_string());
+    f(&[
+        (":name", &c.name),
+        (":name_key", &name_key),
+        (":email", &c.email),
+        (":phone", &c.phone),
+        (":kind", &kind),
+        (":credit_limit", &limit),
+        (":terms", &terms),
+        (":blocked", &c.blocked),
+        (":consent_email", &c.consent_email),
+        (":consent_sms", &c.consent_sms),
+        (":notes", &c.notes),
+        (":now", &at),
+        (":address", &c.address),
+        (":language", &language),
+        (":paperless_from", &paperless_from),
+    ])
 }
 
 fn set_clocks(tx: &Transaction<'_>, id: i64, fields: &[&str], hlc: &str) -> Result<()> {
