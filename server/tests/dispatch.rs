@@ -307,44 +307,11 @@ async fn rate_tables_set_on_the_server_reach_every_till_through_sync() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_needing_an_uncovered_half_year_is_held_not_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let db = ardoise_server::connect(&url).await.unwrap();
-    let shop = db.create_shop("Épicerie").await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
-    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
     let start = at("2026-11-24T09:00:00+01:00");
-    let client = Client::new(RetryPolicy::default()).unwrap();
-    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
-    let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
-    client.enrol(&till, &serving.base_url(), &code, "till", start).await.unwrap();
-    {
-        let s = till.lock().unwrap();
-        s.add_customer(NewCustomer { kind: CustomerKind::Business, ..customer("B1", "SARL Fournil") }, start).unwrap();
-        let sale = SaleRequest {
-            customer: "B1".into(),
-            amount: m("1000"),
-            date: None,
-            invoice_ref: None,
-            cashier: "Léa".into(),
-            deposit: None,
-        };
-        s.sell_on_account(sale, start).unwrap(); // due 2026-12-24: the first email on the 29th
-    }
-    client.sync(&till, &move || start).await.unwrap();
+    // Due 2026-12-24: the first email on the 29th.
+    let OneTill { db, serving: _serving, client, till } = one_till_with_a_sale(dir.path(), start, None).await;
     let mail = dir.path().join("mail");
-    let cfg = DispatchConfig {
-        data_dir: dir.path().join("merged"),
-        grace_minutes: 10,
-        run_ladder: true,
-        transports: TransportConfig {
-            smtp: None,
-            mail_dir: Some(mail.clone()),
-            sms: None,
-            letters_dir: dir.path().join("letters"),
-        },
-    };
-    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let dispatcher = laddering_dispatcher(&db, dir.path());
     // Queued on 31 December, in its grace period; on 2 January its penalties need 2027 H1,
     // which the shipped tables (checked through 2026-12-04) do not cover: held, not sent.
     let queued = dispatcher.run_once(at("2026-12-31T10:00:00+01:00")).await.unwrap();
@@ -362,26 +329,46 @@ async fn a_reminder_needing_an_uncovered_half_year_is_held_not_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_the_ladder_cannot_process_is_counted_not_hidden() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let start = at("2026-11-24T09:00:00+01:00");
+    // An old debt brought in late: due 2015-12-31, before the first row of the ECB table
+    // (2016-03-16), so its penalties cannot be priced and no reminder can be written.
+    let old = Some(chrono::NaiveDate::from_ymd_opt(2015, 12, 1).unwrap());
+    let OneTill { db, serving: _serving, .. } = one_till_with_a_sale(dir.path(), start, old).await;
+    let dispatcher = laddering_dispatcher(&db, dir.path());
+    let report = dispatcher.run_once(start + Duration::hours(1)).await.unwrap();
+    assert_eq!((report.not_processed, report.queued_by_ladder), (1, 0), "{report:?}");
+    // Counted again on the next day's run: it stays visible until the owner acts.
+    let next = dispatcher.run_once(start + Duration::days(1)).await.unwrap();
+    assert_eq!(next.not_processed, 1, "{next:?}");
+}
+
+/// A shop on SQLite served on loopback, with one enrolled till that sold 1,000 EUR to the
+/// business customer B1 on `date` (today when `None`) and synced.
+struct OneTill {
+    db: ardoise_server::Db,
+    serving: ardoise_server::Serving,
+    client: Client,
+    till: Mutex<Store>,
+}
+
+async fn one_till_with_a_sale(dir: &std::path::Path, start: Now, date: Option<chrono::NaiveDate>) -> OneTill {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("server.db").display());
     let db = ardoise_server::connect(&url).await.unwrap();
     let shop = db.create_shop("Épicerie").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
     let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
-    let start = at("2026-11-24T09:00:00+01:00");
     let client = Client::new(RetryPolicy::default()).unwrap();
-    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let till = Mutex::new(Store::open(dir.join("a.db")).unwrap());
     let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
     client.enrol(&till, &serving.base_url(), &code, "till", start).await.unwrap();
     {
         let s = till.lock().unwrap();
         s.add_customer(NewCustomer { kind: CustomerKind::Business, ..customer("B1", "SARL Fournil") }, start).unwrap();
-        // An old debt brought in late: due 2015-12-31, before the first row of the ECB table
-        // (2016-03-16), so its penalties cannot be priced and no reminder can be written.
         let sale = SaleRequest {
             customer: "B1".into(),
             amount: m("1000"),
-            date: Some(chrono::NaiveDate::from_ymd_opt(2015, 12, 1).unwrap()),
+            date,
             invoice_ref: None,
             cashier: "Léa".into(),
             deposit: None,
@@ -389,21 +376,21 @@ async fn a_customer_the_ladder_cannot_process_is_counted_not_hidden() {
         s.sell_on_account(sale, start).unwrap();
     }
     client.sync(&till, &move || start).await.unwrap();
+    OneTill { db, serving, client, till }
+}
+
+/// A dispatcher that runs the ladder and mails into `dir/mail`.
+fn laddering_dispatcher(db: &ardoise_server::Db, dir: &std::path::Path) -> Dispatcher {
     let cfg = DispatchConfig {
-        data_dir: dir.path().join("merged"),
+        data_dir: dir.join("merged"),
         grace_minutes: 10,
         run_ladder: true,
         transports: TransportConfig {
             smtp: None,
-            mail_dir: Some(dir.path().join("mail")),
+            mail_dir: Some(dir.join("mail")),
             sms: None,
-            letters_dir: dir.path().join("letters"),
+            letters_dir: dir.join("letters"),
         },
     };
-    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
-    let report = dispatcher.run_once(start + Duration::hours(1)).await.unwrap();
-    assert_eq!((report.not_processed, report.queued_by_ladder), (1, 0), "{report:?}");
-    // Counted again on the next day's run: it stays visible until the owner acts.
-    let next = dispatcher.run_once(start + Duration::days(1)).await.unwrap();
-    assert_eq!(next.not_processed, 1, "{next:?}");
+    Dispatcher::new(db.clone(), cfg).unwrap()
 }
