@@ -45,6 +45,10 @@ pub struct SyncStatus {
     pub cursor: u64,
     /// Events of this till the back office refused (kept here for support).
     pub rejected: u64,
+    /// Events of other devices waiting for the customer or entry they refer to.
+    pub parked: u64,
+    /// Events of other devices this till cannot apply, kept aside with why.
+    pub set_aside: u64,
 }
 
 /// What one sync did, and the status after it.

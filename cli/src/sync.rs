@@ -194,6 +194,12 @@ fn status_table(s: &SyncStatus) -> comfy_table::Table {
     if s.rejected > 0 {
         rows.push(("refused by the server", output::count(s.rejected as usize, "event", "events")));
     }
+    if s.parked > 0 {
+        rows.push(("waiting for what they refer to", output::count(s.parked as usize, "event", "events")));
+    }
+    if s.set_aside > 0 {
+        rows.push(("set aside (cannot apply here)", output::count(s.set_aside as usize, "event", "events")));
+    }
     rows.push(("shop changes applied up to", s.cursor.to_string()));
     output::fields(&rows)
 }

@@ -4,7 +4,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::text::text;
+
+/// The earliest date an entry may carry: anything older is a typing or clock error, and would
+/// sort before every genuine entry of the account.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+/// The latest: order keys and files write dates with four-digit years.
+const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+/// How far after the sale its due date may fall: longer terms are a typing error, and such a
+/// sale would never be chased.
+const LONGEST_TERMS_DAYS: i64 = 3660;
+/// A reference (invoice, order, adjustment) or a cashier's name, in characters.
+pub(crate) const REFERENCE_MAX: usize = 64;
+/// A reason for a credit note, an adjustment, a write-off or a reversal.
+pub(crate) const REASON_MAX: usize = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,8 +197,93 @@ pub struct Entry {
 pub struct OrderKey(pub String);
 
 impl Entry {
+    /// What every device and the server hold true of an entry, whoever recorded it: amounts
+    /// positive (an adjustment's not zero), text as a till writes it (trimmed, printable, within
+    /// its length), dates in range, a sale due no earlier than it was made and not years later.
+    /// A till's own entries pass it before they are written (`Write::append`), so an entry from
+    /// the network is held to exactly the rules of the till that would have written it.
+    pub fn check(&self) -> Result<()> {
+        if let Some(amount) = self.body.amount() {
+            let ok = match self.body {
+                EntryBody::Adjustment { .. } => !amount.is_zero(),
+                _ => amount.is_positive(),
+            };
+            if !ok {
+                return Err(Error::NotPositive { field: "amount", amount });
+            }
+        }
+        as_written("cashier", &self.cashier, REFERENCE_MAX)?;
+        in_range("business date", self.business_date)?;
+        let recorded = self.recorded_at.date_naive();
+        in_range("recorded at", recorded)?;
+        // A till dates a sale by its local day, which may be the day after UTC's.
+        if self.business_date > recorded + chrono::Days::new(1) {
+            return Err(Error::Invalid {
+                field: "business date",
+                reason: format!("{} is after the day it was recorded ({recorded})", self.business_date),
+            });
+        }
+        match &self.body {
+            EntryBody::Sale { invoice_ref, due_on, .. } => {
+                as_written("invoice reference", invoice_ref, REFERENCE_MAX)?;
+                in_range("due date", *due_on)?;
+                if *due_on < self.business_date || (*due_on - self.business_date).num_days() > LONGEST_TERMS_DAYS {
+                    return Err(Error::Invalid {
+                        field: "due date",
+                        reason: format!("{due_on} for a sale of {}: due before it, or years after", self.business_date),
+                    });
+                }
+            }
+            EntryBody::DepositReceived { order_ref: Some(r), .. } => as_written("order reference", r, REFERENCE_MAX)?,
+            EntryBody::Adjustment { reason, reference, .. } => {
+                as_written("reason", reason, REASON_MAX)?;
+                as_written("reference", reference, REFERENCE_MAX)?;
+            }
+            EntryBody::CreditNote { reason, .. }
+            | EntryBody::WriteOff { reason, .. }
+            | EntryBody::Reversal { reason, .. } => as_written("reason", reason, REASON_MAX)?,
+            _ => {}
+        }
+        if self.device_seq == 0 || i64::try_from(self.device_seq).is_err() {
+            return Err(Error::Invalid {
+                field: "device sequence",
+                reason: format!("{} is out of range", self.device_seq),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Entry::check`], and what only a receiver with a trusted clock can add: an entry is not
+    /// recorded more than `max_ahead_ms` after `now`.
+    pub fn check_received(&self, now: DateTime<Utc>, max_ahead_ms: i64) -> Result<()> {
+        self.check()?;
+        if self.recorded_at.timestamp_millis() > now.timestamp_millis().saturating_add(max_ahead_ms) {
+            return Err(Error::Invalid {
+                field: "recorded at",
+                reason: format!("{} is ahead of this server's clock ({now})", self.recorded_at),
+            });
+        }
+        Ok(())
+    }
+
     pub fn order_key(&self) -> OrderKey {
         order_key(self.business_date, self.recorded_at.timestamp_millis(), self.device_id, self.device_seq)
+    }
+}
+
+/// A text field exactly as a till would have stored it.
+fn as_written(field: &'static str, value: &str, max: usize) -> Result<()> {
+    if text(field, value, max)? != value {
+        return Err(Error::Invalid { field, reason: "has spaces around it".into() });
+    }
+    Ok(())
+}
+
+fn in_range(field: &'static str, date: NaiveDate) -> Result<()> {
+    if (FIRST_DATE..=LAST_DATE).contains(&date) {
+        Ok(())
+    } else {
+        Err(Error::Invalid { field, reason: format!("{date} is outside {FIRST_DATE} to {LAST_DATE}") })
     }
 }
 

@@ -19,6 +19,7 @@ pub mod search;
 pub mod shop;
 pub mod store;
 pub mod sync;
+pub(crate) mod text;
 
 pub use checkout::{CheckoutRules, Decision, Reason, Verdict};
 pub use customer::{Customer, CustomerKind, CustomerPatch, NewCustomer, Terms};

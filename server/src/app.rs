@@ -147,7 +147,8 @@ impl Stopper {
 pub async fn serve(listener: tokio::net::TcpListener, db: Db, config: ServeConfig) -> anyhow::Result<Serving> {
     let addr = listener.local_addr()?;
     let listener = listener.into_std()?;
-    let app = router(AppState::new(db, config.rate)).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(AppState::new(db, config.rate).with_quota(config.quota))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
         Some(files) => {

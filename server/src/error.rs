@@ -48,6 +48,8 @@ impl From<ApiError> for Error {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds to wait before trying again, with 429 (1 when not set).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -55,6 +57,7 @@ impl ApiError {
         ApiError {
             status,
             body: ErrorBody { error: code.to_owned(), message: message.into(), expected: None, epoch: None },
+            retry_after: None,
         }
     }
 
@@ -100,6 +103,15 @@ impl ApiError {
         e
     }
 
+    /// A device used up its quota: `events_per_day` (429, until the next UTC day) or the
+    /// bytes its events may occupy (413), see `limits::Quota`.
+    pub fn quota(code: &str, message: impl Into<String>, retry_after: Option<u64>) -> ApiError {
+        let status = if retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::PAYLOAD_TOO_LARGE };
+        let mut e = ApiError::new(status, code, message);
+        e.retry_after = retry_after;
+        e
+    }
+
     pub fn internal() -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
@@ -123,14 +135,15 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::Span::current().record("error", self.body.error.as_str());
-        let status = self.status;
+        let (status, retry_after) = (self.status, self.retry_after);
         let mut response = (status, axum::Json(self.body)).into_response();
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let wait = HeaderValue::from(retry_after.unwrap_or(1));
+            headers.insert(header::RETRY_AFTER, wait);
         }
         response
     }

@@ -26,6 +26,23 @@ impl Default for RateLimit {
     }
 }
 
+/// What one device may put into its shop's log: events per UTC day (429 past it, until the
+/// next day) and bytes of payload stored in all (413 past it, until the operator raises it).
+/// A till records a few hundred events on a busy day and a few KiB per hundred: the defaults
+/// leave a wide margin for a till back from weeks offline, and stop a runaway or hostile one
+/// long before it fills the disk. 0 disables a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub events_per_day: u64,
+    pub bytes_stored: u64,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Quota { events_per_day: 200_000, bytes_stored: 1 << 30 }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Limiter {
     rate: RateLimit,

@@ -7,10 +7,12 @@
 use ardoise_core::sync::protocol::{ChangesResponse, Event, MAX_PAGE, PushResponse, Rejection};
 use uuid::Uuid;
 
+use crate::db::devices::Usage;
 use crate::db::events::{Accepted, Refused};
 use crate::db::{Db, devices, events, now_ms, shops};
 use crate::error::{ApiError, Error, Result};
-use crate::rules::{Verdict, check_batch, verdict};
+use crate::limits::Quota;
+use crate::rules::{Checked, Known, Verdict, check_batch, references, verdict};
 use crate::secret;
 
 /// What an append did: the device's answer, and how many events were repeats.
@@ -25,16 +27,17 @@ fn gone() -> Error {
     Error::Refused(ApiError::unauthorized())
 }
 
-/// Appends a batch `rules::check_batch` accepted (`payloads` are what it returned), in one
+/// Appends a batch `rules::check_batch` accepted (`checked` is what it returned), in one
 /// transaction. `device_epoch` is the epoch a pushing device believes current; the server's
-/// own events come without one.
+/// own events come without one, and without a quota.
 pub(crate) async fn append(
     db: &Db,
     shop: Uuid,
     device: Uuid,
     device_epoch: Option<Uuid>,
     batch: &[Event],
-    payloads: &[String],
+    checked: &[Checked],
+    quota: Option<Quota>,
 ) -> Result<Appended> {
     let mut tx = db.begin_write().await?;
     let (current, head) = shops::lock(&mut tx, shop).await?.ok_or_else(|| Error::not_found("shop", shop))?;
@@ -53,42 +56,84 @@ pub(crate) async fn append(
         // its outbox still holds. The shop's epoch is not this device's to change.
         return Err(ApiError::sequence_gap(expected, first.seq).into());
     }
-    let fresh_events = &batch[fresh..];
+    let (fresh_events, fresh_checked) = (&batch[fresh..], &checked[fresh..]);
     // One statement per kind of write for the whole batch, not per event: each statement is a
     // round trip to the database (a hop to sqlx's SQLite thread, a loopback exchange with
     // PostgreSQL), which cost far more than the SQL itself.
-    let mut taken = events::taken_ids(&mut tx, db.backend(), shop, fresh_events).await?;
+    let mut known = Known {
+        taken: events::taken_ids(&mut tx, db.backend(), shop, fresh_events).await?,
+        entries: events::entries(&mut tx, db.backend(), shop, &references(fresh_checked)).await?,
+    };
     let mut accepted: Vec<Accepted<'_>> = Vec::with_capacity(fresh_events.len());
-    let mut refused: Vec<Refused<'_>> = Vec::new();
-    let mut rejected = Vec::new();
+    let mut refusals: Vec<(&Event, String, &str)> = Vec::new();
     let mut customers = Vec::new();
-    for (event, payload) in fresh_events.iter().zip(&payloads[fresh..]) {
-        match verdict(&mut taken, device, event) {
+    let mut stored_bytes = 0u64;
+    for (event, checked) in fresh_events.iter().zip(fresh_checked) {
+        match verdict(&mut known, event, checked) {
             Verdict::Store { customer } => {
                 head += 1;
-                accepted.push((head, event, payload));
+                accepted.push((head, event, &checked.payload));
+                stored_bytes += checked.payload.len() as u64;
                 customers.extend(customer);
             }
-            Verdict::Refuse(reason) => {
-                refused.push((event, reason, payload));
-                rejected.push(Rejection { seq: event.seq, id: event.id, reason: reason.to_owned() });
-            }
+            Verdict::Refuse(reason) => refusals.push((event, reason, &checked.payload)),
         }
         expected = event.seq + 1;
     }
+    let now = now_ms();
+    let usage = match quota {
+        Some(quota) => charge(quota, standing.usage, fresh_events.len() as u64, stored_bytes, now)?,
+        None => standing.usage,
+    };
     customers.sort_unstable();
     customers.dedup();
-    let now = now_ms();
+    let refused: Vec<Refused<'_>> = refusals.iter().map(|(e, r, p)| (*e, r.as_str(), *p)).collect();
     events::insert_customers(&mut tx, shop, &customers).await?;
     events::insert_events(&mut tx, shop, device, &accepted, now).await?;
     events::insert_rejections(&mut tx, shop, device, &refused, now).await?;
     if fresh < batch.len() {
-        devices::set_expected_seq(&mut tx, device, expected).await?;
+        devices::set_progress(&mut tx, device, expected, usage).await?;
         shops::set_head(&mut tx, shop, head).await?;
     }
     tx.commit().await?;
+    let rejected = refusals.into_iter().map(|(e, reason, _)| Rejection { seq: e.seq, id: e.id, reason }).collect();
     let response = PushResponse { epoch: current, acked_through: expected - 1, rejected, head };
     Ok(Appended { response, repeats: fresh })
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// What the device will have used after `events` more events taking `bytes` more bytes, or the
+/// quota it would pass (nothing of the batch is then written).
+fn charge(quota: Quota, usage: Usage, events: u64, bytes: u64, now_ms: i64) -> Result<Usage> {
+    let day = now_ms.div_euclid(DAY_MS);
+    let today = if usage.day == day { usage.events_today } else { 0 };
+    let usage = Usage { day, events_today: today + events, bytes_stored: usage.bytes_stored + bytes };
+    if quota.events_per_day > 0 && usage.events_today > quota.events_per_day {
+        let wait = (day + 1) * DAY_MS - now_ms;
+        return Err(ApiError::quota(
+            "quota_exceeded",
+            format!(
+                "this device may send {} events a day (UTC); {today} were taken today: try again after midnight UTC",
+                quota.events_per_day
+            ),
+            Some(u64::try_from(wait).map_or(1, |ms| ms.div_ceil(1000))),
+        )
+        .into());
+    }
+    if quota.bytes_stored > 0 && usage.bytes_stored > quota.bytes_stored {
+        return Err(ApiError::quota(
+            "storage_quota",
+            format!(
+                "this device's events would occupy {} bytes, more than the {} it may: the operator can raise \
+                 the quota (serve --quota-bytes)",
+                usage.bytes_stored, quota.bytes_stored
+            ),
+            None,
+        )
+        .into());
+    }
+    Ok(usage)
 }
 
 /// The server's own events into the log; see [`Db::append_server_events`].
@@ -98,10 +143,10 @@ pub(crate) async fn append_server_events(
     server_device: Uuid,
     batch: &[Event],
 ) -> Result<PushResponse> {
-    let payloads = check_batch(batch)?;
+    let checked = check_batch(batch, server_device, None)?;
     let token_hash = secret::unusable_token_hash();
     devices::insert_server_device(&mut *db.conn().await?, shop, server_device, &token_hash, now_ms()).await?;
-    Ok(append(db, shop, server_device, None, batch, &payloads).await?.response)
+    Ok(append(db, shop, server_device, None, batch, &checked, None).await?.response)
 }
 
 /// A page of the log for a device; see [`Db::changes_for`].

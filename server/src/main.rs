@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
 use ardoise_server::send::TransportConfig;
-use ardoise_server::{Db, RateLimit, ServeConfig, TlsFiles};
+use ardoise_server::{Db, Quota, RateLimit, ServeConfig, TlsFiles};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
@@ -41,6 +41,12 @@ enum Command {
         /// Requests a device may send at once before the rate applies.
         #[arg(long, default_value_t = RateLimit::default().burst)]
         rate_burst: u32,
+        /// Events a device may push per UTC day (0: no limit); past it, 429 until midnight UTC.
+        #[arg(long, default_value_t = Quota::default().events_per_day)]
+        quota_events: u64,
+        /// Bytes of payload a device's events may occupy in the log (0: no limit); past it, 413.
+        #[arg(long, default_value_t = Quota::default().bytes_stored)]
+        quota_bytes: u64,
         #[command(flatten)]
         reminders: ReminderArgs,
     },
@@ -75,6 +81,14 @@ enum Command {
     Devices {
         #[arg(long)]
         shop: Uuid,
+    },
+    /// The events a shop's devices sent that its rules refused, newest first: which device,
+    /// what, and why (a till with a bug, or a hostile one, shows here).
+    Rejections {
+        #[arg(long)]
+        shop: Uuid,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
     /// Give a shop a new epoch after restoring a backup: every device resyncs fully.
     NewEpoch {
@@ -181,7 +195,16 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let db = Db::connect(&cli.database_url).await.context("opening the database")?;
     match cli.command {
-        Command::Serve { listen, tls_cert, tls_key, rate_per_second, rate_burst, reminders } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            rate_per_second,
+            rate_burst,
+            quota_events,
+            quota_bytes,
+            reminders,
+        } => {
             let dispatcher = match reminders.config()? {
                 Some(cfg) => {
                     let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?);
@@ -197,7 +220,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-            let config = ServeConfig { tls, rate: RateLimit { per_second: rate_per_second, burst: rate_burst } };
+            let config = ServeConfig {
+                tls,
+                rate: RateLimit { per_second: rate_per_second, burst: rate_burst },
+                quota: Quota { events_per_day: quota_events, bytes_stored: quota_bytes },
+            };
             let serving = ardoise_server::serve(listener, db, config).await?;
             let stopper = serving.stopper();
             tokio::spawn(async move {
@@ -246,6 +273,11 @@ async fn main() -> anyhow::Result<()> {
                     seen,
                     state
                 );
+            }
+        }
+        Command::Rejections { shop, limit } => {
+            for r in db.rejections(shop, limit).await? {
+                println!("{}\t{}\tseq {}\t{}\t{}", r.at.format("%Y-%m-%d %H:%M"), r.device, r.seq, r.kind, r.reason);
             }
         }
         Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),

@@ -1,13 +1,16 @@
 //! What the server checks in events before they join a shop's log, with no database and no
 //! HTTP: the batch's shape (so that a bad batch is refused before the shop's lock is taken),
-//! and the few business rules the server enforces itself, event by event. Everything else is
-//! decided on the tills.
+//! then each event by the core's own rules (`ardoise_core::store::check_event`, the rules a
+//! till's writes pass), and last what only the log knows: ids already used, and the entries a
+//! payment or a reversal names.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use ardoise_core::store::{Incoming, check_event};
 use ardoise_core::sync::hlc::Hlc;
 use ardoise_core::sync::protocol::{Event, KINDS, MAX_EVENT_BYTES, MAX_PUSH_EVENTS};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -16,13 +19,28 @@ pub(crate) fn too_many(n: usize) -> ApiError {
     ApiError::too_large(format!("{n} events: a push carries at most {MAX_PUSH_EVENTS}"))
 }
 
-/// Everything about a batch that can be checked without the database. Returns each payload
-/// serialised, as it will be stored.
-pub(crate) fn check_batch(events: &[Event]) -> Result<Vec<String>, ApiError> {
+/// An event of a batch, checked: its payload as it will be stored, and what the core's rules
+/// made of it (or why they refuse it).
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub payload: String,
+    pub incoming: Result<Incoming, String>,
+}
+
+/// Everything about a batch from `sender` that can be checked without the database, at the
+/// server's time `now` (`None` for the server's own events, which need no guard against its
+/// clock). A batch that is not what any device would send (bad shape, unknown
+/// kind, sequences with holes) is refused whole (4xx); an event that breaks a business rule is
+/// kept in the batch with its reason, to be consumed as a rejection so the queue never blocks.
+pub(crate) fn check_batch(
+    events: &[Event],
+    sender: Uuid,
+    now: Option<DateTime<Utc>>,
+) -> Result<Vec<Checked>, ApiError> {
     if events.len() > MAX_PUSH_EVENTS {
         return Err(too_many(events.len()));
     }
-    let mut payloads = Vec::with_capacity(events.len());
+    let mut checked = Vec::with_capacity(events.len());
     for event in events {
         let seq = event.seq;
         if !KINDS.contains(&event.kind.as_str()) {
@@ -40,17 +58,25 @@ pub(crate) fn check_batch(events: &[Event]) -> Result<Vec<String>, ApiError> {
                 payload.len()
             )));
         }
-        if Hlc::parse(&event.hlc).is_err() {
-            return Err(ApiError::malformed(format!("event {seq}: hlc is not wall.counter.device")));
-        }
         if seq == 0 {
             return Err(ApiError::malformed("device sequences start at 1"));
+        }
+        // A clock that does not parse is a client that does not speak the protocol.
+        if Hlc::parse(&event.hlc).is_err() {
+            return Err(ApiError::malformed(format!("event {seq}: hlc is not wall.counter.device")));
         }
         // Stored as BIGINT.
         if i64::try_from(seq).is_err() {
             return Err(ApiError::malformed(format!("sequence {seq} is too large")));
         }
-        payloads.push(payload);
+        let incoming = check_event(event, sender, now).map_err(|e| e.to_string()).and_then(|i| match &i {
+            // The log numbers a device's events; an entry carries its number too.
+            Incoming::Entry(e) if e.device_seq != seq => {
+                Err(format!("the entry's sequence {} is not the event's", e.device_seq))
+            }
+            _ => Ok(i),
+        });
+        checked.push(Checked { payload, incoming });
     }
     if let Some(w) = events.windows(2).find(|w| w[1].seq != w[0].seq.wrapping_add(1)) {
         return Err(ApiError::malformed(format!(
@@ -58,7 +84,35 @@ pub(crate) fn check_batch(events: &[Event]) -> Result<Vec<String>, ApiError> {
             w[1].seq, w[0].seq
         )));
     }
-    Ok(payloads)
+    Ok(checked)
+}
+
+/// The entries of the shop's log a batch names (the invoice a payment settles, the entry a
+/// reversal cancels) that the batch itself does not carry.
+pub(crate) fn references(checked: &[Checked]) -> Vec<Uuid> {
+    let carried: HashSet<Uuid> = checked
+        .iter()
+        .filter_map(|c| match &c.incoming {
+            Ok(Incoming::Entry(e)) => Some(e.id),
+            _ => None,
+        })
+        .collect();
+    let mut refs: Vec<Uuid> = checked
+        .iter()
+        .filter_map(|c| c.incoming.as_ref().ok()?.refers_to().map(|(id, _)| id))
+        .filter(|id| !carried.contains(id))
+        .collect();
+    refs.sort_unstable();
+    refs.dedup();
+    refs
+}
+
+/// What the log holds that events are checked against: ids already used, and for each entry
+/// named, its customer and kind. Events stored from the batch are added as they are decided.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    pub taken: HashSet<Uuid>,
+    pub entries: HashMap<Uuid, (Uuid, String)>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -66,69 +120,45 @@ pub(crate) enum Verdict {
     /// Into the log; a customer event also registers its customer with the shop.
     Store { customer: Option<Uuid> },
     /// Consumed but not stored, with the reason the device is given.
-    Refuse(&'static str),
+    Refuse(String),
 }
 
-/// The business rules the server enforces itself: why the event is refused, or what storing
-/// it involves. `taken` holds the ids already in the log, and takes this one's when it is
-/// stored, so the second of two events with one id in a batch is refused like a repeat.
-pub(crate) fn verdict(taken: &mut HashSet<Uuid>, device: Uuid, event: &Event) -> Verdict {
-    if taken.contains(&event.id) {
-        return Verdict::Refuse("event id already used");
+/// Decides one checked event: why it is refused, or what storing it involves. The second of
+/// two events with one id in a batch is refused like a repeat. An entry naming an entry the
+/// log does not hold is stored: after a restore from a backup, a till may resend a payment
+/// before another till resends the sale; devices hold it until the sale arrives. One naming an
+/// entry the log holds must name one of its customer, of the right kind.
+pub(crate) fn verdict(known: &mut Known, event: &Event, checked: &Checked) -> Verdict {
+    if known.taken.contains(&event.id) {
+        return Verdict::Refuse("event id already used".into());
     }
-    let field =
-        |pointer: &str| event.payload.pointer(pointer).and_then(|v| v.as_str()).and_then(|s| Uuid::try_parse(s).ok());
-    let customer = match event.kind.as_str() {
-        "customer" => {
-            let Some(customer) = field("/customer/id") else {
-                return Verdict::Refuse("customer event without a customer id");
-            };
-            Some(customer)
-        }
-        // An entry for a customer this log does not hold yet is kept: after a restore from a
-        // backup, a till may resend it before another till resends the customer. Devices hold
-        // such entries until the customer arrives.
-        "entry" if field("/device_id") != Some(device) => return Verdict::Refuse("entry recorded by another device"),
-        _ => None,
+    let incoming = match &checked.incoming {
+        Ok(i) => i,
+        Err(reason) => return Verdict::Refuse(reason.clone()),
     };
-    taken.insert(event.id);
-    Verdict::Store { customer }
+    if let (Incoming::Entry(entry), Some((id, reference))) = (incoming, incoming.refers_to()) {
+        if let Some((customer, kind)) = known.entries.get(&id) {
+            if *customer != entry.customer {
+                return Verdict::Refuse(format!("entry {id} is another customer's"));
+            }
+            if !reference.accepts(kind) {
+                return Verdict::Refuse(format!(
+                    "entry {id} is a {kind}, which this {} cannot name",
+                    entry.body.kind()
+                ));
+            }
+        }
+    }
+    known.taken.insert(event.id);
+    match incoming {
+        Incoming::Entry(e) => {
+            known.entries.insert(e.id, (e.customer, e.body.kind().to_owned()));
+            Verdict::Store { customer: None }
+        }
+        Incoming::Customer(id) => Verdict::Store { customer: Some(*id) },
+        Incoming::Row { .. } => Verdict::Store { customer: None },
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn event(seq: u64, kind: &str, payload: serde_json::Value) -> Event {
-        let hlc = Hlc::tick(None, 1_750_000_000_000, Uuid::nil()).to_string();
-        Event { id: Uuid::new_v4(), seq, kind: kind.to_owned(), hlc, payload }
-    }
-
-    #[test]
-    fn a_batch_is_refused_whole_for_one_bad_event() {
-        let good = event(1, "customer", json!({"customer": {"id": Uuid::new_v4()}}));
-        assert_eq!(check_batch(std::slice::from_ref(&good)).unwrap().len(), 1);
-        let unknown = event(2, "teleport", json!({}));
-        assert_eq!(check_batch(&[good.clone(), unknown]).unwrap_err().body.error, "unknown_kind");
-        let gap = event(3, "customer", json!({}));
-        assert_eq!(check_batch(&[good, gap]).unwrap_err().body.error, "malformed");
-    }
-
-    #[test]
-    fn the_servers_own_rules_refuse_event_by_event() {
-        let device = Uuid::new_v4();
-        let mut taken = HashSet::new();
-        let customer = Uuid::new_v4();
-        let new = event(1, "customer", json!({"customer": {"id": customer}}));
-        assert_eq!(verdict(&mut taken, device, &new), Verdict::Store { customer: Some(customer) });
-        assert_eq!(verdict(&mut taken, device, &new), Verdict::Refuse("event id already used"));
-        let nameless = event(2, "customer", json!({"customer": {}}));
-        assert_eq!(verdict(&mut taken, device, &nameless), Verdict::Refuse("customer event without a customer id"));
-        let own = event(3, "entry", json!({"device_id": device}));
-        assert_eq!(verdict(&mut taken, device, &own), Verdict::Store { customer: None });
-        let other = event(4, "entry", json!({"device_id": Uuid::new_v4()}));
-        assert_eq!(verdict(&mut taken, device, &other), Verdict::Refuse("entry recorded by another device"));
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::db::Db;
-use crate::limits::{Limiter, RateLimit};
+use crate::limits::{Limiter, Quota, RateLimit};
 use crate::tls::TlsFiles;
 
 /// What every handler shares.
@@ -12,17 +12,25 @@ use crate::tls::TlsFiles;
 pub struct AppState {
     pub db: Db,
     pub(crate) limiter: Arc<Limiter>,
+    pub(crate) quota: Quota,
 }
 
 impl AppState {
     pub fn new(db: Db, rate: RateLimit) -> AppState {
-        AppState { db, limiter: Arc::new(Limiter::new(rate)) }
+        AppState { db, limiter: Arc::new(Limiter::new(rate)), quota: Quota::default() }
+    }
+
+    /// Another quota per device than the default.
+    pub fn with_quota(self, quota: Quota) -> AppState {
+        AppState { quota, ..self }
     }
 }
 
-/// How to serve: TLS or plain (behind a terminating proxy, or in tests), and the rate limit.
+/// How to serve: TLS or plain (behind a terminating proxy, or in tests), the rate limit and
+/// the quota per device.
 #[derive(Clone, Debug, Default)]
 pub struct ServeConfig {
     pub tls: Option<TlsFiles>,
     pub rate: RateLimit,
+    pub quota: Quota,
 }

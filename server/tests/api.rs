@@ -90,7 +90,11 @@ async fn push_then_pull_round_trips(b: Backend) {
         "numbers": [0, -1, 1.5, 1e-7, 9007199254740993u64, -9223372036854775808i64],
         "nested": {"z": null, "a": [true, false, {}], "": ""},
     });
-    let events = vec![customer(d.id, 1, c), entry(d.id, 2, c, d.id), event(d.id, 3, "settings", odd)];
+    let events = vec![
+        customer(d.id, 1, c),
+        entry(d.id, 2, c, d.id),
+        event(d.id, 3, "row", json!({"table": "settings", "row": {"key": "odd", "value": odd.to_string()}})),
+    ];
     let r = env.push_ok(&d, events.clone()).await;
     assert_eq!((r.acked_through, r.head, r.epoch), (3, 3, d.epoch));
     assert!(r.rejected.is_empty());
@@ -334,7 +338,8 @@ async fn business_rejections_are_consumed_and_listed(b: Backend) {
     // An entry for a customer the log does not hold yet is kept (after a restore its customer
     // may come later, from another till); one claiming another device as author is refused.
     assert_eq!((r.acked_through, r.head), (5, 4));
-    assert_eq!(r.rejected, [Rejection { seq: 4, id: events[3].id, reason: "entry recorded by another device".into() }]);
+    let reason = "invalid entry: its id or device is not the event's".into();
+    assert_eq!(r.rejected, [Rejection { seq: 4, id: events[3].id, reason }]);
     let pulled: Vec<u64> = env.pull_all(&d).await.iter().map(|c| c.event.seq).collect();
     assert_eq!(pulled, [1, 2, 3, 5]);
     assert_eq!(env.count("rejections", shop).await, 1);
@@ -359,7 +364,7 @@ async fn shops_are_isolated_and_revoked_tokens_refused(b: Backend) {
     let (shop_a, shop_b) = (env.shop("A").await, env.shop("B").await);
     let a = env.device(shop_a).await;
     let bee = env.device(shop_b).await;
-    let b_events = vec![customer(bee.id, 1, Uuid::new_v4()), event(bee.id, 2, "settings", json!({"secret": 1}))];
+    let b_events = vec![customer(bee.id, 1, Uuid::new_v4()), settings(bee.id, 2, 2).remove(0)];
     env.push_ok(&bee, b_events.clone()).await;
 
     // A sees none of B's events, from any cursor.
@@ -380,7 +385,7 @@ async fn shops_are_isolated_and_revoked_tokens_refused(b: Backend) {
         e.seq = seq;
         e.hlc = hlc(a.id, seq);
     }
-    copies[0].payload = json!({"customer": {"id": Uuid::new_v4()}, "changed": ["*"]});
+    copies[0].payload = customer(a.id, 1, Uuid::new_v4()).payload;
     assert_eq!(env.push_ok(&a, copies).await.head, 2);
     let b_log: Vec<Event> = env.pull_all(&bee).await.into_iter().map(|c| c.event).collect();
     assert_eq!(b_log, b_events);
@@ -484,8 +489,7 @@ async fn server_events_are_appended_in_process(b: Backend) {
     env.push_ok(&d, settings(d.id, 1, 1)).await;
     let server = Uuid::new_v4();
     assert!(env.db.expected_seq(shop, server).await.is_err());
-    let reminders: Vec<Event> =
-        (1..=2).map(|seq| event(server, seq, "reminder", json!({"step": seq, "channel": "email"}))).collect();
+    let reminders: Vec<Event> = settings(server, 1, 2);
     let r = env.db.append_server_events(shop, server, &reminders).await.unwrap();
     assert_eq!((r.acked_through, r.head), (2, 3));
     // A dispatcher retrying after a crash does not send twice.

@@ -224,5 +224,5 @@ impl Drop for Server {
 }
 
 fn config() -> ServeConfig {
-    ServeConfig { tls: None, rate: RateLimit { per_second: 0, burst: 0 } }
+    ServeConfig { tls: None, rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() }
 }

@@ -97,7 +97,7 @@ impl Env {
     }
 
     fn note(&self, seq: u64) -> Event {
-        self.event(seq, "settings", json!({"table": "settings", "row": {"key": "k", "value": seq}}))
+        self.event(seq, "row", json!({"table": "settings", "row": {"key": "k", "value": seq.to_string()}}))
     }
 }
 

@@ -204,9 +204,11 @@ async fn shops_are_isolated(backend: Backend) {
     assert_eq!(resp.acked_through, next + 5);
     let rejected: Vec<u64> = resp.rejected.iter().map(|r| r.seq).collect();
     // Entries naming customers A's log does not hold stay in A's log (A's devices keep them
-    // parked: no customer of A is touched); one claiming B's device as author is refused.
-    assert_eq!(rejected, vec![next + 1], "{:?}", resp.rejected);
-    assert_eq!(resp.rejected[0].reason, "entry recorded by another device");
+    // parked: no customer of A is touched); one claiming B's device as author is refused, and
+    // so is the reversal for A's customer of the entry that A's log now holds for another.
+    assert_eq!(rejected, vec![next + 1, next + 3], "{:?}", resp.rejected);
+    assert_eq!(resp.rejected[0].reason, "invalid entry: its id or device is not the event's");
+    assert!(resp.rejected[1].reason.ends_with("is another customer's"), "{:?}", resp.rejected);
 
     // B's log, head and devices are untouched.
     assert_eq!(server.log(shop_b).await, b_log, "B's log");

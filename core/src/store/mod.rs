@@ -26,6 +26,7 @@ pub use owner::risk::CustomerRisk;
 pub use reminders::followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 pub use reminders::queue::{ReminderRecord, ReminderState};
 pub use reminders::run::RunReport;
+pub use sync::incoming::{Incoming, Reference, check_event};
 pub use sync::outbox::OutboxEvent;
 pub use sync::state::{ApplyReport, Enrolment, STUCK_AFTER, SyncStatus};
 pub use till::accounts::{AccountSummary, DepositHeld, OpenInvoice, Override, TimelineEvent};

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
-use crate::entry::{Entry, EntryBody};
+use crate::entry::{Entry, EntryBody, REFERENCE_MAX};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::store::db::device::next_seq;
@@ -100,7 +100,7 @@ impl<'c> Write<'c> {
         cashier: &str,
         body: EntryBody,
     ) -> Result<Recorded> {
-        let cashier = text("cashier", cashier, 64)?;
+        let cashier = text("cashier", cashier, REFERENCE_MAX)?;
         let seq = next_seq(&self.tx)?;
         let entry = Entry {
             id,
@@ -112,6 +112,7 @@ impl<'c> Write<'c> {
             cashier,
             body,
         };
+        entry.check()?;
         let reversed = ledger::reversed_entry(&self.tx, &entry.body, entry.customer)?;
         ledger::insert_entry(&self.tx, target.id, &entry, reversed.as_ref())?;
         outbox::append_entry(&self.tx, seq, entry.id, self.now)?;
@@ -127,6 +128,9 @@ impl<'c> Write<'c> {
         if tx.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([e.id])? {
             return Ok(false);
         }
+        // Held to the rules this till's own entries pass: one device cannot break the others'
+        // accounts with an entry none of them would have written.
+        e.check()?;
         let customer_id: i64 = tx
             .prepare_cached("SELECT id FROM customers WHERE uuid = ?1")?
             .query_row([e.customer], |r| r.get(0))

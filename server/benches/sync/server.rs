@@ -77,7 +77,10 @@ impl Server {
         };
         let db = ardoise_server::connect(&url).await.expect("connect the server database");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let serving = ardoise_server::serve(listener, db.clone(), ServeConfig { tls: None, rate }).await.unwrap();
+        let serving =
+            ardoise_server::serve(listener, db.clone(), ServeConfig { tls: None, rate, ..Default::default() })
+                .await
+                .unwrap();
         Server { kind, db, base: serving.base_url(), serving: Some(serving), _dir: dir, schema }
     }
 

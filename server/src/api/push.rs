@@ -27,11 +27,19 @@ pub(crate) async fn push(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_device", "device_id is not the device of this token"));
     }
     // Before the shop's lock: a bad batch costs no transaction.
-    let payloads = check_batch(&request.events)?;
+    let checked = check_batch(&request.events, caller.device, Some(chrono::Utc::now()))?;
     // `acked_through` is not read: what this server holds decides, never what a device says
     // it was told (a forged value must not be able to change the shop's epoch).
-    let appended =
-        log::append(&state.db, caller.shop, caller.device, Some(request.epoch), &request.events, &payloads).await?;
+    let appended = log::append(
+        &state.db,
+        caller.shop,
+        caller.device,
+        Some(request.epoch),
+        &request.events,
+        &checked,
+        Some(state.quota),
+    )
+    .await?;
     span.record("repeats", appended.repeats);
     span.record("rejected", appended.response.rejected.len());
     Ok(Json(appended.response))

@@ -43,6 +43,15 @@ pub(crate) struct TokenHolder {
 pub(crate) struct Standing {
     pub expected_seq: u64,
     pub revoked: bool,
+    pub usage: Usage,
+}
+
+/// What a device used of its quota: events taken on UTC day `day`, bytes its events occupy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub day: i64,
+    pub events_today: u64,
+    pub bytes_stored: u64,
 }
 
 /// Stores a code's hash. `device` binds it to one existing device (a replaced till); `None`
@@ -218,14 +227,22 @@ pub(crate) async fn list(conn: &mut AnyConnection, shop: Uuid) -> Result<Vec<Dev
 
 /// The device's expected sequence and whether it is revoked, if it belongs to the shop.
 pub(crate) async fn standing(conn: &mut AnyConnection, shop: Uuid, device: Uuid) -> Result<Option<Standing>> {
-    let row: Option<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT expected_seq, revoked_at FROM devices WHERE id = $1 AND shop_id = $2")
-            .bind(device.to_string())
-            .bind(shop.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(|(expected, revoked)| Ok(Standing { expected_seq: u64_of(expected)?, revoked: revoked.is_some() }))
-        .transpose()
+    let row: Option<(i64, Option<i64>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT expected_seq, revoked_at, quota_day, events_today, bytes_stored FROM devices
+         WHERE id = $1 AND shop_id = $2",
+    )
+    .bind(device.to_string())
+    .bind(shop.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(expected, revoked, day, events, bytes)| {
+        Ok(Standing {
+            expected_seq: u64_of(expected)?,
+            revoked: revoked.is_some(),
+            usage: Usage { day, events_today: u64_of(events)?, bytes_stored: u64_of(bytes)? },
+        })
+    })
+    .transpose()
 }
 
 /// The next sequence the server expects from a device of the shop, or `NotFound`.
@@ -238,12 +255,18 @@ pub(crate) async fn expected_seq(conn: &mut AnyConnection, shop: Uuid, device: U
     u64_of(expected.ok_or_else(|| Error::not_found("device", device))?)
 }
 
-pub(crate) async fn set_expected_seq(conn: &mut AnyConnection, device: Uuid, expected: u64) -> Result<()> {
-    sqlx::query("UPDATE devices SET expected_seq = $1 WHERE id = $2")
-        .bind(i64_of(expected)?)
-        .bind(device.to_string())
-        .execute(&mut *conn)
-        .await?;
+/// After a push: the next sequence expected from the device, and what it used of its quota.
+pub(crate) async fn set_progress(conn: &mut AnyConnection, device: Uuid, expected: u64, usage: Usage) -> Result<()> {
+    sqlx::query(
+        "UPDATE devices SET expected_seq = $1, quota_day = $2, events_today = $3, bytes_stored = $4 WHERE id = $5",
+    )
+    .bind(i64_of(expected)?)
+    .bind(usage.day)
+    .bind(i64_of(usage.events_today)?)
+    .bind(i64_of(usage.bytes_stored)?)
+    .bind(device.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

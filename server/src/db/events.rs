@@ -2,7 +2,7 @@
 //! `rejections` (consumed but refused) and `shop_customers` (the customers a shop has
 //! sent). Written a whole batch per statement, read a page at a time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ardoise_core::sync::protocol::{Change, Event};
 use sqlx::AnyConnection;
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub(crate) type Accepted<'a> = (u64, &'a Event, &'a str);
 
 /// An event refused but consumed: the event, why, and its payload as stored.
-pub(crate) type Refused<'a> = (&'a Event, &'static str, &'a str);
+pub(crate) type Refused<'a> = (&'a Event, &'a str, &'a str);
 
 /// The ids of `events` the shop's log already holds, in one lookup per chunk.
 pub(crate) async fn taken_ids(
@@ -50,6 +50,48 @@ pub(crate) async fn taken_ids(
         }
     }
     Ok(taken)
+}
+
+/// For each of `ids` that is an entry of the shop's log: its customer and kind, read from the
+/// entry as stored (an entry's event id is the entry's id).
+pub(crate) async fn entries(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    shop: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (Uuid, String)>> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        customer: Uuid,
+        kind: String,
+    }
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = match backend {
+            Backend::Sqlite => format!(
+                "SELECT event_id, payload FROM events WHERE shop_id = $1 AND kind = 'entry' AND event_id IN ({})",
+                list.join(", ")
+            ),
+            // One probe of the (shop, event id) index per id; see `taken_ids`.
+            Backend::Postgres => format!(
+                "SELECT hit.event_id, hit.payload FROM (VALUES ({})) AS v(id)
+                 CROSS JOIN LATERAL (SELECT e.event_id, e.payload FROM events e
+                                     WHERE e.shop_id = $1 AND e.event_id = v.id AND e.kind = 'entry' LIMIT 1) AS hit",
+                list.join("), (")
+            ),
+        };
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(shop.to_string());
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for (id, payload) in q.fetch_all(&mut *conn).await? {
+            let named: Named = serde_json::from_str(&payload)
+                .map_err(|e| Error::Corrupt(format!("entry {id} in the log of shop {shop}: {e}")))?;
+            found.insert(uuid(&id)?, (named.customer, named.kind));
+        }
+    }
+    Ok(found)
 }
 
 /// Registers customers with the shop; those already registered are left as they are.
@@ -189,4 +231,34 @@ pub(crate) async fn id_at(conn: &mut AnyConnection, shop: Uuid, seq: u64) -> Res
         .fetch_optional(&mut *conn)
         .await?;
     id.as_deref().map(uuid).transpose()
+}
+
+/// An event the server consumed without storing it, for the owner: which device sent it, its
+/// sequence and kind, why it was refused, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectionInfo {
+    pub device: Uuid,
+    pub seq: u64,
+    pub kind: String,
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl super::Db {
+    /// The events of shop `shop` refused by its rules, newest first, at most `limit`.
+    pub async fn rejections(&self, shop: Uuid, limit: u32) -> Result<Vec<RejectionInfo>> {
+        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT device_id, device_seq, kind, reason, at FROM rejections WHERE shop_id = $1
+             ORDER BY at DESC, device_id, device_seq DESC LIMIT $2",
+        )
+        .bind(shop.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.conn().await?)
+        .await?;
+        rows.into_iter()
+            .map(|(device, seq, kind, reason, at)| {
+                Ok(RejectionInfo { device: uuid(&device)?, seq: u64_of(seq)?, kind, reason, at: super::time_of(at) })
+            })
+            .collect()
+    }
 }

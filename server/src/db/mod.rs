@@ -20,6 +20,7 @@ use crate::error::{ApiError, Error, Result};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_enrol_code_device.sql")),
+    (3, include_str!("../../migrations/0003_device_quotas.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,6 +80,10 @@ impl Env {
     }
 
     pub async fn with_rate(backend: Backend, rate: RateLimit) -> Env {
+        Env::with_config(backend, ServeConfig { tls: None, rate, ..Default::default() }).await
+    }
+
+    pub async fn with_config(backend: Backend, config: ServeConfig) -> Env {
         let (url, store) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -93,7 +97,7 @@ impl Env {
         };
         let db = ardoise_server::connect(&url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let serving = ardoise_server::serve(listener, db.clone(), ServeConfig { tls: None, rate }).await.unwrap();
+        let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
         Env { db, base: serving.base_url(), http: reqwest::Client::new(), serving: Some(serving), _store: store }
     }
 
@@ -225,12 +229,24 @@ pub fn event(device: Uuid, seq: u64, kind: &str, payload: Value) -> Event {
 
 /// A `customer` event as the till records it (`{customer: Customer, changed}`).
 pub fn customer(device: Uuid, seq: u64, customer: Uuid) -> Event {
-    let payload = json!({
-        "customer": {"id": customer, "reference": format!("C{seq}"), "name": "Amélie Poulain", "email": null,
-                     "phone": "+33 6 00 00 00 00", "kind": "person", "credit_limit": null, "terms": "30d"},
-        "changed": ["*"],
-    });
-    event(device, seq, "customer", payload)
+    let c = ardoise_core::Customer {
+        id: customer,
+        reference: format!("C{seq}"),
+        name: "Amélie Poulain".into(),
+        email: None,
+        phone: Some("+33 6 00 00 00 00".into()),
+        kind: ardoise_core::CustomerKind::Consumer,
+        credit_limit: None,
+        terms: ardoise_core::Terms::Net(30),
+        blocked: None,
+        consent_email: false,
+        consent_sms: false,
+        notes: String::new(),
+        address: None,
+        language: Default::default(),
+        paperless_from: None,
+    };
+    event(device, seq, "customer", json!({"customer": c, "changed": ["*"]}))
 }
 
 /// An `entry` event: a sale recorded on `recorded_by` for `customer`.
@@ -254,7 +270,16 @@ pub fn entry(device: Uuid, seq: u64, customer: Uuid, recorded_by: Uuid) -> Event
     Event { id, seq, kind: "entry".into(), hlc: hlc(device, seq), payload: serde_json::to_value(entry).unwrap() }
 }
 
-/// Events of kind `settings` numbered `from..=to`.
+/// Row events of the shop's settings table, numbered `from..=to`.
 pub fn settings(device: Uuid, from: u64, to: u64) -> Vec<Event> {
-    (from..=to).map(|seq| event(device, seq, "settings", json!({"key": "k", "value": seq}))).collect()
+    (from..=to)
+        .map(|seq| {
+            event(
+                device,
+                seq,
+                "row",
+                json!({"table": "settings", "row": {"key": format!("k{seq}"), "value": seq.to_string()}}),
+            )
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 11;
+pub const VERSION: i64 = 12;
 
 /// Version 1: customers, the ledger with its projections, and the outbox. New files get
 /// [`CURRENT`]; this is kept to build version-1 files for the upgrade test.
@@ -755,6 +755,16 @@ CREATE TABLE sync_state (
     failures INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
 );
+CREATE TABLE sync_set_aside (
+    cursor INTEGER PRIMARY KEY,
+    device_id BLOB NOT NULL,
+    event_id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
 CREATE TABLE sync_parked (
     cursor INTEGER PRIMARY KEY,
     device_id BLOB NOT NULL,
@@ -846,6 +856,21 @@ END;
 INSERT INTO sync_state (id) VALUES (1);
 ";
 
+/// Version 12: events from other devices that this till cannot apply (they break a rule its
+/// own writes follow, or come from a newer release) are kept aside with why, never dropped.
+const V12: &str = "
+CREATE TABLE sync_set_aside (
+    cursor INTEGER PRIMARY KEY,
+    device_id BLOB NOT NULL,
+    event_id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+";
+
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
@@ -861,6 +886,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         }
         9 => tx.execute_batch(V10)?,
         10 => upgrade_to_v11(tx)?,
+        11 => tx.execute_batch(V12)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! How the domain's values are stored: money as integer cents, dates as ISO text (rusqlite's
 //! chrono conversions), instants as Unix milliseconds, entries read back from their rows, and
-//! the one check every free-text field passes before it is written.
+//! free-text fields checked by `crate::text` before they are written.
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
@@ -44,25 +44,7 @@ pub(in crate::store) fn ms(now: Now) -> i64 {
     now.timestamp_millis()
 }
 
-/// A free-text field as it may be stored: trimmed, 1 to `max` characters, no control
-/// character (a line break in a name would break every table and letter it is printed in).
-pub(in crate::store) fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Error::Invalid { field, reason: format!("must be 1 to {max} printable characters") });
-    }
-    Ok(v.to_owned())
-}
-
-/// Longer free text (a note, a reason): like [`text`], but it may run over several lines.
-pub(in crate::store) fn prose(field: &'static str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    let allowed = |c: char| !c.is_control() || c == '\n' || c == '\t' || c == '\r';
-    if v.is_empty() || v.chars().count() > max || !v.chars().all(allowed) {
-        return Err(Error::Invalid { field, reason: format!("must be 1 to {max} characters") });
-    }
-    Ok(v.to_owned())
-}
+pub(in crate::store) use crate::text::{prose, text};
 
 /// Columns 0-7 make the entry; 8 and 9 are its stored effect.
 pub(in crate::store) const ENTRY_SELECT: &str =

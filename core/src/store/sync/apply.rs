@@ -11,6 +11,7 @@ use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::store::db::values::Now;
 use crate::store::handle::Store;
+use crate::store::sync::incoming::{Incoming, check_event};
 use crate::store::sync::outbox;
 use crate::store::sync::replica::{self, Applied};
 use crate::store::sync::state::ApplyReport;
@@ -80,8 +81,9 @@ enum Outcome {
     Older,
     /// Refers to a customer or an entry not here yet.
     Waiting,
-    /// Cannot apply on this device (malformed, a kind from a newer release).
-    Skipped,
+    /// Cannot apply on this device (breaks a rule, a kind from a newer release): kept aside
+    /// with why.
+    Skipped(String),
 }
 
 /// One attempt at a page. `None`: optimistic, an event failed, and nothing may be kept.
@@ -104,7 +106,7 @@ fn apply_page(
             Isolation::Optimistic => match apply_one(w, c) {
                 Ok(true) => Outcome::Applied,
                 Ok(false) => Outcome::Older,
-                Err(Error::Sqlite(e)) => return Err(Error::Sqlite(e)),
+                Err(Error::Sqlite(e)) if !refused_by_schema(&e) => return Err(Error::Sqlite(e)),
                 // The event may have written part of itself: the whole attempt is rolled back.
                 Err(_) => return Ok(None),
             },
@@ -128,7 +130,10 @@ fn apply_page(
                     ])?;
                 report.parked += 1;
             }
-            Outcome::Skipped => report.skipped += 1,
+            Outcome::Skipped(reason) => {
+                set_aside(w, c, &reason)?;
+                report.skipped += 1;
+            }
         }
     }
     // What arrived may be what parked events were waiting for.
@@ -155,10 +160,38 @@ fn apply_in_savepoint(w: &mut Write<'_>, c: &Change) -> Result<Outcome> {
     Ok(match outcome {
         Ok(true) => Outcome::Applied,
         Ok(false) => Outcome::Older,
-        Err(Error::Sqlite(e)) => return Err(Error::Sqlite(e)),
+        Err(Error::Sqlite(e)) if !refused_by_schema(&e) => return Err(Error::Sqlite(e)),
         Err(Error::UnknownCustomer(_) | Error::UnknownEntry(_)) => Outcome::Waiting,
-        Err(_) => Outcome::Skipped,
+        Err(e) => Outcome::Skipped(e.to_string()),
     })
+}
+
+/// A write the schema refused (an invoice reference another entry has, say): the event cannot
+/// apply here, like one that breaks a rule, and must not stop the queue. Any other database
+/// error (disk full, I/O) stops the page, to be retried whole.
+fn refused_by_schema(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
+}
+
+/// Keeps an event this device cannot apply, with why: never silently lost, counted in the
+/// sync status, there for support (and for a later release that can apply it).
+fn set_aside(w: &Write<'_>, c: &Change, reason: &str) -> Result<()> {
+    w.conn()
+        .prepare_cached(
+            "INSERT OR REPLACE INTO sync_set_aside (cursor, device_id, event_id, kind, hlc, payload, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            c.cursor as i64,
+            c.device_id,
+            c.event.id,
+            c.event.kind,
+            c.event.hlc,
+            c.event.payload.to_string(),
+            reason,
+            w.now().timestamp_millis()
+        ])?;
+    Ok(())
 }
 
 /// Applies parked events whose customer or entry has arrived, until none moves.
@@ -193,7 +226,10 @@ fn retry_parked(w: &mut Write<'_>) -> Result<()> {
         for c in &parked {
             match apply_in_savepoint(w, c)? {
                 Outcome::Waiting => {}
-                _ => {
+                outcome => {
+                    if let Outcome::Skipped(reason) = outcome {
+                        set_aside(w, c, &reason)?;
+                    }
                     w.conn().prepare_cached("DELETE FROM sync_parked WHERE cursor = ?1")?.execute([c.cursor as i64])?;
                     moved = true;
                 }
@@ -208,20 +244,20 @@ fn retry_parked(w: &mut Write<'_>) -> Result<()> {
 /// Applies one change; `Ok(false)` when this device already had it. Errors other than the
 /// database's mean this event cannot apply here.
 fn apply_one(w: &mut Write<'_>, c: &Change) -> Result<bool> {
+    // The server checked the event with the same rules before it joined the log; checking
+    // again here keeps a log written by an older server (or a damaged one) out of the books.
+    let incoming = check_event(&c.event, c.device_id, None)?;
     let hlc = Hlc::parse(&c.event.hlc)?;
     outbox::observe(w.conn(), &hlc, w.now())?;
     let payload = &c.event.payload;
-    match c.event.kind.as_str() {
-        "entry" => {
-            let entry: Entry = serde_json::from_value(payload.clone())?;
-            w.ingest(&entry)
-        }
-        "customer" => {
+    match incoming {
+        Incoming::Entry(entry) => w.ingest(&entry),
+        Incoming::Customer(_) => {
             let remote: RemoteCustomer = serde_json::from_value(payload.clone())?;
             customers::apply_remote(w.conn(), remote, &c.event.hlc, w.now())?;
             Ok(true)
         }
-        "row" => match replica::apply(w.conn(), payload, &hlc)? {
+        Incoming::Row { .. } => match replica::apply(w.conn(), payload, &hlc)? {
             Applied::Written { table_settings, customer } => {
                 if table_settings {
                     w.settings_changed();
@@ -234,6 +270,5 @@ fn apply_one(w: &mut Write<'_>, c: &Change) -> Result<bool> {
             Applied::Older => Ok(false),
             Applied::UnknownCustomer => Err(Error::UnknownCustomer("(synced row)".into())),
         },
-        other => Err(Error::Invalid { field: "event kind", reason: other.to_owned() }),
     }
 }

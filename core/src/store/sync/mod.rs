@@ -2,6 +2,7 @@
 //! till's sync (enrolment, acknowledgements, pages applied with their cursor, status).
 
 pub(in crate::store) mod apply;
+pub(in crate::store) mod incoming;
 pub(in crate::store) mod outbox;
 #[cfg(test)]
 mod props;

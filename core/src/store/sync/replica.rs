@@ -314,6 +314,76 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
     })
 }
 
+/// The columns each replicated table has in this release's schema, read once from a fresh
+/// in-memory database: the receiver that holds no store (the server) checks rows against the
+/// same columns a till's `apply` does.
+fn schema_columns() -> Result<&'static [(Table, Vec<String>)]> {
+    static COLUMNS: std::sync::OnceLock<Vec<(Table, Vec<String>)>> = std::sync::OnceLock::new();
+    if let Some(c) = COLUMNS.get() {
+        return Ok(c);
+    }
+    let mut conn = rusqlite::Connection::open_in_memory()?;
+    crate::store::db::schema::migrate(&mut conn)?;
+    let tx = conn.transaction()?;
+    let all = Table::ALL.into_iter().map(|t| Ok((t, columns(&tx, t)?))).collect::<Result<Vec<_>>>()?;
+    Ok(COLUMNS.get_or_init(|| all))
+}
+
+/// Checks a row event without a database: a known table, a row of its columns with its key
+/// (or a deletion by key), values of the shapes `apply` takes. Returns the customer the row
+/// names, if any.
+pub(crate) fn check_shape(payload: &Json) -> Result<Option<Uuid>> {
+    let obj = payload.as_object().ok_or_else(|| bad("not an object"))?;
+    let t = obj.get("table").and_then(Json::as_str).and_then(Table::parse).ok_or_else(|| bad("unknown table"))?;
+    let mut customer = None;
+    let mut value = |j: &Json| -> Result<()> {
+        match j {
+            Json::Null | Json::Bool(_) | Json::String(_) => Ok(()),
+            Json::Number(n) if n.as_i64().is_some() || n.as_f64().is_some_and(f64::is_finite) => Ok(()),
+            Json::Object(o) if o.len() == 1 => match (o.get("$blob"), o.get("$customer")) {
+                (Some(Json::String(h)), _) if unhex(h).is_some() => Ok(()),
+                (_, Some(Json::String(u))) => {
+                    customer = Some(Uuid::try_parse(u).map_err(|_| bad("bad customer id"))?);
+                    Ok(())
+                }
+                _ => Err(bad("unexpected object")),
+            },
+            _ => Err(bad("unexpected value")),
+        }
+    };
+    if let Some(key) = obj.get("deleted") {
+        value(key)?;
+        return Ok(customer);
+    }
+    let row = obj.get("row").and_then(Json::as_object).ok_or_else(|| bad("no row"))?;
+    let known = &schema_columns()?.iter().find(|(k, _)| *k == t).expect("every table has its columns").1;
+    for (name, j) in row {
+        if name == "$invoices" {
+            let ok = t == Table::Reminders
+                && j.as_array().is_some_and(|a| {
+                    a.iter().all(|c| {
+                        c.get(0).is_some_and(|i| value(i).is_ok())
+                            && c.get(1).is_some_and(Json::is_i64)
+                            && c.get(2).is_some_and(Json::is_i64)
+                    })
+                });
+            if !ok {
+                return Err(bad("bad reminder invoices"));
+            }
+            continue;
+        }
+        if name == "hlc" || (name == "id" && t.has_local_id()) || !known.iter().any(|k| k == name) {
+            let name: String = name.chars().take(40).collect();
+            return Err(bad(format!("{} has no column {name:?}", t.name())));
+        }
+        value(j)?;
+    }
+    if !row.contains_key(t.key_column()) {
+        return Err(bad("row without its key"));
+    }
+    Ok(customer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,11 @@ pub struct SyncStatus {
     pub cursor: u64,
     /// Events of this till the server refused (kept here, listed for support).
     pub rejected: u64,
+    /// Events of other devices waiting here for the customer or entry they refer to.
+    pub parked: u64,
+    /// Events of other devices this till cannot apply (a rule its own writes follow is broken,
+    /// or a newer release wrote them): kept aside with why, for support.
+    pub set_aside: u64,
 }
 
 /// What applying one page did.
@@ -208,7 +213,10 @@ impl Store {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?;
-            let rejected: i64 = conn.query_row("SELECT count(*) FROM sync_rejections", [], |r| r.get(0))?;
+            let count = |table: &str| -> Result<u64> {
+                let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+                Ok(n as u64)
+            };
             let failures = u32::try_from(failures).unwrap_or(u32::MAX);
             Ok(SyncStatus {
                 enrolled: e.is_some(),
@@ -221,7 +229,9 @@ impl Store {
                 stuck: failures >= STUCK_AFTER,
                 last_error,
                 cursor: cursor as u64,
-                rejected: rejected as u64,
+                rejected: count("sync_rejections")?,
+                parked: count("sync_parked")?,
+                set_aside: count("sync_set_aside")?,
             })
         })
     }

@@ -226,6 +226,63 @@ fn events_that_cannot_apply_here_are_skipped_without_blocking_or_half_writing() 
     assert_eq!(s.sync_cursor().unwrap(), 4, "the queue moved on");
     s.integrity_check().unwrap();
     assert!(s.entries().unwrap().is_empty());
+    // Kept aside, not lost: counted in the sync status.
+    assert_eq!(s.sync_status().unwrap().set_aside, 4);
+}
+
+#[test]
+fn an_entry_a_till_would_refuse_is_set_aside_not_folded() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    let genuine = a.sell_on_account(sale("C1", "45.20"), t0).unwrap().entry;
+    deliver(&mut a, &mut b, t0);
+    // Another device's entry with the shape of a sale but a negative amount, a zero amount,
+    // a date before any ledger, or a clock that names someone else: the same rules as a
+    // till's own sale refuse each.
+    let other = Uuid::new_v4();
+    let clock = |device| crate::sync::hlc::Hlc { wall_ms: t0.timestamp_millis(), counter: 0, device }.to_string();
+    let forged = |seq: u64, edit: &dyn Fn(&mut serde_json::Value), hlc_device: Uuid| {
+        let id = Uuid::new_v4();
+        let mut payload = serde_json::to_value(&genuine).unwrap();
+        payload["id"] = json!(id);
+        payload["device_id"] = json!(other);
+        payload["device_seq"] = json!(seq);
+        edit(&mut payload);
+        Change {
+            cursor: 100 + seq,
+            device_id: other,
+            event: Event { id, seq, kind: "entry".into(), hlc: clock(hlc_device), payload },
+        }
+    };
+    let changes = vec![
+        forged(1, &|p| p["amount"] = json!("-45.20"), other),
+        forged(2, &|p| p["amount"] = json!("0.00"), other),
+        forged(3, &|p| p["business_date"] = json!("0000-01-01"), other),
+        forged(4, &|_| {}, Uuid::new_v4()),
+        forged(5, &|p| p["cashier"] = json!(" padded "), other),
+        // A genuine-looking sale reusing the invoice reference of another: the schema refuses
+        // it, and that must not stop the queue either.
+        forged(6, &|p| p["amount"] = json!("3.00"), other),
+    ];
+    let report = b.apply_changes(&changes, 106, t0).unwrap();
+    assert_eq!((report.applied, report.skipped), (0, 6));
+    let st = b.sync_status().unwrap();
+    assert_eq!((st.set_aside, st.parked), (6, 0));
+    assert_eq!(b.account("C1", t0.date_naive()).unwrap().balance, m("45.20"));
+    b.audit().unwrap();
+    // The genuine entry from that device still applies.
+    let ok = forged(
+        7,
+        &|p| {
+            p["amount"] = json!("1.00");
+            p["invoice_ref"] = json!("F-OTHER-1");
+        },
+        other,
+    );
+    assert_eq!(b.apply_changes(&[ok], 107, t0).unwrap().applied, 1);
+    assert_eq!(b.account("C1", t0.date_naive()).unwrap().balance, m("46.20"));
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub(in crate::store) struct RemoteCustomer {
 }
 
 /// The fields merged one by one, last writer wins; the reference never changes after creation.
-const FIELDS: [&str; 13] = [
+pub(in crate::store) const FIELDS: [&str; 13] = [
     "name",
     "email",
     "phone",

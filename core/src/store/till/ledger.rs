@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::account::{AccountState, Allocation, CreditLot, DepositLot, Item};
 use crate::checkout::Verdict;
 use crate::customer::Terms;
-use crate::entry::{Entry, EntryBody, OrderKey, PaymentMethod};
+use crate::entry::{Entry, EntryBody, OrderKey, PaymentMethod, REASON_MAX, REFERENCE_MAX};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::store::db::open_dues::OpenDues;
@@ -189,7 +189,7 @@ pub(in crate::store) fn validate(
         }
         EntryRequest::DepositTake { amount, method, order_ref } => {
             positive("amount", amount)?;
-            let order_ref = order_ref.map(|o| text("order reference", &o, 64)).transpose()?;
+            let order_ref = order_ref.map(|o| text("order reference", &o, REFERENCE_MAX)).transpose()?;
             EntryBody::DepositReceived { amount, method, order_ref }
         }
         EntryRequest::DepositApply { amount, invoice } => {
@@ -202,25 +202,25 @@ pub(in crate::store) fn validate(
         }
         EntryRequest::CreditNote { amount, reason, invoice } => {
             positive("amount", amount)?;
-            let reason = text("reason", &reason, 500)?;
+            let reason = text("reason", &reason, REASON_MAX)?;
             EntryBody::CreditNote { amount, reason, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
         }
         EntryRequest::Adjustment { amount, reason } => {
             if amount.is_zero() {
                 return Err(Error::NotPositive { field: "adjustment", amount });
             }
-            let reason = text("reason", &reason, 500)?;
+            let reason = text("reason", &reason, REASON_MAX)?;
             let n: i64 = tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get(0))?;
             let prefix: String = tx.query_row("SELECT prefix FROM device WHERE id = 1", [], |r| r.get(0))?;
             EntryBody::Adjustment { amount, reason, reference: format!("ADJ-{prefix}-{n:06}"), fee: false }
         }
         EntryRequest::WriteOff { amount, reason, invoice } => {
             positive("amount", amount)?;
-            let reason = text("reason", &reason, 500)?;
+            let reason = text("reason", &reason, REASON_MAX)?;
             EntryBody::WriteOff { amount, reason, invoice: aimed_invoice(tx, customer_id, date, invoice)? }
         }
         EntryRequest::Reversal { entry, reason } => {
-            let reason = text("reason", &reason, 500)?;
+            let reason = text("reason", &reason, REASON_MAX)?;
             validate_reversal(tx, customer_id, date, entry)?;
             EntryBody::Reversal { of: entry, reason }
         }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::checkout::Decision;
-use crate::entry::EntryBody;
+use crate::entry::{EntryBody, REFERENCE_MAX};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::store::db::device::next_invoice_ref;
@@ -59,7 +59,7 @@ impl Store {
             }
             let invoice_ref = match &req.invoice_ref {
                 Some(r) => {
-                    let r = text("invoice reference", r, 64)?;
+                    let r = text("invoice reference", r, REFERENCE_MAX)?;
                     if w.conn().prepare_cached("SELECT 1 FROM items WHERE reference = ?1")?.exists([&r])? {
                         return Err(Error::DuplicateInvoice(r));
                     }
