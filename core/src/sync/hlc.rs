@@ -44,6 +44,17 @@ impl Hlc {
         Hlc { wall_ms, counter, device }
     }
 
+    /// The least clock of `device` after `self`.
+    pub fn successor(&self, device: Uuid) -> Hlc {
+        if self.device < device {
+            Hlc { device, ..*self }
+        } else if self.counter < MAX_COUNTER {
+            Hlc { counter: self.counter + 1, device, ..*self }
+        } else {
+            Hlc { wall_ms: self.wall_ms + 1, counter: 0, device }
+        }
+    }
+
     /// The last clock after seeing a remote one: never behind it, but never jumping more
     /// than [`MAX_AHEAD_MS`] past our wall clock.
     pub fn observe(last: Option<(i64, u32)>, remote: &Hlc, now_ms: i64) -> (i64, u32) {
@@ -162,6 +173,22 @@ mod tests {
         assert_eq!((b.wall_ms, b.counter), (1_000, 1));
         let c = Hlc::tick(Some((b.wall_ms, b.counter)), 2_000, d);
         assert_eq!((c.wall_ms, c.counter), (2_000, 0));
+    }
+
+    #[test]
+    fn a_successor_is_the_next_clock_of_its_device() {
+        let (lo, hi) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let h = Hlc { wall_ms: 10, counter: 4, device: hi };
+        assert_eq!(h.successor(lo), Hlc { wall_ms: 10, counter: 5, device: lo });
+        assert_eq!(h.successor(hi), Hlc { wall_ms: 10, counter: 5, device: hi });
+        let l = Hlc { wall_ms: 10, counter: 4, device: lo };
+        assert_eq!(l.successor(hi), Hlc { wall_ms: 10, counter: 4, device: hi });
+        let full = Hlc { wall_ms: 10, counter: MAX_COUNTER, device: hi };
+        assert_eq!(full.successor(hi), Hlc { wall_ms: 11, counter: 0, device: hi });
+        for s in [h.successor(lo), h.successor(hi), l.successor(hi), full.successor(hi)] {
+            assert_eq!(Hlc::parse(&s.to_string()).unwrap(), s);
+        }
+        assert!(h.successor(lo) > h && l.successor(hi) > l && full.successor(hi) > full);
     }
 
     #[test]

@@ -105,8 +105,12 @@ fn where_key(t: Table, key: &Key) -> (String, Value) {
 
 /// Records a local write of one row: gives it a new clock and queues its whole state.
 pub(in crate::store) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
-    let hlc = outbox::tick(tx, now)?.to_string();
     let (cond, arg) = where_key(t, &key);
+    let stored: Option<String> = tx
+        .prepare_cached(&format!("SELECT hlc FROM {} WHERE {cond}", t.name()))?
+        .query_row([&arg], |r| r.get(0))
+        .optional()?;
+    let hlc = outbox::tick_past(tx, stored.as_deref(), now)?.to_string();
     tx.prepare_cached(&format!("UPDATE {} SET hlc = ?1 WHERE {}", t.name(), cond.replace('?', "?2")))?
         .execute(rusqlite::params![hlc, arg])?;
     let row = snapshot(tx, t, &cond, arg)?.ok_or_else(|| Error::Corrupt(format!("{} row vanished", t.name())))?;

@@ -149,7 +149,7 @@ pub(in crate::store) fn search(
 /// Creates a customer with its outbox event, in a running transaction; returns its row id.
 pub(in crate::store) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
     let id = insert_customer(tx, customer, now)?;
-    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, now)?;
+    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, [], now)?;
     set_clocks(tx, id, &FIELDS, &hlc.to_string())?;
     Ok(id)
 }
@@ -168,8 +168,13 @@ pub(in crate::store) fn update_in(
         return Ok(false);
     }
     write_fields(tx, id, after, now)?;
-    let hlc =
-        outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
+    let mut stmt = tx.prepare_cached("SELECT hlc FROM customer_clocks WHERE customer_id = ?1 AND field = ?2")?;
+    let mut stored = Vec::with_capacity(changed.len());
+    for field in &changed {
+        stored.extend(stmt.query_row(params![id, field], |r| r.get::<_, String>(0)).optional()?);
+    }
+    let event = CustomerEvent { customer: after, changed: changed.clone() };
+    let hlc = outbox::append_clocked(tx, "customer", &event, stored.iter().map(String::as_str), now)?;
     set_clocks(tx, id, &changed, &hlc.to_string())?;
     Ok(true)
 }
