@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 
 /// A remote clock further ahead of ours than this is clamped, so one device with a wrong date
-/// cannot win every later edit.
+/// cannot win every later edit; the server refuses a clock further ahead of its own time
+/// ([`Hlc::parse_from`]), which is what keeps such a clock off every device alike.
 pub const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
 
 /// 2020-01-01T00:00:00Z. No till ran before: an earlier wall time is a clock reset to 1970 or
