@@ -2,6 +2,8 @@
 //! till's sync (enrolment, acknowledgements, pages applied with their cursor, status).
 
 pub(in crate::store) mod apply;
+#[cfg(test)]
+mod clock_props;
 pub(in crate::store) mod incoming;
 pub(in crate::store) mod outbox;
 #[cfg(test)]

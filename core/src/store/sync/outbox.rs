@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::store::db::device::next_seq;
 use crate::store::db::values::{ENTRY_SELECT, entry_from_row};
 use crate::store::db::values::{Now, ms, new_id};
-use crate::sync::hlc::Hlc;
+use crate::sync::hlc::{Hlc, MAX_AHEAD_MS};
 
 /// One event waiting to be pushed to the back office.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,15 +22,17 @@ pub struct OutboxEvent {
     pub hlc: String,
 }
 
-/// Appends an event and returns its clock, for writes that remember it per field.
-pub(in crate::store) fn append_clocked(
+/// Appends an event and returns its clock, for writes that remember it per field; the clock
+/// is later than `stored`, the clocks of the versions the write replaces (see [`tick_past`]).
+pub(in crate::store) fn append_clocked<'a>(
     tx: &Transaction<'_>,
     kind: &str,
     payload: &impl Serialize,
+    stored: impl IntoIterator<Item = &'a str>,
     now: Now,
 ) -> Result<Hlc> {
     let seq = next_seq(tx)?;
-    let hlc = tick(tx, now)?;
+    let hlc = tick_past(tx, stored, now)?;
     append_with_clock(tx, seq, new_id(now), kind, &serde_json::to_string(payload)?, &hlc.to_string(), now)?;
     Ok(hlc)
 }
@@ -131,6 +133,34 @@ pub(in crate::store) fn observe(conn: &Connection, remote: &Hlc, now: Now) -> Re
         remember(conn, next)?;
     }
     Ok(())
+}
+
+/// The clock of a local write that replaces versions stored here with the clocks `stored`
+/// (as read from the database): later than all of them, so that the write wins on every
+/// device and not only here.
+///
+/// [`tick`] is usually enough: every stored clock was observed on arrival. It is not when a
+/// remote clock was clamped then, because its sender's wall clock ran ahead of ours; the
+/// server let it in, so it is at most [`MAX_AHEAD_MS`] past the server's time, and the
+/// successor of it passes the server's check too. A stored clock further ahead than twice
+/// that was never checked by a server (an older release took any clock): going past it would
+/// give the write a clock the server refuses, so the write keeps the clamped clock.
+pub(in crate::store) fn tick_past<'a>(
+    conn: &Connection,
+    stored: impl IntoIterator<Item = &'a str>,
+    now: Now,
+) -> Result<Hlc> {
+    let ticked = tick(conn, now)?;
+    let reachable = |h: &Hlc| h.wall_ms <= ms(now).saturating_add(2 * MAX_AHEAD_MS);
+    let latest = stored.into_iter().filter_map(Hlc::parse_stored).filter(reachable).max();
+    match latest {
+        Some(latest) if latest >= ticked => {
+            let past = latest.successor(ticked.device);
+            observe(conn, &past, now)?;
+            Ok(past)
+        }
+        _ => Ok(ticked),
+    }
 }
 
 fn remember(conn: &Connection, (wall, counter): (i64, u32)) -> Result<()> {

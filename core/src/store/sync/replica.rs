@@ -105,8 +105,12 @@ fn where_key(t: Table, key: &Key) -> (String, Value) {
 
 /// Records a local write of one row: gives it a new clock and queues its whole state.
 pub(in crate::store) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
-    let hlc = outbox::tick(tx, now)?.to_string();
     let (cond, arg) = where_key(t, &key);
+    let stored: Option<String> = tx
+        .prepare_cached(&format!("SELECT hlc FROM {} WHERE {cond}", t.name()))?
+        .query_row([&arg], |r| r.get(0))
+        .optional()?;
+    let hlc = outbox::tick_past(tx, stored.as_deref(), now)?.to_string();
     tx.prepare_cached(&format!("UPDATE {} SET hlc = ?1 WHERE {}", t.name(), cond.replace('?', "?2")))?
         .execute(rusqlite::params![hlc, arg])?;
     let row = snapshot(tx, t, &cond, arg)?.ok_or_else(|| Error::Corrupt(format!("{} row vanished", t.name())))?;
@@ -239,6 +243,18 @@ pub(in crate::store) enum Applied {
     UnknownCustomer,
 }
 
+/// The clock of the local version of a row: `None` when there is no such row, `Some(None)`
+/// for a row without a readable clock (written before clocks, or by an older release that
+/// stored a remote clock as it came), which any remote version replaces. Read as a clock,
+/// never compared as text: an older release's `5.0.…` sorts after every real clock as text.
+fn stored_clock(tx: &Transaction<'_>, t: Table, key: &Value) -> Result<Option<Option<Hlc>>> {
+    let local: Option<String> = tx
+        .prepare_cached(&format!("SELECT hlc FROM {} WHERE {} = ?1", t.name(), t.key_column()))?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    Ok(local.map(|h| Hlc::parse_stored(&h)))
+}
+
 /// Applies a row from another device if its clock is later than the local version's.
 pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -> Result<Applied> {
     let obj = payload.as_object().ok_or_else(|| bad("not an object"))?;
@@ -246,8 +262,11 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
     let hlc_s = hlc.to_string();
     if let Some(key) = obj.get("deleted") {
         let Some(key) = to_sql(tx, key)? else { return Ok(Applied::UnknownCustomer) };
-        let sql = format!("DELETE FROM {} WHERE {} = ?1 AND hlc < ?2", t.name(), t.key_column());
-        tx.prepare_cached(&sql)?.execute(rusqlite::params![key, hlc_s])?;
+        if stored_clock(tx, t, &key)?.is_some_and(|local| local >= Some(*hlc)) {
+            return Ok(Applied::Older);
+        }
+        let sql = format!("DELETE FROM {} WHERE {} = ?1", t.name(), t.key_column());
+        tx.prepare_cached(&sql)?.execute([key])?;
         return Ok(Applied::Written { table_settings: t == Table::Settings, customer: None });
     }
     let row = obj.get("row").and_then(Json::as_object).ok_or_else(|| bad("no row"))?;
@@ -273,11 +292,8 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
     }
     let key_at = cols.iter().position(|c| c == t.key_column()).ok_or_else(|| bad("row without its key"))?;
     let key = vals[key_at].clone();
-    let local: Option<String> = tx
-        .prepare_cached(&format!("SELECT hlc FROM {} WHERE {} = ?1", t.name(), t.key_column()))?
-        .query_row([&key], |r| r.get(0))
-        .optional()?;
-    if local.as_ref().is_some_and(|h| *h >= hlc_s) {
+    let local = stored_clock(tx, t, &key)?;
+    if local.is_some_and(|local| local >= Some(*hlc)) {
         return Ok(Applied::Older);
     }
     cols.push("hlc".into());

@@ -374,3 +374,65 @@ fn a_page_that_leaves_out_own_events_takes_the_cursor_event_from_the_server() {
     s.apply_changes_at(&[], 7, None, t0).unwrap();
     assert_eq!(s.sync_position().unwrap(), (7, Some(at_next)));
 }
+
+#[test]
+fn a_change_whose_clock_is_not_canonical_or_not_its_senders_is_skipped_and_counted() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    deliver(&mut a, &mut b, t0);
+    a.update_customer("C1", CustomerPatch { name: Some("Nom forgé".into()), ..Default::default() }, t0).unwrap();
+    let forged = a.push_batch(100).unwrap().pop().unwrap();
+    let clock = crate::sync::hlc::Hlc::parse(&forged.hlc).unwrap();
+    let t = clock.wall_ms;
+    let third = Uuid::new_v4();
+    let spellings = [
+        crate::sync::hlc::Hlc { device: third, ..clock }.to_string(),
+        format!("{t}.0.{}", a.device_id().simple()),
+        format!("{t:015}.000000.{}", a.device_id().hyphenated()),
+        forged.hlc.to_uppercase(),
+    ];
+    let changes: Vec<Change> = spellings
+        .iter()
+        .enumerate()
+        .map(|(i, hlc)| Change {
+            cursor: 2 + i as u64,
+            device_id: a.device_id(),
+            event: Event { id: Uuid::new_v4(), hlc: hlc.clone(), ..forged.clone() },
+        })
+        .collect();
+    let report = b.apply_changes(&changes, 5, t0).unwrap();
+    assert_eq!((report.applied, report.skipped), (0, 4), "{report:?}");
+    assert_eq!(b.customer("C1").unwrap().name, "Hélène Dupré");
+    assert_eq!(b.sync_cursor().unwrap(), 5, "the queue moved on");
+    // The same event with its own clock applies.
+    let report = b.apply_changes(&[Change { cursor: 6, device_id: a.device_id(), event: forged }], 6, t0).unwrap();
+    assert_eq!(report.applied, 1);
+    assert_eq!(b.customer("C1").unwrap().name, "Nom forgé");
+}
+
+#[test]
+fn a_clock_an_older_release_stored_as_it_came_is_compared_as_a_clock_not_as_text() {
+    let t0 = at("2026-03-02T09:00:00+01:00");
+    let mut a = Store::open_in_memory().unwrap();
+    let mut b = Store::open_in_memory().unwrap();
+    a.add_customer(customer("C1", "Hélène Dupré"), t0).unwrap();
+    a.hold_reminders("C1", None, Some("en vacances"), "Léa", t0).unwrap();
+    deliver(&mut a, &mut b, t0);
+    // What an older release kept of a forged edit: its clock as it came. `5.0.…` sorts after
+    // every real clock as text, so the later edits below used to be ignored here.
+    let legacy = format!("5.0.{}", Uuid::new_v4().simple());
+    {
+        let c = b.conn();
+        assert_eq!(c.execute("UPDATE customer_clocks SET hlc = ?1 WHERE field = 'name'", [&legacy]).unwrap(), 1);
+        assert_eq!(c.execute("UPDATE dunning_customers SET hlc = ?1", [&legacy]).unwrap(), 1);
+    }
+    let t1 = t0 + TimeDelta::hours(1);
+    a.update_customer("C1", CustomerPatch { name: Some("Hélène Martin".into()), ..Default::default() }, t1).unwrap();
+    a.hold_reminders("C1", None, Some("rentrée"), "Léa", t1).unwrap();
+    deliver(&mut a, &mut b, t1);
+    assert_eq!(b.customer("C1").unwrap().name, "Hélène Martin");
+    let hold: String = b.conn().query_row("SELECT hold_reason FROM dunning_customers", [], |r| r.get(0)).unwrap();
+    assert_eq!(hold, "rentrée");
+}

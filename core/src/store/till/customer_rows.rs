@@ -13,6 +13,7 @@ use crate::money::Money;
 use crate::search;
 use crate::store::db::values::{Now, ms};
 use crate::store::sync::outbox;
+use crate::sync::hlc::Hlc;
 
 pub(in crate::store) const COLUMNS: &str = "uuid, reference, name, email, phone, kind, credit_limit, terms, blocked, consent_email, consent_sms, notes, address, language, paperless_from";
 /// Where `id` is in `SELECT {COLUMNS}, id`: just after the columns.
@@ -148,7 +149,7 @@ pub(in crate::store) fn search(
 /// Creates a customer with its outbox event, in a running transaction; returns its row id.
 pub(in crate::store) fn create_in(tx: &Transaction<'_>, customer: &Customer, now: Now) -> Result<i64> {
     let id = insert_customer(tx, customer, now)?;
-    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, now)?;
+    let hlc = outbox::append_clocked(tx, "customer", &CustomerEvent { customer, changed: vec!["*"] }, [], now)?;
     set_clocks(tx, id, &FIELDS, &hlc.to_string())?;
     Ok(id)
 }
@@ -167,8 +168,13 @@ pub(in crate::store) fn update_in(
         return Ok(false);
     }
     write_fields(tx, id, after, now)?;
-    let hlc =
-        outbox::append_clocked(tx, "customer", &CustomerEvent { customer: after, changed: changed.clone() }, now)?;
+    let mut stmt = tx.prepare_cached("SELECT hlc FROM customer_clocks WHERE customer_id = ?1 AND field = ?2")?;
+    let mut stored = Vec::with_capacity(changed.len());
+    for field in &changed {
+        stored.extend(stmt.query_row(params![id, field], |r| r.get::<_, String>(0)).optional()?);
+    }
+    let event = CustomerEvent { customer: after, changed: changed.clone() };
+    let hlc = outbox::append_clocked(tx, "customer", &event, stored.iter().map(String::as_str), now)?;
     set_clocks(tx, id, &changed, &hlc.to_string())?;
     Ok(true)
 }
@@ -307,7 +313,8 @@ fn take_field(into: &mut Customer, from: &Customer, field: &str) {
 /// each changed field is taken when its clock is later than the local field's. Two customers
 /// created offline with the same reference both keep their accounts: the one with the greater
 /// id is shown as `REF~abcd` on every device, whatever the order they arrive in.
-pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &str, now: Now) -> Result<()> {
+pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer, hlc: &Hlc, now: Now) -> Result<()> {
+    let hlc_text = hlc.to_string();
     let mut remote = event.customer;
     let local: Option<(i64, Customer)> = tx
         .prepare_cached(&format!("SELECT {COLUMNS}, id FROM customers WHERE uuid = ?1"))?
@@ -333,7 +340,7 @@ pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer
             }
         }
         let id = insert_customer(tx, &remote, now)?;
-        return set_clocks(tx, id, &FIELDS, hlc);
+        return set_clocks(tx, id, &FIELDS, &hlc_text);
     };
     let fields: Vec<&str> = if event.changed.iter().any(|f| f == "*") {
         FIELDS.to_vec()
@@ -346,7 +353,9 @@ pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer
             .prepare_cached("SELECT hlc FROM customer_clocks WHERE customer_id = ?1 AND field = ?2")?
             .query_row(params![id, field], |r| r.get(0))
             .optional()?;
-        if mine.is_none_or(|m| m.as_str() < hlc) {
+        // Compared as clocks, not as text: an older release stored remote clocks as they
+        // came, and `5.0.…` sorts after every real clock as text.
+        if mine.as_deref().and_then(Hlc::parse_stored).is_none_or(|m| m < *hlc) {
             take_field(&mut merged, &remote, field);
             won.push(field);
         }
@@ -355,7 +364,7 @@ pub(in crate::store) fn apply_remote(tx: &Transaction<'_>, event: RemoteCustomer
         return Ok(());
     }
     write_fields(tx, id, &merged, now)?;
-    set_clocks(tx, id, &won, hlc)
+    set_clocks(tx, id, &won, &hlc_text)
 }
 
 fn clash_reference(reference: &str, id: Uuid) -> String {
