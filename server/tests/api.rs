@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use ardoise_core::sync::protocol::{
     EnrolResponse, Event, MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_PUSH_EVENTS, PushRequest, Rejection,
 };
-use ardoise_server::RateLimit;
+use ardoise_server::{Quota, RateLimit, ServeConfig};
 use common::{Backend, Env, customer, entry, event, hlc, refusal, settings};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -32,6 +32,7 @@ on_both_backends!(
     one_id_twice_in_a_push_is_stored_once,
     an_ordinary_code_cannot_take_over_a_device_of_the_shop,
     replacing_a_device_revokes_it_and_binds_the_code_to_it,
+    a_device_past_its_quota_is_refused_and_writes_nothing,
 );
 
 async fn enrolment_codes(b: Backend) {
@@ -694,4 +695,41 @@ async fn replacing_a_device_revokes_it_and_binds_the_code_to_it(b: Backend) {
         .await
         .unwrap();
     assert_eq!(codes, 1);
+}
+
+async fn a_device_past_its_quota_is_refused_and_writes_nothing(b: Backend) {
+    let rate = RateLimit { per_second: 0, burst: 0 };
+    let config = ServeConfig { rate, quota: Quota { events_per_day: 5, bytes_stored: 0 }, ..Default::default() };
+    let env = Env::with_config(b, config).await;
+    let shop = env.shop("S").await;
+    let (d, other) = (env.device(shop).await, env.device(shop).await);
+    assert_eq!(env.push_ok(&d, settings(d.id, 1, 4)).await.acked_through, 4);
+    // Two more would make 6 today: the whole push is refused until midnight UTC.
+    let r = env.push(&d, settings(d.id, 5, 6)).await;
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    let (status, body) = refusal(r).await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded"));
+    assert_eq!((env.count("events", shop).await, env.status_ok(&d).await.expected), (4, 5));
+    // One more fits; the other device has its own quota.
+    assert_eq!(env.push_ok(&d, settings(d.id, 5, 5)).await.acked_through, 5);
+    assert_eq!(env.push_ok(&other, settings(other.id, 1, 5)).await.acked_through, 5);
+
+    // Bytes stored: a device whose events would occupy more than its quota gets 413.
+    let config = ServeConfig { rate, quota: Quota { events_per_day: 0, bytes_stored: 400 }, ..Default::default() };
+    let env = Env::with_config(b, config).await;
+    let shop = env.shop("S").await;
+    let d = env.device(shop).await;
+    let big = |seq| {
+        event(
+            d.id,
+            seq,
+            "row",
+            json!({"table": "settings", "row": {"key": format!("k{seq}"), "value": "x".repeat(150)}}),
+        )
+    };
+    env.push_ok(&d, vec![big(1), big(2)]).await;
+    let (status, body) = refusal(env.push(&d, vec![big(3)]).await).await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "storage_quota"));
+    assert_eq!(env.count("events", shop).await, 2);
 }
