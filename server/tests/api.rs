@@ -33,6 +33,7 @@ on_both_backends!(
     an_ordinary_code_cannot_take_over_a_device_of_the_shop,
     replacing_a_device_revokes_it_and_binds_the_code_to_it,
     a_device_past_its_quota_is_refused_and_writes_nothing,
+    a_device_name_the_database_cannot_store_is_refused,
 );
 
 async fn enrolment_codes(b: Backend) {
@@ -732,4 +733,19 @@ async fn a_device_past_its_quota_is_refused_and_writes_nothing(b: Backend) {
     let (status, body) = refusal(env.push(&d, vec![big(3)]).await).await;
     assert_eq!((status, body.error.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "storage_quota"));
     assert_eq!(env.count("events", shop).await, 2);
+}
+
+/// Found by schemathesis (server/tests/schemathesis.sh): a NUL in the name was a 500 on
+/// PostgreSQL, whose text cannot hold it. A name with a control character is now 400
+/// `malformed`, and the code stays unspent.
+async fn a_device_name_the_database_cannot_store_is_refused(b: Backend) {
+    let env = Env::new(b).await;
+    let shop = env.shop("Boulangerie").await;
+    let code = env.code(shop).await;
+    for name in ["a\u{0}b", "Caisse\t1", "\u{7f}"] {
+        let body = json!({"code": code, "device_id": Uuid::new_v4(), "device_name": name});
+        let (status, error) = refusal(env.http.post(env.url("/v1/enrol")).json(&body).send().await.unwrap()).await;
+        assert_eq!((status, error.error.as_str()), (StatusCode::BAD_REQUEST, "malformed"), "{name:?}");
+    }
+    assert_eq!(env.post_enrol(&code, Uuid::new_v4()).await.status(), StatusCode::OK);
 }

@@ -16,6 +16,19 @@ use crate::state::AppState;
 /// A device's own name is only for the operator's listing; longer means a broken client.
 const MAX_DEVICE_NAME: usize = 200;
 
+/// The device name to store: trimmed, 1 to [`MAX_DEVICE_NAME`] characters, none of them a
+/// control character (a NUL cannot be stored in a PostgreSQL text, a tab or a line break would
+/// break the operator's listing).
+fn device_name(raw: &str) -> Result<&str, ApiError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME || name.chars().any(char::is_control) {
+        return Err(ApiError::malformed(format!(
+            "device_name must have 1 to {MAX_DEVICE_NAME} characters, without control characters"
+        )));
+    }
+    Ok(name)
+}
+
 pub(crate) async fn enrol(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<EnrolRequest>,
@@ -24,10 +37,7 @@ pub(crate) async fn enrol(
 }
 
 async fn enrol_device(db: &Db, request: &EnrolRequest) -> Result<EnrolResponse> {
-    let name = request.device_name.trim();
-    if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME {
-        return Err(ApiError::malformed(format!("device_name must have 1 to {MAX_DEVICE_NAME} characters")).into());
-    }
+    let name = device_name(&request.device_name)?;
     let bad_code = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", "unknown, used or expired code");
     let now = now_ms();
     let mut tx = db.begin_write().await?;
@@ -80,4 +90,18 @@ fn device_exists() -> ApiError {
         "device_exists",
         "this device id is already enrolled: to re-enrol a lost till, the operator runs `ardoise-server replace-device`",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_name_is_trimmed_and_has_no_control_characters() {
+        assert_eq!(device_name("  Caisse 1\t\n").unwrap(), "Caisse 1");
+        assert_eq!(device_name(&"é".repeat(MAX_DEVICE_NAME)).unwrap().chars().count(), MAX_DEVICE_NAME);
+        for bad in ["", " \u{3000}\t", "a\u{0}b", "Caisse\t1", "a\u{85}b", &"x".repeat(MAX_DEVICE_NAME + 1)] {
+            assert_eq!(device_name(bad).unwrap_err().body.error, "malformed", "{bad:?}");
+        }
+    }
 }
