@@ -1,8 +1,9 @@
 //! The data layer's base: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations,
 //! transactions, and the conversions both backends need (uuids as text, u64 as BIGINT, times
-//! as ms). One module per concern beside it (`shops`, `devices`, `events`) holds the SQL; its
+//! as ms). One module per concern beside it (`shops`, `devices`, `events`, `claims`) holds the SQL; its
 //! functions take a connection or a transaction, so the caller decides what is atomic.
 
+pub mod claims;
 pub(crate) mod devices;
 pub(crate) mod events;
 pub(crate) mod shops;
@@ -20,6 +21,7 @@ use crate::error::{ApiError, Error, Result};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_enrol_code_device.sql")),
+    (3, include_str!("../../migrations/0003_claims.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
