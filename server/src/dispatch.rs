@@ -3,6 +3,10 @@
 //! runs the reminder ladder once a day, and after a grace period re-checks each queued
 //! reminder against that merged ledger before sending it: a payment synced from any till
 //! cancels it. Delivery results go back into the log, so every device sees them.
+//!
+//! Several server processes may share one database, each with its own merged copies (and so
+//! its own server device per shop): before a day's run or a send, the process claims it in the
+//! shared database (`db::claims`), so each happens once whichever process gets there first.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::db::claims::{self, Claim, Outcome};
 use crate::db::{Db, shops};
 use crate::error::{Error, Result};
 use crate::log;
@@ -55,6 +60,10 @@ pub struct DispatchReport {
     /// them until the owner acts.
     #[serde(default)]
     pub not_processed: u32,
+    /// Sent or failed by another server process on the same database: only its outcome was
+    /// recorded here.
+    #[serde(default)]
+    pub done_elsewhere: u32,
 }
 
 impl DispatchReport {
@@ -67,20 +76,29 @@ impl DispatchReport {
         self.waiting += o.waiting;
         self.held += o.held;
         self.not_processed += o.not_processed;
+        self.done_elsewhere += o.done_elsewhere;
     }
 }
 
 struct ShopCopy {
     store: Arc<Mutex<Store>>,
+    /// The copy's own device id: this process's name in the shop's log, and in its claims.
+    device: Uuid,
     epoch: Uuid,
     ladder_ran: Option<NaiveDate>,
 }
+
+/// How long a claim holds off the other processes: longer than any send takes (the SMTP and
+/// SMS timeouts are 30 s and 15 s), short enough that a process that died holding claims
+/// does not delay its reminders much.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(300);
 
 #[derive(Debug)]
 pub struct Dispatcher {
     db: Db,
     cfg: DispatchConfig,
     transports: Transports,
+    lease_ms: i64,
     shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
 }
 
@@ -119,7 +137,15 @@ impl Dispatcher {
             Transports::new(cfg.transports.clone()).map_err(|e| Error::Internal(e.message().to_owned()))?;
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
-        Ok(Dispatcher { db, cfg, transports, shops: tokio::sync::Mutex::new(HashMap::new()) })
+        let lease_ms = lease_ms(DEFAULT_CLAIM_LEASE);
+        Ok(Dispatcher { db, cfg, transports, lease_ms, shops: tokio::sync::Mutex::new(HashMap::new()) })
+    }
+
+    /// How long this process's claims hold off the others (`DEFAULT_CLAIM_LEASE` otherwise).
+    #[must_use]
+    pub fn with_claim_lease(mut self, lease: Duration) -> Dispatcher {
+        self.lease_ms = lease_ms(lease);
+        self
     }
 
     /// One round over every shop.
@@ -171,8 +197,10 @@ impl Dispatcher {
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(core)?;
         let store = Arc::new(Mutex::new(store));
-        let epoch = blocking(&store, |s| Ok(s.enrolment()?.map(|e| e.epoch))).await?.unwrap_or(Uuid::nil());
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(ShopCopy { store, epoch, ladder_ran: None })));
+        let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
+        let epoch = epoch.unwrap_or(Uuid::nil());
+        let copy = ShopCopy { store, device, epoch, ladder_ran: None };
+        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
         shops.insert(shop, h.clone());
         Ok(h)
     }
@@ -211,11 +239,14 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// The server's own device in a shop: the merged copy's device id.
+    /// This process's own device in a shop: the merged copy's device id, made when the copy
+    /// was first created in this process's data folder. Two processes with their own folders
+    /// are two devices of the shop, each numbering its own events; what they must not both do
+    /// (send a reminder, run a day's ladder) they claim in the database first.
     pub async fn device_of(&self, shop: Uuid) -> Result<Uuid> {
         let h = self.copy_of(shop).await?;
         let copy = h.0.lock().await;
-        blocking(&copy.store, |s| Ok(s.device_id())).await
+        Ok(copy.device)
     }
 
     /// One round for one shop: catch up with the log, run the ladder (once a day), send what
@@ -225,6 +256,9 @@ impl Dispatcher {
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
         self.join_epoch(&mut copy, shop, now).await?;
+        // A process killed after writing to its copy left those events unpushed: they go
+        // first, so that a day's reminder run this process did is in the log for the others.
+        self.push_outcomes(&copy.store, shop, now).await?;
         let queued_before: Vec<Uuid> =
             blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
                 .await?
@@ -239,14 +273,7 @@ impl Dispatcher {
             }
         }
         if self.cfg.run_ladder && copy.ladder_ran != Some(now.date_naive()) {
-            let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
-            report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
-            report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
-            for e in &run.errors {
-                // The error begins with the customer's reference (see RunReport::errors).
-                tracing::error!(%shop, error = %e, "a customer could not be processed by the reminder run");
-            }
-            copy.ladder_ran = Some(now.date_naive());
+            self.run_ladder(&mut copy, shop, now, &mut report).await?;
         }
         let queued = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000)).await?;
         let grace = chrono::Duration::minutes(self.cfg.grace_minutes);
@@ -264,45 +291,137 @@ impl Dispatcher {
                 report.waiting += 1;
                 continue;
             }
-            // Anything synced since the last look could have paid it.
-            report.applied += self.catch_up(&copy.store, shop, now).await?;
-            let id = r.id;
-            let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
-            match r.state {
-                ReminderState::Queued => {}
-                ReminderState::Held => {
-                    tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
-                    report.held += 1;
-                    continue;
-                }
-                _ => {
-                    report.cancelled += 1;
-                    continue;
-                }
-            }
-            let outcome = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
-                Ok(o) => self.transports.send(&o).await,
-                Err(e) => Err(e),
-            };
-            let (state, note) = match outcome {
-                Ok(d) => {
-                    report.sent += 1;
-                    (ReminderState::Sent, format!("sent {}: {}", d.at.format("%Y-%m-%d %H:%M UTC"), d.detail))
-                }
-                Err(SendError::Permanent(m)) => {
-                    report.failed += 1;
-                    (ReminderState::Failed, format!("not delivered: {m}"))
-                }
-                Err(SendError::Transient(m)) => {
-                    tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
-                    report.waiting += 1;
-                    continue;
-                }
-            };
-            blocking(&copy.store, move |s| s.set_reminder_state(id, state, Some(&note), now)).await?;
+            self.send_one(&copy, shop, r.id, now, &mut report).await?;
         }
         self.push_outcomes(&copy.store, shop, now).await?;
         Ok(report)
+    }
+
+    /// The day's reminder run, by the one process that claims it: it queues reminders and
+    /// charges fees, which two processes running it on their own copies would both do under
+    /// different ids. The others get its reminders through the log.
+    async fn run_ladder(&self, copy: &mut ShopCopy, shop: Uuid, now: Now, report: &mut DispatchReport) -> Result<()> {
+        let day = now.date_naive().to_string();
+        let claim =
+            claims::claim_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, ms(now), self.lease_ms)
+                .await?;
+        match claim {
+            Claim::Won => {}
+            Claim::Done(()) => {
+                copy.ladder_ran = Some(now.date_naive());
+                return Ok(());
+            }
+            // Another process is running it; its reminders arrive with a later round.
+            Claim::Busy { .. } => return Ok(()),
+        }
+        let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
+        report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
+        report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
+        for e in &run.errors {
+            // The error begins with the customer's reference (see RunReport::errors).
+            tracing::error!(%shop, error = %e, "a customer could not be processed by the reminder run");
+        }
+        // Done only once the run is in the log: a process dying before that leaves the claim
+        // to run out, and whoever takes it over runs the day on a copy that has the rest.
+        self.push_outcomes(&copy.store, shop, now).await?;
+        claims::finish_ladder_run(&mut *self.db.conn().await?, shop, &day, ms(now)).await?;
+        copy.ladder_ran = Some(now.date_naive());
+        Ok(())
+    }
+
+    /// Claims one due reminder, checks it again, sends it and records the outcome: first in the
+    /// shared claim (so no process sends it again, this one after a restart included), then in
+    /// the copy, which puts it into the log. A reminder another process finished is only
+    /// recorded.
+    async fn send_one(
+        &self,
+        copy: &ShopCopy,
+        shop: Uuid,
+        id: Uuid,
+        now: Now,
+        report: &mut DispatchReport,
+    ) -> Result<()> {
+        let claim =
+            claims::claim_reminder(&mut *self.db.conn().await?, shop, id, copy.device, ms(now), self.lease_ms).await?;
+        match claim {
+            Claim::Won => {}
+            Claim::Busy { holder, .. } => {
+                tracing::debug!(%shop, reminder = %id, %holder, "reminder being sent by another process");
+                report.waiting += 1;
+                return Ok(());
+            }
+            Claim::Done(outcome) => {
+                report.done_elsewhere += 1;
+                return self.record(&copy.store, id, &outcome, now).await;
+            }
+        }
+        // Anything synced since the last look could have paid it.
+        report.applied += self.catch_up(&copy.store, shop, now).await?;
+        let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
+        match r.state {
+            ReminderState::Queued => {}
+            ReminderState::Held => {
+                tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
+                report.held += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+            // Cancelled here, so on every copy that catches up: nobody will claim it again.
+            _ => {
+                report.cancelled += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+        }
+        let sent = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
+            Ok(o) => self.transports.send(&o).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match sent {
+            Ok(d) => {
+                report.sent += 1;
+                Outcome::Sent {
+                    at_ms: d.at.timestamp_millis(),
+                    detail: format!("sent {}: {}", d.at.format("%Y-%m-%d %H:%M UTC"), d.detail),
+                }
+            }
+            Err(SendError::Permanent(m)) => {
+                report.failed += 1;
+                Outcome::Failed { at_ms: ms(now), reason: format!("not delivered: {m}") }
+            }
+            Err(SendError::Transient(m)) => {
+                tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
+                report.waiting += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+        };
+        // Should this fail, the claim stays open: when its lease ends the reminder is sent
+        // again with the same idempotency key, which the receiving side recognises.
+        let earlier = claims::finish_reminder(&mut *self.db.conn().await?, shop, id, &outcome).await?;
+        if let Some(earlier) = &earlier {
+            // Our lease ran out during a slow send and another process sent it too, under the
+            // same idempotency key; the first outcome recorded is the one every copy shows.
+            tracing::warn!(%shop, reminder = %id, "reminder finished by another process while this one sent it");
+            return self.record(&copy.store, id, earlier, now).await;
+        }
+        self.record(&copy.store, id, &outcome, now).await
+    }
+
+    /// Writes a reminder's outcome into the copy (and from there into the log), unless the
+    /// copy already moved it on (another process's record arrived through the log).
+    async fn record(&self, store: &Arc<Mutex<Store>>, id: Uuid, outcome: &Outcome, now: Now) -> Result<()> {
+        let (state, note) = match outcome {
+            Outcome::Sent { detail, .. } => (ReminderState::Sent, detail.clone()),
+            Outcome::Failed { reason, .. } => (ReminderState::Failed, reason.clone()),
+        };
+        blocking(store, move |s| {
+            if s.reminder(id)?.state != ReminderState::Queued {
+                return Ok(());
+            }
+            s.set_reminder_state(id, state, Some(&note), now).map(|_| ())
+        })
+        .await
     }
 
     /// What goes out for `r`, or why nothing can: no recipient, or a formal notice whose
@@ -405,4 +524,12 @@ impl Dispatcher {
             blocking(store, move |s| s.acknowledge(&resp, now)).await?;
         }
     }
+}
+
+fn ms(now: Now) -> i64 {
+    now.timestamp_millis()
+}
+
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
