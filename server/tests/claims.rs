@@ -1,7 +1,8 @@
 //! Claims in the shared database, on SQLite and PostgreSQL: two server processes never both
 //! send one reminder nor both run a shop's day, a lease that ran out is taken over, and a
 //! finished reminder is never claimed again. Then two dispatchers with their own merged copies
-//! on one database, as two hosts behind a load balancer: every reminder leaves once.
+//! on one database, as two hosts behind a load balancer: every reminder leaves once; and two
+//! processes starting together on a new database both come up.
 
 mod common;
 
@@ -25,6 +26,7 @@ on_both_backends!(
     a_lease_that_ran_out_is_taken_over,
     a_finished_reminder_is_never_claimed_again,
     two_dispatchers_on_one_database_send_each_reminder_once,
+    two_processes_starting_together_on_a_new_database_migrate_it_once,
 );
 
 const MINUTE: i64 = 60_000;
@@ -255,4 +257,23 @@ async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backen
     let all = s.reminders(None, None, 100).unwrap();
     assert_eq!(all.len(), CUSTOMERS, "{all:?}");
     assert!(all.iter().all(|r| r.state == ReminderState::Sent), "{all:?}");
+}
+
+async fn two_processes_starting_together_on_a_new_database_migrate_it_once(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _schema) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display()), None),
+        Backend::Postgres => {
+            let (url, schema) = common::pg::PgSchema::create("migrate").await;
+            (url, Some(schema))
+        }
+    };
+    let (a, b) = tokio::join!(ardoise_server::connect(&url), ardoise_server::connect(&url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM schema_version ORDER BY version").fetch_all(a.pool()).await.unwrap();
+    assert_eq!(versions, [1, 2, 3]);
+    // Both work on the same shops.
+    let shop = a.create_shop("Ensemble").await.unwrap();
+    assert_eq!(b.shop(shop).await.unwrap().name, "Ensemble");
 }

@@ -102,6 +102,12 @@ impl Db {
 
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Several server processes may start together on one database: the first migrates,
+            // the others wait here and then find nothing left to do. (On SQLite the write
+            // transaction already holds the database's lock.)
+            tx.execute("SELECT pg_advisory_xact_lock(4152684985)").await?;
+        }
         tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").await?;
         let current: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetch_one(&mut *tx).await?;
