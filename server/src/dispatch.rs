@@ -176,9 +176,13 @@ impl Dispatcher {
                         not_processed = r.not_processed,
                         "reminders: some customers could not be processed (see the errors above)"
                     ),
-                    Ok(r) if r.sent + r.cancelled + r.failed > 0 => {
-                        tracing::info!(sent = r.sent, cancelled = r.cancelled, failed = r.failed, "reminders")
-                    }
+                    Ok(r) if r.sent + r.cancelled + r.failed + r.done_elsewhere > 0 => tracing::info!(
+                        sent = r.sent,
+                        cancelled = r.cancelled,
+                        failed = r.failed,
+                        done_elsewhere = r.done_elsewhere,
+                        "reminders"
+                    ),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "reminder round failed"),
                 }

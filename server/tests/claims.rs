@@ -170,7 +170,8 @@ fn message_ids(dir: &Path) -> Vec<String> {
 
 /// Two dispatchers, each with its own merged copies and mail folder, on one database: they
 /// run their rounds at the same moments. One runs the day's ladder, each reminder goes out of
-/// exactly one of them, and one that a dead process had claimed waits for its lease to end.
+/// exactly one of them, one that a dead process had claimed waits for its lease to end, and
+/// one a dead process sent (its claim says so, the log does not) is only recorded.
 async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backend) {
     const CUSTOMERS: usize = 12;
     let env = Env::new(backend).await;
@@ -204,24 +205,30 @@ async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backen
     let (b, mail_b) = dispatcher(&env, dir.path(), "b");
     assert_ne!(a.device_of(shop).await.unwrap(), b.device_of(shop).await.unwrap(), "each copy is a device");
 
-    // The day both invoices' first step is due: both run the round at once.
+    // The day every invoice's first step is due: both run the round at once.
     let later = start + Duration::days(45);
     let (ra, rb) = tokio::join!(a.run_once(later), b.run_once(later));
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     assert_eq!(ra.queued_by_ladder + rb.queued_by_ladder, CUSTOMERS as u32, "one ran the day: {ra:?} {rb:?}");
     assert!(ra.queued_by_ladder == 0 || rb.queued_by_ladder == 0, "{ra:?} {rb:?}");
 
-    // A process claimed one reminder for an hour and died before sending it.
+    // A process claimed one reminder for an hour and died before sending it; another sent
+    // one and recorded it in its claim, then died before its copy put it into the log.
     let dead = Uuid::new_v4();
-    let victim = {
+    let (victim, recorded) = {
         client.sync(&till, &move || later + Duration::minutes(2)).await.unwrap();
         let s = till.lock().unwrap();
         let all = s.reminders(Some(ReminderState::Queued), None, 100).unwrap();
         assert_eq!(all.len(), CUSTOMERS, "the till sees each customer's reminder once");
-        all[0].id
+        (all[0].id, all[1].id)
     };
     let claimed_ms = (later + Duration::minutes(2)).timestamp_millis();
-    assert_eq!(env.db.claim_reminder(shop, victim, dead, claimed_ms, 60 * MINUTE).await.unwrap(), Claim::Won);
+    for r in [victim, recorded] {
+        assert_eq!(env.db.claim_reminder(shop, r, dead, claimed_ms, 60 * MINUTE).await.unwrap(), Claim::Won);
+    }
+    let proof = "sent 2026-04-16 10:02 UTC: <by-a-dead-process@epicerie.fr>";
+    let outcome = Outcome::Sent { at_ms: claimed_ms, detail: proof.into() };
+    assert_eq!(env.db.finish_reminder(shop, recorded, &outcome).await.unwrap(), None);
 
     // After the grace period both send, at the same moments, twice over.
     for minutes in [11, 12] {
@@ -231,8 +238,9 @@ async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backen
         assert_eq!(ra.queued_by_ladder + rb.queued_by_ladder, 0, "{ra:?} {rb:?}");
     }
     let sent: Vec<String> = message_ids(&mail_a).into_iter().chain(message_ids(&mail_b)).collect();
-    assert_eq!(sent.len(), CUSTOMERS - 1, "all but the dead process's: {sent:?}");
+    assert_eq!(sent.len(), CUSTOMERS - 2, "all but the dead process's two: {sent:?}");
     assert!(!sent.iter().any(|id| id.contains(&victim.to_string())), "{sent:?}");
+    assert!(!sent.iter().any(|id| id.contains(&recorded.to_string())), "{sent:?}");
 
     // Its lease over, one of them takes it.
     let now = later + Duration::minutes(63);
@@ -244,9 +252,10 @@ async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backen
     for id in message_ids(&mail_a).into_iter().chain(message_ids(&mail_b)) {
         *per_id.entry(id).or_default() += 1;
     }
-    assert_eq!(per_id.len(), CUSTOMERS, "{per_id:?}");
+    assert_eq!(per_id.len(), CUSTOMERS - 1, "{per_id:?}");
     assert!(per_id.values().all(|n| *n == 1), "each reminder left once: {per_id:?}");
     assert!(per_id.keys().any(|id| id.contains(&victim.to_string())), "{per_id:?}");
+    assert!(!per_id.keys().any(|id| id.contains(&recorded.to_string())), "sent by the dead process: {per_id:?}");
 
     // Every copy, and the till, shows each reminder sent once, with no second reminder queued.
     let now = later + Duration::minutes(64);
@@ -257,6 +266,9 @@ async fn two_dispatchers_on_one_database_send_each_reminder_once(backend: Backen
     let all = s.reminders(None, None, 100).unwrap();
     assert_eq!(all.len(), CUSTOMERS, "{all:?}");
     assert!(all.iter().all(|r| r.state == ReminderState::Sent), "{all:?}");
+    // The one the dead process sent shows its proof, recorded from the claim.
+    let shown = all.iter().find(|r| r.id == recorded).unwrap();
+    assert_eq!(shown.state_note.as_deref(), Some(proof));
 }
 
 async fn two_processes_starting_together_on_a_new_database_migrate_it_once(backend: Backend) {
