@@ -21,12 +21,14 @@ CREATE TABLE reminder_claims (
 );
 
 -- One row per shop and day whose reminder run a process took on; `done_at` once its
--- reminders are in the shop's log.
+-- reminders are in the shop's log. `taken_from` is the holder whose lease ran out before it
+-- finished: that process's copy may hold a run the log never got, which must not reach it.
 CREATE TABLE ladder_runs (
     shop_id TEXT NOT NULL REFERENCES shops (id),
     day TEXT NOT NULL,
     holder TEXT NOT NULL,
     lease_until BIGINT NOT NULL,
+    taken_from TEXT,
     done_at BIGINT,
     PRIMARY KEY (shop_id, day)
 );

@@ -195,18 +195,61 @@ impl Dispatcher {
         if let Some(h) = shops.get(&shop) {
             return Ok(h.clone());
         }
-        let path = self.cfg.data_dir.join(format!("{shop}.db"));
+        let mut copy = self.open_copy(shop).await?;
+        // This process died during a day's run and another took the day over: what its copy
+        // did not yet put into the log (that run's reminders and fees) must never reach it.
+        let unpushed = !blocking(&copy.store, |s| s.push_batch(1)).await?.is_empty();
+        if unpushed && claims::ladder_run_taken_from(&mut *self.db.conn().await?, shop, copy.device).await? {
+            self.supersede(&mut copy, shop).await?;
+        }
+        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
+        shops.insert(shop, h.clone());
+        Ok(h)
+    }
+
+    async fn open_copy(&self, shop: Uuid) -> Result<ShopCopy> {
+        let path = self.copy_path(shop);
         let store = tokio::task::spawn_blocking(move || Store::open(path))
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(core)?;
         let store = Arc::new(Mutex::new(store));
         let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
-        let epoch = epoch.unwrap_or(Uuid::nil());
-        let copy = ShopCopy { store, device, epoch, ladder_ran: None };
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
-        shops.insert(shop, h.clone());
-        Ok(h)
+        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None })
+    }
+
+    fn copy_path(&self, shop: Uuid) -> PathBuf {
+        self.cfg.data_dir.join(format!("{shop}.db"))
+    }
+
+    /// Sets a copy aside (renamed, kept for whoever wants to look) and starts a new one, a new
+    /// device of the shop, which the next catch-up fills from the log. The copy is derived
+    /// data: everything in it that counts is in the log or in the claims, except the events it
+    /// never pushed, which are exactly what must be dropped.
+    async fn supersede(&self, copy: &mut ShopCopy, shop: Uuid) -> Result<()> {
+        let old = copy.device;
+        // Closes the file before it is moved.
+        copy.store = Arc::new(Mutex::new(Store::open_in_memory().map_err(core)?));
+        let path = self.copy_path(shop);
+        let aside = self.cfg.data_dir.join(format!("{shop}.superseded-{}.db", chrono::Utc::now().timestamp_millis()));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", path.display()));
+            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+            match std::fs::rename(&from, &to) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::Internal(format!("setting {} aside: {e}", from.display()))),
+            }
+        }
+        *copy = self.open_copy(shop).await?;
+        tracing::warn!(
+            %shop,
+            old_device = %old,
+            new_device = %copy.device,
+            aside = %aside.display(),
+            "another process took over a reminder run of this one: its merged copy is set aside and rebuilt from the log"
+        );
+        Ok(())
     }
 
     /// Puts rate tables into the log of one shop, or of every shop, through each one's merged
@@ -276,8 +319,11 @@ impl Dispatcher {
                 report.cancelled += 1;
             }
         }
-        if self.cfg.run_ladder && copy.ladder_ran != Some(now.date_naive()) {
-            self.run_ladder(&mut copy, shop, now, &mut report).await?;
+        if self.cfg.run_ladder
+            && copy.ladder_ran != Some(now.date_naive())
+            && !self.run_ladder(&mut copy, shop, now, &mut report).await?
+        {
+            return Ok(report);
         }
         let queued = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000)).await?;
         let grace = chrono::Duration::minutes(self.cfg.grace_minutes);
@@ -304,7 +350,9 @@ impl Dispatcher {
     /// The day's reminder run, by the one process that claims it: it queues reminders and
     /// charges fees, which two processes running it on their own copies would both do under
     /// different ids. The others get its reminders through the log.
-    async fn run_ladder(&self, copy: &mut ShopCopy, shop: Uuid, now: Now, report: &mut DispatchReport) -> Result<()> {
+    /// False when the copy was set aside (another process took the day over): the round stops
+    /// there, and the next one starts the new copy from the log.
+    async fn run_ladder(&self, copy: &mut ShopCopy, shop: Uuid, now: Now, report: &mut DispatchReport) -> Result<bool> {
         let day = now.date_naive().to_string();
         let claim =
             claims::claim_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, ms(now), self.lease_ms)
@@ -313,12 +361,21 @@ impl Dispatcher {
             Claim::Won => {}
             Claim::Done(()) => {
                 copy.ladder_ran = Some(now.date_naive());
-                return Ok(());
+                return Ok(true);
             }
             // Another process is running it; its reminders arrive with a later round.
-            Claim::Busy { .. } => return Ok(()),
+            Claim::Busy { .. } => return Ok(true),
         }
         let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
+        // The run took longer than the lease and another process took the day over: its run,
+        // not this one, is the day's.
+        let still_ours =
+            claims::renew_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, ms(now), self.lease_ms)
+                .await?;
+        if !still_ours {
+            self.supersede(copy, shop).await?;
+            return Ok(false);
+        }
         report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
         report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
         for e in &run.errors {
@@ -330,7 +387,7 @@ impl Dispatcher {
         self.push_outcomes(&copy.store, shop, now).await?;
         claims::finish_ladder_run(&mut *self.db.conn().await?, shop, &day, ms(now)).await?;
         copy.ladder_ran = Some(now.date_naive());
-        Ok(())
+        Ok(true)
     }
 
     /// Claims one due reminder, checks it again, sends it and records the outcome: first in the

@@ -27,6 +27,7 @@ on_both_backends!(
     a_finished_reminder_is_never_claimed_again,
     two_dispatchers_on_one_database_send_each_reminder_once,
     two_processes_starting_together_on_a_new_database_migrate_it_once,
+    a_day_taken_over_from_a_process_that_died_during_it_is_run_once,
 );
 
 const MINUTE: i64 = 60_000;
@@ -288,4 +289,92 @@ async fn two_processes_starting_together_on_a_new_database_migrate_it_once(backe
     // Both work on the same shops.
     let shop = a.create_shop("Ensemble").await.unwrap();
     assert_eq!(b.shop(shop).await.unwrap().name, "Ensemble");
+}
+
+/// A shop whose till sold 25 EUR on account to `customers` customers at `start`, synced.
+async fn shop_with_sales(env: &Env, dir: &Path, start: Now, customers: usize) -> (Uuid, Client, Mutex<Store>) {
+    let shop = env.shop("Épicerie").await;
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let till = Mutex::new(Store::open(dir.join("till.db")).unwrap());
+    client.enrol(&till, &env.base, &env.code(shop).await, "till", start).await.unwrap();
+    {
+        let s = till.lock().unwrap();
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Épicerie".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        s.set_settings(settings, start).unwrap();
+        for i in 0..customers {
+            s.add_customer(customer(i), start).unwrap();
+            let sale = SaleRequest {
+                customer: format!("C{i}"),
+                amount: Money::parse("25.00").unwrap(),
+                date: None,
+                invoice_ref: None,
+                cashier: "Léa".into(),
+                deposit: None,
+            };
+            s.sell_on_account(sale, start).unwrap();
+        }
+    }
+    client.sync(&till, &move || start).await.unwrap();
+    (shop, client, till)
+}
+
+/// Process A ran the day's reminders into its copy and died before they reached the log; B
+/// took the day over when A's lease ran out and ran it. When A comes back, its copy's run must
+/// not reach the log too: the copy is set aside and rebuilt, and each customer gets one
+/// reminder.
+async fn a_day_taken_over_from_a_process_that_died_during_it_is_run_once(backend: Backend) {
+    const CUSTOMERS: usize = 6;
+    let env = Env::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let start = at("2026-03-02T09:00:00+01:00");
+    let (shop, client, till) = shop_with_sales(&env, dir.path(), start, CUSTOMERS).await;
+    let (a, _) = dispatcher(&env, dir.path(), "a");
+    a.run_once(start).await.unwrap();
+    let a_device = a.device_of(shop).await.unwrap();
+    drop(a);
+
+    // A's last moments: it claims the day and its copy queues the reminders.
+    let later = start + Duration::days(45);
+    let day = later.date_naive().to_string();
+    assert_eq!(
+        env.db.claim_ladder_run(shop, &day, a_device, later.timestamp_millis(), 5 * MINUTE).await.unwrap(),
+        Claim::Won
+    );
+    let merged_a = dir.path().join("a").join("merged");
+    {
+        let copy = Store::open(merged_a.join(format!("{shop}.db"))).unwrap();
+        assert_eq!(copy.device_id(), a_device);
+        assert_eq!(copy.run_dunning(later).unwrap().queued.len(), CUSTOMERS);
+    }
+
+    let (b, mail_b) = dispatcher(&env, dir.path(), "b");
+    let rb = b.run_once(later + Duration::minutes(6)).await.unwrap();
+    assert_eq!(rb.queued_by_ladder, CUSTOMERS as u32, "B took the day over: {rb:?}");
+
+    // A comes back with a new copy, a new device; the old one is kept aside.
+    let (a, mail_a) = dispatcher(&env, dir.path(), "a");
+    assert_ne!(a.device_of(shop).await.unwrap(), a_device);
+    let aside: Vec<String> = std::fs::read_dir(&merged_a)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("superseded"))
+        .collect();
+    assert!(!aside.is_empty(), "the old copy is kept");
+    for minutes in [7, 20, 21] {
+        let now = later + Duration::minutes(minutes);
+        let (ra, rb) = tokio::join!(a.run_once(now), b.run_once(now));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(ra.queued_by_ladder + rb.queued_by_ladder, 0, "{ra:?} {rb:?}");
+    }
+
+    let sent: HashSet<String> = message_ids(&mail_a).into_iter().chain(message_ids(&mail_b)).collect();
+    assert_eq!(sent.len(), CUSTOMERS, "{sent:?}");
+    let now = later + Duration::minutes(30);
+    client.sync(&till, &move || now).await.unwrap();
+    let s = till.lock().unwrap();
+    let all = s.reminders(None, None, 100).unwrap();
+    assert_eq!(all.len(), CUSTOMERS, "one reminder per customer: {all:?}");
+    assert!(all.iter().all(|r| r.state == ReminderState::Sent), "{all:?}");
 }

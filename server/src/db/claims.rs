@@ -159,7 +159,9 @@ pub(crate) async fn claim_ladder_run(
     let taken = sqlx::query(
         "INSERT INTO ladder_runs (shop_id, day, holder, lease_until) VALUES ($1, $2, $3, $4)
          ON CONFLICT (shop_id, day) DO UPDATE
-         SET holder = excluded.holder, lease_until = excluded.lease_until
+         SET holder = excluded.holder, lease_until = excluded.lease_until,
+             taken_from = CASE WHEN ladder_runs.holder = excluded.holder THEN ladder_runs.taken_from
+                               ELSE ladder_runs.holder END
          WHERE ladder_runs.done_at IS NULL
            AND (ladder_runs.lease_until <= $5 OR ladder_runs.holder = excluded.holder)",
     )
@@ -183,6 +185,40 @@ pub(crate) async fn claim_ladder_run(
         Some(_) => Ok(Claim::Done(())),
         None => Ok(Claim::Busy { holder: uuid(&holder)?, until_ms }),
     }
+}
+
+/// Extends `holder`'s lease on the day's run; false when another process took it over
+/// meanwhile (this one's lease ran out).
+pub(crate) async fn renew_ladder_run(
+    conn: &mut AnyConnection,
+    shop: Uuid,
+    day: &str,
+    holder: Uuid,
+    now_ms: i64,
+    lease_ms: i64,
+) -> Result<bool> {
+    let renewed = sqlx::query(
+        "UPDATE ladder_runs SET lease_until = $4
+         WHERE shop_id = $1 AND day = $2 AND holder = $3 AND done_at IS NULL",
+    )
+    .bind(shop.to_string())
+    .bind(day)
+    .bind(holder.to_string())
+    .bind(now_ms.saturating_add(lease_ms))
+    .execute(&mut *conn)
+    .await?;
+    Ok(renewed.rows_affected() > 0)
+}
+
+/// Whether another process ever took a day's run over from `holder` (its lease ran out
+/// before the run was in the log).
+pub(crate) async fn ladder_run_taken_from(conn: &mut AnyConnection, shop: Uuid, holder: Uuid) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ladder_runs WHERE shop_id = $1 AND taken_from = $2")
+        .bind(shop.to_string())
+        .bind(holder.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
 }
 
 /// The day's run is in the shop's log: no process runs it again.
