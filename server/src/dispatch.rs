@@ -350,6 +350,7 @@ impl Dispatcher {
     /// The day's reminder run, by the one process that claims it: it queues reminders and
     /// charges fees, which two processes running it on their own copies would both do under
     /// different ids. The others get its reminders through the log.
+    ///
     /// False when the copy was set aside (another process took the day over): the round stops
     /// there, and the next one starts the new copy from the log.
     async fn run_ladder(&self, copy: &mut ShopCopy, shop: Uuid, now: Now, report: &mut DispatchReport) -> Result<bool> {
