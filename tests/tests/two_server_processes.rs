@@ -1,15 +1,17 @@
 //! Two `ardoise-server serve` processes on one PostgreSQL database, each with its own data
 //! folder, as two hosts behind a load balancer; two tills each push to a different one. Both
 //! dispatchers run with no grace period and send 50 reminders through an SMTP relay stand-in
-//! that keeps every message it accepts; one process is killed with SIGKILL in the middle.
+//! that keeps every message it accepts; one process is killed with SIGKILL in the middle, and
+//! either stays down or is started again at once on its data folder.
 //!
 //! What is asserted: the day's reminder run happened once (50 reminders, not 100); every
 //! reminder reached the relay, under its own idempotency key (the `Message-ID`, from the
 //! reminder's id); no process sent a reminder another had already sent. A key may reach the
 //! relay twice only in the one case a crash allows: the killed process handed it to the relay
-//! just before dying, before it could record it as sent, and the survivor sent it again, with
-//! the same key, once the killed process's lease ran out (a relay or provider that honours the
-//! key delivers it once). Everything ends up recorded as sent in the shared claims and on the
+//! just before dying, before it could record it as sent, and it was sent again with the same
+//! key: by the survivor once the killed process's lease ran out, or by the killed process
+//! started again, which takes its own claims back (a relay or provider that honours the key
+//! delivers it once). Everything ends up recorded as sent in the shared claims and on the
 //! tills.
 
 use std::collections::{BTreeMap, HashSet};
@@ -248,19 +250,40 @@ fn accepted(relay: &Relay) -> Vec<Accepted> {
     relay.lock().unwrap().clone()
 }
 
+/// What happens to the killed host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Then {
+    /// It stays down: the survivor takes its claims over when their lease ends.
+    StaysDown,
+    /// Its service manager starts it again at once, on the same data folder: it takes its own
+    /// claims back without waiting for their lease.
+    Restarts,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres() {
-    two_server_processes_send_every_reminder_once_through_a_sigkill(Backend::Postgres).await;
+    two_server_processes_send_every_reminder_once_through_a_sigkill(Backend::Postgres, Then::StaysDown).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_with_the_killed_host_restarted() {
+    two_server_processes_send_every_reminder_once_through_a_sigkill(Backend::Postgres, Then::Restarts).await;
 }
 
 /// The same two processes on one SQLite file: one host, two processes (a restart that
 /// overlaps the old process, or a second one started by mistake).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite() {
-    two_server_processes_send_every_reminder_once_through_a_sigkill(Backend::Sqlite).await;
+    two_server_processes_send_every_reminder_once_through_a_sigkill(Backend::Sqlite, Then::StaysDown).await;
 }
 
-async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend: Backend) {
+/// Senders, as the relay tells them apart: host 0, killed; host 1, the survivor; host 0
+/// started again after the kill.
+const KILLED: usize = 0;
+const SURVIVOR: usize = 1;
+const RESTARTED: usize = 2;
+
+async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend: Backend, then: Then) {
     let scratch = scratch_dir();
     let (url, _schema) = match backend {
         Backend::Postgres => {
@@ -306,7 +329,7 @@ async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend
 
     // The same hosts, now sending reminders: both claim, both send.
     let relay = Relay::default();
-    let ports = [start_relay(0, &relay), start_relay(1, &relay)];
+    let ports = [start_relay(KILLED, &relay), start_relay(SURVIVOR, &relay)];
     let mut hosts = [
         Process::start(&url, addrs[0], &data[0], Some(ports[0])).await,
         Process::start(&url, addrs[1], &data[1], Some(ports[1])).await,
@@ -314,7 +337,10 @@ async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend
 
     // Kill host 0 once both hosts have handed a few reminders to the relay, while they send more.
     let started = Instant::now();
-    while [(0, 5), (1, 3)].iter().any(|(host, n)| accepted(&relay).iter().filter(|a| a.process == *host).count() < *n) {
+    while [(KILLED, 5), (SURVIVOR, 3)]
+        .iter()
+        .any(|(host, n)| accepted(&relay).iter().filter(|a| a.process == *host).count() < *n)
+    {
         assert!(
             started.elapsed() < PATIENCE,
             "the hosts are not both sending; their logs:\n{}\n{}",
@@ -326,8 +352,12 @@ async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend
     hosts[0].kill();
     let at_kill: HashSet<String> = accepted(&relay).into_iter().map(|a| a.message_id).collect();
     assert!(at_kill.len() < REMINDERS, "the kill came after everything was sent");
+    if then == Then::Restarts {
+        let port = start_relay(RESTARTED, &relay);
+        hosts[0] = Process::start(&url, addrs[0], &data[0], Some(port)).await;
+    }
 
-    // The survivor sends the rest, taking over what the killed host had claimed.
+    // The others send the rest, taking over what the killed host had claimed.
     let started = Instant::now();
     loop {
         let keys: HashSet<String> = accepted(&relay).into_iter().map(|a| a.message_id).collect();
@@ -389,21 +419,27 @@ async fn two_server_processes_send_every_reminder_once_through_a_sigkill(backend
 
     // The relay may take in the message the killed host was sending after the kill: it kept
     // the message, the sender never heard back.
-    let last_of_killed = all.iter().rev().find(|a| a.process == 0).map(|a| a.message_id.as_str()).unwrap();
+    let last_of_killed = all.iter().rev().find(|a| a.process == KILLED).map(|a| a.message_id.as_str()).unwrap();
 
     // Twice only for the one reminder the killed host may have been sending when it died,
-    // sent again by the survivor with the same key; no other reminder was ever sent twice.
+    // sent again with the same key (by the survivor, or by the host started again); no other
+    // reminder was ever sent twice.
     let twice: Vec<(&str, &Vec<usize>)> = per_key.iter().filter(|(_, s)| s.len() > 1).map(|(k, s)| (*k, s)).collect();
     assert!(twice.len() <= 1, "sent more than once: {twice:?}");
     if let Some((key, senders)) = twice.first() {
         assert_eq!(*key, last_of_killed, "only the killed host's last send may be repeated: {twice:?}");
-        assert_eq!(**senders, vec![0, 1], "first by the killed host, then once by the survivor");
+        assert!(
+            **senders == [KILLED, SURVIVOR] || **senders == [KILLED, RESTARTED],
+            "first by the killed host, then once by another: {senders:?}"
+        );
     }
+    let by = |p: usize| all.iter().filter(|a| a.process == p).count();
     eprintln!(
-        "{} messages for {REMINDERS} reminders: {} by the killed host, {} by the survivor, {} repeated after the kill",
+        "{} messages for {REMINDERS} reminders: {} by the killed host, {} by the survivor, {} by it started again, {} repeated after the kill",
         all.len(),
-        all.iter().filter(|a| a.process == 0).count(),
-        all.iter().filter(|a| a.process == 1).count(),
+        by(KILLED),
+        by(SURVIVOR),
+        by(RESTARTED),
         twice.len()
     );
 }
