@@ -1,4 +1,4 @@
-//! Two `ardoise-server serve` processes on one PostgreSQL database, each with its own data
+//! Two `ardoise-server serve` processes on one database (PostgreSQL; SQLite too), each with its own data
 //! folder, as two hosts behind a load balancer; two tills each push to a different one. Both
 //! dispatchers run with no grace period and send 50 reminders through an SMTP relay stand-in
 //! that keeps every message it accepts; one process is killed with SIGKILL in the middle, and
