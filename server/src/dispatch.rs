@@ -299,6 +299,7 @@ impl Dispatcher {
     /// One round for one shop: catch up with the log, run the ladder (once a day), send what
     /// is due, and put the outcomes back into the log.
     pub async fn run_shop(&self, shop: Uuid, now: Now) -> Result<DispatchReport> {
+        let clock = ClaimClock::new(now);
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
@@ -321,7 +322,7 @@ impl Dispatcher {
         }
         if self.cfg.run_ladder
             && copy.ladder_ran != Some(now.date_naive())
-            && !self.run_ladder(&mut copy, shop, now, &mut report).await?
+            && !self.run_ladder(&mut copy, shop, now, clock, &mut report).await?
         {
             return Ok(report);
         }
@@ -341,7 +342,7 @@ impl Dispatcher {
                 report.waiting += 1;
                 continue;
             }
-            self.send_one(&copy, shop, r.id, now, &mut report).await?;
+            self.send_one(&copy, shop, r.id, now, clock, &mut report).await?;
         }
         self.push_outcomes(&copy.store, shop, now).await?;
         Ok(report)
@@ -353,10 +354,17 @@ impl Dispatcher {
     ///
     /// False when the copy was set aside (another process took the day over): the round stops
     /// there, and the next one starts the new copy from the log.
-    async fn run_ladder(&self, copy: &mut ShopCopy, shop: Uuid, now: Now, report: &mut DispatchReport) -> Result<bool> {
+    async fn run_ladder(
+        &self,
+        copy: &mut ShopCopy,
+        shop: Uuid,
+        now: Now,
+        clock: ClaimClock,
+        report: &mut DispatchReport,
+    ) -> Result<bool> {
         let day = now.date_naive().to_string();
         let claim =
-            claims::claim_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, ms(now), self.lease_ms)
+            claims::claim_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, clock.ms(), self.lease_ms)
                 .await?;
         match claim {
             Claim::Won => {}
@@ -371,7 +379,7 @@ impl Dispatcher {
         // The run took longer than the lease and another process took the day over: its run,
         // not this one, is the day's.
         let still_ours =
-            claims::renew_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, ms(now), self.lease_ms)
+            claims::renew_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, clock.ms(), self.lease_ms)
                 .await?;
         if !still_ours {
             self.supersede(copy, shop).await?;
@@ -386,7 +394,7 @@ impl Dispatcher {
         // Done only once the run is in the log: a process dying before that leaves the claim
         // to run out, and whoever takes it over runs the day on a copy that has the rest.
         self.push_outcomes(&copy.store, shop, now).await?;
-        claims::finish_ladder_run(&mut *self.db.conn().await?, shop, &day, ms(now)).await?;
+        claims::finish_ladder_run(&mut *self.db.conn().await?, shop, &day, clock.ms()).await?;
         copy.ladder_ran = Some(now.date_naive());
         Ok(true)
     }
@@ -401,10 +409,12 @@ impl Dispatcher {
         shop: Uuid,
         id: Uuid,
         now: Now,
+        clock: ClaimClock,
         report: &mut DispatchReport,
     ) -> Result<()> {
         let claim =
-            claims::claim_reminder(&mut *self.db.conn().await?, shop, id, copy.device, ms(now), self.lease_ms).await?;
+            claims::claim_reminder(&mut *self.db.conn().await?, shop, id, copy.device, clock.ms(), self.lease_ms)
+                .await?;
         match claim {
             Claim::Won => {}
             Claim::Busy { holder, .. } => {
@@ -449,7 +459,7 @@ impl Dispatcher {
             }
             Err(SendError::Permanent(m)) => {
                 report.failed += 1;
-                Outcome::Failed { at_ms: ms(now), reason: format!("not delivered: {m}") }
+                Outcome::Failed { at_ms: clock.ms(), reason: format!("not delivered: {m}") }
             }
             Err(SendError::Transient(m)) => {
                 tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
@@ -588,8 +598,25 @@ impl Dispatcher {
     }
 }
 
-fn ms(now: Now) -> i64 {
-    now.timestamp_millis()
+/// The time claims are taken and finished at: the round's `now`, moved on by the time the
+/// round has taken so far. A round that sends many reminders lasts minutes; a lease counted from
+/// its start would already have run out for the last ones, and another process would send them
+/// too.
+#[derive(Clone, Copy, Debug)]
+struct ClaimClock {
+    round: Now,
+    started: std::time::Instant,
+}
+
+impl ClaimClock {
+    fn new(round: Now) -> ClaimClock {
+        ClaimClock { round, started: std::time::Instant::now() }
+    }
+
+    fn ms(self) -> i64 {
+        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.round.timestamp_millis().saturating_add(elapsed)
+    }
 }
 
 fn lease_ms(lease: Duration) -> i64 {
