@@ -3,6 +3,10 @@
 //! runs the reminder ladder once a day, and after a grace period re-checks each queued
 //! reminder against that merged ledger before sending it: a payment synced from any till
 //! cancels it. Delivery results go back into the log, so every device sees them.
+//!
+//! Several server processes may share one database, each with its own merged copies (and so
+//! its own server device per shop): before a day's run or a send, the process claims it in the
+//! shared database (`db::claims`), so each happens once whichever process gets there first.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::db::claims::{self, Claim, Outcome};
 use crate::db::{Db, shops};
 use crate::error::{Error, Result};
 use crate::log;
@@ -55,6 +60,10 @@ pub struct DispatchReport {
     /// them until the owner acts.
     #[serde(default)]
     pub not_processed: u32,
+    /// Sent or failed by another server process on the same database: only its outcome was
+    /// recorded here.
+    #[serde(default)]
+    pub done_elsewhere: u32,
 }
 
 impl DispatchReport {
@@ -67,20 +76,29 @@ impl DispatchReport {
         self.waiting += o.waiting;
         self.held += o.held;
         self.not_processed += o.not_processed;
+        self.done_elsewhere += o.done_elsewhere;
     }
 }
 
 struct ShopCopy {
     store: Arc<Mutex<Store>>,
+    /// The copy's own device id: this process's name in the shop's log, and in its claims.
+    device: Uuid,
     epoch: Uuid,
     ladder_ran: Option<NaiveDate>,
 }
+
+/// How long a claim holds off the other processes: longer than any send takes (the SMTP and
+/// SMS timeouts are 30 s and 15 s), short enough that a process that died holding claims
+/// does not delay its reminders much.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(300);
 
 #[derive(Debug)]
 pub struct Dispatcher {
     db: Db,
     cfg: DispatchConfig,
     transports: Transports,
+    lease_ms: i64,
     shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
 }
 
@@ -119,7 +137,15 @@ impl Dispatcher {
             Transports::new(cfg.transports.clone()).map_err(|e| Error::Internal(e.message().to_owned()))?;
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
-        Ok(Dispatcher { db, cfg, transports, shops: tokio::sync::Mutex::new(HashMap::new()) })
+        let lease_ms = lease_ms(DEFAULT_CLAIM_LEASE);
+        Ok(Dispatcher { db, cfg, transports, lease_ms, shops: tokio::sync::Mutex::new(HashMap::new()) })
+    }
+
+    /// How long this process's claims hold off the others (`DEFAULT_CLAIM_LEASE` otherwise).
+    #[must_use]
+    pub fn with_claim_lease(mut self, lease: Duration) -> Dispatcher {
+        self.lease_ms = lease_ms(lease);
+        self
     }
 
     /// One round over every shop.
@@ -150,9 +176,13 @@ impl Dispatcher {
                         not_processed = r.not_processed,
                         "reminders: some customers could not be processed (see the errors above)"
                     ),
-                    Ok(r) if r.sent + r.cancelled + r.failed > 0 => {
-                        tracing::info!(sent = r.sent, cancelled = r.cancelled, failed = r.failed, "reminders")
-                    }
+                    Ok(r) if r.sent + r.cancelled + r.failed + r.done_elsewhere > 0 => tracing::info!(
+                        sent = r.sent,
+                        cancelled = r.cancelled,
+                        failed = r.failed,
+                        done_elsewhere = r.done_elsewhere,
+                        "reminders"
+                    ),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "reminder round failed"),
                 }
@@ -165,16 +195,61 @@ impl Dispatcher {
         if let Some(h) = shops.get(&shop) {
             return Ok(h.clone());
         }
-        let path = self.cfg.data_dir.join(format!("{shop}.db"));
+        let mut copy = self.open_copy(shop).await?;
+        // This process died during a day's run and another took the day over: what its copy
+        // did not yet put into the log (that run's reminders and fees) must never reach it.
+        let unpushed = !blocking(&copy.store, |s| s.push_batch(1)).await?.is_empty();
+        if unpushed && claims::ladder_run_taken_from(&mut *self.db.conn().await?, shop, copy.device).await? {
+            self.supersede(&mut copy, shop).await?;
+        }
+        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
+        shops.insert(shop, h.clone());
+        Ok(h)
+    }
+
+    async fn open_copy(&self, shop: Uuid) -> Result<ShopCopy> {
+        let path = self.copy_path(shop);
         let store = tokio::task::spawn_blocking(move || Store::open(path))
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(core)?;
         let store = Arc::new(Mutex::new(store));
-        let epoch = blocking(&store, |s| Ok(s.enrolment()?.map(|e| e.epoch))).await?.unwrap_or(Uuid::nil());
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(ShopCopy { store, epoch, ladder_ran: None })));
-        shops.insert(shop, h.clone());
-        Ok(h)
+        let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
+        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None })
+    }
+
+    fn copy_path(&self, shop: Uuid) -> PathBuf {
+        self.cfg.data_dir.join(format!("{shop}.db"))
+    }
+
+    /// Sets a copy aside (renamed, kept for whoever wants to look) and starts a new one, a new
+    /// device of the shop, which the next catch-up fills from the log. The copy is derived
+    /// data: everything in it that counts is in the log or in the claims, except the events it
+    /// never pushed, which are exactly what must be dropped.
+    async fn supersede(&self, copy: &mut ShopCopy, shop: Uuid) -> Result<()> {
+        let old = copy.device;
+        // Closes the file before it is moved.
+        copy.store = Arc::new(Mutex::new(Store::open_in_memory().map_err(core)?));
+        let path = self.copy_path(shop);
+        let aside = self.cfg.data_dir.join(format!("{shop}.superseded-{}.db", chrono::Utc::now().timestamp_millis()));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", path.display()));
+            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+            match std::fs::rename(&from, &to) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::Internal(format!("setting {} aside: {e}", from.display()))),
+            }
+        }
+        *copy = self.open_copy(shop).await?;
+        tracing::warn!(
+            %shop,
+            old_device = %old,
+            new_device = %copy.device,
+            aside = %aside.display(),
+            "another process took over a reminder run of this one: its merged copy is set aside and rebuilt from the log"
+        );
+        Ok(())
     }
 
     /// Puts rate tables into the log of one shop, or of every shop, through each one's merged
@@ -211,20 +286,27 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// The server's own device in a shop: the merged copy's device id.
+    /// This process's own device in a shop: the merged copy's device id, made when the copy
+    /// was first created in this process's data folder. Two processes with their own folders
+    /// are two devices of the shop, each numbering its own events; what they must not both do
+    /// (send a reminder, run a day's ladder) they claim in the database first.
     pub async fn device_of(&self, shop: Uuid) -> Result<Uuid> {
         let h = self.copy_of(shop).await?;
         let copy = h.0.lock().await;
-        blocking(&copy.store, |s| Ok(s.device_id())).await
+        Ok(copy.device)
     }
 
     /// One round for one shop: catch up with the log, run the ladder (once a day), send what
     /// is due, and put the outcomes back into the log.
     pub async fn run_shop(&self, shop: Uuid, now: Now) -> Result<DispatchReport> {
+        let clock = ClaimClock::new(now);
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         let mut report = DispatchReport::default();
         self.join_epoch(&mut copy, shop, now).await?;
+        // A process killed after writing to its copy left those events unpushed: they go
+        // first, so that a day's reminder run this process did is in the log for the others.
+        self.push_outcomes(&copy.store, shop, now).await?;
         let queued_before: Vec<Uuid> =
             blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000))
                 .await?
@@ -238,15 +320,11 @@ impl Dispatcher {
                 report.cancelled += 1;
             }
         }
-        if self.cfg.run_ladder && copy.ladder_ran != Some(now.date_naive()) {
-            let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
-            report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
-            report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
-            for e in &run.errors {
-                // The error begins with the customer's reference (see RunReport::errors).
-                tracing::error!(%shop, error = %e, "a customer could not be processed by the reminder run");
-            }
-            copy.ladder_ran = Some(now.date_naive());
+        if self.cfg.run_ladder
+            && copy.ladder_ran != Some(now.date_naive())
+            && !self.run_ladder(&mut copy, shop, now, clock, &mut report).await?
+        {
+            return Ok(report);
         }
         let queued = blocking(&copy.store, |s| s.reminders(Some(ReminderState::Queued), None, 100_000)).await?;
         let grace = chrono::Duration::minutes(self.cfg.grace_minutes);
@@ -264,45 +342,158 @@ impl Dispatcher {
                 report.waiting += 1;
                 continue;
             }
-            // Anything synced since the last look could have paid it.
-            report.applied += self.catch_up(&copy.store, shop, now).await?;
-            let id = r.id;
-            let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
-            match r.state {
-                ReminderState::Queued => {}
-                ReminderState::Held => {
-                    tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
-                    report.held += 1;
-                    continue;
-                }
-                _ => {
-                    report.cancelled += 1;
-                    continue;
-                }
-            }
-            let outcome = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
-                Ok(o) => self.transports.send(&o).await,
-                Err(e) => Err(e),
-            };
-            let (state, note) = match outcome {
-                Ok(d) => {
-                    report.sent += 1;
-                    (ReminderState::Sent, format!("sent {}: {}", d.at.format("%Y-%m-%d %H:%M UTC"), d.detail))
-                }
-                Err(SendError::Permanent(m)) => {
-                    report.failed += 1;
-                    (ReminderState::Failed, format!("not delivered: {m}"))
-                }
-                Err(SendError::Transient(m)) => {
-                    tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
-                    report.waiting += 1;
-                    continue;
-                }
-            };
-            blocking(&copy.store, move |s| s.set_reminder_state(id, state, Some(&note), now)).await?;
+            self.send_one(&copy, shop, r.id, now, clock, &mut report).await?;
         }
         self.push_outcomes(&copy.store, shop, now).await?;
         Ok(report)
+    }
+
+    /// The day's reminder run, by the one process that claims it: it queues reminders and
+    /// charges fees, which two processes running it on their own copies would both do under
+    /// different ids. The others get its reminders through the log.
+    ///
+    /// False when the copy was set aside (another process took the day over): the round stops
+    /// there, and the next one starts the new copy from the log.
+    async fn run_ladder(
+        &self,
+        copy: &mut ShopCopy,
+        shop: Uuid,
+        now: Now,
+        clock: ClaimClock,
+        report: &mut DispatchReport,
+    ) -> Result<bool> {
+        let day = now.date_naive().to_string();
+        let claim =
+            claims::claim_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, clock.ms(), self.lease_ms)
+                .await?;
+        match claim {
+            Claim::Won => {}
+            Claim::Done(()) => {
+                copy.ladder_ran = Some(now.date_naive());
+                return Ok(true);
+            }
+            // Another process is running it; its reminders arrive with a later round.
+            Claim::Busy { .. } => return Ok(true),
+        }
+        let run = blocking(&copy.store, move |s| s.run_dunning(now)).await?;
+        // The run took longer than the lease and another process took the day over: its run,
+        // not this one, is the day's.
+        let still_ours =
+            claims::renew_ladder_run(&mut *self.db.conn().await?, shop, &day, copy.device, clock.ms(), self.lease_ms)
+                .await?;
+        if !still_ours {
+            self.supersede(copy, shop).await?;
+            return Ok(false);
+        }
+        report.queued_by_ladder = u32::try_from(run.queued.len()).unwrap_or(u32::MAX);
+        report.not_processed = u32::try_from(run.errors.len()).unwrap_or(u32::MAX);
+        for e in &run.errors {
+            // The error begins with the customer's reference (see RunReport::errors).
+            tracing::error!(%shop, error = %e, "a customer could not be processed by the reminder run");
+        }
+        // Done only once the run is in the log: a process dying before that leaves the claim
+        // to run out, and whoever takes it over runs the day on a copy that has the rest.
+        self.push_outcomes(&copy.store, shop, now).await?;
+        claims::finish_ladder_run(&mut *self.db.conn().await?, shop, &day, clock.ms()).await?;
+        copy.ladder_ran = Some(now.date_naive());
+        Ok(true)
+    }
+
+    /// Claims one due reminder, checks it again, sends it and records the outcome: first in the
+    /// shared claim (so no process sends it again, this one after a restart included), then in
+    /// the copy, which puts it into the log. A reminder another process finished is only
+    /// recorded.
+    async fn send_one(
+        &self,
+        copy: &ShopCopy,
+        shop: Uuid,
+        id: Uuid,
+        now: Now,
+        clock: ClaimClock,
+        report: &mut DispatchReport,
+    ) -> Result<()> {
+        let claim =
+            claims::claim_reminder(&mut *self.db.conn().await?, shop, id, copy.device, clock.ms(), self.lease_ms)
+                .await?;
+        match claim {
+            Claim::Won => {}
+            Claim::Busy { holder, .. } => {
+                tracing::debug!(%shop, reminder = %id, %holder, "reminder being sent by another process");
+                report.waiting += 1;
+                return Ok(());
+            }
+            Claim::Done(outcome) => {
+                report.done_elsewhere += 1;
+                return self.record(&copy.store, id, &outcome, now).await;
+            }
+        }
+        // Anything synced since the last look could have paid it.
+        report.applied += self.catch_up(&copy.store, shop, now).await?;
+        let r = blocking(&copy.store, move |s| s.recheck_reminder(id, now)).await?;
+        match r.state {
+            ReminderState::Queued => {}
+            ReminderState::Held => {
+                tracing::warn!(%shop, reminder = %id, reason = r.state_note.as_deref().unwrap_or(""), "reminder held for the owner");
+                report.held += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+            // Cancelled here, so on every copy that catches up: nobody will claim it again.
+            _ => {
+                report.cancelled += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+        }
+        let sent = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
+            Ok(o) => self.transports.send(&o).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match sent {
+            Ok(d) => {
+                report.sent += 1;
+                Outcome::Sent {
+                    at_ms: d.at.timestamp_millis(),
+                    detail: format!("sent {}: {}", d.at.format("%Y-%m-%d %H:%M UTC"), d.detail),
+                }
+            }
+            Err(SendError::Permanent(m)) => {
+                report.failed += 1;
+                Outcome::Failed { at_ms: clock.ms(), reason: format!("not delivered: {m}") }
+            }
+            Err(SendError::Transient(m)) => {
+                tracing::warn!(%shop, reminder = %id, error = %m, "reminder delivery will be retried");
+                report.waiting += 1;
+                claims::release_reminder(&mut *self.db.conn().await?, shop, id, copy.device).await?;
+                return Ok(());
+            }
+        };
+        // Should this fail, the claim stays open: when its lease ends the reminder is sent
+        // again with the same idempotency key, which the receiving side recognises.
+        let earlier = claims::finish_reminder(&mut *self.db.conn().await?, shop, id, &outcome).await?;
+        if let Some(earlier) = &earlier {
+            // Our lease ran out during a slow send and another process sent it too, under the
+            // same idempotency key; the first outcome recorded is the one every copy shows.
+            tracing::warn!(%shop, reminder = %id, "reminder finished by another process while this one sent it");
+            return self.record(&copy.store, id, earlier, now).await;
+        }
+        self.record(&copy.store, id, &outcome, now).await
+    }
+
+    /// Writes a reminder's outcome into the copy (and from there into the log), unless the
+    /// copy already moved it on (another process's record arrived through the log).
+    async fn record(&self, store: &Arc<Mutex<Store>>, id: Uuid, outcome: &Outcome, now: Now) -> Result<()> {
+        let (state, note) = match outcome {
+            Outcome::Sent { detail, .. } => (ReminderState::Sent, detail.clone()),
+            Outcome::Failed { reason, .. } => (ReminderState::Failed, reason.clone()),
+        };
+        blocking(store, move |s| {
+            if s.reminder(id)?.state != ReminderState::Queued {
+                return Ok(());
+            }
+            s.set_reminder_state(id, state, Some(&note), now).map(|_| ())
+        })
+        .await
     }
 
     /// What goes out for `r`, or why nothing can: no recipient, or a formal notice whose
@@ -405,4 +596,29 @@ impl Dispatcher {
             blocking(store, move |s| s.acknowledge(&resp, now)).await?;
         }
     }
+}
+
+/// The time claims are taken and finished at: the round's `now`, moved on by the time the
+/// round has taken so far. A round that sends many reminders lasts minutes; a lease counted from
+/// its start would already have run out for the last ones, and another process would send them
+/// too.
+#[derive(Clone, Copy, Debug)]
+struct ClaimClock {
+    round: Now,
+    started: std::time::Instant,
+}
+
+impl ClaimClock {
+    fn new(round: Now) -> ClaimClock {
+        ClaimClock { round, started: std::time::Instant::now() }
+    }
+
+    fn ms(self) -> i64 {
+        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.round.timestamp_millis().saturating_add(elapsed)
+    }
+}
+
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }

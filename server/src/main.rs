@@ -148,6 +148,11 @@ struct ReminderArgs {
     /// Do not run the reminder ladder on the server (send only what the tills queued).
     #[arg(long)]
     no_ladder: bool,
+    /// Seconds another server process on the same database waits before taking over a
+    /// reminder (or a day's reminder run) this one claimed and did not finish: longer than a
+    /// send can take.
+    #[arg(long, default_value_t = ardoise_server::dispatch::DEFAULT_CLAIM_LEASE.as_secs())]
+    claim_lease_secs: u64,
 }
 
 impl ReminderArgs {
@@ -207,7 +212,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let dispatcher = match reminders.config()? {
                 Some(cfg) => {
-                    let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?);
+                    let lease = Duration::from_secs(reminders.claim_lease_secs.max(1));
+                    let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?.with_claim_lease(lease));
                     Some(d.spawn(Duration::from_secs(reminders.every_secs.max(1)), || {
                         chrono::Local::now().fixed_offset()
                     }))
@@ -297,6 +303,7 @@ async fn main() -> anyhow::Result<()> {
                 grace_minutes: 10,
                 every_secs: 60,
                 no_ladder: true,
+                claim_lease_secs: 300,
             }
             .config()?
             .context("the dispatcher's configuration")?;

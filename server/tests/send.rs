@@ -247,6 +247,7 @@ async fn channels_without_a_transport_fail_permanently() {
 #[derive(Debug, Clone)]
 struct SmsRequest {
     authorization: Option<String>,
+    idempotency_key: Option<String>,
     json: serde_json::Value,
 }
 
@@ -261,10 +262,12 @@ async fn gateway_handler(
     headers: HeaderMap,
     Json(json): Json<serde_json::Value>,
 ) -> (StatusCode, Json<serde_json::Value>) {
-    gw.requests
-        .lock()
-        .unwrap()
-        .push(SmsRequest { authorization: headers.get("authorization").map(|v| v.to_str().unwrap().to_owned()), json });
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+    gw.requests.lock().unwrap().push(SmsRequest {
+        authorization: header("authorization"),
+        idempotency_key: header("idempotency-key"),
+        json,
+    });
     let answer = if gw.status.is_success() {
         serde_json::json!({ "id": "sms-42", "status": "queued" })
     } else {
@@ -307,6 +310,7 @@ async fn sms_is_posted_to_the_gateway() {
     assert_eq!(requests.len(), 1);
     let req = &requests[0];
     assert_eq!(req.authorization.as_deref(), Some("Bearer s3cr3t"));
+    assert_eq!(req.idempotency_key, Some(o.reminder_id.to_string()));
     assert_eq!(req.json["to"], "+33612345678");
     // Alphanumeric sender ids are 11 ASCII characters at most.
     assert_eq!(req.json["from"], "Epicerie du");
@@ -327,8 +331,13 @@ async fn sms_without_token_sends_no_authorization() {
     o.subject = "Rappel".to_owned();
     o.body = "Votre solde est de 12,00 €.".to_owned();
 
+    // A retry, from this process or another, carries the same key.
+    transports.send(&o).await.unwrap();
     transports.send(&o).await.unwrap();
     let requests = requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].idempotency_key, Some(o.reminder_id.to_string()));
+    assert_eq!(requests[0].idempotency_key, requests[1].idempotency_key);
     assert_eq!(requests[0].authorization, None);
     assert_eq!(requests[0].json["to"], "+33712345678");
     assert_eq!(requests[0].json["text"], "Rappel\nVotre solde est de 12,00 €.");

@@ -1,8 +1,9 @@
 //! The data layer's base: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations,
 //! transactions, and the conversions both backends need (uuids as text, u64 as BIGINT, times
-//! as ms). One module per concern beside it (`shops`, `devices`, `events`) holds the SQL; its
+//! as ms). One module per concern beside it (`shops`, `devices`, `events`, `claims`) holds the SQL; its
 //! functions take a connection or a transaction, so the caller decides what is atomic.
 
+pub mod claims;
 pub(crate) mod devices;
 pub(crate) mod events;
 pub(crate) mod shops;
@@ -21,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_enrol_code_device.sql")),
     (3, include_str!("../../migrations/0003_device_quotas.sql")),
+    (4, include_str!("../../migrations/0004_claims.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +103,12 @@ impl Db {
 
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Several server processes may start together on one database: the first migrates,
+            // the others wait here and then find nothing left to do. (On SQLite the write
+            // transaction already holds the database's lock.)
+            tx.execute("SELECT pg_advisory_xact_lock(4152684985)").await?;
+        }
         tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").await?;
         let current: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetch_one(&mut *tx).await?;

@@ -155,8 +155,8 @@ fn parse_address(raw: &str, what: &str) -> Result<Address, SendError> {
 pub fn build_message(o: &Outgoing) -> Result<(Message, String), SendError> {
     let from_addr = parse_address(&o.shop_email, "shop")?;
     let to_addr = parse_address(&o.recipient, "recipient")?;
-    // The reminder id makes a retried send recognisable as the same message by the receiver.
-    let message_id = format!("<{}@{}>", o.reminder_id, from_addr.domain());
+    // A retried send, by this process or another, is recognisable as the same message.
+    let message_id = format!("<{}@{}>", o.idempotency_key(), from_addr.domain());
     let from = Mailbox::new(non_empty(&o.shop_name), from_addr);
     let to = Mailbox::new(non_empty(&o.customer_name), to_addr);
     let message = Message::builder()

@@ -55,6 +55,15 @@ pub struct Outgoing {
     pub document: Option<ardoise_core::document::Document>,
 }
 
+impl Outgoing {
+    /// The same for every attempt to send this reminder, from any server process and after
+    /// any restart: the reminder's own id. The email's `Message-ID` and the SMS provider's
+    /// `Idempotency-Key` header carry it, so the receiving side can recognise a retry.
+    pub fn idempotency_key(&self) -> String {
+        self.reminder_id.to_string()
+    }
+}
+
 /// Proof that a reminder left: what the transport gave back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {

@@ -1,8 +1,10 @@
 //! SMS transport: posts the reminder text to a configurable HTTP SMS provider.
 //!
 //! The provider contract is deliberately small so that any gateway can be put behind it:
-//! `POST <url>` with JSON `{"to", "from", "text"}` and an optional bearer token; a 2xx answer
-//! whose JSON carries an `id` gives the delivery detail.
+//! `POST <url>` with JSON `{"to", "from", "text"}`, an `Idempotency-Key` header (the same for
+//! every attempt at one reminder, from any server process, so a provider that honours it sends
+//! a retried reminder once) and an optional bearer token; a 2xx answer whose JSON carries an
+//! `id` gives the delivery detail.
 
 use std::fmt;
 use std::time::Duration;
@@ -88,8 +90,11 @@ impl SmsSender {
         let to = normalize_phone(&o.recipient)?;
         let from = sender_id(self.sender.as_deref().unwrap_or(&o.shop_name));
         let text = sms_text(&o.subject, &o.body);
-        let mut request =
-            self.client.post(self.url.clone()).json(&ProviderRequest { to: &to, from: &from, text: &text });
+        let mut request = self
+            .client
+            .post(self.url.clone())
+            .header("Idempotency-Key", o.idempotency_key())
+            .json(&ProviderRequest { to: &to, from: &from, text: &text });
         if let Some(token) = &self.bearer_token {
             request = request.bearer_auth(token);
         }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 #[path = "../../../tests/src/pg.rs"]
-mod pg;
+pub mod pg;
 use pg::PgSchema;
 
 /// Runs each named `async fn name(backend: Backend)` once per backend, as `name::sqlite` and
