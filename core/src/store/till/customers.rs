@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
-use crate::payref::PaymentReference;
 use crate::error::Result;
+use crate::payref::PaymentReference;
 use crate::search;
 use crate::store::db::values::Now;
 use crate::store::handle::Store;
