@@ -2127,6 +2127,11 @@ public func FfiConverterTypeTill_lower(_ value: Till) -> UInt64 {
 
 public struct AccountSummary: Equatable, Hashable {
     public var customer: Customer
+    /**
+     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+     * on every reminder, notice and statement; the same on every device.
+     */
+    public var paymentReference: PaymentReference
     public var balance: Money
     public var overdue: Money
     public var oldestOverdueDays: UInt32?
@@ -2139,8 +2144,13 @@ public struct AccountSummary: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customer: Customer, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
+    public init(customer: Customer, 
+        /**
+         * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+         * on every reminder, notice and statement; the same on every device.
+         */paymentReference: PaymentReference, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
         self.customer = customer
+        self.paymentReference = paymentReference
         self.balance = balance
         self.overdue = overdue
         self.oldestOverdueDays = oldestOverdueDays
@@ -2169,6 +2179,7 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
         return
             try AccountSummary(
                 customer: FfiConverterTypeCustomer.read(from: &buf), 
+                paymentReference: FfiConverterTypePaymentReference.read(from: &buf), 
                 balance: FfiConverterTypeMoney.read(from: &buf), 
                 overdue: FfiConverterTypeMoney.read(from: &buf), 
                 oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
@@ -2183,6 +2194,7 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
 
     public static func write(_ value: AccountSummary, into buf: inout [UInt8]) {
         FfiConverterTypeCustomer.write(value.customer, into: &buf)
+        FfiConverterTypePaymentReference.write(value.paymentReference, into: &buf)
         FfiConverterTypeMoney.write(value.balance, into: &buf)
         FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
@@ -5477,6 +5489,14 @@ public struct SyncStatus: Equatable, Hashable {
      * Events of this till the back office refused (kept here for support).
      */
     public var rejected: UInt64
+    /**
+     * Events of other devices waiting for the customer or entry they refer to.
+     */
+    public var parked: UInt64
+    /**
+     * Events of other devices this till cannot apply, kept aside with why.
+     */
+    public var setAside: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5498,7 +5518,13 @@ public struct SyncStatus: Equatable, Hashable {
          */cursor: UInt64, 
         /**
          * Events of this till the back office refused (kept here for support).
-         */rejected: UInt64) {
+         */rejected: UInt64, 
+        /**
+         * Events of other devices waiting for the customer or entry they refer to.
+         */parked: UInt64, 
+        /**
+         * Events of other devices this till cannot apply, kept aside with why.
+         */setAside: UInt64) {
         self.enrolled = enrolled
         self.serverUrl = serverUrl
         self.shopId = shopId
@@ -5510,6 +5536,8 @@ public struct SyncStatus: Equatable, Hashable {
         self.lastError = lastError
         self.cursor = cursor
         self.rejected = rejected
+        self.parked = parked
+        self.setAside = setAside
     }
 
     
@@ -5538,7 +5566,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 stuck: FfiConverterBool.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 cursor: FfiConverterUInt64.read(from: &buf), 
-                rejected: FfiConverterUInt64.read(from: &buf)
+                rejected: FfiConverterUInt64.read(from: &buf), 
+                parked: FfiConverterUInt64.read(from: &buf), 
+                setAside: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -5554,6 +5584,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterUInt64.write(value.cursor, into: &buf)
         FfiConverterUInt64.write(value.rejected, into: &buf)
+        FfiConverterUInt64.write(value.parked, into: &buf)
+        FfiConverterUInt64.write(value.setAside, into: &buf)
     }
 }
 
@@ -8416,6 +8448,50 @@ public func FfiConverterTypeMoney_lift(_ value: RustBuffer) throws -> Money {
 #endif
 public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
     return FfiConverterTypeMoney.lower(value)
+}
+
+
+
+/**
+ * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
+ * any case and spacing; wrong check digits fail the call with `InvalidInput`.
+ */
+public typealias PaymentReference = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePaymentReference: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentReference {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: PaymentReference, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> PaymentReference {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: PaymentReference) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentReference_lift(_ value: RustBuffer) throws -> PaymentReference {
+    return try FfiConverterTypePaymentReference.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentReference_lower(_ value: PaymentReference) -> RustBuffer {
+    return FfiConverterTypePaymentReference.lower(value)
 }
 
 

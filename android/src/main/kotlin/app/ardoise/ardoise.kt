@@ -3756,6 +3756,12 @@ public object FfiConverterTypeTill: FfiConverter<Till, Long> {
 data class AccountSummary (
     var `customer`: Customer
     , 
+    /**
+     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+     * on every reminder, notice and statement; the same on every device.
+     */
+    var `paymentReference`: PaymentReference
+    , 
     var `balance`: Money
     , 
     var `overdue`: Money
@@ -3790,6 +3796,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
     override fun read(buf: ByteBuffer): AccountSummary {
         return AccountSummary(
             FfiConverterTypeCustomer.read(buf),
+            FfiConverterTypePaymentReference.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalUInt.read(buf),
@@ -3804,6 +3811,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
     override fun allocationSize(value: AccountSummary) = (
             FfiConverterTypeCustomer.allocationSize(value.`customer`) +
+            FfiConverterTypePaymentReference.allocationSize(value.`paymentReference`) +
             FfiConverterTypeMoney.allocationSize(value.`balance`) +
             FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
@@ -3817,6 +3825,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
     override fun write(value: AccountSummary, buf: ByteBuffer) {
             FfiConverterTypeCustomer.write(value.`customer`, buf)
+            FfiConverterTypePaymentReference.write(value.`paymentReference`, buf)
             FfiConverterTypeMoney.write(value.`balance`, buf)
             FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
@@ -6546,6 +6555,16 @@ data class SyncStatus (
      * Events of this till the back office refused (kept here for support).
      */
     var `rejected`: kotlin.ULong
+    , 
+    /**
+     * Events of other devices waiting for the customer or entry they refer to.
+     */
+    var `parked`: kotlin.ULong
+    , 
+    /**
+     * Events of other devices this till cannot apply, kept aside with why.
+     */
+    var `setAside`: kotlin.ULong
     
 ){
     
@@ -6573,6 +6592,8 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterOptionalString.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6587,7 +6608,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterBoolean.allocationSize(value.`stuck`) +
             FfiConverterOptionalString.allocationSize(value.`lastError`) +
             FfiConverterULong.allocationSize(value.`cursor`) +
-            FfiConverterULong.allocationSize(value.`rejected`)
+            FfiConverterULong.allocationSize(value.`rejected`) +
+            FfiConverterULong.allocationSize(value.`parked`) +
+            FfiConverterULong.allocationSize(value.`setAside`)
     )
 
     override fun write(value: SyncStatus, buf: ByteBuffer) {
@@ -6602,6 +6625,8 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterOptionalString.write(value.`lastError`, buf)
             FfiConverterULong.write(value.`cursor`, buf)
             FfiConverterULong.write(value.`rejected`, buf)
+            FfiConverterULong.write(value.`parked`, buf)
+            FfiConverterULong.write(value.`setAside`, buf)
     }
 }
 
@@ -9179,6 +9204,15 @@ public typealias FfiConverterTypeIsoDate = FfiConverterString
  */
 public typealias Money = kotlin.String
 public typealias FfiConverterTypeMoney = FfiConverterString
+
+
+
+/**
+ * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
+ * any case and spacing; wrong check digits fail the call with `InvalidInput`.
+ */
+public typealias PaymentReference = kotlin.String
+public typealias FfiConverterTypePaymentReference = FfiConverterString
 
 
 
