@@ -47,7 +47,7 @@ pub enum ReferenceError {
     BadCharacter(String),
     #[error("payment reference {0:?} must be RF, two check digits and 1 to 21 letters or digits")]
     Length(String),
-    /// The typed error the brief asks for: a reference copied wrong is refused, never matched.
+    /// A reference copied wrong: refused, never taken for another customer's.
     #[error("payment reference {0:?} has wrong check digits (mistyped?)")]
     CheckDigits(String),
 }

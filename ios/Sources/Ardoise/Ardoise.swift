@@ -687,6 +687,12 @@ public protocol TillProtocol: AnyObject, Sendable {
     func customer(reference: String) throws  -> Customer
     
     /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    func customerByPaymentReference(reference: PaymentReference) throws  -> Customer?
+    
+    /**
      * Customers in name order, a page at a time (at most 1,000).
      */
     func listCustomers(limit: UInt32, offset: UInt32) throws  -> [Customer]
@@ -1199,6 +1205,20 @@ open func customer(reference: String)throws  -> Customer  {
     uniffi_ardoise_fn_method_till_customer(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(reference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+open func customerByPaymentReference(reference: PaymentReference)throws  -> Customer?  {
+    return try  FfiConverterOptionTypeCustomer.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_customer_by_payment_reference(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePaymentReference_lower(reference),uniffiCallStatus
     )
 })
 }
@@ -7506,6 +7526,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = Customer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCustomer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCustomer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
     typealias SwiftType = LedgerEntry?
 
@@ -8839,6 +8883,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_customer() != 20479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer_by_payment_reference() != 23566) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_list_customers() != 23566) {

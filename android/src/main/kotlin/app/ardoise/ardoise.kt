@@ -710,6 +710,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_customer(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_customer_by_payment_reference(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_list_customers(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_search_customers(
@@ -879,6 +881,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_by_payment_reference(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_list_customers(`ptr`: Long,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1161,6 +1165,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 20479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_by_payment_reference() and 0xFFFF) != 23566) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 23566) {
@@ -1914,6 +1921,12 @@ public interface TillInterface {
     fun `customer`(`reference`: kotlin.String): Customer
     
     /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    fun `customerByPaymentReference`(`reference`: PaymentReference): Customer?
+    
+    /**
      * Customers in name order, a page at a time (at most 1,000).
      */
     fun `listCustomers`(`limit`: kotlin.UInt, `offset`: kotlin.UInt): List<Customer>
@@ -2520,6 +2533,25 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`reference`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    @Throws(ArdoiseException::class)override fun `customerByPaymentReference`(`reference`: PaymentReference): Customer? {
+            return FfiConverterOptionalTypeCustomer.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_customer_by_payment_reference(
+        it,
+        
+        FfiConverterTypePaymentReference.lower(`reference`),_status)
 }
     }
     )
@@ -8148,6 +8180,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCustomer: FfiConverterRustBuffer<Customer?> {
+    override fun read(buf: ByteBuffer): Customer? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCustomer.read(buf)
+    }
+
+    override fun allocationSize(value: Customer?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCustomer.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Customer?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCustomer.write(value, buf)
         }
     }
 }
