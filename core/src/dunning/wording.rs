@@ -226,7 +226,8 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
     let mut body = Template::fill(text, &v)?;
     // Every reminder carries the reference, so a transfer it prompts can be matched: a shop's
     // own template that does not place it (or one saved before it existed) gets it at the end.
-    if !text.contains("{payment_reference}") {
+    // Not the court file: it is written for the court, the customer never reads it.
+    if !text.contains("{payment_reference}") && l.step.kind != StepKind::CourtFile {
         body.push_str(&reference_line(&reference, l.channel, lang));
     }
     let recipient = match l.channel {

@@ -312,6 +312,8 @@ fn the_formal_notice_states_penalties_and_the_indemnity_for_a_business() {
     let file = s.reminders(None, Some("B1"), 10).unwrap().into_iter().find(|r| r.kind == StepKind::CourtFile).unwrap();
     assert_eq!(file.channel, Channel::Document);
     assert!(file.body.contains("INJONCTION DE PAYER") && file.body.contains("Mise en demeure"), "{}", file.body);
+    assert!(!file.body.contains("Référence de paiement"), "the court file asks nobody to pay: {}", file.body);
+    assert!(notice.body.contains("Référence de paiement à indiquer : RF"), "{}", notice.body);
     s.audit().unwrap();
 }
 
