@@ -58,3 +58,31 @@ impl ShopSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::NewCustomer;
+
+    #[test]
+    fn the_payment_page_gets_the_customer_reference_and_amount() {
+        let customer = Customer::from_new(
+            uuid::Uuid::from_u128(0x1234_5678_9abc),
+            NewCustomer { reference: "C7".into(), name: "Jean Petit".into(), ..Default::default() },
+        )
+        .unwrap();
+        let mut shop = ShopSettings {
+            payment_url: Some("https://pay.example.fr/{customer_ref}?ref={payment_reference}&amount={amount}".into()),
+            ..Default::default()
+        };
+        shop.validate().unwrap();
+        let link = shop.payment_link(&customer, Money::from_minor(1250)).unwrap();
+        let reference = customer.payment_reference();
+        assert_eq!(link, format!("https://pay.example.fr/C7?ref={}&amount=12.50", reference.as_str()));
+        assert!(!link.contains(' '), "compact in a URL: {link}");
+        shop.payment_url = Some("https://pay.example.fr/{payment_ref}".into());
+        assert!(shop.validate().is_err(), "an unknown placeholder is refused");
+        shop.payment_url = None;
+        assert_eq!(shop.payment_link(&customer, Money::ZERO), None);
+    }
+}
