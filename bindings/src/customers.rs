@@ -5,7 +5,7 @@
 
 use ardoise_core as core;
 use core::dunning::template::Language;
-use core::{Customer, CustomerKind, Money, Terms, Uuid};
+use core::{Customer, CustomerKind, Money, PaymentReference, Terms, Uuid};
 
 use crate::error::{Result, invalid};
 use crate::values::{self, IsoDate, Timestamp, clearable};
@@ -168,6 +168,12 @@ impl Till {
 
     pub fn customer(&self, reference: String) -> Result<Customer> {
         self.with(|s| s.customer(&reference))
+    }
+
+    /// Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+    /// (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+    pub fn customer_by_payment_reference(&self, reference: PaymentReference) -> Result<Option<Customer>> {
+        self.with(|s| s.customer_by_payment_reference(&reference))
     }
 
     /// Customers in name order, a page at a time (at most 1,000).

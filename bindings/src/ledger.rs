@@ -5,7 +5,7 @@
 
 use ardoise_core as core;
 use core::store::{AccountSummary, DepositHeld, OpenInvoice};
-use core::{EntryBody, EntryRequest, Money, PaymentMethod, SaleRequest, Uuid};
+use core::{EntryBody, EntryRequest, Money, PaymentMethod, PaymentReference, SaleRequest, Uuid};
 
 use crate::checkout::Verdict;
 use crate::error::Result;
@@ -143,6 +143,9 @@ pub struct DepositHeld {
 #[uniffi::remote(Record)]
 pub struct AccountSummary {
     pub customer: core::Customer,
+    /// The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+    /// on every reminder, notice and statement; the same on every device.
+    pub payment_reference: PaymentReference,
     pub balance: Money,
     pub overdue: Money,
     pub oldest_overdue_days: Option<u32>,

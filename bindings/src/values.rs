@@ -8,7 +8,7 @@
 //! is the call's own error type to the caller as that error).
 
 use ardoise_core::dunning::penalty;
-use ardoise_core::{Money, Terms, Uuid};
+use ardoise_core::{Money, PaymentReference, Terms, Uuid};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -55,6 +55,15 @@ uniffi::custom_type!(
     remote,
     lower: |t| t.to_rfc3339(),
     try_lift: |s| Ok(timestamp(&s)?.to_utc()),
+});
+
+uniffi::custom_type!(
+    /// A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
+    /// any case and spacing; wrong check digits fail the call with `InvalidInput`.
+    PaymentReference, String, {
+    remote,
+    lower: |r| r.to_string(),
+    try_lift: |s| Ok(PaymentReference::parse(&s).map_err(|e| invalid(e.to_string()))?),
 });
 
 uniffi::custom_type!(
@@ -159,6 +168,7 @@ mod tests {
             (refused::<Uuid>(string("not-an-id")), "\"not-an-id\" is not an id"),
             (refused::<Terms>(string("soon")), "use receipt, 30, 45eom or eom45"),
             (refused::<Percent>(string("9,5")), "\"9,5\" is not a percentage"),
+            (refused::<PaymentReference>(string("RF19 5390 0754 7034")), "wrong check digits"),
             // Inside a record inside a list, as `create_plan` takes them.
             (refused::<Vec<Instalment>>(list(&["2024-08-01", "12,50"])), "amount \"12,50\""),
         ];
@@ -187,5 +197,6 @@ mod tests {
         same::<Uuid>("0190f4a2-7b1c-7cc3-a2f4-3f0a9e8b1c2d");
         same::<Terms>("45eom");
         same::<Percent>("12.25");
+        same::<PaymentReference>("RF18 5390 0754 7034");
     }
 }

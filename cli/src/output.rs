@@ -266,6 +266,7 @@ pub fn account_block(a: &AccountSummary, today: chrono::NaiveDate) -> String {
     let c = &a.customer;
     let mut rows = vec![
         ("reference", c.reference.clone()),
+        ("payment reference", a.payment_reference.to_string()),
         ("name", c.name.clone()),
         ("kind", c.kind.as_str().to_owned()),
         ("phone", c.phone.clone().unwrap_or_default()),

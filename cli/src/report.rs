@@ -282,6 +282,7 @@ pub fn statement(ctx: &Ctx, a: StatementArgs) -> Result<(), Failure> {
         return output::print_json(&st);
     }
     say!("Statement for {} {}, {} to {}", st.customer_ref, st.name, st.from, st.to);
+    say!("Payment reference: {}", store.payment_reference(&a.customer)?);
     let mut t = output::table(&["date", "what", "reference", "debit", "credit", "balance"], &[3, 4, 5]);
     t.add_row(vec![
         String::new(),

@@ -30,7 +30,8 @@ pub struct SetArgs {
     /// The shop's postal address, at the top of a formal notice
     #[arg(long)]
     address: Option<String>,
-    /// Where customers pay online: an https:// address that may use {customer_ref} and {amount}
+    /// Where customers pay online: an https:// address that may use {customer_ref},
+    /// {payment_reference} (the RF reference, compact) and {amount}
     /// ("" removes it; reminders then say to pay at the shop)
     #[arg(long, value_name = "URL")]
     payment_url: Option<String>,

@@ -56,6 +56,14 @@ fn customers_are_added_shown_and_found_without_accents() {
 
     let text = t.ok(&["customer", "show", "C042"]);
     assert!(text.contains("Hélène Dupré") && text.contains("No open invoices"), "{text}");
+    // The payment reference: compact in JSON, in groups of four on screen, one per customer.
+    let compact = show["payment_reference"].as_str().unwrap();
+    let reference = ardoise_core::PaymentReference::parse(compact).unwrap();
+    assert_eq!(reference.as_str(), compact);
+    assert_ne!(martin["payment_reference"], show["payment_reference"]);
+    let line = text.lines().find(|l| l.contains("payment reference")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains(&reference.to_string()), "{text}");
+    assert_eq!(t.show("C042", "2026-03-02")["payment_reference"], compact, "stable");
     t.fails(&["customer", "add", "--ref", "C042", "--name", "Autre"], "already exists");
     t.fails(&["customer", "show", "C999"], "unknown customer \"C999\"");
 }

@@ -69,6 +69,9 @@ fn import_then_report_as_of_past_dates() {
     assert_eq!(st["lines"].as_array().unwrap().len(), 3);
     let text = t.ok(&["statement", "--customer", "C1", "--from", "2024-03-01", "--to", "2024-03-31"]);
     assert!(text.contains("Overdue on 2024-03-31: 290.00 EUR") && text.contains("F1"), "{text}");
+    let reference = t.json(&["customer", "show", "C1"])["payment_reference"].as_str().unwrap().to_owned();
+    let reference = ardoise_core::PaymentReference::parse(&reference).unwrap();
+    assert!(text.contains(&format!("Payment reference: {reference}")), "{text}");
 
     let risk = t.json(&["report", "risk", "--as-of", "2024-03-31"]);
     let first = &risk[0];

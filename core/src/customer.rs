@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::dunning::template::Language;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::payref::PaymentReference;
 
 /// French rules differ by debtor: a business (Code de commerce L441-10), a consumer (Code civil
 /// 1231-6) or a public buyer such as a town hall, a school or a hospital (Code de la commande
@@ -250,6 +251,11 @@ impl NewCustomer {
 }
 
 impl Customer {
+    /// The reference a bank transfer quotes to pay this account: the same on every device.
+    pub fn payment_reference(&self) -> PaymentReference {
+        PaymentReference::for_customer(self.id)
+    }
+
     pub(crate) fn from_new(id: Uuid, new: NewCustomer) -> Result<Customer> {
         let c = Customer {
             id,

@@ -9,10 +9,11 @@ use crate::customer::CustomerKind;
 use crate::dunning::ladder::{Channel, StepKind};
 use crate::dunning::penalty;
 pub use crate::dunning::template::Language;
-use crate::dunning::wording::Letter;
+use crate::dunning::wording::{self, Letter};
 use crate::error::Result;
 use crate::identity::{LegalDocument, iban_grouped};
 use crate::money::Money;
+use crate::payref::PaymentReference;
 use crate::report::Statement;
 use crate::shop::ShopSettings;
 
@@ -170,6 +171,8 @@ pub struct Document {
     pub payment_link: Option<String>,
     /// Grouped by four for reading.
     pub iban: Option<String>,
+    /// The customer's reference, to quote on a transfer so it is matched to the account.
+    pub payment_reference: PaymentReference,
     pub earlier: Vec<Earlier>,
     pub signatory: Option<String>,
     pub signatory_role: Option<String>,
@@ -368,10 +371,7 @@ pub fn build(l: &Letter<'_>, sent: &[(NaiveDate, String, Channel)]) -> Result<Do
         basis.push(b.to_owned());
     }
     let deadline = (kind == DocumentKind::FormalNotice).then(|| l.today + Duration::days(NOTICE_DEADLINE_DAYS));
-    let payment_link = l.shop.payment_url.as_ref().map(|u| {
-        u.replace("{customer_ref}", &l.customer.reference)
-            .replace("{amount}", &(if claims { total } else { principal }).to_string())
-    });
+    let payment_link = l.shop.payment_link(l.customer, if claims { total } else { principal });
     let iban = Some(&l.shop.identity.iban).filter(|i| !i.is_empty()).map(|i| iban_grouped(i));
     let creditor = creditor(l.shop, lang);
     let mut debtor = Party { name: l.customer.name.clone(), lines: lines(l.customer.address.as_deref().unwrap_or("")) };
@@ -511,6 +511,7 @@ pub fn build(l: &Letter<'_>, sent: &[(NaiveDate, String, Channel)]) -> Result<Do
         deadline,
         payment_link,
         iban,
+        payment_reference: l.customer.payment_reference(),
         earlier,
         signatory: signs.then(|| id.representative.clone()),
         signatory_role: signs.then(|| id.representative_role.clone()).filter(|r| !r.is_empty()),
@@ -526,7 +527,15 @@ pub struct StatementDocument {
     pub date: NaiveDate,
     pub creditor: Party,
     pub debtor: Party,
+    /// The customer's reference, to quote on a transfer so it is matched to the account.
+    pub payment_reference: PaymentReference,
     pub statement: Statement,
+}
+
+impl StatementDocument {
+    pub fn payment_reference_line(&self) -> String {
+        wording::quote_reference(&self.payment_reference, self.language)
+    }
 }
 
 impl Document {
@@ -539,6 +548,12 @@ impl Document {
             (false, Language::Fr) => format!("{}, le {date}", self.place),
             (false, Language::En) => format!("{}, {date}", self.place),
         }
+    }
+
+    /// "Référence de paiement à indiquer : RF.." / "Payment reference to quote: RF..", as every
+    /// letter and statement prints it beside the ways to pay.
+    pub fn payment_reference_line(&self) -> String {
+        wording::quote_reference(&self.payment_reference, self.language)
     }
 
     /// The rate as printed: "12,40 %".

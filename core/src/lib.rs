@@ -13,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod import;
 pub mod money;
+pub mod payref;
 pub mod report;
 pub mod risk;
 pub mod search;
@@ -27,6 +28,7 @@ pub use entry::{Effect, Entry, EntryBody, PaymentMethod};
 pub use error::{Error, Result, parse_date};
 pub use identity::{LegalDocument, ShopIdentity};
 pub use money::{Money, MoneyError};
+pub use payref::PaymentReference;
 pub use store::{
     AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest,
     ShopSettings, Store, TimelineEvent,

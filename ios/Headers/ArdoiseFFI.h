@@ -318,6 +318,11 @@ RustBuffer uniffi_ardoise_fn_method_till_add_customer(uint64_t ptr, RustBuffer c
 RustBuffer uniffi_ardoise_fn_method_till_customer(uint64_t ptr, RustBuffer reference, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_BY_PAYMENT_REFERENCE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CUSTOMER_BY_PAYMENT_REFERENCE
+RustBuffer uniffi_ardoise_fn_method_till_customer_by_payment_reference(uint64_t ptr, RustBuffer reference, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_LIST_CUSTOMERS
 RustBuffer uniffi_ardoise_fn_method_till_list_customers(uint64_t ptr, uint32_t limit, uint32_t offset, RustCallStatus *_Nonnull out_status
@@ -965,6 +970,12 @@ uint16_t uniffi_ardoise_checksum_method_till_add_customer(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER
 uint16_t uniffi_ardoise_checksum_method_till_customer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_BY_PAYMENT_REFERENCE
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CUSTOMER_BY_PAYMENT_REFERENCE
+uint16_t uniffi_ardoise_checksum_method_till_customer_by_payment_reference(void
     
 );
 #endif

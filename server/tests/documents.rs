@@ -170,9 +170,12 @@ fn the_formal_notice_says_everything_once_with_the_ledger_figures() {
     assert_eq!(l.iter().filter(|x| x.starts_with("Objet :")).count(), 1, "{text}");
     assert!(!has_iso_date(&text), "one date format, the long one: {text}");
 
-    // The mandatory mentions.
+    // The mandatory mentions, and the customer's own payment reference beside the IBAN.
     let deadline = long_date(doc.deadline.unwrap(), Language::Fr);
+    let reference = s.customer("B1").unwrap().payment_reference();
+    assert_eq!(doc.payment_reference, reference);
     for wanted in [
+        &format!("Référence de paiement à indiquer : {reference}"),
         "Lettre recommandée avec accusé de réception",
         "Objet : Mise en demeure de payer",
         "SIRET 732 829 320 00074",
@@ -218,6 +221,8 @@ fn a_consumer_notice_in_english_prints_nothing_that_is_zero() {
         "{text}"
     );
     assert!(text.contains("Interest keeps running until payment in full."), "{text}");
+    let quote = format!("Payment reference to quote: {}", s.payment_reference("E1").unwrap());
+    assert!(text.replace('\n', " ").contains(&quote), "{quote:?} missing from {text}");
     assert!(l.contains(&pdf_eur(m("180.40")).as_str()), "{text}");
     for absent in ["0,00", "D441-5", "L441-10", "indemnity", "Interest\n"] {
         assert!(!text.contains(absent), "{absent:?} printed for a consumer: {text}");
@@ -299,6 +304,9 @@ fn the_statement_pdf_matches_the_ledger() {
     assert!(text.contains(&format!("Échu et impayé au 30 avril 2024 : {}", pdf_eur(m("1250")))), "{text}");
     assert_eq!(count(&l, "Hélène Dupré"), 1);
     assert!(!has_iso_date(&text), "{text}");
+    let quote = format!("Référence de paiement à indiquer : {}", s.payment_reference("P1").unwrap());
+    assert!(l.contains(&quote.as_str()), "{quote:?} missing from {text}");
+    assert_ne!(s.payment_reference("P1").unwrap(), s.payment_reference("B1").unwrap());
 }
 
 #[test]
@@ -339,6 +347,10 @@ fn a_reminder_email_has_a_text_and_an_html_part_with_a_table_and_a_button() {
     assert!(html.contains("1er mars 2024") && html.contains("1\u{a0}234,56\u{a0}€"), "{html}");
     assert!(html.contains("<a href=\"https://pay.example.fr/P1?amount=1234.56\""), "{html}");
     assert!(html.contains(">Payer en ligne</a>"), "{html}");
+    // Both parts ask for the customer's payment reference, which a transfer's label gives back.
+    let quote = format!("Référence de paiement à indiquer : {}", s.payment_reference("P1").unwrap());
+    assert!(plain.contains(&quote) && html.contains(&quote), "{plain}\n{html}");
+    assert_eq!(ardoise_core::payref::find_in(&html), vec![s.payment_reference("P1").unwrap()]);
     // The invoice line of the text became the table: not printed twice.
     assert!(!html.contains("facture F-9 du"), "{html}");
 }

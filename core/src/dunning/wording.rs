@@ -14,6 +14,7 @@ use super::template::{Language, Template};
 use crate::customer::{Customer, CustomerKind};
 use crate::error::Result;
 use crate::money::Money;
+use crate::payref::PaymentReference;
 use crate::shop::ShopSettings;
 
 /// An earlier reminder of the customer's, as the history in a letter lists it.
@@ -180,15 +181,14 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
         StepKind::Reminder => amount_due,
         StepKind::FormalNotice | StepKind::CourtFile => amount_due + interest + indemnity,
     };
-    let link = shop
-        .payment_url
-        .as_ref()
-        .map(|u| u.replace("{customer_ref}", &customer.reference).replace("{amount}", &claimed.to_string()));
+    let link = shop.payment_link(customer, claimed);
     let link = link.unwrap_or_else(|| match lang {
         Language::Fr => "à la boutique".into(),
         Language::En => "at the shop".into(),
     });
     v.insert("payment_link", link);
+    let reference = customer.payment_reference();
+    v.insert("payment_reference", reference.to_string());
     v.insert(
         "plan_offer",
         match lang {
@@ -222,7 +222,14 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
     v.insert("cerfa", court.cerfa().to_owned());
     let tpl = l.template;
     let subject = Template::fill(&tpl.subject, &v)?;
-    let body = Template::fill(if l.channel == Channel::Sms && !tpl.sms.is_empty() { &tpl.sms } else { &tpl.body }, &v)?;
+    let text = if l.channel == Channel::Sms && !tpl.sms.is_empty() { &tpl.sms } else { &tpl.body };
+    let mut body = Template::fill(text, &v)?;
+    // Every reminder carries the reference, so a transfer it prompts can be matched: a shop's
+    // own template that does not place it (or one saved before it existed) gets it at the end.
+    // Not the court file: it is written for the court, the customer never reads it.
+    if !text.contains("{payment_reference}") && l.step.kind != StepKind::CourtFile {
+        body.push_str(&reference_line(&reference, l.channel, lang));
+    }
     let recipient = match l.channel {
         Channel::Email => customer.email.clone(),
         Channel::Sms | Channel::PhoneCall => customer.phone.clone(),
@@ -230,6 +237,23 @@ pub fn render(l: &Letter<'_>) -> Result<Rendered> {
         Channel::Till | Channel::Document => None,
     };
     Ok(Rendered { subject, body, amount_due, penalties: interest, indemnity, recipient })
+}
+
+/// How every letter, email and statement asks for the reference on a transfer.
+pub fn quote_reference(reference: &PaymentReference, lang: Language) -> String {
+    match lang {
+        Language::Fr => format!("Référence de paiement à indiquer : {reference}"),
+        Language::En => format!("Payment reference to quote: {reference}"),
+    }
+}
+
+/// The reference on a line of its own, or in a few words at the end of a text message.
+fn reference_line(reference: &PaymentReference, channel: Channel, lang: Language) -> String {
+    match (channel, lang) {
+        (Channel::Sms, Language::Fr) => format!(" Réf. paiement : {reference}"),
+        (Channel::Sms, Language::En) => format!(" Payment ref: {reference}"),
+        _ => format!("\n\n{}", quote_reference(reference, lang)),
+    }
 }
 
 /// What the shop must add before the back office can send a reminder through `channel`.

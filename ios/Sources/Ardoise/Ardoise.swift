@@ -687,6 +687,12 @@ public protocol TillProtocol: AnyObject, Sendable {
     func customer(reference: String) throws  -> Customer
     
     /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    func customerByPaymentReference(reference: PaymentReference) throws  -> Customer?
+    
+    /**
      * Customers in name order, a page at a time (at most 1,000).
      */
     func listCustomers(limit: UInt32, offset: UInt32) throws  -> [Customer]
@@ -1199,6 +1205,20 @@ open func customer(reference: String)throws  -> Customer  {
     uniffi_ardoise_fn_method_till_customer(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(reference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+open func customerByPaymentReference(reference: PaymentReference)throws  -> Customer?  {
+    return try  FfiConverterOptionTypeCustomer.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_customer_by_payment_reference(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePaymentReference_lower(reference),uniffiCallStatus
     )
 })
 }
@@ -2127,6 +2147,11 @@ public func FfiConverterTypeTill_lower(_ value: Till) -> UInt64 {
 
 public struct AccountSummary: Equatable, Hashable {
     public var customer: Customer
+    /**
+     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+     * on every reminder, notice and statement; the same on every device.
+     */
+    public var paymentReference: PaymentReference
     public var balance: Money
     public var overdue: Money
     public var oldestOverdueDays: UInt32?
@@ -2139,8 +2164,13 @@ public struct AccountSummary: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(customer: Customer, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
+    public init(customer: Customer, 
+        /**
+         * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+         * on every reminder, notice and statement; the same on every device.
+         */paymentReference: PaymentReference, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
         self.customer = customer
+        self.paymentReference = paymentReference
         self.balance = balance
         self.overdue = overdue
         self.oldestOverdueDays = oldestOverdueDays
@@ -2169,6 +2199,7 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
         return
             try AccountSummary(
                 customer: FfiConverterTypeCustomer.read(from: &buf), 
+                paymentReference: FfiConverterTypePaymentReference.read(from: &buf), 
                 balance: FfiConverterTypeMoney.read(from: &buf), 
                 overdue: FfiConverterTypeMoney.read(from: &buf), 
                 oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
@@ -2183,6 +2214,7 @@ public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
 
     public static func write(_ value: AccountSummary, into buf: inout [UInt8]) {
         FfiConverterTypeCustomer.write(value.customer, into: &buf)
+        FfiConverterTypePaymentReference.write(value.paymentReference, into: &buf)
         FfiConverterTypeMoney.write(value.balance, into: &buf)
         FfiConverterTypeMoney.write(value.overdue, into: &buf)
         FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
@@ -5477,6 +5509,14 @@ public struct SyncStatus: Equatable, Hashable {
      * Events of this till the back office refused (kept here for support).
      */
     public var rejected: UInt64
+    /**
+     * Events of other devices waiting for the customer or entry they refer to.
+     */
+    public var parked: UInt64
+    /**
+     * Events of other devices this till cannot apply, kept aside with why.
+     */
+    public var setAside: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5498,7 +5538,13 @@ public struct SyncStatus: Equatable, Hashable {
          */cursor: UInt64, 
         /**
          * Events of this till the back office refused (kept here for support).
-         */rejected: UInt64) {
+         */rejected: UInt64, 
+        /**
+         * Events of other devices waiting for the customer or entry they refer to.
+         */parked: UInt64, 
+        /**
+         * Events of other devices this till cannot apply, kept aside with why.
+         */setAside: UInt64) {
         self.enrolled = enrolled
         self.serverUrl = serverUrl
         self.shopId = shopId
@@ -5510,6 +5556,8 @@ public struct SyncStatus: Equatable, Hashable {
         self.lastError = lastError
         self.cursor = cursor
         self.rejected = rejected
+        self.parked = parked
+        self.setAside = setAside
     }
 
     
@@ -5538,7 +5586,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 stuck: FfiConverterBool.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 cursor: FfiConverterUInt64.read(from: &buf), 
-                rejected: FfiConverterUInt64.read(from: &buf)
+                rejected: FfiConverterUInt64.read(from: &buf), 
+                parked: FfiConverterUInt64.read(from: &buf), 
+                setAside: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -5554,6 +5604,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterUInt64.write(value.cursor, into: &buf)
         FfiConverterUInt64.write(value.rejected, into: &buf)
+        FfiConverterUInt64.write(value.parked, into: &buf)
+        FfiConverterUInt64.write(value.setAside, into: &buf)
     }
 }
 
@@ -7474,6 +7526,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = Customer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCustomer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCustomer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
     typealias SwiftType = LedgerEntry?
 
@@ -8421,6 +8497,50 @@ public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
 
 
 /**
+ * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
+ * any case and spacing; wrong check digits fail the call with `InvalidInput`.
+ */
+public typealias PaymentReference = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePaymentReference: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentReference {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: PaymentReference, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> PaymentReference {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: PaymentReference) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentReference_lift(_ value: RustBuffer) throws -> PaymentReference {
+    return try FfiConverterTypePaymentReference.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePaymentReference_lower(_ value: PaymentReference) -> RustBuffer {
+    return FfiConverterTypePaymentReference.lower(value)
+}
+
+
+
+/**
  * A rate in percent: "9.5", at most four decimals.
  */
 public typealias Percent = String
@@ -8763,6 +8883,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_customer() != 20479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_customer_by_payment_reference() != 23566) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_list_customers() != 23566) {

@@ -404,7 +404,10 @@ final class RemindersTests: XCTestCase {
         XCTAssertEqual(e1.language, .en)
         sameInstant("2024-06-10T09:00:00+02:00", e1.notBefore)
         XCTAssertEqual(e1.subject, "Reminder from Épicerie du Marché")
-        XCTAssertEqual(e1.body, "Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00")
+        // The shop's template does not place the payment reference: it is added at the end.
+        let e1Ref = try till.account(customer: "E1", today: "2024-06-09").paymentReference
+        XCTAssertEqual(e1.body, "Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00 Payment ref: \(e1Ref)")
+        XCTAssertEqual(try till.customerByPaymentReference(reference: e1Ref)?.reference, "E1")
         for r in sunday.queued {
             _ = try till.setReminderState(id: r.id, state: .sent, note: nil, now: "2024-06-10T09:05:00+02:00")
         }

@@ -125,6 +125,9 @@ final class SyncTests: XCTestCase {
         XCTAssertEqual(try b.customer(reference: c).name, "Client \(c)")
         XCTAssertEqual(try b.account(customer: c, today: "2026-03-02").balance, "40.00")
         XCTAssertEqual(try a.account(customer: c, today: "2026-03-02"), try b.account(customer: c, today: "2026-03-02"))
+        // The payment reference is derived from the customer's id: both tills print the same one.
+        XCTAssertTrue(try b.account(customer: c, today: "2026-03-02").paymentReference.hasPrefix("RF"))
+        XCTAssertEqual(try a.account(customer: c, today: "2026-03-02").paymentReference, try b.account(customer: c, today: "2026-03-02").paymentReference)
 
         XCTAssertEqual(try b.pay(customer: c, amount: "15.00", method: .cash, invoice: nil, ctx: ctx()).balance, "25.00")
         let back = try await b.sync()

@@ -202,6 +202,8 @@ fn how_to_pay(l: &mut Layout, doc: &Document, w: &Words) {
         format!("{} : {} ; {}", w.pay, ways.join(" ; "), w.at_shop)
     };
     l.paragraph(&text, Style::Regular, BODY_SIZE);
+    // In bold under the ways to pay: a transfer that quotes it is matched to the account.
+    l.paragraph(&doc.payment_reference_line(), Style::Bold, BODY_SIZE);
 }
 
 /// Sender top left, recipient in the window, place and date under it: each once.
@@ -393,6 +395,7 @@ pub fn statement_pdf(doc: &StatementDocument) -> Result<Vec<u8>, printpdf::Error
         Style::Regular,
         BODY_SIZE,
     );
+    l.paragraph(&doc.payment_reference_line(), Style::Bold, BODY_SIZE);
     l.gap(4.0);
     let columns = [
         Column { title: "Date", width: 22.0, right: false },

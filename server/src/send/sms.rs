@@ -9,6 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ardoise_core::payref;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -248,7 +249,24 @@ pub(super) fn sms_text(subject: &str, body: &str) -> String {
     if cost(&full) <= budget {
         return full;
     }
-    let room = budget - cost(ellipsis);
+    let text = cut(&full, budget - cost(ellipsis), cost, ellipsis);
+    // The payment reference is what lets the transfer this text prompts be matched to the
+    // account: when the cut took it away, it goes at the end and the words before give way.
+    let lost = payref::find_in(&full)
+        .into_iter()
+        .filter(|r| !payref::find_in(&text).contains(r))
+        .max_by_key(|r| r.as_str().len());
+    match lost {
+        Some(reference) => {
+            let tail = format!(" {reference}");
+            format!("{}{tail}", cut(&full, budget - cost(ellipsis) - cost(&tail), cost, ellipsis))
+        }
+        None => text,
+    }
+}
+
+/// `full` cut to `room` at a word boundary, with `ellipsis` after it.
+fn cut(full: &str, room: usize, cost: impl Fn(&str) -> usize, ellipsis: &str) -> String {
     let mut end = 0;
     let mut used = 0;
     for (i, c) in full.char_indices() {
@@ -319,6 +337,25 @@ mod tests {
         assert!(text.encode_utf16().count() <= 201);
         assert!(text.ends_with('…'));
         assert!(!text.ends_with(" …"));
+    }
+
+    #[test]
+    fn a_payment_reference_cut_off_goes_at_the_end() {
+        let reference = ardoise_core::PaymentReference::for_customer(ardoise_core::Uuid::from_u128(1234567));
+        for (body, limit) in [
+            (format!("{} réf. {reference} merci", "Vous êtes prié de régler ".repeat(10)), 201),
+            (format!("{} ref. {reference} thanks", "Please pay ".repeat(60)), 459),
+        ] {
+            let text = sms_text("Relance", &body);
+            assert!(gsm7_len(&text).unwrap_or_else(|| text.encode_utf16().count()) <= limit, "{text}");
+            assert!(text.ends_with(&format!(" {reference}")), "{text}");
+            assert_eq!(payref::find_in(&text), vec![reference.clone()], "{text}");
+        }
+        // A reference that fits stays where the text put it.
+        let body = format!("réf. {reference} {}", "Vous êtes prié de régler ".repeat(10));
+        let text = sms_text("Relance", &body);
+        assert!(text.starts_with(&format!("Relance\nréf. {reference} Vous")), "{text}");
+        assert!(text.ends_with('…'), "{text}");
     }
 
     #[test]

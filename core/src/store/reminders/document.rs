@@ -77,6 +77,7 @@ impl Store {
                     name: c.name.clone(),
                     lines: document::lines(c.address.as_deref().unwrap_or("")),
                 },
+                payment_reference: c.payment_reference(),
                 statement,
             })
         })

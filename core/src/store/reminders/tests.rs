@@ -103,6 +103,8 @@ fn the_ladder_climbs_one_reminder_per_customer_and_a_run_is_idempotent() {
     assert!(first.body.contains("40,00 EUR"), "{}", first.body);
     assert!(first.body.contains("https://pay.example.fr/P1?amount=40.00"), "{}", first.body);
     assert!(first.body.contains("04 12 34 56 78"));
+    let reference = s.payment_reference("P1").unwrap();
+    assert!(first.body.contains(&format!("Référence de paiement à indiquer : {reference}")), "{}", first.body);
     // Same day again: nothing new.
     assert!(s.run_dunning(noon("2024-06-05")).unwrap().queued.is_empty());
     s.set_reminder_state(first.id, ReminderState::Sent, None, noon("2024-06-05")).unwrap();
@@ -265,6 +267,12 @@ fn channels_follow_consent_and_sms_waits_for_daytime() {
     assert_eq!(by("E1").channel, Channel::Sms);
     assert!(by("E1").body.starts_with("Épicerie du Marché: friendly reminder"), "{}", by("E1").body);
     assert!(by("P1").body.chars().count() <= 480);
+    // The text message carries the customer's reference too, in their language.
+    for c in ["P1", "E1"] {
+        let reference = s.payment_reference(c).unwrap().to_string();
+        assert!(by(c).body.contains(&reference), "{}", by(c).body);
+    }
+    assert!(by("E1").body.contains("Ref. RF"), "{}", by("E1").body);
     // Email-only ladder step without email consent, no address: a phone call task.
     let mut t = shop();
     sale(&mut t, "E1", "10", "2024-03-01");
@@ -304,6 +312,8 @@ fn the_formal_notice_states_penalties_and_the_indemnity_for_a_business() {
     let file = s.reminders(None, Some("B1"), 10).unwrap().into_iter().find(|r| r.kind == StepKind::CourtFile).unwrap();
     assert_eq!(file.channel, Channel::Document);
     assert!(file.body.contains("INJONCTION DE PAYER") && file.body.contains("Mise en demeure"), "{}", file.body);
+    assert!(!file.body.contains("Référence de paiement"), "the court file asks nobody to pay: {}", file.body);
+    assert!(notice.body.contains("Référence de paiement à indiquer : RF"), "{}", notice.body);
     s.audit().unwrap();
 }
 
@@ -395,6 +405,13 @@ fn templates_are_checked_when_saved_and_used_when_rendered() {
     sale(&mut s, "P1", "12.30", "2024-05-01");
     let r = s.run_dunning(noon("2024-06-05")).unwrap();
     assert!(r.queued[0].body.starts_with("Coucou Hélène Dupré, il reste 12,30 EUR"), "{}", r.queued[0].body);
+    // A template that does not place the payment reference gets it on a last line of its own.
+    let reference = s.payment_reference("P1").unwrap();
+    assert!(
+        r.queued[0].body.ends_with(&format!("\n\nRéférence de paiement à indiquer : {reference}")),
+        "{}",
+        r.queued[0].body
+    );
     let mut bad = Ladder::default_french();
     bad.steps[0].template = "nope".into();
     assert!(s.set_ladder(bad, noon("2024-01-01")).is_err());
@@ -617,6 +634,8 @@ fn a_formal_notice_document_needs_the_identity_and_lists_only_what_was_sent_befo
     assert!(doc.earlier.iter().all(|e| e.on < d("2024-07-25")));
     assert_eq!(doc.signatory.as_deref(), Some("Claire Martin"));
     assert_eq!(doc.iban.as_deref(), Some("FR76 3000 6000 0112 3456 7890 189"));
+    assert_eq!(doc.payment_reference, s.customer("B1").unwrap().payment_reference());
+    assert!(notice_body_quotes(&s, notice, &doc.payment_reference));
     assert!(doc.creditor.lines.contains(&"RCS Tarascon 732 829 320".to_owned()), "{:?}", doc.creditor);
 
     // A failed notice starts nothing: no court file after it.
@@ -634,6 +653,12 @@ fn a_formal_notice_document_needs_the_identity_and_lists_only_what_was_sent_befo
     assert_eq!(doc.earlier.last().map(|e| e.on), Some(d("2024-07-26")), "{:?}", doc.earlier);
     assert!(doc.court.as_ref().unwrap().cerfa.contains("12946"), "between traders");
     assert!(doc.attachments.iter().any(|a| a.starts_with("Facture")));
+}
+
+/// The letter's own text asks for the reference too, printed in groups of four.
+fn notice_body_quotes(s: &Store, notice: uuid::Uuid, reference: &crate::PaymentReference) -> bool {
+    let row = s.reminders(None, None, 100).unwrap().into_iter().find(|r| r.id == notice).unwrap();
+    row.body.contains(&format!("Référence de paiement à indiquer : {reference}"))
 }
 
 #[test]

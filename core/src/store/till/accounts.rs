@@ -11,6 +11,7 @@ use crate::customer::Customer;
 use crate::entry::{Effect, Entry};
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::payref::PaymentReference;
 use crate::store::db::values::{ENTRY_SELECT, entry_from_row};
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
@@ -42,6 +43,9 @@ pub struct DepositHeld {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountSummary {
     pub customer: Customer,
+    /// The reference the customer quotes on a bank transfer (ISO 11649), derived from the
+    /// customer's id: the same on every device.
+    pub payment_reference: PaymentReference,
     /// What the customer owes; negative when they hold credit.
     pub balance: Money,
     pub overdue: Money,
@@ -179,6 +183,7 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let verdict = checkout::check(&snap, &rules, Money::ZERO, today);
             Ok(AccountSummary {
+                payment_reference: c.payment_reference(),
                 customer: c,
                 balance: snap.balance,
                 overdue: snap.overdue,

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::error::Result;
+use crate::payref::PaymentReference;
 use crate::search;
 use crate::store::db::values::Now;
 use crate::store::handle::Store;
@@ -27,6 +28,30 @@ impl Store {
 
     pub fn customer(&self, reference: &str) -> Result<Customer> {
         Ok(self.read(|conn| by_reference(conn, reference))?.1)
+    }
+
+    /// The customer's payment reference (ISO 11649), printed on every document sent to them.
+    pub fn payment_reference(&self, reference: &str) -> Result<PaymentReference> {
+        Ok(self.customer(reference)?.payment_reference())
+    }
+
+    /// Whose account a payment reference names: `None` when nobody's, or when two customers
+    /// share it (one chance in millions), so a transfer is never booked to a guessed account.
+    /// The reference is already checked: one with wrong check digits never gets here
+    /// ([`PaymentReference::parse`] refuses it).
+    pub fn customer_by_payment_reference(&self, wanted: &PaymentReference) -> Result<Option<Customer>> {
+        // Derived, not stored: every id is read, a few milliseconds for a shop's customers,
+        // for an occasional bank statement.
+        let ids: Vec<(Uuid, String)> = self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT uuid, reference FROM customers")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        let mut named = ids.into_iter().filter(|(id, _)| &PaymentReference::for_customer(*id) == wanted);
+        match (named.next(), named.next()) {
+            (Some((_, reference)), None) => Ok(Some(self.customer(&reference)?)),
+            _ => Ok(None),
+        }
     }
 
     /// Customers in name order, a page at a time.

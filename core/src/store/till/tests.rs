@@ -698,3 +698,32 @@ fn search_lists_each_customer_once_in_the_order_of_the_word_typed() {
     assert_eq!(refs("marie mar", 10), ["M1"]);
     assert!(refs("mar", 0).is_empty());
 }
+
+#[test]
+fn a_payment_reference_names_its_customer_and_a_mistyped_one_nobody() {
+    let s = shop();
+    let c2 = s.customer("C2").unwrap();
+    let reference = s.payment_reference("C2").unwrap();
+    assert_eq!(reference, crate::PaymentReference::for_customer(c2.id), "derived from the UUID");
+    assert_ne!(reference, s.payment_reference("C1").unwrap());
+    let found = s.customer_by_payment_reference(&reference).unwrap().unwrap();
+    assert_eq!(found.reference, "C2");
+    // As a bank transfer's label carries it, printed or compact.
+    let label = format!("VIR SEPA BOULANGERIE MARTIN {reference} FACTURES NOVEMBRE");
+    let named: Vec<String> = crate::payref::find_in(&label)
+        .iter()
+        .filter_map(|r| s.customer_by_payment_reference(r).unwrap())
+        .map(|c| c.reference)
+        .collect();
+    assert_eq!(named, ["C2"]);
+    // One digit wrong: refused before any lookup, and not found in a label.
+    let mut typo = reference.as_str().to_owned().into_bytes();
+    typo[10] = if typo[10] == b'9' { b'0' } else { typo[10] + 1 };
+    let typo = String::from_utf8(typo).unwrap();
+    assert!(matches!(crate::PaymentReference::parse(&typo), Err(crate::payref::ReferenceError::CheckDigits(_))));
+    assert!(crate::payref::find_in(&format!("VIR {typo}")).is_empty());
+    // A valid reference nobody has.
+    let nobody = crate::PaymentReference::for_customer(uuid::Uuid::from_u128(7));
+    assert_eq!(s.customer_by_payment_reference(&nobody).unwrap(), None);
+    assert!(matches!(s.payment_reference("C9"), Err(Error::UnknownCustomer(_))));
+}

@@ -710,6 +710,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_customer(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_customer_by_payment_reference(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_list_customers(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_search_customers(
@@ -879,6 +881,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_by_payment_reference(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_list_customers(`ptr`: Long,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1161,6 +1165,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 20479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_by_payment_reference() and 0xFFFF) != 23566) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 23566) {
@@ -1914,6 +1921,12 @@ public interface TillInterface {
     fun `customer`(`reference`: kotlin.String): Customer
     
     /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    fun `customerByPaymentReference`(`reference`: PaymentReference): Customer?
+    
+    /**
      * Customers in name order, a page at a time (at most 1,000).
      */
     fun `listCustomers`(`limit`: kotlin.UInt, `offset`: kotlin.UInt): List<Customer>
@@ -2520,6 +2533,25 @@ open class Till: Disposable, AutoCloseable, TillInterface
         it,
         
         FfiConverterString.lower(`reference`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whose account a payment reference read from a transfer names: `null`/`nil` when nobody's
+     * (or two customers share it). Wrong check digits fail the call with `InvalidInput`.
+     */
+    @Throws(ArdoiseException::class)override fun `customerByPaymentReference`(`reference`: PaymentReference): Customer? {
+            return FfiConverterOptionalTypeCustomer.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_customer_by_payment_reference(
+        it,
+        
+        FfiConverterTypePaymentReference.lower(`reference`),_status)
 }
     }
     )
@@ -3756,6 +3788,12 @@ public object FfiConverterTypeTill: FfiConverter<Till, Long> {
 data class AccountSummary (
     var `customer`: Customer
     , 
+    /**
+     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
+     * on every reminder, notice and statement; the same on every device.
+     */
+    var `paymentReference`: PaymentReference
+    , 
     var `balance`: Money
     , 
     var `overdue`: Money
@@ -3790,6 +3828,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
     override fun read(buf: ByteBuffer): AccountSummary {
         return AccountSummary(
             FfiConverterTypeCustomer.read(buf),
+            FfiConverterTypePaymentReference.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalUInt.read(buf),
@@ -3804,6 +3843,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
     override fun allocationSize(value: AccountSummary) = (
             FfiConverterTypeCustomer.allocationSize(value.`customer`) +
+            FfiConverterTypePaymentReference.allocationSize(value.`paymentReference`) +
             FfiConverterTypeMoney.allocationSize(value.`balance`) +
             FfiConverterTypeMoney.allocationSize(value.`overdue`) +
             FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
@@ -3817,6 +3857,7 @@ public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSumm
 
     override fun write(value: AccountSummary, buf: ByteBuffer) {
             FfiConverterTypeCustomer.write(value.`customer`, buf)
+            FfiConverterTypePaymentReference.write(value.`paymentReference`, buf)
             FfiConverterTypeMoney.write(value.`balance`, buf)
             FfiConverterTypeMoney.write(value.`overdue`, buf)
             FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
@@ -6546,6 +6587,16 @@ data class SyncStatus (
      * Events of this till the back office refused (kept here for support).
      */
     var `rejected`: kotlin.ULong
+    , 
+    /**
+     * Events of other devices waiting for the customer or entry they refer to.
+     */
+    var `parked`: kotlin.ULong
+    , 
+    /**
+     * Events of other devices this till cannot apply, kept aside with why.
+     */
+    var `setAside`: kotlin.ULong
     
 ){
     
@@ -6573,6 +6624,8 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterOptionalString.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6587,7 +6640,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterBoolean.allocationSize(value.`stuck`) +
             FfiConverterOptionalString.allocationSize(value.`lastError`) +
             FfiConverterULong.allocationSize(value.`cursor`) +
-            FfiConverterULong.allocationSize(value.`rejected`)
+            FfiConverterULong.allocationSize(value.`rejected`) +
+            FfiConverterULong.allocationSize(value.`parked`) +
+            FfiConverterULong.allocationSize(value.`setAside`)
     )
 
     override fun write(value: SyncStatus, buf: ByteBuffer) {
@@ -6602,6 +6657,8 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterOptionalString.write(value.`lastError`, buf)
             FfiConverterULong.write(value.`cursor`, buf)
             FfiConverterULong.write(value.`rejected`, buf)
+            FfiConverterULong.write(value.`parked`, buf)
+            FfiConverterULong.write(value.`setAside`, buf)
     }
 }
 
@@ -8133,6 +8190,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCustomer: FfiConverterRustBuffer<Customer?> {
+    override fun read(buf: ByteBuffer): Customer? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCustomer.read(buf)
+    }
+
+    override fun allocationSize(value: Customer?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCustomer.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Customer?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCustomer.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry?> {
     override fun read(buf: ByteBuffer): LedgerEntry? {
         if (buf.get().toInt() == 0) {
@@ -9179,6 +9268,15 @@ public typealias FfiConverterTypeIsoDate = FfiConverterString
  */
 public typealias Money = kotlin.String
 public typealias FfiConverterTypeMoney = FfiConverterString
+
+
+
+/**
+ * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
+ * any case and spacing; wrong check digits fail the call with `InvalidInput`.
+ */
+public typealias PaymentReference = kotlin.String
+public typealias FfiConverterTypePaymentReference = FfiConverterString
 
 
 

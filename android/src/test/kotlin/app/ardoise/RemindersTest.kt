@@ -402,7 +402,11 @@ class RemindersTest {
         assertEquals(Language.EN, e1.language)
         sameInstant("2024-06-10T09:00:00+02:00", e1.notBefore)
         assertEquals("Reminder from Épicerie du Marché", e1.subject)
-        assertEquals("Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00", e1.body)
+        // The shop's template does not place the payment reference: it is added at the end.
+        val e1Ref = till.account("E1", "2024-06-09").paymentReference
+        assertEquals("Épicerie du Marché: 10.00 EUR overdue, 9 days. https://pay.example.fr/E1?amount=10.00 Payment ref: $e1Ref", e1.body)
+        assertEquals("E1", till.customerByPaymentReference(e1Ref.lowercase().replace(" ", ""))!!.reference)
+        assertFailsWith<ArdoiseException.InvalidInput> { till.customerByPaymentReference(e1Ref.replaceRange(5, 6, if (e1Ref[5] == '9') "0" else "9")) }
         for (r in sunday.queued) till.setReminderState(r.id, ReminderState.SENT, null, "2024-06-10T09:05:00+02:00")
 
         // The second step, 20 days late: an email to P1, an SMS to E1 (no email); its fee is never

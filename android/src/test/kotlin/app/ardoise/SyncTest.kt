@@ -80,6 +80,8 @@ class SyncTest {
         assertEquals("Client $c", b.customer(c).name)
         assertEquals("40.00", b.account(c, "2026-03-02").balance)
         assertEquals(a.account(c, "2026-03-02"), b.account(c, "2026-03-02"))
+        // The payment reference is derived from the customer's id: both tills print the same one.
+        assertEquals(a.account(c, "2026-03-02").paymentReference, b.account(c, "2026-03-02").paymentReference)
 
         assertEquals("25.00", b.pay(c, "15.00", PaymentMethod.CASH, null, ctx()).balance)
         assertEquals(0uL, b.sync().status.waiting)

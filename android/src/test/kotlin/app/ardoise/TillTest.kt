@@ -82,6 +82,8 @@ class TillTest {
         assertEquals("80.00", acc.overdue)
         assertEquals(9u, acc.oldestOverdueDays)
         assertEquals(invoice, acc.openInvoices.single().reference)
+        // Printed in groups of four: "RF" + check digits + 16 digits.
+        assertTrue(Regex("RF\\d{2}( \\d{4}){4}").matches(acc.paymentReference), acc.paymentReference)
         val paid = till.pay("C1", "100", PaymentMethod.CARD, invoice, ctx("2026-04-10"))
         assertEquals("-20.00", paid.balance)
         val after = till.account("C1", "2026-04-10")
