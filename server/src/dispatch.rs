@@ -16,6 +16,7 @@ use std::time::Duration;
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
 use ardoise_core::dunning::penalty::RateTables;
 use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
+use ardoise_core::{EntryRequest, Money, PaymentMethod, PaymentReference, Recorded};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
@@ -129,6 +130,31 @@ async fn blocking<R: Send + 'static>(
     .await
     .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?
     .map_err(core)
+}
+
+/// [`blocking`] for an owner's action: what the core refuses (an unknown customer, an amount
+/// a till would refuse) is the caller's mistake, told as such, not the dispatcher's failure.
+async fn blocking_typed<R: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+) -> Result<R> {
+    let store = Arc::clone(store);
+    let r = tokio::task::spawn_blocking(move || {
+        let mut s = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut s)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
+    r.map_err(|e| match e {
+        ardoise_core::Error::UnknownCustomer(id) => Error::not_found("customer", id),
+        ardoise_core::Error::UnknownEntry(id) | ardoise_core::Error::UnknownInvoice(id) => {
+            Error::not_found("invoice", id)
+        }
+        e @ (ardoise_core::Error::Invalid { .. }
+        | ardoise_core::Error::NotPositive { .. }
+        | ardoise_core::Error::InvalidDate(_)) => Error::Refused(crate::error::ApiError::malformed(e.to_string())),
+        other => core(other),
+    })
 }
 
 impl Dispatcher {
@@ -272,6 +298,47 @@ impl Dispatcher {
             self.push_outcomes(&copy.store, *shop, now).await?;
         }
         Ok(ids)
+    }
+
+    /// The back office records a payment it received (a bank transfer, an online payment) as
+    /// an entry of its own device in the shop, through the same write path as a till: the
+    /// merged copy first takes in everything the log holds, then records the payment (which
+    /// rewrites the customer's queued reminders in the same transaction), and the entry goes
+    /// into the log like any device's, to reach every till by sync once. If the log cannot be
+    /// written now, the entry waits in the copy's outbox and goes with the next round: it is
+    /// never lost nor recorded twice. `customer` is the customer's reference or their payment
+    /// reference (RF...), `invoice` the invoice's reference as printed; a bad one, an unknown invoice or an amount a till would refuse
+    /// changes nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_payment(
+        &self,
+        shop: Uuid,
+        customer: &str,
+        amount: Money,
+        method: PaymentMethod,
+        invoice: Option<String>,
+        date: Option<NaiveDate>,
+        now: Now,
+    ) -> Result<Recorded> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        let who = customer.to_owned();
+        let recorded = blocking_typed(&copy.store, move |s| {
+            let reference = match PaymentReference::parse(&who) {
+                Ok(rf) => match s.customer_by_payment_reference(&rf)? {
+                    Some(c) => c.reference,
+                    None => return Err(ardoise_core::Error::UnknownCustomer(who)),
+                },
+                Err(_) => who,
+            };
+            let req = EntryRequest::Payment { amount, method, invoice };
+            s.record(&reference, date, "back office", req, now)
+        })
+        .await?;
+        self.push_outcomes(&copy.store, shop, now).await?;
+        Ok(recorded)
     }
 
     /// First round, or the server was restored from a backup: the copy's cursors start over

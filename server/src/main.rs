@@ -100,6 +100,32 @@ enum Command {
         #[command(subcommand)]
         command: RatesCommand,
     },
+    /// Record a payment the back office received (a transfer seen on the bank account, a
+    /// cheque posted to the shop): an entry of the server's own device, synced to every till
+    /// once; the customer's queued reminders are rewritten at once.
+    Payment {
+        #[arg(long)]
+        shop: Uuid,
+        /// The customer's reference, or their payment reference (RF...).
+        #[arg(long)]
+        customer: String,
+        /// In euros: 12.50
+        #[arg(long)]
+        amount: String,
+        /// transfer, card, cheque or cash
+        #[arg(long, default_value = "transfer")]
+        method: String,
+        /// The invoice it pays (its reference, as printed); without it, the oldest open
+        /// invoices first.
+        #[arg(long)]
+        invoice: Option<String>,
+        /// The day it was paid (the value date), if not today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+        /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +313,16 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),
+        Command::Payment { shop, customer, amount, method, invoice, date, data_dir } => {
+            // Parsed before anything is opened: a typo changes nothing.
+            let amount = ardoise_core::Money::parse(&amount).with_context(|| format!("amount {amount:?}"))?;
+            let method: ardoise_core::PaymentMethod = method.parse()?;
+            let date = date.as_deref().map(ardoise_core::parse_date).transpose()?;
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            let now = chrono::Local::now().fixed_offset();
+            let r = dispatcher.record_payment(shop, &customer, amount, method, invoice, date, now).await?;
+            println!("{}\tpayment {} EUR recorded\tbalance {} EUR", r.entry.id, amount, r.balance);
+        }
         Command::Rates { command: RatesCommand::Set { ecb, legal, checked_through, shop, data_dir } } => {
             let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
             let checked_through = checked_through.as_deref().map(ardoise_core::parse_date).transpose()?;
@@ -296,18 +332,7 @@ async fn main() -> anyhow::Result<()> {
                 &read(&legal)?,
                 checked_through,
             )?;
-            let cfg = ReminderArgs {
-                no_reminders: false,
-                transports: None,
-                data_dir,
-                grace_minutes: 10,
-                every_secs: 60,
-                no_ladder: true,
-                claim_lease_secs: 300,
-            }
-            .config()?
-            .context("the dispatcher's configuration")?;
-            let dispatcher = Dispatcher::new(db, cfg)?;
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
             for shop in dispatcher.set_rates(shop, &rates, chrono::Local::now().fixed_offset()).await? {
                 println!(
                     "{shop}\trates checked through {}",
@@ -317,6 +342,22 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The dispatcher of a one-off command (rates, a payment): it writes through the merged copy
+/// in `data_dir` and sends nothing.
+fn offline_dispatch(data_dir: PathBuf) -> anyhow::Result<DispatchConfig> {
+    ReminderArgs {
+        no_reminders: false,
+        transports: None,
+        data_dir,
+        grace_minutes: 10,
+        every_secs: 60,
+        no_ladder: true,
+        claim_lease_secs: 300,
+    }
+    .config()?
+    .context("the dispatcher's configuration")
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

@@ -60,3 +60,28 @@ async fn replace_device_revokes_the_till_and_prints_a_code_for_it_only() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no device "), "{out:?}");
     serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
+
+/// `payment` refuses what it cannot record, saying why, and writes nothing to the log;
+/// `rejections` lists a shop's refused events (none here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_refuses_a_bad_amount_or_customer_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap().to_string();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    for (amount, customer, says) in
+        [("12,50x", "C1", "amount"), ("12.50", "C1", "no customer"), ("12.50", "RF00", "no customer")]
+    {
+        let out =
+            admin(&url, &["payment", "--shop", &shop, "--customer", customer, "--amount", amount, "--data-dir", data]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{amount} {customer}");
+        assert!(err.contains(says), "{amount} {customer}: {err}");
+    }
+    assert_eq!(db.shop(shop.parse().unwrap()).await.unwrap().head, 0);
+    let out = admin(&url, &["rejections", "--shop", &shop]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+}
