@@ -1,11 +1,12 @@
 //! ISO 20022 CAMT.053 (bank-to-customer statement) read into [`Statement`]s, versions
-//! camt.053.001.02 to .001.08, the ones French banks send.
+//! camt.053.001.02 to .001.08.
 //!
 //! What differs between those versions, for what is read here (from the schemas):
-//! - `Ntry/Sts` is a code (`<Sts>BOOK</Sts>`) up to .07 and a choice from .08
-//!   (`<Sts><Cd>BOOK</Cd></Sts>`, or `<Prtry>`); both are read.
+//! - `Ntry/Sts` is a bare code (`<Sts>BOOK</Sts>`) in the early versions and a choice
+//!   (`<Sts><Cd>BOOK</Cd></Sts>`, or `<Prtry>`) in the later ones (.07 or .08 depending on who
+//!   wrote the bank's guide): both forms are read in every version, as banks mix them.
 //! - `RltdPties/Dbtr` (and `Cdtr`) is a party (`<Dbtr><Nm>`) up to .07 and a choice of party or
-//!   agent from .08 (`<Dbtr><Pty><Nm>`); both are read.
+//!   agent in .08 (`<Dbtr><Pty><Nm>`): both are read in every version.
 //! - `TxDtls/Amt` and `TxDtls/CdtDbtInd` appear in .03; .02 has only `TxDtls/AmtDtls/TxAmt/Amt`,
 //!   which later versions keep: `Amt` is read first, then `AmtDtls/TxAmt/Amt`.
 //! - Dates are `<Dt>` or `<DtTm>` in every version; a date-time gives its date as written
@@ -28,6 +29,8 @@
 //!   a statement overlapping one already read (a monthly one over the daily ones) must give
 //!   the same ids for the same day. Two identical transfers on one day stay two (their count
 //!   differs); a statement that covers only part of a day could mistake the second for the first.
+//!   Some banks copy the booking's reference into each detail of a batch: when details of one
+//!   entry share a reference, each gets `/n` after it, so no transfer hides another.
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -216,6 +219,7 @@ fn entry(ntry: &Node, here: &Here, out: &mut Vec<Transaction>) -> Result<(), Ban
         return Ok(());
     }
     let batch = details.len() > 1;
+    let first = out.len();
     let mut sum = Money::ZERO;
     for (k, (tx, tx_here)) in details.iter().enumerate() {
         let given = match (tx.child("Amt"), tx.at("AmtDtls/TxAmt/Amt")) {
@@ -256,6 +260,13 @@ fn entry(ntry: &Node, here: &Here, out: &mut Vec<Transaction>) -> Result<(), Ban
     };
     if sum != entry_signed {
         return Err(BankError::BatchMismatch { entry: here.path.clone(), entry_amount: entry_signed, details: sum });
+    }
+    let mine = &mut out[first..];
+    let shared = mine.iter().enumerate().any(|(i, a)| mine[..i].iter().any(|b| b.bank_id == a.bank_id));
+    if shared {
+        for (k, t) in mine.iter_mut().enumerate().filter(|(_, t)| t.id_source == IdSource::Transaction) {
+            t.bank_id = format!("{}/{}", t.bank_id, k + 1);
+        }
     }
     Ok(())
 }
@@ -317,7 +328,7 @@ fn amount(node: &Node, path: &str, here: &Here) -> Result<Money, BankError> {
         }
         None => return Err(amt_here.here_malformed("no currency (Ccy attribute)")),
     }
-    let money = Money::parse(&amt.text).map_err(|e| {
+    let money = Money::parse(&xs_decimal(&amt.text)).map_err(|e| {
         amt_here.here_malformed(match e {
             MoneyError::TooManyDecimals(s) => format!("amount {s:?} has more than 2 decimals, EUR has cents"),
             other => other.to_string(),
@@ -327,6 +338,19 @@ fn amount(node: &Node, path: &str, here: &Here) -> Result<Money, BankError> {
         return Err(amt_here.here_malformed(format!("amount {:?} is negative; the sign is in CdtDbtInd", amt.text)));
     }
     Ok(money)
+}
+
+/// An `xs:decimal` as `Money::parse` reads it: the schema also allows a leading `+` and a
+/// point with no digits on one side ("+5", ".50", "5."), which banks' generators may write.
+fn xs_decimal(text: &str) -> String {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let (sign, body) = match unsigned.strip_prefix('-') {
+        Some(b) if !text.starts_with('+') => ("-", b),
+        _ => ("", unsigned),
+    };
+    let body = body.strip_suffix('.').filter(|b| !b.is_empty() && !b.ends_with('.')).unwrap_or(body);
+    let lead = if body.starts_with('.') && body.len() > 1 { "0" } else { "" };
+    format!("{sign}{lead}{body}")
 }
 
 fn direction(node: &Node, here: &Here) -> Result<Direction, BankError> {

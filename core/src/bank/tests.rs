@@ -192,6 +192,19 @@ fn a_malformed_amount_is_refused_with_its_path_and_line() {
 }
 
 #[test]
+fn amounts_are_read_as_the_schema_writes_decimals() {
+    for (written, cents) in [("+5", 500), (".50", 50), ("5.", 500), ("007.10", 710), ("0", 0)] {
+        let xml = doc("03", "0", &signed_cents(cents), &ntry("03", written, "CRDT", "BOOK"));
+        assert_eq!(camt::parse(xml.as_bytes()).unwrap()[0].transactions[0].amount.minor(), cents, "{written}");
+    }
+    for bad in ["-1.00", "1 000.00", "1,00", "1e2", ".", "+-1", "5..", "", "NaN"] {
+        let xml = doc("03", "0", "1.00", &ntry("03", bad, "CRDT", "BOOK"));
+        let (element, _, reason) = malformed(camt::parse(xml.as_bytes()));
+        assert_eq!(element, "Stmt[1]/Ntry[1]/Amt", "{bad:?}: {reason}");
+    }
+}
+
+#[test]
 fn three_decimals_are_refused() {
     let xml = doc("04", "0", "1.00", &ntry("04", "1.005", "CRDT", "BOOK"));
     let (element, _, reason) = malformed(camt::parse(xml.as_bytes()));
@@ -267,6 +280,14 @@ fn ids_without_a_bank_reference_are_stable_and_distinct() {
     let wider = doc("06", "10.00", "12.00", &[entries.clone(), ntry("06", "5.00", "CRDT", "BOOK")].concat())
         .replace("<Id>S1</Id>", "<Id>MONTHLY-05</Id>");
     assert_eq!(ids(&wider)[..2], first[..]);
+}
+
+#[test]
+fn details_sharing_a_bank_reference_get_one_id_each() {
+    let copied = V08.replace("TX-778-2", "TX-778-1");
+    let stmts = camt::parse(copied.as_bytes()).unwrap();
+    let ids: Vec<&str> = stmts[0].transactions.iter().map(|t| t.bank_id.as_str()).collect();
+    assert_eq!(ids, ["TX-778-1/1", "TX-778-1/2", "LOT-778/3", "PEND-1"]);
 }
 
 /// A random entry: cents, credit or not, booked or not.
