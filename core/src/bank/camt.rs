@@ -20,7 +20,9 @@
 //! - An entry with transaction details gives one transaction per `TxDtls` (across all its
 //!   `NtryDtls`); an entry without gives one transaction. With several details each needs its
 //!   amount, and their signed sum must be the entry's; with one detail its amount, if given,
-//!   must be the entry's.
+//!   must be the entry's. A detail amount in another currency (a foreign transfer stated in
+//!   the payer's currency) is not the account's: a single detail then takes the entry's amount,
+//!   a batch is refused.
 //! - The bank id: `TxDtls/Refs/AcctSvcrRef`, else `Ntry/AcctSvcrRef`, else `NtryRef` (both with
 //!   `/n` for the n-th detail of a batch), else `h:` and 32 hex digits of the SHA-256 of the
 //!   account IBAN, status, booking and value dates, direction, amount, counterparty name and
@@ -222,10 +224,16 @@ fn entry(ntry: &Node, here: &Here, out: &mut Vec<Transaction>) -> Result<(), Ban
     let first = out.len();
     let mut sum = Money::ZERO;
     for (k, (tx, tx_here)) in details.iter().enumerate() {
-        let given = match (tx.child("Amt"), tx.at("AmtDtls/TxAmt/Amt")) {
-            (Some(_), _) => Some(self::amount(tx, "Amt", tx_here)?),
-            (None, Some(_)) => Some(self::amount(tx, "AmtDtls/TxAmt/Amt", tx_here)?),
-            (None, None) => None,
+        // A foreign transfer may state its detail in the payer's currency: the entry alone
+        // then says what reached the account, which is enough when it is the only detail.
+        let paths = ["Amt", "AmtDtls/TxAmt/Amt"];
+        let present: Vec<&str> = paths.into_iter().filter(|p| tx.at(p).is_some()).collect();
+        let foreign = |p: &&str| tx.at(p).and_then(|a| a.attr("Ccy")).is_some_and(|c| c != CURRENCY);
+        let in_eur = present.iter().find(|p| !foreign(p));
+        let given = match (in_eur, present.first()) {
+            (Some(path), _) => Some(self::amount(tx, path, tx_here)?),
+            (None, Some(path)) if batch => Some(self::amount(tx, path, tx_here)?),
+            (None, _) => None,
         };
         let tx_amount = match given {
             Some(a) => a,

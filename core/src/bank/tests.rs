@@ -222,6 +222,17 @@ fn another_currency_is_refused() {
 }
 
 #[test]
+fn a_single_detail_in_the_payers_currency_takes_the_entrys_amount() {
+    let usd = "<NtryDtls><TxDtls><AmtDtls><InstdAmt><Amt Ccy=\"USD\">11.00</Amt></InstdAmt>\
+               <TxAmt><Amt Ccy=\"USD\">11.00</Amt></TxAmt></AmtDtls></TxDtls></NtryDtls></Ntry>";
+    let xml = doc("02", "0", "10.00", &ntry("02", "10.00", "CRDT", "BOOK").replace("</Ntry>", usd));
+    assert_eq!(camt::parse(xml.as_bytes()).unwrap()[0].transactions[0].amount, eur("10.00"));
+    // In a batch the entry cannot say which part is whose: refused.
+    let two = V08.replace("<Amt Ccy=\"EUR\">4.50</Amt>", "<Amt Ccy=\"USD\">4.90</Amt>");
+    assert!(matches!(camt::parse(two.as_bytes()), Err(BankError::Currency { currency, .. }) if currency == "USD"));
+}
+
+#[test]
 fn other_documents_are_refused() {
     for ns in ["camt.052.001.08", "camt.053.001.01", "camt.053.001.09", "pain.001.001.03"] {
         let xml = doc("02", "0", "0", "").replace("camt.053.001.02", ns);
