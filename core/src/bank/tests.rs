@@ -205,6 +205,23 @@ fn amounts_are_read_as_the_schema_writes_decimals() {
 }
 
 #[test]
+fn the_fault_is_named_in_the_statement_where_it_is() {
+    let bad = V02.replace("<Amt Ccy=\"EUR\">99.00</Amt>", "<Amt Ccy=\"EUR\">99.OO</Amt>");
+    let (element, line, _) = malformed(camt::parse(bad.as_bytes()));
+    assert_eq!((element.as_str(), line), ("Stmt[2]/Ntry[2]/Amt", 106));
+    let bad = V02.replace("<Sts>PDNG</Sts>", "<Sts>DONE</Sts>");
+    assert_eq!(malformed(camt::parse(bad.as_bytes())).0, "Stmt[2]/Ntry[2]/Sts");
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_a_second_root_refused() {
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), V08.as_bytes()].concat();
+    assert_eq!(camt::parse(&with_bom).unwrap()[0].transactions.len(), 4);
+    let two_roots = format!("{V08}<Document/>");
+    assert!(malformed(camt::parse(two_roots.as_bytes())).2.contains("second root"));
+}
+
+#[test]
 fn three_decimals_are_refused() {
     let xml = doc("04", "0", "1.00", &ntry("04", "1.005", "CRDT", "BOOK"));
     let (element, _, reason) = malformed(camt::parse(xml.as_bytes()));

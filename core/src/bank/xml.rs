@@ -77,8 +77,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Document, BankError> {
             reason,
         };
         match event {
-            Event::Start(start) | Event::Empty(start) if root.is_some() && stack.is_empty() => {
-                let _ = start;
+            Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
                 return Err(malformed(&stack, &mut lines, "a second root element".into()));
             }
             Event::Start(start) => {
