@@ -138,7 +138,7 @@ pub enum BankError {
     #[error("not a bank statement Ardoise reads: {found} (expected ISO 20022 camt.053.001.02 to .08)")]
     UnknownFormat { found: String },
     /// Not well formed, or an element missing or wrong: `element` is its path, as
-    /// "Stmt[2]/Ntry[5]/Amt" (1-based positions), and `line` where it is in the file.
+    /// `Stmt[2]/Ntry[5]/Amt` (1-based positions), and `line` where it is in the file.
     #[error("{element} (line {line}): {reason}")]
     Malformed { element: String, line: usize, reason: String },
     /// An amount in another currency than the shop's.
