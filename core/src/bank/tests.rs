@@ -318,12 +318,51 @@ fn details_sharing_a_bank_reference_get_one_id_each() {
     assert_eq!(ids, ["TX-778-1/1", "TX-778-1/2", "LOT-778/3", "PEND-1"]);
 }
 
-/// A random entry: cents, credit or not, booked or not.
+/// A random entry: cents, credit or not, booked or not, and the amounts of its transaction
+/// details when it is batched (none: an entry without details).
 #[derive(Clone, Debug)]
 struct Gen {
     cents: i64,
     credit: bool,
     booked: bool,
+    parts: Vec<i64>,
+}
+
+impl Gen {
+    /// As a bank of `version` writes it: .02 has detail amounts only in `AmtDtls/TxAmt`.
+    fn xml(&self, version: &str) -> String {
+        let cd = if self.credit { "CRDT" } else { "DBIT" };
+        let entry = ntry(version, &cents(self.cents), cd, if self.booked { "BOOK" } else { "PDNG" });
+        if self.parts.is_empty() {
+            return entry;
+        }
+        let details: String = self
+            .parts
+            .iter()
+            .map(|&p| {
+                let amt = format!("<Amt Ccy=\"EUR\">{}</Amt>", cents(p));
+                if version == "02" {
+                    format!("<TxDtls><AmtDtls><TxAmt>{amt}</TxAmt></AmtDtls></TxDtls>")
+                } else {
+                    format!("<TxDtls>{amt}<CdtDbtInd>{cd}</CdtDbtInd></TxDtls>")
+                }
+            })
+            .collect();
+        entry.replace("</Ntry>", &format!("<NtryDtls>{details}</NtryDtls></Ntry>"))
+    }
+
+    fn transactions(&self) -> Vec<i64> {
+        if self.parts.is_empty() { vec![self.cents] } else { self.parts.clone() }
+    }
+}
+
+fn gen_entry() -> impl Strategy<Value = Gen> {
+    (0i64..10_000_000, any::<bool>(), prop::bool::weighted(0.8), prop::collection::vec(0i64..2_000_000, 0..4)).prop_map(
+        |(cents, credit, booked, parts)| {
+            let cents = if parts.is_empty() { cents } else { parts.iter().sum() };
+            Gen { cents, credit, booked, parts }
+        },
+    )
 }
 
 fn cents(c: i64) -> String {
@@ -339,30 +378,33 @@ proptest! {
     fn generated_statements_round_trip_and_balance_exactly_when_generated_balanced(
         version in 2u8..=8,
         opening in -1_000_000i64..1_000_000,
-        entries in prop::collection::vec((0i64..10_000_000, any::<bool>(), prop::bool::weighted(0.8)), 0..30)
-            .prop_map(|v| v.into_iter().map(|(cents, credit, booked)| Gen { cents, credit, booked }).collect::<Vec<_>>()),
+        entries in prop::collection::vec(gen_entry(), 0..30),
         skew in prop_oneof![3 => Just(0i64), 1 => -500i64..500],
     ) {
         let v = format!("{version:02}");
         let movements: i64 = entries.iter().filter(|e| e.booked).map(|e| if e.credit { e.cents } else { -e.cents }).sum();
         let closing = opening + movements + skew;
-        let body: String = entries
-            .iter()
-            .map(|e| ntry(&v, &cents(e.cents), if e.credit { "CRDT" } else { "DBIT" }, if e.booked { "BOOK" } else { "PDNG" }))
-            .collect();
+        let body: String = entries.iter().map(|e| e.xml(&v)).collect();
         let xml = doc(&v, &signed_cents(opening), &signed_cents(closing), &body);
         let result = camt::parse(xml.as_bytes());
         if skew == 0 {
             let stmts = result.unwrap();
             let t = &stmts[0].transactions;
-            prop_assert_eq!(t.len(), entries.len());
-            for (t, e) in t.iter().zip(&entries) {
-                prop_assert_eq!(t.amount.minor(), e.cents);
-                prop_assert_eq!(t.direction == Direction::Credit, e.credit);
-                prop_assert_eq!(t.status == Status::Booked, e.booked);
-            }
+            let expected: Vec<(i64, bool, bool)> = entries
+                .iter()
+                .flat_map(|e| e.transactions().into_iter().map(move |c| (c, e.credit, e.booked)))
+                .collect();
+            let got: Vec<(i64, bool, bool)> = t
+                .iter()
+                .map(|t| (t.amount.minor(), t.direction == Direction::Credit, t.status == Status::Booked))
+                .collect();
+            prop_assert_eq!(got, expected);
             prop_assert_eq!(stmts[0].opening.minor(), opening);
             prop_assert_eq!(stmts[0].closing.minor(), closing);
+            let mut ids: Vec<&str> = t.iter().map(|t| t.bank_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), t.len(), "every transaction has its own id");
         } else {
             prop_assert_eq!(result, Err(BankError::Unbalanced {
                 statement: "S1".into(),
