@@ -26,7 +26,7 @@
 //! - The bank id: `TxDtls/Refs/AcctSvcrRef`, else `Ntry/AcctSvcrRef`, else `NtryRef` (both with
 //!   `/n` for the n-th detail of a batch), else `h:` and 32 hex digits of the SHA-256 of the
 //!   account IBAN, status, booking and value dates, direction, amount, counterparty name and
-//!   IBAN, remittance text, creditor reference and end-to-end id, and how many transactions
+//!   IBAN, remittance text, creditor reference, end-to-end id and bank label, and how many transactions
 //!   before it in the statement say all the same. Not the statement's id nor the position:
 //!   a statement overlapping one already read (a monthly one over the daily ones) must give
 //!   the same ids for the same day. Two identical transfers on one day stay two (their count
@@ -215,6 +215,7 @@ fn entry(ntry: &Node, here: &Here, out: &mut Vec<Transaction>) -> Result<(), Ban
         remittance: None,
         creditor_reference: None,
         end_to_end_id: None,
+        bank_label: optional(ntry, "AddtlNtryInf"),
     };
     if details.is_empty() {
         out.push(identified(base, None, entry_ref.as_ref(), 0, false));
@@ -259,6 +260,7 @@ fn entry(ntry: &Node, here: &Here, out: &mut Vec<Transaction>) -> Result<(), Ban
             t.creditor_reference = rmt.children("Strd").find_map(|s| optional(s, "CdtrRefInf/Ref"));
         }
         t.end_to_end_id = optional(tx, "Refs/EndToEndId");
+        t.bank_label = optional(tx, "AddtlTxInf").or(t.bank_label);
         let own = optional(tx, "Refs/AcctSvcrRef");
         out.push(identified(t, own, entry_ref.as_ref(), k + 1, batch));
     }
@@ -311,6 +313,7 @@ fn hash_content(t: &Transaction) -> String {
         opt(&t.remittance),
         opt(&t.creditor_reference),
         opt(&t.end_to_end_id),
+        opt(&t.bank_label),
     ]
     .join("\n")
 }

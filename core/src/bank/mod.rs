@@ -106,6 +106,9 @@ pub struct Transaction {
     pub creditor_reference: Option<String>,
     /// The payer's end-to-end id, absent when the payer gave none ("NOTPROVIDED").
     pub end_to_end_id: Option<String>,
+    /// The bank's own label (CAMT `TxDtls/AddtlTxInf`, else `Ntry/AddtlNtryInf`): often the
+    /// only text of an entry without details, where banks copy the payer and the reason.
+    pub bank_label: Option<String>,
 }
 
 impl Transaction {
@@ -118,11 +121,11 @@ impl Transaction {
     }
 
     /// The valid RF references this transaction carries: the structured one first, then those
-    /// found in the remittance text, each once. A matcher still checks they name a customer.
+    /// found in the remittance text, then in the bank's label, each once. A matcher still checks they name a customer.
     pub fn payment_references(&self) -> Vec<PaymentReference> {
         let mut found: Vec<PaymentReference> =
             self.creditor_reference.iter().filter_map(|r| PaymentReference::parse(r).ok()).collect();
-        for r in self.remittance.iter().flat_map(|t| payref::find_in(t)) {
+        for r in self.remittance.iter().chain(&self.bank_label).flat_map(|t| payref::find_in(t)) {
             if !found.contains(&r) {
                 found.push(r);
             }

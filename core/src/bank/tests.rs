@@ -82,6 +82,7 @@ fn v02_two_statements_with_remittance_text_a_debit_and_a_pending_entry() {
     let fee = &first.transactions[1];
     assert_eq!((fee.amount, fee.direction, fee.signed()), (eur("4.70"), Direction::Debit, eur("-4.70")));
     assert_eq!(fee.id_source, IdSource::Hash);
+    assert_eq!(fee.bank_label.as_deref(), Some("FRAIS TENUE DE COMPTE JANVIER"));
     assert!(fee.bank_id.starts_with("h:") && fee.bank_id.len() == 34, "{}", fee.bank_id);
 
     let second = &stmts[1];
@@ -141,6 +142,15 @@ fn every_version_from_02_to_08_is_read_with_its_status_form() {
         assert_eq!([t[0].status, t[1].status, t[2].status], [Status::Booked, Status::Booked, Status::Pending]);
         assert_eq!(t[1].signed(), eur("-2.00"));
     }
+}
+
+#[test]
+fn an_entry_without_details_is_matched_by_the_banks_label() {
+    let label = "<AddtlNtryInf>VIR SEPA RECU /DE CAFE DES ARTS /REF RF18 5390 0754 7034</AddtlNtryInf></Ntry>";
+    let xml = doc("04", "0", "8.00", &ntry("04", "8.00", "CRDT", "BOOK").replace("</Ntry>", label));
+    let t = &camt::parse(xml.as_bytes()).unwrap()[0].transactions[0];
+    assert_eq!((t.remittance.as_deref(), t.creditor_reference.as_deref()), (None, None));
+    assert_eq!(t.payment_references().iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["RF18539007547034"]);
 }
 
 #[test]
@@ -208,7 +218,7 @@ fn amounts_are_read_as_the_schema_writes_decimals() {
 fn the_fault_is_named_in_the_statement_where_it_is() {
     let bad = V02.replace("<Amt Ccy=\"EUR\">99.00</Amt>", "<Amt Ccy=\"EUR\">99.OO</Amt>");
     let (element, line, _) = malformed(camt::parse(bad.as_bytes()));
-    assert_eq!((element.as_str(), line), ("Stmt[2]/Ntry[2]/Amt", 106));
+    assert_eq!((element.as_str(), line), ("Stmt[2]/Ntry[2]/Amt", 107));
     let bad = V02.replace("<Sts>PDNG</Sts>", "<Sts>DONE</Sts>");
     assert_eq!(malformed(camt::parse(bad.as_bytes())).0, "Stmt[2]/Ntry[2]/Sts");
 }
