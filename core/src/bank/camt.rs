@@ -14,7 +14,11 @@
 //!
 //! Choices made here:
 //! - The opening balance is `OPBD`, else `PRCD` (previously closed booked); the closing is `CLBD`.
-//!   A `DBIT` balance is negative.
+//!   A `DBIT` balance is negative. A statement split in pages (`StmtPgntn`) gives one
+//!   [`Statement`] per page, each with the statement's id: a page without `OPBD` opens with
+//!   its interim balance `ITBD`/`OIBD`, a page without `CLBD` closes with `ITBD`/`CIBD`, and
+//!   each page is checked on its own. (Two identical transactions without a bank reference on
+//!   two pages of one day would get the same hashed id: pages are counted apart.)
 //! - A booked entry counts in the balance check, a pending one (`PDNG`, `FUTR`, `INFO`) is
 //!   returned as [`Status::Pending`] and counts nowhere. Other codes are refused.
 //! - An entry with transaction details gives one transaction per `TxDtls` (across all its
@@ -138,15 +142,18 @@ fn statement(stmt: &Node, here: Here) -> Result<Statement, BankError> {
     for (i, bal) in stmt.children("Bal").enumerate() {
         let bal_here = here.enter(bal, &format!("Bal[{}]", i + 1));
         let code = bal.at("Tp/CdOrPrtry/Cd").map(|c| c.text.as_str());
-        let slot = match code {
-            Some("OPBD") => Some((&mut opening, 0)),
-            Some("PRCD") => Some((&mut opening, 1)),
-            Some("CLBD") => Some((&mut closing, 0)),
+        let sub = bal.at("Tp/SubTp/Cd").map(|c| c.text.as_str());
+        let slot = match (code, sub) {
+            (Some("OPBD"), _) => Some((&mut opening, 0)),
+            (Some("PRCD"), _) => Some((&mut opening, 1)),
+            (Some("ITBD"), Some("OIBD")) => Some((&mut opening, 2)),
+            (Some("CLBD"), _) => Some((&mut closing, 0)),
+            (Some("ITBD"), Some("CIBD")) => Some((&mut closing, 1)),
             _ => None,
         };
         if let Some((slot, rank)) = slot {
             let amount = signed_amount(bal, &bal_here)?;
-            // OPBD wins over PRCD when a bank sends both; the first of a kind wins otherwise.
+            // OPBD wins over PRCD, and both over an interim balance; the first of a kind wins.
             if slot.is_none_or(|(_, r): (Money, u8)| r > rank) {
                 *slot = Some((amount, rank));
             }

@@ -297,6 +297,19 @@ fn a_batch_that_does_not_add_up_is_refused_naming_the_entry() {
 }
 
 #[test]
+fn pages_of_one_statement_balance_on_their_interim_balances() {
+    let interim = |sub: &str| format!("<Tp><CdOrPrtry><Cd>ITBD</Cd></CdOrPrtry><SubTp><Cd>{sub}</Cd></SubTp></Tp>");
+    let first = doc("08", "10.00", "15.00", &ntry("08", "5.00", "CRDT", "BOOK"))
+        .replace("<Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp>", &interim("CIBD"));
+    let last = doc("08", "15.00", "12.00", &ntry("08", "3.00", "DBIT", "BOOK"))
+        .replace("<Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp>", &interim("OIBD"));
+    for (page, opening, closing) in [(first, "10.00", "15.00"), (last, "15.00", "12.00")] {
+        let s = &camt::parse(page.as_bytes()).unwrap()[0];
+        assert_eq!((s.opening, s.closing), (eur(opening), eur(closing)));
+    }
+}
+
+#[test]
 fn missing_balances_are_named() {
     let xml = doc("03", "0", "0", "").replace("CLBD", "CLAV");
     let (element, _, reason) = malformed(camt::parse(xml.as_bytes()));
