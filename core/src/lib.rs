@@ -4,6 +4,7 @@
 //! returns. Rules take the current time as an argument, so aging and verdicts are testable.
 
 pub mod account;
+pub mod bank;
 pub mod checkout;
 pub mod customer;
 pub mod document;
