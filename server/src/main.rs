@@ -100,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         command: RatesCommand,
     },
+    /// Bank statements.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
     /// Record a payment the back office received (a transfer seen on the bank account, a
     /// cheque posted to the shop): an entry of the server's own device, synced to every till
     /// once; the customer's queued reminders are rewritten at once.
@@ -122,6 +127,21 @@ enum Command {
         /// The day it was paid (the value date), if not today.
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
+        /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BankCommand {
+    /// Import an ISO 20022 CAMT.053 statement (.001.02 to .08) for a shop: each booked credit
+    /// quoting a customer's payment reference becomes their payment, once however often the
+    /// file is imported; the rest is listed. A malformed or unbalanced file changes nothing.
+    Import {
+        #[arg(long)]
+        shop: Uuid,
+        file: PathBuf,
         /// Where the merged copy of each shop's ledger lives (as for `serve`).
         #[arg(long, default_value = "ardoise-server-data")]
         data_dir: PathBuf,
@@ -313,6 +333,20 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),
+        Command::Bank { command: BankCommand::Import { shop, file, data_dir } } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            // Read and checked whole before the shop is touched.
+            let statements = ardoise_core::bank::camt::parse(&bytes).with_context(|| format!("{}", file.display()))?;
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            let r = dispatcher.import_statements(shop, &statements, chrono::Local::now().fixed_offset()).await?;
+            for a in &r.applied {
+                println!("applied\t{}\t{} EUR\t{}\t{}", a.bank_id, a.amount, a.customer, a.entry);
+            }
+            for l in &r.left {
+                println!("left\t{}\t{} EUR\t{}", l.bank_id, l.amount, l.why);
+            }
+            println!("{} applied, {} already imported, {} left", r.applied.len(), r.already, r.left.len());
+        }
         Command::Payment { shop, customer, amount, method, invoice, date, data_dir } => {
             // Parsed before anything is opened: a typo changes nothing.
             let amount = ardoise_core::Money::parse(&amount).with_context(|| format!("amount {amount:?}"))?;

@@ -85,3 +85,44 @@ async fn payment_refuses_a_bad_amount_or_customer_and_writes_nothing() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty());
 }
+
+/// `bank import` reads the whole file first: an unbalanced statement or a file that is not
+/// one is refused with what is wrong, and nothing reaches the shop's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_import_refuses_an_unbalanced_or_foreign_file_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap();
+    let unbalanced = r#"<?xml version="1.0"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-04-21T06:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>S1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">99.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-04-20</Dt></BookgDt><AcctSvcrRef>T1</AcctSvcrRef></Ntry>
+</Stmt></BkToCstmrStmt></Document>"#;
+    for (name, content, says) in [
+        ("unbalanced.xml", unbalanced, "is not the closing"),
+        ("pain.xml", "<Document xmlns=\"urn:x\"/>", "not a bank statement"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let out = admin(
+            &url,
+            &[
+                "bank",
+                "import",
+                "--shop",
+                &shop.to_string(),
+                file.to_str().unwrap(),
+                "--data-dir",
+                dir.path().join("d").to_str().unwrap(),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}");
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    assert_eq!(db.shop(shop).await.unwrap().head, 0);
+}

@@ -3,6 +3,7 @@
 //! adjustments, write-offs, reversals).
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use crate::checkout::Decision;
 use crate::entry::{EntryBody, REFERENCE_MAX};
@@ -95,6 +96,31 @@ impl Store {
             let target = customer_in(w.conn(), customer)?;
             let body = validate(w.conn(), target.id, date, req)?;
             w.append(&target, new_id(now), date, cashier, body)
+        })
+    }
+
+    /// [`Store::record`] under an id the caller derives from what it records (a bank
+    /// transaction, a payment provider's event), so that recording it again, from this device
+    /// or another, is recognised: `None` when an entry with that id is already in the ledger.
+    /// The check and the write are one transaction, and the id is unique in every ledger and in
+    /// the shop's log, so the same money is never taken in twice.
+    pub fn record_once(
+        &self,
+        id: Uuid,
+        customer: &str,
+        date: Option<NaiveDate>,
+        cashier: &str,
+        req: EntryRequest,
+        now: Now,
+    ) -> Result<Option<Recorded>> {
+        let date = business_date(date, now)?;
+        self.write(now, |w| {
+            if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+                return Ok(None);
+            }
+            let target = customer_in(w.conn(), customer)?;
+            let body = validate(w.conn(), target.id, date, req)?;
+            w.append(&target, id, date, cashier, body).map(Some)
         })
     }
 }

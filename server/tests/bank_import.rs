@@ -1,0 +1,172 @@
+//! A bank statement comes back by itself (issue 18, item 4): a CAMT.053 file is read, each
+//! booked credit quoting a customer's payment reference becomes their payment on the back
+//! office, the same file imported again records nothing twice, and what cannot be matched
+//! (a mistyped reference, a debit) is left for the owner. Both tills receive each payment once.
+
+use std::sync::Mutex;
+
+use ardoise_core::customer::{CustomerKind, NewCustomer};
+use ardoise_core::store::{Now, SaleRequest, Store};
+use ardoise_core::sync::client::{Client, RetryPolicy};
+use ardoise_core::{Money, bank};
+use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
+use ardoise_server::send::TransportConfig;
+use ardoise_server::{RateLimit, ServeConfig};
+use chrono::{DateTime, Duration};
+
+fn at(s: &str) -> Now {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+/// A booked entry of `amount`, credit or debit, with its remittance information.
+fn entry(id: &str, amount: &str, credit: bool, remittance: &str) -> String {
+    let ind = if credit { "CRDT" } else { "DBIT" };
+    format!(
+        "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+         <BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>
+         <NtryDtls><TxDtls><Refs><AcctSvcrRef>{id}</AcctSvcrRef></Refs><Amt Ccy=\"EUR\">{amount}</Amt>
+         <CdtDbtInd>{ind}</CdtDbtInd>{remittance}</TxDtls></NtryDtls></Ntry>"
+    )
+}
+
+fn statement(entries: &[String], closing: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-2026-04-20</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+{}
+</Stmt></BkToCstmrStmt></Document>",
+        entries.join("\n")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
+    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
+    let base = serving.base_url();
+
+    let start = at("2026-03-02T09:00:00+01:00");
+    let client = Client::new(RetryPolicy::default()).unwrap();
+    let a = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
+    let b = Mutex::new(Store::open(dir.path().join("b.db")).unwrap());
+    for till in [&a, &b] {
+        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
+        client.enrol(till, &base, &code, "till", start).await.unwrap();
+    }
+    let (rf1, rf2) = {
+        let s = a.lock().unwrap();
+        for (reference, name, amount) in [("C1", "Hélène Dupré", "84.20"), ("C2", "Marc Petit", "40.00")] {
+            let new = NewCustomer {
+                reference: reference.into(),
+                name: name.into(),
+                kind: CustomerKind::Consumer,
+                terms: "30".parse().unwrap(),
+                ..Default::default()
+            };
+            s.add_customer(new, start).unwrap();
+            let sale = SaleRequest {
+                customer: reference.into(),
+                amount: m(amount),
+                cashier: "Léa".into(),
+                ..Default::default()
+            };
+            s.sell_on_account(sale, start).unwrap();
+        }
+        (s.payment_reference("C1").unwrap(), s.payment_reference("C2").unwrap())
+    };
+    client.sync(&a, &move || start).await.unwrap();
+
+    // C1 quotes the reference in the structured field, C2 in the free text, printed in groups
+    // of four; a third transfer has a reference with one digit wrong; the bank takes a fee.
+    let compact = |rf: &ardoise_core::PaymentReference| rf.to_string().replace(' ', "");
+    let mut typo = compact(&rf1);
+    let last = typo.pop().unwrap();
+    typo.push(if last == '9' { '8' } else { '9' });
+    let xml = statement(
+        &[
+            entry(
+                "TX-1",
+                "84.20",
+                true,
+                &format!(
+                    "<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{}</Ref></CdtrRefInf></Strd></RmtInf>",
+                    compact(&rf1)
+                ),
+            ),
+            entry("TX-2", "40.00", true, &format!("<RmtInf><Ustrd>VIR SEPA M PETIT {rf2}</Ustrd></RmtInf>")),
+            entry("TX-3", "10.00", true, &format!("<RmtInf><Ustrd>ardoise {typo}</Ustrd></RmtInf>")),
+            entry("FEE-1", "2.50", false, "<RmtInf><Ustrd>FRAIS TENUE DE COMPTE</Ustrd></RmtInf>"),
+        ],
+        "131.70",
+    );
+    let statements = bank::camt::parse(xml.as_bytes()).unwrap();
+
+    let cfg = DispatchConfig {
+        data_dir: dir.path().join("merged"),
+        grace_minutes: 10,
+        run_ladder: false,
+        transports: TransportConfig {
+            smtp: None,
+            mail_dir: Some(dir.path().join("mail")),
+            sms: None,
+            letters_dir: dir.path().join("letters"),
+        },
+    };
+    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let now = at("2026-04-21T08:00:00+02:00");
+    let first = dispatcher.import_statements(shop, &statements, now).await.unwrap();
+    let applied: Vec<(&str, &str, Money)> =
+        first.applied.iter().map(|x| (x.bank_id.as_str(), x.customer.as_str(), x.amount)).collect();
+    assert_eq!(applied, [("TX-1", "C1", m("84.20")), ("TX-2", "C2", m("40.00"))]);
+    let left: Vec<(&str, Money)> = first.left.iter().map(|x| (x.bank_id.as_str(), x.amount)).collect();
+    assert_eq!(left, [("TX-3", m("10.00")), ("FEE-1", m("-2.50"))], "{:?}", first.left);
+    let head = db.shop(shop).await.unwrap().head;
+
+    // The same file again, later, from a fresh process's copy: nothing twice.
+    let again = Dispatcher::new(
+        db.clone(),
+        DispatchConfig {
+            data_dir: dir.path().join("merged-2"),
+            grace_minutes: 10,
+            run_ladder: false,
+            transports: TransportConfig {
+                smtp: None,
+                mail_dir: Some(dir.path().join("mail")),
+                sms: None,
+                letters_dir: dir.path().join("letters"),
+            },
+        },
+    )
+    .unwrap();
+    for d in [&dispatcher, &again] {
+        let r = d.import_statements(shop, &statements, now + Duration::hours(1)).await.unwrap();
+        assert_eq!((r.applied.len(), r.already, r.left.len()), (0, 2, 2), "{r:?}");
+    }
+    assert_eq!(db.shop(shop).await.unwrap().head, head, "nothing more in the log");
+
+    // Both tills hold each payment once, and both accounts are settled.
+    for till in [&a, &b] {
+        client.sync(till, &move || now + Duration::hours(2)).await.unwrap();
+        let s = till.lock().unwrap();
+        let payments: Vec<_> = s.entries().unwrap().into_iter().filter(|e| e.body.kind() == "payment").collect();
+        assert_eq!(payments.len(), 2, "{payments:?}");
+        for c in ["C1", "C2"] {
+            assert_eq!(s.account(c, now.date_naive()).unwrap().balance, Money::ZERO, "{c}");
+        }
+        s.audit().unwrap();
+    }
+    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
