@@ -1,5 +1,6 @@
 //! `ardoise`: the till and back office on the command line, over one SQLite file per till.
 
+mod bank;
 mod check;
 mod checkout;
 mod customer;
@@ -123,6 +124,9 @@ enum Command {
     /// every account against its ledger; fails when anything is wrong
     #[command(visible_alias = "doctor")]
     Check(check::CheckArgs),
+    /// Bank statements: payments quoting a customer's reference taken in by themselves
+    #[command(subcommand)]
+    Bank(bank::BankCmd),
 }
 
 fn main() -> ExitCode {
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Export(a) => report::export(&ctx, a),
         Command::Gdpr(c) => report::gdpr(&ctx, c),
         Command::Check(a) => check::run(&ctx, a),
+        Command::Bank(c) => bank::run(&ctx, c),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

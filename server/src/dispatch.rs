@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ardoise_core::bank::{Direction, Statement, Status as BankStatus};
+use ardoise_core::bank::{Import as BankImport, Statement};
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
 use ardoise_core::dunning::penalty::RateTables;
 use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
@@ -131,48 +131,6 @@ async fn blocking<R: Send + 'static>(
     .await
     .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?
     .map_err(core)
-}
-
-/// What importing bank statements did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BankImport {
-    /// Credits recorded as payments now.
-    pub applied: Vec<AppliedTransaction>,
-    /// Credits recorded by an earlier import (the same or an overlapping statement).
-    pub already: u32,
-    /// Everything else, for the owner to look at.
-    pub left: Vec<LeftTransaction>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppliedTransaction {
-    pub bank_id: String,
-    pub customer: String,
-    pub amount: Money,
-    pub entry: Uuid,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeftTransaction {
-    pub bank_id: String,
-    /// Signed: a debit is negative.
-    pub amount: Money,
-    pub why: String,
-}
-
-/// The entry id of the payment a bank transaction becomes: the same for the same transaction
-/// of the same account in the same shop, whoever imports it and however often.
-fn bank_entry_id(shop: Uuid, account: &str, bank_id: &str) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(shop.as_bytes())
-        .chain_update(account)
-        .chain_update([0])
-        .chain_update(bank_id)
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 /// [`blocking`] for an owner's action: what the core refuses (an unknown customer, an amount
@@ -384,65 +342,18 @@ impl Dispatcher {
         Ok(recorded)
     }
 
-    /// Takes in a bank statement already read and checked (`ardoise_core::bank`): each booked
-    /// credit that quotes the payment reference of a customer of the shop becomes a payment by
-    /// transfer on the day the bank booked it, through [`Dispatcher::record_payment`]'s path.
-    /// Its entry id is derived from the account and the bank's id for the transaction, so the
-    /// same statement imported twice, or an overlapping one, records nothing twice, on this
-    /// process or another. Everything else (debits, pending entries, reversals, credits
-    /// without a reference of a customer, what the ledger refuses) is left for the owner, with
-    /// why; nothing is guessed.
+    /// Takes in bank statements already read and checked, on the shop's merged copy caught up
+    /// with the log (`Store::import_statements`: each booked credit quoting a customer's
+    /// payment reference becomes their payment, once), then puts the payments into the log:
+    /// every till receives them once, and a statement imported again, by this process or
+    /// another, records nothing twice.
     pub async fn import_statements(&self, shop: Uuid, statements: &[Statement], now: Now) -> Result<BankImport> {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         self.join_epoch(&mut copy, shop, now).await?;
         self.catch_up(&copy.store, shop, now).await?;
         let statements = statements.to_vec();
-        let report = blocking(&copy.store, move |s| {
-            let mut report = BankImport::default();
-            for st in &statements {
-                let account = st.account_iban.clone().unwrap_or_else(|| st.id.clone());
-                for tx in &st.transactions {
-                    let leave = |why: &str| LeftTransaction {
-                        bank_id: tx.bank_id.clone(),
-                        amount: tx.signed(),
-                        why: why.to_owned(),
-                    };
-                    if tx.status != BankStatus::Booked || tx.direction != Direction::Credit || tx.reversal {
-                        report.left.push(leave("not a booked credit"));
-                        continue;
-                    }
-                    let mut customer = None;
-                    for rf in tx.payment_references() {
-                        if let Some(c) = s.customer_by_payment_reference(&rf)? {
-                            customer = Some(c.reference);
-                            break;
-                        }
-                    }
-                    let Some(customer) = customer else {
-                        report.left.push(leave("no payment reference of a customer"));
-                        continue;
-                    };
-                    let id = bank_entry_id(shop, &account, &tx.bank_id);
-                    let req =
-                        EntryRequest::Payment { amount: tx.amount, method: PaymentMethod::Transfer, invoice: None };
-                    let date = tx.booking_date.or(tx.value_date);
-                    match s.record_once(id, &customer, date, "bank", req, now) {
-                        Ok(Some(r)) => report.applied.push(AppliedTransaction {
-                            bank_id: tx.bank_id.clone(),
-                            customer,
-                            amount: tx.amount,
-                            entry: r.entry.id,
-                        }),
-                        Ok(None) => report.already += 1,
-                        Err(ardoise_core::Error::Sqlite(e)) => return Err(ardoise_core::Error::Sqlite(e)),
-                        Err(e) => report.left.push(leave(&e.to_string())),
-                    }
-                }
-            }
-            Ok(report)
-        })
-        .await?;
+        let report = blocking(&copy.store, move |s| s.import_statements(&statements, "bank", now)).await?;
         self.push_outcomes(&copy.store, shop, now).await?;
         Ok(report)
     }

@@ -157,3 +157,43 @@ pub enum BankError {
 
 #[cfg(test)]
 mod tests;
+
+/// What taking statements into a ledger did (`Store::import_statements`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Import {
+    /// Credits recorded as payments now.
+    pub applied: Vec<Applied>,
+    /// Credits an earlier import recorded (the same or an overlapping statement).
+    pub already: u32,
+    /// Everything else, for the owner to look at.
+    pub left: Vec<Left>,
+}
+
+/// A credit recorded as the payment of the customer whose reference it quoted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Applied {
+    pub bank_id: String,
+    pub customer: String,
+    pub amount: Money,
+    pub entry: uuid::Uuid,
+}
+
+/// A transaction not recorded, with why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Left {
+    pub bank_id: String,
+    /// Signed: a debit is negative.
+    pub amount: Money,
+    pub why: String,
+}
+
+/// The id of the payment a bank transaction becomes: the same for the same transaction of
+/// the same account, whoever imports it, however often, on whichever device. A ledger and a
+/// shop's log hold an id once, so the money is never taken in twice.
+pub fn entry_id(account: &str, bank_id: &str) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(account).chain_update([0]).chain_update(bank_id).finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}

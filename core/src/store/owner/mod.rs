@@ -1,5 +1,6 @@
 //! The owner's view: reports as of any date, risk scores, imports, exports and GDPR requests.
 
+pub(in crate::store) mod bank;
 pub(in crate::store) mod export;
 pub(in crate::store) mod import;
 pub(in crate::store) mod privacy;
