@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 mod log;
+pub mod pay;
 mod rules;
 mod secret;
 pub mod send;
