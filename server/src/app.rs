@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use crate::api::{changes, enrol, push};
+use crate::api::{changes, enrol, push, webhook};
 use crate::caller::bearer;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(push::push))
         .route("/v1/changes", get(changes::changes))
         .route("/v1/status", get(changes::status))
+        .route("/v1/pay/stripe/{shop}", post(webhook::stripe))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method for this endpoint")
@@ -147,8 +148,9 @@ impl Stopper {
 pub async fn serve(listener: tokio::net::TcpListener, db: Db, config: ServeConfig) -> anyhow::Result<Serving> {
     let addr = listener.local_addr()?;
     let listener = listener.into_std()?;
-    let app = router(AppState::new(db, config.rate).with_quota(config.quota))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        router(AppState::new(db, config.rate).with_quota(config.quota).with_dispatcher(config.dispatcher.clone()))
+            .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
         Some(files) => {

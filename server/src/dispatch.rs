@@ -133,6 +133,19 @@ async fn blocking<R: Send + 'static>(
     .map_err(core)
 }
 
+/// A payment the back office received, for [`Dispatcher::record_payment_once`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// The customer's reference, or their payment reference (RF...).
+    pub customer: String,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    /// The invoice's reference, as printed.
+    pub invoice: Option<String>,
+    /// The day it was paid, if not today.
+    pub date: Option<NaiveDate>,
+}
+
 /// [`blocking`] for an owner's action: what the core refuses (an unknown customer, an amount
 /// a till would refuse) is the caller's mistake, told as such, not the dispatcher's failure.
 async fn blocking_typed<R: Send + 'static>(
@@ -321,11 +334,27 @@ impl Dispatcher {
         date: Option<NaiveDate>,
         now: Now,
     ) -> Result<Recorded> {
+        let payment = Payment { customer: customer.to_owned(), amount, method, invoice, date };
+        let recorded = self.record_payment_once(shop, payment, None, now).await?;
+        recorded.ok_or_else(|| Error::Internal("a payment under a new id was taken for a repeat".into()))
+    }
+
+    /// [`Dispatcher::record_payment`] under an id derived from where the payment comes from
+    /// (a provider's session): `None` when that payment is already in the ledger, recorded by
+    /// this process, another, or an earlier delivery of the same notification.
+    pub async fn record_payment_once(
+        &self,
+        shop: Uuid,
+        payment: Payment,
+        id: Option<Uuid>,
+        now: Now,
+    ) -> Result<Option<Recorded>> {
+        let Payment { customer, amount, method, invoice, date } = payment;
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         self.join_epoch(&mut copy, shop, now).await?;
         self.catch_up(&copy.store, shop, now).await?;
-        let who = customer.to_owned();
+        let who = customer;
         let recorded = blocking_typed(&copy.store, move |s| {
             let reference = match PaymentReference::parse(&who) {
                 Ok(rf) => match s.customer_by_payment_reference(&rf)? {
@@ -335,7 +364,10 @@ impl Dispatcher {
                 Err(_) => who,
             };
             let req = EntryRequest::Payment { amount, method, invoice };
-            s.record(&reference, date, "back office", req, now)
+            match id {
+                Some(id) => s.record_once(id, &reference, date, "back office", req, now),
+                None => s.record(&reference, date, "back office", req, now).map(Some),
+            }
         })
         .await?;
         self.push_outcomes(&copy.store, shop, now).await?;

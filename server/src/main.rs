@@ -100,6 +100,19 @@ enum Command {
         #[command(subcommand)]
         command: RatesCommand,
     },
+    /// A shop's Stripe account: its secret key and webhook signing secret(s), kept on the
+    /// server only. Stripe's webhook then points at /v1/pay/stripe/SHOP_ID.
+    Stripe {
+        #[arg(long)]
+        shop: Uuid,
+        /// The API secret key (sk_...), read from this environment variable.
+        #[arg(long, default_value = "ARDOISE_STRIPE_SECRET_KEY")]
+        secret_key_env: String,
+        /// The webhook signing secret (whsec_...), read from this environment variable; a
+        /// second, comma-separated, is accepted too while rotating.
+        #[arg(long, default_value = "ARDOISE_STRIPE_WEBHOOK_SECRETS")]
+        webhook_secrets_env: String,
+    },
     /// Bank statements.
     Bank {
         #[command(subcommand)]
@@ -256,15 +269,17 @@ async fn main() -> anyhow::Result<()> {
             quota_bytes,
             reminders,
         } => {
-            let dispatcher = match reminders.config()? {
+            let (dispatcher, payments) = match reminders.config()? {
                 Some(cfg) => {
                     let lease = Duration::from_secs(reminders.claim_lease_secs.max(1));
                     let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?.with_claim_lease(lease));
-                    Some(d.spawn(Duration::from_secs(reminders.every_secs.max(1)), || {
-                        chrono::Local::now().fixed_offset()
-                    }))
+                    let task = std::sync::Arc::clone(&d)
+                        .spawn(Duration::from_secs(reminders.every_secs.max(1)), || {
+                            chrono::Local::now().fixed_offset()
+                        });
+                    (Some(task), Some(d))
                 }
-                None => None,
+                None => (None, None),
             };
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
@@ -276,6 +291,7 @@ async fn main() -> anyhow::Result<()> {
                 tls,
                 rate: RateLimit { per_second: rate_per_second, burst: rate_burst },
                 quota: Quota { events_per_day: quota_events, bytes_stored: quota_bytes },
+                dispatcher: payments,
             };
             let serving = ardoise_server::serve(listener, db, config).await?;
             let stopper = serving.stopper();
@@ -333,6 +349,23 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::NewEpoch { shop } => println!("{}", db.new_epoch(shop).await?),
+        Command::Stripe { shop, secret_key_env, webhook_secrets_env } => {
+            // Secrets come from the environment, never the command line (it shows in `ps` and
+            // in shell histories), and are never printed.
+            let key = std::env::var(&secret_key_env).with_context(|| format!("${secret_key_env} is not set"))?;
+            let secrets: Vec<String> = std::env::var(&webhook_secrets_env)
+                .with_context(|| format!("${webhook_secrets_env} is not set"))?
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if !key.starts_with("sk_") && !key.starts_with("rk_") || secrets.iter().any(|s| !s.starts_with("whsec_")) {
+                anyhow::bail!("expected a key sk_... (or rk_...) and webhook secrets whsec_...");
+            }
+            db.shop(shop).await?;
+            db.set_payment_provider(shop, "stripe", &key, &secrets).await?;
+            println!("{shop}\tStripe set ({} webhook secret(s)); webhook URL: /v1/pay/stripe/{shop}", secrets.len());
+        }
         Command::Bank { command: BankCommand::Import { shop, file, data_dir } } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             // Read and checked whole before the shop is touched.

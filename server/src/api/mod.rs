@@ -5,3 +5,4 @@
 pub(crate) mod changes;
 pub(crate) mod enrol;
 pub(crate) mod push;
+pub(crate) mod webhook;

@@ -6,6 +6,7 @@
 pub mod claims;
 pub(crate) mod devices;
 pub(crate) mod events;
+pub(crate) mod providers;
 pub(crate) mod shops;
 
 use std::time::Duration;
@@ -23,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_enrol_code_device.sql")),
     (3, include_str!("../../migrations/0003_device_quotas.sql")),
     (4, include_str!("../../migrations/0004_claims.sql")),
+    (5, include_str!("../../migrations/0005_payment_providers.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
