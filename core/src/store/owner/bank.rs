@@ -20,6 +20,9 @@ impl Store {
     /// again picks up where it stopped.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
         let mut report = Import::default();
+        // One read of the customers for the whole file: a statement of thousands of
+        // transfers against a shop of tens of thousands of customers stays one pass.
+        let customers = self.payment_references()?;
         for st in statements {
             let account = st.account_iban.as_deref().unwrap_or(&st.id);
             for tx in &st.transactions {
@@ -28,13 +31,7 @@ impl Store {
                     report.left.push(leave("not a booked credit".into()));
                     continue;
                 }
-                let mut customer = None;
-                for rf in tx.payment_references() {
-                    if let Some(c) = self.customer_by_payment_reference(&rf)? {
-                        customer = Some(c.reference);
-                        break;
-                    }
-                }
+                let customer = tx.payment_references().iter().find_map(|rf| customers.get(rf).cloned().flatten());
                 let Some(customer) = customer else {
                     report.left.push(leave("no payment reference of a customer".into()));
                     continue;

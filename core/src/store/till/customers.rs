@@ -1,5 +1,7 @@
 //! Customers at the till: added, updated, found by reference or search, listed.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
@@ -40,18 +42,31 @@ impl Store {
     /// The reference is already checked: one with wrong check digits never gets here
     /// ([`PaymentReference::parse`] refuses it).
     pub fn customer_by_payment_reference(&self, wanted: &PaymentReference) -> Result<Option<Customer>> {
-        // Derived, not stored: every id is read, a few milliseconds for a shop's customers,
-        // for an occasional bank statement.
+        // Derived, not stored: every id is read, a few milliseconds for a shop's customers;
+        // a whole statement reads them once (`payment_references`).
+        match self.payment_references()?.remove(wanted).flatten() {
+            Some(reference) => Ok(Some(self.customer(&reference)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every customer's payment reference, to their customer reference: for matching a whole
+    /// bank statement with one read of the customers instead of one per transaction. A
+    /// reference two customers share (one chance in millions) maps to nobody, as in
+    /// [`Store::customer_by_payment_reference`].
+    pub fn payment_references(&self) -> Result<HashMap<PaymentReference, Option<String>>> {
         let ids: Vec<(Uuid, String)> = self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT uuid, reference FROM customers")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
-        let mut named = ids.into_iter().filter(|(id, _)| &PaymentReference::for_customer(*id) == wanted);
-        match (named.next(), named.next()) {
-            (Some((_, reference)), None) => Ok(Some(self.customer(&reference)?)),
-            _ => Ok(None),
+        let mut map = HashMap::with_capacity(ids.len());
+        for (id, reference) in ids {
+            map.entry(PaymentReference::for_customer(id))
+                .and_modify(|shared| *shared = None)
+                .or_insert(Some(reference));
         }
+        Ok(map)
     }
 
     /// Customers in name order, a page at a time.
