@@ -3,75 +3,26 @@
 //! the back office at once (nothing is sent for a debt already paid), reaches both tills by
 //! sync exactly once, and a bad customer or payment reference changes nothing anywhere.
 
-use std::sync::Mutex;
+mod backoffice;
 
-use ardoise_core::customer::{CustomerKind, NewCustomer};
-use ardoise_core::store::{Now, ReminderState, SaleRequest, Store};
-use ardoise_core::sync::client::{Client, RetryPolicy};
+use ardoise_core::store::ReminderState;
 use ardoise_core::{Money, PaymentMethod};
-use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
-use ardoise_server::send::TransportConfig;
-use ardoise_server::{RateLimit, ServeConfig};
-use chrono::{DateTime, Duration};
-
-fn at(s: &str) -> Now {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
-
-fn m(s: &str) -> Money {
-    Money::parse(s).unwrap()
-}
+use backoffice::{BackOffice, at, customer_with_sale, dispatcher, m};
+use chrono::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_the_back_office_records_reaches_every_till_once_and_stops_the_reminder() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let db = ardoise_server::connect(&url).await.unwrap();
-    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
-    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
-    let base = serving.base_url();
-
+    let bo = BackOffice::start(dir.path()).await;
+    let (db, shop) = (&bo.db, bo.shop);
     let start = at("2026-03-02T09:00:00+01:00");
-    let client = Client::new(RetryPolicy::default()).unwrap();
-    let a = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
-    let b = Mutex::new(Store::open(dir.path().join("b.db")).unwrap());
-    for till in [&a, &b] {
-        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
-        client.enrol(till, &base, &code, "till", start).await.unwrap();
-    }
-    {
-        let s = a.lock().unwrap();
-        let new = NewCustomer {
-            reference: "C1".into(),
-            name: "Hélène Dupré".into(),
-            email: Some("c1@example.fr".into()),
-            kind: CustomerKind::Consumer,
-            terms: "30".parse().unwrap(),
-            consent_email: true,
-            ..Default::default()
-        };
-        s.add_customer(new, start).unwrap();
-        let sale =
-            SaleRequest { customer: "C1".into(), amount: m("84.20"), cashier: "Léa".into(), ..Default::default() };
-        s.sell_on_account(sale, start).unwrap();
-    }
-    client.sync(&a, &move || start).await.unwrap();
+    let a = bo.till(dir.path(), "a", start).await;
+    let b = bo.till(dir.path(), "b", start).await;
+    customer_with_sale(&a.lock().unwrap(), "C1", "Hélène Dupré", Some("c1@example.fr"), "84.20", start);
+    bo.sync(&a, start).await;
 
     let mail = dir.path().join("mail");
-    let cfg = DispatchConfig {
-        data_dir: dir.path().join("merged"),
-        grace_minutes: 10,
-        run_ladder: true,
-        transports: TransportConfig {
-            smtp: None,
-            mail_dir: Some(mail.clone()),
-            sms: None,
-            letters_dir: dir.path().join("letters"),
-        },
-    };
-    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let dispatcher = dispatcher(db, dir.path(), "merged", true);
     let later = start + Duration::days(45);
     let first = dispatcher.run_once(later).await.unwrap();
     assert_eq!((first.queued_by_ladder, first.sent), (1, 0), "{first:?}");
@@ -112,7 +63,7 @@ async fn a_payment_the_back_office_records_reaches_every_till_once_and_stops_the
     // Both tills receive the payment once, and see the reminder cancelled.
     for till in [&a, &b] {
         for _ in 0..2 {
-            client.sync(till, &move || later + Duration::minutes(20)).await.unwrap();
+            bo.sync(till, later + Duration::minutes(20)).await;
         }
         let s = till.lock().unwrap();
         let payments: Vec<_> = s.entries().unwrap().into_iter().filter(|e| e.body.kind() == "payment").collect();
@@ -126,5 +77,5 @@ async fn a_payment_the_back_office_records_reaches_every_till_once_and_stops_the
         );
         s.audit().unwrap();
     }
-    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

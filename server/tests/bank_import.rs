@@ -3,24 +3,11 @@
 //! office, the same file imported again records nothing twice, and what cannot be matched
 //! (a mistyped reference, a debit) is left for the owner. Both tills receive each payment once.
 
-use std::sync::Mutex;
+mod backoffice;
 
-use ardoise_core::customer::{CustomerKind, NewCustomer};
-use ardoise_core::store::{Now, SaleRequest, Store};
-use ardoise_core::sync::client::{Client, RetryPolicy};
 use ardoise_core::{Money, bank};
-use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
-use ardoise_server::send::TransportConfig;
-use ardoise_server::{RateLimit, ServeConfig};
-use chrono::{DateTime, Duration};
-
-fn at(s: &str) -> Now {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
-
-fn m(s: &str) -> Money {
-    Money::parse(s).unwrap()
-}
+use backoffice::{BackOffice, at, customer_with_sale, dispatcher, m};
+use chrono::Duration;
 
 /// A booked entry of `amount`, credit or debit, with its remittance information.
 fn entry(id: &str, amount: &str, credit: bool, remittance: &str) -> String {
@@ -50,44 +37,18 @@ fn statement(entries: &[String], closing: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let db = ardoise_server::connect(&url).await.unwrap();
-    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, ..Default::default() };
-    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
-    let base = serving.base_url();
-
+    let bo = BackOffice::start(dir.path()).await;
+    let (db, shop) = (&bo.db, bo.shop);
     let start = at("2026-03-02T09:00:00+01:00");
-    let client = Client::new(RetryPolicy::default()).unwrap();
-    let a = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
-    let b = Mutex::new(Store::open(dir.path().join("b.db")).unwrap());
-    for till in [&a, &b] {
-        let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
-        client.enrol(till, &base, &code, "till", start).await.unwrap();
-    }
+    let a = bo.till(dir.path(), "a", start).await;
+    let b = bo.till(dir.path(), "b", start).await;
     let (rf1, rf2) = {
         let s = a.lock().unwrap();
-        for (reference, name, amount) in [("C1", "Hélène Dupré", "84.20"), ("C2", "Marc Petit", "40.00")] {
-            let new = NewCustomer {
-                reference: reference.into(),
-                name: name.into(),
-                kind: CustomerKind::Consumer,
-                terms: "30".parse().unwrap(),
-                ..Default::default()
-            };
-            s.add_customer(new, start).unwrap();
-            let sale = SaleRequest {
-                customer: reference.into(),
-                amount: m(amount),
-                cashier: "Léa".into(),
-                ..Default::default()
-            };
-            s.sell_on_account(sale, start).unwrap();
-        }
+        customer_with_sale(&s, "C1", "Hélène Dupré", None, "84.20", start);
+        customer_with_sale(&s, "C2", "Marc Petit", None, "40.00", start);
         (s.payment_reference("C1").unwrap(), s.payment_reference("C2").unwrap())
     };
-    client.sync(&a, &move || start).await.unwrap();
+    bo.sync(&a, start).await;
 
     // C1 quotes the reference in the structured field, C2 in the free text, printed in groups
     // of four; a third transfer has a reference with one digit wrong; the bank takes a fee.
@@ -114,18 +75,7 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
     );
     let statements = bank::camt::parse(xml.as_bytes()).unwrap();
 
-    let cfg = DispatchConfig {
-        data_dir: dir.path().join("merged"),
-        grace_minutes: 10,
-        run_ladder: false,
-        transports: TransportConfig {
-            smtp: None,
-            mail_dir: Some(dir.path().join("mail")),
-            sms: None,
-            letters_dir: dir.path().join("letters"),
-        },
-    };
-    let dispatcher = Dispatcher::new(db.clone(), cfg).unwrap();
+    let dispatcher = dispatcher(db, dir.path(), "merged", false);
     let now = at("2026-04-21T08:00:00+02:00");
     let first = dispatcher.import_statements(shop, &statements, now).await.unwrap();
     let applied: Vec<(&str, &str, Money)> =
@@ -136,21 +86,7 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
     let head = db.shop(shop).await.unwrap().head;
 
     // The same file again, later, from a fresh process's copy: nothing twice.
-    let again = Dispatcher::new(
-        db.clone(),
-        DispatchConfig {
-            data_dir: dir.path().join("merged-2"),
-            grace_minutes: 10,
-            run_ladder: false,
-            transports: TransportConfig {
-                smtp: None,
-                mail_dir: Some(dir.path().join("mail")),
-                sms: None,
-                letters_dir: dir.path().join("letters"),
-            },
-        },
-    )
-    .unwrap();
+    let again = backoffice::dispatcher(db, dir.path(), "merged-2", false);
     for d in [&dispatcher, &again] {
         let r = d.import_statements(shop, &statements, now + Duration::hours(1)).await.unwrap();
         assert_eq!((r.applied.len(), r.already, r.left.len()), (0, 2, 2), "{r:?}");
@@ -159,7 +95,7 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
 
     // Both tills hold each payment once, and both accounts are settled.
     for till in [&a, &b] {
-        client.sync(till, &move || now + Duration::hours(2)).await.unwrap();
+        bo.sync(till, now + Duration::hours(2)).await;
         let s = till.lock().unwrap();
         let payments: Vec<_> = s.entries().unwrap().into_iter().filter(|e| e.body.kind() == "payment").collect();
         assert_eq!(payments.len(), 2, "{payments:?}");
@@ -168,5 +104,5 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
         }
         s.audit().unwrap();
     }
-    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

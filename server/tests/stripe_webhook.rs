@@ -3,23 +3,15 @@
 //! deliveries; a bad, missing or stale signature is refused with 400 and writes nothing; a
 //! secret being rotated still verifies; the payment reaches the till by sync.
 
-use std::sync::{Arc, Mutex};
+mod backoffice;
+
+use std::sync::Arc;
 
 use ardoise_core::Money;
-use ardoise_core::customer::{CustomerKind, NewCustomer};
-use ardoise_core::store::{Now, SaleRequest, Store};
-use ardoise_core::sync::client::{Client, RetryPolicy};
-use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
-use ardoise_server::send::TransportConfig;
-use ardoise_server::{RateLimit, ServeConfig};
-use chrono::DateTime;
+use backoffice::{BackOffice, at, customer_with_sale, dispatcher};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-
-fn at(s: &str) -> Now {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
 
 fn signature(secret: &str, t: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -37,54 +29,13 @@ fn session(event: &str, kind: &str, session: &str, cents: i64, customer: &str) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_session_is_recorded_once_and_bad_signatures_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let db = ardoise_server::connect(&url).await.unwrap();
-    let shop = db.create_shop("Épicerie du Marché").await.unwrap();
-    let cfg = DispatchConfig {
-        data_dir: dir.path().join("merged"),
-        grace_minutes: 10,
-        run_ladder: false,
-        transports: TransportConfig {
-            smtp: None,
-            mail_dir: Some(dir.path().join("mail")),
-            sms: None,
-            letters_dir: dir.path().join("letters"),
-        },
-    };
-    let dispatcher = Arc::new(Dispatcher::new(db.clone(), cfg).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServeConfig {
-        rate: RateLimit { per_second: 0, burst: 0 },
-        dispatcher: Some(Arc::clone(&dispatcher)),
-        ..Default::default()
-    };
-    let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
-    let base = serving.base_url();
-
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    let base = bo.serving.base_url();
     let start = at("2026-11-02T09:00:00+01:00");
-    let client = Client::new(RetryPolicy::default()).unwrap();
-    let till = Mutex::new(Store::open(dir.path().join("a.db")).unwrap());
-    let code = db.enrol_code(shop, chrono::Duration::hours(1)).await.unwrap();
-    client.enrol(&till, &base, &code, "till", start).await.unwrap();
-    {
-        let s = till.lock().unwrap();
-        let new = NewCustomer {
-            reference: "C1".into(),
-            name: "Hélène Dupré".into(),
-            kind: CustomerKind::Consumer,
-            terms: "30".parse().unwrap(),
-            ..Default::default()
-        };
-        s.add_customer(new, start).unwrap();
-        let sale = SaleRequest {
-            customer: "C1".into(),
-            amount: Money::parse("94.20").unwrap(),
-            cashier: "Léa".into(),
-            ..Default::default()
-        };
-        s.sell_on_account(sale, start).unwrap();
-    }
-    client.sync(&till, &move || start).await.unwrap();
+    let till = bo.till(dir.path(), "a", start).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
+    bo.sync(&till, start).await;
     db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_new".into(), "whsec_old".into()]).await.unwrap();
 
     let http = reqwest::Client::new();
@@ -138,7 +89,7 @@ async fn a_paid_session_is_recorded_once_and_bad_signatures_write_nothing() {
     assert_eq!(r.status(), 422);
 
     // The till receives both payments once: the account is settled.
-    client.sync(&till, &move || start + chrono::Duration::hours(1)).await.unwrap();
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
     {
         let s = till.lock().unwrap();
         let payments: Vec<_> = s.entries().unwrap().into_iter().filter(|e| e.body.kind() == "payment").collect();
@@ -146,5 +97,5 @@ async fn a_paid_session_is_recorded_once_and_bad_signatures_write_nothing() {
         assert_eq!(s.account("C1", start.date_naive()).unwrap().balance, Money::ZERO);
         s.audit().unwrap();
     }
-    serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
