@@ -18,6 +18,7 @@ pub enum PaymentMethod {
     Card,
     Transfer,
     Cheque,
+    Online,
 }
 
 /// Who records a write, and when. `business_date` backdates it (imported history); `None`

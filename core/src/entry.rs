@@ -28,6 +28,8 @@ pub enum PaymentMethod {
     Card,
     Transfer,
     Cheque,
+    /// Paid through the shop's online payment provider (a payment link of a reminder).
+    Online,
 }
 
 impl PaymentMethod {
@@ -37,6 +39,7 @@ impl PaymentMethod {
             PaymentMethod::Card => "card",
             PaymentMethod::Transfer => "transfer",
             PaymentMethod::Cheque => "cheque",
+            PaymentMethod::Online => "online",
         }
     }
 }
@@ -49,9 +52,10 @@ impl std::str::FromStr for PaymentMethod {
             "card" => Ok(PaymentMethod::Card),
             "transfer" => Ok(PaymentMethod::Transfer),
             "cheque" | "check" => Ok(PaymentMethod::Cheque),
+            "online" => Ok(PaymentMethod::Online),
             _ => Err(crate::Error::Invalid {
                 field: "payment method",
-                reason: format!("{s:?}: use cash, card, transfer or cheque"),
+                reason: format!("{s:?}: use cash, card, transfer, cheque or online"),
             }),
         }
     }

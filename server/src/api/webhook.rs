@@ -63,7 +63,7 @@ pub(crate) async fn stripe(
     let payment = Payment {
         customer: customer.to_owned(),
         amount,
-        method: PaymentMethod::Card,
+        method: PaymentMethod::Online,
         invoice: o["metadata"]["invoice"].as_str().map(str::to_owned),
         date: None,
     };
