@@ -33,7 +33,7 @@ fn a_statement_pays_the_customer_it_names_once() {
     assert_eq!(first["applied"].as_array().unwrap().len(), 1, "{first}");
     assert_eq!(first["applied"][0]["customer"], "C1");
     let again = t.json(&["bank", "import", file.to_str().unwrap()]);
-    assert_eq!((again["applied"].as_array().unwrap().len(), again["already"].as_u64()), (0, Some(1)), "{again}");
+    assert_eq!((again["applied"].as_array().unwrap().len(), again["duplicates"].as_u64()), (0, Some(1)), "{again}");
     assert_eq!(t.show("C1", "2026-03-21")["balance"], "0.00");
 
     // Unbalanced: refused whole, nothing changes.

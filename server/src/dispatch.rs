@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ardoise_core::bank::{Import as BankImport, Statement};
+use ardoise_core::bank::{Import as BankImport, Line, LineState, Statement};
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
 use ardoise_core::dunning::penalty::RateTables;
 use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
@@ -375,19 +375,57 @@ impl Dispatcher {
     }
 
     /// Takes in bank statements already read and checked, on the shop's merged copy caught up
-    /// with the log (`Store::import_statements`: each booked credit quoting a customer's
-    /// payment reference becomes their payment, once), then puts the payments into the log:
-    /// every till receives them once, and a statement imported again, by this process or
-    /// another, records nothing twice.
+    /// with the log (`Store::import_statements`: a certain credit becomes the customer's
+    /// payment, once; the others are kept as suggestions or left), then puts the payments into
+    /// the log: every till receives them once, and a statement imported again, by this process
+    /// or another, records nothing twice.
     pub async fn import_statements(&self, shop: Uuid, statements: &[Statement], now: Now) -> Result<BankImport> {
+        let statements = statements.to_vec();
+        self.owner_action(shop, now, move |s| s.import_statements(&statements, "bank", now)).await
+    }
+
+    /// The shop's bank transactions as the back office imported them, newest first.
+    pub async fn bank_lines(&self, shop: Uuid, state: Option<LineState>, limit: usize, now: Now) -> Result<Vec<Line>> {
+        self.owner_action(shop, now, move |s| s.bank_lines(state, limit, 0)).await
+    }
+
+    /// The owner confirms whose payment a credit is (`Store::confirm_bank_match`); the
+    /// payment reaches every till by sync.
+    pub async fn confirm_bank_match(
+        &self,
+        shop: Uuid,
+        transaction: String,
+        customer: String,
+        invoice: Option<String>,
+        by: String,
+        now: Now,
+    ) -> Result<Line> {
+        self.owner_action(shop, now, move |s| {
+            s.confirm_bank_match(&transaction, &customer, invoice.as_deref(), &by, now)
+        })
+        .await
+    }
+
+    /// The owner undoes a match (`Store::undo_bank_match`): the reversal reaches every till.
+    pub async fn undo_bank_match(&self, shop: Uuid, transaction: String, by: String, now: Now) -> Result<Line> {
+        self.owner_action(shop, now, move |s| s.undo_bank_match(&transaction, &by, now)).await
+    }
+
+    /// Runs an owner's action on the shop's merged copy once it holds everything in the log,
+    /// then puts what it wrote into the log. What the core refuses is the caller's mistake.
+    async fn owner_action<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         self.join_epoch(&mut copy, shop, now).await?;
         self.catch_up(&copy.store, shop, now).await?;
-        let statements = statements.to_vec();
-        let report = blocking(&copy.store, move |s| s.import_statements(&statements, "bank", now)).await?;
+        let out = blocking_typed(&copy.store, f).await?;
         self.push_outcomes(&copy.store, shop, now).await?;
-        Ok(report)
+        Ok(out)
     }
 
     /// First round, or the server was restored from a backup: the copy's cursors start over

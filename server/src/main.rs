@@ -148,14 +148,61 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BankCommand {
-    /// Import an ISO 20022 CAMT.053 statement (.001.02 to .08) for a shop: each booked credit
-    /// quoting a customer's payment reference becomes their payment, once however often the
-    /// file is imported; the rest is listed. A malformed or unbalanced file changes nothing.
+    /// Import an ISO 20022 CAMT.053 statement (.001.02 to .08) for a shop: a credit quoting a
+    /// customer's payment reference, or naming open invoices that add up to it, becomes their
+    /// payment, once however often the file is imported; other credits are suggested or left.
+    /// A malformed or unbalanced file changes nothing.
     Import {
         #[arg(long)]
         shop: Uuid,
         file: PathBuf,
+        /// Print `{"imported", "duplicates", "applied", "suggested", "unmatched"}`.
+        #[arg(long)]
+        json: bool,
         /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
+    /// The shop's bank transactions, newest first.
+    List {
+        #[arg(long)]
+        shop: Uuid,
+        /// applied, suggested or unmatched
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
+    /// Record a suggested credit as a customer's payment.
+    Confirm {
+        #[arg(long)]
+        shop: Uuid,
+        transaction: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        invoice: Option<String>,
+        /// Who confirms, kept with the match.
+        #[arg(long, default_value = "back office")]
+        by: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+    },
+    /// Undo a match: its payment is reversed on every till.
+    Undo {
+        #[arg(long)]
+        shop: Uuid,
+        transaction: String,
+        #[arg(long, default_value = "back office")]
+        by: String,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value = "ardoise-server-data")]
         data_dir: PathBuf,
     },
@@ -366,20 +413,7 @@ async fn main() -> anyhow::Result<()> {
             db.set_payment_provider(shop, "stripe", &key, &secrets).await?;
             println!("{shop}\tStripe set ({} webhook secret(s)); webhook URL: /v1/pay/stripe/{shop}", secrets.len());
         }
-        Command::Bank { command: BankCommand::Import { shop, file, data_dir } } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            // Read and checked whole before the shop is touched.
-            let statements = ardoise_core::bank::camt::parse(&bytes).with_context(|| format!("{}", file.display()))?;
-            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
-            let r = dispatcher.import_statements(shop, &statements, chrono::Local::now().fixed_offset()).await?;
-            for a in &r.applied {
-                println!("applied\t{}\t{} EUR\t{}\t{}", a.bank_id, a.amount, a.customer, a.entry);
-            }
-            for l in &r.left {
-                println!("left\t{}\t{} EUR\t{}", l.bank_id, l.amount, l.why);
-            }
-            println!("{} applied, {} already imported, {} left", r.applied.len(), r.already, r.left.len());
-        }
+        Command::Bank { command } => bank(db, command).await?,
         Command::Payment { shop, customer, amount, method, invoice, date, data_dir } => {
             // Parsed before anything is opened: a typo changes nothing.
             let amount = ardoise_core::Money::parse(&amount).with_context(|| format!("amount {amount:?}"))?;
@@ -448,4 +482,75 @@ async fn stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// `ardoise-server bank ...`: every action on a shop's merged copy, its result printed.
+async fn bank(db: Db, command: BankCommand) -> anyhow::Result<()> {
+    use ardoise_core::bank::{Line, LineState};
+    let now = chrono::Local::now().fixed_offset();
+    let print = |l: &Line, json: bool| -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(l)?);
+        } else {
+            let who = l.customer.as_deref().or(l.suggestions.first().map(|s| s.customer.as_str())).unwrap_or("");
+            let why = l.why.as_deref().unwrap_or("");
+            println!(
+                "{}\t{}\t{} EUR\t{who}\t{}\t{why}",
+                l.state.as_str(),
+                l.transaction,
+                l.amount,
+                l.invoices.join(",")
+            );
+        }
+        Ok(())
+    };
+    match command {
+        BankCommand::Import { shop, file, json, data_dir } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            // Read and checked whole before the shop is touched.
+            let statements = ardoise_core::bank::camt::parse(&bytes).with_context(|| format!("{}", file.display()))?;
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            let r = dispatcher.import_statements(shop, &statements, now).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(());
+            }
+            for l in r.applied.iter().chain(&r.suggested).chain(&r.unmatched) {
+                print(l, false)?;
+            }
+            println!(
+                "{} imported ({} applied, {} suggested, {} unmatched), {} already imported",
+                r.imported,
+                r.applied.len(),
+                r.suggested.len(),
+                r.unmatched.len(),
+                r.duplicates
+            );
+        }
+        BankCommand::List { shop, state, limit, json, data_dir } => {
+            let state = state
+                .map(|s| {
+                    LineState::parse(&s).with_context(|| format!("state {s:?}: use applied, suggested or unmatched"))
+                })
+                .transpose()?;
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            let lines = dispatcher.bank_lines(shop, state, limit, now).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else {
+                for l in &lines {
+                    print(l, false)?;
+                }
+            }
+        }
+        BankCommand::Confirm { shop, transaction, customer, invoice, by, json, data_dir } => {
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            print(&dispatcher.confirm_bank_match(shop, transaction, customer, invoice, by, now).await?, json)?;
+        }
+        BankCommand::Undo { shop, transaction, by, json, data_dir } => {
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
+            print(&dispatcher.undo_bank_match(shop, transaction, by, now).await?, json)?;
+        }
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@
 //! Formats: [`camt`] (ISO 20022 CAMT.053, versions .001.02 to .001.08).
 
 pub mod camt;
+pub mod matching;
 mod xml;
 
 use chrono::NaiveDate;
@@ -158,33 +159,73 @@ pub enum BankError {
 #[cfg(test)]
 mod tests;
 
-/// What taking statements into a ledger did (`Store::import_statements`).
+/// What taking statements into a ledger did (`Store::import_statements`), as `ardoise bank
+/// import --json` prints it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
-    /// Credits recorded as payments now.
-    pub applied: Vec<Applied>,
-    /// Credits an earlier import recorded (the same or an overlapping statement).
-    pub already: u32,
-    /// Everything else, for the owner to look at.
-    pub left: Vec<Left>,
+    /// Transactions read for the first time (pending ones excepted: they come again booked).
+    pub imported: u32,
+    /// Transactions an earlier import already took (the same or an overlapping statement).
+    pub duplicates: u32,
+    /// Credits recorded as payments now, certain by their rule.
+    pub applied: Vec<Line>,
+    /// Credits that may be a customer's, for a person to confirm.
+    pub suggested: Vec<Line>,
+    /// Everything else (debits, pending entries, credits naming nobody), with why.
+    pub unmatched: Vec<Line>,
 }
 
-/// A credit recorded as the payment of the customer whose reference it quoted.
+/// One bank transaction and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Applied {
-    pub bank_id: String,
-    pub customer: String,
-    pub amount: Money,
-    pub entry: uuid::Uuid,
-}
-
-/// A transaction not recorded, with why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Left {
-    pub bank_id: String,
+pub struct Line {
+    /// The bank's id of the transaction ([`Transaction::bank_id`]): what `bank confirm` and
+    /// `bank undo` take.
+    pub transaction: String,
+    /// The shop's account it is on (its IBAN, else the statement's id).
+    pub account: String,
     /// Signed: a debit is negative.
     pub amount: Money,
-    pub why: String,
+    pub date: Option<NaiveDate>,
+    /// What the payer and the bank wrote, joined.
+    pub label: String,
+    pub counterparty: Option<String>,
+    pub state: LineState,
+    /// The customer it was recorded for.
+    pub customer: Option<String>,
+    /// The invoices the payment settled (applied), or named (suggested).
+    pub invoices: Vec<String>,
+    pub rule: Option<matching::Rule>,
+    /// Who recorded or confirmed it.
+    pub by: Option<String>,
+    /// The payment entry recorded.
+    pub entry: Option<uuid::Uuid>,
+    /// Why it was left, or undone.
+    pub why: Option<String>,
+    /// Best first.
+    pub suggestions: Vec<matching::Suggestion>,
+}
+
+/// Where a bank transaction stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    Applied,
+    Suggested,
+    Unmatched,
+}
+
+impl LineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineState::Applied => "applied",
+            LineState::Suggested => "suggested",
+            LineState::Unmatched => "unmatched",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LineState> {
+        [LineState::Applied, LineState::Suggested, LineState::Unmatched].into_iter().find(|x| x.as_str() == s)
+    }
 }
 
 /// The id of the payment a bank transaction becomes: the same for the same transaction of

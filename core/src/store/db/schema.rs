@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 12;
+pub const VERSION: i64 = 13;
 
 /// Version 1: customers, the ledger with its projections, and the outbox. New files get
 /// [`CURRENT`]; this is kept to build version-1 files for the upgrade test.
@@ -765,6 +765,35 @@ CREATE TABLE sync_set_aside (
     reason TEXT NOT NULL,
     at INTEGER NOT NULL
 );
+CREATE TABLE bank_transactions (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    bank_id TEXT NOT NULL,
+    booked_on TEXT CHECK (booked_on IS NULL OR date(booked_on) = booked_on),
+    amount INTEGER NOT NULL,
+    counterparty TEXT,
+    iban TEXT,
+    label TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('applied', 'suggested', 'unmatched')),
+    why TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    UNIQUE (account, bank_id)
+);
+CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
+CREATE TABLE bank_matches (
+    id INTEGER PRIMARY KEY,
+    tx INTEGER NOT NULL REFERENCES bank_transactions (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    entry BLOB NOT NULL UNIQUE,
+    rule TEXT NOT NULL CHECK (rule IN ('reference', 'invoices', 'confirmed')),
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    undone_at INTEGER,
+    undone_by TEXT
+);
+CREATE INDEX bank_matches_by_tx ON bank_matches (tx);
+CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);
 CREATE TABLE sync_parked (
     cursor INTEGER PRIMARY KEY,
     device_id BLOB NOT NULL,
@@ -871,6 +900,41 @@ CREATE TABLE sync_set_aside (
 );
 ";
 
+/// Version 13: the bank transactions this database imported, each applied, suggested or left,
+/// and the matches made of them (who, by which rule, undone or not). Local to the database
+/// that imported the statement: the payments themselves are entries and sync as such.
+const V13: &str = "
+CREATE TABLE bank_transactions (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    bank_id TEXT NOT NULL,
+    booked_on TEXT CHECK (booked_on IS NULL OR date(booked_on) = booked_on),
+    amount INTEGER NOT NULL,
+    counterparty TEXT,
+    iban TEXT,
+    label TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('applied', 'suggested', 'unmatched')),
+    why TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    UNIQUE (account, bank_id)
+);
+CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
+CREATE TABLE bank_matches (
+    id INTEGER PRIMARY KEY,
+    tx INTEGER NOT NULL REFERENCES bank_transactions (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    entry BLOB NOT NULL UNIQUE,
+    rule TEXT NOT NULL CHECK (rule IN ('reference', 'invoices', 'confirmed')),
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    undone_at INTEGER,
+    undone_by TEXT
+);
+CREATE INDEX bank_matches_by_tx ON bank_matches (tx);
+CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);
+";
+
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
@@ -887,6 +951,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         9 => tx.execute_batch(V10)?,
         10 => upgrade_to_v11(tx)?,
         11 => tx.execute_batch(V12)?,
+        12 => tx.execute_batch(V13)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

@@ -1,56 +1,497 @@
-//! Bank statements into the ledger: each booked credit that quotes the payment reference of a
-//! customer becomes their payment, once, whoever imports it; the rest is left for the owner.
+//! Bank statements into the ledger: each transaction is kept with what became of it (applied,
+//! suggested, left), a certain match is recorded as the customer's payment once, whoever
+//! imports it; a person confirms the suggestions and can undo any match.
 
-use crate::bank::{Applied, Direction, Import, Left, Statement, Status, entry_id};
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::bank::matching::{self, Book, BookCustomer, Decision, OpenInvoice, Rule, Suggestion};
+use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
-use crate::store::db::values::Now;
+use crate::money::Money;
+use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
-use crate::store::till::ledger::EntryRequest;
+use crate::store::till::ledger::{self, EntryRequest};
+use crate::store::write::Write;
+
+/// Longest label kept: what a statement line says is short; a file that says more is trimmed.
+const LABEL_MAX: usize = 500;
 
 impl Store {
-    /// Takes in statements already read and checked (`crate::bank::camt::parse`). A booked
-    /// credit quoting a customer's payment reference (structured, else in the free text, see
-    /// [`crate::bank::Transaction::payment_references`]) is recorded as their payment by
-    /// transfer, dated the day the bank booked it, under [`entry_id`]: importing the same or
-    /// an overlapping statement again records nothing twice. Debits, pending entries,
-    /// reversals, credits naming no customer of this ledger and what the ledger refuses are
-    /// left, with why; nothing is guessed. Each payment is its own unit of work (and rewrites
-    /// that customer's queued reminders); a database failure stops the import, and importing
-    /// again picks up where it stopped.
+    /// Takes in statements already read and checked (`crate::bank::camt::parse` and the other
+    /// readers). Each booked transaction not seen before is kept and decided
+    /// ([`matching::decide`]): a certain credit is recorded as the customer's payment by
+    /// transfer, dated the day the bank booked it, under [`entry_id`] (so importing the same
+    /// or an overlapping statement again, here or on another device, records nothing twice);
+    /// the others are kept as suggestions or left, with why. Pending transactions are only
+    /// reported: they come again, booked. The whole file is one unit of work: it is taken in
+    /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
-        let mut report = Import::default();
-        // One read of the customers for the whole file: a statement of thousands of
-        // transfers against a shop of tens of thousands of customers stays one pass.
-        let customers = self.payment_references()?;
-        for st in statements {
-            let account = st.account_iban.as_deref().unwrap_or(&st.id);
-            for tx in &st.transactions {
-                let leave = |why: String| Left { bank_id: tx.bank_id.clone(), amount: tx.signed(), why };
-                if tx.status != Status::Booked || tx.direction != Direction::Credit || tx.reversal {
-                    report.left.push(leave("not a booked credit".into()));
-                    continue;
-                }
-                let customer = tx.payment_references().iter().find_map(|rf| customers.get(rf).cloned().flatten());
-                let Some(customer) = customer else {
-                    report.left.push(leave("no payment reference of a customer".into()));
-                    continue;
-                };
-                let req = EntryRequest::Payment { amount: tx.amount, method: PaymentMethod::Transfer, invoice: None };
-                let id = entry_id(account, &tx.bank_id);
-                match self.record_once(id, &customer, tx.booking_date.or(tx.value_date), cashier, req, now) {
-                    Ok(Some(r)) => report.applied.push(Applied {
-                        bank_id: tx.bank_id.clone(),
-                        customer,
-                        amount: tx.amount,
-                        entry: r.entry.id,
-                    }),
-                    Ok(None) => report.already += 1,
-                    Err(e @ Error::Sqlite(_)) => return Err(e),
-                    Err(e) => report.left.push(leave(e.to_string())),
+        let mut book = self.read(read_book)?;
+        self.write(now, |w| {
+            let mut report = Import::default();
+            for st in statements {
+                let account = st.account_iban.as_deref().unwrap_or(&st.id);
+                for tx in &st.transactions {
+                    if tx.status != Status::Booked {
+                        report.unmatched.push(pending_line(account, tx));
+                        continue;
+                    }
+                    let known = w
+                        .conn()
+                        .prepare_cached("SELECT 1 FROM bank_transactions WHERE account = ?1 AND bank_id = ?2")?
+                        .exists(params![account, tx.bank_id])?;
+                    if known {
+                        report.duplicates += 1;
+                        continue;
+                    }
+                    let (row, recorded_before) = take(w, &mut book, account, tx, cashier)?;
+                    if recorded_before {
+                        // Taken in on another device (or a copy of this ledger) already.
+                        report.duplicates += 1;
+                        continue;
+                    }
+                    report.imported += 1;
+                    let line = line(w.conn(), row)?;
+                    match line.state {
+                        LineState::Applied => report.applied.push(line),
+                        LineState::Suggested => report.suggested.push(line),
+                        LineState::Unmatched => report.unmatched.push(line),
+                    }
                 }
             }
-        }
-        Ok(report)
+            Ok(report)
+        })
+    }
+
+    /// The bank transactions kept here, newest first, those in `state` only if given.
+    pub fn bank_lines(&self, state: Option<LineState>, limit: usize, offset: usize) -> Result<Vec<Line>> {
+        self.read(|conn| {
+            let ids: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT id FROM bank_transactions WHERE ?1 IS NULL OR state = ?1
+                     ORDER BY booked_on DESC, id DESC LIMIT ?2 OFFSET ?3",
+                )?
+                .query_map(params![state.map(LineState::as_str), limit as i64, offset as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.into_iter().map(|id| line(conn, id)).collect()
+        })
+    }
+
+    /// A person says whose payment a credit is: recorded as theirs (aimed at `invoice` if
+    /// given, the rest to their oldest invoices), with who confirmed it. Refused for a debit
+    /// and for a transaction already applied (undo it first).
+    pub fn confirm_bank_match(
+        &self,
+        transaction: &str,
+        customer: &str,
+        invoice: Option<&str>,
+        by: &str,
+        now: Now,
+    ) -> Result<Line> {
+        self.write(now, |w| {
+            let t = stored(w.conn(), transaction)?;
+            if t.amount <= 0 {
+                return Err(refused(transaction, "money out: only a credit is a customer's payment"));
+            }
+            if t.state == LineState::Applied {
+                return Err(refused(transaction, "already applied: undo it first"));
+            }
+            // A match undone keeps its entry (reversed): a new one needs a new id, the same
+            // on every device that confirms the same way the same number of times.
+            let earlier: i64 =
+                w.conn().query_row("SELECT count(*) FROM bank_matches WHERE tx = ?1", [t.id], |r| r.get(0))?;
+            let key = if earlier == 0 { t.bank_id.clone() } else { format!("{}#{}", t.bank_id, earlier + 1) };
+            let applied = record(w, &t, &entry_id(&t.account, &key), customer, invoice.map(str::to_owned), by)?;
+            // What the ledger refuses (an unknown customer or invoice) is told as such.
+            applied?;
+            finish_match(w, &t, Rule::Confirmed, by, &key)?;
+            line(w.conn(), t.id)
+        })
+    }
+
+    /// Undoes the match of a transaction: its payment is reversed (so the customer owes it
+    /// again, on every device) and the transaction goes back to the suggestions; an undone
+    /// match is never applied again by itself.
+    pub fn undo_bank_match(&self, transaction: &str, by: &str, now: Now) -> Result<Line> {
+        self.write(now, |w| {
+            let t = stored(w.conn(), transaction)?;
+            let active: Option<(i64, i64, Uuid)> = w
+                .conn()
+                .query_row(
+                    "SELECT id, customer_id, entry FROM bank_matches WHERE tx = ?1 AND undone_at IS NULL",
+                    [t.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((match_id, customer_id, entry)) = active else {
+                return Err(refused(transaction, "not applied: nothing to undo"));
+            };
+            let today = w.now().date_naive();
+            let reason = format!("bank match of {} undone by {by}", t.bank_id);
+            w.record(customer_id, today, by, EntryRequest::Reversal { entry, reason })?;
+            w.conn().execute(
+                "UPDATE bank_matches SET undone_at = ?2, undone_by = ?3 WHERE id = ?1",
+                params![match_id, ms(w.now()), by],
+            )?;
+            let suggested: bool =
+                w.conn().query_row("SELECT suggestions != '[]' FROM bank_transactions WHERE id = ?1", [t.id], |r| {
+                    r.get(0)
+                })?;
+            let state = if suggested { LineState::Suggested } else { LineState::Unmatched };
+            w.conn().execute(
+                "UPDATE bank_transactions SET state = ?2, why = ?3 WHERE id = ?1",
+                params![t.id, state.as_str(), format!("match undone by {by} on {today}")],
+            )?;
+            line(w.conn(), t.id)
+        })
     }
 }
+
+/// Decides one new transaction, records what it decides, and keeps the transaction: its row id,
+/// and whether its payment was in the ledger already (recorded on another device).
+fn take(w: &mut Write<'_>, book: &mut Book, account: &str, tx: &Transaction, cashier: &str) -> Result<(i64, bool)> {
+    let decision = matching::decide(tx, book);
+    let (state, why, suggestions) = match &decision {
+        Decision::Apply(_) => (LineState::Applied, String::new(), Vec::new()),
+        Decision::Suggest(s) => (LineState::Suggested, String::new(), s.clone()),
+        Decision::Leave(why) => (LineState::Unmatched, why.clone(), Vec::new()),
+    };
+    let label = label(tx);
+    w.conn()
+        .prepare_cached(
+            "INSERT INTO bank_transactions
+                 (account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            account,
+            tx.bank_id,
+            tx.booking_date.or(tx.value_date).map(|d| d.to_string()),
+            tx.signed().minor(),
+            tx.counterparty_name,
+            tx.counterparty_iban.as_deref().map(matching::compact_iban),
+            label,
+            state.as_str(),
+            why,
+            serde_json::to_string(&suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
+            ms(w.now()),
+        ])?;
+    let row = w.conn().last_insert_rowid();
+    let Decision::Apply(apply) = decision else { return Ok((row, false)) };
+    let t = stored_by_id(w.conn(), row)?;
+    let id = entry_id(account, &tx.bank_id);
+    let before = w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?;
+    match record(w, &t, &id, &apply.customer, apply.aim, cashier)? {
+        Ok(()) => {
+            finish_match(w, &t, apply.rule, cashier, &tx.bank_id)?;
+            // What this import does next sees the account as it now is.
+            book.refresh(read_customer(w.conn(), &apply.customer)?);
+            if let Some(iban) = &t.iban {
+                book.saw_account(iban, &apply.customer);
+            }
+        }
+        Err(why) => {
+            w.conn().execute(
+                "UPDATE bank_transactions SET state = 'unmatched', why = ?2 WHERE id = ?1",
+                params![
+                    row,
+                    format!("{} by {}, but the ledger refused it: {why}", apply.customer, apply.rule.as_str())
+                ],
+            )?;
+        }
+    }
+    Ok((row, before))
+}
+
+/// Records the payment `id` of a stored credit for `customer`, unless the ledger already holds
+/// it (another device recorded the same transaction). `Ok(Err(e))` when the ledger refuses it:
+/// nothing of it is written then.
+fn record(
+    w: &mut Write<'_>,
+    t: &Stored,
+    id: &Uuid,
+    customer: &str,
+    aim: Option<String>,
+    cashier: &str,
+) -> Result<Result<()>> {
+    if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+        return Ok(Ok(()));
+    }
+    let today = w.now().date_naive();
+    let date = t.booked_on.filter(|d| *d <= today).unwrap_or(today);
+    let amount = Money::from_minor(t.amount);
+    w.conn().execute_batch("SAVEPOINT bank_payment")?;
+    let attempt = (|| -> Result<()> {
+        let target = ledger::customer_in(w.conn(), customer)?;
+        let req = EntryRequest::Payment { amount, method: PaymentMethod::Transfer, invoice: aim };
+        let body = ledger::validate(w.conn(), target.id, date, req)?;
+        w.append(&target, *id, date, cashier, body)?;
+        Ok(())
+    })();
+    match attempt {
+        Ok(()) => {
+            w.conn().execute_batch("RELEASE bank_payment")?;
+            Ok(Ok(()))
+        }
+        Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => Err(e),
+        Err(e) => {
+            w.conn().execute_batch("ROLLBACK TO bank_payment; RELEASE bank_payment")?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Writes the match of a transaction whose payment `entry_id(account, key)` is in the ledger.
+fn finish_match(w: &mut Write<'_>, t: &Stored, rule: Rule, by: &str, key: &str) -> Result<()> {
+    let entry = entry_id(&t.account, key);
+    let customer_id: i64 =
+        w.conn().query_row("SELECT customer_id FROM entries WHERE uuid = ?1", [entry], |r| r.get(0))?;
+    w.conn().execute(
+        "INSERT INTO bank_matches (tx, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![t.id, customer_id, entry, rule.as_str(), by, ms(w.now())],
+    )?;
+    w.conn().execute("UPDATE bank_transactions SET state = 'applied', why = '' WHERE id = ?1", [t.id])?;
+    Ok(())
+}
+
+/// A stored bank transaction, as the writes need it.
+struct Stored {
+    id: i64,
+    account: String,
+    bank_id: String,
+    booked_on: Option<NaiveDate>,
+    amount: i64,
+    iban: Option<String>,
+    state: LineState,
+}
+
+const STORED: &str = "SELECT id, account, bank_id, booked_on, amount, iban, state FROM bank_transactions";
+
+fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
+    let state: String = r.get(6)?;
+    Ok(Stored {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        bank_id: r.get(2)?,
+        booked_on: r.get(3)?,
+        amount: r.get(4)?,
+        iban: r.get(5)?,
+        state: LineState::parse(&state).unwrap_or(LineState::Unmatched),
+    })
+}
+
+fn stored_by_id(conn: &Connection, id: i64) -> Result<Stored> {
+    Ok(conn.prepare_cached(&format!("{STORED} WHERE id = ?1"))?.query_row([id], stored_row)?)
+}
+
+/// The transaction a person names: by the bank's id, or the end of it when that is unique
+/// (hashed ids are long to type).
+fn stored(conn: &Connection, wanted: &str) -> Result<Stored> {
+    let wanted = wanted.trim();
+    let not_found = || Error::NotFound { what: "bank transaction", id: wanted.to_owned() };
+    let mut rows: Vec<Stored> = conn
+        .prepare_cached(&format!("{STORED} WHERE bank_id = ?1"))?
+        .query_map([wanted], stored_row)?
+        .collect::<Result<_, _>>()?;
+    // An end too short would name many transactions by chance.
+    if rows.is_empty() && wanted.len() >= 4 {
+        rows = conn
+            .prepare_cached(&format!("{STORED} WHERE substr(bank_id, -length(?1)) = ?1"))?
+            .query_map([wanted], stored_row)?
+            .collect::<Result<_, _>>()?;
+    }
+    match rows.len() {
+        0 => Err(not_found()),
+        1 => Ok(rows.remove(0)),
+        n => Err(Error::Invalid {
+            field: "transaction",
+            reason: format!("{wanted:?} names {n} bank transactions: give the whole id"),
+        }),
+    }
+}
+
+fn refused(transaction: &str, why: &str) -> Error {
+    Error::Invalid { field: "transaction", reason: format!("{transaction}: {why}") }
+}
+
+/// A transaction with what became of it, read back from the tables.
+fn line(conn: &Connection, id: i64) -> Result<Line> {
+    let (account, bank_id, date, amount, label, counterparty, state, why, suggestions): (
+        String,
+        String,
+        Option<NaiveDate>,
+        i64,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+    ) = conn
+        .prepare_cached(
+            "SELECT account, bank_id, booked_on, amount, label, counterparty, state, why, suggestions
+             FROM bank_transactions WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+        })?;
+    let state = LineState::parse(&state).ok_or_else(|| Error::Corrupt(format!("bank transaction state {state}")))?;
+    let suggestions: Vec<Suggestion> =
+        serde_json::from_str(&suggestions).map_err(|e| Error::Corrupt(format!("bank suggestions: {e}")))?;
+    let mut out = Line {
+        transaction: bank_id,
+        account,
+        amount: Money::from_minor(amount),
+        date,
+        label,
+        counterparty,
+        state,
+        customer: None,
+        invoices: Vec::new(),
+        rule: None,
+        by: None,
+        entry: None,
+        why: (!why.is_empty()).then_some(why),
+        suggestions,
+    };
+    let active: Option<(String, String, String, Uuid)> = conn
+        .prepare_cached(
+            "SELECT c.reference, m.rule, m.by, m.entry FROM bank_matches m JOIN customers c ON c.id = m.customer_id
+             WHERE m.tx = ?1 AND m.undone_at IS NULL",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    if let Some((customer, rule, by, entry)) = active {
+        out.invoices = conn
+            .prepare_cached(
+                "SELECT i.reference FROM allocations a JOIN items i ON i.entry_uuid = a.item
+                 WHERE a.source = ?1 GROUP BY i.reference ORDER BY min(i.due_on), i.reference",
+            )?
+            .query_map([entry], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        out.customer = Some(customer);
+        out.rule = Rule::parse(&rule);
+        out.by = Some(by);
+        out.entry = Some(entry);
+    } else if let Some(best) = out.suggestions.first() {
+        out.invoices = best.invoices.clone();
+    }
+    Ok(out)
+}
+
+/// A pending transaction, reported but not kept: it comes again booked, under its own id.
+fn pending_line(account: &str, tx: &Transaction) -> Line {
+    Line {
+        transaction: tx.bank_id.clone(),
+        account: account.to_owned(),
+        amount: tx.signed(),
+        date: tx.booking_date.or(tx.value_date),
+        label: label(tx),
+        counterparty: tx.counterparty_name.clone(),
+        state: LineState::Unmatched,
+        customer: None,
+        invoices: Vec::new(),
+        rule: None,
+        by: None,
+        entry: None,
+        why: Some("pending: the bank has not booked it yet".into()),
+        suggestions: Vec::new(),
+    }
+}
+
+/// What the payer and the bank wrote, joined once each.
+fn label(tx: &Transaction) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for t in [&tx.remittance, &tx.creditor_reference, &tx.bank_label].into_iter().flatten() {
+        let t = t.trim();
+        if !t.is_empty() && !parts.contains(&t) {
+            parts.push(t);
+        }
+    }
+    let joined = parts.join(" | ");
+    joined.chars().take(LABEL_MAX).collect()
+}
+
+/// What the matcher needs of the ledger, in four reads.
+fn read_book(conn: &Connection) -> Result<Book> {
+    let mut customers: Vec<BookCustomer> = Vec::new();
+    let mut at: HashMap<i64, usize> = HashMap::new();
+    let mut uuids: Vec<(Uuid, String)> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT c.id, c.uuid, c.reference, c.name, coalesce(a.balance, 0)
+             FROM customers c LEFT JOIN accounts a ON a.customer_id = c.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            at.insert(r.get(0)?, customers.len());
+            let reference: String = r.get(2)?;
+            uuids.push((r.get(1)?, reference.clone()));
+            customers.push(BookCustomer {
+                reference,
+                name: r.get(3)?,
+                balance: Money::from_minor(r.get(4)?),
+                open: Vec::new(),
+            });
+        }
+    }
+    {
+        let mut stmt = conn.prepare(
+            "SELECT customer_id, reference, due_on, amount - settled FROM items WHERE open = 1
+             ORDER BY customer_id, due_on, order_key",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&c) = at.get(&r.get::<_, i64>(0)?) {
+                customers[c].open.push(OpenInvoice {
+                    reference: r.get(1)?,
+                    due_on: r.get(2)?,
+                    open: Money::from_minor(r.get(3)?),
+                });
+            }
+        }
+    }
+    let mut references = HashMap::with_capacity(uuids.len());
+    for (id, reference) in uuids {
+        references
+            .entry(crate::payref::PaymentReference::for_customer(id))
+            .and_modify(|shared: &mut Option<String>| *shared = None)
+            .or_insert(Some(reference));
+    }
+    let accounts: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT t.iban, c.reference FROM bank_matches m JOIN bank_transactions t ON t.id = m.tx
+             JOIN customers c ON c.id = m.customer_id WHERE m.undone_at IS NULL AND t.iban IS NOT NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(Book::new(customers, references, &accounts))
+}
+
+/// One customer as the matcher sees them, read inside the write in progress.
+fn read_customer(conn: &Connection, reference: &str) -> Result<BookCustomer> {
+    let (id, name, balance): (i64, String, i64) = conn
+        .prepare_cached(
+            "SELECT c.id, c.name, coalesce(a.balance, 0) FROM customers c LEFT JOIN accounts a ON a.customer_id = c.id
+             WHERE c.reference = ?1",
+        )?
+        .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let open = conn
+        .prepare_cached(
+            "SELECT reference, due_on, amount - settled FROM items WHERE customer_id = ?1 AND open = 1
+             ORDER BY due_on, order_key",
+        )?
+        .query_map([id], |r| {
+            Ok(OpenInvoice { reference: r.get(0)?, due_on: r.get(1)?, open: Money::from_minor(r.get(2)?) })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(BookCustomer { reference: reference.to_owned(), name, balance: Money::from_minor(balance), open })
+}
+
+#[cfg(test)]
+#[path = "bank_tests.rs"]
+mod tests;

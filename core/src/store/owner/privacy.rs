@@ -168,6 +168,13 @@ fn erase(tx: &Transaction<'_>, customer: &str, author: &str, now: Now) -> Result
             report.disputes_scrubbed += 1;
         }
         tx.execute("DELETE FROM risk_scores WHERE customer_id = ?1", [id])?;
+        // The bank lines matched to them name them and their account: kept as the bank wrote
+        // the amounts, without who paid.
+        tx.execute(
+            "UPDATE bank_transactions SET counterparty = NULL, iban = NULL, label = ?2, suggestions = '[]'
+             WHERE id IN (SELECT tx FROM bank_matches WHERE customer_id = ?1)",
+            params![id, ERASED],
+        )?;
         report.entries_kept =
             tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as usize;
         notes::add(tx, id, "note", "personal data erased on request (GDPR)", None, author, now)?;

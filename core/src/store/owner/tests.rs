@@ -324,6 +324,8 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
              DROP TRIGGER allocations_day_insert; DROP TRIGGER allocations_day_delete; DROP TRIGGER allocations_day_update;
              DROP TABLE day_totals;
              DROP TABLE sync_set_aside;
+             DROP TABLE bank_matches;
+             DROP TABLE bank_transactions;
              ALTER TABLE accounts DROP COLUMN open_dues;
              ALTER TABLE customers DROP COLUMN paperless_from;
              ALTER TABLE dunning_customers DROP COLUMN insolvent_since;

@@ -1,0 +1,532 @@
+//! Which customer a bank credit is from, decided from what the ledger says: applied only when
+//! certain, otherwise ranked suggestions with their reasons, otherwise left. Pure: a [`Book`]
+//! (the customers, their open invoices and the accounts seen before) and a transaction in, a
+//! [`Decision`] out; the store records it (`Store::import_statements`).
+//!
+//! Certain, and applied without anyone looking:
+//! - the transaction quotes a valid RF payment reference (check digits right) of exactly one
+//!   customer: their payment, aimed at the invoices it names (else oldest first);
+//! - it names open invoices, as whole tokens, all of one customer, whose open amounts add up to
+//!   the amount to the cent.
+//!
+//! Everything else is a suggestion for a person to confirm, ranked by how much points to each
+//! customer: an account (IBAN) seen before for them alone, the payer's name (words compared
+//! without case or accents), an invoice named with a partial, over- or short payment (a small
+//! gap is shown as a probable bank fee), the amount equal to one of their open invoices or to
+//! their balance. Never: a number read inside another (invoice 14 is not in 1814, INV-1 is not
+//! INV-10), a debit or a pending entry taken as a payment, an account several customers used
+//! taken as proof of one of them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{Direction, Status, Transaction};
+use crate::money::Money;
+use crate::payref::PaymentReference;
+use crate::search::fold;
+
+/// More customers than this sharing an amount (or a name), and it says nothing about who paid.
+const AMOUNT_EVIDENCE_MAX: usize = 5;
+/// Suggestions kept per transaction, best first.
+const SUGGESTIONS_MAX: usize = 5;
+/// A payment short of the invoices it names by at most this much (and at most 10 % of them) is
+/// shown as a probable bank fee: banks take a few euros off a transfer from abroad.
+const FEE_GAP_MAX: Money = Money::from_minor(25_00);
+
+/// One customer as the matcher sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookCustomer {
+    pub reference: String,
+    pub name: String,
+    /// What they owe now (negative: money on account).
+    pub balance: Money,
+    /// Open invoices, oldest due first.
+    pub open: Vec<OpenInvoice>,
+}
+
+/// An invoice not yet paid in full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenInvoice {
+    pub reference: String,
+    pub due_on: NaiveDate,
+    /// What is left to pay on it.
+    pub open: Money,
+}
+
+/// What the ledger says, indexed for matching a whole statement: built once per import.
+#[derive(Debug, Default)]
+pub struct Book {
+    customers: Vec<BookCustomer>,
+    by_reference: HashMap<String, usize>,
+    /// A reference two customers share maps to nobody.
+    references: HashMap<PaymentReference, Option<usize>>,
+    /// Open invoices by reference in capitals: (customer, index in their `open`).
+    invoices: HashMap<String, (usize, usize)>,
+    /// Folded name words to the customers whose name has them.
+    words: HashMap<String, Vec<usize>>,
+    /// Accounts (IBAN, compact, in capitals) to the customers payments from them went to.
+    accounts: HashMap<String, Vec<usize>>,
+    /// Open amounts (cents) to (customer, invoice reference); `None` for a balance.
+    amounts: HashMap<i64, Vec<(usize, Option<usize>)>>,
+}
+
+impl Book {
+    /// `references` maps each payment reference to its customer's reference (`None` when
+    /// shared); `accounts` lists (IBAN, customer reference) of payments matched before.
+    pub fn new(
+        customers: Vec<BookCustomer>,
+        references: HashMap<PaymentReference, Option<String>>,
+        accounts: &[(String, String)],
+    ) -> Book {
+        let by_reference: HashMap<String, usize> =
+            customers.iter().enumerate().map(|(i, c)| (c.reference.clone(), i)).collect();
+        let references =
+            references.into_iter().map(|(rf, c)| (rf, c.and_then(|c| by_reference.get(&c).copied()))).collect();
+        let mut book = Book { references, by_reference, customers, ..Book::default() };
+        for (iban, customer) in accounts {
+            book.saw_account(iban, customer);
+        }
+        for c in 0..book.customers.len() {
+            for w in name_words(&book.customers[c].name) {
+                let list = book.words.entry(w).or_default();
+                if list.last() != Some(&c) {
+                    list.push(c);
+                }
+            }
+            book.index_amounts(c);
+        }
+        book
+    }
+
+    fn index_of(&self, reference: &str) -> Option<usize> {
+        self.by_reference.get(reference).copied()
+    }
+
+    /// A customer's account changed (a payment of this statement was recorded): what the
+    /// rest of the statement is matched against is the account as it now is.
+    pub fn refresh(&mut self, customer: BookCustomer) {
+        let Some(c) = self.index_of(&customer.reference) else { return };
+        let old = std::mem::replace(&mut self.customers[c], customer);
+        for inv in &old.open {
+            self.invoices.remove(&inv.reference.to_uppercase());
+        }
+        for cents in old.open.iter().map(|i| i.open.minor()).chain(Some(old.balance.minor())) {
+            if let Some(list) = self.amounts.get_mut(&cents) {
+                list.retain(|(x, _)| *x != c);
+            }
+        }
+        self.index_amounts(c);
+    }
+
+    /// A payment from this account went to this customer.
+    pub fn saw_account(&mut self, iban: &str, customer: &str) {
+        let Some(c) = self.index_of(customer) else { return };
+        let seen = self.accounts.entry(compact_iban(iban)).or_default();
+        if !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+
+    fn index_amounts(&mut self, c: usize) {
+        let customer = &self.customers[c];
+        for (k, inv) in customer.open.iter().enumerate() {
+            self.invoices.insert(inv.reference.to_uppercase(), (c, k));
+            self.amounts.entry(inv.open.minor()).or_default().push((c, Some(k)));
+        }
+        if customer.balance.is_positive() {
+            self.amounts.entry(customer.balance.minor()).or_default().push((c, None));
+        }
+    }
+}
+
+/// What to do with one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Certain: record it as this customer's payment.
+    Apply(Apply),
+    /// Not certain: these customers, best first, for a person to confirm.
+    Suggest(Vec<Suggestion>),
+    /// Nothing to do with any customer, with why.
+    Leave(String),
+}
+
+/// A payment to record, and why it is certain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Apply {
+    pub customer: String,
+    /// The invoice the payment is aimed at (the rest goes to the oldest open ones).
+    pub aim: Option<String>,
+    pub rule: Rule,
+}
+
+/// Why a payment was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The customer's RF payment reference, quoted by the payer.
+    Reference,
+    /// Open invoices named by the payer, adding up to the amount.
+    Invoices,
+    /// A person confirmed it.
+    Confirmed,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Reference => "reference",
+            Rule::Invoices => "invoices",
+            Rule::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Rule> {
+        [Rule::Reference, Rule::Invoices, Rule::Confirmed].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A customer the transaction may be from, with what points to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub customer: String,
+    /// Their open invoices the transaction names or whose amount it has.
+    pub invoices: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+impl Suggestion {
+    /// How strongly the reasons point to this customer: the ranking, not a probability.
+    pub fn score(&self) -> u32 {
+        self.reasons.iter().map(Reason::weight).sum()
+    }
+}
+
+/// One thing that points to a customer (or, for the last two, a warning).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Payments from this account went to this customer only.
+    KnownAccount { iban: String },
+    /// The payer's name has every word of the customer's.
+    Name { payer: String },
+    /// Invoices of theirs are named; the amount pays them in part.
+    Partial { invoices: Vec<String>, open: Money },
+    /// Invoices of theirs are named; the amount is more than they owe on them.
+    Overpaid { invoices: Vec<String>, open: Money },
+    /// Invoices of theirs are named; the amount is short by a bank fee's size.
+    FeeGap { invoices: Vec<String>, gap: Money },
+    /// The amount is what one of their invoices owes.
+    AmountIsInvoice { invoice: String },
+    /// The amount is their balance.
+    AmountIsBalance,
+    /// Valid references of several customers: which one paid is not certain.
+    SeveralReferences,
+    /// A reference with wrong check digits was written: mistyped, and never taken as a match.
+    MistypedReference { written: String },
+    /// The account was used for several customers: no proof of any one.
+    SharedAccount { customers: u32 },
+}
+
+impl Reason {
+    fn weight(&self) -> u32 {
+        match self {
+            Reason::KnownAccount { .. } => 40,
+            Reason::FeeGap { .. } => 35,
+            Reason::Name { .. } | Reason::Partial { .. } | Reason::Overpaid { .. } | Reason::SeveralReferences => 30,
+            Reason::AmountIsInvoice { .. } => 20,
+            Reason::AmountIsBalance => 15,
+            Reason::MistypedReference { .. } | Reason::SharedAccount { .. } => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::KnownAccount { iban } => write!(f, "payments from {iban} went to this customer before"),
+            Reason::Name { payer } => write!(f, "the payer's name ({payer}) is the customer's"),
+            Reason::Partial { invoices, open } => {
+                write!(f, "a partial payment of {} (open {open} EUR)", invoices.join(", "))
+            }
+            Reason::Overpaid { invoices, open } => {
+                write!(f, "more than {} owe (open {open} EUR)", invoices.join(", "))
+            }
+            Reason::FeeGap { invoices, gap } => {
+                write!(f, "pays {} less {gap} EUR, probably a bank fee", invoices.join(", "))
+            }
+            Reason::AmountIsInvoice { invoice } => write!(f, "the amount is what {invoice} owes"),
+            Reason::AmountIsBalance => write!(f, "the amount is the customer's balance"),
+            Reason::SeveralReferences => write!(f, "payment references of several customers are quoted"),
+            Reason::MistypedReference { written } => {
+                write!(f, "{written} has wrong check digits: not taken as a reference")
+            }
+            Reason::SharedAccount { customers } => {
+                write!(f, "this account paid for {customers} customers: no proof of any one")
+            }
+        }
+    }
+}
+
+/// Decides what one transaction is (see the module's documentation).
+pub fn decide(tx: &Transaction, book: &Book) -> Decision {
+    if tx.status != Status::Booked {
+        return Decision::Leave("pending: the bank has not booked it yet".into());
+    }
+    if tx.direction == Direction::Debit || tx.reversal {
+        return Decision::Leave("money out (a debit or a returned transfer), not a payment".into());
+    }
+    let texts = texts(tx);
+    let tokens: Vec<String> = texts.iter().flat_map(|t| tokens(t)).collect();
+    let named = named_invoices(book, &tokens);
+    let mistyped = mistyped_references(&texts);
+
+    // Valid references naming customers, each customer once.
+    let mut by_reference: Vec<usize> = Vec::new();
+    for rf in tx.payment_references() {
+        if let Some(Some(c)) = book.references.get(&rf)
+            && !by_reference.contains(c)
+        {
+            by_reference.push(*c);
+        }
+    }
+    if let [c] = by_reference[..] {
+        let aim = latest_named(book, c, &named);
+        return Decision::Apply(Apply { customer: book.customers[c].reference.clone(), aim, rule: Rule::Reference });
+    }
+
+    let mut found: BTreeMap<usize, Vec<Reason>> = BTreeMap::new();
+    let mut invoices: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for &c in &by_reference {
+        found.entry(c).or_default().push(Reason::SeveralReferences);
+    }
+    // Named invoices, by customer.
+    let mut named_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(c, k) in &named {
+        named_by.entry(c).or_default().push(k);
+    }
+    if let (1, Some((&c, ks))) = (named_by.len(), named_by.iter().next())
+        && by_reference.is_empty()
+    {
+        let open: Money = ks.iter().map(|&k| book.customers[c].open[k].open).sum();
+        if open == tx.amount {
+            let aim = latest_named(book, c, &named);
+            return Decision::Apply(Apply { customer: book.customers[c].reference.clone(), aim, rule: Rule::Invoices });
+        }
+    }
+    for (&c, ks) in &named_by {
+        let refs: Vec<String> = ks.iter().map(|&k| book.customers[c].open[k].reference.clone()).collect();
+        let open: Money = ks.iter().map(|&k| book.customers[c].open[k].open).sum();
+        let gap = open - tx.amount;
+        let reason = if gap.is_negative() {
+            Reason::Overpaid { invoices: refs.clone(), open }
+        } else if gap <= FEE_GAP_MAX && gap.minor() * 10 <= open.minor() {
+            Reason::FeeGap { invoices: refs.clone(), gap }
+        } else {
+            Reason::Partial { invoices: refs.clone(), open }
+        };
+        found.entry(c).or_default().push(reason);
+        invoices.entry(c).or_default().extend(refs);
+    }
+    // The account.
+    if let Some(iban) = tx.counterparty_iban.as_deref().map(compact_iban)
+        && let Some(seen) = book.accounts.get(&iban)
+    {
+        match seen[..] {
+            [c] => found.entry(c).or_default().push(Reason::KnownAccount { iban: iban.clone() }),
+            _ => {
+                for &c in seen {
+                    found.entry(c).or_default().push(Reason::SharedAccount { customers: seen.len() as u32 });
+                }
+            }
+        }
+    }
+    // The payer's name.
+    // The payer's name; banks without one copy it into their label.
+    if let Some(payer) = tx.counterparty_name.as_ref().or(tx.bank_label.as_ref()) {
+        let named = customers_named(book, payer);
+        if named.len() <= AMOUNT_EVIDENCE_MAX {
+            for c in named {
+                found.entry(c).or_default().push(Reason::Name { payer: payer.clone() });
+            }
+        }
+    }
+    // The amount: evidence only when few customers have it.
+    if let Some(list) = book.amounts.get(&tx.amount.minor())
+        && count_customers(list) <= AMOUNT_EVIDENCE_MAX
+    {
+        for &(c, k) in list {
+            let reason = match k {
+                Some(k) => {
+                    let invoice = book.customers[c].open[k].reference.clone();
+                    let listed = invoices.entry(c).or_default();
+                    if !listed.contains(&invoice) {
+                        listed.push(invoice.clone());
+                    }
+                    Reason::AmountIsInvoice { invoice }
+                }
+                None => Reason::AmountIsBalance,
+            };
+            let reasons = found.entry(c).or_default();
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+    }
+
+    let mut suggestions: Vec<Suggestion> = found
+        .into_iter()
+        .map(|(c, mut reasons)| {
+            reasons.extend(mistyped.iter().map(|w| Reason::MistypedReference { written: w.clone() }));
+            Suggestion {
+                customer: book.customers[c].reference.clone(),
+                invoices: invoices.remove(&c).unwrap_or_default(),
+                reasons,
+            }
+        })
+        .filter(|s| s.score() > 0)
+        .collect();
+    suggestions.sort_by(|a, b| b.score().cmp(&a.score()).then_with(|| a.customer.cmp(&b.customer)));
+    suggestions.truncate(SUGGESTIONS_MAX);
+    if suggestions.is_empty() {
+        let mut why = "no reference, open invoice, account or name of a customer".to_owned();
+        for w in &mistyped {
+            why.push_str(&format!("; {}", Reason::MistypedReference { written: w.clone() }));
+        }
+        return Decision::Leave(why);
+    }
+    Decision::Suggest(suggestions)
+}
+
+/// The texts a payer or their bank wrote, where references and invoice numbers are looked for.
+fn texts(tx: &Transaction) -> Vec<&str> {
+    [&tx.creditor_reference, &tx.remittance, &tx.bank_label, &tx.end_to_end_id]
+        .into_iter()
+        .filter_map(|t| t.as_deref())
+        .collect()
+}
+
+/// Whole tokens, in capitals: runs of letters, digits and the joiners invoice numbers use
+/// (`-`, `/`, `_`, `.`) inside a run, and the parts of a run between `.`, `/` or `_` (a payer
+/// writes "Fact.INV-10/2026"). "INV-10" is never read as "INV-1", nor "1814" as "14"; a hyphen
+/// never splits, since invoice numbers are made with it.
+fn tokens(text: &str) -> Vec<String> {
+    let joiner = |c: char| matches!(c, '-' | '/' | '_' | '.');
+    let mut out = Vec::new();
+    for t in text.split(|c: char| !(c.is_alphanumeric() || joiner(c))) {
+        let t = t.trim_matches(joiner);
+        if t.is_empty() {
+            continue;
+        }
+        out.push(t.to_uppercase());
+        if t.contains(['.', '/', '_']) {
+            out.extend(
+                t.split(['.', '/', '_']).map(|p| p.trim_matches('-')).filter(|p| !p.is_empty()).map(str::to_uppercase),
+            );
+        }
+    }
+    out
+}
+
+/// Open invoices whose reference is one of the tokens: (customer, invoice), each once.
+fn named_invoices(book: &Book, tokens: &[String]) -> Vec<(usize, usize)> {
+    let mut named = Vec::new();
+    for t in tokens {
+        if let Some(&hit) = book.invoices.get(t)
+            && !named.contains(&hit)
+        {
+            named.push(hit);
+        }
+    }
+    named
+}
+
+/// Of this customer's named invoices, the one due last: the payment is aimed at it and the rest
+/// goes to the oldest open ones, which covers the others named when they are the oldest.
+fn latest_named(book: &Book, c: usize, named: &[(usize, usize)]) -> Option<String> {
+    named
+        .iter()
+        .filter(|(nc, _)| *nc == c)
+        .map(|&(_, k)| &book.customers[c].open[k])
+        .max_by_key(|i| i.due_on)
+        .map(|i| i.reference.clone())
+}
+
+/// "RF" and two digits starting a token, not valid: a reference typed wrong.
+fn mistyped_references(texts: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in texts {
+        let bytes = t.as_bytes();
+        for start in 0..bytes.len() {
+            let at_boundary = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            let looks = bytes.len() >= start + 5
+                && bytes[start..start + 2].eq_ignore_ascii_case(b"RF")
+                && bytes[start + 2].is_ascii_digit()
+                && bytes[start + 3].is_ascii_digit();
+            if !at_boundary || !looks {
+                continue;
+            }
+            // As printed: groups of up to four separated by single spaces.
+            let written: String = t[start..]
+                .split(' ')
+                .take_while(|g| !g.is_empty() && g.len() <= 4 && g.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let written = if written.len() < 5 {
+                t[start..].chars().take_while(char::is_ascii_alphanumeric).collect()
+            } else {
+                written
+            };
+            if crate::payref::find_in(&written).is_empty() && !out.contains(&written) {
+                out.push(written);
+            }
+        }
+    }
+    out
+}
+
+/// A name's words, folded (no case, no accents), without one-letter initials and legal forms.
+fn name_words(name: &str) -> Vec<String> {
+    const NOT_A_NAME: [&str; 14] =
+        ["m", "mr", "mme", "mlle", "mrs", "ms", "sarl", "sas", "sasu", "eurl", "sa", "sci", "ste", "et"];
+    fold(name)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2 && !NOT_A_NAME.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Customers every word of whose name the payer's name has.
+fn customers_named(book: &Book, payer: &str) -> Vec<usize> {
+    let words = name_words(payer);
+    let mut out: Vec<usize> = Vec::new();
+    for w in &words {
+        for &c in book.words.get(w).map(Vec::as_slice).unwrap_or_default() {
+            if out.contains(&c) {
+                continue;
+            }
+            let theirs = name_words(&book.customers[c].name);
+            if !theirs.is_empty() && theirs.iter().all(|t| words.contains(t)) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn count_customers(list: &[(usize, Option<usize>)]) -> usize {
+    let mut cs: Vec<usize> = list.iter().map(|(c, _)| *c).collect();
+    cs.sort_unstable();
+    cs.dedup();
+    cs.len()
+}
+
+/// An IBAN as compared: without spaces, in capitals.
+pub fn compact_iban(iban: &str) -> String {
+    iban.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+#[path = "matching_tests.rs"]
+mod tests;

@@ -1,0 +1,238 @@
+//! The matcher's rules, one case each, against a small book.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::*;
+use crate::bank::{IdSource, Status, Transaction};
+use crate::payref::PaymentReference;
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn inv(reference: &str, due: &str, open: &str) -> OpenInvoice {
+    OpenInvoice { reference: reference.into(), due_on: d(due), open: m(open) }
+}
+
+fn customer(reference: &str, name: &str, open: Vec<OpenInvoice>) -> BookCustomer {
+    let balance = open.iter().map(|i| i.open).sum();
+    BookCustomer { reference: reference.into(), name: name.into(), balance, open }
+}
+
+fn rf(n: u128) -> PaymentReference {
+    PaymentReference::for_customer(Uuid::from_u128(n))
+}
+
+/// C1 Hélène Dupré owes INV-1 (10.00) and INV-14 (25.00); C2 Marc Petit owes INV-10 (40.00)
+/// and 1814 (12.50); C3 Boulangerie Martin owes F-7 (99.90); C4 Jean Martin owes nothing.
+fn book(accounts: &[(&str, &str)]) -> Book {
+    let customers = vec![
+        customer("C1", "Hélène Dupré", vec![inv("INV-1", "2026-01-10", "10.00"), inv("INV-14", "2026-02-10", "25.00")]),
+        customer("C2", "Marc Petit", vec![inv("INV-10", "2026-01-05", "40.00"), inv("1814", "2026-03-01", "12.50")]),
+        customer("C3", "SARL Boulangerie Martin", vec![inv("F-7", "2026-02-01", "99.90")]),
+        customer("C4", "Jean Martin", vec![]),
+    ];
+    let references: HashMap<PaymentReference, Option<String>> =
+        (1..=4).map(|n| (rf(n), Some(format!("C{n}")))).collect();
+    let accounts: Vec<(String, String)> = accounts.iter().map(|(i, c)| (i.to_string(), c.to_string())).collect();
+    Book::new(customers, references, &accounts)
+}
+
+fn credit(amount: &str, text: &str) -> Transaction {
+    Transaction {
+        bank_id: "T".into(),
+        id_source: IdSource::Transaction,
+        booking_date: Some(d("2026-03-10")),
+        value_date: None,
+        amount: m(amount),
+        direction: Direction::Credit,
+        status: Status::Booked,
+        reversal: false,
+        counterparty_name: None,
+        counterparty_iban: None,
+        remittance: Some(text.into()),
+        creditor_reference: None,
+        end_to_end_id: None,
+        bank_label: None,
+    }
+}
+
+fn applied(decision: Decision) -> (String, Option<String>, Rule) {
+    match decision {
+        Decision::Apply(a) => (a.customer, a.aim, a.rule),
+        other => panic!("expected an applied match, got {other:?}"),
+    }
+}
+
+fn suggested(decision: Decision) -> Vec<Suggestion> {
+    match decision {
+        Decision::Suggest(s) => s,
+        other => panic!("expected suggestions, got {other:?}"),
+    }
+}
+
+fn left(decision: Decision) -> String {
+    match decision {
+        Decision::Leave(why) => why,
+        other => panic!("expected nothing, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_reference_of_one_customer_is_applied_whatever_the_amount() {
+    let b = book(&[]);
+    let tx = credit("7.00", &format!("VIR {}", rf(1)));
+    assert_eq!(applied(decide(&tx, &b)), ("C1".into(), None, Rule::Reference));
+    // Structured, compact, with the invoice it pays named: aimed at it.
+    let mut tx = credit("25.00", "facture INV-14");
+    tx.creditor_reference = Some(rf(1).as_str().to_owned());
+    assert_eq!(applied(decide(&tx, &b)), ("C1".into(), Some("INV-14".into()), Rule::Reference));
+}
+
+#[test]
+fn references_of_two_customers_are_only_suggested() {
+    let b = book(&[]);
+    let s = suggested(decide(&credit("50.00", &format!("{} {}", rf(1), rf(2))), &b));
+    let who: Vec<&str> = s.iter().map(|s| s.customer.as_str()).collect();
+    assert_eq!(who, ["C1", "C2"]);
+    assert!(s.iter().all(|s| s.reasons.contains(&Reason::SeveralReferences)));
+}
+
+#[test]
+fn a_mistyped_reference_is_never_a_match_and_is_said() {
+    let b = book(&[]);
+    let good = rf(1).as_str().to_owned();
+    // One digit changed: the check digits no longer hold.
+    let last = good.chars().last().unwrap();
+    let typo = format!("{}{}", &good[..good.len() - 1], if last == '9' { '8' } else { (last as u8 + 1) as char });
+    let why = left(decide(&credit("3.00", &format!("paiement {typo}")), &b));
+    assert!(why.contains("wrong check digits") && why.contains(&typo), "{why}");
+}
+
+#[test]
+fn invoices_named_whole_that_add_up_are_applied() {
+    let b = book(&[]);
+    // Two invoices in one transfer: aimed at the later one, the rest goes to the oldest.
+    let (c, aim, rule) = applied(decide(&credit("35.00", "Fact. INV-1 et INV-14 merci"), &b));
+    assert_eq!((c.as_str(), aim.as_deref(), rule), ("C1", Some("INV-14"), Rule::Invoices));
+    // Case and punctuation around the number do not matter.
+    let (c, _, _) = applied(decide(&credit("99.90", "reglement f-7."), &b));
+    assert_eq!(c, "C3");
+}
+
+#[test]
+fn a_number_inside_another_is_never_read() {
+    let b = book(&[]);
+    // "INV-10" is C2's; INV-1 (C1's, 10.00) must not be read in it, although the amount is its.
+    let (c, aim, _) = applied(decide(&credit("40.00", "INV-10"), &b));
+    assert_eq!((c.as_str(), aim.as_deref()), ("C2", Some("INV-10")));
+    // "1814" is C2's; "14" is no invoice and INV-14 is not in it.
+    let (c, _, _) = applied(decide(&credit("12.50", "facture 1814"), &b));
+    assert_eq!(c, "C2");
+    // "INV-140" names nothing: the amount 25.00 (INV-14's) is only a suggestion.
+    let s = suggested(decide(&credit("25.00", "INV-140"), &b));
+    assert_eq!(s[0].customer, "C1");
+    assert_eq!(s[0].reasons, [Reason::AmountIsInvoice { invoice: "INV-14".into() }]);
+}
+
+#[test]
+fn partial_over_and_fee_short_payments_are_suggested_with_why() {
+    let b = book(&[]);
+    let s = suggested(decide(&credit("20.00", "INV-10"), &b));
+    assert_eq!(s[0].reasons[0], Reason::Partial { invoices: vec!["INV-10".into()], open: m("40.00") });
+    let s = suggested(decide(&credit("45.00", "INV-10"), &b));
+    assert_eq!(s[0].reasons[0], Reason::Overpaid { invoices: vec!["INV-10".into()], open: m("40.00") });
+    let s = suggested(decide(&credit("97.40", "F-7"), &b));
+    assert_eq!(s[0].reasons[0], Reason::FeeGap { invoices: vec!["F-7".into()], gap: m("2.50") });
+    assert_eq!(s[0].invoices, ["F-7"]);
+    assert!(s[0].reasons[0].to_string().contains("bank fee"));
+}
+
+#[test]
+fn debits_pending_and_returned_transfers_are_never_payments() {
+    let b = book(&[]);
+    let mut debit = credit("10.00", &rf(1).to_string());
+    debit.direction = Direction::Debit;
+    assert!(left(decide(&debit, &b)).contains("money out"));
+    let mut returned = credit("10.00", &rf(1).to_string());
+    returned.reversal = true;
+    assert!(left(decide(&returned, &b)).contains("money out"));
+    let mut pending = credit("10.00", &rf(1).to_string());
+    pending.status = Status::Pending;
+    assert!(left(decide(&pending, &b)).contains("pending"));
+}
+
+#[test]
+fn names_compare_without_case_accents_titles_or_legal_forms() {
+    let b = book(&[]);
+    let mut tx = credit("5.00", "virement");
+    tx.counterparty_name = Some("MME HELENE DUPRE".into());
+    let s = suggested(decide(&tx, &b));
+    assert_eq!((s.len(), s[0].customer.as_str()), (1, "C1"));
+    // "M JEAN MARTIN" has every word of C4's name, not of "Boulangerie Martin".
+    tx.counterparty_name = Some("M JEAN MARTIN".into());
+    let s = suggested(decide(&tx, &b));
+    let who: Vec<&str> = s.iter().map(|s| s.customer.as_str()).collect();
+    assert_eq!(who, ["C4"]);
+}
+
+#[test]
+fn a_known_account_points_to_its_customer_a_shared_one_to_nobody() {
+    let b = book(&[
+        ("FR76 3000 6000 0112 3456 7890 189", "C2"),
+        ("DE89370400440532013000", "C1"),
+        ("DE89370400440532013000", "C3"),
+    ]);
+    let mut tx = credit("5.00", "virement");
+    tx.counterparty_iban = Some("FR7630006000011234567890189".into());
+    let s = suggested(decide(&tx, &b));
+    assert_eq!(s[0].customer, "C2");
+    assert!(matches!(s[0].reasons[0], Reason::KnownAccount { .. }));
+    tx.counterparty_iban = Some("DE89370400440532013000".into());
+    // Shared by two customers: no suggestion on that alone.
+    assert!(left(decide(&tx, &b)).contains("no reference"));
+    // With the name of one of them: suggested, with the warning.
+    tx.counterparty_name = Some("Helene Dupre".into());
+    let s = suggested(decide(&tx, &b));
+    assert_eq!(s.len(), 1);
+    assert!(s[0].reasons.contains(&Reason::SharedAccount { customers: 2 }), "{:?}", s[0].reasons);
+}
+
+#[test]
+fn suggestions_are_ranked_by_what_points_to_each() {
+    let b = book(&[("FR7630006000011234567890189", "C2")]);
+    // The amount is C1's INV-1 (10.00), the account is C2's: the account ranks first.
+    let mut tx = credit("10.00", "virement");
+    tx.counterparty_iban = Some("FR7630006000011234567890189".into());
+    let s = suggested(decide(&tx, &b));
+    let who: Vec<&str> = s.iter().map(|s| s.customer.as_str()).collect();
+    assert_eq!(who, ["C2", "C1"]);
+    assert!(s[0].score() > s[1].score());
+}
+
+#[test]
+fn a_book_refreshed_after_a_payment_no_longer_offers_what_it_paid() {
+    let mut b = book(&[]);
+    b.refresh(customer("C1", "Hélène Dupré", vec![inv("INV-14", "2026-02-10", "25.00")]));
+    // INV-1 is paid: named again, it is no invoice of anyone's.
+    assert!(left(decide(&credit("10.00", "INV-1"), &b)).contains("no reference"));
+    b.saw_account("FR7630006000011234567890189", "C1");
+    let mut tx = credit("1.00", "x");
+    tx.counterparty_iban = Some("FR7630006000011234567890189".into());
+    assert_eq!(suggested(decide(&tx, &b))[0].customer, "C1");
+}
+
+#[test]
+fn tokens_keep_joined_numbers_whole() {
+    assert_eq!(
+        tokens("Fact.INV-10/2026, n°14 (1814)."),
+        ["FACT.INV-10/2026", "FACT", "INV-10", "2026", "N", "14", "1814"]
+    );
+}
