@@ -438,3 +438,5 @@ proptest! {
         }
     }
 }
+
+mod cfonb;
