@@ -440,3 +440,4 @@ proptest! {
 }
 
 mod cfonb;
+mod ofx;
