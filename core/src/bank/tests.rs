@@ -440,4 +440,5 @@ proptest! {
 }
 
 mod cfonb;
+mod csv;
 mod ofx;
