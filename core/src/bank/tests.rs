@@ -442,3 +442,4 @@ proptest! {
 mod cfonb;
 mod csv;
 mod ofx;
+mod read;
