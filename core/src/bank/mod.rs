@@ -4,7 +4,9 @@
 //! What the model guarantees, for every format read here:
 //! - a statement is returned only if its opening balance plus its booked movements equals its
 //!   closing balance, to the cent; otherwise the whole file is refused ([`BankError::Unbalanced`])
-//!   so nothing of a file that does not add up is ever imported;
+//!   so nothing of a file that does not add up is ever imported. Where the format gives no
+//!   opening balance (OFX, a CSV export without a balance column) the opening is derived so the
+//!   statement adds up: such a file cannot be checked, and its module says so;
 //! - amounts are [`Money`] in EUR with at most two decimals, never rounded: a file with another
 //!   currency or more decimals is refused, naming the element;
 //! - every transaction has a [`Transaction::bank_id`] that is the same each time the same
@@ -35,7 +37,8 @@ use crate::payref::{self, PaymentReference};
 /// One account statement: a period of one account, from its opening to its closing balance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
-    /// The bank's identifier of the statement (CAMT `Stmt/Id`).
+    /// The bank's identifier of the statement (CAMT `Stmt/Id`); made from the account and the
+    /// dates by formats that have none (CFONB, OFX, CSV: see their modules).
     pub id: String,
     pub account_iban: Option<String>,
     /// Always "EUR": statements in another currency are refused.
