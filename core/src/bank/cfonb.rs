@@ -110,7 +110,6 @@ pub fn parse(input: &[u8]) -> Result<Vec<Statement>, BankError> {
                     .transactions
                     .last_mut()
                     .ok_or_else(|| rec.error(1, 2, "code", "a complement with no movement (04) before it"))?;
-                rec.currency()?;
                 m.complements.push((rec.field(46, 48).trim().to_owned(), rec.field(49, 118).trim().to_owned()));
             }
             "07" => {
