@@ -306,7 +306,7 @@ fn identified(
 }
 
 /// What a transaction says, one field a line, for the hash.
-fn hash_content(t: &Transaction) -> String {
+pub(super) fn hash_content(t: &Transaction) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     [
@@ -325,7 +325,7 @@ fn hash_content(t: &Transaction) -> String {
     .join("\n")
 }
 
-fn hash_id(iban: Option<&str>, content: &str, occurrence: u32) -> String {
+pub(super) fn hash_id(iban: Option<&str>, content: &str, occurrence: u32) -> String {
     let mut h = Sha256::new();
     h.update(iban.unwrap_or_default().as_bytes());
     h.update(b"\n");

@@ -438,3 +438,8 @@ proptest! {
         }
     }
 }
+
+mod cfonb;
+mod csv;
+mod ofx;
+mod read;
