@@ -11,7 +11,8 @@ use crate::till::Ctx;
 
 #[derive(Debug, Subcommand)]
 pub enum BankCmd {
-    /// Import a bank statement (ISO 20022 CAMT.053 .001.02 to .08): a credit quoting a
+    /// Import a bank statement (ISO 20022 CAMT.053 .001.02 to .08, CFONB 120, OFX 1.x/2.x, or
+    /// a CSV export with `--mapping`; see docs/bank-formats.md): a credit quoting a
     /// customer's payment reference, or naming open invoices that add up to it, becomes their
     /// payment, once however often the file is imported; other credits are suggested with
     /// their reasons or left. A malformed or unbalanced file changes nothing.
@@ -27,6 +28,9 @@ pub enum BankCmd {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     file: PathBuf,
+    /// For a CSV export: the JSON file mapping its columns (docs/bank-formats.md).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -61,8 +65,16 @@ pub fn run(ctx: &Ctx, cmd: BankCmd) -> Result<(), Failure> {
         BankCmd::Import(a) => {
             let bytes = std::fs::read(&a.file)
                 .map_err(|e| Failure::new("unreadable_file", format!("{}: {e}", a.file.display())))?;
+            let mapping = a
+                .mapping
+                .as_ref()
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map_err(|e| Failure::new("unreadable_file", format!("{}: {e}", p.display())))
+                })
+                .transpose()?;
             // Read and checked whole before the database is opened: a bad file writes nothing.
-            let statements = bank::camt::parse(&bytes)
+            let (_, statements) = bank::read_with_mapping(&bytes, mapping.as_deref())
                 .map_err(|e| Failure::new("bad_statement", format!("{}: {e}", a.file.display())))?;
             let store = ctx.store()?;
             let report = store.import_statements(&statements, &ctx.cashier, now)?;

@@ -148,7 +148,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BankCommand {
-    /// Import an ISO 20022 CAMT.053 statement (.001.02 to .08) for a shop: a credit quoting a
+    /// Import a bank statement for a shop (ISO 20022 CAMT.053 .001.02 to .08, CFONB 120, OFX
+    /// 1.x/2.x, or a CSV export with `--mapping`): a credit quoting a
     /// customer's payment reference, or naming open invoices that add up to it, becomes their
     /// payment, once however often the file is imported; other credits are suggested or left.
     /// A malformed or unbalanced file changes nothing.
@@ -156,6 +157,9 @@ enum BankCommand {
         #[arg(long)]
         shop: Uuid,
         file: PathBuf,
+        /// For a CSV export: the JSON file mapping its columns (docs/bank-formats.md).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Print `{"imported", "duplicates", "applied", "suggested", "unmatched"}`.
         #[arg(long)]
         json: bool,
@@ -505,10 +509,14 @@ async fn bank(db: Db, command: BankCommand) -> anyhow::Result<()> {
         Ok(())
     };
     match command {
-        BankCommand::Import { shop, file, json, data_dir } => {
+        BankCommand::Import { shop, file, mapping, json, data_dir } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mapping = mapping
+                .map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
+                .transpose()?;
             // Read and checked whole before the shop is touched.
-            let statements = ardoise_core::bank::camt::parse(&bytes).with_context(|| format!("{}", file.display()))?;
+            let (_, statements) = ardoise_core::bank::read_with_mapping(&bytes, mapping.as_deref())
+                .with_context(|| format!("{}", file.display()))?;
             let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?;
             let r = dispatcher.import_statements(shop, &statements, now).await?;
             if json {

@@ -191,6 +191,25 @@ pub enum Format {
 /// refused as [`BankError::UnknownFormat`] otherwise. The guarantees of this module hold for
 /// every format, within what the format says (see each reader).
 pub fn read(input: &[u8], csv: Option<&self::csv::CsvMapping>) -> Result<(Format, Vec<Statement>), BankError> {
+    read_any(input, csv)
+}
+
+/// [`read`] for a command line: a mapping given as the text of its JSON file. A mapping that
+/// does not parse is refused before the statement is read.
+pub fn read_with_mapping(input: &[u8], mapping: Option<&str>) -> Result<(Format, Vec<Statement>), BankError> {
+    let mapping = mapping
+        .map(|m| {
+            self::csv::CsvMapping::from_json(m).map_err(|e| BankError::Malformed {
+                element: "CSV mapping".into(),
+                line: e.line(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()?;
+    read_any(input, mapping.as_ref())
+}
+
+fn read_any(input: &[u8], csv: Option<&self::csv::CsvMapping>) -> Result<(Format, Vec<Statement>), BankError> {
     let bytes = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
     let head = &bytes[start..bytes.len().min(start + 4096)];
