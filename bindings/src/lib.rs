@@ -8,6 +8,7 @@
 //! shape differs from the core's on purpose, with its conversion beside it. Each domain adds
 //! its calls to the same `Till` in its own module; sync (`sync.rs`) is async.
 
+mod bank;
 mod checkout;
 mod customers;
 mod error;
@@ -23,6 +24,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ardoise_core::{Store, Uuid};
 
+pub use bank::*;
 pub use checkout::*;
 pub use customers::*;
 pub use error::ArdoiseError;

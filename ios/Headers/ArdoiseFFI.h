@@ -283,6 +283,26 @@ void uniffi_ardoise_fn_method_till_resume(uint64_t ptr, RustCallStatus *_Nonnull
 void uniffi_ardoise_fn_method_till_suspend(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_BANK_LINES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_BANK_LINES
+RustBuffer uniffi_ardoise_fn_method_till_bank_lines(uint64_t ptr, RustBuffer state, uint32_t limit, uint32_t offset, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CONFIRM_BANK_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CONFIRM_BANK_MATCH
+RustBuffer uniffi_ardoise_fn_method_till_confirm_bank_match(uint64_t ptr, RustBuffer transaction, RustBuffer customer, RustBuffer invoice, RustBuffer by, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_BANK_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_IMPORT_BANK_STATEMENT
+RustBuffer uniffi_ardoise_fn_method_till_import_bank_statement(uint64_t ptr, RustBuffer file, RustBuffer csv_mapping, RustBuffer cashier, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UNDO_BANK_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UNDO_BANK_MATCH
+RustBuffer uniffi_ardoise_fn_method_till_undo_bank_match(uint64_t ptr, RustBuffer transaction, RustBuffer by, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECK
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_CHECK
 RustBuffer uniffi_ardoise_fn_method_till_check(uint64_t ptr, RustBuffer customer, RustBuffer cart_total, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -624,6 +644,11 @@ RustBuffer uniffi_ardoise_fn_func_ardoise_version(RustCallStatus *_Nonnull out_s
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_DESCRIBE_BANK_REASON
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_DESCRIBE_BANK_REASON
+RustBuffer uniffi_ardoise_fn_func_describe_bank_reason(RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_SPLIT_PLAN
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_FUNC_SPLIT_PLAN
 RustBuffer uniffi_ardoise_fn_func_split_plan(RustBuffer total, uint32_t count, RustBuffer first, uint32_t every_days, RustCallStatus *_Nonnull out_status
@@ -895,6 +920,12 @@ uint16_t uniffi_ardoise_checksum_func_ardoise_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_DESCRIBE_BANK_REASON
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_DESCRIBE_BANK_REASON
+uint16_t uniffi_ardoise_checksum_func_describe_bank_reason(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_SPLIT_PLAN
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_FUNC_SPLIT_PLAN
 uint16_t uniffi_ardoise_checksum_func_split_plan(void
@@ -928,6 +959,30 @@ uint16_t uniffi_ardoise_checksum_method_till_resume(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_SUSPEND
 uint16_t uniffi_ardoise_checksum_method_till_suspend(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_BANK_LINES
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_BANK_LINES
+uint16_t uniffi_ardoise_checksum_method_till_bank_lines(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CONFIRM_BANK_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_CONFIRM_BANK_MATCH
+uint16_t uniffi_ardoise_checksum_method_till_confirm_bank_match(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_BANK_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_BANK_STATEMENT
+uint16_t uniffi_ardoise_checksum_method_till_import_bank_statement(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_UNDO_BANK_MATCH
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_UNDO_BANK_MATCH
+uint16_t uniffi_ardoise_checksum_method_till_undo_bank_match(void
     
 );
 #endif

@@ -628,6 +628,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -660,6 +678,30 @@ public protocol TillProtocol: AnyObject, Sendable {
      * Closes SQLite while the app is in the background; `resume()` reopens it.
      */
     func suspend() throws 
+    
+    /**
+     * The bank transactions imported on this device, newest first; `state` filters.
+     */
+    func bankLines(state: BankLineState?, limit: UInt32, offset: UInt32) throws  -> [BankLine]
+    
+    /**
+     * Records a suggested credit as `customer`'s payment (aimed at `invoice` if given),
+     * with who confirmed it.
+     */
+    func confirmBankMatch(transaction: String, customer: String, invoice: String?, by: String, now: Timestamp) throws  -> BankLine
+    
+    /**
+     * Imports a bank statement file as the bank gives it (CAMT.053, CFONB 120, OFX, or a CSV
+     * export with its column mapping as JSON): certain credits become payments, once however
+     * often the file is imported; the others are suggested or left. A malformed or unbalanced
+     * file is refused whole, naming the element or line, and writes nothing.
+     */
+    func importBankStatement(file: Data, csvMapping: String?, cashier: String, now: Timestamp) throws  -> BankImport
+    
+    /**
+     * Undoes a match: its payment is reversed, and it is never applied again by itself.
+     */
+    func undoBankMatch(transaction: String, by: String, now: Timestamp) throws  -> BankLine
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
@@ -1117,6 +1159,73 @@ open func suspend()throws   {try rustCallWithError(FfiConverterTypeArdoiseError_
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The bank transactions imported on this device, newest first; `state` filters.
+     */
+open func bankLines(state: BankLineState?, limit: UInt32, offset: UInt32)throws  -> [BankLine]  {
+    return try  FfiConverterSequenceTypeBankLine.lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_bank_lines(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeBankLineState.lower(state),
+        FfiConverterUInt32.lower(limit),
+        FfiConverterUInt32.lower(offset),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a suggested credit as `customer`'s payment (aimed at `invoice` if given),
+     * with who confirmed it.
+     */
+open func confirmBankMatch(transaction: String, customer: String, invoice: String?, by: String, now: Timestamp)throws  -> BankLine  {
+    return try  FfiConverterTypeBankLine_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_confirm_bank_match(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(transaction),
+        FfiConverterString.lower(customer),
+        FfiConverterOptionString.lower(invoice),
+        FfiConverterString.lower(by),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Imports a bank statement file as the bank gives it (CAMT.053, CFONB 120, OFX, or a CSV
+     * export with its column mapping as JSON): certain credits become payments, once however
+     * often the file is imported; the others are suggested or left. A malformed or unbalanced
+     * file is refused whole, naming the element or line, and writes nothing.
+     */
+open func importBankStatement(file: Data, csvMapping: String?, cashier: String, now: Timestamp)throws  -> BankImport  {
+    return try  FfiConverterTypeBankImport_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_import_bank_statement(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(file),
+        FfiConverterOptionString.lower(csvMapping),
+        FfiConverterString.lower(cashier),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Undoes a match: its payment is reversed, and it is never applied again by itself.
+     */
+open func undoBankMatch(transaction: String, by: String, now: Timestamp)throws  -> BankLine  {
+    return try  FfiConverterTypeBankLine_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_undo_bank_match(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(transaction),
+        FfiConverterString.lower(by),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2377,6 +2486,241 @@ public func FfiConverterTypeAgingReport_lift(_ buf: RustBuffer) throws -> AgingR
 #endif
 public func FfiConverterTypeAgingReport_lower(_ value: AgingReport) -> RustBuffer {
     return FfiConverterTypeAgingReport.lower(value)
+}
+
+
+/**
+ * What importing a statement did.
+ */
+public struct BankImport: Equatable, Hashable {
+    public var imported: UInt32
+    public var duplicates: UInt32
+    public var applied: [BankLine]
+    public var suggested: [BankLine]
+    public var unmatched: [BankLine]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(imported: UInt32, duplicates: UInt32, applied: [BankLine], suggested: [BankLine], unmatched: [BankLine]) {
+        self.imported = imported
+        self.duplicates = duplicates
+        self.applied = applied
+        self.suggested = suggested
+        self.unmatched = unmatched
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BankImport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankImport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankImport {
+        return
+            try BankImport(
+                imported: FfiConverterUInt32.read(from: &buf), 
+                duplicates: FfiConverterUInt32.read(from: &buf), 
+                applied: FfiConverterSequenceTypeBankLine.read(from: &buf), 
+                suggested: FfiConverterSequenceTypeBankLine.read(from: &buf), 
+                unmatched: FfiConverterSequenceTypeBankLine.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BankImport, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.imported, into: &buf)
+        FfiConverterUInt32.write(value.duplicates, into: &buf)
+        FfiConverterSequenceTypeBankLine.write(value.applied, into: &buf)
+        FfiConverterSequenceTypeBankLine.write(value.suggested, into: &buf)
+        FfiConverterSequenceTypeBankLine.write(value.unmatched, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankImport_lift(_ buf: RustBuffer) throws -> BankImport {
+    return try FfiConverterTypeBankImport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankImport_lower(_ value: BankImport) -> RustBuffer {
+    return FfiConverterTypeBankImport.lower(value)
+}
+
+
+/**
+ * One bank transaction and what became of it; `transaction` is what confirm and undo take.
+ */
+public struct BankLine: Equatable, Hashable {
+    public var transaction: String
+    public var account: String
+    public var amount: Money
+    public var date: IsoDate?
+    public var label: String
+    public var counterparty: String?
+    public var state: BankLineState
+    public var customer: String?
+    public var invoices: [String]
+    public var rule: BankMatchRule?
+    public var by: String?
+    public var entry: Uuid?
+    public var why: String?
+    public var suggestions: [BankSuggestion]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(transaction: String, account: String, amount: Money, date: IsoDate?, label: String, counterparty: String?, state: BankLineState, customer: String?, invoices: [String], rule: BankMatchRule?, by: String?, entry: Uuid?, why: String?, suggestions: [BankSuggestion]) {
+        self.transaction = transaction
+        self.account = account
+        self.amount = amount
+        self.date = date
+        self.label = label
+        self.counterparty = counterparty
+        self.state = state
+        self.customer = customer
+        self.invoices = invoices
+        self.rule = rule
+        self.by = by
+        self.entry = entry
+        self.why = why
+        self.suggestions = suggestions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BankLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankLine {
+        return
+            try BankLine(
+                transaction: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                date: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                counterparty: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterTypeBankLineState.read(from: &buf), 
+                customer: FfiConverterOptionString.read(from: &buf), 
+                invoices: FfiConverterSequenceString.read(from: &buf), 
+                rule: FfiConverterOptionTypeBankMatchRule.read(from: &buf), 
+                by: FfiConverterOptionString.read(from: &buf), 
+                entry: FfiConverterOptionTypeUuid.read(from: &buf), 
+                why: FfiConverterOptionString.read(from: &buf), 
+                suggestions: FfiConverterSequenceTypeBankSuggestion.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BankLine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.transaction, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.date, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterOptionString.write(value.counterparty, into: &buf)
+        FfiConverterTypeBankLineState.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.customer, into: &buf)
+        FfiConverterSequenceString.write(value.invoices, into: &buf)
+        FfiConverterOptionTypeBankMatchRule.write(value.rule, into: &buf)
+        FfiConverterOptionString.write(value.by, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.entry, into: &buf)
+        FfiConverterOptionString.write(value.why, into: &buf)
+        FfiConverterSequenceTypeBankSuggestion.write(value.suggestions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankLine_lift(_ buf: RustBuffer) throws -> BankLine {
+    return try FfiConverterTypeBankLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankLine_lower(_ value: BankLine) -> RustBuffer {
+    return FfiConverterTypeBankLine.lower(value)
+}
+
+
+/**
+ * A customer a credit may be from, with what points to them.
+ */
+public struct BankSuggestion: Equatable, Hashable {
+    public var customer: String
+    public var invoices: [String]
+    public var reasons: [BankReason]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customer: String, invoices: [String], reasons: [BankReason]) {
+        self.customer = customer
+        self.invoices = invoices
+        self.reasons = reasons
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BankSuggestion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankSuggestion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankSuggestion {
+        return
+            try BankSuggestion(
+                customer: FfiConverterString.read(from: &buf), 
+                invoices: FfiConverterSequenceString.read(from: &buf), 
+                reasons: FfiConverterSequenceTypeBankReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BankSuggestion, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customer, into: &buf)
+        FfiConverterSequenceString.write(value.invoices, into: &buf)
+        FfiConverterSequenceTypeBankReason.write(value.reasons, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankSuggestion_lift(_ buf: RustBuffer) throws -> BankSuggestion {
+    return try FfiConverterTypeBankSuggestion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankSuggestion_lower(_ value: BankSuggestion) -> RustBuffer {
+    return FfiConverterTypeBankSuggestion.lower(value)
 }
 
 
@@ -6144,6 +6488,312 @@ public func FfiConverterTypeArdoiseError_lower(_ value: ArdoiseError) -> RustBuf
 
 
 /**
+ * Where a bank transaction stands.
+ */
+
+public enum BankLineState: Equatable, Hashable {
+    
+    case applied
+    case suggested
+    case unmatched
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BankLineState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankLineState: FfiConverterRustBuffer {
+    typealias SwiftType = BankLineState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankLineState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .applied
+        
+        case 2: return .suggested
+        
+        case 3: return .unmatched
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BankLineState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .applied:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .suggested:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unmatched:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankLineState_lift(_ buf: RustBuffer) throws -> BankLineState {
+    return try FfiConverterTypeBankLineState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankLineState_lower(_ value: BankLineState) -> RustBuffer {
+    return FfiConverterTypeBankLineState.lower(value)
+}
+
+
+
+/**
+ * Why a payment was recorded: the customer's RF reference, open invoices adding up to the
+ * amount, or a person's confirmation.
+ */
+
+public enum BankMatchRule: Equatable, Hashable {
+    
+    case reference
+    case invoices
+    case confirmed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BankMatchRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankMatchRule: FfiConverterRustBuffer {
+    typealias SwiftType = BankMatchRule
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankMatchRule {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reference
+        
+        case 2: return .invoices
+        
+        case 3: return .confirmed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BankMatchRule, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reference:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .invoices:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .confirmed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankMatchRule_lift(_ buf: RustBuffer) throws -> BankMatchRule {
+    return try FfiConverterTypeBankMatchRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankMatchRule_lower(_ value: BankMatchRule) -> RustBuffer {
+    return FfiConverterTypeBankMatchRule.lower(value)
+}
+
+
+
+/**
+ * One thing that points to a customer (`SharedAccount` and `MistypedReference` are warnings);
+ * `describeBankReason` says it in words.
+ */
+
+public enum BankReason: Equatable, Hashable {
+    
+    case knownAccount(iban: String
+    )
+    case name(payer: String
+    )
+    case partial(invoices: [String], `open`: Money
+    )
+    case overpaid(invoices: [String], `open`: Money
+    )
+    case feeGap(invoices: [String], gap: Money
+    )
+    case amountIsInvoice(invoice: String
+    )
+    case amountIsBalance
+    case severalReferences
+    case mistypedReference(written: String
+    )
+    case sharedAccount(customers: UInt32
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BankReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBankReason: FfiConverterRustBuffer {
+    typealias SwiftType = BankReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .knownAccount(iban: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .name(payer: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .partial(invoices: try FfiConverterSequenceString.read(from: &buf), open: try FfiConverterTypeMoney.read(from: &buf)
+        )
+        
+        case 4: return .overpaid(invoices: try FfiConverterSequenceString.read(from: &buf), open: try FfiConverterTypeMoney.read(from: &buf)
+        )
+        
+        case 5: return .feeGap(invoices: try FfiConverterSequenceString.read(from: &buf), gap: try FfiConverterTypeMoney.read(from: &buf)
+        )
+        
+        case 6: return .amountIsInvoice(invoice: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .amountIsBalance
+        
+        case 8: return .severalReferences
+        
+        case 9: return .mistypedReference(written: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .sharedAccount(customers: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BankReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .knownAccount(iban):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(iban, into: &buf)
+            
+        
+        case let .name(payer):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(payer, into: &buf)
+            
+        
+        case let .partial(invoices,`open`):
+            writeInt(&buf, Int32(3))
+            FfiConverterSequenceString.write(invoices, into: &buf)
+            FfiConverterTypeMoney.write(`open`, into: &buf)
+            
+        
+        case let .overpaid(invoices,`open`):
+            writeInt(&buf, Int32(4))
+            FfiConverterSequenceString.write(invoices, into: &buf)
+            FfiConverterTypeMoney.write(`open`, into: &buf)
+            
+        
+        case let .feeGap(invoices,gap):
+            writeInt(&buf, Int32(5))
+            FfiConverterSequenceString.write(invoices, into: &buf)
+            FfiConverterTypeMoney.write(gap, into: &buf)
+            
+        
+        case let .amountIsInvoice(invoice):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(invoice, into: &buf)
+            
+        
+        case .amountIsBalance:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .severalReferences:
+            writeInt(&buf, Int32(8))
+        
+        
+        case let .mistypedReference(written):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(written, into: &buf)
+            
+        
+        case let .sharedAccount(customers):
+            writeInt(&buf, Int32(10))
+            FfiConverterUInt32.write(customers, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankReason_lift(_ buf: RustBuffer) throws -> BankReason {
+    return try FfiConverterTypeBankReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBankReason_lower(_ value: BankReason) -> RustBuffer {
+    return FfiConverterTypeBankReason.lower(value)
+}
+
+
+
+/**
  * The outcome of a call to a customer; a promise pauses reminders until its date.
  */
 
@@ -6845,6 +7495,7 @@ public enum PaymentMethod: Equatable, Hashable {
     case card
     case transfer
     case cheque
+    case online
 
 
 
@@ -6874,6 +7525,8 @@ public struct FfiConverterTypePaymentMethod: FfiConverterRustBuffer {
         
         case 4: return .cheque
         
+        case 5: return .online
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6896,6 +7549,10 @@ public struct FfiConverterTypePaymentMethod: FfiConverterRustBuffer {
         
         case .cheque:
             writeInt(&buf, Int32(4))
+        
+        
+        case .online:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -7646,6 +8303,54 @@ fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBankLineState: FfiConverterRustBuffer {
+    typealias SwiftType = BankLineState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBankLineState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBankLineState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeBankMatchRule: FfiConverterRustBuffer {
+    typealias SwiftType = BankMatchRule?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBankMatchRule.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBankMatchRule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCustomerKind: FfiConverterRustBuffer {
     typealias SwiftType = CustomerKind?
 
@@ -7903,6 +8608,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer {
+    typealias SwiftType = [BankLine]
+
+    public static func write(_ value: [BankLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBankLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BankLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBankLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffer {
+    typealias SwiftType = [BankSuggestion]
+
+    public static func write(_ value: [BankSuggestion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBankSuggestion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankSuggestion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BankSuggestion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBankSuggestion.read(from: &buf))
         }
         return seq
     }
@@ -8386,6 +9141,31 @@ fileprivate struct FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer {
+    typealias SwiftType = [BankReason]
+
+    public static func write(_ value: [BankReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBankReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BankReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBankReason.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
     typealias SwiftType = [Reason]
 
@@ -8813,6 +9593,17 @@ public func ardoiseVersion() -> String  {
 })
 }
 /**
+ * A reason in the owner's words (English).
+ */
+public func describeBankReason(reason: BankReason) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_func_describe_bank_reason(
+        FfiConverterTypeBankReason_lower(reason),uniffiCallStatus
+    )
+})
+}
+/**
  * Splits `total` into `count` instalments every `every_days` from `first`; the cents that do
  * not divide go to the first instalment. Pass the result to `create_plan`.
  */
@@ -8846,6 +9637,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_func_ardoise_version() != 49338) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ardoise_checksum_func_describe_bank_reason() != 2574) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ardoise_checksum_func_split_plan() != 27664) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8862,6 +9656,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_suspend() != 4376) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_bank_lines() != 41608) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_confirm_bank_match() != 7672) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_import_bank_statement() != 54901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_undo_bank_match() != 5708) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_check() != 13991) {

@@ -684,6 +684,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_ardoise_checksum_func_ardoise_version(
     ): Int
+    external fun uniffi_ardoise_checksum_func_describe_bank_reason(
+    ): Int
     external fun uniffi_ardoise_checksum_func_split_plan(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_close_database(
@@ -695,6 +697,14 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ardoise_checksum_method_till_resume(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_suspend(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_bank_lines(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_confirm_bank_match(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_import_bank_statement(
+    ): Int
+    external fun uniffi_ardoise_checksum_method_till_undo_bank_match(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_check(
     ): Int
@@ -868,6 +878,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ardoise_fn_method_till_suspend(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_ardoise_fn_method_till_bank_lines(`ptr`: Long,`state`: RustBuffer.ByValue,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_confirm_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_import_bank_statement(`ptr`: Long,`file`: RustBuffer.ByValue,`csvMapping`: RustBuffer.ByValue,`cashier`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_undo_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_check_minor(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotalMinor`: Long,`nowUnixMs`: Long,`utcOffsetMinutes`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -1004,6 +1022,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_func_ardoise_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_func_describe_bank_reason(`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_func_split_plan(`total`: RustBuffer.ByValue,`count`: Int,`first`: RustBuffer.ByValue,`everyDays`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_ardoise_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1128,6 +1148,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_func_ardoise_version() and 0xFFFF) != 49338) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ardoise_checksum_func_describe_bank_reason() and 0xFFFF) != 2574) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 27664) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1144,6 +1167,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_suspend() and 0xFFFF) != 4376) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_bank_lines() and 0xFFFF) != 41608) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_confirm_bank_match() and 0xFFFF) != 7672) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_import_bank_statement() and 0xFFFF) != 54901) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_undo_bank_match() and 0xFFFF) != 5708) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 13991) {
@@ -1769,6 +1804,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     }
 }
 
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
 
 // This template implements a class for working with a Rust struct via a handle
 // to the live Rust struct on the other side of the FFI.
@@ -1894,6 +1948,30 @@ public interface TillInterface {
      * Closes SQLite while the app is in the background; `resume()` reopens it.
      */
     fun `suspend`()
+    
+    /**
+     * The bank transactions imported on this device, newest first; `state` filters.
+     */
+    fun `bankLines`(`state`: BankLineState?, `limit`: kotlin.UInt, `offset`: kotlin.UInt): List<BankLine>
+    
+    /**
+     * Records a suggested credit as `customer`'s payment (aimed at `invoice` if given),
+     * with who confirmed it.
+     */
+    fun `confirmBankMatch`(`transaction`: kotlin.String, `customer`: kotlin.String, `invoice`: kotlin.String?, `by`: kotlin.String, `now`: Timestamp): BankLine
+    
+    /**
+     * Imports a bank statement file as the bank gives it (CAMT.053, CFONB 120, OFX, or a CSV
+     * export with its column mapping as JSON): certain credits become payments, once however
+     * often the file is imported; the others are suggested or left. A malformed or unbalanced
+     * file is refused whole, naming the element or line, and writes nothing.
+     */
+    fun `importBankStatement`(`file`: kotlin.ByteArray, `csvMapping`: kotlin.String?, `cashier`: kotlin.String, `now`: Timestamp): BankImport
+    
+    /**
+     * Undoes a match: its payment is reversed, and it is never applied again by itself.
+     */
+    fun `undoBankMatch`(`transaction`: kotlin.String, `by`: kotlin.String, `now`: Timestamp): BankLine
     
     /**
      * May this customer buy `cart_total` on account now, and why not.
@@ -2412,6 +2490,93 @@ open class Till: Disposable, AutoCloseable, TillInterface
 }
     }
     
+    
+
+    
+    /**
+     * The bank transactions imported on this device, newest first; `state` filters.
+     */
+    @Throws(ArdoiseException::class)override fun `bankLines`(`state`: BankLineState?, `limit`: kotlin.UInt, `offset`: kotlin.UInt): List<BankLine> {
+            return FfiConverterSequenceTypeBankLine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_bank_lines(
+        it,
+        
+        FfiConverterOptionalTypeBankLineState.lower(`state`),
+        FfiConverterUInt.lower(`limit`),
+        FfiConverterUInt.lower(`offset`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records a suggested credit as `customer`'s payment (aimed at `invoice` if given),
+     * with who confirmed it.
+     */
+    @Throws(ArdoiseException::class)override fun `confirmBankMatch`(`transaction`: kotlin.String, `customer`: kotlin.String, `invoice`: kotlin.String?, `by`: kotlin.String, `now`: Timestamp): BankLine {
+            return FfiConverterTypeBankLine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_confirm_bank_match(
+        it,
+        
+        FfiConverterString.lower(`transaction`),
+        FfiConverterString.lower(`customer`),
+        FfiConverterOptionalString.lower(`invoice`),
+        FfiConverterString.lower(`by`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Imports a bank statement file as the bank gives it (CAMT.053, CFONB 120, OFX, or a CSV
+     * export with its column mapping as JSON): certain credits become payments, once however
+     * often the file is imported; the others are suggested or left. A malformed or unbalanced
+     * file is refused whole, naming the element or line, and writes nothing.
+     */
+    @Throws(ArdoiseException::class)override fun `importBankStatement`(`file`: kotlin.ByteArray, `csvMapping`: kotlin.String?, `cashier`: kotlin.String, `now`: Timestamp): BankImport {
+            return FfiConverterTypeBankImport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_import_bank_statement(
+        it,
+        
+        FfiConverterByteArray.lower(`file`),
+        FfiConverterOptionalString.lower(`csvMapping`),
+        FfiConverterString.lower(`cashier`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Undoes a match: its payment is reversed, and it is never applied again by itself.
+     */
+    @Throws(ArdoiseException::class)override fun `undoBankMatch`(`transaction`: kotlin.String, `by`: kotlin.String, `now`: Timestamp): BankLine {
+            return FfiConverterTypeBankLine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_undo_bank_match(
+        it,
+        
+        FfiConverterString.lower(`transaction`),
+        FfiConverterString.lower(`by`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -3974,6 +4139,209 @@ public object FfiConverterTypeAgingReport: FfiConverterRustBuffer<AgingReport> {
             FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
             FfiConverterSequenceTypeCustomerAging.write(value.`customers`, buf)
+    }
+}
+
+
+
+/**
+ * What importing a statement did.
+ */
+data class BankImport (
+    var `imported`: kotlin.UInt
+    , 
+    var `duplicates`: kotlin.UInt
+    , 
+    var `applied`: List<BankLine>
+    , 
+    var `suggested`: List<BankLine>
+    , 
+    var `unmatched`: List<BankLine>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankImport: FfiConverterRustBuffer<BankImport> {
+    override fun read(buf: ByteBuffer): BankImport {
+        return BankImport(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeBankLine.read(buf),
+            FfiConverterSequenceTypeBankLine.read(buf),
+            FfiConverterSequenceTypeBankLine.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BankImport) = (
+            FfiConverterUInt.allocationSize(value.`imported`) +
+            FfiConverterUInt.allocationSize(value.`duplicates`) +
+            FfiConverterSequenceTypeBankLine.allocationSize(value.`applied`) +
+            FfiConverterSequenceTypeBankLine.allocationSize(value.`suggested`) +
+            FfiConverterSequenceTypeBankLine.allocationSize(value.`unmatched`)
+    )
+
+    override fun write(value: BankImport, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`imported`, buf)
+            FfiConverterUInt.write(value.`duplicates`, buf)
+            FfiConverterSequenceTypeBankLine.write(value.`applied`, buf)
+            FfiConverterSequenceTypeBankLine.write(value.`suggested`, buf)
+            FfiConverterSequenceTypeBankLine.write(value.`unmatched`, buf)
+    }
+}
+
+
+
+/**
+ * One bank transaction and what became of it; `transaction` is what confirm and undo take.
+ */
+data class BankLine (
+    var `transaction`: kotlin.String
+    , 
+    var `account`: kotlin.String
+    , 
+    var `amount`: Money
+    , 
+    var `date`: IsoDate?
+    , 
+    var `label`: kotlin.String
+    , 
+    var `counterparty`: kotlin.String?
+    , 
+    var `state`: BankLineState
+    , 
+    var `customer`: kotlin.String?
+    , 
+    var `invoices`: List<kotlin.String>
+    , 
+    var `rule`: BankMatchRule?
+    , 
+    var `by`: kotlin.String?
+    , 
+    var `entry`: Uuid?
+    , 
+    var `why`: kotlin.String?
+    , 
+    var `suggestions`: List<BankSuggestion>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankLine: FfiConverterRustBuffer<BankLine> {
+    override fun read(buf: ByteBuffer): BankLine {
+        return BankLine(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeBankLineState.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalTypeBankMatchRule.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeBankSuggestion.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BankLine) = (
+            FfiConverterString.allocationSize(value.`transaction`) +
+            FfiConverterString.allocationSize(value.`account`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`date`) +
+            FfiConverterString.allocationSize(value.`label`) +
+            FfiConverterOptionalString.allocationSize(value.`counterparty`) +
+            FfiConverterTypeBankLineState.allocationSize(value.`state`) +
+            FfiConverterOptionalString.allocationSize(value.`customer`) +
+            FfiConverterSequenceString.allocationSize(value.`invoices`) +
+            FfiConverterOptionalTypeBankMatchRule.allocationSize(value.`rule`) +
+            FfiConverterOptionalString.allocationSize(value.`by`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`entry`) +
+            FfiConverterOptionalString.allocationSize(value.`why`) +
+            FfiConverterSequenceTypeBankSuggestion.allocationSize(value.`suggestions`)
+    )
+
+    override fun write(value: BankLine, buf: ByteBuffer) {
+            FfiConverterString.write(value.`transaction`, buf)
+            FfiConverterString.write(value.`account`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`date`, buf)
+            FfiConverterString.write(value.`label`, buf)
+            FfiConverterOptionalString.write(value.`counterparty`, buf)
+            FfiConverterTypeBankLineState.write(value.`state`, buf)
+            FfiConverterOptionalString.write(value.`customer`, buf)
+            FfiConverterSequenceString.write(value.`invoices`, buf)
+            FfiConverterOptionalTypeBankMatchRule.write(value.`rule`, buf)
+            FfiConverterOptionalString.write(value.`by`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`entry`, buf)
+            FfiConverterOptionalString.write(value.`why`, buf)
+            FfiConverterSequenceTypeBankSuggestion.write(value.`suggestions`, buf)
+    }
+}
+
+
+
+/**
+ * A customer a credit may be from, with what points to them.
+ */
+data class BankSuggestion (
+    var `customer`: kotlin.String
+    , 
+    var `invoices`: List<kotlin.String>
+    , 
+    var `reasons`: List<BankReason>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankSuggestion: FfiConverterRustBuffer<BankSuggestion> {
+    override fun read(buf: ByteBuffer): BankSuggestion {
+        return BankSuggestion(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeBankReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BankSuggestion) = (
+            FfiConverterString.allocationSize(value.`customer`) +
+            FfiConverterSequenceString.allocationSize(value.`invoices`) +
+            FfiConverterSequenceTypeBankReason.allocationSize(value.`reasons`)
+    )
+
+    override fun write(value: BankSuggestion, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customer`, buf)
+            FfiConverterSequenceString.write(value.`invoices`, buf)
+            FfiConverterSequenceTypeBankReason.write(value.`reasons`, buf)
     }
 }
 
@@ -7082,6 +7450,354 @@ public object FfiConverterTypeArdoiseError : FfiConverterRustBuffer<ArdoiseExcep
 
 
 /**
+ * Where a bank transaction stands.
+ */
+
+enum class BankLineState {
+    
+    APPLIED,
+    SUGGESTED,
+    UNMATCHED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankLineState: FfiConverterRustBuffer<BankLineState> {
+    override fun read(buf: ByteBuffer) = try {
+        BankLineState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: BankLineState) = 4UL
+
+    override fun write(value: BankLineState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a payment was recorded: the customer's RF reference, open invoices adding up to the
+ * amount, or a person's confirmation.
+ */
+
+enum class BankMatchRule {
+    
+    REFERENCE,
+    INVOICES,
+    CONFIRMED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankMatchRule: FfiConverterRustBuffer<BankMatchRule> {
+    override fun read(buf: ByteBuffer) = try {
+        BankMatchRule.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: BankMatchRule) = 4UL
+
+    override fun write(value: BankMatchRule, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * One thing that points to a customer (`SharedAccount` and `MistypedReference` are warnings);
+ * `describeBankReason` says it in words.
+ */
+sealed class BankReason {
+    
+    data class KnownAccount(
+        val `iban`: kotlin.String) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Name(
+        val `payer`: kotlin.String) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Partial(
+        val `invoices`: List<kotlin.String>, 
+        val `open`: app.ardoise.Money) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Overpaid(
+        val `invoices`: List<kotlin.String>, 
+        val `open`: app.ardoise.Money) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class FeeGap(
+        val `invoices`: List<kotlin.String>, 
+        val `gap`: app.ardoise.Money) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class AmountIsInvoice(
+        val `invoice`: kotlin.String) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    object AmountIsBalance : BankReason()
+    
+    
+    object SeveralReferences : BankReason()
+    
+    
+    data class MistypedReference(
+        val `written`: kotlin.String) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class SharedAccount(
+        val `customers`: kotlin.UInt) : BankReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBankReason : FfiConverterRustBuffer<BankReason>{
+    override fun read(buf: ByteBuffer): BankReason {
+        return when(buf.getInt()) {
+            1 -> BankReason.KnownAccount(
+                FfiConverterString.read(buf),
+                )
+            2 -> BankReason.Name(
+                FfiConverterString.read(buf),
+                )
+            3 -> BankReason.Partial(
+                FfiConverterSequenceString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                )
+            4 -> BankReason.Overpaid(
+                FfiConverterSequenceString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                )
+            5 -> BankReason.FeeGap(
+                FfiConverterSequenceString.read(buf),
+                FfiConverterTypeMoney.read(buf),
+                )
+            6 -> BankReason.AmountIsInvoice(
+                FfiConverterString.read(buf),
+                )
+            7 -> BankReason.AmountIsBalance
+            8 -> BankReason.SeveralReferences
+            9 -> BankReason.MistypedReference(
+                FfiConverterString.read(buf),
+                )
+            10 -> BankReason.SharedAccount(
+                FfiConverterUInt.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: BankReason): ULong = when(value) {
+        is BankReason.KnownAccount -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`iban`)
+            )
+        }
+        is BankReason.Name -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`payer`)
+            )
+        }
+        is BankReason.Partial -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`invoices`)
+                + FfiConverterTypeMoney.allocationSize(value.`open`)
+            )
+        }
+        is BankReason.Overpaid -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`invoices`)
+                + FfiConverterTypeMoney.allocationSize(value.`open`)
+            )
+        }
+        is BankReason.FeeGap -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`invoices`)
+                + FfiConverterTypeMoney.allocationSize(value.`gap`)
+            )
+        }
+        is BankReason.AmountIsInvoice -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`invoice`)
+            )
+        }
+        is BankReason.AmountIsBalance -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is BankReason.SeveralReferences -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is BankReason.MistypedReference -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`written`)
+            )
+        }
+        is BankReason.SharedAccount -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`customers`)
+            )
+        }
+    }
+
+    override fun write(value: BankReason, buf: ByteBuffer) {
+        when(value) {
+            is BankReason.KnownAccount -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`iban`, buf)
+                Unit
+            }
+            is BankReason.Name -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`payer`, buf)
+                Unit
+            }
+            is BankReason.Partial -> {
+                buf.putInt(3)
+                FfiConverterSequenceString.write(value.`invoices`, buf)
+                FfiConverterTypeMoney.write(value.`open`, buf)
+                Unit
+            }
+            is BankReason.Overpaid -> {
+                buf.putInt(4)
+                FfiConverterSequenceString.write(value.`invoices`, buf)
+                FfiConverterTypeMoney.write(value.`open`, buf)
+                Unit
+            }
+            is BankReason.FeeGap -> {
+                buf.putInt(5)
+                FfiConverterSequenceString.write(value.`invoices`, buf)
+                FfiConverterTypeMoney.write(value.`gap`, buf)
+                Unit
+            }
+            is BankReason.AmountIsInvoice -> {
+                buf.putInt(6)
+                FfiConverterString.write(value.`invoice`, buf)
+                Unit
+            }
+            is BankReason.AmountIsBalance -> {
+                buf.putInt(7)
+                Unit
+            }
+            is BankReason.SeveralReferences -> {
+                buf.putInt(8)
+                Unit
+            }
+            is BankReason.MistypedReference -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`written`, buf)
+                Unit
+            }
+            is BankReason.SharedAccount -> {
+                buf.putInt(10)
+                FfiConverterUInt.write(value.`customers`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * The outcome of a call to a customer; a promise pauses reminders until its date.
  */
 sealed class CallOutcome {
@@ -7492,7 +8208,8 @@ enum class PaymentMethod {
     CASH,
     CARD,
     TRANSFER,
-    CHEQUE;
+    CHEQUE,
+    ONLINE;
 
     
 
@@ -8350,6 +9067,70 @@ public object FfiConverterOptionalTypeVerdict: FfiConverterRustBuffer<Verdict?> 
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeBankLineState: FfiConverterRustBuffer<BankLineState?> {
+    override fun read(buf: ByteBuffer): BankLineState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeBankLineState.read(buf)
+    }
+
+    override fun allocationSize(value: BankLineState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeBankLineState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: BankLineState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeBankLineState.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeBankMatchRule: FfiConverterRustBuffer<BankMatchRule?> {
+    override fun read(buf: ByteBuffer): BankMatchRule? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeBankMatchRule.read(buf)
+    }
+
+    override fun allocationSize(value: BankMatchRule?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeBankMatchRule.allocationSize(value)
+        }
+    }
+
+    override fun write(value: BankMatchRule?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeBankMatchRule.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeCustomerKind: FfiConverterRustBuffer<CustomerKind?> {
     override fun read(buf: ByteBuffer): CustomerKind? {
         if (buf.get().toInt() == 0) {
@@ -8688,6 +9469,62 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer<List<BankLine>> {
+    override fun read(buf: ByteBuffer): List<BankLine> {
+        val len = buf.getInt()
+        return List<BankLine>(len) {
+            FfiConverterTypeBankLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BankLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBankLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BankLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBankLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffer<List<BankSuggestion>> {
+    override fun read(buf: ByteBuffer): List<BankSuggestion> {
+        val len = buf.getInt()
+        return List<BankSuggestion>(len) {
+            FfiConverterTypeBankSuggestion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BankSuggestion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBankSuggestion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BankSuggestion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBankSuggestion.write(it, buf)
         }
     }
 }
@@ -9230,6 +10067,34 @@ public object FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer<List<BankReason>> {
+    override fun read(buf: ByteBuffer): List<BankReason> {
+        val len = buf.getInt()
+        return List<BankReason>(len) {
+            FfiConverterTypeBankReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BankReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBankReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BankReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBankReason.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason>> {
     override fun read(buf: ByteBuffer): List<Reason> {
         val len = buf.getInt()
@@ -9334,6 +10199,20 @@ public typealias FfiConverterTypeUuid = FfiConverterString
     UniffiLib.uniffi_ardoise_fn_func_ardoise_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * A reason in the owner's words (English).
+         */ fun `describeBankReason`(`reason`: BankReason): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ardoise_fn_func_describe_bank_reason(
+    
+        
+        FfiConverterTypeBankReason.lower(`reason`),_status)
 }
     )
     }

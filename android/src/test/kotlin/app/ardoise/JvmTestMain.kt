@@ -25,7 +25,7 @@ fun main() {
     })
     val result = core.run(
         TillTest::class.java, CheckoutLaneTest::class.java, RemindersTest::class.java, SyncTest::class.java,
-        OwnerTest::class.java, GeneratedBindingsTest::class.java, ReadmeTest::class.java,
+        OwnerTest::class.java, BankTest::class.java, GeneratedBindingsTest::class.java, ReadmeTest::class.java,
     )
     val passed = result.runCount - result.failureCount
     println("$passed passed, ${result.failureCount} failed")
