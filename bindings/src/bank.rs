@@ -1,9 +1,11 @@
-//! The owner's bank reconciliation on the phone: a statement file imported, its lines listed,
-//! suggestions confirmed, matches undone. The lines cross as the core keeps them.
+//! The owner's bank reconciliation on the phone (a statement file imported, its lines listed,
+//! suggestions confirmed, matches undone) and the owner's day, where the credits to confirm
+//! are listed with the calls to make. The records cross as the core keeps them.
 
 use ardoise_core as core;
 use core::bank::matching::{Reason, Rule, Suggestion};
 use core::bank::{Import, Line, LineState};
+use core::store::{BrokenPromise, Task, Today};
 use core::{Money, Uuid};
 
 use crate::Till;
@@ -131,5 +133,50 @@ impl Till {
     /// Undoes a match: its payment is reversed, and it is never applied again by itself.
     pub fn undo_bank_match(&self, transaction: String, by: String, now: Timestamp) -> Result<Line> {
         self.with(|st| st.undo_bank_match(&transaction, &by, now))
+    }
+}
+
+/// A reminder that needs a person (a call, a letter to post, one held for approval).
+#[uniffi::remote(Record)]
+#[uniffi(name = "OwnerTask")]
+pub struct Task {
+    pub reminder: Uuid,
+    pub customer_ref: String,
+    pub customer_name: String,
+    pub phone: Option<String>,
+    pub step: String,
+    pub channel: String,
+    pub amount_due: Money,
+    pub since: IsoDate,
+    pub note: Option<String>,
+}
+
+/// A promise to pay whose day passed without the money.
+#[uniffi::remote(Record)]
+pub struct BrokenPromise {
+    pub customer_ref: String,
+    pub customer_name: String,
+    pub phone: Option<String>,
+    pub promised_on: IsoDate,
+    pub amount: Money,
+}
+
+/// What needs a person today: calls, letters, held reminders, broken promises, bank credits
+/// to confirm.
+#[uniffi::remote(Record)]
+pub struct Today {
+    pub as_of: IsoDate,
+    pub calls: Vec<Task>,
+    pub letters: Vec<Task>,
+    pub held: Vec<Task>,
+    pub broken_promises: Vec<BrokenPromise>,
+    pub bank_to_confirm: Vec<Line>,
+}
+
+#[uniffi::export]
+impl Till {
+    /// The owner's day (see `Today`).
+    pub fn today(&self, now: Timestamp) -> Result<Today> {
+        self.with(|st| st.today(now))
     }
 }

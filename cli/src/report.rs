@@ -23,6 +23,9 @@ pub enum ReportCmd {
     /// Each customer's probability of paying their next invoice late, with the reasons (as of
     /// today, the scores are also kept for the checkout and the overdue list)
     Risk(AsOf),
+    /// What needs a person today: calls to make, letters to post, reminders held for approval,
+    /// promises broken lately, bank credits to confirm
+    Today(AsOf),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +211,28 @@ pub fn report(ctx: &Ctx, cmd: ReportCmd) -> Result<(), Failure> {
                     ("collection effectiveness", num(k.cei_pct, " %")),
                 ])
             );
+        }
+        ReportCmd::Today(a) => {
+            let t = store.today(crate::till::now_for(Some(a.date()?))?)?;
+            if ctx.json {
+                return output::print_json(&t);
+            }
+            let tasks = |title: &str, v: &[ardoise_core::store::Task]| {
+                say!("{title} ({})", v.len());
+                for x in v {
+                    let phone = x.phone.as_deref().unwrap_or("");
+                    let note = x.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+                    say!("  {}  {}  {phone}  {} EUR  {}{note}", x.customer_ref, x.customer_name, x.amount_due, x.step);
+                }
+            };
+            tasks("Calls to make", &t.calls);
+            tasks("Letters to post", &t.letters);
+            tasks("Held for approval", &t.held);
+            say!("Broken promises ({})", t.broken_promises.len());
+            for p in &t.broken_promises {
+                say!("  {}  {}  {} EUR promised for {}", p.customer_ref, p.customer_name, p.amount, p.promised_on);
+            }
+            say!("Bank credits to confirm ({}): ardoise bank list --state suggested", t.bank_to_confirm.len());
         }
         ReportCmd::Overdue(a) => {
             let sort = match a.sort {

@@ -91,6 +91,9 @@ fn a_csv_export_with_its_mapping_is_suggested_then_confirmed_and_undone() {
     // Undone: owed again, and importing the file again applies nothing.
     let l = t.json(&["bank", "undo", "B-1"]);
     assert_eq!(l["state"], "suggested");
+    // The owner's day lists it again among the credits to confirm.
+    let today = t.json(&["report", "today"]);
+    assert_eq!(today["bank_to_confirm"][0]["transaction"], "B-1", "{today}");
     assert_eq!(t.show("C1", "2026-03-21")["balance"], "30.00");
     let again = t.json(&["bank", "import", file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
     assert_eq!((again["imported"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)));

@@ -176,11 +176,13 @@ fn statement(open: &[Open], count: usize) -> (String, Vec<(String, String, i64)>
         };
         let cents = cents.max(1);
         movements += if credit { cents } else { -cents };
-        let party = name.map(|n| format!("<RltdPties><Dbtr><Nm>{}</Nm></Dbtr></RltdPties>", xml_escape(&n))).unwrap_or_default();
-        let _ = write!(
+        let party = name
+            .map(|n| format!("<RltdPties><Dbtr><Nm>{}</Nm></Dbtr></RltdPties>", xml_escape(&n)))
+            .unwrap_or_default();
+        let _ = writeln!(
             entries,
             "<Ntry><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>{}</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-19</Dt></BookgDt>\
-             <AcctSvcrRef>{id}</AcctSvcrRef><NtryDtls><TxDtls>{party}<RmtInf><Ustrd>{}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n",
+             <AcctSvcrRef>{id}</AcctSvcrRef><NtryDtls><TxDtls>{party}<RmtInf><Ustrd>{}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>",
             Money::from_minor(cents),
             if credit { "CRDT" } else { "DBIT" },
             xml_escape(&text)

@@ -298,6 +298,11 @@ RustBuffer uniffi_ardoise_fn_method_till_confirm_bank_match(uint64_t ptr, RustBu
 RustBuffer uniffi_ardoise_fn_method_till_import_bank_statement(uint64_t ptr, RustBuffer file, RustBuffer csv_mapping, RustBuffer cashier, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_TODAY
+RustBuffer uniffi_ardoise_fn_method_till_today(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UNDO_BANK_MATCH
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_FN_METHOD_TILL_UNDO_BANK_MATCH
 RustBuffer uniffi_ardoise_fn_method_till_undo_bank_match(uint64_t ptr, RustBuffer transaction, RustBuffer by, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -977,6 +982,12 @@ uint16_t uniffi_ardoise_checksum_method_till_confirm_bank_match(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_BANK_STATEMENT
 #define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_IMPORT_BANK_STATEMENT
 uint16_t uniffi_ardoise_checksum_method_till_import_bank_statement(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_ARDOISE_CHECKSUM_METHOD_TILL_TODAY
+uint16_t uniffi_ardoise_checksum_method_till_today(void
     
 );
 #endif

@@ -699,6 +699,11 @@ public protocol TillProtocol: AnyObject, Sendable {
     func importBankStatement(file: Data, csvMapping: String?, cashier: String, now: Timestamp) throws  -> BankImport
     
     /**
+     * The owner's day (see `Today`).
+     */
+    func today(now: Timestamp) throws  -> Today
+    
+    /**
      * Undoes a match: its payment is reversed, and it is never applied again by itself.
      */
     func undoBankMatch(transaction: String, by: String, now: Timestamp) throws  -> BankLine
@@ -1208,6 +1213,19 @@ open func importBankStatement(file: Data, csvMapping: String?, cashier: String, 
         FfiConverterData.lower(file),
         FfiConverterOptionString.lower(csvMapping),
         FfiConverterString.lower(cashier),
+        FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The owner's day (see `Today`).
+     */
+open func today(now: Timestamp)throws  -> Today  {
+    return try  FfiConverterTypeToday_lift(try rustCallWithError(FfiConverterTypeArdoiseError_lift) {
+        uniffiCallStatus in
+    uniffi_ardoise_fn_method_till_today(
+            self.uniffiCloneHandle(),
         FfiConverterTypeTimestamp_lower(now),uniffiCallStatus
     )
 })
@@ -2721,6 +2739,75 @@ public func FfiConverterTypeBankSuggestion_lift(_ buf: RustBuffer) throws -> Ban
 #endif
 public func FfiConverterTypeBankSuggestion_lower(_ value: BankSuggestion) -> RustBuffer {
     return FfiConverterTypeBankSuggestion.lower(value)
+}
+
+
+/**
+ * A promise to pay whose day passed without the money.
+ */
+public struct BrokenPromise: Equatable, Hashable {
+    public var customerRef: String
+    public var customerName: String
+    public var phone: String?
+    public var promisedOn: IsoDate
+    public var amount: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, customerName: String, phone: String?, promisedOn: IsoDate, amount: Money) {
+        self.customerRef = customerRef
+        self.customerName = customerName
+        self.phone = phone
+        self.promisedOn = promisedOn
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BrokenPromise: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBrokenPromise: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BrokenPromise {
+        return
+            try BrokenPromise(
+                customerRef: FfiConverterString.read(from: &buf), 
+                customerName: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                promisedOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BrokenPromise, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.customerName, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterTypeIsoDate.write(value.promisedOn, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBrokenPromise_lift(_ buf: RustBuffer) throws -> BrokenPromise {
+    return try FfiConverterTypeBrokenPromise.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBrokenPromise_lower(_ value: BrokenPromise) -> RustBuffer {
+    return FfiConverterTypeBrokenPromise.lower(value)
 }
 
 
@@ -4595,6 +4682,91 @@ public func FfiConverterTypeOverview_lower(_ value: Overview) -> RustBuffer {
 
 
 /**
+ * A reminder that needs a person (a call, a letter to post, one held for approval).
+ */
+public struct OwnerTask: Equatable, Hashable {
+    public var reminder: Uuid
+    public var customerRef: String
+    public var customerName: String
+    public var phone: String?
+    public var step: String
+    public var channel: String
+    public var amountDue: Money
+    public var since: IsoDate
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(reminder: Uuid, customerRef: String, customerName: String, phone: String?, step: String, channel: String, amountDue: Money, since: IsoDate, note: String?) {
+        self.reminder = reminder
+        self.customerRef = customerRef
+        self.customerName = customerName
+        self.phone = phone
+        self.step = step
+        self.channel = channel
+        self.amountDue = amountDue
+        self.since = since
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OwnerTask: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOwnerTask: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OwnerTask {
+        return
+            try OwnerTask(
+                reminder: FfiConverterTypeUuid.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                customerName: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                step: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterString.read(from: &buf), 
+                amountDue: FfiConverterTypeMoney.read(from: &buf), 
+                since: FfiConverterTypeIsoDate.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OwnerTask, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.reminder, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.customerName, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterString.write(value.step, into: &buf)
+        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
+        FfiConverterTypeIsoDate.write(value.since, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnerTask_lift(_ buf: RustBuffer) throws -> OwnerTask {
+    return try FfiConverterTypeOwnerTask.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnerTask_lower(_ value: OwnerTask) -> RustBuffer {
+    return FfiConverterTypeOwnerTask.lower(value)
+}
+
+
+/**
  * A payment plan ("échéancier") and where it stands.
  */
 public struct PaymentPlan: Equatable, Hashable {
@@ -6133,6 +6305,80 @@ public func FfiConverterTypeTimelineItem_lift(_ buf: RustBuffer) throws -> Timel
 #endif
 public func FfiConverterTypeTimelineItem_lower(_ value: TimelineItem) -> RustBuffer {
     return FfiConverterTypeTimelineItem.lower(value)
+}
+
+
+/**
+ * What needs a person today: calls, letters, held reminders, broken promises, bank credits
+ * to confirm.
+ */
+public struct Today: Equatable, Hashable {
+    public var asOf: IsoDate
+    public var calls: [OwnerTask]
+    public var letters: [OwnerTask]
+    public var held: [OwnerTask]
+    public var brokenPromises: [BrokenPromise]
+    public var bankToConfirm: [BankLine]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(asOf: IsoDate, calls: [OwnerTask], letters: [OwnerTask], held: [OwnerTask], brokenPromises: [BrokenPromise], bankToConfirm: [BankLine]) {
+        self.asOf = asOf
+        self.calls = calls
+        self.letters = letters
+        self.held = held
+        self.brokenPromises = brokenPromises
+        self.bankToConfirm = bankToConfirm
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Today: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeToday: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Today {
+        return
+            try Today(
+                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
+                calls: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
+                letters: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
+                held: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
+                brokenPromises: FfiConverterSequenceTypeBrokenPromise.read(from: &buf), 
+                bankToConfirm: FfiConverterSequenceTypeBankLine.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Today, into buf: inout [UInt8]) {
+        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
+        FfiConverterSequenceTypeOwnerTask.write(value.calls, into: &buf)
+        FfiConverterSequenceTypeOwnerTask.write(value.letters, into: &buf)
+        FfiConverterSequenceTypeOwnerTask.write(value.held, into: &buf)
+        FfiConverterSequenceTypeBrokenPromise.write(value.brokenPromises, into: &buf)
+        FfiConverterSequenceTypeBankLine.write(value.bankToConfirm, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToday_lift(_ buf: RustBuffer) throws -> Today {
+    return try FfiConverterTypeToday.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToday_lower(_ value: Today) -> RustBuffer {
+    return FfiConverterTypeToday.lower(value)
 }
 
 
@@ -8666,6 +8912,31 @@ fileprivate struct FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeBrokenPromise: FfiConverterRustBuffer {
+    typealias SwiftType = [BrokenPromise]
+
+    public static func write(_ value: [BrokenPromise], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBrokenPromise.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BrokenPromise] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BrokenPromise]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBrokenPromise.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer {
     typealias SwiftType = [Customer]
 
@@ -8958,6 +9229,31 @@ fileprivate struct FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOverdueInvoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOwnerTask: FfiConverterRustBuffer {
+    typealias SwiftType = [OwnerTask]
+
+    public static func write(_ value: [OwnerTask], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOwnerTask.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OwnerTask] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OwnerTask]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOwnerTask.read(from: &buf))
         }
         return seq
     }
@@ -9665,6 +9961,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_import_bank_statement() != 54901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ardoise_checksum_method_till_today() != 18475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_undo_bank_match() != 5708) {

@@ -72,6 +72,7 @@ final class BankTests: XCTestCase {
         XCTAssertTrue(describeBankReason(reason: byName!).contains("BOULANGERIE MARTIN"))
         XCTAssertEqual(r.unmatched.map(\.transaction), ["T3"])
         XCTAssertEqual(r.unmatched[0].amount, "-2.50")
+        XCTAssertEqual(try till.today(now: now).bankToConfirm.map(\.transaction), ["T2"])
 
         let confirmed = try till.confirmBankMatch(transaction: "T2", customer: "C2", invoice: "B1", by: "Marc", now: now)
         XCTAssertEqual(confirmed.state, .applied)

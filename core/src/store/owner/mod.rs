@@ -8,3 +8,4 @@ pub(in crate::store) mod reports;
 pub(in crate::store) mod risk;
 #[cfg(test)]
 mod tests;
+pub(in crate::store) mod today;

@@ -704,6 +704,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ardoise_checksum_method_till_import_bank_statement(
     ): Int
+    external fun uniffi_ardoise_checksum_method_till_today(
+    ): Int
     external fun uniffi_ardoise_checksum_method_till_undo_bank_match(
     ): Int
     external fun uniffi_ardoise_checksum_method_till_check(
@@ -883,6 +885,8 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_confirm_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_import_bank_statement(`ptr`: Long,`file`: RustBuffer.ByValue,`csvMapping`: RustBuffer.ByValue,`cashier`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_today(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_undo_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1176,6 +1180,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_import_bank_statement() and 0xFFFF) != 54901) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ardoise_checksum_method_till_today() and 0xFFFF) != 18475) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_undo_bank_match() and 0xFFFF) != 5708) {
@@ -1969,6 +1976,11 @@ public interface TillInterface {
     fun `importBankStatement`(`file`: kotlin.ByteArray, `csvMapping`: kotlin.String?, `cashier`: kotlin.String, `now`: Timestamp): BankImport
     
     /**
+     * The owner's day (see `Today`).
+     */
+    fun `today`(`now`: Timestamp): Today
+    
+    /**
      * Undoes a match: its payment is reversed, and it is never applied again by itself.
      */
     fun `undoBankMatch`(`transaction`: kotlin.String, `by`: kotlin.String, `now`: Timestamp): BankLine
@@ -2552,6 +2564,24 @@ open class Till: Disposable, AutoCloseable, TillInterface
         FfiConverterByteArray.lower(`file`),
         FfiConverterOptionalString.lower(`csvMapping`),
         FfiConverterString.lower(`cashier`),
+        FfiConverterTypeTimestamp.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The owner's day (see `Today`).
+     */
+    @Throws(ArdoiseException::class)override fun `today`(`now`: Timestamp): Today {
+            return FfiConverterTypeToday.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ArdoiseException) { _status ->
+    UniffiLib.uniffi_ardoise_fn_method_till_today(
+        it,
+        
         FfiConverterTypeTimestamp.lower(`now`),_status)
 }
     }
@@ -4348,6 +4378,62 @@ public object FfiConverterTypeBankSuggestion: FfiConverterRustBuffer<BankSuggest
 
 
 /**
+ * A promise to pay whose day passed without the money.
+ */
+data class BrokenPromise (
+    var `customerRef`: kotlin.String
+    , 
+    var `customerName`: kotlin.String
+    , 
+    var `phone`: kotlin.String?
+    , 
+    var `promisedOn`: IsoDate
+    , 
+    var `amount`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBrokenPromise: FfiConverterRustBuffer<BrokenPromise> {
+    override fun read(buf: ByteBuffer): BrokenPromise {
+        return BrokenPromise(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BrokenPromise) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`customerName`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`promisedOn`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: BrokenPromise, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`customerName`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterTypeIsoDate.write(value.`promisedOn`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
  * The shop's checkout thresholds.
  */
 data class CheckoutRules (
@@ -5895,6 +5981,82 @@ public object FfiConverterTypeOverview: FfiConverterRustBuffer<Overview> {
 
 
 /**
+ * A reminder that needs a person (a call, a letter to post, one held for approval).
+ */
+data class OwnerTask (
+    var `reminder`: Uuid
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `customerName`: kotlin.String
+    , 
+    var `phone`: kotlin.String?
+    , 
+    var `step`: kotlin.String
+    , 
+    var `channel`: kotlin.String
+    , 
+    var `amountDue`: Money
+    , 
+    var `since`: IsoDate
+    , 
+    var `note`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOwnerTask: FfiConverterRustBuffer<OwnerTask> {
+    override fun read(buf: ByteBuffer): OwnerTask {
+        return OwnerTask(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OwnerTask) = (
+            FfiConverterTypeUuid.allocationSize(value.`reminder`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`customerName`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterString.allocationSize(value.`step`) +
+            FfiConverterString.allocationSize(value.`channel`) +
+            FfiConverterTypeMoney.allocationSize(value.`amountDue`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`since`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: OwnerTask, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`reminder`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`customerName`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterString.write(value.`step`, buf)
+            FfiConverterString.write(value.`channel`, buf)
+            FfiConverterTypeMoney.write(value.`amountDue`, buf)
+            FfiConverterTypeIsoDate.write(value.`since`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
  * A payment plan ("échéancier") and where it stands.
  */
 data class PaymentPlan (
@@ -7155,6 +7317,68 @@ public object FfiConverterTypeTimelineItem: FfiConverterRustBuffer<TimelineItem>
             FfiConverterOptionalString.write(value.`state`, buf)
             FfiConverterTypeUuid.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`author`, buf)
+    }
+}
+
+
+
+/**
+ * What needs a person today: calls, letters, held reminders, broken promises, bank credits
+ * to confirm.
+ */
+data class Today (
+    var `asOf`: IsoDate
+    , 
+    var `calls`: List<OwnerTask>
+    , 
+    var `letters`: List<OwnerTask>
+    , 
+    var `held`: List<OwnerTask>
+    , 
+    var `brokenPromises`: List<BrokenPromise>
+    , 
+    var `bankToConfirm`: List<BankLine>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeToday: FfiConverterRustBuffer<Today> {
+    override fun read(buf: ByteBuffer): Today {
+        return Today(
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterSequenceTypeOwnerTask.read(buf),
+            FfiConverterSequenceTypeOwnerTask.read(buf),
+            FfiConverterSequenceTypeOwnerTask.read(buf),
+            FfiConverterSequenceTypeBrokenPromise.read(buf),
+            FfiConverterSequenceTypeBankLine.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Today) = (
+            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
+            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`calls`) +
+            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`letters`) +
+            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`held`) +
+            FfiConverterSequenceTypeBrokenPromise.allocationSize(value.`brokenPromises`) +
+            FfiConverterSequenceTypeBankLine.allocationSize(value.`bankToConfirm`)
+    )
+
+    override fun write(value: Today, buf: ByteBuffer) {
+            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
+            FfiConverterSequenceTypeOwnerTask.write(value.`calls`, buf)
+            FfiConverterSequenceTypeOwnerTask.write(value.`letters`, buf)
+            FfiConverterSequenceTypeOwnerTask.write(value.`held`, buf)
+            FfiConverterSequenceTypeBrokenPromise.write(value.`brokenPromises`, buf)
+            FfiConverterSequenceTypeBankLine.write(value.`bankToConfirm`, buf)
     }
 }
 
@@ -9535,6 +9759,34 @@ public object FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffer<Lis
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeBrokenPromise: FfiConverterRustBuffer<List<BrokenPromise>> {
+    override fun read(buf: ByteBuffer): List<BrokenPromise> {
+        val len = buf.getInt()
+        return List<BrokenPromise>(len) {
+            FfiConverterTypeBrokenPromise.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BrokenPromise>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBrokenPromise.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BrokenPromise>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBrokenPromise.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer<List<Customer>> {
     override fun read(buf: ByteBuffer): List<Customer> {
         val len = buf.getInt()
@@ -9861,6 +10113,34 @@ public object FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeOverdueInvoice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOwnerTask: FfiConverterRustBuffer<List<OwnerTask>> {
+    override fun read(buf: ByteBuffer): List<OwnerTask> {
+        val len = buf.getInt()
+        return List<OwnerTask>(len) {
+            FfiConverterTypeOwnerTask.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OwnerTask>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOwnerTask.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OwnerTask>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOwnerTask.write(it, buf)
         }
     }
 }

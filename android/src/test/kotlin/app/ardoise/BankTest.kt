@@ -81,6 +81,8 @@ class BankTest {
         assertContains(describeBankReason(best.reasons.first { it is BankReason.Name }), "BOULANGERIE MARTIN")
         assertEquals(listOf("T3"), r.unmatched.map { it.transaction })
         assertEquals("-2.50", r.unmatched[0].amount)
+        // The owner's day lists the credit to confirm.
+        assertEquals(listOf("T2"), till.today(now).bankToConfirm.map { it.transaction })
 
         // The owner confirms the suggestion on the phone, then changes their mind.
         val confirmed = till.confirmBankMatch("T2", "C2", "B1", "Marc", now)
