@@ -24,9 +24,10 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::db::claims::{self, Claim, Outcome};
-use crate::db::{Db, shops};
+use crate::db::{Db, providers, shops};
 use crate::error::{Error, Result};
 use crate::log;
+use crate::pay::{self, PayApis, Provider, Session, SessionRequest};
 use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
 
 /// How the dispatcher works; read from the server's configuration.
@@ -102,6 +103,8 @@ pub struct Dispatcher {
     transports: Transports,
     lease_ms: i64,
     shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
+    /// Where the payment providers' APIs are, for the sessions a reminder links to.
+    pay: PayApis,
 }
 
 /// The per-shop state behind its own lock, so that shops are served independently.
@@ -178,7 +181,27 @@ impl Dispatcher {
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
         let lease_ms = lease_ms(DEFAULT_CLAIM_LEASE);
-        Ok(Dispatcher { db, cfg, transports, lease_ms, shops: tokio::sync::Mutex::new(HashMap::new()) })
+        Ok(Dispatcher {
+            db,
+            cfg,
+            transports,
+            lease_ms,
+            shops: tokio::sync::Mutex::new(HashMap::new()),
+            pay: PayApis::from_env(),
+        })
+    }
+
+    /// Where the payment providers' APIs are, for this process.
+    pub fn pay_apis(&self) -> &PayApis {
+        &self.pay
+    }
+
+    /// Other addresses for the payment providers' APIs than the environment's (a stand-in in
+    /// tests, `serve --stripe-api`).
+    #[must_use]
+    pub fn with_pay_apis(mut self, pay: PayApis) -> Dispatcher {
+        self.pay = pay;
+        self
     }
 
     /// How long this process's claims hold off the others (`DEFAULT_CLAIM_LEASE` otherwise).
@@ -374,6 +397,137 @@ impl Dispatcher {
         Ok(recorded)
     }
 
+    /// Runs `f` on the shop's merged copy caught up with the log, then puts whatever it wrote
+    /// into the log, as [`Dispatcher::record_payment_once`] does: the write path of what
+    /// payment providers report (`pay::apply`). What the core refuses is the caller's mistake
+    /// (`blocking_typed`).
+    pub(crate) async fn on_copy<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        let r = blocking_typed(&copy.store, f).await;
+        // Even after a refusal: what an earlier step of `f` wrote goes into the log now.
+        self.push_outcomes(&copy.store, shop, now).await?;
+        r
+    }
+
+    /// The shop's provider account that makes payment sessions (Stripe first, then Mollie), and
+    /// its key.
+    async fn provider_of(&self, shop: Uuid) -> Result<Option<(Provider, String)>> {
+        let mut conn = self.db.conn().await?;
+        for p in Provider::ALL {
+            if let Some(key) = providers::secret_key(&mut conn, shop, p.as_str()).await? {
+                return Ok(Some((p, key)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A payment session for what `customer` owes now (`ardoise-server pay-link`), with the
+    /// amount: the balance, for the open invoices. The same request on the same day gives the
+    /// same session.
+    pub async fn payment_session(&self, shop: Uuid, customer: &str, now: Now) -> Result<(Session, Money)> {
+        let who = customer.to_owned();
+        let (account, shop_name) = self
+            .on_copy(shop, now, move |s| Ok((s.account(&who, now.date_naive())?, s.settings().shop_name.clone())))
+            .await?;
+        if !account.balance.is_positive() {
+            return Err(Error::Refused(crate::error::ApiError::malformed(format!(
+                "{customer} owes nothing (balance {} EUR)",
+                account.balance
+            ))));
+        }
+        let (provider, key) =
+            self.provider_of(shop).await?.ok_or_else(|| Error::not_found("payment provider account for shop", shop))?;
+        let invoices: Vec<String> = account.open_invoices.iter().map(|i| i.reference.clone()).collect();
+        let req = SessionRequest {
+            shop,
+            customer: account.customer.reference.clone(),
+            payment_reference: account.payment_reference.as_str().to_owned(),
+            description: description(&shop_name, &invoices),
+            invoices,
+            amount: account.balance,
+            idempotency_key: format!(
+                "pay-link-{}-{}-{}",
+                account.customer.reference,
+                account.balance.minor(),
+                now.date_naive()
+            ),
+        };
+        let session = pay::create_session(&self.pay, provider, &key, &req)
+            .await
+            .map_err(|e| Error::Internal(format!("payment session: {e}")))?;
+        Ok((session, account.balance))
+    }
+
+    /// A session for exactly what reminder `r` asks (its principal, and for a formal notice
+    /// what it claims on top), when the shop has a provider account and the reminder goes by
+    /// email or SMS: `r`'s words are written again with the session's page as their payment
+    /// link, which is returned. When the provider cannot make one (down, slow, refusing), the
+    /// reminder goes as it was written, with the shop's link template or its "pay at the shop"
+    /// words, and the log says so: a provider never holds a reminder back.
+    async fn payment_link_for(
+        &self,
+        store: &Arc<Mutex<Store>>,
+        shop: Uuid,
+        r: &mut ReminderRecord,
+        today: NaiveDate,
+    ) -> Result<Option<String>> {
+        if !matches!(r.channel, StepChannel::Email | StepChannel::Sms) {
+            return Ok(None);
+        }
+        let Some((provider, key)) = self.provider_of(shop).await? else { return Ok(None) };
+        let amount = match r.kind {
+            StepKind::Reminder => r.amount_due,
+            StepKind::FormalNotice | StepKind::CourtFile => r.amount_due + r.penalties + r.indemnity,
+        };
+        if !amount.is_positive() {
+            return Ok(None);
+        }
+        let who = r.customer_ref.clone();
+        let (reference, shop_name) = blocking(store, move |s| {
+            Ok((s.account(&who, today)?.payment_reference.as_str().to_owned(), s.settings().shop_name.clone()))
+        })
+        .await?;
+        let req = SessionRequest {
+            shop,
+            customer: r.customer_ref.clone(),
+            payment_reference: reference,
+            invoices: r.invoices.clone(),
+            amount,
+            description: description(&shop_name, &r.invoices),
+            // The amount in the key: a reminder rewritten after a part payment asks anew.
+            idempotency_key: format!("reminder-{}-{}", r.id, amount.minor()),
+        };
+        let session = match pay::create_session(&self.pay, provider, &key, &req).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
+                    "no payment session: the reminder goes with the shop's own payment link (or its pay-at-the-shop words)");
+                return Ok(None);
+            }
+        };
+        let (id, url) = (r.id, session.url.clone());
+        match blocking(store, move |s| s.reminder_words_with_link(id, &url, today)).await {
+            Ok((subject, body)) => {
+                r.subject = subject;
+                r.body = body;
+                tracing::info!(%shop, reminder = %r.id, provider = provider.as_str(), session = %session.id, %amount, "payment session made for the reminder");
+                Ok(Some(session.url))
+            }
+            Err(e) => {
+                tracing::warn!(%shop, reminder = %r.id, error = %e, "the reminder could not be written with its session's link: it goes as it was");
+                Ok(None)
+            }
+        }
+    }
+
     /// Takes in bank statements already read and checked, on the shop's merged copy caught up
     /// with the log (`Store::import_statements`: each booked credit quoting a customer's
     /// payment reference becomes their payment, once), then puts the payments into the log:
@@ -561,7 +715,9 @@ impl Dispatcher {
                 return Ok(());
             }
         }
-        let sent = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
+        let mut r = r;
+        let link = self.payment_link_for(&copy.store, shop, &mut r, now.date_naive()).await?;
+        let sent = match self.outgoing(&copy.store, &r, now.date_naive(), link).await? {
             Ok(o) => self.transports.send(&o).await,
             Err(e) => Err(e),
         };
@@ -620,6 +776,7 @@ impl Dispatcher {
         store: &Arc<Mutex<Store>>,
         r: &ReminderRecord,
         today: chrono::NaiveDate,
+        link: Option<String>,
     ) -> Result<std::result::Result<Outgoing, SendError>> {
         let no_recipient =
             || SendError::Permanent(r.state_note.clone().unwrap_or_else(|| "no recipient for this channel".into()));
@@ -637,7 +794,13 @@ impl Dispatcher {
             let id = r.id;
             let built = blocking(store, move |s| Ok(s.reminder_document(id, today))).await?;
             match built {
-                Ok(doc) => Some(doc),
+                Ok(mut doc) => {
+                    // The button and the page's link: the session made for this reminder.
+                    if link.is_some() {
+                        doc.payment_link = link;
+                    }
+                    Some(doc)
+                }
                 Err(e) if r.kind != StepKind::Reminder => {
                     return Ok(Err(SendError::Permanent(format!("the {} cannot be written: {e}", r.step))));
                 }
@@ -732,6 +895,15 @@ impl ClaimClock {
     fn ms(self) -> i64 {
         let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.round.timestamp_millis().saturating_add(elapsed)
+    }
+}
+
+/// What the customer reads on the provider's payment page.
+fn description(shop_name: &str, invoices: &[String]) -> String {
+    let shop = if shop_name.trim().is_empty() { "Ardoise" } else { shop_name.trim() };
+    match invoices {
+        [] => shop.to_owned(),
+        list => format!("{shop} – {}", list.join(", ")),
     }
 }
 

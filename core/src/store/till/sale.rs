@@ -123,4 +123,10 @@ impl Store {
             w.append(&target, id, date, cashier, body).map(Some)
         })
     }
+
+    /// Whether an entry with this id is in the ledger (a provider's payment a refund or a
+    /// chargeback refers to, for instance).
+    pub fn has_entry(&self, id: Uuid) -> Result<bool> {
+        self.read(|conn| Ok(conn.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?))
+    }
 }
