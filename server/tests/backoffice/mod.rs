@@ -4,6 +4,8 @@
 // Each test binary uses part of it.
 #![allow(dead_code)]
 
+pub mod provider;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
