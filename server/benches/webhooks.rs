@@ -16,10 +16,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ardoise_core::Money;
 use ardoise_core::customer::{CustomerKind, NewCustomer};
 use ardoise_core::store::{SaleRequest, Store};
 use ardoise_core::sync::client::{Client, RetryPolicy};
-use ardoise_core::Money;
 use ardoise_server::dispatch::{DispatchConfig, Dispatcher};
 use ardoise_server::send::TransportConfig;
 use ardoise_server::{RateLimit, ServeConfig};
@@ -91,9 +91,8 @@ fn main() {
 
     // The server, its shop with Stripe, and the dispatcher that records what Stripe reports.
     let (db, shop, serving) = server_rt.block_on(async {
-        let db = ardoise_server::connect(&format!("sqlite://{}?mode=rwc", path.join("server.db").display()))
-            .await
-            .unwrap();
+        let db =
+            ardoise_server::connect(&format!("sqlite://{}?mode=rwc", path.join("server.db").display())).await.unwrap();
         let shop = db.create_shop("Épicerie").await.unwrap();
         db.set_payment_provider(shop, "stripe", "sk_test_bench", &["whsec_bench".into()]).await.unwrap();
         let cfg = DispatchConfig {
@@ -109,8 +108,11 @@ fn main() {
         };
         let dispatcher = Arc::new(Dispatcher::new(db.clone(), cfg).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let config =
-            ServeConfig { rate: RateLimit { per_second: 0, burst: 0 }, dispatcher: Some(dispatcher), ..Default::default() };
+        let config = ServeConfig {
+            rate: RateLimit { per_second: 0, burst: 0 },
+            dispatcher: Some(dispatcher),
+            ..Default::default()
+        };
         let serving = ardoise_server::serve(listener, db.clone(), config).await.unwrap();
         (db, shop, serving)
     });

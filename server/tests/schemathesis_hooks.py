@@ -6,6 +6,7 @@
 #   ARDOISE_ST_DEVICE, ARDOISE_ST_EPOCH  the enrolled device's id and its shop's epoch
 #   ARDOISE_ST_CODES                     unused enrolment codes, comma-separated
 #   ARDOISE_ST_HEAD                      a cursor the shop's log holds (its head before the run)
+#   ARDOISE_ST_SHOP                      a shop with Stripe and Mollie accounts, for the webhooks
 # Only a value that is already valid for its field is replaced, by another valid one, so a
 # request generated to break the schema still breaks it. A generated id starting with "f", and
 # an odd cursor, are kept, so that the refusals for another device, epoch or history are still
@@ -20,6 +21,7 @@ import schemathesis
 DEVICE = os.environ["ARDOISE_ST_DEVICE"]
 EPOCH = os.environ["ARDOISE_ST_EPOCH"]
 HEAD = int(os.environ.get("ARDOISE_ST_HEAD", "0"))
+SHOP = os.environ.get("ARDOISE_ST_SHOP", "")
 CODES = [c for c in os.environ.get("ARDOISE_ST_CODES", "").split(",") if c]
 _lock = threading.Lock()
 _next_code = 0
@@ -93,4 +95,10 @@ def map_case(ctx, case):
         _enrol(case.body)
     elif operation == ("GET", "/v1/changes"):
         _changes(case.query)
+    elif case.path.startswith("/v1/pay/") and SHOP:
+        # A shop with an account, so that the webhooks reach the signature check (Stripe: any
+        # body generated here is refused 400 bad_signature, which only a valid signature over
+        # its exact bytes passes; the Rust tests sign real events) and Mollie's API (the server
+        # itself here: it knows no payment, so a steered hint is answered 200 and ignored).
+        _steer(case.path_parameters, "shop", SHOP)
     return case

@@ -13,7 +13,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
@@ -41,16 +41,22 @@ struct Data {
     previous_attributes: Value,
 }
 
+/// The shop in the path; not a uuid is 400 `malformed`, as every refusal an `ErrorBody`.
+fn shop_of(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
+    path.map(|Path(shop)| shop).map_err(|e| ApiError::malformed(format!("shop: {}", e.body_text())))
+}
+
 fn no_account(p: Provider) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {} account for this shop", p.as_str()))
 }
 
 pub(crate) async fn stripe(
     State(state): State<AppState>,
-    Path(shop): Path<Uuid>,
+    shop: Result<Path<Uuid>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let shop = shop_of(shop)?;
     let secrets = providers::webhook_secrets(&mut *state.db.conn().await?, shop, "stripe")
         .await?
         .ok_or_else(|| no_account(Provider::Stripe))?;
@@ -79,9 +85,10 @@ pub(crate) struct Hint {
 
 pub(crate) async fn mollie(
     State(state): State<AppState>,
-    Path(shop): Path<Uuid>,
+    shop: Result<Path<Uuid>, PathRejection>,
     hint: Result<Form<Hint>, FormRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let shop = shop_of(shop)?;
     let Form(hint) = hint.map_err(|e| ApiError::malformed(format!("a form with id=tr_...: {}", e.body_text())))?;
     let key = providers::secret_key(&mut *state.db.conn().await?, shop, "mollie")
         .await?

@@ -19,7 +19,7 @@ use ardoise_core::store::{Now, Store};
 use ardoise_core::{EntryRequest, Money, PaymentMethod, PaymentReference, bank};
 use uuid::Uuid;
 
-use super::{Fact, Provider};
+use super::model::{Fact, Provider};
 use crate::db::Db;
 use crate::db::providers::{self, ProviderPayment};
 use crate::dispatch::Dispatcher;

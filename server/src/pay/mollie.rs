@@ -11,8 +11,7 @@ use ardoise_core::Money;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::stripe_api::metadata;
-use super::{ApiError, Fact, PayApis, Provider, Session, SessionRequest, answer};
+use super::model::{ApiError, Fact, PayApis, Provider, Session, SessionRequest, answer, metadata};
 
 pub async fn create_payment(apis: &PayApis, key: &str, req: &SessionRequest) -> Result<Session, ApiError> {
     let meta: serde_json::Map<String, Value> =

@@ -4,7 +4,7 @@
 //! PaymentIntent's (so that charge, refund and dispute events carry them too), under an
 //! `Idempotency-Key` so that a resend never makes two sessions.
 
-use super::{ApiError, PayApis, Provider, Session, SessionRequest, answer};
+use super::model::{ApiError, PayApis, Provider, Session, SessionRequest, answer, metadata};
 
 pub async fn create_session(apis: &PayApis, key: &str, req: &SessionRequest) -> Result<Session, ApiError> {
     let mut form: Vec<(String, String)> = vec![
@@ -33,14 +33,4 @@ pub async fn create_session(apis: &PayApis, key: &str, req: &SessionRequest) -> 
         (Some(id), Some(url)) => Ok(Session { id: id.to_owned(), url: url.to_owned() }),
         _ => Err(ApiError::Unexpected("Stripe", "a Checkout Session without id or url".into())),
     }
-}
-
-/// What every session carries, for the webhook to know whose payment it is.
-pub(crate) fn metadata(req: &SessionRequest) -> Vec<(&'static str, String)> {
-    vec![
-        ("shop", req.shop.to_string()),
-        ("customer", req.customer.clone()),
-        ("payment_reference", req.payment_reference.clone()),
-        ("invoices", req.invoices.join(",")),
-    ]
 }

@@ -15,7 +15,7 @@
 use ardoise_core::Money;
 use serde_json::Value;
 
-use super::Fact;
+use super::model::Fact;
 
 /// Why an event of a kind we record cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
