@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,6 +90,9 @@ struct ShopCopy {
     device: Uuid,
     epoch: Uuid,
     ladder_ran: Option<NaiveDate>,
+    /// The log's head when this copy last had all of it: while the log's head is still that,
+    /// a write through `on_copy` needs no catch-up (a burst of webhooks does it once).
+    seen_head: Option<u64>,
 }
 
 /// How long a claim holds off the other processes: longer than any send takes (the SMTP and
@@ -109,7 +113,7 @@ pub struct Dispatcher {
 
 /// The per-shop state behind its own lock, so that shops are served independently.
 #[derive(Clone)]
-struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>);
+struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>, Arc<AtomicUsize>);
 
 impl std::fmt::Debug for ShopCopyHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -265,7 +269,7 @@ impl Dispatcher {
         if unpushed && claims::ladder_run_taken_from(&mut *self.db.conn().await?, shop, copy.device).await? {
             self.supersede(&mut copy, shop).await?;
         }
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
+        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)), Arc::new(AtomicUsize::new(0)));
         shops.insert(shop, h.clone());
         Ok(h)
     }
@@ -278,7 +282,7 @@ impl Dispatcher {
             .map_err(core)?;
         let store = Arc::new(Mutex::new(store));
         let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
-        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None })
+        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None, seen_head: None })
     }
 
     fn copy_path(&self, shop: Uuid) -> PathBuf {
@@ -408,12 +412,26 @@ impl Dispatcher {
         f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
     ) -> Result<R> {
         let h = self.copy_of(shop).await?;
+        // The writes of `on_copy` waiting for this copy (a burst of webhooks).
+        let waiting = Arc::clone(&h.1);
+        waiting.fetch_add(1, Ordering::SeqCst);
         let mut copy = h.0.lock().await;
-        self.join_epoch(&mut copy, shop, now).await?;
-        self.catch_up(&copy.store, shop, now).await?;
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        let head = self.join_epoch(&mut copy, shop, now).await?;
+        if copy.seen_head != Some(head) {
+            self.catch_up(&copy.store, shop, now).await?;
+            copy.seen_head = Some(head);
+        }
         let r = blocking_typed(&copy.store, f).await;
-        // Even after a refusal: what an earlier step of `f` wrote goes into the log now.
-        self.push_outcomes(&copy.store, shop, now).await?;
+        // Group commit: while other writes wait for the copy, what this one wrote stays in the
+        // copy's outbox (on the disk already, never lost) and the last of them puts everything
+        // into the log in one append; each push takes all that is unpushed. Even after a
+        // refusal: what an earlier step of `f` wrote goes too.
+        if waiting.load(Ordering::SeqCst) == 0 {
+            // The log moves on by these events (and maybe a till's): the next write catches up.
+            copy.seen_head = None;
+            self.push_outcomes(&copy.store, shop, now).await?;
+        }
         r
     }
 
@@ -546,14 +564,17 @@ impl Dispatcher {
 
     /// First round, or the server was restored from a backup: the copy's cursors start over
     /// (events it already has are recognised and skipped).
-    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<()> {
-        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
+    /// Returns the log's head as read.
+    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<u64> {
+        let row = shops::get(&mut *self.db.conn().await?, shop).await?;
+        let current = row.epoch;
         if copy.epoch != current {
             let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
             blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
             copy.epoch = current;
+            copy.seen_head = None;
         }
-        Ok(())
+        Ok(row.head)
     }
 
     /// This process's own device in a shop: the merged copy's device id, made when the copy

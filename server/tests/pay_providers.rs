@@ -244,3 +244,52 @@ async fn mollie_hints_are_checked_with_mollie_and_forged_ones_write_nothing() {
     till.lock().unwrap().audit().unwrap();
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
+
+/// A burst of deliveries at once (the back office writes them one after the other on the
+/// shop's merged copy, and puts them into the log together): each is answered 200 once its
+/// payment is recorded, all of them reach the log, once each, and the till.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_deliveries_reaches_the_log_and_the_till_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    for i in 0..20 {
+        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "12.34", start);
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let hook =
+        Arc::new(Hook { http: reqwest::Client::new(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) });
+    let head = db.shop(shop).await.unwrap().head;
+    let sends: Vec<_> = (0..20)
+        .flat_map(|i| [i, i])
+        .map(|i| {
+            let hook = Arc::clone(&hook);
+            tokio::spawn(async move {
+                let body = stripe_event(
+                    &format!("evt_{i}"),
+                    "checkout.session.completed",
+                    paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 1234, &format!("C{i}"), ""),
+                );
+                hook.send(&body, "whsec_a").await
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for s in sends {
+        let (status, r) = s.await.unwrap();
+        assert_eq!(status, 200, "{r}");
+        recorded += usize::from(r["recorded"] == true);
+    }
+    assert_eq!(recorded, 20, "each payment once, though each was delivered twice at once");
+    // The last write of the burst put them all into the log.
+    assert_eq!(db.shop(shop).await.unwrap().head, head + 20);
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    for i in 0..20 {
+        assert_eq!(balance(&till, &format!("C{i}")), Money::ZERO, "C{i}");
+    }
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
