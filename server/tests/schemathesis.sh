@@ -177,7 +177,7 @@ run_backend() {
     fi
     # From the temporary folder: schemathesis keeps the failures it found in .schemathesis/ under
     # its working folder and replays them first; each run starts without them.
-    (cd "$work" && ARDOISE_ST_DEVICE=$device ARDOISE_ST_EPOCH=$epoch ARDOISE_ST_CODES=$codes ARDOISE_ST_HEAD=$head ARDOISE_ST_SHOP=$st_shop \
+    (cd "$work" && ARDOISE_ST_DEVICE=$device ARDOISE_ST_EPOCH=$epoch ARDOISE_ST_CODES=$codes ARDOISE_ST_HEAD=$head ARDOISE_ST_SHOP=$st_shop ARDOISE_ST_WHSEC=whsec_st \
         SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=$root/server/tests \
         timeout 120 "$venv/bin/schemathesis" --no-color run "$root/docs/sync-openapi.yaml" --url "$server_url" \
         -H "Authorization: Bearer $token" --checks all --max-examples "$examples" --seed "$seed" \
