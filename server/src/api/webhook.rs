@@ -72,8 +72,7 @@ pub(crate) async fn stripe(
         // Signed with this shop's secret but made for another: a mix-up of endpoints.
         return Err(ApiError::malformed(format!("a payment of shop {other}, not of this one")));
     }
-    let facts = stripe_events::facts(&event.kind, o, &previous)
-        .map_err(|e| ApiError::malformed(e.to_string()))?;
+    let facts = stripe_events::facts(&event.kind, o, &previous).map_err(|e| ApiError::malformed(e.to_string()))?;
     if facts.is_empty() {
         return Ok(Json(json!({"recorded": false, "ignored": event.kind})));
     }
