@@ -113,7 +113,14 @@ pub struct Dispatcher {
 
 /// The per-shop state behind its own lock, so that shops are served independently.
 #[derive(Clone)]
-struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>, Arc<AtomicUsize>);
+struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>, Arc<AtomicUsize>, Arc<Mutex<Vec<PaidJob>>>);
+
+/// A provider's payment waiting to be written with the others of its burst
+/// ([`Dispatcher::record_paid`]), and where its outcome goes.
+struct PaidJob {
+    paid: Paid,
+    answer: tokio::sync::oneshot::Sender<Result<PaidOutcome>>,
+}
 
 impl std::fmt::Debug for ShopCopyHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,7 +173,12 @@ async fn blocking_typed<R: Send + 'static>(
     })
     .await
     .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
-    r.map_err(|e| match e {
+    r.map_err(typed)
+}
+
+/// What the core refuses, as the caller's mistake (see [`blocking_typed`]).
+fn typed(e: ardoise_core::Error) -> Error {
+    match e {
         ardoise_core::Error::UnknownCustomer(id) => Error::not_found("customer", id),
         ardoise_core::Error::UnknownEntry(id) | ardoise_core::Error::UnknownInvoice(id) => {
             Error::not_found("invoice", id)
@@ -175,7 +187,84 @@ async fn blocking_typed<R: Send + 'static>(
         | ardoise_core::Error::NotPositive { .. }
         | ardoise_core::Error::InvalidDate(_)) => Error::Refused(crate::error::ApiError::malformed(e.to_string())),
         other => core(other),
-    })
+    }
+}
+
+/// A payment a provider reported, for [`Dispatcher::record_paid`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paid {
+    /// The provider and its id of the payment, remembered with whose it is
+    /// (`provider_payments`) for its later refunds and disputes.
+    pub provider: &'static str,
+    pub payment: String,
+    /// The entry's id, derived from the provider's.
+    pub entry: Uuid,
+    /// The customer's reference, or their payment reference (RF...).
+    pub customer: String,
+    pub amount: Money,
+    /// The invoices the payment was asked for.
+    pub invoices: Vec<String>,
+}
+
+/// What recording a [`Paid`] did: whether it was new, and the customer's reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidOutcome {
+    pub recorded: bool,
+    pub customer: String,
+}
+
+/// Writes a burst of provider payments in one unit of work on the shop's copy: each aimed at
+/// the one invoice it was asked for when it settles exactly what is left on it, else at the
+/// oldest invoices first (the ledger's rule), any excess kept as credit.
+fn record_burst(s: &Store, burst: Vec<Paid>, now: Now) -> ardoise_core::Result<Vec<ardoise_core::Result<PaidOutcome>>> {
+    let mut out: Vec<Option<ardoise_core::Result<PaidOutcome>>> = Vec::with_capacity(burst.len());
+    let mut items = Vec::new();
+    let mut whose = Vec::new();
+    for p in burst {
+        let prepared = customer_reference(s, p.customer.clone()).and_then(|reference| {
+            let invoice = aimed(s, &reference, &p.invoices, p.amount, now)?;
+            Ok((reference, invoice))
+        });
+        match prepared {
+            Ok((reference, invoice)) => {
+                let req = EntryRequest::Payment { amount: p.amount, method: PaymentMethod::Online, invoice };
+                items.push((p.entry, reference.clone(), req));
+                whose.push((out.len(), reference));
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    let recorded = s.record_once_each(items, "back office", now)?;
+    for ((slot, customer), r) in whose.into_iter().zip(recorded) {
+        out[slot] = Some(r.map(|r| PaidOutcome { recorded: r.is_some(), customer }));
+    }
+    Ok(out.into_iter().map(|r| r.expect("every slot filled")).collect())
+}
+
+/// The customer's reference from what a provider's metadata names: their reference or their
+/// payment reference (RF...).
+fn customer_reference(s: &Store, who: String) -> ardoise_core::Result<String> {
+    match PaymentReference::parse(&who) {
+        Ok(rf) => match s.customer_by_payment_reference(&rf)? {
+            Some(c) => Ok(c.reference),
+            None => Err(ardoise_core::Error::UnknownCustomer(who)),
+        },
+        Err(_) => Ok(who),
+    }
+}
+
+/// The one invoice a payment was asked for, when it settles exactly what is left on it.
+fn aimed(
+    s: &Store,
+    customer: &str,
+    invoices: &[String],
+    amount: Money,
+    now: Now,
+) -> ardoise_core::Result<Option<String>> {
+    let [one] = invoices else { return Ok(None) };
+    let account = s.account(customer, now.date_naive())?;
+    Ok(account.open_invoices.iter().find(|i| &i.reference == one && i.remaining == amount).map(|i| i.reference.clone()))
 }
 
 impl Dispatcher {
@@ -269,7 +358,11 @@ impl Dispatcher {
         if unpushed && claims::ladder_run_taken_from(&mut *self.db.conn().await?, shop, copy.device).await? {
             self.supersede(&mut copy, shop).await?;
         }
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)), Arc::new(AtomicUsize::new(0)));
+        let h = ShopCopyHandle(
+            Arc::new(tokio::sync::Mutex::new(copy)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(Mutex::new(Vec::new())),
+        );
         shops.insert(shop, h.clone());
         Ok(h)
     }
@@ -433,6 +526,82 @@ impl Dispatcher {
             self.push_outcomes(&copy.store, shop, now).await?;
         }
         r
+    }
+
+    /// Records a payment a provider reported, once (`recorded: false` when its entry is
+    /// already there). The payments of a burst are written together: each caller leaves its
+    /// payment in the shop's queue, and whoever holds the copy next writes all that is queued in
+    /// one unit of work (one commit instead of one per payment), answers each, and, the last
+    /// of the burst, puts them into the log at once.
+    pub(crate) async fn record_paid(&self, shop: Uuid, paid: Paid, now: Now) -> Result<PaidOutcome> {
+        let h = self.copy_of(shop).await?;
+        let (answer, outcome) = tokio::sync::oneshot::channel();
+        h.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(PaidJob { paid, answer });
+        let waiting = Arc::clone(&h.1);
+        waiting.fetch_add(1, Ordering::SeqCst);
+        let mut copy = h.0.lock().await;
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        let jobs = std::mem::take(&mut *h.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if !jobs.is_empty() {
+            let (burst, answers): (Vec<Paid>, Vec<_>) = jobs.into_iter().map(|j| (j.paid, j.answer)).unzip();
+            let written = match self.join_epoch(&mut copy, shop, now).await {
+                Ok(head) if copy.seen_head == Some(head) => Ok(()),
+                Ok(head) => self.catch_up(&copy.store, shop, now).await.map(|_| copy.seen_head = Some(head)),
+                Err(e) => Err(e),
+            };
+            let asked = burst.clone();
+            let written = match written {
+                Ok(()) => blocking(&copy.store, move |s| record_burst(s, burst, now)).await,
+                Err(e) => Err(e),
+            };
+            // Whose each payment is, in one transaction for the burst; until it is there a
+            // refund of it is answered 409, so the answer waits for it.
+            let written = match written {
+                Ok(each) => self.remember_paid(shop, &asked, &each).await.map(|()| each),
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(each) => {
+                    for (answer, r) in answers.into_iter().zip(each) {
+                        // A caller that went away (its client hung up) is not waiting for it.
+                        let _ = answer.send(r.map_err(typed));
+                    }
+                }
+                Err(e) => {
+                    for answer in answers {
+                        let _ = answer.send(Err(Error::Internal(e.to_string())));
+                    }
+                }
+            }
+        }
+        if waiting.load(Ordering::SeqCst) == 0 {
+            copy.seen_head = None;
+            self.push_outcomes(&copy.store, shop, now).await?;
+        }
+        drop(copy);
+        // Answered by this caller above, or by the one that held the copy before it.
+        outcome.await.map_err(|_| Error::Internal("a queued payment was dropped".into()))?
+    }
+
+    async fn remember_paid(
+        &self,
+        shop: Uuid,
+        asked: &[Paid],
+        each: &[ardoise_core::Result<PaidOutcome>],
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        for (p, r) in asked.iter().zip(each) {
+            if let Ok(o) = r {
+                let known = providers::ProviderPayment {
+                    customer: o.customer.clone(),
+                    invoices: p.invoices.clone(),
+                    amount_cents: p.amount.minor(),
+                };
+                providers::remember_payment(&mut tx, shop, p.provider, &p.payment, &known).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The shop's provider account that makes payment sessions (Stripe first, then Mollie), and

@@ -16,13 +16,13 @@
 //! later. Which customer and invoices a payment was for is kept in `provider_payments`.
 
 use ardoise_core::store::{Now, Store};
-use ardoise_core::{EntryRequest, Money, PaymentMethod, PaymentReference, bank};
+use ardoise_core::{EntryRequest, PaymentMethod, bank};
 use uuid::Uuid;
 
 use super::model::{Fact, Provider};
 use crate::db::Db;
 use crate::db::providers::{self, ProviderPayment};
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Paid};
 use crate::error::Error;
 
 /// What applying a fact did.
@@ -57,19 +57,9 @@ pub async fn apply(
     match fact {
         Fact::Paid { payment, customer, amount, invoices } => {
             let entry = key(payment.clone());
-            let wanted = invoices.clone();
-            let (recorded, reference) = d
-                .on_copy(shop, now, move |s| {
-                    let reference = customer_reference(s, customer)?;
-                    let invoice = aimed(s, &reference, &wanted, amount, now)?;
-                    let req = EntryRequest::Payment { amount, method: PaymentMethod::Online, invoice };
-                    let r = s.record_once(entry, &reference, None, WHO, req, now)?;
-                    Ok((r.is_some(), reference))
-                })
-                .await?;
-            let known = ProviderPayment { customer: reference, invoices, amount_cents: amount.minor() };
-            providers::remember_payment(&mut *db.conn().await?, shop, name, &payment, &known).await?;
-            Ok(Applied { entry, recorded })
+            let paid = Paid { provider: name, payment, entry, customer, amount, invoices };
+            let outcome = d.record_paid(shop, paid, now).await?;
+            Ok(Applied { entry, recorded: outcome.recorded })
         }
         Fact::Refunded { payment, refund, amount } => {
             let known = known(db, shop, name, &payment).await?;
@@ -132,33 +122,6 @@ async fn known(db: &Db, shop: Uuid, provider: &str, payment: &str) -> Result<Pro
     providers::payment(&mut *db.conn().await?, shop, provider, payment)
         .await?
         .ok_or_else(|| ApplyError::NotYet(payment.to_owned()))
-}
-
-/// The customer's reference from what the metadata names: their reference or their payment
-/// reference (RF...).
-fn customer_reference(s: &Store, who: String) -> ardoise_core::Result<String> {
-    match PaymentReference::parse(&who) {
-        Ok(rf) => match s.customer_by_payment_reference(&rf)? {
-            Some(c) => Ok(c.reference),
-            None => Err(ardoise_core::Error::UnknownCustomer(who)),
-        },
-        Err(_) => Ok(who),
-    }
-}
-
-/// The invoice a payment is aimed at: the one invoice the session was for, when the payment
-/// settles exactly what is left on it. Otherwise none: the ledger settles the oldest due
-/// invoices first (which a reminder's invoices are) and keeps any excess as credit.
-fn aimed(
-    s: &Store,
-    customer: &str,
-    invoices: &[String],
-    amount: Money,
-    now: Now,
-) -> ardoise_core::Result<Option<String>> {
-    let [one] = invoices else { return Ok(None) };
-    let account = s.account(customer, now.date_naive())?;
-    Ok(account.open_invoices.iter().find(|i| &i.reference == one && i.remaining == amount).map(|i| i.reference.clone()))
 }
 
 /// Opens a dispute on `invoice` so its reminders pause; one already open, an invoice since
