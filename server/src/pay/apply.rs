@@ -1,5 +1,6 @@
 //! A verified `Fact` written into the shop's ledger, once, through the shop's merged copy
-//! (the same write path as a till's, `Dispatcher::on_copy`). Every entry's id derives from the
+//! (the same write path as a till's: `Dispatcher::record_paid` for payments, which writes a
+//! burst of them in one unit of work, `Dispatcher::on_copy` for the rest). Every entry's id derives from the
 //! provider's ids (`bank::entry_id`), so a fact delivered twice, by two processes, or after a
 //! restart records nothing more:
 //!
