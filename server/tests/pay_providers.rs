@@ -47,9 +47,21 @@ impl Hook {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stripe_refunds_and_chargebacks_in_any_order_are_recorded_once() {
+async fn stripe_refunds_and_chargebacks_in_any_order_are_recorded_once_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, shop) = BackOffice::open(dir.path()).await;
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    refunds_and_chargebacks(dir, &url).await;
+}
+
+/// The same on a PostgreSQL server (127.0.0.1:5432, database test, a schema of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_refunds_and_chargebacks_in_any_order_are_recorded_once_on_postgres() {
+    let (url, _schema) = backoffice::pg::PgSchema::create("pay").await;
+    refunds_and_chargebacks(tempfile::tempdir().unwrap(), &url).await;
+}
+
+async fn refunds_and_chargebacks(dir: tempfile::TempDir, url: &str) {
+    let (db, shop) = BackOffice::open_url(url).await;
     let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
     let start = at("2026-11-02T09:00:00+01:00");
     let till = bo.till(dir.path(), "a", start).await;
