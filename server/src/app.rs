@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/changes", get(changes::changes))
         .route("/v1/status", get(changes::status))
         .route("/v1/pay/stripe/{shop}", post(webhook::stripe))
+        .route("/v1/pay/mollie/{shop}", post(webhook::mollie))
+        .route("/v1/pay/done", get(webhook::done))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method for this endpoint")

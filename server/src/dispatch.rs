@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,9 +25,10 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::db::claims::{self, Claim, Outcome};
-use crate::db::{Db, shops};
+use crate::db::{Db, providers, shops};
 use crate::error::{Error, Result};
 use crate::log;
+use crate::pay::{self, PayApis, Provider, Session, SessionRequest};
 use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
 
 /// How the dispatcher works; read from the server's configuration.
@@ -88,6 +90,9 @@ struct ShopCopy {
     device: Uuid,
     epoch: Uuid,
     ladder_ran: Option<NaiveDate>,
+    /// The log's head when this copy last had all of it: while the log's head is still that,
+    /// a write through `on_copy` needs no catch-up (a burst of webhooks does it once).
+    seen_head: Option<u64>,
 }
 
 /// How long a claim holds off the other processes: longer than any send takes (the SMTP and
@@ -102,11 +107,20 @@ pub struct Dispatcher {
     transports: Transports,
     lease_ms: i64,
     shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
+    /// Where the payment providers' APIs are, for the sessions a reminder links to.
+    pay: PayApis,
 }
 
 /// The per-shop state behind its own lock, so that shops are served independently.
 #[derive(Clone)]
-struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>);
+struct ShopCopyHandle(Arc<tokio::sync::Mutex<ShopCopy>>, Arc<AtomicUsize>, Arc<Mutex<Vec<PaidJob>>>);
+
+/// A provider's payment waiting to be written with the others of its burst
+/// ([`Dispatcher::record_paid`]), and where its outcome goes.
+struct PaidJob {
+    paid: Paid,
+    answer: tokio::sync::oneshot::Sender<Result<PaidOutcome>>,
+}
 
 impl std::fmt::Debug for ShopCopyHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,7 +173,12 @@ async fn blocking_typed<R: Send + 'static>(
     })
     .await
     .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
-    r.map_err(|e| match e {
+    r.map_err(typed)
+}
+
+/// What the core refuses, as the caller's mistake (see [`blocking_typed`]).
+fn typed(e: ardoise_core::Error) -> Error {
+    match e {
         ardoise_core::Error::UnknownCustomer(id) => Error::not_found("customer", id),
         ardoise_core::Error::UnknownEntry(id) | ardoise_core::Error::UnknownInvoice(id) => {
             Error::not_found("invoice", id)
@@ -168,7 +187,84 @@ async fn blocking_typed<R: Send + 'static>(
         | ardoise_core::Error::NotPositive { .. }
         | ardoise_core::Error::InvalidDate(_)) => Error::Refused(crate::error::ApiError::malformed(e.to_string())),
         other => core(other),
-    })
+    }
+}
+
+/// A payment a provider reported, for [`Dispatcher::record_paid`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paid {
+    /// The provider and its id of the payment, remembered with whose it is
+    /// (`provider_payments`) for its later refunds and disputes.
+    pub provider: &'static str,
+    pub payment: String,
+    /// The entry's id, derived from the provider's.
+    pub entry: Uuid,
+    /// The customer's reference, or their payment reference (RF...).
+    pub customer: String,
+    pub amount: Money,
+    /// The invoices the payment was asked for.
+    pub invoices: Vec<String>,
+}
+
+/// What recording a [`Paid`] did: whether it was new, and the customer's reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidOutcome {
+    pub recorded: bool,
+    pub customer: String,
+}
+
+/// Writes a burst of provider payments in one unit of work on the shop's copy: each aimed at
+/// the one invoice it was asked for when it settles exactly what is left on it, else at the
+/// oldest invoices first (the ledger's rule), any excess kept as credit.
+fn record_burst(s: &Store, burst: Vec<Paid>, now: Now) -> ardoise_core::Result<Vec<ardoise_core::Result<PaidOutcome>>> {
+    let mut out: Vec<Option<ardoise_core::Result<PaidOutcome>>> = Vec::with_capacity(burst.len());
+    let mut items = Vec::new();
+    let mut whose = Vec::new();
+    for p in burst {
+        let prepared = customer_reference(s, p.customer.clone()).and_then(|reference| {
+            let invoice = aimed(s, &reference, &p.invoices, p.amount, now)?;
+            Ok((reference, invoice))
+        });
+        match prepared {
+            Ok((reference, invoice)) => {
+                let req = EntryRequest::Payment { amount: p.amount, method: PaymentMethod::Online, invoice };
+                items.push((p.entry, reference.clone(), req));
+                whose.push((out.len(), reference));
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    let recorded = s.record_once_each(items, "back office", now)?;
+    for ((slot, customer), r) in whose.into_iter().zip(recorded) {
+        out[slot] = Some(r.map(|r| PaidOutcome { recorded: r.is_some(), customer }));
+    }
+    Ok(out.into_iter().map(|r| r.expect("every slot filled")).collect())
+}
+
+/// The customer's reference from what a provider's metadata names: their reference or their
+/// payment reference (RF...).
+fn customer_reference(s: &Store, who: String) -> ardoise_core::Result<String> {
+    match PaymentReference::parse(&who) {
+        Ok(rf) => match s.customer_by_payment_reference(&rf)? {
+            Some(c) => Ok(c.reference),
+            None => Err(ardoise_core::Error::UnknownCustomer(who)),
+        },
+        Err(_) => Ok(who),
+    }
+}
+
+/// The one invoice a payment was asked for, when it settles exactly what is left on it.
+fn aimed(
+    s: &Store,
+    customer: &str,
+    invoices: &[String],
+    amount: Money,
+    now: Now,
+) -> ardoise_core::Result<Option<String>> {
+    let [one] = invoices else { return Ok(None) };
+    let account = s.account(customer, now.date_naive())?;
+    Ok(account.open_invoices.iter().find(|i| &i.reference == one && i.remaining == amount).map(|i| i.reference.clone()))
 }
 
 impl Dispatcher {
@@ -178,7 +274,27 @@ impl Dispatcher {
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| Error::Internal(format!("{}: {e}", cfg.data_dir.display())))?;
         let lease_ms = lease_ms(DEFAULT_CLAIM_LEASE);
-        Ok(Dispatcher { db, cfg, transports, lease_ms, shops: tokio::sync::Mutex::new(HashMap::new()) })
+        Ok(Dispatcher {
+            db,
+            cfg,
+            transports,
+            lease_ms,
+            shops: tokio::sync::Mutex::new(HashMap::new()),
+            pay: PayApis::from_env(),
+        })
+    }
+
+    /// Where the payment providers' APIs are, for this process.
+    pub fn pay_apis(&self) -> &PayApis {
+        &self.pay
+    }
+
+    /// Other addresses for the payment providers' APIs than the environment's (a stand-in in
+    /// tests, `serve --stripe-api`).
+    #[must_use]
+    pub fn with_pay_apis(mut self, pay: PayApis) -> Dispatcher {
+        self.pay = pay;
+        self
     }
 
     /// How long this process's claims hold off the others (`DEFAULT_CLAIM_LEASE` otherwise).
@@ -242,7 +358,11 @@ impl Dispatcher {
         if unpushed && claims::ladder_run_taken_from(&mut *self.db.conn().await?, shop, copy.device).await? {
             self.supersede(&mut copy, shop).await?;
         }
-        let h = ShopCopyHandle(Arc::new(tokio::sync::Mutex::new(copy)));
+        let h = ShopCopyHandle(
+            Arc::new(tokio::sync::Mutex::new(copy)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(Mutex::new(Vec::new())),
+        );
         shops.insert(shop, h.clone());
         Ok(h)
     }
@@ -255,7 +375,7 @@ impl Dispatcher {
             .map_err(core)?;
         let store = Arc::new(Mutex::new(store));
         let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
-        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None })
+        Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None, seen_head: None })
     }
 
     fn copy_path(&self, shop: Uuid) -> PathBuf {
@@ -374,6 +494,227 @@ impl Dispatcher {
         Ok(recorded)
     }
 
+    /// Runs `f` on the shop's merged copy caught up with the log, then puts whatever it wrote
+    /// into the log, as [`Dispatcher::record_payment_once`] does: the write path of what
+    /// payment providers report (`pay::apply`). What the core refuses is the caller's mistake
+    /// (`blocking_typed`).
+    pub(crate) async fn on_copy<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let h = self.copy_of(shop).await?;
+        // The writes of `on_copy` waiting for this copy (a burst of webhooks).
+        let waiting = Arc::clone(&h.1);
+        waiting.fetch_add(1, Ordering::SeqCst);
+        let mut copy = h.0.lock().await;
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        let head = self.join_epoch(&mut copy, shop, now).await?;
+        if copy.seen_head != Some(head) {
+            self.catch_up(&copy.store, shop, now).await?;
+            copy.seen_head = Some(head);
+        }
+        let r = blocking_typed(&copy.store, f).await;
+        // Group commit: while other writes wait for the copy, what this one wrote stays in the
+        // copy's outbox (on the disk already, never lost) and the last of them puts everything
+        // into the log in one append; each push takes all that is unpushed. Even after a
+        // refusal: what an earlier step of `f` wrote goes too.
+        if waiting.load(Ordering::SeqCst) == 0 {
+            // The log moves on by these events (and maybe a till's): the next write catches up.
+            copy.seen_head = None;
+            self.push_outcomes(&copy.store, shop, now).await?;
+        }
+        r
+    }
+
+    /// Records a payment a provider reported, once (`recorded: false` when its entry is
+    /// already there). The payments of a burst are written together: each caller leaves its
+    /// payment in the shop's queue, and whoever holds the copy next writes all that is queued in
+    /// one unit of work (one commit instead of one per payment), answers each, and, the last
+    /// of the burst, puts them into the log at once.
+    pub(crate) async fn record_paid(&self, shop: Uuid, paid: Paid, now: Now) -> Result<PaidOutcome> {
+        let h = self.copy_of(shop).await?;
+        let (answer, outcome) = tokio::sync::oneshot::channel();
+        h.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(PaidJob { paid, answer });
+        let waiting = Arc::clone(&h.1);
+        waiting.fetch_add(1, Ordering::SeqCst);
+        let mut copy = h.0.lock().await;
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        let jobs = std::mem::take(&mut *h.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if !jobs.is_empty() {
+            let (burst, answers): (Vec<Paid>, Vec<_>) = jobs.into_iter().map(|j| (j.paid, j.answer)).unzip();
+            let written = match self.join_epoch(&mut copy, shop, now).await {
+                Ok(head) if copy.seen_head == Some(head) => Ok(()),
+                Ok(head) => self.catch_up(&copy.store, shop, now).await.map(|_| copy.seen_head = Some(head)),
+                Err(e) => Err(e),
+            };
+            let asked = burst.clone();
+            let written = match written {
+                Ok(()) => blocking(&copy.store, move |s| record_burst(s, burst, now)).await,
+                Err(e) => Err(e),
+            };
+            // Whose each payment is, in one transaction for the burst; until it is there a
+            // refund of it is answered 409, so the answer waits for it.
+            let written = match written {
+                Ok(each) => self.remember_paid(shop, &asked, &each).await.map(|()| each),
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(each) => {
+                    for (answer, r) in answers.into_iter().zip(each) {
+                        // A caller that went away (its client hung up) is not waiting for it.
+                        let _ = answer.send(r.map_err(typed));
+                    }
+                }
+                Err(e) => {
+                    for answer in answers {
+                        let _ = answer.send(Err(Error::Internal(e.to_string())));
+                    }
+                }
+            }
+        }
+        if waiting.load(Ordering::SeqCst) == 0 {
+            copy.seen_head = None;
+            self.push_outcomes(&copy.store, shop, now).await?;
+        }
+        drop(copy);
+        // Answered by this caller above, or by the one that held the copy before it.
+        outcome.await.map_err(|_| Error::Internal("a queued payment was dropped".into()))?
+    }
+
+    async fn remember_paid(
+        &self,
+        shop: Uuid,
+        asked: &[Paid],
+        each: &[ardoise_core::Result<PaidOutcome>],
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        for (p, r) in asked.iter().zip(each) {
+            if let Ok(o) = r {
+                let known = providers::ProviderPayment {
+                    customer: o.customer.clone(),
+                    invoices: p.invoices.clone(),
+                    amount_cents: p.amount.minor(),
+                };
+                providers::remember_payment(&mut tx, shop, p.provider, &p.payment, &known).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The shop's provider account that makes payment sessions (Stripe first, then Mollie), and
+    /// its key.
+    async fn provider_of(&self, shop: Uuid) -> Result<Option<(Provider, String)>> {
+        let mut conn = self.db.conn().await?;
+        for p in Provider::ALL {
+            if let Some(key) = providers::secret_key(&mut conn, shop, p.as_str()).await? {
+                return Ok(Some((p, key)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A payment session for what `customer` owes now (`ardoise-server pay-link`), with the
+    /// amount: the balance, for the open invoices. The same request on the same day gives the
+    /// same session.
+    pub async fn payment_session(&self, shop: Uuid, customer: &str, now: Now) -> Result<(Session, Money)> {
+        let who = customer.to_owned();
+        let (account, shop_name) = self
+            .on_copy(shop, now, move |s| Ok((s.account(&who, now.date_naive())?, s.settings().shop_name.clone())))
+            .await?;
+        if !account.balance.is_positive() {
+            return Err(Error::Refused(crate::error::ApiError::malformed(format!(
+                "{customer} owes nothing (balance {} EUR)",
+                account.balance
+            ))));
+        }
+        let (provider, key) =
+            self.provider_of(shop).await?.ok_or_else(|| Error::not_found("payment provider account for shop", shop))?;
+        let invoices: Vec<String> = account.open_invoices.iter().map(|i| i.reference.clone()).collect();
+        let req = SessionRequest {
+            shop,
+            customer: account.customer.reference.clone(),
+            payment_reference: account.payment_reference.as_str().to_owned(),
+            description: description(&shop_name, &invoices),
+            invoices,
+            amount: account.balance,
+            idempotency_key: format!(
+                "pay-link-{}-{}-{}",
+                account.customer.reference,
+                account.balance.minor(),
+                now.date_naive()
+            ),
+        };
+        let session = pay::create_session(&self.pay, provider, &key, &req)
+            .await
+            .map_err(|e| Error::Internal(format!("payment session: {e}")))?;
+        Ok((session, account.balance))
+    }
+
+    /// A session for exactly what reminder `r` asks (its principal, and for a formal notice
+    /// what it claims on top), when the shop has a provider account and the reminder goes by
+    /// email or SMS: `r`'s words are written again with the session's page as their payment
+    /// link, which is returned. When the provider cannot make one (down, slow, refusing), the
+    /// reminder goes as it was written, with the shop's link template or its "pay at the shop"
+    /// words, and the log says so: a provider never holds a reminder back.
+    async fn payment_link_for(
+        &self,
+        store: &Arc<Mutex<Store>>,
+        shop: Uuid,
+        r: &mut ReminderRecord,
+        today: NaiveDate,
+    ) -> Result<Option<String>> {
+        if !matches!(r.channel, StepChannel::Email | StepChannel::Sms) {
+            return Ok(None);
+        }
+        let Some((provider, key)) = self.provider_of(shop).await? else { return Ok(None) };
+        let amount = match r.kind {
+            StepKind::Reminder => r.amount_due,
+            StepKind::FormalNotice | StepKind::CourtFile => r.amount_due + r.penalties + r.indemnity,
+        };
+        if !amount.is_positive() {
+            return Ok(None);
+        }
+        let who = r.customer_ref.clone();
+        let (reference, shop_name) = blocking(store, move |s| {
+            Ok((s.account(&who, today)?.payment_reference.as_str().to_owned(), s.settings().shop_name.clone()))
+        })
+        .await?;
+        let req = SessionRequest {
+            shop,
+            customer: r.customer_ref.clone(),
+            payment_reference: reference,
+            invoices: r.invoices.clone(),
+            amount,
+            description: description(&shop_name, &r.invoices),
+            // The amount in the key: a reminder rewritten after a part payment asks anew.
+            idempotency_key: format!("reminder-{}-{}", r.id, amount.minor()),
+        };
+        let session = match pay::create_session(&self.pay, provider, &key, &req).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
+                    "no payment session: the reminder goes with the shop's own payment link (or its pay-at-the-shop words)");
+                return Ok(None);
+            }
+        };
+        let (id, url) = (r.id, session.url.clone());
+        match blocking(store, move |s| s.reminder_words_with_link(id, &url, today)).await {
+            Ok((subject, body)) => {
+                r.subject = subject;
+                r.body = body;
+                tracing::info!(%shop, reminder = %r.id, provider = provider.as_str(), session = %session.id, %amount, "payment session made for the reminder");
+                Ok(Some(session.url))
+            }
+            Err(e) => {
+                tracing::warn!(%shop, reminder = %r.id, error = %e, "the reminder could not be written with its session's link: it goes as it was");
+                Ok(None)
+            }
+        }
+    }
+
     /// Takes in bank statements already read and checked, on the shop's merged copy caught up
     /// with the log (`Store::import_statements`: a certain credit becomes the customer's
     /// payment, once; the others are kept as suggestions or left), then puts the payments into
@@ -430,14 +771,17 @@ impl Dispatcher {
 
     /// First round, or the server was restored from a backup: the copy's cursors start over
     /// (events it already has are recognised and skipped).
-    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<()> {
-        let current = shops::get(&mut *self.db.conn().await?, shop).await?.epoch;
+    /// Returns the log's head as read.
+    async fn join_epoch(&self, copy: &mut ShopCopy, shop: Uuid, now: Now) -> Result<u64> {
+        let row = shops::get(&mut *self.db.conn().await?, shop).await?;
+        let current = row.epoch;
         if copy.epoch != current {
             let e = Enrolment { server_url: "internal:".into(), shop_id: shop, token: String::new(), epoch: current };
             blocking(&copy.store, move |s| s.set_enrolment(&e, now)).await?;
             copy.epoch = current;
+            copy.seen_head = None;
         }
-        Ok(())
+        Ok(row.head)
     }
 
     /// This process's own device in a shop: the merged copy's device id, made when the copy
@@ -599,7 +943,9 @@ impl Dispatcher {
                 return Ok(());
             }
         }
-        let sent = match self.outgoing(&copy.store, &r, now.date_naive()).await? {
+        let mut r = r;
+        let link = self.payment_link_for(&copy.store, shop, &mut r, now.date_naive()).await?;
+        let sent = match self.outgoing(&copy.store, &r, now.date_naive(), link).await? {
             Ok(o) => self.transports.send(&o).await,
             Err(e) => Err(e),
         };
@@ -658,6 +1004,7 @@ impl Dispatcher {
         store: &Arc<Mutex<Store>>,
         r: &ReminderRecord,
         today: chrono::NaiveDate,
+        link: Option<String>,
     ) -> Result<std::result::Result<Outgoing, SendError>> {
         let no_recipient =
             || SendError::Permanent(r.state_note.clone().unwrap_or_else(|| "no recipient for this channel".into()));
@@ -675,7 +1022,13 @@ impl Dispatcher {
             let id = r.id;
             let built = blocking(store, move |s| Ok(s.reminder_document(id, today))).await?;
             match built {
-                Ok(doc) => Some(doc),
+                Ok(mut doc) => {
+                    // The button and the page's link: the session made for this reminder.
+                    if link.is_some() {
+                        doc.payment_link = link;
+                    }
+                    Some(doc)
+                }
                 Err(e) if r.kind != StepKind::Reminder => {
                     return Ok(Err(SendError::Permanent(format!("the {} cannot be written: {e}", r.step))));
                 }
@@ -770,6 +1123,15 @@ impl ClaimClock {
     fn ms(self) -> i64 {
         let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.round.timestamp_millis().saturating_add(elapsed)
+    }
+}
+
+/// What the customer reads on the provider's payment page.
+fn description(shop_name: &str, invoices: &[String]) -> String {
+    let shop = if shop_name.trim().is_empty() { "Ardoise" } else { shop_name.trim() };
+    match invoices {
+        [] => shop.to_owned(),
+        list => format!("{shop} – {}", list.join(", ")),
     }
 }
 

@@ -49,6 +49,8 @@ enum Command {
         quota_bytes: u64,
         #[command(flatten)]
         reminders: ReminderArgs,
+        #[command(flatten)]
+        pay: PayArgs,
     },
     /// Shops.
     Shop {
@@ -112,6 +114,30 @@ enum Command {
         /// second, comma-separated, is accepted too while rotating.
         #[arg(long, default_value = "ARDOISE_STRIPE_WEBHOOK_SECRETS")]
         webhook_secrets_env: String,
+    },
+    /// A shop's Mollie account: its API key (live_... or test_...), kept on the server only.
+    /// Mollie's notifications are unsigned hints: each is checked with Mollie's API before
+    /// anything is recorded. Webhook URL: /v1/pay/mollie/SHOP_ID.
+    Mollie {
+        #[arg(long)]
+        shop: Uuid,
+        /// The API key, read from this environment variable.
+        #[arg(long, default_value = "ARDOISE_MOLLIE_API_KEY")]
+        api_key_env: String,
+    },
+    /// Print a payment page (a Stripe Checkout Session, or a Mollie payment) for what a
+    /// customer owes now, from the shop's provider account.
+    PayLink {
+        #[arg(long)]
+        shop: Uuid,
+        /// The customer's reference.
+        #[arg(long)]
+        customer: String,
+        /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+        #[command(flatten)]
+        pay: PayArgs,
     },
     /// Bank statements.
     Bank {
@@ -292,6 +318,29 @@ impl ReminderArgs {
     }
 }
 
+/// Where the payment providers' APIs are (tests point them at a stand-in).
+#[derive(Debug, clap::Args)]
+struct PayArgs {
+    #[arg(long, env = "ARDOISE_STRIPE_API", default_value = "https://api.stripe.com")]
+    stripe_api: String,
+    #[arg(long, env = "ARDOISE_MOLLIE_API", default_value = "https://api.mollie.com")]
+    mollie_api: String,
+    /// This server's public address (https://...): customers return to its /v1/pay/done
+    /// after paying, and Mollie payments name its webhook.
+    #[arg(long, env = "ARDOISE_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl PayArgs {
+    fn apis(&self) -> ardoise_server::pay::PayApis {
+        ardoise_server::pay::PayApis::new(
+            Some(self.stripe_api.clone()),
+            Some(self.mollie_api.clone()),
+            self.public_url.clone(),
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ShopCommand {
     /// Create a shop and print its id.
@@ -319,11 +368,14 @@ async fn main() -> anyhow::Result<()> {
             quota_events,
             quota_bytes,
             reminders,
+            pay,
         } => {
             let (dispatcher, payments) = match reminders.config()? {
                 Some(cfg) => {
                     let lease = Duration::from_secs(reminders.claim_lease_secs.max(1));
-                    let d = std::sync::Arc::new(Dispatcher::new(db.clone(), cfg)?.with_claim_lease(lease));
+                    let d = std::sync::Arc::new(
+                        Dispatcher::new(db.clone(), cfg)?.with_claim_lease(lease).with_pay_apis(pay.apis()),
+                    );
                     let task = std::sync::Arc::clone(&d)
                         .spawn(Duration::from_secs(reminders.every_secs.max(1)), || {
                             chrono::Local::now().fixed_offset()
@@ -418,6 +470,23 @@ async fn main() -> anyhow::Result<()> {
             println!("{shop}\tStripe set ({} webhook secret(s)); webhook URL: /v1/pay/stripe/{shop}", secrets.len());
         }
         Command::Bank { command } => bank(db, command).await?,
+        Command::Mollie { shop, api_key_env } => {
+            let key = std::env::var(&api_key_env).with_context(|| format!("${api_key_env} is not set"))?;
+            if !key.starts_with("live_") && !key.starts_with("test_") {
+                anyhow::bail!("expected a Mollie API key live_... or test_...");
+            }
+            db.shop(shop).await?;
+            // No webhook secret: Mollie signs nothing, each hint is checked with its API.
+            db.set_payment_provider(shop, "mollie", &key, &[]).await?;
+            println!("{shop}\tMollie set; webhook URL: /v1/pay/mollie/{shop}");
+        }
+        Command::PayLink { shop, customer, data_dir, pay } => {
+            let dispatcher = Dispatcher::new(db, offline_dispatch(data_dir)?)?.with_pay_apis(pay.apis());
+            let (session, amount) =
+                dispatcher.payment_session(shop, &customer, chrono::Local::now().fixed_offset()).await?;
+            eprintln!("{customer}: {amount} EUR, session {}", session.id);
+            println!("{}", session.url);
+        }
         Command::Payment { shop, customer, amount, method, invoice, date, data_dir } => {
             // Parsed before anything is opened: a typo changes nothing.
             let amount = ardoise_core::Money::parse(&amount).with_context(|| format!("amount {amount:?}"))?;

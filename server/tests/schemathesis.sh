@@ -75,14 +75,17 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok: $*"; }
 fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
 
-# start_server DB_URL LOG: serves on a free loopback port, without rate limit or reminders.
+# start_server DB_URL LOG: serves on a free loopback port, without rate limit or reminder
+# ladder; its dispatcher records what payment providers report, and "Mollie's API" is the
+# server itself, which knows no payment (404): a steered hint is checked and ignored.
 # Sets server_url and server_pid.
 start_server() {
     local db=$1 log=$2 port pid
     for _ in $(seq 10); do
         port=$((20000 + RANDOM % 40000))
         "$server_bin" --database-url "$db" serve --listen "127.0.0.1:$port" --rate-per-second 0 \
-            --no-reminders >>"$log" 2>&1 &
+            --no-ladder --data-dir "$log.data" --mollie-api "http://127.0.0.1:$port" \
+            --stripe-api "http://127.0.0.1:$port" >>"$log" 2>&1 &
         pid=$!
         for _ in $(seq 100); do
             kill -0 "$pid" 2>/dev/null || break # it exited: the port was taken, try another
@@ -111,12 +114,17 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 # clock WALL_MS COUNTER: this device's hybrid logical clock, as the tills write it.
 clock() { printf '%015d.%06d.%s' "$1" "$2" "${device//-/}"; }
 
-# setup NAME DB_URL: a shop, a device enrolled over HTTP, three events pushed and read back.
-# Sets token, device, epoch, codes and head.
+# setup NAME DB_URL: a shop with Stripe and Mollie accounts, a device enrolled over HTTP, three
+# events pushed and read back. Sets token, device, epoch, codes, head and st_shop.
 setup() {
     local name=$1 db=$2 log=$work/$1.log shop code answer customer other e1 e2 e3 now today at
     shop=$("$server_bin" --database-url "$db" shop create --name "Schemathesis $name" 2>>"$log")
     code=$("$server_bin" --database-url "$db" enrol-code --shop "$shop" 2>>"$log")
+    # Payment provider accounts, for the webhooks to reach past 404 (the hooks steer their shop).
+    ARDOISE_STRIPE_SECRET_KEY=sk_test_st ARDOISE_STRIPE_WEBHOOK_SECRETS=whsec_st \
+        "$server_bin" --database-url "$db" stripe --shop "$shop" >>"$log" 2>&1
+    ARDOISE_MOLLIE_API_KEY=test_st "$server_bin" --database-url "$db" mollie --shop "$shop" >>"$log" 2>&1
+    st_shop=$shop
     codes=""
     for _ in $(seq 20); do
         codes=$codes${codes:+,}$("$server_bin" --database-url "$db" enrol-code --shop "$shop" 2>>"$log")
@@ -169,7 +177,7 @@ run_backend() {
     fi
     # From the temporary folder: schemathesis keeps the failures it found in .schemathesis/ under
     # its working folder and replays them first; each run starts without them.
-    (cd "$work" && ARDOISE_ST_DEVICE=$device ARDOISE_ST_EPOCH=$epoch ARDOISE_ST_CODES=$codes ARDOISE_ST_HEAD=$head \
+    (cd "$work" && ARDOISE_ST_DEVICE=$device ARDOISE_ST_EPOCH=$epoch ARDOISE_ST_CODES=$codes ARDOISE_ST_HEAD=$head ARDOISE_ST_SHOP=$st_shop ARDOISE_ST_WHSEC=whsec_st \
         SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=$root/server/tests \
         timeout 120 "$venv/bin/schemathesis" --no-color run "$root/docs/sync-openapi.yaml" --url "$server_url" \
         -H "Authorization: Bearer $token" --checks all --max-examples "$examples" --seed "$seed" \

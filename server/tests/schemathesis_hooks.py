@@ -6,10 +6,15 @@
 #   ARDOISE_ST_DEVICE, ARDOISE_ST_EPOCH  the enrolled device's id and its shop's epoch
 #   ARDOISE_ST_CODES                     unused enrolment codes, comma-separated
 #   ARDOISE_ST_HEAD                      a cursor the shop's log holds (its head before the run)
+#   ARDOISE_ST_SHOP                      a shop with Stripe and Mollie accounts, for the webhooks
+#   ARDOISE_ST_WHSEC                     that shop's Stripe webhook secret
 # Only a value that is already valid for its field is replaced, by another valid one, so a
 # request generated to break the schema still breaks it. A generated id starting with "f", and
 # an odd cursor, are kept, so that the refusals for another device, epoch or history are still
 # exercised. `map_case` hooks, because they apply in every phase (`map_body` only in fuzzing).
+import hashlib
+import hmac
+import json
 import os
 import re
 import threading
@@ -20,6 +25,8 @@ import schemathesis
 DEVICE = os.environ["ARDOISE_ST_DEVICE"]
 EPOCH = os.environ["ARDOISE_ST_EPOCH"]
 HEAD = int(os.environ.get("ARDOISE_ST_HEAD", "0"))
+SHOP = os.environ.get("ARDOISE_ST_SHOP", "")
+WHSEC = os.environ.get("ARDOISE_ST_WHSEC", "")
 CODES = [c for c in os.environ.get("ARDOISE_ST_CODES", "").split(",") if c]
 _lock = threading.Lock()
 _next_code = 0
@@ -93,4 +100,27 @@ def map_case(ctx, case):
         _enrol(case.body)
     elif operation == ("GET", "/v1/changes"):
         _changes(case.query)
+    elif case.path.startswith("/v1/pay/") and SHOP:
+        # A shop with an account, so that the webhooks get past 404: Mollie's hints reach
+        # Mollie's API (the server itself here: it knows no payment, so a hint is answered 200
+        # and ignored), and Stripe's events their signature check.
+        _steer(case.path_parameters, "shop", SHOP)
+        if operation == ("POST", "/v1/pay/stripe/{shop}"):
+            _sign(case)
     return case
+
+
+def _sign(case):
+    # A signature generated as a string is replaced by Stripe's signature of the body as it
+    # will be sent (JSON as Python's json.dumps writes it, which is what goes on the wire), so
+    # that a valid event is read and answered 200; a missing header, or a body that is not an
+    # object, is left to be refused.
+    headers = case.headers
+    if not WHSEC or headers is None or not isinstance(headers.get("Stripe-Signature"), str):
+        return
+    if not isinstance(case.body, dict):
+        return
+    t = str(int(time.time()))
+    payload = f"{t}.{json.dumps(case.body)}".encode()
+    mac = hmac.new(WHSEC.encode(), payload, hashlib.sha256).hexdigest()
+    headers["Stripe-Signature"] = f"t={t},v1={mac}"

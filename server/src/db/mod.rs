@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_device_quotas.sql")),
     (4, include_str!("../../migrations/0004_claims.sql")),
     (5, include_str!("../../migrations/0005_payment_providers.sql")),
+    (6, include_str!("../../migrations/0006_provider_payments.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

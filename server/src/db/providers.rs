@@ -46,3 +46,65 @@ impl Db {
         Ok(())
     }
 }
+
+/// A shop's API key with `provider`, to create payment sessions and (Mollie) read payments.
+/// Never logged, never sent to a device.
+pub(crate) async fn secret_key(conn: &mut AnyConnection, shop: Uuid, provider: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT secret_key FROM payment_providers WHERE shop_id = $1 AND provider = $2")
+        .bind(shop.to_string())
+        .bind(provider)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// A payment a provider reported, as recorded: whose, for which invoices, how much.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ProviderPayment {
+    pub customer: String,
+    pub invoices: Vec<String>,
+    pub amount_cents: i64,
+}
+
+pub(crate) async fn payment(
+    conn: &mut AnyConnection,
+    shop: Uuid,
+    provider: &str,
+    payment: &str,
+) -> Result<Option<ProviderPayment>> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT customer, invoices, amount_cents FROM provider_payments WHERE shop_id = $1 AND provider = $2 AND payment = $3",
+    )
+    .bind(shop.to_string())
+    .bind(provider)
+    .bind(payment)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(customer, invoices, amount_cents)| ProviderPayment {
+        customer,
+        invoices: invoices.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        amount_cents,
+    }))
+}
+
+/// Remembers a recorded payment; a second report of the same payment changes nothing.
+pub(crate) async fn remember_payment(
+    conn: &mut AnyConnection,
+    shop: Uuid,
+    provider: &str,
+    payment: &str,
+    p: &ProviderPayment,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO provider_payments (shop_id, provider, payment, customer, invoices, amount_cents)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop_id, provider, payment) DO NOTHING",
+    )
+    .bind(shop.to_string())
+    .bind(provider)
+    .bind(payment)
+    .bind(&p.customer)
+    .bind(p.invoices.join(","))
+    .bind(p.amount_cents)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -4,6 +4,10 @@
 // Each test binary uses part of it.
 #![allow(dead_code)]
 
+#[path = "../../../tests/src/pg.rs"]
+pub mod pg;
+pub mod provider;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +41,12 @@ pub struct BackOffice {
 impl BackOffice {
     pub async fn open(dir: &Path) -> (Db, Uuid) {
         let url = format!("sqlite://{}?mode=rwc", dir.join("server.db").display());
-        let db = ardoise_server::connect(&url).await.unwrap();
+        BackOffice::open_url(&url).await
+    }
+
+    /// The same shop on the server database at `url` (a PostgreSQL schema, for instance).
+    pub async fn open_url(url: &str) -> (Db, Uuid) {
+        let db = ardoise_server::connect(url).await.unwrap();
         let shop = db.create_shop("Épicerie du Marché").await.unwrap();
         (db, shop)
     }

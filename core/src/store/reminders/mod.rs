@@ -7,6 +7,7 @@ pub(in crate::store) mod delivery;
 pub(in crate::store) mod document;
 pub(in crate::store) mod facts;
 pub(in crate::store) mod followup;
+pub(in crate::store) mod link;
 pub(in crate::store) mod notes;
 pub(in crate::store) mod queue;
 pub(in crate::store) mod run;

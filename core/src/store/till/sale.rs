@@ -123,4 +123,39 @@ impl Store {
             w.append(&target, id, date, cashier, body).map(Some)
         })
     }
+
+    /// [`Store::record_once`] for several entries in one unit of work: one commit, so one
+    /// wait for the disk, for a burst of payments a provider reports. Each is recorded,
+    /// recognised (`None`) or refused on its own (its `Err` in its place, nothing written for
+    /// it: validation writes nothing); only a failure to write fails them all.
+    pub fn record_once_each(
+        &self,
+        items: Vec<(Uuid, String, EntryRequest)>,
+        cashier: &str,
+        now: Now,
+    ) -> Result<Vec<Result<Option<Recorded>>>> {
+        let date = business_date(None, now)?;
+        self.write(now, |w| {
+            let mut out = Vec::with_capacity(items.len());
+            for (id, customer, req) in items {
+                if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+                    out.push(Ok(None));
+                    continue;
+                }
+                let checked = customer_in(w.conn(), &customer)
+                    .and_then(|target| validate(w.conn(), target.id, date, req).map(|body| (target, body)));
+                match checked {
+                    Ok((target, body)) => out.push(Ok(Some(w.append(&target, id, date, cashier, body)?))),
+                    Err(e) => out.push(Err(e)),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Whether an entry with this id is in the ledger (a provider's payment a refund or a
+    /// chargeback refers to, for instance).
+    pub fn has_entry(&self, id: Uuid) -> Result<bool> {
+        self.read(|conn| Ok(conn.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?))
+    }
 }

@@ -727,3 +727,28 @@ fn a_payment_reference_names_its_customer_and_a_mistyped_one_nobody() {
     assert_eq!(s.customer_by_payment_reference(&nobody).unwrap(), None);
     assert!(matches!(s.payment_reference("C9"), Err(Error::UnknownCustomer(_))));
 }
+
+/// A burst written in one unit of work: each entry on its own, recognised when already there,
+/// refused without writing anything for it, and the others recorded.
+#[test]
+fn record_once_each_records_recognises_and_refuses_each_on_its_own() {
+    let mut s = shop();
+    sale(&mut s, "C1", "50.00", "2026-01-02").unwrap();
+    let now = at("2026-01-05");
+    let pay = |amount: &str| EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Online, invoice: None };
+    let (a, b, c) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(3));
+    s.record_once(a, "C1", None, "back office", pay("10.00"), now).unwrap();
+    let before = s.entries().unwrap().len();
+    let each = s
+        .record_once_each(
+            vec![(a, "C1".into(), pay("10.00")), (b, "C9".into(), pay("5.00")), (c, "C1".into(), pay("20.00"))],
+            "back office",
+            now,
+        )
+        .unwrap();
+    assert!(matches!(each[0], Ok(None)), "already there: {:?}", each[0]);
+    assert!(matches!(each[1], Err(Error::UnknownCustomer(_))), "{:?}", each[1]);
+    assert_eq!(each[2].as_ref().unwrap().as_ref().unwrap().balance, m("20.00"));
+    assert_eq!(s.entries().unwrap().len(), before + 1);
+    assert!(s.has_entry(c).unwrap() && !s.has_entry(b).unwrap());
+}

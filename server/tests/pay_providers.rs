@@ -1,0 +1,307 @@
+//! What payment providers report, end to end through the real server on loopback (issue 18):
+//! Stripe's signed events in any order (a refund or a chargeback before its payment is 409
+//! and writes nothing, then is taken once it can be), partial and full refunds, a chargeback
+//! and the dispute won; Mollie's unsigned hints checked with (a stand-in of) Mollie's API,
+//! forged ones and another shop's writing nothing. Every result reaches the till by sync.
+
+mod backoffice;
+
+use std::sync::{Arc, Mutex};
+
+use ardoise_core::Money;
+use ardoise_core::store::Store;
+use backoffice::provider::{StandIn, stripe_event, stripe_signature};
+use backoffice::{BackOffice, at, customer_with_sale, dispatcher, m};
+use serde_json::{Value, json};
+
+fn invoice_of(till: &Mutex<Store>, customer: &str) -> String {
+    let s = till.lock().unwrap();
+    s.account(customer, chrono::Local::now().date_naive()).unwrap().open_invoices[0].reference.clone()
+}
+
+fn balance(till: &Mutex<Store>, customer: &str) -> Money {
+    till.lock().unwrap().account(customer, chrono::Local::now().date_naive()).unwrap().balance
+}
+
+fn kinds(till: &Mutex<Store>) -> Vec<&'static str> {
+    till.lock().unwrap().entries().unwrap().iter().map(|e| e.body.kind()).collect()
+}
+
+fn paid_session(session: &str, intent: &str, cents: i64, customer: &str, invoice: &str) -> Value {
+    json!({"id": session, "object": "checkout.session", "payment_status": "paid", "payment_intent": intent,
+        "amount_total": cents, "currency": "eur", "metadata": {"customer": customer, "invoices": invoice}})
+}
+
+struct Hook {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Hook {
+    /// Delivers `body` signed with `secret` now; the status and the answer.
+    async fn send(&self, body: &str, secret: &str) -> (u16, Value) {
+        let sig = stripe_signature(secret, chrono::Utc::now().timestamp(), body);
+        let r = self.http.post(&self.url).header("Stripe-Signature", sig).body(body.to_owned()).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_refunds_and_chargebacks_in_any_order_are_recorded_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    refunds_and_chargebacks(dir, &url).await;
+}
+
+/// The same on a PostgreSQL server (127.0.0.1:5432, database test, a schema of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_refunds_and_chargebacks_in_any_order_are_recorded_once_on_postgres() {
+    let (url, _schema) = backoffice::pg::PgSchema::create("pay").await;
+    refunds_and_chargebacks(tempfile::tempdir().unwrap(), &url).await;
+}
+
+async fn refunds_and_chargebacks(dir: tempfile::TempDir, url: &str) {
+    let (db, shop) = BackOffice::open_url(url).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    for (c, amount) in [("C1", "94.20"), ("C2", "50.00"), ("C3", "20.00")] {
+        customer_with_sale(&till.lock().unwrap(), c, &format!("Client {c}"), None, amount, start);
+    }
+    bo.sync(&till, start).await;
+    let (f1, f2, f3) = (invoice_of(&till, "C1"), invoice_of(&till, "C2"), invoice_of(&till, "C3"));
+    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let hook = Hook { http: reqwest::Client::new(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) };
+    let head = || async { db.shop(shop).await.unwrap().head };
+
+    // A refund that overtook its payment: 409, nothing written; Stripe delivers it again.
+    let refund_1 = stripe_event(
+        "evt_r1",
+        "charge.refunded",
+        json!({"id": "ch_1", "object": "charge", "payment_intent": "pi_1", "amount": 9420, "amount_refunded": 2000,
+            "currency": "eur", "refunds": {"data": [{"id": "re_1", "amount": 2000, "status": "succeeded"}]}}),
+    );
+    let before = head().await;
+    let (status, e) = hook.send(&refund_1, "whsec_a").await;
+    assert_eq!((status, e["error"].as_str()), (409, Some("payment_not_recorded_yet")), "{e}");
+    assert_eq!(head().await, before, "nothing written");
+    // Signed with a secret of nobody: 400, nothing written either.
+    assert_eq!(hook.send(&refund_1, "whsec_z").await.0, 400);
+
+    // The payment, named by its PaymentIntent; delivered again, and as the async success too.
+    let paid = stripe_event("evt_p1", "checkout.session.completed", paid_session("cs_1", "pi_1", 9420, "C1", &f1));
+    let (status, r) = hook.send(&paid, "whsec_a").await;
+    assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("stripe", "pi_1")), "keyed by the PaymentIntent");
+    assert_eq!(hook.send(&paid, "whsec_a").await.1["recorded"], false);
+    let async_paid = stripe_event(
+        "evt_p1b",
+        "checkout.session.async_payment_succeeded",
+        paid_session("cs_1", "pi_1", 9420, "C1", &f1),
+    );
+    assert_eq!(hook.send(&async_paid, "whsec_a").await.1["recorded"], false);
+
+    // Now the refund is taken, once; a later event listing it with a second refund adds only
+    // the second.
+    assert_eq!(hook.send(&refund_1, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&refund_1, "whsec_a").await.1["recorded"], false);
+    let refund_2 = stripe_event(
+        "evt_r2",
+        "charge.refunded",
+        json!({"id": "ch_1", "payment_intent": "pi_1", "amount": 9420, "amount_refunded": 3000, "currency": "eur",
+            "refunds": {"data": [{"id": "re_2", "amount": 1000}, {"id": "re_1", "amount": 2000}]}}),
+    );
+    let (status, r) = hook.send(&refund_2, "whsec_a").await;
+    assert_eq!((status, r["entries"].as_array().map(Vec::len)), (200, Some(2)), "{r}");
+
+    // C2: the dispute is won before its chargeback arrives (409), then the chargeback
+    // (reversal and a dispute on the invoice), then the win again (the payment again).
+    let paid_2 = stripe_event("evt_p2", "checkout.session.completed", paid_session("cs_2", "pi_2", 5000, "C2", &f2));
+    assert_eq!(hook.send(&paid_2, "whsec_a").await.1["recorded"], true);
+    let dispute = json!({"id": "dp_1", "object": "dispute", "charge": "ch_2", "payment_intent": "pi_2", "amount": 5000,
+        "currency": "eur", "status": "won"});
+    let won = stripe_event("evt_d2", "charge.dispute.closed", dispute.clone());
+    let before = head().await;
+    assert_eq!(hook.send(&won, "whsec_a").await.0, 409);
+    assert_eq!(head().await, before, "nothing written");
+    let mut opened = dispute.clone();
+    opened["status"] = "needs_response".into();
+    let created = stripe_event("evt_d1", "charge.dispute.created", opened);
+    assert_eq!(hook.send(&created, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&created, "whsec_a").await.1["recorded"], false);
+    bo.sync(&till, start + chrono::Duration::minutes(30)).await;
+    assert_eq!(balance(&till, "C2"), m("50.00"), "the bank took the money back");
+    let disputes = till.lock().unwrap().disputes(Some("C2")).unwrap();
+    assert_eq!(disputes.len(), 1, "{disputes:?}");
+    assert_eq!((disputes[0].invoice.as_str(), disputes[0].state.as_str()), (f2.as_str(), "open"));
+    assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], false);
+
+    // C3: paid, then refunded in full (an API version without the refunds list): a reversal.
+    let paid_3 = stripe_event("evt_p3", "checkout.session.completed", paid_session("cs_3", "pi_3", 2000, "C3", &f3));
+    assert_eq!(hook.send(&paid_3, "whsec_a").await.1["recorded"], true);
+    let full = json!({"id": "evt_r3", "type": "charge.refunded", "data": {
+        "object": {"id": "ch_3", "payment_intent": "pi_3", "amount": 2000, "amount_refunded": 2000, "currency": "eur"},
+        "previous_attributes": {"amount_refunded": 0}}})
+    .to_string();
+    assert_eq!(hook.send(&full, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&full, "whsec_a").await.1["recorded"], false);
+
+    // Kinds the back office does not record: acknowledged, nothing written.
+    let before = head().await;
+    let other = stripe_event("evt_x", "customer.created", json!({"id": "cus_1"}));
+    assert_eq!(hook.send(&other, "whsec_a").await, (200, json!({"recorded": false, "ignored": "customer.created"})));
+    assert_eq!(head().await, before);
+
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(&till, "C1"), m("30.00"), "94.20 paid, 20.00 and 10.00 refunded");
+    assert_eq!(balance(&till, "C2"), Money::ZERO, "the dispute was won");
+    assert_eq!(balance(&till, "C3"), m("20.00"), "refunded in full");
+    let k = kinds(&till);
+    let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
+    assert_eq!((count("payment"), count("adjustment"), count("reversal")), (4, 2, 2), "{k:?}");
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mollie_hints_are_checked_with_mollie_and_forged_ones_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let other_shop = db.create_shop("Boulangerie").await.unwrap();
+    let d = dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis());
+    let d = Arc::new(d);
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
+    db.set_payment_provider(other_shop, "mollie", "test_shop2", &[]).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
+    let hint = |id: &str| http.post(&hook).form(&[("id", id)]).send();
+    let head = || async { db.shop(shop).await.unwrap().head };
+
+    // The back office asks Mollie for a payment of what C1 owes (pay-link).
+    let (session, amount) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
+    assert_eq!(amount, m("94.20"));
+    let created = provider.created();
+    assert_eq!(created.len(), 1);
+    assert_eq!(session.url, created[0].url);
+    assert_eq!(created[0].bearer, "test_shop1");
+    assert_eq!(created[0].json["amount"], json!({"currency": "EUR", "value": "94.20"}));
+    assert_eq!(created[0].json["metadata"]["customer"], "C1");
+    assert_eq!(created[0].json["metadata"]["shop"], shop.to_string());
+    let id = session.id.clone();
+
+    let before = head().await;
+    // Forged: an id Mollie does not know, a payment of another shop's account, one of this
+    // account naming another shop, one not paid yet, and one in another currency.
+    provider.mollie_insert(
+        "test_shop2",
+        json!({"id": "tr_other", "status": "paid", "amount": {"currency": "EUR", "value": "94.20"},
+            "metadata": {"shop": other_shop.to_string(), "customer": "C1"}}),
+    );
+    provider.mollie_insert(
+        "test_shop1",
+        json!({"id": "tr_mixed", "status": "paid", "amount": {"currency": "EUR", "value": "94.20"},
+            "metadata": {"shop": other_shop.to_string(), "customer": "C1"}}),
+    );
+    provider.mollie_insert(
+        "test_shop1",
+        json!({"id": "tr_usd", "status": "paid", "amount": {"currency": "USD", "value": "94.20"},
+            "metadata": {"shop": shop.to_string(), "customer": "C1"}}),
+    );
+    for forged in ["tr_unknown", "tr_other", "tr_mixed", "tr_usd", id.as_str()] {
+        let r = hint(forged).await.unwrap();
+        assert_eq!(r.status(), 200, "{forged}");
+        assert_eq!(r.json::<Value>().await.unwrap()["recorded"], false, "{forged}");
+    }
+    for malformed in ["re_1", "tr_../v2/refunds", ""] {
+        assert_eq!(hint(malformed).await.unwrap().status(), 400, "{malformed}");
+    }
+    assert_eq!(http.post(&hook).body("nothing").send().await.unwrap().status(), 400);
+    assert_eq!(head().await, before, "nothing written");
+
+    // Paid: recorded once, however often Mollie hints.
+    provider.mollie_update(&id, |p| p["status"] = "paid".into());
+    let r: Value = hint(&id).await.unwrap().json().await.unwrap();
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("mollie", &id)));
+    assert_eq!(hint(&id).await.unwrap().json::<Value>().await.unwrap()["recorded"], false);
+
+    // Part refunded: an adjustment, once.
+    provider.mollie_update(&id, |p| p["amountRefunded"] = json!({"currency": "EUR", "value": "10.00"}));
+    provider.mollie_refund(
+        &id,
+        json!({"id": "re_m1", "status": "refunded", "amount": {"currency": "EUR", "value": "10.00"}}),
+    );
+    assert_eq!(hint(&id).await.unwrap().json::<Value>().await.unwrap()["recorded"], true);
+    assert_eq!(hint(&id).await.unwrap().json::<Value>().await.unwrap()["recorded"], false);
+
+    // Mollie down: 503, Mollie hints again later.
+    provider.set_down(true);
+    assert_eq!(hint(&id).await.unwrap().status(), 503);
+    provider.set_down(false);
+    // A shop without a Mollie account.
+    let r =
+        http.post(format!("{}/v1/pay/mollie/{}", bo.serving.base_url(), uuid::Uuid::new_v4())).form(&[("id", "tr_1")]);
+    assert_eq!(r.send().await.unwrap().status(), 404);
+
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(&till, "C1"), m("10.00"));
+    assert_eq!(kinds(&till).iter().filter(|k| **k == "payment").count(), 1);
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+/// A burst of deliveries at once (the back office writes them one after the other on the
+/// shop's merged copy, and puts them into the log together): each is answered 200 once its
+/// payment is recorded, all of them reach the log, once each, and the till.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_deliveries_reaches_the_log_and_the_till_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    for i in 0..20 {
+        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "12.34", start);
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let hook =
+        Arc::new(Hook { http: reqwest::Client::new(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) });
+    let head = db.shop(shop).await.unwrap().head;
+    let sends: Vec<_> = (0..20)
+        .flat_map(|i| [i, i])
+        .map(|i| {
+            let hook = Arc::clone(&hook);
+            tokio::spawn(async move {
+                let body = stripe_event(
+                    &format!("evt_{i}"),
+                    "checkout.session.completed",
+                    paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 1234, &format!("C{i}"), ""),
+                );
+                hook.send(&body, "whsec_a").await
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for s in sends {
+        let (status, r) = s.await.unwrap();
+        assert_eq!(status, 200, "{r}");
+        recorded += usize::from(r["recorded"] == true);
+    }
+    assert_eq!(recorded, 20, "each payment once, though each was delivered twice at once");
+    // The last write of the burst put them all into the log.
+    assert_eq!(db.shop(shop).await.unwrap().head, head + 20);
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    for i in 0..20 {
+        assert_eq!(balance(&till, &format!("C{i}")), Money::ZERO, "C{i}");
+    }
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}

@@ -1,0 +1,164 @@
+//! The proof of issue 18, end to end: a customer is overdue; the back office's dispatcher sends
+//! the reminder with a payment page made for it at the shop's provider (a stand-in of Stripe's
+//! API on loopback, which records what it was asked: the amount due, the customer, the
+//! invoice); the customer pays, Stripe's signed `checkout.session.completed` arrives; two
+//! tills sync and both show the account settled; the next reminder runs send nothing more.
+//! And when the provider is down, the reminder still goes, with the shop's own link.
+
+mod backoffice;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use ardoise_core::Money;
+use ardoise_core::store::{Now, Store};
+use backoffice::provider::{StandIn, stripe_event, stripe_signature};
+use backoffice::{BackOffice, customer_with_sale, dispatcher};
+use chrono::Duration;
+use serde_json::{Value, json};
+
+/// Every text part of each email in `dir`, decoded.
+fn mails(dir: &Path) -> Vec<String> {
+    fn texts(p: &mailparse::ParsedMail<'_>, out: &mut String) {
+        if p.subparts.is_empty() {
+            out.push_str(&p.get_body().unwrap());
+            out.push('\n');
+        }
+        for s in &p.subparts {
+            texts(s, out);
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .map(|e| {
+            let raw = std::fs::read(e.unwrap().path()).unwrap();
+            let mut out = String::new();
+            texts(&mailparse::parse_mail(&raw).unwrap(), &mut out);
+            out
+        })
+        .collect()
+}
+
+struct Shop {
+    bo: BackOffice,
+    provider: StandIn,
+    dispatcher: Arc<ardoise_server::dispatch::Dispatcher>,
+    tills: [Mutex<Store>; 2],
+    now: Now,
+}
+
+/// A shop with Stripe, two tills, and Hélène who bought 94.20 EUR on 30 days 45 days ago.
+async fn overdue(dir: &Path) -> Shop {
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir).await;
+    let d = Arc::new(dispatcher(&db, dir, "merged", true).with_pay_apis(provider.apis()));
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let now = chrono::Local::now().fixed_offset();
+    let start = now - Duration::days(45);
+    let tills = [bo.till(dir, "a", start).await, bo.till(dir, "b", start).await];
+    {
+        let s = tills[0].lock().unwrap();
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Épicerie du Marché".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        settings.payment_url = Some("https://pay.example.fr/{payment_reference}?amount={amount}".into());
+        s.set_settings(settings, start).unwrap();
+        customer_with_sale(&s, "C1", "Hélène Dupré", Some("helene@example.fr"), "94.20", start);
+    }
+    for t in &tills {
+        bo.sync(t, start).await;
+    }
+    db.set_payment_provider(shop, "stripe", "sk_test_shop", &["whsec_a".into()]).await.unwrap();
+    Shop { bo, provider, dispatcher: d, tills, now }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_links_a_session_for_the_amount_due_and_its_payment_settles_every_till() {
+    let dir = tempfile::tempdir().unwrap();
+    let Shop { bo, provider, dispatcher, tills, now } = overdue(dir.path()).await;
+    let (invoice, reference) = {
+        let s = tills[1].lock().unwrap();
+        let a = s.account("C1", now.date_naive()).unwrap();
+        (a.open_invoices[0].reference.clone(), a.payment_reference.as_str().to_owned())
+    };
+
+    // The ladder queues the reminder; after the grace period it is sent.
+    let first = dispatcher.run_once(now).await.unwrap();
+    assert_eq!((first.queued_by_ladder, first.sent), (1, 0), "{first:?}");
+    let second = dispatcher.run_once(now + Duration::minutes(11)).await.unwrap();
+    assert_eq!(second.sent, 1, "{second:?}");
+
+    // The stand-in made one session, for exactly what the reminder asks, with whose it is.
+    let created = provider.created();
+    assert_eq!(created.len(), 1, "{created:?}");
+    let c = &created[0];
+    let f = |k: &str| c.form.get(k).map(String::as_str);
+    assert_eq!(c.bearer, "sk_test_shop");
+    assert_eq!(f("mode"), Some("payment"));
+    assert_eq!(f("line_items[0][price_data][currency]"), Some("eur"));
+    assert_eq!(f("line_items[0][price_data][unit_amount]"), Some("9420"));
+    assert_eq!(f("line_items[0][quantity]"), Some("1"));
+    for prefix in ["metadata", "payment_intent_data[metadata]"] {
+        assert_eq!(f(&format!("{prefix}[customer]")), Some("C1"));
+        assert_eq!(f(&format!("{prefix}[invoices]")), Some(invoice.as_str()));
+        assert_eq!(f(&format!("{prefix}[payment_reference]")), Some(reference.as_str()));
+        assert_eq!(f(&format!("{prefix}[shop]")), Some(bo.shop.to_string().as_str()));
+    }
+    assert!(c.idempotency_key.as_deref().is_some_and(|k| k.starts_with("reminder-")), "{c:?}");
+
+    // The email carries the session's page, not the shop's template link.
+    let sent = mails(&dir.path().join("mail"));
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains(&c.url), "{}", sent[0]);
+    assert!(!sent[0].contains("pay.example.fr"), "{}", sent[0]);
+    assert!(sent[0].contains("94,20"), "{}", sent[0]);
+
+    // Hélène pays on that page: Stripe signs and sends the completed session.
+    let mut session = c.json.clone();
+    session["payment_status"] = "paid".into();
+    session["payment_intent"] = "pi_e2e".into();
+    let body = stripe_event("evt_e2e", "checkout.session.completed", session);
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/pay/stripe/{}", bo.serving.base_url(), bo.shop))
+        .header("Stripe-Signature", stripe_signature("whsec_a", chrono::Utc::now().timestamp(), &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["recorded"], json!(true));
+
+    // Both tills show it once: the account is settled.
+    for t in &tills {
+        bo.sync(t, now + Duration::minutes(20)).await;
+        let s = t.lock().unwrap();
+        assert_eq!(s.account("C1", now.date_naive()).unwrap().balance, Money::ZERO);
+        let payments = s.entries().unwrap().into_iter().filter(|e| e.body.kind() == "payment").count();
+        assert_eq!(payments, 1);
+        s.audit().unwrap();
+    }
+
+    // The next runs have nothing to send her.
+    for later in [Duration::days(1), Duration::days(8), Duration::days(20)] {
+        let r = dispatcher.run_once(now + later).await.unwrap();
+        assert_eq!((r.queued_by_ladder, r.sent), (0, 0), "{r:?}");
+    }
+    assert_eq!(mails(&dir.path().join("mail")).len(), 1);
+    assert_eq!(provider.created().len(), 1, "no other session");
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_provider_down_the_reminder_goes_with_the_shops_own_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let Shop { bo, provider, dispatcher, now, .. } = overdue(dir.path()).await;
+    provider.set_down(true);
+    dispatcher.run_once(now).await.unwrap();
+    let r = dispatcher.run_once(now + Duration::minutes(11)).await.unwrap();
+    assert_eq!((r.sent, r.failed, r.waiting), (1, 0, 0), "{r:?}");
+    let sent = mails(&dir.path().join("mail"));
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("https://pay.example.fr/RF"), "{}", sent[0]);
+    assert!(provider.created().is_empty());
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
