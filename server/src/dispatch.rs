@@ -776,3 +776,32 @@ impl ClaimClock {
 fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// What the web pages read and write (issue 19): always on the merged copy caught up with the
+/// log, so a page and a synced till's report agree to the cent.
+impl Dispatcher {
+    /// Runs `f` on the shop's merged copy once it holds everything in the log.
+    pub async fn read_merged<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        blocking_typed(&copy.store, move |s| f(s)).await
+    }
+
+    /// Runs an owner's or a customer's action on the shop's merged copy caught up with the
+    /// log, then puts what it wrote into the log: every till gets it by sync.
+    pub async fn write_merged<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        self.owner_action(shop, now, f).await
+    }
+}

@@ -24,6 +24,7 @@ mod secret;
 pub mod send;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 pub use app::{Serving, Stopper, router, serve};
 pub use caller::Caller;
