@@ -45,7 +45,14 @@ impl Db {
     /// Adds the owner `email` to `shop` (or finds them again, to reset a forgotten password) and
     /// stores a set-up link's hash valid until `expires_at` (ms). An email already used by
     /// another shop is refused: one login names one shop.
-    pub async fn add_user(&self, shop: Uuid, email: &str, language: &str, token_hash: &str, expires_at: i64) -> Result<Uuid> {
+    pub async fn add_user(
+        &self,
+        shop: Uuid,
+        email: &str,
+        language: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<Uuid> {
         let email = normal_email(email);
         if !email.contains('@') || email.len() > 254 {
             return Err(ApiError::malformed("an email address is needed").into());
@@ -77,12 +84,14 @@ impl Db {
                 id
             }
         };
-        sqlx::query("INSERT INTO web_setup_tokens (token_hash, user_id, expires_at, used_at) VALUES ($1, $2, $3, NULL)")
-            .bind(token_hash)
-            .bind(id.to_string())
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO web_setup_tokens (token_hash, user_id, expires_at, used_at) VALUES ($1, $2, $3, NULL)",
+        )
+        .bind(token_hash)
+        .bind(id.to_string())
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -167,16 +176,21 @@ impl Db {
     pub async fn session(&self, token_hash: &str) -> Result<Option<(Uuid, User)>> {
         let now = now_ms();
         let mut conn = self.conn().await?;
-        let row: Option<(String, String, String, String, String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT s.id, {USER_COLUMNS} FROM web_sessions s JOIN web_users u ON u.id = s.user_id
+        let row: Option<(String, String, String, String, String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT s.id, {USER_COLUMNS} FROM web_sessions s JOIN web_users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2"
-        )))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
+            )))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
         let Some((sid, a, b, c, d, e)) = row else { return Ok(None) };
-        sqlx::query("UPDATE web_sessions SET seen_at = $1 WHERE id = $2").bind(now).bind(&sid).execute(&mut *conn).await?;
+        sqlx::query("UPDATE web_sessions SET seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&sid)
+            .execute(&mut *conn)
+            .await?;
         Ok(Some((uuid(&sid)?, user_of((a, b, c, d, e))?)))
     }
 
@@ -191,7 +205,9 @@ impl Db {
         .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.into_iter()
-            .map(|(id, agent, c, s)| Ok(SessionInfo { id: uuid(&id)?, agent, created_at: time_of(c), seen_at: time_of(s) }))
+            .map(|(id, agent, c, s)| {
+                Ok(SessionInfo { id: uuid(&id)?, agent, created_at: time_of(c), seen_at: time_of(s) })
+            })
             .collect()
     }
 

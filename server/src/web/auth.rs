@@ -6,8 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -30,7 +30,13 @@ const MAX_FAILURES: usize = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// A set-up link's path for a new owner (or a password reset): `/setup/{token}`.
-pub async fn new_setup_link(db: &Db, shop: Uuid, email: &str, language: &str, ttl: chrono::Duration) -> crate::Result<String> {
+pub async fn new_setup_link(
+    db: &Db,
+    shop: Uuid,
+    email: &str,
+    language: &str,
+    ttl: chrono::Duration,
+) -> crate::Result<String> {
     let token = new_token();
     let expires = (chrono::Utc::now() + ttl).timestamp_millis();
     db.add_user(shop, email, language, &sha256_hex(&token), expires).await?;
@@ -193,13 +199,8 @@ pub(crate) async fn login(
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     };
     let token = new_token();
-    let agent: String = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(120)
-        .collect();
+    let agent: String =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(120).collect();
     let expires = (chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS)).timestamp_millis();
     state.db.insert_session(user.id, &sha256_hex(&token), &agent, expires).await.map_err(|e| WebError::of(w, e))?;
     let mut r = Redirect::to("/app").into_response();
@@ -211,8 +212,9 @@ pub(crate) async fn login(
 /// still computed, so the answer's time does not tell which emails exist.
 async fn verify(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => PasswordHash::new(&stored)
-            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()),
+        Some(stored) => {
+            PasswordHash::new(&stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        }
         None => {
             let _ = hash(&password);
             false
@@ -234,7 +236,12 @@ pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-pub(crate) async fn logout(State(state): State<AppState>, owner: Owner, cookies: Cookies, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    owner: Owner,
+    cookies: Cookies,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     owner.check(&form.csrf)?;
     state.db.revoke_session(owner.user.id, owner.session).await.map_err(|e| WebError::of(owner.w, e))?;
     let mut r = Redirect::to("/login").into_response();
@@ -251,9 +258,15 @@ struct SetupPage<'a> {
     message: Option<&'a str>,
 }
 
-pub(crate) async fn setup_page(State(state): State<AppState>, cookies: Cookies, headers: HeaderMap, Path(token): Path<String>) -> Result<Response, WebError> {
+pub(crate) async fn setup_page(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
     let w = visitor_words(&headers);
-    let user = state.db.setup_user(&sha256_hex(&token)).await.map_err(|e| WebError::of(w, e))?.ok_or(WebError::NotFound(w))?;
+    let user =
+        state.db.setup_user(&sha256_hex(&token)).await.map_err(|e| WebError::of(w, e))?.ok_or(WebError::NotFound(w))?;
     let w = i18n::words(&user.language);
     let (csrf, set) = visitor_csrf(&cookies);
     Ok(with_cookie(render(&SetupPage { w, csrf: &csrf, email: &user.email, message: None }), set))
@@ -354,7 +367,11 @@ pub(crate) struct LanguageForm {
     lang: String,
 }
 
-pub(crate) async fn language(State(state): State<AppState>, owner: Owner, Form(form): Form<LanguageForm>) -> Result<Response, WebError> {
+pub(crate) async fn language(
+    State(state): State<AppState>,
+    owner: Owner,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, WebError> {
     owner.check(&form.csrf)?;
     let lang = i18n::words(&form.lang).lang;
     state.db.set_user_language(owner.user.id, lang).await.map_err(|e| WebError::of(owner.w, e))?;

@@ -40,10 +40,8 @@ struct BankPage<'a> {
 pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<Response, WebError> {
     let w = owner.w;
     let d = dispatcher(&state, w)?;
-    let lines = d
-        .read_merged(owner.shop(), now(), |s| s.bank_lines(None, 300, 0))
-        .await
-        .map_err(|e| WebError::of(w, e))?;
+    let lines =
+        d.read_merged(owner.shop(), now(), |s| s.bank_lines(None, 300, 0)).await.map_err(|e| WebError::of(w, e))?;
     let (mut applied, mut suggested, mut unmatched) = (Vec::new(), Vec::new(), Vec::new());
     for l in lines {
         let row = BankRow {

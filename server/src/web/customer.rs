@@ -77,7 +77,7 @@ pub(crate) async fn page(
             let timeline = s.customer_timeline(&who, 50)?;
             let disputes = s.disputes(Some(&who))?;
             let risk = s
-                .overdue_accounts(today, OverdueSort::Amount, usize::MAX)?
+                .overdue_accounts(today, OverdueSort::Amount, 100_000)?
                 .into_iter()
                 .find(|a| a.customer_ref == who)
                 .map(|a| (a.risk, a.risk_reasons));
@@ -114,11 +114,21 @@ pub(crate) async fn page(
             .collect(),
         disputes: disputes
             .into_iter()
-            .map(|d| DisputeRow { open: d.state == "open", id: d.id, invoice: d.invoice, reason: d.reason, state: d.state })
+            .map(|d| DisputeRow {
+                open: d.state == "open",
+                id: d.id,
+                invoice: d.invoice,
+                reason: d.reason,
+                state: d.state,
+            })
             .collect(),
         events: timeline
             .into_iter()
-            .map(|t| Event { date: fmt::date(w, t.date), text: t.text, amount: t.amount.map(euros).unwrap_or_default() })
+            .map(|t| Event {
+                date: fmt::date(w, t.date),
+                text: t.text,
+                amount: t.amount.map(euros).unwrap_or_default(),
+            })
             .collect(),
         today: today.to_string(),
     }))
@@ -195,8 +205,11 @@ pub(crate) async fn act(
         }
         "upheld" | "rejected" => {
             let id = Uuid::try_parse(form.dispute.trim()).map_err(|_| WebError::NotFound(w))?;
-            let resolution =
-                if action == "upheld" { DisputeResolution::Upheld { credit: None } } else { DisputeResolution::Rejected };
+            let resolution = if action == "upheld" {
+                DisputeResolution::Upheld { credit: None }
+            } else {
+                DisputeResolution::Rejected
+            };
             d.write_merged(owner.shop(), now, move |s| {
                 if s.dispute(id)?.customer_ref != who {
                     return Err(ardoise_core::Error::UnknownCustomer(who));

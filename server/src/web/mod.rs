@@ -70,7 +70,11 @@ async fn guard(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         .is_some_and(|n| n > MAX_FORM_BYTES);
     let mut response = if too_big {
-        page_error(StatusCode::PAYLOAD_TOO_LARGE, i18n::FR, "Formulaire trop long (8 Ko au plus). / Form too long (8 KB at most).")
+        page_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            i18n::FR,
+            "Formulaire trop long (8 Ko au plus). / Form too long (8 KB at most).",
+        )
     } else {
         next.run(request).await
     };

@@ -68,7 +68,11 @@ pub(crate) async fn page(
         .await
         .map_err(|e| WebError::of(w, e))?;
     // The customer reads the page in the language the shop keeps for them.
-    let w = i18n::words(if account.customer.language == ardoise_core::dunning::template::Language::En { "en" } else { "fr" });
+    let w = i18n::words(if account.customer.language == ardoise_core::dunning::template::Language::En {
+        "en"
+    } else {
+        "fr"
+    });
     let (csrf, set) = visitor_csrf(&cookies);
     let base = format!("/p/{token}");
     let page = PayPage {

@@ -1,0 +1,329 @@
+//! The web back office and the customer's payment page (issue 19), over HTTP against a real
+//! server on loopback with a till synced to it: sign-in, its limit, CSRF, one shop's owner
+//! shut out of another's, the overview equal to a synced till's report, and the forms'
+//! writes reaching the till by sync.
+
+mod backoffice;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use ardoise_core::document::euros;
+use ardoise_core::store::{Now, Store};
+use backoffice::{BackOffice, customer_with_sale, dispatcher};
+use chrono::Duration;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser without JavaScript: cookies kept by name, redirects not followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    body: String,
+    location: Option<String>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { http, base: base.to_owned(), cookies: HashMap::new() }
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn answer(&mut self, r: reqwest::Response) -> Answer {
+        self.keep(&r);
+        let status = r.status();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        Answer { status, body: r.text().await.unwrap(), location }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let r =
+            self.http.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().await.unwrap();
+        self.answer(r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.answer(r).await
+    }
+
+    /// Sets the password through the set-up link and signs in.
+    async fn sign_up(&mut self, link: &str, email: &str) {
+        let page = self.get(link).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = csrf(&page.body);
+        let done = self.post(link, &[("csrf", &csrf), ("password", PASSWORD), ("again", PASSWORD)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(self.sign_in(email, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let page = self.get("/login").await;
+        let csrf = csrf(&page.body);
+        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+}
+
+/// The first form's CSRF token in a page.
+fn csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    body[at..at + 64].to_owned()
+}
+
+/// The text of the element with `id`.
+fn by_id(body: &str, id: &str) -> String {
+    let at = body.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id}")) + id.len() + 6;
+    body[at..].split('<').next().unwrap().to_owned()
+}
+
+fn now() -> Now {
+    chrono::Local::now().fixed_offset()
+}
+
+/// A shop served with its merged copies, a till synced with customer C1 owing 1,234.56 on a
+/// sale 50 days ago (overdue) and C2 owing 20.00 on one of today, and a signed-in owner.
+struct Shop {
+    _dir: tempfile::TempDir,
+    bo: BackOffice,
+    till: Mutex<Store>,
+    owner: Browser,
+}
+
+async fn shop() -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false));
+    let bo = BackOffice::serve(db, shop, Some(d)).await;
+    let then = now() - Duration::days(50);
+    let till = bo.till(dir.path(), "till", then).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "1234.56", then);
+    customer_with_sale(&till.lock().unwrap(), "C2", "Marc Petit", None, "20.00", now());
+    bo.sync(&till, now()).await;
+    let link =
+        ardoise_server::web::new_setup_link(&bo.db, shop, "owner@example.fr", "fr", Duration::hours(1)).await.unwrap();
+    let mut owner = Browser::new(&bo.serving.base_url());
+    owner.sign_up(&link, "owner@example.fr").await;
+    Shop { _dir: dir, bo, till, owner }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sign_out_and_a_wrong_password() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let home = owner.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let page_csrf = csrf(&home.body);
+
+    // A session's cookie is HttpOnly and SameSite; not Secure on plain HTTP.
+    let mut other = Browser::new(&bo.serving.base_url());
+    let page = other.get("/login").await;
+    let wrong =
+        other.post("/login", &[("csrf", &csrf(&page.body)), ("email", "owner@example.fr"), ("password", "nope")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Adresse ou mot de passe incorrect."), "{}", wrong.body);
+    assert_eq!(other.get("/app").await.location.as_deref(), Some("/login"));
+
+    // The Sessions page lists this session; sign-out needs the form's token.
+    let sessions = owner.get("/app/sessions").await;
+    assert!(sessions.body.contains("cette session"), "{}", sessions.body);
+    assert_eq!(owner.post("/logout", &[]).await.status, StatusCode::FORBIDDEN);
+    let out = owner.post("/logout", &[("csrf", &page_csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    assert!(!owner.cookies.contains_key("ardoise_session"));
+    // The old cookie opens nothing any more.
+    owner.cookies.insert("ardoise_session".into(), "0".repeat(64));
+    assert_eq!(owner.get("/app").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_account() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let mut thief = Browser::new(&bo.serving.base_url());
+    for _ in 0..5 {
+        assert_eq!(thief.sign_in("owner@example.fr", "guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = thief.sign_in("owner@example.fr", PASSWORD).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("réessayez dans 15 minutes"), "{}", limited.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_its_token_is_refused() {
+    let Shop { mut owner, till, _dir, .. } = shop().await;
+    let before = till.lock().unwrap().customer_timeline("C1", 50).unwrap().len();
+    let no = owner.post("/app/customers/C1/note", &[("note", "hello")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    let wrong = owner.post("/app/customers/C1/note", &[("note", "hello"), ("csrf", &"a".repeat(64))]).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.contains("rechargez la page"), "{}", wrong.body);
+    // And a form too large is refused before it is read.
+    let big = "x".repeat(20_000);
+    let page = owner.get("/app/customers/C1").await;
+    let huge = owner.post("/app/customers/C1/note", &[("note", &big), ("csrf", &csrf(&page.body))]).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let long = "x".repeat(3000);
+    let too_long = owner.post("/app/customers/C1/note", &[("note", &long), ("csrf", &csrf(&page.body))]).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(till.lock().unwrap().customer_timeline("C1", 50).unwrap().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_of_one_shop_sees_nothing_of_another() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let other_shop = bo.db.create_shop("Boulangerie").await.unwrap();
+    let link = ardoise_server::web::new_setup_link(&bo.db, other_shop, "baker@example.fr", "en", Duration::hours(1))
+        .await
+        .unwrap();
+    let mut baker = Browser::new(&bo.serving.base_url());
+    baker.sign_up(&link, "baker@example.fr").await;
+    let home = baker.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Receivables"), "English for this owner");
+    assert_eq!(by_id(&home.body, "receivables"), euros(ardoise_core::Money::ZERO));
+    let baker_csrf = csrf(&home.body);
+    // The first shop's customer, typed into the URL: not found, for reading and for writing.
+    assert_eq!(baker.get("/app/customers/C1").await.status, StatusCode::NOT_FOUND);
+    let write = baker.post("/app/customers/C1/note", &[("csrf", &baker_csrf), ("note", "x")]).await;
+    assert_eq!(write.status, StatusCode::NOT_FOUND);
+    assert!(!baker.get("/app/overdue").await.body.contains("Hélène"));
+    // Nor can they end the grocer's session.
+    let sessions = owner.get("/app/sessions").await;
+    let at = sessions.body.find("/app/sessions/").unwrap() + 14;
+    let grocer_session = &sessions.body[at..at + 36];
+    Uuid::parse_str(grocer_session).unwrap();
+    let revoke = baker.post(&format!("/app/sessions/{grocer_session}/revoke"), &[("csrf", &baker_csrf)]).await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get("/app").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_agrees_with_a_synced_tills_report_to_the_cent() {
+    let Shop { mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let today = now().date_naive();
+    let (aging, kpis) = till.lock().unwrap().overview(today, 3).unwrap();
+    assert_eq!(by_id(&page.body, "receivables"), euros(aging.total));
+    assert_eq!(by_id(&page.body, "receivables"), "1\u{a0}254,56\u{a0}€");
+    assert_eq!(by_id(&page.body, "overdue"), euros(aging.buckets.overdue()));
+    assert_eq!(by_id(&page.body, "bucket-1_30"), euros(aging.buckets.d1_30));
+    assert_eq!(by_id(&page.body, "bucket-current"), euros(aging.buckets.current));
+    assert_eq!(by_id(&page.body, "bucket-1_30"), "1\u{a0}234,56\u{a0}€");
+    assert!(owner.get("/app/overdue?bucket=31_60").await.body.contains("Aucun compte en retard"));
+    let dso = kpis.dso_countback.map(|v| format!("{v:.1}").replace('.', ",")).unwrap();
+    assert!(by_id(&page.body, "dso").starts_with(&dso), "{} vs {dso}", by_id(&page.body, "dso"));
+    // The bucket opens the list filtered: only the overdue customer.
+    let list = owner.get("/app/overdue?bucket=1_30&sort=age").await;
+    assert!(list.body.contains("Hélène Dupré") && !list.body.contains("Marc Petit"), "{}", list.body);
+    let found = owner.get("/app/overdue?q=helene").await;
+    assert!(found.body.contains("Hélène Dupré"), "searched without accent");
+    assert!(!owner.get("/app/overdue?q=zzz").await.body.contains("Hélène Dupré"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_recorded_on_the_customer_page_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/customers/C1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("1\u{a0}234,56\u{a0}€"));
+    let on = (now().date_naive() + Duration::days(7)).to_string();
+    let done = owner
+        .post("/app/customers/C1/promise", &[("csrf", &csrf(&page.body)), ("on", &on), ("amount", "100,50")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    bo.sync(&till, now()).await;
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
+    assert!(promise.text.contains(&on) && promise.text.contains("100.50"), "{}", promise.text);
+    assert_eq!(promise.author.as_deref(), Some("owner@example.fr"));
+}
+
+/// Everything the server logs, in memory.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logged() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).init();
+    let Shop { bo, till, _dir, .. } = shop().await;
+    let link = ardoise_server::web::new_pay_link(&bo.db, bo.shop, "C1", Duration::days(30)).await.unwrap();
+    let token = link.trim_start_matches("/p/").to_owned();
+    let mut customer = Browser::new(&bo.serving.base_url());
+    let page = customer.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rf = till.lock().unwrap().payment_reference("C1").unwrap().to_string();
+    assert_eq!(by_id(&page.body, "reference"), rf);
+    assert_eq!(by_id(&page.body, "total"), "1\u{a0}234,56\u{a0}€");
+    assert!(!page.body.contains("Marc Petit"), "only this customer");
+    let invoice = till.lock().unwrap().account("C1", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    // Another customer's invoice, or a form without its token, is refused.
+    let c2_invoice = till.lock().unwrap().account("C2", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    let token_field = csrf(&page.body);
+    let theirs = customer
+        .post(&format!("{link}/dispute"), &[("csrf", &token_field), ("invoice", &c2_invoice), ("reason", "x")])
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let forged = customer.post(&format!("{link}/dispute"), &[("invoice", &invoice), ("reason", "x")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let sent = customer
+        .post(&format!("{link}/dispute"), &[("csrf", &token_field), ("invoice", &invoice), ("reason", "Jamais livré")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert!(customer.get(sent.location.as_deref().unwrap()).await.body.contains("Merci"));
+    bo.sync(&till, now()).await;
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!((disputes.len(), disputes[0].reason.as_str(), disputes[0].state.as_str()), (1, "Jamais livré", "open"));
+
+    // A wrong or revoked token opens nothing.
+    assert_eq!(customer.get(&format!("/p/{}", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(bo.db.revoke_pay_pages(bo.shop, "C1").await.unwrap(), 1);
+    assert_eq!(customer.get(&link).await.status, StatusCode::NOT_FOUND);
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("/p/{token}"), "the route is logged: {logged}");
+    assert!(!logged.contains(&token), "the token is not");
+    assert!(!logged.contains("Hélène") && !logged.contains("Jamais livré"), "nor personal data");
+}
