@@ -4,6 +4,8 @@
 //! writes reaching the till by sync.
 
 mod backoffice;
+#[path = "../../tests/src/pg.rs"]
+mod pg;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -326,4 +328,46 @@ async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logge
     assert!(logged.contains("/p/{token}"), "the route is logged: {logged}");
     assert!(!logged.contains(&token), "the token is not");
     assert!(!logged.contains("Hélène") && !logged.contains("Jamais livré"), "nor personal data");
+}
+
+/// The accounts' tables on PostgreSQL too: a set-up link works once, a session opens and ends,
+/// a payment page resolves until revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_sessions_and_payment_pages_on_postgres() {
+    let (url, _schema) = pg::PgSchema::create("web").await;
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap();
+    let link =
+        ardoise_server::web::new_setup_link(&db, shop, " Owner@Example.fr ", "en", Duration::hours(1)).await.unwrap();
+    let hash = sha(link.trim_start_matches("/setup/"));
+    let user = db.setup_user(&hash).await.unwrap().unwrap();
+    assert_eq!((user.shop, user.email.as_str(), user.language.as_str()), (shop, "owner@example.fr", "en"));
+    assert!(db.finish_setup(&hash, "$argon2id$fake").await.unwrap().is_some());
+    assert!(db.finish_setup(&hash, "$argon2id$again").await.unwrap().is_none(), "a link works once");
+    assert_eq!(
+        db.user_by_email("OWNER@example.fr").await.unwrap().unwrap().password_hash.as_deref(),
+        Some("$argon2id$fake")
+    );
+    let other = db.create_shop("Boulangerie").await.unwrap();
+    assert!(
+        ardoise_server::web::new_setup_link(&db, other, "owner@example.fr", "fr", Duration::hours(1)).await.is_err()
+    );
+
+    let expires = (chrono::Utc::now() + Duration::days(1)).timestamp_millis();
+    let session = db.insert_session(user.id, "h1", "Firefox", expires).await.unwrap();
+    assert_eq!(db.session("h1").await.unwrap().unwrap().0, session);
+    assert_eq!(db.sessions(user.id).await.unwrap().len(), 1);
+    assert!(db.revoke_session(user.id, session).await.unwrap());
+    assert!(db.session("h1").await.unwrap().is_none());
+
+    let pay = ardoise_server::web::new_pay_link(&db, shop, "C1", Duration::days(1)).await.unwrap();
+    let pay_hash = sha(pay.trim_start_matches("/p/"));
+    assert_eq!(db.pay_page(&pay_hash).await.unwrap(), Some((shop, "C1".to_owned())));
+    assert_eq!(db.revoke_pay_pages(shop, "C1").await.unwrap(), 1);
+    assert_eq!(db.pay_page(&pay_hash).await.unwrap(), None);
+}
+
+fn sha(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }

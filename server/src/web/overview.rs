@@ -86,7 +86,9 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
     // what is owed now (the collection-effectiveness index counts the same way).
     let collected = month.receivables_start + month.credit_sales - month.receivables;
     let values: Vec<Option<f64>> = trend.iter().map(|t| t.1).collect();
-    let shop = if shop.is_empty() { "Ardoise".to_owned() } else { shop };
+    // The name the owner gave the shop at the till, else the one it was created with here.
+    let shop =
+        if shop.is_empty() { state.db.shop(owner.shop()).await.map_err(|e| WebError::of(w, e))?.name } else { shop };
     Ok(render(&OverviewPage {
         w,
         csrf: &owner.csrf,
