@@ -16,7 +16,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::i18n::{self, Words};
-use super::{Cookies, WebError, cookie, field, render};
+use super::page::{Cookies, WebError, cookie, field, render};
 use crate::db::Db;
 use crate::db::web::User;
 use crate::secret::{new_token, sha256_hex};
@@ -36,7 +36,7 @@ pub async fn new_setup_link(
     email: &str,
     language: &str,
     ttl: chrono::Duration,
-) -> crate::Result<String> {
+) -> crate::error::Result<String> {
     let token = new_token();
     let expires = (chrono::Utc::now() + ttl).timestamp_millis();
     db.add_user(shop, email, language, &sha256_hex(&token), expires).await?;
@@ -44,7 +44,7 @@ pub async fn new_setup_link(
 }
 
 /// A customer's payment page path: `/p/{token}`. The caller checked the customer exists.
-pub async fn new_pay_link(db: &Db, shop: Uuid, customer: &str, ttl: chrono::Duration) -> crate::Result<String> {
+pub async fn new_pay_link(db: &Db, shop: Uuid, customer: &str, ttl: chrono::Duration) -> crate::error::Result<String> {
     let token = new_token();
     let expires = (chrono::Utc::now() + ttl).timestamp_millis();
     db.add_pay_page(shop, customer, &sha256_hex(&token), expires).await?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::auth::Owner;
 use super::fmt::{self, euros};
 use super::i18n::Words;
-use super::{WebError, dispatcher, field, now, render};
+use super::page::{WebError, dispatcher, field, now, render};
 use crate::state::AppState;
 
 pub(crate) struct BankRow {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::auth::Owner;
 use super::fmt::{self, euros};
 use super::i18n::Words;
-use super::{WebError, dispatcher, field, now, render, seg};
+use super::page::{WebError, dispatcher, field, now, render, seg};
 use crate::state::AppState;
 
 pub(crate) struct Invoice {

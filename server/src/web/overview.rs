@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::auth::Owner;
 use super::fmt::{self, euros};
 use super::i18n::Words;
-use super::{WebError, dispatcher, now, render, seg};
+use super::page::{WebError, dispatcher, now, render, seg};
 use crate::state::AppState;
 
 /// The months the KPIs cover, as `ardoise report kpis` does by default: the page and a till's
@@ -159,7 +159,7 @@ pub(crate) async fn overdue(
         "risk" => OverdueSort::Risk,
         _ => OverdueSort::Amount,
     };
-    let q = super::field(w, &query.q, 100)?;
+    let q = super::page::field(w, &query.q, 100)?;
     let now = now();
     let today = now.date_naive();
     let list = d

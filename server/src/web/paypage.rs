@@ -16,7 +16,7 @@ use super::auth::{check_visitor, visitor_csrf, with_cookie};
 use super::customer::Invoice;
 use super::fmt::{self, euros};
 use super::i18n::{self, Words};
-use super::{Cookies, WebError, dispatcher, field, now, render};
+use super::page::{Cookies, WebError, dispatcher, field, now, render};
 use crate::secret::sha256_hex;
 use crate::state::AppState;
 
