@@ -371,3 +371,41 @@ fn sha(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revoked() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/customers/C1").await;
+    let token = csrf(&page.body);
+    for (action, form) in [
+        ("limit", vec![("amount", "300")]),
+        ("block", vec![("reason", "chèque rejeté")]),
+        ("note", vec![("note", "Appelée, rappelle lundi")]),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &token));
+        let done = owner.post(&format!("/app/customers/C1/{action}"), &form).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{action}: {}", done.body);
+    }
+    assert_eq!(by_id(&owner.get("/app/customers/C1").await.body, "limit"), "300,00\u{a0}€");
+    bo.sync(&till, now()).await;
+    let c = till.lock().unwrap().customer("C1").unwrap();
+    assert_eq!((c.credit_limit, c.blocked.as_deref()), (Some(backoffice::m("300")), Some("chèque rejeté")));
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    assert!(timeline.iter().any(|t| t.text.contains("Appelée, rappelle lundi")));
+
+    // The till is listed; another shop's owner cannot revoke it, this one can.
+    let devices = owner.get("/app/devices").await;
+    assert!(devices.body.contains("ce serveur"), "{}", devices.body);
+    let device = till.lock().unwrap().device_id();
+    let other = bo.db.create_shop("Boulangerie").await.unwrap();
+    let link =
+        ardoise_server::web::new_setup_link(&bo.db, other, "baker@example.fr", "fr", Duration::hours(1)).await.unwrap();
+    let mut baker = Browser::new(&bo.serving.base_url());
+    baker.sign_up(&link, "baker@example.fr").await;
+    let baker_csrf = csrf(&baker.get("/app").await.body);
+    let path = format!("/app/devices/{device}/revoke");
+    assert_eq!(baker.post(&path, &[("csrf", &baker_csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.post(&path, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert!(bo.client.sync(&till, &|| now()).await.is_err(), "a revoked till syncs no more");
+}

@@ -53,6 +53,7 @@ struct CustomerPage<'a> {
     balance: String,
     overdue: String,
     blocked: Option<String>,
+    credit_limit: String,
     risk: String,
     risk_reasons: Vec<String>,
     invoices: Vec<Invoice>,
@@ -98,6 +99,7 @@ pub(crate) async fn page(
         balance: euros(account.balance),
         overdue: euros(account.overdue),
         blocked: c.blocked.clone(),
+        credit_limit: account.credit_limit.map(euros).unwrap_or_else(|| "—".to_owned()),
         risk: fmt::pct(risk),
         risk_reasons,
         invoices: account
@@ -217,6 +219,15 @@ pub(crate) async fn act(
                 s.resolve_dispute(id, resolution, &note, &author, now).map(|_| ())
             })
             .await
+        }
+        "limit" => {
+            // Empty: the customer follows the shop's default limit again.
+            let limit = match form.amount.trim() {
+                "" => None,
+                a => Some(Money::parse(&a.replace(',', ".")).map_err(|e| WebError::Invalid(w, e.to_string()))?),
+            };
+            let patch = CustomerPatch { credit_limit: Some(limit), ..Default::default() };
+            d.write_merged(owner.shop(), now, move |s| s.update_customer(&who, patch, now).map(|_| ())).await
         }
         "block" | "unblock" => {
             let blocked = if action == "block" {

@@ -95,6 +95,14 @@ pub(crate) struct Words {
     pub date: &'static str,
     pub back: &'static str,
     pub error: &'static str,
+    pub devices: &'static str,
+    pub this_server: &'static str,
+    pub enrolled: &'static str,
+    pub revoked_on: &'static str,
+    pub revoke_device: &'static str,
+    pub credit_limit: &'static str,
+    pub set_limit: &'static str,
+    pub limit_hint: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -189,6 +197,14 @@ pub(crate) static FR: &Words = &Words {
     date: "Date",
     back: "Retour",
     error: "Erreur",
+    devices: "Appareils",
+    this_server: "ce serveur",
+    enrolled: "Inscrit le",
+    revoked_on: "Révoqué le",
+    revoke_device: "Révoquer cet appareil",
+    credit_limit: "Plafond de crédit",
+    set_limit: "Changer le plafond",
+    limit_hint: "vide : plafond par défaut de la boutique",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -283,6 +299,14 @@ pub(crate) static EN: &Words = &Words {
     date: "Date",
     back: "Back",
     error: "Error",
+    devices: "Devices",
+    this_server: "this server",
+    enrolled: "Enrolled",
+    revoked_on: "Revoked",
+    revoke_device: "Revoke this device",
+    credit_limit: "Credit limit",
+    set_limit: "Change the limit",
+    limit_hint: "empty: the shop's default limit",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

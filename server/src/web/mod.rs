@@ -7,6 +7,7 @@
 mod auth;
 mod bank;
 mod customer;
+mod devices;
 mod fmt;
 mod i18n;
 mod overview;
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/customers/{customer}/{action}", post(customer::act))
         .route("/app/bank", get(bank::page))
         .route("/app/bank/{action}", post(bank::act))
+        .route("/app/devices", get(devices::page))
+        .route("/app/devices/{id}/revoke", post(devices::revoke))
         .route("/app/sessions", get(auth::sessions_page))
         .route("/app/sessions/{id}/revoke", post(auth::revoke))
         .route("/app/language", post(auth::language))

@@ -84,6 +84,9 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await check(page, 'bank');
   await page.goto(`${BASE}/app/sessions`);
   await check(page, 'sessions');
+  await page.goto(`${BASE}/app/devices`);
+  assert.match(await page.textContent('main'), /ce serveur/);
+  await check(page, 'devices');
 });
 
 test('the customer disputes an invoice on the payment page', async () => {
