@@ -300,6 +300,7 @@ async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logge
     assert_eq!(by_id(&page.body, "reference"), rf);
     assert_eq!(by_id(&page.body, "total"), "1\u{a0}234,56\u{a0}€");
     assert!(!page.body.contains("Marc Petit"), "only this customer");
+    assert!(page.body.contains("Épicerie du Marché"), "the shop's name");
     let invoice = till.lock().unwrap().account("C1", now().date_naive()).unwrap().open_invoices[0].reference.clone();
     // Another customer's invoice, or a form without its token, is refused.
     let c2_invoice = till.lock().unwrap().account("C2", now().date_naive()).unwrap().open_invoices[0].reference.clone();

@@ -161,3 +161,20 @@ pub(crate) fn field(w: &'static Words, value: &str, max: usize) -> Result<String
     }
     Ok(v.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_http_only_and_secure_over_tls() {
+        let plain = cookie("s", "v", 60, false);
+        assert_eq!(plain.to_str().unwrap(), "s=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
+        assert!(cookie("s", "v", 60, true).to_str().unwrap().ends_with("; Secure"));
+    }
+
+    #[test]
+    fn a_reference_is_one_path_segment() {
+        assert_eq!(seg("C 1/é?"), "C%201%2F%C3%A9%3F");
+    }
+}

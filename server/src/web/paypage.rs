@@ -75,11 +75,16 @@ pub(crate) async fn page(
     });
     let (csrf, set) = visitor_csrf(&cookies);
     let base = format!("/p/{token}");
+    // The name the till gave the shop, else the one it was created with here.
+    let shop_name = match settings.shop_name.as_str() {
+        "" => state.db.shop(shop).await.map_err(|e| WebError::of(w, e))?.name,
+        name => name.to_owned(),
+    };
     let page = PayPage {
         w,
         csrf: &csrf,
         base: &base,
-        shop: settings.shop_name.clone(),
+        shop: shop_name,
         name: account.customer.name.clone(),
         total: euros(account.balance.max(ardoise_core::Money::ZERO)),
         invoices: account
