@@ -791,7 +791,7 @@ impl Dispatcher {
         let mut copy = h.0.lock().await;
         self.join_epoch(&mut copy, shop, now).await?;
         self.catch_up(&copy.store, shop, now).await?;
-        blocking_typed(&copy.store, move |s| f(s)).await
+        on_page(&copy.store, move |s| f(s)).await
     }
 
     /// Runs an owner's or a customer's action on the shop's merged copy caught up with the
@@ -802,6 +802,27 @@ impl Dispatcher {
         now: Now,
         f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
     ) -> Result<R> {
-        self.owner_action(shop, now, f).await
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        let out = on_page(&copy.store, f).await?;
+        self.push_outcomes(&copy.store, shop, now).await?;
+        Ok(out)
     }
+}
+
+/// [`blocking_typed`] for a page: also what the core did not find by another name (a bank
+/// transaction, a dispute) is the caller's mistake, answered as not found.
+async fn on_page<R: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+) -> Result<R> {
+    blocking_typed(store, move |s| {
+        f(s).map_err(|e| match e {
+            ardoise_core::Error::NotFound { what, id } => ardoise_core::Error::UnknownEntry(format!("{what} {id}")),
+            other => other,
+        })
+    })
+    .await
 }

@@ -119,6 +119,7 @@ fn now() -> Now {
 struct Shop {
     _dir: tempfile::TempDir,
     bo: BackOffice,
+    merged: Arc<ardoise_server::dispatch::Dispatcher>,
     till: Mutex<Store>,
     owner: Browser,
 }
@@ -127,7 +128,7 @@ async fn shop() -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let (db, shop) = BackOffice::open(dir.path()).await;
     let d = Arc::new(dispatcher(&db, dir.path(), "merged", false));
-    let bo = BackOffice::serve(db, shop, Some(d)).await;
+    let bo = BackOffice::serve(db, shop, Some(Arc::clone(&d))).await;
     let then = now() - Duration::days(50);
     let till = bo.till(dir.path(), "till", then).await;
     customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "1234.56", then);
@@ -137,7 +138,7 @@ async fn shop() -> Shop {
         ardoise_server::web::new_setup_link(&bo.db, shop, "owner@example.fr", "fr", Duration::hours(1)).await.unwrap();
     let mut owner = Browser::new(&bo.serving.base_url());
     owner.sign_up(&link, "owner@example.fr").await;
-    Shop { _dir: dir, bo, till, owner }
+    Shop { _dir: dir, bo, merged: d, till, owner }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,4 +410,45 @@ async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revok
     assert_eq!(baker.post(&path, &[("csrf", &baker_csrf)]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(owner.post(&path, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
     assert!(bo.client.sync(&till, &|| now()).await.is_err(), "a revoked till syncs no more");
+}
+
+/// A CAMT.053 statement with one booked credit whose label names no one.
+fn statement(id: &str, amount: &str) -> Vec<ardoise_core::bank::Statement> {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>{id}</AcctSvcrRef></Refs><Amt Ccy=\"EUR\">{amount}</Amt>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>"
+    );
+    ardoise_core::bank::camt::parse(xml.as_bytes()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_line_confirmed_then_undone_on_the_bank_page_reaches_the_till() {
+    let Shop { bo, merged, mut owner, till, _dir, .. } = shop().await;
+    merged.import_statements(bo.shop, &statement("TX-9", "1234.56"), now()).await.unwrap();
+    let page = owner.get("/app/bank").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("TX-9") && page.body.contains("1\u{a0}234,56\u{a0}€"), "{}", page.body);
+    let token = csrf(&page.body);
+    let balance = |till: &Mutex<Store>| till.lock().unwrap().account("C1", now().date_naive()).unwrap().balance;
+
+    let done = owner.post("/app/bank/confirm", &[("csrf", &token), ("transaction", "TX-9"), ("customer", "C1")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    bo.sync(&till, now()).await;
+    assert_eq!(balance(&till), ardoise_core::Money::ZERO, "the payment reached the till");
+
+    let undone = owner.post("/app/bank/undo", &[("csrf", &token), ("transaction", "TX-9")]).await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER, "{}", undone.body);
+    bo.sync(&till, now()).await;
+    assert_eq!(balance(&till), backoffice::m("1234.56"), "and its reversal too");
+    let unknown = owner.post("/app/bank/undo", &[("csrf", &token), ("transaction", "TX-NOPE")]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
