@@ -320,6 +320,17 @@ async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logge
     bo.sync(&till, now()).await;
     let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
     assert_eq!((disputes.len(), disputes[0].reason.as_str(), disputes[0].state.as_str()), (1, "Jamais livré", "open"));
+    // "I will pay on": a promise of what is owed, on the customer's date, at the till too.
+    let on = (now().date_naive() + Duration::days(10)).to_string();
+    let promised = customer.post(&format!("{link}/promise"), &[("csrf", &token_field), ("on", &on)]).await;
+    assert_eq!(promised.status, StatusCode::SEE_OTHER, "{}", promised.body);
+    let yesterday = (now().date_naive() - Duration::days(1)).to_string();
+    let past = customer.post(&format!("{link}/promise"), &[("csrf", &token_field), ("on", &yesterday)]).await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    bo.sync(&till, now()).await;
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
+    assert!(promise.text.contains(&on) && promise.text.contains("1234.56"), "{}", promise.text);
 
     // A wrong or revoked token opens nothing.
     assert_eq!(customer.get(&format!("/p/{}", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);

@@ -70,6 +70,10 @@ impl Attempts {
 
     fn failed(&self, keys: &[String]) {
         let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded: a flood of made-up emails must not grow the map without end.
+        if map.len() > 10_000 {
+            map.retain(|_, q| q.back().is_some_and(|t| t.elapsed() <= WINDOW));
+        }
         for k in keys {
             map.entry(k.clone()).or_default().push_back(Instant::now());
         }
