@@ -246,6 +246,7 @@ async fn the_overview_agrees_with_a_synced_tills_report_to_the_cent() {
     assert!(owner.get("/app/overdue?bucket=31_60").await.body.contains("Aucun compte en retard"));
     let dso = kpis.dso_countback.map(|v| format!("{v:.1}").replace('.', ",")).unwrap();
     assert!(by_id(&page.body, "dso").starts_with(&dso), "{} vs {dso}", by_id(&page.body, "dso"));
+    assert!(page.body.contains("href=\"/app/customers/C1\""), "among the main debtors");
     // The bucket opens the list filtered: only the overdue customer.
     let list = owner.get("/app/overdue?bucket=1_30&sort=age").await;
     assert!(list.body.contains("Hélène Dupré") && !list.body.contains("Marc Petit"), "{}", list.body);
@@ -445,6 +446,7 @@ fn statement(id: &str, amount: &str) -> Vec<ardoise_core::bank::Statement> {
 async fn a_bank_line_confirmed_then_undone_on_the_bank_page_reaches_the_till() {
     let Shop { bo, merged, mut owner, till, _dir, .. } = shop().await;
     merged.import_statements(bo.shop, &statement("TX-9", "1234.56"), now()).await.unwrap();
+    assert_eq!(by_id(&owner.get("/app").await.body, "bank-to-confirm"), "1", "the overview says it waits");
     let page = owner.get("/app/bank").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("TX-9") && page.body.contains("1\u{a0}234,56\u{a0}€"), "{}", page.body);

@@ -103,6 +103,10 @@ pub(crate) struct Words {
     pub credit_limit: &'static str,
     pub set_limit: &'static str,
     pub limit_hint: &'static str,
+    pub main_debtors: &'static str,
+    pub to_do: &'static str,
+    pub bank_lines_to_confirm: &'static str,
+    pub open_disputes: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -205,6 +209,10 @@ pub(crate) static FR: &Words = &Words {
     credit_limit: "Plafond de crédit",
     set_limit: "Changer le plafond",
     limit_hint: "vide : plafond par défaut de la boutique",
+    main_debtors: "Principaux débiteurs",
+    to_do: "À traiter",
+    bank_lines_to_confirm: "virements à rapprocher",
+    open_disputes: "litiges ouverts",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -307,6 +315,10 @@ pub(crate) static EN: &Words = &Words {
     credit_limit: "Credit limit",
     set_limit: "Change the limit",
     limit_hint: "empty: the shop's default limit",
+    main_debtors: "Main debtors",
+    to_do: "To do",
+    bank_lines_to_confirm: "bank transfers to match",
+    open_disputes: "open disputes",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

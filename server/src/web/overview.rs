@@ -3,8 +3,9 @@
 //! overdue list (sorted by amount, age or risk, searched by name), all from core's reports on
 //! the merged ledger.
 
+use ardoise_core::bank::LineState;
 use ardoise_core::report::aging::Buckets;
-use ardoise_core::store::OverdueSort;
+use ardoise_core::store::{OverdueAccount, OverdueSort};
 use ardoise_core::{Money, search};
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -42,6 +43,9 @@ struct OverviewPage<'a> {
     trend: String,
     trend_first: String,
     trend_last: String,
+    debtors: Vec<Row>,
+    bank_to_confirm: usize,
+    open_disputes: usize,
 }
 
 /// The last day of `d`'s month, or `d` itself for the month in progress.
@@ -69,7 +73,7 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
     let d = dispatcher(&state, w)?;
     let now = now();
     let today = now.date_naive();
-    let (aging, kpis, month, trend, shop) = d
+    let (aging, kpis, month, trend, shop, debtors, todo) = d
         .read_merged(owner.shop(), now, move |s| {
             let (aging, kpis) = s.overview(today, KPI_MONTHS)?;
             let month = s.kpis(today, 1)?;
@@ -78,7 +82,12 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
                 let end = month_end(today, back);
                 trend.push((end, s.kpis(end, KPI_MONTHS)?.dso_countback));
             }
-            Ok((aging, kpis, month, trend, s.settings().shop_name.clone()))
+            let debtors = s.overdue_accounts(today, OverdueSort::Amount, 5)?;
+            // What waits for the owner: bank lines to confirm, disputes to settle.
+            let bank = s.bank_lines(Some(LineState::Suggested), 1000, 0)?.len()
+                + s.bank_lines(Some(LineState::Unmatched), 1000, 0)?.iter().filter(|l| l.amount.is_positive()).count();
+            let disputes = s.disputes(None)?.iter().filter(|d| d.state == "open").count();
+            Ok((aging, kpis, month, trend, s.settings().shop_name.clone(), debtors, (bank, disputes)))
         })
         .await
         .map_err(|e| WebError::of(w, e))?;
@@ -102,6 +111,9 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
         trend: fmt::trend_points(&values),
         trend_first: trend.first().map(|t| fmt::date(w, t.0)).unwrap_or_default(),
         trend_last: trend.last().map(|t| fmt::date(w, t.0)).unwrap_or_default(),
+        debtors: debtors.into_iter().map(row).collect(),
+        bank_to_confirm: todo.0,
+        open_disputes: todo.1,
     }))
 }
 
@@ -135,6 +147,18 @@ struct OverduePage<'a> {
     q: String,
     bucket: String,
     rows: Vec<Row>,
+}
+
+fn row(a: OverdueAccount) -> Row {
+    Row {
+        href: format!("/app/customers/{}", seg(&a.customer_ref)),
+        name: a.name,
+        reference: a.customer_ref,
+        overdue: euros(a.overdue),
+        owed: euros(a.owed),
+        oldest: a.oldest_days,
+        risk: fmt::pct(a.risk),
+    }
 }
 
 fn in_bucket(b: &Buckets, key: &str) -> bool {
@@ -173,15 +197,7 @@ pub(crate) async fn overdue(
         .filter(|a| in_bucket(&a.buckets, &query.bucket))
         .filter(|a| wanted.is_empty() || search::fold(&a.name).contains(&wanted) || a.customer_ref.contains(q.as_str()))
         .take(500)
-        .map(|a| Row {
-            href: format!("/app/customers/{}", seg(&a.customer_ref)),
-            name: a.name,
-            reference: a.customer_ref,
-            overdue: euros(a.overdue),
-            owed: euros(a.owed),
-            oldest: a.oldest_days,
-            risk: fmt::pct(a.risk),
-        })
+        .map(row)
         .collect();
     let sort = match sort {
         OverdueSort::Age => "age",
