@@ -465,3 +465,41 @@ async fn a_bank_line_confirmed_then_undone_on_the_bank_page_reaches_the_till() {
     let unknown = owner.post("/app/bank/undo", &[("csrf", &token), ("transaction", "TX-NOPE")]).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+/// `ardoise-server user add` and `pay-page`, as the operator runs them: each prints a link
+/// the server then opens; a customer the shop's ledger does not know gets no page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_prints_set_up_and_payment_links() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let url = format!("sqlite://{}?mode=rwc", _dir.path().join("server.db").display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ardoise-server"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let shop = bo.shop.to_string();
+    let base = bo.serving.base_url();
+    let out = run(&["user", "add", "--shop", &shop, "--email", "second@example.fr", "--base-url", &base]);
+    assert!(out.status.success(), "{out:?}");
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(link.starts_with(&format!("{base}/setup/")), "{link}");
+    let mut second = Browser::new(&base);
+    second.sign_up(link.trim_start_matches(&base), "second@example.fr").await;
+    assert_eq!(second.get("/app").await.status, StatusCode::OK);
+
+    let data = _dir.path().join("cli-data");
+    let data = data.to_str().unwrap();
+    let out = run(&["pay-page", "--shop", &shop, "--customer", "C1", "--base-url", &base, "--data-dir", data]);
+    assert!(out.status.success(), "{out:?}");
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(Browser::new(&base).get(link.trim_start_matches(&base)).await.status, StatusCode::OK);
+    let nobody = run(&["pay-page", "--shop", &shop, "--customer", "C9", "--base-url", &base, "--data-dir", data]);
+    assert!(!nobody.status.success() && String::from_utf8_lossy(&nobody.stderr).contains("C9"), "{nobody:?}");
+    let out = run(&["pay-page", "--shop", &shop, "--customer", "C1", "--revoke"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "1 payment page(s) ended");
+    assert_eq!(Browser::new(&base).get(link.trim_start_matches(&base)).await.status, StatusCode::NOT_FOUND);
+}
