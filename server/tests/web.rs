@@ -503,3 +503,31 @@ async fn the_operator_prints_set_up_and_payment_links() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "1 payment page(s) ended");
     assert_eq!(Browser::new(&base).get(link.trim_start_matches(&base)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shops_iban_set_in_settings_shows_on_the_payment_page_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = csrf(&page.body);
+    let form = |iban: &'static str| vec![("name", "Épicerie Léa"), ("phone", ""), ("email", ""), ("iban", iban)];
+    let mut bad = form("FR76 3000 6000 0112 3456 7890 188");
+    bad.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut good = form("fr76 3000 6000 0112 3456 7890 189");
+    good.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &good).await.status, StatusCode::SEE_OTHER);
+    bo.sync(&till, now()).await;
+    let settings = till.lock().unwrap().settings();
+    assert_eq!(
+        (settings.shop_name.as_str(), settings.identity.iban.as_str()),
+        ("Épicerie Léa", "FR7630006000011234567890189")
+    );
+    let link = ardoise_server::web::new_pay_link(&bo.db, bo.shop, "C1", Duration::days(1)).await.unwrap();
+    let pay = Browser::new(&bo.serving.base_url()).get(&link).await;
+    assert!(
+        pay.body.contains("FR76 3000 6000 0112 3456 7890 189") && pay.body.contains("Épicerie Léa"),
+        "{}",
+        pay.body
+    );
+}

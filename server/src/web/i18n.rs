@@ -107,6 +107,9 @@ pub(crate) struct Words {
     pub to_do: &'static str,
     pub bank_lines_to_confirm: &'static str,
     pub open_disputes: &'static str,
+    pub settings: &'static str,
+    pub shop_name: &'static str,
+    pub shop_phone: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -213,6 +216,9 @@ pub(crate) static FR: &Words = &Words {
     to_do: "À traiter",
     bank_lines_to_confirm: "virements à rapprocher",
     open_disputes: "litiges ouverts",
+    settings: "Réglages",
+    shop_name: "Nom de la boutique",
+    shop_phone: "Téléphone",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -319,6 +325,9 @@ pub(crate) static EN: &Words = &Words {
     to_do: "To do",
     bank_lines_to_confirm: "bank transfers to match",
     open_disputes: "open disputes",
+    settings: "Settings",
+    shop_name: "Shop name",
+    shop_phone: "Phone",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

@@ -13,6 +13,7 @@ mod i18n;
 mod overview;
 mod page;
 mod paypage;
+mod settings;
 
 use std::sync::Arc;
 
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/bank/{action}", post(bank::act))
         .route("/app/devices", get(devices::page))
         .route("/app/devices/{id}/revoke", post(devices::revoke))
+        .route("/app/settings", get(settings::page).post(settings::save))
         .route("/app/sessions", get(auth::sessions_page))
         .route("/app/sessions/{id}/revoke", post(auth::revoke))
         .route("/app/language", post(auth::language))

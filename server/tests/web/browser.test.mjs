@@ -84,6 +84,8 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await check(page, 'bank');
   await page.goto(`${BASE}/app/sessions`);
   await check(page, 'sessions');
+  await page.goto(`${BASE}/app/settings`);
+  await check(page, 'settings');
   await page.goto(`${BASE}/app/devices`);
   assert.match(await page.textContent('main'), /ce serveur/);
   await check(page, 'devices');
