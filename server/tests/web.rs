@@ -182,6 +182,18 @@ async fn sign_in_attempts_are_limited_per_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_address() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let mut thief = Browser::new(&bo.serving.base_url());
+    for i in 0..5 {
+        let status = thief.sign_in(&format!("guess{i}@example.fr"), "guess").await.status;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // From the same address, even the right password of another account waits.
+    assert_eq!(thief.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_without_its_token_is_refused() {
     let Shop { mut owner, till, _dir, .. } = shop().await;
     let before = till.lock().unwrap().customer_timeline("C1", 50).unwrap().len();
