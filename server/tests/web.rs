@@ -414,11 +414,28 @@ async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revok
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{action}: {}", done.body);
     }
     assert_eq!(by_id(&owner.get("/app/customers/C1").await.body, "limit"), "300,00\u{a0}€");
+    // A dispute opened here, then rejected: the invoice is chased again.
+    let invoice = till.lock().unwrap().account("C1", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    let opened = owner
+        .post("/app/customers/C1/dispute", &[("csrf", &token), ("invoice", &invoice), ("reason", "prix contesté")])
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let page = owner.get("/app/customers/C1").await.body;
+    let at = page.find("name=\"dispute\" value=\"").unwrap() + 22;
+    let dispute = page[at..at + 36].to_owned();
+    let hold = owner.post("/app/customers/C1/hold", &[("csrf", &token), ("reason", "vacances")]).await;
+    assert_eq!(hold.status, StatusCode::SEE_OTHER);
+    let rejected =
+        owner.post("/app/customers/C1/rejected", &[("csrf", &token), ("dispute", &dispute), ("note", "livré")]).await;
+    assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
     bo.sync(&till, now()).await;
     let c = till.lock().unwrap().customer("C1").unwrap();
     assert_eq!((c.credit_limit, c.blocked.as_deref()), (Some(backoffice::m("300")), Some("chèque rejeté")));
     let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
     assert!(timeline.iter().any(|t| t.text.contains("Appelée, rappelle lundi")));
+    assert!(timeline.iter().any(|t| t.text.contains("reminders on hold: vacances")), "{timeline:?}");
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!((disputes.len(), disputes[0].state.as_str()), (1, "rejected"));
 
     // The till is listed; another shop's owner cannot revoke it, this one can.
     let devices = owner.get("/app/devices").await;
