@@ -170,6 +170,33 @@ async fn sign_in_sign_out_and_a_wrong_password() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_carries_the_security_headers_and_cookies_are_secure_behind_tls() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let http = reqwest::Client::new();
+    let plain = http.get(format!("{}/login", bo.serving.base_url())).send().await.unwrap();
+    let h = plain.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'; script-src 'none'; style-src 'self'")
+    );
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(
+        (h["referrer-policy"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()),
+        ("no-referrer", "nosniff")
+    );
+    assert!(!h["set-cookie"].to_str().unwrap().contains("Secure"), "plain HTTP on loopback");
+    assert!(h["set-cookie"].to_str().unwrap().contains("HttpOnly; SameSite=Lax"));
+    let proxied =
+        http.get(format!("{}/login", bo.serving.base_url())).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert!(proxied.headers()["set-cookie"].to_str().unwrap().ends_with("; Secure"));
+    let css = http.get(format!("{}/static/app.css", bo.serving.base_url())).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(!css.text().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_are_limited_per_account() {
     let Shop { bo, _dir, .. } = shop().await;
     let mut thief = Browser::new(&bo.serving.base_url());

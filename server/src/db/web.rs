@@ -154,9 +154,16 @@ impl Db {
         Ok(())
     }
 
+    /// A new session; the owner's ended and expired ones are dropped on the way, so the table
+    /// holds live sessions only.
     pub async fn insert_session(&self, user: Uuid, token_hash: &str, agent: &str, expires_at: i64) -> Result<Uuid> {
         let id = Uuid::now_v7();
         let now = now_ms();
+        sqlx::query("DELETE FROM web_sessions WHERE user_id = $1 AND (revoked_at IS NOT NULL OR expires_at <= $2)")
+            .bind(user.to_string())
+            .bind(now)
+            .execute(&mut *self.conn().await?)
+            .await?;
         sqlx::query(
             "INSERT INTO web_sessions (id, token_hash, user_id, agent, created_at, seen_at, expires_at, revoked_at)
              VALUES ($1, $2, $3, $4, $5, $5, $6, NULL)",

@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
 /// Headers on every page, and the size check before a form is read. The CSP allows no script
 /// at all and styles only from `/static/app.css` (so no inline `style` attribute either).
 async fn guard(request: Request, next: Next) -> Response {
+    let tls = request.extensions().get::<Tls>().is_some_and(|t| t.0);
     let too_big = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -89,6 +90,9 @@ async fn guard(request: Request, next: Next) -> Response {
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
+    if tls {
+        set(h, "strict-transport-security", "max-age=31536000");
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages show balances and names: no shared or back-button cache keeps them.
         set(h, "cache-control", "no-store");

@@ -126,7 +126,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Cookies {
             .flat_map(|v| v.split(';'))
             .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
             .collect();
-        let tls = parts.extensions.get::<Tls>().is_some_and(|t| t.0);
+        // Behind a proxy that ends TLS, the proxy says so: cookies are then Secure too (a false
+        // claim only keeps the cookie off plain HTTP, which harms no one but the claimant).
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+        let tls = parts.extensions.get::<Tls>().is_some_and(|t| t.0) || forwarded;
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         Ok(Cookies { pairs, tls, peer })
     }
