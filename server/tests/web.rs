@@ -157,6 +157,11 @@ async fn sign_in_sign_out_and_a_wrong_password() {
     assert!(wrong.body.contains("Adresse ou mot de passe incorrect."), "{}", wrong.body);
     assert_eq!(other.get("/app").await.location.as_deref(), Some("/login"));
 
+    // The owner reads the pages in English from now on.
+    let english = owner.post("/app/language", &[("csrf", &page_csrf), ("lang", "en")]).await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    assert!(owner.get("/app").await.body.contains("Receivables"));
+    assert!(owner.post("/app/language", &[("csrf", &page_csrf), ("lang", "fr")]).await.status.is_redirection());
     // The Sessions page lists this session; sign-out needs the form's token.
     let sessions = owner.get("/app/sessions").await;
     assert!(sessions.body.contains("cette session"), "{}", sessions.body);
