@@ -28,6 +28,7 @@ pub(crate) struct Invoice {
 
 pub(crate) struct Event {
     pub date: String,
+    pub kind: String,
     pub text: String,
     pub amount: String,
 }
@@ -128,6 +129,7 @@ pub(crate) async fn page(
             .into_iter()
             .map(|t| Event {
                 date: fmt::date(w, t.date),
+                kind: fmt::kind(w, &t.kind).to_owned(),
                 text: t.text,
                 amount: t.amount.map(euros).unwrap_or_default(),
             })

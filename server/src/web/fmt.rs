@@ -46,6 +46,142 @@ pub(crate) fn trend_points(values: &[Option<f64>]) -> String {
         .join(" ")
 }
 
+/// A timeline line's kind in the reader's words (the line's own text is the core's, in
+/// English); an unknown kind is shown as it is.
+pub(crate) fn kind<'a>(w: &Words, kind: &'a str) -> &'a str {
+    let fr = w.lang == "fr";
+    match kind {
+        "entry:sale" => {
+            if fr {
+                "Vente à crédit"
+            } else {
+                "Sale on account"
+            }
+        }
+        "entry:payment" => {
+            if fr {
+                "Paiement"
+            } else {
+                "Payment"
+            }
+        }
+        "entry:deposit_received" => {
+            if fr {
+                "Acompte reçu"
+            } else {
+                "Deposit received"
+            }
+        }
+        "entry:deposit_applied" => {
+            if fr {
+                "Acompte imputé"
+            } else {
+                "Deposit applied"
+            }
+        }
+        "entry:deposit_refunded" => {
+            if fr {
+                "Acompte remboursé"
+            } else {
+                "Deposit refunded"
+            }
+        }
+        "entry:credit_note" => {
+            if fr {
+                "Avoir"
+            } else {
+                "Credit note"
+            }
+        }
+        "entry:adjustment" => {
+            if fr {
+                "Ajustement"
+            } else {
+                "Adjustment"
+            }
+        }
+        "entry:write_off" => {
+            if fr {
+                "Passage en perte"
+            } else {
+                "Write-off"
+            }
+        }
+        "entry:reversal" => {
+            if fr {
+                "Annulation"
+            } else {
+                "Reversal"
+            }
+        }
+        "reminder" => {
+            if fr {
+                "Relance"
+            } else {
+                "Reminder"
+            }
+        }
+        "note" => "Note",
+        "call" => {
+            if fr {
+                "Appel"
+            } else {
+                "Call"
+            }
+        }
+        "promise" => {
+            if fr {
+                "Promesse"
+            } else {
+                "Promise"
+            }
+        }
+        "plan" => {
+            if fr {
+                "Échéancier"
+            } else {
+                "Payment plan"
+            }
+        }
+        "hold" => {
+            if fr {
+                "Relances"
+            } else {
+                "Reminders"
+            }
+        }
+        "dispute_opened" => {
+            if fr {
+                "Litige ouvert"
+            } else {
+                "Dispute opened"
+            }
+        }
+        "dispute_note" => {
+            if fr {
+                "Litige"
+            } else {
+                "Dispute"
+            }
+        }
+        "insolvency" => {
+            if fr {
+                "Procédure collective"
+            } else {
+                "Insolvency"
+            }
+        }
+        "ladder" => {
+            if fr {
+                "Échelle de relance"
+            } else {
+                "Reminder ladder"
+            }
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
