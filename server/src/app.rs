@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pay/stripe/{shop}", post(webhook::stripe))
         .route("/v1/pay/mollie/{shop}", post(webhook::mollie))
         .route("/v1/pay/done", get(webhook::done))
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method for this endpoint")
@@ -152,6 +153,7 @@ pub async fn serve(listener: tokio::net::TcpListener, db: Db, config: ServeConfi
     let listener = listener.into_std()?;
     let app =
         router(AppState::new(db, config.rate).with_quota(config.quota).with_dispatcher(config.dispatcher.clone()))
+            .layer(axum::Extension(crate::web::Tls(config.tls.is_some())))
             .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let task = match &config.tls {

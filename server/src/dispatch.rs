@@ -1138,3 +1138,53 @@ fn description(shop_name: &str, invoices: &[String]) -> String {
 fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// What the web pages read and write (issue 19): always on the merged copy caught up with the
+/// log, so a page and a synced till's report agree to the cent.
+impl Dispatcher {
+    /// Runs `f` on the shop's merged copy once it holds everything in the log.
+    pub async fn read_merged<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        on_page(&copy.store, move |s| f(s)).await
+    }
+
+    /// Runs an owner's or a customer's action on the shop's merged copy caught up with the
+    /// log, then puts what it wrote into the log: every till gets it by sync.
+    pub async fn write_merged<R: Send + 'static>(
+        &self,
+        shop: Uuid,
+        now: Now,
+        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let h = self.copy_of(shop).await?;
+        let mut copy = h.0.lock().await;
+        self.join_epoch(&mut copy, shop, now).await?;
+        self.catch_up(&copy.store, shop, now).await?;
+        let out = on_page(&copy.store, f).await?;
+        self.push_outcomes(&copy.store, shop, now).await?;
+        Ok(out)
+    }
+}
+
+/// [`blocking_typed`] for a page: also what the core did not find by another name (a bank
+/// transaction, a dispute) is the caller's mistake, answered as not found.
+async fn on_page<R: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
+) -> Result<R> {
+    blocking_typed(store, move |s| {
+        f(s).map_err(|e| match e {
+            ardoise_core::Error::NotFound { what, id } => ardoise_core::Error::UnknownEntry(format!("{what} {id}")),
+            other => other,
+        })
+    })
+    .await
+}

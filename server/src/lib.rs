@@ -3,7 +3,8 @@
 //! dispatcher that works on it.
 //!
 //! Layers, each using only those below it (`tests/tests/module_cycles.rs` keeps it so):
-//! `app` (routes, middleware, serving) over `api::*` (one module per endpoint); `dispatch`
+//! `app` (routes, middleware, serving) over `api::*` (one module per endpoint) and `web` (the
+//! owner's pages and the payment page); `dispatch`
 //! and `admin` beside them; `log` (a shop's log as units of work) and `rules` (the checks on
 //! events) under them; `db::*` (the SQL, one module per concern, on SQLite and PostgreSQL)
 //! under those; `state`, `caller`, `extract`, `limits`, `secret`, `tls` and `error` as leaves.
@@ -24,6 +25,7 @@ mod secret;
 pub mod send;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 pub use app::{Serving, Stopper, router, serve};
 pub use caller::Caller;

@@ -144,6 +144,31 @@ enum Command {
         #[command(subcommand)]
         command: BankCommand,
     },
+    /// Owners' accounts on the web back office.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print a customer's payment page link (no login; valid --days days): their open invoices,
+    /// the payment reference, and forms to dispute an invoice or promise a date.
+    PayPage {
+        #[arg(long)]
+        shop: Uuid,
+        /// The customer's reference.
+        #[arg(long)]
+        customer: String,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// The address the server is reached at, for the printed link.
+        #[arg(long, default_value = "http://127.0.0.1:8443")]
+        base_url: String,
+        /// Where the merged copy of each shop's ledger lives (as for `serve`).
+        #[arg(long, default_value = "ardoise-server-data")]
+        data_dir: PathBuf,
+        /// End every payment page of this customer instead.
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Record a payment the back office received (a transfer seen on the bank account, a
     /// cheque posted to the shop): an entry of the server's own device, synced to every till
     /// once; the customer's queued reminders are rewritten at once.
@@ -169,6 +194,26 @@ enum Command {
         /// Where the merged copy of each shop's ledger lives (as for `serve`).
         #[arg(long, default_value = "ardoise-server-data")]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an owner to a shop (or reset their password): prints a one-time set-up link where
+    /// they choose their password.
+    Add {
+        #[arg(long)]
+        shop: Uuid,
+        #[arg(long)]
+        email: String,
+        /// fr or en
+        #[arg(long, default_value = "fr")]
+        language: String,
+        #[arg(long, default_value_t = 48)]
+        ttl_hours: u32,
+        /// The address the server is reached at, for the printed link.
+        #[arg(long, default_value = "http://127.0.0.1:8443")]
+        base_url: String,
     },
 }
 
@@ -486,6 +531,25 @@ async fn main() -> anyhow::Result<()> {
                 dispatcher.payment_session(shop, &customer, chrono::Local::now().fixed_offset()).await?;
             eprintln!("{customer}: {amount} EUR, session {}", session.id);
             println!("{}", session.url);
+        }
+        Command::User { command: UserCommand::Add { shop, email, language, ttl_hours, base_url } } => {
+            let language = if language.eq_ignore_ascii_case("en") { "en" } else { "fr" };
+            let ttl = chrono::Duration::hours(i64::from(ttl_hours.max(1)));
+            let path = ardoise_server::web::new_setup_link(&db, shop, &email, language, ttl).await?;
+            println!("{}{path}", base_url.trim_end_matches('/'));
+        }
+        Command::PayPage { shop, customer, days, base_url, data_dir, revoke } => {
+            if revoke {
+                println!("{} payment page(s) ended", db.revoke_pay_pages(shop, &customer).await?);
+                return Ok(());
+            }
+            // Only for a customer the shop's ledger knows.
+            let dispatcher = Dispatcher::new(db.clone(), offline_dispatch(data_dir)?)?;
+            let who = customer.clone();
+            dispatcher.read_merged(shop, chrono::Local::now().fixed_offset(), move |s| s.customer(&who)).await?;
+            let ttl = chrono::Duration::days(i64::from(days.max(1)));
+            let path = ardoise_server::web::new_pay_link(&db, shop, &customer, ttl).await?;
+            println!("{}{path}", base_url.trim_end_matches('/'));
         }
         Command::Payment { shop, customer, amount, method, invoice, date, data_dir } => {
             // Parsed before anything is opened: a typo changes nothing.

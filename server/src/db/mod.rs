@@ -8,6 +8,7 @@ pub(crate) mod devices;
 pub(crate) mod events;
 pub(crate) mod providers;
 pub(crate) mod shops;
+pub mod web;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_claims.sql")),
     (5, include_str!("../../migrations/0005_payment_providers.sql")),
     (6, include_str!("../../migrations/0006_provider_payments.sql")),
+    (7, include_str!("../../migrations/0007_web.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,109 @@
+//! The web pages served beside the sync API (issue 19): the owner's back office under `/app`,
+//! its sign-in under `/login` and `/setup`, and the customer's payment page under `/p`. Pages
+//! are rendered on the server from askama templates (`server/templates`, checked at compile
+//! time) and need no JavaScript; every number comes from the shop's merged ledger through
+//! `ardoise-core`, caught up with the log (`Dispatcher::read_merged`).
+
+mod auth;
+mod bank;
+mod customer;
+mod devices;
+mod fmt;
+mod i18n;
+mod overview;
+mod page;
+mod paypage;
+mod settings;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+use crate::state::AppState;
+
+pub use auth::{new_pay_link, new_setup_link};
+pub use page::Tls;
+
+/// Forms are a few short fields: anything larger is refused before it is read.
+pub const MAX_FORM_BYTES: usize = 8 * 1024;
+
+/// The pages' own routes, merged into the application's router.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/app") }))
+        .route("/static/app.css", get(css))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/setup/{token}", get(auth::setup_page).post(auth::setup))
+        .route("/app", get(overview::overview))
+        .route("/app/overdue", get(overview::overdue))
+        .route("/app/customers/{customer}", get(customer::page))
+        .route("/app/customers/{customer}/{action}", post(customer::act))
+        .route("/app/bank", get(bank::page))
+        .route("/app/bank/{action}", post(bank::act))
+        .route("/app/devices", get(devices::page))
+        .route("/app/devices/{id}/revoke", post(devices::revoke))
+        .route("/app/settings", get(settings::page).post(settings::save))
+        .route("/app/sessions", get(auth::sessions_page))
+        .route("/app/sessions/{id}/revoke", post(auth::revoke))
+        .route("/app/language", post(auth::language))
+        .route("/p/{token}", get(paypage::page))
+        .route("/p/{token}/{action}", post(paypage::act))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(middleware::from_fn(guard))
+        .layer(Extension(Arc::new(auth::Attempts::default())))
+}
+
+/// Headers on every page, and the size check before a form is read. The CSP allows no script
+/// at all and styles only from `/static/app.css` (so no inline `style` attribute either).
+async fn guard(request: Request, next: Next) -> Response {
+    let tls = request.extensions().get::<Tls>().is_some_and(|t| t.0);
+    let too_big = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_FORM_BYTES);
+    let mut response = if too_big {
+        page::page_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            i18n::FR,
+            "Formulaire trop long (8 Ko au plus). / Form too long (8 KB at most).",
+        )
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    if tls {
+        set(h, "strict-transport-security", "max-age=31536000");
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages show balances and names: no shared or back-button cache keeps them.
+        set(h, "cache-control", "no-store");
+    }
+    response
+}
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("app.css"),
+    )
+        .into_response()
+}

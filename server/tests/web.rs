@@ -1,0 +1,594 @@
+//! The web back office and the customer's payment page (issue 19), over HTTP against a real
+//! server on loopback with a till synced to it: sign-in, its limit, CSRF, one shop's owner
+//! shut out of another's, the overview equal to a synced till's report, and the forms'
+//! writes reaching the till by sync.
+
+mod backoffice;
+#[path = "../../tests/src/pg.rs"]
+mod pg;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use ardoise_core::document::euros;
+use ardoise_core::store::{Now, Store};
+use backoffice::{BackOffice, customer_with_sale, dispatcher};
+use chrono::Duration;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser without JavaScript: cookies kept by name, redirects not followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    body: String,
+    location: Option<String>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { http, base: base.to_owned(), cookies: HashMap::new() }
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn answer(&mut self, r: reqwest::Response) -> Answer {
+        self.keep(&r);
+        let status = r.status();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        Answer { status, body: r.text().await.unwrap(), location }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let r =
+            self.http.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().await.unwrap();
+        self.answer(r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.answer(r).await
+    }
+
+    /// Sets the password through the set-up link and signs in.
+    async fn sign_up(&mut self, link: &str, email: &str) {
+        let page = self.get(link).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = csrf(&page.body);
+        let done = self.post(link, &[("csrf", &csrf), ("password", PASSWORD), ("again", PASSWORD)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(self.sign_in(email, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let page = self.get("/login").await;
+        let csrf = csrf(&page.body);
+        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+}
+
+/// The first form's CSRF token in a page.
+fn csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    body[at..at + 64].to_owned()
+}
+
+/// The text of the element with `id`.
+fn by_id(body: &str, id: &str) -> String {
+    let at = body.find(&format!("id=\"{id}\">")).unwrap_or_else(|| panic!("no #{id}")) + id.len() + 6;
+    body[at..].split('<').next().unwrap().to_owned()
+}
+
+fn now() -> Now {
+    chrono::Local::now().fixed_offset()
+}
+
+/// A shop served with its merged copies, a till synced with customer C1 owing 1,234.56 on a
+/// sale 50 days ago (overdue) and C2 owing 20.00 on one of today, and a signed-in owner.
+struct Shop {
+    _dir: tempfile::TempDir,
+    bo: BackOffice,
+    merged: Arc<ardoise_server::dispatch::Dispatcher>,
+    till: Mutex<Store>,
+    owner: Browser,
+}
+
+async fn shop() -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false));
+    let bo = BackOffice::serve(db, shop, Some(Arc::clone(&d))).await;
+    let then = now() - Duration::days(50);
+    let till = bo.till(dir.path(), "till", then).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "1234.56", then);
+    customer_with_sale(&till.lock().unwrap(), "C2", "Marc Petit", None, "20.00", now());
+    bo.sync(&till, now()).await;
+    let link =
+        ardoise_server::web::new_setup_link(&bo.db, shop, "owner@example.fr", "fr", Duration::hours(1)).await.unwrap();
+    let mut owner = Browser::new(&bo.serving.base_url());
+    owner.sign_up(&link, "owner@example.fr").await;
+    Shop { _dir: dir, bo, merged: d, till, owner }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sign_out_and_a_wrong_password() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let home = owner.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let page_csrf = csrf(&home.body);
+
+    // A session's cookie is HttpOnly and SameSite; not Secure on plain HTTP.
+    let mut other = Browser::new(&bo.serving.base_url());
+    let page = other.get("/login").await;
+    let wrong =
+        other.post("/login", &[("csrf", &csrf(&page.body)), ("email", "owner@example.fr"), ("password", "nope")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Adresse ou mot de passe incorrect."), "{}", wrong.body);
+    assert_eq!(other.get("/app").await.location.as_deref(), Some("/login"));
+
+    // The owner reads the pages in English from now on.
+    let english = owner.post("/app/language", &[("csrf", &page_csrf), ("lang", "en")]).await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    assert!(owner.get("/app").await.body.contains("Receivables"));
+    assert!(owner.post("/app/language", &[("csrf", &page_csrf), ("lang", "fr")]).await.status.is_redirection());
+    // The Sessions page lists this session; sign-out needs the form's token.
+    let sessions = owner.get("/app/sessions").await;
+    assert!(sessions.body.contains("cette session"), "{}", sessions.body);
+    assert_eq!(owner.post("/logout", &[]).await.status, StatusCode::FORBIDDEN);
+    let out = owner.post("/logout", &[("csrf", &page_csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    assert!(!owner.cookies.contains_key("ardoise_session"));
+    // The old cookie opens nothing any more.
+    owner.cookies.insert("ardoise_session".into(), "0".repeat(64));
+    assert_eq!(owner.get("/app").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_carries_the_security_headers_and_cookies_are_secure_behind_tls() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let http = reqwest::Client::new();
+    let plain = http.get(format!("{}/login", bo.serving.base_url())).send().await.unwrap();
+    let h = plain.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'; script-src 'none'; style-src 'self'")
+    );
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(
+        (h["referrer-policy"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()),
+        ("no-referrer", "nosniff")
+    );
+    assert!(!h["set-cookie"].to_str().unwrap().contains("Secure"), "plain HTTP on loopback");
+    assert!(h["set-cookie"].to_str().unwrap().contains("HttpOnly; SameSite=Lax"));
+    let proxied =
+        http.get(format!("{}/login", bo.serving.base_url())).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert!(proxied.headers()["set-cookie"].to_str().unwrap().ends_with("; Secure"));
+    let css = http.get(format!("{}/static/app.css", bo.serving.base_url())).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(!css.text().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_account() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let mut thief = Browser::new(&bo.serving.base_url());
+    for _ in 0..5 {
+        assert_eq!(thief.sign_in("owner@example.fr", "guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = thief.sign_in("owner@example.fr", PASSWORD).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("réessayez dans 15 minutes"), "{}", limited.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_per_address() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let mut thief = Browser::new(&bo.serving.base_url());
+    for i in 0..5 {
+        let status = thief.sign_in(&format!("guess{i}@example.fr"), "guess").await.status;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // From the same address, even the right password of another account waits.
+    assert_eq!(thief.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_its_token_is_refused() {
+    let Shop { mut owner, till, _dir, .. } = shop().await;
+    let before = till.lock().unwrap().customer_timeline("C1", 50).unwrap().len();
+    let no = owner.post("/app/customers/C1/note", &[("note", "hello")]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    let wrong = owner.post("/app/customers/C1/note", &[("note", "hello"), ("csrf", &"a".repeat(64))]).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.contains("rechargez la page"), "{}", wrong.body);
+    // And a form too large is refused before it is read.
+    let big = "x".repeat(20_000);
+    let page = owner.get("/app/customers/C1").await;
+    let huge = owner.post("/app/customers/C1/note", &[("note", &big), ("csrf", &csrf(&page.body))]).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let long = "x".repeat(3000);
+    let too_long = owner.post("/app/customers/C1/note", &[("note", &long), ("csrf", &csrf(&page.body))]).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(till.lock().unwrap().customer_timeline("C1", 50).unwrap().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_of_one_shop_sees_nothing_of_another() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let other_shop = bo.db.create_shop("Boulangerie").await.unwrap();
+    let link = ardoise_server::web::new_setup_link(&bo.db, other_shop, "baker@example.fr", "en", Duration::hours(1))
+        .await
+        .unwrap();
+    let mut baker = Browser::new(&bo.serving.base_url());
+    baker.sign_up(&link, "baker@example.fr").await;
+    let home = baker.get("/app").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Receivables"), "English for this owner");
+    assert_eq!(by_id(&home.body, "receivables"), euros(ardoise_core::Money::ZERO));
+    let baker_csrf = csrf(&home.body);
+    // The first shop's customer, typed into the URL: not found, for reading and for writing.
+    assert_eq!(baker.get("/app/customers/C1").await.status, StatusCode::NOT_FOUND);
+    let write = baker.post("/app/customers/C1/note", &[("csrf", &baker_csrf), ("note", "x")]).await;
+    assert_eq!(write.status, StatusCode::NOT_FOUND);
+    assert!(!baker.get("/app/overdue").await.body.contains("Hélène"));
+    // Nor can they end the grocer's session.
+    let sessions = owner.get("/app/sessions").await;
+    let at = sessions.body.find("/app/sessions/").unwrap() + 14;
+    let grocer_session = &sessions.body[at..at + 36];
+    Uuid::parse_str(grocer_session).unwrap();
+    let revoke = baker.post(&format!("/app/sessions/{grocer_session}/revoke"), &[("csrf", &baker_csrf)]).await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get("/app").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_agrees_with_a_synced_tills_report_to_the_cent() {
+    let Shop { mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let today = now().date_naive();
+    let (aging, kpis) = till.lock().unwrap().overview(today, 3).unwrap();
+    assert_eq!(by_id(&page.body, "receivables"), euros(aging.total));
+    assert_eq!(by_id(&page.body, "receivables"), "1\u{a0}254,56\u{a0}€");
+    assert_eq!(by_id(&page.body, "overdue"), euros(aging.buckets.overdue()));
+    assert_eq!(by_id(&page.body, "bucket-1_30"), euros(aging.buckets.d1_30));
+    assert_eq!(by_id(&page.body, "bucket-current"), euros(aging.buckets.current));
+    assert_eq!(by_id(&page.body, "bucket-1_30"), "1\u{a0}234,56\u{a0}€");
+    assert!(owner.get("/app/overdue?bucket=31_60").await.body.contains("Aucun compte en retard"));
+    let dso = kpis.dso_countback.map(|v| format!("{v:.1}").replace('.', ",")).unwrap();
+    assert!(by_id(&page.body, "dso").starts_with(&dso), "{} vs {dso}", by_id(&page.body, "dso"));
+    assert!(page.body.contains("href=\"/app/customers/C1\""), "among the main debtors");
+    // The bucket opens the list filtered: only the overdue customer.
+    let list = owner.get("/app/overdue?bucket=1_30&sort=age").await;
+    assert!(list.body.contains("Hélène Dupré") && !list.body.contains("Marc Petit"), "{}", list.body);
+    let found = owner.get("/app/overdue?q=helene").await;
+    assert!(found.body.contains("Hélène Dupré"), "searched without accent");
+    assert!(!owner.get("/app/overdue?q=zzz").await.body.contains("Hélène Dupré"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_recorded_on_the_customer_page_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/customers/C1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("1\u{a0}234,56\u{a0}€"));
+    let on = (now().date_naive() + Duration::days(7)).to_string();
+    let done = owner
+        .post("/app/customers/C1/promise", &[("csrf", &csrf(&page.body)), ("on", &on), ("amount", "100,50")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    bo.sync(&till, now()).await;
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
+    assert!(promise.text.contains(&on) && promise.text.contains("100.50"), "{}", promise.text);
+    assert_eq!(promise.author.as_deref(), Some("owner@example.fr"));
+}
+
+/// Everything the server logs, in memory.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logged() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).init();
+    let Shop { bo, till, _dir, .. } = shop().await;
+    let link = ardoise_server::web::new_pay_link(&bo.db, bo.shop, "C1", Duration::days(30)).await.unwrap();
+    let token = link.trim_start_matches("/p/").to_owned();
+    let mut customer = Browser::new(&bo.serving.base_url());
+    let page = customer.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rf = till.lock().unwrap().payment_reference("C1").unwrap().to_string();
+    assert_eq!(by_id(&page.body, "reference"), rf);
+    assert_eq!(by_id(&page.body, "total"), "1\u{a0}234,56\u{a0}€");
+    assert!(!page.body.contains("Marc Petit"), "only this customer");
+    assert!(page.body.contains("Épicerie du Marché"), "the shop's name");
+    let invoice = till.lock().unwrap().account("C1", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    // Another customer's invoice, or a form without its token, is refused.
+    let c2_invoice = till.lock().unwrap().account("C2", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    let token_field = csrf(&page.body);
+    let theirs = customer
+        .post(&format!("{link}/dispute"), &[("csrf", &token_field), ("invoice", &c2_invoice), ("reason", "x")])
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let forged = customer.post(&format!("{link}/dispute"), &[("invoice", &invoice), ("reason", "x")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let sent = customer
+        .post(&format!("{link}/dispute"), &[("csrf", &token_field), ("invoice", &invoice), ("reason", "Jamais livré")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert!(customer.get(sent.location.as_deref().unwrap()).await.body.contains("Merci"));
+    bo.sync(&till, now()).await;
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!((disputes.len(), disputes[0].reason.as_str(), disputes[0].state.as_str()), (1, "Jamais livré", "open"));
+    // "I will pay on": a promise of what is owed, on the customer's date, at the till too.
+    let on = (now().date_naive() + Duration::days(10)).to_string();
+    let promised = customer.post(&format!("{link}/promise"), &[("csrf", &token_field), ("on", &on)]).await;
+    assert_eq!(promised.status, StatusCode::SEE_OTHER, "{}", promised.body);
+    let yesterday = (now().date_naive() - Duration::days(1)).to_string();
+    let past = customer.post(&format!("{link}/promise"), &[("csrf", &token_field), ("on", &yesterday)]).await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    bo.sync(&till, now()).await;
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
+    assert!(promise.text.contains(&on) && promise.text.contains("1234.56"), "{}", promise.text);
+
+    // A wrong or revoked token opens nothing.
+    assert_eq!(customer.get(&format!("/p/{}", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(bo.db.revoke_pay_pages(bo.shop, "C1").await.unwrap(), 1);
+    assert_eq!(customer.get(&link).await.status, StatusCode::NOT_FOUND);
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("/p/{token}"), "the route is logged: {logged}");
+    assert!(!logged.contains(&token), "the token is not");
+    assert!(!logged.contains("Hélène") && !logged.contains("Jamais livré"), "nor personal data");
+}
+
+/// The accounts' tables on PostgreSQL too: a set-up link works once, a session opens and ends,
+/// a payment page resolves until revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_sessions_and_payment_pages_on_postgres() {
+    let (url, _schema) = pg::PgSchema::create("web").await;
+    let db = ardoise_server::connect(&url).await.unwrap();
+    let shop = db.create_shop("Épicerie").await.unwrap();
+    let link =
+        ardoise_server::web::new_setup_link(&db, shop, " Owner@Example.fr ", "en", Duration::hours(1)).await.unwrap();
+    let hash = sha(link.trim_start_matches("/setup/"));
+    let user = db.setup_user(&hash).await.unwrap().unwrap();
+    assert_eq!((user.shop, user.email.as_str(), user.language.as_str()), (shop, "owner@example.fr", "en"));
+    assert!(db.finish_setup(&hash, "$argon2id$fake").await.unwrap().is_some());
+    assert!(db.finish_setup(&hash, "$argon2id$again").await.unwrap().is_none(), "a link works once");
+    assert_eq!(
+        db.user_by_email("OWNER@example.fr").await.unwrap().unwrap().password_hash.as_deref(),
+        Some("$argon2id$fake")
+    );
+    let other = db.create_shop("Boulangerie").await.unwrap();
+    assert!(
+        ardoise_server::web::new_setup_link(&db, other, "owner@example.fr", "fr", Duration::hours(1)).await.is_err()
+    );
+
+    let expires = (chrono::Utc::now() + Duration::days(1)).timestamp_millis();
+    let session = db.insert_session(user.id, "h1", "Firefox", expires).await.unwrap();
+    assert_eq!(db.session("h1").await.unwrap().unwrap().0, session);
+    assert_eq!(db.sessions(user.id).await.unwrap().len(), 1);
+    assert!(db.revoke_session(user.id, session).await.unwrap());
+    assert!(db.session("h1").await.unwrap().is_none());
+
+    let pay = ardoise_server::web::new_pay_link(&db, shop, "C1", Duration::days(1)).await.unwrap();
+    let pay_hash = sha(pay.trim_start_matches("/p/"));
+    assert_eq!(db.pay_page(&pay_hash).await.unwrap(), Some((shop, "C1".to_owned())));
+    assert_eq!(db.revoke_pay_pages(shop, "C1").await.unwrap(), 1);
+    assert_eq!(db.pay_page(&pay_hash).await.unwrap(), None);
+}
+
+fn sha(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revoked() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/customers/C1").await;
+    let token = csrf(&page.body);
+    for (action, form) in [
+        ("limit", vec![("amount", "300")]),
+        ("block", vec![("reason", "chèque rejeté")]),
+        ("note", vec![("note", "Appelée, rappelle lundi")]),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &token));
+        let done = owner.post(&format!("/app/customers/C1/{action}"), &form).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{action}: {}", done.body);
+    }
+    assert_eq!(by_id(&owner.get("/app/customers/C1").await.body, "limit"), "300,00\u{a0}€");
+    // A dispute opened here, then rejected: the invoice is chased again.
+    let invoice = till.lock().unwrap().account("C1", now().date_naive()).unwrap().open_invoices[0].reference.clone();
+    let opened = owner
+        .post("/app/customers/C1/dispute", &[("csrf", &token), ("invoice", &invoice), ("reason", "prix contesté")])
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let page = owner.get("/app/customers/C1").await.body;
+    let at = page.find("name=\"dispute\" value=\"").unwrap() + 22;
+    let dispute = page[at..at + 36].to_owned();
+    let hold = owner.post("/app/customers/C1/hold", &[("csrf", &token), ("reason", "vacances")]).await;
+    assert_eq!(hold.status, StatusCode::SEE_OTHER);
+    let rejected =
+        owner.post("/app/customers/C1/rejected", &[("csrf", &token), ("dispute", &dispute), ("note", "livré")]).await;
+    assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
+    bo.sync(&till, now()).await;
+    let c = till.lock().unwrap().customer("C1").unwrap();
+    assert_eq!((c.credit_limit, c.blocked.as_deref()), (Some(backoffice::m("300")), Some("chèque rejeté")));
+    let timeline = till.lock().unwrap().customer_timeline("C1", 50).unwrap();
+    assert!(timeline.iter().any(|t| t.text.contains("Appelée, rappelle lundi")));
+    assert!(timeline.iter().any(|t| t.text.contains("reminders on hold: vacances")), "{timeline:?}");
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!((disputes.len(), disputes[0].state.as_str()), (1, "rejected"));
+
+    // The till is listed; another shop's owner cannot revoke it, this one can.
+    let devices = owner.get("/app/devices").await;
+    assert!(devices.body.contains("ce serveur"), "{}", devices.body);
+    let device = till.lock().unwrap().device_id();
+    let other = bo.db.create_shop("Boulangerie").await.unwrap();
+    let link =
+        ardoise_server::web::new_setup_link(&bo.db, other, "baker@example.fr", "fr", Duration::hours(1)).await.unwrap();
+    let mut baker = Browser::new(&bo.serving.base_url());
+    baker.sign_up(&link, "baker@example.fr").await;
+    let baker_csrf = csrf(&baker.get("/app").await.body);
+    let path = format!("/app/devices/{device}/revoke");
+    assert_eq!(baker.post(&path, &[("csrf", &baker_csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.post(&path, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert!(bo.client.sync(&till, &|| now()).await.is_err(), "a revoked till syncs no more");
+}
+
+/// A CAMT.053 statement with one booked credit whose label names no one.
+fn statement(id: &str, amount: &str) -> Vec<ardoise_core::bank::Statement> {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>{id}</AcctSvcrRef></Refs><Amt Ccy=\"EUR\">{amount}</Amt>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>"
+    );
+    ardoise_core::bank::camt::parse(xml.as_bytes()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_line_confirmed_then_undone_on_the_bank_page_reaches_the_till() {
+    let Shop { bo, merged, mut owner, till, _dir, .. } = shop().await;
+    merged.import_statements(bo.shop, &statement("TX-9", "1234.56"), now()).await.unwrap();
+    assert_eq!(by_id(&owner.get("/app").await.body, "bank-to-confirm"), "1", "the overview says it waits");
+    let page = owner.get("/app/bank").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("TX-9") && page.body.contains("1\u{a0}234,56\u{a0}€"), "{}", page.body);
+    let token = csrf(&page.body);
+    let balance = |till: &Mutex<Store>| till.lock().unwrap().account("C1", now().date_naive()).unwrap().balance;
+
+    let done = owner.post("/app/bank/confirm", &[("csrf", &token), ("transaction", "TX-9"), ("customer", "C1")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    bo.sync(&till, now()).await;
+    assert_eq!(balance(&till), ardoise_core::Money::ZERO, "the payment reached the till");
+
+    let undone = owner.post("/app/bank/undo", &[("csrf", &token), ("transaction", "TX-9")]).await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER, "{}", undone.body);
+    bo.sync(&till, now()).await;
+    assert_eq!(balance(&till), backoffice::m("1234.56"), "and its reversal too");
+    let unknown = owner.post("/app/bank/undo", &[("csrf", &token), ("transaction", "TX-NOPE")]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+/// `ardoise-server user add` and `pay-page`, as the operator runs them: each prints a link
+/// the server then opens; a customer the shop's ledger does not know gets no page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_prints_set_up_and_payment_links() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let url = format!("sqlite://{}?mode=rwc", _dir.path().join("server.db").display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ardoise-server"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let shop = bo.shop.to_string();
+    let base = bo.serving.base_url();
+    let out = run(&["user", "add", "--shop", &shop, "--email", "second@example.fr", "--base-url", &base]);
+    assert!(out.status.success(), "{out:?}");
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(link.starts_with(&format!("{base}/setup/")), "{link}");
+    let mut second = Browser::new(&base);
+    second.sign_up(link.trim_start_matches(&base), "second@example.fr").await;
+    assert_eq!(second.get("/app").await.status, StatusCode::OK);
+
+    let data = _dir.path().join("cli-data");
+    let data = data.to_str().unwrap();
+    let out = run(&["pay-page", "--shop", &shop, "--customer", "C1", "--base-url", &base, "--data-dir", data]);
+    assert!(out.status.success(), "{out:?}");
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(Browser::new(&base).get(link.trim_start_matches(&base)).await.status, StatusCode::OK);
+    let nobody = run(&["pay-page", "--shop", &shop, "--customer", "C9", "--base-url", &base, "--data-dir", data]);
+    assert!(!nobody.status.success() && String::from_utf8_lossy(&nobody.stderr).contains("C9"), "{nobody:?}");
+    let out = run(&["pay-page", "--shop", &shop, "--customer", "C1", "--revoke"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "1 payment page(s) ended");
+    assert_eq!(Browser::new(&base).get(link.trim_start_matches(&base)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shops_iban_set_in_settings_shows_on_the_payment_page_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = csrf(&page.body);
+    let form = |iban: &'static str| vec![("name", "Épicerie Léa"), ("phone", ""), ("email", ""), ("iban", iban)];
+    let mut bad = form("FR76 3000 6000 0112 3456 7890 188");
+    bad.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut good = form("fr76 3000 6000 0112 3456 7890 189");
+    good.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &good).await.status, StatusCode::SEE_OTHER);
+    bo.sync(&till, now()).await;
+    let settings = till.lock().unwrap().settings();
+    assert_eq!(
+        (settings.shop_name.as_str(), settings.identity.iban.as_str()),
+        ("Épicerie Léa", "FR7630006000011234567890189")
+    );
+    let link = ardoise_server::web::new_pay_link(&bo.db, bo.shop, "C1", Duration::days(1)).await.unwrap();
+    let pay = Browser::new(&bo.serving.base_url()).get(&link).await;
+    assert!(
+        pay.body.contains("FR76 3000 6000 0112 3456 7890 189") && pay.body.contains("Épicerie Léa"),
+        "{}",
+        pay.body
+    );
+}
