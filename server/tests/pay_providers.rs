@@ -147,6 +147,14 @@ async fn refunds_and_chargebacks(dir: tempfile::TempDir, url: &str) {
     assert_eq!(hook.send(&full, "whsec_a").await.1["recorded"], true);
     assert_eq!(hook.send(&full, "whsec_a").await.1["recorded"], false);
 
+    // C1, partly refunded (30.00 of 94.20), then charged back for the rest: the customer owes
+    // the 94.20 again, not the refunds a second time.
+    let chargeback = json!({"id": "dp_9", "object": "dispute", "charge": "ch_1", "payment_intent": "pi_1",
+        "amount": 6420, "currency": "eur", "status": "needs_response"});
+    let created = stripe_event("evt_d9", "charge.dispute.created", chargeback);
+    assert_eq!(hook.send(&created, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&created, "whsec_a").await.1["recorded"], false);
+
     // Kinds the back office does not record: acknowledged, nothing written.
     let before = head().await;
     let other = stripe_event("evt_x", "customer.created", json!({"id": "cus_1"}));
@@ -154,12 +162,12 @@ async fn refunds_and_chargebacks(dir: tempfile::TempDir, url: &str) {
     assert_eq!(head().await, before);
 
     bo.sync(&till, start + chrono::Duration::hours(1)).await;
-    assert_eq!(balance(&till, "C1"), m("30.00"), "94.20 paid, 20.00 and 10.00 refunded");
+    assert_eq!(balance(&till, "C1"), m("94.20"), "94.20 paid, 20.00 and 10.00 refunded, 64.20 charged back");
     assert_eq!(balance(&till, "C2"), Money::ZERO, "the dispute was won");
     assert_eq!(balance(&till, "C3"), m("20.00"), "refunded in full");
     let k = kinds(&till);
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
-    assert_eq!((count("payment"), count("adjustment"), count("reversal")), (4, 2, 2), "{k:?}");
+    assert_eq!((count("payment"), count("adjustment"), count("reversal")), (4, 3, 3), "{k:?}");
     till.lock().unwrap().audit().unwrap();
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

@@ -4,8 +4,6 @@
 //! writes reaching the till by sync.
 
 mod backoffice;
-#[path = "../../tests/src/pg.rs"]
-mod pg;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -392,7 +390,7 @@ async fn the_payment_pages_dispute_reaches_the_till_and_its_token_is_never_logge
 /// a payment page resolves until revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_sessions_and_payment_pages_on_postgres() {
-    let (url, _schema) = pg::PgSchema::create("web").await;
+    let (url, _schema) = backoffice::pg::PgSchema::create("web").await;
     let db = ardoise_server::connect(&url).await.unwrap();
     let shop = db.create_shop("Épicerie").await.unwrap();
     let link =
@@ -590,5 +588,21 @@ async fn the_shops_iban_set_in_settings_shows_on_the_payment_page_and_reaches_th
         pay.body.contains("FR76 3000 6000 0112 3456 7890 189") && pay.body.contains("Épicerie Léa"),
         "{}",
         pay.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_day_page_lists_what_waits_for_the_owner() {
+    let Shop { bo, merged, mut owner, _dir, .. } = shop().await;
+    let page = owner.get("/app/today").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Virements à rapprocher"), "{}", page.body);
+    merged.import_statements(bo.shop, &statement("TX-7", "20.00"), now()).await.unwrap();
+    let page = owner.get("/app/today").await;
+    assert!(page.body.contains("Virements à rapprocher (1)"), "{}", page.body);
+    assert!(page.body.contains("20,00\u{a0}€") && page.body.contains("href=\"/app/bank\""), "{}", page.body);
+    assert!(
+        page.body.contains("aria-current=\"page\">Aujourd&#39;hui")
+            || page.body.contains("aria-current=\"page\">Aujourd'hui")
     );
 }

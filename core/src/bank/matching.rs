@@ -66,6 +66,8 @@ pub struct Book {
     invoices: HashMap<String, (usize, usize)>,
     /// Folded name words to the customers whose name has them.
     words: HashMap<String, Vec<usize>>,
+    /// Each customer's folded name words, folded once.
+    names: Vec<Vec<String>>,
     /// Accounts (IBAN, compact, in capitals) to the customers payments from them went to.
     accounts: HashMap<String, Vec<usize>>,
     /// Open amounts (cents) to (customer, invoice reference); `None` for a balance.
@@ -89,12 +91,14 @@ impl Book {
             book.saw_account(iban, customer);
         }
         for c in 0..book.customers.len() {
-            for w in name_words(&book.customers[c].name) {
-                let list = book.words.entry(w).or_default();
+            let words = name_words(&book.customers[c].name);
+            for w in &words {
+                let list = book.words.entry(w.clone()).or_default();
                 if list.last() != Some(&c) {
                     list.push(c);
                 }
             }
+            book.names.push(words);
             book.index_amounts(c);
         }
         book
@@ -506,7 +510,7 @@ fn customers_named(book: &Book, payer: &str) -> Vec<usize> {
             if out.contains(&c) {
                 continue;
             }
-            let theirs = name_words(&book.customers[c].name);
+            let theirs = &book.names[c];
             if !theirs.is_empty() && theirs.iter().all(|t| words.contains(t)) {
                 out.push(c);
             }

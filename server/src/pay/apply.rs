@@ -17,7 +17,7 @@
 //! later. Which customer and invoices a payment was for is kept in `provider_payments`.
 
 use ardoise_core::store::{Now, Store};
-use ardoise_core::{EntryRequest, PaymentMethod, bank};
+use ardoise_core::{EntryRequest, Money, PaymentMethod, bank};
 use uuid::Uuid;
 
 use super::model::{Fact, Provider};
@@ -77,16 +77,28 @@ pub async fn apply(
                 .await?;
             Ok(Applied { entry, recorded })
         }
-        Fact::Disputed { payment, dispute } => {
+        Fact::Disputed { payment, dispute, amount } => {
             let known = known(db, shop, name, &payment).await?;
             let paid = key(payment.clone());
             let entry = key(format!("reversal/{payment}"));
+            // The bank takes back what was not refunded: the payment is reversed whole, and
+            // what refunds already charged back to the customer is credited, so a partial
+            // refund followed by a chargeback never counts the refunded part twice.
+            let refunded = known.amount_cents - amount.minor();
+            let credit = key(format!("chargeback-refunded/{dispute}"));
             let reason = format!("chargeback {dispute} ({name}): the bank took the payment back");
             let recorded = d
                 .on_copy(shop, now, move |s| {
                     let req = EntryRequest::Reversal { entry: paid, reason: reason.clone() };
                     let r = s.record_once(entry, &known.customer, None, WHO, req, now)?;
                     if r.is_some() {
+                        if refunded > 0 {
+                            let req = EntryRequest::Adjustment {
+                                amount: Money::from_minor(-refunded),
+                                reason: format!("{reason}; already refunded before it"),
+                            };
+                            s.record_once(credit, &known.customer, None, WHO, req, now)?;
+                        }
                         // Only when the reversal is new: a replay must not reopen a dispute the
                         // owner has since closed.
                         for invoice in &known.invoices {

@@ -104,8 +104,9 @@ pub enum Fact {
     Paid { payment: String, customer: String, amount: Money, invoices: Vec<String> },
     /// Part or all of `payment` was given back (`refund` is the provider's id of that refund).
     Refunded { payment: String, refund: String, amount: Money },
-    /// The bank took the money of `payment` back (a chargeback) pending the dispute.
-    Disputed { payment: String, dispute: String },
+    /// The bank took `amount` of `payment` back (a chargeback) pending the dispute: what was
+    /// not refunded already.
+    Disputed { payment: String, dispute: String, amount: Money },
     /// The shop won the dispute: the money came back.
     DisputeWon { payment: String, dispute: String, amount: Money },
 }

@@ -103,7 +103,8 @@ pub fn facts(kind: &str, object: &Value, previous: &Value) -> Result<Vec<Fact>, 
                 .ok_or_else(|| bad("a dispute without payment_intent or charge"))?
                 .to_owned();
             if kind == "charge.dispute.created" {
-                return Ok(vec![Fact::Disputed { payment, dispute }]);
+                let amount = amount(&o["amount"], "a dispute without amount")?;
+                return Ok(vec![Fact::Disputed { payment, dispute, amount }]);
             }
             if o["status"] != "won" {
                 return Ok(Vec::new());
@@ -167,7 +168,7 @@ mod tests {
         let d = json!({"id": "dp_1", "charge": "ch_1", "payment_intent": "pi_1", "amount": 1000, "currency": "eur", "status": "won"});
         assert_eq!(
             facts("charge.dispute.created", &d, &Value::Null).unwrap(),
-            [Fact::Disputed { payment: "pi_1".into(), dispute: "dp_1".into() }]
+            [Fact::Disputed { payment: "pi_1".into(), dispute: "dp_1".into(), amount: Money::from_minor(1000) }]
         );
         assert_eq!(
             facts("charge.dispute.closed", &d, &Value::Null).unwrap(),

@@ -110,6 +110,14 @@ pub(crate) struct Words {
     pub settings: &'static str,
     pub shop_name: &'static str,
     pub shop_phone: &'static str,
+    pub today: &'static str,
+    pub calls_to_make: &'static str,
+    pub letters_to_post: &'static str,
+    pub held_for_approval: &'static str,
+    pub broken_promises: &'static str,
+    pub bank_to_confirm: &'static str,
+    pub nothing_to_do: &'static str,
+    pub promised_for: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -219,6 +227,14 @@ pub(crate) static FR: &Words = &Words {
     settings: "Réglages",
     shop_name: "Nom de la boutique",
     shop_phone: "Téléphone",
+    today: "Aujourd'hui",
+    calls_to_make: "Appels à passer",
+    letters_to_post: "Courriers à envoyer",
+    held_for_approval: "Relances en attente de votre accord",
+    broken_promises: "Promesses non tenues",
+    bank_to_confirm: "Virements à rapprocher",
+    nothing_to_do: "Rien à faire.",
+    promised_for: "promis pour le",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -328,6 +344,14 @@ pub(crate) static EN: &Words = &Words {
     settings: "Settings",
     shop_name: "Shop name",
     shop_phone: "Phone",
+    today: "Today",
+    calls_to_make: "Calls to make",
+    letters_to_post: "Letters to post",
+    held_for_approval: "Reminders waiting for your approval",
+    broken_promises: "Broken promises",
+    bank_to_confirm: "Transfers to confirm",
+    nothing_to_do: "Nothing to do.",
+    promised_for: "promised for",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

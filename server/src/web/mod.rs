@@ -14,6 +14,7 @@ mod overview;
 mod page;
 mod paypage;
 mod settings;
+mod today;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/setup/{token}", get(auth::setup_page).post(auth::setup))
         .route("/app", get(overview::overview))
         .route("/app/overdue", get(overview::overdue))
+        .route("/app/today", get(today::page))
         .route("/app/customers/{customer}", get(customer::page))
         .route("/app/customers/{customer}/{action}", post(customer::act))
         .route("/app/bank", get(bank::page))

@@ -82,6 +82,9 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   assert.match(await page.textContent('.timeline'), /promise to pay 100\.50 EUR/);
   await page.goto(`${BASE}/app/bank`);
   await check(page, 'bank');
+  await page.goto(`${BASE}/app/today`);
+  assert.match(await page.textContent('h1'), /Aujourd'hui/);
+  await check(page, 'today');
   await page.goto(`${BASE}/app/sessions`);
   await check(page, 'sessions');
   await page.goto(`${BASE}/app/settings`);

@@ -131,7 +131,7 @@ mod tests {
 
     use super::*;
     use crate::customer::NewCustomer;
-    use crate::store::SaleRequest;
+    use crate::SaleRequest;
 
     fn at(s: &str) -> Now {
         DateTime::parse_from_rfc3339(&format!("{s}T10:00:00+01:00")).unwrap()

@@ -405,7 +405,15 @@ fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> R
         "entry_uuid, reference, issued_on, due_on, amount, settled, cancelled, order_key, charge, closed_on FROM items";
     let lot_cols = "entry_uuid, amount, remaining, cancelled, order_key FROM credit_lots";
     let dep_cols = "entry_uuid, order_ref, amount, remaining, order_key FROM deposit_lots";
-    load_items(tx, &format!("SELECT {item_cols} WHERE customer_id = ?1 AND open = 1"), customer_id, &mut state.items)?;
+    // Named: without statistics SQLite takes `items_by_customer` (every invoice the customer
+    // ever had, each looked up in the table to test `open`) over the partial index of the open
+    // ones; on a shop of 5,000,000 entries that was 0.3 to 0.5 ms of every write against 0.04.
+    load_items(
+        tx,
+        &format!("SELECT {item_cols} INDEXED BY items_open WHERE customer_id = ?1 AND open = 1"),
+        customer_id,
+        &mut state.items,
+    )?;
     load_lots(
         tx,
         &format!("SELECT {lot_cols} WHERE customer_id = ?1 AND remaining > 0"),
