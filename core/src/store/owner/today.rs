@@ -130,8 +130,8 @@ mod tests {
     use chrono::DateTime;
 
     use super::*;
-    use crate::customer::NewCustomer;
     use crate::SaleRequest;
+    use crate::customer::NewCustomer;
 
     fn at(s: &str) -> Now {
         DateTime::parse_from_rfc3339(&format!("{s}T10:00:00+01:00")).unwrap()
