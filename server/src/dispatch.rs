@@ -606,6 +606,12 @@ impl Dispatcher {
 
     /// The shop's provider account that makes payment sessions (Stripe first, then Mollie), and
     /// its key.
+    /// Whether the shop has an online payment provider's account (its payment page then
+    /// offers to pay).
+    pub async fn takes_online_payments(&self, shop: Uuid) -> Result<bool> {
+        Ok(self.provider_of(shop).await?.is_some())
+    }
+
     async fn provider_of(&self, shop: Uuid) -> Result<Option<(Provider, String)>> {
         let mut conn = self.db.conn().await?;
         for p in Provider::ALL {

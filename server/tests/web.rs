@@ -606,3 +606,36 @@ async fn the_day_page_lists_what_waits_for_the_owner() {
             || page.body.contains("aria-current=\"page\">Aujourd'hui")
     );
 }
+
+/// With the shop's Stripe account, the payment page offers to pay online: the link makes a
+/// session for what the customer owes when they click (a reminder's session would have
+/// expired) and sends them to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_page_sends_the_customer_to_a_fresh_payment_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = backoffice::provider::StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
+    let bo = BackOffice::serve(db, shop, Some(Arc::clone(&d))).await;
+    let then = now() - Duration::days(50);
+    let till = bo.till(dir.path(), "till", then).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "1234.56", then);
+    bo.sync(&till, now()).await;
+    let link = ardoise_server::web::new_pay_link(&bo.db, shop, "C1", Duration::days(30)).await.unwrap();
+    let mut customer = Browser::new(&bo.serving.base_url());
+
+    // No provider yet: no button.
+    assert!(!customer.get(&link).await.body.contains("id=\"pay\""));
+    bo.db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let page = customer.get(&link).await;
+    assert!(page.body.contains(&format!("href=\"{link}/pay\"")), "{}", page.body);
+    let go = customer.get(&format!("{link}/pay")).await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let created = provider.created();
+    assert_eq!(created.len(), 1);
+    assert_eq!(go.location.as_deref(), Some(created[0].url.as_str()));
+    assert_eq!(created[0].form.get("line_items[0][price_data][unit_amount]").map(String::as_str), Some("123456"));
+    assert_eq!(created[0].form.get("metadata[customer]").map(String::as_str), Some("C1"));
+    // Another token gets nothing.
+    assert_eq!(customer.get(&format!("/p/{}/pay", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+}

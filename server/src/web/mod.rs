@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/sessions/{id}/revoke", post(auth::revoke))
         .route("/app/language", post(auth::language))
         .route("/p/{token}", get(paypage::page))
+        .route("/p/{token}/pay", get(paypage::pay))
         .route("/p/{token}/{action}", post(paypage::act))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(guard))

@@ -34,6 +34,8 @@ struct PayPage<'a> {
     iban: String,
     today: String,
     done: bool,
+    /// The shop takes online payments and something is owed: the page offers to pay.
+    can_pay: bool,
 }
 
 /// The shop and customer of a live token; 404 for anything else, the same for every reason.
@@ -103,8 +105,26 @@ pub(crate) async fn page(
         iban: iban_grouped(&settings.identity.iban),
         today: today.to_string(),
         done: !shown.done.is_empty(),
+        can_pay: account.balance.is_positive()
+            && d.takes_online_payments(shop).await.map_err(|e| WebError::of(w, e))?,
     };
     Ok(with_cookie(render(&page), set))
+}
+
+/// `GET /p/{token}/pay`: a payment session of the shop's provider for what the customer owes
+/// now, made when they ask (a session expires; the page's link does not), and the customer
+/// sent to it. A link, not a form: the CSP's `form-action 'self'` would stop a form's
+/// redirection to the provider, and asking twice the same day gives the same session.
+pub(crate) async fn pay(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let w = visitor(&headers);
+    let (shop, customer) = resolve(&state, &token, w).await?;
+    let d = dispatcher(&state, w)?;
+    let (session, _) = d.payment_session(shop, &customer, now()).await.map_err(|e| WebError::of(w, e))?;
+    Ok(Redirect::to(&session.url).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
