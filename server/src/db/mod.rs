@@ -67,6 +67,9 @@ impl Db {
             // WAL lets readers (pulls) run while one push writes; the mode is stored in the
             // file, and switching needs an exclusive lock, so it is done once, before the pool.
             let mut conn = sqlx::AnyConnection::connect(url).await?;
+            // Another process starting at the same moment may hold the lock (migrating): wait
+            // for it as the pool's connections do, rather than fail with "database is locked".
+            conn.execute("PRAGMA busy_timeout = 15000").await?;
             conn.execute("PRAGMA journal_mode = WAL").await?;
             conn.close().await?;
         }
