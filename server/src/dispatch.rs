@@ -728,12 +728,12 @@ impl Dispatcher {
     /// or another, records nothing twice.
     pub async fn import_statements(&self, shop: Uuid, statements: &[Statement], now: Now) -> Result<BankImport> {
         let statements = statements.to_vec();
-        self.owner_action(shop, now, move |s| s.import_statements(&statements, "bank", now)).await
+        self.write_merged(shop, now, move |s| s.import_statements(&statements, "bank", now)).await
     }
 
     /// The shop's bank transactions as the back office imported them, newest first.
     pub async fn bank_lines(&self, shop: Uuid, state: Option<LineState>, limit: usize, now: Now) -> Result<Vec<Line>> {
-        self.owner_action(shop, now, move |s| s.bank_lines(state, limit, 0)).await
+        self.read_merged(shop, now, move |s| s.bank_lines(state, limit, 0)).await
     }
 
     /// The owner confirms whose payment a credit is (`Store::confirm_bank_match`); the
@@ -747,7 +747,7 @@ impl Dispatcher {
         by: String,
         now: Now,
     ) -> Result<Line> {
-        self.owner_action(shop, now, move |s| {
+        self.write_merged(shop, now, move |s| {
             s.confirm_bank_match(&transaction, &customer, invoice.as_deref(), &by, now)
         })
         .await
@@ -755,24 +755,7 @@ impl Dispatcher {
 
     /// The owner undoes a match (`Store::undo_bank_match`): the reversal reaches every till.
     pub async fn undo_bank_match(&self, shop: Uuid, transaction: String, by: String, now: Now) -> Result<Line> {
-        self.owner_action(shop, now, move |s| s.undo_bank_match(&transaction, &by, now)).await
-    }
-
-    /// Runs an owner's action on the shop's merged copy once it holds everything in the log,
-    /// then puts what it wrote into the log. What the core refuses is the caller's mistake.
-    async fn owner_action<R: Send + 'static>(
-        &self,
-        shop: Uuid,
-        now: Now,
-        f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
-    ) -> Result<R> {
-        let h = self.copy_of(shop).await?;
-        let mut copy = h.0.lock().await;
-        self.join_epoch(&mut copy, shop, now).await?;
-        self.catch_up(&copy.store, shop, now).await?;
-        let out = blocking_typed(&copy.store, f).await?;
-        self.push_outcomes(&copy.store, shop, now).await?;
-        Ok(out)
+        self.write_merged(shop, now, move |s| s.undo_bank_match(&transaction, &by, now)).await
     }
 
     /// First round, or the server was restored from a backup: the copy's cursors start over
