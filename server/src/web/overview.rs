@@ -77,11 +77,9 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
         .read_merged(owner.shop(), now, move |s| {
             let (aging, kpis) = s.overview(today, KPI_MONTHS)?;
             let month = s.kpis(today, 1)?;
-            let mut trend = Vec::with_capacity(12);
-            for back in (0..12).rev() {
-                let end = month_end(today, back);
-                trend.push((end, s.kpis(end, KPI_MONTHS)?.dso_countback));
-            }
+            let ends: Vec<NaiveDate> = (0..12).rev().map(|back| month_end(today, back)).collect();
+            let trend: Vec<(NaiveDate, Option<f64>)> =
+                ends.iter().copied().zip(s.dso_trend(&ends, KPI_MONTHS)?).collect();
             let debtors = s.overdue_accounts(today, OverdueSort::Amount, 5)?;
             // What waits for the owner: bank lines to confirm, disputes to settle.
             let bank = s.bank_lines(Some(LineState::Suggested), 1000, 0)?.len()

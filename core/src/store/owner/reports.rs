@@ -258,6 +258,34 @@ impl Store {
         })
     }
 
+    /// The countback DSO (over `months` months) at the end of each of `ends`, which must be
+    /// in ascending order: the owner's trend. Only the latest end's receivables are read from
+    /// the ledger; each earlier one is stepped back from the next by the movements in between
+    /// (per-day totals and cancellations), so a year of points costs about one report, not one
+    /// walk of every invoice open at each past date.
+    pub fn dso_trend(&self, ends: &[NaiveDate], months: u32) -> Result<Vec<Option<f64>>> {
+        check_months(months)?;
+        if ends.windows(2).any(|w| w[0] > w[1]) {
+            return Err(Error::Invalid { field: "ends", reason: "dates must be in ascending order".into() });
+        }
+        self.read(|conn| {
+            let Some(&last) = ends.last() else { return Ok(Vec::new()) };
+            let mut receivables = receivables_at(conn, last)?.0;
+            let mut later = last;
+            let mut out = Vec::with_capacity(ends.len());
+            for &end in ends.iter().rev() {
+                if end < later {
+                    let issued = issued_between(conn, end, later)?;
+                    receivables = receivables_before(conn, receivables, issued, end, later)?;
+                    later = end;
+                }
+                out.push(countback_at(conn, end, months, receivables)?);
+            }
+            out.reverse();
+            Ok(out)
+        })
+    }
+
     /// The owner's first screen: the aging and the KPIs as of one date, from one pass over
     /// what was open then (the KPIs take their receivables from the aging's totals).
     pub fn overview(&self, as_of: NaiveDate, months: u32) -> Result<(AgingReport, Kpis)> {
@@ -445,6 +473,30 @@ fn aging(conn: &Connection, as_of: NaiveDate) -> Result<AgingReport> {
         })
         .collect();
     Ok(AgingReport::new(as_of, customers))
+}
+
+/// Everything issued (fees included) after `from` up to `to`.
+fn issued_between(conn: &Connection, from: NaiveDate, to: NaiveDate) -> Result<Money> {
+    let issued: Option<i64> = conn
+        .prepare_cached("SELECT sum(issued) FROM day_totals WHERE day > ?1 AND day <= ?2")?
+        .query_row(params![from.to_string(), to.to_string()], |r| r.get(0))?;
+    Ok(Money::from_minor(issued.unwrap_or(0)))
+}
+
+/// The countback DSO at the end of `as_of`, owed `receivables` then, reading the months'
+/// credit sales only as far back as the countback walks (as [`kpis_from`] does).
+fn countback_at(conn: &Connection, as_of: NaiveDate, months: u32, receivables: Money) -> Result<Option<f64>> {
+    let mut sales = Vec::new();
+    let mut left = receivables;
+    for (i, (first, last)) in kpis::month_periods(as_of, months + COUNTBACK_MONTHS).into_iter().enumerate() {
+        if i >= months as usize && !left.is_positive() {
+            break;
+        }
+        let (sold, _) = month_sums(conn, first, last, as_of)?;
+        left -= sold;
+        sales.push(MonthSales { first, last, sales: sold });
+    }
+    Ok(kpis::countback(receivables, &sales))
 }
 
 fn kpis_from(conn: &Connection, as_of: NaiveDate, months: u32, receivables: Money, current: Money) -> Result<Kpis> {

@@ -440,6 +440,10 @@ proptest! {
         let k_then = then.kpis(as_of, 2).unwrap();
         prop_assert_eq!(&k, &k_then);
         prop_assert_eq!(s.overview(as_of, 2).unwrap(), (past, k));
+        // The trend, stepped back from its last point, equals each point's own KPIs.
+        let ends: Vec<NaiveDate> = (0..4u64).rev().map(|back| as_of - chrono::Days::new(back * 29)).collect();
+        let each: Vec<Option<f64>> = ends.iter().map(|&e| s.kpis(e, 2).unwrap().dso_countback).collect();
+        prop_assert_eq!(s.dso_trend(&ends, 2).unwrap(), each);
     }
 }
 
