@@ -5,7 +5,8 @@
 //! own unit of work (its own commit and fsync). The two run alternately, each on a fresh copy.
 //!
 //! `cargo bench -p ardoise-core --bench bank`; `ARDOISE_BENCH_CUSTOMERS`/`_ENTRIES` scale the
-//! shop as for the `shop` bench, `ARDOISE_BENCH_TRANSACTIONS` the statement. Prints one line
+//! shop as for the `shop` bench, `ARDOISE_BENCH_TRANSACTIONS` the statement, `ARDOISE_BENCH_BASELINE=0` skips the
+//! one-unit-per-payment baseline. Prints one line
 //! per run and writes `target/bench-data/bank.json`.
 
 #[path = "shop/dataset.rs"]
@@ -46,6 +47,8 @@ fn main() {
     // `ARDOISE_BENCH_ROUNDS` (default 3): after / before pairs.
     let rounds: usize =
         std::env::var("ARDOISE_BENCH_ROUNDS").ok().map(|v| v.parse().expect("ARDOISE_BENCH_ROUNDS")).unwrap_or(3);
+    // `ARDOISE_BENCH_BASELINE=0`: the import alone (to profile it).
+    let baseline = std::env::var("ARDOISE_BENCH_BASELINE").map_or(true, |v| v != "0");
     let shop = dataset::ensure(size);
     let open = open_invoices(&shop.path);
     let (xml, payments) = statement(&open, count);
@@ -73,6 +76,9 @@ fn main() {
         after.push(total);
         last = Some(report);
 
+        if !baseline {
+            continue;
+        }
         let (t, ()) = with_copy(&shop.path, |store| {
             let started = Instant::now();
             for (bank_id, customer, cents) in &payments {
@@ -94,6 +100,9 @@ fn main() {
         v.sort();
         v[v.len() / 2]
     };
+    if before.is_empty() {
+        before.push(Duration::ZERO);
+    }
     let (a, b) = (median(&mut after), median(&mut before));
     println!(
         "bank statement of {count} transactions on {}: {} in all (median of {rounds}); \

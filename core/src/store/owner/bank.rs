@@ -13,10 +13,14 @@ use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::store::db::conn::Bulk;
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
 use crate::store::till::ledger::{self, EntryRequest};
 use crate::store::write::Write;
+
+/// Transactions past which a statement's import gets the bulk writer's larger page cache.
+const BIG_STATEMENT: usize = 500;
 
 /// Longest label kept: what a statement line says is short; a file that says more is trimmed.
 const LABEL_MAX: usize = 500;
@@ -32,7 +36,12 @@ impl Store {
     /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
         let mut book = self.read(read_book)?;
-        self.write(now, |w| {
+        // Each payment touches its customer's pages in several tables: a statement of
+        // thousands of them outgrows the writer's page cache, and SQLite would spill pages
+        // mid-transaction and read them back (most of the time on a large shop).
+        let count: usize = statements.iter().map(|s| s.transactions.len()).sum();
+        let bulk = Bulk { large: count >= BIG_STATEMENT, moving_in: false };
+        let report = self.attempt_bulk(now, bulk, |w| {
             let mut report = Import::default();
             for st in statements {
                 let account = st.account_iban.as_deref().unwrap_or(&st.id);
@@ -64,8 +73,9 @@ impl Store {
                     }
                 }
             }
-            Ok(report)
-        })
+            Ok(Some(report))
+        })?;
+        report.ok_or_else(|| Error::Corrupt("a statement's import gave up without an error".into()))
     }
 
     /// The bank transactions kept here, newest first, those in `state` only if given.
