@@ -60,6 +60,7 @@ impl RetryPolicy {
 
 /// What one sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     pub pushed: u32,
     pub rejected: u32,

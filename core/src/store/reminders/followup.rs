@@ -20,6 +20,7 @@ use crate::store::till::ledger::{EntryRequest, Recorded};
 use crate::store::write::Write;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Dispute {
     pub id: Uuid,
     pub customer_ref: String,
@@ -40,6 +41,7 @@ pub enum DisputeResolution {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Promise {
     pub id: Uuid,
     pub customer_ref: String,
@@ -49,6 +51,7 @@ pub struct Promise {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "PaymentPlan"))]
 pub struct PlanView {
     pub id: Uuid,
     pub customer_ref: String,
@@ -63,6 +66,7 @@ pub struct PlanView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CallOutcome {
     Reached,
     NoAnswer,
@@ -71,6 +75,7 @@ pub enum CallOutcome {
 
 /// One line of the customer's story: ledger entries, reminders and every follow-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimelineItem {
     pub date: NaiveDate,
     pub at: DateTime<Utc>,

@@ -28,6 +28,7 @@ pub struct Enrolment {
 
 /// What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub server_url: Option<String>,
