@@ -83,6 +83,7 @@ pub struct Step {
     pub fee: Option<Money>,
 }
 
+/// The dunning ladder: ordered steps from the due date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Ladder {

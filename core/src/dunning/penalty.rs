@@ -277,6 +277,7 @@ pub struct PenaltyPeriod {
     pub interest: Money,
 }
 
+/// Late-payment interest and the recovery indemnity on one invoice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Penalty {

@@ -34,6 +34,7 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("cerfa", "the number of the Cerfa request form for that court (court file)"),
 ];
 
+/// The language a customer's reminders are written in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

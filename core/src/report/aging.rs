@@ -73,6 +73,7 @@ pub struct AgingReport {
     pub as_of: NaiveDate,
     pub total: Money,
     pub buckets: Buckets,
+    /// Largest balance first.
     pub customers: Vec<CustomerAging>,
 }
 

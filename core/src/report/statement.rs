@@ -33,6 +33,7 @@ pub struct OverdueInvoice {
     pub remaining: Money,
 }
 
+/// The relevé de compte.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Statement {

@@ -802,11 +802,17 @@ public struct AgingReport: Equatable, Hashable {
     public var asOf: IsoDate
     public var total: Money
     public var buckets: AgingBuckets
+    /**
+     * Largest balance first.
+     */
     public var customers: [CustomerAging]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(asOf: IsoDate, total: Money, buckets: AgingBuckets, customers: [CustomerAging]) {
+    public init(asOf: IsoDate, total: Money, buckets: AgingBuckets, 
+        /**
+         * Largest balance first.
+         */customers: [CustomerAging]) {
         self.asOf = asOf
         self.total = total
         self.buckets = buckets
@@ -1981,6 +1987,9 @@ public func FfiConverterTypeKpis_lower(_ value: Kpis) -> RustBuffer {
 }
 
 
+/**
+ * The dunning ladder: ordered steps from the due date.
+ */
 public struct Ladder: Equatable, Hashable {
     public var name: String
     public var steps: [LadderStep]
@@ -2485,6 +2494,9 @@ public func FfiConverterTypeOwnerTask_lower(_ value: OwnerTask) -> RustBuffer {
 }
 
 
+/**
+ * A payment plan ("échéancier") and where it stands.
+ */
 public struct PaymentPlan: Equatable, Hashable {
     public var id: Uuid
     public var customerRef: String
@@ -2499,6 +2511,9 @@ public struct PaymentPlan: Equatable, Hashable {
      * Where it stands today.
      */
     public var status: PlanStatus
+    /**
+     * Paid since the plan was agreed.
+     */
     public var paid: Money
 
     // Default memberwise initializers are never public by default, so we
@@ -2509,7 +2524,10 @@ public struct PaymentPlan: Equatable, Hashable {
          */state: String, 
         /**
          * Where it stands today.
-         */status: PlanStatus, paid: Money) {
+         */status: PlanStatus, 
+        /**
+         * Paid since the plan was agreed.
+         */paid: Money) {
         self.id = id
         self.customerRef = customerRef
         self.createdOn = createdOn
@@ -2575,6 +2593,9 @@ public func FfiConverterTypePaymentPlan_lower(_ value: PaymentPlan) -> RustBuffe
 }
 
 
+/**
+ * Late-payment interest and the recovery indemnity on one invoice.
+ */
 public struct Penalty: Equatable, Hashable {
     public var interest: Money
     public var indemnity: Money
@@ -2715,11 +2736,17 @@ public struct Promise: Equatable, Hashable {
     public var customerRef: String
     public var promisedOn: IsoDate
     public var amount: Money
+    /**
+     * open, kept or broken.
+     */
     public var state: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: Uuid, customerRef: String, promisedOn: IsoDate, amount: Money, state: String) {
+    public init(id: Uuid, customerRef: String, promisedOn: IsoDate, amount: Money, 
+        /**
+         * open, kept or broken.
+         */state: String) {
         self.id = id
         self.customerRef = customerRef
         self.promisedOn = promisedOn
@@ -2846,6 +2873,9 @@ public func FfiConverterTypeReminderTemplate_lower(_ value: ReminderTemplate) ->
 }
 
 
+/**
+ * The relevé de compte.
+ */
 public struct Statement: Equatable, Hashable {
     public var customerRef: String
     public var name: String
@@ -3033,6 +3063,9 @@ public func FfiConverterTypeStatementLine_lower(_ value: StatementLine) -> RustB
  */
 public struct SyncReport: Equatable, Hashable {
     public var pushed: UInt32
+    /**
+     * Events the back office refused this time (see `SyncStatus.rejected`).
+     */
     public var rejected: UInt32
     public var pulled: UInt32
     public var applied: UInt32
@@ -3044,7 +3077,10 @@ public struct SyncReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pushed: UInt32, rejected: UInt32, pulled: UInt32, applied: UInt32, 
+    public init(pushed: UInt32, 
+        /**
+         * Events the back office refused this time (see `SyncStatus.rejected`).
+         */rejected: UInt32, pulled: UInt32, applied: UInt32, 
         /**
          * The server was restored from a backup and this till resent its history.
          */epochReset: Bool, status: SyncStatus) {
@@ -3114,6 +3150,9 @@ public struct SyncStatus: Equatable, Hashable {
     public var enrolled: Bool
     public var serverUrl: String?
     public var shopId: Uuid?
+    /**
+     * RFC 3339 (UTC); `None` before the first successful sync.
+     */
     public var lastSuccess: UtcTimestamp?
     public var lastAttempt: UtcTimestamp?
     /**
@@ -3124,6 +3163,9 @@ public struct SyncStatus: Equatable, Hashable {
      * Failed syncs in a row.
      */
     public var failures: UInt32
+    /**
+     * So many syncs failed in a row that someone should look.
+     */
     public var stuck: Bool
     public var lastError: String?
     /**
@@ -3146,13 +3188,19 @@ public struct SyncStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(enrolled: Bool, serverUrl: String?, shopId: Uuid?, lastSuccess: UtcTimestamp?, lastAttempt: UtcTimestamp?, 
+    public init(enrolled: Bool, serverUrl: String?, shopId: Uuid?, 
+        /**
+         * RFC 3339 (UTC); `None` before the first successful sync.
+         */lastSuccess: UtcTimestamp?, lastAttempt: UtcTimestamp?, 
         /**
          * Events recorded here that the server has not acknowledged yet.
          */waiting: UInt64, 
         /**
          * Failed syncs in a row.
-         */failures: UInt32, stuck: Bool, lastError: String?, 
+         */failures: UInt32, 
+        /**
+         * So many syncs failed in a row that someone should look.
+         */stuck: Bool, lastError: String?, 
         /**
          * The shop sequence this till has applied up to.
          */cursor: UInt64, 
@@ -3967,6 +4015,9 @@ public func FfiConverterTypeBankReason_lower(_ value: BankReason) -> RustBuffer 
 
 
 
+/**
+ * The outcome of a call to a customer; a promise pauses reminders until its date.
+ */
 
 public enum CallOutcome: Equatable, Hashable {
     
@@ -4519,6 +4570,9 @@ public func FfiConverterTypeExportKind_lower(_ value: ExportKind) -> RustBuffer 
 
 
 
+/**
+ * The language a customer's reminders are written in.
+ */
 
 public enum Language: Equatable, Hashable {
     

@@ -47,9 +47,11 @@ pub struct Promise {
     pub customer_ref: String,
     pub promised_on: NaiveDate,
     pub amount: Money,
+    /// open, kept or broken.
     pub state: String,
 }
 
+/// A payment plan ("échéancier") and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "PaymentPlan"))]
 pub struct PlanView {
@@ -62,9 +64,11 @@ pub struct PlanView {
     pub state: String,
     /// Where it stands today.
     pub status: PlanStatus,
+    /// Paid since the plan was agreed.
     pub paid: Money,
 }
 
+/// The outcome of a call to a customer; a promise pauses reminders until its date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CallOutcome {

@@ -33,12 +33,14 @@ pub struct SyncStatus {
     pub enrolled: bool,
     pub server_url: Option<String>,
     pub shop_id: Option<Uuid>,
+    /// RFC 3339 (UTC); `None` before the first successful sync.
     pub last_success: Option<DateTime<Utc>>,
     pub last_attempt: Option<DateTime<Utc>>,
     /// Events recorded here that the server has not acknowledged yet.
     pub waiting: u64,
     /// Failed syncs in a row.
     pub failures: u32,
+    /// So many syncs failed in a row that someone should look.
     pub stuck: bool,
     pub last_error: Option<String>,
     /// The shop sequence this till has applied up to.

@@ -1260,6 +1260,9 @@ data class AgingReport (
     , 
     var `buckets`: AgingBuckets
     , 
+    /**
+     * Largest balance first.
+     */
     var `customers`: List<CustomerAging>
     
 ){
@@ -2180,6 +2183,9 @@ public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
 
 
 
+/**
+ * The dunning ladder: ordered steps from the due date.
+ */
 data class Ladder (
     var `name`: kotlin.String
     , 
@@ -2585,6 +2591,9 @@ public object FfiConverterTypeOwnerTask: FfiConverterRustBuffer<OwnerTask> {
 
 
 
+/**
+ * A payment plan ("échéancier") and where it stands.
+ */
 data class PaymentPlan (
     var `id`: Uuid
     , 
@@ -2606,6 +2615,9 @@ data class PaymentPlan (
      */
     var `status`: PlanStatus
     , 
+    /**
+     * Paid since the plan was agreed.
+     */
     var `paid`: Money
     
 ){
@@ -2659,6 +2671,9 @@ public object FfiConverterTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan> {
 
 
 
+/**
+ * Late-payment interest and the recovery indemnity on one invoice.
+ */
 data class Penalty (
     var `interest`: Money
     , 
@@ -2777,6 +2792,9 @@ data class Promise (
     , 
     var `amount`: Money
     , 
+    /**
+     * open, kept or broken.
+     */
     var `state`: kotlin.String
     
 ){
@@ -2878,6 +2896,9 @@ public object FfiConverterTypeReminderTemplate: FfiConverterRustBuffer<ReminderT
 
 
 
+/**
+ * The relevé de compte.
+ */
 data class Statement (
     var `customerRef`: kotlin.String
     , 
@@ -3047,6 +3068,9 @@ public object FfiConverterTypeStatementLine: FfiConverterRustBuffer<StatementLin
 data class SyncReport (
     var `pushed`: kotlin.UInt
     , 
+    /**
+     * Events the back office refused this time (see `SyncStatus.rejected`).
+     */
     var `rejected`: kotlin.UInt
     , 
     var `pulled`: kotlin.UInt
@@ -3115,6 +3139,9 @@ data class SyncStatus (
     , 
     var `shopId`: Uuid?
     , 
+    /**
+     * RFC 3339 (UTC); `None` before the first successful sync.
+     */
     var `lastSuccess`: UtcTimestamp?
     , 
     var `lastAttempt`: UtcTimestamp?
@@ -3129,6 +3156,9 @@ data class SyncStatus (
      */
     var `failures`: kotlin.UInt
     , 
+    /**
+     * So many syncs failed in a row that someone should look.
+     */
     var `stuck`: kotlin.Boolean
     , 
     var `lastError`: kotlin.String?
@@ -3896,6 +3926,9 @@ public object FfiConverterTypeBankReason : FfiConverterRustBuffer<BankReason>{
 
 
 
+/**
+ * The outcome of a call to a customer; a promise pauses reminders until its date.
+ */
 sealed class CallOutcome {
     
     object Reached : CallOutcome()
@@ -4228,6 +4261,9 @@ public object FfiConverterTypeExportKind: FfiConverterRustBuffer<ExportKind> {
 
 
 
+/**
+ * The language a customer's reminders are written in.
+ */
 
 enum class Language {
     
