@@ -18,7 +18,7 @@ done
 out=$root/target/xcframework
 rm -rf "$out" "$here/Ardoise.xcframework"
 mkdir -p "$out/headers" "$out/sim" "$out/mac"
-cp "$here/Headers/ArdoiseFFI.h" "$here/Headers/module.modulemap" "$out/headers/"
+cp "$here/Headers/ArdoiseFFI.h" "$here/Headers/ArdoiseCoreFFI.h" "$here/Headers/module.modulemap" "$out/headers/"
 lipo -create "target/${sims[0]}/release/libardoise.a" "target/${sims[1]}/release/libardoise.a" -output "$out/sim/libardoise.a"
 lipo -create "target/${macs[0]}/release/libardoise.a" "target/${macs[1]}/release/libardoise.a" -output "$out/mac/libardoise.a"
 

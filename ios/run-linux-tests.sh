@@ -15,7 +15,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 libdir=$(bash bindings/generate.sh "$work/gen" "$@")
 stale=0
-for pair in Ardoise.swift:ios/Sources/Ardoise/Ardoise.swift ArdoiseFFI.h:ios/Headers/ArdoiseFFI.h \
+for pair in Ardoise.swift:ios/Sources/Ardoise/Ardoise.swift ArdoiseCore.swift:ios/Sources/Ardoise/ArdoiseCore.swift \
+    ArdoiseFFI.h:ios/Headers/ArdoiseFFI.h ArdoiseCoreFFI.h:ios/Headers/ArdoiseCoreFFI.h \
     ArdoiseFFI.modulemap:ios/Headers/module.modulemap; do
     if ! cmp -s "$work/gen/${pair%%:*}" "${pair#*:}"; then
         echo "error: ${pair#*:} differs from the bindings generated from the current library: run ios/run-linux-tests.sh --update and commit" >&2

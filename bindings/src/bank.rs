@@ -3,90 +3,11 @@
 //! are listed with the calls to make. The records cross as the core keeps them.
 
 use ardoise_core as core;
-use core::bank::matching::{Reason, Rule, Suggestion};
+use core::bank::matching::Reason;
 use core::bank::{Import, Line, LineState};
-use core::store::{BrokenPromise, Task, Today};
-use core::{Money, Uuid};
+use core::store::Today;
 
-use crate::Till;
-use crate::error::{Result, invalid};
-use crate::values::{IsoDate, Timestamp};
-
-/// Where a bank transaction stands.
-#[uniffi::remote(Enum)]
-#[uniffi(name = "BankLineState")]
-pub enum LineState {
-    Applied,
-    Suggested,
-    Unmatched,
-}
-
-/// Why a payment was recorded: the customer's RF reference, open invoices adding up to the
-/// amount, or a person's confirmation.
-#[uniffi::remote(Enum)]
-#[uniffi(name = "BankMatchRule")]
-pub enum Rule {
-    Reference,
-    Invoices,
-    Confirmed,
-}
-
-/// One thing that points to a customer (`SharedAccount` and `MistypedReference` are warnings);
-/// `describeBankReason` says it in words.
-#[uniffi::remote(Enum)]
-#[uniffi(name = "BankReason")]
-pub enum Reason {
-    KnownAccount { iban: String },
-    Name { payer: String },
-    Partial { invoices: Vec<String>, open: Money },
-    Overpaid { invoices: Vec<String>, open: Money },
-    FeeGap { invoices: Vec<String>, gap: Money },
-    AmountIsInvoice { invoice: String },
-    AmountIsBalance,
-    SeveralReferences,
-    MistypedReference { written: String },
-    SharedAccount { customers: u32 },
-}
-
-/// A customer a credit may be from, with what points to them.
-#[uniffi::remote(Record)]
-#[uniffi(name = "BankSuggestion")]
-pub struct Suggestion {
-    pub customer: String,
-    pub invoices: Vec<String>,
-    pub reasons: Vec<Reason>,
-}
-
-/// One bank transaction and what became of it; `transaction` is what confirm and undo take.
-#[uniffi::remote(Record)]
-#[uniffi(name = "BankLine")]
-pub struct Line {
-    pub transaction: String,
-    pub account: String,
-    pub amount: Money,
-    pub date: Option<IsoDate>,
-    pub label: String,
-    pub counterparty: Option<String>,
-    pub state: LineState,
-    pub customer: Option<String>,
-    pub invoices: Vec<String>,
-    pub rule: Option<Rule>,
-    pub by: Option<String>,
-    pub entry: Option<Uuid>,
-    pub why: Option<String>,
-    pub suggestions: Vec<Suggestion>,
-}
-
-/// What importing a statement did.
-#[uniffi::remote(Record)]
-#[uniffi(name = "BankImport")]
-pub struct Import {
-    pub imported: u32,
-    pub duplicates: u32,
-    pub applied: Vec<Line>,
-    pub suggested: Vec<Line>,
-    pub unmatched: Vec<Line>,
-}
+use crate::{ArdoiseError, Result, Till, Timestamp};
 
 /// A reason in the owner's words (English).
 #[uniffi::export]
@@ -107,8 +28,8 @@ impl Till {
         cashier: String,
         now: Timestamp,
     ) -> Result<Import> {
-        let (_, statements) =
-            core::bank::read_with_mapping(&file, csv_mapping.as_deref()).map_err(|e| invalid(e.to_string()))?;
+        let (_, statements) = core::bank::read_with_mapping(&file, csv_mapping.as_deref())
+            .map_err(|e| ArdoiseError::invalid(e.to_string()))?;
         self.with(|st| st.import_statements(&statements, &cashier, now))
     }
 
@@ -134,43 +55,6 @@ impl Till {
     pub fn undo_bank_match(&self, transaction: String, by: String, now: Timestamp) -> Result<Line> {
         self.with(|st| st.undo_bank_match(&transaction, &by, now))
     }
-}
-
-/// A reminder that needs a person (a call, a letter to post, one held for approval).
-#[uniffi::remote(Record)]
-#[uniffi(name = "OwnerTask")]
-pub struct Task {
-    pub reminder: Uuid,
-    pub customer_ref: String,
-    pub customer_name: String,
-    pub phone: Option<String>,
-    pub step: String,
-    pub channel: String,
-    pub amount_due: Money,
-    pub since: IsoDate,
-    pub note: Option<String>,
-}
-
-/// A promise to pay whose day passed without the money.
-#[uniffi::remote(Record)]
-pub struct BrokenPromise {
-    pub customer_ref: String,
-    pub customer_name: String,
-    pub phone: Option<String>,
-    pub promised_on: IsoDate,
-    pub amount: Money,
-}
-
-/// What needs a person today: calls, letters, held reminders, broken promises, bank credits
-/// to confirm.
-#[uniffi::remote(Record)]
-pub struct Today {
-    pub as_of: IsoDate,
-    pub calls: Vec<Task>,
-    pub letters: Vec<Task>,
-    pub held: Vec<Task>,
-    pub broken_promises: Vec<BrokenPromise>,
-    pub bank_to_confirm: Vec<Line>,
 }
 
 #[uniffi::export]

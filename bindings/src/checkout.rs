@@ -4,62 +4,10 @@
 //! core's wording.
 
 use ardoise_core as core;
+use chrono::{DateTime, FixedOffset};
 use core::{CheckoutRules, Decision, Money, Reason, Uuid};
 
-use crate::Till;
-use crate::error::{Result, invalid};
-use crate::values::{IsoDate, Timestamp, timestamp_ms};
-
-#[uniffi::remote(Enum)]
-pub enum Decision {
-    Allow,
-    Warn,
-    Refuse,
-}
-
-/// One reason behind a checkout verdict, with its numbers.
-#[uniffi::remote(Enum)]
-pub enum Reason {
-    Blocked {
-        reason: String,
-    },
-    Overdue {
-        amount: Money,
-        days: u32,
-        oldest_due: IsoDate,
-        invoices: u32,
-        decision: Decision,
-    },
-    OverLimit {
-        limit: Money,
-        balance_after: Money,
-        over_by: Money,
-    },
-    NearLimit {
-        limit: Money,
-        balance_after: Money,
-        available_after: Money,
-    },
-    /// Invoices under dispute: a warning, not counted as overdue.
-    Disputed {
-        invoices: u32,
-        amount: Money,
-    },
-    ManagerOverride {
-        manager: String,
-        reason: String,
-    },
-    /// The till has not synced with the back office for `offline_after_hours`: sales on account
-    /// are capped per customer until it syncs. `hours_offline` is `None` when it never synced
-    /// since enrolling.
-    Offline {
-        hours_offline: Option<u32>,
-        allowance: Money,
-        used: Money,
-        left_after: Money,
-        decision: Decision,
-    },
-}
+use crate::{ArdoiseError, IsoDate, Result, Till, Timestamp};
 
 /// The checkout answer: the decision, every reason (also as sentences), and the numbers.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -122,19 +70,6 @@ impl From<core::Override> for Override {
     }
 }
 
-/// The shop's checkout thresholds.
-#[uniffi::remote(Record)]
-pub struct CheckoutRules {
-    pub warn_overdue_days: u32,
-    pub refuse_overdue_days: u32,
-    pub warn_limit_pct: u32,
-    pub default_credit_limit: Option<Money>,
-    /// An enrolled till that has not synced for this many hours counts as offline.
-    pub offline_after_hours: u32,
-    /// What an offline till may still sell on account to one customer until it syncs.
-    pub offline_allowance: Money,
-}
-
 #[uniffi::export]
 impl Till {
     /// May this customer buy `cart_total` on account now, and why not.
@@ -152,8 +87,13 @@ impl Till {
         now_unix_ms: i64,
         utc_offset_minutes: i32,
     ) -> Result<Verdict> {
+        let invalid = ArdoiseError::invalid;
         let cart = Money::try_from_minor(cart_total_minor).map_err(|e| invalid(format!("cart total: {e}")))?;
-        let now = timestamp_ms(now_unix_ms, utc_offset_minutes)?;
+        let offset = (utc_offset_minutes.checked_mul(60).and_then(FixedOffset::east_opt))
+            .ok_or_else(|| invalid(format!("invalid UTC offset {utc_offset_minutes} minutes")))?;
+        let utc = DateTime::from_timestamp_millis(now_unix_ms)
+            .ok_or_else(|| invalid(format!("invalid time {now_unix_ms} ms")))?;
+        let now = utc.with_timezone(&offset);
         Ok(self.with(|s| s.check(&customer, cart, now))?.into())
     }
 

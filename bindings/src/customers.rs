@@ -1,54 +1,16 @@
 //! Customers across the FFI: the core's `Customer` crosses as it is; creating and changing one
 //! take records of their own, because a new customer may leave its language out (uniffi gives
 //! an enum field no default) and a patch clears a field with an empty string (Kotlin cannot
-//! tell `null` from "set to null"). A new customer field goes in these three records.
+//! tell `null` from "set to null"). A new customer field goes in these two records.
 
 use ardoise_core as core;
 use core::dunning::template::Language;
-use core::{Customer, CustomerKind, Money, PaymentReference, Terms, Uuid};
+use core::{Customer, CustomerKind, Money, PaymentReference, Terms};
 
-use crate::error::{Result, invalid};
-use crate::values::{self, IsoDate, Timestamp, clearable};
-use crate::{MAX_PAGE, Till};
+use crate::{ArdoiseError, IsoDate, MAX_PAGE, Result, Till, Timestamp};
 
 /// Longest query the till's search takes: a person types a name, not a page.
 const MAX_QUERY: usize = 200;
-
-/// Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
-/// hall, a school, a hospital (Code de la commande publique R2192-31).
-#[uniffi::remote(Enum)]
-pub enum CustomerKind {
-    Business,
-    Consumer,
-    Public,
-}
-
-/// The language a customer's reminders are written in.
-#[uniffi::remote(Enum)]
-pub enum Language {
-    Fr,
-    En,
-}
-
-#[uniffi::remote(Record)]
-pub struct Customer {
-    pub id: Uuid,
-    pub reference: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub kind: CustomerKind,
-    pub credit_limit: Option<Money>,
-    pub terms: Terms,
-    pub blocked: Option<String>,
-    pub consent_email: bool,
-    pub consent_sms: bool,
-    pub notes: String,
-    pub address: Option<String>,
-    pub language: Language,
-    /// `YYYY-MM-DD` from which bills go by email; `None`: on paper.
-    pub paperless_from: Option<IsoDate>,
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct NewCustomer {
@@ -142,7 +104,9 @@ impl CustomerPatch {
             email: text(self.email)?,
             phone: text(self.phone)?,
             kind: self.kind,
-            credit_limit: clearable(self.credit_limit, |s| values::money("credit limit", s))?,
+            credit_limit: clearable(self.credit_limit, |s| {
+                Money::parse(s).map_err(|e| ArdoiseError::invalid(format!("credit limit: {e}")))
+            })?,
             terms: self.terms,
             blocked: text(self.blocked)?,
             consent_email: self.consent_email,
@@ -152,6 +116,16 @@ impl CustomerPatch {
             language: self.language,
             paperless_from: clearable(self.paperless_from, |s| Ok(core::parse_date(s)?))?,
         })
+    }
+}
+
+/// A field the FFI clears with an empty string (an optional field of a patch): `None` leaves it,
+/// `""` clears it, anything else is parsed.
+fn clearable<T>(v: Option<String>, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<Option<T>>> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(Some(None)),
+        Some(v) => Ok(Some(Some(parse(&v)?))),
     }
 }
 
@@ -184,7 +158,7 @@ impl Till {
     /// Name prefix (any word, any case, with or without accents), phone or reference.
     pub fn search_customers(&self, query: String, limit: u32) -> Result<Vec<Customer>> {
         if query.chars().count() > MAX_QUERY {
-            return Err(invalid(format!("search query longer than {MAX_QUERY} characters")));
+            return Err(ArdoiseError::invalid(format!("search query longer than {MAX_QUERY} characters")));
         }
         self.with(|s| s.search_customers(&query, limit.min(MAX_PAGE) as usize))
     }

@@ -3,108 +3,18 @@
 //! crosses as the core has it; the rules live in `ardoise_core::store` and `dunning::plan`.
 
 use ardoise_core as core;
-use core::dunning::plan::{self, Instalment, PlanStatus};
+use core::dunning::plan::{self, Instalment};
 use core::store::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
 use core::{Money, Uuid};
 
-use crate::error::{Result, invalid};
 use crate::ledger::Recorded;
-use crate::values::{IsoDate, Timestamp, UtcTimestamp};
-use crate::{MAX_PAGE, Till};
-
-#[uniffi::remote(Record)]
-pub struct Dispute {
-    pub id: Uuid,
-    pub customer_ref: String,
-    pub invoice: String,
-    pub reason: String,
-    /// open, upheld or rejected.
-    pub state: String,
-    pub opened_on: IsoDate,
-    pub resolution: Option<String>,
-}
+use crate::{ArdoiseError, IsoDate, MAX_PAGE, Result, Till, Timestamp};
 
 /// A resolved dispute, and the credit note that settled it when it was upheld.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct DisputeResolved {
     pub dispute: Dispute,
     pub credit_note: Option<Recorded>,
-}
-
-#[uniffi::remote(Record)]
-pub struct Promise {
-    pub id: Uuid,
-    pub customer_ref: String,
-    pub promised_on: IsoDate,
-    pub amount: Money,
-    /// open, kept or broken.
-    pub state: String,
-}
-
-#[uniffi::remote(Record)]
-pub struct Instalment {
-    pub due_on: IsoDate,
-    pub amount: Money,
-}
-
-/// Where a plan stands on a date, given what was paid since it was agreed.
-#[uniffi::remote(Enum)]
-pub enum PlanStatus {
-    /// In good standing: reminders stay paused.
-    Active {
-        paid: Money,
-        next_due: Option<IsoDate>,
-        next_amount: Money,
-    },
-    Completed,
-    /// An instalment was missed past the grace days: the ladder resumes.
-    Broken {
-        missed_due: IsoDate,
-        missing: Money,
-    },
-}
-
-/// A payment plan ("échéancier") and where it stands.
-#[uniffi::remote(Record)]
-#[uniffi(name = "PaymentPlan")]
-pub struct PlanView {
-    pub id: Uuid,
-    pub customer_ref: String,
-    pub created_on: IsoDate,
-    pub instalments: Vec<Instalment>,
-    pub grace_days: u32,
-    /// Stored state: active, completed, broken or cancelled.
-    pub state: String,
-    /// Where it stands on the day asked.
-    pub status: PlanStatus,
-    /// Paid since the plan was agreed.
-    pub paid: Money,
-}
-
-/// The outcome of a call to a customer; a promise pauses reminders until its date.
-#[uniffi::remote(Enum)]
-pub enum CallOutcome {
-    Reached,
-    NoAnswer,
-    Promise { on: IsoDate, amount: Money },
-}
-
-/// One line of the customer's story: a ledger entry, a reminder or a follow-up.
-#[uniffi::remote(Record)]
-pub struct TimelineItem {
-    pub date: IsoDate,
-    pub at: UtcTimestamp,
-    /// `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
-    /// promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
-    /// invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
-    pub kind: String,
-    pub text: String,
-    pub amount: Option<Money>,
-    /// A reminder's state: queued, sent, failed or cancelled.
-    pub state: Option<String>,
-    pub id: Uuid,
-    /// The cashier of an entry, the author of a note or call.
-    pub author: Option<String>,
 }
 
 /// Splits `total` into `count` instalments every `every_days` from `first`; the cents that do
@@ -140,7 +50,9 @@ impl Till {
         let resolution = match (upheld, credit) {
             (true, credit) => DisputeResolution::Upheld { credit },
             (false, None) => DisputeResolution::Rejected,
-            (false, Some(_)) => return Err(invalid("credit: only an upheld dispute gives a credit note")),
+            (false, Some(_)) => {
+                return Err(ArdoiseError::invalid("credit: only an upheld dispute gives a credit note"));
+            }
         };
         let (dispute, credit_note) = self.with(|s| s.resolve_dispute(id, resolution, &note, &author, now))?;
         Ok(DisputeResolved { dispute, credit_note: credit_note.map(Into::into) })

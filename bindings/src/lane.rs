@@ -89,16 +89,16 @@ fn verdict(
     utc_offset_minutes: i32,
 ) -> Result<Verdict, ArdoiseError> {
     if till == 0 || (customer.is_null() && customer_len != 0) {
-        return Err(crate::error::invalid("null till handle or customer"));
+        return Err(ArdoiseError::invalid("null till handle or customer"));
     }
-    let len = usize::try_from(customer_len).map_err(|_| crate::error::invalid("negative customer length"))?;
+    let len = usize::try_from(customer_len).map_err(|_| ArdoiseError::invalid("negative customer length"))?;
     // SAFETY: the caller owns a reference to this `Arc<Till>` (uniffi's handle is the `Arc`'s
     // pointer) and holds it for the call; `customer` has `len` readable bytes.
     let till: &Till = unsafe { &*uniffi::ffi::Handle::from_raw_unchecked(till).as_pointer::<Till>() };
     let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(customer, len) } };
     // Copied before anything is written to `out`, which may be the same memory.
     let customer = std::str::from_utf8(bytes)
-        .map_err(|_| crate::error::invalid("customer reference is not valid UTF-8"))?
+        .map_err(|_| ArdoiseError::invalid("customer reference is not valid UTF-8"))?
         .to_owned();
     till.check_minor(customer, cart_total_minor, now_unix_ms, utc_offset_minutes)
 }

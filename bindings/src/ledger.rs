@@ -4,22 +4,11 @@
 //! `None`), because Kotlin and Swift read a record more easily than an enum of nine shapes.
 
 use ardoise_core as core;
-use core::store::{AccountSummary, DepositHeld, OpenInvoice};
-use core::{EntryBody, EntryRequest, Money, PaymentMethod, PaymentReference, SaleRequest, Uuid};
+use core::store::AccountSummary;
+use core::{EntryBody, EntryRequest, Money, PaymentMethod, SaleRequest, Uuid};
 
 use crate::checkout::Verdict;
-use crate::error::Result;
-use crate::values::{IsoDate, Timestamp, UtcTimestamp};
-use crate::{MAX_PAGE, Till};
-
-#[uniffi::remote(Enum)]
-pub enum PaymentMethod {
-    Cash,
-    Card,
-    Transfer,
-    Cheque,
-    Online,
-}
+use crate::{IsoDate, MAX_PAGE, Result, Till, Timestamp, UtcTimestamp};
 
 /// Who records a write, and when. `business_date` backdates it (imported history); `None`
 /// means the date of `now`.
@@ -122,40 +111,6 @@ pub struct TimelineEntry {
     /// How the entry moved what the customer owes, and the deposits held.
     pub balance_effect: Money,
     pub deposit_effect: Money,
-}
-
-#[uniffi::remote(Record)]
-pub struct OpenInvoice {
-    pub reference: String,
-    pub issued_on: IsoDate,
-    pub due_on: IsoDate,
-    pub amount: Money,
-    pub remaining: Money,
-    pub days_overdue: u32,
-}
-
-#[uniffi::remote(Record)]
-pub struct DepositHeld {
-    pub order_ref: Option<String>,
-    pub amount: Money,
-    pub remaining: Money,
-}
-
-#[uniffi::remote(Record)]
-pub struct AccountSummary {
-    pub customer: core::Customer,
-    /// The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
-    /// on every reminder, notice and statement; the same on every device.
-    pub payment_reference: PaymentReference,
-    pub balance: Money,
-    pub overdue: Money,
-    pub oldest_overdue_days: Option<u32>,
-    pub credit_limit: Option<Money>,
-    pub available_credit: Option<Money>,
-    pub deposits_available: Money,
-    pub credit_on_account: Money,
-    pub open_invoices: Vec<OpenInvoice>,
-    pub deposits: Vec<DepositHeld>,
 }
 
 impl Till {

@@ -1,42 +1,47 @@
 //! The till API for Swift and Kotlin: a `Till` object over one SQLite file, exported with
 //! uniffi, that delegates to `ardoise-core`; no business rule lives here.
 //!
-//! The core's records and enums cross as they are: each is declared here once more with
-//! `#[uniffi::remote]` (so that it belongs to this crate's namespace, the one Kotlin package and
-//! Swift module), and the compiler holds the two declarations equal. Money, dates, instants and
-//! ids cross as strict strings (`values.rs`). A record is written by hand only where the FFI's
-//! shape differs from the core's on purpose, with its conversion beside it. Each domain adds
-//! its calls to the same `Till` in its own module; sync (`sync.rs`) is async.
+//! The core's records, enums, values and error cross as they are: they derive uniffi in
+//! `ardoise-core` (its `uniffi` feature), in its own namespace (`ardoise_core`: the Kotlin
+//! package `app.ardoise.core`, and the same Swift module `Ardoise`). Money, dates, instants and
+//! ids cross as strict strings (`ardoise_core::ffi`). A record is written here only where the
+//! FFI's shape differs from the core's on purpose, with its conversion beside it. Each domain
+//! adds its calls to the same `Till` in its own module; sync (`sync.rs`) is async.
 
 mod bank;
 mod checkout;
 mod customers;
-mod error;
 mod followup;
 mod lane;
 mod ledger;
 mod owner;
 mod reminders;
 mod sync;
-mod values;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use ardoise_core::ffi::{ArdoiseError, IsoDate, Percent, Timestamp, UtcTimestamp};
 use ardoise_core::{Store, Uuid};
 
 pub use bank::*;
 pub use checkout::*;
 pub use customers::*;
-pub use error::ArdoiseError;
-use error::Result;
 pub use followup::*;
 pub use ledger::*;
 pub use owner::*;
 pub use reminders::*;
 pub use sync::*;
-pub use values::*;
 
 uniffi::setup_scaffolding!("ardoise");
+
+// The core's values of other crates' types, in this namespace's signatures.
+uniffi::use_remote_type!(ardoise_core::IsoDate);
+uniffi::use_remote_type!(ardoise_core::Timestamp);
+uniffi::use_remote_type!(ardoise_core::UtcTimestamp);
+uniffi::use_remote_type!(ardoise_core::Uuid);
+uniffi::use_remote_type!(ardoise_core::Percent);
+
+type Result<T, E = ArdoiseError> = std::result::Result<T, E>;
 
 /// Most rows one list call returns.
 const MAX_PAGE: u32 = 1_000;

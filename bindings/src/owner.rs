@@ -3,133 +3,20 @@
 //! erasure counts are `usize` in the core and cross as `u64`.
 
 use ardoise_core as core;
-use core::Money;
 use core::import::DateStyle;
-use core::report::aging::{AgingReport, Buckets, CustomerAging};
+use core::report::aging::AgingReport;
 use core::report::export::Format;
 use core::report::kpis::Kpis;
-use core::report::statement::{OverdueInvoice, Statement, StatementLine};
+use core::report::statement::Statement;
 use core::store::{CustomerRisk, ExportKind, OverdueAccount, OverdueSort};
 
-use crate::Till;
-use crate::error::{Result, invalid};
-use crate::values::{IsoDate, Timestamp};
-
-/// Receivables by days past due; "current" is not yet due.
-#[uniffi::remote(Record)]
-#[uniffi(name = "AgingBuckets")]
-pub struct Buckets {
-    pub current: Money,
-    #[uniffi(name = "days_1_to_30")]
-    pub d1_30: Money,
-    #[uniffi(name = "days_31_to_60")]
-    pub d31_60: Money,
-    #[uniffi(name = "days_61_to_90")]
-    pub d61_90: Money,
-    #[uniffi(name = "days_91_plus")]
-    pub d91_plus: Money,
-}
-
-#[uniffi::remote(Record)]
-pub struct CustomerAging {
-    pub customer_ref: String,
-    pub name: String,
-    pub total: Money,
-    pub buckets: Buckets,
-    pub oldest_days: i64,
-}
-
-#[uniffi::remote(Record)]
-pub struct AgingReport {
-    pub as_of: IsoDate,
-    pub total: Money,
-    pub buckets: Buckets,
-    /// Largest balance first.
-    pub customers: Vec<CustomerAging>,
-}
-
-/// Collection figures; a ratio is null when there were no credit sales in the period.
-#[uniffi::remote(Record)]
-pub struct Kpis {
-    pub as_of: IsoDate,
-    pub months: u32,
-    pub receivables: Money,
-    pub current: Money,
-    pub receivables_start: Money,
-    pub credit_sales: Money,
-    pub days: i64,
-    pub dso_simple: Option<f64>,
-    pub dso_countback: Option<f64>,
-    pub best_possible_dso: Option<f64>,
-    pub average_days_delinquent: Option<f64>,
-    pub cei_pct: Option<f64>,
-}
-
-#[uniffi::remote(Enum)]
-pub enum OverdueSort {
-    Amount,
-    Age,
-    Risk,
-}
+use crate::{ArdoiseError, IsoDate, Result, Till, Timestamp};
 
 /// The aging and the KPIs as of one date.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Overview {
     pub aging: AgingReport,
     pub kpis: Kpis,
-}
-
-#[uniffi::remote(Record)]
-pub struct OverdueAccount {
-    pub customer_ref: String,
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub owed: Money,
-    pub overdue: Money,
-    pub oldest_days: i64,
-    pub buckets: Buckets,
-    /// Probability (0 to 1) that the next invoice is paid late, when scored.
-    pub risk: Option<f64>,
-    pub risk_reasons: Vec<String>,
-}
-
-#[uniffi::remote(Record)]
-pub struct StatementLine {
-    pub date: IsoDate,
-    pub kind: String,
-    pub reference: String,
-    pub description: String,
-    pub debit: Money,
-    pub credit: Money,
-    pub balance: Money,
-    pub deposit: Money,
-}
-
-#[uniffi::remote(Record)]
-pub struct OverdueInvoice {
-    pub reference: String,
-    pub issued_on: IsoDate,
-    pub due_on: IsoDate,
-    pub days_past_due: i64,
-    pub remaining: Money,
-}
-
-/// The relevé de compte.
-#[uniffi::remote(Record)]
-pub struct Statement {
-    pub customer_ref: String,
-    pub name: String,
-    pub from: IsoDate,
-    pub to: IsoDate,
-    pub opening_balance: Money,
-    pub lines: Vec<StatementLine>,
-    pub total_debit: Money,
-    pub total_credit: Money,
-    pub closing_balance: Money,
-    pub overdue: Money,
-    pub overdue_invoices: Vec<OverdueInvoice>,
-    pub deposits_held: Money,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -157,20 +44,6 @@ impl From<core::import::ImportReport> for ImportReport {
     }
 }
 
-#[uniffi::remote(Enum)]
-pub enum ExportKind {
-    Accounts,
-    Ledger,
-    Reminders,
-}
-
-#[uniffi::remote(Enum)]
-#[uniffi(name = "ExportFormat")]
-pub enum Format {
-    Csv,
-    Json,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Erasure {
     pub customer_ref: String,
@@ -194,30 +67,12 @@ impl From<core::store::Erasure> for Erasure {
     }
 }
 
-/// A customer's probability of paying the next invoice late, and the main reasons.
-#[uniffi::remote(Record)]
-pub struct CustomerRisk {
-    pub customer_ref: String,
-    pub name: String,
-    pub score: f64,
-    pub reasons: Vec<String>,
-}
-
-/// How dates are written in an invoices file.
-#[uniffi::remote(Enum)]
-pub enum DateStyle {
-    /// 2013-01-02
-    Iso,
-    /// 1/2/2013
-    MonthDayYear,
-}
-
 /// The largest file the import takes through the FFI (a whole shop's history fits).
 const MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
 
 fn csv_bytes(data: &str) -> Result<&[u8]> {
     if data.len() > MAX_IMPORT_BYTES {
-        return Err(invalid(format!(
+        return Err(ArdoiseError::invalid(format!(
             "file of {} bytes is larger than the {MAX_IMPORT_BYTES} an import takes",
             data.len()
         )));

@@ -6,58 +6,13 @@
 //! tables, whose shapes in the core (a `usize` level, a map, tuples) uniffi does not carry.
 
 use ardoise_core as core;
-use core::dunning::ladder::{Channel, Ladder, Step, StepKind, Tone};
-use core::dunning::penalty::{self, Penalty, PenaltyPeriod};
+use core::dunning::ladder::{Channel, Ladder, StepKind};
+use core::dunning::penalty::{self, Penalty};
 use core::dunning::template::{Language, Template};
 use core::store::{ReminderRecord, ReminderState};
 use core::{CustomerKind, Money, Uuid};
 
-use crate::error::Result;
-use crate::values::{IsoDate, Percent, Timestamp};
-use crate::{MAX_PAGE, Till};
-
-/// How a reminder reaches the customer (or the shop, for a call or a file).
-#[uniffi::remote(Enum)]
-pub enum Channel {
-    Email,
-    Sms,
-    /// A letter on paper (registered for a formal notice).
-    Letter,
-    /// A task for a person at the shop: call the customer.
-    PhoneCall,
-    /// A word from the cashier the next time the customer is at the till.
-    Till,
-    /// A document prepared for the owner (the "injonction de payer" file), not sent.
-    Document,
-}
-
-#[uniffi::remote(Enum)]
-pub enum Tone {
-    Courteous,
-    Firm,
-    Formal,
-    Legal,
-}
-
-/// What a step is: a reminder, the formal notice ("mise en demeure") or the court file
-/// ("injonction de payer").
-#[uniffi::remote(Enum)]
-pub enum StepKind {
-    Reminder,
-    FormalNotice,
-    CourtFile,
-}
-
-#[uniffi::remote(Enum)]
-pub enum ReminderState {
-    Queued,
-    Sent,
-    Failed,
-    Cancelled,
-    /// Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
-    /// need (`state_note` says which).
-    Held,
-}
+use crate::{IsoDate, MAX_PAGE, Percent, Result, Till, Timestamp};
 
 /// The shop's identity as reminders print it, and its rules for reminders. (The checkout
 /// thresholds are `checkout_rules()`.)
@@ -225,41 +180,6 @@ impl From<core::store::RunReport> for RunReport {
     }
 }
 
-#[uniffi::remote(Record)]
-#[uniffi(name = "LadderStep")]
-pub struct Step {
-    pub name: String,
-    /// Days after the due date of the customer's most overdue invoice; negative: before it.
-    pub offset_days: i32,
-    pub channel: Channel,
-    /// Template name; the customer's language picks the variant.
-    pub template: String,
-    pub tone: Tone,
-    pub kind: StepKind,
-    /// A fixed fee charged to the account when the step is queued.
-    #[uniffi(default = None)]
-    pub fee: Option<Money>,
-}
-
-/// The dunning ladder: ordered steps from the due date.
-#[uniffi::remote(Record)]
-pub struct Ladder {
-    pub name: String,
-    pub steps: Vec<Step>,
-}
-
-/// One template in one language, with `{placeholder}`s: a subject and body (email, letter,
-/// call sheet, file) and a short text for SMS.
-#[uniffi::remote(Record)]
-#[uniffi(name = "ReminderTemplate")]
-pub struct Template {
-    pub name: String,
-    pub language: Language,
-    pub subject: String,
-    pub body: String,
-    pub sms: String,
-}
-
 /// A change of the ECB main refinancing rate.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct EcbRate {
@@ -296,26 +216,6 @@ impl From<penalty::RateTables> for RateTables {
             legal_checked_through: r.legal_checked_through,
         }
     }
-}
-
-/// One stretch of days at one rate on one base.
-#[uniffi::remote(Record)]
-pub struct PenaltyPeriod {
-    pub from: IsoDate,
-    pub to: IsoDate,
-    pub days: i64,
-    pub base: Money,
-    pub rate_pct: Percent,
-    pub interest: Money,
-}
-
-/// Late-payment interest and the recovery indemnity on one invoice.
-#[uniffi::remote(Record)]
-pub struct Penalty {
-    pub interest: Money,
-    pub indemnity: Money,
-    pub total: Money,
-    pub periods: Vec<PenaltyPeriod>,
 }
 
 #[uniffi::export]

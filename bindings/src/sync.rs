@@ -13,9 +13,7 @@ use core::Uuid;
 use core::store::SyncStatus;
 use core::sync::client::{Client, RetryPolicy, StoreAccess, SyncReport};
 
-use crate::error::{ArdoiseError, Result};
-use crate::values::UtcTimestamp;
-use crate::{State, Till};
+use crate::{ArdoiseError, Result, State, Till};
 
 /// The back office this till now belongs to (the core's enrolment less its token, which never
 /// leaves the till's database).
@@ -23,45 +21,6 @@ use crate::{State, Till};
 pub struct Enrolment {
     pub shop_id: Uuid,
     pub server_url: String,
-}
-
-/// What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
-#[uniffi::remote(Record)]
-pub struct SyncStatus {
-    pub enrolled: bool,
-    pub server_url: Option<String>,
-    pub shop_id: Option<Uuid>,
-    /// RFC 3339 (UTC); `None` before the first successful sync.
-    pub last_success: Option<UtcTimestamp>,
-    pub last_attempt: Option<UtcTimestamp>,
-    /// Events recorded here that the back office has not acknowledged yet.
-    pub waiting: u64,
-    /// Failed syncs in a row.
-    pub failures: u32,
-    /// So many syncs failed in a row that someone should look.
-    pub stuck: bool,
-    pub last_error: Option<String>,
-    /// The shop sequence this till has applied up to.
-    pub cursor: u64,
-    /// Events of this till the back office refused (kept here for support).
-    pub rejected: u64,
-    /// Events of other devices waiting for the customer or entry they refer to.
-    pub parked: u64,
-    /// Events of other devices this till cannot apply, kept aside with why.
-    pub set_aside: u64,
-}
-
-/// What one sync did, and the status after it.
-#[uniffi::remote(Record)]
-pub struct SyncReport {
-    pub pushed: u32,
-    /// Events the back office refused this time (see `SyncStatus.rejected`).
-    pub rejected: u32,
-    pub pulled: u32,
-    pub applied: u32,
-    /// The back office was restored from a backup and this till resent its history.
-    pub epoch_reset: bool,
-    pub status: SyncStatus,
 }
 
 /// The till's store, lent to the client for one short call at a time. Remembers whether the
@@ -192,13 +151,5 @@ mod tests {
         let err = block_on(down).unwrap_err();
         assert!(matches!(err, ArdoiseError::Unreachable { .. }), "{err:?}");
         assert!(!till.sync_status().unwrap().enrolled);
-    }
-
-    #[test]
-    fn sync_errors_say_whether_to_retry() {
-        let sync = |retryable| core::Error::Sync { code: "x".into(), message: "y".into(), retryable };
-        assert!(matches!(ArdoiseError::from(sync(true)), ArdoiseError::Unreachable { .. }));
-        assert!(matches!(ArdoiseError::from(sync(false)), ArdoiseError::SyncRefused { .. }));
-        assert!(matches!(ArdoiseError::from(core::Error::NotEnrolled), ArdoiseError::NotEnrolled { .. }));
     }
 }

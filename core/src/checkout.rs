@@ -11,6 +11,7 @@ use crate::money::Money;
 /// The shop's thresholds. Stored as a shop setting; the defaults suit a small French shop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckoutRules {
     /// Warn once the oldest unpaid invoice is this many days past due.
     pub warn_overdue_days: u32,
@@ -105,6 +106,7 @@ pub struct OverrideGrant {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Decision {
     Allow,
     Warn,
@@ -124,6 +126,7 @@ impl Decision {
 /// One reason behind a verdict, with its numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Reason {
     Blocked {
         reason: String,

@@ -17,6 +17,7 @@ use crate::payref::PaymentReference;
 /// publique R2192-31).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CustomerKind {
     Business,
     #[default]
@@ -173,6 +174,7 @@ impl<'de> Deserialize<'de> for Terms {
 
 /// A customer as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Customer {
     pub id: Uuid,
     pub reference: String,

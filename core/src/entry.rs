@@ -23,6 +23,7 @@ pub(crate) const REASON_MAX: usize = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PaymentMethod {
     Cash,
     Card,

@@ -86,6 +86,7 @@ impl Problems {
 /// How dates are written in a file: ISO (`2013-01-02`), the only form the import takes unless
 /// told otherwise, or month/day/year (`1/2/2013`) as US exports write them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DateStyle {
     #[default]
     Iso,

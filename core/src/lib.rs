@@ -11,6 +11,8 @@ pub mod document;
 pub mod dunning;
 pub mod entry;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod identity;
 pub mod import;
 pub mod money;
@@ -36,3 +38,8 @@ pub use store::{
 };
 /// Entry and customer ids, re-exported so callers need no uuid dependency of their own.
 pub use uuid::Uuid;
+
+// The types that cross the FFI as they are derive uniffi where they are defined, into this
+// namespace (`ardoise_core`); the bindings' `Till` and calls are in theirs.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("ardoise_core");

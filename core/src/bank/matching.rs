@@ -168,6 +168,7 @@ pub struct Apply {
 /// Why a payment was recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "BankMatchRule"))]
 pub enum Rule {
     /// The customer's RF payment reference, quoted by the payer.
     Reference,
@@ -193,6 +194,7 @@ impl Rule {
 
 /// A customer the transaction may be from, with what points to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "BankSuggestion"))]
 pub struct Suggestion {
     pub customer: String,
     /// Their open invoices the transaction names or whose amount it has.
@@ -210,6 +212,7 @@ impl Suggestion {
 /// One thing that points to a customer (or, for the last two, a warning).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "BankReason"))]
 pub enum Reason {
     /// Payments from this account went to this customer only.
     KnownAccount { iban: String },

@@ -316,6 +316,7 @@ mod tests;
 /// What taking statements into a ledger did (`Store::import_statements`), as `ardoise bank
 /// import --json` prints it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "BankImport"))]
 pub struct Import {
     /// Transactions read for the first time (pending ones excepted: they come again booked).
     pub imported: u32,
@@ -331,6 +332,7 @@ pub struct Import {
 
 /// One bank transaction and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "BankLine"))]
 pub struct Line {
     /// The bank's id of the transaction ([`Transaction::bank_id`]): what `bank confirm` and
     /// `bank undo` take.
@@ -362,6 +364,7 @@ pub struct Line {
 /// Where a bank transaction stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "BankLineState"))]
 pub enum LineState {
     Applied,
     Suggested,

@@ -9,6 +9,7 @@ use crate::money::Money;
 /// How a reminder reaches the customer (or the shop, for a call or a file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Channel {
     Email,
     Sms,
@@ -44,6 +45,7 @@ impl Channel {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Tone {
     Courteous,
     Firm,
@@ -55,6 +57,7 @@ pub enum Tone {
 /// their own content (penalties, the record of reminders).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum StepKind {
     Reminder,
     /// "Mise en demeure": states the penalties and, for businesses, the 40 EUR indemnity.
@@ -64,6 +67,7 @@ pub enum StepKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "LadderStep"))]
 pub struct Step {
     pub name: String,
     /// Days after the due date of the customer's most overdue invoice; negative: before it.
@@ -75,10 +79,13 @@ pub struct Step {
     pub kind: StepKind,
     /// A fixed fee charged to the account when the step is queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub fee: Option<Money>,
 }
 
+/// The dunning ladder: ordered steps from the due date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Ladder {
     pub name: String,
     pub steps: Vec<Step>,

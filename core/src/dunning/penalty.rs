@@ -267,6 +267,7 @@ pub struct PenaltyRequest {
 
 /// One stretch of days at one rate on one base.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PenaltyPeriod {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -276,7 +277,9 @@ pub struct PenaltyPeriod {
     pub interest: Money,
 }
 
+/// Late-payment interest and the recovery indemnity on one invoice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Penalty {
     pub interest: Money,
     pub indemnity: Money,

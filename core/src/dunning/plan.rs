@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Instalment {
     pub due_on: NaiveDate,
     pub amount: Money,
@@ -15,6 +16,7 @@ pub struct Instalment {
 /// Where a plan stands on a date, given what was paid since it was agreed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PlanStatus {
     /// In good standing: reminders stay paused.
     Active {

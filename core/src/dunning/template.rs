@@ -34,8 +34,10 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("cerfa", "the number of the Cerfa request form for that court (court file)"),
 ];
 
+/// The language a customer's reminders are written in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Language {
     #[default]
     Fr,
@@ -62,6 +64,7 @@ impl Language {
 /// One template in one language: a subject and body (email, letter, call sheet, file) and a
 /// short text for SMS.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "ReminderTemplate"))]
 pub struct Template {
     pub name: String,
     pub language: Language,

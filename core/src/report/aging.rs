@@ -7,15 +7,20 @@ use crate::money::Money;
 
 /// Receivables split by days past due. "Current" is not yet due (due on or after the date).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "AgingBuckets"))]
 pub struct Buckets {
     pub current: Money,
     #[serde(rename = "1_30")]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "days_1_to_30"))]
     pub d1_30: Money,
     #[serde(rename = "31_60")]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "days_31_to_60"))]
     pub d31_60: Money,
     #[serde(rename = "61_90")]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "days_61_to_90"))]
     pub d61_90: Money,
     #[serde(rename = "91_plus")]
+    #[cfg_attr(feature = "uniffi", uniffi(name = "days_91_plus"))]
     pub d91_plus: Money,
 }
 
@@ -51,6 +56,7 @@ impl Buckets {
 
 /// One customer's line of the aging report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomerAging {
     pub customer_ref: String,
     pub name: String,
@@ -62,10 +68,12 @@ pub struct CustomerAging {
 
 /// The shop's aging at `as_of`, customers with something owed, largest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AgingReport {
     pub as_of: NaiveDate,
     pub total: Money,
     pub buckets: Buckets,
+    /// Largest balance first.
     pub customers: Vec<CustomerAging>,
 }
 

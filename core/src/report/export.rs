@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 
 /// The export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "ExportFormat"))]
 pub enum Format {
     Csv,
     Json,

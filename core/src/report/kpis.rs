@@ -44,6 +44,7 @@ pub fn month_periods(as_of: NaiveDate, count: u32) -> Vec<(NaiveDate, NaiveDate)
 
 /// The figures. Ratios are `None` when they would divide by zero (no credit sales).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Kpis {
     pub as_of: NaiveDate,
     pub months: u32,

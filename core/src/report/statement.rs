@@ -9,6 +9,7 @@ use crate::money::Money;
 /// One movement on the account. `debit` raises what the customer owes, `credit` lowers it;
 /// `balance` is the running balance after it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatementLine {
     pub date: NaiveDate,
     pub kind: String,
@@ -23,6 +24,7 @@ pub struct StatementLine {
 
 /// An invoice still unpaid after its due date at the statement's end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OverdueInvoice {
     pub reference: String,
     pub issued_on: NaiveDate,
@@ -31,7 +33,9 @@ pub struct OverdueInvoice {
     pub remaining: Money,
 }
 
+/// The relevé de compte.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Statement {
     pub customer_ref: String,
     pub name: String,

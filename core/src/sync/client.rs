@@ -60,8 +60,10 @@ impl RetryPolicy {
 
 /// What one sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     pub pushed: u32,
+    /// Events the back office refused this time (see `SyncStatus.rejected`).
     pub rejected: u32,
     pub pulled: u32,
     pub applied: u32,

@@ -545,22 +545,6 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
-    typealias FfiType = Double
-    typealias SwiftType = Double
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
-        return try lift(readDouble(&buf))
-    }
-
-    public static func write(_ value: Double, into buf: inout [UInt8]) {
-        writeDouble(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -2272,808 +2256,6 @@ public func FfiConverterTypeTill_lower(_ value: Till) -> UInt64 {
 
 
 
-public struct AccountSummary: Equatable, Hashable {
-    public var customer: Customer
-    /**
-     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
-     * on every reminder, notice and statement; the same on every device.
-     */
-    public var paymentReference: PaymentReference
-    public var balance: Money
-    public var overdue: Money
-    public var oldestOverdueDays: UInt32?
-    public var creditLimit: Money?
-    public var availableCredit: Money?
-    public var depositsAvailable: Money
-    public var creditOnAccount: Money
-    public var openInvoices: [OpenInvoice]
-    public var deposits: [DepositHeld]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customer: Customer, 
-        /**
-         * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
-         * on every reminder, notice and statement; the same on every device.
-         */paymentReference: PaymentReference, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, creditOnAccount: Money, openInvoices: [OpenInvoice], deposits: [DepositHeld]) {
-        self.customer = customer
-        self.paymentReference = paymentReference
-        self.balance = balance
-        self.overdue = overdue
-        self.oldestOverdueDays = oldestOverdueDays
-        self.creditLimit = creditLimit
-        self.availableCredit = availableCredit
-        self.depositsAvailable = depositsAvailable
-        self.creditOnAccount = creditOnAccount
-        self.openInvoices = openInvoices
-        self.deposits = deposits
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AccountSummary: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAccountSummary: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccountSummary {
-        return
-            try AccountSummary(
-                customer: FfiConverterTypeCustomer.read(from: &buf), 
-                paymentReference: FfiConverterTypePaymentReference.read(from: &buf), 
-                balance: FfiConverterTypeMoney.read(from: &buf), 
-                overdue: FfiConverterTypeMoney.read(from: &buf), 
-                oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
-                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                availableCredit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                depositsAvailable: FfiConverterTypeMoney.read(from: &buf), 
-                creditOnAccount: FfiConverterTypeMoney.read(from: &buf), 
-                openInvoices: FfiConverterSequenceTypeOpenInvoice.read(from: &buf), 
-                deposits: FfiConverterSequenceTypeDepositHeld.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AccountSummary, into buf: inout [UInt8]) {
-        FfiConverterTypeCustomer.write(value.customer, into: &buf)
-        FfiConverterTypePaymentReference.write(value.paymentReference, into: &buf)
-        FfiConverterTypeMoney.write(value.balance, into: &buf)
-        FfiConverterTypeMoney.write(value.overdue, into: &buf)
-        FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.availableCredit, into: &buf)
-        FfiConverterTypeMoney.write(value.depositsAvailable, into: &buf)
-        FfiConverterTypeMoney.write(value.creditOnAccount, into: &buf)
-        FfiConverterSequenceTypeOpenInvoice.write(value.openInvoices, into: &buf)
-        FfiConverterSequenceTypeDepositHeld.write(value.deposits, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAccountSummary_lift(_ buf: RustBuffer) throws -> AccountSummary {
-    return try FfiConverterTypeAccountSummary.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAccountSummary_lower(_ value: AccountSummary) -> RustBuffer {
-    return FfiConverterTypeAccountSummary.lower(value)
-}
-
-
-/**
- * Receivables by days past due; "current" is not yet due.
- */
-public struct AgingBuckets: Equatable, Hashable {
-    public var current: Money
-    public var days1To30: Money
-    public var days31To60: Money
-    public var days61To90: Money
-    public var days91Plus: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(current: Money, days1To30: Money, days31To60: Money, days61To90: Money, days91Plus: Money) {
-        self.current = current
-        self.days1To30 = days1To30
-        self.days31To60 = days31To60
-        self.days61To90 = days61To90
-        self.days91Plus = days91Plus
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AgingBuckets: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAgingBuckets: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingBuckets {
-        return
-            try AgingBuckets(
-                current: FfiConverterTypeMoney.read(from: &buf), 
-                days1To30: FfiConverterTypeMoney.read(from: &buf), 
-                days31To60: FfiConverterTypeMoney.read(from: &buf), 
-                days61To90: FfiConverterTypeMoney.read(from: &buf), 
-                days91Plus: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AgingBuckets, into buf: inout [UInt8]) {
-        FfiConverterTypeMoney.write(value.current, into: &buf)
-        FfiConverterTypeMoney.write(value.days1To30, into: &buf)
-        FfiConverterTypeMoney.write(value.days31To60, into: &buf)
-        FfiConverterTypeMoney.write(value.days61To90, into: &buf)
-        FfiConverterTypeMoney.write(value.days91Plus, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAgingBuckets_lift(_ buf: RustBuffer) throws -> AgingBuckets {
-    return try FfiConverterTypeAgingBuckets.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAgingBuckets_lower(_ value: AgingBuckets) -> RustBuffer {
-    return FfiConverterTypeAgingBuckets.lower(value)
-}
-
-
-public struct AgingReport: Equatable, Hashable {
-    public var asOf: IsoDate
-    public var total: Money
-    public var buckets: AgingBuckets
-    /**
-     * Largest balance first.
-     */
-    public var customers: [CustomerAging]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(asOf: IsoDate, total: Money, buckets: AgingBuckets, 
-        /**
-         * Largest balance first.
-         */customers: [CustomerAging]) {
-        self.asOf = asOf
-        self.total = total
-        self.buckets = buckets
-        self.customers = customers
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AgingReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAgingReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgingReport {
-        return
-            try AgingReport(
-                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
-                total: FfiConverterTypeMoney.read(from: &buf), 
-                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
-                customers: FfiConverterSequenceTypeCustomerAging.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AgingReport, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
-        FfiConverterTypeMoney.write(value.total, into: &buf)
-        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
-        FfiConverterSequenceTypeCustomerAging.write(value.customers, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAgingReport_lift(_ buf: RustBuffer) throws -> AgingReport {
-    return try FfiConverterTypeAgingReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAgingReport_lower(_ value: AgingReport) -> RustBuffer {
-    return FfiConverterTypeAgingReport.lower(value)
-}
-
-
-/**
- * What importing a statement did.
- */
-public struct BankImport: Equatable, Hashable {
-    public var imported: UInt32
-    public var duplicates: UInt32
-    public var applied: [BankLine]
-    public var suggested: [BankLine]
-    public var unmatched: [BankLine]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(imported: UInt32, duplicates: UInt32, applied: [BankLine], suggested: [BankLine], unmatched: [BankLine]) {
-        self.imported = imported
-        self.duplicates = duplicates
-        self.applied = applied
-        self.suggested = suggested
-        self.unmatched = unmatched
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BankImport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankImport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankImport {
-        return
-            try BankImport(
-                imported: FfiConverterUInt32.read(from: &buf), 
-                duplicates: FfiConverterUInt32.read(from: &buf), 
-                applied: FfiConverterSequenceTypeBankLine.read(from: &buf), 
-                suggested: FfiConverterSequenceTypeBankLine.read(from: &buf), 
-                unmatched: FfiConverterSequenceTypeBankLine.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BankImport, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.imported, into: &buf)
-        FfiConverterUInt32.write(value.duplicates, into: &buf)
-        FfiConverterSequenceTypeBankLine.write(value.applied, into: &buf)
-        FfiConverterSequenceTypeBankLine.write(value.suggested, into: &buf)
-        FfiConverterSequenceTypeBankLine.write(value.unmatched, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankImport_lift(_ buf: RustBuffer) throws -> BankImport {
-    return try FfiConverterTypeBankImport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankImport_lower(_ value: BankImport) -> RustBuffer {
-    return FfiConverterTypeBankImport.lower(value)
-}
-
-
-/**
- * One bank transaction and what became of it; `transaction` is what confirm and undo take.
- */
-public struct BankLine: Equatable, Hashable {
-    public var transaction: String
-    public var account: String
-    public var amount: Money
-    public var date: IsoDate?
-    public var label: String
-    public var counterparty: String?
-    public var state: BankLineState
-    public var customer: String?
-    public var invoices: [String]
-    public var rule: BankMatchRule?
-    public var by: String?
-    public var entry: Uuid?
-    public var why: String?
-    public var suggestions: [BankSuggestion]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(transaction: String, account: String, amount: Money, date: IsoDate?, label: String, counterparty: String?, state: BankLineState, customer: String?, invoices: [String], rule: BankMatchRule?, by: String?, entry: Uuid?, why: String?, suggestions: [BankSuggestion]) {
-        self.transaction = transaction
-        self.account = account
-        self.amount = amount
-        self.date = date
-        self.label = label
-        self.counterparty = counterparty
-        self.state = state
-        self.customer = customer
-        self.invoices = invoices
-        self.rule = rule
-        self.by = by
-        self.entry = entry
-        self.why = why
-        self.suggestions = suggestions
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BankLine: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankLine: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankLine {
-        return
-            try BankLine(
-                transaction: FfiConverterString.read(from: &buf), 
-                account: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                date: FfiConverterOptionTypeIsoDate.read(from: &buf), 
-                label: FfiConverterString.read(from: &buf), 
-                counterparty: FfiConverterOptionString.read(from: &buf), 
-                state: FfiConverterTypeBankLineState.read(from: &buf), 
-                customer: FfiConverterOptionString.read(from: &buf), 
-                invoices: FfiConverterSequenceString.read(from: &buf), 
-                rule: FfiConverterOptionTypeBankMatchRule.read(from: &buf), 
-                by: FfiConverterOptionString.read(from: &buf), 
-                entry: FfiConverterOptionTypeUuid.read(from: &buf), 
-                why: FfiConverterOptionString.read(from: &buf), 
-                suggestions: FfiConverterSequenceTypeBankSuggestion.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BankLine, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.transaction, into: &buf)
-        FfiConverterString.write(value.account, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterOptionTypeIsoDate.write(value.date, into: &buf)
-        FfiConverterString.write(value.label, into: &buf)
-        FfiConverterOptionString.write(value.counterparty, into: &buf)
-        FfiConverterTypeBankLineState.write(value.state, into: &buf)
-        FfiConverterOptionString.write(value.customer, into: &buf)
-        FfiConverterSequenceString.write(value.invoices, into: &buf)
-        FfiConverterOptionTypeBankMatchRule.write(value.rule, into: &buf)
-        FfiConverterOptionString.write(value.by, into: &buf)
-        FfiConverterOptionTypeUuid.write(value.entry, into: &buf)
-        FfiConverterOptionString.write(value.why, into: &buf)
-        FfiConverterSequenceTypeBankSuggestion.write(value.suggestions, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankLine_lift(_ buf: RustBuffer) throws -> BankLine {
-    return try FfiConverterTypeBankLine.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankLine_lower(_ value: BankLine) -> RustBuffer {
-    return FfiConverterTypeBankLine.lower(value)
-}
-
-
-/**
- * A customer a credit may be from, with what points to them.
- */
-public struct BankSuggestion: Equatable, Hashable {
-    public var customer: String
-    public var invoices: [String]
-    public var reasons: [BankReason]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customer: String, invoices: [String], reasons: [BankReason]) {
-        self.customer = customer
-        self.invoices = invoices
-        self.reasons = reasons
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BankSuggestion: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankSuggestion: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankSuggestion {
-        return
-            try BankSuggestion(
-                customer: FfiConverterString.read(from: &buf), 
-                invoices: FfiConverterSequenceString.read(from: &buf), 
-                reasons: FfiConverterSequenceTypeBankReason.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BankSuggestion, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customer, into: &buf)
-        FfiConverterSequenceString.write(value.invoices, into: &buf)
-        FfiConverterSequenceTypeBankReason.write(value.reasons, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankSuggestion_lift(_ buf: RustBuffer) throws -> BankSuggestion {
-    return try FfiConverterTypeBankSuggestion.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankSuggestion_lower(_ value: BankSuggestion) -> RustBuffer {
-    return FfiConverterTypeBankSuggestion.lower(value)
-}
-
-
-/**
- * A promise to pay whose day passed without the money.
- */
-public struct BrokenPromise: Equatable, Hashable {
-    public var customerRef: String
-    public var customerName: String
-    public var phone: String?
-    public var promisedOn: IsoDate
-    public var amount: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, customerName: String, phone: String?, promisedOn: IsoDate, amount: Money) {
-        self.customerRef = customerRef
-        self.customerName = customerName
-        self.phone = phone
-        self.promisedOn = promisedOn
-        self.amount = amount
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BrokenPromise: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBrokenPromise: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BrokenPromise {
-        return
-            try BrokenPromise(
-                customerRef: FfiConverterString.read(from: &buf), 
-                customerName: FfiConverterString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                promisedOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BrokenPromise, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.customerName, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeIsoDate.write(value.promisedOn, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBrokenPromise_lift(_ buf: RustBuffer) throws -> BrokenPromise {
-    return try FfiConverterTypeBrokenPromise.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBrokenPromise_lower(_ value: BrokenPromise) -> RustBuffer {
-    return FfiConverterTypeBrokenPromise.lower(value)
-}
-
-
-/**
- * The shop's checkout thresholds.
- */
-public struct CheckoutRules: Equatable, Hashable {
-    public var warnOverdueDays: UInt32
-    public var refuseOverdueDays: UInt32
-    public var warnLimitPct: UInt32
-    public var defaultCreditLimit: Money?
-    /**
-     * An enrolled till that has not synced for this many hours counts as offline.
-     */
-    public var offlineAfterHours: UInt32
-    /**
-     * What an offline till may still sell on account to one customer until it syncs.
-     */
-    public var offlineAllowance: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(warnOverdueDays: UInt32, refuseOverdueDays: UInt32, warnLimitPct: UInt32, defaultCreditLimit: Money?, 
-        /**
-         * An enrolled till that has not synced for this many hours counts as offline.
-         */offlineAfterHours: UInt32, 
-        /**
-         * What an offline till may still sell on account to one customer until it syncs.
-         */offlineAllowance: Money) {
-        self.warnOverdueDays = warnOverdueDays
-        self.refuseOverdueDays = refuseOverdueDays
-        self.warnLimitPct = warnLimitPct
-        self.defaultCreditLimit = defaultCreditLimit
-        self.offlineAfterHours = offlineAfterHours
-        self.offlineAllowance = offlineAllowance
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension CheckoutRules: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCheckoutRules: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckoutRules {
-        return
-            try CheckoutRules(
-                warnOverdueDays: FfiConverterUInt32.read(from: &buf), 
-                refuseOverdueDays: FfiConverterUInt32.read(from: &buf), 
-                warnLimitPct: FfiConverterUInt32.read(from: &buf), 
-                defaultCreditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                offlineAfterHours: FfiConverterUInt32.read(from: &buf), 
-                offlineAllowance: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: CheckoutRules, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.warnOverdueDays, into: &buf)
-        FfiConverterUInt32.write(value.refuseOverdueDays, into: &buf)
-        FfiConverterUInt32.write(value.warnLimitPct, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.defaultCreditLimit, into: &buf)
-        FfiConverterUInt32.write(value.offlineAfterHours, into: &buf)
-        FfiConverterTypeMoney.write(value.offlineAllowance, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCheckoutRules_lift(_ buf: RustBuffer) throws -> CheckoutRules {
-    return try FfiConverterTypeCheckoutRules.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCheckoutRules_lower(_ value: CheckoutRules) -> RustBuffer {
-    return FfiConverterTypeCheckoutRules.lower(value)
-}
-
-
-public struct Customer: Equatable, Hashable {
-    public var id: Uuid
-    public var reference: String
-    public var name: String
-    public var email: String?
-    public var phone: String?
-    public var kind: CustomerKind
-    public var creditLimit: Money?
-    public var terms: Terms
-    public var blocked: String?
-    public var consentEmail: Bool
-    public var consentSms: Bool
-    public var notes: String
-    public var address: String?
-    public var language: Language
-    /**
-     * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
-     */
-    public var paperlessFrom: IsoDate?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, reference: String, name: String, email: String?, phone: String?, kind: CustomerKind, creditLimit: Money?, terms: Terms, blocked: String?, consentEmail: Bool, consentSms: Bool, notes: String, address: String?, language: Language, 
-        /**
-         * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
-         */paperlessFrom: IsoDate?) {
-        self.id = id
-        self.reference = reference
-        self.name = name
-        self.email = email
-        self.phone = phone
-        self.kind = kind
-        self.creditLimit = creditLimit
-        self.terms = terms
-        self.blocked = blocked
-        self.consentEmail = consentEmail
-        self.consentSms = consentSms
-        self.notes = notes
-        self.address = address
-        self.language = language
-        self.paperlessFrom = paperlessFrom
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Customer: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Customer {
-        return
-            try Customer(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                reference: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                email: FfiConverterOptionString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                kind: FfiConverterTypeCustomerKind.read(from: &buf), 
-                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                terms: FfiConverterTypeTerms.read(from: &buf), 
-                blocked: FfiConverterOptionString.read(from: &buf), 
-                consentEmail: FfiConverterBool.read(from: &buf), 
-                consentSms: FfiConverterBool.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf), 
-                address: FfiConverterOptionString.read(from: &buf), 
-                language: FfiConverterTypeLanguage.read(from: &buf), 
-                paperlessFrom: FfiConverterOptionTypeIsoDate.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Customer, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterOptionString.write(value.email, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeCustomerKind.write(value.kind, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
-        FfiConverterTypeTerms.write(value.terms, into: &buf)
-        FfiConverterOptionString.write(value.blocked, into: &buf)
-        FfiConverterBool.write(value.consentEmail, into: &buf)
-        FfiConverterBool.write(value.consentSms, into: &buf)
-        FfiConverterString.write(value.notes, into: &buf)
-        FfiConverterOptionString.write(value.address, into: &buf)
-        FfiConverterTypeLanguage.write(value.language, into: &buf)
-        FfiConverterOptionTypeIsoDate.write(value.paperlessFrom, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomer_lift(_ buf: RustBuffer) throws -> Customer {
-    return try FfiConverterTypeCustomer.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomer_lower(_ value: Customer) -> RustBuffer {
-    return FfiConverterTypeCustomer.lower(value)
-}
-
-
-public struct CustomerAging: Equatable, Hashable {
-    public var customerRef: String
-    public var name: String
-    public var total: Money
-    public var buckets: AgingBuckets
-    public var oldestDays: Int64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, name: String, total: Money, buckets: AgingBuckets, oldestDays: Int64) {
-        self.customerRef = customerRef
-        self.name = name
-        self.total = total
-        self.buckets = buckets
-        self.oldestDays = oldestDays
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension CustomerAging: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCustomerAging: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerAging {
-        return
-            try CustomerAging(
-                customerRef: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                total: FfiConverterTypeMoney.read(from: &buf), 
-                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
-                oldestDays: FfiConverterInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: CustomerAging, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterTypeMoney.write(value.total, into: &buf)
-        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
-        FfiConverterInt64.write(value.oldestDays, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerAging_lift(_ buf: RustBuffer) throws -> CustomerAging {
-    return try FfiConverterTypeCustomerAging.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerAging_lower(_ value: CustomerAging) -> RustBuffer {
-    return FfiConverterTypeCustomerAging.lower(value)
-}
-
-
 /**
  * A change to a customer. `None` leaves a field unchanged; for `email`, `phone`,
  * `credit_limit`, `blocked`, `address` and `paperless_from`, an empty string clears it (no
@@ -3174,209 +2356,6 @@ public func FfiConverterTypeCustomerPatch_lift(_ buf: RustBuffer) throws -> Cust
 #endif
 public func FfiConverterTypeCustomerPatch_lower(_ value: CustomerPatch) -> RustBuffer {
     return FfiConverterTypeCustomerPatch.lower(value)
-}
-
-
-/**
- * A customer's probability of paying the next invoice late, and the main reasons.
- */
-public struct CustomerRisk: Equatable, Hashable {
-    public var customerRef: String
-    public var name: String
-    public var score: Double
-    public var reasons: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, name: String, score: Double, reasons: [String]) {
-        self.customerRef = customerRef
-        self.name = name
-        self.score = score
-        self.reasons = reasons
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension CustomerRisk: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCustomerRisk: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerRisk {
-        return
-            try CustomerRisk(
-                customerRef: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                score: FfiConverterDouble.read(from: &buf), 
-                reasons: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: CustomerRisk, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterDouble.write(value.score, into: &buf)
-        FfiConverterSequenceString.write(value.reasons, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerRisk_lift(_ buf: RustBuffer) throws -> CustomerRisk {
-    return try FfiConverterTypeCustomerRisk.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerRisk_lower(_ value: CustomerRisk) -> RustBuffer {
-    return FfiConverterTypeCustomerRisk.lower(value)
-}
-
-
-public struct DepositHeld: Equatable, Hashable {
-    public var orderRef: String?
-    public var amount: Money
-    public var remaining: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(orderRef: String?, amount: Money, remaining: Money) {
-        self.orderRef = orderRef
-        self.amount = amount
-        self.remaining = remaining
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DepositHeld: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDepositHeld: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DepositHeld {
-        return
-            try DepositHeld(
-                orderRef: FfiConverterOptionString.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                remaining: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DepositHeld, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.orderRef, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterTypeMoney.write(value.remaining, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDepositHeld_lift(_ buf: RustBuffer) throws -> DepositHeld {
-    return try FfiConverterTypeDepositHeld.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDepositHeld_lower(_ value: DepositHeld) -> RustBuffer {
-    return FfiConverterTypeDepositHeld.lower(value)
-}
-
-
-public struct Dispute: Equatable, Hashable {
-    public var id: Uuid
-    public var customerRef: String
-    public var invoice: String
-    public var reason: String
-    /**
-     * open, upheld or rejected.
-     */
-    public var state: String
-    public var openedOn: IsoDate
-    public var resolution: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, customerRef: String, invoice: String, reason: String, 
-        /**
-         * open, upheld or rejected.
-         */state: String, openedOn: IsoDate, resolution: String?) {
-        self.id = id
-        self.customerRef = customerRef
-        self.invoice = invoice
-        self.reason = reason
-        self.state = state
-        self.openedOn = openedOn
-        self.resolution = resolution
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Dispute: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDispute: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Dispute {
-        return
-            try Dispute(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                invoice: FfiConverterString.read(from: &buf), 
-                reason: FfiConverterString.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf), 
-                openedOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                resolution: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Dispute, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.invoice, into: &buf)
-        FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterString.write(value.state, into: &buf)
-        FfiConverterTypeIsoDate.write(value.openedOn, into: &buf)
-        FfiConverterOptionString.write(value.resolution, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDispute_lift(_ buf: RustBuffer) throws -> Dispute {
-    return try FfiConverterTypeDispute.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDispute_lower(_ value: Dispute) -> RustBuffer {
-    return FfiConverterTypeDispute.lower(value)
 }
 
 
@@ -3693,306 +2672,6 @@ public func FfiConverterTypeImportReport_lift(_ buf: RustBuffer) throws -> Impor
 #endif
 public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuffer {
     return FfiConverterTypeImportReport.lower(value)
-}
-
-
-public struct Instalment: Equatable, Hashable {
-    public var dueOn: IsoDate
-    public var amount: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(dueOn: IsoDate, amount: Money) {
-        self.dueOn = dueOn
-        self.amount = amount
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Instalment: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeInstalment: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Instalment {
-        return
-            try Instalment(
-                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Instalment, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeInstalment_lift(_ buf: RustBuffer) throws -> Instalment {
-    return try FfiConverterTypeInstalment.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeInstalment_lower(_ value: Instalment) -> RustBuffer {
-    return FfiConverterTypeInstalment.lower(value)
-}
-
-
-/**
- * Collection figures; a ratio is null when there were no credit sales in the period.
- */
-public struct Kpis: Equatable, Hashable {
-    public var asOf: IsoDate
-    public var months: UInt32
-    public var receivables: Money
-    public var current: Money
-    public var receivablesStart: Money
-    public var creditSales: Money
-    public var days: Int64
-    public var dsoSimple: Double?
-    public var dsoCountback: Double?
-    public var bestPossibleDso: Double?
-    public var averageDaysDelinquent: Double?
-    public var ceiPct: Double?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(asOf: IsoDate, months: UInt32, receivables: Money, current: Money, receivablesStart: Money, creditSales: Money, days: Int64, dsoSimple: Double?, dsoCountback: Double?, bestPossibleDso: Double?, averageDaysDelinquent: Double?, ceiPct: Double?) {
-        self.asOf = asOf
-        self.months = months
-        self.receivables = receivables
-        self.current = current
-        self.receivablesStart = receivablesStart
-        self.creditSales = creditSales
-        self.days = days
-        self.dsoSimple = dsoSimple
-        self.dsoCountback = dsoCountback
-        self.bestPossibleDso = bestPossibleDso
-        self.averageDaysDelinquent = averageDaysDelinquent
-        self.ceiPct = ceiPct
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Kpis: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeKpis: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Kpis {
-        return
-            try Kpis(
-                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
-                months: FfiConverterUInt32.read(from: &buf), 
-                receivables: FfiConverterTypeMoney.read(from: &buf), 
-                current: FfiConverterTypeMoney.read(from: &buf), 
-                receivablesStart: FfiConverterTypeMoney.read(from: &buf), 
-                creditSales: FfiConverterTypeMoney.read(from: &buf), 
-                days: FfiConverterInt64.read(from: &buf), 
-                dsoSimple: FfiConverterOptionDouble.read(from: &buf), 
-                dsoCountback: FfiConverterOptionDouble.read(from: &buf), 
-                bestPossibleDso: FfiConverterOptionDouble.read(from: &buf), 
-                averageDaysDelinquent: FfiConverterOptionDouble.read(from: &buf), 
-                ceiPct: FfiConverterOptionDouble.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Kpis, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
-        FfiConverterUInt32.write(value.months, into: &buf)
-        FfiConverterTypeMoney.write(value.receivables, into: &buf)
-        FfiConverterTypeMoney.write(value.current, into: &buf)
-        FfiConverterTypeMoney.write(value.receivablesStart, into: &buf)
-        FfiConverterTypeMoney.write(value.creditSales, into: &buf)
-        FfiConverterInt64.write(value.days, into: &buf)
-        FfiConverterOptionDouble.write(value.dsoSimple, into: &buf)
-        FfiConverterOptionDouble.write(value.dsoCountback, into: &buf)
-        FfiConverterOptionDouble.write(value.bestPossibleDso, into: &buf)
-        FfiConverterOptionDouble.write(value.averageDaysDelinquent, into: &buf)
-        FfiConverterOptionDouble.write(value.ceiPct, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeKpis_lift(_ buf: RustBuffer) throws -> Kpis {
-    return try FfiConverterTypeKpis.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeKpis_lower(_ value: Kpis) -> RustBuffer {
-    return FfiConverterTypeKpis.lower(value)
-}
-
-
-/**
- * The dunning ladder: ordered steps from the due date.
- */
-public struct Ladder: Equatable, Hashable {
-    public var name: String
-    public var steps: [LadderStep]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, steps: [LadderStep]) {
-        self.name = name
-        self.steps = steps
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Ladder: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLadder: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Ladder {
-        return
-            try Ladder(
-                name: FfiConverterString.read(from: &buf), 
-                steps: FfiConverterSequenceTypeLadderStep.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Ladder, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterSequenceTypeLadderStep.write(value.steps, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLadder_lift(_ buf: RustBuffer) throws -> Ladder {
-    return try FfiConverterTypeLadder.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLadder_lower(_ value: Ladder) -> RustBuffer {
-    return FfiConverterTypeLadder.lower(value)
-}
-
-
-public struct LadderStep: Equatable, Hashable {
-    public var name: String
-    /**
-     * Days after the due date of the customer's most overdue invoice; negative: before it.
-     */
-    public var offsetDays: Int32
-    public var channel: Channel
-    /**
-     * Template name; the customer's language picks the variant.
-     */
-    public var template: String
-    public var tone: Tone
-    public var kind: StepKind
-    /**
-     * A fixed fee charged to the account when the step is queued.
-     */
-    public var fee: Money?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, 
-        /**
-         * Days after the due date of the customer's most overdue invoice; negative: before it.
-         */offsetDays: Int32, channel: Channel, 
-        /**
-         * Template name; the customer's language picks the variant.
-         */template: String, tone: Tone, kind: StepKind, 
-        /**
-         * A fixed fee charged to the account when the step is queued.
-         */fee: Money? = nil) {
-        self.name = name
-        self.offsetDays = offsetDays
-        self.channel = channel
-        self.template = template
-        self.tone = tone
-        self.kind = kind
-        self.fee = fee
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LadderStep: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLadderStep: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LadderStep {
-        return
-            try LadderStep(
-                name: FfiConverterString.read(from: &buf), 
-                offsetDays: FfiConverterInt32.read(from: &buf), 
-                channel: FfiConverterTypeChannel.read(from: &buf), 
-                template: FfiConverterString.read(from: &buf), 
-                tone: FfiConverterTypeTone.read(from: &buf), 
-                kind: FfiConverterTypeStepKind.read(from: &buf), 
-                fee: FfiConverterOptionTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LadderStep, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterInt32.write(value.offsetDays, into: &buf)
-        FfiConverterTypeChannel.write(value.channel, into: &buf)
-        FfiConverterString.write(value.template, into: &buf)
-        FfiConverterTypeTone.write(value.tone, into: &buf)
-        FfiConverterTypeStepKind.write(value.kind, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.fee, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLadderStep_lift(_ buf: RustBuffer) throws -> LadderStep {
-    return try FfiConverterTypeLadderStep.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLadderStep_lower(_ value: LadderStep) -> RustBuffer {
-    return FfiConverterTypeLadderStep.lower(value)
 }
 
 
@@ -4322,234 +3001,6 @@ public func FfiConverterTypeNewCustomer_lower(_ value: NewCustomer) -> RustBuffe
 }
 
 
-public struct OpenInvoice: Equatable, Hashable {
-    public var reference: String
-    public var issuedOn: IsoDate
-    public var dueOn: IsoDate
-    public var amount: Money
-    public var remaining: Money
-    public var daysOverdue: UInt32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(reference: String, issuedOn: IsoDate, dueOn: IsoDate, amount: Money, remaining: Money, daysOverdue: UInt32) {
-        self.reference = reference
-        self.issuedOn = issuedOn
-        self.dueOn = dueOn
-        self.amount = amount
-        self.remaining = remaining
-        self.daysOverdue = daysOverdue
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OpenInvoice: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOpenInvoice: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenInvoice {
-        return
-            try OpenInvoice(
-                reference: FfiConverterString.read(from: &buf), 
-                issuedOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                remaining: FfiConverterTypeMoney.read(from: &buf), 
-                daysOverdue: FfiConverterUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OpenInvoice, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterTypeIsoDate.write(value.issuedOn, into: &buf)
-        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterTypeMoney.write(value.remaining, into: &buf)
-        FfiConverterUInt32.write(value.daysOverdue, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOpenInvoice_lift(_ buf: RustBuffer) throws -> OpenInvoice {
-    return try FfiConverterTypeOpenInvoice.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOpenInvoice_lower(_ value: OpenInvoice) -> RustBuffer {
-    return FfiConverterTypeOpenInvoice.lower(value)
-}
-
-
-public struct OverdueAccount: Equatable, Hashable {
-    public var customerRef: String
-    public var name: String
-    public var phone: String?
-    public var email: String?
-    public var owed: Money
-    public var overdue: Money
-    public var oldestDays: Int64
-    public var buckets: AgingBuckets
-    /**
-     * Probability (0 to 1) that the next invoice is paid late, when scored.
-     */
-    public var risk: Double?
-    public var riskReasons: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, name: String, phone: String?, email: String?, owed: Money, overdue: Money, oldestDays: Int64, buckets: AgingBuckets, 
-        /**
-         * Probability (0 to 1) that the next invoice is paid late, when scored.
-         */risk: Double?, riskReasons: [String]) {
-        self.customerRef = customerRef
-        self.name = name
-        self.phone = phone
-        self.email = email
-        self.owed = owed
-        self.overdue = overdue
-        self.oldestDays = oldestDays
-        self.buckets = buckets
-        self.risk = risk
-        self.riskReasons = riskReasons
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OverdueAccount: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOverdueAccount: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueAccount {
-        return
-            try OverdueAccount(
-                customerRef: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                email: FfiConverterOptionString.read(from: &buf), 
-                owed: FfiConverterTypeMoney.read(from: &buf), 
-                overdue: FfiConverterTypeMoney.read(from: &buf), 
-                oldestDays: FfiConverterInt64.read(from: &buf), 
-                buckets: FfiConverterTypeAgingBuckets.read(from: &buf), 
-                risk: FfiConverterOptionDouble.read(from: &buf), 
-                riskReasons: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OverdueAccount, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterOptionString.write(value.email, into: &buf)
-        FfiConverterTypeMoney.write(value.owed, into: &buf)
-        FfiConverterTypeMoney.write(value.overdue, into: &buf)
-        FfiConverterInt64.write(value.oldestDays, into: &buf)
-        FfiConverterTypeAgingBuckets.write(value.buckets, into: &buf)
-        FfiConverterOptionDouble.write(value.risk, into: &buf)
-        FfiConverterSequenceString.write(value.riskReasons, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueAccount_lift(_ buf: RustBuffer) throws -> OverdueAccount {
-    return try FfiConverterTypeOverdueAccount.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueAccount_lower(_ value: OverdueAccount) -> RustBuffer {
-    return FfiConverterTypeOverdueAccount.lower(value)
-}
-
-
-public struct OverdueInvoice: Equatable, Hashable {
-    public var reference: String
-    public var issuedOn: IsoDate
-    public var dueOn: IsoDate
-    public var daysPastDue: Int64
-    public var remaining: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(reference: String, issuedOn: IsoDate, dueOn: IsoDate, daysPastDue: Int64, remaining: Money) {
-        self.reference = reference
-        self.issuedOn = issuedOn
-        self.dueOn = dueOn
-        self.daysPastDue = daysPastDue
-        self.remaining = remaining
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OverdueInvoice: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueInvoice {
-        return
-            try OverdueInvoice(
-                reference: FfiConverterString.read(from: &buf), 
-                issuedOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                dueOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                daysPastDue: FfiConverterInt64.read(from: &buf), 
-                remaining: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OverdueInvoice, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterTypeIsoDate.write(value.issuedOn, into: &buf)
-        FfiConverterTypeIsoDate.write(value.dueOn, into: &buf)
-        FfiConverterInt64.write(value.daysPastDue, into: &buf)
-        FfiConverterTypeMoney.write(value.remaining, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueInvoice_lift(_ buf: RustBuffer) throws -> OverdueInvoice {
-    return try FfiConverterTypeOverdueInvoice.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueInvoice_lower(_ value: OverdueInvoice) -> RustBuffer {
-    return FfiConverterTypeOverdueInvoice.lower(value)
-}
-
-
 public struct Override: Equatable, Hashable {
     public var id: Uuid
     public var customerRef: String
@@ -4678,400 +3129,6 @@ public func FfiConverterTypeOverview_lift(_ buf: RustBuffer) throws -> Overview 
 #endif
 public func FfiConverterTypeOverview_lower(_ value: Overview) -> RustBuffer {
     return FfiConverterTypeOverview.lower(value)
-}
-
-
-/**
- * A reminder that needs a person (a call, a letter to post, one held for approval).
- */
-public struct OwnerTask: Equatable, Hashable {
-    public var reminder: Uuid
-    public var customerRef: String
-    public var customerName: String
-    public var phone: String?
-    public var step: String
-    public var channel: String
-    public var amountDue: Money
-    public var since: IsoDate
-    public var note: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(reminder: Uuid, customerRef: String, customerName: String, phone: String?, step: String, channel: String, amountDue: Money, since: IsoDate, note: String?) {
-        self.reminder = reminder
-        self.customerRef = customerRef
-        self.customerName = customerName
-        self.phone = phone
-        self.step = step
-        self.channel = channel
-        self.amountDue = amountDue
-        self.since = since
-        self.note = note
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension OwnerTask: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOwnerTask: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OwnerTask {
-        return
-            try OwnerTask(
-                reminder: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                customerName: FfiConverterString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                step: FfiConverterString.read(from: &buf), 
-                channel: FfiConverterString.read(from: &buf), 
-                amountDue: FfiConverterTypeMoney.read(from: &buf), 
-                since: FfiConverterTypeIsoDate.read(from: &buf), 
-                note: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: OwnerTask, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.reminder, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.customerName, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterString.write(value.step, into: &buf)
-        FfiConverterString.write(value.channel, into: &buf)
-        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
-        FfiConverterTypeIsoDate.write(value.since, into: &buf)
-        FfiConverterOptionString.write(value.note, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOwnerTask_lift(_ buf: RustBuffer) throws -> OwnerTask {
-    return try FfiConverterTypeOwnerTask.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOwnerTask_lower(_ value: OwnerTask) -> RustBuffer {
-    return FfiConverterTypeOwnerTask.lower(value)
-}
-
-
-/**
- * A payment plan ("échéancier") and where it stands.
- */
-public struct PaymentPlan: Equatable, Hashable {
-    public var id: Uuid
-    public var customerRef: String
-    public var createdOn: IsoDate
-    public var instalments: [Instalment]
-    public var graceDays: UInt32
-    /**
-     * Stored state: active, completed, broken or cancelled.
-     */
-    public var state: String
-    /**
-     * Where it stands on the day asked.
-     */
-    public var status: PlanStatus
-    /**
-     * Paid since the plan was agreed.
-     */
-    public var paid: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, customerRef: String, createdOn: IsoDate, instalments: [Instalment], graceDays: UInt32, 
-        /**
-         * Stored state: active, completed, broken or cancelled.
-         */state: String, 
-        /**
-         * Where it stands on the day asked.
-         */status: PlanStatus, 
-        /**
-         * Paid since the plan was agreed.
-         */paid: Money) {
-        self.id = id
-        self.customerRef = customerRef
-        self.createdOn = createdOn
-        self.instalments = instalments
-        self.graceDays = graceDays
-        self.state = state
-        self.status = status
-        self.paid = paid
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PaymentPlan: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentPlan: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentPlan {
-        return
-            try PaymentPlan(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                createdOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                instalments: FfiConverterSequenceTypeInstalment.read(from: &buf), 
-                graceDays: FfiConverterUInt32.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf), 
-                status: FfiConverterTypePlanStatus.read(from: &buf), 
-                paid: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PaymentPlan, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterTypeIsoDate.write(value.createdOn, into: &buf)
-        FfiConverterSequenceTypeInstalment.write(value.instalments, into: &buf)
-        FfiConverterUInt32.write(value.graceDays, into: &buf)
-        FfiConverterString.write(value.state, into: &buf)
-        FfiConverterTypePlanStatus.write(value.status, into: &buf)
-        FfiConverterTypeMoney.write(value.paid, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentPlan_lift(_ buf: RustBuffer) throws -> PaymentPlan {
-    return try FfiConverterTypePaymentPlan.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentPlan_lower(_ value: PaymentPlan) -> RustBuffer {
-    return FfiConverterTypePaymentPlan.lower(value)
-}
-
-
-/**
- * Late-payment interest and the recovery indemnity on one invoice.
- */
-public struct Penalty: Equatable, Hashable {
-    public var interest: Money
-    public var indemnity: Money
-    public var total: Money
-    public var periods: [PenaltyPeriod]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(interest: Money, indemnity: Money, total: Money, periods: [PenaltyPeriod]) {
-        self.interest = interest
-        self.indemnity = indemnity
-        self.total = total
-        self.periods = periods
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Penalty: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePenalty: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Penalty {
-        return
-            try Penalty(
-                interest: FfiConverterTypeMoney.read(from: &buf), 
-                indemnity: FfiConverterTypeMoney.read(from: &buf), 
-                total: FfiConverterTypeMoney.read(from: &buf), 
-                periods: FfiConverterSequenceTypePenaltyPeriod.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Penalty, into buf: inout [UInt8]) {
-        FfiConverterTypeMoney.write(value.interest, into: &buf)
-        FfiConverterTypeMoney.write(value.indemnity, into: &buf)
-        FfiConverterTypeMoney.write(value.total, into: &buf)
-        FfiConverterSequenceTypePenaltyPeriod.write(value.periods, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePenalty_lift(_ buf: RustBuffer) throws -> Penalty {
-    return try FfiConverterTypePenalty.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePenalty_lower(_ value: Penalty) -> RustBuffer {
-    return FfiConverterTypePenalty.lower(value)
-}
-
-
-/**
- * One stretch of days at one rate on one base.
- */
-public struct PenaltyPeriod: Equatable, Hashable {
-    public var from: IsoDate
-    public var to: IsoDate
-    public var days: Int64
-    public var base: Money
-    public var ratePct: Percent
-    public var interest: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(from: IsoDate, to: IsoDate, days: Int64, base: Money, ratePct: Percent, interest: Money) {
-        self.from = from
-        self.to = to
-        self.days = days
-        self.base = base
-        self.ratePct = ratePct
-        self.interest = interest
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PenaltyPeriod: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PenaltyPeriod {
-        return
-            try PenaltyPeriod(
-                from: FfiConverterTypeIsoDate.read(from: &buf), 
-                to: FfiConverterTypeIsoDate.read(from: &buf), 
-                days: FfiConverterInt64.read(from: &buf), 
-                base: FfiConverterTypeMoney.read(from: &buf), 
-                ratePct: FfiConverterTypePercent.read(from: &buf), 
-                interest: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PenaltyPeriod, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.from, into: &buf)
-        FfiConverterTypeIsoDate.write(value.to, into: &buf)
-        FfiConverterInt64.write(value.days, into: &buf)
-        FfiConverterTypeMoney.write(value.base, into: &buf)
-        FfiConverterTypePercent.write(value.ratePct, into: &buf)
-        FfiConverterTypeMoney.write(value.interest, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePenaltyPeriod_lift(_ buf: RustBuffer) throws -> PenaltyPeriod {
-    return try FfiConverterTypePenaltyPeriod.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePenaltyPeriod_lower(_ value: PenaltyPeriod) -> RustBuffer {
-    return FfiConverterTypePenaltyPeriod.lower(value)
-}
-
-
-public struct Promise: Equatable, Hashable {
-    public var id: Uuid
-    public var customerRef: String
-    public var promisedOn: IsoDate
-    public var amount: Money
-    /**
-     * open, kept or broken.
-     */
-    public var state: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, customerRef: String, promisedOn: IsoDate, amount: Money, 
-        /**
-         * open, kept or broken.
-         */state: String) {
-        self.id = id
-        self.customerRef = customerRef
-        self.promisedOn = promisedOn
-        self.amount = amount
-        self.state = state
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Promise: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePromise: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Promise {
-        return
-            try Promise(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                promisedOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Promise, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterTypeIsoDate.write(value.promisedOn, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterString.write(value.state, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePromise_lift(_ buf: RustBuffer) throws -> Promise {
-    return try FfiConverterTypePromise.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePromise_lower(_ value: Promise) -> RustBuffer {
-    return FfiConverterTypePromise.lower(value)
 }
 
 
@@ -5362,76 +3419,6 @@ public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder 
 #endif
 public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
     return FfiConverterTypeReminder.lower(value)
-}
-
-
-/**
- * One template in one language, with `{placeholder}`s: a subject and body (email, letter,
- * call sheet, file) and a short text for SMS.
- */
-public struct ReminderTemplate: Equatable, Hashable {
-    public var name: String
-    public var language: Language
-    public var subject: String
-    public var body: String
-    public var sms: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, language: Language, subject: String, body: String, sms: String) {
-        self.name = name
-        self.language = language
-        self.subject = subject
-        self.body = body
-        self.sms = sms
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ReminderTemplate: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeReminderTemplate: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderTemplate {
-        return
-            try ReminderTemplate(
-                name: FfiConverterString.read(from: &buf), 
-                language: FfiConverterTypeLanguage.read(from: &buf), 
-                subject: FfiConverterString.read(from: &buf), 
-                body: FfiConverterString.read(from: &buf), 
-                sms: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ReminderTemplate, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterTypeLanguage.write(value.language, into: &buf)
-        FfiConverterString.write(value.subject, into: &buf)
-        FfiConverterString.write(value.body, into: &buf)
-        FfiConverterString.write(value.sms, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminderTemplate_lift(_ buf: RustBuffer) throws -> ReminderTemplate {
-    return try FfiConverterTypeReminderTemplate.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminderTemplate_lower(_ value: ReminderTemplate) -> RustBuffer {
-    return FfiConverterTypeReminderTemplate.lower(value)
 }
 
 
@@ -5732,415 +3719,6 @@ public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
 }
 
 
-/**
- * The relevé de compte.
- */
-public struct Statement: Equatable, Hashable {
-    public var customerRef: String
-    public var name: String
-    public var from: IsoDate
-    public var to: IsoDate
-    public var openingBalance: Money
-    public var lines: [StatementLine]
-    public var totalDebit: Money
-    public var totalCredit: Money
-    public var closingBalance: Money
-    public var overdue: Money
-    public var overdueInvoices: [OverdueInvoice]
-    public var depositsHeld: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, name: String, from: IsoDate, to: IsoDate, openingBalance: Money, lines: [StatementLine], totalDebit: Money, totalCredit: Money, closingBalance: Money, overdue: Money, overdueInvoices: [OverdueInvoice], depositsHeld: Money) {
-        self.customerRef = customerRef
-        self.name = name
-        self.from = from
-        self.to = to
-        self.openingBalance = openingBalance
-        self.lines = lines
-        self.totalDebit = totalDebit
-        self.totalCredit = totalCredit
-        self.closingBalance = closingBalance
-        self.overdue = overdue
-        self.overdueInvoices = overdueInvoices
-        self.depositsHeld = depositsHeld
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Statement: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStatement: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Statement {
-        return
-            try Statement(
-                customerRef: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                from: FfiConverterTypeIsoDate.read(from: &buf), 
-                to: FfiConverterTypeIsoDate.read(from: &buf), 
-                openingBalance: FfiConverterTypeMoney.read(from: &buf), 
-                lines: FfiConverterSequenceTypeStatementLine.read(from: &buf), 
-                totalDebit: FfiConverterTypeMoney.read(from: &buf), 
-                totalCredit: FfiConverterTypeMoney.read(from: &buf), 
-                closingBalance: FfiConverterTypeMoney.read(from: &buf), 
-                overdue: FfiConverterTypeMoney.read(from: &buf), 
-                overdueInvoices: FfiConverterSequenceTypeOverdueInvoice.read(from: &buf), 
-                depositsHeld: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Statement, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterTypeIsoDate.write(value.from, into: &buf)
-        FfiConverterTypeIsoDate.write(value.to, into: &buf)
-        FfiConverterTypeMoney.write(value.openingBalance, into: &buf)
-        FfiConverterSequenceTypeStatementLine.write(value.lines, into: &buf)
-        FfiConverterTypeMoney.write(value.totalDebit, into: &buf)
-        FfiConverterTypeMoney.write(value.totalCredit, into: &buf)
-        FfiConverterTypeMoney.write(value.closingBalance, into: &buf)
-        FfiConverterTypeMoney.write(value.overdue, into: &buf)
-        FfiConverterSequenceTypeOverdueInvoice.write(value.overdueInvoices, into: &buf)
-        FfiConverterTypeMoney.write(value.depositsHeld, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStatement_lift(_ buf: RustBuffer) throws -> Statement {
-    return try FfiConverterTypeStatement.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStatement_lower(_ value: Statement) -> RustBuffer {
-    return FfiConverterTypeStatement.lower(value)
-}
-
-
-public struct StatementLine: Equatable, Hashable {
-    public var date: IsoDate
-    public var kind: String
-    public var reference: String
-    public var description: String
-    public var debit: Money
-    public var credit: Money
-    public var balance: Money
-    public var deposit: Money
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(date: IsoDate, kind: String, reference: String, description: String, debit: Money, credit: Money, balance: Money, deposit: Money) {
-        self.date = date
-        self.kind = kind
-        self.reference = reference
-        self.description = description
-        self.debit = debit
-        self.credit = credit
-        self.balance = balance
-        self.deposit = deposit
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension StatementLine: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStatementLine: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatementLine {
-        return
-            try StatementLine(
-                date: FfiConverterTypeIsoDate.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                reference: FfiConverterString.read(from: &buf), 
-                description: FfiConverterString.read(from: &buf), 
-                debit: FfiConverterTypeMoney.read(from: &buf), 
-                credit: FfiConverterTypeMoney.read(from: &buf), 
-                balance: FfiConverterTypeMoney.read(from: &buf), 
-                deposit: FfiConverterTypeMoney.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: StatementLine, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.date, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.reference, into: &buf)
-        FfiConverterString.write(value.description, into: &buf)
-        FfiConverterTypeMoney.write(value.debit, into: &buf)
-        FfiConverterTypeMoney.write(value.credit, into: &buf)
-        FfiConverterTypeMoney.write(value.balance, into: &buf)
-        FfiConverterTypeMoney.write(value.deposit, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStatementLine_lift(_ buf: RustBuffer) throws -> StatementLine {
-    return try FfiConverterTypeStatementLine.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStatementLine_lower(_ value: StatementLine) -> RustBuffer {
-    return FfiConverterTypeStatementLine.lower(value)
-}
-
-
-/**
- * What one sync did, and the status after it.
- */
-public struct SyncReport: Equatable, Hashable {
-    public var pushed: UInt32
-    /**
-     * Events the back office refused this time (see `SyncStatus.rejected`).
-     */
-    public var rejected: UInt32
-    public var pulled: UInt32
-    public var applied: UInt32
-    /**
-     * The back office was restored from a backup and this till resent its history.
-     */
-    public var epochReset: Bool
-    public var status: SyncStatus
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(pushed: UInt32, 
-        /**
-         * Events the back office refused this time (see `SyncStatus.rejected`).
-         */rejected: UInt32, pulled: UInt32, applied: UInt32, 
-        /**
-         * The back office was restored from a backup and this till resent its history.
-         */epochReset: Bool, status: SyncStatus) {
-        self.pushed = pushed
-        self.rejected = rejected
-        self.pulled = pulled
-        self.applied = applied
-        self.epochReset = epochReset
-        self.status = status
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SyncReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
-        return
-            try SyncReport(
-                pushed: FfiConverterUInt32.read(from: &buf), 
-                rejected: FfiConverterUInt32.read(from: &buf), 
-                pulled: FfiConverterUInt32.read(from: &buf), 
-                applied: FfiConverterUInt32.read(from: &buf), 
-                epochReset: FfiConverterBool.read(from: &buf), 
-                status: FfiConverterTypeSyncStatus.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.pushed, into: &buf)
-        FfiConverterUInt32.write(value.rejected, into: &buf)
-        FfiConverterUInt32.write(value.pulled, into: &buf)
-        FfiConverterUInt32.write(value.applied, into: &buf)
-        FfiConverterBool.write(value.epochReset, into: &buf)
-        FfiConverterTypeSyncStatus.write(value.status, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
-    return try FfiConverterTypeSyncReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
-    return FfiConverterTypeSyncReport.lower(value)
-}
-
-
-/**
- * What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
- */
-public struct SyncStatus: Equatable, Hashable {
-    public var enrolled: Bool
-    public var serverUrl: String?
-    public var shopId: Uuid?
-    /**
-     * RFC 3339 (UTC); `None` before the first successful sync.
-     */
-    public var lastSuccess: UtcTimestamp?
-    public var lastAttempt: UtcTimestamp?
-    /**
-     * Events recorded here that the back office has not acknowledged yet.
-     */
-    public var waiting: UInt64
-    /**
-     * Failed syncs in a row.
-     */
-    public var failures: UInt32
-    /**
-     * So many syncs failed in a row that someone should look.
-     */
-    public var stuck: Bool
-    public var lastError: String?
-    /**
-     * The shop sequence this till has applied up to.
-     */
-    public var cursor: UInt64
-    /**
-     * Events of this till the back office refused (kept here for support).
-     */
-    public var rejected: UInt64
-    /**
-     * Events of other devices waiting for the customer or entry they refer to.
-     */
-    public var parked: UInt64
-    /**
-     * Events of other devices this till cannot apply, kept aside with why.
-     */
-    public var setAside: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(enrolled: Bool, serverUrl: String?, shopId: Uuid?, 
-        /**
-         * RFC 3339 (UTC); `None` before the first successful sync.
-         */lastSuccess: UtcTimestamp?, lastAttempt: UtcTimestamp?, 
-        /**
-         * Events recorded here that the back office has not acknowledged yet.
-         */waiting: UInt64, 
-        /**
-         * Failed syncs in a row.
-         */failures: UInt32, 
-        /**
-         * So many syncs failed in a row that someone should look.
-         */stuck: Bool, lastError: String?, 
-        /**
-         * The shop sequence this till has applied up to.
-         */cursor: UInt64, 
-        /**
-         * Events of this till the back office refused (kept here for support).
-         */rejected: UInt64, 
-        /**
-         * Events of other devices waiting for the customer or entry they refer to.
-         */parked: UInt64, 
-        /**
-         * Events of other devices this till cannot apply, kept aside with why.
-         */setAside: UInt64) {
-        self.enrolled = enrolled
-        self.serverUrl = serverUrl
-        self.shopId = shopId
-        self.lastSuccess = lastSuccess
-        self.lastAttempt = lastAttempt
-        self.waiting = waiting
-        self.failures = failures
-        self.stuck = stuck
-        self.lastError = lastError
-        self.cursor = cursor
-        self.rejected = rejected
-        self.parked = parked
-        self.setAside = setAside
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SyncStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
-        return
-            try SyncStatus(
-                enrolled: FfiConverterBool.read(from: &buf), 
-                serverUrl: FfiConverterOptionString.read(from: &buf), 
-                shopId: FfiConverterOptionTypeUuid.read(from: &buf), 
-                lastSuccess: FfiConverterOptionTypeUtcTimestamp.read(from: &buf), 
-                lastAttempt: FfiConverterOptionTypeUtcTimestamp.read(from: &buf), 
-                waiting: FfiConverterUInt64.read(from: &buf), 
-                failures: FfiConverterUInt32.read(from: &buf), 
-                stuck: FfiConverterBool.read(from: &buf), 
-                lastError: FfiConverterOptionString.read(from: &buf), 
-                cursor: FfiConverterUInt64.read(from: &buf), 
-                rejected: FfiConverterUInt64.read(from: &buf), 
-                parked: FfiConverterUInt64.read(from: &buf), 
-                setAside: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.enrolled, into: &buf)
-        FfiConverterOptionString.write(value.serverUrl, into: &buf)
-        FfiConverterOptionTypeUuid.write(value.shopId, into: &buf)
-        FfiConverterOptionTypeUtcTimestamp.write(value.lastSuccess, into: &buf)
-        FfiConverterOptionTypeUtcTimestamp.write(value.lastAttempt, into: &buf)
-        FfiConverterUInt64.write(value.waiting, into: &buf)
-        FfiConverterUInt32.write(value.failures, into: &buf)
-        FfiConverterBool.write(value.stuck, into: &buf)
-        FfiConverterOptionString.write(value.lastError, into: &buf)
-        FfiConverterUInt64.write(value.cursor, into: &buf)
-        FfiConverterUInt64.write(value.rejected, into: &buf)
-        FfiConverterUInt64.write(value.parked, into: &buf)
-        FfiConverterUInt64.write(value.setAside, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
-    return try FfiConverterTypeSyncStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
-    return FfiConverterTypeSyncStatus.lower(value)
-}
-
-
 public struct TimelineEntry: Equatable, Hashable {
     public var entry: LedgerEntry
     /**
@@ -6202,183 +3780,6 @@ public func FfiConverterTypeTimelineEntry_lift(_ buf: RustBuffer) throws -> Time
 #endif
 public func FfiConverterTypeTimelineEntry_lower(_ value: TimelineEntry) -> RustBuffer {
     return FfiConverterTypeTimelineEntry.lower(value)
-}
-
-
-/**
- * One line of the customer's story: a ledger entry, a reminder or a follow-up.
- */
-public struct TimelineItem: Equatable, Hashable {
-    public var date: IsoDate
-    public var at: UtcTimestamp
-    /**
-     * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
-     * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
-     * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
-     */
-    public var kind: String
-    public var text: String
-    public var amount: Money?
-    /**
-     * A reminder's state: queued, sent, failed or cancelled.
-     */
-    public var state: String?
-    public var id: Uuid
-    /**
-     * The cashier of an entry, the author of a note or call.
-     */
-    public var author: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(date: IsoDate, at: UtcTimestamp, 
-        /**
-         * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
-         * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
-         * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
-         */kind: String, text: String, amount: Money?, 
-        /**
-         * A reminder's state: queued, sent, failed or cancelled.
-         */state: String?, id: Uuid, 
-        /**
-         * The cashier of an entry, the author of a note or call.
-         */author: String?) {
-        self.date = date
-        self.at = at
-        self.kind = kind
-        self.text = text
-        self.amount = amount
-        self.state = state
-        self.id = id
-        self.author = author
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension TimelineItem: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTimelineItem: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineItem {
-        return
-            try TimelineItem(
-                date: FfiConverterTypeIsoDate.read(from: &buf), 
-                at: FfiConverterTypeUtcTimestamp.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                text: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
-                state: FfiConverterOptionString.read(from: &buf), 
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                author: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: TimelineItem, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.date, into: &buf)
-        FfiConverterTypeUtcTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.text, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
-        FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterOptionString.write(value.author, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimelineItem_lift(_ buf: RustBuffer) throws -> TimelineItem {
-    return try FfiConverterTypeTimelineItem.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimelineItem_lower(_ value: TimelineItem) -> RustBuffer {
-    return FfiConverterTypeTimelineItem.lower(value)
-}
-
-
-/**
- * What needs a person today: calls, letters, held reminders, broken promises, bank credits
- * to confirm.
- */
-public struct Today: Equatable, Hashable {
-    public var asOf: IsoDate
-    public var calls: [OwnerTask]
-    public var letters: [OwnerTask]
-    public var held: [OwnerTask]
-    public var brokenPromises: [BrokenPromise]
-    public var bankToConfirm: [BankLine]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(asOf: IsoDate, calls: [OwnerTask], letters: [OwnerTask], held: [OwnerTask], brokenPromises: [BrokenPromise], bankToConfirm: [BankLine]) {
-        self.asOf = asOf
-        self.calls = calls
-        self.letters = letters
-        self.held = held
-        self.brokenPromises = brokenPromises
-        self.bankToConfirm = bankToConfirm
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Today: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeToday: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Today {
-        return
-            try Today(
-                asOf: FfiConverterTypeIsoDate.read(from: &buf), 
-                calls: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
-                letters: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
-                held: FfiConverterSequenceTypeOwnerTask.read(from: &buf), 
-                brokenPromises: FfiConverterSequenceTypeBrokenPromise.read(from: &buf), 
-                bankToConfirm: FfiConverterSequenceTypeBankLine.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Today, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.asOf, into: &buf)
-        FfiConverterSequenceTypeOwnerTask.write(value.calls, into: &buf)
-        FfiConverterSequenceTypeOwnerTask.write(value.letters, into: &buf)
-        FfiConverterSequenceTypeOwnerTask.write(value.held, into: &buf)
-        FfiConverterSequenceTypeBrokenPromise.write(value.brokenPromises, into: &buf)
-        FfiConverterSequenceTypeBankLine.write(value.bankToConfirm, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeToday_lift(_ buf: RustBuffer) throws -> Today {
-    return try FfiConverterTypeToday.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeToday_lower(_ value: Today) -> RustBuffer {
-    return FfiConverterTypeToday.lower(value)
 }
 
 
@@ -6558,1754 +3959,6 @@ public func FfiConverterTypeWriteContext_lower(_ value: WriteContext) -> RustBuf
     return FfiConverterTypeWriteContext.lower(value)
 }
 
-
-/**
- * Crosses as a flat error: Kotlin and Swift get one exception class per variant whose message
- * is the readable text below (uniffi would otherwise print it as `message=...`).
- */
-public 
-enum ArdoiseError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
-
-    
-    
-    /**
-     * Malformed amount or date, a field out of range, a value that must be positive.
-     */
-    case InvalidInput(message: String)
-    
-    /**
-     * Unknown customer, invoice or entry.
-     */
-    case NotFound(message: String)
-    
-    /**
-     * The request is well formed but the account does not allow it (duplicate reference,
-     * invoice already settled, deposit not available, entry not reversible).
-     */
-    case Conflict(message: String)
-    
-    /**
-     * A sale on account the checkout refused; the message gives every reason (`check()` gives
-     * the full verdict).
-     */
-    case Refused(message: String)
-    
-    /**
-     * The till was closed, or is suspended: call `resume()` or open it again.
-     */
-    case Closed(message: String)
-    
-    /**
-     * The database could not be opened, read or written. The file is never deleted.
-     */
-    case Storage(message: String)
-    
-    /**
-     * `sync()` before `enrol()`: this till does not belong to a back office yet.
-     */
-    case NotEnrolled(message: String)
-    
-    /**
-     * The back office could not be reached, or is busy or failing (network down, timeout,
-     * server error, too many requests). Nothing was lost: the events wait here; sync later.
-     */
-    case Unreachable(message: String)
-    
-    /**
-     * The back office refused: an unknown, expired or already used enrolment code, a revoked
-     * till, an incompatible version. Retrying will not help; the message says what will.
-     */
-    case SyncRefused(message: String)
-    
-
-    
-
-    
-
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
-    
-}
-
-#if compiler(>=6)
-extension ArdoiseError: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeArdoiseError: FfiConverterRustBuffer {
-    typealias SwiftType = ArdoiseError
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ArdoiseError {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-
-        
-
-        
-        case 1: return .InvalidInput(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .NotFound(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .Conflict(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 4: return .Refused(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 5: return .Closed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 6: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 7: return .NotEnrolled(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 8: return .Unreachable(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 9: return .SyncRefused(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ArdoiseError, into buf: inout [UInt8]) {
-        switch value {
-
-        
-
-        
-        case .InvalidInput(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .NotFound(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .Conflict(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .Refused(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .Closed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .Storage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
-        case .NotEnrolled(_ /* message is ignored*/):
-            writeInt(&buf, Int32(7))
-        case .Unreachable(_ /* message is ignored*/):
-            writeInt(&buf, Int32(8))
-        case .SyncRefused(_ /* message is ignored*/):
-            writeInt(&buf, Int32(9))
-
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeArdoiseError_lift(_ buf: RustBuffer) throws -> ArdoiseError {
-    return try FfiConverterTypeArdoiseError.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeArdoiseError_lower(_ value: ArdoiseError) -> RustBuffer {
-    return FfiConverterTypeArdoiseError.lower(value)
-}
-
-
-/**
- * Where a bank transaction stands.
- */
-
-public enum BankLineState: Equatable, Hashable {
-    
-    case applied
-    case suggested
-    case unmatched
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension BankLineState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankLineState: FfiConverterRustBuffer {
-    typealias SwiftType = BankLineState
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankLineState {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .applied
-        
-        case 2: return .suggested
-        
-        case 3: return .unmatched
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: BankLineState, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .applied:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .suggested:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .unmatched:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankLineState_lift(_ buf: RustBuffer) throws -> BankLineState {
-    return try FfiConverterTypeBankLineState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankLineState_lower(_ value: BankLineState) -> RustBuffer {
-    return FfiConverterTypeBankLineState.lower(value)
-}
-
-
-
-/**
- * Why a payment was recorded: the customer's RF reference, open invoices adding up to the
- * amount, or a person's confirmation.
- */
-
-public enum BankMatchRule: Equatable, Hashable {
-    
-    case reference
-    case invoices
-    case confirmed
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension BankMatchRule: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankMatchRule: FfiConverterRustBuffer {
-    typealias SwiftType = BankMatchRule
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankMatchRule {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .reference
-        
-        case 2: return .invoices
-        
-        case 3: return .confirmed
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: BankMatchRule, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .reference:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .invoices:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .confirmed:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankMatchRule_lift(_ buf: RustBuffer) throws -> BankMatchRule {
-    return try FfiConverterTypeBankMatchRule.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankMatchRule_lower(_ value: BankMatchRule) -> RustBuffer {
-    return FfiConverterTypeBankMatchRule.lower(value)
-}
-
-
-
-/**
- * One thing that points to a customer (`SharedAccount` and `MistypedReference` are warnings);
- * `describeBankReason` says it in words.
- */
-
-public enum BankReason: Equatable, Hashable {
-    
-    case knownAccount(iban: String
-    )
-    case name(payer: String
-    )
-    case partial(invoices: [String], `open`: Money
-    )
-    case overpaid(invoices: [String], `open`: Money
-    )
-    case feeGap(invoices: [String], gap: Money
-    )
-    case amountIsInvoice(invoice: String
-    )
-    case amountIsBalance
-    case severalReferences
-    case mistypedReference(written: String
-    )
-    case sharedAccount(customers: UInt32
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension BankReason: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBankReason: FfiConverterRustBuffer {
-    typealias SwiftType = BankReason
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BankReason {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .knownAccount(iban: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .name(payer: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .partial(invoices: try FfiConverterSequenceString.read(from: &buf), open: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 4: return .overpaid(invoices: try FfiConverterSequenceString.read(from: &buf), open: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 5: return .feeGap(invoices: try FfiConverterSequenceString.read(from: &buf), gap: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 6: return .amountIsInvoice(invoice: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 7: return .amountIsBalance
-        
-        case 8: return .severalReferences
-        
-        case 9: return .mistypedReference(written: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 10: return .sharedAccount(customers: try FfiConverterUInt32.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: BankReason, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .knownAccount(iban):
-            writeInt(&buf, Int32(1))
-            FfiConverterString.write(iban, into: &buf)
-            
-        
-        case let .name(payer):
-            writeInt(&buf, Int32(2))
-            FfiConverterString.write(payer, into: &buf)
-            
-        
-        case let .partial(invoices,`open`):
-            writeInt(&buf, Int32(3))
-            FfiConverterSequenceString.write(invoices, into: &buf)
-            FfiConverterTypeMoney.write(`open`, into: &buf)
-            
-        
-        case let .overpaid(invoices,`open`):
-            writeInt(&buf, Int32(4))
-            FfiConverterSequenceString.write(invoices, into: &buf)
-            FfiConverterTypeMoney.write(`open`, into: &buf)
-            
-        
-        case let .feeGap(invoices,gap):
-            writeInt(&buf, Int32(5))
-            FfiConverterSequenceString.write(invoices, into: &buf)
-            FfiConverterTypeMoney.write(gap, into: &buf)
-            
-        
-        case let .amountIsInvoice(invoice):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(invoice, into: &buf)
-            
-        
-        case .amountIsBalance:
-            writeInt(&buf, Int32(7))
-        
-        
-        case .severalReferences:
-            writeInt(&buf, Int32(8))
-        
-        
-        case let .mistypedReference(written):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(written, into: &buf)
-            
-        
-        case let .sharedAccount(customers):
-            writeInt(&buf, Int32(10))
-            FfiConverterUInt32.write(customers, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankReason_lift(_ buf: RustBuffer) throws -> BankReason {
-    return try FfiConverterTypeBankReason.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBankReason_lower(_ value: BankReason) -> RustBuffer {
-    return FfiConverterTypeBankReason.lower(value)
-}
-
-
-
-/**
- * The outcome of a call to a customer; a promise pauses reminders until its date.
- */
-
-public enum CallOutcome: Equatable, Hashable {
-    
-    case reached
-    case noAnswer
-    case promise(on: IsoDate, amount: Money
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension CallOutcome: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCallOutcome: FfiConverterRustBuffer {
-    typealias SwiftType = CallOutcome
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallOutcome {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .reached
-        
-        case 2: return .noAnswer
-        
-        case 3: return .promise(on: try FfiConverterTypeIsoDate.read(from: &buf), amount: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: CallOutcome, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .reached:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .noAnswer:
-            writeInt(&buf, Int32(2))
-        
-        
-        case let .promise(on,amount):
-            writeInt(&buf, Int32(3))
-            FfiConverterTypeIsoDate.write(on, into: &buf)
-            FfiConverterTypeMoney.write(amount, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCallOutcome_lift(_ buf: RustBuffer) throws -> CallOutcome {
-    return try FfiConverterTypeCallOutcome.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCallOutcome_lower(_ value: CallOutcome) -> RustBuffer {
-    return FfiConverterTypeCallOutcome.lower(value)
-}
-
-
-
-/**
- * How a reminder reaches the customer (or the shop, for a call or a file).
- */
-
-public enum Channel: Equatable, Hashable {
-    
-    case email
-    case sms
-    /**
-     * A letter on paper (registered for a formal notice).
-     */
-    case letter
-    /**
-     * A task for a person at the shop: call the customer.
-     */
-    case phoneCall
-    /**
-     * A word from the cashier the next time the customer is at the till.
-     */
-    case till
-    /**
-     * A document prepared for the owner (the "injonction de payer" file), not sent.
-     */
-    case document
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Channel: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeChannel: FfiConverterRustBuffer {
-    typealias SwiftType = Channel
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Channel {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .email
-        
-        case 2: return .sms
-        
-        case 3: return .letter
-        
-        case 4: return .phoneCall
-        
-        case 5: return .till
-        
-        case 6: return .document
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Channel, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .email:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .sms:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .letter:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .phoneCall:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .till:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .document:
-            writeInt(&buf, Int32(6))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeChannel_lift(_ buf: RustBuffer) throws -> Channel {
-    return try FfiConverterTypeChannel.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
-    return FfiConverterTypeChannel.lower(value)
-}
-
-
-
-/**
- * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
- * hall, a school, a hospital (Code de la commande publique R2192-31).
- */
-
-public enum CustomerKind: Equatable, Hashable {
-    
-    case business
-    case consumer
-    case `public`
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension CustomerKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCustomerKind: FfiConverterRustBuffer {
-    typealias SwiftType = CustomerKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .business
-        
-        case 2: return .consumer
-        
-        case 3: return .`public`
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: CustomerKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .business:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .consumer:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .`public`:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerKind_lift(_ buf: RustBuffer) throws -> CustomerKind {
-    return try FfiConverterTypeCustomerKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCustomerKind_lower(_ value: CustomerKind) -> RustBuffer {
-    return FfiConverterTypeCustomerKind.lower(value)
-}
-
-
-
-/**
- * How dates are written in an invoices file.
- */
-
-public enum DateStyle: Equatable, Hashable {
-    
-    /**
-     * 2013-01-02
-     */
-    case iso
-    /**
-     * 1/2/2013
-     */
-    case monthDayYear
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension DateStyle: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDateStyle: FfiConverterRustBuffer {
-    typealias SwiftType = DateStyle
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DateStyle {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .iso
-        
-        case 2: return .monthDayYear
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: DateStyle, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .iso:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .monthDayYear:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDateStyle_lift(_ buf: RustBuffer) throws -> DateStyle {
-    return try FfiConverterTypeDateStyle.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDateStyle_lower(_ value: DateStyle) -> RustBuffer {
-    return FfiConverterTypeDateStyle.lower(value)
-}
-
-
-
-
-public enum Decision: Equatable, Hashable {
-    
-    case allow
-    case warn
-    case refuse
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Decision: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDecision: FfiConverterRustBuffer {
-    typealias SwiftType = Decision
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Decision {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .allow
-        
-        case 2: return .warn
-        
-        case 3: return .refuse
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Decision, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .allow:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .warn:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .refuse:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDecision_lift(_ buf: RustBuffer) throws -> Decision {
-    return try FfiConverterTypeDecision.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
-    return FfiConverterTypeDecision.lower(value)
-}
-
-
-
-
-public enum ExportFormat: Equatable, Hashable {
-    
-    case csv
-    case json
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ExportFormat: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeExportFormat: FfiConverterRustBuffer {
-    typealias SwiftType = ExportFormat
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormat {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .csv
-        
-        case 2: return .json
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ExportFormat, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .csv:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .json:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> ExportFormat {
-    return try FfiConverterTypeExportFormat.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
-    return FfiConverterTypeExportFormat.lower(value)
-}
-
-
-
-
-public enum ExportKind: Equatable, Hashable {
-    
-    case accounts
-    case ledger
-    case reminders
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ExportKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeExportKind: FfiConverterRustBuffer {
-    typealias SwiftType = ExportKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .accounts
-        
-        case 2: return .ledger
-        
-        case 3: return .reminders
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ExportKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .accounts:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .ledger:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .reminders:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExportKind_lift(_ buf: RustBuffer) throws -> ExportKind {
-    return try FfiConverterTypeExportKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExportKind_lower(_ value: ExportKind) -> RustBuffer {
-    return FfiConverterTypeExportKind.lower(value)
-}
-
-
-
-/**
- * The language a customer's reminders are written in.
- */
-
-public enum Language: Equatable, Hashable {
-    
-    case fr
-    case en
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Language: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLanguage: FfiConverterRustBuffer {
-    typealias SwiftType = Language
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Language {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .fr
-        
-        case 2: return .en
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Language, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .fr:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .en:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language {
-    return try FfiConverterTypeLanguage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
-    return FfiConverterTypeLanguage.lower(value)
-}
-
-
-
-
-public enum OverdueSort: Equatable, Hashable {
-    
-    case amount
-    case age
-    case risk
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension OverdueSort: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOverdueSort: FfiConverterRustBuffer {
-    typealias SwiftType = OverdueSort
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueSort {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .amount
-        
-        case 2: return .age
-        
-        case 3: return .risk
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: OverdueSort, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .amount:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .age:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .risk:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueSort_lift(_ buf: RustBuffer) throws -> OverdueSort {
-    return try FfiConverterTypeOverdueSort.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverdueSort_lower(_ value: OverdueSort) -> RustBuffer {
-    return FfiConverterTypeOverdueSort.lower(value)
-}
-
-
-
-
-public enum PaymentMethod: Equatable, Hashable {
-    
-    case cash
-    case card
-    case transfer
-    case cheque
-    case online
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension PaymentMethod: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentMethod: FfiConverterRustBuffer {
-    typealias SwiftType = PaymentMethod
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentMethod {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .cash
-        
-        case 2: return .card
-        
-        case 3: return .transfer
-        
-        case 4: return .cheque
-        
-        case 5: return .online
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: PaymentMethod, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .cash:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .card:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .transfer:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .cheque:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .online:
-            writeInt(&buf, Int32(5))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentMethod_lift(_ buf: RustBuffer) throws -> PaymentMethod {
-    return try FfiConverterTypePaymentMethod.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentMethod_lower(_ value: PaymentMethod) -> RustBuffer {
-    return FfiConverterTypePaymentMethod.lower(value)
-}
-
-
-
-/**
- * Where a plan stands on a date, given what was paid since it was agreed.
- */
-
-public enum PlanStatus: Equatable, Hashable {
-    
-    /**
-     * In good standing: reminders stay paused.
-     */
-    case active(paid: Money, nextDue: IsoDate?, nextAmount: Money
-    )
-    case completed
-    /**
-     * An instalment was missed past the grace days: the ladder resumes.
-     */
-    case broken(missedDue: IsoDate, missing: Money
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension PlanStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePlanStatus: FfiConverterRustBuffer {
-    typealias SwiftType = PlanStatus
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanStatus {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .active(paid: try FfiConverterTypeMoney.read(from: &buf), nextDue: try FfiConverterOptionTypeIsoDate.read(from: &buf), nextAmount: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 2: return .completed
-        
-        case 3: return .broken(missedDue: try FfiConverterTypeIsoDate.read(from: &buf), missing: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: PlanStatus, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .active(paid,nextDue,nextAmount):
-            writeInt(&buf, Int32(1))
-            FfiConverterTypeMoney.write(paid, into: &buf)
-            FfiConverterOptionTypeIsoDate.write(nextDue, into: &buf)
-            FfiConverterTypeMoney.write(nextAmount, into: &buf)
-            
-        
-        case .completed:
-            writeInt(&buf, Int32(2))
-        
-        
-        case let .broken(missedDue,missing):
-            writeInt(&buf, Int32(3))
-            FfiConverterTypeIsoDate.write(missedDue, into: &buf)
-            FfiConverterTypeMoney.write(missing, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePlanStatus_lift(_ buf: RustBuffer) throws -> PlanStatus {
-    return try FfiConverterTypePlanStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePlanStatus_lower(_ value: PlanStatus) -> RustBuffer {
-    return FfiConverterTypePlanStatus.lower(value)
-}
-
-
-
-/**
- * One reason behind a checkout verdict, with its numbers.
- */
-
-public enum Reason: Equatable, Hashable {
-    
-    case blocked(reason: String
-    )
-    case overdue(amount: Money, days: UInt32, oldestDue: IsoDate, invoices: UInt32, decision: Decision
-    )
-    case overLimit(limit: Money, balanceAfter: Money, overBy: Money
-    )
-    case nearLimit(limit: Money, balanceAfter: Money, availableAfter: Money
-    )
-    /**
-     * Invoices under dispute: a warning, not counted as overdue.
-     */
-    case disputed(invoices: UInt32, amount: Money
-    )
-    case managerOverride(manager: String, reason: String
-    )
-    /**
-     * The till has not synced with the back office for `offline_after_hours`: sales on account
-     * are capped per customer until it syncs. `hours_offline` is `None` when it never synced
-     * since enrolling.
-     */
-    case offline(hoursOffline: UInt32?, allowance: Money, used: Money, leftAfter: Money, decision: Decision
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Reason: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeReason: FfiConverterRustBuffer {
-    typealias SwiftType = Reason
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reason {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .blocked(reason: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .overdue(amount: try FfiConverterTypeMoney.read(from: &buf), days: try FfiConverterUInt32.read(from: &buf), oldestDue: try FfiConverterTypeIsoDate.read(from: &buf), invoices: try FfiConverterUInt32.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
-        )
-        
-        case 3: return .overLimit(limit: try FfiConverterTypeMoney.read(from: &buf), balanceAfter: try FfiConverterTypeMoney.read(from: &buf), overBy: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 4: return .nearLimit(limit: try FfiConverterTypeMoney.read(from: &buf), balanceAfter: try FfiConverterTypeMoney.read(from: &buf), availableAfter: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 5: return .disputed(invoices: try FfiConverterUInt32.read(from: &buf), amount: try FfiConverterTypeMoney.read(from: &buf)
-        )
-        
-        case 6: return .managerOverride(manager: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 7: return .offline(hoursOffline: try FfiConverterOptionUInt32.read(from: &buf), allowance: try FfiConverterTypeMoney.read(from: &buf), used: try FfiConverterTypeMoney.read(from: &buf), leftAfter: try FfiConverterTypeMoney.read(from: &buf), decision: try FfiConverterTypeDecision.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Reason, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .blocked(reason):
-            writeInt(&buf, Int32(1))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .overdue(amount,days,oldestDue,invoices,decision):
-            writeInt(&buf, Int32(2))
-            FfiConverterTypeMoney.write(amount, into: &buf)
-            FfiConverterUInt32.write(days, into: &buf)
-            FfiConverterTypeIsoDate.write(oldestDue, into: &buf)
-            FfiConverterUInt32.write(invoices, into: &buf)
-            FfiConverterTypeDecision.write(decision, into: &buf)
-            
-        
-        case let .overLimit(limit,balanceAfter,overBy):
-            writeInt(&buf, Int32(3))
-            FfiConverterTypeMoney.write(limit, into: &buf)
-            FfiConverterTypeMoney.write(balanceAfter, into: &buf)
-            FfiConverterTypeMoney.write(overBy, into: &buf)
-            
-        
-        case let .nearLimit(limit,balanceAfter,availableAfter):
-            writeInt(&buf, Int32(4))
-            FfiConverterTypeMoney.write(limit, into: &buf)
-            FfiConverterTypeMoney.write(balanceAfter, into: &buf)
-            FfiConverterTypeMoney.write(availableAfter, into: &buf)
-            
-        
-        case let .disputed(invoices,amount):
-            writeInt(&buf, Int32(5))
-            FfiConverterUInt32.write(invoices, into: &buf)
-            FfiConverterTypeMoney.write(amount, into: &buf)
-            
-        
-        case let .managerOverride(manager,reason):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(manager, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .offline(hoursOffline,allowance,used,leftAfter,decision):
-            writeInt(&buf, Int32(7))
-            FfiConverterOptionUInt32.write(hoursOffline, into: &buf)
-            FfiConverterTypeMoney.write(allowance, into: &buf)
-            FfiConverterTypeMoney.write(used, into: &buf)
-            FfiConverterTypeMoney.write(leftAfter, into: &buf)
-            FfiConverterTypeDecision.write(decision, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReason_lift(_ buf: RustBuffer) throws -> Reason {
-    return try FfiConverterTypeReason.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReason_lower(_ value: Reason) -> RustBuffer {
-    return FfiConverterTypeReason.lower(value)
-}
-
-
-
-
-public enum ReminderState: Equatable, Hashable {
-    
-    case queued
-    case sent
-    case failed
-    case cancelled
-    /**
-     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
-     * need (`state_note` says which).
-     */
-    case held
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ReminderState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeReminderState: FfiConverterRustBuffer {
-    typealias SwiftType = ReminderState
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderState {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .queued
-        
-        case 2: return .sent
-        
-        case 3: return .failed
-        
-        case 4: return .cancelled
-        
-        case 5: return .held
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ReminderState, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .queued:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .sent:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .failed:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .cancelled:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .held:
-            writeInt(&buf, Int32(5))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminderState_lift(_ buf: RustBuffer) throws -> ReminderState {
-    return try FfiConverterTypeReminderState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminderState_lower(_ value: ReminderState) -> RustBuffer {
-    return FfiConverterTypeReminderState.lower(value)
-}
-
-
-
-/**
- * What a step is: a reminder, the formal notice ("mise en demeure") or the court file
- * ("injonction de payer").
- */
-
-public enum StepKind: Equatable, Hashable {
-    
-    case reminder
-    case formalNotice
-    case courtFile
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension StepKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStepKind: FfiConverterRustBuffer {
-    typealias SwiftType = StepKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .reminder
-        
-        case 2: return .formalNotice
-        
-        case 3: return .courtFile
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: StepKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .reminder:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .formalNotice:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .courtFile:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStepKind_lift(_ buf: RustBuffer) throws -> StepKind {
-    return try FfiConverterTypeStepKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStepKind_lower(_ value: StepKind) -> RustBuffer {
-    return FfiConverterTypeStepKind.lower(value)
-}
-
-
-
-
-public enum Tone: Equatable, Hashable {
-    
-    case courteous
-    case firm
-    case formal
-    case legal
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Tone: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTone: FfiConverterRustBuffer {
-    typealias SwiftType = Tone
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Tone {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .courteous
-        
-        case 2: return .firm
-        
-        case 3: return .formal
-        
-        case 4: return .legal
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Tone, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .courteous:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .firm:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .formal:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .legal:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTone_lift(_ buf: RustBuffer) throws -> Tone {
-    return try FfiConverterTypeTone.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTone_lower(_ value: Tone) -> RustBuffer {
-    return FfiConverterTypeTone.lower(value)
-}
-
-
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -8349,30 +4002,6 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
-    typealias SwiftType = Double?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterDouble.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8429,30 +4058,6 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeCustomer: FfiConverterRustBuffer {
-    typealias SwiftType = Customer?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeCustomer.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeCustomer.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
     typealias SwiftType = LedgerEntry?
 
@@ -8469,30 +4074,6 @@ fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLedgerEntry.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypePaymentPlan: FfiConverterRustBuffer {
-    typealias SwiftType = PaymentPlan?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypePaymentPlan.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypePaymentPlan.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8549,6 +4130,54 @@ fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = Customer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCustomer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCustomer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePaymentPlan: FfiConverterRustBuffer {
+    typealias SwiftType = PaymentPlan?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePaymentPlan.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePaymentPlan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeBankLineState: FfiConverterRustBuffer {
     typealias SwiftType = BankLineState?
 
@@ -8565,30 +4194,6 @@ fileprivate struct FfiConverterOptionTypeBankLineState: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeBankLineState.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeBankMatchRule: FfiConverterRustBuffer {
-    typealias SwiftType = BankMatchRule?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeBankMatchRule.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeBankMatchRule.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8789,30 +4394,6 @@ fileprivate struct FfiConverterOptionTypeTerms: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeUtcTimestamp: FfiConverterRustBuffer {
-    typealias SwiftType = UtcTimestamp?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeUtcTimestamp.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeUtcTimestamp.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeUuid: FfiConverterRustBuffer {
     typealias SwiftType = Uuid?
 
@@ -8862,206 +4443,6 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer {
-    typealias SwiftType = [BankLine]
-
-    public static func write(_ value: [BankLine], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeBankLine.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankLine] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [BankLine]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeBankLine.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffer {
-    typealias SwiftType = [BankSuggestion]
-
-    public static func write(_ value: [BankSuggestion], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeBankSuggestion.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankSuggestion] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [BankSuggestion]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeBankSuggestion.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeBrokenPromise: FfiConverterRustBuffer {
-    typealias SwiftType = [BrokenPromise]
-
-    public static func write(_ value: [BrokenPromise], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeBrokenPromise.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BrokenPromise] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [BrokenPromise]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeBrokenPromise.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer {
-    typealias SwiftType = [Customer]
-
-    public static func write(_ value: [Customer], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeCustomer.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Customer] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Customer]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeCustomer.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeCustomerAging: FfiConverterRustBuffer {
-    typealias SwiftType = [CustomerAging]
-
-    public static func write(_ value: [CustomerAging], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeCustomerAging.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CustomerAging] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [CustomerAging]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeCustomerAging.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer {
-    typealias SwiftType = [CustomerRisk]
-
-    public static func write(_ value: [CustomerRisk], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeCustomerRisk.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CustomerRisk] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [CustomerRisk]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeCustomerRisk.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer {
-    typealias SwiftType = [DepositHeld]
-
-    public static func write(_ value: [DepositHeld], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeDepositHeld.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DepositHeld] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [DepositHeld]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeDepositHeld.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeDispute: FfiConverterRustBuffer {
-    typealias SwiftType = [Dispute]
-
-    public static func write(_ value: [Dispute], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeDispute.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Dispute] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Dispute]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeDispute.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer {
     typealias SwiftType = [EcbRate]
 
@@ -9079,56 +4460,6 @@ fileprivate struct FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEcbRate.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer {
-    typealias SwiftType = [Instalment]
-
-    public static func write(_ value: [Instalment], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeInstalment.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Instalment] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Instalment]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeInstalment.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer {
-    typealias SwiftType = [LadderStep]
-
-    public static func write(_ value: [LadderStep], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeLadderStep.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LadderStep] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [LadderStep]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeLadderStep.read(from: &buf))
         }
         return seq
     }
@@ -9162,131 +4493,6 @@ fileprivate struct FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer {
-    typealias SwiftType = [OpenInvoice]
-
-    public static func write(_ value: [OpenInvoice], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeOpenInvoice.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OpenInvoice] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [OpenInvoice]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeOpenInvoice.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer {
-    typealias SwiftType = [OverdueAccount]
-
-    public static func write(_ value: [OverdueAccount], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeOverdueAccount.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueAccount] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [OverdueAccount]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeOverdueAccount.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffer {
-    typealias SwiftType = [OverdueInvoice]
-
-    public static func write(_ value: [OverdueInvoice], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeOverdueInvoice.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueInvoice] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [OverdueInvoice]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeOverdueInvoice.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeOwnerTask: FfiConverterRustBuffer {
-    typealias SwiftType = [OwnerTask]
-
-    public static func write(_ value: [OwnerTask], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeOwnerTask.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OwnerTask] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [OwnerTask]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeOwnerTask.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer {
-    typealias SwiftType = [PenaltyPeriod]
-
-    public static func write(_ value: [PenaltyPeriod], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypePenaltyPeriod.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PenaltyPeriod] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [PenaltyPeriod]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypePenaltyPeriod.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
     typealias SwiftType = [Reminder]
 
@@ -9304,31 +4510,6 @@ fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeReminder.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer {
-    typealias SwiftType = [ReminderTemplate]
-
-    public static func write(_ value: [ReminderTemplate], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeReminderTemplate.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReminderTemplate] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [ReminderTemplate]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeReminderTemplate.read(from: &buf))
         }
         return seq
     }
@@ -9362,31 +4543,6 @@ fileprivate struct FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer {
-    typealias SwiftType = [StatementLine]
-
-    public static func write(_ value: [StatementLine], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeStatementLine.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StatementLine] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [StatementLine]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeStatementLine.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer {
     typealias SwiftType = [TimelineEntry]
 
@@ -9404,6 +4560,181 @@ fileprivate struct FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTimelineEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer {
+    typealias SwiftType = [BankLine]
+
+    public static func write(_ value: [BankLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBankLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BankLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBankLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = [Customer]
+
+    public static func write(_ value: [Customer], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCustomer.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Customer] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Customer]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCustomer.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer {
+    typealias SwiftType = [CustomerRisk]
+
+    public static func write(_ value: [CustomerRisk], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCustomerRisk.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CustomerRisk] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CustomerRisk]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCustomerRisk.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDispute: FfiConverterRustBuffer {
+    typealias SwiftType = [Dispute]
+
+    public static func write(_ value: [Dispute], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDispute.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Dispute] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Dispute]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDispute.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer {
+    typealias SwiftType = [Instalment]
+
+    public static func write(_ value: [Instalment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInstalment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Instalment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Instalment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInstalment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer {
+    typealias SwiftType = [OverdueAccount]
+
+    public static func write(_ value: [OverdueAccount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOverdueAccount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueAccount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OverdueAccount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOverdueAccount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer {
+    typealias SwiftType = [ReminderTemplate]
+
+    public static func write(_ value: [ReminderTemplate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminderTemplate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReminderTemplate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReminderTemplate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminderTemplate.read(from: &buf))
         }
         return seq
     }
@@ -9437,31 +4768,6 @@ fileprivate struct FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer {
-    typealias SwiftType = [BankReason]
-
-    public static func write(_ value: [BankReason], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeBankReason.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BankReason] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [BankReason]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeBankReason.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
     typealias SwiftType = [Reason]
 
@@ -9483,353 +4789,6 @@ fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
         return seq
     }
 }
-
-
-/**
- * A day: "2026-11-23".
- */
-public typealias IsoDate = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeIsoDate: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IsoDate {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: IsoDate, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> IsoDate {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: IsoDate) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoDate_lift(_ value: RustBuffer) throws -> IsoDate {
-    return try FfiConverterTypeIsoDate.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoDate_lower(_ value: IsoDate) -> RustBuffer {
-    return FfiConverterTypeIsoDate.lower(value)
-}
-
-
-
-/**
- * An amount in euros as a decimal string: "12.50" ("-3.20" for a credit), at most two
- * decimals, no exponent, separator or space.
- */
-public typealias Money = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeMoney: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Money {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: Money, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Money {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: Money) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMoney_lift(_ value: RustBuffer) throws -> Money {
-    return try FfiConverterTypeMoney.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
-    return FfiConverterTypeMoney.lower(value)
-}
-
-
-
-/**
- * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
- * any case and spacing; wrong check digits fail the call with `InvalidInput`.
- */
-public typealias PaymentReference = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePaymentReference: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PaymentReference {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: PaymentReference, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> PaymentReference {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: PaymentReference) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentReference_lift(_ value: RustBuffer) throws -> PaymentReference {
-    return try FfiConverterTypePaymentReference.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePaymentReference_lower(_ value: PaymentReference) -> RustBuffer {
-    return FfiConverterTypePaymentReference.lower(value)
-}
-
-
-
-/**
- * A rate in percent: "9.5", at most four decimals.
- */
-public typealias Percent = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePercent: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Percent {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: Percent, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Percent {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: Percent) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePercent_lift(_ value: RustBuffer) throws -> Percent {
-    return try FfiConverterTypePercent.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePercent_lower(_ value: Percent) -> RustBuffer {
-    return FfiConverterTypePercent.lower(value)
-}
-
-
-
-/**
- * Payment terms: "receipt", "30" (days), "45eom" (45 days, then the end of that month) or
- * "eom45" (the end of the month, then 45 days).
- */
-public typealias Terms = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTerms: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Terms {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: Terms, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Terms {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: Terms) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTerms_lift(_ value: RustBuffer) throws -> Terms {
-    return try FfiConverterTypeTerms.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTerms_lower(_ value: Terms) -> RustBuffer {
-    return FfiConverterTypeTerms.lower(value)
-}
-
-
-
-/**
- * An instant with the till's offset, RFC 3339: "2026-11-23T10:15:00+01:00".
- */
-public typealias Timestamp = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTimestamp: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timestamp {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: Timestamp, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Timestamp {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: Timestamp) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimestamp_lift(_ value: RustBuffer) throws -> Timestamp {
-    return try FfiConverterTypeTimestamp.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> RustBuffer {
-    return FfiConverterTypeTimestamp.lower(value)
-}
-
-
-
-/**
- * An instant in UTC, RFC 3339: "2026-11-23T09:15:00+00:00".
- */
-public typealias UtcTimestamp = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeUtcTimestamp: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UtcTimestamp {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: UtcTimestamp, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> UtcTimestamp {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: UtcTimestamp) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUtcTimestamp_lift(_ value: RustBuffer) throws -> UtcTimestamp {
-    return try FfiConverterTypeUtcTimestamp.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUtcTimestamp_lower(_ value: UtcTimestamp) -> RustBuffer {
-    return FfiConverterTypeUtcTimestamp.lower(value)
-}
-
-
-
-/**
- * An id (a UUID): "0190f4a2-...".
- */
-public typealias Uuid = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeUuid: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Uuid {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: Uuid, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Uuid {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: Uuid) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUuid_lift(_ value: RustBuffer) throws -> Uuid {
-    return try FfiConverterTypeUuid.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUuid_lower(_ value: Uuid) -> RustBuffer {
-    return FfiConverterTypeUuid.lower(value)
-}
-
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -9933,247 +4892,248 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_func_ardoise_version() != 49338) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_func_describe_bank_reason() != 2574) {
+    if (uniffi_ardoise_checksum_func_describe_bank_reason() != 59144) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_func_split_plan() != 27664) {
+    if (uniffi_ardoise_checksum_func_split_plan() != 61714) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_close_database() != 8060) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_device_id() != 56779) {
+    if (uniffi_ardoise_checksum_method_till_device_id() != 14233) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_pending_events() != 16041) {
+    if (uniffi_ardoise_checksum_method_till_pending_events() != 12622) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_resume() != 13227) {
+    if (uniffi_ardoise_checksum_method_till_resume() != 27396) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_suspend() != 4376) {
+    if (uniffi_ardoise_checksum_method_till_suspend() != 16029) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_bank_lines() != 41608) {
+    if (uniffi_ardoise_checksum_method_till_bank_lines() != 33752) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_confirm_bank_match() != 7672) {
+    if (uniffi_ardoise_checksum_method_till_confirm_bank_match() != 15678) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_bank_statement() != 54901) {
+    if (uniffi_ardoise_checksum_method_till_import_bank_statement() != 24382) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_today() != 18475) {
+    if (uniffi_ardoise_checksum_method_till_today() != 36081) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_undo_bank_match() != 5708) {
+    if (uniffi_ardoise_checksum_method_till_undo_bank_match() != 16737) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_check() != 13991) {
+    if (uniffi_ardoise_checksum_method_till_check() != 40676) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_check_minor() != 31291) {
+    if (uniffi_ardoise_checksum_method_till_check_minor() != 31335) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_checkout_rules() != 23179) {
+    if (uniffi_ardoise_checksum_method_till_checkout_rules() != 56440) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_override_checkout() != 27788) {
+    if (uniffi_ardoise_checksum_method_till_override_checkout() != 56391) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 54395) {
+    if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 17618) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_add_customer() != 37780) {
+    if (uniffi_ardoise_checksum_method_till_add_customer() != 18514) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_customer() != 20479) {
+    if (uniffi_ardoise_checksum_method_till_customer() != 31958) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_customer_by_payment_reference() != 23566) {
+    if (uniffi_ardoise_checksum_method_till_customer_by_payment_reference() != 49594) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_list_customers() != 23566) {
+    if (uniffi_ardoise_checksum_method_till_list_customers() != 19575) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_search_customers() != 334) {
+    if (uniffi_ardoise_checksum_method_till_search_customers() != 51631) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_update_customer() != 23523) {
+    if (uniffi_ardoise_checksum_method_till_update_customer() != 12977) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_add_note() != 49337) {
+    if (uniffi_ardoise_checksum_method_till_add_note() != 37767) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_create_plan() != 44022) {
+    if (uniffi_ardoise_checksum_method_till_create_plan() != 27612) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_customer_timeline() != 19026) {
+    if (uniffi_ardoise_checksum_method_till_customer_timeline() != 2824) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_dispute() != 45126) {
+    if (uniffi_ardoise_checksum_method_till_dispute() != 34795) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_disputes() != 5421) {
+    if (uniffi_ardoise_checksum_method_till_disputes() != 53541) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_hold_reminders() != 34812) {
+    if (uniffi_ardoise_checksum_method_till_hold_reminders() != 52386) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_note_dispute() != 3823) {
+    if (uniffi_ardoise_checksum_method_till_note_dispute() != 772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_open_dispute() != 36288) {
+    if (uniffi_ardoise_checksum_method_till_open_dispute() != 8983) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_plan() != 14085) {
+    if (uniffi_ardoise_checksum_method_till_plan() != 31717) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_promise_to_pay() != 12267) {
+    if (uniffi_ardoise_checksum_method_till_promise_to_pay() != 878) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_record_call() != 18277) {
+    if (uniffi_ardoise_checksum_method_till_record_call() != 43191) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_resolve_dispute() != 34485) {
+    if (uniffi_ardoise_checksum_method_till_resolve_dispute() != 50473) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 19732) {
+    if (uniffi_ardoise_checksum_method_till_set_customer_ladder() != 63616) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_insolvency() != 7850) {
+    if (uniffi_ardoise_checksum_method_till_set_insolvency() != 46464) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_stop_invoice() != 9806) {
+    if (uniffi_ardoise_checksum_method_till_stop_invoice() != 49298) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_account() != 10183) {
+    if (uniffi_ardoise_checksum_method_till_account() != 14777) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_adjust() != 3721) {
+    if (uniffi_ardoise_checksum_method_till_adjust() != 25819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 57348) {
+    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 18269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_credit_note() != 42604) {
+    if (uniffi_ardoise_checksum_method_till_credit_note() != 48505) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_pay() != 29513) {
+    if (uniffi_ardoise_checksum_method_till_pay() != 12628) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 7256) {
+    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 52793) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reverse() != 419) {
+    if (uniffi_ardoise_checksum_method_till_reverse() != 18424) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 52964) {
+    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 13199) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_take_deposit() != 35610) {
+    if (uniffi_ardoise_checksum_method_till_take_deposit() != 52164) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_timeline() != 49300) {
+    if (uniffi_ardoise_checksum_method_till_timeline() != 42941) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_write_off() != 30974) {
+    if (uniffi_ardoise_checksum_method_till_write_off() != 51207) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_aging() != 2140) {
+    if (uniffi_ardoise_checksum_method_till_aging() != 33455) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_customer_data() != 40591) {
+    if (uniffi_ardoise_checksum_method_till_customer_data() != 31845) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_erase_customer() != 15644) {
+    if (uniffi_ardoise_checksum_method_till_erase_customer() != 55727) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_export() != 7790) {
+    if (uniffi_ardoise_checksum_method_till_export() != 47851) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_customers() != 49181) {
+    if (uniffi_ardoise_checksum_method_till_import_customers() != 32368) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_invoices() != 16428) {
+    if (uniffi_ardoise_checksum_method_till_import_invoices() != 2548) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_kpis() != 25139) {
+    if (uniffi_ardoise_checksum_method_till_kpis() != 24603) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 3381) {
+    if (uniffi_ardoise_checksum_method_till_overdue_accounts() != 44735) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_overview() != 15574) {
+    if (uniffi_ardoise_checksum_method_till_overview() != 60218) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_refresh_risk() != 7021) {
+    if (uniffi_ardoise_checksum_method_till_refresh_risk() != 23788) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_risk_report() != 63744) {
+    if (uniffi_ardoise_checksum_method_till_risk_report() != 24897) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_statement() != 21594) {
+    if (uniffi_ardoise_checksum_method_till_statement() != 16645) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_ladder() != 51548) {
+    if (uniffi_ardoise_checksum_method_till_ladder() != 19222) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_ladder_names() != 52127) {
+    if (uniffi_ardoise_checksum_method_till_ladder_names() != 6327) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_penalty() != 36009) {
+    if (uniffi_ardoise_checksum_method_till_penalty() != 12113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_rate_tables() != 31168) {
+    if (uniffi_ardoise_checksum_method_till_rate_tables() != 19054) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_rates_stale_on() != 4001) {
+    if (uniffi_ardoise_checksum_method_till_rates_stale_on() != 38705) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reminder() != 57892) {
+    if (uniffi_ardoise_checksum_method_till_reminder() != 32987) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reminders() != 22413) {
+    if (uniffi_ardoise_checksum_method_till_reminders() != 37548) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_run_dunning() != 1427) {
+    if (uniffi_ardoise_checksum_method_till_run_dunning() != 32115) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_ladder() != 48360) {
+    if (uniffi_ardoise_checksum_method_till_set_ladder() != 46995) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 32227) {
+    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 36369) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 48919) {
+    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 59830) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 62956) {
+    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 2774) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_template() != 19364) {
+    if (uniffi_ardoise_checksum_method_till_set_template() != 9476) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_shop_settings() != 15952) {
+    if (uniffi_ardoise_checksum_method_till_shop_settings() != 30393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_templates() != 55653) {
+    if (uniffi_ardoise_checksum_method_till_templates() != 24950) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_enrol() != 10638) {
+    if (uniffi_ardoise_checksum_method_till_enrol() != 47315) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_sync() != 51097) {
+    if (uniffi_ardoise_checksum_method_till_sync() != 43025) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_sync_status() != 29258) {
+    if (uniffi_ardoise_checksum_method_till_sync_status() != 26222) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_constructor_till_open() != 43136) {
+    if (uniffi_ardoise_checksum_constructor_till_open() != 35931) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiEnsureArdoiseCoreInitialized()
     return InitializationResult.ok
 }()
 

@@ -10,6 +10,7 @@ use crate::store::handle::Store;
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ExportKind {
     Accounts,
     Ledger,

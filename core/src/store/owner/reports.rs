@@ -42,6 +42,7 @@ struct OpenInvoiceAt {
 /// How the overdue list is sorted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum OverdueSort {
     #[default]
     Amount,
@@ -63,6 +64,7 @@ impl std::str::FromStr for OverdueSort {
 
 /// One line of the owner's overdue list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OverdueAccount {
     pub customer_ref: String,
     pub name: String,

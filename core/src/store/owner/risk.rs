@@ -19,6 +19,7 @@ use crate::store::till::customer_rows::customer_names;
 
 /// One customer's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomerRisk {
     pub customer_ref: String,
     pub name: String,

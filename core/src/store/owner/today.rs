@@ -20,6 +20,7 @@ const BANK_LINES_MAX: usize = 50;
 
 /// Today's work for a person at the shop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Today {
     pub as_of: NaiveDate,
     /// Queued phone-call reminders due today or before, oldest first.
@@ -36,6 +37,7 @@ pub struct Today {
 
 /// A reminder that needs a person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "OwnerTask"))]
 pub struct Task {
     pub reminder: Uuid,
     pub customer_ref: String,
@@ -53,6 +55,7 @@ pub struct Task {
 
 /// A promise the customer did not keep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BrokenPromise {
     pub customer_ref: String,
     pub customer_name: String,

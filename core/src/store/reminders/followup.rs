@@ -20,6 +20,7 @@ use crate::store::till::ledger::{EntryRequest, Recorded};
 use crate::store::write::Write;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Dispute {
     pub id: Uuid,
     pub customer_ref: String,
@@ -40,15 +41,19 @@ pub enum DisputeResolution {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Promise {
     pub id: Uuid,
     pub customer_ref: String,
     pub promised_on: NaiveDate,
     pub amount: Money,
+    /// open, kept or broken.
     pub state: String,
 }
 
+/// A payment plan ("échéancier") and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "PaymentPlan"))]
 pub struct PlanView {
     pub id: Uuid,
     pub customer_ref: String,
@@ -59,10 +64,13 @@ pub struct PlanView {
     pub state: String,
     /// Where it stands today.
     pub status: PlanStatus,
+    /// Paid since the plan was agreed.
     pub paid: Money,
 }
 
+/// The outcome of a call to a customer; a promise pauses reminders until its date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CallOutcome {
     Reached,
     NoAnswer,
@@ -71,6 +79,7 @@ pub enum CallOutcome {
 
 /// One line of the customer's story: ledger entries, reminders and every follow-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimelineItem {
     pub date: NaiveDate,
     pub at: DateTime<Utc>,

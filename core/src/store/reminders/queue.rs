@@ -21,6 +21,7 @@ use crate::store::sync::replica::{self, Key, Table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReminderState {
     Queued,
     Sent,

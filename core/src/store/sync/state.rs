@@ -28,16 +28,19 @@ pub struct Enrolment {
 
 /// What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub server_url: Option<String>,
     pub shop_id: Option<Uuid>,
+    /// RFC 3339 (UTC); `None` before the first successful sync.
     pub last_success: Option<DateTime<Utc>>,
     pub last_attempt: Option<DateTime<Utc>>,
     /// Events recorded here that the server has not acknowledged yet.
     pub waiting: u64,
     /// Failed syncs in a row.
     pub failures: u32,
+    /// So many syncs failed in a row that someone should look.
     pub stuck: bool,
     pub last_error: Option<String>,
     /// The shop sequence this till has applied up to.

@@ -21,6 +21,7 @@ use crate::store::till::verdict::{self, Ask, Overrides};
 
 /// An invoice (or charge) not yet fully settled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OpenInvoice {
     pub reference: String,
     pub issued_on: NaiveDate,
@@ -33,6 +34,7 @@ pub struct OpenInvoice {
 
 /// A deposit still held, with the order it was taken for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DepositHeld {
     pub order_ref: Option<String>,
     pub amount: Money,
@@ -41,6 +43,7 @@ pub struct DepositHeld {
 
 /// Everything the till and the owner see about an account today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AccountSummary {
     pub customer: Customer,
     /// The reference the customer quotes on a bank transfer (ISO 11649), derived from the

@@ -1,7 +1,10 @@
-// Hand-written, beside the generated ardoise.kt (which stays exactly what uniffi generates).
+// Hand-written, beside the generated ardoise.kt and core/ardoise_core.kt (which stay exactly what
+// uniffi generates).
 // The checkout verdict on the till's hot path in one plain native call: see CheckoutLane.
 package app.ardoise
 
+import app.ardoise.core.ArdoiseException
+import app.ardoise.core.FfiConverterTypeArdoiseError
 import com.sun.jna.Native
 import com.sun.jna.Pointer
 import java.nio.ByteBuffer
@@ -58,8 +61,8 @@ class CheckoutLane internal constructor(private val till: Till, initialCapacity:
             buffer.clear()
             buffer.limit(length)
             when (status) {
-                OK -> return read(FfiConverterTypeVerdict)
-                ERROR -> throw read(FfiConverterTypeArdoiseError)
+                OK -> return read(FfiConverterTypeVerdict::read)
+                ERROR -> throw read(FfiConverterTypeArdoiseError::read)
                 PANIC -> throw InternalException(ByteArray(length).also { buffer.get(it) }.decodeToString())
                 else -> throw InternalException("Unknown checkout lane status $status")
             }
@@ -75,8 +78,9 @@ class CheckoutLane internal constructor(private val till: Till, initialCapacity:
         }
     }
 
-    private fun <T> read(converter: FfiConverterRustBuffer<T>): T {
-        val value = converter.read(buffer)
+    // Each namespace's converters implement their own package's interface: a function fits both.
+    private fun <T> read(converter: (ByteBuffer) -> T): T {
+        val value = converter(buffer)
         if (buffer.hasRemaining()) throw InternalException("junk remaining in buffer after lifting, something is very wrong!!")
         return value
     }

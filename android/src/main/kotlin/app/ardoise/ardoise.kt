@@ -30,6 +30,96 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
+import app.ardoise.core.AccountSummary
+import app.ardoise.core.AgingReport
+import app.ardoise.core.ArdoiseException
+import app.ardoise.core.BankImport
+import app.ardoise.core.BankLine
+import app.ardoise.core.BankLineState
+import app.ardoise.core.BankReason
+import app.ardoise.core.CallOutcome
+import app.ardoise.core.Channel
+import app.ardoise.core.CheckoutRules
+import app.ardoise.core.Customer
+import app.ardoise.core.CustomerKind
+import app.ardoise.core.CustomerRisk
+import app.ardoise.core.DateStyle
+import app.ardoise.core.Decision
+import app.ardoise.core.Dispute
+import app.ardoise.core.ExportFormat
+import app.ardoise.core.ExportKind
+import app.ardoise.core.FfiConverterTypeAccountSummary
+import app.ardoise.core.FfiConverterTypeAgingReport
+import app.ardoise.core.FfiConverterTypeArdoiseError
+import app.ardoise.core.FfiConverterTypeBankImport
+import app.ardoise.core.FfiConverterTypeBankLine
+import app.ardoise.core.FfiConverterTypeBankLineState
+import app.ardoise.core.FfiConverterTypeBankReason
+import app.ardoise.core.FfiConverterTypeCallOutcome
+import app.ardoise.core.FfiConverterTypeChannel
+import app.ardoise.core.FfiConverterTypeCheckoutRules
+import app.ardoise.core.FfiConverterTypeCustomer
+import app.ardoise.core.FfiConverterTypeCustomerKind
+import app.ardoise.core.FfiConverterTypeCustomerRisk
+import app.ardoise.core.FfiConverterTypeDateStyle
+import app.ardoise.core.FfiConverterTypeDecision
+import app.ardoise.core.FfiConverterTypeDispute
+import app.ardoise.core.FfiConverterTypeExportFormat
+import app.ardoise.core.FfiConverterTypeExportKind
+import app.ardoise.core.FfiConverterTypeInstalment
+import app.ardoise.core.FfiConverterTypeIsoDate
+import app.ardoise.core.FfiConverterTypeKpis
+import app.ardoise.core.FfiConverterTypeLadder
+import app.ardoise.core.FfiConverterTypeLanguage
+import app.ardoise.core.FfiConverterTypeMoney
+import app.ardoise.core.FfiConverterTypeOverdueAccount
+import app.ardoise.core.FfiConverterTypeOverdueSort
+import app.ardoise.core.FfiConverterTypePaymentMethod
+import app.ardoise.core.FfiConverterTypePaymentPlan
+import app.ardoise.core.FfiConverterTypePaymentReference
+import app.ardoise.core.FfiConverterTypePenalty
+import app.ardoise.core.FfiConverterTypePercent
+import app.ardoise.core.FfiConverterTypePromise
+import app.ardoise.core.FfiConverterTypeReason
+import app.ardoise.core.FfiConverterTypeReminderState
+import app.ardoise.core.FfiConverterTypeReminderTemplate
+import app.ardoise.core.FfiConverterTypeStatement
+import app.ardoise.core.FfiConverterTypeStepKind
+import app.ardoise.core.FfiConverterTypeSyncReport
+import app.ardoise.core.FfiConverterTypeSyncStatus
+import app.ardoise.core.FfiConverterTypeTerms
+import app.ardoise.core.FfiConverterTypeTimelineItem
+import app.ardoise.core.FfiConverterTypeTimestamp
+import app.ardoise.core.FfiConverterTypeToday
+import app.ardoise.core.FfiConverterTypeUtcTimestamp
+import app.ardoise.core.FfiConverterTypeUuid
+import app.ardoise.core.Instalment
+import app.ardoise.core.IsoDate
+import app.ardoise.core.Kpis
+import app.ardoise.core.Ladder
+import app.ardoise.core.Language
+import app.ardoise.core.Money
+import app.ardoise.core.OverdueAccount
+import app.ardoise.core.OverdueSort
+import app.ardoise.core.PaymentMethod
+import app.ardoise.core.PaymentPlan
+import app.ardoise.core.PaymentReference
+import app.ardoise.core.Penalty
+import app.ardoise.core.Percent
+import app.ardoise.core.Promise
+import app.ardoise.core.Reason
+import app.ardoise.core.ReminderState
+import app.ardoise.core.ReminderTemplate
+import app.ardoise.core.Statement
+import app.ardoise.core.StepKind
+import app.ardoise.core.SyncReport
+import app.ardoise.core.SyncStatus
+import app.ardoise.core.Terms
+import app.ardoise.core.TimelineItem
+import app.ardoise.core.Timestamp
+import app.ardoise.core.Today
+import app.ardoise.core.UtcTimestamp
+import app.ardoise.core.Uuid
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.coroutines.resume
 import kotlinx.coroutines.CancellableContinuation
@@ -38,6 +128,51 @@ import kotlinx.coroutines.GlobalScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.suspendCancellableCoroutine
+import app.ardoise.core.RustBuffer as RustBufferAccountSummary
+import app.ardoise.core.RustBuffer as RustBufferAgingReport
+import app.ardoise.core.RustBuffer as RustBufferArdoiseError
+import app.ardoise.core.RustBuffer as RustBufferBankImport
+import app.ardoise.core.RustBuffer as RustBufferBankLine
+import app.ardoise.core.RustBuffer as RustBufferBankLineState
+import app.ardoise.core.RustBuffer as RustBufferBankReason
+import app.ardoise.core.RustBuffer as RustBufferCallOutcome
+import app.ardoise.core.RustBuffer as RustBufferChannel
+import app.ardoise.core.RustBuffer as RustBufferCheckoutRules
+import app.ardoise.core.RustBuffer as RustBufferCustomer
+import app.ardoise.core.RustBuffer as RustBufferCustomerKind
+import app.ardoise.core.RustBuffer as RustBufferCustomerRisk
+import app.ardoise.core.RustBuffer as RustBufferDateStyle
+import app.ardoise.core.RustBuffer as RustBufferDecision
+import app.ardoise.core.RustBuffer as RustBufferDispute
+import app.ardoise.core.RustBuffer as RustBufferExportFormat
+import app.ardoise.core.RustBuffer as RustBufferExportKind
+import app.ardoise.core.RustBuffer as RustBufferInstalment
+import app.ardoise.core.RustBuffer as RustBufferIsoDate
+import app.ardoise.core.RustBuffer as RustBufferKpis
+import app.ardoise.core.RustBuffer as RustBufferLadder
+import app.ardoise.core.RustBuffer as RustBufferLanguage
+import app.ardoise.core.RustBuffer as RustBufferMoney
+import app.ardoise.core.RustBuffer as RustBufferOverdueAccount
+import app.ardoise.core.RustBuffer as RustBufferOverdueSort
+import app.ardoise.core.RustBuffer as RustBufferPaymentMethod
+import app.ardoise.core.RustBuffer as RustBufferPaymentPlan
+import app.ardoise.core.RustBuffer as RustBufferPaymentReference
+import app.ardoise.core.RustBuffer as RustBufferPenalty
+import app.ardoise.core.RustBuffer as RustBufferPercent
+import app.ardoise.core.RustBuffer as RustBufferPromise
+import app.ardoise.core.RustBuffer as RustBufferReason
+import app.ardoise.core.RustBuffer as RustBufferReminderState
+import app.ardoise.core.RustBuffer as RustBufferReminderTemplate
+import app.ardoise.core.RustBuffer as RustBufferStatement
+import app.ardoise.core.RustBuffer as RustBufferStepKind
+import app.ardoise.core.RustBuffer as RustBufferSyncReport
+import app.ardoise.core.RustBuffer as RustBufferSyncStatus
+import app.ardoise.core.RustBuffer as RustBufferTerms
+import app.ardoise.core.RustBuffer as RustBufferTimelineItem
+import app.ardoise.core.RustBuffer as RustBufferTimestamp
+import app.ardoise.core.RustBuffer as RustBufferToday
+import app.ardoise.core.RustBuffer as RustBufferUtcTimestamp
+import app.ardoise.core.RustBuffer as RustBufferUuid
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -860,6 +995,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "ardoise"))
+        app.ardoise.core.uniffiEnsureInitialized()
         
     }
 
@@ -873,7 +1009,7 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_close_database(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferUuid.ByValue
     external fun uniffi_ardoise_fn_method_till_pending_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ardoise_fn_method_till_resume(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -882,137 +1018,137 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ardoise_fn_method_till_bank_lines(`ptr`: Long,`state`: RustBuffer.ByValue,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_confirm_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_import_bank_statement(`ptr`: Long,`file`: RustBuffer.ByValue,`csvMapping`: RustBuffer.ByValue,`cashier`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_today(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_undo_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_confirm_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBankLine.ByValue
+    external fun uniffi_ardoise_fn_method_till_import_bank_statement(`ptr`: Long,`file`: RustBuffer.ByValue,`csvMapping`: RustBuffer.ByValue,`cashier`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBankImport.ByValue
+    external fun uniffi_ardoise_fn_method_till_today(`ptr`: Long,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferToday.ByValue
+    external fun uniffi_ardoise_fn_method_till_undo_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBankLine.ByValue
+    external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBufferMoney.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_check_minor(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotalMinor`: Long,`nowUnixMs`: Long,`utcOffsetMinutes`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_checkout_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferCheckoutRules.ByValue
+    external fun uniffi_ardoise_fn_method_till_override_checkout(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBufferMoney.ByValue,`manager`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_override_checkout(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBuffer.ByValue,`manager`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_checkout_rules(`ptr`: Long,`rules`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_checkout_rules(`ptr`: Long,`rules`: RustBufferCheckoutRules.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferCustomer.ByValue
     external fun uniffi_ardoise_fn_method_till_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_customer_by_payment_reference(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferCustomer.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_by_payment_reference(`ptr`: Long,`reference`: RustBufferPaymentReference.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_list_customers(`ptr`: Long,`limit`: Int,`offset`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_search_customers(`ptr`: Long,`query`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_update_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_add_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_update_customer(`ptr`: Long,`reference`: RustBuffer.ByValue,`patch`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferCustomer.ByValue
+    external fun uniffi_ardoise_fn_method_till_add_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_create_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`instalments`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_create_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`instalments`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPaymentPlan.ByValue
     external fun uniffi_ardoise_fn_method_till_customer_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_dispute(`ptr`: Long,`id`: RustBufferUuid.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferDispute.ByValue
     external fun uniffi_ardoise_fn_method_till_disputes(`ptr`: Long,`customer`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_hold_reminders(`ptr`: Long,`customer`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_hold_reminders(`ptr`: Long,`customer`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_note_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_note_dispute(`ptr`: Long,`id`: RustBufferUuid.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_open_dispute(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_open_dispute(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferDispute.ByValue
+    external fun uniffi_ardoise_fn_method_till_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_plan(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_promise_to_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`on`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_record_call(`ptr`: Long,`customer`: RustBuffer.ByValue,`outcome`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_promise_to_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`on`: RustBufferIsoDate.ByValue,`amount`: RustBufferMoney.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPromise.ByValue
+    external fun uniffi_ardoise_fn_method_till_record_call(`ptr`: Long,`customer`: RustBuffer.ByValue,`outcome`: RustBufferCallOutcome.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_resolve_dispute(`ptr`: Long,`id`: RustBuffer.ByValue,`upheld`: Byte,`credit`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_resolve_dispute(`ptr`: Long,`id`: RustBufferUuid.ByValue,`upheld`: Byte,`credit`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_customer_ladder(`ptr`: Long,`customer`: RustBuffer.ByValue,`ladder`: RustBuffer.ByValue,`excluded`: Byte,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_customer_ladder(`ptr`: Long,`customer`: RustBuffer.ByValue,`ladder`: RustBuffer.ByValue,`excluded`: Byte,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_set_insolvency(`ptr`: Long,`customer`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_insolvency(`ptr`: Long,`customer`: RustBuffer.ByValue,`since`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_stop_invoice(`ptr`: Long,`invoice`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAccountSummary.ByValue
+    external fun uniffi_ardoise_fn_method_till_adjust(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_adjust(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_credit_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_credit_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_refund_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_refund_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_reverse(`ptr`: Long,`customer`: RustBuffer.ByValue,`entryId`: RustBufferUuid.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_reverse(`ptr`: Long,`customer`: RustBuffer.ByValue,`entryId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_take_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`orderRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_take_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`orderRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_aging(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_aging(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAgingReport.ByValue
+    external fun uniffi_ardoise_fn_method_till_customer_data(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_customer_data(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_erase_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_erase_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_export(`ptr`: Long,`kind`: RustBufferExportKind.ByValue,`format`: RustBufferExportFormat.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_export(`ptr`: Long,`kind`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_import_customers(`ptr`: Long,`csv`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_import_customers(`ptr`: Long,`csv`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_import_invoices(`ptr`: Long,`csv`: RustBuffer.ByValue,`dates`: RustBufferDateStyle.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_import_invoices(`ptr`: Long,`csv`: RustBuffer.ByValue,`dates`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_kpis(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferKpis.ByValue
+    external fun uniffi_ardoise_fn_method_till_overdue_accounts(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,`sort`: RustBufferOverdueSort.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_kpis(`ptr`: Long,`asOf`: RustBuffer.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_overview(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_overdue_accounts(`ptr`: Long,`asOf`: RustBuffer.ByValue,`sort`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_overview(`ptr`: Long,`asOf`: RustBuffer.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_refresh_risk(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_refresh_risk(`ptr`: Long,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_ardoise_fn_method_till_risk_report(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_risk_report(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_statement(`ptr`: Long,`customer`: RustBuffer.ByValue,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_statement(`ptr`: Long,`customer`: RustBuffer.ByValue,`from`: RustBufferIsoDate.ByValue,`to`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferStatement.ByValue
     external fun uniffi_ardoise_fn_method_till_ladder(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferLadder.ByValue
     external fun uniffi_ardoise_fn_method_till_ladder_names(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBuffer.ByValue,`dueOn`: RustBuffer.ByValue,`until`: RustBuffer.ByValue,`debtor`: RustBuffer.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBufferMoney.ByValue,`dueOn`: RustBufferIsoDate.ByValue,`until`: RustBufferIsoDate.ByValue,`debtor`: RustBufferCustomerKind.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPenalty.ByValue
     external fun uniffi_ardoise_fn_method_till_rate_tables(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_rates_stale_on(`ptr`: Long,`day`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_rates_stale_on(`ptr`: Long,`day`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBufferUuid.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_reminders(`ptr`: Long,`state`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_run_dunning(`ptr`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_run_dunning(`ptr`: Long,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_ladder(`ptr`: Long,`ladder`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_ladder(`ptr`: Long,`ladder`: RustBufferLadder.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_set_rate_tables(`ptr`: Long,`ecbCsv`: RustBuffer.ByValue,`legalCsv`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_rate_tables(`ptr`: Long,`ecbCsv`: RustBuffer.ByValue,`legalCsv`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_reminder_state(`ptr`: Long,`id`: RustBuffer.ByValue,`state`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_reminder_state(`ptr`: Long,`id`: RustBufferUuid.ByValue,`state`: RustBufferReminderState.ByValue,`note`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_shop_settings(`ptr`: Long,`settings`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_shop_settings(`ptr`: Long,`settings`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_ardoise_fn_method_till_set_template(`ptr`: Long,`template`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_method_till_set_template(`ptr`: Long,`template`: RustBufferReminderTemplate.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_shop_settings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1023,12 +1159,12 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_sync(`ptr`: Long,
     ): Long
     external fun uniffi_ardoise_fn_method_till_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferSyncStatus.ByValue
     external fun uniffi_ardoise_fn_func_ardoise_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_func_describe_bank_reason(`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_func_describe_bank_reason(`reason`: RustBufferBankReason.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_func_split_plan(`total`: RustBuffer.ByValue,`count`: Int,`first`: RustBuffer.ByValue,`everyDays`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_ardoise_fn_func_split_plan(`total`: RustBufferMoney.ByValue,`count`: Int,`first`: RustBufferIsoDate.ByValue,`everyDays`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_ardoise_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1152,244 +1288,244 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_func_ardoise_version() and 0xFFFF) != 49338) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_func_describe_bank_reason() and 0xFFFF) != 2574) {
+    if ((lib.uniffi_ardoise_checksum_func_describe_bank_reason() and 0xFFFF) != 59144) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 27664) {
+    if ((lib.uniffi_ardoise_checksum_func_split_plan() and 0xFFFF) != 61714) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_close_database() and 0xFFFF) != 8060) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_device_id() and 0xFFFF) != 56779) {
+    if ((lib.uniffi_ardoise_checksum_method_till_device_id() and 0xFFFF) != 14233) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_pending_events() and 0xFFFF) != 16041) {
+    if ((lib.uniffi_ardoise_checksum_method_till_pending_events() and 0xFFFF) != 12622) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_resume() and 0xFFFF) != 13227) {
+    if ((lib.uniffi_ardoise_checksum_method_till_resume() and 0xFFFF) != 27396) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_suspend() and 0xFFFF) != 4376) {
+    if ((lib.uniffi_ardoise_checksum_method_till_suspend() and 0xFFFF) != 16029) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_bank_lines() and 0xFFFF) != 41608) {
+    if ((lib.uniffi_ardoise_checksum_method_till_bank_lines() and 0xFFFF) != 33752) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_confirm_bank_match() and 0xFFFF) != 7672) {
+    if ((lib.uniffi_ardoise_checksum_method_till_confirm_bank_match() and 0xFFFF) != 15678) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_bank_statement() and 0xFFFF) != 54901) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_bank_statement() and 0xFFFF) != 24382) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_today() and 0xFFFF) != 18475) {
+    if ((lib.uniffi_ardoise_checksum_method_till_today() and 0xFFFF) != 36081) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_undo_bank_match() and 0xFFFF) != 5708) {
+    if ((lib.uniffi_ardoise_checksum_method_till_undo_bank_match() and 0xFFFF) != 16737) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 13991) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 40676) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 31291) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 31335) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 23179) {
+    if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 56440) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 27788) {
+    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 56391) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 54395) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 17618) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_add_customer() and 0xFFFF) != 37780) {
+    if ((lib.uniffi_ardoise_checksum_method_till_add_customer() and 0xFFFF) != 18514) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 20479) {
+    if ((lib.uniffi_ardoise_checksum_method_till_customer() and 0xFFFF) != 31958) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer_by_payment_reference() and 0xFFFF) != 23566) {
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_by_payment_reference() and 0xFFFF) != 49594) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 23566) {
+    if ((lib.uniffi_ardoise_checksum_method_till_list_customers() and 0xFFFF) != 19575) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_search_customers() and 0xFFFF) != 334) {
+    if ((lib.uniffi_ardoise_checksum_method_till_search_customers() and 0xFFFF) != 51631) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_update_customer() and 0xFFFF) != 23523) {
+    if ((lib.uniffi_ardoise_checksum_method_till_update_customer() and 0xFFFF) != 12977) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_add_note() and 0xFFFF) != 49337) {
+    if ((lib.uniffi_ardoise_checksum_method_till_add_note() and 0xFFFF) != 37767) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_create_plan() and 0xFFFF) != 44022) {
+    if ((lib.uniffi_ardoise_checksum_method_till_create_plan() and 0xFFFF) != 27612) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer_timeline() and 0xFFFF) != 19026) {
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_timeline() and 0xFFFF) != 2824) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_dispute() and 0xFFFF) != 45126) {
+    if ((lib.uniffi_ardoise_checksum_method_till_dispute() and 0xFFFF) != 34795) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_disputes() and 0xFFFF) != 5421) {
+    if ((lib.uniffi_ardoise_checksum_method_till_disputes() and 0xFFFF) != 53541) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_hold_reminders() and 0xFFFF) != 34812) {
+    if ((lib.uniffi_ardoise_checksum_method_till_hold_reminders() and 0xFFFF) != 52386) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_note_dispute() and 0xFFFF) != 3823) {
+    if ((lib.uniffi_ardoise_checksum_method_till_note_dispute() and 0xFFFF) != 772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_open_dispute() and 0xFFFF) != 36288) {
+    if ((lib.uniffi_ardoise_checksum_method_till_open_dispute() and 0xFFFF) != 8983) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_plan() and 0xFFFF) != 14085) {
+    if ((lib.uniffi_ardoise_checksum_method_till_plan() and 0xFFFF) != 31717) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_promise_to_pay() and 0xFFFF) != 12267) {
+    if ((lib.uniffi_ardoise_checksum_method_till_promise_to_pay() and 0xFFFF) != 878) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_record_call() and 0xFFFF) != 18277) {
+    if ((lib.uniffi_ardoise_checksum_method_till_record_call() and 0xFFFF) != 43191) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_resolve_dispute() and 0xFFFF) != 34485) {
+    if ((lib.uniffi_ardoise_checksum_method_till_resolve_dispute() and 0xFFFF) != 50473) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 19732) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_customer_ladder() and 0xFFFF) != 63616) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_insolvency() and 0xFFFF) != 7850) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_insolvency() and 0xFFFF) != 46464) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 9806) {
+    if ((lib.uniffi_ardoise_checksum_method_till_stop_invoice() and 0xFFFF) != 49298) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 10183) {
+    if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 14777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 3721) {
+    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 25819) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 57348) {
+    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 18269) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 42604) {
+    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 48505) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 29513) {
+    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 12628) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 7256) {
+    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 52793) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 419) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 18424) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 52964) {
+    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 13199) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 35610) {
+    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 52164) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_timeline() and 0xFFFF) != 49300) {
+    if ((lib.uniffi_ardoise_checksum_method_till_timeline() and 0xFFFF) != 42941) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 30974) {
+    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 51207) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 2140) {
+    if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 33455) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 40591) {
+    if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 31845) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 15644) {
+    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 55727) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_export() and 0xFFFF) != 7790) {
+    if ((lib.uniffi_ardoise_checksum_method_till_export() and 0xFFFF) != 47851) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 49181) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 32368) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 16428) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 2548) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 25139) {
+    if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 24603) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 3381) {
+    if ((lib.uniffi_ardoise_checksum_method_till_overdue_accounts() and 0xFFFF) != 44735) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_overview() and 0xFFFF) != 15574) {
+    if ((lib.uniffi_ardoise_checksum_method_till_overview() and 0xFFFF) != 60218) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 7021) {
+    if ((lib.uniffi_ardoise_checksum_method_till_refresh_risk() and 0xFFFF) != 23788) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_risk_report() and 0xFFFF) != 63744) {
+    if ((lib.uniffi_ardoise_checksum_method_till_risk_report() and 0xFFFF) != 24897) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_statement() and 0xFFFF) != 21594) {
+    if ((lib.uniffi_ardoise_checksum_method_till_statement() and 0xFFFF) != 16645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_ladder() and 0xFFFF) != 51548) {
+    if ((lib.uniffi_ardoise_checksum_method_till_ladder() and 0xFFFF) != 19222) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_ladder_names() and 0xFFFF) != 52127) {
+    if ((lib.uniffi_ardoise_checksum_method_till_ladder_names() and 0xFFFF) != 6327) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 36009) {
+    if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 12113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 31168) {
+    if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 19054) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_rates_stale_on() and 0xFFFF) != 4001) {
+    if ((lib.uniffi_ardoise_checksum_method_till_rates_stale_on() and 0xFFFF) != 38705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 57892) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 32987) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 22413) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 37548) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 1427) {
+    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 32115) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 48360) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 46995) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 32227) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 36369) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 48919) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 59830) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 62956) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 2774) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 19364) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 9476) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 15952) {
+    if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 30393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_templates() and 0xFFFF) != 55653) {
+    if ((lib.uniffi_ardoise_checksum_method_till_templates() and 0xFFFF) != 24950) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_enrol() and 0xFFFF) != 10638) {
+    if ((lib.uniffi_ardoise_checksum_method_till_enrol() and 0xFFFF) != 47315) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_sync() and 0xFFFF) != 51097) {
+    if ((lib.uniffi_ardoise_checksum_method_till_sync() and 0xFFFF) != 43025) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_sync_status() and 0xFFFF) != 29258) {
+    if ((lib.uniffi_ardoise_checksum_method_till_sync_status() and 0xFFFF) != 26222) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_constructor_till_open() and 0xFFFF) != 43136) {
+    if ((lib.uniffi_ardoise_checksum_constructor_till_open() and 0xFFFF) != 35931) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1705,29 +1841,6 @@ public object FfiConverterLong: FfiConverter<Long, Long> {
 
     override fun write(value: Long, buf: ByteBuffer) {
         buf.putLong(value)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterDouble: FfiConverter<Double, Double> {
-    override fun lift(value: Double): Double {
-        return value
-    }
-
-    override fun read(buf: ByteBuffer): Double {
-        return buf.getDouble()
-    }
-
-    override fun lower(value: Double): Double {
-        return value
-    }
-
-    override fun allocationSize(value: Double) = 8UL
-
-    override fun write(value: Double, buf: ByteBuffer) {
-        buf.putDouble(value)
     }
 }
 
@@ -2448,7 +2561,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `deviceId`(): Uuid {
             return FfiConverterTypeUuid.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_device_id(
         it,
         _status)
@@ -2465,7 +2578,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `pendingEvents`(): kotlin.ULong {
             return FfiConverterULong.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_pending_events(
         it,
         _status)
@@ -2479,7 +2592,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `resume`()
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_resume(
         it,
         _status)
@@ -2495,7 +2608,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `suspend`()
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_suspend(
         it,
         _status)
@@ -2511,7 +2624,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `bankLines`(`state`: BankLineState?, `limit`: kotlin.UInt, `offset`: kotlin.UInt): List<BankLine> {
             return FfiConverterSequenceTypeBankLine.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_bank_lines(
         it,
         
@@ -2532,7 +2645,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `confirmBankMatch`(`transaction`: kotlin.String, `customer`: kotlin.String, `invoice`: kotlin.String?, `by`: kotlin.String, `now`: Timestamp): BankLine {
             return FfiConverterTypeBankLine.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_confirm_bank_match(
         it,
         
@@ -2557,7 +2670,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `importBankStatement`(`file`: kotlin.ByteArray, `csvMapping`: kotlin.String?, `cashier`: kotlin.String, `now`: Timestamp): BankImport {
             return FfiConverterTypeBankImport.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_import_bank_statement(
         it,
         
@@ -2578,7 +2691,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `today`(`now`: Timestamp): Today {
             return FfiConverterTypeToday.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_today(
         it,
         
@@ -2596,7 +2709,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `undoBankMatch`(`transaction`: kotlin.String, `by`: kotlin.String, `now`: Timestamp): BankLine {
             return FfiConverterTypeBankLine.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_undo_bank_match(
         it,
         
@@ -2616,7 +2729,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `check`(`customer`: kotlin.String, `cartTotal`: Money, `now`: Timestamp): Verdict {
             return FfiConverterTypeVerdict.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_check(
         it,
         
@@ -2638,7 +2751,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `checkMinor`(`customer`: kotlin.String, `cartTotalMinor`: kotlin.Long, `nowUnixMs`: kotlin.Long, `utcOffsetMinutes`: kotlin.Int): Verdict {
             return FfiConverterTypeVerdict.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_check_minor(
         it,
         
@@ -2656,7 +2769,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `checkoutRules`(): CheckoutRules {
             return FfiConverterTypeCheckoutRules.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_checkout_rules(
         it,
         _status)
@@ -2673,7 +2786,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `overrideCheckout`(`customer`: kotlin.String, `cartTotal`: Money, `manager`: kotlin.String, `reason`: kotlin.String, `now`: Timestamp): Override {
             return FfiConverterTypeOverride.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_override_checkout(
         it,
         
@@ -2692,7 +2805,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setCheckoutRules`(`rules`: CheckoutRules, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_checkout_rules(
         it,
         
@@ -2707,7 +2820,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `addCustomer`(`customer`: NewCustomer, `now`: Timestamp): Customer {
             return FfiConverterTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_add_customer(
         it,
         
@@ -2723,7 +2836,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `customer`(`reference`: kotlin.String): Customer {
             return FfiConverterTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_customer(
         it,
         
@@ -2742,7 +2855,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `customerByPaymentReference`(`reference`: PaymentReference): Customer? {
             return FfiConverterOptionalTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_customer_by_payment_reference(
         it,
         
@@ -2760,7 +2873,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `listCustomers`(`limit`: kotlin.UInt, `offset`: kotlin.UInt): List<Customer> {
             return FfiConverterSequenceTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_list_customers(
         it,
         
@@ -2779,7 +2892,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `searchCustomers`(`query`: kotlin.String, `limit`: kotlin.UInt): List<Customer> {
             return FfiConverterSequenceTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_search_customers(
         it,
         
@@ -2795,7 +2908,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `updateCustomer`(`reference`: kotlin.String, `patch`: CustomerPatch, `now`: Timestamp): Customer {
             return FfiConverterTypeCustomer.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_update_customer(
         it,
         
@@ -2812,7 +2925,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `addNote`(`customer`: kotlin.String, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_add_note(
         it,
         
@@ -2833,7 +2946,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `createPlan`(`customer`: kotlin.String, `instalments`: List<Instalment>, `author`: kotlin.String, `now`: Timestamp): PaymentPlan {
             return FfiConverterTypePaymentPlan.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_create_plan(
         it,
         
@@ -2855,7 +2968,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `customerTimeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineItem> {
             return FfiConverterSequenceTypeTimelineItem.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_customer_timeline(
         it,
         
@@ -2874,7 +2987,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `dispute`(`id`: Uuid): Dispute {
             return FfiConverterTypeDispute.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_dispute(
         it,
         
@@ -2892,7 +3005,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `disputes`(`customer`: kotlin.String?): List<Dispute> {
             return FfiConverterSequenceTypeDispute.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_disputes(
         it,
         
@@ -2911,7 +3024,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `holdReminders`(`customer`: kotlin.String, `until`: IsoDate?, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_hold_reminders(
         it,
         
@@ -2929,7 +3042,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `noteDispute`(`id`: Uuid, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_note_dispute(
         it,
         
@@ -2950,7 +3063,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `openDispute`(`invoice`: kotlin.String, `reason`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Dispute {
             return FfiConverterTypeDispute.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_open_dispute(
         it,
         
@@ -2971,7 +3084,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `plan`(`customer`: kotlin.String, `today`: IsoDate): PaymentPlan? {
             return FfiConverterOptionalTypePaymentPlan.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_plan(
         it,
         
@@ -2991,7 +3104,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `promiseToPay`(`customer`: kotlin.String, `on`: IsoDate, `amount`: Money, `author`: kotlin.String, `now`: Timestamp): Promise {
             return FfiConverterTypePromise.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_promise_to_pay(
         it,
         
@@ -3013,7 +3126,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `recordCall`(`customer`: kotlin.String, `outcome`: CallOutcome, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_record_call(
         it,
         
@@ -3035,7 +3148,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `resolveDispute`(`id`: Uuid, `upheld`: kotlin.Boolean, `credit`: Money?, `note`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): DisputeResolved {
             return FfiConverterTypeDisputeResolved.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_resolve_dispute(
         it,
         
@@ -3058,7 +3171,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setCustomerLadder`(`customer`: kotlin.String, `ladder`: kotlin.String?, `excluded`: kotlin.Boolean, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_customer_ladder(
         it,
         
@@ -3081,7 +3194,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setInsolvency`(`customer`: kotlin.String, `since`: IsoDate?, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_insolvency(
         it,
         
@@ -3100,7 +3213,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `stopInvoice`(`invoice`: kotlin.String, `reason`: kotlin.String?, `author`: kotlin.String, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_stop_invoice(
         it,
         
@@ -3120,7 +3233,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `account`(`customer`: kotlin.String, `today`: IsoDate): AccountSummary {
             return FfiConverterTypeAccountSummary.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_account(
         it,
         
@@ -3139,7 +3252,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `adjust`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_adjust(
         it,
         
@@ -3157,7 +3270,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `applyDeposit`(`customer`: kotlin.String, `amount`: Money, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_apply_deposit(
         it,
         
@@ -3175,7 +3288,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `creditNote`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_credit_note(
         it,
         
@@ -3197,7 +3310,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `pay`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_pay(
         it,
         
@@ -3216,7 +3329,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `refundDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_refund_deposit(
         it,
         
@@ -3237,7 +3350,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `reverse`(`customer`: kotlin.String, `entryId`: Uuid, `reason`: kotlin.String, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_reverse(
         it,
         
@@ -3260,7 +3373,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `sellOnAccount`(`customer`: kotlin.String, `amount`: Money, `invoiceRef`: kotlin.String?, `deposit`: Money?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_sell_on_account(
         it,
         
@@ -3279,7 +3392,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `takeDeposit`(`customer`: kotlin.String, `amount`: Money, `method`: PaymentMethod, `orderRef`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_take_deposit(
         it,
         
@@ -3301,7 +3414,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `timeline`(`customer`: kotlin.String, `limit`: kotlin.UInt): List<TimelineEntry> {
             return FfiConverterSequenceTypeTimelineEntry.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_timeline(
         it,
         
@@ -3317,7 +3430,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `writeOff`(`customer`: kotlin.String, `amount`: Money, `reason`: kotlin.String, `invoice`: kotlin.String?, `ctx`: WriteContext): Recorded {
             return FfiConverterTypeRecorded.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_write_off(
         it,
         
@@ -3340,7 +3453,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `aging`(`asOf`: IsoDate): AgingReport {
             return FfiConverterTypeAgingReport.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_aging(
         it,
         
@@ -3358,7 +3471,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `customerData`(`customer`: kotlin.String, `now`: Timestamp): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_customer_data(
         it,
         
@@ -3377,7 +3490,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `eraseCustomer`(`customer`: kotlin.String, `author`: kotlin.String, `now`: Timestamp): Erasure {
             return FfiConverterTypeErasure.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_erase_customer(
         it,
         
@@ -3397,7 +3510,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `export`(`kind`: ExportKind, `format`: ExportFormat): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_export(
         it,
         
@@ -3417,7 +3530,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `importCustomers`(`csv`: kotlin.String, `now`: Timestamp): ImportReport {
             return FfiConverterTypeImportReport.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_import_customers(
         it,
         
@@ -3437,7 +3550,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `importInvoices`(`csv`: kotlin.String, `dates`: DateStyle, `now`: Timestamp): ImportReport {
             return FfiConverterTypeImportReport.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_import_invoices(
         it,
         
@@ -3458,7 +3571,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `kpis`(`asOf`: IsoDate, `months`: kotlin.UInt): Kpis {
             return FfiConverterTypeKpis.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_kpis(
         it,
         
@@ -3477,7 +3590,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `overdueAccounts`(`asOf`: IsoDate, `sort`: OverdueSort, `limit`: kotlin.UInt): List<OverdueAccount> {
             return FfiConverterSequenceTypeOverdueAccount.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_overdue_accounts(
         it,
         
@@ -3498,7 +3611,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `overview`(`asOf`: IsoDate, `months`: kotlin.UInt): Overview {
             return FfiConverterTypeOverview.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_overview(
         it,
         
@@ -3518,7 +3631,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `refreshRisk`(`now`: Timestamp): kotlin.ULong {
             return FfiConverterULong.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_refresh_risk(
         it,
         
@@ -3537,7 +3650,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `riskReport`(`asOf`: IsoDate): List<CustomerRisk> {
             return FfiConverterSequenceTypeCustomerRisk.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_risk_report(
         it,
         
@@ -3555,7 +3668,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `statement`(`customer`: kotlin.String, `from`: IsoDate, `to`: IsoDate): Statement {
             return FfiConverterTypeStatement.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_statement(
         it,
         
@@ -3575,7 +3688,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `ladder`(`name`: kotlin.String): Ladder {
             return FfiConverterTypeLadder.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_ladder(
         it,
         
@@ -3593,7 +3706,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `ladderNames`(): List<kotlin.String> {
             return FfiConverterSequenceString.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_ladder_names(
         it,
         _status)
@@ -3612,7 +3725,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `penalty`(`amount`: Money, `dueOn`: IsoDate, `until`: IsoDate, `debtor`: CustomerKind, `noticeOn`: IsoDate?): Penalty {
             return FfiConverterTypePenalty.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_penalty(
         it,
         
@@ -3631,7 +3744,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `rateTables`(): RateTables {
             return FfiConverterTypeRateTables.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_rate_tables(
         it,
         _status)
@@ -3649,7 +3762,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `ratesStaleOn`(`day`: IsoDate): kotlin.String? {
             return FfiConverterOptionalString.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_rates_stale_on(
         it,
         
@@ -3667,7 +3780,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `reminder`(`id`: Uuid): Reminder {
             return FfiConverterTypeReminder.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_reminder(
         it,
         
@@ -3685,7 +3798,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `reminders`(`state`: ReminderState?, `customer`: kotlin.String?, `limit`: kotlin.UInt): List<Reminder> {
             return FfiConverterSequenceTypeReminder.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_reminders(
         it,
         
@@ -3707,7 +3820,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `runDunning`(`now`: Timestamp): RunReport {
             return FfiConverterTypeRunReport.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_run_dunning(
         it,
         
@@ -3726,7 +3839,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setLadder`(`ladder`: Ladder, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_ladder(
         it,
         
@@ -3746,7 +3859,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setRateTables`(`ecbCsv`: kotlin.String, `legalCsv`: kotlin.String, `now`: Timestamp): RateTables {
             return FfiConverterTypeRateTables.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_rate_tables(
         it,
         
@@ -3766,7 +3879,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setReminderState`(`id`: Uuid, `state`: ReminderState, `note`: kotlin.String?, `now`: Timestamp): Reminder {
             return FfiConverterTypeReminder.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_reminder_state(
         it,
         
@@ -3787,7 +3900,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setShopSettings`(`settings`: ShopSettings, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_shop_settings(
         it,
         
@@ -3805,7 +3918,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `setTemplate`(`template`: ReminderTemplate, `now`: Timestamp)
         = 
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_set_template(
         it,
         
@@ -3823,7 +3936,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `shopSettings`(): ShopSettings {
             return FfiConverterTypeShopSettings.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_shop_settings(
         it,
         _status)
@@ -3840,7 +3953,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `templates`(): List<ReminderTemplate> {
             return FfiConverterSequenceTypeReminderTemplate.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_templates(
         it,
         _status)
@@ -3876,7 +3989,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
         // lift function
         { FfiConverterTypeEnrolment.lift(it) },
         // Error FFI converter
-        ArdoiseException.ErrorHandler,
+        ArdoiseExceptionExternalErrorHandler,
     )
     }
 
@@ -3899,12 +4012,12 @@ open class Till: Disposable, AutoCloseable, TillInterface
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_ardoise_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_ardoise_rust_future_complete_rust_buffer(future, continuation) },
+        { future, continuation -> UniffiLib.ffi_ardoise_rust_future_complete_rust_buffer(future, continuation).let { RustBufferSyncReport.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
         { future -> UniffiLib.ffi_ardoise_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeSyncReport.lift(it) },
         // Error FFI converter
-        ArdoiseException.ErrorHandler,
+        ArdoiseExceptionExternalErrorHandler,
     )
     }
 
@@ -3915,7 +4028,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
     @Throws(ArdoiseException::class)override fun `syncStatus`(): SyncStatus {
             return FfiConverterTypeSyncStatus.lift(
     callWithHandle {
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_method_till_sync_status(
         it,
         _status)
@@ -3939,7 +4052,7 @@ open class Till: Disposable, AutoCloseable, TillInterface
      */
     @Throws(ArdoiseException::class) fun `open`(`path`: kotlin.String): Till {
             return FfiConverterTypeTill.lift(
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_constructor_till_open(
     
         
@@ -3975,685 +4088,6 @@ public object FfiConverterTypeTill: FfiConverter<Till, Long> {
 
     override fun write(value: Till, buf: ByteBuffer) {
         buf.putLong(lower(value))
-    }
-}
-
-
-
-data class AccountSummary (
-    var `customer`: Customer
-    , 
-    /**
-     * The reference the customer quotes on a bank transfer, printed ("RF18 5390 0754 7034"):
-     * on every reminder, notice and statement; the same on every device.
-     */
-    var `paymentReference`: PaymentReference
-    , 
-    var `balance`: Money
-    , 
-    var `overdue`: Money
-    , 
-    var `oldestOverdueDays`: kotlin.UInt?
-    , 
-    var `creditLimit`: Money?
-    , 
-    var `availableCredit`: Money?
-    , 
-    var `depositsAvailable`: Money
-    , 
-    var `creditOnAccount`: Money
-    , 
-    var `openInvoices`: List<OpenInvoice>
-    , 
-    var `deposits`: List<DepositHeld>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeAccountSummary: FfiConverterRustBuffer<AccountSummary> {
-    override fun read(buf: ByteBuffer): AccountSummary {
-        return AccountSummary(
-            FfiConverterTypeCustomer.read(buf),
-            FfiConverterTypePaymentReference.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterSequenceTypeOpenInvoice.read(buf),
-            FfiConverterSequenceTypeDepositHeld.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: AccountSummary) = (
-            FfiConverterTypeCustomer.allocationSize(value.`customer`) +
-            FfiConverterTypePaymentReference.allocationSize(value.`paymentReference`) +
-            FfiConverterTypeMoney.allocationSize(value.`balance`) +
-            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
-            FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`availableCredit`) +
-            FfiConverterTypeMoney.allocationSize(value.`depositsAvailable`) +
-            FfiConverterTypeMoney.allocationSize(value.`creditOnAccount`) +
-            FfiConverterSequenceTypeOpenInvoice.allocationSize(value.`openInvoices`) +
-            FfiConverterSequenceTypeDepositHeld.allocationSize(value.`deposits`)
-    )
-
-    override fun write(value: AccountSummary, buf: ByteBuffer) {
-            FfiConverterTypeCustomer.write(value.`customer`, buf)
-            FfiConverterTypePaymentReference.write(value.`paymentReference`, buf)
-            FfiConverterTypeMoney.write(value.`balance`, buf)
-            FfiConverterTypeMoney.write(value.`overdue`, buf)
-            FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`availableCredit`, buf)
-            FfiConverterTypeMoney.write(value.`depositsAvailable`, buf)
-            FfiConverterTypeMoney.write(value.`creditOnAccount`, buf)
-            FfiConverterSequenceTypeOpenInvoice.write(value.`openInvoices`, buf)
-            FfiConverterSequenceTypeDepositHeld.write(value.`deposits`, buf)
-    }
-}
-
-
-
-/**
- * Receivables by days past due; "current" is not yet due.
- */
-data class AgingBuckets (
-    var `current`: Money
-    , 
-    var `days1To30`: Money
-    , 
-    var `days31To60`: Money
-    , 
-    var `days61To90`: Money
-    , 
-    var `days91Plus`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeAgingBuckets: FfiConverterRustBuffer<AgingBuckets> {
-    override fun read(buf: ByteBuffer): AgingBuckets {
-        return AgingBuckets(
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: AgingBuckets) = (
-            FfiConverterTypeMoney.allocationSize(value.`current`) +
-            FfiConverterTypeMoney.allocationSize(value.`days1To30`) +
-            FfiConverterTypeMoney.allocationSize(value.`days31To60`) +
-            FfiConverterTypeMoney.allocationSize(value.`days61To90`) +
-            FfiConverterTypeMoney.allocationSize(value.`days91Plus`)
-    )
-
-    override fun write(value: AgingBuckets, buf: ByteBuffer) {
-            FfiConverterTypeMoney.write(value.`current`, buf)
-            FfiConverterTypeMoney.write(value.`days1To30`, buf)
-            FfiConverterTypeMoney.write(value.`days31To60`, buf)
-            FfiConverterTypeMoney.write(value.`days61To90`, buf)
-            FfiConverterTypeMoney.write(value.`days91Plus`, buf)
-    }
-}
-
-
-
-data class AgingReport (
-    var `asOf`: IsoDate
-    , 
-    var `total`: Money
-    , 
-    var `buckets`: AgingBuckets
-    , 
-    /**
-     * Largest balance first.
-     */
-    var `customers`: List<CustomerAging>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeAgingReport: FfiConverterRustBuffer<AgingReport> {
-    override fun read(buf: ByteBuffer): AgingReport {
-        return AgingReport(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeAgingBuckets.read(buf),
-            FfiConverterSequenceTypeCustomerAging.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: AgingReport) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
-            FfiConverterTypeMoney.allocationSize(value.`total`) +
-            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
-            FfiConverterSequenceTypeCustomerAging.allocationSize(value.`customers`)
-    )
-
-    override fun write(value: AgingReport, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
-            FfiConverterTypeMoney.write(value.`total`, buf)
-            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
-            FfiConverterSequenceTypeCustomerAging.write(value.`customers`, buf)
-    }
-}
-
-
-
-/**
- * What importing a statement did.
- */
-data class BankImport (
-    var `imported`: kotlin.UInt
-    , 
-    var `duplicates`: kotlin.UInt
-    , 
-    var `applied`: List<BankLine>
-    , 
-    var `suggested`: List<BankLine>
-    , 
-    var `unmatched`: List<BankLine>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankImport: FfiConverterRustBuffer<BankImport> {
-    override fun read(buf: ByteBuffer): BankImport {
-        return BankImport(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterSequenceTypeBankLine.read(buf),
-            FfiConverterSequenceTypeBankLine.read(buf),
-            FfiConverterSequenceTypeBankLine.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: BankImport) = (
-            FfiConverterUInt.allocationSize(value.`imported`) +
-            FfiConverterUInt.allocationSize(value.`duplicates`) +
-            FfiConverterSequenceTypeBankLine.allocationSize(value.`applied`) +
-            FfiConverterSequenceTypeBankLine.allocationSize(value.`suggested`) +
-            FfiConverterSequenceTypeBankLine.allocationSize(value.`unmatched`)
-    )
-
-    override fun write(value: BankImport, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`imported`, buf)
-            FfiConverterUInt.write(value.`duplicates`, buf)
-            FfiConverterSequenceTypeBankLine.write(value.`applied`, buf)
-            FfiConverterSequenceTypeBankLine.write(value.`suggested`, buf)
-            FfiConverterSequenceTypeBankLine.write(value.`unmatched`, buf)
-    }
-}
-
-
-
-/**
- * One bank transaction and what became of it; `transaction` is what confirm and undo take.
- */
-data class BankLine (
-    var `transaction`: kotlin.String
-    , 
-    var `account`: kotlin.String
-    , 
-    var `amount`: Money
-    , 
-    var `date`: IsoDate?
-    , 
-    var `label`: kotlin.String
-    , 
-    var `counterparty`: kotlin.String?
-    , 
-    var `state`: BankLineState
-    , 
-    var `customer`: kotlin.String?
-    , 
-    var `invoices`: List<kotlin.String>
-    , 
-    var `rule`: BankMatchRule?
-    , 
-    var `by`: kotlin.String?
-    , 
-    var `entry`: Uuid?
-    , 
-    var `why`: kotlin.String?
-    , 
-    var `suggestions`: List<BankSuggestion>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankLine: FfiConverterRustBuffer<BankLine> {
-    override fun read(buf: ByteBuffer): BankLine {
-        return BankLine(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalTypeIsoDate.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeBankLineState.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterOptionalTypeBankMatchRule.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeUuid.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterSequenceTypeBankSuggestion.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: BankLine) = (
-            FfiConverterString.allocationSize(value.`transaction`) +
-            FfiConverterString.allocationSize(value.`account`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterOptionalTypeIsoDate.allocationSize(value.`date`) +
-            FfiConverterString.allocationSize(value.`label`) +
-            FfiConverterOptionalString.allocationSize(value.`counterparty`) +
-            FfiConverterTypeBankLineState.allocationSize(value.`state`) +
-            FfiConverterOptionalString.allocationSize(value.`customer`) +
-            FfiConverterSequenceString.allocationSize(value.`invoices`) +
-            FfiConverterOptionalTypeBankMatchRule.allocationSize(value.`rule`) +
-            FfiConverterOptionalString.allocationSize(value.`by`) +
-            FfiConverterOptionalTypeUuid.allocationSize(value.`entry`) +
-            FfiConverterOptionalString.allocationSize(value.`why`) +
-            FfiConverterSequenceTypeBankSuggestion.allocationSize(value.`suggestions`)
-    )
-
-    override fun write(value: BankLine, buf: ByteBuffer) {
-            FfiConverterString.write(value.`transaction`, buf)
-            FfiConverterString.write(value.`account`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterOptionalTypeIsoDate.write(value.`date`, buf)
-            FfiConverterString.write(value.`label`, buf)
-            FfiConverterOptionalString.write(value.`counterparty`, buf)
-            FfiConverterTypeBankLineState.write(value.`state`, buf)
-            FfiConverterOptionalString.write(value.`customer`, buf)
-            FfiConverterSequenceString.write(value.`invoices`, buf)
-            FfiConverterOptionalTypeBankMatchRule.write(value.`rule`, buf)
-            FfiConverterOptionalString.write(value.`by`, buf)
-            FfiConverterOptionalTypeUuid.write(value.`entry`, buf)
-            FfiConverterOptionalString.write(value.`why`, buf)
-            FfiConverterSequenceTypeBankSuggestion.write(value.`suggestions`, buf)
-    }
-}
-
-
-
-/**
- * A customer a credit may be from, with what points to them.
- */
-data class BankSuggestion (
-    var `customer`: kotlin.String
-    , 
-    var `invoices`: List<kotlin.String>
-    , 
-    var `reasons`: List<BankReason>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankSuggestion: FfiConverterRustBuffer<BankSuggestion> {
-    override fun read(buf: ByteBuffer): BankSuggestion {
-        return BankSuggestion(
-            FfiConverterString.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterSequenceTypeBankReason.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: BankSuggestion) = (
-            FfiConverterString.allocationSize(value.`customer`) +
-            FfiConverterSequenceString.allocationSize(value.`invoices`) +
-            FfiConverterSequenceTypeBankReason.allocationSize(value.`reasons`)
-    )
-
-    override fun write(value: BankSuggestion, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customer`, buf)
-            FfiConverterSequenceString.write(value.`invoices`, buf)
-            FfiConverterSequenceTypeBankReason.write(value.`reasons`, buf)
-    }
-}
-
-
-
-/**
- * A promise to pay whose day passed without the money.
- */
-data class BrokenPromise (
-    var `customerRef`: kotlin.String
-    , 
-    var `customerName`: kotlin.String
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `promisedOn`: IsoDate
-    , 
-    var `amount`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBrokenPromise: FfiConverterRustBuffer<BrokenPromise> {
-    override fun read(buf: ByteBuffer): BrokenPromise {
-        return BrokenPromise(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: BrokenPromise) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`customerName`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`promisedOn`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`)
-    )
-
-    override fun write(value: BrokenPromise, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`customerName`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeIsoDate.write(value.`promisedOn`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-    }
-}
-
-
-
-/**
- * The shop's checkout thresholds.
- */
-data class CheckoutRules (
-    var `warnOverdueDays`: kotlin.UInt
-    , 
-    var `refuseOverdueDays`: kotlin.UInt
-    , 
-    var `warnLimitPct`: kotlin.UInt
-    , 
-    var `defaultCreditLimit`: Money?
-    , 
-    /**
-     * An enrolled till that has not synced for this many hours counts as offline.
-     */
-    var `offlineAfterHours`: kotlin.UInt
-    , 
-    /**
-     * What an offline till may still sell on account to one customer until it syncs.
-     */
-    var `offlineAllowance`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCheckoutRules: FfiConverterRustBuffer<CheckoutRules> {
-    override fun read(buf: ByteBuffer): CheckoutRules {
-        return CheckoutRules(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: CheckoutRules) = (
-            FfiConverterUInt.allocationSize(value.`warnOverdueDays`) +
-            FfiConverterUInt.allocationSize(value.`refuseOverdueDays`) +
-            FfiConverterUInt.allocationSize(value.`warnLimitPct`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`defaultCreditLimit`) +
-            FfiConverterUInt.allocationSize(value.`offlineAfterHours`) +
-            FfiConverterTypeMoney.allocationSize(value.`offlineAllowance`)
-    )
-
-    override fun write(value: CheckoutRules, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`warnOverdueDays`, buf)
-            FfiConverterUInt.write(value.`refuseOverdueDays`, buf)
-            FfiConverterUInt.write(value.`warnLimitPct`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`defaultCreditLimit`, buf)
-            FfiConverterUInt.write(value.`offlineAfterHours`, buf)
-            FfiConverterTypeMoney.write(value.`offlineAllowance`, buf)
-    }
-}
-
-
-
-data class Customer (
-    var `id`: Uuid
-    , 
-    var `reference`: kotlin.String
-    , 
-    var `name`: kotlin.String
-    , 
-    var `email`: kotlin.String?
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `kind`: CustomerKind
-    , 
-    var `creditLimit`: Money?
-    , 
-    var `terms`: Terms
-    , 
-    var `blocked`: kotlin.String?
-    , 
-    var `consentEmail`: kotlin.Boolean
-    , 
-    var `consentSms`: kotlin.Boolean
-    , 
-    var `notes`: kotlin.String
-    , 
-    var `address`: kotlin.String?
-    , 
-    var `language`: Language
-    , 
-    /**
-     * `YYYY-MM-DD` from which bills go by email; `None`: on paper.
-     */
-    var `paperlessFrom`: IsoDate?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
-    override fun read(buf: ByteBuffer): Customer {
-        return Customer(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeCustomerKind.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterTypeTerms.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeLanguage.read(buf),
-            FfiConverterOptionalTypeIsoDate.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Customer) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeCustomerKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
-            FfiConverterTypeTerms.allocationSize(value.`terms`) +
-            FfiConverterOptionalString.allocationSize(value.`blocked`) +
-            FfiConverterBoolean.allocationSize(value.`consentEmail`) +
-            FfiConverterBoolean.allocationSize(value.`consentSms`) +
-            FfiConverterString.allocationSize(value.`notes`) +
-            FfiConverterOptionalString.allocationSize(value.`address`) +
-            FfiConverterTypeLanguage.allocationSize(value.`language`) +
-            FfiConverterOptionalTypeIsoDate.allocationSize(value.`paperlessFrom`)
-    )
-
-    override fun write(value: Customer, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`reference`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`email`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeCustomerKind.write(value.`kind`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
-            FfiConverterTypeTerms.write(value.`terms`, buf)
-            FfiConverterOptionalString.write(value.`blocked`, buf)
-            FfiConverterBoolean.write(value.`consentEmail`, buf)
-            FfiConverterBoolean.write(value.`consentSms`, buf)
-            FfiConverterString.write(value.`notes`, buf)
-            FfiConverterOptionalString.write(value.`address`, buf)
-            FfiConverterTypeLanguage.write(value.`language`, buf)
-            FfiConverterOptionalTypeIsoDate.write(value.`paperlessFrom`, buf)
-    }
-}
-
-
-
-data class CustomerAging (
-    var `customerRef`: kotlin.String
-    , 
-    var `name`: kotlin.String
-    , 
-    var `total`: Money
-    , 
-    var `buckets`: AgingBuckets
-    , 
-    var `oldestDays`: kotlin.Long
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCustomerAging: FfiConverterRustBuffer<CustomerAging> {
-    override fun read(buf: ByteBuffer): CustomerAging {
-        return CustomerAging(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeAgingBuckets.read(buf),
-            FfiConverterLong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: CustomerAging) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterTypeMoney.allocationSize(value.`total`) +
-            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
-            FfiConverterLong.allocationSize(value.`oldestDays`)
-    )
-
-    override fun write(value: CustomerAging, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterTypeMoney.write(value.`total`, buf)
-            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
-            FfiConverterLong.write(value.`oldestDays`, buf)
     }
 }
 
@@ -4752,166 +4186,6 @@ public object FfiConverterTypeCustomerPatch: FfiConverterRustBuffer<CustomerPatc
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeLanguage.write(value.`language`, buf)
             FfiConverterOptionalString.write(value.`paperlessFrom`, buf)
-    }
-}
-
-
-
-/**
- * A customer's probability of paying the next invoice late, and the main reasons.
- */
-data class CustomerRisk (
-    var `customerRef`: kotlin.String
-    , 
-    var `name`: kotlin.String
-    , 
-    var `score`: kotlin.Double
-    , 
-    var `reasons`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCustomerRisk: FfiConverterRustBuffer<CustomerRisk> {
-    override fun read(buf: ByteBuffer): CustomerRisk {
-        return CustomerRisk(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: CustomerRisk) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterDouble.allocationSize(value.`score`) +
-            FfiConverterSequenceString.allocationSize(value.`reasons`)
-    )
-
-    override fun write(value: CustomerRisk, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterDouble.write(value.`score`, buf)
-            FfiConverterSequenceString.write(value.`reasons`, buf)
-    }
-}
-
-
-
-data class DepositHeld (
-    var `orderRef`: kotlin.String?
-    , 
-    var `amount`: Money
-    , 
-    var `remaining`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDepositHeld: FfiConverterRustBuffer<DepositHeld> {
-    override fun read(buf: ByteBuffer): DepositHeld {
-        return DepositHeld(
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: DepositHeld) = (
-            FfiConverterOptionalString.allocationSize(value.`orderRef`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterTypeMoney.allocationSize(value.`remaining`)
-    )
-
-    override fun write(value: DepositHeld, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`orderRef`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterTypeMoney.write(value.`remaining`, buf)
-    }
-}
-
-
-
-data class Dispute (
-    var `id`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `invoice`: kotlin.String
-    , 
-    var `reason`: kotlin.String
-    , 
-    /**
-     * open, upheld or rejected.
-     */
-    var `state`: kotlin.String
-    , 
-    var `openedOn`: IsoDate
-    , 
-    var `resolution`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDispute: FfiConverterRustBuffer<Dispute> {
-    override fun read(buf: ByteBuffer): Dispute {
-        return Dispute(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Dispute) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`invoice`) +
-            FfiConverterString.allocationSize(value.`reason`) +
-            FfiConverterString.allocationSize(value.`state`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`openedOn`) +
-            FfiConverterOptionalString.allocationSize(value.`resolution`)
-    )
-
-    override fun write(value: Dispute, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`invoice`, buf)
-            FfiConverterString.write(value.`reason`, buf)
-            FfiConverterString.write(value.`state`, buf)
-            FfiConverterTypeIsoDate.write(value.`openedOn`, buf)
-            FfiConverterOptionalString.write(value.`resolution`, buf)
     }
 }
 
@@ -5157,248 +4431,6 @@ public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport>
             FfiConverterULong.write(value.`paymentsRecorded`, buf)
             FfiConverterULong.write(value.`disputesRecorded`, buf)
             FfiConverterULong.write(value.`unchanged`, buf)
-    }
-}
-
-
-
-data class Instalment (
-    var `dueOn`: IsoDate
-    , 
-    var `amount`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeInstalment: FfiConverterRustBuffer<Instalment> {
-    override fun read(buf: ByteBuffer): Instalment {
-        return Instalment(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Instalment) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`)
-    )
-
-    override fun write(value: Instalment, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-    }
-}
-
-
-
-/**
- * Collection figures; a ratio is null when there were no credit sales in the period.
- */
-data class Kpis (
-    var `asOf`: IsoDate
-    , 
-    var `months`: kotlin.UInt
-    , 
-    var `receivables`: Money
-    , 
-    var `current`: Money
-    , 
-    var `receivablesStart`: Money
-    , 
-    var `creditSales`: Money
-    , 
-    var `days`: kotlin.Long
-    , 
-    var `dsoSimple`: kotlin.Double?
-    , 
-    var `dsoCountback`: kotlin.Double?
-    , 
-    var `bestPossibleDso`: kotlin.Double?
-    , 
-    var `averageDaysDelinquent`: kotlin.Double?
-    , 
-    var `ceiPct`: kotlin.Double?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeKpis: FfiConverterRustBuffer<Kpis> {
-    override fun read(buf: ByteBuffer): Kpis {
-        return Kpis(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Kpis) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
-            FfiConverterUInt.allocationSize(value.`months`) +
-            FfiConverterTypeMoney.allocationSize(value.`receivables`) +
-            FfiConverterTypeMoney.allocationSize(value.`current`) +
-            FfiConverterTypeMoney.allocationSize(value.`receivablesStart`) +
-            FfiConverterTypeMoney.allocationSize(value.`creditSales`) +
-            FfiConverterLong.allocationSize(value.`days`) +
-            FfiConverterOptionalDouble.allocationSize(value.`dsoSimple`) +
-            FfiConverterOptionalDouble.allocationSize(value.`dsoCountback`) +
-            FfiConverterOptionalDouble.allocationSize(value.`bestPossibleDso`) +
-            FfiConverterOptionalDouble.allocationSize(value.`averageDaysDelinquent`) +
-            FfiConverterOptionalDouble.allocationSize(value.`ceiPct`)
-    )
-
-    override fun write(value: Kpis, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
-            FfiConverterUInt.write(value.`months`, buf)
-            FfiConverterTypeMoney.write(value.`receivables`, buf)
-            FfiConverterTypeMoney.write(value.`current`, buf)
-            FfiConverterTypeMoney.write(value.`receivablesStart`, buf)
-            FfiConverterTypeMoney.write(value.`creditSales`, buf)
-            FfiConverterLong.write(value.`days`, buf)
-            FfiConverterOptionalDouble.write(value.`dsoSimple`, buf)
-            FfiConverterOptionalDouble.write(value.`dsoCountback`, buf)
-            FfiConverterOptionalDouble.write(value.`bestPossibleDso`, buf)
-            FfiConverterOptionalDouble.write(value.`averageDaysDelinquent`, buf)
-            FfiConverterOptionalDouble.write(value.`ceiPct`, buf)
-    }
-}
-
-
-
-/**
- * The dunning ladder: ordered steps from the due date.
- */
-data class Ladder (
-    var `name`: kotlin.String
-    , 
-    var `steps`: List<LadderStep>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLadder: FfiConverterRustBuffer<Ladder> {
-    override fun read(buf: ByteBuffer): Ladder {
-        return Ladder(
-            FfiConverterString.read(buf),
-            FfiConverterSequenceTypeLadderStep.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Ladder) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterSequenceTypeLadderStep.allocationSize(value.`steps`)
-    )
-
-    override fun write(value: Ladder, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterSequenceTypeLadderStep.write(value.`steps`, buf)
-    }
-}
-
-
-
-data class LadderStep (
-    var `name`: kotlin.String
-    , 
-    /**
-     * Days after the due date of the customer's most overdue invoice; negative: before it.
-     */
-    var `offsetDays`: kotlin.Int
-    , 
-    var `channel`: Channel
-    , 
-    /**
-     * Template name; the customer's language picks the variant.
-     */
-    var `template`: kotlin.String
-    , 
-    var `tone`: Tone
-    , 
-    var `kind`: StepKind
-    , 
-    /**
-     * A fixed fee charged to the account when the step is queued.
-     */
-    var `fee`: Money? = null 
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
-    override fun read(buf: ByteBuffer): LadderStep {
-        return LadderStep(
-            FfiConverterString.read(buf),
-            FfiConverterInt.read(buf),
-            FfiConverterTypeChannel.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeTone.read(buf),
-            FfiConverterTypeStepKind.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: LadderStep) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterInt.allocationSize(value.`offsetDays`) +
-            FfiConverterTypeChannel.allocationSize(value.`channel`) +
-            FfiConverterString.allocationSize(value.`template`) +
-            FfiConverterTypeTone.allocationSize(value.`tone`) +
-            FfiConverterTypeStepKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`fee`)
-    )
-
-    override fun write(value: LadderStep, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterInt.write(value.`offsetDays`, buf)
-            FfiConverterTypeChannel.write(value.`channel`, buf)
-            FfiConverterString.write(value.`template`, buf)
-            FfiConverterTypeTone.write(value.`tone`, buf)
-            FfiConverterTypeStepKind.write(value.`kind`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`fee`, buf)
     }
 }
 
@@ -5684,198 +4716,6 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
 
 
 
-data class OpenInvoice (
-    var `reference`: kotlin.String
-    , 
-    var `issuedOn`: IsoDate
-    , 
-    var `dueOn`: IsoDate
-    , 
-    var `amount`: Money
-    , 
-    var `remaining`: Money
-    , 
-    var `daysOverdue`: kotlin.UInt
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOpenInvoice: FfiConverterRustBuffer<OpenInvoice> {
-    override fun read(buf: ByteBuffer): OpenInvoice {
-        return OpenInvoice(
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterUInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: OpenInvoice) = (
-            FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`issuedOn`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterTypeMoney.allocationSize(value.`remaining`) +
-            FfiConverterUInt.allocationSize(value.`daysOverdue`)
-    )
-
-    override fun write(value: OpenInvoice, buf: ByteBuffer) {
-            FfiConverterString.write(value.`reference`, buf)
-            FfiConverterTypeIsoDate.write(value.`issuedOn`, buf)
-            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterTypeMoney.write(value.`remaining`, buf)
-            FfiConverterUInt.write(value.`daysOverdue`, buf)
-    }
-}
-
-
-
-data class OverdueAccount (
-    var `customerRef`: kotlin.String
-    , 
-    var `name`: kotlin.String
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `email`: kotlin.String?
-    , 
-    var `owed`: Money
-    , 
-    var `overdue`: Money
-    , 
-    var `oldestDays`: kotlin.Long
-    , 
-    var `buckets`: AgingBuckets
-    , 
-    /**
-     * Probability (0 to 1) that the next invoice is paid late, when scored.
-     */
-    var `risk`: kotlin.Double?
-    , 
-    var `riskReasons`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOverdueAccount: FfiConverterRustBuffer<OverdueAccount> {
-    override fun read(buf: ByteBuffer): OverdueAccount {
-        return OverdueAccount(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterTypeAgingBuckets.read(buf),
-            FfiConverterOptionalDouble.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: OverdueAccount) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterTypeMoney.allocationSize(value.`owed`) +
-            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
-            FfiConverterLong.allocationSize(value.`oldestDays`) +
-            FfiConverterTypeAgingBuckets.allocationSize(value.`buckets`) +
-            FfiConverterOptionalDouble.allocationSize(value.`risk`) +
-            FfiConverterSequenceString.allocationSize(value.`riskReasons`)
-    )
-
-    override fun write(value: OverdueAccount, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterOptionalString.write(value.`email`, buf)
-            FfiConverterTypeMoney.write(value.`owed`, buf)
-            FfiConverterTypeMoney.write(value.`overdue`, buf)
-            FfiConverterLong.write(value.`oldestDays`, buf)
-            FfiConverterTypeAgingBuckets.write(value.`buckets`, buf)
-            FfiConverterOptionalDouble.write(value.`risk`, buf)
-            FfiConverterSequenceString.write(value.`riskReasons`, buf)
-    }
-}
-
-
-
-data class OverdueInvoice (
-    var `reference`: kotlin.String
-    , 
-    var `issuedOn`: IsoDate
-    , 
-    var `dueOn`: IsoDate
-    , 
-    var `daysPastDue`: kotlin.Long
-    , 
-    var `remaining`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer<OverdueInvoice> {
-    override fun read(buf: ByteBuffer): OverdueInvoice {
-        return OverdueInvoice(
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: OverdueInvoice) = (
-            FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`issuedOn`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`dueOn`) +
-            FfiConverterLong.allocationSize(value.`daysPastDue`) +
-            FfiConverterTypeMoney.allocationSize(value.`remaining`)
-    )
-
-    override fun write(value: OverdueInvoice, buf: ByteBuffer) {
-            FfiConverterString.write(value.`reference`, buf)
-            FfiConverterTypeIsoDate.write(value.`issuedOn`, buf)
-            FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
-            FfiConverterLong.write(value.`daysPastDue`, buf)
-            FfiConverterTypeMoney.write(value.`remaining`, buf)
-    }
-}
-
-
-
 data class Override (
     var `id`: Uuid
     , 
@@ -5975,330 +4815,6 @@ public object FfiConverterTypeOverview: FfiConverterRustBuffer<Overview> {
     override fun write(value: Overview, buf: ByteBuffer) {
             FfiConverterTypeAgingReport.write(value.`aging`, buf)
             FfiConverterTypeKpis.write(value.`kpis`, buf)
-    }
-}
-
-
-
-/**
- * A reminder that needs a person (a call, a letter to post, one held for approval).
- */
-data class OwnerTask (
-    var `reminder`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `customerName`: kotlin.String
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `step`: kotlin.String
-    , 
-    var `channel`: kotlin.String
-    , 
-    var `amountDue`: Money
-    , 
-    var `since`: IsoDate
-    , 
-    var `note`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOwnerTask: FfiConverterRustBuffer<OwnerTask> {
-    override fun read(buf: ByteBuffer): OwnerTask {
-        return OwnerTask(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: OwnerTask) = (
-            FfiConverterTypeUuid.allocationSize(value.`reminder`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`customerName`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterString.allocationSize(value.`step`) +
-            FfiConverterString.allocationSize(value.`channel`) +
-            FfiConverterTypeMoney.allocationSize(value.`amountDue`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`since`) +
-            FfiConverterOptionalString.allocationSize(value.`note`)
-    )
-
-    override fun write(value: OwnerTask, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`reminder`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`customerName`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterString.write(value.`step`, buf)
-            FfiConverterString.write(value.`channel`, buf)
-            FfiConverterTypeMoney.write(value.`amountDue`, buf)
-            FfiConverterTypeIsoDate.write(value.`since`, buf)
-            FfiConverterOptionalString.write(value.`note`, buf)
-    }
-}
-
-
-
-/**
- * A payment plan ("échéancier") and where it stands.
- */
-data class PaymentPlan (
-    var `id`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `createdOn`: IsoDate
-    , 
-    var `instalments`: List<Instalment>
-    , 
-    var `graceDays`: kotlin.UInt
-    , 
-    /**
-     * Stored state: active, completed, broken or cancelled.
-     */
-    var `state`: kotlin.String
-    , 
-    /**
-     * Where it stands on the day asked.
-     */
-    var `status`: PlanStatus
-    , 
-    /**
-     * Paid since the plan was agreed.
-     */
-    var `paid`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan> {
-    override fun read(buf: ByteBuffer): PaymentPlan {
-        return PaymentPlan(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterSequenceTypeInstalment.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypePlanStatus.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PaymentPlan) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`createdOn`) +
-            FfiConverterSequenceTypeInstalment.allocationSize(value.`instalments`) +
-            FfiConverterUInt.allocationSize(value.`graceDays`) +
-            FfiConverterString.allocationSize(value.`state`) +
-            FfiConverterTypePlanStatus.allocationSize(value.`status`) +
-            FfiConverterTypeMoney.allocationSize(value.`paid`)
-    )
-
-    override fun write(value: PaymentPlan, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterTypeIsoDate.write(value.`createdOn`, buf)
-            FfiConverterSequenceTypeInstalment.write(value.`instalments`, buf)
-            FfiConverterUInt.write(value.`graceDays`, buf)
-            FfiConverterString.write(value.`state`, buf)
-            FfiConverterTypePlanStatus.write(value.`status`, buf)
-            FfiConverterTypeMoney.write(value.`paid`, buf)
-    }
-}
-
-
-
-/**
- * Late-payment interest and the recovery indemnity on one invoice.
- */
-data class Penalty (
-    var `interest`: Money
-    , 
-    var `indemnity`: Money
-    , 
-    var `total`: Money
-    , 
-    var `periods`: List<PenaltyPeriod>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePenalty: FfiConverterRustBuffer<Penalty> {
-    override fun read(buf: ByteBuffer): Penalty {
-        return Penalty(
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterSequenceTypePenaltyPeriod.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Penalty) = (
-            FfiConverterTypeMoney.allocationSize(value.`interest`) +
-            FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
-            FfiConverterTypeMoney.allocationSize(value.`total`) +
-            FfiConverterSequenceTypePenaltyPeriod.allocationSize(value.`periods`)
-    )
-
-    override fun write(value: Penalty, buf: ByteBuffer) {
-            FfiConverterTypeMoney.write(value.`interest`, buf)
-            FfiConverterTypeMoney.write(value.`indemnity`, buf)
-            FfiConverterTypeMoney.write(value.`total`, buf)
-            FfiConverterSequenceTypePenaltyPeriod.write(value.`periods`, buf)
-    }
-}
-
-
-
-/**
- * One stretch of days at one rate on one base.
- */
-data class PenaltyPeriod (
-    var `from`: IsoDate
-    , 
-    var `to`: IsoDate
-    , 
-    var `days`: kotlin.Long
-    , 
-    var `base`: Money
-    , 
-    var `ratePct`: Percent
-    , 
-    var `interest`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePenaltyPeriod: FfiConverterRustBuffer<PenaltyPeriod> {
-    override fun read(buf: ByteBuffer): PenaltyPeriod {
-        return PenaltyPeriod(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypePercent.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PenaltyPeriod) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`from`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`to`) +
-            FfiConverterLong.allocationSize(value.`days`) +
-            FfiConverterTypeMoney.allocationSize(value.`base`) +
-            FfiConverterTypePercent.allocationSize(value.`ratePct`) +
-            FfiConverterTypeMoney.allocationSize(value.`interest`)
-    )
-
-    override fun write(value: PenaltyPeriod, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`from`, buf)
-            FfiConverterTypeIsoDate.write(value.`to`, buf)
-            FfiConverterLong.write(value.`days`, buf)
-            FfiConverterTypeMoney.write(value.`base`, buf)
-            FfiConverterTypePercent.write(value.`ratePct`, buf)
-            FfiConverterTypeMoney.write(value.`interest`, buf)
-    }
-}
-
-
-
-data class Promise (
-    var `id`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `promisedOn`: IsoDate
-    , 
-    var `amount`: Money
-    , 
-    /**
-     * open, kept or broken.
-     */
-    var `state`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
-    override fun read(buf: ByteBuffer): Promise {
-        return Promise(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Promise) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`promisedOn`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterString.allocationSize(value.`state`)
-    )
-
-    override fun write(value: Promise, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterTypeIsoDate.write(value.`promisedOn`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterString.write(value.`state`, buf)
     }
 }
 
@@ -6554,63 +5070,6 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
 
 
 /**
- * One template in one language, with `{placeholder}`s: a subject and body (email, letter,
- * call sheet, file) and a short text for SMS.
- */
-data class ReminderTemplate (
-    var `name`: kotlin.String
-    , 
-    var `language`: Language
-    , 
-    var `subject`: kotlin.String
-    , 
-    var `body`: kotlin.String
-    , 
-    var `sms`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeReminderTemplate: FfiConverterRustBuffer<ReminderTemplate> {
-    override fun read(buf: ByteBuffer): ReminderTemplate {
-        return ReminderTemplate(
-            FfiConverterString.read(buf),
-            FfiConverterTypeLanguage.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ReminderTemplate) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterTypeLanguage.allocationSize(value.`language`) +
-            FfiConverterString.allocationSize(value.`subject`) +
-            FfiConverterString.allocationSize(value.`body`) +
-            FfiConverterString.allocationSize(value.`sms`)
-    )
-
-    override fun write(value: ReminderTemplate, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterTypeLanguage.write(value.`language`, buf)
-            FfiConverterString.write(value.`subject`, buf)
-            FfiConverterString.write(value.`body`, buf)
-            FfiConverterString.write(value.`sms`, buf)
-    }
-}
-
-
-
-/**
  * What a daily run did.
  */
 data class RunReport (
@@ -6848,352 +5307,6 @@ public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
 
 
 
-/**
- * The relevé de compte.
- */
-data class Statement (
-    var `customerRef`: kotlin.String
-    , 
-    var `name`: kotlin.String
-    , 
-    var `from`: IsoDate
-    , 
-    var `to`: IsoDate
-    , 
-    var `openingBalance`: Money
-    , 
-    var `lines`: List<StatementLine>
-    , 
-    var `totalDebit`: Money
-    , 
-    var `totalCredit`: Money
-    , 
-    var `closingBalance`: Money
-    , 
-    var `overdue`: Money
-    , 
-    var `overdueInvoices`: List<OverdueInvoice>
-    , 
-    var `depositsHeld`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStatement: FfiConverterRustBuffer<Statement> {
-    override fun read(buf: ByteBuffer): Statement {
-        return Statement(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterSequenceTypeStatementLine.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterSequenceTypeOverdueInvoice.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Statement) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`from`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`to`) +
-            FfiConverterTypeMoney.allocationSize(value.`openingBalance`) +
-            FfiConverterSequenceTypeStatementLine.allocationSize(value.`lines`) +
-            FfiConverterTypeMoney.allocationSize(value.`totalDebit`) +
-            FfiConverterTypeMoney.allocationSize(value.`totalCredit`) +
-            FfiConverterTypeMoney.allocationSize(value.`closingBalance`) +
-            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
-            FfiConverterSequenceTypeOverdueInvoice.allocationSize(value.`overdueInvoices`) +
-            FfiConverterTypeMoney.allocationSize(value.`depositsHeld`)
-    )
-
-    override fun write(value: Statement, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterTypeIsoDate.write(value.`from`, buf)
-            FfiConverterTypeIsoDate.write(value.`to`, buf)
-            FfiConverterTypeMoney.write(value.`openingBalance`, buf)
-            FfiConverterSequenceTypeStatementLine.write(value.`lines`, buf)
-            FfiConverterTypeMoney.write(value.`totalDebit`, buf)
-            FfiConverterTypeMoney.write(value.`totalCredit`, buf)
-            FfiConverterTypeMoney.write(value.`closingBalance`, buf)
-            FfiConverterTypeMoney.write(value.`overdue`, buf)
-            FfiConverterSequenceTypeOverdueInvoice.write(value.`overdueInvoices`, buf)
-            FfiConverterTypeMoney.write(value.`depositsHeld`, buf)
-    }
-}
-
-
-
-data class StatementLine (
-    var `date`: IsoDate
-    , 
-    var `kind`: kotlin.String
-    , 
-    var `reference`: kotlin.String
-    , 
-    var `description`: kotlin.String
-    , 
-    var `debit`: Money
-    , 
-    var `credit`: Money
-    , 
-    var `balance`: Money
-    , 
-    var `deposit`: Money
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStatementLine: FfiConverterRustBuffer<StatementLine> {
-    override fun read(buf: ByteBuffer): StatementLine {
-        return StatementLine(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: StatementLine) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`date`) +
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterString.allocationSize(value.`reference`) +
-            FfiConverterString.allocationSize(value.`description`) +
-            FfiConverterTypeMoney.allocationSize(value.`debit`) +
-            FfiConverterTypeMoney.allocationSize(value.`credit`) +
-            FfiConverterTypeMoney.allocationSize(value.`balance`) +
-            FfiConverterTypeMoney.allocationSize(value.`deposit`)
-    )
-
-    override fun write(value: StatementLine, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`date`, buf)
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterString.write(value.`reference`, buf)
-            FfiConverterString.write(value.`description`, buf)
-            FfiConverterTypeMoney.write(value.`debit`, buf)
-            FfiConverterTypeMoney.write(value.`credit`, buf)
-            FfiConverterTypeMoney.write(value.`balance`, buf)
-            FfiConverterTypeMoney.write(value.`deposit`, buf)
-    }
-}
-
-
-
-/**
- * What one sync did, and the status after it.
- */
-data class SyncReport (
-    var `pushed`: kotlin.UInt
-    , 
-    /**
-     * Events the back office refused this time (see `SyncStatus.rejected`).
-     */
-    var `rejected`: kotlin.UInt
-    , 
-    var `pulled`: kotlin.UInt
-    , 
-    var `applied`: kotlin.UInt
-    , 
-    /**
-     * The back office was restored from a backup and this till resent its history.
-     */
-    var `epochReset`: kotlin.Boolean
-    , 
-    var `status`: SyncStatus
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
-    override fun read(buf: ByteBuffer): SyncReport {
-        return SyncReport(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterTypeSyncStatus.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SyncReport) = (
-            FfiConverterUInt.allocationSize(value.`pushed`) +
-            FfiConverterUInt.allocationSize(value.`rejected`) +
-            FfiConverterUInt.allocationSize(value.`pulled`) +
-            FfiConverterUInt.allocationSize(value.`applied`) +
-            FfiConverterBoolean.allocationSize(value.`epochReset`) +
-            FfiConverterTypeSyncStatus.allocationSize(value.`status`)
-    )
-
-    override fun write(value: SyncReport, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`pushed`, buf)
-            FfiConverterUInt.write(value.`rejected`, buf)
-            FfiConverterUInt.write(value.`pulled`, buf)
-            FfiConverterUInt.write(value.`applied`, buf)
-            FfiConverterBoolean.write(value.`epochReset`, buf)
-            FfiConverterTypeSyncStatus.write(value.`status`, buf)
-    }
-}
-
-
-
-/**
- * What the shop sees of sync: when it last worked, what waits, and whether it is stuck.
- */
-data class SyncStatus (
-    var `enrolled`: kotlin.Boolean
-    , 
-    var `serverUrl`: kotlin.String?
-    , 
-    var `shopId`: Uuid?
-    , 
-    /**
-     * RFC 3339 (UTC); `None` before the first successful sync.
-     */
-    var `lastSuccess`: UtcTimestamp?
-    , 
-    var `lastAttempt`: UtcTimestamp?
-    , 
-    /**
-     * Events recorded here that the back office has not acknowledged yet.
-     */
-    var `waiting`: kotlin.ULong
-    , 
-    /**
-     * Failed syncs in a row.
-     */
-    var `failures`: kotlin.UInt
-    , 
-    /**
-     * So many syncs failed in a row that someone should look.
-     */
-    var `stuck`: kotlin.Boolean
-    , 
-    var `lastError`: kotlin.String?
-    , 
-    /**
-     * The shop sequence this till has applied up to.
-     */
-    var `cursor`: kotlin.ULong
-    , 
-    /**
-     * Events of this till the back office refused (kept here for support).
-     */
-    var `rejected`: kotlin.ULong
-    , 
-    /**
-     * Events of other devices waiting for the customer or entry they refer to.
-     */
-    var `parked`: kotlin.ULong
-    , 
-    /**
-     * Events of other devices this till cannot apply, kept aside with why.
-     */
-    var `setAside`: kotlin.ULong
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
-    override fun read(buf: ByteBuffer): SyncStatus {
-        return SyncStatus(
-            FfiConverterBoolean.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeUuid.read(buf),
-            FfiConverterOptionalTypeUtcTimestamp.read(buf),
-            FfiConverterOptionalTypeUtcTimestamp.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SyncStatus) = (
-            FfiConverterBoolean.allocationSize(value.`enrolled`) +
-            FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
-            FfiConverterOptionalTypeUuid.allocationSize(value.`shopId`) +
-            FfiConverterOptionalTypeUtcTimestamp.allocationSize(value.`lastSuccess`) +
-            FfiConverterOptionalTypeUtcTimestamp.allocationSize(value.`lastAttempt`) +
-            FfiConverterULong.allocationSize(value.`waiting`) +
-            FfiConverterUInt.allocationSize(value.`failures`) +
-            FfiConverterBoolean.allocationSize(value.`stuck`) +
-            FfiConverterOptionalString.allocationSize(value.`lastError`) +
-            FfiConverterULong.allocationSize(value.`cursor`) +
-            FfiConverterULong.allocationSize(value.`rejected`) +
-            FfiConverterULong.allocationSize(value.`parked`) +
-            FfiConverterULong.allocationSize(value.`setAside`)
-    )
-
-    override fun write(value: SyncStatus, buf: ByteBuffer) {
-            FfiConverterBoolean.write(value.`enrolled`, buf)
-            FfiConverterOptionalString.write(value.`serverUrl`, buf)
-            FfiConverterOptionalTypeUuid.write(value.`shopId`, buf)
-            FfiConverterOptionalTypeUtcTimestamp.write(value.`lastSuccess`, buf)
-            FfiConverterOptionalTypeUtcTimestamp.write(value.`lastAttempt`, buf)
-            FfiConverterULong.write(value.`waiting`, buf)
-            FfiConverterUInt.write(value.`failures`, buf)
-            FfiConverterBoolean.write(value.`stuck`, buf)
-            FfiConverterOptionalString.write(value.`lastError`, buf)
-            FfiConverterULong.write(value.`cursor`, buf)
-            FfiConverterULong.write(value.`rejected`, buf)
-            FfiConverterULong.write(value.`parked`, buf)
-            FfiConverterULong.write(value.`setAside`, buf)
-    }
-}
-
-
-
 data class TimelineEntry (
     var `entry`: LedgerEntry
     , 
@@ -7235,150 +5348,6 @@ public object FfiConverterTypeTimelineEntry: FfiConverterRustBuffer<TimelineEntr
             FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
             FfiConverterTypeMoney.write(value.`balanceEffect`, buf)
             FfiConverterTypeMoney.write(value.`depositEffect`, buf)
-    }
-}
-
-
-
-/**
- * One line of the customer's story: a ledger entry, a reminder or a follow-up.
- */
-data class TimelineItem (
-    var `date`: IsoDate
-    , 
-    var `at`: UtcTimestamp
-    , 
-    /**
-     * `entry:<kind>` (entry:sale, entry:payment...), `reminder`, or a follow-up: note, call,
-     * promise, promise_kept, promise_broken, plan, plan_completed, plan_broken, hold, ladder,
-     * invoice_stop, dispute_opened, dispute_note, dispute_upheld, dispute_rejected.
-     */
-    var `kind`: kotlin.String
-    , 
-    var `text`: kotlin.String
-    , 
-    var `amount`: Money?
-    , 
-    /**
-     * A reminder's state: queued, sent, failed or cancelled.
-     */
-    var `state`: kotlin.String?
-    , 
-    var `id`: Uuid
-    , 
-    /**
-     * The cashier of an entry, the author of a note or call.
-     */
-    var `author`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeTimelineItem: FfiConverterRustBuffer<TimelineItem> {
-    override fun read(buf: ByteBuffer): TimelineItem {
-        return TimelineItem(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeUtcTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: TimelineItem) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`date`) +
-            FfiConverterTypeUtcTimestamp.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterString.allocationSize(value.`text`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterOptionalString.allocationSize(value.`author`)
-    )
-
-    override fun write(value: TimelineItem, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`date`, buf)
-            FfiConverterTypeUtcTimestamp.write(value.`at`, buf)
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterString.write(value.`text`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
-            FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterOptionalString.write(value.`author`, buf)
-    }
-}
-
-
-
-/**
- * What needs a person today: calls, letters, held reminders, broken promises, bank credits
- * to confirm.
- */
-data class Today (
-    var `asOf`: IsoDate
-    , 
-    var `calls`: List<OwnerTask>
-    , 
-    var `letters`: List<OwnerTask>
-    , 
-    var `held`: List<OwnerTask>
-    , 
-    var `brokenPromises`: List<BrokenPromise>
-    , 
-    var `bankToConfirm`: List<BankLine>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeToday: FfiConverterRustBuffer<Today> {
-    override fun read(buf: ByteBuffer): Today {
-        return Today(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterSequenceTypeOwnerTask.read(buf),
-            FfiConverterSequenceTypeOwnerTask.read(buf),
-            FfiConverterSequenceTypeOwnerTask.read(buf),
-            FfiConverterSequenceTypeBrokenPromise.read(buf),
-            FfiConverterSequenceTypeBankLine.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Today) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`asOf`) +
-            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`calls`) +
-            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`letters`) +
-            FfiConverterSequenceTypeOwnerTask.allocationSize(value.`held`) +
-            FfiConverterSequenceTypeBrokenPromise.allocationSize(value.`brokenPromises`) +
-            FfiConverterSequenceTypeBankLine.allocationSize(value.`bankToConfirm`)
-    )
-
-    override fun write(value: Today, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`asOf`, buf)
-            FfiConverterSequenceTypeOwnerTask.write(value.`calls`, buf)
-            FfiConverterSequenceTypeOwnerTask.write(value.`letters`, buf)
-            FfiConverterSequenceTypeOwnerTask.write(value.`held`, buf)
-            FfiConverterSequenceTypeBrokenPromise.write(value.`brokenPromises`, buf)
-            FfiConverterSequenceTypeBankLine.write(value.`bankToConfirm`, buf)
     }
 }
 
@@ -7541,1433 +5510,6 @@ public object FfiConverterTypeWriteContext: FfiConverterRustBuffer<WriteContext>
 
 
 
-
-/**
- * Crosses as a flat error: Kotlin and Swift get one exception class per variant whose message
- * is the readable text below (uniffi would otherwise print it as `message=...`).
- */
-sealed class ArdoiseException(message: String): kotlin.Exception(message) {
-        
-    /**
-     * Malformed amount or date, a field out of range, a value that must be positive.
-     */
-        class InvalidInput(message: String) : ArdoiseException(message)
-        
-    /**
-     * Unknown customer, invoice or entry.
-     */
-        class NotFound(message: String) : ArdoiseException(message)
-        
-    /**
-     * The request is well formed but the account does not allow it (duplicate reference,
-     * invoice already settled, deposit not available, entry not reversible).
-     */
-        class Conflict(message: String) : ArdoiseException(message)
-        
-    /**
-     * A sale on account the checkout refused; the message gives every reason (`check()` gives
-     * the full verdict).
-     */
-        class Refused(message: String) : ArdoiseException(message)
-        
-    /**
-     * The till was closed, or is suspended: call `resume()` or open it again.
-     */
-        class Closed(message: String) : ArdoiseException(message)
-        
-    /**
-     * The database could not be opened, read or written. The file is never deleted.
-     */
-        class Storage(message: String) : ArdoiseException(message)
-        
-    /**
-     * `sync()` before `enrol()`: this till does not belong to a back office yet.
-     */
-        class NotEnrolled(message: String) : ArdoiseException(message)
-        
-    /**
-     * The back office could not be reached, or is busy or failing (network down, timeout,
-     * server error, too many requests). Nothing was lost: the events wait here; sync later.
-     */
-        class Unreachable(message: String) : ArdoiseException(message)
-        
-    /**
-     * The back office refused: an unknown, expired or already used enrolment code, a revoked
-     * till, an incompatible version. Retrying will not help; the message says what will.
-     */
-        class SyncRefused(message: String) : ArdoiseException(message)
-        
-
-    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<ArdoiseException> {
-        override fun lift(error_buf: RustBuffer.ByValue): ArdoiseException = FfiConverterTypeArdoiseError.lift(error_buf)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeArdoiseError : FfiConverterRustBuffer<ArdoiseException> {
-    override fun read(buf: ByteBuffer): ArdoiseException {
-        
-            return when(buf.getInt()) {
-            1 -> ArdoiseException.InvalidInput(FfiConverterString.read(buf))
-            2 -> ArdoiseException.NotFound(FfiConverterString.read(buf))
-            3 -> ArdoiseException.Conflict(FfiConverterString.read(buf))
-            4 -> ArdoiseException.Refused(FfiConverterString.read(buf))
-            5 -> ArdoiseException.Closed(FfiConverterString.read(buf))
-            6 -> ArdoiseException.Storage(FfiConverterString.read(buf))
-            7 -> ArdoiseException.NotEnrolled(FfiConverterString.read(buf))
-            8 -> ArdoiseException.Unreachable(FfiConverterString.read(buf))
-            9 -> ArdoiseException.SyncRefused(FfiConverterString.read(buf))
-            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
-        }
-        
-    }
-
-    override fun allocationSize(value: ArdoiseException): ULong {
-        return 4UL
-    }
-
-    override fun write(value: ArdoiseException, buf: ByteBuffer) {
-        when(value) {
-            is ArdoiseException.InvalidInput -> {
-                buf.putInt(1)
-                Unit
-            }
-            is ArdoiseException.NotFound -> {
-                buf.putInt(2)
-                Unit
-            }
-            is ArdoiseException.Conflict -> {
-                buf.putInt(3)
-                Unit
-            }
-            is ArdoiseException.Refused -> {
-                buf.putInt(4)
-                Unit
-            }
-            is ArdoiseException.Closed -> {
-                buf.putInt(5)
-                Unit
-            }
-            is ArdoiseException.Storage -> {
-                buf.putInt(6)
-                Unit
-            }
-            is ArdoiseException.NotEnrolled -> {
-                buf.putInt(7)
-                Unit
-            }
-            is ArdoiseException.Unreachable -> {
-                buf.putInt(8)
-                Unit
-            }
-            is ArdoiseException.SyncRefused -> {
-                buf.putInt(9)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-
-}
-
-
-
-/**
- * Where a bank transaction stands.
- */
-
-enum class BankLineState {
-    
-    APPLIED,
-    SUGGESTED,
-    UNMATCHED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankLineState: FfiConverterRustBuffer<BankLineState> {
-    override fun read(buf: ByteBuffer) = try {
-        BankLineState.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: BankLineState) = 4UL
-
-    override fun write(value: BankLineState, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Why a payment was recorded: the customer's RF reference, open invoices adding up to the
- * amount, or a person's confirmation.
- */
-
-enum class BankMatchRule {
-    
-    REFERENCE,
-    INVOICES,
-    CONFIRMED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankMatchRule: FfiConverterRustBuffer<BankMatchRule> {
-    override fun read(buf: ByteBuffer) = try {
-        BankMatchRule.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: BankMatchRule) = 4UL
-
-    override fun write(value: BankMatchRule, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * One thing that points to a customer (`SharedAccount` and `MistypedReference` are warnings);
- * `describeBankReason` says it in words.
- */
-sealed class BankReason {
-    
-    data class KnownAccount(
-        val `iban`: kotlin.String) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class Name(
-        val `payer`: kotlin.String) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class Partial(
-        val `invoices`: List<kotlin.String>, 
-        val `open`: app.ardoise.Money) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class Overpaid(
-        val `invoices`: List<kotlin.String>, 
-        val `open`: app.ardoise.Money) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class FeeGap(
-        val `invoices`: List<kotlin.String>, 
-        val `gap`: app.ardoise.Money) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class AmountIsInvoice(
-        val `invoice`: kotlin.String) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    object AmountIsBalance : BankReason()
-    
-    
-    object SeveralReferences : BankReason()
-    
-    
-    data class MistypedReference(
-        val `written`: kotlin.String) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class SharedAccount(
-        val `customers`: kotlin.UInt) : BankReason()
-        
-    {
-        
-
-        companion object
-    }
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBankReason : FfiConverterRustBuffer<BankReason>{
-    override fun read(buf: ByteBuffer): BankReason {
-        return when(buf.getInt()) {
-            1 -> BankReason.KnownAccount(
-                FfiConverterString.read(buf),
-                )
-            2 -> BankReason.Name(
-                FfiConverterString.read(buf),
-                )
-            3 -> BankReason.Partial(
-                FfiConverterSequenceString.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            4 -> BankReason.Overpaid(
-                FfiConverterSequenceString.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            5 -> BankReason.FeeGap(
-                FfiConverterSequenceString.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            6 -> BankReason.AmountIsInvoice(
-                FfiConverterString.read(buf),
-                )
-            7 -> BankReason.AmountIsBalance
-            8 -> BankReason.SeveralReferences
-            9 -> BankReason.MistypedReference(
-                FfiConverterString.read(buf),
-                )
-            10 -> BankReason.SharedAccount(
-                FfiConverterUInt.read(buf),
-                )
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: BankReason): ULong = when(value) {
-        is BankReason.KnownAccount -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`iban`)
-            )
-        }
-        is BankReason.Name -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`payer`)
-            )
-        }
-        is BankReason.Partial -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterSequenceString.allocationSize(value.`invoices`)
-                + FfiConverterTypeMoney.allocationSize(value.`open`)
-            )
-        }
-        is BankReason.Overpaid -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterSequenceString.allocationSize(value.`invoices`)
-                + FfiConverterTypeMoney.allocationSize(value.`open`)
-            )
-        }
-        is BankReason.FeeGap -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterSequenceString.allocationSize(value.`invoices`)
-                + FfiConverterTypeMoney.allocationSize(value.`gap`)
-            )
-        }
-        is BankReason.AmountIsInvoice -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`invoice`)
-            )
-        }
-        is BankReason.AmountIsBalance -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is BankReason.SeveralReferences -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is BankReason.MistypedReference -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`written`)
-            )
-        }
-        is BankReason.SharedAccount -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterUInt.allocationSize(value.`customers`)
-            )
-        }
-    }
-
-    override fun write(value: BankReason, buf: ByteBuffer) {
-        when(value) {
-            is BankReason.KnownAccount -> {
-                buf.putInt(1)
-                FfiConverterString.write(value.`iban`, buf)
-                Unit
-            }
-            is BankReason.Name -> {
-                buf.putInt(2)
-                FfiConverterString.write(value.`payer`, buf)
-                Unit
-            }
-            is BankReason.Partial -> {
-                buf.putInt(3)
-                FfiConverterSequenceString.write(value.`invoices`, buf)
-                FfiConverterTypeMoney.write(value.`open`, buf)
-                Unit
-            }
-            is BankReason.Overpaid -> {
-                buf.putInt(4)
-                FfiConverterSequenceString.write(value.`invoices`, buf)
-                FfiConverterTypeMoney.write(value.`open`, buf)
-                Unit
-            }
-            is BankReason.FeeGap -> {
-                buf.putInt(5)
-                FfiConverterSequenceString.write(value.`invoices`, buf)
-                FfiConverterTypeMoney.write(value.`gap`, buf)
-                Unit
-            }
-            is BankReason.AmountIsInvoice -> {
-                buf.putInt(6)
-                FfiConverterString.write(value.`invoice`, buf)
-                Unit
-            }
-            is BankReason.AmountIsBalance -> {
-                buf.putInt(7)
-                Unit
-            }
-            is BankReason.SeveralReferences -> {
-                buf.putInt(8)
-                Unit
-            }
-            is BankReason.MistypedReference -> {
-                buf.putInt(9)
-                FfiConverterString.write(value.`written`, buf)
-                Unit
-            }
-            is BankReason.SharedAccount -> {
-                buf.putInt(10)
-                FfiConverterUInt.write(value.`customers`, buf)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-/**
- * The outcome of a call to a customer; a promise pauses reminders until its date.
- */
-sealed class CallOutcome {
-    
-    object Reached : CallOutcome()
-    
-    
-    object NoAnswer : CallOutcome()
-    
-    
-    data class Promise(
-        val `on`: app.ardoise.IsoDate, 
-        val `amount`: app.ardoise.Money) : CallOutcome()
-        
-    {
-        
-
-        companion object
-    }
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCallOutcome : FfiConverterRustBuffer<CallOutcome>{
-    override fun read(buf: ByteBuffer): CallOutcome {
-        return when(buf.getInt()) {
-            1 -> CallOutcome.Reached
-            2 -> CallOutcome.NoAnswer
-            3 -> CallOutcome.Promise(
-                FfiConverterTypeIsoDate.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: CallOutcome): ULong = when(value) {
-        is CallOutcome.Reached -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is CallOutcome.NoAnswer -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is CallOutcome.Promise -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeIsoDate.allocationSize(value.`on`)
-                + FfiConverterTypeMoney.allocationSize(value.`amount`)
-            )
-        }
-    }
-
-    override fun write(value: CallOutcome, buf: ByteBuffer) {
-        when(value) {
-            is CallOutcome.Reached -> {
-                buf.putInt(1)
-                Unit
-            }
-            is CallOutcome.NoAnswer -> {
-                buf.putInt(2)
-                Unit
-            }
-            is CallOutcome.Promise -> {
-                buf.putInt(3)
-                FfiConverterTypeIsoDate.write(value.`on`, buf)
-                FfiConverterTypeMoney.write(value.`amount`, buf)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-/**
- * How a reminder reaches the customer (or the shop, for a call or a file).
- */
-
-enum class Channel {
-    
-    EMAIL,
-    SMS,
-    /**
-     * A letter on paper (registered for a formal notice).
-     */
-    LETTER,
-    /**
-     * A task for a person at the shop: call the customer.
-     */
-    PHONE_CALL,
-    /**
-     * A word from the cashier the next time the customer is at the till.
-     */
-    TILL,
-    /**
-     * A document prepared for the owner (the "injonction de payer" file), not sent.
-     */
-    DOCUMENT;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeChannel: FfiConverterRustBuffer<Channel> {
-    override fun read(buf: ByteBuffer) = try {
-        Channel.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Channel) = 4UL
-
-    override fun write(value: Channel, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Business (Code de commerce L441-10), consumer (Code civil 1231-6) or public buyer: a town
- * hall, a school, a hospital (Code de la commande publique R2192-31).
- */
-
-enum class CustomerKind {
-    
-    BUSINESS,
-    CONSUMER,
-    PUBLIC;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCustomerKind: FfiConverterRustBuffer<CustomerKind> {
-    override fun read(buf: ByteBuffer) = try {
-        CustomerKind.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: CustomerKind) = 4UL
-
-    override fun write(value: CustomerKind, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * How dates are written in an invoices file.
- */
-
-enum class DateStyle {
-    
-    /**
-     * 2013-01-02
-     */
-    ISO,
-    /**
-     * 1/2/2013
-     */
-    MONTH_DAY_YEAR;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDateStyle: FfiConverterRustBuffer<DateStyle> {
-    override fun read(buf: ByteBuffer) = try {
-        DateStyle.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: DateStyle) = 4UL
-
-    override fun write(value: DateStyle, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class Decision {
-    
-    ALLOW,
-    WARN,
-    REFUSE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDecision: FfiConverterRustBuffer<Decision> {
-    override fun read(buf: ByteBuffer) = try {
-        Decision.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Decision) = 4UL
-
-    override fun write(value: Decision, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class ExportFormat {
-    
-    CSV,
-    JSON;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeExportFormat: FfiConverterRustBuffer<ExportFormat> {
-    override fun read(buf: ByteBuffer) = try {
-        ExportFormat.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ExportFormat) = 4UL
-
-    override fun write(value: ExportFormat, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class ExportKind {
-    
-    ACCOUNTS,
-    LEDGER,
-    REMINDERS;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeExportKind: FfiConverterRustBuffer<ExportKind> {
-    override fun read(buf: ByteBuffer) = try {
-        ExportKind.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ExportKind) = 4UL
-
-    override fun write(value: ExportKind, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * The language a customer's reminders are written in.
- */
-
-enum class Language {
-    
-    FR,
-    EN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLanguage: FfiConverterRustBuffer<Language> {
-    override fun read(buf: ByteBuffer) = try {
-        Language.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Language) = 4UL
-
-    override fun write(value: Language, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class OverdueSort {
-    
-    AMOUNT,
-    AGE,
-    RISK;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOverdueSort: FfiConverterRustBuffer<OverdueSort> {
-    override fun read(buf: ByteBuffer) = try {
-        OverdueSort.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: OverdueSort) = 4UL
-
-    override fun write(value: OverdueSort, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class PaymentMethod {
-    
-    CASH,
-    CARD,
-    TRANSFER,
-    CHEQUE,
-    ONLINE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypePaymentMethod: FfiConverterRustBuffer<PaymentMethod> {
-    override fun read(buf: ByteBuffer) = try {
-        PaymentMethod.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: PaymentMethod) = 4UL
-
-    override fun write(value: PaymentMethod, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Where a plan stands on a date, given what was paid since it was agreed.
- */
-sealed class PlanStatus {
-    
-    /**
-     * In good standing: reminders stay paused.
-     */
-    data class Active(
-        val `paid`: app.ardoise.Money, 
-        val `nextDue`: app.ardoise.IsoDate?, 
-        val `nextAmount`: app.ardoise.Money) : PlanStatus()
-        
-    {
-        
-
-        companion object
-    }
-    
-    object Completed : PlanStatus()
-    
-    
-    /**
-     * An instalment was missed past the grace days: the ladder resumes.
-     */
-    data class Broken(
-        val `missedDue`: app.ardoise.IsoDate, 
-        val `missing`: app.ardoise.Money) : PlanStatus()
-        
-    {
-        
-
-        companion object
-    }
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePlanStatus : FfiConverterRustBuffer<PlanStatus>{
-    override fun read(buf: ByteBuffer): PlanStatus {
-        return when(buf.getInt()) {
-            1 -> PlanStatus.Active(
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterOptionalTypeIsoDate.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            2 -> PlanStatus.Completed
-            3 -> PlanStatus.Broken(
-                FfiConverterTypeIsoDate.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: PlanStatus): ULong = when(value) {
-        is PlanStatus.Active -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeMoney.allocationSize(value.`paid`)
-                + FfiConverterOptionalTypeIsoDate.allocationSize(value.`nextDue`)
-                + FfiConverterTypeMoney.allocationSize(value.`nextAmount`)
-            )
-        }
-        is PlanStatus.Completed -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is PlanStatus.Broken -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeIsoDate.allocationSize(value.`missedDue`)
-                + FfiConverterTypeMoney.allocationSize(value.`missing`)
-            )
-        }
-    }
-
-    override fun write(value: PlanStatus, buf: ByteBuffer) {
-        when(value) {
-            is PlanStatus.Active -> {
-                buf.putInt(1)
-                FfiConverterTypeMoney.write(value.`paid`, buf)
-                FfiConverterOptionalTypeIsoDate.write(value.`nextDue`, buf)
-                FfiConverterTypeMoney.write(value.`nextAmount`, buf)
-                Unit
-            }
-            is PlanStatus.Completed -> {
-                buf.putInt(2)
-                Unit
-            }
-            is PlanStatus.Broken -> {
-                buf.putInt(3)
-                FfiConverterTypeIsoDate.write(value.`missedDue`, buf)
-                FfiConverterTypeMoney.write(value.`missing`, buf)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-/**
- * One reason behind a checkout verdict, with its numbers.
- */
-sealed class Reason {
-    
-    data class Blocked(
-        val `reason`: kotlin.String) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class Overdue(
-        val `amount`: app.ardoise.Money, 
-        val `days`: kotlin.UInt, 
-        val `oldestDue`: app.ardoise.IsoDate, 
-        val `invoices`: kotlin.UInt, 
-        val `decision`: app.ardoise.Decision) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class OverLimit(
-        val `limit`: app.ardoise.Money, 
-        val `balanceAfter`: app.ardoise.Money, 
-        val `overBy`: app.ardoise.Money) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class NearLimit(
-        val `limit`: app.ardoise.Money, 
-        val `balanceAfter`: app.ardoise.Money, 
-        val `availableAfter`: app.ardoise.Money) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    /**
-     * Invoices under dispute: a warning, not counted as overdue.
-     */
-    data class Disputed(
-        val `invoices`: kotlin.UInt, 
-        val `amount`: app.ardoise.Money) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    data class ManagerOverride(
-        val `manager`: kotlin.String, 
-        val `reason`: kotlin.String) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-    /**
-     * The till has not synced with the back office for `offline_after_hours`: sales on account
-     * are capped per customer until it syncs. `hours_offline` is `None` when it never synced
-     * since enrolling.
-     */
-    data class Offline(
-        val `hoursOffline`: kotlin.UInt?, 
-        val `allowance`: app.ardoise.Money, 
-        val `used`: app.ardoise.Money, 
-        val `leftAfter`: app.ardoise.Money, 
-        val `decision`: app.ardoise.Decision) : Reason()
-        
-    {
-        
-
-        companion object
-    }
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeReason : FfiConverterRustBuffer<Reason>{
-    override fun read(buf: ByteBuffer): Reason {
-        return when(buf.getInt()) {
-            1 -> Reason.Blocked(
-                FfiConverterString.read(buf),
-                )
-            2 -> Reason.Overdue(
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterUInt.read(buf),
-                FfiConverterTypeIsoDate.read(buf),
-                FfiConverterUInt.read(buf),
-                FfiConverterTypeDecision.read(buf),
-                )
-            3 -> Reason.OverLimit(
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            4 -> Reason.NearLimit(
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            5 -> Reason.Disputed(
-                FfiConverterUInt.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                )
-            6 -> Reason.ManagerOverride(
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                )
-            7 -> Reason.Offline(
-                FfiConverterOptionalUInt.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeMoney.read(buf),
-                FfiConverterTypeDecision.read(buf),
-                )
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: Reason): ULong = when(value) {
-        is Reason.Blocked -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-        }
-        is Reason.Overdue -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeMoney.allocationSize(value.`amount`)
-                + FfiConverterUInt.allocationSize(value.`days`)
-                + FfiConverterTypeIsoDate.allocationSize(value.`oldestDue`)
-                + FfiConverterUInt.allocationSize(value.`invoices`)
-                + FfiConverterTypeDecision.allocationSize(value.`decision`)
-            )
-        }
-        is Reason.OverLimit -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeMoney.allocationSize(value.`limit`)
-                + FfiConverterTypeMoney.allocationSize(value.`balanceAfter`)
-                + FfiConverterTypeMoney.allocationSize(value.`overBy`)
-            )
-        }
-        is Reason.NearLimit -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeMoney.allocationSize(value.`limit`)
-                + FfiConverterTypeMoney.allocationSize(value.`balanceAfter`)
-                + FfiConverterTypeMoney.allocationSize(value.`availableAfter`)
-            )
-        }
-        is Reason.Disputed -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterUInt.allocationSize(value.`invoices`)
-                + FfiConverterTypeMoney.allocationSize(value.`amount`)
-            )
-        }
-        is Reason.ManagerOverride -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`manager`)
-                + FfiConverterString.allocationSize(value.`reason`)
-            )
-        }
-        is Reason.Offline -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterOptionalUInt.allocationSize(value.`hoursOffline`)
-                + FfiConverterTypeMoney.allocationSize(value.`allowance`)
-                + FfiConverterTypeMoney.allocationSize(value.`used`)
-                + FfiConverterTypeMoney.allocationSize(value.`leftAfter`)
-                + FfiConverterTypeDecision.allocationSize(value.`decision`)
-            )
-        }
-    }
-
-    override fun write(value: Reason, buf: ByteBuffer) {
-        when(value) {
-            is Reason.Blocked -> {
-                buf.putInt(1)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is Reason.Overdue -> {
-                buf.putInt(2)
-                FfiConverterTypeMoney.write(value.`amount`, buf)
-                FfiConverterUInt.write(value.`days`, buf)
-                FfiConverterTypeIsoDate.write(value.`oldestDue`, buf)
-                FfiConverterUInt.write(value.`invoices`, buf)
-                FfiConverterTypeDecision.write(value.`decision`, buf)
-                Unit
-            }
-            is Reason.OverLimit -> {
-                buf.putInt(3)
-                FfiConverterTypeMoney.write(value.`limit`, buf)
-                FfiConverterTypeMoney.write(value.`balanceAfter`, buf)
-                FfiConverterTypeMoney.write(value.`overBy`, buf)
-                Unit
-            }
-            is Reason.NearLimit -> {
-                buf.putInt(4)
-                FfiConverterTypeMoney.write(value.`limit`, buf)
-                FfiConverterTypeMoney.write(value.`balanceAfter`, buf)
-                FfiConverterTypeMoney.write(value.`availableAfter`, buf)
-                Unit
-            }
-            is Reason.Disputed -> {
-                buf.putInt(5)
-                FfiConverterUInt.write(value.`invoices`, buf)
-                FfiConverterTypeMoney.write(value.`amount`, buf)
-                Unit
-            }
-            is Reason.ManagerOverride -> {
-                buf.putInt(6)
-                FfiConverterString.write(value.`manager`, buf)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is Reason.Offline -> {
-                buf.putInt(7)
-                FfiConverterOptionalUInt.write(value.`hoursOffline`, buf)
-                FfiConverterTypeMoney.write(value.`allowance`, buf)
-                FfiConverterTypeMoney.write(value.`used`, buf)
-                FfiConverterTypeMoney.write(value.`leftAfter`, buf)
-                FfiConverterTypeDecision.write(value.`decision`, buf)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-
-enum class ReminderState {
-    
-    QUEUED,
-    SENT,
-    FAILED,
-    CANCELLED,
-    /**
-     * Due, but waiting for the owner: the rate tables do not cover a half-year its penalties
-     * need (`state_note` says which).
-     */
-    HELD;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeReminderState: FfiConverterRustBuffer<ReminderState> {
-    override fun read(buf: ByteBuffer) = try {
-        ReminderState.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ReminderState) = 4UL
-
-    override fun write(value: ReminderState, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * What a step is: a reminder, the formal notice ("mise en demeure") or the court file
- * ("injonction de payer").
- */
-
-enum class StepKind {
-    
-    REMINDER,
-    FORMAL_NOTICE,
-    COURT_FILE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStepKind: FfiConverterRustBuffer<StepKind> {
-    override fun read(buf: ByteBuffer) = try {
-        StepKind.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: StepKind) = 4UL
-
-    override fun write(value: StepKind, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class Tone {
-    
-    COURTEOUS,
-    FIRM,
-    FORMAL,
-    LEGAL;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeTone: FfiConverterRustBuffer<Tone> {
-    override fun read(buf: ByteBuffer) = try {
-        Tone.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Tone) = 4UL
-
-    override fun write(value: Tone, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
 /**
  * @suppress
  */
@@ -9025,38 +5567,6 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
         } else {
             buf.put(1)
             FfiConverterUInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
-    override fun read(buf: ByteBuffer): kotlin.Double? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterDouble.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.Double?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterDouble.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -9131,38 +5641,6 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeCustomer: FfiConverterRustBuffer<Customer?> {
-    override fun read(buf: ByteBuffer): Customer? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeCustomer.read(buf)
-    }
-
-    override fun allocationSize(value: Customer?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeCustomer.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Customer?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeCustomer.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry?> {
     override fun read(buf: ByteBuffer): LedgerEntry? {
         if (buf.get().toInt() == 0) {
@@ -9185,38 +5663,6 @@ public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<Ledger
         } else {
             buf.put(1)
             FfiConverterTypeLedgerEntry.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan?> {
-    override fun read(buf: ByteBuffer): PaymentPlan? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypePaymentPlan.read(buf)
-    }
-
-    override fun allocationSize(value: PaymentPlan?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypePaymentPlan.allocationSize(value)
-        }
-    }
-
-    override fun write(value: PaymentPlan?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypePaymentPlan.write(value, buf)
         }
     }
 }
@@ -9291,6 +5737,70 @@ public object FfiConverterOptionalTypeVerdict: FfiConverterRustBuffer<Verdict?> 
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCustomer: FfiConverterRustBuffer<Customer?> {
+    override fun read(buf: ByteBuffer): Customer? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCustomer.read(buf)
+    }
+
+    override fun allocationSize(value: Customer?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCustomer.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Customer?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCustomer.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePaymentPlan: FfiConverterRustBuffer<PaymentPlan?> {
+    override fun read(buf: ByteBuffer): PaymentPlan? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePaymentPlan.read(buf)
+    }
+
+    override fun allocationSize(value: PaymentPlan?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePaymentPlan.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PaymentPlan?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePaymentPlan.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeBankLineState: FfiConverterRustBuffer<BankLineState?> {
     override fun read(buf: ByteBuffer): BankLineState? {
         if (buf.get().toInt() == 0) {
@@ -9313,38 +5823,6 @@ public object FfiConverterOptionalTypeBankLineState: FfiConverterRustBuffer<Bank
         } else {
             buf.put(1)
             FfiConverterTypeBankLineState.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeBankMatchRule: FfiConverterRustBuffer<BankMatchRule?> {
-    override fun read(buf: ByteBuffer): BankMatchRule? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeBankMatchRule.read(buf)
-    }
-
-    override fun allocationSize(value: BankMatchRule?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeBankMatchRule.allocationSize(value)
-        }
-    }
-
-    override fun write(value: BankMatchRule?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeBankMatchRule.write(value, buf)
         }
     }
 }
@@ -9611,38 +6089,6 @@ public object FfiConverterOptionalTypeTerms: FfiConverterRustBuffer<Terms?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeUtcTimestamp: FfiConverterRustBuffer<UtcTimestamp?> {
-    override fun read(buf: ByteBuffer): UtcTimestamp? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeUtcTimestamp.read(buf)
-    }
-
-    override fun allocationSize(value: UtcTimestamp?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeUtcTimestamp.allocationSize(value)
-        }
-    }
-
-    override fun write(value: UtcTimestamp?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeUtcTimestamp.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeUuid: FfiConverterRustBuffer<Uuid?> {
     override fun read(buf: ByteBuffer): Uuid? {
         if (buf.get().toInt() == 0) {
@@ -9703,230 +6149,6 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer<List<BankLine>> {
-    override fun read(buf: ByteBuffer): List<BankLine> {
-        val len = buf.getInt()
-        return List<BankLine>(len) {
-            FfiConverterTypeBankLine.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<BankLine>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeBankLine.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<BankLine>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeBankLine.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeBankSuggestion: FfiConverterRustBuffer<List<BankSuggestion>> {
-    override fun read(buf: ByteBuffer): List<BankSuggestion> {
-        val len = buf.getInt()
-        return List<BankSuggestion>(len) {
-            FfiConverterTypeBankSuggestion.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<BankSuggestion>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeBankSuggestion.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<BankSuggestion>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeBankSuggestion.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeBrokenPromise: FfiConverterRustBuffer<List<BrokenPromise>> {
-    override fun read(buf: ByteBuffer): List<BrokenPromise> {
-        val len = buf.getInt()
-        return List<BrokenPromise>(len) {
-            FfiConverterTypeBrokenPromise.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<BrokenPromise>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeBrokenPromise.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<BrokenPromise>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeBrokenPromise.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer<List<Customer>> {
-    override fun read(buf: ByteBuffer): List<Customer> {
-        val len = buf.getInt()
-        return List<Customer>(len) {
-            FfiConverterTypeCustomer.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Customer>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeCustomer.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Customer>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeCustomer.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeCustomerAging: FfiConverterRustBuffer<List<CustomerAging>> {
-    override fun read(buf: ByteBuffer): List<CustomerAging> {
-        val len = buf.getInt()
-        return List<CustomerAging>(len) {
-            FfiConverterTypeCustomerAging.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<CustomerAging>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeCustomerAging.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<CustomerAging>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeCustomerAging.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer<List<CustomerRisk>> {
-    override fun read(buf: ByteBuffer): List<CustomerRisk> {
-        val len = buf.getInt()
-        return List<CustomerRisk>(len) {
-            FfiConverterTypeCustomerRisk.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<CustomerRisk>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeCustomerRisk.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<CustomerRisk>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeCustomerRisk.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer<List<DepositHeld>> {
-    override fun read(buf: ByteBuffer): List<DepositHeld> {
-        val len = buf.getInt()
-        return List<DepositHeld>(len) {
-            FfiConverterTypeDepositHeld.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<DepositHeld>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeDepositHeld.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<DepositHeld>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeDepositHeld.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeDispute: FfiConverterRustBuffer<List<Dispute>> {
-    override fun read(buf: ByteBuffer): List<Dispute> {
-        val len = buf.getInt()
-        return List<Dispute>(len) {
-            FfiConverterTypeDispute.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Dispute>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeDispute.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Dispute>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeDispute.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer<List<EcbRate>> {
     override fun read(buf: ByteBuffer): List<EcbRate> {
         val len = buf.getInt()
@@ -9945,62 +6167,6 @@ public object FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer<List<EcbRa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeEcbRate.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer<List<Instalment>> {
-    override fun read(buf: ByteBuffer): List<Instalment> {
-        val len = buf.getInt()
-        return List<Instalment>(len) {
-            FfiConverterTypeInstalment.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Instalment>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeInstalment.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Instalment>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeInstalment.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer<List<LadderStep>> {
-    override fun read(buf: ByteBuffer): List<LadderStep> {
-        val len = buf.getInt()
-        return List<LadderStep>(len) {
-            FfiConverterTypeLadderStep.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<LadderStep>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeLadderStep.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<LadderStep>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeLadderStep.write(it, buf)
         }
     }
 }
@@ -10039,146 +6205,6 @@ public object FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer<List<Leg
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeOpenInvoice: FfiConverterRustBuffer<List<OpenInvoice>> {
-    override fun read(buf: ByteBuffer): List<OpenInvoice> {
-        val len = buf.getInt()
-        return List<OpenInvoice>(len) {
-            FfiConverterTypeOpenInvoice.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<OpenInvoice>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeOpenInvoice.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<OpenInvoice>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeOpenInvoice.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer<List<OverdueAccount>> {
-    override fun read(buf: ByteBuffer): List<OverdueAccount> {
-        val len = buf.getInt()
-        return List<OverdueAccount>(len) {
-            FfiConverterTypeOverdueAccount.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<OverdueAccount>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeOverdueAccount.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<OverdueAccount>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeOverdueAccount.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeOverdueInvoice: FfiConverterRustBuffer<List<OverdueInvoice>> {
-    override fun read(buf: ByteBuffer): List<OverdueInvoice> {
-        val len = buf.getInt()
-        return List<OverdueInvoice>(len) {
-            FfiConverterTypeOverdueInvoice.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<OverdueInvoice>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeOverdueInvoice.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<OverdueInvoice>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeOverdueInvoice.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeOwnerTask: FfiConverterRustBuffer<List<OwnerTask>> {
-    override fun read(buf: ByteBuffer): List<OwnerTask> {
-        val len = buf.getInt()
-        return List<OwnerTask>(len) {
-            FfiConverterTypeOwnerTask.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<OwnerTask>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeOwnerTask.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<OwnerTask>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeOwnerTask.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer<List<PenaltyPeriod>> {
-    override fun read(buf: ByteBuffer): List<PenaltyPeriod> {
-        val len = buf.getInt()
-        return List<PenaltyPeriod>(len) {
-            FfiConverterTypePenaltyPeriod.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<PenaltyPeriod>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypePenaltyPeriod.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<PenaltyPeriod>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypePenaltyPeriod.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
     override fun read(buf: ByteBuffer): List<Reminder> {
         val len = buf.getInt()
@@ -10197,34 +6223,6 @@ public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Remi
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReminder.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer<List<ReminderTemplate>> {
-    override fun read(buf: ByteBuffer): List<ReminderTemplate> {
-        val len = buf.getInt()
-        return List<ReminderTemplate>(len) {
-            FfiConverterTypeReminderTemplate.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<ReminderTemplate>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeReminderTemplate.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<ReminderTemplate>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeReminderTemplate.write(it, buf)
         }
     }
 }
@@ -10263,34 +6261,6 @@ public object FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer<List<Ski
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer<List<StatementLine>> {
-    override fun read(buf: ByteBuffer): List<StatementLine> {
-        val len = buf.getInt()
-        return List<StatementLine>(len) {
-            FfiConverterTypeStatementLine.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<StatementLine>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeStatementLine.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<StatementLine>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeStatementLine.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer<List<TimelineEntry>> {
     override fun read(buf: ByteBuffer): List<TimelineEntry> {
         val len = buf.getInt()
@@ -10309,6 +6279,202 @@ public object FfiConverterSequenceTypeTimelineEntry: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeTimelineEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeBankLine: FfiConverterRustBuffer<List<BankLine>> {
+    override fun read(buf: ByteBuffer): List<BankLine> {
+        val len = buf.getInt()
+        return List<BankLine>(len) {
+            FfiConverterTypeBankLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<BankLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBankLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<BankLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBankLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer<List<Customer>> {
+    override fun read(buf: ByteBuffer): List<Customer> {
+        val len = buf.getInt()
+        return List<Customer>(len) {
+            FfiConverterTypeCustomer.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Customer>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCustomer.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Customer>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCustomer.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCustomerRisk: FfiConverterRustBuffer<List<CustomerRisk>> {
+    override fun read(buf: ByteBuffer): List<CustomerRisk> {
+        val len = buf.getInt()
+        return List<CustomerRisk>(len) {
+            FfiConverterTypeCustomerRisk.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CustomerRisk>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCustomerRisk.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CustomerRisk>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCustomerRisk.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDispute: FfiConverterRustBuffer<List<Dispute>> {
+    override fun read(buf: ByteBuffer): List<Dispute> {
+        val len = buf.getInt()
+        return List<Dispute>(len) {
+            FfiConverterTypeDispute.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Dispute>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDispute.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Dispute>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDispute.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer<List<Instalment>> {
+    override fun read(buf: ByteBuffer): List<Instalment> {
+        val len = buf.getInt()
+        return List<Instalment>(len) {
+            FfiConverterTypeInstalment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Instalment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeInstalment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Instalment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeInstalment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer<List<OverdueAccount>> {
+    override fun read(buf: ByteBuffer): List<OverdueAccount> {
+        val len = buf.getInt()
+        return List<OverdueAccount>(len) {
+            FfiConverterTypeOverdueAccount.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OverdueAccount>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOverdueAccount.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OverdueAccount>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOverdueAccount.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer<List<ReminderTemplate>> {
+    override fun read(buf: ByteBuffer): List<ReminderTemplate> {
+        val len = buf.getInt()
+        return List<ReminderTemplate>(len) {
+            FfiConverterTypeReminderTemplate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReminderTemplate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminderTemplate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReminderTemplate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminderTemplate.write(it, buf)
         }
     }
 }
@@ -10347,34 +6513,6 @@ public object FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer<List<BankReason>> {
-    override fun read(buf: ByteBuffer): List<BankReason> {
-        val len = buf.getInt()
-        return List<BankReason>(len) {
-            FfiConverterTypeBankReason.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<BankReason>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeBankReason.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<BankReason>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeBankReason.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason>> {
     override fun read(buf: ByteBuffer): List<Reason> {
         val len = buf.getInt()
@@ -10399,70 +6537,104 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
 
 
 
-/**
- * A day: "2026-11-23".
- */
-public typealias IsoDate = kotlin.String
-public typealias FfiConverterTypeIsoDate = FfiConverterString
 
 
 
-/**
- * An amount in euros as a decimal string: "12.50" ("-3.20" for a credit), at most two
- * decimals, no exponent, separator or space.
- */
-public typealias Money = kotlin.String
-public typealias FfiConverterTypeMoney = FfiConverterString
 
 
 
-/**
- * A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
- * any case and spacing; wrong check digits fail the call with `InvalidInput`.
- */
-public typealias PaymentReference = kotlin.String
-public typealias FfiConverterTypePaymentReference = FfiConverterString
 
 
 
-/**
- * A rate in percent: "9.5", at most four decimals.
- */
-public typealias Percent = kotlin.String
-public typealias FfiConverterTypePercent = FfiConverterString
 
 
 
-/**
- * Payment terms: "receipt", "30" (days), "45eom" (45 days, then the end of that month) or
- * "eom45" (the end of the month, then 45 days).
- */
-public typealias Terms = kotlin.String
-public typealias FfiConverterTypeTerms = FfiConverterString
 
 
 
-/**
- * An instant with the till's offset, RFC 3339: "2026-11-23T10:15:00+01:00".
- */
-public typealias Timestamp = kotlin.String
-public typealias FfiConverterTypeTimestamp = FfiConverterString
 
 
 
-/**
- * An instant in UTC, RFC 3339: "2026-11-23T09:15:00+00:00".
- */
-public typealias UtcTimestamp = kotlin.String
-public typealias FfiConverterTypeUtcTimestamp = FfiConverterString
 
 
 
-/**
- * An id (a UUID): "0190f4a2-...".
- */
-public typealias Uuid = kotlin.String
-public typealias FfiConverterTypeUuid = FfiConverterString
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+object ArdoiseExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<ArdoiseException> {
+    override fun lift(error_buf: RustBuffer.ByValue): ArdoiseException =
+        app.ardoise.core.ArdoiseException.ErrorHandler.lift(
+            RustBufferArdoiseError.ByValue().apply {
+                capacity = error_buf.capacity
+                len = error_buf.len
+                data = error_buf.data
+            }
+        )
+}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 
@@ -10504,7 +6676,7 @@ public typealias FfiConverterTypeUuid = FfiConverterString
          */
     @Throws(ArdoiseException::class) fun `splitPlan`(`total`: Money, `count`: kotlin.UInt, `first`: IsoDate, `everyDays`: kotlin.UInt): List<Instalment> {
             return FfiConverterSequenceTypeInstalment.lift(
-    uniffiRustCallWithError(ArdoiseException) { _status ->
+    uniffiRustCallWithError(ArdoiseExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ardoise_fn_func_split_plan(
     
         

@@ -3,6 +3,8 @@
 // amount, confirmed, undone, and the same file again for nothing; a bad file writes nothing.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.nio.file.Files
 import kotlin.test.assertContains

@@ -2,6 +2,8 @@
 // same verdicts, the same exceptions, and its own lifecycle.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.nio.charset.CharacterCodingException
 import java.nio.file.Files

@@ -21,13 +21,19 @@ class GeneratedBindingsTest {
         }
     }
 
+    // Two namespaces, two files: the till's calls (app.ardoise) and the core's types (app.ardoise.core).
     @Test
-    fun kotlinBindingsAreUpToDate() = same("app/ardoise/ardoise.kt", "android/src/main/kotlin/app/ardoise/ardoise.kt")
+    fun kotlinBindingsAreUpToDate() {
+        same("app/ardoise/ardoise.kt", "android/src/main/kotlin/app/ardoise/ardoise.kt")
+        same("app/ardoise/core/ardoise_core.kt", "android/src/main/kotlin/app/ardoise/core/ardoise_core.kt")
+    }
 
     @Test
     fun swiftBindingsAreUpToDate() {
         same("Ardoise.swift", "ios/Sources/Ardoise/Ardoise.swift")
+        same("ArdoiseCore.swift", "ios/Sources/Ardoise/ArdoiseCore.swift")
         same("ArdoiseFFI.h", "ios/Headers/ArdoiseFFI.h")
+        same("ArdoiseCoreFFI.h", "ios/Headers/ArdoiseCoreFFI.h")
         same("ArdoiseFFI.modulemap", "ios/Headers/module.modulemap")
     }
 }

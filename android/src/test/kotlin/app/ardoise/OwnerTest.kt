@@ -3,6 +3,8 @@
 // the IBM accounts-receivable sample.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.nio.file.Files
 import kotlin.test.assertContains

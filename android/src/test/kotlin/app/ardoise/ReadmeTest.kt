@@ -2,6 +2,8 @@
 // the README's code block) against a real database and a real back office.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import com.example.till.checkInCents
 import com.example.till.openTill
 import com.example.till.sayAtCheckout

@@ -3,6 +3,8 @@
 // dates in 2024 (the shipped rate tables cover them), so nothing depends on today.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.nio.file.Files
 import java.time.LocalDate

@@ -3,6 +3,8 @@
 // database and passes its URL and one-time enrolment codes in the environment.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.net.InetSocketAddress
 import java.net.Socket

@@ -1,6 +1,8 @@
 // JVM tests of the Ardoise Kotlin library: the generated bindings calling the real native library.
 package app.ardoise
 
+// The core's records, enums, values and error (its own uniffi namespace and Kotlin package).
+import app.ardoise.core.*
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.Executors

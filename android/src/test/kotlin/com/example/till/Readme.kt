@@ -1,6 +1,7 @@
 package com.example.till
 
 import app.ardoise.*
+import app.ardoise.core.*
 import java.time.OffsetDateTime
 
 // Open the till's database once, at start-up (on Android: "${context.filesDir}/ardoise.db"),

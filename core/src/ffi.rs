@@ -1,18 +1,19 @@
-//! How values cross the FFI: money, dates, instants, ids, payment terms and rates, each as a
-//! strict string, so that neither Kotlin nor Swift rounds a float or guesses a format.
+//! How the core's values and errors cross the FFI (feature `uniffi`): money, dates, instants,
+//! ids, payment terms and rates as strict strings, and the few kinds of error a till app can
+//! act on. The records and enums that cross as they are derive uniffi where they are defined.
 //!
-//! Each is a uniffi custom type over `String`: the core's own types (`Money`, `NaiveDate`...)
-//! stand in the records that cross, and Kotlin and Swift see a `typealias` of their string type
-//! named as below. Lifting parses with the core's strict parser; a bad string fails the call
-//! before it runs, with `InvalidInput` and the parser's message (uniffi hands a lift error that
-//! is the call's own error type to the caller as that error).
+//! The values are uniffi custom types over `String`, so that neither Kotlin nor Swift rounds a
+//! float or guesses a format; Kotlin and Swift see a `typealias` of their string type named as
+//! below. Lifting parses with the core's strict parser; a bad string fails the call before it
+//! runs, with `InvalidInput` and the parser's message. That is why the error lives here, beside
+//! the values: uniffi hands a lift error to the caller as the call's own error only when it is
+//! that very type.
 
-use ardoise_core::dunning::penalty;
-use ardoise_core::{Money, PaymentReference, Terms, Uuid};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
-use crate::error::{ArdoiseError, Result, invalid};
+use crate::{Error as Core, Money, PaymentReference, Terms};
 
 /// A day: "2026-11-23".
 pub type IsoDate = NaiveDate;
@@ -28,9 +29,8 @@ uniffi::custom_type!(
     /// An amount in euros as a decimal string: "12.50" ("-3.20" for a credit), at most two
     /// decimals, no exponent, separator or space.
     Money, String, {
-    remote,
     lower: |m| m.to_string(),
-    try_lift: |s| Ok(Money::parse(&s).map_err(|e| invalid(e.to_string()))?),
+    try_lift: |s| Ok(Money::parse(&s).map_err(|e| ArdoiseError::invalid(e.to_string()))?),
 });
 
 uniffi::custom_type!(
@@ -38,7 +38,7 @@ uniffi::custom_type!(
     IsoDate, String, {
     remote,
     lower: |d| d.to_string(),
-    try_lift: |s| Ok(ardoise_core::parse_date(&s).map_err(ArdoiseError::from)?),
+    try_lift: |s| Ok(crate::parse_date(&s).map_err(ArdoiseError::from)?),
 });
 
 uniffi::custom_type!(
@@ -61,9 +61,8 @@ uniffi::custom_type!(
     /// A payment reference (ISO 11649) in its printed form: "RF18 5390 0754 7034". Read back in
     /// any case and spacing; wrong check digits fail the call with `InvalidInput`.
     PaymentReference, String, {
-    remote,
     lower: |r| r.to_string(),
-    try_lift: |s| Ok(PaymentReference::parse(&s).map_err(|e| invalid(e.to_string()))?),
+    try_lift: |s| Ok(PaymentReference::parse(&s).map_err(|e| ArdoiseError::invalid(e.to_string()))?),
 });
 
 uniffi::custom_type!(
@@ -71,14 +70,13 @@ uniffi::custom_type!(
     Uuid, String, {
     remote,
     lower: |id| id.to_string(),
-    try_lift: |s| Ok(Uuid::parse_str(&s).map_err(|_| invalid(format!("{s:?} is not an id")))?),
+    try_lift: |s| Ok(Uuid::parse_str(&s).map_err(|_| ArdoiseError::invalid(format!("{s:?} is not an id")))?),
 });
 
 uniffi::custom_type!(
     /// Payment terms: "receipt", "30" (days), "45eom" (45 days, then the end of that month) or
     /// "eom45" (the end of the month, then 45 days).
     Terms, String, {
-    remote,
     lower: |t| t.to_string(),
     try_lift: |s| Ok(s.parse::<Terms>().map_err(ArdoiseError::from)?),
 });
@@ -88,47 +86,102 @@ uniffi::custom_type!(
     Percent, String, {
     remote,
     lower: |r| r.to_string(),
-    try_lift: |s| Ok(penalty::parse_rate_pct(&s).map_err(ArdoiseError::from)?),
+    try_lift: |s| Ok(crate::dunning::penalty::parse_rate_pct(&s).map_err(ArdoiseError::from)?),
 });
 
-fn timestamp(s: &str) -> Result<Timestamp> {
+fn timestamp(s: &str) -> Result<Timestamp, ArdoiseError> {
     DateTime::parse_from_rfc3339(s).map_err(|_| {
-        invalid(format!("invalid time {s:?}: expected RFC 3339 with an offset, like 2026-11-23T10:15:00+01:00"))
+        ArdoiseError::invalid(format!(
+            "invalid time {s:?}: expected RFC 3339 with an offset, like 2026-11-23T10:15:00+01:00"
+        ))
     })
 }
 
-/// An instant from Unix milliseconds and the till's offset from UTC in minutes (the checkout's
-/// integer fast path).
-pub(crate) fn timestamp_ms(unix_ms: i64, offset_minutes: i32) -> Result<Timestamp> {
-    let offset = offset_minutes
-        .checked_mul(60)
-        .and_then(FixedOffset::east_opt)
-        .ok_or_else(|| invalid(format!("invalid UTC offset {offset_minutes} minutes")))?;
-    let utc = DateTime::from_timestamp_millis(unix_ms).ok_or_else(|| invalid(format!("invalid time {unix_ms} ms")))?;
-    Ok(utc.with_timezone(&offset))
+/// The public error of the FFI: a few kinds a till app can act on, mapped from the core's
+/// errors in this one place. Crosses as a flat error: Kotlin and Swift get one exception class
+/// per variant whose message is the readable text below (uniffi would otherwise print it as
+/// `message=...`).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum ArdoiseError {
+    /// Malformed amount or date, a field out of range, a value that must be positive.
+    #[error("{message}")]
+    InvalidInput { message: String },
+    /// Unknown customer, invoice or entry.
+    #[error("{message}")]
+    NotFound { message: String },
+    /// The request is well formed but the account does not allow it (duplicate reference,
+    /// invoice already settled, deposit not available, entry not reversible).
+    #[error("{message}")]
+    Conflict { message: String },
+    /// A sale on account the checkout refused; the message gives every reason (`check()` gives
+    /// the full verdict).
+    #[error("{message}")]
+    Refused { message: String },
+    /// The till was closed, or is suspended: call `resume()` or open it again.
+    #[error("{message}")]
+    Closed { message: String },
+    /// The database could not be opened, read or written. The file is never deleted.
+    #[error("{message}")]
+    Storage { message: String },
+    /// `sync()` before `enrol()`: this till does not belong to a back office yet.
+    #[error("{message}")]
+    NotEnrolled { message: String },
+    /// The back office could not be reached, or is busy or failing (network down, timeout,
+    /// server error, too many requests). Nothing was lost: the events wait here; sync later.
+    #[error("{message}")]
+    Unreachable { message: String },
+    /// The back office refused: an unknown, expired or already used enrolment code, a revoked
+    /// till, an incompatible version. Retrying will not help; the message says what will.
+    #[error("{message}")]
+    SyncRefused { message: String },
 }
 
-/// A field the FFI clears with an empty string (an optional field of a patch): `None` leaves it,
-/// `""` clears it, anything else is parsed.
-pub(crate) fn clearable<T>(v: Option<String>, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<Option<T>>> {
-    match v {
-        None => Ok(None),
-        Some(v) if v.trim().is_empty() => Ok(Some(None)),
-        Some(v) => Ok(Some(Some(parse(&v)?))),
+impl ArdoiseError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ArdoiseError::InvalidInput { message: message.into() }
     }
 }
 
-pub(crate) fn money(field: &str, s: &str) -> Result<Money> {
-    Money::parse(s).map_err(|e| invalid(format!("{field}: {e}")))
+impl From<Core> for ArdoiseError {
+    fn from(e: Core) -> Self {
+        let message = e.to_string();
+        match e {
+            Core::Amount(_)
+            | Core::NotPositive { .. }
+            | Core::InvalidDate(_)
+            | Core::Invalid { .. }
+            | Core::Import { .. }
+            | Core::IdentityIncomplete { .. } => ArdoiseError::InvalidInput { message },
+            Core::UnknownCustomer(_) | Core::UnknownInvoice(_) | Core::UnknownEntry(_) | Core::NotFound { .. } => {
+                ArdoiseError::NotFound { message }
+            }
+            Core::DuplicateCustomer(_)
+            | Core::DuplicateInvoice(_)
+            | Core::InvoiceSettled { .. }
+            | Core::NotReversible(..)
+            | Core::InsufficientDeposit { .. }
+            | Core::StaleRates { .. } => ArdoiseError::Conflict { message },
+            Core::Refused(_) => ArdoiseError::Refused { message },
+            Core::Open { .. }
+            | Core::NotArdoise { .. }
+            | Core::SchemaTooNew { .. }
+            | Core::Sqlite(_)
+            | Core::Corrupt(_) => ArdoiseError::Storage { message },
+            Core::NotEnrolled => ArdoiseError::NotEnrolled { message },
+            Core::Sync { retryable: true, .. } => ArdoiseError::Unreachable { message },
+            Core::Sync { retryable: false, .. } => ArdoiseError::SyncRefused { message },
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use ardoise_core::dunning::plan::Instalment;
     use uniffi::{Lift, LiftArgsError, Lower, LowerReturn, RustBuffer, RustCallError};
 
     use super::*;
     use crate::UniFfiTag;
+    use crate::dunning::plan::Instalment;
 
     fn buffer(strings: &[&str]) -> RustBuffer {
         let mut buf = Vec::new();
@@ -198,5 +251,13 @@ mod tests {
         same::<Terms>("45eom");
         same::<Percent>("12.25");
         same::<PaymentReference>("RF18 5390 0754 7034");
+    }
+
+    #[test]
+    fn sync_errors_say_whether_to_retry() {
+        let sync = |retryable| Core::Sync { code: "x".into(), message: "y".into(), retryable };
+        assert!(matches!(ArdoiseError::from(sync(true)), ArdoiseError::Unreachable { .. }));
+        assert!(matches!(ArdoiseError::from(sync(false)), ArdoiseError::SyncRefused { .. }));
+        assert!(matches!(ArdoiseError::from(Core::NotEnrolled), ArdoiseError::NotEnrolled { .. }));
     }
 }
