@@ -639,3 +639,62 @@ async fn the_payment_page_sends_the_customer_to_a_fresh_payment_session() {
     // Another token gets nothing.
     assert_eq!(customer.get(&format!("/p/{}/pay", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The reminders page: the queue with the words the email will carry, a reminder cancelled
+/// and a customer's reminders held from it (both reaching the till), and a bounce among the
+/// delivery results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminders_page_shows_the_queue_and_its_actions_reach_the_till() {
+    use ardoise_core::store::ReminderState;
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let then = now() - Duration::days(50);
+    customer_with_sale(&till.lock().unwrap(), "C3", "Anne Roy", Some("anne@example.fr"), "80.00", then);
+    let run = till.lock().unwrap().run_dunning(now()).unwrap();
+    assert!(run.queued.len() >= 2, "{run:?}");
+    bo.sync(&till, now()).await;
+    let queued = till.lock().unwrap().reminders(Some(ReminderState::Queued), None, 10).unwrap();
+    let anne = queued.iter().find(|r| r.customer_ref == "C3").expect("a reminder for C3").clone();
+    let helene = queued.iter().find(|r| r.customer_ref == "C1").expect("a reminder for C1").clone();
+
+    let page = owner.get("/app/reminders").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Anne Roy") && page.body.contains("anne@example.fr"), "{}", page.body);
+    // The email's own text: the core's words, then the amount lines the mail transport adds.
+    let first_line = anne.body.lines().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(page.body.contains(&askama_escape(first_line)), "{first_line} in {}", page.body);
+    assert!(page.body.contains("Montant dû : 80,00\u{a0}€"), "{}", page.body);
+    let token = csrf(&page.body);
+
+    let cancel = format!("/app/reminders/{}/cancel", anne.id);
+    assert_eq!(owner.post(&cancel, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner.post(&format!("/app/reminders/{}/cancel", Uuid::new_v4()), &[("csrf", &token)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(owner.post(&cancel, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    let hold = format!("/app/reminders/{}/hold", helene.id);
+    let held = owner.post(&hold, &[("csrf", &token), ("reason", "parle au gérant")]).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    bo.sync(&till, now()).await;
+    assert_eq!(till.lock().unwrap().reminder(anne.id).unwrap().state, ReminderState::Cancelled);
+    let timeline = till.lock().unwrap().customer_timeline("C1", 20).unwrap();
+    assert!(timeline.iter().any(|t| t.text.contains("parle au gérant")), "{timeline:?}");
+    // A cancelled reminder cannot be cancelled again: the core's refusal, said back.
+    assert_eq!(owner.post(&cancel, &[("csrf", &token)]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A bounce recorded by the sender shows among the results, with its reason.
+    till.lock()
+        .unwrap()
+        .set_reminder_state(helene.id, ReminderState::Failed, Some("not delivered: mailbox unknown"), now())
+        .unwrap();
+    bo.sync(&till, now()).await;
+    let page = owner.get("/app/reminders").await;
+    let results = &page.body[page.body.find("id=\"results\"").unwrap()..];
+    assert!(results.contains("Non remise") && results.contains("mailbox unknown"), "{results}");
+    assert!(!results.contains("Anne Roy"), "a cancelled reminder is no delivery result");
+}
+
+/// Text as askama writes it into HTML.
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}

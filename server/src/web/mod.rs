@@ -13,6 +13,7 @@ mod i18n;
 mod overview;
 mod page;
 mod paypage;
+mod reminders;
 mod settings;
 mod today;
 
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/today", get(today::page))
         .route("/app/customers/{customer}", get(customer::page))
         .route("/app/customers/{customer}/{action}", post(customer::act))
+        .route("/app/reminders", get(reminders::page))
+        .route("/app/reminders/{id}/{action}", post(reminders::act))
         .route("/app/bank", get(bank::page))
         .route("/app/bank/{action}", post(bank::act))
         .route("/app/devices", get(devices::page))

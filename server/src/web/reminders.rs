@@ -1,0 +1,191 @@
+//! The reminder queue for the owner: what will go out (queued), what waits for the owner
+//! (held, with why), each with the words its transport will send (`send::text_of`, the same
+//! text the email, SMS or letter carries), and how the sent ones fared (sent, or not delivered
+//! with the transport's reason: a bounce, a refused number). A reminder can be cancelled, and
+//! its customer's reminders held or resumed; each a core write on the merged copy, so every
+//! till and the sender see it.
+
+use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
+use ardoise_core::store::{ReminderRecord, ReminderState};
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::Owner;
+use super::fmt::{self, euros};
+use super::i18n::Words;
+use super::page::{WebError, dispatcher, field, now, render, seg};
+use crate::send::{self, Channel, Outgoing};
+use crate::state::AppState;
+
+/// How many reminders of each state the page lists, newest first.
+const LIMIT: usize = 100;
+
+pub(crate) struct Row {
+    pub id: Uuid,
+    pub href: String,
+    pub name: String,
+    pub reference: String,
+    pub step: String,
+    pub channel: &'static str,
+    pub recipient: String,
+    pub amount: String,
+    pub created: String,
+    pub not_before: String,
+    pub subject: String,
+    pub text: String,
+    pub note: String,
+    pub sent: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "reminders.html")]
+struct RemindersPage<'a> {
+    w: &'static Words,
+    csrf: &'a str,
+    active: &'a str,
+    queued: Vec<Row>,
+    held: Vec<Row>,
+    results: Vec<Row>,
+}
+
+fn channel_name(w: &Words, c: StepChannel) -> &'static str {
+    match c {
+        StepChannel::Email => w.ch_email,
+        StepChannel::Sms => w.ch_sms,
+        StepChannel::Letter => w.ch_letter,
+        StepChannel::PhoneCall => w.ch_call,
+        StepChannel::Till => w.ch_till,
+        StepChannel::Document => w.ch_document,
+    }
+}
+
+/// The words as the transport will send them; a step for a person (a call, a word at the
+/// till, the court file) shows the core's text as it is.
+fn text(r: &ReminderRecord, shop_name: &str, shop_email: &str) -> String {
+    let channel = match r.channel {
+        StepChannel::Email => Channel::Email,
+        StepChannel::Sms => Channel::Sms,
+        StepChannel::Letter => Channel::Letter,
+        _ => return r.body.clone(),
+    };
+    send::text_of(&Outgoing {
+        reminder_id: r.id,
+        channel,
+        recipient: r.recipient.clone().unwrap_or_default(),
+        customer_name: r.customer_name.clone(),
+        shop_name: shop_name.to_owned(),
+        shop_email: shop_email.to_owned(),
+        subject: r.subject.clone(),
+        body: r.body.clone(),
+        amount_due: r.amount_due.to_string(),
+        penalties: r.penalties.to_string(),
+        indemnity: r.indemnity.to_string(),
+        formal_notice: r.kind == StepKind::FormalNotice,
+        date: r.created_on,
+        document: None,
+    })
+}
+
+fn row(w: &Words, r: ReminderRecord, shop_name: &str, shop_email: &str) -> Row {
+    Row {
+        text: text(&r, shop_name, shop_email),
+        href: format!("/app/customers/{}", seg(&r.customer_ref)),
+        channel: channel_name(w, r.channel),
+        amount: euros(r.amount_due + r.penalties + r.indemnity),
+        created: fmt::date(w, r.created_on),
+        not_before: fmt::date(w, r.not_before.date_naive()),
+        sent: r.state == ReminderState::Sent,
+        note: r.state_note.unwrap_or_default(),
+        recipient: r.recipient.unwrap_or_default(),
+        id: r.id,
+        name: r.customer_name,
+        reference: r.customer_ref,
+        step: r.step,
+        subject: r.subject,
+    }
+}
+
+pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<Response, WebError> {
+    let w = owner.w;
+    let d = dispatcher(&state, w)?;
+    let (queued, held, sent, failed, shop_name, shop_email) = d
+        .read_merged(owner.shop(), now(), |s| {
+            let settings = s.settings();
+            Ok((
+                s.reminders(Some(ReminderState::Queued), None, LIMIT)?,
+                s.reminders(Some(ReminderState::Held), None, LIMIT)?,
+                s.reminders(Some(ReminderState::Sent), None, LIMIT)?,
+                s.reminders(Some(ReminderState::Failed), None, LIMIT)?,
+                settings.shop_name.clone(),
+                settings.shop_email.clone(),
+            ))
+        })
+        .await
+        .map_err(|e| WebError::of(w, e))?;
+    let mut results: Vec<ReminderRecord> = sent.into_iter().chain(failed).collect();
+    results.sort_by(|a, b| b.created_on.cmp(&a.created_on));
+    results.truncate(LIMIT);
+    let rows = |v: Vec<ReminderRecord>| v.into_iter().map(|r| row(w, r, &shop_name, &shop_email)).collect();
+    Ok(render(&RemindersPage {
+        w,
+        csrf: &owner.csrf,
+        active: "reminders",
+        queued: rows(queued),
+        held: rows(held),
+        results: rows(results),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ReminderForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `cancel` gives one reminder up; `hold` and `release` pause or resume all of its
+/// customer's reminders (the core holds per customer, not per reminder).
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ReminderForm>,
+) -> Result<Response, WebError> {
+    let w = owner.w;
+    owner.check(&form.csrf)?;
+    let id = Uuid::try_parse(&id).map_err(|_| WebError::NotFound(w))?;
+    let d = dispatcher(&state, w)?;
+    let reason = field(w, &form.reason, 500)?;
+    let author = owner.user.email.clone();
+    let now = now();
+    let done = match action.as_str() {
+        "cancel" => {
+            let note = format!("{} ({author})", w.cancelled_by_owner);
+            d.write_merged(owner.shop(), now, move |s| {
+                s.set_reminder_state(id, ReminderState::Cancelled, Some(&note), now).map(|_| ())
+            })
+            .await
+        }
+        "hold" => {
+            let reason = if reason.is_empty() { w.hold.to_owned() } else { reason };
+            d.write_merged(owner.shop(), now, move |s| {
+                let who = s.reminder(id)?.customer_ref;
+                s.hold_reminders(&who, None, Some(&reason), &author, now)
+            })
+            .await
+        }
+        "release" => {
+            d.write_merged(owner.shop(), now, move |s| {
+                let who = s.reminder(id)?.customer_ref;
+                s.hold_reminders(&who, None, None, &author, now)
+            })
+            .await
+        }
+        _ => return Err(WebError::NotFound(w)),
+    };
+    done.map_err(|e| WebError::of(w, e))?;
+    Ok(Redirect::to("/app/reminders").into_response())
+}
