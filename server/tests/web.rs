@@ -698,3 +698,36 @@ async fn the_reminders_page_shows_the_queue_and_its_actions_reach_the_till() {
 fn askama_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
+
+/// The devices page issues a one-time enrolment code, shown once with its QR code; a new till
+/// enrols with the address and the code the page shows, and then appears in the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_code_from_the_devices_page_enrols_a_till_once() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let page = owner.get("/app/devices").await;
+    let token = csrf(&page.body);
+    assert_eq!(owner.post("/app/devices/enrol", &[]).await.status, StatusCode::FORBIDDEN);
+    let issued = owner.post("/app/devices/enrol", &[("csrf", &token)]).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let (server, code) = (by_id(&issued.body, "enrol-server"), by_id(&issued.body, "enrol-code"));
+    assert_eq!(server, bo.serving.base_url().trim_end_matches('/'));
+    // The QR code is the one of the address and the code, drawn by the qrcode crate.
+    let uri = format!("ardoise:enrol?server={}&code={code}", server.replace(':', "%3A").replace('/', "%2F"));
+    let drawn = qrcode::QrCode::new(uri.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    let drawn = &drawn[drawn.find("<svg").unwrap() + 4..];
+    assert!(issued.body.contains("<svg role=\"img\""), "{}", issued.body);
+    assert!(issued.body.contains(drawn), "{}", issued.body);
+    // A reload of the page shows no code any more: only its hash is kept.
+    assert!(!owner.get("/app/devices").await.body.contains(&code));
+
+    let store = Mutex::new(Store::open(_dir.path().join("new-till.db")).unwrap());
+    bo.client.enrol(&store, &server, &code, "Caisse 2", now()).await.unwrap();
+    assert!(owner.get("/app/devices").await.body.contains("Caisse 2"));
+    let again = Mutex::new(Store::open(_dir.path().join("third.db")).unwrap());
+    assert!(bo.client.enrol(&again, &server, &code, "Caisse 3", now()).await.is_err(), "the code works once");
+}

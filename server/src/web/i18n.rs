@@ -136,6 +136,13 @@ pub(crate) struct Words {
     pub ch_call: &'static str,
     pub ch_till: &'static str,
     pub ch_document: &'static str,
+    pub new_device: &'static str,
+    pub issue_code: &'static str,
+    pub code_once: &'static str,
+    pub enrol_qr: &'static str,
+    pub server_address: &'static str,
+    pub enrolment_code: &'static str,
+    pub no_host: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -271,6 +278,13 @@ pub(crate) static FR: &Words = &Words {
     ch_call: "appel",
     ch_till: "à la caisse",
     ch_document: "dossier",
+    new_device: "Ajouter un appareil",
+    issue_code: "Créer un code d'inscription",
+    code_once: "Ce code n'est affiché qu'une fois ; il sert une seule fois, pendant 24 heures. Scannez-le depuis la caisse, ou saisissez l'adresse et le code.",
+    enrol_qr: "QR code d'inscription de la caisse",
+    server_address: "Adresse du serveur",
+    enrolment_code: "Code d'inscription",
+    no_host: "Adresse du serveur inconnue (en-tête Host manquant).",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -406,6 +420,13 @@ pub(crate) static EN: &Words = &Words {
     ch_call: "phone call",
     ch_till: "at the till",
     ch_document: "document",
+    new_device: "Add a device",
+    issue_code: "Issue an enrolment code",
+    code_once: "This code is shown only once; it works once, for 24 hours. Scan it from the till, or type the address and the code.",
+    enrol_qr: "The till's enrolment QR code",
+    server_address: "Server address",
+    enrolment_code: "Enrolment code",
+    no_host: "Unknown server address (no Host header).",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/bank", get(bank::page))
         .route("/app/bank/{action}", post(bank::act))
         .route("/app/devices", get(devices::page))
+        .route("/app/devices/enrol", post(devices::enrol))
         .route("/app/devices/{id}/revoke", post(devices::revoke))
         .route("/app/settings", get(settings::page).post(settings::save))
         .route("/app/sessions", get(auth::sessions_page))
