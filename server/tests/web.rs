@@ -485,20 +485,25 @@ async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revok
 
 /// A CAMT.053 statement with one booked credit whose label names no one.
 fn statement(id: &str, amount: &str) -> Vec<ardoise_core::bank::Statement> {
-    let xml = format!(
+    ardoise_core::bank::camt::parse(camt(id, amount, "VIREMENT", amount).as_bytes()).unwrap()
+}
+
+/// A CAMT.053 statement of one credit of `amount` with `text` as its remittance information,
+/// closing at `closing` (anything but `amount` makes it unbalanced).
+fn camt(id: &str, amount: &str, text: &str, closing: &str) -> String {
+    format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
 <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>
 <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
 <Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
 <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
-<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
 <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
 <BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>
 <NtryDtls><TxDtls><Refs><AcctSvcrRef>{id}</AcctSvcrRef></Refs><Amt Ccy=\"EUR\">{amount}</Amt>
-<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
 </Stmt></BkToCstmrStmt></Document>"
-    );
-    ardoise_core::bank::camt::parse(xml.as_bytes()).unwrap()
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -730,4 +735,85 @@ async fn an_enrolment_code_from_the_devices_page_enrols_a_till_once() {
     assert!(owner.get("/app/devices").await.body.contains("Caisse 2"));
     let again = Mutex::new(Store::open(_dir.path().join("third.db")).unwrap());
     assert!(bo.client.enrol(&again, &server, &code, "Caisse 3", now()).await.is_err(), "the code works once");
+}
+
+impl Browser {
+    /// A multipart form as a browser sends it: the CSRF token, then the file.
+    async fn upload(&mut self, path: &str, csrf: Option<&str>, file: &[u8]) -> Answer {
+        let boundary = "----ardoise-test-boundary";
+        let mut body = Vec::new();
+        if let Some(t) = csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"statement\"; filename=\"releve.xml\"\r\n\
+                 Content-Type: application/xml\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.answer(r).await
+    }
+}
+
+/// A statement uploaded on the bank page: refused whole when unbalanced or malformed (the
+/// core's words, nothing written), refused when too large, and applied when it names a
+/// customer's payment reference, the payment reaching the till.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_uploaded_on_the_bank_page_is_checked_then_applied_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let reference = till.lock().unwrap().account("C1", now().date_naive()).unwrap().payment_reference.to_string();
+    let page = owner.get("/app/bank").await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "{}", page.body);
+    let token = csrf(&page.body);
+    let good = camt("TX-UP", "100.00", &format!("VIR {reference}"), "100.00");
+
+    assert_eq!(owner.upload("/app/bank/import", None, good.as_bytes()).await.status, StatusCode::FORBIDDEN);
+    let unbalanced =
+        owner.upload("/app/bank/import", Some(&token), camt("TX-UP", "100.00", "x", "90.00").as_bytes()).await;
+    assert_eq!(unbalanced.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unbalanced.body);
+    assert!(
+        unbalanced.body.contains("opening 0.00 + movements 100.00 is not the closing 90.00"),
+        "{}",
+        unbalanced.body
+    );
+    let broken = good.replace(
+        "<Amt Ccy=\"EUR\">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>",
+        "<Amt Ccy=\"EUR\">cent</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>",
+    );
+    let malformed = owner.upload("/app/bank/import", Some(&token), broken.as_bytes()).await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", malformed.body);
+    assert!(malformed.body.contains("Stmt[1]/Ntry[1]/Amt (line 7)"), "{}", malformed.body);
+    assert!(!owner.get("/app/bank").await.body.contains("TX-UP"), "a refused file writes nothing");
+    let huge = vec![b' '; 11 * 1024 * 1024];
+    let refused = owner.upload("/app/bank/import", Some(&token), &huge).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(refused.body.contains("Relevé trop gros"), "{}", refused.body);
+
+    let done = owner.upload("/app/bank/import", Some(&token), good.as_bytes()).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let shown = &done.body[done.body.find("id=\"imported\"").unwrap()..];
+    assert!(shown.contains("1 opérations lues") && shown.contains("Appliqués (1)"), "{shown}");
+    assert!(shown.contains("100,00\u{a0}€") && shown.contains("C1"), "{shown}");
+    bo.sync(&till, now()).await;
+    assert_eq!(
+        till.lock().unwrap().account("C1", now().date_naive()).unwrap().balance,
+        ardoise_core::Money::parse("1134.56").unwrap()
+    );
+    // The same file again records nothing twice.
+    let again = owner.upload("/app/bank/import", Some(&token), good.as_bytes()).await;
+    assert!(again.body.contains("1 déjà importées"), "{}", again.body);
 }

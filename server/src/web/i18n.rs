@@ -143,6 +143,16 @@ pub(crate) struct Words {
     pub server_address: &'static str,
     pub enrolment_code: &'static str,
     pub no_host: &'static str,
+    pub upload_statement: &'static str,
+    pub statement_file: &'static str,
+    pub statement_max: &'static str,
+    pub import: &'static str,
+    pub statement_too_big: &'static str,
+    pub statement_missing: &'static str,
+    pub statement_refused: &'static str,
+    pub statement_imported: &'static str,
+    pub transactions_read: &'static str,
+    pub already_imported: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -285,6 +295,16 @@ pub(crate) static FR: &Words = &Words {
     server_address: "Adresse du serveur",
     enrolment_code: "Code d'inscription",
     no_host: "Adresse du serveur inconnue (en-tête Host manquant).",
+    upload_statement: "Importer un relevé",
+    statement_file: "Relevé bancaire (CAMT.053, CFONB 120 ou OFX)",
+    statement_max: "au plus",
+    import: "Importer",
+    statement_too_big: "Relevé trop gros",
+    statement_missing: "Choisissez le fichier du relevé.",
+    statement_refused: "Relevé refusé, rien n'a été enregistré :",
+    statement_imported: "Relevé importé",
+    transactions_read: "opérations lues",
+    already_imported: "déjà importées",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -427,6 +447,16 @@ pub(crate) static EN: &Words = &Words {
     server_address: "Server address",
     enrolment_code: "Enrolment code",
     no_host: "Unknown server address (no Host header).",
+    upload_statement: "Upload a statement",
+    statement_file: "Bank statement (CAMT.053, CFONB 120 or OFX)",
+    statement_max: "at most",
+    import: "Import",
+    statement_too_big: "Statement too large",
+    statement_missing: "Choose the statement's file.",
+    statement_refused: "Statement refused, nothing was recorded:",
+    statement_imported: "Statement imported",
+    transactions_read: "transactions read",
+    already_imported: "already imported",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).
