@@ -817,3 +817,99 @@ async fn a_statement_uploaded_on_the_bank_page_is_checked_then_applied_and_reach
     let again = owner.upload("/app/bank/import", Some(&token), good.as_bytes()).await;
     assert!(again.body.contains("1 déjà importées"), "{}", again.body);
 }
+
+/// The settings page's checkout thresholds, ladder, templates and rate tables: each refused
+/// whole when the core finds a value wrong (nothing reaches the till), and saved otherwise,
+/// reaching the till by sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_rules_ladder_templates_and_rates_are_checked_and_reach_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Rappel courtois") && page.body.contains("Taux directeur de la BCE"), "{}", page.body);
+    let token = csrf(&page.body);
+    let t = token.as_str();
+    let rules = |warn: &'static str, refuse: &'static str, limit: &'static str| {
+        vec![
+            ("csrf", t),
+            ("warn_overdue_days", warn),
+            ("refuse_overdue_days", refuse),
+            ("warn_limit_pct", "75"),
+            ("default_credit_limit", limit),
+            ("offline_after_hours", "12"),
+            ("offline_allowance", "30,00"),
+            ("min_gap_days", "7"),
+            ("sms_from_hour", "9"),
+            ("sms_until_hour", "19"),
+            ("plan_grace_days", "5"),
+            ("contract_rate_pct", ""),
+            ("fees_business", "1"),
+        ]
+    };
+    let bad = owner.post("/app/settings/rules", &rules("40", "30", "500,00")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("refusing from 30 days overdue but warning only from 40"), "{}", bad.body);
+    let typo = owner.post("/app/settings/rules", &rules("1", "3O", "500,00")).await;
+    assert!(typo.body.contains("pas un nombre entier"), "{}", typo.body);
+    assert_eq!(owner.post("/app/settings/rules", &rules("1", "30", "500,00")).await.status, StatusCode::SEE_OTHER);
+
+    // The ladder: a step moved before the one it follows is refused; moved earlier, kept.
+    let bad = owner.post("/app/settings/ladder", &[("csrf", t), ("offset-1", "4")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("does not come after"), "{}", bad.body);
+    let ok = owner.post("/app/settings/ladder", &[("csrf", t), ("offset-0", "3"), ("fee-1", "5,00")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // A template with a placeholder the core does not know is refused.
+    let template = |body: &'static str| {
+        vec![
+            ("csrf", t),
+            ("name", "courteous"),
+            ("language", "fr"),
+            ("subject", "Petit rappel"),
+            ("body", body),
+            ("sms", "Rappel {shop_name}"),
+        ]
+    };
+    let bad = owner.post("/app/settings/template", &template("Bonjour {prenom}")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("prenom"), "{}", bad.body);
+    let ok =
+        owner.post("/app/settings/template", &template("Bonjour {customer_name}, {amount_due} EUR restent dus.")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // Rate tables: without the day they were checked through they are refused; with a later
+    // one and a new ECB rate, kept.
+    let current = till.lock().unwrap().rate_tables().unwrap();
+    let mut ecb = String::from("effective_date,rate\n");
+    for (d, r) in &current.ecb {
+        ecb.push_str(&format!("{d},{r}\n"));
+    }
+    let mut legal = format!("# checked_through: {}\nyear,half,individual,other\n", current.legal_checked_through);
+    for ((y, h), r) in &current.legal {
+        legal.push_str(&format!("{y},{h},,{r}\n"));
+    }
+    let bad = owner.post("/app/settings/rates", &[("csrf", t), ("ecb", &ecb), ("legal", &legal)]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("checked_through"), "{}", bad.body);
+    let later = current.ecb_checked_through + Duration::days(30);
+    let ecb = format!("# checked_through: {later}\n{}{},1.75\n", ecb, later - Duration::days(1));
+    let ok = owner.post("/app/settings/rates", &[("csrf", t), ("ecb", &ecb), ("legal", &legal)]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    bo.sync(&till, now()).await;
+    let till = till.lock().unwrap();
+    let s = till.settings();
+    assert_eq!(s.checkout.default_credit_limit, Some(ardoise_core::Money::parse("500").unwrap()));
+    assert_eq!((s.checkout.warn_limit_pct, s.checkout.offline_after_hours, s.dunning.sms_until_hour), (75, 12, 19));
+    assert!(s.dunning.penalty_fees_business && !s.dunning.penalty_fees_consumer);
+    let ladder = till.ladder("default").unwrap();
+    assert_eq!(ladder.steps[0].offset_days, 3);
+    assert_eq!(ladder.steps[1].fee, Some(ardoise_core::Money::parse("5").unwrap()));
+    let courteous =
+        till.templates().unwrap().into_iter().find(|t| t.name == "courteous" && t.language.as_str() == "fr");
+    assert_eq!(courteous.unwrap().subject, "Petit rappel");
+    let rates = till.rate_tables().unwrap();
+    assert_eq!(rates.ecb_checked_through, later);
+    assert_eq!(rates.ecb.last().unwrap().1.to_string(), "1.75");
+}

@@ -53,7 +53,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
 
 async fn rows(state: &AppState, owner: &Owner) -> Result<Vec<DeviceRow>, WebError> {
     let w = owner.w;
-    let ours = dispatcher(&state, w)?.device_of(owner.shop()).await.map_err(|e| WebError::of(w, e))?;
+    let ours = dispatcher(state, w)?.device_of(owner.shop()).await.map_err(|e| WebError::of(w, e))?;
     let list = state.db.devices(owner.shop()).await.map_err(|e| WebError::of(w, e))?;
     let rows = list
         .into_iter()

@@ -13,6 +13,7 @@ mod i18n;
 mod overview;
 mod page;
 mod paypage;
+mod reminder_settings;
 mod reminders;
 mod settings;
 mod today;
@@ -59,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/devices/enrol", post(devices::enrol))
         .route("/app/devices/{id}/revoke", post(devices::revoke))
         .route("/app/settings", get(settings::page).post(settings::save))
+        .route("/app/settings/rules", post(settings::save_rules))
+        .route("/app/settings/ladder", post(reminder_settings::save_ladder))
+        .route("/app/settings/template", post(reminder_settings::save_template))
+        .route("/app/settings/rates", post(reminder_settings::save_rates))
         .route("/app/sessions", get(auth::sessions_page))
         .route("/app/sessions/{id}/revoke", post(auth::revoke))
         .route("/app/language", post(auth::language))

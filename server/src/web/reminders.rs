@@ -126,7 +126,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
         .await
         .map_err(|e| WebError::of(w, e))?;
     let mut results: Vec<ReminderRecord> = sent.into_iter().chain(failed).collect();
-    results.sort_by(|a, b| b.created_on.cmp(&a.created_on));
+    results.sort_by_key(|r| std::cmp::Reverse(r.created_on));
     results.truncate(LIMIT);
     let rows = |v: Vec<ReminderRecord>| v.into_iter().map(|r| row(w, r, &shop_name, &shop_email)).collect();
     Ok(render(&RemindersPage {

@@ -94,6 +94,56 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await check(page, 'devices');
 });
 
+test('the reminders page shows the queued reminder with its text, and cancels it', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/reminders`);
+  assert.match(await page.textContent('h1'), /Relances/);
+  assert.match(await page.textContent('main'), /Hélène Dupré/);
+  await page.click('main details summary');
+  assert.match(await page.textContent('main details pre'), /1\u00a0234,56\u00a0€/);
+  await check(page, 'reminders');
+  await Promise.all([page.waitForURL('**/app/reminders'), page.click('text=Annuler cette relance')]);
+  assert.match(await page.textContent('#queued'), /\(0\)/);
+});
+
+test('the devices page issues an enrolment code with its QR code', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/devices`);
+  await Promise.all([page.waitForURL('**/app/devices/enrol'), page.click('text=Créer un code d\'inscription')]);
+  assert.equal(await page.textContent('#enrol-server'), BASE);
+  assert.match(await page.textContent('#enrol-code'), /^[A-Z0-9]{6,}$/);
+  assert.equal(await page.locator('figure.qr svg[role=img]').count(), 1);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `no sideways scrolling at 390 px (${width})`);
+  await check(page, 'devices-enrolment');
+});
+
+test('a statement uploaded on the bank page is refused when unbalanced, then imported', async () => {
+  const page = ownerPage;
+  const camt = (closing) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">${closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Ntry><Amt Ccy="EUR">20.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>TX-B1</AcctSvcrRef>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-B1</AcctSvcrRef></Refs><Amt Ccy="EUR">20.00</Amt>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT MARC PETIT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>`;
+  const upload = async (xml) => {
+    await page.goto(`${BASE}/app/bank`);
+    await page.setInputFiles('#statement', { name: 'releve.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+    await Promise.all([page.waitForURL('**/app/bank/import'), page.click('form[action="/app/bank/import"] button')]);
+  };
+  await upload(camt('19.00'));
+  assert.match(await page.textContent('#refused'), /is not the closing 19\.00/);
+  await upload(camt('20.00'));
+  assert.match(await page.textContent('#imported'), /1 opérations lues/);
+  assert.match(await page.textContent('#imported'), /20,00\u00a0€/);
+  await check(page, 'bank-import');
+});
+
 test('the customer disputes an invoice on the payment page', async () => {
   const context = await browser.newContext(phone);
   const page = await context.newPage();
