@@ -313,6 +313,16 @@ async fn a_promise_recorded_on_the_customer_page_reaches_the_till() {
     let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
     assert!(promise.text.contains(&on) && promise.text.contains("100.50"), "{}", promise.text);
     assert_eq!(promise.author.as_deref(), Some("owner@example.fr"));
+
+    // The timeline reads in the owner's language: the core's English sentence, in French.
+    let day = (now().date_naive() + Duration::days(7)).format("%d/%m/%Y").to_string();
+    let page = owner.get("/app/customers/C1").await;
+    assert!(page.body.contains(&format!("promesse de payer 100,50\u{a0}€ d&#39;ici le {day}")), "{}", page.body);
+    assert!(page.body.contains("vente à crédit, facture"), "{}", page.body);
+    let english = owner.post("/app/language", &[("csrf", &csrf(&page.body)), ("lang", "en")]).await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let page = owner.get("/app/customers/C1").await;
+    assert!(page.body.contains(&format!("promise to pay 100.50 EUR by {on}")), "{}", page.body);
 }
 
 /// Everything the server logs, in memory.

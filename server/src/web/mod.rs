@@ -16,6 +16,7 @@ mod paypage;
 mod reminder_settings;
 mod reminders;
 mod settings;
+mod timeline;
 mod today;
 
 use std::sync::Arc;
