@@ -27,7 +27,7 @@ fn day(s: &str) -> String {
 }
 
 /// "{a} EUR by {d}" into (amount, date).
-fn amount_by<'a>(s: &'a str, by: &str) -> Option<(String, String)> {
+fn amount_by(s: &str, by: &str) -> Option<(String, String)> {
     let (a, d) = s.split_once(&format!(" EUR {by} "))?;
     Some((eur(a), day(d)))
 }
