@@ -211,6 +211,26 @@ async fn sign_in_attempts_are_limited_per_account() {
     assert!(limited.body.contains("réessayez dans 15 minutes"), "{}", limited.body);
 }
 
+/// Two server processes on one database count the same failures: tries spread over both get
+/// no more than five in all, and the database keeps no email or address in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_across_server_processes() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let second = BackOffice::serve(bo.db.clone(), bo.shop, None).await;
+    let mut one = Browser::new(&bo.serving.base_url());
+    let mut two = Browser::new(&second.serving.base_url());
+    for i in 0..5 {
+        let thief = if i % 2 == 0 { &mut one } else { &mut two };
+        assert_eq!(thief.sign_in("owner@example.fr", "guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(two.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(one.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT key_hash FROM web_sign_in_failures").fetch_all(bo.db.pool()).await.unwrap();
+    assert_eq!(keys.len(), 10, "five failures, each under its account and its address");
+    assert!(keys.iter().all(|k| k.len() == 64 && !k.contains('@') && !k.contains("127.0.0.1")), "{keys:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_are_limited_per_address() {
     let Shop { bo, _dir, .. } = shop().await;

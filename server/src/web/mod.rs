@@ -19,14 +19,12 @@ mod settings;
 mod timeline;
 mod today;
 
-use std::sync::Arc;
-
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 
 use crate::state::AppState;
 
@@ -73,7 +71,6 @@ pub fn router() -> Router<AppState> {
         .route("/p/{token}/{action}", post(paypage::act))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(guard))
-        .layer(Extension(Arc::new(auth::Attempts::default())))
 }
 
 /// Headers on every page, and the size check before a form is read. The CSP allows no script
