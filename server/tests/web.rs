@@ -675,21 +675,23 @@ async fn the_payment_page_sends_the_customer_to_a_fresh_payment_session() {
     assert_eq!(customer.get(&format!("/p/{}/pay", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
 }
 
-/// The reminders page: the queue with the words the email will carry, a reminder cancelled
-/// and a customer's reminders held from it (both reaching the till), and a bounce among the
-/// delivery results.
+/// The reminders page: the queue with the words the email will carry, a reminder cancelled,
+/// a customer held from it (their queued reminder given up with it) then resumed from the list
+/// of customers on hold (all reaching the till), and a bounce among the delivery results.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reminders_page_shows_the_queue_and_its_actions_reach_the_till() {
     use ardoise_core::store::ReminderState;
     let Shop { bo, mut owner, till, _dir, .. } = shop().await;
     let then = now() - Duration::days(50);
     customer_with_sale(&till.lock().unwrap(), "C3", "Anne Roy", Some("anne@example.fr"), "80.00", then);
+    customer_with_sale(&till.lock().unwrap(), "C4", "Paul Blanc", Some("paul@example.fr"), "40.00", then);
     let run = till.lock().unwrap().run_dunning(now()).unwrap();
-    assert!(run.queued.len() >= 2, "{run:?}");
+    assert!(run.queued.len() >= 3, "{run:?}");
     bo.sync(&till, now()).await;
     let queued = till.lock().unwrap().reminders(Some(ReminderState::Queued), None, 10).unwrap();
-    let anne = queued.iter().find(|r| r.customer_ref == "C3").expect("a reminder for C3").clone();
-    let helene = queued.iter().find(|r| r.customer_ref == "C1").expect("a reminder for C1").clone();
+    let of =
+        |c: &str| queued.iter().find(|r| r.customer_ref == c).unwrap_or_else(|| panic!("a reminder for {c}")).clone();
+    let (anne, helene, paul) = (of("C3"), of("C1"), of("C4"));
 
     let page = owner.get("/app/reminders").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -710,22 +712,38 @@ async fn the_reminders_page_shows_the_queue_and_its_actions_reach_the_till() {
     let hold = format!("/app/reminders/{}/hold", helene.id);
     let held = owner.post(&hold, &[("csrf", &token), ("reason", "parle au gérant")]).await;
     assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let page = owner.get("/app/reminders").await;
+    let paused = &page.body[page.body.find("id=\"paused\"").unwrap()..page.body.find("id=\"results\"").unwrap()];
+    assert!(paused.contains("Hélène Dupré") && paused.contains("parle au gérant"), "{paused}");
     bo.sync(&till, now()).await;
     assert_eq!(till.lock().unwrap().reminder(anne.id).unwrap().state, ReminderState::Cancelled);
-    let timeline = till.lock().unwrap().customer_timeline("C1", 20).unwrap();
-    assert!(timeline.iter().any(|t| t.text.contains("parle au gérant")), "{timeline:?}");
+    assert_eq!(till.lock().unwrap().reminder(helene.id).unwrap().state, ReminderState::Cancelled, "held, not sent");
+    let holds = till.lock().unwrap().reminder_holds(now().date_naive()).unwrap();
+    assert_eq!(holds.iter().map(|h| h.customer_ref.as_str()).collect::<Vec<_>>(), ["C1"]);
     // A cancelled reminder cannot be cancelled again: the core's refusal, said back.
     assert_eq!(owner.post(&cancel, &[("csrf", &token)]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Resumed from the list; another shop's or an unknown customer is not found.
+    assert_eq!(
+        owner.post("/app/reminders/release", &[("csrf", &token), ("customer", "C99")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let resumed = owner.post("/app/reminders/release", &[("csrf", &token), ("customer", "C1")]).await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER, "{}", resumed.body);
+    bo.sync(&till, now()).await;
+    assert!(till.lock().unwrap().reminder_holds(now().date_naive()).unwrap().is_empty());
 
     // A bounce recorded by the sender shows among the results, with its reason.
     till.lock()
         .unwrap()
-        .set_reminder_state(helene.id, ReminderState::Failed, Some("not delivered: mailbox unknown"), now())
+        .set_reminder_state(paul.id, ReminderState::Failed, Some("not delivered: mailbox unknown"), now())
         .unwrap();
     bo.sync(&till, now()).await;
     let page = owner.get("/app/reminders").await;
     let results = &page.body[page.body.find("id=\"results\"").unwrap()..];
-    assert!(results.contains("Non remise") && results.contains("mailbox unknown"), "{results}");
+    assert!(
+        results.contains("Non remise") && results.contains("mailbox unknown") && results.contains("Paul Blanc"),
+        "{results}"
+    );
     assert!(!results.contains("Anne Roy"), "a cancelled reminder is no delivery result");
 }
 

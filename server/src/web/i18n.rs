@@ -189,6 +189,11 @@ pub(crate) struct Words {
     pub checked_through: &'static str,
     pub edit_rates: &'static str,
     pub not_a_number: &'static str,
+    pub hold_customer: &'static str,
+    pub update_rates: &'static str,
+    pub paused_customers: &'static str,
+    pub no_paused: &'static str,
+    pub resume_hint: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -377,6 +382,11 @@ pub(crate) static FR: &Words = &Words {
     checked_through: "Vérifiés jusqu'au",
     edit_rates: "Mettre à jour les tables",
     not_a_number: "pas un nombre entier",
+    hold_customer: "Suspendre ce client (annule celle-ci)",
+    update_rates: "Mettre à jour les taux",
+    paused_customers: "Clients en pause",
+    no_paused: "Aucun client en pause.",
+    resume_hint: "Reprises, les relances repartent au prochain passage de l'échelle.",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -565,6 +575,11 @@ pub(crate) static EN: &Words = &Words {
     checked_through: "Checked through",
     edit_rates: "Update the tables",
     not_a_number: "not a whole number",
+    hold_customer: "Hold this customer (cancels this one)",
+    update_rates: "Update the rates",
+    paused_customers: "Customers on hold",
+    no_paused: "No customer on hold.",
+    resume_hint: "Once resumed, reminders start again at the ladder's next run.",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

@@ -2,11 +2,12 @@
 //! (held, with why), each with the words its transport will send (`send::text_of`, the same
 //! text the email, SMS or letter carries), and how the sent ones fared (sent, or not delivered
 //! with the transport's reason: a bounce, a refused number). A reminder can be cancelled, and
-//! its customer's reminders held or resumed; each a core write on the merged copy, so every
-//! till and the sender see it.
+//! its customer's reminders held (which cancels this one too: a hold pauses the ladder's next
+//! runs, not a reminder already queued) or, from the list of customers on hold, resumed; each a
+//! core write on the merged copy, so every till and the sender see it.
 
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
-use ardoise_core::store::{ReminderRecord, ReminderState};
+use ardoise_core::store::{ReminderHold, ReminderRecord, ReminderState};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,6 +41,14 @@ pub(crate) struct Row {
     pub sent: bool,
 }
 
+pub(crate) struct Paused {
+    pub href: String,
+    pub name: String,
+    pub reference: String,
+    pub until: String,
+    pub reason: String,
+}
+
 #[derive(askama::Template)]
 #[template(path = "reminders.html")]
 struct RemindersPage<'a> {
@@ -49,6 +58,17 @@ struct RemindersPage<'a> {
     queued: Vec<Row>,
     held: Vec<Row>,
     results: Vec<Row>,
+    paused: Vec<Paused>,
+}
+
+fn paused(w: &Words, h: ReminderHold) -> Paused {
+    Paused {
+        href: format!("/app/customers/{}", seg(&h.customer_ref)),
+        until: h.until.map(|d| fmt::date(w, d)).unwrap_or_default(),
+        name: h.customer_name,
+        reference: h.customer_ref,
+        reason: h.reason,
+    }
 }
 
 fn channel_name(w: &Words, c: StepChannel) -> &'static str {
@@ -111,8 +131,9 @@ fn row(w: &Words, r: ReminderRecord, shop_name: &str, shop_email: &str) -> Row {
 pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<Response, WebError> {
     let w = owner.w;
     let d = dispatcher(&state, w)?;
-    let (queued, held, sent, failed, shop_name, shop_email) = d
-        .read_merged(owner.shop(), now(), |s| {
+    let at = now();
+    let (queued, held, sent, failed, shop_name, shop_email, holds) = d
+        .read_merged(owner.shop(), at, move |s| {
             let settings = s.settings();
             Ok((
                 s.reminders(Some(ReminderState::Queued), None, LIMIT)?,
@@ -121,6 +142,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
                 s.reminders(Some(ReminderState::Failed), None, LIMIT)?,
                 settings.shop_name.clone(),
                 settings.shop_email.clone(),
+                s.reminder_holds(at.date_naive())?,
             ))
         })
         .await
@@ -136,6 +158,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
         queued: rows(queued),
         held: rows(held),
         results: rows(results),
+        paused: holds.into_iter().map(|h| paused(w, h)).collect(),
     }))
 }
 
@@ -146,8 +169,9 @@ pub(crate) struct ReminderForm {
     reason: String,
 }
 
-/// `cancel` gives one reminder up; `hold` and `release` pause or resume all of its
-/// customer's reminders (the core holds per customer, not per reminder).
+/// `cancel` gives one reminder up; `hold` pauses its customer's reminders (the core holds per
+/// customer) and gives this one up too, since a hold stops the ladder's next runs but not a
+/// reminder already queued.
 pub(crate) async fn act(
     State(state): State<AppState>,
     owner: Owner,
@@ -171,16 +195,14 @@ pub(crate) async fn act(
         }
         "hold" => {
             let reason = if reason.is_empty() { w.hold.to_owned() } else { reason };
+            let note = format!("{} ({author})", w.cancelled_by_owner);
             d.write_merged(owner.shop(), now, move |s| {
-                let who = s.reminder(id)?.customer_ref;
-                s.hold_reminders(&who, None, Some(&reason), &author, now)
-            })
-            .await
-        }
-        "release" => {
-            d.write_merged(owner.shop(), now, move |s| {
-                let who = s.reminder(id)?.customer_ref;
-                s.hold_reminders(&who, None, None, &author, now)
+                let r = s.reminder(id)?;
+                s.hold_reminders(&r.customer_ref, None, Some(&reason), &author, now)?;
+                if matches!(r.state, ReminderState::Queued | ReminderState::Held) {
+                    s.set_reminder_state(id, ReminderState::Cancelled, Some(&note), now)?;
+                }
+                Ok(())
             })
             .await
         }
@@ -188,4 +210,29 @@ pub(crate) async fn act(
     };
     done.map_err(|e| WebError::of(w, e))?;
     Ok(Redirect::to("/app/reminders").into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ReleaseForm {
+    csrf: String,
+    customer: String,
+}
+
+/// Resumes a customer's reminders: the ladder takes them up at its next run.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    owner: Owner,
+    Form(form): Form<ReleaseForm>,
+) -> Result<Response, WebError> {
+    let w = owner.w;
+    owner.check(&form.csrf)?;
+    let d = dispatcher(&state, w)?;
+    let who = field(w, &form.customer, 100)?;
+    let author = owner.user.email.clone();
+    let now = now();
+    d.write_merged(owner.shop(), now, move |s| s.hold_reminders(&who, None, None, &author, now))
+        .await
+        .map_err(|e| WebError::of(w, e))?;
+    Ok(Redirect::to("/app/reminders#paused").into_response())
 }
