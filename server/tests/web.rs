@@ -961,3 +961,43 @@ async fn the_settings_rules_ladder_templates_and_rates_are_checked_and_reach_the
     assert_eq!(rates.ecb_checked_through, later);
     assert_eq!(rates.ecb.last().unwrap().1.to_string(), "1.75");
 }
+
+/// A reminder that goes on paper: its letter, as the letter transport lays it out, opens from
+/// the reminders page and from the day's letters to post; an email's has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letters_pdf_opens_from_the_reminders_and_day_pages() {
+    use ardoise_core::store::ReminderState;
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let then = now() - Duration::days(50);
+    customer_with_sale(&till.lock().unwrap(), "C3", "Anne Roy", Some("anne@example.fr"), "80.00", then);
+    // The second step (15 days late) goes by post from now on.
+    let token = csrf(&owner.get("/app/settings").await.body);
+    let ladder = owner.post("/app/settings/ladder", &[("csrf", &token), ("channel-1", "letter")]).await;
+    assert_eq!(ladder.status, StatusCode::SEE_OTHER, "{}", ladder.body);
+    bo.sync(&till, now()).await;
+    let address = ardoise_core::CustomerPatch {
+        address: Some(Some("3 rue des Lilas\n75011 Paris".into())),
+        ..Default::default()
+    };
+    till.lock().unwrap().update_customer("C1", address, now()).unwrap();
+    till.lock().unwrap().run_dunning(now()).unwrap();
+    bo.sync(&till, now()).await;
+    let queued = till.lock().unwrap().reminders(Some(ReminderState::Queued), None, 10).unwrap();
+    let letter = queued.iter().find(|r| r.customer_ref == "C1").expect("a letter for C1");
+    assert_eq!(letter.channel.as_str(), "letter", "{letter:?}");
+    let href = format!("/app/reminders/{}/letter.pdf", letter.id);
+    assert!(owner.get("/app/reminders").await.body.contains(&href));
+    assert!(owner.get("/app/today").await.body.contains(&href), "the day's letters to post link to it");
+
+    let r =
+        owner.http.get(format!("{}{href}", owner.base)).header("cookie", owner.cookie_header()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    let text = ardoise_server::send::pdf_text(&bytes).unwrap();
+    assert!(text.contains("Hélène Dupré") && text.contains("75011 Paris"), "{text}");
+    // An email has no letter; a reminder of no one's is not found.
+    let email = queued.iter().find(|r| r.customer_ref == "C3").unwrap();
+    assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", email.id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", Uuid::new_v4())).await.status, StatusCode::NOT_FOUND);
+}

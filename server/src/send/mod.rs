@@ -16,6 +16,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 pub use document::{court_file_pdf, email_html, formal_notice_pdf, statement_pdf};
+pub use letter::pdf as letter_pdf;
 pub use mail::{SmtpConfig, build_message};
 pub use message::{Channel, Delivery, Outgoing, SendError};
 pub use pdf::pdf_text;

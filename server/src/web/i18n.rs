@@ -194,6 +194,7 @@ pub(crate) struct Words {
     pub paused_customers: &'static str,
     pub no_paused: &'static str,
     pub resume_hint: &'static str,
+    pub letter_pdf: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -387,6 +388,7 @@ pub(crate) static FR: &Words = &Words {
     paused_customers: "Clients en pause",
     no_paused: "Aucun client en pause.",
     resume_hint: "Reprises, les relances repartent au prochain passage de l'échelle.",
+    letter_pdf: "Le courrier (PDF)",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -580,6 +582,7 @@ pub(crate) static EN: &Words = &Words {
     paused_customers: "Customers on hold",
     no_paused: "No customer on hold.",
     resume_hint: "Once resumed, reminders start again at the ladder's next run.",
+    letter_pdf: "The letter (PDF)",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/customers/{customer}/{action}", post(customer::act))
         .route("/app/reminders", get(reminders::page))
         .route("/app/reminders/release", post(reminders::release))
+        .route("/app/reminders/{id}/letter.pdf", get(reminders::letter))
         .route("/app/reminders/{id}/{action}", post(reminders::act))
         .route("/app/bank", get(bank::page))
         .route(BANK_IMPORT, post(bank::import).layer(DefaultBodyLimit::max(bank::MAX_STATEMENT_BYTES)))

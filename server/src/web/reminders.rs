@@ -10,6 +10,7 @@ use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
 use ardoise_core::store::{ReminderHold, ReminderRecord, ReminderState};
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -39,6 +40,8 @@ pub(crate) struct Row {
     pub text: String,
     pub note: String,
     pub sent: bool,
+    /// The letter's PDF, for a reminder that goes on paper.
+    pub pdf: Option<String>,
 }
 
 pub(crate) struct Paused {
@@ -91,7 +94,22 @@ fn text(r: &ReminderRecord, shop_name: &str, shop_email: &str) -> String {
         StepChannel::Letter => Channel::Letter,
         _ => return r.body.clone(),
     };
-    send::text_of(&Outgoing {
+    send::text_of(&outgoing(r, channel, shop_name, shop_email, None))
+}
+
+pub(crate) fn pdf_href(id: Uuid) -> String {
+    format!("/app/reminders/{id}/letter.pdf")
+}
+
+/// The reminder as the transports take it.
+fn outgoing(
+    r: &ReminderRecord,
+    channel: Channel,
+    shop_name: &str,
+    shop_email: &str,
+    document: Option<ardoise_core::document::Document>,
+) -> Outgoing {
+    Outgoing {
         reminder_id: r.id,
         channel,
         recipient: r.recipient.clone().unwrap_or_default(),
@@ -105,13 +123,19 @@ fn text(r: &ReminderRecord, shop_name: &str, shop_email: &str) -> String {
         indemnity: r.indemnity.to_string(),
         formal_notice: r.kind == StepKind::FormalNotice,
         date: r.created_on,
-        document: None,
-    })
+        document,
+    }
+}
+
+/// Whether the reminder goes on paper (a letter, or the court file prepared for the owner).
+fn on_paper(c: StepChannel) -> bool {
+    matches!(c, StepChannel::Letter | StepChannel::Document)
 }
 
 fn row(w: &Words, r: ReminderRecord, shop_name: &str, shop_email: &str) -> Row {
     Row {
         text: text(&r, shop_name, shop_email),
+        pdf: on_paper(r.channel).then(|| pdf_href(r.id)),
         href: format!("/app/customers/{}", seg(&r.customer_ref)),
         channel: channel_name(w, r.channel),
         amount: euros(r.amount_due + r.penalties + r.indemnity),
@@ -235,4 +259,51 @@ pub(crate) async fn release(
         .await
         .map_err(|e| WebError::of(w, e))?;
     Ok(Redirect::to("/app/reminders#paused").into_response())
+}
+
+/// The letter of a reminder that goes on paper, as the letter transport lays it out (dated
+/// today, with today's figures for a formal notice): to read before it goes, or to print and
+/// post. A formal notice whose document cannot be written (the shop's identity incomplete)
+/// shows the core's reason.
+pub(crate) async fn letter(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let w = owner.w;
+    let id = Uuid::try_parse(&id).map_err(|_| WebError::NotFound(w))?;
+    let d = dispatcher(&state, w)?;
+    let today = now().date_naive();
+    let (r, document, shop_name, shop_email) = d
+        .read_merged(owner.shop(), now(), move |s| {
+            let r = s.reminder(id)?;
+            let document = if r.kind == StepKind::Reminder {
+                s.reminder_document(id, today).ok()
+            } else {
+                Some(s.reminder_document(id, today)?)
+            };
+            let settings = s.settings();
+            Ok((r, document, settings.shop_name.clone(), settings.shop_email.clone()))
+        })
+        .await
+        .map_err(|e| WebError::of(w, e))?;
+    if !on_paper(r.channel) {
+        return Err(WebError::NotFound(w));
+    }
+    let o = outgoing(&r, Channel::Letter, &shop_name, &shop_email, document);
+    let bytes = tokio::task::spawn_blocking(move || send::letter_pdf(&o, today))
+        .await
+        .map_err(|_| WebError::Internal(w))?
+        .map_err(|e| WebError::Invalid(w, e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-{}.pdf\"", r.step.replace(['"', '\\'], ""), r.created_on),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
