@@ -99,7 +99,7 @@ pub(crate) async fn enrol(
     owner: Owner,
     cookies: Cookies,
     headers: HeaderMap,
-    Form(form): Form<RevokeForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     let w = owner.w;
     owner.check(&form.csrf)?;
@@ -114,7 +114,7 @@ pub(crate) async fn enrol(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RevokeForm {
+pub(crate) struct CsrfForm {
     csrf: String,
 }
 
@@ -122,7 +122,7 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     owner: Owner,
     Path(id): Path<String>,
-    Form(form): Form<RevokeForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     let w = owner.w;
     owner.check(&form.csrf)?;

@@ -144,6 +144,20 @@ test('a statement uploaded on the bank page is refused when unbalanced, then imp
   await check(page, 'bank-import');
 });
 
+test('the settings page refuses a bad threshold with the core\'s reason and saves a good one', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/settings`);
+  await page.fill('#warn_limit_pct', '150');
+  const refused = await Promise.all([page.waitForNavigation(), page.click('form[action="/app/settings/rules"] button')]);
+  assert.equal(refused[0].status(), 422);
+  assert.match(await page.textContent('main'), /use 1 to 100/);
+  await page.goto(`${BASE}/app/settings`);
+  assert.equal(await page.inputValue('#warn_limit_pct'), '80');
+  await page.fill('#offset-0', '3');
+  await Promise.all([page.waitForURL('**/app/settings#ladder'), page.click('form[action="/app/settings/ladder"] button')]);
+  assert.equal(await page.inputValue('#offset-0'), '3');
+});
+
 test('the customer disputes an invoice on the payment page', async () => {
   const context = await browser.newContext(phone);
   const page = await context.newPage();
