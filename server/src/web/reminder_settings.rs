@@ -16,8 +16,7 @@ use serde::Deserialize;
 
 use super::auth::Owner;
 use super::i18n::Words;
-use super::page::{WebError, dispatcher, field, now};
-use super::settings::money;
+use super::page::{WebError, dispatcher, field, money, now};
 use crate::state::AppState;
 
 /// The ladder the page edits: the one every customer without another follows.

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::Owner;
 use super::i18n::Words;
-use super::page::{WebError, dispatcher, field, now, render};
+use super::page::{WebError, dispatcher, field, money, now, number, render};
 use super::reminder_settings::{self, LadderView, RatesView, TemplateView};
 use crate::state::AppState;
 
@@ -179,19 +179,6 @@ pub(crate) struct RulesForm {
     fees_business: Option<String>,
     fees_consumer: Option<String>,
     contract_rate_pct: String,
-}
-
-/// A whole number typed in a field, or what is wrong with it in the reader's words.
-pub(crate) fn number(w: &'static Words, label: &str, v: &str) -> Result<u32, WebError> {
-    v.trim().parse().map_err(|_| WebError::Invalid(w, format!("{label} : {v:?} — {}", w.not_a_number)))
-}
-
-/// An amount typed in a field ("12,50" or "12.50"); empty gives `None`.
-pub(crate) fn money(w: &'static Words, v: &str) -> Result<Option<Money>, WebError> {
-    match v.trim() {
-        "" => Ok(None),
-        a => Money::parse(&a.replace(',', ".")).map(Some).map_err(|e| WebError::Invalid(w, e.to_string())),
-    }
 }
 
 pub(crate) async fn save_rules(
