@@ -1001,3 +1001,49 @@ async fn a_letters_pdf_opens_from_the_reminders_and_day_pages() {
     assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", email.id)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", Uuid::new_v4())).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The shop's legal identity from the settings page: a SIRET whose key is wrong is refused (the
+/// core's check); the whole identity then reaches the till, and a form without these fields
+/// (the shop's name only) leaves them as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shops_legal_identity_is_checked_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let token = csrf(&owner.get("/app/settings").await.body);
+    let form = |siret: &'static str| {
+        vec![
+            ("name", "Épicerie Léa"),
+            ("phone", ""),
+            ("email", ""),
+            ("iban", ""),
+            ("shop_address", "3 rue des Lilas\r\n75011 Paris"),
+            ("legal_name", "Léa Martin SARL"),
+            ("legal_form", "SARL"),
+            ("siret", siret),
+            ("vat_number", ""),
+            ("rcs_city", "Paris"),
+            ("registered_address", "3 rue des Lilas\r\n75011 Paris"),
+            ("representative", "Léa Martin"),
+            ("representative_role", "gérante"),
+        ]
+    };
+    let mut bad = form("732 829 320 00075");
+    bad.push(("csrf", &token));
+    let refused = owner.post("/app/settings", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let mut good = form("732 829 320 00074");
+    good.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &good).await.status, StatusCode::SEE_OTHER);
+    let short =
+        [("csrf", token.as_str()), ("name", "Épicerie Léa et fils"), ("phone", ""), ("email", ""), ("iban", "")];
+    assert_eq!(owner.post("/app/settings", &short).await.status, StatusCode::SEE_OTHER);
+    bo.sync(&till, now()).await;
+    let s = till.lock().unwrap().settings();
+    assert_eq!(s.shop_name, "Épicerie Léa et fils");
+    assert_eq!((s.identity.siret.as_str(), s.identity.legal_name.as_str()), ("73282932000074", "Léa Martin SARL"));
+    assert_eq!(
+        (s.identity.address.as_str(), s.shop_address.as_str()),
+        ("3 rue des Lilas\n75011 Paris", "3 rue des Lilas\n75011 Paris")
+    );
+    let page = owner.get("/app/settings").await;
+    assert!(page.body.contains("value=\"73282932000074\"") && page.body.contains("value=\"gérante\""), "{}", page.body);
+}

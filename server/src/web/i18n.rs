@@ -195,6 +195,16 @@ pub(crate) struct Words {
     pub no_paused: &'static str,
     pub resume_hint: &'static str,
     pub letter_pdf: &'static str,
+    pub shop_address: &'static str,
+    pub legal_identity: &'static str,
+    pub legal_hint: &'static str,
+    pub legal_name: &'static str,
+    pub legal_form: &'static str,
+    pub vat_number: &'static str,
+    pub rcs_city: &'static str,
+    pub registered_address: &'static str,
+    pub representative: &'static str,
+    pub representative_role: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -389,6 +399,16 @@ pub(crate) static FR: &Words = &Words {
     no_paused: "Aucun client en pause.",
     resume_hint: "Reprises, les relances repartent au prochain passage de l'échelle.",
     letter_pdf: "Le courrier (PDF)",
+    shop_address: "Adresse de la boutique (expéditeur des courriers)",
+    legal_identity: "Identité légale",
+    legal_hint: "Une mise en demeure et un dossier d'injonction de payer doivent l'indiquer.",
+    legal_name: "Dénomination sociale",
+    legal_form: "Forme juridique (SARL, SAS, EI…)",
+    vat_number: "N° de TVA intracommunautaire",
+    rcs_city: "Ville du RCS",
+    registered_address: "Siège social",
+    representative: "Représentant légal",
+    representative_role: "Qualité (gérant, président…)",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -583,6 +603,16 @@ pub(crate) static EN: &Words = &Words {
     no_paused: "No customer on hold.",
     resume_hint: "Once resumed, reminders start again at the ladder's next run.",
     letter_pdf: "The letter (PDF)",
+    shop_address: "Shop address (sender of letters)",
+    legal_identity: "Legal identity",
+    legal_hint: "A formal notice and a court file must state it.",
+    legal_name: "Registered name",
+    legal_form: "Legal form (SARL, SAS, EI…)",
+    vat_number: "EU VAT number",
+    rcs_city: "Trade registry (RCS) town",
+    registered_address: "Registered address",
+    representative: "Legal representative",
+    representative_role: "Role (gérant, président…)",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

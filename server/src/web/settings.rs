@@ -28,6 +28,7 @@ struct SettingsPage<'a> {
     phone: String,
     email: String,
     iban: String,
+    legal: Legal,
     rules: Rules,
     ladder: LadderView,
     templates: Vec<TemplateView>,
@@ -39,6 +40,22 @@ impl SettingsPage<'_> {
     fn channel_label(&self, c: &str) -> &'static str {
         reminder_settings::channel_label(self.w, c)
     }
+}
+
+/// The shop's legal identity, which a formal notice and a court file state, and the address
+/// its letters come from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Legal {
+    pub legal_name: String,
+    pub legal_form: String,
+    pub siret: String,
+    pub vat_number: String,
+    pub rcs_city: String,
+    pub registered_address: String,
+    pub representative: String,
+    pub representative_role: String,
+    pub shop_address: String,
 }
 
 /// The checkout and reminder rules as the form shows them (amounts the French way).
@@ -100,6 +117,17 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
         phone: s.shop_phone.clone(),
         email: s.shop_email.clone(),
         iban: ardoise_core::identity::iban_grouped(&s.identity.iban),
+        legal: Legal {
+            legal_name: s.identity.legal_name.clone(),
+            legal_form: s.identity.legal_form.clone(),
+            siret: s.identity.siret.clone(),
+            vat_number: s.identity.vat_number.clone(),
+            rcs_city: s.identity.rcs_city.clone(),
+            registered_address: s.identity.address.clone(),
+            representative: s.identity.representative.clone(),
+            representative_role: s.identity.representative_role.clone(),
+            shop_address: s.shop_address.clone(),
+        },
         rules: rules(&s),
         ladder,
         templates,
@@ -116,6 +144,23 @@ pub(crate) struct SettingsForm {
     phone: String,
     email: String,
     iban: String,
+    /// Absent from a form that does not show them: they stay as they are.
+    #[serde(flatten)]
+    legal: Option<LegalForm>,
+}
+
+/// The legal identity's fields as a form sends them, all together.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LegalForm {
+    legal_name: String,
+    legal_form: String,
+    siret: String,
+    vat_number: String,
+    rcs_city: String,
+    registered_address: String,
+    representative: String,
+    representative_role: String,
+    shop_address: String,
 }
 
 pub(crate) async fn save(
@@ -131,12 +176,38 @@ pub(crate) async fn save(
         field(w, &form.email, 254)?,
         field(w, &form.iban, 50)?,
     );
+    let legal = match form.legal {
+        Some(l) => Some(LegalForm {
+            legal_name: field(w, &l.legal_name, 200)?,
+            legal_form: field(w, &l.legal_form, 50)?,
+            siret: field(w, &l.siret, 30)?,
+            vat_number: field(w, &l.vat_number, 30)?,
+            rcs_city: field(w, &l.rcs_city, 100)?,
+            registered_address: field(w, &l.registered_address, 500)?.replace("\r\n", "\n"),
+            representative: field(w, &l.representative, 200)?,
+            representative_role: field(w, &l.representative_role, 100)?,
+            shop_address: field(w, &l.shop_address, 500)?.replace("\r\n", "\n"),
+        }),
+        None => None,
+    };
     change(&state, &owner, move |settings| {
-        // Only these four fields change: everything else of the settings stays as the tills set it.
+        // Only the form's fields change: the rest of the settings stays as the tills set it.
         settings.shop_name = name;
         settings.shop_phone = phone;
         settings.shop_email = email;
         settings.identity.iban = iban;
+        if let Some(l) = legal {
+            let id = &mut settings.identity;
+            id.legal_name = l.legal_name;
+            id.legal_form = l.legal_form;
+            id.siret = l.siret;
+            id.vat_number = l.vat_number;
+            id.rcs_city = l.rcs_city;
+            id.address = l.registered_address;
+            id.representative = l.representative;
+            id.representative_role = l.representative_role;
+            settings.shop_address = l.shop_address;
+        }
         settings.identity = std::mem::take(&mut settings.identity).normalised();
     })
     .await
