@@ -205,6 +205,7 @@ pub(crate) struct Words {
     pub registered_address: &'static str,
     pub representative: &'static str,
     pub representative_role: &'static str,
+    pub hold_queued_hint: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -409,6 +410,7 @@ pub(crate) static FR: &Words = &Words {
     registered_address: "Siège social",
     representative: "Représentant légal",
     representative_role: "Qualité (gérant, président…)",
+    hold_queued_hint: "Une relance déjà à envoyer part quand même : annulez-la sur la page",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -613,6 +615,7 @@ pub(crate) static EN: &Words = &Words {
     registered_address: "Registered address",
     representative: "Legal representative",
     representative_role: "Role (gérant, président…)",
+    hold_queued_hint: "A reminder already queued still goes: cancel it on the page",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).
