@@ -211,6 +211,26 @@ async fn sign_in_attempts_are_limited_per_account() {
     assert!(limited.body.contains("réessayez dans 15 minutes"), "{}", limited.body);
 }
 
+/// Two server processes on one database count the same failures: tries spread over both get
+/// no more than five in all, and the database keeps no email or address in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_limited_across_server_processes() {
+    let Shop { bo, _dir, .. } = shop().await;
+    let second = BackOffice::serve(bo.db.clone(), bo.shop, None).await;
+    let mut one = Browser::new(&bo.serving.base_url());
+    let mut two = Browser::new(&second.serving.base_url());
+    for i in 0..5 {
+        let thief = if i % 2 == 0 { &mut one } else { &mut two };
+        assert_eq!(thief.sign_in("owner@example.fr", "guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(two.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(one.sign_in("owner@example.fr", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT key_hash FROM web_sign_in_failures").fetch_all(bo.db.pool()).await.unwrap();
+    assert_eq!(keys.len(), 10, "five failures, each under its account and its address");
+    assert!(keys.iter().all(|k| k.len() == 64 && !k.contains('@') && !k.contains("127.0.0.1")), "{keys:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_attempts_are_limited_per_address() {
     let Shop { bo, _dir, .. } = shop().await;
@@ -313,6 +333,16 @@ async fn a_promise_recorded_on_the_customer_page_reaches_the_till() {
     let promise = timeline.iter().find(|t| t.kind == "promise").expect("the promise reached the till");
     assert!(promise.text.contains(&on) && promise.text.contains("100.50"), "{}", promise.text);
     assert_eq!(promise.author.as_deref(), Some("owner@example.fr"));
+
+    // The timeline reads in the owner's language: the core's English sentence, in French.
+    let day = (now().date_naive() + Duration::days(7)).format("%d/%m/%Y").to_string();
+    let page = owner.get("/app/customers/C1").await;
+    assert!(page.body.contains(&format!("promesse de payer 100,50\u{a0}€ d&#39;ici le {day}")), "{}", page.body);
+    assert!(page.body.contains("vente à crédit, facture"), "{}", page.body);
+    let english = owner.post("/app/language", &[("csrf", &csrf(&page.body)), ("lang", "en")]).await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
+    let page = owner.get("/app/customers/C1").await;
+    assert!(page.body.contains(&format!("promise to pay 100.50 EUR by {on}")), "{}", page.body);
 }
 
 /// Everything the server logs, in memory.
@@ -485,20 +515,25 @@ async fn the_owners_limit_block_and_note_reach_the_till_and_a_lost_till_is_revok
 
 /// A CAMT.053 statement with one booked credit whose label names no one.
 fn statement(id: &str, amount: &str) -> Vec<ardoise_core::bank::Statement> {
-    let xml = format!(
+    ardoise_core::bank::camt::parse(camt(id, amount, "VIREMENT", amount).as_bytes()).unwrap()
+}
+
+/// A CAMT.053 statement of one credit of `amount` with `text` as its remittance information,
+/// closing at `closing` (anything but `amount` makes it unbalanced).
+fn camt(id: &str, amount: &str, text: &str, closing: &str) -> String {
+    format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
 <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>
 <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
 <Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
 <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
-<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
 <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
 <BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>
 <NtryDtls><TxDtls><Refs><AcctSvcrRef>{id}</AcctSvcrRef></Refs><Amt Ccy=\"EUR\">{amount}</Amt>
-<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
 </Stmt></BkToCstmrStmt></Document>"
-    );
-    ardoise_core::bank::camt::parse(xml.as_bytes()).unwrap()
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -638,4 +673,377 @@ async fn the_payment_page_sends_the_customer_to_a_fresh_payment_session() {
     assert_eq!(created[0].form.get("metadata[customer]").map(String::as_str), Some("C1"));
     // Another token gets nothing.
     assert_eq!(customer.get(&format!("/p/{}/pay", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The reminders page: the queue with the words the email will carry, a reminder cancelled,
+/// a customer held from it (their queued reminder given up with it) then resumed from the list
+/// of customers on hold (all reaching the till), and a bounce among the delivery results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminders_page_shows_the_queue_and_its_actions_reach_the_till() {
+    use ardoise_core::store::ReminderState;
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let then = now() - Duration::days(50);
+    customer_with_sale(&till.lock().unwrap(), "C3", "Anne Roy", Some("anne@example.fr"), "80.00", then);
+    customer_with_sale(&till.lock().unwrap(), "C4", "Paul Blanc", Some("paul@example.fr"), "40.00", then);
+    let run = till.lock().unwrap().run_dunning(now()).unwrap();
+    assert!(run.queued.len() >= 3, "{run:?}");
+    bo.sync(&till, now()).await;
+    let queued = till.lock().unwrap().reminders(Some(ReminderState::Queued), None, 10).unwrap();
+    let of =
+        |c: &str| queued.iter().find(|r| r.customer_ref == c).unwrap_or_else(|| panic!("a reminder for {c}")).clone();
+    let (anne, helene, paul) = (of("C3"), of("C1"), of("C4"));
+
+    let page = owner.get("/app/reminders").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Anne Roy") && page.body.contains("anne@example.fr"), "{}", page.body);
+    // The email's own text: the core's words, then the amount lines the mail transport adds.
+    let first_line = anne.body.lines().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(page.body.contains(&askama_escape(first_line)), "{first_line} in {}", page.body);
+    assert!(page.body.contains("Montant dû : 80,00\u{a0}€"), "{}", page.body);
+    let token = csrf(&page.body);
+
+    let cancel = format!("/app/reminders/{}/cancel", anne.id);
+    assert_eq!(owner.post(&cancel, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner.post(&format!("/app/reminders/{}/cancel", Uuid::new_v4()), &[("csrf", &token)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(owner.post(&cancel, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    let hold = format!("/app/reminders/{}/hold", helene.id);
+    let held = owner.post(&hold, &[("csrf", &token), ("reason", "parle au gérant")]).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let page = owner.get("/app/reminders").await;
+    let paused = &page.body[page.body.find("id=\"paused\"").unwrap()..page.body.find("id=\"results\"").unwrap()];
+    assert!(paused.contains("Hélène Dupré") && paused.contains("parle au gérant"), "{paused}");
+    bo.sync(&till, now()).await;
+    assert_eq!(till.lock().unwrap().reminder(anne.id).unwrap().state, ReminderState::Cancelled);
+    assert_eq!(till.lock().unwrap().reminder(helene.id).unwrap().state, ReminderState::Cancelled, "held, not sent");
+    let holds = till.lock().unwrap().reminder_holds(now().date_naive()).unwrap();
+    assert_eq!(holds.iter().map(|h| h.customer_ref.as_str()).collect::<Vec<_>>(), ["C1"]);
+    // A cancelled reminder cannot be cancelled again: the core's refusal, said back.
+    assert_eq!(owner.post(&cancel, &[("csrf", &token)]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Resumed from the list; another shop's or an unknown customer is not found.
+    assert_eq!(
+        owner.post("/app/reminders/release", &[("csrf", &token), ("customer", "C99")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let resumed = owner.post("/app/reminders/release", &[("csrf", &token), ("customer", "C1")]).await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER, "{}", resumed.body);
+    bo.sync(&till, now()).await;
+    assert!(till.lock().unwrap().reminder_holds(now().date_naive()).unwrap().is_empty());
+
+    // A bounce recorded by the sender shows among the results, with its reason.
+    till.lock()
+        .unwrap()
+        .set_reminder_state(paul.id, ReminderState::Failed, Some("not delivered: mailbox unknown"), now())
+        .unwrap();
+    bo.sync(&till, now()).await;
+    let page = owner.get("/app/reminders").await;
+    let results = &page.body[page.body.find("id=\"results\"").unwrap()..];
+    assert!(
+        results.contains("Non remise") && results.contains("mailbox unknown") && results.contains("Paul Blanc"),
+        "{results}"
+    );
+    assert!(!results.contains("Anne Roy"), "a cancelled reminder is no delivery result");
+}
+
+/// Text as askama writes it into HTML.
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The devices page issues a one-time enrolment code, shown once with its QR code; a new till
+/// enrols with the address and the code the page shows, and then appears in the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_code_from_the_devices_page_enrols_a_till_once() {
+    let Shop { bo, mut owner, _dir, .. } = shop().await;
+    let page = owner.get("/app/devices").await;
+    let token = csrf(&page.body);
+    assert_eq!(owner.post("/app/devices/enrol", &[]).await.status, StatusCode::FORBIDDEN);
+    let issued = owner.post("/app/devices/enrol", &[("csrf", &token)]).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let (server, code) = (by_id(&issued.body, "enrol-server"), by_id(&issued.body, "enrol-code"));
+    assert_eq!(server, bo.serving.base_url().trim_end_matches('/'));
+    // The QR code is the one of the address and the code, drawn by the qrcode crate.
+    let uri = format!("ardoise:enrol?server={}&code={code}", server.replace(':', "%3A").replace('/', "%2F"));
+    let drawn = qrcode::QrCode::new(uri.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    let drawn = &drawn[drawn.find("<svg").unwrap() + 4..];
+    assert!(issued.body.contains("<svg role=\"img\""), "{}", issued.body);
+    assert!(issued.body.contains(drawn), "{}", issued.body);
+    // A reload of the page shows no code any more: only its hash is kept.
+    assert!(!owner.get("/app/devices").await.body.contains(&code));
+
+    let store = Mutex::new(Store::open(_dir.path().join("new-till.db")).unwrap());
+    bo.client.enrol(&store, &server, &code, "Caisse 2", now()).await.unwrap();
+    assert!(owner.get("/app/devices").await.body.contains("Caisse 2"));
+    let again = Mutex::new(Store::open(_dir.path().join("third.db")).unwrap());
+    assert!(bo.client.enrol(&again, &server, &code, "Caisse 3", now()).await.is_err(), "the code works once");
+}
+
+impl Browser {
+    /// A multipart form as a browser sends it: the CSRF token, then the file.
+    async fn upload(&mut self, path: &str, csrf: Option<&str>, file: &[u8]) -> Answer {
+        let boundary = "----ardoise-test-boundary";
+        let mut body = Vec::new();
+        if let Some(t) = csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"statement\"; filename=\"releve.xml\"\r\n\
+                 Content-Type: application/xml\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.answer(r).await
+    }
+}
+
+/// A statement uploaded on the bank page: refused whole when unbalanced or malformed (the
+/// core's words, nothing written), refused when too large, and applied when it names a
+/// customer's payment reference, the payment reaching the till.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_uploaded_on_the_bank_page_is_checked_then_applied_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let reference = till.lock().unwrap().account("C1", now().date_naive()).unwrap().payment_reference.to_string();
+    let page = owner.get("/app/bank").await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "{}", page.body);
+    let token = csrf(&page.body);
+    let good = camt("TX-UP", "100.00", &format!("VIR {reference}"), "100.00");
+
+    assert_eq!(owner.upload("/app/bank/import", None, good.as_bytes()).await.status, StatusCode::FORBIDDEN);
+    let unbalanced =
+        owner.upload("/app/bank/import", Some(&token), camt("TX-UP", "100.00", "x", "90.00").as_bytes()).await;
+    assert_eq!(unbalanced.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unbalanced.body);
+    assert!(
+        unbalanced.body.contains("opening 0.00 + movements 100.00 is not the closing 90.00"),
+        "{}",
+        unbalanced.body
+    );
+    let broken = good.replace(
+        "<Amt Ccy=\"EUR\">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>",
+        "<Amt Ccy=\"EUR\">cent</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>",
+    );
+    let malformed = owner.upload("/app/bank/import", Some(&token), broken.as_bytes()).await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", malformed.body);
+    assert!(malformed.body.contains("Stmt[1]/Ntry[1]/Amt (line 7)"), "{}", malformed.body);
+    assert!(!owner.get("/app/bank").await.body.contains("TX-UP"), "a refused file writes nothing");
+    let huge = vec![b' '; 11 * 1024 * 1024];
+    let refused = owner.upload("/app/bank/import", Some(&token), &huge).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(refused.body.contains("Relevé trop gros"), "{}", refused.body);
+
+    let done = owner.upload("/app/bank/import", Some(&token), good.as_bytes()).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let shown = &done.body[done.body.find("id=\"imported\"").unwrap()..];
+    assert!(shown.contains("1 opérations lues") && shown.contains("Appliqués (1)"), "{shown}");
+    assert!(shown.contains("100,00\u{a0}€") && shown.contains("C1"), "{shown}");
+    bo.sync(&till, now()).await;
+    assert_eq!(
+        till.lock().unwrap().account("C1", now().date_naive()).unwrap().balance,
+        ardoise_core::Money::parse("1134.56").unwrap()
+    );
+    // The same file again records nothing twice.
+    let again = owner.upload("/app/bank/import", Some(&token), good.as_bytes()).await;
+    assert!(again.body.contains("1 déjà importées"), "{}", again.body);
+}
+
+/// The settings page's checkout thresholds, ladder, templates and rate tables: each refused
+/// whole when the core finds a value wrong (nothing reaches the till), and saved otherwise,
+/// reaching the till by sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_rules_ladder_templates_and_rates_are_checked_and_reach_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Rappel courtois") && page.body.contains("Taux directeur de la BCE"), "{}", page.body);
+    let token = csrf(&page.body);
+    let t = token.as_str();
+    let rules = |warn: &'static str, refuse: &'static str, limit: &'static str| {
+        vec![
+            ("csrf", t),
+            ("warn_overdue_days", warn),
+            ("refuse_overdue_days", refuse),
+            ("warn_limit_pct", "75"),
+            ("default_credit_limit", limit),
+            ("offline_after_hours", "12"),
+            ("offline_allowance", "30,00"),
+            ("min_gap_days", "7"),
+            ("sms_from_hour", "9"),
+            ("sms_until_hour", "19"),
+            ("plan_grace_days", "5"),
+            ("contract_rate_pct", ""),
+            ("fees_business", "1"),
+        ]
+    };
+    let bad = owner.post("/app/settings/rules", &rules("40", "30", "500,00")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("refusing from 30 days overdue but warning only from 40"), "{}", bad.body);
+    let typo = owner.post("/app/settings/rules", &rules("1", "3O", "500,00")).await;
+    assert!(typo.body.contains("pas un nombre entier"), "{}", typo.body);
+    assert_eq!(owner.post("/app/settings/rules", &rules("1", "30", "500,00")).await.status, StatusCode::SEE_OTHER);
+
+    // The ladder: a step moved before the one it follows is refused; moved earlier, kept.
+    let bad = owner.post("/app/settings/ladder", &[("csrf", t), ("offset-1", "4")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("does not come after"), "{}", bad.body);
+    let ok = owner.post("/app/settings/ladder", &[("csrf", t), ("offset-0", "3"), ("fee-1", "5,00")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // A template with a placeholder the core does not know is refused.
+    let template = |body: &'static str| {
+        vec![
+            ("csrf", t),
+            ("name", "courteous"),
+            ("language", "fr"),
+            ("subject", "Petit rappel"),
+            ("body", body),
+            ("sms", "Rappel {shop_name}"),
+        ]
+    };
+    let bad = owner.post("/app/settings/template", &template("Bonjour {prenom}")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("prenom"), "{}", bad.body);
+    let ok =
+        owner.post("/app/settings/template", &template("Bonjour {customer_name}, {amount_due} EUR restent dus.")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // Rate tables: without the day they were checked through they are refused; with a later
+    // one and a new ECB rate, kept.
+    let current = till.lock().unwrap().rate_tables().unwrap();
+    let mut ecb = String::from("effective_date,rate\n");
+    for (d, r) in &current.ecb {
+        ecb.push_str(&format!("{d},{r}\n"));
+    }
+    let mut legal = format!("# checked_through: {}\nyear,half,individual,other\n", current.legal_checked_through);
+    for ((y, h), r) in &current.legal {
+        legal.push_str(&format!("{y},{h},,{r}\n"));
+    }
+    let bad = owner.post("/app/settings/rates", &[("csrf", t), ("ecb", &ecb), ("legal", &legal)]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("checked_through"), "{}", bad.body);
+    let later = current.ecb_checked_through + Duration::days(30);
+    let ecb = format!("# checked_through: {later}\n{}{},1.75\n", ecb, later - Duration::days(1));
+    let ok = owner.post("/app/settings/rates", &[("csrf", t), ("ecb", &ecb), ("legal", &legal)]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    bo.sync(&till, now()).await;
+    let till = till.lock().unwrap();
+    let s = till.settings();
+    assert_eq!(s.checkout.default_credit_limit, Some(ardoise_core::Money::parse("500").unwrap()));
+    assert_eq!((s.checkout.warn_limit_pct, s.checkout.offline_after_hours, s.dunning.sms_until_hour), (75, 12, 19));
+    assert!(s.dunning.penalty_fees_business && !s.dunning.penalty_fees_consumer);
+    let ladder = till.ladder("default").unwrap();
+    assert_eq!(ladder.steps[0].offset_days, 3);
+    assert_eq!(ladder.steps[1].fee, Some(ardoise_core::Money::parse("5").unwrap()));
+    let courteous =
+        till.templates().unwrap().into_iter().find(|t| t.name == "courteous" && t.language.as_str() == "fr");
+    assert_eq!(courteous.unwrap().subject, "Petit rappel");
+    let rates = till.rate_tables().unwrap();
+    assert_eq!(rates.ecb_checked_through, later);
+    assert_eq!(rates.ecb.last().unwrap().1.to_string(), "1.75");
+}
+
+/// A reminder that goes on paper: its letter, as the letter transport lays it out, opens from
+/// the reminders page and from the day's letters to post; an email's has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letters_pdf_opens_from_the_reminders_and_day_pages() {
+    use ardoise_core::store::ReminderState;
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let then = now() - Duration::days(50);
+    customer_with_sale(&till.lock().unwrap(), "C3", "Anne Roy", Some("anne@example.fr"), "80.00", then);
+    // The second step (15 days late) goes by post from now on.
+    let token = csrf(&owner.get("/app/settings").await.body);
+    let ladder = owner.post("/app/settings/ladder", &[("csrf", &token), ("channel-1", "letter")]).await;
+    assert_eq!(ladder.status, StatusCode::SEE_OTHER, "{}", ladder.body);
+    bo.sync(&till, now()).await;
+    let address = ardoise_core::CustomerPatch {
+        address: Some(Some("3 rue des Lilas\n75011 Paris".into())),
+        ..Default::default()
+    };
+    till.lock().unwrap().update_customer("C1", address, now()).unwrap();
+    till.lock().unwrap().run_dunning(now()).unwrap();
+    bo.sync(&till, now()).await;
+    let queued = till.lock().unwrap().reminders(Some(ReminderState::Queued), None, 10).unwrap();
+    let letter = queued.iter().find(|r| r.customer_ref == "C1").expect("a letter for C1");
+    assert_eq!(letter.channel.as_str(), "letter", "{letter:?}");
+    let href = format!("/app/reminders/{}/letter.pdf", letter.id);
+    assert!(owner.get("/app/reminders").await.body.contains(&href));
+    assert!(owner.get("/app/today").await.body.contains(&href), "the day's letters to post link to it");
+
+    let r =
+        owner.http.get(format!("{}{href}", owner.base)).header("cookie", owner.cookie_header()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    let text = ardoise_server::send::pdf_text(&bytes).unwrap();
+    assert!(text.contains("Hélène Dupré") && text.contains("75011 Paris"), "{text}");
+    // An email has no letter; a reminder of no one's is not found.
+    let email = queued.iter().find(|r| r.customer_ref == "C3").unwrap();
+    assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", email.id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get(&format!("/app/reminders/{}/letter.pdf", Uuid::new_v4())).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The shop's legal identity from the settings page: a SIRET whose key is wrong is refused (the
+/// core's check); the whole identity then reaches the till, and a form without these fields
+/// (the shop's name only) leaves them as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shops_legal_identity_is_checked_and_reaches_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let token = csrf(&owner.get("/app/settings").await.body);
+    let form = |siret: &'static str| {
+        vec![
+            ("name", "Épicerie Léa"),
+            ("phone", ""),
+            ("email", ""),
+            ("iban", ""),
+            ("shop_address", "3 rue des Lilas\r\n75011 Paris"),
+            ("legal_name", "Léa Martin SARL"),
+            ("legal_form", "SARL"),
+            ("siret", siret),
+            ("vat_number", ""),
+            ("rcs_city", "Paris"),
+            ("registered_address", "3 rue des Lilas\r\n75011 Paris"),
+            ("representative", "Léa Martin"),
+            ("representative_role", "gérante"),
+        ]
+    };
+    let mut bad = form("732 829 320 00075");
+    bad.push(("csrf", &token));
+    let refused = owner.post("/app/settings", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let mut good = form("732 829 320 00074");
+    good.push(("csrf", &token));
+    assert_eq!(owner.post("/app/settings", &good).await.status, StatusCode::SEE_OTHER);
+    let short =
+        [("csrf", token.as_str()), ("name", "Épicerie Léa et fils"), ("phone", ""), ("email", ""), ("iban", "")];
+    assert_eq!(owner.post("/app/settings", &short).await.status, StatusCode::SEE_OTHER);
+    bo.sync(&till, now()).await;
+    let s = till.lock().unwrap().settings();
+    assert_eq!(s.shop_name, "Épicerie Léa et fils");
+    assert_eq!((s.identity.siret.as_str(), s.identity.legal_name.as_str()), ("73282932000074", "Léa Martin SARL"));
+    assert_eq!(
+        (s.identity.address.as_str(), s.shop_address.as_str()),
+        ("3 rue des Lilas\n75011 Paris", "3 rue des Lilas\n75011 Paris")
+    );
+    let page = owner.get("/app/settings").await;
+    assert!(page.body.contains("value=\"73282932000074\"") && page.body.contains("value=\"gérante\""), "{}", page.body);
 }

@@ -24,7 +24,7 @@ pub use owner::privacy::Erasure;
 pub use owner::reports::{OverdueAccount, OverdueSort};
 pub use owner::risk::CustomerRisk;
 pub use owner::today::{BrokenPromise, Task, Today};
-pub use reminders::followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
+pub use reminders::followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, ReminderHold, TimelineItem};
 pub use reminders::queue::{ReminderRecord, ReminderState};
 pub use reminders::run::RunReport;
 pub use sync::incoming::{Incoming, Reference, check_event};

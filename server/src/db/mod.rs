@@ -8,6 +8,7 @@ pub(crate) mod devices;
 pub(crate) mod events;
 pub(crate) mod providers;
 pub(crate) mod shops;
+mod sign_in;
 pub mod web;
 
 use std::time::Duration;
@@ -28,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_payment_providers.sql")),
     (6, include_str!("../../migrations/0006_provider_payments.sql")),
     (7, include_str!("../../migrations/0007_web.sql")),
+    (8, include_str!("../../migrations/0008_sign_in_failures.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,17 +19,20 @@ pub(super) async fn write(dir: &Path, o: &Outgoing) -> Result<String, SendError>
     let today = o.date;
     let o = o.clone();
     let target = path.clone();
-    tokio::task::spawn_blocking(move || {
-        let bytes = match &o.document {
-            Some(doc) if doc.kind != DocumentKind::Reminder => formal_notice_pdf(doc).map_err(pdf_error)?,
-            _ => render(&o, today)?,
-        };
-        save_atomically(&target, &bytes)
-    })
-    .await
-    // A panic while rendering would happen again with the same reminder.
-    .map_err(|e| SendError::Permanent(format!("letter rendering failed: {e}")))??;
+    tokio::task::spawn_blocking(move || save_atomically(&target, &pdf(&o, today)?))
+        .await
+        // A panic while rendering would happen again with the same reminder.
+        .map_err(|e| SendError::Permanent(format!("letter rendering failed: {e}")))??;
     Ok(path.display().to_string())
+}
+
+/// The letter as posted: a formal notice or court file laid out from its document, any other
+/// reminder from its text. The back office shows the same PDF before it goes.
+pub fn pdf(o: &Outgoing, today: NaiveDate) -> Result<Vec<u8>, SendError> {
+    match &o.document {
+        Some(doc) if doc.kind != DocumentKind::Reminder => formal_notice_pdf(doc).map_err(pdf_error),
+        _ => render(o, today),
+    }
 }
 
 /// Whoever picks letters up for printing must never see half a file.

@@ -176,7 +176,7 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 /// The rendered body followed by the amounts, which arrive as separate fields.
-fn body_text(o: &Outgoing) -> String {
+pub(super) fn body_text(o: &Outgoing) -> String {
     let mut text = String::new();
     if o.formal_notice {
         text.push_str("MISE EN DEMEURE\n\n");

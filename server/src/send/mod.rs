@@ -16,10 +16,21 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 pub use document::{court_file_pdf, email_html, formal_notice_pdf, statement_pdf};
+pub use letter::pdf as letter_pdf;
 pub use mail::{SmtpConfig, build_message};
 pub use message::{Channel, Delivery, Outgoing, SendError};
 pub use pdf::pdf_text;
 pub use sms::SmsConfig;
+
+/// The words a reminder goes out with on its channel, as its transport writes them: an SMS
+/// cut to its segments, an email's or a letter's body followed by the amounts. The back
+/// office shows them before they leave.
+pub fn text_of(o: &Outgoing) -> String {
+    match o.channel {
+        Channel::Sms => sms::sms_text(&o.subject, &o.body),
+        Channel::Email | Channel::Letter => mail::body_text(o),
+    }
+}
 
 /// Which transports exist; read by the server from its configuration file or flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

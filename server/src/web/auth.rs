@@ -1,17 +1,15 @@
 //! Owners' accounts on the web: the one-time set-up link, sign-in with argon2id and a limit on
-//! attempts, sessions kept server-side as hashes (listed and revocable), and CSRF tokens: per
+//! attempts (counted in the database, `db/sign_in.rs`, shared by every server process), sessions kept server-side as hashes (listed and revocable), and CSRF tokens: per
 //! session for the owner's forms, double-submit cookie for the forms of visitors not signed in.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Form;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -26,7 +24,7 @@ const SESSION_COOKIE: &str = "ardoise_session";
 const CSRF_COOKIE: &str = "ardoise_csrf";
 const SESSION_DAYS: i64 = 30;
 /// Failed sign-ins allowed per account and per address in `WINDOW`.
-const MAX_FAILURES: usize = 5;
+const MAX_FAILURES: i64 = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// A set-up link's path for a new owner (or a password reset): `/setup/{token}`.
@@ -49,35 +47,6 @@ pub async fn new_pay_link(db: &Db, shop: Uuid, customer: &str, ttl: chrono::Dura
     let expires = (chrono::Utc::now() + ttl).timestamp_millis();
     db.add_pay_page(shop, customer, &sha256_hex(&token), expires).await?;
     Ok(format!("/p/{token}"))
-}
-
-/// Failed sign-ins, per account and per address, kept in memory: a restart forgets them,
-/// which costs an attacker a restart's worth of tries at most.
-#[derive(Debug, Default)]
-pub(crate) struct Attempts(Mutex<HashMap<String, VecDeque<Instant>>>);
-
-impl Attempts {
-    fn blocked(&self, keys: &[String]) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        keys.iter().any(|k| {
-            let q = map.entry(k.clone()).or_default();
-            while q.front().is_some_and(|t| t.elapsed() > WINDOW) {
-                q.pop_front();
-            }
-            q.len() >= MAX_FAILURES
-        })
-    }
-
-    fn failed(&self, keys: &[String]) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Bounded: a flood of made-up emails must not grow the map without end.
-        if map.len() > 10_000 {
-            map.retain(|_, q| q.back().is_some_and(|t| t.elapsed() <= WINDOW));
-        }
-        for k in keys {
-            map.entry(k.clone()).or_default().push_back(Instant::now());
-        }
-    }
 }
 
 /// Equal secrets, compared in a time that does not depend on where they differ.
@@ -179,7 +148,6 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    Extension(attempts): Extension<Arc<Attempts>>,
     cookies: Cookies,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
@@ -190,14 +158,17 @@ pub(crate) async fn login(
     let password = field(w, &form.password, 128)?;
     let address = cookies.peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
     let keys = [format!("account:{}", crate::db::web::normal_email(&email)), format!("address:{address}")];
-    if attempts.blocked(&keys) {
+    // In the database, not in this process: every process behind a load balancer counts the
+    // same failures.
+    let window = i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX);
+    if state.db.sign_in_blocked(&keys, MAX_FAILURES, window).await.map_err(|e| WebError::of(w, e))? {
         return Err(WebError::TooMany(w));
     }
     let user = state.db.user_by_email(&email).await.map_err(|e| WebError::of(w, e))?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = verify(password, stored).await;
     let Some(user) = user.filter(|_| ok) else {
-        attempts.failed(&keys);
+        state.db.sign_in_failed(&keys, window).await.map_err(|e| WebError::of(w, e))?;
         let csrf = form.csrf;
         let page = render(&LoginPage { w, csrf: &csrf, email: &email, message: Some(w.wrong_login) });
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());

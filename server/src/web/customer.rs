@@ -130,7 +130,7 @@ pub(crate) async fn page(
             .map(|t| Event {
                 date: fmt::date(w, t.date),
                 kind: fmt::kind(w, &t.kind).to_owned(),
-                text: t.text,
+                text: super::timeline::text(w, &t.kind, &t.text),
                 amount: t.amount.map(euros).unwrap_or_default(),
             })
             .collect(),

@@ -178,6 +178,41 @@ pub(crate) fn kind<'a>(w: &Words, kind: &'a str) -> &'a str {
                 "Reminder ladder"
             }
         }
+        "invoice_stop" => {
+            if fr {
+                "Relances d'une facture"
+            } else {
+                "Invoice reminders"
+            }
+        }
+        "dispute_upheld" | "dispute_rejected" => {
+            if fr {
+                "Litige tranché"
+            } else {
+                "Dispute resolved"
+            }
+        }
+        "promise_kept" => {
+            if fr {
+                "Promesse tenue"
+            } else {
+                "Promise kept"
+            }
+        }
+        "promise_broken" => {
+            if fr {
+                "Promesse non tenue"
+            } else {
+                "Promise broken"
+            }
+        }
+        "plan_completed" | "plan_broken" => {
+            if fr {
+                "Échéancier"
+            } else {
+                "Payment plan"
+            }
+        }
         other => other,
     }
 }

@@ -13,17 +13,18 @@ mod i18n;
 mod overview;
 mod page;
 mod paypage;
+mod reminder_settings;
+mod reminders;
 mod settings;
+mod timeline;
 mod today;
 
-use std::sync::Arc;
-
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 
 use crate::state::AppState;
 
@@ -32,6 +33,9 @@ pub use page::Tls;
 
 /// Forms are a few short fields: anything larger is refused before it is read.
 pub const MAX_FORM_BYTES: usize = 8 * 1024;
+
+/// The one form that carries a file: a bank statement, up to `bank::MAX_STATEMENT_BYTES`.
+const BANK_IMPORT: &str = "/app/bank/import";
 
 /// The pages' own routes, merged into the application's router.
 pub fn router() -> Router<AppState> {
@@ -46,11 +50,21 @@ pub fn router() -> Router<AppState> {
         .route("/app/today", get(today::page))
         .route("/app/customers/{customer}", get(customer::page))
         .route("/app/customers/{customer}/{action}", post(customer::act))
+        .route("/app/reminders", get(reminders::page))
+        .route("/app/reminders/release", post(reminders::release))
+        .route("/app/reminders/{id}/letter.pdf", get(reminders::letter))
+        .route("/app/reminders/{id}/{action}", post(reminders::act))
         .route("/app/bank", get(bank::page))
+        .route(BANK_IMPORT, post(bank::import).layer(DefaultBodyLimit::max(bank::MAX_STATEMENT_BYTES)))
         .route("/app/bank/{action}", post(bank::act))
         .route("/app/devices", get(devices::page))
+        .route("/app/devices/enrol", post(devices::enrol))
         .route("/app/devices/{id}/revoke", post(devices::revoke))
         .route("/app/settings", get(settings::page).post(settings::save))
+        .route("/app/settings/rules", post(settings::save_rules))
+        .route("/app/settings/ladder", post(reminder_settings::save_ladder))
+        .route("/app/settings/template", post(reminder_settings::save_template))
+        .route("/app/settings/rates", post(reminder_settings::save_rates))
         .route("/app/sessions", get(auth::sessions_page))
         .route("/app/sessions/{id}/revoke", post(auth::revoke))
         .route("/app/language", post(auth::language))
@@ -59,19 +73,27 @@ pub fn router() -> Router<AppState> {
         .route("/p/{token}/{action}", post(paypage::act))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(guard))
-        .layer(Extension(Arc::new(auth::Attempts::default())))
 }
 
 /// Headers on every page, and the size check before a form is read. The CSP allows no script
 /// at all and styles only from `/static/app.css` (so no inline `style` attribute either).
 async fn guard(request: Request, next: Next) -> Response {
     let tls = request.extensions().get::<Tls>().is_some_and(|t| t.0);
+    let upload = request.uri().path() == BANK_IMPORT;
+    let limit = if upload { bank::MAX_STATEMENT_BYTES } else { MAX_FORM_BYTES };
     let too_big = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_FORM_BYTES);
-    let mut response = if too_big {
+        .is_some_and(|n| n > limit);
+    let mut response = if too_big && upload {
+        drain(request.into_body()).await;
+        page::page_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            i18n::FR,
+            "Relevé trop gros (10 Mo au plus). / Statement too large (10 MB at most).",
+        )
+    } else if too_big {
         page::page_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             i18n::FR,
@@ -101,6 +123,22 @@ async fn guard(request: Request, next: Next) -> Response {
         set(h, "cache-control", "no-store");
     }
     response
+}
+
+/// Reads an oversized upload to its end (up to a bound) before the refusal is answered: a
+/// browser still sending the file when the connection closes shows a network error instead of
+/// the page that says what is wrong.
+async fn drain(body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    const BOUND: usize = 64 * 1024 * 1024;
+    let mut body = body;
+    let mut read = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        read += frame.data_ref().map_or(0, |d| d.len());
+        if read > BOUND {
+            break;
+        }
+    }
 }
 
 async fn css() -> Response {

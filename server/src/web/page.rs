@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use ardoise_core::Money;
 use ardoise_core::store::Now;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -167,6 +168,19 @@ pub(crate) fn field(w: &'static Words, value: &str, max: usize) -> Result<String
         return Err(WebError::Invalid(w, format!("{} ({max})", w.too_long)));
     }
     Ok(v.to_owned())
+}
+
+/// A whole number typed in a field, or what is wrong with it in the reader's words.
+pub(crate) fn number(w: &'static Words, label: &str, v: &str) -> Result<u32, WebError> {
+    v.trim().parse().map_err(|_| WebError::Invalid(w, format!("{label} : {v:?} — {}", w.not_a_number)))
+}
+
+/// An amount typed in a field ("12,50" or "12.50"); empty gives `None`.
+pub(crate) fn money(w: &'static Words, v: &str) -> Result<Option<Money>, WebError> {
+    match v.trim() {
+        "" => Ok(None),
+        a => Money::parse(&a.replace(',', ".")).map(Some).map_err(|e| WebError::Invalid(w, e.to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub(crate) struct Row {
     pub amount: String,
     pub when: String,
     pub note: String,
+    /// A letter's PDF, to print and post.
+    pub pdf: String,
 }
 
 #[derive(askama::Template)]
@@ -44,6 +46,11 @@ impl TodayPage<'_> {
 
 fn task(w: &Words, t: Task) -> Row {
     Row {
+        pdf: if t.channel == "letter" || t.channel == "document" {
+            super::reminders::pdf_href(t.reminder)
+        } else {
+            String::new()
+        },
         href: format!("/app/customers/{}", seg(&t.customer_ref)),
         name: t.customer_name,
         reference: t.customer_ref,
@@ -72,6 +79,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
             amount: euros(p.amount),
             when: fmt::date(w, p.promised_on),
             note: String::new(),
+            pdf: String::new(),
         })
         .collect();
     let bank = t
@@ -86,6 +94,7 @@ pub(crate) async fn page(State(state): State<AppState>, owner: Owner) -> Result<
             amount: euros(l.amount),
             when: l.date.map(|d| fmt::date(w, d)).unwrap_or_default(),
             note: String::new(),
+            pdf: String::new(),
         })
         .collect();
     let page = TodayPage {

@@ -79,7 +79,7 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await page.fill('#promise-on', on);
   await page.fill('#promise-amount', '100,50');
   await Promise.all([page.waitForURL('**/app/customers/C1'), page.click('text=Enregistrer la promesse')]);
-  assert.match(await page.textContent('.timeline'), /promise to pay 100\.50 EUR/);
+  assert.match(await page.textContent('.timeline'), /promesse de payer 100,50\u00a0€ d'ici le/);
   await page.goto(`${BASE}/app/bank`);
   await check(page, 'bank');
   await page.goto(`${BASE}/app/today`);
@@ -92,6 +92,70 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await page.goto(`${BASE}/app/devices`);
   assert.match(await page.textContent('main'), /ce serveur/);
   await check(page, 'devices');
+});
+
+test('the reminders page shows the queued reminder with its text, and cancels it', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/reminders`);
+  assert.match(await page.textContent('h1'), /Relances/);
+  assert.match(await page.textContent('main'), /Hélène Dupré/);
+  await page.click('main details summary');
+  assert.match(await page.textContent('main details pre'), /Bonjour Hélène Dupré,[\s\S]*Référence de paiement[\s\S]*RF\d\d/);
+  await check(page, 'reminders');
+  await Promise.all([page.waitForURL('**/app/reminders'), page.click('text=Annuler cette relance')]);
+  assert.match(await page.textContent('#queued'), /\(0\)/);
+});
+
+test('the devices page issues an enrolment code with its QR code', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/devices`);
+  await Promise.all([page.waitForURL('**/app/devices/enrol'), page.click('text=Créer un code d\'inscription')]);
+  assert.equal(await page.textContent('#enrol-server'), BASE);
+  assert.match(await page.textContent('#enrol-code'), /^[A-Z0-9]{6,}$/);
+  assert.equal(await page.locator('figure.qr svg[role=img]').count(), 1);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `no sideways scrolling at 390 px (${width})`);
+  await check(page, 'devices-enrolment');
+});
+
+test('a statement uploaded on the bank page is refused when unbalanced, then imported', async () => {
+  const page = ownerPage;
+  const camt = (closing) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-04-21T06:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-19</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">${closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-04-20</Dt></Dt></Bal>
+<Ntry><Amt Ccy="EUR">20.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-04-20</Dt></BookgDt><ValDt><Dt>2026-04-20</Dt></ValDt><AcctSvcrRef>TX-B1</AcctSvcrRef>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-B1</AcctSvcrRef></Refs><Amt Ccy="EUR">20.00</Amt>
+<CdtDbtInd>CRDT</CdtDbtInd><RmtInf><Ustrd>VIREMENT MARC PETIT</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>`;
+  const upload = async (xml) => {
+    await page.goto(`${BASE}/app/bank`);
+    await page.setInputFiles('#statement', { name: 'releve.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+    await Promise.all([page.waitForURL('**/app/bank/import'), page.click('form[action="/app/bank/import"] button')]);
+  };
+  await upload(camt('19.00'));
+  assert.match(await page.textContent('#refused'), /is not the closing 19\.00/);
+  await upload(camt('20.00'));
+  assert.match(await page.textContent('#imported'), /1 opérations lues/);
+  assert.match(await page.textContent('#imported'), /20,00\u00a0€/);
+  await check(page, 'bank-import');
+});
+
+test('the settings page refuses a bad threshold with the core\'s reason and saves a good one', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/settings`);
+  await page.fill('#warn_limit_pct', '150');
+  const refused = await Promise.all([page.waitForNavigation(), page.click('form[action="/app/settings/rules"] button')]);
+  assert.equal(refused[0].status(), 422);
+  assert.match(await page.textContent('main'), /use 1 to 100/);
+  await page.goto(`${BASE}/app/settings`);
+  assert.equal(await page.inputValue('#warn_limit_pct'), '80');
+  await page.fill('#offset-0', '3');
+  await Promise.all([page.waitForURL('**/app/settings#ladder'), page.click('form[action="/app/settings/ladder"] button')]);
+  assert.equal(await page.inputValue('#offset-0'), '3');
 });
 
 test('the customer disputes an invoice on the payment page', async () => {

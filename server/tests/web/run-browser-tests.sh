@@ -53,6 +53,8 @@ till customer add --ref C1 --name "Hélène Dupré" --terms 30 --date "$then"
 till sale --customer C1 --amount 1234.56 --date "$then"
 till customer add --ref C2 --name "Marc Petit" --terms 30
 till sale --customer C2 --amount 20.00
+# The day's reminders, queued on the till: the reminders page shows them once synced.
+till dunning run
 till sync
 receivables=$("$till_cli" --db "$tmp/till.db" --json report aging | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).total))')
 pay=$("$server" pay-page --shop "$shop" --customer C1 --data-dir "$tmp/cli-data" --base-url "$base" 2>/dev/null)

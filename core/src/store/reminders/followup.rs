@@ -40,6 +40,16 @@ pub enum DisputeResolution {
     Rejected,
 }
 
+/// A customer whose reminders the owner paused (`Store::hold_reminders`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderHold {
+    pub customer_ref: String,
+    pub customer_name: String,
+    /// `None`: until released.
+    pub until: Option<NaiveDate>,
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Promise {
@@ -352,6 +362,28 @@ impl Store {
                 (None, _) => "reminders resumed".to_owned(),
             };
             notes::add(w.conn(), cid, "hold", &text, None, author, now)
+        })
+    }
+
+    /// The customers whose reminders are on hold on `today` (a hold whose day has passed is
+    /// over), by name: what the back office lists to release.
+    pub fn reminder_holds(&self, today: NaiveDate) -> Result<Vec<ReminderHold>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT c.reference, c.name, d.hold_until, d.hold_reason FROM dunning_customers d
+                 JOIN customers c ON c.id = d.customer_id
+                 WHERE d.hold_reason IS NOT NULL AND (d.hold_until IS NULL OR d.hold_until >= ?1)
+                 ORDER BY c.name, c.reference",
+            )?;
+            let rows = stmt.query_map([today], |r| {
+                Ok(ReminderHold {
+                    customer_ref: r.get(0)?,
+                    customer_name: r.get(1)?,
+                    until: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

@@ -234,7 +234,14 @@ fn promises_plans_holds_exclusions_and_stops_pause_the_ladder() {
     let i1 = sale(&mut t, "P1", "20", "2024-05-01");
     t.hold_reminders("P1", Some(d("2024-06-30")), Some("in hospital"), "marc", noon("2024-06-01")).unwrap();
     assert_eq!(t.run_dunning(noon("2024-06-10")).unwrap().skipped.get(&Skip::OnHold), Some(&1));
+    let holds = t.reminder_holds(d("2024-06-10")).unwrap();
+    assert_eq!(
+        holds.iter().map(|h| (h.customer_ref.as_str(), h.until, h.reason.as_str())).collect::<Vec<_>>(),
+        [("P1", Some(d("2024-06-30")), "in hospital")]
+    );
+    assert!(t.reminder_holds(d("2024-07-01")).unwrap().is_empty(), "a hold whose day passed is over");
     t.hold_reminders("P1", None, None, "marc", noon("2024-06-11")).unwrap();
+    assert!(t.reminder_holds(d("2024-06-11")).unwrap().is_empty(), "released");
     t.set_customer_ladder("P1", None, true, "marc", noon("2024-06-11")).unwrap();
     assert_eq!(t.run_dunning(noon("2024-06-12")).unwrap().skipped.get(&Skip::Excluded), Some(&1));
     t.set_customer_ladder("P1", None, false, "marc", noon("2024-06-12")).unwrap();
