@@ -165,6 +165,22 @@ pub enum Action {
 }
 
 /// Why a reminder waits for the owner when the rate tables fall short, in `lang`.
+/// Why a queued reminder was cancelled by a pause of the account.
+fn paused_reason(skip: Skip, lang: Language) -> String {
+    let fr = lang == Language::Fr;
+    match skip {
+        Skip::OnHold if fr => "Annulée : les relances de ce client sont suspendues.",
+        Skip::OnHold => "Cancelled: this customer's reminders are on hold.",
+        Skip::Promise if fr => "Annulée : le client a promis de payer à une date à venir.",
+        Skip::Promise => "Cancelled: the customer promised to pay on a date still to come.",
+        Skip::Plan if fr => "Annulée : un échéancier de paiement est en cours.",
+        Skip::Plan => "Cancelled: a payment plan is running.",
+        _ if fr => "Annulée : ce client ne reçoit plus de relances.",
+        _ => "Cancelled: this customer no longer gets reminders.",
+    }
+    .to_owned()
+}
+
 pub fn stale_reason(e: &Error, lang: Language) -> String {
     let Error::StaleRates { table, year, half, checked_through } = e else { return e.to_string() };
     match lang {
@@ -312,6 +328,12 @@ pub enum Refresh {
 pub fn refresh(f: &Facts, config: &Config, queued: &Queued, today: NaiveDate) -> Result<Refresh> {
     if f.invoices.is_empty() {
         return Ok(Refresh::Cancel);
+    }
+    // Put on hold, a promise or a plan since it was queued, or taken out of the reminders: the
+    // account is paused, so this reminder does not go (the daily run queues one again if the
+    // pause ends with the debt unpaid).
+    if let (Some(skip), _) = pauses(f, today) {
+        return Ok(Refresh::Stop(paused_reason(skip, f.customer.language)));
     }
     let ladder = config.ladder(f.ladder.as_deref());
     let level = queued.level.min(ladder.steps.len() - 1);

@@ -394,7 +394,7 @@ pub(crate) static FR: &Words = &Words {
     checked_through: "Vérifiés jusqu'au",
     edit_rates: "Mettre à jour les tables",
     not_a_number: "pas un nombre entier",
-    hold_customer: "Suspendre ce client (annule celle-ci)",
+    hold_customer: "Suspendre les relances de ce client",
     update_rates: "Mettre à jour les taux",
     paused_customers: "Clients en pause",
     no_paused: "Aucun client en pause.",
@@ -410,7 +410,7 @@ pub(crate) static FR: &Words = &Words {
     registered_address: "Siège social",
     representative: "Représentant légal",
     representative_role: "Qualité (gérant, président…)",
-    hold_queued_hint: "Une relance déjà à envoyer part quand même : annulez-la sur la page",
+    hold_queued_hint: "Les relances déjà prévues sont annulées ; elles reprennent à la fin de la suspension. Voir",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -599,7 +599,7 @@ pub(crate) static EN: &Words = &Words {
     checked_through: "Checked through",
     edit_rates: "Update the tables",
     not_a_number: "not a whole number",
-    hold_customer: "Hold this customer (cancels this one)",
+    hold_customer: "Hold this customer's reminders",
     update_rates: "Update the rates",
     paused_customers: "Customers on hold",
     no_paused: "No customer on hold.",
@@ -615,7 +615,7 @@ pub(crate) static EN: &Words = &Words {
     registered_address: "Registered address",
     representative: "Legal representative",
     representative_role: "Role (gérant, président…)",
-    hold_queued_hint: "A reminder already queued still goes: cancel it on the page",
+    hold_queued_hint: "Reminders already queued are cancelled; the ladder resumes when the hold ends. See",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).

@@ -2,8 +2,8 @@
 //! (held, with why), each with the words its transport will send (`send::text_of`, the same
 //! text the email, SMS or letter carries), and how the sent ones fared (sent, or not delivered
 //! with the transport's reason: a bounce, a refused number). A reminder can be cancelled, and
-//! its customer's reminders held (which cancels this one too: a hold pauses the ladder's next
-//! runs, not a reminder already queued) or, from the list of customers on hold, resumed; each a
+//! its customer's reminders held (which cancels those queued, this one included) or, from the
+//! list of customers on hold, resumed; each a
 //! core write on the merged copy, so every till and the sender see it.
 
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
@@ -194,8 +194,7 @@ pub(crate) struct ReminderForm {
 }
 
 /// `cancel` gives one reminder up; `hold` pauses its customer's reminders (the core holds per
-/// customer) and gives this one up too, since a hold stops the ladder's next runs but not a
-/// reminder already queued.
+/// customer, and cancels what was queued for them).
 pub(crate) async fn act(
     State(state): State<AppState>,
     owner: Owner,
@@ -219,14 +218,10 @@ pub(crate) async fn act(
         }
         "hold" => {
             let reason = if reason.is_empty() { w.hold.to_owned() } else { reason };
-            let note = format!("{} ({author})", w.cancelled_by_owner);
+            // The core cancels the customer's queued reminders with the hold.
             d.write_merged(owner.shop(), now, move |s| {
                 let r = s.reminder(id)?;
-                s.hold_reminders(&r.customer_ref, None, Some(&reason), &author, now)?;
-                if matches!(r.state, ReminderState::Queued | ReminderState::Held) {
-                    s.set_reminder_state(id, ReminderState::Cancelled, Some(&note), now)?;
-                }
-                Ok(())
+                s.hold_reminders(&r.customer_ref, None, Some(&reason), &author, now)
             })
             .await
         }

@@ -356,6 +356,8 @@ impl Store {
                 params![cid, until, reason],
             )?;
             w.row(Table::DunningCustomers, Key::Rowid(cid))?;
+            // A reminder already queued must not go out while the hold lasts.
+            w.touch(cid);
             let text = match (&reason, until) {
                 (Some(r), Some(u)) => format!("reminders on hold until {u}: {r}"),
                 (Some(r), None) => format!("reminders on hold: {r}"),
@@ -429,6 +431,8 @@ impl Store {
                 params![cid, ladder, excluded],
             )?;
             w.row(Table::DunningCustomers, Key::Rowid(cid))?;
+            // A queued reminder is rewritten for the new ladder, or cancelled if excluded.
+            w.touch(cid);
             let text = if excluded {
                 "excluded from reminders".to_owned()
             } else {

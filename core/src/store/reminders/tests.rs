@@ -253,6 +253,30 @@ fn promises_plans_holds_exclusions_and_stops_pause_the_ladder() {
 }
 
 #[test]
+fn a_hold_a_promise_or_a_plan_made_after_a_reminder_was_queued_cancels_it() {
+    let pause: [&dyn Fn(&mut Store); 4] = [
+        &|s| s.hold_reminders("P1", None, Some("on holiday"), "marc", noon("2024-06-11")).map(|_| ()).unwrap(),
+        &|s| s.promise_to_pay("P1", d("2024-06-20"), m("40"), "anna", noon("2024-06-11")).map(|_| ()).unwrap(),
+        &|s| {
+            let plan = split_evenly(m("40"), 2, d("2024-06-20"), 30).unwrap();
+            s.create_plan("P1", plan, "anna", noon("2024-06-11")).map(|_| ()).unwrap()
+        },
+        &|s| s.set_customer_ladder("P1", None, true, "marc", noon("2024-06-11")).unwrap(),
+    ];
+    for (i, pause) in pause.iter().enumerate() {
+        let mut s = shop();
+        sale(&mut s, "P1", "40", "2024-05-01"); // due 05-31
+        let r = s.run_dunning(noon("2024-06-10")).unwrap();
+        assert_eq!(r.queued.len(), 1, "case {i}");
+        pause(&mut s);
+        assert!(queued(&s, "P1").is_empty(), "case {i}: the paused account's reminder still goes");
+        let r = s.reminder(r.queued[0].id).unwrap();
+        assert_eq!(r.state, ReminderState::Cancelled, "case {i}");
+        assert!(r.state_note.as_deref().is_some_and(|n| n.starts_with("Annulée")), "case {i}: {:?}", r.state_note);
+    }
+}
+
+#[test]
 fn channels_follow_consent_and_sms_waits_for_daytime() {
     let mut s = shop();
     // An SMS-first ladder.
