@@ -84,9 +84,9 @@ async fn observe(request: Request, next: Next) -> Response {
 }
 
 /// Keyed by the token's hash when there is one (a till behind a shared address is not slowed
-/// by its neighbours), else by the peer address.
+/// by its neighbours), or a browser's session cookie's, else by the peer address.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let key = match bearer(request.headers()) {
+    let key = match bearer(request.headers()).or_else(|| crate::web::session_cookie(request.headers())) {
         Some(token) => sha256_hex(token),
         None => match request.extensions().get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => peer.ip().to_string(),

@@ -482,6 +482,20 @@ async fn the_rate_limit_answers_429(b: Backend) {
     }
     assert!(limited >= 5, "only {limited} of 7 requests past the burst were limited");
     assert_eq!(env.status(&other.token).await.status(), StatusCode::OK);
+    // Browsers are kept apart by their session cookie, as tills by their token: owners behind
+    // one address (all of these come from 127.0.0.1) each have their own budget.
+    let page = |session: &'static str| {
+        let req = env.http.get(format!("{}/login", env.base)).header("cookie", format!("ardoise_session={session}"));
+        async move { req.send().await.unwrap().status() }
+    };
+    let mut limited = 0;
+    for _ in 0..12 {
+        if page("first-owner").await == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 5, "only {limited} of one browser's 12 requests were limited");
+    assert_eq!(page("second-owner").await, StatusCode::OK);
 }
 
 async fn server_events_are_appended_in_process(b: Backend) {

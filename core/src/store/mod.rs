@@ -21,7 +21,7 @@ pub use db::values::Now;
 pub use handle::Store;
 pub use owner::export::ExportKind;
 pub use owner::privacy::Erasure;
-pub use owner::reports::{OverdueAccount, OverdueSort};
+pub use owner::reports::{Dashboard, OverdueAccount, OverdueSort};
 pub use owner::risk::CustomerRisk;
 pub use owner::today::{BrokenPromise, Task, Today};
 pub use reminders::followup::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, ReminderHold, TimelineItem};

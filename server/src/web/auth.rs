@@ -20,7 +20,7 @@ use crate::db::web::User;
 use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 
-const SESSION_COOKIE: &str = "ardoise_session";
+pub(crate) const SESSION_COOKIE: &str = "ardoise_session";
 const CSRF_COOKIE: &str = "ardoise_csrf";
 const SESSION_DAYS: i64 = 30;
 /// Failed sign-ins allowed per account and per address in `WINDOW`.

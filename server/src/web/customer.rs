@@ -3,7 +3,7 @@
 //! merged copy, which then goes into the log (`Dispatcher::write_merged`): every till gets it
 //! by sync, as if it had been typed at one.
 
-use ardoise_core::store::{DisputeResolution, OverdueSort};
+use ardoise_core::store::DisputeResolution;
 use ardoise_core::{CustomerPatch, Money, parse_date};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -78,11 +78,7 @@ pub(crate) async fn page(
             let account = s.account(&who, today)?;
             let timeline = s.customer_timeline(&who, 50)?;
             let disputes = s.disputes(Some(&who))?;
-            let risk = s
-                .overdue_accounts(today, OverdueSort::Amount, 100_000)?
-                .into_iter()
-                .find(|a| a.customer_ref == who)
-                .map(|a| (a.risk, a.risk_reasons));
+            let risk = s.customer_risk(&who)?.map(|(score, reasons)| (Some(score), reasons));
             Ok((account, timeline, disputes, risk))
         })
         .await

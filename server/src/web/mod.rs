@@ -30,6 +30,7 @@ use crate::state::AppState;
 
 pub use auth::{new_pay_link, new_setup_link};
 pub use page::Tls;
+pub(crate) use page::session_cookie;
 
 /// Forms are a few short fields: anything larger is refused before it is read.
 pub const MAX_FORM_BYTES: usize = 8 * 1024;

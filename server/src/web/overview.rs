@@ -73,22 +73,20 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
     let d = dispatcher(&state, w)?;
     let now = now();
     let today = now.date_naive();
-    let (aging, kpis, month, trend, shop, debtors, todo) = d
+    let (dash, ends, shop, todo) = d
         .read_merged(owner.shop(), now, move |s| {
-            let (aging, kpis) = s.overview(today, KPI_MONTHS)?;
-            let month = s.kpis(today, 1)?;
             let ends: Vec<NaiveDate> = (0..12).rev().map(|back| month_end(today, back)).collect();
-            let trend: Vec<(NaiveDate, Option<f64>)> =
-                ends.iter().copied().zip(s.dso_trend(&ends, KPI_MONTHS)?).collect();
-            let debtors = s.overdue_accounts(today, OverdueSort::Amount, 5)?;
+            let dash = s.dashboard(today, KPI_MONTHS, &ends, 5)?;
             // What waits for the owner: bank lines to confirm, disputes to settle.
             let bank = s.bank_lines(Some(LineState::Suggested), 1000, 0)?.len()
                 + s.bank_lines(Some(LineState::Unmatched), 1000, 0)?.iter().filter(|l| l.amount.is_positive()).count();
             let disputes = s.disputes(None)?.iter().filter(|d| d.state == "open").count();
-            Ok((aging, kpis, month, trend, s.settings().shop_name.clone(), debtors, (bank, disputes)))
+            Ok((dash, ends, s.settings().shop_name.clone(), (bank, disputes)))
         })
         .await
         .map_err(|e| WebError::of(w, e))?;
+    let (kpis, month, debtors) = (dash.kpis, dash.month, dash.debtors);
+    let trend: Vec<(NaiveDate, Option<f64>)> = ends.into_iter().zip(dash.trend).collect();
     // Collected in the month: what was owed at its start plus what was sold on account, less
     // what is owed now (the collection-effectiveness index counts the same way).
     let collected = month.receivables_start + month.credit_sales - month.receivables;
@@ -101,11 +99,11 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
         csrf: &owner.csrf,
         active: "overview",
         shop,
-        receivables: euros(aging.total),
-        overdue: euros(aging.buckets.overdue()),
+        receivables: euros(dash.receivables),
+        overdue: euros(dash.buckets.overdue()),
         collected: euros(collected.max(Money::ZERO)),
         dso: fmt::days(w, kpis.dso_countback),
-        buckets: buckets(w, &aging.buckets),
+        buckets: buckets(w, &dash.buckets),
         trend: fmt::trend_points(&values),
         trend_first: trend.first().map(|t| fmt::date(w, t.0)).unwrap_or_default(),
         trend_last: trend.last().map(|t| fmt::date(w, t.0)).unwrap_or_default(),

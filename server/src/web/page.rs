@@ -115,18 +115,27 @@ impl Cookies {
     }
 }
 
+fn cookie_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+}
+
+/// The session cookie a request carries, if any (not checked): what the rate limit keys a
+/// browser's requests by, as it keys a till's by its token, so that owners behind one address
+/// (a shop's or an accountant's office) do not slow each other down.
+pub(crate) fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookie_pairs(headers).find(|(k, _)| *k == super::auth::SESSION_COOKIE).map(|(_, v)| v)
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Cookies {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let pairs = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-            .collect();
+        let pairs = cookie_pairs(&parts.headers).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         // Behind a proxy that ends TLS, the proxy says so: cookies are then Secure too (a false
         // claim only keeps the cookie off plain HTTP, which harms no one but the claimant).
         let forwarded = parts

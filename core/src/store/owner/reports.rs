@@ -62,6 +62,21 @@ impl std::str::FromStr for OverdueSort {
     }
 }
 
+/// The owner's overview page's figures, read together (see [`Store::dashboard`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// What is owed, and split by days past due (the aging's totals).
+    pub receivables: Money,
+    pub buckets: Buckets,
+    pub kpis: Kpis,
+    /// The KPIs of the as-of date's month alone.
+    pub month: Kpis,
+    /// Countback DSO at each end asked for.
+    pub trend: Vec<Option<f64>>,
+    /// The largest overdue accounts, by amount.
+    pub debtors: Vec<OverdueAccount>,
+}
+
 /// One line of the owner's overdue list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -272,19 +287,37 @@ impl Store {
         }
         self.read(|conn| {
             let Some(&last) = ends.last() else { return Ok(Vec::new()) };
-            let mut receivables = receivables_at(conn, last)?.0;
-            let mut later = last;
-            let mut out = Vec::with_capacity(ends.len());
-            for &end in ends.iter().rev() {
-                if end < later {
-                    let issued = issued_between(conn, end, later)?;
-                    receivables = receivables_before(conn, receivables, issued, end, later)?;
-                    later = end;
-                }
-                out.push(countback_at(conn, end, months, receivables)?);
+            trend_from(conn, ends, months, receivables_at(conn, last)?.0)
+        })
+    }
+
+    /// The owner's overview page in one read and one pass over the accounts: the aging's
+    /// totals and the KPIs over `months` as of `as_of`, the KPIs of its month alone (what was collected),
+    /// the countback DSO at each of `ends` (ascending, the last one `as_of`) and the `top`
+    /// largest overdue accounts. Each equals its own call (`overview`, `kpis`, `dso_trend`,
+    /// `overdue_accounts`), which would each read every account again.
+    pub fn dashboard(&self, as_of: NaiveDate, months: u32, ends: &[NaiveDate], top: usize) -> Result<Dashboard> {
+        check_months(months)?;
+        if ends.windows(2).any(|w| w[0] > w[1]) || ends.last().is_some_and(|&l| l != as_of) {
+            return Err(Error::Invalid { field: "ends", reason: format!("ascending dates ending with {as_of}") });
+        }
+        self.read(|conn| {
+            let per = customer_buckets(conn, as_of)?;
+            // The totals only: the page does not list every customer's aging (nor reads their
+            // names, a third of the time).
+            let mut buckets = Buckets::default();
+            for p in &per {
+                buckets.merge(&p.1);
             }
-            out.reverse();
-            Ok(out)
+            let (total, current) = (buckets.total(), buckets.current);
+            Ok(Dashboard {
+                kpis: kpis_from(conn, as_of, months, total, current)?,
+                month: kpis_from(conn, as_of, 1, total, current)?,
+                trend: trend_from(conn, ends, months, total)?,
+                debtors: overdue_of(conn, per, OverdueSort::Amount, top)?,
+                receivables: total,
+                buckets,
+            })
         })
     }
 
@@ -301,43 +334,7 @@ impl Store {
 
     /// Accounts with something overdue at the end of `as_of`, sorted as asked, at most `limit`.
     pub fn overdue_accounts(&self, as_of: NaiveDate, sort: OverdueSort, limit: usize) -> Result<Vec<OverdueAccount>> {
-        self.read(|conn| {
-            let mut per = customer_buckets(conn, as_of)?;
-            per.retain(|(_, b, _)| b.overdue().is_positive());
-            let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
-            let names = customer_names(conn, &ids)?;
-            let risks = crate::store::owner::risk::stored_many(conn, &ids)?;
-            let mut list: Vec<OverdueAccount> = per
-                .into_iter()
-                .map(|(id, buckets, oldest)| {
-                    let (customer_ref, name, phone, email) = names.get(&id).cloned().unwrap_or_default();
-                    let (risk, risk_reasons) =
-                        risks.get(&id).cloned().map_or((None, Vec::new()), |(s, r)| (Some(s), r));
-                    OverdueAccount {
-                        customer_ref,
-                        name,
-                        phone,
-                        email,
-                        owed: buckets.total(),
-                        overdue: buckets.overdue(),
-                        oldest_days: oldest,
-                        buckets,
-                        risk,
-                        risk_reasons,
-                    }
-                })
-                .collect();
-            list.sort_by(|a, b| {
-                let by = match sort {
-                    OverdueSort::Amount => b.overdue.cmp(&a.overdue),
-                    OverdueSort::Age => b.oldest_days.cmp(&a.oldest_days),
-                    OverdueSort::Risk => b.risk.unwrap_or(-1.0).total_cmp(&a.risk.unwrap_or(-1.0)),
-                };
-                by.then_with(|| b.overdue.cmp(&a.overdue)).then_with(|| a.customer_ref.cmp(&b.customer_ref))
-            });
-            list.truncate(limit);
-            Ok(list)
-        })
+        self.read(|conn| overdue_of(conn, customer_buckets(conn, as_of)?, sort, limit))
     }
 
     /// The customer statement from `from` to `to`: the balance at the end of the day before,
@@ -458,6 +455,81 @@ fn describe(conn: &Connection, body: &crate::entry::EntryBody) -> Result<(String
 }
 
 /// Aging of every account at the end of `as_of`.
+/// The overdue list from each customer's buckets (see [`Store::overdue_accounts`]).
+fn overdue_of(
+    conn: &Connection,
+    mut per: Vec<(i64, Buckets, i64)>,
+    sort: OverdueSort,
+    limit: usize,
+) -> Result<Vec<OverdueAccount>> {
+    per.retain(|(_, b, _)| b.overdue().is_positive());
+    // By amount or age, only the first `limit` (and those tied with the last of them,
+    // which the reference orders) need their names and scores read.
+    let key = |b: &Buckets, oldest: i64| match sort {
+        OverdueSort::Amount => (b.overdue().minor(), b.overdue().minor()),
+        OverdueSort::Age => (oldest, b.overdue().minor()),
+        OverdueSort::Risk => (0, 0),
+    };
+    if sort != OverdueSort::Risk && per.len() > limit {
+        per.sort_by(|a, b| key(&b.1, b.2).cmp(&key(&a.1, a.2)));
+        if let Some(last) = limit.checked_sub(1).map(|i| key(&per[i].1, per[i].2)) {
+            per.retain(|p| key(&p.1, p.2) >= last);
+        } else {
+            per.clear();
+        }
+    }
+    let ids: Vec<i64> = per.iter().map(|p| p.0).collect();
+    let names = customer_names(conn, &ids)?;
+    let risks = crate::store::owner::risk::stored_many(conn, &ids)?;
+    let mut list: Vec<OverdueAccount> = per
+        .into_iter()
+        .map(|(id, buckets, oldest)| {
+            let (customer_ref, name, phone, email) = names.get(&id).cloned().unwrap_or_default();
+            let (risk, risk_reasons) = risks.get(&id).cloned().map_or((None, Vec::new()), |(s, r)| (Some(s), r));
+            OverdueAccount {
+                customer_ref,
+                name,
+                phone,
+                email,
+                owed: buckets.total(),
+                overdue: buckets.overdue(),
+                oldest_days: oldest,
+                buckets,
+                risk,
+                risk_reasons,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        let by = match sort {
+            OverdueSort::Amount => b.overdue.cmp(&a.overdue),
+            OverdueSort::Age => b.oldest_days.cmp(&a.oldest_days),
+            OverdueSort::Risk => b.risk.unwrap_or(-1.0).total_cmp(&a.risk.unwrap_or(-1.0)),
+        };
+        by.then_with(|| b.overdue.cmp(&a.overdue)).then_with(|| a.customer_ref.cmp(&b.customer_ref))
+    });
+    list.truncate(limit);
+    Ok(list)
+}
+
+/// Countback DSO at each of `ends` (ascending), owed `receivables` at the last of them: each
+/// earlier end's receivables stepped back from the next one's.
+fn trend_from(conn: &Connection, ends: &[NaiveDate], months: u32, receivables: Money) -> Result<Vec<Option<f64>>> {
+    let Some(&last) = ends.last() else { return Ok(Vec::new()) };
+    let (mut receivables, mut later) = (receivables, last);
+    let mut out = Vec::with_capacity(ends.len());
+    for &end in ends.iter().rev() {
+        if end < later {
+            let issued = issued_between(conn, end, later)?;
+            receivables = receivables_before(conn, receivables, issued, end, later)?;
+            later = end;
+        }
+        out.push(countback_at(conn, end, months, receivables)?);
+    }
+    out.reverse();
+    Ok(out)
+}
+
 fn aging(conn: &Connection, as_of: NaiveDate) -> Result<AgingReport> {
     let mut per = customer_buckets(conn, as_of)?;
     per.sort_unstable_by_key(|p| p.0);

@@ -111,18 +111,38 @@ fn stored(conn: &Connection, customer_id: i64) -> Result<Option<(f64, Vec<String
     found.map(|(score, reasons)| Ok((score, serde_json::from_str(&reasons)?))).transpose()
 }
 
-/// The stored scores of these customers, for the overdue list.
+/// The stored scores of these customers, for the overdue list: one look each for a page of
+/// them, one pass over the scores for many (a list sorted by risk needs every debtor's).
 pub(in crate::store) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
     let mut out = HashMap::new();
-    for &id in ids {
-        if let Some(found) = stored(conn, id)? {
-            out.insert(id, found);
+    if ids.len() <= 1000 {
+        for &id in ids {
+            if let Some(found) = stored(conn, id)? {
+                out.insert(id, found);
+            }
+        }
+        return Ok(out);
+    }
+    let wanted: HashSet<i64> = ids.iter().copied().collect();
+    let mut stmt = conn.prepare_cached("SELECT customer_id, score, reasons FROM risk_scores")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if wanted.contains(&id) {
+            let reasons: String = r.get(2)?;
+            out.insert(id, (r.get(1)?, serde_json::from_str(&reasons)?));
         }
     }
     Ok(out)
 }
 
 impl Store {
+    /// The customer's late-payment risk as last scored (`refresh_risk`): probability and
+    /// reasons, or `None` before any scoring.
+    pub fn customer_risk(&self, customer: &str) -> Result<Option<(f64, Vec<String>)>> {
+        self.read(|conn| stored(conn, crate::store::till::customer_rows::by_reference(conn, customer)?.0))
+    }
+
     /// Each customer's probability of paying their next invoice late, as known at the end of
     /// `as_of` (no look-ahead), with the main reasons in words. Highest risk first.
     pub fn risk_report(&self, as_of: NaiveDate) -> Result<Vec<CustomerRisk>> {

@@ -440,10 +440,25 @@ proptest! {
         let k_then = then.kpis(as_of, 2).unwrap();
         prop_assert_eq!(&k, &k_then);
         prop_assert_eq!(s.overview(as_of, 2).unwrap(), (past, k));
+        // A short overdue list is the head of the whole one, ties included.
+        for sort in [crate::store::OverdueSort::Amount, crate::store::OverdueSort::Age, crate::store::OverdueSort::Risk] {
+            let all = s.overdue_accounts(as_of, sort, 100).unwrap();
+            for limit in 0..=all.len() {
+                prop_assert_eq!(&s.overdue_accounts(as_of, sort, limit).unwrap()[..], &all[..limit]);
+            }
+        }
         // The trend, stepped back from its last point, equals each point's own KPIs.
         let ends: Vec<NaiveDate> = (0..4u64).rev().map(|back| as_of - chrono::Days::new(back * 29)).collect();
         let each: Vec<Option<f64>> = ends.iter().map(|&e| s.kpis(e, 2).unwrap().dso_countback).collect();
-        prop_assert_eq!(s.dso_trend(&ends, 2).unwrap(), each);
+        prop_assert_eq!(s.dso_trend(&ends, 2).unwrap(), each.clone());
+        // The dashboard, from one pass, equals its parts asked one by one.
+        let (aging, kpis) = s.overview(as_of, 2).unwrap();
+        let dash = s.dashboard(as_of, 2, &ends, 2).unwrap();
+        prop_assert_eq!((dash.receivables, &dash.buckets), (aging.total, &aging.buckets));
+        prop_assert_eq!(&dash.kpis, &kpis);
+        prop_assert_eq!(&dash.month, &s.kpis(as_of, 1).unwrap());
+        prop_assert_eq!(&dash.trend, &each);
+        prop_assert_eq!(&dash.debtors, &s.overdue_accounts(as_of, crate::store::OverdueSort::Amount, 2).unwrap());
     }
 }
 
