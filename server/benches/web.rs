@@ -3,10 +3,12 @@
 //! shop's merged copy (the file the back office keeps for it); this process plays the owners'
 //! browsers on loopback, each signed in with a session of its own.
 //!
-//! Three figures: the overview and a customer page asked one at a time (what one render costs
-//! on the server, loopback included), then 200 owners browsing at once for a while: each opens
+//! Three figures: the overview and a customer page asked one at a time, 25 ms apart (what one
+//! render costs on the server, loopback included), then 200 owners browsing at once for a while: each opens
 //! a page (the overview, the overdue list or a customer), reads it for one to three seconds,
-//! and opens another. Every answer must be a 200 with the page's content; p50, p99, max and
+//! and opens another, while the ledger changes once a second (`ARDOISE_WEB_WRITES`: an
+//! owner's note on a customer), so the pages the server keeps between visits while nothing
+//! changed are computed again after each change. Every answer must be a 200 with the page's content; p50, p99, max and
 //! the error count are printed and written to `target/bench-data/web.json`.
 //!
 //! `cargo bench -p ardoise-server --bench web`. Environment: `ARDOISE_BENCH_CUSTOMERS` /
@@ -162,6 +164,7 @@ fn main() {
     let owners = env_usize("ARDOISE_WEB_OWNERS", if measuring { 200 } else { 5 });
     let seconds = env_usize("ARDOISE_WEB_SECONDS", if measuring { 60 } else { 3 });
     let samples = env_usize("ARDOISE_WEB_SAMPLES", if measuring { 200 } else { 5 });
+    let writes_per_second = env_usize("ARDOISE_WEB_WRITES", 1);
     let shop = dataset::ensure(size);
     let refs = customers(&shop.path);
 
@@ -217,15 +220,19 @@ fn main() {
         let first = timed(&mut owner, "/app", "<svg").await.expect("the overview");
         eprintln!("first overview (opens the shop's copy): {first:.0} ms");
 
+        // Paced under the server's rate limit for one browser (50 a second by default).
+        let pace = Duration::from_millis(25);
         let mut overview = Vec::new();
         for _ in 0..samples {
             overview.push(timed(&mut owner, "/app", "<svg").await.expect("the overview"));
+            tokio::time::sleep(pace).await;
         }
         let mut rng = StdRng::seed_from_u64(19);
         let mut customer = Vec::new();
         for _ in 0..samples * 5 {
             let r = &refs[rng.random_range(0..refs.len())];
             customer.push(timed(&mut owner, &format!("/app/customers/{r}"), r).await.expect("a customer page"));
+            tokio::time::sleep(pace).await;
         }
 
         let (o50, o99, omax) = summary(&mut overview.clone());
@@ -240,6 +247,26 @@ fn main() {
         }
         let refs = Arc::new(refs);
         let until = Instant::now() + Duration::from_secs(seconds as u64);
+        // Meanwhile the ledger changes (an owner's note on a customer, as a sale synced from a
+        // till would), so the pages kept between visits are computed again after each change.
+        let writer = {
+            let (mut b, refs) = (owner.clone(), Arc::clone(&refs));
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(7);
+                let (_, page) = b.get(&format!("/app/customers/{}", refs[0])).await;
+                let token = csrf(&page);
+                let mut writes = 0usize;
+                while Instant::now() < until {
+                    let r = &refs[rng.random_range(0..refs.len())];
+                    let (status, body) =
+                        b.post(&format!("/app/customers/{r}/note"), &[("csrf", &token), ("note", "rappelé")]).await;
+                    assert_eq!(status, StatusCode::SEE_OTHER, "a note: {body}");
+                    writes += 1;
+                    tokio::time::sleep(Duration::from_millis(1000 / writes_per_second.max(1) as u64)).await;
+                }
+                writes
+            })
+        };
         let tasks: Vec<_> = browsers
             .into_iter()
             .enumerate()
@@ -274,16 +301,18 @@ fn main() {
             browsing.extend(ms);
             errors.extend(e);
         }
-        (first, overview, customer, browsing, errors)
+        let writes = writer.await.expect("the writer");
+        (first, overview, customer, browsing, errors, writes)
     });
-    let (first, mut overview, mut customer, mut browsing, errors) = results;
+    let (first, mut overview, mut customer, mut browsing, errors, writes) = results;
     let (o50, o99, omax) = summary(&mut overview);
     let (c50, c99, cmax) = summary(&mut customer);
     let (b50, b99, bmax) = summary(&mut browsing);
     println!(
         "web pages on {}: overview p50 {o50:.1} ms, p99 {o99:.1} ms, max {omax:.1} ms ({} asked); \
          customer page p50 {c50:.1} ms, p99 {c99:.1} ms, max {cmax:.1} ms ({} asked); \
-         {owners} owners browsing for {seconds} s: {} pages, p50 {b50:.1} ms, p99 {b99:.1} ms, max {bmax:.1} ms, {} errors",
+         {owners} owners browsing for {seconds} s while {writes} notes were written: {} pages, p50 {b50:.1} ms, \
+         p99 {b99:.1} ms, max {bmax:.1} ms, {} errors",
         size.label(),
         overview.len(),
         customer.len(),
@@ -298,7 +327,7 @@ fn main() {
         "first_overview_ms": first,
         "overview_ms": {"p50": o50, "p99": o99, "max": omax, "n": overview.len()},
         "customer_ms": {"p50": c50, "p99": c99, "max": cmax, "n": customer.len()},
-        "browsing": {"owners": owners, "seconds": seconds, "pages": browsing.len(), "p50": b50, "p99": b99,
+        "browsing": {"owners": owners, "seconds": seconds, "writes": writes, "pages": browsing.len(), "p50": b50, "p99": b99,
                      "max": bmax, "errors": errors.len()},
     });
     std::fs::write(dataset::data_dir().join("web.json"), serde_json::to_string_pretty(&json).expect("json"))

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use ardoise_core::bank::{Import as BankImport, Line, LineState, Statement};
@@ -85,7 +85,7 @@ impl DispatchReport {
 }
 
 struct ShopCopy {
-    store: Arc<Mutex<Store>>,
+    store: Arc<RwLock<Store>>,
     /// The copy's own device id: this process's name in the shop's log, and in its claims.
     device: Uuid,
     epoch: Uuid,
@@ -109,6 +109,23 @@ pub struct Dispatcher {
     shops: tokio::sync::Mutex<HashMap<Uuid, ShopCopyHandle>>,
     /// Where the payment providers' APIs are, for the sessions a reminder links to.
     pay: PayApis,
+    /// Answers of [`Dispatcher::read_merged_cached`], by shop and name.
+    answers: Mutex<HashMap<(Uuid, &'static str), Answer>>,
+}
+
+/// A page's answer, good while its copy is the same store at the same revision on the same day.
+/// The weak reference keeps the store's allocation, so a copy opened later is never taken for it.
+struct Answer {
+    store: std::sync::Weak<RwLock<Store>>,
+    revision: u64,
+    day: NaiveDate,
+    value: Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer").field("revision", &self.revision).field("day", &self.day).finish_non_exhaustive()
+    }
 }
 
 /// The per-shop state behind its own lock, so that shops are served independently.
@@ -134,12 +151,12 @@ fn core(e: ardoise_core::Error) -> Error {
 
 /// Runs a store operation off the async threads: catching up can take a while.
 async fn blocking<R: Send + 'static>(
-    store: &Arc<Mutex<Store>>,
+    store: &Arc<RwLock<Store>>,
     f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
 ) -> Result<R> {
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || {
-        let mut s = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = store.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut s)
     })
     .await
@@ -163,12 +180,12 @@ pub struct Payment {
 /// [`blocking`] for an owner's action: what the core refuses (an unknown customer, an amount
 /// a till would refuse) is the caller's mistake, told as such, not the dispatcher's failure.
 async fn blocking_typed<R: Send + 'static>(
-    store: &Arc<Mutex<Store>>,
+    store: &Arc<RwLock<Store>>,
     f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
 ) -> Result<R> {
     let store = Arc::clone(store);
     let r = tokio::task::spawn_blocking(move || {
-        let mut s = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = store.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut s)
     })
     .await
@@ -281,6 +298,7 @@ impl Dispatcher {
             lease_ms,
             shops: tokio::sync::Mutex::new(HashMap::new()),
             pay: PayApis::from_env(),
+            answers: Mutex::new(HashMap::new()),
         })
     }
 
@@ -373,7 +391,7 @@ impl Dispatcher {
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(core)?;
-        let store = Arc::new(Mutex::new(store));
+        let store = Arc::new(RwLock::new(store));
         let (device, epoch) = blocking(&store, |s| Ok((s.device_id(), s.enrolment()?.map(|e| e.epoch)))).await?;
         Ok(ShopCopy { store, device, epoch: epoch.unwrap_or(Uuid::nil()), ladder_ran: None, seen_head: None })
     }
@@ -389,7 +407,7 @@ impl Dispatcher {
     async fn supersede(&self, copy: &mut ShopCopy, shop: Uuid) -> Result<()> {
         let old = copy.device;
         // Closes the file before it is moved.
-        copy.store = Arc::new(Mutex::new(Store::open_in_memory().map_err(core)?));
+        copy.store = Arc::new(RwLock::new(Store::open_in_memory().map_err(core)?));
         let path = self.copy_path(shop);
         let aside = self.cfg.data_dir.join(format!("{shop}.superseded-{}.db", chrono::Utc::now().timestamp_millis()));
         for suffix in ["", "-wal", "-shm"] {
@@ -667,7 +685,7 @@ impl Dispatcher {
     /// words, and the log says so: a provider never holds a reminder back.
     async fn payment_link_for(
         &self,
-        store: &Arc<Mutex<Store>>,
+        store: &Arc<RwLock<Store>>,
         shop: Uuid,
         r: &mut ReminderRecord,
         today: NaiveDate,
@@ -971,7 +989,7 @@ impl Dispatcher {
 
     /// Writes a reminder's outcome into the copy (and from there into the log), unless the
     /// copy already moved it on (another process's record arrived through the log).
-    async fn record(&self, store: &Arc<Mutex<Store>>, id: Uuid, outcome: &Outcome, now: Now) -> Result<()> {
+    async fn record(&self, store: &Arc<RwLock<Store>>, id: Uuid, outcome: &Outcome, now: Now) -> Result<()> {
         let (state, note) = match outcome {
             Outcome::Sent { detail, .. } => (ReminderState::Sent, detail.clone()),
             Outcome::Failed { reason, .. } => (ReminderState::Failed, reason.clone()),
@@ -990,7 +1008,7 @@ impl Dispatcher {
     /// to retry blindly.
     async fn outgoing(
         &self,
-        store: &Arc<Mutex<Store>>,
+        store: &Arc<RwLock<Store>>,
         r: &ReminderRecord,
         today: chrono::NaiveDate,
         link: Option<String>,
@@ -1047,7 +1065,7 @@ impl Dispatcher {
     }
 
     /// Applies the shop's log to the merged copy, page by page.
-    async fn catch_up(&self, store: &Arc<Mutex<Store>>, shop: Uuid, now: Now) -> Result<u32> {
+    async fn catch_up(&self, store: &Arc<RwLock<Store>>, shop: Uuid, now: Now) -> Result<u32> {
         let mut applied = 0;
         loop {
             let (after, at) = blocking(store, |s| s.sync_position()).await?;
@@ -1072,6 +1090,11 @@ impl Dispatcher {
                 other => other?,
             };
             let next = page.next;
+            // Nothing new: no write (a page view would otherwise commit the same cursor again,
+            // with its fsync, and change the copy's revision).
+            if page.changes.is_empty() && next <= after {
+                return Ok(applied);
+            }
             let more = !page.changes.is_empty() && next < page.head;
             let report = blocking(store, move |s| s.apply_changes(&page.changes, next, now)).await?;
             applied += report.applied;
@@ -1082,7 +1105,7 @@ impl Dispatcher {
     }
 
     /// Puts what the merged copy recorded (reminders queued, sent, cancelled) into the log.
-    async fn push_outcomes(&self, store: &Arc<Mutex<Store>>, shop: Uuid, now: Now) -> Result<()> {
+    async fn push_outcomes(&self, store: &Arc<RwLock<Store>>, shop: Uuid, now: Now) -> Result<()> {
         loop {
             let (device, batch) = blocking(store, |s| Ok((s.device_id(), s.push_batch(500)?))).await?;
             if batch.is_empty() {
@@ -1131,18 +1154,66 @@ fn lease_ms(lease: Duration) -> i64 {
 /// What the web pages read and write (issue 19): always on the merged copy caught up with the
 /// log, so a page and a synced till's report agree to the cent.
 impl Dispatcher {
-    /// Runs `f` on the shop's merged copy once it holds everything in the log.
+    /// Runs `f` on the shop's merged copy once it holds everything in the log. Only the
+    /// catching up is one at a time: the read itself runs beside other pages' reads (the
+    /// store reads through its own connections), so a slow page does not queue the others.
     pub async fn read_merged<R: Send + 'static>(
         &self,
         shop: Uuid,
         now: Now,
         f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
     ) -> Result<R> {
+        let store = self.caught_up(shop, now).await?;
+        let read = tokio::task::spawn_blocking(move || {
+            let s = store.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&s)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
+        read.map_err(|e| typed(page_error(e)))
+    }
+
+    /// [`Dispatcher::read_merged`] for a page many owners open (the overview, the overdue
+    /// list): its answer, by `name`, is kept and given again while the merged copy has written
+    /// nothing since (its [`Store::revision`]) and the day is the same. A sale synced from a
+    /// till, a payment, any action: the next one reads anew.
+    pub async fn read_merged_cached<R: Clone + Send + Sync + 'static>(
+        &self,
+        shop: Uuid,
+        name: &'static str,
+        now: Now,
+        f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let day = now.date_naive();
+        let store = self.caught_up(shop, now).await?;
+        let revision = revision_of(&store).await?;
+        let key = (shop, name);
+        let kept = {
+            let answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            answers
+                .get(&key)
+                .filter(|a| a.store.ptr_eq(&Arc::downgrade(&store)) && (a.revision, a.day) == (revision, day))
+                .and_then(|a| a.value.downcast_ref::<R>().cloned())
+        };
+        if let Some(value) = kept {
+            return Ok(value);
+        }
+        let value = self.read_merged(shop, now, f).await?;
+        // Kept only if nothing was written while it was read.
+        if revision_of(&store).await? == revision {
+            let answer = Answer { store: Arc::downgrade(&store), revision, day, value: Arc::new(value.clone()) };
+            self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, answer);
+        }
+        Ok(value)
+    }
+
+    /// The shop's merged copy once it holds everything in the log.
+    async fn caught_up(&self, shop: Uuid, now: Now) -> Result<Arc<RwLock<Store>>> {
         let h = self.copy_of(shop).await?;
         let mut copy = h.0.lock().await;
         self.join_epoch(&mut copy, shop, now).await?;
         self.catch_up(&copy.store, shop, now).await?;
-        on_page(&copy.store, move |s| f(s)).await
+        Ok(Arc::clone(&copy.store))
     }
 
     /// Runs an owner's or a customer's action on the shop's merged copy caught up with the
@@ -1166,14 +1237,25 @@ impl Dispatcher {
 /// [`blocking_typed`] for a page: also what the core did not find by another name (a bank
 /// transaction, a dispute) is the caller's mistake, answered as not found.
 async fn on_page<R: Send + 'static>(
-    store: &Arc<Mutex<Store>>,
+    store: &Arc<RwLock<Store>>,
     f: impl FnOnce(&mut Store) -> ardoise_core::Result<R> + Send + 'static,
 ) -> Result<R> {
-    blocking_typed(store, move |s| {
-        f(s).map_err(|e| match e {
-            ardoise_core::Error::NotFound { what, id } => ardoise_core::Error::UnknownEntry(format!("{what} {id}")),
-            other => other,
-        })
-    })
-    .await
+    blocking_typed(store, move |s| f(s).map_err(page_error)).await
+}
+
+/// The copy's revision, read once no write holds it.
+async fn revision_of(store: &Arc<RwLock<Store>>) -> Result<u64> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || store.read().unwrap_or_else(std::sync::PoisonError::into_inner).revision())
+        .await
+        .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))
+}
+
+/// What the core did not find by another name (a bank transaction, a dispute) is, for a page,
+/// the caller's mistake: answered as not found.
+fn page_error(e: ardoise_core::Error) -> ardoise_core::Error {
+    match e {
+        ardoise_core::Error::NotFound { what, id } => ardoise_core::Error::UnknownEntry(format!("{what} {id}")),
+        other => other,
+    }
 }

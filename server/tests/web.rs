@@ -294,7 +294,7 @@ async fn the_owner_of_one_shop_sees_nothing_of_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_agrees_with_a_synced_tills_report_to_the_cent() {
-    let Shop { mut owner, till, _dir, .. } = shop().await;
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
     let page = owner.get("/app").await;
     assert_eq!(page.status, StatusCode::OK);
     let today = now().date_naive();
@@ -315,6 +315,18 @@ async fn the_overview_agrees_with_a_synced_tills_report_to_the_cent() {
     let found = owner.get("/app/overdue?q=helene").await;
     assert!(found.body.contains("Hélène Dupré"), "searched without accent");
     assert!(!owner.get("/app/overdue?q=zzz").await.body.contains("Hélène Dupré"));
+    // The overview and the list are kept between visits only while the ledger is unchanged: a
+    // payment taken at the till and synced shows at once.
+    assert_eq!(by_id(&owner.get("/app").await.body, "receivables"), "1\u{a0}254,56\u{a0}€");
+    let pay = ardoise_core::EntryRequest::Payment {
+        amount: "1234.56".parse().unwrap(),
+        method: ardoise_core::PaymentMethod::Cash,
+        invoice: None,
+    };
+    till.lock().unwrap().record("C1", None, "Léa", pay, now()).unwrap();
+    bo.sync(&till, now()).await;
+    assert_eq!(by_id(&owner.get("/app").await.body, "receivables"), "20,00\u{a0}€");
+    assert!(!owner.get("/app/overdue").await.body.contains("Hélène Dupré"), "paid: no longer overdue");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

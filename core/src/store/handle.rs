@@ -54,6 +54,14 @@ impl Store {
         self.device_id
     }
 
+    /// A number that grows with every row this store writes (SQLite's count of rows changed
+    /// through its one writer connection, since it was opened): two equal readings of the same
+    /// `Store` mean nothing was written in between, so an answer computed from it still holds.
+    /// Only meaningful while no write is in progress, and only for this `Store` value.
+    pub fn revision(&self) -> u64 {
+        conn::lock(&self.writer).total_changes()
+    }
+
     pub fn settings(&self) -> Arc<ShopSettings> {
         self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
     }

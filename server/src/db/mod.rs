@@ -44,6 +44,12 @@ pub struct Db {
     backend: Backend,
 }
 
+/// SQLite's SQLITE_BUSY ("database is locked"), or one of its extended codes.
+fn is_locked(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i64>().ok());
+    code.is_some_and(|c| c & 0xff == 5) || e.to_string().contains("database is locked")
+}
+
 /// Opens the database named by `url` (`sqlite://file.db?mode=rwc`, `postgres://...`) and brings
 /// its schema up to date.
 pub async fn connect(url: &str) -> Result<Db> {
@@ -52,6 +58,23 @@ pub async fn connect(url: &str) -> Result<Db> {
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
+        // Two processes opening a new SQLite file at the same moment: SQLite answers "database
+        // is locked" without waiting in a few places the busy timeout does not cover (switching
+        // the journal to WAL while the other sets it up). Nothing is written by a failed try,
+        // so it is tried again, for a few seconds.
+        let mut tries = 0;
+        loop {
+            match Db::connect_once(url).await {
+                Err(Error::Database(e)) if tries < 50 && is_locked(&e) => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_once(url: &str) -> Result<Db> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite

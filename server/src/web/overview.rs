@@ -74,7 +74,7 @@ pub(crate) async fn overview(State(state): State<AppState>, owner: Owner) -> Res
     let now = now();
     let today = now.date_naive();
     let (dash, ends, shop, todo) = d
-        .read_merged(owner.shop(), now, move |s| {
+        .read_merged_cached(owner.shop(), "overview", now, move |s| {
             let ends: Vec<NaiveDate> = (0..12).rev().map(|back| month_end(today, back)).collect();
             let dash = s.dashboard(today, KPI_MONTHS, &ends, 5)?;
             // What waits for the owner: bank lines to confirm, disputes to settle.
@@ -183,7 +183,7 @@ pub(crate) async fn overdue(
     let now = now();
     let today = now.date_naive();
     let list = d
-        .read_merged(owner.shop(), now, move |s| s.overdue_accounts(today, sort, 10_000))
+        .read_merged_cached(owner.shop(), overdue_name(sort), now, move |s| s.overdue_accounts(today, sort, 10_000))
         .await
         .map_err(|e| WebError::of(w, e))?;
     // Names are matched folded (case and accents), as the till's search does.
@@ -209,4 +209,13 @@ pub(crate) async fn overdue(
         bucket: query.bucket.clone(),
         rows,
     }))
+}
+
+/// The name the overdue list sorted this way is kept under (one answer per order).
+fn overdue_name(sort: OverdueSort) -> &'static str {
+    match sort {
+        OverdueSort::Amount => "overdue:amount",
+        OverdueSort::Age => "overdue:age",
+        OverdueSort::Risk => "overdue:risk",
+    }
 }
