@@ -231,7 +231,8 @@ fn main() {
         let (mut overview, mut kept) = (Vec::new(), Vec::new());
         for _ in 0..samples {
             let r = &refs[rng.random_range(0..refs.len())];
-            let (status, _) = owner.post(&format!("/app/customers/{r}/note"), &[("csrf", &token), ("note", "vu")]).await;
+            let (status, _) =
+                owner.post(&format!("/app/customers/{r}/note"), &[("csrf", &token), ("note", "vu")]).await;
             assert_eq!(status, StatusCode::SEE_OTHER);
             tokio::time::sleep(pace).await;
             overview.push(timed(&mut owner, "/app", "<svg").await.expect("the overview"));

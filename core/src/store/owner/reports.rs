@@ -471,7 +471,7 @@ fn overdue_of(
         OverdueSort::Risk => (0, 0),
     };
     if sort != OverdueSort::Risk && per.len() > limit {
-        per.sort_by(|a, b| key(&b.1, b.2).cmp(&key(&a.1, a.2)));
+        per.sort_by_key(|p| std::cmp::Reverse(key(&p.1, p.2)));
         if let Some(last) = limit.checked_sub(1).map(|i| key(&per[i].1, per[i].2)) {
             per.retain(|p| key(&p.1, p.2) >= last);
         } else {
