@@ -357,6 +357,44 @@ async fn a_promise_recorded_on_the_customer_page_reaches_the_till() {
     assert!(page.body.contains(&format!("promise to pay 100.50 EUR by {on}")), "{}", page.body);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_and_a_payment_plan_from_the_customer_page_reach_the_till() {
+    let Shop { bo, mut owner, till, _dir, .. } = shop().await;
+    let page = owner.get("/app/customers/C1").await;
+    let token = csrf(&page.body);
+    let on = (now().date_naive() + Duration::days(5)).to_string();
+    let call =
+        [("csrf", token.as_str()), ("outcome", "promise"), ("on", &on), ("amount", "200"), ("note", "rappelle lundi")];
+    let done = owner.post("/app/customers/C1/call", &call).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    // A bad outcome or instalment count is refused with its reason and writes nothing.
+    let bad = owner.post("/app/customers/C1/call", &[("csrf", &token), ("outcome", "shouted")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let first = (now().date_naive() + Duration::days(10)).to_string();
+    let plan = |count: &'static str| {
+        [("csrf", token.clone()), ("count", count.into()), ("on", first.clone()), ("every", "30".into())]
+    };
+    let bad = owner
+        .post("/app/customers/C1/plan", &plan("1").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let done = owner
+        .post("/app/customers/C1/plan", &plan("3").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    bo.sync(&till, now()).await;
+    let till = till.lock().unwrap();
+    let timeline = till.customer_timeline("C1", 50).unwrap();
+    let call = timeline.iter().find(|t| t.kind == "call").expect("the call reached the till");
+    assert!(call.text.contains("rappelle lundi"), "{}", call.text);
+    assert!(timeline.iter().any(|t| t.kind == "promise" && t.text.contains("200.00")), "{timeline:?}");
+    // Three instalments of the whole balance (1,234.56), the first on the day given.
+    let plan = till.plan("C1", now().date_naive()).unwrap().expect("the plan reached the till");
+    assert_eq!(plan.instalments.len(), 3);
+    assert_eq!(plan.instalments.iter().map(|i| i.amount).sum::<ardoise_core::Money>(), "1234.56".parse().unwrap());
+    assert_eq!(plan.instalments[0].due_on.to_string(), first);
+}
+
 /// Everything the server logs, in memory.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);

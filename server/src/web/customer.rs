@@ -3,7 +3,8 @@
 //! merged copy, which then goes into the log (`Dispatcher::write_merged`): every till gets it
 //! by sync, as if it had been typed at one.
 
-use ardoise_core::store::DisputeResolution;
+use ardoise_core::dunning::plan::split_evenly;
+use ardoise_core::store::{CallOutcome, DisputeResolution};
 use ardoise_core::{CustomerPatch, Money, parse_date};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -145,6 +146,32 @@ pub(crate) struct ActionForm {
     reason: String,
     invoice: String,
     dispute: String,
+    outcome: String,
+    count: String,
+    every: String,
+}
+
+/// An amount typed the French way or not ("12,50", "12.50"); empty is none.
+fn amount_of(w: &'static Words, s: &str) -> Result<Option<Money>, WebError> {
+    match s.trim() {
+        "" => Ok(None),
+        a => Money::parse(&a.replace(',', ".")).map(Some).map_err(|e| WebError::Invalid(w, e.to_string())),
+    }
+}
+
+/// A whole number of a form, within `range`.
+fn count_of(
+    w: &'static Words,
+    field: &'static str,
+    s: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, WebError> {
+    s.trim().parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+        WebError::Invalid(
+            w,
+            format!("{field}: {:?} is not a number from {} to {}", s.trim(), range.start(), range.end()),
+        )
+    })
 }
 
 fn date_of(w: &'static Words, s: &str) -> Result<chrono::NaiveDate, WebError> {
@@ -168,6 +195,44 @@ pub(crate) async fn act(
     let invoice = field(w, &form.invoice, 100)?;
     let run = match action.as_str() {
         "note" => d.write_merged(owner.shop(), now, move |s| s.add_note(&who, &note, &author, now)).await,
+        "call" => {
+            let outcome = match form.outcome.as_str() {
+                "reached" => CallOutcome::Reached,
+                "no_answer" => CallOutcome::NoAnswer,
+                "promise" => {
+                    let on = date_of(w, &form.on)?;
+                    let amount = amount_of(w, &form.amount)?;
+                    CallOutcome::Promise { on, amount: amount.unwrap_or(Money::ZERO) }
+                }
+                other => return Err(WebError::Invalid(w, format!("call outcome: {other:?}"))),
+            };
+            d.write_merged(owner.shop(), now, move |s| {
+                // A promise without an amount is for the whole balance, as on the promise form.
+                let outcome = match outcome {
+                    CallOutcome::Promise { on, amount } if amount == Money::ZERO => {
+                        CallOutcome::Promise { on, amount: s.account(&who, now.date_naive())?.balance }
+                    }
+                    other => other,
+                };
+                s.record_call(&who, outcome, &note, &author, now)
+            })
+            .await
+        }
+        "plan" => {
+            let first = date_of(w, &form.on)?;
+            let count = count_of(w, "instalments", &form.count, 2..=36)?;
+            let every = count_of(w, "days between instalments", &form.every, 7..=92)?;
+            let total = amount_of(w, &form.amount)?;
+            d.write_merged(owner.shop(), now, move |s| {
+                let total = match total {
+                    Some(t) => t,
+                    None => s.account(&who, now.date_naive())?.balance,
+                };
+                let instalments = split_evenly(total, count, first, every)?;
+                s.create_plan(&who, instalments, &author, now).map(|_| ())
+            })
+            .await
+        }
         "promise" => {
             let on = date_of(w, &form.on)?;
             let amount = match form.amount.trim() {

@@ -206,6 +206,18 @@ pub(crate) struct Words {
     pub representative: &'static str,
     pub representative_role: &'static str,
     pub hold_queued_hint: &'static str,
+    pub call: &'static str,
+    pub call_outcome: &'static str,
+    pub call_reached: &'static str,
+    pub call_no_answer: &'static str,
+    pub call_promise: &'static str,
+    pub record_call: &'static str,
+    pub plan: &'static str,
+    pub plan_total: &'static str,
+    pub plan_count: &'static str,
+    pub plan_first: &'static str,
+    pub plan_every: &'static str,
+    pub create_plan: &'static str,
 }
 
 pub(crate) static FR: &Words = &Words {
@@ -411,6 +423,18 @@ pub(crate) static FR: &Words = &Words {
     representative: "Représentant légal",
     representative_role: "Qualité (gérant, président…)",
     hold_queued_hint: "Les relances déjà prévues sont annulées ; elles reprennent à la fin de la suspension. Voir",
+    call: "Appel",
+    call_outcome: "Résultat de l'appel",
+    call_reached: "Joint",
+    call_no_answer: "Pas de réponse",
+    call_promise: "A promis de payer",
+    record_call: "Enregistrer l'appel",
+    plan: "Échéancier",
+    plan_total: "Montant total (€, vide : tout le solde)",
+    plan_count: "Nombre d'échéances",
+    plan_first: "Première échéance",
+    plan_every: "Jours entre deux échéances",
+    create_plan: "Créer l'échéancier",
 };
 
 pub(crate) static EN: &Words = &Words {
@@ -616,6 +640,18 @@ pub(crate) static EN: &Words = &Words {
     representative: "Legal representative",
     representative_role: "Role (gérant, président…)",
     hold_queued_hint: "Reminders already queued are cancelled; the ladder resumes when the hold ends. See",
+    call: "Call",
+    call_outcome: "Outcome",
+    call_reached: "Reached",
+    call_no_answer: "No answer",
+    call_promise: "Promised to pay",
+    record_call: "Record the call",
+    plan: "Payment plan",
+    plan_total: "Total (€, empty: the whole balance)",
+    plan_count: "Number of instalments",
+    plan_first: "First instalment",
+    plan_every: "Days between instalments",
+    create_plan: "Create the plan",
 };
 
 /// `fr` or `en` (anything else reads as French: the shops are French).
