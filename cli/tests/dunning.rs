@@ -541,7 +541,12 @@ fn notes_calls_holds_stops_and_ladders_show_in_the_full_timeline() {
         assert!(story.iter().any(|x| x == k), "{k} missing from {story:?}");
     }
     let text = t.ok(&["timeline", "--customer", "P1", "--full"]);
-    for want in ["prefers a call after 6pm", "Rappel courtois by email: queued", "reminders on hold until 2024-06-30"] {
+    // The reminder queued on the 14th was cancelled by the promise of the 15th: it says why.
+    for want in [
+        "prefers a call after 6pm",
+        "Rappel courtois by email: cancelled (Annulée : le client a promis de payer",
+        "reminders on hold until 2024-06-30",
+    ] {
         assert!(text.contains(want), "{want:?} missing from {text}");
     }
     // Without --full: the ledger entries, in the shape scripts already read.

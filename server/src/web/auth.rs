@@ -14,13 +14,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::i18n::{self, Words};
-use super::page::{Cookies, WebError, cookie, field, render};
+use super::page::{Cookies, SESSION_COOKIE, WebError, cookie, field, render};
 use crate::db::Db;
 use crate::db::web::User;
 use crate::secret::{new_token, sha256_hex};
 use crate::state::AppState;
 
-pub(crate) const SESSION_COOKIE: &str = "ardoise_session";
 const CSRF_COOKIE: &str = "ardoise_csrf";
 const SESSION_DAYS: i64 = 30;
 /// Failed sign-ins allowed per account and per address in `WINDOW`.

@@ -115,6 +115,9 @@ impl Cookies {
     }
 }
 
+/// The cookie that carries an owner's session.
+pub(crate) const SESSION_COOKIE: &str = "ardoise_session";
+
 fn cookie_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
@@ -128,7 +131,7 @@ fn cookie_pairs(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, 
 /// browser's requests by, as it keys a till's by its token, so that owners behind one address
 /// (a shop's or an accountant's office) do not slow each other down.
 pub(crate) fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
-    cookie_pairs(headers).find(|(k, _)| *k == super::auth::SESSION_COOKIE).map(|(_, v)| v)
+    cookie_pairs(headers).find(|(k, _)| *k == SESSION_COOKIE).map(|(_, v)| v)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Cookies {
