@@ -325,7 +325,8 @@ final class RemindersTests: XCTestCase {
         XCTAssertEqual(timeline.filter { $0.kind == "call" }.map(\.text),
                        ["call: promise of 20.00 EUR by 2024-06-21 (promised)", "call: reached (will pay on Friday)", "call: no answer"])
         let reminders = timeline.filter { $0.kind == "reminder" }
-        XCTAssertEqual(reminders.map(\.state), ["queued"])
+        // The promise made on the 17th cancelled the reminder queued on the 14th.
+        XCTAssertEqual(reminders.map(\.state), ["cancelled"])
         XCTAssertEqual(reminders.map(\.id), [queued[0].id])
         XCTAssertEqual(reminders.first?.amount, "20.00")
         XCTAssertTrue(timeline.contains { $0.kind == "hold" && $0.text.contains("in hospital") })

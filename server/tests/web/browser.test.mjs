@@ -67,8 +67,23 @@ test('the owner signs in and the overview shows the till\'s figures', async () =
   await check(page, 'overview');
 });
 
+// Before the promise below: a promise pauses the customer's reminders, which cancels the
+// one queued.
+test('the reminders page shows the queued reminder with its text, and cancels it', async () => {
+  const page = ownerPage;
+  await page.goto(`${BASE}/app/reminders`);
+  assert.match(await page.textContent('h1'), /Relances/);
+  assert.match(await page.textContent('main'), /Hélène Dupré/);
+  await page.click('main details summary');
+  assert.match(await page.textContent('main details pre'), /Bonjour Hélène Dupré,[\s\S]*Référence de paiement[\s\S]*RF\d\d/);
+  await check(page, 'reminders');
+  await Promise.all([page.waitForURL('**/app/reminders'), page.click('text=Annuler cette relance')]);
+  assert.match(await page.textContent('#queued'), /\(0\)/);
+});
+
 test('a bucket opens the overdue list, and a promise is recorded on the customer', async () => {
   const page = ownerPage;
+  await page.goto(`${BASE}/app`);
   await page.click('a[href="/app/overdue?bucket=1_30"]');
   assert.match(await page.textContent('main'), /Hélène Dupré/);
   assert.doesNotMatch(await page.textContent('main'), /Marc Petit/);
@@ -92,18 +107,6 @@ test('a bucket opens the overdue list, and a promise is recorded on the customer
   await page.goto(`${BASE}/app/devices`);
   assert.match(await page.textContent('main'), /ce serveur/);
   await check(page, 'devices');
-});
-
-test('the reminders page shows the queued reminder with its text, and cancels it', async () => {
-  const page = ownerPage;
-  await page.goto(`${BASE}/app/reminders`);
-  assert.match(await page.textContent('h1'), /Relances/);
-  assert.match(await page.textContent('main'), /Hélène Dupré/);
-  await page.click('main details summary');
-  assert.match(await page.textContent('main details pre'), /Bonjour Hélène Dupré,[\s\S]*Référence de paiement[\s\S]*RF\d\d/);
-  await check(page, 'reminders');
-  await Promise.all([page.waitForURL('**/app/reminders'), page.click('text=Annuler cette relance')]);
-  assert.match(await page.textContent('#queued'), /\(0\)/);
 });
 
 test('the devices page issues an enrolment code with its QR code', async () => {

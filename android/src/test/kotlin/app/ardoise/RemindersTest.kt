@@ -323,7 +323,8 @@ class RemindersTest {
             calls,
         )
         val r = timeline.single { it.kind == "reminder" }
-        assertEquals("queued", r.state)
+        // The promise made on the 17th cancelled the reminder queued on the 14th.
+        assertEquals("cancelled", r.state)
         assertEquals(reminder.id, r.id)
         assertEquals("20.00", r.amount)
         assertTrue(timeline.any { it.kind == "hold" && it.text.contains("in hospital") })
