@@ -43,15 +43,17 @@ fn method(m: &str) -> &str {
     }
 }
 
-fn channel(c: &str) -> &str {
+/// How a reminder goes, as French says it after the step's name ("Second rappel par e-mail",
+/// "… à la caisse").
+fn channel(c: &str) -> String {
     match c {
-        "email" => "e-mail",
-        "sms" => "SMS",
-        "letter" => "courrier",
-        "phone_call" => "appel",
-        "till" => "à la caisse",
-        "document" => "dossier",
-        other => other,
+        "email" => "par e-mail".to_owned(),
+        "sms" => "par SMS".to_owned(),
+        "letter" => "par courrier".to_owned(),
+        "phone_call" => "par téléphone".to_owned(),
+        "till" => "à la caisse".to_owned(),
+        "document" => "en dossier".to_owned(),
+        other => format!("par {other}"),
     }
 }
 
@@ -96,7 +98,7 @@ fn french(kind: &str, t: &str) -> Option<String> {
             let (step, rest) = t.rsplit_once(" by ")?;
             let (ch, rest) = rest.split_once(": ")?;
             let (st, note) = with_note(rest);
-            format!("{step} par {} : {}{note}", channel(ch), state(st))
+            format!("{step} {} : {}{note}", channel(ch), state(st))
         }
         "promise" => {
             let (a, d) = amount_by(after("promise to pay ")?, "by")?;
@@ -216,6 +218,7 @@ mod tests {
             fr("reminder", "Second rappel by email: failed (not delivered: mailbox unknown)"),
             "Second rappel par e-mail : non remise (not delivered: mailbox unknown)"
         );
+        assert_eq!(fr("reminder", "Rappel by till: sent"), format!("Rappel à la caisse : {}", state("sent")));
         assert_eq!(fr("dispute_rejected", "dispute on F-3 rejected: livré"), "litige sur F-3 rejeté : livré");
         assert_eq!(
             fr("promise_broken", "promise of 50.00 EUR for 2026-05-02 not kept (10.00 EUR paid)"),
