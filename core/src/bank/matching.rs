@@ -17,7 +17,7 @@
 //! INV-10), a debit or a pending entry taken as a payment, an account several customers used
 //! taken as proof of one of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,8 @@ pub struct BookCustomer {
     pub name: String,
     /// What they owe now (negative: money on account).
     pub balance: Money,
-    /// Open invoices, oldest due first.
+    /// Open invoices, oldest due first: all of them, or only those the statement can concern
+    /// ([`Concerns`]); the others change no decision.
     pub open: Vec<OpenInvoice>,
 }
 
@@ -55,6 +56,38 @@ pub struct OpenInvoice {
     pub open: Money,
 }
 
+/// What of the ledger a set of transactions can concern: the open invoices they may name (each
+/// whole token of their texts) and those whose open amount one of their credits has. Any other
+/// open invoice changes no decision of [`decide`] (it is neither named nor an amount's
+/// evidence), so a book for these transactions needs only these: on a large shop that is a few
+/// thousand invoices to read instead of every open one.
+#[derive(Debug, Default)]
+pub struct Concerns {
+    /// Tokens as [`decide`] reads them (in ASCII capitals).
+    pub tokens: HashSet<String>,
+    /// Credit amounts, in cents.
+    pub amounts: HashSet<i64>,
+}
+
+impl Concerns {
+    pub fn of<'a>(transactions: impl IntoIterator<Item = &'a Transaction>) -> Concerns {
+        let mut out = Concerns::default();
+        for tx in transactions {
+            if tx.status != Status::Booked || tx.direction == Direction::Debit || tx.reversal {
+                continue;
+            }
+            out.amounts.insert(tx.amount.minor());
+            out.tokens.extend(texts(tx).iter().flat_map(|t| tokens(t)));
+        }
+        out
+    }
+
+    /// Whether an open invoice with this reference and this open amount is needed.
+    pub fn invoice(&self, reference: &str, open: Money) -> bool {
+        self.amounts.contains(&open.minor()) || self.tokens.contains(&reference.to_ascii_uppercase())
+    }
+}
+
 /// What the ledger says, indexed for matching a whole statement: built once per import.
 #[derive(Debug, Default)]
 pub struct Book {
@@ -62,8 +95,9 @@ pub struct Book {
     by_reference: HashMap<String, usize>,
     /// A reference two customers share maps to nobody.
     references: HashMap<PaymentReference, Option<usize>>,
-    /// Open invoices by reference in capitals: (customer, index in their `open`).
-    invoices: HashMap<String, (usize, usize)>,
+    /// Open invoices by reference in ASCII capitals: (customer, index in their `open`); two
+    /// references that differ only by case are both named by a token.
+    invoices: HashMap<String, Vec<(usize, usize)>>,
     /// Folded name words to the customers whose name has them.
     words: HashMap<String, Vec<usize>>,
     /// Each customer's folded name words, folded once.
@@ -114,7 +148,13 @@ impl Book {
         let Some(c) = self.index_of(&customer.reference) else { return };
         let old = std::mem::replace(&mut self.customers[c], customer);
         for inv in &old.open {
-            self.invoices.remove(&inv.reference.to_uppercase());
+            let key = inv.reference.to_ascii_uppercase();
+            if let Some(list) = self.invoices.get_mut(&key) {
+                list.retain(|(x, _)| *x != c);
+                if list.is_empty() {
+                    self.invoices.remove(&key);
+                }
+            }
         }
         for cents in old.open.iter().map(|i| i.open.minor()).chain(Some(old.balance.minor())) {
             if let Some(list) = self.amounts.get_mut(&cents) {
@@ -136,7 +176,7 @@ impl Book {
     fn index_amounts(&mut self, c: usize) {
         let customer = &self.customers[c];
         for (k, inv) in customer.open.iter().enumerate() {
-            self.invoices.insert(inv.reference.to_uppercase(), (c, k));
+            self.invoices.entry(inv.reference.to_ascii_uppercase()).or_default().push((c, k));
             self.amounts.entry(inv.open.minor()).or_default().push((c, Some(k)));
         }
         if customer.balance.is_positive() {
@@ -414,7 +454,8 @@ fn texts(tx: &Transaction) -> Vec<&str> {
         .collect()
 }
 
-/// Whole tokens, in capitals: runs of letters, digits and the joiners invoice numbers use
+/// Whole tokens, in ASCII capitals (as SQLite's `upper()` makes them, so a store can look
+/// invoices up by an index over it; invoice numbers are ASCII in practice): runs of letters, digits and the joiners invoice numbers use
 /// (`-`, `/`, `_`, `.`) inside a run, and the parts of a run between `.`, `/` or `_` (a payer
 /// writes "Fact.INV-10/2026"). "INV-10" is never read as "INV-1", nor "1814" as "14"; a hyphen
 /// never splits, since invoice numbers are made with it.
@@ -426,10 +467,13 @@ fn tokens(text: &str) -> Vec<String> {
         if t.is_empty() {
             continue;
         }
-        out.push(t.to_uppercase());
+        out.push(t.to_ascii_uppercase());
         if t.contains(['.', '/', '_']) {
             out.extend(
-                t.split(['.', '/', '_']).map(|p| p.trim_matches('-')).filter(|p| !p.is_empty()).map(str::to_uppercase),
+                t.split(['.', '/', '_'])
+                    .map(|p| p.trim_matches('-'))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_ascii_uppercase),
             );
         }
     }
@@ -440,10 +484,10 @@ fn tokens(text: &str) -> Vec<String> {
 fn named_invoices(book: &Book, tokens: &[String]) -> Vec<(usize, usize)> {
     let mut named = Vec::new();
     for t in tokens {
-        if let Some(&hit) = book.invoices.get(t)
-            && !named.contains(&hit)
-        {
-            named.push(hit);
+        for &hit in book.invoices.get(t).map(Vec::as_slice).unwrap_or_default() {
+            if !named.contains(&hit) {
+                named.push(hit);
+            }
         }
     }
     named

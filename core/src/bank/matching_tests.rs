@@ -236,3 +236,99 @@ fn tokens_keep_joined_numbers_whole() {
         ["FACT.INV-10/2026", "FACT", "INV-10", "2026", "N", "14", "1814"]
     );
 }
+
+#[test]
+fn references_that_differ_only_by_case_are_both_named() {
+    let customers = vec![
+        customer("C1", "Anne", vec![inv("inv-5", "2026-01-10", "10.00")]),
+        customer("C2", "Paul", vec![inv("INV-5", "2026-01-10", "10.00")]),
+    ];
+    let b = Book::new(customers, HashMap::new(), &[]);
+    // Either could be meant: never applied to one of them.
+    let s = suggested(decide(&credit("10.00", "Inv-5"), &b));
+    assert_eq!(s.len(), 2);
+}
+
+mod narrowed {
+    //! A book holding only the open invoices a statement concerns decides as the whole one.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const REFS: [&str; 8] = ["INV-1", "inv-1", "INV-10", "14", "1814", "F-7", "f-70", "2026"];
+    const NAMES: [&str; 4] = ["Hélène Dupré", "Marc Petit", "Jean Martin", "SARL Martin"];
+    const AMOUNTS: [i64; 5] = [1000, 2500, 1250, 4000, 9990];
+
+    fn ledger() -> impl Strategy<Value = Vec<BookCustomer>> {
+        // Each reference is owned by at most one customer, open with one of a few amounts.
+        (prop::collection::vec((0..5usize, 0..AMOUNTS.len()), REFS.len()), prop::collection::vec(0..NAMES.len(), 5))
+            .prop_map(|(owners, names)| {
+                let mut cs: Vec<BookCustomer> =
+                    (0..5).map(|c| customer(&format!("C{c}"), NAMES[names[c] % NAMES.len()], vec![])).collect();
+                for (r, (owner, amount)) in owners.into_iter().enumerate() {
+                    if owner < 4 {
+                        let due = NaiveDate::from_ymd_opt(2026, 1, 1 + r as u32).unwrap();
+                        cs[owner].open.push(OpenInvoice {
+                            reference: REFS[r].into(),
+                            due_on: due,
+                            open: Money::from_minor(AMOUNTS[amount]),
+                        });
+                    }
+                }
+                for c in &mut cs {
+                    c.balance = c.open.iter().map(|i| i.open).sum();
+                }
+                cs
+            })
+    }
+
+    fn statement() -> impl Strategy<Value = Vec<Transaction>> {
+        let word = prop_oneof![
+            (0..REFS.len()).prop_map(|r| REFS[r].to_owned()),
+            (0..REFS.len()).prop_map(|r| REFS[r].to_lowercase()),
+            Just("Fact.INV-10/2026".to_owned()),
+            Just("virement".to_owned()),
+            (1..6u128).prop_map(|n| rf(n).to_string()),
+        ];
+        let tx = (prop::collection::vec(word, 0..4), 0..AMOUNTS.len() + 1, 0..NAMES.len() + 1, any::<bool>());
+        prop::collection::vec(tx, 1..12).prop_map(|txs| {
+            txs.into_iter()
+                .map(|(words, amount, name, debit)| {
+                    let cents = AMOUNTS.get(amount).copied().unwrap_or(777);
+                    let mut t = credit(&Money::from_minor(cents).to_string(), &words.join(" "));
+                    t.counterparty_name = NAMES.get(name).map(|n| n.to_string());
+                    if debit {
+                        t.direction = Direction::Debit;
+                    }
+                    t
+                })
+                .collect()
+        })
+    }
+
+    fn books(customers: &[BookCustomer], concerns: &Concerns) -> (Book, Book) {
+        let references: HashMap<PaymentReference, Option<String>> =
+            (0..5).map(|n| (rf(n as u128 + 1), Some(format!("C{n}")))).collect();
+        let narrow: Vec<BookCustomer> = customers
+            .iter()
+            .cloned()
+            .map(|mut c| {
+                c.open.retain(|i| concerns.invoice(&i.reference, i.open));
+                c
+            })
+            .collect();
+        (Book::new(customers.to_vec(), references.clone(), &[]), Book::new(narrow, references, &[]))
+    }
+
+    proptest! {
+        #[test]
+        fn decides_as_the_whole_book(customers in ledger(), txs in statement()) {
+            let concerns = Concerns::of(&txs);
+            let (whole, narrow) = books(&customers, &concerns);
+            for tx in &txs {
+                prop_assert_eq!(decide(tx, &whole), decide(tx, &narrow), "{:?}", tx);
+            }
+        }
+    }
+}

@@ -2,13 +2,13 @@
 //! suggested, left), a certain match is recorded as the customer's payment once, whoever
 //! imports it; a person confirms the suggestions and can undo any match.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::bank::matching::{self, Book, BookCustomer, Decision, OpenInvoice, Rule, Suggestion};
+use crate::bank::matching::{self, Book, BookCustomer, Concerns, Decision, OpenInvoice, Rule, Suggestion};
 use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
@@ -35,7 +35,8 @@ impl Store {
     /// reported: they come again, booked. The whole file is one unit of work: it is taken in
     /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
-        let mut book = self.read(read_book)?;
+        let concerns = Concerns::of(statements.iter().flat_map(|s| &s.transactions));
+        let mut book = self.read(|conn| read_book(conn, &concerns))?;
         // Each payment touches its customer's pages in several tables: a statement of
         // thousands of them outgrows the writer's page cache, and SQLite would spill pages
         // mid-transaction and read them back (most of the time on a large shop).
@@ -426,8 +427,13 @@ fn label(tx: &Transaction) -> String {
     joined.chars().take(LABEL_MAX).collect()
 }
 
-/// What the matcher needs of the ledger, in four reads.
-fn read_book(conn: &Connection) -> Result<Book> {
+/// What the matcher needs of the ledger for one import: every customer, the accounts seen
+/// before, and of the open invoices only those its transactions can concern ([`Concerns`]):
+/// each quoted token looked up in the index of open invoices' references, and those whose open
+/// amount a credit has, found in the covering index of open invoices. Reading every open
+/// invoice's reference instead (a look-up in the table each) was a third of a 10,000-transaction
+/// import on a shop of 286,251 open invoices.
+fn read_book(conn: &Connection, concerns: &Concerns) -> Result<Book> {
     let mut customers: Vec<BookCustomer> = Vec::new();
     let mut at: HashMap<i64, usize> = HashMap::new();
     let mut uuids: Vec<(Uuid, String)> = Vec::new();
@@ -449,21 +455,42 @@ fn read_book(conn: &Connection) -> Result<Book> {
             });
         }
     }
-    {
-        let mut stmt = conn.prepare(
-            "SELECT customer_id, reference, due_on, amount - settled FROM items WHERE open = 1
-             ORDER BY customer_id, due_on, order_key",
-        )?;
+    let mut wanted: HashSet<Uuid> = HashSet::new();
+    if !concerns.amounts.is_empty() {
+        let mut stmt =
+            conn.prepare("SELECT entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE open = 1")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some(&c) = at.get(&r.get::<_, i64>(0)?) {
-                customers[c].open.push(OpenInvoice {
-                    reference: r.get(1)?,
-                    due_on: r.get(2)?,
-                    open: Money::from_minor(r.get(3)?),
-                });
+            if concerns.amounts.contains(&r.get::<_, i64>(1)?) {
+                wanted.insert(r.get(0)?);
             }
         }
+    }
+    {
+        let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
+        for token in &concerns.tokens {
+            for id in stmt.query_map([token], |r| r.get::<_, Uuid>(0))? {
+                wanted.insert(id?);
+            }
+        }
+    }
+    let mut open: Vec<(usize, NaiveDate, String, OpenInvoice)> = Vec::with_capacity(wanted.len());
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT customer_id, reference, due_on, amount - settled, order_key FROM items WHERE entry_uuid = ?1",
+        )?;
+        for id in wanted {
+            let (customer, reference, due_on, left, key): (i64, String, NaiveDate, i64, String) =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            if let Some(&c) = at.get(&customer) {
+                open.push((c, due_on, key, OpenInvoice { reference, due_on, open: Money::from_minor(left) }));
+            }
+        }
+    }
+    // Oldest due first, as the ledger settles them.
+    open.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    for (c, _, _, invoice) in open {
+        customers[c].open.push(invoice);
     }
     let mut references = HashMap::with_capacity(uuids.len());
     for (id, reference) in uuids {
