@@ -36,7 +36,7 @@ impl Store {
     /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
         let concerns = Concerns::of(statements.iter().flat_map(|s| &s.transactions));
-        let mut book = self.read(|conn| read_book(conn, &concerns))?;
+        let (mut book, concerned) = self.read(|conn| read_book(conn, &concerns))?;
         // Each payment touches its customer's pages in several tables: a statement of
         // thousands of them outgrows the writer's page cache, and SQLite would spill pages
         // mid-transaction and read them back (most of the time on a large shop).
@@ -59,7 +59,7 @@ impl Store {
                         report.duplicates += 1;
                         continue;
                     }
-                    let (row, recorded_before) = take(w, &mut book, account, tx, cashier)?;
+                    let (row, recorded_before) = take(w, (&mut book, &concerned), account, tx, cashier)?;
                     if recorded_before {
                         // Taken in on another device (or a copy of this ledger) already.
                         report.duplicates += 1;
@@ -165,7 +165,13 @@ impl Store {
 
 /// Decides one new transaction, records what it decides, and keeps the transaction: its row id,
 /// and whether its payment was in the ledger already (recorded on another device).
-fn take(w: &mut Write<'_>, book: &mut Book, account: &str, tx: &Transaction, cashier: &str) -> Result<(i64, bool)> {
+fn take(
+    w: &mut Write<'_>,
+    (book, concerned): (&mut Book, &Concerned<'_>),
+    account: &str,
+    tx: &Transaction,
+    cashier: &str,
+) -> Result<(i64, bool)> {
     let decision = matching::decide(tx, book);
     let (state, why, suggestions) = match &decision {
         Decision::Apply(_) => (LineState::Applied, String::new(), Vec::new()),
@@ -201,7 +207,7 @@ fn take(w: &mut Write<'_>, book: &mut Book, account: &str, tx: &Transaction, cas
         Ok(()) => {
             finish_match(w, &t, apply.rule, cashier, &tx.bank_id)?;
             // What this import does next sees the account as it now is.
-            book.refresh(read_customer(w.conn(), &apply.customer)?);
+            book.refresh(read_customer(w.conn(), &apply.customer, concerned)?);
             if let Some(iban) = &t.iban {
                 book.saw_account(iban, &apply.customer);
             }
@@ -427,13 +433,42 @@ fn label(tx: &Transaction) -> String {
     joined.chars().take(LABEL_MAX).collect()
 }
 
+/// The open invoices a book for one import holds ([`Concerns`]): those whose open amount a
+/// credit of the import has, and those its texts name (found once, when the book is read: an
+/// invoice is never opened by an import). Reading every open invoice's reference instead (a
+/// look-up in the table each) was a third of a 10,000-transaction import on a shop of 286,251
+/// open invoices.
+struct Concerned<'a> {
+    concerns: &'a Concerns,
+    named: HashSet<Uuid>,
+}
+
+impl Concerned<'_> {
+    fn wants(&self, id: &Uuid, open: i64) -> bool {
+        self.concerns.amounts.contains(&open) || self.named.contains(id)
+    }
+
+    /// The customers' invoices among `ids`, oldest due first for each customer (as the ledger
+    /// settles them): (customer row id, invoice).
+    fn read(conn: &Connection, ids: impl IntoIterator<Item = Uuid>) -> Result<Vec<(i64, OpenInvoice)>> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT customer_id, reference, due_on, amount - settled, order_key FROM items WHERE entry_uuid = ?1",
+        )?;
+        let mut open: Vec<(i64, String, OpenInvoice)> = Vec::new();
+        for id in ids {
+            let (customer, reference, due_on, left, key): (i64, String, NaiveDate, i64, String) =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            open.push((customer, key, OpenInvoice { reference, due_on, open: Money::from_minor(left) }));
+        }
+        open.sort_by(|a, b| (a.0, a.2.due_on, &a.1).cmp(&(b.0, b.2.due_on, &b.1)));
+        Ok(open.into_iter().map(|(c, _, i)| (c, i)).collect())
+    }
+}
+
 /// What the matcher needs of the ledger for one import: every customer, the accounts seen
-/// before, and of the open invoices only those its transactions can concern ([`Concerns`]):
-/// each quoted token looked up in the index of open invoices' references, and those whose open
-/// amount a credit has, found in the covering index of open invoices. Reading every open
-/// invoice's reference instead (a look-up in the table each) was a third of a 10,000-transaction
-/// import on a shop of 286,251 open invoices.
-fn read_book(conn: &Connection, concerns: &Concerns) -> Result<Book> {
+/// before, and the open invoices the import concerns ([`Concerned`]), found in the covering
+/// index of open invoices (amounts) and the index of their references (tokens).
+fn read_book<'a>(conn: &Connection, concerns: &'a Concerns) -> Result<(Book, Concerned<'a>)> {
     let mut customers: Vec<BookCustomer> = Vec::new();
     let mut at: HashMap<i64, usize> = HashMap::new();
     let mut uuids: Vec<(Uuid, String)> = Vec::new();
@@ -455,7 +490,16 @@ fn read_book(conn: &Connection, concerns: &Concerns) -> Result<Book> {
             });
         }
     }
-    let mut wanted: HashSet<Uuid> = HashSet::new();
+    let mut concerned = Concerned { concerns, named: HashSet::new() };
+    {
+        let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
+        for token in &concerns.tokens {
+            for id in stmt.query_map([token], |r| r.get::<_, Uuid>(0))? {
+                concerned.named.insert(id?);
+            }
+        }
+    }
+    let mut wanted: HashSet<Uuid> = concerned.named.clone();
     if !concerns.amounts.is_empty() {
         let mut stmt =
             conn.prepare("SELECT entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE open = 1")?;
@@ -466,31 +510,10 @@ fn read_book(conn: &Connection, concerns: &Concerns) -> Result<Book> {
             }
         }
     }
-    {
-        let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
-        for token in &concerns.tokens {
-            for id in stmt.query_map([token], |r| r.get::<_, Uuid>(0))? {
-                wanted.insert(id?);
-            }
+    for (customer, invoice) in Concerned::read(conn, wanted)? {
+        if let Some(&c) = at.get(&customer) {
+            customers[c].open.push(invoice);
         }
-    }
-    let mut open: Vec<(usize, NaiveDate, String, OpenInvoice)> = Vec::with_capacity(wanted.len());
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT customer_id, reference, due_on, amount - settled, order_key FROM items WHERE entry_uuid = ?1",
-        )?;
-        for id in wanted {
-            let (customer, reference, due_on, left, key): (i64, String, NaiveDate, i64, String) =
-                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            if let Some(&c) = at.get(&customer) {
-                open.push((c, due_on, key, OpenInvoice { reference, due_on, open: Money::from_minor(left) }));
-            }
-        }
-    }
-    // Oldest due first, as the ledger settles them.
-    open.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
-    for (c, _, _, invoice) in open {
-        customers[c].open.push(invoice);
     }
     let mut references = HashMap::with_capacity(uuids.len());
     for (id, reference) in uuids {
@@ -506,26 +529,32 @@ fn read_book(conn: &Connection, concerns: &Concerns) -> Result<Book> {
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    Ok(Book::new(customers, references, &accounts))
+    Ok((Book::new(customers, references, &accounts), concerned))
 }
 
-/// One customer as the matcher sees them, read inside the write in progress.
-fn read_customer(conn: &Connection, reference: &str) -> Result<BookCustomer> {
+/// One customer as the book holds them, read again inside the write in progress after a
+/// payment of theirs: the open invoices the import concerns, as they now are.
+fn read_customer(conn: &Connection, reference: &str, concerned: &Concerned<'_>) -> Result<BookCustomer> {
     let (id, name, balance): (i64, String, i64) = conn
         .prepare_cached(
             "SELECT c.id, c.name, coalesce(a.balance, 0) FROM customers c LEFT JOIN accounts a ON a.customer_id = c.id
              WHERE c.reference = ?1",
         )?
         .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let open = conn
-        .prepare_cached(
-            "SELECT reference, due_on, amount - settled FROM items WHERE customer_id = ?1 AND open = 1
-             ORDER BY due_on, order_key",
-        )?
-        .query_map([id], |r| {
-            Ok(OpenInvoice { reference: r.get(0)?, due_on: r.get(1)?, open: Money::from_minor(r.get(2)?) })
-        })?
-        .collect::<Result<_, _>>()?;
+    let mut wanted: Vec<Uuid> = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE customer_id = ?1 AND open = 1",
+        )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let invoice: Uuid = r.get(0)?;
+            if concerned.wants(&invoice, r.get(1)?) {
+                wanted.push(invoice);
+            }
+        }
+    }
+    let open = Concerned::read(conn, wanted)?.into_iter().map(|(_, i)| i).collect();
     Ok(BookCustomer { reference: reference.to_owned(), name, balance: Money::from_minor(balance), open })
 }
 
