@@ -59,14 +59,13 @@ impl Store {
                         report.duplicates += 1;
                         continue;
                     }
-                    let (row, recorded_before) = take(w, (&mut book, &concerned), account, tx, cashier)?;
+                    let (line, recorded_before) = take(w, (&mut book, &concerned), account, tx, cashier)?;
                     if recorded_before {
                         // Taken in on another device (or a copy of this ledger) already.
                         report.duplicates += 1;
                         continue;
                     }
                     report.imported += 1;
-                    let line = line(w.conn(), row)?;
                     match line.state {
                         LineState::Applied => report.applied.push(line),
                         LineState::Suggested => report.suggested.push(line),
@@ -117,7 +116,8 @@ impl Store {
             let earlier: i64 =
                 w.conn().query_row("SELECT count(*) FROM bank_matches WHERE tx = ?1", [t.id], |r| r.get(0))?;
             let key = if earlier == 0 { t.bank_id.clone() } else { format!("{}#{}", t.bank_id, earlier + 1) };
-            let applied = record(w, &t, &entry_id(&t.account, &key), customer, invoice.map(str::to_owned), by)?;
+            let id = entry_id(&t.account, &key);
+            let applied = record(w, t.booked_on, t.amount, &id, customer, invoice.map(str::to_owned), by)?;
             // What the ledger refuses (an unknown customer or invoice) is told as such.
             applied?;
             finish_match(w, &t, Rule::Confirmed, by, &key)?;
@@ -163,22 +163,62 @@ impl Store {
     }
 }
 
-/// Decides one new transaction, records what it decides, and keeps the transaction: its row id,
-/// and whether its payment was in the ledger already (recorded on another device).
+/// Decides one new transaction, records what it decides, and keeps the transaction: the
+/// transaction with what became of it, and whether its payment was in the ledger already
+/// (recorded on another device). Each row is written once, in its final state.
 fn take(
     w: &mut Write<'_>,
     (book, concerned): (&mut Book, &Concerned<'_>),
     account: &str,
     tx: &Transaction,
     cashier: &str,
-) -> Result<(i64, bool)> {
+) -> Result<(Line, bool)> {
     let decision = matching::decide(tx, book);
-    let (state, why, suggestions) = match &decision {
-        Decision::Apply(_) => (LineState::Applied, String::new(), Vec::new()),
-        Decision::Suggest(s) => (LineState::Suggested, String::new(), s.clone()),
-        Decision::Leave(why) => (LineState::Unmatched, why.clone(), Vec::new()),
+    let date = tx.booking_date.or(tx.value_date);
+    let iban = tx.counterparty_iban.as_deref().map(matching::compact_iban);
+    let mut out = Line {
+        transaction: tx.bank_id.clone(),
+        account: account.to_owned(),
+        amount: tx.signed(),
+        date,
+        label: label(tx),
+        counterparty: tx.counterparty_name.clone(),
+        state: LineState::Unmatched,
+        customer: None,
+        invoices: Vec::new(),
+        rule: None,
+        by: None,
+        entry: None,
+        why: None,
+        suggestions: Vec::new(),
     };
-    let label = label(tx);
+    let mut recorded_before = false;
+    let mut applied = None;
+    match decision {
+        Decision::Apply(apply) => {
+            let id = entry_id(account, &tx.bank_id);
+            match record(w, date, tx.signed().minor(), &id, &apply.customer, apply.aim, cashier)? {
+                Ok(new) => {
+                    recorded_before = !new;
+                    out.state = LineState::Applied;
+                    applied = Some((id, apply.rule, apply.customer));
+                }
+                Err(why) => {
+                    out.why = Some(format!(
+                        "{} by {}, but the ledger refused it: {why}",
+                        apply.customer,
+                        apply.rule.as_str()
+                    ));
+                }
+            }
+        }
+        Decision::Suggest(s) => {
+            out.state = LineState::Suggested;
+            out.invoices = s.first().map(|best| best.invoices.clone()).unwrap_or_default();
+            out.suggestions = s;
+        }
+        Decision::Leave(why) => out.why = Some(why),
+    }
     w.conn()
         .prepare_cached(
             "INSERT INTO bank_transactions
@@ -188,60 +228,49 @@ fn take(
         .execute(params![
             account,
             tx.bank_id,
-            tx.booking_date.or(tx.value_date).map(|d| d.to_string()),
-            tx.signed().minor(),
-            tx.counterparty_name,
-            tx.counterparty_iban.as_deref().map(matching::compact_iban),
-            label,
-            state.as_str(),
-            why,
-            serde_json::to_string(&suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
+            date.map(|d| d.to_string()),
+            out.amount.minor(),
+            out.counterparty,
+            iban,
+            out.label,
+            out.state.as_str(),
+            out.why.as_deref().unwrap_or(""),
+            serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
             ms(w.now()),
         ])?;
-    let row = w.conn().last_insert_rowid();
-    let Decision::Apply(apply) = decision else { return Ok((row, false)) };
-    let t = stored_by_id(w.conn(), row)?;
-    let id = entry_id(account, &tx.bank_id);
-    let before = w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?;
-    match record(w, &t, &id, &apply.customer, apply.aim, cashier)? {
-        Ok(()) => {
-            finish_match(w, &t, apply.rule, cashier, &tx.bank_id)?;
-            // What this import does next sees the account as it now is.
-            book.refresh(read_customer(w.conn(), &apply.customer, concerned)?);
-            if let Some(iban) = &t.iban {
-                book.saw_account(iban, &apply.customer);
-            }
-        }
-        Err(why) => {
-            w.conn().execute(
-                "UPDATE bank_transactions SET state = 'unmatched', why = ?2 WHERE id = ?1",
-                params![
-                    row,
-                    format!("{} by {}, but the ledger refused it: {why}", apply.customer, apply.rule.as_str())
-                ],
-            )?;
+    if let Some((entry, rule, customer)) = applied {
+        let row = w.conn().last_insert_rowid();
+        out.customer = Some(insert_match(w, row, entry, rule, cashier)?);
+        out.invoices = applied_invoices(w.conn(), entry)?;
+        (out.rule, out.by, out.entry) = (Some(rule), Some(cashier.to_owned()), Some(entry));
+        // What this import does next sees the account as it now is.
+        book.refresh(read_customer(w.conn(), &customer, concerned)?);
+        if let Some(iban) = &iban {
+            book.saw_account(iban, &customer);
         }
     }
-    Ok((row, before))
+    Ok((out, recorded_before))
 }
 
-/// Records the payment `id` of a stored credit for `customer`, unless the ledger already holds
-/// it (another device recorded the same transaction). `Ok(Err(e))` when the ledger refuses it:
-/// nothing of it is written then.
+/// Records the payment `id` of a credit of `cents` booked on `booked_on` for `customer`,
+/// unless the ledger already holds it (another device recorded the same transaction): says
+/// whether it was recorded now. `Ok(Err(e))` when the ledger refuses it: nothing of it is
+/// written then.
 fn record(
     w: &mut Write<'_>,
-    t: &Stored,
+    booked_on: Option<NaiveDate>,
+    cents: i64,
     id: &Uuid,
     customer: &str,
     aim: Option<String>,
     cashier: &str,
-) -> Result<Result<()>> {
+) -> Result<Result<bool>> {
     if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
-        return Ok(Ok(()));
+        return Ok(Ok(false));
     }
     let today = w.now().date_naive();
-    let date = t.booked_on.filter(|d| *d <= today).unwrap_or(today);
-    let amount = Money::from_minor(t.amount);
+    let date = booked_on.filter(|d| *d <= today).unwrap_or(today);
+    let amount = Money::from_minor(cents);
     w.conn().execute_batch("SAVEPOINT bank_payment")?;
     let attempt = (|| -> Result<()> {
         let target = ledger::customer_in(w.conn(), customer)?;
@@ -253,7 +282,7 @@ fn record(
     match attempt {
         Ok(()) => {
             w.conn().execute_batch("RELEASE bank_payment")?;
-            Ok(Ok(()))
+            Ok(Ok(true))
         }
         Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => Err(e),
         Err(e) => {
@@ -263,17 +292,40 @@ fn record(
     }
 }
 
-/// Writes the match of a transaction whose payment `entry_id(account, key)` is in the ledger.
+/// Writes the match of transaction `tx` (a row id) whose payment `entry` is in the ledger:
+/// the reference of the customer the entry is for.
+fn insert_match(w: &mut Write<'_>, tx: i64, entry: Uuid, rule: Rule, by: &str) -> Result<String> {
+    let (customer_id, reference): (i64, String) = w
+        .conn()
+        .prepare_cached(
+            "SELECT e.customer_id, c.reference FROM entries e JOIN customers c ON c.id = e.customer_id WHERE e.uuid = ?1",
+        )?
+        .query_row([entry], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    w.conn()
+        .prepare_cached(
+            "INSERT INTO bank_matches (tx, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![tx, customer_id, entry, rule.as_str(), by, ms(w.now())])?;
+    Ok(reference)
+}
+
+/// Writes the match of a stored transaction whose payment `entry_id(account, key)` is in the
+/// ledger, and marks it applied.
 fn finish_match(w: &mut Write<'_>, t: &Stored, rule: Rule, by: &str, key: &str) -> Result<()> {
-    let entry = entry_id(&t.account, key);
-    let customer_id: i64 =
-        w.conn().query_row("SELECT customer_id FROM entries WHERE uuid = ?1", [entry], |r| r.get(0))?;
-    w.conn().execute(
-        "INSERT INTO bank_matches (tx, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![t.id, customer_id, entry, rule.as_str(), by, ms(w.now())],
-    )?;
+    insert_match(w, t.id, entry_id(&t.account, key), rule, by)?;
     w.conn().execute("UPDATE bank_transactions SET state = 'applied', why = '' WHERE id = ?1", [t.id])?;
     Ok(())
+}
+
+/// The invoices a payment settled, oldest due first.
+fn applied_invoices(conn: &Connection, entry: Uuid) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT i.reference FROM allocations a JOIN items i ON i.entry_uuid = a.item
+             WHERE a.source = ?1 GROUP BY i.reference ORDER BY min(i.due_on), i.reference",
+        )?
+        .query_map([entry], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }
 
 /// A stored bank transaction, as the writes need it.
@@ -283,27 +335,21 @@ struct Stored {
     bank_id: String,
     booked_on: Option<NaiveDate>,
     amount: i64,
-    iban: Option<String>,
     state: LineState,
 }
 
-const STORED: &str = "SELECT id, account, bank_id, booked_on, amount, iban, state FROM bank_transactions";
+const STORED: &str = "SELECT id, account, bank_id, booked_on, amount, state FROM bank_transactions";
 
 fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
-    let state: String = r.get(6)?;
+    let state: String = r.get(5)?;
     Ok(Stored {
         id: r.get(0)?,
         account: r.get(1)?,
         bank_id: r.get(2)?,
         booked_on: r.get(3)?,
         amount: r.get(4)?,
-        iban: r.get(5)?,
         state: LineState::parse(&state).unwrap_or(LineState::Unmatched),
     })
-}
-
-fn stored_by_id(conn: &Connection, id: i64) -> Result<Stored> {
-    Ok(conn.prepare_cached(&format!("{STORED} WHERE id = ?1"))?.query_row([id], stored_row)?)
 }
 
 /// The transaction a person names: by the bank's id, or the end of it when that is unique
@@ -383,13 +429,7 @@ fn line(conn: &Connection, id: i64) -> Result<Line> {
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
     if let Some((customer, rule, by, entry)) = active {
-        out.invoices = conn
-            .prepare_cached(
-                "SELECT i.reference FROM allocations a JOIN items i ON i.entry_uuid = a.item
-                 WHERE a.source = ?1 GROUP BY i.reference ORDER BY min(i.due_on), i.reference",
-            )?
-            .query_map([entry], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        out.invoices = applied_invoices(conn, entry)?;
         out.customer = Some(customer);
         out.rule = Rule::parse(&rule);
         out.by = Some(by);
