@@ -30,7 +30,7 @@ use crate::db::{Db, now_ms, providers, shops};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::pay::{self, PayApis, Provider, Session, SessionRequest};
-use crate::secret::{new_token, sha256_hex};
+use crate::secret::{new_link_token, sha256_hex};
 use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
 
 /// How the dispatcher works; read from the server's configuration.
@@ -698,7 +698,8 @@ impl Dispatcher {
     ) -> Result<Option<String>> {
         let online = matches!(r.channel, StepChannel::Email | StepChannel::Sms);
         let posted = r.channel == StepChannel::Letter && self.pay.public_url.is_some();
-        if !online && !posted {
+        // Nobody to send it to: it will fail, and a session or a link made for it would be lost.
+        if (!online && !posted) || r.recipient.as_deref().is_none_or(|to| to.trim().is_empty()) {
             return Ok(None);
         }
         let Some((provider, key)) = self.provider_of(shop).await? else { return Ok(None) };
@@ -738,7 +739,7 @@ impl Dispatcher {
         };
         let link = match (&self.pay.public_url, &session) {
             (Some(base), _) => {
-                let token = new_token();
+                let token = new_link_token();
                 let row = ReminderLink {
                     shop,
                     customer: r.customer_ref.clone(),

@@ -13,7 +13,8 @@ mod backoffice;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use ardoise_core::store::{Now, Store};
+use ardoise_core::customer::{CustomerKind, NewCustomer};
+use ardoise_core::store::{Now, SaleRequest, Store};
 use ardoise_core::{EntryRequest, Money, PaymentMethod};
 use backoffice::provider::{StandIn, stripe_event, stripe_signature};
 use backoffice::{BackOffice, customer_with_sale, dispatcher};
@@ -196,7 +197,7 @@ async fn a_reminder_carries_a_link_that_asks_what_is_still_owed_whenever_it_is_o
     let mails = mails(&dir.path().join("mail"));
     assert_eq!(mails.len(), 1);
     let token = reminder_token(&mails[0]).unwrap_or_else(|| panic!("no /r/ link in {}", mails[0]));
-    assert_eq!(token.len(), 64, "{token}");
+    assert_eq!(token.len(), 32, "{token}");
     assert!(mails[0].contains(&format!("href=\"{PUBLIC}/r/{token}\"")), "the button: {}", mails[0]);
     assert!(!mails[0].contains(&created[0].url), "{}", mails[0]);
     assert!(!mails[0].contains("/c/pay/"), "{}", mails[0]);
@@ -274,12 +275,97 @@ async fn a_reminder_carries_a_link_that_asks_what_is_still_owed_whenever_it_is_o
 
     // A token no reminder carried: 404, nothing written, nothing asked of the provider.
     let head = bo.db.shop(bo.shop).await.unwrap().head;
-    let r = http.get(format!("{}/r/{}", bo.serving.base_url(), "0".repeat(64))).send().await.unwrap();
+    let r = http.get(format!("{}/r/{}", bo.serving.base_url(), "0".repeat(32))).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(http.get(format!("{}/r/nothing", bo.serving.base_url())).send().await.unwrap().status(), 404);
     assert_eq!(bo.db.shop(bo.shop).await.unwrap().head, head);
     assert_eq!(provider.created().len(), 4);
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reminder_links").fetch_one(bo.db.pool()).await.unwrap();
     assert_eq!(rows, 1);
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+/// A posted letter is read days later still: with a provider and a public URL, the formal
+/// notice prints the stable link, as text and as a QR code, and no session is made for it;
+/// opened, the link asks what the notice claimed, or what is owed now when that is less.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formal_notice_by_post_prints_the_stable_link_and_its_qr_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", true).with_pay_apis(provider.apis_at(PUBLIC)));
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let start = backoffice::at("2026-01-05T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    {
+        let s = till.lock().unwrap();
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Épicerie du Marché".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        settings.identity = ardoise_core::identity::sample();
+        s.set_settings(settings, start).unwrap();
+        let b1 = NewCustomer {
+            reference: "B1".into(),
+            name: "Client B1".into(),
+            kind: CustomerKind::Business,
+            terms: "30".parse().unwrap(),
+            address: Some("5 rue des Lilas\n13210 Saint-Rémy-de-Provence".into()),
+            ..Default::default()
+        };
+        s.add_customer(b1, start).unwrap();
+        let sale = SaleRequest {
+            customer: "B1".into(),
+            amount: backoffice::m("250.00"),
+            cashier: "Léa".into(),
+            ..Default::default()
+        };
+        s.sell_on_account(sale, start).unwrap();
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_shop", &["whsec_a".into()]).await.unwrap();
+    for day in 15..=84 {
+        d.run_once(start + Duration::days(day)).await.unwrap();
+    }
+
+    let letters: Vec<_> = std::fs::read_dir(dir.path().join("letters"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    let notice = letters
+        .iter()
+        .find(|pdf| ardoise_server::send::pdf_text(pdf).unwrap().contains("Mise en demeure de payer"))
+        .expect("the formal notice, posted");
+    let text = ardoise_server::send::pdf_text(notice).unwrap();
+    let token = reminder_token(&text).unwrap_or_else(|| panic!("no /r/ link in {text}"));
+    assert_eq!(token.len(), 32, "{text}");
+    let doc = lopdf::Document::load_mem(notice).unwrap();
+    let squares: usize = doc
+        .get_pages()
+        .values()
+        .map(|p| doc.get_and_decode_page_content(*p).unwrap().operations.iter().filter(|o| o.operator == "re").count())
+        .sum();
+    assert!(squares > 100, "a QR code's squares: {squares}");
+    assert!(provider.created().is_empty(), "no session for a letter: {:?}", provider.created());
+    let asked: Vec<i64> =
+        sqlx::query_scalar("SELECT amount_cents FROM reminder_links").fetch_all(db.pool()).await.unwrap();
+    assert_eq!(asked.len(), letters.len(), "one link per letter posted");
+    let notice_asked: i64 = sqlx::query_scalar("SELECT amount_cents FROM reminder_links WHERE token_hash = $1")
+        .bind(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes())))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(notice_asked > 25_000, "the notice claims interest and the indemnity: {notice_asked}");
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{}/r/{token}", bo.serving.base_url())).send().await.unwrap();
+    assert!(matches!(r.status().as_u16(), 302 | 303), "{}", r.status());
+    let created = provider.created();
+    assert_eq!(created.len(), 1);
+    assert_eq!(r.headers()["location"].to_str().unwrap(), created[0].url);
+    bo.sync(&till, start + Duration::days(85)).await;
+    let owed = till.lock().unwrap().account("B1", chrono::Local::now().date_naive()).unwrap().balance;
+    assert!(owed.minor() > 25_000, "{owed}");
+    let expected = owed.minor().min(notice_asked).to_string();
+    assert_eq!(created[0].form["line_items[0][price_data][unit_amount]"], expected);
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
