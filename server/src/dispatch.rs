@@ -25,10 +25,12 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::db::claims::{self, Claim, Outcome};
-use crate::db::{Db, providers, shops};
+use crate::db::reminder_links::{self, ReminderLink};
+use crate::db::{Db, now_ms, providers, shops};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::pay::{self, PayApis, Provider, Session, SessionRequest};
+use crate::secret::{new_link_token, sha256_hex};
 use crate::send::{Channel, Outgoing, SendError, TransportConfig, Transports};
 
 /// How the dispatcher works; read from the server's configuration.
@@ -677,12 +679,16 @@ impl Dispatcher {
         Ok((session, account.balance))
     }
 
-    /// A session for exactly what reminder `r` asks (its principal, and for a formal notice
-    /// what it claims on top), when the shop has a provider account and the reminder goes by
-    /// email or SMS: `r`'s words are written again with the session's page as their payment
-    /// link, which is returned. When the provider cannot make one (down, slow, refusing), the
-    /// reminder goes as it was written, with the shop's link template or its "pay at the shop"
-    /// words, and the log says so: a provider never holds a reminder back.
+    /// The payment link reminder `r` carries, when the shop has a provider account: its words
+    /// are written again with it, and it is returned. By email or SMS a session is made for
+    /// exactly what `r` asks (its principal, and for a formal notice what it claims on top),
+    /// as the reminder leaves. With a public address the reminder then carries the back
+    /// office's own link to it (`/r/{token}`, see [`Dispatcher::reminder_link`]) rather than
+    /// the session's page, which the provider lets expire within a day while a reminder is
+    /// read days later; a posted letter, read later still, gets that link and no session.
+    /// When the provider cannot make the session (down, slow, refusing), the reminder goes as
+    /// it was written, with the shop's link template or its "pay at the shop" words, and the
+    /// log says so: a provider never holds a reminder back.
     async fn payment_link_for(
         &self,
         store: &Arc<RwLock<Store>>,
@@ -690,7 +696,10 @@ impl Dispatcher {
         r: &mut ReminderRecord,
         today: NaiveDate,
     ) -> Result<Option<String>> {
-        if !matches!(r.channel, StepChannel::Email | StepChannel::Sms) {
+        let online = matches!(r.channel, StepChannel::Email | StepChannel::Sms);
+        let posted = r.channel == StepChannel::Letter && self.pay.public_url.is_some();
+        // Nobody to send it to: it will fail, and a session or a link made for it would be lost.
+        if (!online && !posted) || r.recipient.as_deref().is_none_or(|to| to.trim().is_empty()) {
             return Ok(None);
         }
         let Some((provider, key)) = self.provider_of(shop).await? else { return Ok(None) };
@@ -701,42 +710,106 @@ impl Dispatcher {
         if !amount.is_positive() {
             return Ok(None);
         }
-        let who = r.customer_ref.clone();
-        let (reference, shop_name) = blocking(store, move |s| {
-            Ok((s.account(&who, today)?.payment_reference.as_str().to_owned(), s.settings().shop_name.clone()))
-        })
-        .await?;
-        let req = SessionRequest {
-            shop,
-            customer: r.customer_ref.clone(),
-            payment_reference: reference,
-            invoices: r.invoices.clone(),
-            amount,
-            description: description(&shop_name, &r.invoices),
-            // The amount in the key: a reminder rewritten after a part payment asks anew.
-            idempotency_key: format!("reminder-{}-{}", r.id, amount.minor()),
-        };
-        let session = match pay::create_session(&self.pay, provider, &key, &req).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
-                    "no payment session: the reminder goes with the shop's own payment link (or its pay-at-the-shop words)");
-                return Ok(None);
+        let session = if online {
+            let who = r.customer_ref.clone();
+            let (reference, shop_name) = blocking(store, move |s| {
+                Ok((s.account(&who, today)?.payment_reference.as_str().to_owned(), s.settings().shop_name.clone()))
+            })
+            .await?;
+            let req = SessionRequest {
+                shop,
+                customer: r.customer_ref.clone(),
+                payment_reference: reference,
+                invoices: r.invoices.clone(),
+                amount,
+                description: description(&shop_name, &r.invoices),
+                // The amount in the key: a reminder rewritten after a part payment asks anew.
+                idempotency_key: format!("reminder-{}-{}", r.id, amount.minor()),
+            };
+            match pay::create_session(&self.pay, provider, &key, &req).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
+                        "no payment session: the reminder goes with the shop's own payment link (or its pay-at-the-shop words)");
+                    return Ok(None);
+                }
             }
+        } else {
+            None
         };
-        let (id, url) = (r.id, session.url.clone());
-        match blocking(store, move |s| s.reminder_words_with_link(id, &url, today)).await {
+        let link = match (&self.pay.public_url, &session) {
+            (Some(base), _) => {
+                let token = new_link_token();
+                let row = ReminderLink {
+                    shop,
+                    customer: r.customer_ref.clone(),
+                    reminder: r.id,
+                    amount_cents: amount.minor(),
+                    invoices: r.invoices.clone(),
+                };
+                reminder_links::add(&mut *self.db.conn().await?, &sha256_hex(&token), &row, now_ms()).await?;
+                format!("{base}/r/{token}")
+            }
+            (None, Some(s)) => s.url.clone(),
+            (None, None) => return Ok(None),
+        };
+        let (id, words_link) = (r.id, link.clone());
+        match blocking(store, move |s| s.reminder_words_with_link(id, &words_link, today)).await {
             Ok((subject, body)) => {
                 r.subject = subject;
                 r.body = body;
-                tracing::info!(%shop, reminder = %r.id, provider = provider.as_str(), session = %session.id, %amount, "payment session made for the reminder");
-                Ok(Some(session.url))
+                let session = session.map(|s| s.id).unwrap_or_default();
+                tracing::info!(%shop, reminder = %r.id, provider = provider.as_str(), %session, %amount, "payment link made for the reminder");
+                Ok(Some(link))
             }
             Err(e) => {
-                tracing::warn!(%shop, reminder = %r.id, error = %e, "the reminder could not be written with its session's link: it goes as it was");
+                tracing::warn!(%shop, reminder = %r.id, error = %e, "the reminder could not be written with its payment link: it goes as it was");
                 Ok(None)
             }
         }
+    }
+
+    /// Where a reminder's stable link (`/r/{token}`) leads now: `None` for a token no reminder
+    /// was sent with; nothing to pay when the customer owes nothing any more; else a session
+    /// of the shop's provider for what the reminder asked, or what is still owed when that is
+    /// less (a part payment since). The session's key holds the reminder, the amount and the
+    /// day: the link opened twice in a day gives the same session, the next day a fresh one
+    /// (the provider's has expired by then). Nothing is written here.
+    pub async fn reminder_link(&self, token: &str, now: Now) -> Result<Option<ReminderPay>> {
+        let Some(link) = reminder_links::get(&mut *self.db.conn().await?, &sha256_hex(token)).await? else {
+            return Ok(None);
+        };
+        let (who, today) = (link.customer.clone(), now.date_naive());
+        let (account, shop_name) = self
+            .read_merged(link.shop, now, move |s| Ok((s.account(&who, today)?, s.settings().shop_name.clone())))
+            .await?;
+        let amount = account.balance.min(Money::from_minor(link.amount_cents));
+        if !amount.is_positive() {
+            return Ok(Some(ReminderPay::NothingOwed { shop_name, language: account.customer.language }));
+        }
+        let (provider, key) = self
+            .provider_of(link.shop)
+            .await?
+            .ok_or_else(|| Error::not_found("payment provider account for shop", link.shop))?;
+        let open: Vec<String> = account.open_invoices.iter().map(|i| i.reference.clone()).collect();
+        // The reminder's invoices still open; all that are open if those are all settled.
+        let mut invoices: Vec<String> = link.invoices.iter().filter(|i| open.contains(i)).cloned().collect();
+        if invoices.is_empty() {
+            invoices = open;
+        }
+        let req = SessionRequest {
+            shop: link.shop,
+            customer: account.customer.reference.clone(),
+            payment_reference: account.payment_reference.as_str().to_owned(),
+            description: description(&shop_name, &invoices),
+            invoices,
+            amount,
+            idempotency_key: format!("reminder-link-{}-{}-{today}", link.reminder, amount.minor()),
+        };
+        let session = pay::create_session(&self.pay, provider, &key, &req)
+            .await
+            .map_err(|e| Error::Internal(format!("payment session: {e}")))?;
+        Ok(Some(ReminderPay::Pay { session, amount }))
     }
 
     /// Takes in bank statements already read and checked, on the shop's merged copy caught up
@@ -1149,6 +1222,15 @@ fn description(shop_name: &str, invoices: &[String]) -> String {
 
 fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Where a reminder's stable payment link leads (`Dispatcher::reminder_link`).
+#[derive(Clone, Debug)]
+pub enum ReminderPay {
+    /// To this session, for `amount`.
+    Pay { session: Session, amount: Money },
+    /// Nowhere: the customer owes nothing now.
+    NothingOwed { shop_name: String, language: ardoise_core::dunning::template::Language },
 }
 
 /// What the web pages read and write (issue 19): always on the merged copy caught up with the

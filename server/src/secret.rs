@@ -26,6 +26,12 @@ pub(crate) fn new_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
+/// 128 random bits, as unguessable as a link needs and half as long as a token: a reminder's
+/// link is printed on a letter, on one line, and may be typed from it.
+pub(crate) fn new_link_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
 /// For a device that must never authenticate (the server's own): the hash of a random text
 /// that is kept nowhere, so no one can present a token that matches it.
 pub(crate) fn unusable_token_hash() -> String {

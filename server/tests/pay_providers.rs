@@ -2,7 +2,8 @@
 //! Stripe's signed events in any order (a refund or a chargeback before its payment is 409
 //! and writes nothing, then is taken once it can be), partial and full refunds, a chargeback
 //! and the dispute won; Mollie's unsigned hints checked with (a stand-in of) Mollie's API,
-//! forged ones and another shop's writing nothing. Every result reaches the till by sync.
+//! forged ones and another shop's writing nothing, and its chargebacks (and their reversal)
+//! taken once each. Every result reaches the till by sync.
 
 mod backoffice;
 
@@ -261,6 +262,85 @@ async fn mollie_hints_are_checked_with_mollie_and_forged_ones_write_nothing() {
     bo.sync(&till, start + chrono::Duration::hours(1)).await;
     assert_eq!(balance(&till, "C1"), m("10.00"));
     assert_eq!(kinds(&till).iter().filter(|k| **k == "payment").count(), 1);
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+/// A Mollie payment charged back: the hint that reports it reverses the payment and opens a
+/// dispute on the invoice, once however often Mollie hints; the chargeback reversed, the money
+/// is back, once too. A payment Mollie reports no chargeback for is not even asked about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mollie_chargebacks_are_disputes_and_their_reversal_a_dispute_won_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
+    bo.sync(&till, start).await;
+    let invoice = invoice_of(&till, "C1");
+    db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
+    let hint = |id: String| {
+        let r = http.post(&hook).form(&[("id", id)]).send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+
+    let (session, _) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
+    let id = session.id;
+    provider.mollie_update(&id, |p| p["status"] = "paid".into());
+    assert_eq!(hint(id.clone()).await["recorded"], true);
+    assert!(provider.chargeback_reads().is_empty(), "no chargeback reported, none asked for");
+    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(&till, "C1"), Money::ZERO);
+
+    // Charged back: the payment still `paid`, with `amountChargedBack` and the list.
+    provider.mollie_update(&id, |p| {
+        p["amountChargedBack"] = json!({"currency": "EUR", "value": "94.20"});
+        p["_links"]["chargebacks"] = json!({"href": format!("https://api.mollie.com/v2/payments/{id}/chargebacks")});
+    });
+    provider.mollie_chargebacks(&id, |list| {
+        list.push(json!({"resource": "chargeback", "id": "chb_m1", "paymentId": id,
+            "amount": {"currency": "EUR", "value": "94.20"}, "settlementAmount": {"currency": "EUR", "value": "-94.20"},
+            "createdAt": "2026-11-20T10:00:00+00:00", "reversedAt": null}));
+    });
+    let r = hint(id.clone()).await;
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entries"][1], json!(ardoise_core::bank::entry_id("mollie", &format!("reversal/{id}"))), "{r}");
+    let head = db.shop(shop).await.unwrap().head;
+    for _ in 0..2 {
+        assert_eq!(hint(id.clone()).await["recorded"], false);
+    }
+    assert_eq!(db.shop(shop).await.unwrap().head, head, "hinted again: nothing more written");
+    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(&till, "C1"), m("94.20"), "the bank took the money back");
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!(disputes.len(), 1, "{disputes:?}");
+    assert_eq!((disputes[0].invoice.as_str(), disputes[0].state.as_str()), (invoice.as_str(), "open"));
+
+    // Reversed: Mollie's total charged back may fall to zero, the link stays; the money is
+    // back once.
+    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "0.00"}));
+    provider.mollie_chargebacks(&id, |list| list[0]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
+    let r = hint(id.clone()).await;
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entries"][2], json!(ardoise_core::bank::entry_id("mollie", "dispute-won/chb_m1")), "{r}");
+    let head = db.shop(shop).await.unwrap().head;
+    assert_eq!(hint(id.clone()).await["recorded"], false);
+    assert_eq!(db.shop(shop).await.unwrap().head, head);
+
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(&till, "C1"), Money::ZERO, "the chargeback was reversed");
+    let k = kinds(&till);
+    let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
+    assert_eq!((count("payment"), count("reversal")), (2, 1), "{k:?}");
     till.lock().unwrap().audit().unwrap();
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

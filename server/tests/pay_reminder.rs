@@ -3,15 +3,19 @@
 //! API on loopback, which records what it was asked: the amount due, the customer, the
 //! invoice); the customer pays, Stripe's signed `checkout.session.completed` arrives; two
 //! tills sync and both show the account settled; the next reminder runs send nothing more.
-//! And when the provider is down, the reminder still goes, with the shop's own link.
+//! And when the provider is down, the reminder still goes, with the shop's own link. With a
+//! public address, the reminder carries the back office's own link (`/r/{token}`) instead of
+//! the session's page, which expires: opened days later it makes a session for what is still
+//! owed, or says that nothing is.
 
 mod backoffice;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use ardoise_core::Money;
-use ardoise_core::store::{Now, Store};
+use ardoise_core::customer::{CustomerKind, NewCustomer};
+use ardoise_core::store::{Now, SaleRequest, Store};
+use ardoise_core::{EntryRequest, Money, PaymentMethod};
 use backoffice::provider::{StandIn, stripe_event, stripe_signature};
 use backoffice::{BackOffice, customer_with_sale, dispatcher};
 use chrono::Duration;
@@ -49,9 +53,15 @@ struct Shop {
 
 /// A shop with Stripe, two tills, and Hélène who bought 94.20 EUR on 30 days 45 days ago.
 async fn overdue(dir: &Path) -> Shop {
+    overdue_at(dir, None).await
+}
+
+/// The same, the back office reached at `public_url` when there is one.
+async fn overdue_at(dir: &Path, public_url: Option<&str>) -> Shop {
     let provider = StandIn::start().await;
     let (db, shop) = BackOffice::open(dir).await;
-    let d = Arc::new(dispatcher(&db, dir, "merged", true).with_pay_apis(provider.apis()));
+    let apis = public_url.map_or_else(|| provider.apis(), |u| provider.apis_at(u));
+    let d = Arc::new(dispatcher(&db, dir, "merged", true).with_pay_apis(apis));
     let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
     let now = chrono::Local::now().fixed_offset();
     let start = now - Duration::days(45);
@@ -160,5 +170,202 @@ async fn with_the_provider_down_the_reminder_goes_with_the_shops_own_link() {
     assert_eq!(sent.len(), 1);
     assert!(sent[0].contains("https://pay.example.fr/RF"), "{}", sent[0]);
     assert!(provider.created().is_empty());
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+const PUBLIC: &str = "https://ardoise.example.fr";
+
+/// The token of the first `{PUBLIC}/r/...` link in `text`.
+fn reminder_token(text: &str) -> Option<String> {
+    let at = text.find(&format!("{PUBLIC}/r/"))? + PUBLIC.len() + 3;
+    Some(text[at..].chars().take_while(char::is_ascii_hexdigit).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_carries_a_link_that_asks_what_is_still_owed_whenever_it_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let Shop { bo, provider, dispatcher, tills, now } = overdue_at(dir.path(), Some(PUBLIC)).await;
+    dispatcher.run_once(now).await.unwrap();
+    let sent = dispatcher.run_once(now + Duration::minutes(11)).await.unwrap();
+    assert_eq!(sent.sent, 1, "{sent:?}");
+
+    // The session is still made as the reminder leaves, but the email carries the back
+    // office's link to it, in the text and on the button, never the session's page.
+    let created = provider.created();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].form["line_items[0][price_data][unit_amount]"], "9420");
+    let mails = mails(&dir.path().join("mail"));
+    assert_eq!(mails.len(), 1);
+    let token = reminder_token(&mails[0]).unwrap_or_else(|| panic!("no /r/ link in {}", mails[0]));
+    assert_eq!(token.len(), 32, "{token}");
+    assert!(mails[0].contains(&format!("href=\"{PUBLIC}/r/{token}\"")), "the button: {}", mails[0]);
+    assert!(!mails[0].contains(&created[0].url), "{}", mails[0]);
+    assert!(!mails[0].contains("/c/pay/"), "{}", mails[0]);
+    assert!(!mails[0].contains("pay.example.fr"), "{}", mails[0]);
+    // Only the token's hash is kept.
+    let kept: Vec<(String, i64)> =
+        sqlx::query_as("SELECT token_hash, amount_cents FROM reminder_links").fetch_all(bo.db.pool()).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_ne!(kept[0].0, token);
+    assert_eq!(kept[0].1, 9420);
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let link = format!("{}/r/{token}", bo.serving.base_url());
+    let open = || async {
+        let r = http.get(&link).send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (status, location, r.text().await.unwrap())
+    };
+
+    // Opened: to a session for what the reminder asked; opened again the same day, the same.
+    let (status, location, _) = open().await;
+    assert!(matches!(status, 302 | 303), "{status}");
+    let created = provider.created();
+    assert_eq!(created.len(), 2, "{created:?}");
+    let first = &created[1];
+    assert_eq!(location.as_deref(), Some(first.url.as_str()));
+    assert_eq!(first.form["line_items[0][price_data][unit_amount]"], "9420");
+    assert_eq!(first.form["metadata[customer]"], "C1");
+    let today = chrono::Local::now().date_naive();
+    let key = first.idempotency_key.clone().unwrap();
+    assert!(key.starts_with("reminder-link-") && key.ends_with(&format!("-9420-{today}")), "{key}");
+    assert_eq!(open().await.1.as_deref(), Some(first.url.as_str()));
+    assert_eq!(provider.created().len(), 2, "the same session");
+
+    // The next day, a fresh session (the provider's has expired by then).
+    let tomorrow = chrono::Local::now().fixed_offset() + Duration::days(1);
+    let next = match dispatcher.reminder_link(&token, tomorrow).await.unwrap() {
+        Some(ardoise_server::dispatch::ReminderPay::Pay { session, amount }) => (session, amount),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(next.1, Money::from_minor(9420));
+    let created = provider.created();
+    assert_eq!(created.len(), 3, "{created:?}");
+    assert_eq!(next.0.url, created[2].url);
+    assert_ne!(next.0.url, first.url);
+    assert!(created[2].idempotency_key.as_deref().unwrap().ends_with(&format!("-9420-{}", tomorrow.date_naive())));
+
+    // A part payment at the till: the link asks only what is still owed.
+    let paid_at = chrono::Local::now().fixed_offset();
+    {
+        let s = tills[0].lock().unwrap();
+        let pay = EntryRequest::Payment { amount: Money::from_minor(4000), method: PaymentMethod::Cash, invoice: None };
+        s.record("C1", None, "Léa", pay, paid_at).unwrap();
+    }
+    bo.sync(&tills[0], paid_at).await;
+    let (status, location, _) = open().await;
+    assert!(matches!(status, 302 | 303), "{status}");
+    let created = provider.created();
+    assert_eq!(created.len(), 4, "{created:?}");
+    assert_eq!(location.as_deref(), Some(created[3].url.as_str()));
+    assert_eq!(created[3].form["line_items[0][price_data][unit_amount]"], "5420");
+
+    // Paid in full: no session, a page that says nothing is owed.
+    {
+        let s = tills[0].lock().unwrap();
+        let pay = EntryRequest::Payment { amount: Money::from_minor(5420), method: PaymentMethod::Cash, invoice: None };
+        s.record("C1", None, "Léa", pay, paid_at).unwrap();
+    }
+    bo.sync(&tills[0], paid_at).await;
+    let (status, location, page) = open().await;
+    assert_eq!((status, location), (200, None));
+    assert!(page.contains("Rien à payer pour le moment."), "{page}");
+    assert_eq!(provider.created().len(), 4, "no session when nothing is owed");
+
+    // A token no reminder carried: 404, nothing written, nothing asked of the provider.
+    let head = bo.db.shop(bo.shop).await.unwrap().head;
+    let r = http.get(format!("{}/r/{}", bo.serving.base_url(), "0".repeat(32))).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(http.get(format!("{}/r/nothing", bo.serving.base_url())).send().await.unwrap().status(), 404);
+    assert_eq!(bo.db.shop(bo.shop).await.unwrap().head, head);
+    assert_eq!(provider.created().len(), 4);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reminder_links").fetch_one(bo.db.pool()).await.unwrap();
+    assert_eq!(rows, 1);
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+/// A posted letter is read days later still: with a provider and a public URL, the formal
+/// notice prints the stable link, as text and as a QR code, and no session is made for it;
+/// opened, the link asks what the notice claimed, or what is owed now when that is less.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formal_notice_by_post_prints_the_stable_link_and_its_qr_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", true).with_pay_apis(provider.apis_at(PUBLIC)));
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let start = backoffice::at("2026-01-05T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    {
+        let s = till.lock().unwrap();
+        let mut settings = (*s.settings()).clone();
+        settings.shop_name = "Épicerie du Marché".into();
+        settings.shop_email = "bonjour@epicerie.fr".into();
+        settings.identity = ardoise_core::identity::sample();
+        s.set_settings(settings, start).unwrap();
+        let b1 = NewCustomer {
+            reference: "B1".into(),
+            name: "Client B1".into(),
+            kind: CustomerKind::Business,
+            terms: "30".parse().unwrap(),
+            address: Some("5 rue des Lilas\n13210 Saint-Rémy-de-Provence".into()),
+            ..Default::default()
+        };
+        s.add_customer(b1, start).unwrap();
+        let sale = SaleRequest {
+            customer: "B1".into(),
+            amount: backoffice::m("250.00"),
+            cashier: "Léa".into(),
+            ..Default::default()
+        };
+        s.sell_on_account(sale, start).unwrap();
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_shop", &["whsec_a".into()]).await.unwrap();
+    for day in 15..=84 {
+        d.run_once(start + Duration::days(day)).await.unwrap();
+    }
+
+    let letters: Vec<_> = std::fs::read_dir(dir.path().join("letters"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    let notice = letters
+        .iter()
+        .find(|pdf| ardoise_server::send::pdf_text(pdf).unwrap().contains("Mise en demeure de payer"))
+        .expect("the formal notice, posted");
+    let text = ardoise_server::send::pdf_text(notice).unwrap();
+    let token = reminder_token(&text).unwrap_or_else(|| panic!("no /r/ link in {text}"));
+    assert_eq!(token.len(), 32, "{text}");
+    let doc = lopdf::Document::load_mem(notice).unwrap();
+    let squares: usize = doc
+        .get_pages()
+        .values()
+        .map(|p| doc.get_and_decode_page_content(*p).unwrap().operations.iter().filter(|o| o.operator == "re").count())
+        .sum();
+    assert!(squares > 100, "a QR code's squares: {squares}");
+    assert!(provider.created().is_empty(), "no session for a letter: {:?}", provider.created());
+    let asked: Vec<i64> =
+        sqlx::query_scalar("SELECT amount_cents FROM reminder_links").fetch_all(db.pool()).await.unwrap();
+    assert_eq!(asked.len(), letters.len(), "one link per letter posted");
+    let notice_asked: i64 = sqlx::query_scalar("SELECT amount_cents FROM reminder_links WHERE token_hash = $1")
+        .bind(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes())))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(notice_asked > 25_000, "the notice claims interest and the indemnity: {notice_asked}");
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(format!("{}/r/{token}", bo.serving.base_url())).send().await.unwrap();
+    assert!(matches!(r.status().as_u16(), 302 | 303), "{}", r.status());
+    let created = provider.created();
+    assert_eq!(created.len(), 1);
+    assert_eq!(r.headers()["location"].to_str().unwrap(), created[0].url);
+    bo.sync(&till, start + Duration::days(85)).await;
+    let owed = till.lock().unwrap().account("B1", chrono::Local::now().date_naive()).unwrap().balance;
+    assert!(owed.minor() > 25_000, "{owed}");
+    let expected = owed.minor().min(notice_asked).to_string();
+    assert_eq!(created[0].form["line_items[0][price_data][unit_amount]"], expected);
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }

@@ -1,12 +1,14 @@
 //! The data layer's base: connecting to SQLite or PostgreSQL through sqlx `Any`, migrations,
 //! transactions, and the conversions both backends need (uuids as text, u64 as BIGINT, times
-//! as ms). One module per concern beside it (`shops`, `devices`, `events`, `claims`) holds the SQL; its
-//! functions take a connection or a transaction, so the caller decides what is atomic.
+//! as ms). One module per concern beside it (`shops`, `devices`, `events`, `claims`, `providers`,
+//! `reminder_links`, `web`) holds the SQL; its functions take a connection or a transaction, so
+//! the caller decides what is atomic.
 
 pub mod claims;
 pub(crate) mod devices;
 pub(crate) mod events;
 pub(crate) mod providers;
+pub(crate) mod reminder_links;
 pub(crate) mod shops;
 mod sign_in;
 pub mod web;
@@ -30,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_provider_payments.sql")),
     (7, include_str!("../../migrations/0007_web.sql")),
     (8, include_str!("../../migrations/0008_sign_in_failures.sql")),
+    (9, include_str!("../../migrations/0009_reminder_links.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

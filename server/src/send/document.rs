@@ -5,7 +5,9 @@
 use ardoise_core::Money;
 use ardoise_core::document::{Document, DocumentKind, Language, Party, StatementDocument, amount, euros, long_date};
 
-use super::pdf::{ADDRESS_TOP, ADDRESS_X, BODY_SIZE, Column, Layout, MARGIN_X, PAGE_W, Style, TEXT_W, TOP, draw};
+use super::pdf::{
+    ADDRESS_TOP, ADDRESS_X, BODY_SIZE, Column, Layout, MARGIN_X, PAGE_W, QR_SIDE, Style, TEXT_W, TOP, draw,
+};
 
 const SMALL: f32 = 9.0;
 const TABLE: f32 = 9.5;
@@ -204,6 +206,11 @@ fn how_to_pay(l: &mut Layout, doc: &Document, w: &Words) {
     l.paragraph(&text, Style::Regular, BODY_SIZE);
     // In bold under the ways to pay: a transfer that quotes it is matched to the account.
     l.paragraph(&doc.payment_reference_line(), Style::Bold, BODY_SIZE);
+    // A letter is read on paper: the link is also a code to scan, not to type.
+    if let Some(link) = &doc.payment_link {
+        l.gap(2.0);
+        l.qr(link, QR_SIDE);
+    }
 }
 
 /// Sender top left, recipient in the window, place and date under it: each once.

@@ -1,5 +1,6 @@
 //! Letter transport: lays the reminder out as an A4 PDF, ready to print and post, in the letters
-//! folder. A formal notice is laid out from its document; other reminders from their text.
+//! folder. A formal notice is laid out from its document; other reminders from their text. A
+//! payment link is printed as text and as a QR code.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,9 @@ use chrono::NaiveDate;
 
 use super::document::formal_notice_pdf;
 use super::message::{Outgoing, SendError, amount_lines};
-use super::pdf::{ADDRESS_TOP, ADDRESS_X, BODY_SIZE, Layout, MARGIN_X, PAGE_W, Style, TOP, draw, to_winansi, wrap};
+use super::pdf::{
+    ADDRESS_TOP, ADDRESS_X, BODY_SIZE, Layout, MARGIN_X, PAGE_W, QR_SIDE, Style, TOP, draw, to_winansi, wrap,
+};
 
 /// Builds the PDF and writes it as `<dir>/<reminder_id>.pdf`; returns that path.
 pub(super) async fn write(dir: &Path, o: &Outgoing) -> Result<String, SendError> {
@@ -98,6 +101,12 @@ fn render(o: &Outgoing, today: NaiveDate) -> Result<Vec<u8>, SendError> {
     l.keep_together(amounts.len(), BODY_SIZE);
     for (label, amount) in amounts {
         l.paragraph(&format!("{label} : {amount}"), Style::Bold, BODY_SIZE);
+    }
+
+    // The body quotes the payment link; on paper it is also a code to scan, not to type.
+    if let Some(link) = o.document.as_ref().and_then(|d| d.payment_link.as_deref()) {
+        l.gap(4.0);
+        l.qr(link, QR_SIDE);
     }
 
     l.gap(10.0);

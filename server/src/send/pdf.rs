@@ -1,5 +1,5 @@
-//! A small page-layout engine over printpdf: flowing text, blocks at fixed places, tables, and
-//! page numbers, in the standard Helvetica fonts, which every reader has, so nothing is embedded.
+//! A small page-layout engine over printpdf: flowing text, blocks at fixed places, tables, QR
+//! codes, and page numbers, in the standard Helvetica fonts, which every reader has, so nothing is embedded.
 //!
 //! printpdf writes their text in WinAnsiEncoding (Windows-1252): French accents, œ, « », ’ and €
 //! are all in it. Characters outside it would be dropped silently by printpdf, so
@@ -20,6 +20,9 @@ pub(crate) const ADDRESS_X: f32 = 110.0;
 /// The window's top, 45 to 50 mm from the top of the sheet.
 pub(crate) const ADDRESS_TOP: f32 = PAGE_H - 50.0;
 pub(crate) const BODY_SIZE: f32 = 11.0;
+/// A payment link's QR code, quiet zone included, in mm: small beside the text, large enough
+/// for a phone to read from a printed page.
+pub(crate) const QR_SIDE: f32 = 30.0;
 const PT_TO_MM: f32 = 25.4 / 72.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,15 +48,48 @@ pub(crate) struct Column<'a> {
     pub(crate) right: bool,
 }
 
+/// A filled square of a QR code: its page, lower left corner and side, in mm.
+#[derive(Debug, Clone, Copy)]
+struct Square {
+    page: usize,
+    x: f32,
+    y: f32,
+    side: f32,
+}
+
 /// Places every line on pages first, so that the page count is known for the footers.
 pub(crate) struct Layout {
     pages: Vec<Vec<Line>>,
+    squares: Vec<Square>,
     pub(crate) y: f32,
 }
 
 impl Layout {
     pub(crate) fn new() -> Self {
-        Layout { pages: vec![Vec::new()], y: TOP }
+        Layout { pages: vec![Vec::new()], squares: Vec::new(), y: TOP }
+    }
+
+    /// A QR code of `data`, `side` mm wide quiet zone included, at the left margin under the
+    /// text so far (on a new page when it does not fit); the text goes on under it. Nothing
+    /// when `data` is too long for a QR code: the text says it anyway.
+    pub(crate) fn qr(&mut self, data: &str, side: f32) {
+        let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else { return };
+        if self.y - side < BOTTOM {
+            self.pages.push(Vec::new());
+            self.y = TOP;
+        }
+        // Four modules of quiet zone on each side, as scanners expect.
+        let (n, quiet) = (code.width(), 4);
+        let cell = side / (n + 2 * quiet) as f32;
+        let page = self.pages.len() - 1;
+        for (i, c) in code.to_colors().into_iter().enumerate() {
+            if c == qrcode::Color::Dark {
+                let (col, row) = (i % n + quiet, i / n + quiet);
+                let (x, y) = (MARGIN_X + col as f32 * cell, self.y - (row + 1) as f32 * cell);
+                self.squares.push(Square { page, x, y, side: cell });
+            }
+        }
+        self.y -= side;
     }
 
     pub(crate) fn put(&mut self, text: &str, style: Style, size: f32, x: f32, y: f32) {
@@ -187,6 +223,9 @@ pub(crate) fn draw(l: Layout, title: &str, author: &str) -> Result<Vec<u8>, prin
         };
         for line in lines {
             layer.use_text(line.text, line.size, Mm(line.x), Mm(line.y), font(line.style));
+        }
+        for q in l.squares.iter().filter(|q| q.page == i) {
+            layer.add_rect(printpdf::Rect::new(Mm(q.x), Mm(q.y), Mm(q.x + q.side), Mm(q.y + q.side)));
         }
         {
             let footer = format!("Page {}/{}", i + 1, count);

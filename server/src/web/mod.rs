@@ -1,8 +1,9 @@
 //! The web pages served beside the sync API (issue 19): the owner's back office under `/app`,
-//! its sign-in under `/login` and `/setup`, and the customer's payment page under `/p`. Pages
-//! are rendered on the server from askama templates (`server/templates`, checked at compile
-//! time) and need no JavaScript; every number comes from the shop's merged ledger through
-//! `ardoise-core`, caught up with the log (`Dispatcher::read_merged`).
+//! its sign-in under `/login` and `/setup`, the customer's payment page under `/p` and the
+//! reminders' payment links under `/r`. Pages are rendered on the server from askama templates
+//! (`server/templates`, checked at compile time) and need no JavaScript; every number comes
+//! from the shop's merged ledger through `ardoise-core`, caught up with the log
+//! (`Dispatcher::read_merged`).
 
 mod auth;
 mod bank;
@@ -13,6 +14,7 @@ mod i18n;
 mod overview;
 mod page;
 mod paypage;
+mod reminder_link;
 mod reminder_settings;
 mod reminders;
 mod settings;
@@ -72,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/{token}", get(paypage::page))
         .route("/p/{token}/pay", get(paypage::pay))
         .route("/p/{token}/{action}", post(paypage::act))
+        .route("/r/{token}", get(reminder_link::open))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(guard))
 }

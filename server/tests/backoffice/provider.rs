@@ -34,6 +34,9 @@ pub struct Books {
     /// Mollie payments by id: (the key that owns it, the payment as Mollie shows it).
     pub mollie: HashMap<String, (String, Value)>,
     pub mollie_refunds: HashMap<String, Vec<Value>>,
+    pub mollie_chargebacks: HashMap<String, Vec<Value>>,
+    /// Each list of chargebacks asked for, by payment.
+    pub chargeback_reads: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -143,6 +146,22 @@ async fn mollie_refunds(
     }
 }
 
+async fn mollie_chargebacks(
+    State((_, books)): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> (StatusCode, Json<Value>) {
+    let mut b = books.lock().unwrap();
+    b.chargeback_reads.push(id.clone());
+    match (b.mollie.get(&id), bearer(&headers)) {
+        (Some((owner, _)), Some(key)) if *owner == key => {
+            let list = b.mollie_chargebacks.get(&id).cloned().unwrap_or_default();
+            (StatusCode::OK, Json(json!({"count": list.len(), "_embedded": {"chargebacks": list}})))
+        }
+        _ => (StatusCode::NOT_FOUND, Json(json!({"status": 404}))),
+    }
+}
+
 impl StandIn {
     pub async fn start() -> StandIn {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -153,6 +172,7 @@ impl StandIn {
             .route("/v2/payments", post(mollie_create))
             .route("/v2/payments/{id}", get(mollie_get))
             .route("/v2/payments/{id}/refunds", get(mollie_refunds))
+            .route("/v2/payments/{id}/chargebacks", get(mollie_chargebacks))
             .with_state((base.clone(), Arc::clone(&books)));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         StandIn { base, books }
@@ -161,6 +181,11 @@ impl StandIn {
     /// The back office's view of the providers: this stand-in for both.
     pub fn apis(&self) -> ardoise_server::pay::PayApis {
         ardoise_server::pay::PayApis::new(Some(self.base.clone()), Some(self.base.clone()), None)
+    }
+
+    /// The same, for a back office reached at `public_url`: reminders then carry its own links.
+    pub fn apis_at(&self, public_url: &str) -> ardoise_server::pay::PayApis {
+        ardoise_server::pay::PayApis::new(Some(self.base.clone()), Some(self.base.clone()), Some(public_url.to_owned()))
     }
 
     pub fn created(&self) -> Vec<Created> {
@@ -184,6 +209,15 @@ impl StandIn {
 
     pub fn mollie_refund(&self, id: &str, refund: Value) {
         self.books.lock().unwrap().mollie_refunds.entry(id.to_owned()).or_default().push(refund);
+    }
+
+    /// Changes the chargebacks Mollie lists for payment `id` (one added, one reversed).
+    pub fn mollie_chargebacks(&self, id: &str, f: impl FnOnce(&mut Vec<Value>)) {
+        f(self.books.lock().unwrap().mollie_chargebacks.entry(id.to_owned()).or_default());
+    }
+
+    pub fn chargeback_reads(&self) -> Vec<String> {
+        self.books.lock().unwrap().chargeback_reads.clone()
     }
 }
 
