@@ -42,9 +42,11 @@ pub struct BookCustomer {
     pub name: String,
     /// What they owe now (negative: money on account).
     pub balance: Money,
-    /// Open invoices, oldest due first: all of them, or only those the statement can concern
-    /// ([`Concerns`]); the others change no decision.
+    /// Open invoices, oldest due first: all of them, or (see [`Book`]) those a transaction
+    /// names and those whose amount few enough customers have to say who paid.
     pub open: Vec<OpenInvoice>,
+    /// What is left to pay on their other open invoices, whose references were not read.
+    pub unlisted: Vec<Money>,
 }
 
 /// An invoice not yet paid in full.
@@ -56,39 +58,26 @@ pub struct OpenInvoice {
     pub open: Money,
 }
 
-/// What of the ledger a set of transactions can concern: the open invoices they may name (each
-/// whole token of their texts) and those whose open amount one of their credits has. Any other
-/// open invoice changes no decision of [`decide`] (it is neither named nor an amount's
-/// evidence), so a book for these transactions needs only these: on a large shop that is a few
-/// thousand invoices to read instead of every open one.
-#[derive(Debug, Default)]
-pub struct Concerns {
-    /// Tokens as [`decide`] reads them (in ASCII capitals).
-    pub tokens: HashSet<String>,
-    /// Credit amounts, in cents.
-    pub amounts: HashSet<i64>,
-}
-
-impl Concerns {
-    pub fn of<'a>(transactions: impl IntoIterator<Item = &'a Transaction>) -> Concerns {
-        let mut out = Concerns::default();
-        for tx in transactions {
-            if tx.status != Status::Booked || tx.direction == Direction::Debit || tx.reversal {
-                continue;
-            }
-            out.amounts.insert(tx.amount.minor());
-            out.tokens.extend(texts(tx).iter().flat_map(|t| tokens(t)));
+/// The tokens a set of transactions quote, as [`decide`] reads them (in ASCII capitals): an
+/// open invoice whose reference is none of them is named by none of these transactions.
+pub fn quoted_tokens<'a>(transactions: impl IntoIterator<Item = &'a Transaction>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for tx in transactions {
+        if tx.status == Status::Booked && tx.direction == Direction::Credit && !tx.reversal {
+            out.extend(texts(tx).iter().flat_map(|t| tokens(t)));
         }
-        out
     }
-
-    /// Whether an open invoice with this reference and this open amount is needed.
-    pub fn invoice(&self, reference: &str, open: Money) -> bool {
-        self.amounts.contains(&open.minor()) || self.tokens.contains(&reference.to_ascii_uppercase())
-    }
+    out
 }
 
 /// What the ledger says, indexed for matching a whole statement: built once per import.
+///
+/// A book need not hold every open invoice's reference (on a large shop, reading them all is
+/// most of the time an import takes): it decides as one that does as long as each customer
+/// lists the invoices the transactions name ([`quoted_tokens`]) and those of every amount few
+/// enough customers have for it to be evidence ([`Book::thin`]), and gives the amounts of the
+/// others as `unlisted`. Which amounts are thin changes as payments are recorded:
+/// [`Book::incomplete`] and [`Book::refresh`] say which customers to read again.
 #[derive(Debug, Default)]
 pub struct Book {
     customers: Vec<BookCustomer>,
@@ -104,8 +93,19 @@ pub struct Book {
     names: Vec<Vec<String>>,
     /// Accounts (IBAN, compact, in capitals) to the customers payments from them went to.
     accounts: HashMap<String, Vec<usize>>,
-    /// Open amounts (cents) to (customer, invoice reference); `None` for a balance.
-    amounts: HashMap<i64, Vec<(usize, Option<usize>)>>,
+    /// Open amounts (cents) to the customers who owe them, and on what.
+    amounts: HashMap<i64, Vec<(usize, Held)>>,
+}
+
+/// What a customer owes an amount on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Their open invoice, by index in their `open`.
+    Invoice(usize),
+    /// An open invoice whose reference the book did not read.
+    Unlisted,
+    /// Their balance.
+    Balance,
 }
 
 impl Book {
@@ -144,8 +144,10 @@ impl Book {
 
     /// A customer's account changed (a payment of this statement was recorded): what the
     /// rest of the statement is matched against is the account as it now is.
-    pub fn refresh(&mut self, customer: BookCustomer) {
-        let Some(c) = self.index_of(&customer.reference) else { return };
+    /// Returns the customers to read again with more invoices listed (see [`Book::incomplete`]),
+    /// now that amounts this changed may have become evidence.
+    pub fn refresh(&mut self, customer: BookCustomer) -> Vec<String> {
+        let Some(c) = self.index_of(&customer.reference) else { return Vec::new() };
         let old = std::mem::replace(&mut self.customers[c], customer);
         for inv in &old.open {
             let key = inv.reference.to_ascii_uppercase();
@@ -156,12 +158,46 @@ impl Book {
                 }
             }
         }
-        for cents in old.open.iter().map(|i| i.open.minor()).chain(Some(old.balance.minor())) {
+        let changed: HashSet<i64> = Self::amounts_of(&old).chain(Self::amounts_of(&self.customers[c])).collect();
+        for cents in Self::amounts_of(&old) {
             if let Some(list) = self.amounts.get_mut(&cents) {
                 list.retain(|(x, _)| *x != c);
             }
         }
         self.index_amounts(c);
+        self.unlisted_at(changed)
+    }
+
+    /// Whether an amount (cents) is evidence of who paid: few enough customers owe it.
+    pub fn thin(&self, cents: i64) -> bool {
+        self.amounts.get(&cents).is_none_or(|list| count_customers(list) <= AMOUNT_EVIDENCE_MAX)
+    }
+
+    /// The customers with an unlisted invoice of an amount that is evidence: to be read again
+    /// listing those ([`Book::refresh`]) before the book decides as a complete one.
+    pub fn incomplete(&self) -> Vec<String> {
+        self.unlisted_at(self.amounts.keys().copied().collect())
+    }
+
+    fn unlisted_at(&self, amounts: HashSet<i64>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for cents in amounts {
+            if !self.thin(cents) {
+                continue;
+            }
+            for (c, held) in self.amounts.get(&cents).map(Vec::as_slice).unwrap_or_default() {
+                let who = &self.customers[*c].reference;
+                if *held == Held::Unlisted && !out.contains(who) {
+                    out.push(who.clone());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn amounts_of(c: &BookCustomer) -> impl Iterator<Item = i64> + '_ {
+        c.open.iter().map(|i| i.open).chain(c.unlisted.iter().copied()).chain(Some(c.balance)).map(Money::minor)
     }
 
     /// A payment from this account went to this customer.
@@ -177,10 +213,13 @@ impl Book {
         let customer = &self.customers[c];
         for (k, inv) in customer.open.iter().enumerate() {
             self.invoices.entry(inv.reference.to_ascii_uppercase()).or_default().push((c, k));
-            self.amounts.entry(inv.open.minor()).or_default().push((c, Some(k)));
+            self.amounts.entry(inv.open.minor()).or_default().push((c, Held::Invoice(k)));
+        }
+        for open in &customer.unlisted {
+            self.amounts.entry(open.minor()).or_default().push((c, Held::Unlisted));
         }
         if customer.balance.is_positive() {
-            self.amounts.entry(customer.balance.minor()).or_default().push((c, None));
+            self.amounts.entry(customer.balance.minor()).or_default().push((c, Held::Balance));
         }
     }
 }
@@ -403,9 +442,11 @@ pub fn decide(tx: &Transaction, book: &Book) -> Decision {
     if let Some(list) = book.amounts.get(&tx.amount.minor())
         && count_customers(list) <= AMOUNT_EVIDENCE_MAX
     {
-        for &(c, k) in list {
-            let reason = match k {
-                Some(k) => {
+        for &(c, held) in list {
+            let reason = match held {
+                // Not read: the book is incomplete (`Book::incomplete`), never to be guessed.
+                Held::Unlisted => continue,
+                Held::Invoice(k) => {
                     let invoice = book.customers[c].open[k].reference.clone();
                     let listed = invoices.entry(c).or_default();
                     if !listed.contains(&invoice) {
@@ -413,7 +454,7 @@ pub fn decide(tx: &Transaction, book: &Book) -> Decision {
                     }
                     Reason::AmountIsInvoice { invoice }
                 }
-                None => Reason::AmountIsBalance,
+                Held::Balance => Reason::AmountIsBalance,
             };
             let reasons = found.entry(c).or_default();
             if !reasons.contains(&reason) {
@@ -566,7 +607,7 @@ fn customers_named(book: &Book, payer: &str) -> Vec<usize> {
     out
 }
 
-fn count_customers(list: &[(usize, Option<usize>)]) -> usize {
+fn count_customers(list: &[(usize, Held)]) -> usize {
     let mut cs: Vec<usize> = list.iter().map(|(c, _)| *c).collect();
     cs.sort_unstable();
     cs.dedup();

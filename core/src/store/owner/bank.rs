@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::bank::matching::{self, Book, BookCustomer, Concerns, Decision, OpenInvoice, Rule, Suggestion};
+use crate::bank::matching::{self, Book, BookCustomer, Decision, OpenInvoice, Rule, Suggestion};
 use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
@@ -35,8 +35,8 @@ impl Store {
     /// reported: they come again, booked. The whole file is one unit of work: it is taken in
     /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
-        let concerns = Concerns::of(statements.iter().flat_map(|s| &s.transactions));
-        let (mut book, concerned) = self.read(|conn| read_book(conn, &concerns))?;
+        let tokens = matching::quoted_tokens(statements.iter().flat_map(|s| &s.transactions));
+        let (mut book, named) = self.read(|conn| read_book(conn, &tokens))?;
         // Each payment touches its customer's pages in several tables: a statement of
         // thousands of them outgrows the writer's page cache, and SQLite would spill pages
         // mid-transaction and read them back (most of the time on a large shop).
@@ -59,7 +59,7 @@ impl Store {
                         report.duplicates += 1;
                         continue;
                     }
-                    let (line, recorded_before) = take(w, (&mut book, &concerned), account, tx, cashier)?;
+                    let (line, recorded_before) = take(w, (&mut book, &named), account, tx, cashier)?;
                     if recorded_before {
                         // Taken in on another device (or a copy of this ledger) already.
                         report.duplicates += 1;
@@ -168,7 +168,7 @@ impl Store {
 /// (recorded on another device). Each row is written once, in its final state.
 fn take(
     w: &mut Write<'_>,
-    (book, concerned): (&mut Book, &Concerned<'_>),
+    (book, named): (&mut Book, &HashSet<Uuid>),
     account: &str,
     tx: &Transaction,
     cashier: &str,
@@ -244,7 +244,9 @@ fn take(
         out.invoices = applied_invoices(w.conn(), entry)?;
         (out.rule, out.by, out.entry) = (Some(rule), Some(cashier.to_owned()), Some(entry));
         // What this import does next sees the account as it now is.
-        book.refresh(read_customer(w.conn(), &customer, concerned)?);
+        let again = read_customer(w.conn(), &customer, named, book)?;
+        let pending = book.refresh(again);
+        complete(w.conn(), book, named, pending)?;
         if let Some(iban) = &iban {
             book.saw_account(iban, &customer);
         }
@@ -473,42 +475,31 @@ fn label(tx: &Transaction) -> String {
     joined.chars().take(LABEL_MAX).collect()
 }
 
-/// The open invoices a book for one import holds ([`Concerns`]): those whose open amount a
-/// credit of the import has, and those its texts name (found once, when the book is read: an
-/// invoice is never opened by an import). Reading every open invoice's reference instead (a
-/// look-up in the table each) was a third of a 10,000-transaction import on a shop of 286,251
-/// open invoices.
-struct Concerned<'a> {
-    concerns: &'a Concerns,
-    named: HashSet<Uuid>,
+/// Of `ids`, the open invoices, oldest due first for each customer (as the ledger settles
+/// them): (customer row id, invoice).
+fn read_invoices(conn: &Connection, ids: impl IntoIterator<Item = Uuid>) -> Result<Vec<(i64, OpenInvoice)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, reference, due_on, amount - settled, order_key FROM items WHERE entry_uuid = ?1",
+    )?;
+    let mut open: Vec<(i64, String, OpenInvoice)> = Vec::new();
+    for id in ids {
+        let (customer, reference, due_on, left, key): (i64, String, NaiveDate, i64, String) =
+            stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        open.push((customer, key, OpenInvoice { reference, due_on, open: Money::from_minor(left) }));
+    }
+    open.sort_by(|a, b| (a.0, a.2.due_on, &a.1).cmp(&(b.0, b.2.due_on, &b.1)));
+    Ok(open.into_iter().map(|(c, _, i)| (c, i)).collect())
 }
 
-impl Concerned<'_> {
-    fn wants(&self, id: &Uuid, open: i64) -> bool {
-        self.concerns.amounts.contains(&open) || self.named.contains(id)
-    }
-
-    /// The customers' invoices among `ids`, oldest due first for each customer (as the ledger
-    /// settles them): (customer row id, invoice).
-    fn read(conn: &Connection, ids: impl IntoIterator<Item = Uuid>) -> Result<Vec<(i64, OpenInvoice)>> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT customer_id, reference, due_on, amount - settled, order_key FROM items WHERE entry_uuid = ?1",
-        )?;
-        let mut open: Vec<(i64, String, OpenInvoice)> = Vec::new();
-        for id in ids {
-            let (customer, reference, due_on, left, key): (i64, String, NaiveDate, i64, String) =
-                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            open.push((customer, key, OpenInvoice { reference, due_on, open: Money::from_minor(left) }));
-        }
-        open.sort_by(|a, b| (a.0, a.2.due_on, &a.1).cmp(&(b.0, b.2.due_on, &b.1)));
-        Ok(open.into_iter().map(|(c, _, i)| (c, i)).collect())
-    }
-}
-
-/// What the matcher needs of the ledger for one import: every customer, the accounts seen
-/// before, and the open invoices the import concerns ([`Concerned`]), found in the covering
-/// index of open invoices (amounts) and the index of their references (tokens).
-fn read_book<'a>(conn: &Connection, concerns: &'a Concerns) -> Result<(Book, Concerned<'a>)> {
+/// What the matcher needs of the ledger for one import: every customer with every open amount,
+/// the accounts seen before, and the references of only the open invoices that can change a
+/// decision (see [`Book`]): those the import's `tokens` name, found in the index of open
+/// invoices' references (an import never opens an invoice, so these are found once), and those
+/// of amounts few enough customers owe to be evidence. The amounts come from the covering
+/// index of open invoices; reading every open invoice's reference instead (a look-up in the
+/// table each) was most of a 10,000-transaction import on a shop of 286,251 open invoices,
+/// whose 1,476 distinct amounts are each owed by dozens of customers.
+fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashSet<Uuid>)> {
     let mut customers: Vec<BookCustomer> = Vec::new();
     let mut at: HashMap<i64, usize> = HashMap::new();
     let mut uuids: Vec<(Uuid, String)> = Vec::new();
@@ -527,32 +518,29 @@ fn read_book<'a>(conn: &Connection, concerns: &'a Concerns) -> Result<(Book, Con
                 name: r.get(3)?,
                 balance: Money::from_minor(r.get(4)?),
                 open: Vec::new(),
+                unlisted: Vec::new(),
             });
         }
     }
-    let mut concerned = Concerned { concerns, named: HashSet::new() };
+    let mut named: HashSet<Uuid> = HashSet::new();
     {
         let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
-        for token in &concerns.tokens {
+        for token in tokens {
             for id in stmt.query_map([token], |r| r.get::<_, Uuid>(0))? {
-                concerned.named.insert(id?);
+                named.insert(id?);
             }
         }
     }
-    let mut wanted: HashSet<Uuid> = concerned.named.clone();
-    if !concerns.amounts.is_empty() {
-        let mut stmt =
-            conn.prepare("SELECT entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE open = 1")?;
+    let mut open: Vec<(usize, Uuid, i64)> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT customer_id, entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE open = 1",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            if concerns.amounts.contains(&r.get::<_, i64>(1)?) {
-                wanted.insert(r.get(0)?);
+            if let Some(&c) = at.get(&r.get::<_, i64>(0)?) {
+                open.push((c, r.get(1)?, r.get(2)?));
             }
-        }
-    }
-    for (customer, invoice) in Concerned::read(conn, wanted)? {
-        if let Some(&c) = at.get(&customer) {
-            customers[c].open.push(invoice);
         }
     }
     let mut references = HashMap::with_capacity(uuids.len());
@@ -569,33 +557,73 @@ fn read_book<'a>(conn: &Connection, concerns: &'a Concerns) -> Result<(Book, Con
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    Ok((Book::new(customers, references, &accounts), concerned))
+    // Which amounts are evidence depends on who owes them, not on what is listed: a first book
+    // with every invoice unlisted says, then the book is made with those listed.
+    let counting = {
+        let mut all = customers.clone();
+        for &(c, _, cents) in &open {
+            all[c].unlisted.push(Money::from_minor(cents));
+        }
+        Book::new(all, HashMap::new(), &[])
+    };
+    let mut listed: Vec<Uuid> = Vec::new();
+    for &(c, id, cents) in &open {
+        if named.contains(&id) || counting.thin(cents) {
+            listed.push(id);
+        } else {
+            customers[c].unlisted.push(Money::from_minor(cents));
+        }
+    }
+    drop(counting);
+    for (customer, invoice) in read_invoices(conn, listed)? {
+        if let Some(&c) = at.get(&customer) {
+            customers[c].open.push(invoice);
+        }
+    }
+    let mut book = Book::new(customers, references, &accounts);
+    let pending = book.incomplete();
+    complete(conn, &mut book, &named, pending)?;
+    Ok((book, named))
 }
 
-/// One customer as the book holds them, read again inside the write in progress after a
-/// payment of theirs: the open invoices the import concerns, as they now are.
-fn read_customer(conn: &Connection, reference: &str, concerned: &Concerned<'_>) -> Result<BookCustomer> {
+/// Reads again the customers the book asks for, until it lists every invoice that can change a
+/// decision (see [`Book::refresh`]).
+fn complete(conn: &Connection, book: &mut Book, named: &HashSet<Uuid>, mut pending: Vec<String>) -> Result<()> {
+    while let Some(who) = pending.pop() {
+        let again = read_customer(conn, &who, named, book)?;
+        pending.extend(book.refresh(again));
+    }
+    Ok(())
+}
+
+/// One customer as `book` lists them, read inside the write in progress (after a payment of
+/// theirs, or when the book asks): the named invoices and those of amounts that are evidence,
+/// and the amounts of the others.
+fn read_customer(conn: &Connection, reference: &str, named: &HashSet<Uuid>, book: &Book) -> Result<BookCustomer> {
     let (id, name, balance): (i64, String, i64) = conn
         .prepare_cached(
             "SELECT c.id, c.name, coalesce(a.balance, 0) FROM customers c LEFT JOIN accounts a ON a.customer_id = c.id
              WHERE c.reference = ?1",
         )?
         .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let mut wanted: Vec<Uuid> = Vec::new();
+    let mut listed: Vec<Uuid> = Vec::new();
+    let mut unlisted: Vec<Money> = Vec::new();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE customer_id = ?1 AND open = 1",
         )?;
         let mut rows = stmt.query([id])?;
         while let Some(r) = rows.next()? {
-            let invoice: Uuid = r.get(0)?;
-            if concerned.wants(&invoice, r.get(1)?) {
-                wanted.push(invoice);
+            let (invoice, cents): (Uuid, i64) = (r.get(0)?, r.get(1)?);
+            if named.contains(&invoice) || book.thin(cents) {
+                listed.push(invoice);
+            } else {
+                unlisted.push(Money::from_minor(cents));
             }
         }
     }
-    let open = Concerned::read(conn, wanted)?.into_iter().map(|(_, i)| i).collect();
-    Ok(BookCustomer { reference: reference.to_owned(), name, balance: Money::from_minor(balance), open })
+    let open = read_invoices(conn, listed)?.into_iter().map(|(_, i)| i).collect();
+    Ok(BookCustomer { reference: reference.to_owned(), name, balance: Money::from_minor(balance), open, unlisted })
 }
 
 #[cfg(test)]
