@@ -94,7 +94,31 @@ pub struct Book {
     /// Accounts (IBAN, compact, in capitals) to the customers payments from them went to.
     accounts: HashMap<String, Vec<usize>>,
     /// Open amounts (cents) to the customers who owe them, and on what.
-    amounts: HashMap<i64, Vec<(usize, Held)>>,
+    amounts: HashMap<i64, Owed>,
+}
+
+/// Who owes one amount: each customer's entries together, and how many customers they are.
+#[derive(Debug, Default)]
+struct Owed {
+    holders: usize,
+    list: Vec<(usize, Held)>,
+}
+
+impl Owed {
+    fn push(&mut self, c: usize, held: Held) {
+        if self.list.last().is_none_or(|(x, _)| *x != c) {
+            self.holders += 1;
+        }
+        self.list.push((c, held));
+    }
+
+    fn remove(&mut self, c: usize) {
+        let before = self.list.len();
+        self.list.retain(|(x, _)| *x != c);
+        if self.list.len() < before {
+            self.holders -= 1;
+        }
+    }
 }
 
 /// What a customer owes an amount on.
@@ -160,8 +184,8 @@ impl Book {
         }
         let changed: HashSet<i64> = Self::amounts_of(&old).chain(Self::amounts_of(&self.customers[c])).collect();
         for cents in Self::amounts_of(&old) {
-            if let Some(list) = self.amounts.get_mut(&cents) {
-                list.retain(|(x, _)| *x != c);
+            if let Some(owed) = self.amounts.get_mut(&cents) {
+                owed.remove(c);
             }
         }
         self.index_amounts(c);
@@ -170,7 +194,7 @@ impl Book {
 
     /// Whether an amount (cents) is evidence of who paid: few enough customers owe it.
     pub fn thin(&self, cents: i64) -> bool {
-        self.amounts.get(&cents).is_none_or(|list| count_customers(list) <= AMOUNT_EVIDENCE_MAX)
+        self.amounts.get(&cents).is_none_or(|owed| owed.holders <= AMOUNT_EVIDENCE_MAX)
     }
 
     /// The customers with an unlisted invoice of an amount that is evidence: to be read again
@@ -185,7 +209,7 @@ impl Book {
             if !self.thin(cents) {
                 continue;
             }
-            for (c, held) in self.amounts.get(&cents).map(Vec::as_slice).unwrap_or_default() {
+            for (c, held) in self.amounts.get(&cents).map(|o| o.list.as_slice()).unwrap_or_default() {
                 let who = &self.customers[*c].reference;
                 if *held == Held::Unlisted && !out.contains(who) {
                     out.push(who.clone());
@@ -213,13 +237,13 @@ impl Book {
         let customer = &self.customers[c];
         for (k, inv) in customer.open.iter().enumerate() {
             self.invoices.entry(inv.reference.to_ascii_uppercase()).or_default().push((c, k));
-            self.amounts.entry(inv.open.minor()).or_default().push((c, Held::Invoice(k)));
+            self.amounts.entry(inv.open.minor()).or_default().push(c, Held::Invoice(k));
         }
         for open in &customer.unlisted {
-            self.amounts.entry(open.minor()).or_default().push((c, Held::Unlisted));
+            self.amounts.entry(open.minor()).or_default().push(c, Held::Unlisted);
         }
         if customer.balance.is_positive() {
-            self.amounts.entry(customer.balance.minor()).or_default().push((c, Held::Balance));
+            self.amounts.entry(customer.balance.minor()).or_default().push(c, Held::Balance);
         }
     }
 }
@@ -439,10 +463,10 @@ pub fn decide(tx: &Transaction, book: &Book) -> Decision {
         }
     }
     // The amount: evidence only when few customers have it.
-    if let Some(list) = book.amounts.get(&tx.amount.minor())
-        && count_customers(list) <= AMOUNT_EVIDENCE_MAX
+    if let Some(owed) = book.amounts.get(&tx.amount.minor())
+        && owed.holders <= AMOUNT_EVIDENCE_MAX
     {
-        for &(c, held) in list {
+        for &(c, held) in &owed.list {
             let reason = match held {
                 // Not read: the book is incomplete (`Book::incomplete`), never to be guessed.
                 Held::Unlisted => continue,
@@ -605,13 +629,6 @@ fn customers_named(book: &Book, payer: &str) -> Vec<usize> {
         }
     }
     out
-}
-
-fn count_customers(list: &[(usize, Held)]) -> usize {
-    let mut cs: Vec<usize> = list.iter().map(|(c, _)| *c).collect();
-    cs.sort_unstable();
-    cs.dedup();
-    cs.len()
 }
 
 /// An IBAN as compared: without spaces, in capitals.
