@@ -728,6 +728,13 @@ impl Dispatcher {
             };
             match pay::create_session(&self.pay, provider, &key, &req).await {
                 Ok(s) => Some(s),
+                // With a stable link of ours, the session is made when the customer opens it:
+                // a provider down at sending time costs the customer nothing.
+                Err(e) if self.pay.public_url.is_some() => {
+                    tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
+                        "no payment session yet: the reminder's link makes one when opened");
+                    None
+                }
                 Err(e) => {
                     tracing::warn!(%shop, reminder = %r.id, provider = provider.as_str(), error = %e,
                         "no payment session: the reminder goes with the shop's own payment link (or its pay-at-the-shop words)");

@@ -6,7 +6,7 @@
 //! And when the provider is down, the reminder still goes, with the shop's own link. With a
 //! public address, the reminder carries the back office's own link (`/r/{token}`) instead of
 //! the session's page, which expires: opened days later it makes a session for what is still
-//! owed, or says that nothing is.
+//! owed, or says that nothing is; a provider down when the reminder leaves then costs nothing.
 
 mod backoffice;
 
@@ -174,6 +174,31 @@ async fn with_the_provider_down_the_reminder_goes_with_the_shops_own_link() {
 }
 
 const PUBLIC: &str = "https://ardoise.example.fr";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_public_address_a_provider_down_at_sending_still_gives_a_link_that_pays_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let Shop { bo, provider, dispatcher, now, .. } = overdue_at(dir.path(), Some(PUBLIC)).await;
+    provider.set_down(true);
+    dispatcher.run_once(now).await.unwrap();
+    let r = dispatcher.run_once(now + Duration::minutes(11)).await.unwrap();
+    assert_eq!((r.sent, r.failed, r.waiting), (1, 0, 0), "{r:?}");
+    assert!(provider.created().is_empty());
+    let mails = mails(&dir.path().join("mail"));
+    let token = reminder_token(&mails[0]).unwrap_or_else(|| panic!("no /r/ link in {}", mails[0]));
+    assert!(!mails[0].contains("pay.example.fr"), "not the shop's template: {}", mails[0]);
+
+    // The provider is back: opening the link makes the session for what the reminder asked.
+    provider.set_down(false);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let opened = http.get(format!("{}/r/{token}", bo.serving.base_url())).send().await.unwrap();
+    assert_eq!(opened.status(), reqwest::StatusCode::SEE_OTHER);
+    let created = provider.created();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].form["line_items[0][price_data][unit_amount]"], "9420");
+    assert_eq!(opened.headers()["location"].to_str().unwrap(), created[0].url);
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
 
 /// The token of the first `{PUBLIC}/r/...` link in `text`.
 fn reminder_token(text: &str) -> Option<String> {
