@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::shop::ShopSettings;
+use crate::store::db::checkpoint::Checkpointer;
 use crate::store::db::conn::{self, Bulk, Readers};
 use crate::store::db::values::Now;
 use crate::store::db::{device, schema, settings};
@@ -20,6 +21,8 @@ use crate::store::write::Write;
 /// through [`Store::write`], one unit of work at a time, and every read through its own reader.
 #[derive(Debug)]
 pub struct Store {
+    /// Copies the WAL into the file off the write path (see `db::checkpoint`); `None` in memory.
+    checkpoints: Option<Checkpointer>,
     writer: Mutex<Connection>,
     readers: Readers,
     device_id: Uuid,
@@ -35,7 +38,12 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
         conn::vet(path)?;
-        Store::init(conn::open_writer(path)?, Readers::new(Some(path)))
+        let mut store = Store::init(conn::open_writer(path)?, Readers::new(Some(path)))?;
+        let checkpoints = Checkpointer::start(path)?;
+        // From now on only the thread checkpoints: no commit waits for a copy of the WAL.
+        conn::lock(&store.writer).pragma_update(None, "wal_autocheckpoint", 0)?;
+        store.checkpoints = Some(checkpoints);
+        Ok(store)
     }
 
     /// A throwaway database, for tests and the demo's dry runs.
@@ -47,7 +55,13 @@ impl Store {
         schema::migrate(&mut conn)?;
         let device_id = device::ensure(&conn)?;
         let settings = settings::load_shop(&conn)?;
-        Ok(Store { writer: Mutex::new(conn), readers, device_id, settings: RwLock::new(Arc::new(settings)) })
+        Ok(Store {
+            checkpoints: None,
+            writer: Mutex::new(conn),
+            readers,
+            device_id,
+            settings: RwLock::new(Arc::new(settings)),
+        })
     }
 
     pub fn device_id(&self) -> Uuid {
@@ -104,7 +118,9 @@ impl Store {
         let mut conn = conn::lock(&self.writer);
         let mut w = Write::begin(&mut conn, self.device_id, now)?;
         let Some(out) = f(&mut w)? else { return Ok(None) };
-        if w.commit()? {
+        let settings_changed = w.commit()?;
+        self.committed(false);
+        if settings_changed {
             *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(settings::load_shop(&conn)?);
         }
         Ok(Some(out))
@@ -124,6 +140,7 @@ impl Store {
             let mut w = Write::begin(&mut conn, self.device_id, now)?;
             let Some(out) = f(&mut w)? else { return Ok(None) };
             w.commit()?;
+            self.committed(bulk.large);
             Ok(Some(out))
         })();
         let untuned = conn::untune(&conn, bulk, cache);
@@ -146,6 +163,13 @@ impl Store {
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.committed(false);
         Ok(out)
+    }
+
+    fn committed(&self, bulk: bool) {
+        if let Some(c) = &self.checkpoints {
+            c.committed(bulk);
+        }
     }
 }
