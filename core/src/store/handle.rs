@@ -21,7 +21,8 @@ use crate::store::write::Write;
 /// through [`Store::write`], one unit of work at a time, and every read through its own reader.
 #[derive(Debug)]
 pub struct Store {
-    /// Copies the WAL into the file off the write path (see `db::checkpoint`); `None` in memory.
+    /// Copies a bulk write's WAL into the file off the write path (`db::checkpoint`); `None`
+    /// in memory.
     checkpoints: Option<Checkpointer>,
     writer: Mutex<Connection>,
     readers: Readers,
@@ -39,10 +40,7 @@ impl Store {
         let path = path.as_ref();
         conn::vet(path)?;
         let mut store = Store::init(conn::open_writer(path)?, Readers::new(Some(path)))?;
-        let checkpoints = Checkpointer::start(path)?;
-        // From now on only the thread checkpoints: no commit waits for a copy of the WAL.
-        conn::lock(&store.writer).pragma_update(None, "wal_autocheckpoint", 0)?;
-        store.checkpoints = Some(checkpoints);
+        store.checkpoints = Some(Checkpointer::start(path)?);
         Ok(store)
     }
 
@@ -118,9 +116,7 @@ impl Store {
         let mut conn = conn::lock(&self.writer);
         let mut w = Write::begin(&mut conn, self.device_id, now)?;
         let Some(out) = f(&mut w)? else { return Ok(None) };
-        let settings_changed = w.commit()?;
-        self.committed(false);
-        if settings_changed {
+        if w.commit()? {
             *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(settings::load_shop(&conn)?);
         }
         Ok(Some(out))
@@ -140,12 +136,16 @@ impl Store {
             let mut w = Write::begin(&mut conn, self.device_id, now)?;
             let Some(out) = f(&mut w)? else { return Ok(None) };
             w.commit()?;
-            self.committed(bulk.large);
             Ok(Some(out))
         })();
         let untuned = conn::untune(&conn, bulk, cache);
         let out = out?;
         untuned?;
+        if bulk.large
+            && let Some(c) = &self.checkpoints
+        {
+            c.bulk_committed();
+        }
         Ok(out)
     }
 
@@ -163,13 +163,6 @@ impl Store {
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
-        self.committed(false);
         Ok(out)
-    }
-
-    fn committed(&self, bulk: bool) {
-        if let Some(c) = &self.checkpoints {
-            c.committed(bulk);
-        }
     }
 }

@@ -197,6 +197,8 @@ pub(in crate::store) struct Bulk {
 }
 
 const BIG_CACHE_KIB: i64 = 1024 * 1024;
+/// SQLite's default: the writer checkpoints inside the commit that takes the WAL past this.
+const AUTOCHECKPOINT_PAGES: i64 = 1000;
 
 /// Sets the writer up for `bulk` (outside any transaction: SQLite only switches these there);
 /// returns the page cache size to restore.
@@ -204,6 +206,8 @@ pub(in crate::store) fn tune(conn: &Connection, bulk: Bulk) -> Result<i64> {
     let before: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     if bulk.large {
         conn.pragma_update(None, "cache_size", -BIG_CACHE_KIB)?;
+        // Its WAL is copied into the file by the store's checkpoint thread, after the commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     }
     if bulk.moving_in {
         conn.pragma_update(None, "foreign_keys", false)?;
@@ -217,6 +221,10 @@ pub(in crate::store) fn tune(conn: &Connection, bulk: Bulk) -> Result<i64> {
 pub(in crate::store) fn untune(conn: &Connection, bulk: Bulk, cache_before: i64) -> Result<()> {
     // Failing to shrink it back only costs memory until the store is reopened.
     let _ = conn.pragma_update(None, "cache_size", cache_before);
+    if bulk.large {
+        // Failing to turn them back on only leaves checkpoints to the thread and to closing.
+        let _ = conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES);
+    }
     if bulk.moving_in {
         let checks = conn.pragma_update(None, "foreign_keys", true);
         // Opening the store sets the WAL again should this fail.
