@@ -17,11 +17,12 @@
 //! `ARDOISE_WEB_SECONDS` (60), `ARDOISE_WEB_SAMPLES` (200 overviews, 5x as many customer
 //! pages). Without `--bench` (under `cargo test --benches`) it runs on a small shop, briefly.
 
+#[path = "../tests/common/cookies.rs"]
+mod cookies;
 #[path = "../../core/benches/shop/dataset.rs"]
 #[allow(dead_code)]
 mod dataset;
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -32,6 +33,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use tokio::runtime::Runtime;
+
+use cookies::Jar;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_ardoise-server");
 const PASSWORD: &str = "bench owner passphrase";
@@ -62,27 +65,17 @@ fn admin(db: &str, args: &[&str]) -> String {
 struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 impl Browser {
     fn new(http: &reqwest::Client, base: &str) -> Browser {
-        Browser { http: http.clone(), base: base.to_owned(), cookies: HashMap::new() }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        Browser { http: http.clone(), base: base.to_owned(), cookies: Jar::default() }
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, String) {
-        let r = req.header("cookie", self.cookie_header()).send().await.expect("the server answers");
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().expect("ascii cookie");
-            let pair = c.split(';').next().unwrap_or(c);
-            if let Some((k, v)) = pair.split_once('=') {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
+        let r = req.header("cookie", self.cookies.header()).send().await.expect("the server answers");
+        self.cookies.keep(&r);
         let status = r.status();
         (status, r.text().await.unwrap_or_default())
     }

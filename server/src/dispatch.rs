@@ -1253,13 +1253,7 @@ impl Dispatcher {
         f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
     ) -> Result<R> {
         let store = self.caught_up(shop, now).await?;
-        let read = tokio::task::spawn_blocking(move || {
-            let s = store.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&s)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
-        read.map_err(|e| typed(page_error(e)))
+        read_on(store, f).await
     }
 
     /// [`Dispatcher::read_merged`] for a page many owners open (the overview, the overdue
@@ -1287,7 +1281,8 @@ impl Dispatcher {
         if let Some(value) = kept {
             return Ok(value);
         }
-        let value = self.read_merged(shop, now, f).await?;
+        // The copy was just caught up: read it as it is, without asking the log again.
+        let value = read_on(Arc::clone(&store), f).await?;
         // Kept only if nothing was written while it was read.
         if revision_of(&store).await? == revision {
             let answer = Answer { store: Arc::downgrade(&store), revision, day, value: Arc::new(value.clone()) };
@@ -1333,6 +1328,20 @@ async fn on_page<R: Send + 'static>(
 }
 
 /// The copy's revision, read once no write holds it.
+/// Runs `f` on a merged copy, beside the other reads, off the async threads.
+async fn read_on<R: Send + 'static>(
+    store: Arc<RwLock<Store>>,
+    f: impl FnOnce(&Store) -> ardoise_core::Result<R> + Send + 'static,
+) -> Result<R> {
+    let read = tokio::task::spawn_blocking(move || {
+        let s = store.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&s)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("dispatcher task: {e}")))?;
+    read.map_err(|e| typed(page_error(e)))
+}
+
 async fn revision_of(store: &Arc<RwLock<Store>>) -> Result<u64> {
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || store.read().unwrap_or_else(std::sync::PoisonError::into_inner).revision())

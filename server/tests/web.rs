@@ -4,8 +4,9 @@
 //! writes reaching the till by sync.
 
 mod backoffice;
+#[path = "common/cookies.rs"]
+mod cookies;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,7 @@ use ardoise_core::document::euros;
 use ardoise_core::store::{Now, Store};
 use backoffice::{BackOffice, customer_with_sale, dispatcher};
 use chrono::Duration;
+use cookies::Jar;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -22,7 +24,7 @@ const PASSWORD: &str = "correct horse battery";
 struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: HashMap<String, String>,
+    cookies: Jar,
 }
 
 struct Answer {
@@ -34,28 +36,15 @@ struct Answer {
 impl Browser {
     fn new(base: &str) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { http, base: base.to_owned(), cookies: HashMap::new() }
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
+        Browser { http, base: base.to_owned(), cookies: Jar::default() }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies.header()
     }
 
     async fn answer(&mut self, r: reqwest::Response) -> Answer {
-        self.keep(&r);
+        self.cookies.keep(&r);
         let status = r.status();
         let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
         Answer { status, body: r.text().await.unwrap(), location }

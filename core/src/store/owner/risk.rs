@@ -111,11 +111,15 @@ fn stored(conn: &Connection, customer_id: i64) -> Result<Option<(f64, Vec<String
     found.map(|(score, reasons)| Ok((score, serde_json::from_str(&reasons)?))).transpose()
 }
 
+/// Customers up to which [`stored_many`] looks each one up; past it, one pass over all the
+/// scores costs less (a look-up is an index probe and a row; a pass reads rows in order).
+const LOOKUPS_MAX: usize = 1000;
+
 /// The stored scores of these customers, for the overdue list: one look each for a page of
 /// them, one pass over the scores for many (a list sorted by risk needs every debtor's).
 pub(in crate::store) fn stored_many(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, (f64, Vec<String>)>> {
     let mut out = HashMap::new();
-    if ids.len() <= 1000 {
+    if ids.len() <= LOOKUPS_MAX {
         for &id in ids {
             if let Some(found) = stored(conn, id)? {
                 out.insert(id, found);
