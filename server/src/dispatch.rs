@@ -17,7 +17,7 @@ use std::time::Duration;
 use ardoise_core::bank::{Import as BankImport, Line, LineState, Statement};
 use ardoise_core::dunning::ladder::{Channel as StepChannel, StepKind};
 use ardoise_core::dunning::penalty::RateTables;
-use ardoise_core::store::{Enrolment, Now, ReminderRecord, ReminderState, Store};
+use ardoise_core::store::{AccountSummary, Enrolment, Now, ReminderRecord, ReminderState, Store};
 use ardoise_core::{EntryRequest, Money, PaymentMethod, PaymentReference, Recorded};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -659,20 +659,9 @@ impl Dispatcher {
         let (provider, key) =
             self.provider_of(shop).await?.ok_or_else(|| Error::not_found("payment provider account for shop", shop))?;
         let invoices: Vec<String> = account.open_invoices.iter().map(|i| i.reference.clone()).collect();
-        let req = SessionRequest {
-            shop,
-            customer: account.customer.reference.clone(),
-            payment_reference: account.payment_reference.as_str().to_owned(),
-            description: description(&shop_name, &invoices),
-            invoices,
-            amount: account.balance,
-            idempotency_key: format!(
-                "pay-link-{}-{}-{}",
-                account.customer.reference,
-                account.balance.minor(),
-                now.date_naive()
-            ),
-        };
+        let key_of_day =
+            format!("pay-link-{}-{}-{}", account.customer.reference, account.balance.minor(), now.date_naive());
+        let req = session_request(shop, &account, &shop_name, invoices, account.balance, key_of_day);
         let session = pay::create_session(&self.pay, provider, &key, &req)
             .await
             .map_err(|e| Error::Internal(format!("payment session: {e}")))?;
@@ -804,15 +793,8 @@ impl Dispatcher {
         if invoices.is_empty() {
             invoices = open;
         }
-        let req = SessionRequest {
-            shop: link.shop,
-            customer: account.customer.reference.clone(),
-            payment_reference: account.payment_reference.as_str().to_owned(),
-            description: description(&shop_name, &invoices),
-            invoices,
-            amount,
-            idempotency_key: format!("reminder-link-{}-{}-{today}", link.reminder, amount.minor()),
-        };
+        let key_of_day = format!("reminder-link-{}-{}-{today}", link.reminder, amount.minor());
+        let req = session_request(link.shop, &account, &shop_name, invoices, amount, key_of_day);
         let session = pay::create_session(&self.pay, provider, &key, &req)
             .await
             .map_err(|e| Error::Internal(format!("payment session: {e}")))?;
@@ -1215,6 +1197,26 @@ impl ClaimClock {
     fn ms(self) -> i64 {
         let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.round.timestamp_millis().saturating_add(elapsed)
+    }
+}
+
+/// A payment session for `amount` of `account`'s invoices `invoices`.
+fn session_request(
+    shop: Uuid,
+    account: &AccountSummary,
+    shop_name: &str,
+    invoices: Vec<String>,
+    amount: Money,
+    idempotency_key: String,
+) -> SessionRequest {
+    SessionRequest {
+        shop,
+        customer: account.customer.reference.clone(),
+        payment_reference: account.payment_reference.as_str().to_owned(),
+        description: description(shop_name, &invoices),
+        invoices,
+        amount,
+        idempotency_key,
     }
 }
 

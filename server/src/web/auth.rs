@@ -116,10 +116,6 @@ impl FromRequestParts<AppState> for Owner {
     }
 }
 
-fn visitor_words(headers: &HeaderMap) -> &'static Words {
-    i18n::from_accept(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
-}
-
 #[derive(askama::Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
@@ -130,7 +126,7 @@ struct LoginPage<'a> {
 }
 
 pub(crate) async fn login_page(cookies: Cookies, headers: HeaderMap) -> Response {
-    let w = visitor_words(&headers);
+    let w = i18n::of_visitor(&headers);
     let (csrf, set) = visitor_csrf(&cookies);
     with_cookie(render(&LoginPage { w, csrf: &csrf, email: "", message: None }), set)
 }
@@ -151,7 +147,7 @@ pub(crate) async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    let w = visitor_words(&headers);
+    let w = i18n::of_visitor(&headers);
     check_visitor(&cookies, w, &form.csrf)?;
     let email = field(w, &form.email, 254)?;
     let password = field(w, &form.password, 128)?;
@@ -238,7 +234,7 @@ pub(crate) async fn setup_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    let w = visitor_words(&headers);
+    let w = i18n::of_visitor(&headers);
     let user =
         state.db.setup_user(&sha256_hex(&token)).await.map_err(|e| WebError::of(w, e))?.ok_or(WebError::NotFound(w))?;
     let w = i18n::words(&user.language);
@@ -263,7 +259,7 @@ pub(crate) async fn setup(
     Path(token): Path<String>,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
-    let w = visitor_words(&headers);
+    let w = i18n::of_visitor(&headers);
     check_visitor(&cookies, w, &form.csrf)?;
     let hashed = sha256_hex(&token);
     let user = state.db.setup_user(&hashed).await.map_err(|e| WebError::of(w, e))?.ok_or(WebError::NotFound(w))?;

@@ -659,6 +659,17 @@ pub(crate) fn words(lang: &str) -> &'static Words {
     if lang.eq_ignore_ascii_case("en") { EN } else { FR }
 }
 
+/// A visitor not signed in (sign-in pages, a customer's link before their account is read),
+/// in the language their browser asks for.
+pub(crate) fn of_visitor(headers: &axum::http::HeaderMap) -> &'static Words {
+    from_accept(headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+/// A customer, in the language the shop keeps for them (their reminders' language).
+pub(crate) fn of_customer(language: ardoise_core::dunning::template::Language) -> &'static Words {
+    if language == ardoise_core::dunning::template::Language::En { EN } else { FR }
+}
+
 /// A visitor's language from `Accept-Language`: English only when it comes before French.
 pub(crate) fn from_accept(header: Option<&str>) -> &'static Words {
     let h = header.unwrap_or("").to_ascii_lowercase();

@@ -43,10 +43,6 @@ async fn resolve(state: &AppState, token: &str, w: &'static Words) -> Result<(uu
     state.db.pay_page(&sha256_hex(token)).await.map_err(|e| WebError::of(w, e))?.ok_or(WebError::NotFound(w))
 }
 
-fn visitor(headers: &HeaderMap) -> &'static Words {
-    i18n::from_accept(headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Shown {
@@ -60,7 +56,7 @@ pub(crate) async fn page(
     Path(token): Path<String>,
     axum::extract::Query(shown): axum::extract::Query<Shown>,
 ) -> Result<Response, WebError> {
-    let w = visitor(&headers);
+    let w = i18n::of_visitor(&headers);
     let (shop, customer) = resolve(&state, &token, w).await?;
     let d = dispatcher(&state, w)?;
     let now = now();
@@ -70,11 +66,7 @@ pub(crate) async fn page(
         .await
         .map_err(|e| WebError::of(w, e))?;
     // The customer reads the page in the language the shop keeps for them.
-    let w = i18n::words(if account.customer.language == ardoise_core::dunning::template::Language::En {
-        "en"
-    } else {
-        "fr"
-    });
+    let w = i18n::of_customer(account.customer.language);
     let (csrf, set) = visitor_csrf(&cookies);
     let base = format!("/p/{token}");
     // The name the till gave the shop, else the one it was created with here.
@@ -120,7 +112,7 @@ pub(crate) async fn pay(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    let w = visitor(&headers);
+    let w = i18n::of_visitor(&headers);
     let (shop, customer) = resolve(&state, &token, w).await?;
     let d = dispatcher(&state, w)?;
     let (session, _) = d.payment_session(shop, &customer, now()).await.map_err(|e| WebError::of(w, e))?;
@@ -143,7 +135,7 @@ pub(crate) async fn act(
     Path((token, action)): Path<(String, String)>,
     Form(form): Form<PayForm>,
 ) -> Result<Response, WebError> {
-    let w = visitor(&headers);
+    let w = i18n::of_visitor(&headers);
     let (shop, customer) = resolve(&state, &token, w).await?;
     check_visitor(&cookies, w, &form.csrf)?;
     let d = dispatcher(&state, w)?;

@@ -28,7 +28,7 @@ pub(crate) async fn open(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
-    let w = i18n::from_accept(headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let w = i18n::of_visitor(&headers);
     let d = dispatcher(&state, w)?;
     match d.reminder_link(&token, now()).await.map_err(|e| WebError::of(w, e))? {
         None => Err(WebError::NotFound(w)),
@@ -36,8 +36,7 @@ pub(crate) async fn open(
         Some(ReminderPay::Pay { session, .. }) => Ok(Redirect::to(&session.url).into_response()),
         Some(ReminderPay::NothingOwed { shop_name, language }) => {
             // In the language the shop keeps for the customer, as the reminder was.
-            let english = language == ardoise_core::dunning::template::Language::En;
-            let w = i18n::words(if english { "en" } else { "fr" });
+            let w = i18n::of_customer(language);
             let shop = if shop_name.trim().is_empty() { "Ardoise".to_owned() } else { shop_name };
             Ok(render(&NothingOwed { w, shop }))
         }

@@ -174,24 +174,9 @@ fn take(
     cashier: &str,
 ) -> Result<(Line, bool)> {
     let decision = matching::decide(tx, book);
-    let date = tx.booking_date.or(tx.value_date);
     let iban = tx.counterparty_iban.as_deref().map(matching::compact_iban);
-    let mut out = Line {
-        transaction: tx.bank_id.clone(),
-        account: account.to_owned(),
-        amount: tx.signed(),
-        date,
-        label: label(tx),
-        counterparty: tx.counterparty_name.clone(),
-        state: LineState::Unmatched,
-        customer: None,
-        invoices: Vec::new(),
-        rule: None,
-        by: None,
-        entry: None,
-        why: None,
-        suggestions: Vec::new(),
-    };
+    let mut out = unmatched_line(account, tx);
+    let date = out.date;
     let mut recorded_before = false;
     let mut applied = None;
     match decision {
@@ -444,6 +429,11 @@ fn line(conn: &Connection, id: i64) -> Result<Line> {
 
 /// A pending transaction, reported but not kept: it comes again booked, under its own id.
 fn pending_line(account: &str, tx: &Transaction) -> Line {
+    Line { why: Some("pending: the bank has not booked it yet".into()), ..unmatched_line(account, tx) }
+}
+
+/// A transaction as the bank gave it, matched to nobody (yet).
+fn unmatched_line(account: &str, tx: &Transaction) -> Line {
     Line {
         transaction: tx.bank_id.clone(),
         account: account.to_owned(),
@@ -457,7 +447,7 @@ fn pending_line(account: &str, tx: &Transaction) -> Line {
         rule: None,
         by: None,
         entry: None,
-        why: Some("pending: the bank has not booked it yet".into()),
+        why: None,
         suggestions: Vec::new(),
     }
 }
@@ -560,7 +550,9 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
     // Which amounts are evidence depends on who owes them, not on what is listed: a first book
     // with every invoice unlisted says, then the book is made with those listed.
     let counting = {
-        let mut all = customers.clone();
+        // Names play no part in who owes what: not folded for this one.
+        let mut all: Vec<BookCustomer> =
+            customers.iter().map(|c| BookCustomer { name: String::new(), ..c.clone() }).collect();
         for &(c, _, cents) in &open {
             all[c].unlisted.push(Money::from_minor(cents));
         }
