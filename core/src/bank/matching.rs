@@ -87,8 +87,9 @@ pub struct Book {
     /// Open invoices by reference in ASCII capitals: (customer, index in their `open`); two
     /// references that differ only by case are both named by a token.
     invoices: HashMap<String, Vec<(usize, usize)>>,
-    /// Folded name words to the customers whose name has them.
-    words: HashMap<String, Vec<usize>>,
+    /// Customers by a key of their name ([`name_key`]): a payer's name finds each customer it
+    /// can name in a few look-ups, not by going through everyone sharing a common first name.
+    by_name: HashMap<u64, Vec<usize>>,
     /// Each customer's folded name words, folded once.
     names: Vec<Vec<String>>,
     /// Accounts (IBAN, compact, in capitals) to the customers payments from them went to.
@@ -148,15 +149,21 @@ impl Book {
         for (iban, customer) in accounts {
             book.saw_account(iban, customer);
         }
-        for c in 0..book.customers.len() {
-            let words = name_words(&book.customers[c].name);
-            for w in &words {
-                let list = book.words.entry(w.clone()).or_default();
-                if list.last() != Some(&c) {
-                    list.push(c);
-                }
+        book.names = book.customers.iter().map(|c| name_words(&c.name)).collect();
+        let mut frequency: HashMap<&str, usize> = HashMap::new();
+        for words in &book.names {
+            for w in distinct(words) {
+                *frequency.entry(w).or_default() += 1;
             }
-            book.names.push(words);
+        }
+        let mut by_name: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (c, words) in book.names.iter().enumerate() {
+            if let Some(key) = name_key(words, |w| frequency[w]) {
+                by_name.entry(key).or_default().push(c);
+            }
+        }
+        book.by_name = by_name;
+        for c in 0..book.customers.len() {
             book.index_amounts(c);
         }
         book
@@ -613,22 +620,53 @@ fn name_words(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Customers every word of whose name the payer's name has.
+/// Customers every word of whose name the payer's name has. Each customer is found under one
+/// key made of one or two of their words, all of which such a payer's name has: the payer's
+/// words and pairs of words are the only keys to look up.
 fn customers_named(book: &Book, payer: &str) -> Vec<usize> {
     let words = name_words(payer);
+    let words: Vec<&str> = distinct(&words).collect();
     let mut out: Vec<usize> = Vec::new();
-    for w in &words {
-        for &c in book.words.get(w).map(Vec::as_slice).unwrap_or_default() {
-            if out.contains(&c) {
-                continue;
-            }
-            let theirs = &book.names[c];
-            if !theirs.is_empty() && theirs.iter().all(|t| words.contains(t)) {
+    let mut found = |key: u64| {
+        for &c in book.by_name.get(&key).map(Vec::as_slice).unwrap_or_default() {
+            if book.names[c].iter().all(|t| words.contains(&t.as_str())) {
                 out.push(c);
             }
         }
+    };
+    for (i, a) in words.iter().enumerate() {
+        found(key_of(a, ""));
+        for b in &words[i + 1..] {
+            found(key_of(a, b));
+        }
     }
     out
+}
+
+/// Where a name is filed: its one word, or its two rarest words (by `frequency`); a name of no
+/// word is filed nowhere (it names nobody).
+fn name_key<'w>(words: &'w [String], frequency: impl Fn(&'w str) -> usize) -> Option<u64> {
+    let mut rarest: Vec<&str> = distinct(words).collect();
+    rarest.sort_by_key(|w| (frequency(w), *w));
+    match rarest[..] {
+        [] => None,
+        [one] => Some(key_of(one, "")),
+        [a, b, ..] => Some(key_of(a, b)),
+    }
+}
+
+/// One word (`b` empty) or two, whichever comes first, as a key: a key two names share by
+/// chance only adds a candidate that the comparison of words then turns down.
+fn key_of(a: &str, b: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (a.min(b), a.max(b)).hash(&mut h);
+    h.finish()
+}
+
+/// Each word once, in order.
+fn distinct(words: &[String]) -> impl Iterator<Item = &str> {
+    words.iter().enumerate().filter(move |(i, w)| !words[..*i].contains(w)).map(|(_, w)| w.as_str())
 }
 
 /// An IBAN as compared: without spaces, in capitals.

@@ -370,3 +370,39 @@ mod narrowed {
         }
     }
 }
+
+mod names {
+    //! The payer's name finds, through the book's keys, exactly the customers a comparison with
+    //! every customer's name finds.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const WORDS: [&str; 8] = ["Jean", "Martin", "Pierre", "Dupré", "dupre", "Marie", "SARL", "Le"];
+
+    fn name() -> impl Strategy<Value = String> {
+        prop::collection::vec(0..WORDS.len(), 0..5)
+            .prop_map(|ws| ws.into_iter().map(|w| WORDS[w]).collect::<Vec<_>>().join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn finds_whom_a_scan_of_everyone_finds(names in prop::collection::vec(name(), 1..30), payer in name()) {
+            let customers: Vec<BookCustomer> =
+                names.iter().enumerate().map(|(i, n)| customer(&format!("C{i}"), n, vec![])).collect();
+            let book = Book::new(customers, HashMap::new(), &[]);
+            let payer_words = name_words(&payer);
+            let mut scanned: Vec<usize> = (0..names.len())
+                .filter(|&c| {
+                    let theirs = name_words(&names[c]);
+                    !theirs.is_empty() && theirs.iter().all(|t| payer_words.contains(t))
+                })
+                .collect();
+            let mut found = customers_named(&book, &payer);
+            found.sort_unstable();
+            scanned.sort_unstable();
+            prop_assert_eq!(found, scanned);
+        }
+    }
+}
