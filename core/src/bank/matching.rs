@@ -255,6 +255,32 @@ impl Book {
     }
 }
 
+/// How many customers owe each amount, counted without making a book: which amounts are
+/// evidence ([`Holders::thin`] says as [`Book::thin`] would) decides which invoices a book of
+/// a large shop needs listed.
+#[derive(Debug, Default)]
+pub struct Holders(HashMap<i64, usize>);
+
+impl Holders {
+    /// Counts one customer owing these open amounts and this balance (counted when owed), each
+    /// amount once however often they owe it.
+    pub fn add(&mut self, open: impl IntoIterator<Item = Money>, balance: Money) {
+        let mut amounts: Vec<i64> = open.into_iter().map(Money::minor).collect();
+        if balance.is_positive() {
+            amounts.push(balance.minor());
+        }
+        amounts.sort_unstable();
+        amounts.dedup();
+        for cents in amounts {
+            *self.0.entry(cents).or_default() += 1;
+        }
+    }
+
+    pub fn thin(&self, cents: i64) -> bool {
+        self.0.get(&cents).is_none_or(|&n| n <= AMOUNT_EVIDENCE_MAX)
+    }
+}
+
 /// What to do with one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {

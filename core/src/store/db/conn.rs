@@ -141,7 +141,7 @@ fn configure(conn: &Connection) -> Result<()> {
     // Reads of a large file through memory mapping instead of one pread per page: the
     // checkout's tail was page misses. Writes still go through the WAL, so durability is
     // unchanged; address space, not memory, is what this reserves.
-    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
@@ -197,6 +197,12 @@ pub(in crate::store) struct Bulk {
 }
 
 const BIG_CACHE_KIB: i64 = 1024 * 1024;
+/// What every connection maps of the file (see [`configure`]).
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+/// What a large bulk write maps: the whole file of any shop, as far as SQLite was built to
+/// (it caps the setting). Each page it reads is then read where the file is mapped, instead
+/// of into a page of its cache allocated and copied into for the one write.
+const BIG_MMAP_BYTES: i64 = 1 << 40;
 /// SQLite's default: the writer checkpoints inside the commit that takes the WAL past this.
 const AUTOCHECKPOINT_PAGES: i64 = 1000;
 
@@ -206,6 +212,7 @@ pub(in crate::store) fn tune(conn: &Connection, bulk: Bulk) -> Result<i64> {
     let before: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     if bulk.large {
         conn.pragma_update(None, "cache_size", -BIG_CACHE_KIB)?;
+        conn.pragma_update(None, "mmap_size", BIG_MMAP_BYTES)?;
         // Its WAL is copied into the file by the store's checkpoint thread, after the commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     }
@@ -222,6 +229,7 @@ pub(in crate::store) fn untune(conn: &Connection, bulk: Bulk, cache_before: i64)
     // Failing to shrink it back only costs memory until the store is reopened.
     let _ = conn.pragma_update(None, "cache_size", cache_before);
     if bulk.large {
+        let _ = conn.pragma_update(None, "mmap_size", MMAP_BYTES);
         // Failing to turn them back on only leaves checkpoints to the thread and to closing.
         let _ = conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES);
     }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::bank::matching::{self, Book, BookCustomer, Decision, OpenInvoice, Rule, Suggestion};
+use crate::bank::matching::{self, Book, BookCustomer, Decision, Holders, OpenInvoice, Rule, Suggestion};
 use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
@@ -547,16 +547,18 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    // Which amounts are evidence depends on who owes them, not on what is listed: a first book
-    // with every invoice unlisted says, then the book is made with those listed.
+    // Which amounts are evidence depends on who owes them, not on what is listed: counted
+    // first, then the book is made with those listed.
     let counting = {
-        // Names play no part in who owes what: not folded for this one.
-        let mut all: Vec<BookCustomer> =
-            customers.iter().map(|c| BookCustomer { name: String::new(), ..c.clone() }).collect();
+        let mut owed: Vec<Vec<Money>> = vec![Vec::new(); customers.len()];
         for &(c, _, cents) in &open {
-            all[c].unlisted.push(Money::from_minor(cents));
+            owed[c].push(Money::from_minor(cents));
         }
-        Book::new(all, HashMap::new(), &[])
+        let mut holders = Holders::default();
+        for (c, amounts) in owed.into_iter().enumerate() {
+            holders.add(amounts, customers[c].balance);
+        }
+        holders
     };
     let mut listed: Vec<Uuid> = Vec::new();
     for &(c, id, cents) in &open {

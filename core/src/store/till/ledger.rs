@@ -330,18 +330,23 @@ pub(in crate::store) fn fold_in(
     e: &Entry,
     reversed: Option<&Entry>,
 ) -> Result<(Money, Money)> {
-    let last: Option<String> = tx
-        .prepare_cached("SELECT last_key FROM accounts WHERE customer_id = ?1")?
-        .query_row([customer_id], |r| r.get(0))?;
+    let (last, balance, deposits): (Option<String>, i64, i64) = tx
+        .prepare_cached("SELECT last_key, balance, deposits FROM accounts WHERE customer_id = ?1")?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let key = e.order_key();
     if last.as_ref().is_some_and(|l| *l > key.0) {
         return refold(tx, customer_id);
     }
     let target = reversed.map(|r| r.id);
-    let mut state = load_state(tx, customer_id, target)?;
+    let totals = AccountState {
+        balance: Money::from_minor(balance),
+        deposits: Money::from_minor(deposits),
+        ..Default::default()
+    };
+    let mut state = load_state(tx, customer_id, totals, target)?;
     state.apply(e, reversed);
     let last_date = e.business_date;
-    save_state(tx, customer_id, &state, &key, last_date)?;
+    save_state(tx, customer_id, &state, Rows::NewOf(e.id), &key, last_date)?;
     Ok((state.balance, state.deposits))
 }
 
@@ -377,7 +382,7 @@ pub(in crate::store) fn refold(tx: &Transaction<'_>, customer_id: i64) -> Result
         seen.insert(e.id, e);
     }
     if let Some(last) = entries.last() {
-        save_state(tx, customer_id, &state, &last.order_key(), last.business_date)?;
+        save_state(tx, customer_id, &state, Rows::AllNew, &last.order_key(), last.business_date)?;
     }
     Ok((state.balance, state.deposits))
 }
@@ -391,16 +396,19 @@ pub(in crate::store) fn fold_first(tx: &Transaction<'_>, customer_id: i64, mut e
         state.apply(e, None);
     }
     if let Some(last) = entries.last() {
-        save_state(tx, customer_id, &state, &last.order_key(), last.business_date)?;
+        save_state(tx, customer_id, &state, Rows::AllNew, &last.order_key(), last.business_date)?;
     }
     Ok(())
 }
 
-fn load_state(tx: &Transaction<'_>, customer_id: i64, target: Option<Uuid>) -> Result<AccountState> {
-    let (balance, deposits) = tx
-        .prepare_cached("SELECT balance, deposits FROM accounts WHERE customer_id = ?1")?
-        .query_row([customer_id], |r| Ok((Money::from_minor(r.get(0)?), Money::from_minor(r.get(1)?))))?;
-    let mut state = AccountState { balance, deposits, ..Default::default() };
+/// The account's open rows, added to `state` (its totals, already read), and with them what a
+/// reversal of `target` undoes.
+fn load_state(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    mut state: AccountState,
+    target: Option<Uuid>,
+) -> Result<AccountState> {
     let item_cols =
         "entry_uuid, reference, issued_on, due_on, amount, settled, cancelled, order_key, charge, closed_on FROM items";
     let lot_cols = "entry_uuid, amount, remaining, cancelled, order_key FROM credit_lots";
@@ -533,22 +541,55 @@ fn load_deposits(tx: &Transaction<'_>, sql: &str, arg: impl rusqlite::ToSql, out
     load_into(tx, sql, arg, out, row, |l| l.entry)
 }
 
+/// Which of a state's rows are not in the tables yet.
+#[derive(Clone, Copy, Debug)]
+enum Rows {
+    /// Those of this entry (the one folded in): the others were loaded.
+    NewOf(Uuid),
+    /// All of them (the account was emptied to be folded again, or had nothing).
+    AllNew,
+}
+
+impl Rows {
+    fn is_new(self, entry: Uuid) -> bool {
+        match self {
+            Rows::NewOf(e) => e == entry,
+            Rows::AllNew => true,
+        }
+    }
+}
+
 fn save_state(
     tx: &Transaction<'_>,
     customer_id: i64,
     s: &AccountState,
+    rows: Rows,
     key: &OrderKey,
     last_date: NaiveDate,
 ) -> Result<()> {
-    let mut items = tx.prepare_cached(
-        // An upsert, not a REPLACE: a replaced row would skip the delete trigger that keeps
-        // `day_totals`, and only what a fold changes is rewritten, with the indexes over it.
-        "INSERT INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open, charge, closed_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (entry_uuid) DO UPDATE SET settled = excluded.settled, cancelled = excluded.cancelled,
-             open = excluded.open, closed_on = excluded.closed_on",
+    // An item already stored is updated in what a fold changes, not inserted again: an upsert
+    // looks for the row as an insert first, through each unique index, and a REPLACE would
+    // skip the delete trigger that keeps `day_totals`.
+    let mut update = tx.prepare_cached(
+        "UPDATE items SET settled = ?2, cancelled = ?3, open = ?4, closed_on = ?5 WHERE entry_uuid = ?1",
     )?;
-    for i in s.items.iter().filter(|i| i.dirty) {
+    for i in s.items.iter().filter(|i| i.dirty && !rows.is_new(i.entry)) {
+        let changed = update.execute(params![
+            i.entry,
+            i.settled.minor(),
+            i.cancelled,
+            i.is_open(),
+            i.closed_on.map(|d| d.to_string())
+        ])?;
+        if changed != 1 {
+            return Err(Error::Corrupt(format!("the item of entry {} is missing from its account", i.entry)));
+        }
+    }
+    let mut items = tx.prepare_cached(
+        "INSERT INTO items (entry_uuid, customer_id, reference, issued_on, due_on, amount, settled, cancelled, order_key, open, charge, closed_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for i in s.items.iter().filter(|i| i.dirty && rows.is_new(i.entry)) {
         items.execute(params![
             i.entry,
             customer_id,
