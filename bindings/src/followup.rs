@@ -5,9 +5,8 @@
 use ardoise_core as core;
 use core::dunning::plan::{self, Instalment};
 use core::store::{CallOutcome, Dispute, DisputeResolution, PlanView, Promise, TimelineItem};
-use core::{Money, Uuid};
+use core::{Money, Recorded, Uuid};
 
-use crate::ledger::Recorded;
 use crate::{ArdoiseError, IsoDate, MAX_PAGE, Result, Till, Timestamp};
 
 /// A resolved dispute, and the credit note that settled it when it was upheld.
@@ -55,7 +54,7 @@ impl Till {
             }
         };
         let (dispute, credit_note) = self.with(|s| s.resolve_dispute(id, resolution, &note, &author, now))?;
-        Ok(DisputeResolved { dispute, credit_note: credit_note.map(Into::into) })
+        Ok(DisputeResolved { dispute, credit_note })
     }
 
     /// One dispute by id.

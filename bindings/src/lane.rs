@@ -17,7 +17,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use uniffi::Lower;
 
-use crate::{ArdoiseError, Till, UniFfiTag, Verdict};
+use ardoise_core::Verdict;
+
+use crate::{ArdoiseError, Till, UniFfiTag};
 
 /// Status codes, in the high 32 bits of the result; the low 32 bits are a byte count.
 const OK: i64 = 0;

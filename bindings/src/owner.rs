@@ -1,14 +1,14 @@
 //! The owner's calls: aging, KPIs, the overdue list, risk, statements, imports, exports and the
-//! customer's GDPR rights. The reports cross as `ardoise-core` computes them; the import and
-//! erasure counts are `usize` in the core and cross as `u64`.
+//! customer's GDPR rights. The reports, import reports and erasures cross as `ardoise-core`
+//! computes them.
 
 use ardoise_core as core;
-use core::import::DateStyle;
+use core::import::{DateStyle, ImportReport};
 use core::report::aging::AgingReport;
 use core::report::export::Format;
 use core::report::kpis::Kpis;
 use core::report::statement::Statement;
-use core::store::{CustomerRisk, ExportKind, OverdueAccount, OverdueSort};
+use core::store::{CustomerRisk, Erasure, ExportKind, OverdueAccount, OverdueSort};
 
 use crate::{ArdoiseError, IsoDate, Result, Till, Timestamp};
 
@@ -17,54 +17,6 @@ use crate::{ArdoiseError, IsoDate, Result, Till, Timestamp};
 pub struct Overview {
     pub aging: AgingReport,
     pub kpis: Kpis,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct ImportReport {
-    pub rows: u64,
-    pub customers_created: u64,
-    pub customers_updated: u64,
-    pub invoices_created: u64,
-    pub payments_recorded: u64,
-    pub disputes_recorded: u64,
-    pub unchanged: u64,
-}
-
-impl From<core::import::ImportReport> for ImportReport {
-    fn from(r: core::import::ImportReport) -> Self {
-        ImportReport {
-            rows: r.rows as u64,
-            customers_created: r.customers_created as u64,
-            customers_updated: r.customers_updated as u64,
-            invoices_created: r.invoices_created as u64,
-            payments_recorded: r.payments_recorded as u64,
-            disputes_recorded: r.disputes_recorded as u64,
-            unchanged: r.unchanged as u64,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Erasure {
-    pub customer_ref: String,
-    pub reminders_scrubbed: u64,
-    pub reminders_cancelled: u64,
-    pub notes_scrubbed: u64,
-    pub disputes_scrubbed: u64,
-    pub entries_kept: u64,
-}
-
-impl From<core::store::Erasure> for Erasure {
-    fn from(e: core::store::Erasure) -> Self {
-        Erasure {
-            customer_ref: e.customer_ref,
-            reminders_scrubbed: e.reminders_scrubbed as u64,
-            reminders_cancelled: e.reminders_cancelled as u64,
-            notes_scrubbed: e.notes_scrubbed as u64,
-            disputes_scrubbed: e.disputes_scrubbed as u64,
-            entries_kept: e.entries_kept as u64,
-        }
-    }
 }
 
 /// The largest file the import takes through the FFI (a whole shop's history fits).
@@ -127,14 +79,14 @@ impl Till {
     /// nothing: a bad line fails it with every bad line numbered in the message.
     pub fn import_customers(&self, csv: String, now: Timestamp) -> Result<ImportReport> {
         let data = csv_bytes(&csv)?;
-        Ok(self.with(|st| st.import_customers(data, now))?.into())
+        self.with(|st| st.import_customers(data, now))
     }
 
     /// Imports an invoice history CSV (`customer_ref,invoice_ref,issued_on,due_on,amount,paid_on`
     /// and optionally `disputed`). Importing the same file again changes nothing.
     pub fn import_invoices(&self, csv: String, dates: DateStyle, now: Timestamp) -> Result<ImportReport> {
         let data = csv_bytes(&csv)?;
-        Ok(self.with(|st| st.import_invoices(data, dates, now))?.into())
+        self.with(|st| st.import_invoices(data, dates, now))
     }
 
     /// Accounts, ledger or reminders as CSV (formulas neutralised) or JSON.
@@ -149,6 +101,6 @@ impl Till {
 
     /// Erases a customer's personal data and keeps the accounting entries; syncs like any write.
     pub fn erase_customer(&self, customer: String, author: String, now: Timestamp) -> Result<Erasure> {
-        Ok(self.with(|st| st.erase_customer(&customer, &author, now))?.into())
+        self.with(|st| st.erase_customer(&customer, &author, now))
     }
 }

@@ -263,12 +263,12 @@ fn print_rates(ctx: &Ctx, rates: &RateTables, on: NaiveDate) -> Result<(), Failu
         return output::print_json(rates);
     }
     let mut ecb = output::table(&["from", "ECB main rate %"], &[1]);
-    for (d, r) in &rates.ecb {
-        ecb.add_row(vec![d.to_string(), r.to_string()]);
+    for r in &rates.ecb {
+        ecb.add_row(vec![r.effective_on.to_string(), r.rate_pct.to_string()]);
     }
     let mut legal = output::table(&["half-year", "legal interest rate %"], &[1]);
-    for ((y, h), r) in &rates.legal {
-        legal.add_row(vec![format!("{y} H{h}"), r.to_string()]);
+    for r in &rates.legal {
+        legal.add_row(vec![format!("{} H{}", r.year, r.half), r.rate_pct.to_string()]);
     }
     say!(
         "ECB main refinancing rate (a business's penalty rate is the one in force on 1 January or 1 July, plus 10 points; a public buyer's, the one of the half-year its delay began in, plus 8)\n{ecb}"

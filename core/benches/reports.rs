@@ -96,7 +96,7 @@ fn main() {
         let t = Instant::now();
         let report = fresh.import_invoices(csv.as_bytes(), DateStyle::Iso, dataset::now()).expect("import");
         let secs = t.elapsed().as_secs_f64();
-        assert_eq!((report.invoices_created, report.customers_created), (import_rows, customers));
+        assert_eq!((report.invoices_created, report.customers_created), (import_rows as u64, customers as u64));
         eprintln!(
             "import: {import_rows} rows ({} payments, {customers} new customers, {:.1} MB) in {secs:.2} s = {:.0} rows/s",
             report.payments_recorded,

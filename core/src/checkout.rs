@@ -220,9 +220,16 @@ impl Reason {
 
 /// The answer shown at the till.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Verdict {
     pub decision: Decision,
     pub reasons: Vec<Reason>,
+    /// Every reason as a sentence, and the line for the cashier (`Verdict::summary`), written
+    /// by [`check`] so that a till shows the core's wording.
+    #[serde(default)]
+    pub messages: Vec<String>,
+    #[serde(default)]
+    pub summary: String,
     pub customer_ref: String,
     pub customer_name: String,
     pub cart_total: Money,
@@ -275,6 +282,8 @@ pub fn check(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Mone
         verdict.late_risk_pct = Some(*pct);
         verdict.late_risk_reasons = reasons.clone();
     }
+    verdict.messages = verdict.reasons.iter().map(Reason::message).collect();
+    verdict.summary = verdict.summary();
     verdict
 }
 
@@ -318,6 +327,8 @@ fn judge(snapshot: &AccountSnapshot, rules: &CheckoutRules, cart_total: Money, t
     Verdict {
         decision: reasons.iter().map(Reason::decision).max().unwrap_or(Decision::Allow),
         reasons,
+        messages: Vec::new(),
+        summary: String::new(),
         customer_ref: snapshot.customer_ref.clone(),
         customer_name: snapshot.customer_name.clone(),
         cart_total,

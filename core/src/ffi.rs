@@ -9,11 +9,14 @@
 //! the values: uniffi hands a lift error to the caller as the call's own error only when it is
 //! that very type.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::{Error as Core, Money, PaymentReference, Terms};
+use crate::dunning::run::Skip;
+use crate::{Entry, EntryBody, Error as Core, Money, PaymentMethod, PaymentReference, Terms};
 
 /// A day: "2026-11-23".
 pub type IsoDate = NaiveDate;
@@ -88,6 +91,102 @@ uniffi::custom_type!(
     lower: |r| r.to_string(),
     try_lift: |s| Ok(crate::dunning::penalty::parse_rate_pct(&s).map_err(ArdoiseError::from)?),
 });
+
+/// A ledger entry as the FFI gives it, flattened: one record, the fields that do not apply to
+/// its kind `None`, because Kotlin and Swift read a record more easily than an enum of nine
+/// shapes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct LedgerEntry {
+    pub id: Uuid,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    pub customer_id: Uuid,
+    /// sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
+    /// adjustment, write_off, reversal.
+    pub kind: String,
+    pub amount: Option<Money>,
+    pub business_date: IsoDate,
+    pub recorded_at: UtcTimestamp,
+    pub cashier: String,
+    pub method: Option<PaymentMethod>,
+    /// The invoice a sale created, or the reference of a charge.
+    pub reference: Option<String>,
+    pub due_on: Option<IsoDate>,
+    /// The sale entry a payment, credit or deposit was aimed at.
+    pub aimed_at: Option<Uuid>,
+    pub order_ref: Option<String>,
+    pub reason: Option<String>,
+    pub reverses: Option<Uuid>,
+    pub override_id: Option<Uuid>,
+}
+
+impl From<Entry> for LedgerEntry {
+    fn from(e: Entry) -> Self {
+        let mut out = LedgerEntry {
+            id: e.id,
+            device_id: e.device_id,
+            device_seq: e.device_seq,
+            customer_id: e.customer,
+            kind: e.body.kind().to_owned(),
+            amount: e.body.amount(),
+            business_date: e.business_date,
+            recorded_at: e.recorded_at,
+            cashier: e.cashier,
+            ..Default::default()
+        };
+        match e.body {
+            EntryBody::Sale { invoice_ref, due_on, override_id, .. } => {
+                (out.reference, out.due_on, out.override_id) = (Some(invoice_ref), Some(due_on), override_id);
+            }
+            EntryBody::Payment { method, invoice, .. } => (out.method, out.aimed_at) = (Some(method), invoice),
+            EntryBody::DepositReceived { method, order_ref, .. } => {
+                (out.method, out.order_ref) = (Some(method), order_ref);
+            }
+            EntryBody::DepositApplied { invoice, .. } => out.aimed_at = invoice,
+            EntryBody::DepositRefunded { method, .. } => out.method = Some(method),
+            EntryBody::CreditNote { reason, invoice, .. } | EntryBody::WriteOff { reason, invoice, .. } => {
+                (out.reason, out.aimed_at) = (Some(reason), invoice);
+            }
+            EntryBody::Adjustment { reason, reference, .. } => {
+                (out.reason, out.reference) = (Some(reason), Some(reference));
+            }
+            EntryBody::Reversal { of, reason } => (out.reverses, out.reason) = (Some(of), Some(reason)),
+        }
+        out
+    }
+}
+
+uniffi::custom_type!(
+    /// A ledger entry, flattened (`LedgerEntry`). Entries only come out of the till: one passed
+    /// in is refused.
+    Entry, LedgerEntry, {
+    lower: |e| LedgerEntry::from(e),
+    try_lift: |_entry| Err(ArdoiseError::invalid("a ledger entry is recorded by the till, never passed in").into()),
+});
+
+/// How many customers a daily run left alone for one reason: `nothing_due`,
+/// `already_at_level`, `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`
+/// (`Skip::as_str`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SkipCount {
+    pub reason: String,
+    pub count: u32,
+}
+
+/// A run's skips by reason (`RunReport::skipped`).
+pub type Skips = BTreeMap<Skip, u32>;
+
+uniffi::custom_type!(
+    /// How many customers a daily run left alone, and why: one `SkipCount` per reason.
+    Skips, Vec<SkipCount>, {
+    remote,
+    lower: |skips| skips.into_iter().map(|(why, count)| SkipCount { reason: why.as_str().to_owned(), count }).collect(),
+    try_lift: |counts| counts.into_iter().map(|c| Ok((skip(&c.reason)?, c.count))).collect(),
+});
+
+fn skip(reason: &str) -> Result<Skip, ArdoiseError> {
+    serde_json::from_value(reason.into()).map_err(|_| ArdoiseError::invalid(format!("{reason:?} is not a skip reason")))
+}
 
 fn timestamp(s: &str) -> Result<Timestamp, ArdoiseError> {
     DateTime::parse_from_rfc3339(s).map_err(|_| {

@@ -51,15 +51,16 @@ pub struct LineError {
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
-    pub rows: usize,
-    pub customers_created: usize,
-    pub customers_updated: usize,
-    pub invoices_created: usize,
-    pub payments_recorded: usize,
-    pub disputes_recorded: usize,
+    pub rows: u64,
+    pub customers_created: u64,
+    pub customers_updated: u64,
+    pub invoices_created: u64,
+    pub payments_recorded: u64,
+    pub disputes_recorded: u64,
     /// Rows already imported with nothing new in them.
-    pub unchanged: usize,
+    pub unchanged: u64,
 }
 
 /// Collects line errors, up to a limit: a file with thousands of bad lines is one wrong file.

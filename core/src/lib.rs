@@ -32,6 +32,7 @@ pub use error::{Error, Result, parse_date};
 pub use identity::{LegalDocument, ShopIdentity};
 pub use money::{Money, MoneyError};
 pub use payref::PaymentReference;
+pub use shop::ReminderSettings;
 pub use store::{
     AccountSummary, DepositHeld, EntryRequest, Now, OpenInvoice, OutboxEvent, Override, Recorded, SaleRequest,
     ShopSettings, Store, TimelineEvent,

@@ -59,6 +59,75 @@ impl ShopSettings {
     }
 }
 
+/// What a till edits of the settings, flat: the shop's name and contacts as reminders print
+/// them, and its rules for reminders. Its legal identity and checkout rules are set elsewhere
+/// (the back office, the CLI; the till's `checkout_rules`), and kept as they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "ShopSettings"))]
+pub struct ReminderSettings {
+    pub shop_name: String,
+    pub shop_phone: String,
+    pub shop_email: String,
+    pub shop_address: String,
+    /// An https:// address to pay online, which may use `{customer_ref}`,
+    /// `{payment_reference}` and `{amount}`; `None`: reminders say to pay at the shop.
+    pub payment_url: Option<String>,
+    /// Fewest days between two contacts with the same customer.
+    pub min_gap_days: u32,
+    /// SMS only between these hours (the till's local time), never on Sunday.
+    pub sms_from_hour: u32,
+    pub sms_until_hour: u32,
+    /// Days an instalment may be late before a payment plan counts as broken.
+    pub plan_grace_days: u32,
+    /// Add the penalties and the indemnity to the account when the formal notice goes.
+    pub penalty_fees_business: bool,
+    pub penalty_fees_consumer: bool,
+    /// A contract penalty rate for business customers, in percent ("12.5").
+    pub contract_rate_pct: Option<rust_decimal::Decimal>,
+}
+
+impl ShopSettings {
+    pub fn reminder_settings(&self) -> ReminderSettings {
+        let d = &self.dunning;
+        ReminderSettings {
+            shop_name: self.shop_name.clone(),
+            shop_phone: self.shop_phone.clone(),
+            shop_email: self.shop_email.clone(),
+            shop_address: self.shop_address.clone(),
+            payment_url: self.payment_url.clone(),
+            min_gap_days: d.min_gap_days,
+            sms_from_hour: d.sms_from_hour,
+            sms_until_hour: d.sms_until_hour,
+            plan_grace_days: d.plan_grace_days,
+            penalty_fees_business: d.penalty_fees_business,
+            penalty_fees_consumer: d.penalty_fees_consumer,
+            contract_rate_pct: d.contract_rate_pct,
+        }
+    }
+
+    /// These settings with `r` over them (the identity and checkout rules kept).
+    pub fn with_reminder_settings(&self, r: ReminderSettings) -> ShopSettings {
+        ShopSettings {
+            shop_name: r.shop_name,
+            shop_phone: r.shop_phone,
+            shop_email: r.shop_email,
+            shop_address: r.shop_address,
+            payment_url: r.payment_url,
+            identity: self.identity.clone(),
+            checkout: self.checkout.clone(),
+            dunning: DunningRules {
+                min_gap_days: r.min_gap_days,
+                sms_from_hour: r.sms_from_hour,
+                sms_until_hour: r.sms_until_hour,
+                plan_grace_days: r.plan_grace_days,
+                penalty_fees_business: r.penalty_fees_business,
+                penalty_fees_consumer: r.penalty_fees_consumer,
+                contract_rate_pct: r.contract_rate_pct,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

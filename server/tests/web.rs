@@ -969,12 +969,12 @@ async fn the_settings_rules_ladder_templates_and_rates_are_checked_and_reach_the
     // one and a new ECB rate, kept.
     let current = till.lock().unwrap().rate_tables().unwrap();
     let mut ecb = String::from("effective_date,rate\n");
-    for (d, r) in &current.ecb {
-        ecb.push_str(&format!("{d},{r}\n"));
+    for r in &current.ecb {
+        ecb.push_str(&format!("{},{}\n", r.effective_on, r.rate_pct));
     }
     let mut legal = format!("# checked_through: {}\nyear,half,individual,other\n", current.legal_checked_through);
-    for ((y, h), r) in &current.legal {
-        legal.push_str(&format!("{y},{h},,{r}\n"));
+    for r in &current.legal {
+        legal.push_str(&format!("{},{},,{}\n", r.year, r.half, r.rate_pct));
     }
     let bad = owner.post("/app/settings/rates", &[("csrf", t), ("ecb", &ecb), ("legal", &legal)]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -998,7 +998,7 @@ async fn the_settings_rules_ladder_templates_and_rates_are_checked_and_reach_the
     assert_eq!(courteous.unwrap().subject, "Petit rappel");
     let rates = till.rate_tables().unwrap();
     assert_eq!(rates.ecb_checked_through, later);
-    assert_eq!(rates.ecb.last().unwrap().1.to_string(), "1.75");
+    assert_eq!(rates.ecb.last().unwrap().rate_pct.to_string(), "1.75");
 }
 
 /// A reminder that goes on paper: its letter, as the letter transport lays it out, opens from

@@ -35,22 +35,67 @@ const LEGAL_CSV: &str = include_str!("../../data/fr-taux-interet-legal.csv");
 /// rate per half-year, each with the day it was last checked against its source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredTables")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RateTables {
-    /// (effective date, rate in percent), sorted.
-    pub ecb: Vec<(NaiveDate, Decimal)>,
-    /// ((year, half 1|2), rate for "all other cases" in percent), sorted.
-    pub legal: Vec<((i32, u8), Decimal)>,
+    /// Sorted.
+    pub ecb: Vec<EcbRate>,
+    /// Sorted.
+    pub legal: Vec<LegalRate>,
     /// A change the ECB decides after this day is unknown here: a half-year starting after it
     /// is not covered.
     pub ecb_checked_through: NaiveDate,
     pub legal_checked_through: NaiveDate,
 }
 
+/// A change of the ECB main refinancing rate. Stored as `[effective_on, rate_pct]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(NaiveDate, Decimal)", into = "(NaiveDate, Decimal)")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct EcbRate {
+    pub effective_on: NaiveDate,
+    pub rate_pct: Decimal,
+}
+
+impl From<(NaiveDate, Decimal)> for EcbRate {
+    fn from((effective_on, rate_pct): (NaiveDate, Decimal)) -> Self {
+        EcbRate { effective_on, rate_pct }
+    }
+}
+
+impl From<EcbRate> for (NaiveDate, Decimal) {
+    fn from(r: EcbRate) -> Self {
+        (r.effective_on, r.rate_pct)
+    }
+}
+
+/// The French legal interest rate ("all other cases": the shop is the creditor) for a
+/// half-year (1 or 2). Stored as `[[year, half], rate_pct]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "((i32, u8), Decimal)", into = "((i32, u8), Decimal)")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LegalRate {
+    pub year: i32,
+    pub half: u8,
+    pub rate_pct: Decimal,
+}
+
+impl From<((i32, u8), Decimal)> for LegalRate {
+    fn from(((year, half), rate_pct): ((i32, u8), Decimal)) -> Self {
+        LegalRate { year, half, rate_pct }
+    }
+}
+
+impl From<LegalRate> for ((i32, u8), Decimal) {
+    fn from(r: LegalRate) -> Self {
+        ((r.year, r.half), r.rate_pct)
+    }
+}
+
 /// Tables as stored before they said how far they were checked.
 #[derive(Deserialize)]
 struct StoredTables {
-    ecb: Vec<(NaiveDate, Decimal)>,
-    legal: Vec<((i32, u8), Decimal)>,
+    ecb: Vec<EcbRate>,
+    legal: Vec<LegalRate>,
     #[serde(default)]
     ecb_checked_through: Option<NaiveDate>,
     #[serde(default)]
@@ -61,11 +106,11 @@ impl From<StoredTables> for RateTables {
     /// An older table said nothing about how current it was: its last row is all it vouches
     /// for, so anything later asks the owner rather than assuming nothing changed.
     fn from(s: StoredTables) -> Self {
-        let ecb_last = s.ecb.iter().map(|(d, _)| *d).max().unwrap_or(NaiveDate::MIN);
+        let ecb_last = s.ecb.iter().map(|r| r.effective_on).max().unwrap_or(NaiveDate::MIN);
         let legal_last = s
             .legal
             .iter()
-            .map(|(k, _)| *k)
+            .map(|r| (r.year, r.half))
             .max()
             .and_then(|(y, h)| NaiveDate::from_ymd_opt(y, if h == 1 { 6 } else { 12 }, if h == 1 { 30 } else { 31 }))
             .unwrap_or(NaiveDate::MIN);
@@ -160,7 +205,7 @@ impl RateTables {
         let mut ecb = Vec::new();
         for row in csv_rows(ecb_csv)? {
             let date = crate::parse_date(row.get(0).unwrap_or("").trim())?;
-            ecb.push((date, pct(row.get(1).unwrap_or(""))?));
+            ecb.push(EcbRate { effective_on: date, rate_pct: pct(row.get(1).unwrap_or(""))? });
         }
         let mut legal = Vec::new();
         for row in csv_rows(legal_csv)? {
@@ -169,7 +214,7 @@ impl RateTables {
             if half != 1 && half != 2 {
                 return Err(bad(format!("half must be 1 or 2 in {row:?}")));
             }
-            legal.push(((year, half), pct(row.get(3).unwrap_or(""))?));
+            legal.push(LegalRate { year, half, rate_pct: pct(row.get(3).unwrap_or(""))? });
         }
         if ecb.is_empty() || legal.is_empty() {
             return Err(bad("a rate table is empty".into()));
@@ -181,9 +226,9 @@ impl RateTables {
 
     /// The ECB rate in force on `day` (the last change on or before it), as the table knows it.
     pub fn ecb_on(&self, day: NaiveDate) -> Result<Decimal> {
-        self.ecb.iter().rev().find(|(d, _)| *d <= day).map(|(_, r)| *r).ok_or_else(|| {
+        self.ecb.iter().rev().find(|r| r.effective_on <= day).map(|r| r.rate_pct).ok_or_else(|| {
             // Said in full: the owner reads it in `dunning run` and must know what to do.
-            let first = self.ecb.first().map(|(d, _)| d.to_string()).unwrap_or_default();
+            let first = self.ecb.first().map(|r| r.effective_on.to_string()).unwrap_or_default();
             Error::Invalid {
                 field: "rate table",
                 reason: format!(
@@ -213,7 +258,7 @@ impl RateTables {
     /// The legal interest rate ("all other cases") for the half-year holding `day`.
     pub fn legal_on(&self, day: NaiveDate) -> Result<Decimal> {
         let key = (day.year(), half_of(day));
-        self.legal.iter().find(|(k, _)| *k == key).map(|(_, r)| *r).ok_or(Error::StaleRates {
+        self.legal.iter().find(|r| (r.year, r.half) == key).map(|r| r.rate_pct).ok_or(Error::StaleRates {
             table: "legal interest rate",
             year: key.0,
             half: key.1,

@@ -465,22 +465,6 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -2417,63 +2401,6 @@ public func FfiConverterTypeDisputeResolved_lower(_ value: DisputeResolved) -> R
 
 
 /**
- * A change of the ECB main refinancing rate.
- */
-public struct EcbRate: Equatable, Hashable {
-    public var effectiveOn: IsoDate
-    public var ratePct: Percent
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(effectiveOn: IsoDate, ratePct: Percent) {
-        self.effectiveOn = effectiveOn
-        self.ratePct = ratePct
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension EcbRate: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEcbRate: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EcbRate {
-        return
-            try EcbRate(
-                effectiveOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                ratePct: FfiConverterTypePercent.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: EcbRate, into buf: inout [UInt8]) {
-        FfiConverterTypeIsoDate.write(value.effectiveOn, into: &buf)
-        FfiConverterTypePercent.write(value.ratePct, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEcbRate_lift(_ buf: RustBuffer) throws -> EcbRate {
-    return try FfiConverterTypeEcbRate.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEcbRate_lower(_ value: EcbRate) -> RustBuffer {
-    return FfiConverterTypeEcbRate.lower(value)
-}
-
-
-/**
  * The back office this till now belongs to (the core's enrolment less its token, which never
  * leaves the till's database).
  */
@@ -2528,348 +2455,6 @@ public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolmen
 #endif
 public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
     return FfiConverterTypeEnrolment.lower(value)
-}
-
-
-public struct Erasure: Equatable, Hashable {
-    public var customerRef: String
-    public var remindersScrubbed: UInt64
-    public var remindersCancelled: UInt64
-    public var notesScrubbed: UInt64
-    public var disputesScrubbed: UInt64
-    public var entriesKept: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(customerRef: String, remindersScrubbed: UInt64, remindersCancelled: UInt64, notesScrubbed: UInt64, disputesScrubbed: UInt64, entriesKept: UInt64) {
-        self.customerRef = customerRef
-        self.remindersScrubbed = remindersScrubbed
-        self.remindersCancelled = remindersCancelled
-        self.notesScrubbed = notesScrubbed
-        self.disputesScrubbed = disputesScrubbed
-        self.entriesKept = entriesKept
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Erasure: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeErasure: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Erasure {
-        return
-            try Erasure(
-                customerRef: FfiConverterString.read(from: &buf), 
-                remindersScrubbed: FfiConverterUInt64.read(from: &buf), 
-                remindersCancelled: FfiConverterUInt64.read(from: &buf), 
-                notesScrubbed: FfiConverterUInt64.read(from: &buf), 
-                disputesScrubbed: FfiConverterUInt64.read(from: &buf), 
-                entriesKept: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Erasure, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterUInt64.write(value.remindersScrubbed, into: &buf)
-        FfiConverterUInt64.write(value.remindersCancelled, into: &buf)
-        FfiConverterUInt64.write(value.notesScrubbed, into: &buf)
-        FfiConverterUInt64.write(value.disputesScrubbed, into: &buf)
-        FfiConverterUInt64.write(value.entriesKept, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeErasure_lift(_ buf: RustBuffer) throws -> Erasure {
-    return try FfiConverterTypeErasure.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeErasure_lower(_ value: Erasure) -> RustBuffer {
-    return FfiConverterTypeErasure.lower(value)
-}
-
-
-public struct ImportReport: Equatable, Hashable {
-    public var rows: UInt64
-    public var customersCreated: UInt64
-    public var customersUpdated: UInt64
-    public var invoicesCreated: UInt64
-    public var paymentsRecorded: UInt64
-    public var disputesRecorded: UInt64
-    public var unchanged: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(rows: UInt64, customersCreated: UInt64, customersUpdated: UInt64, invoicesCreated: UInt64, paymentsRecorded: UInt64, disputesRecorded: UInt64, unchanged: UInt64) {
-        self.rows = rows
-        self.customersCreated = customersCreated
-        self.customersUpdated = customersUpdated
-        self.invoicesCreated = invoicesCreated
-        self.paymentsRecorded = paymentsRecorded
-        self.disputesRecorded = disputesRecorded
-        self.unchanged = unchanged
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ImportReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeImportReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportReport {
-        return
-            try ImportReport(
-                rows: FfiConverterUInt64.read(from: &buf), 
-                customersCreated: FfiConverterUInt64.read(from: &buf), 
-                customersUpdated: FfiConverterUInt64.read(from: &buf), 
-                invoicesCreated: FfiConverterUInt64.read(from: &buf), 
-                paymentsRecorded: FfiConverterUInt64.read(from: &buf), 
-                disputesRecorded: FfiConverterUInt64.read(from: &buf), 
-                unchanged: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ImportReport, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.rows, into: &buf)
-        FfiConverterUInt64.write(value.customersCreated, into: &buf)
-        FfiConverterUInt64.write(value.customersUpdated, into: &buf)
-        FfiConverterUInt64.write(value.invoicesCreated, into: &buf)
-        FfiConverterUInt64.write(value.paymentsRecorded, into: &buf)
-        FfiConverterUInt64.write(value.disputesRecorded, into: &buf)
-        FfiConverterUInt64.write(value.unchanged, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeImportReport_lift(_ buf: RustBuffer) throws -> ImportReport {
-    return try FfiConverterTypeImportReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuffer {
-    return FfiConverterTypeImportReport.lower(value)
-}
-
-
-/**
- * A ledger entry, flattened: the fields that do not apply to its kind are `None`.
- */
-public struct LedgerEntry: Equatable, Hashable {
-    public var id: Uuid
-    public var deviceId: Uuid
-    public var deviceSeq: UInt64
-    public var customerId: Uuid
-    /**
-     * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
-     * adjustment, write_off, reversal.
-     */
-    public var kind: String
-    public var amount: Money?
-    public var businessDate: IsoDate
-    public var recordedAt: UtcTimestamp
-    public var cashier: String
-    public var method: PaymentMethod?
-    /**
-     * The invoice a sale created, or the reference of a charge.
-     */
-    public var reference: String?
-    public var dueOn: IsoDate?
-    /**
-     * The sale entry a payment, credit or deposit was aimed at.
-     */
-    public var aimedAt: Uuid?
-    public var orderRef: String?
-    public var reason: String?
-    public var reverses: Uuid?
-    public var overrideId: Uuid?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, deviceId: Uuid, deviceSeq: UInt64, customerId: Uuid, 
-        /**
-         * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
-         * adjustment, write_off, reversal.
-         */kind: String, amount: Money?, businessDate: IsoDate, recordedAt: UtcTimestamp, cashier: String, method: PaymentMethod?, 
-        /**
-         * The invoice a sale created, or the reference of a charge.
-         */reference: String?, dueOn: IsoDate?, 
-        /**
-         * The sale entry a payment, credit or deposit was aimed at.
-         */aimedAt: Uuid?, orderRef: String?, reason: String?, reverses: Uuid?, overrideId: Uuid?) {
-        self.id = id
-        self.deviceId = deviceId
-        self.deviceSeq = deviceSeq
-        self.customerId = customerId
-        self.kind = kind
-        self.amount = amount
-        self.businessDate = businessDate
-        self.recordedAt = recordedAt
-        self.cashier = cashier
-        self.method = method
-        self.reference = reference
-        self.dueOn = dueOn
-        self.aimedAt = aimedAt
-        self.orderRef = orderRef
-        self.reason = reason
-        self.reverses = reverses
-        self.overrideId = overrideId
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LedgerEntry: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLedgerEntry: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LedgerEntry {
-        return
-            try LedgerEntry(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                deviceId: FfiConverterTypeUuid.read(from: &buf), 
-                deviceSeq: FfiConverterUInt64.read(from: &buf), 
-                customerId: FfiConverterTypeUuid.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
-                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
-                recordedAt: FfiConverterTypeUtcTimestamp.read(from: &buf), 
-                cashier: FfiConverterString.read(from: &buf), 
-                method: FfiConverterOptionTypePaymentMethod.read(from: &buf), 
-                reference: FfiConverterOptionString.read(from: &buf), 
-                dueOn: FfiConverterOptionTypeIsoDate.read(from: &buf), 
-                aimedAt: FfiConverterOptionTypeUuid.read(from: &buf), 
-                orderRef: FfiConverterOptionString.read(from: &buf), 
-                reason: FfiConverterOptionString.read(from: &buf), 
-                reverses: FfiConverterOptionTypeUuid.read(from: &buf), 
-                overrideId: FfiConverterOptionTypeUuid.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LedgerEntry, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterTypeUuid.write(value.deviceId, into: &buf)
-        FfiConverterUInt64.write(value.deviceSeq, into: &buf)
-        FfiConverterTypeUuid.write(value.customerId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
-        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
-        FfiConverterTypeUtcTimestamp.write(value.recordedAt, into: &buf)
-        FfiConverterString.write(value.cashier, into: &buf)
-        FfiConverterOptionTypePaymentMethod.write(value.method, into: &buf)
-        FfiConverterOptionString.write(value.reference, into: &buf)
-        FfiConverterOptionTypeIsoDate.write(value.dueOn, into: &buf)
-        FfiConverterOptionTypeUuid.write(value.aimedAt, into: &buf)
-        FfiConverterOptionString.write(value.orderRef, into: &buf)
-        FfiConverterOptionString.write(value.reason, into: &buf)
-        FfiConverterOptionTypeUuid.write(value.reverses, into: &buf)
-        FfiConverterOptionTypeUuid.write(value.overrideId, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLedgerEntry_lift(_ buf: RustBuffer) throws -> LedgerEntry {
-    return try FfiConverterTypeLedgerEntry.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLedgerEntry_lower(_ value: LedgerEntry) -> RustBuffer {
-    return FfiConverterTypeLedgerEntry.lower(value)
-}
-
-
-/**
- * The French legal interest rate ("all other cases") for a half-year (1 or 2).
- */
-public struct LegalRate: Equatable, Hashable {
-    public var year: Int32
-    public var half: UInt8
-    public var ratePct: Percent
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(year: Int32, half: UInt8, ratePct: Percent) {
-        self.year = year
-        self.half = half
-        self.ratePct = ratePct
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LegalRate: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLegalRate: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LegalRate {
-        return
-            try LegalRate(
-                year: FfiConverterInt32.read(from: &buf), 
-                half: FfiConverterUInt8.read(from: &buf), 
-                ratePct: FfiConverterTypePercent.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LegalRate, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.year, into: &buf)
-        FfiConverterUInt8.write(value.half, into: &buf)
-        FfiConverterTypePercent.write(value.ratePct, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLegalRate_lift(_ buf: RustBuffer) throws -> LegalRate {
-    return try FfiConverterTypeLegalRate.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLegalRate_lower(_ value: LegalRate) -> RustBuffer {
-    return FfiConverterTypeLegalRate.lower(value)
 }
 
 
@@ -3001,80 +2586,6 @@ public func FfiConverterTypeNewCustomer_lower(_ value: NewCustomer) -> RustBuffe
 }
 
 
-public struct Override: Equatable, Hashable {
-    public var id: Uuid
-    public var customerRef: String
-    public var businessDate: IsoDate
-    public var amount: Money
-    public var manager: String
-    public var reason: String
-    public var verdict: Verdict
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, customerRef: String, businessDate: IsoDate, amount: Money, manager: String, reason: String, verdict: Verdict) {
-        self.id = id
-        self.customerRef = customerRef
-        self.businessDate = businessDate
-        self.amount = amount
-        self.manager = manager
-        self.reason = reason
-        self.verdict = verdict
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Override: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOverride: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Override {
-        return
-            try Override(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
-                amount: FfiConverterTypeMoney.read(from: &buf), 
-                manager: FfiConverterString.read(from: &buf), 
-                reason: FfiConverterString.read(from: &buf), 
-                verdict: FfiConverterTypeVerdict.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Override, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
-        FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterString.write(value.manager, into: &buf)
-        FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterTypeVerdict.write(value.verdict, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverride_lift(_ buf: RustBuffer) throws -> Override {
-    return try FfiConverterTypeOverride.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOverride_lower(_ value: Override) -> RustBuffer {
-    return FfiConverterTypeOverride.lower(value)
-}
-
-
 /**
  * The aging and the KPIs as of one date.
  */
@@ -3132,595 +2643,8 @@ public func FfiConverterTypeOverview_lower(_ value: Overview) -> RustBuffer {
 }
 
 
-/**
- * The rates penalties are computed with, and the day each table was checked up to: a
- * half-year after that is not covered, and a penalty needing it is refused.
- */
-public struct RateTables: Equatable, Hashable {
-    public var ecb: [EcbRate]
-    public var legal: [LegalRate]
-    public var ecbCheckedThrough: IsoDate
-    public var legalCheckedThrough: IsoDate
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(ecb: [EcbRate], legal: [LegalRate], ecbCheckedThrough: IsoDate, legalCheckedThrough: IsoDate) {
-        self.ecb = ecb
-        self.legal = legal
-        self.ecbCheckedThrough = ecbCheckedThrough
-        self.legalCheckedThrough = legalCheckedThrough
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RateTables: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRateTables: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RateTables {
-        return
-            try RateTables(
-                ecb: FfiConverterSequenceTypeEcbRate.read(from: &buf), 
-                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf), 
-                ecbCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf), 
-                legalCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RateTables, into buf: inout [UInt8]) {
-        FfiConverterSequenceTypeEcbRate.write(value.ecb, into: &buf)
-        FfiConverterSequenceTypeLegalRate.write(value.legal, into: &buf)
-        FfiConverterTypeIsoDate.write(value.ecbCheckedThrough, into: &buf)
-        FfiConverterTypeIsoDate.write(value.legalCheckedThrough, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRateTables_lift(_ buf: RustBuffer) throws -> RateTables {
-    return try FfiConverterTypeRateTables.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRateTables_lower(_ value: RateTables) -> RustBuffer {
-    return FfiConverterTypeRateTables.lower(value)
-}
-
-
-/**
- * What a write returns: the entry and the account right after it.
- */
-public struct Recorded: Equatable, Hashable {
-    public var entry: LedgerEntry
-    public var balance: Money
-    public var deposits: Money
-    public var verdict: Verdict?
-    /**
-     * The deposit applied to a sale with it, in the same transaction.
-     */
-    public var depositApplied: LedgerEntry?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(entry: LedgerEntry, balance: Money, deposits: Money, verdict: Verdict?, 
-        /**
-         * The deposit applied to a sale with it, in the same transaction.
-         */depositApplied: LedgerEntry?) {
-        self.entry = entry
-        self.balance = balance
-        self.deposits = deposits
-        self.verdict = verdict
-        self.depositApplied = depositApplied
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Recorded: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recorded {
-        return
-            try Recorded(
-                entry: FfiConverterTypeLedgerEntry.read(from: &buf), 
-                balance: FfiConverterTypeMoney.read(from: &buf), 
-                deposits: FfiConverterTypeMoney.read(from: &buf), 
-                verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
-                depositApplied: FfiConverterOptionTypeLedgerEntry.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Recorded, into buf: inout [UInt8]) {
-        FfiConverterTypeLedgerEntry.write(value.entry, into: &buf)
-        FfiConverterTypeMoney.write(value.balance, into: &buf)
-        FfiConverterTypeMoney.write(value.deposits, into: &buf)
-        FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
-        FfiConverterOptionTypeLedgerEntry.write(value.depositApplied, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRecorded_lift(_ buf: RustBuffer) throws -> Recorded {
-    return try FfiConverterTypeRecorded.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRecorded_lower(_ value: Recorded) -> RustBuffer {
-    return FfiConverterTypeRecorded.lower(value)
-}
-
-
-/**
- * A reminder as queued for the back office, with its rendered content.
- */
-public struct Reminder: Equatable, Hashable {
-    public var id: Uuid
-    public var customerRef: String
-    public var customerName: String
-    /**
-     * Index of the ladder step (0 = first).
-     */
-    public var level: UInt32
-    public var step: String
-    public var kind: StepKind
-    public var channel: Channel
-    /**
-     * Email address, phone number or postal address, as the channel needs.
-     */
-    public var recipient: String?
-    public var language: Language
-    public var state: ReminderState
-    public var stateNote: String?
-    public var createdOn: IsoDate
-    /**
-     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
-     */
-    public var notBefore: Timestamp
-    public var subject: String
-    public var body: String
-    public var amountDue: Money
-    public var penalties: Money
-    public var indemnity: Money
-    /**
-     * References of the invoices it names.
-     */
-    public var invoices: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: Uuid, customerRef: String, customerName: String, 
-        /**
-         * Index of the ladder step (0 = first).
-         */level: UInt32, step: String, kind: StepKind, channel: Channel, 
-        /**
-         * Email address, phone number or postal address, as the channel needs.
-         */recipient: String?, language: Language, state: ReminderState, stateNote: String?, createdOn: IsoDate, 
-        /**
-         * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
-         */notBefore: Timestamp, subject: String, body: String, amountDue: Money, penalties: Money, indemnity: Money, 
-        /**
-         * References of the invoices it names.
-         */invoices: [String]) {
-        self.id = id
-        self.customerRef = customerRef
-        self.customerName = customerName
-        self.level = level
-        self.step = step
-        self.kind = kind
-        self.channel = channel
-        self.recipient = recipient
-        self.language = language
-        self.state = state
-        self.stateNote = stateNote
-        self.createdOn = createdOn
-        self.notBefore = notBefore
-        self.subject = subject
-        self.body = body
-        self.amountDue = amountDue
-        self.penalties = penalties
-        self.indemnity = indemnity
-        self.invoices = invoices
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Reminder: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
-        return
-            try Reminder(
-                id: FfiConverterTypeUuid.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                customerName: FfiConverterString.read(from: &buf), 
-                level: FfiConverterUInt32.read(from: &buf), 
-                step: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterTypeStepKind.read(from: &buf), 
-                channel: FfiConverterTypeChannel.read(from: &buf), 
-                recipient: FfiConverterOptionString.read(from: &buf), 
-                language: FfiConverterTypeLanguage.read(from: &buf), 
-                state: FfiConverterTypeReminderState.read(from: &buf), 
-                stateNote: FfiConverterOptionString.read(from: &buf), 
-                createdOn: FfiConverterTypeIsoDate.read(from: &buf), 
-                notBefore: FfiConverterTypeTimestamp.read(from: &buf), 
-                subject: FfiConverterString.read(from: &buf), 
-                body: FfiConverterString.read(from: &buf), 
-                amountDue: FfiConverterTypeMoney.read(from: &buf), 
-                penalties: FfiConverterTypeMoney.read(from: &buf), 
-                indemnity: FfiConverterTypeMoney.read(from: &buf), 
-                invoices: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Reminder, into buf: inout [UInt8]) {
-        FfiConverterTypeUuid.write(value.id, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.customerName, into: &buf)
-        FfiConverterUInt32.write(value.level, into: &buf)
-        FfiConverterString.write(value.step, into: &buf)
-        FfiConverterTypeStepKind.write(value.kind, into: &buf)
-        FfiConverterTypeChannel.write(value.channel, into: &buf)
-        FfiConverterOptionString.write(value.recipient, into: &buf)
-        FfiConverterTypeLanguage.write(value.language, into: &buf)
-        FfiConverterTypeReminderState.write(value.state, into: &buf)
-        FfiConverterOptionString.write(value.stateNote, into: &buf)
-        FfiConverterTypeIsoDate.write(value.createdOn, into: &buf)
-        FfiConverterTypeTimestamp.write(value.notBefore, into: &buf)
-        FfiConverterString.write(value.subject, into: &buf)
-        FfiConverterString.write(value.body, into: &buf)
-        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
-        FfiConverterTypeMoney.write(value.penalties, into: &buf)
-        FfiConverterTypeMoney.write(value.indemnity, into: &buf)
-        FfiConverterSequenceString.write(value.invoices, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder {
-    return try FfiConverterTypeReminder.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
-    return FfiConverterTypeReminder.lower(value)
-}
-
-
-/**
- * What a daily run did.
- */
-public struct RunReport: Equatable, Hashable {
-    public var asOf: IsoDate?
-    public var customersChecked: UInt32
-    public var queued: [Reminder]
-    public var skipped: [SkipCount]
-    public var plansBroken: UInt32
-    public var promisesBroken: UInt32
-    /**
-     * Customers whose reminder could not be written (a template or ladder problem).
-     */
-    public var errors: [String]
-    /**
-     * Reminders due but waiting for the owner (rate tables to update), each with why.
-     */
-    public var held: [Reminder]
-    /**
-     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
-     */
-    public var refused: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(asOf: IsoDate?, customersChecked: UInt32, queued: [Reminder], skipped: [SkipCount], plansBroken: UInt32, promisesBroken: UInt32, 
-        /**
-         * Customers whose reminder could not be written (a template or ladder problem).
-         */errors: [String], 
-        /**
-         * Reminders due but waiting for the owner (rate tables to update), each with why.
-         */held: [Reminder], 
-        /**
-         * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
-         */refused: [String]) {
-        self.asOf = asOf
-        self.customersChecked = customersChecked
-        self.queued = queued
-        self.skipped = skipped
-        self.plansBroken = plansBroken
-        self.promisesBroken = promisesBroken
-        self.errors = errors
-        self.held = held
-        self.refused = refused
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RunReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunReport {
-        return
-            try RunReport(
-                asOf: FfiConverterOptionTypeIsoDate.read(from: &buf), 
-                customersChecked: FfiConverterUInt32.read(from: &buf), 
-                queued: FfiConverterSequenceTypeReminder.read(from: &buf), 
-                skipped: FfiConverterSequenceTypeSkipCount.read(from: &buf), 
-                plansBroken: FfiConverterUInt32.read(from: &buf), 
-                promisesBroken: FfiConverterUInt32.read(from: &buf), 
-                errors: FfiConverterSequenceString.read(from: &buf), 
-                held: FfiConverterSequenceTypeReminder.read(from: &buf), 
-                refused: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RunReport, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeIsoDate.write(value.asOf, into: &buf)
-        FfiConverterUInt32.write(value.customersChecked, into: &buf)
-        FfiConverterSequenceTypeReminder.write(value.queued, into: &buf)
-        FfiConverterSequenceTypeSkipCount.write(value.skipped, into: &buf)
-        FfiConverterUInt32.write(value.plansBroken, into: &buf)
-        FfiConverterUInt32.write(value.promisesBroken, into: &buf)
-        FfiConverterSequenceString.write(value.errors, into: &buf)
-        FfiConverterSequenceTypeReminder.write(value.held, into: &buf)
-        FfiConverterSequenceString.write(value.refused, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRunReport_lift(_ buf: RustBuffer) throws -> RunReport {
-    return try FfiConverterTypeRunReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRunReport_lower(_ value: RunReport) -> RustBuffer {
-    return FfiConverterTypeRunReport.lower(value)
-}
-
-
-/**
- * The shop's identity as reminders print it, and its rules for reminders. (The checkout
- * thresholds are `checkout_rules()`.)
- */
-public struct ShopSettings: Equatable, Hashable {
-    public var shopName: String
-    public var shopPhone: String
-    public var shopEmail: String
-    public var shopAddress: String
-    /**
-     * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
-     * `None`: reminders say to pay at the shop.
-     */
-    public var paymentUrl: String?
-    /**
-     * Fewest days between two contacts with the same customer.
-     */
-    public var minGapDays: UInt32
-    /**
-     * SMS only between these hours (the till's local time), never on Sunday.
-     */
-    public var smsFromHour: UInt32
-    public var smsUntilHour: UInt32
-    /**
-     * Days an instalment may be late before a payment plan counts as broken.
-     */
-    public var planGraceDays: UInt32
-    /**
-     * Add the penalties and the indemnity to the account when the formal notice goes.
-     */
-    public var penaltyFeesBusiness: Bool
-    public var penaltyFeesConsumer: Bool
-    /**
-     * A contract penalty rate for business customers, in percent ("12.5").
-     */
-    public var contractRatePct: Percent?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(shopName: String, shopPhone: String, shopEmail: String, shopAddress: String, 
-        /**
-         * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
-         * `None`: reminders say to pay at the shop.
-         */paymentUrl: String?, 
-        /**
-         * Fewest days between two contacts with the same customer.
-         */minGapDays: UInt32, 
-        /**
-         * SMS only between these hours (the till's local time), never on Sunday.
-         */smsFromHour: UInt32, smsUntilHour: UInt32, 
-        /**
-         * Days an instalment may be late before a payment plan counts as broken.
-         */planGraceDays: UInt32, 
-        /**
-         * Add the penalties and the indemnity to the account when the formal notice goes.
-         */penaltyFeesBusiness: Bool, penaltyFeesConsumer: Bool, 
-        /**
-         * A contract penalty rate for business customers, in percent ("12.5").
-         */contractRatePct: Percent?) {
-        self.shopName = shopName
-        self.shopPhone = shopPhone
-        self.shopEmail = shopEmail
-        self.shopAddress = shopAddress
-        self.paymentUrl = paymentUrl
-        self.minGapDays = minGapDays
-        self.smsFromHour = smsFromHour
-        self.smsUntilHour = smsUntilHour
-        self.planGraceDays = planGraceDays
-        self.penaltyFeesBusiness = penaltyFeesBusiness
-        self.penaltyFeesConsumer = penaltyFeesConsumer
-        self.contractRatePct = contractRatePct
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ShopSettings: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeShopSettings: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShopSettings {
-        return
-            try ShopSettings(
-                shopName: FfiConverterString.read(from: &buf), 
-                shopPhone: FfiConverterString.read(from: &buf), 
-                shopEmail: FfiConverterString.read(from: &buf), 
-                shopAddress: FfiConverterString.read(from: &buf), 
-                paymentUrl: FfiConverterOptionString.read(from: &buf), 
-                minGapDays: FfiConverterUInt32.read(from: &buf), 
-                smsFromHour: FfiConverterUInt32.read(from: &buf), 
-                smsUntilHour: FfiConverterUInt32.read(from: &buf), 
-                planGraceDays: FfiConverterUInt32.read(from: &buf), 
-                penaltyFeesBusiness: FfiConverterBool.read(from: &buf), 
-                penaltyFeesConsumer: FfiConverterBool.read(from: &buf), 
-                contractRatePct: FfiConverterOptionTypePercent.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ShopSettings, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.shopName, into: &buf)
-        FfiConverterString.write(value.shopPhone, into: &buf)
-        FfiConverterString.write(value.shopEmail, into: &buf)
-        FfiConverterString.write(value.shopAddress, into: &buf)
-        FfiConverterOptionString.write(value.paymentUrl, into: &buf)
-        FfiConverterUInt32.write(value.minGapDays, into: &buf)
-        FfiConverterUInt32.write(value.smsFromHour, into: &buf)
-        FfiConverterUInt32.write(value.smsUntilHour, into: &buf)
-        FfiConverterUInt32.write(value.planGraceDays, into: &buf)
-        FfiConverterBool.write(value.penaltyFeesBusiness, into: &buf)
-        FfiConverterBool.write(value.penaltyFeesConsumer, into: &buf)
-        FfiConverterOptionTypePercent.write(value.contractRatePct, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeShopSettings_lift(_ buf: RustBuffer) throws -> ShopSettings {
-    return try FfiConverterTypeShopSettings.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeShopSettings_lower(_ value: ShopSettings) -> RustBuffer {
-    return FfiConverterTypeShopSettings.lower(value)
-}
-
-
-/**
- * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
- */
-public struct SkipCount: Equatable, Hashable {
-    public var reason: String
-    public var count: UInt32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(reason: String, count: UInt32) {
-        self.reason = reason
-        self.count = count
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SkipCount: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSkipCount: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkipCount {
-        return
-            try SkipCount(
-                reason: FfiConverterString.read(from: &buf), 
-                count: FfiConverterUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SkipCount, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.reason, into: &buf)
-        FfiConverterUInt32.write(value.count, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSkipCount_lift(_ buf: RustBuffer) throws -> SkipCount {
-    return try FfiConverterTypeSkipCount.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
-    return FfiConverterTypeSkipCount.lower(value)
-}
-
-
 public struct TimelineEntry: Equatable, Hashable {
-    public var entry: LedgerEntry
+    public var entry: Entry
     /**
      * How the entry moved what the customer owes, and the deposits held.
      */
@@ -3729,7 +2653,7 @@ public struct TimelineEntry: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entry: LedgerEntry, 
+    public init(entry: Entry, 
         /**
          * How the entry moved what the customer owes, and the deposits held.
          */balanceEffect: Money, depositEffect: Money) {
@@ -3754,14 +2678,14 @@ public struct FfiConverterTypeTimelineEntry: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineEntry {
         return
             try TimelineEntry(
-                entry: FfiConverterTypeLedgerEntry.read(from: &buf), 
+                entry: FfiConverterTypeEntry.read(from: &buf), 
                 balanceEffect: FfiConverterTypeMoney.read(from: &buf), 
                 depositEffect: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: TimelineEntry, into buf: inout [UInt8]) {
-        FfiConverterTypeLedgerEntry.write(value.entry, into: &buf)
+        FfiConverterTypeEntry.write(value.entry, into: &buf)
         FfiConverterTypeMoney.write(value.balanceEffect, into: &buf)
         FfiConverterTypeMoney.write(value.depositEffect, into: &buf)
     }
@@ -3780,121 +2704,6 @@ public func FfiConverterTypeTimelineEntry_lift(_ buf: RustBuffer) throws -> Time
 #endif
 public func FfiConverterTypeTimelineEntry_lower(_ value: TimelineEntry) -> RustBuffer {
     return FfiConverterTypeTimelineEntry.lower(value)
-}
-
-
-/**
- * The checkout answer: the decision, every reason (also as sentences), and the numbers.
- */
-public struct Verdict: Equatable, Hashable {
-    public var decision: Decision
-    public var reasons: [Reason]
-    public var messages: [String]
-    public var summary: String
-    public var customerRef: String
-    public var customerName: String
-    public var cartTotal: Money
-    public var balance: Money
-    public var overdue: Money
-    public var oldestOverdueDays: UInt32?
-    public var creditLimit: Money?
-    public var availableCredit: Money?
-    public var depositsAvailable: Money
-    /**
-     * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
-     */
-    public var lateRiskPct: UInt8?
-    public var lateRiskReasons: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(decision: Decision, reasons: [Reason], messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: Money, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, availableCredit: Money?, depositsAvailable: Money, 
-        /**
-         * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
-         */lateRiskPct: UInt8?, lateRiskReasons: [String]) {
-        self.decision = decision
-        self.reasons = reasons
-        self.messages = messages
-        self.summary = summary
-        self.customerRef = customerRef
-        self.customerName = customerName
-        self.cartTotal = cartTotal
-        self.balance = balance
-        self.overdue = overdue
-        self.oldestOverdueDays = oldestOverdueDays
-        self.creditLimit = creditLimit
-        self.availableCredit = availableCredit
-        self.depositsAvailable = depositsAvailable
-        self.lateRiskPct = lateRiskPct
-        self.lateRiskReasons = lateRiskReasons
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Verdict: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
-        return
-            try Verdict(
-                decision: FfiConverterTypeDecision.read(from: &buf), 
-                reasons: FfiConverterSequenceTypeReason.read(from: &buf), 
-                messages: FfiConverterSequenceString.read(from: &buf), 
-                summary: FfiConverterString.read(from: &buf), 
-                customerRef: FfiConverterString.read(from: &buf), 
-                customerName: FfiConverterString.read(from: &buf), 
-                cartTotal: FfiConverterTypeMoney.read(from: &buf), 
-                balance: FfiConverterTypeMoney.read(from: &buf), 
-                overdue: FfiConverterTypeMoney.read(from: &buf), 
-                oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
-                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                availableCredit: FfiConverterOptionTypeMoney.read(from: &buf), 
-                depositsAvailable: FfiConverterTypeMoney.read(from: &buf), 
-                lateRiskPct: FfiConverterOptionUInt8.read(from: &buf), 
-                lateRiskReasons: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
-        FfiConverterTypeDecision.write(value.decision, into: &buf)
-        FfiConverterSequenceTypeReason.write(value.reasons, into: &buf)
-        FfiConverterSequenceString.write(value.messages, into: &buf)
-        FfiConverterString.write(value.summary, into: &buf)
-        FfiConverterString.write(value.customerRef, into: &buf)
-        FfiConverterString.write(value.customerName, into: &buf)
-        FfiConverterTypeMoney.write(value.cartTotal, into: &buf)
-        FfiConverterTypeMoney.write(value.balance, into: &buf)
-        FfiConverterTypeMoney.write(value.overdue, into: &buf)
-        FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
-        FfiConverterOptionTypeMoney.write(value.availableCredit, into: &buf)
-        FfiConverterTypeMoney.write(value.depositsAvailable, into: &buf)
-        FfiConverterOptionUInt8.write(value.lateRiskPct, into: &buf)
-        FfiConverterSequenceString.write(value.lateRiskReasons, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
-    return try FfiConverterTypeVerdict.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
-    return FfiConverterTypeVerdict.lower(value)
 }
 
 
@@ -3962,54 +2771,6 @@ public func FfiConverterTypeWriteContext_lower(_ value: WriteContext) -> RustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
-    typealias SwiftType = UInt8?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt8.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt8.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
     typealias SwiftType = Bool?
 
@@ -4058,78 +2819,6 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeLedgerEntry: FfiConverterRustBuffer {
-    typealias SwiftType = LedgerEntry?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeLedgerEntry.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeLedgerEntry.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeRecorded: FfiConverterRustBuffer {
-    typealias SwiftType = Recorded?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeRecorded.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeRecorded.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
-    typealias SwiftType = Verdict?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeVerdict.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeVerdict.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeCustomer: FfiConverterRustBuffer {
     typealias SwiftType = Customer?
 
@@ -4170,6 +2859,30 @@ fileprivate struct FfiConverterOptionTypePaymentPlan: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePaymentPlan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRecorded: FfiConverterRustBuffer {
+    typealias SwiftType = Recorded?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRecorded.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRecorded.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4250,30 +2963,6 @@ fileprivate struct FfiConverterOptionTypeLanguage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypePaymentMethod: FfiConverterRustBuffer {
-    typealias SwiftType = PaymentMethod?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypePaymentMethod.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypePaymentMethod.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeReminderState: FfiConverterRustBuffer {
     typealias SwiftType = ReminderState?
 
@@ -4346,30 +3035,6 @@ fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypePercent: FfiConverterRustBuffer {
-    typealias SwiftType = Percent?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypePercent.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypePercent.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeTerms: FfiConverterRustBuffer {
     typealias SwiftType = Terms?
 
@@ -4386,30 +3051,6 @@ fileprivate struct FfiConverterOptionTypeTerms: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTerms.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeUuid: FfiConverterRustBuffer {
-    typealias SwiftType = Uuid?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeUuid.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeUuid.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4435,106 +3076,6 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer {
-    typealias SwiftType = [EcbRate]
-
-    public static func write(_ value: [EcbRate], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEcbRate.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EcbRate] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [EcbRate]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEcbRate.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer {
-    typealias SwiftType = [LegalRate]
-
-    public static func write(_ value: [LegalRate], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeLegalRate.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LegalRate] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [LegalRate]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeLegalRate.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
-    typealias SwiftType = [Reminder]
-
-    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeReminder.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Reminder]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeReminder.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer {
-    typealias SwiftType = [SkipCount]
-
-    public static func write(_ value: [SkipCount], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeSkipCount.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkipCount] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [SkipCount]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSkipCount.read(from: &buf))
         }
         return seq
     }
@@ -4718,6 +3259,31 @@ fileprivate struct FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
+    typealias SwiftType = [Reminder]
+
+    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reminder]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer {
     typealias SwiftType = [ReminderTemplate]
 
@@ -4760,31 +3326,6 @@ fileprivate struct FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTimelineItem.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
-    typealias SwiftType = [Reason]
-
-    public static func write(_ value: [Reason], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeReason.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reason] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Reason]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeReason.read(from: &buf))
         }
         return seq
     }
@@ -4928,16 +3469,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_undo_bank_match() != 16737) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_check() != 40676) {
+    if (uniffi_ardoise_checksum_method_till_check() != 24755) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_check_minor() != 31335) {
+    if (uniffi_ardoise_checksum_method_till_check_minor() != 1355) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_checkout_rules() != 56440) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_override_checkout() != 56391) {
+    if (uniffi_ardoise_checksum_method_till_override_checkout() != 47666) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_set_checkout_rules() != 17618) {
@@ -5009,34 +3550,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_account() != 14777) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_adjust() != 25819) {
+    if (uniffi_ardoise_checksum_method_till_adjust() != 5303) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 18269) {
+    if (uniffi_ardoise_checksum_method_till_apply_deposit() != 63829) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_credit_note() != 48505) {
+    if (uniffi_ardoise_checksum_method_till_credit_note() != 26319) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_pay() != 12628) {
+    if (uniffi_ardoise_checksum_method_till_pay() != 31184) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 52793) {
+    if (uniffi_ardoise_checksum_method_till_refund_deposit() != 9385) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reverse() != 18424) {
+    if (uniffi_ardoise_checksum_method_till_reverse() != 8321) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 13199) {
+    if (uniffi_ardoise_checksum_method_till_sell_on_account() != 38925) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_take_deposit() != 52164) {
+    if (uniffi_ardoise_checksum_method_till_take_deposit() != 49167) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_timeline() != 42941) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_write_off() != 51207) {
+    if (uniffi_ardoise_checksum_method_till_write_off() != 64944) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_aging() != 33455) {
@@ -5045,16 +3586,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_customer_data() != 31845) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_erase_customer() != 55727) {
+    if (uniffi_ardoise_checksum_method_till_erase_customer() != 8576) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_export() != 47851) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_customers() != 32368) {
+    if (uniffi_ardoise_checksum_method_till_import_customers() != 6447) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_import_invoices() != 2548) {
+    if (uniffi_ardoise_checksum_method_till_import_invoices() != 26686) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_kpis() != 24603) {
@@ -5084,37 +3625,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ardoise_checksum_method_till_penalty() != 12113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_rate_tables() != 19054) {
+    if (uniffi_ardoise_checksum_method_till_rate_tables() != 58926) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_rates_stale_on() != 38705) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reminder() != 32987) {
+    if (uniffi_ardoise_checksum_method_till_reminder() != 24089) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_reminders() != 37548) {
+    if (uniffi_ardoise_checksum_method_till_reminders() != 11849) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_run_dunning() != 32115) {
+    if (uniffi_ardoise_checksum_method_till_run_dunning() != 41436) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_set_ladder() != 46995) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 36369) {
+    if (uniffi_ardoise_checksum_method_till_set_rate_tables() != 1944) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 59830) {
+    if (uniffi_ardoise_checksum_method_till_set_reminder_state() != 49225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 2774) {
+    if (uniffi_ardoise_checksum_method_till_set_shop_settings() != 59390) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_set_template() != 9476) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ardoise_checksum_method_till_shop_settings() != 30393) {
+    if (uniffi_ardoise_checksum_method_till_shop_settings() != 13355) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ardoise_checksum_method_till_templates() != 24950) {

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -1812,6 +1828,225 @@ public func FfiConverterTypeDispute_lower(_ value: Dispute) -> RustBuffer {
 }
 
 
+/**
+ * A change of the ECB main refinancing rate. Stored as `[effective_on, rate_pct]`.
+ */
+public struct EcbRate: Equatable, Hashable {
+    public var effectiveOn: IsoDate
+    public var ratePct: Percent
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(effectiveOn: IsoDate, ratePct: Percent) {
+        self.effectiveOn = effectiveOn
+        self.ratePct = ratePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EcbRate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEcbRate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EcbRate {
+        return
+            try EcbRate(
+                effectiveOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                ratePct: FfiConverterTypePercent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EcbRate, into buf: inout [UInt8]) {
+        FfiConverterTypeIsoDate.write(value.effectiveOn, into: &buf)
+        FfiConverterTypePercent.write(value.ratePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEcbRate_lift(_ buf: RustBuffer) throws -> EcbRate {
+    return try FfiConverterTypeEcbRate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEcbRate_lower(_ value: EcbRate) -> RustBuffer {
+    return FfiConverterTypeEcbRate.lower(value)
+}
+
+
+/**
+ * What an erasure changed.
+ */
+public struct Erasure: Equatable, Hashable {
+    public var customerRef: String
+    public var remindersScrubbed: UInt64
+    public var remindersCancelled: UInt64
+    public var notesScrubbed: UInt64
+    public var disputesScrubbed: UInt64
+    /**
+     * Ledger entries kept, as the law requires.
+     */
+    public var entriesKept: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(customerRef: String, remindersScrubbed: UInt64, remindersCancelled: UInt64, notesScrubbed: UInt64, disputesScrubbed: UInt64, 
+        /**
+         * Ledger entries kept, as the law requires.
+         */entriesKept: UInt64) {
+        self.customerRef = customerRef
+        self.remindersScrubbed = remindersScrubbed
+        self.remindersCancelled = remindersCancelled
+        self.notesScrubbed = notesScrubbed
+        self.disputesScrubbed = disputesScrubbed
+        self.entriesKept = entriesKept
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Erasure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErasure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Erasure {
+        return
+            try Erasure(
+                customerRef: FfiConverterString.read(from: &buf), 
+                remindersScrubbed: FfiConverterUInt64.read(from: &buf), 
+                remindersCancelled: FfiConverterUInt64.read(from: &buf), 
+                notesScrubbed: FfiConverterUInt64.read(from: &buf), 
+                disputesScrubbed: FfiConverterUInt64.read(from: &buf), 
+                entriesKept: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Erasure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterUInt64.write(value.remindersScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.remindersCancelled, into: &buf)
+        FfiConverterUInt64.write(value.notesScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.disputesScrubbed, into: &buf)
+        FfiConverterUInt64.write(value.entriesKept, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasure_lift(_ buf: RustBuffer) throws -> Erasure {
+    return try FfiConverterTypeErasure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasure_lower(_ value: Erasure) -> RustBuffer {
+    return FfiConverterTypeErasure.lower(value)
+}
+
+
+/**
+ * What an import did.
+ */
+public struct ImportReport: Equatable, Hashable {
+    public var rows: UInt64
+    public var customersCreated: UInt64
+    public var customersUpdated: UInt64
+    public var invoicesCreated: UInt64
+    public var paymentsRecorded: UInt64
+    public var disputesRecorded: UInt64
+    /**
+     * Rows already imported with nothing new in them.
+     */
+    public var unchanged: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(rows: UInt64, customersCreated: UInt64, customersUpdated: UInt64, invoicesCreated: UInt64, paymentsRecorded: UInt64, disputesRecorded: UInt64, 
+        /**
+         * Rows already imported with nothing new in them.
+         */unchanged: UInt64) {
+        self.rows = rows
+        self.customersCreated = customersCreated
+        self.customersUpdated = customersUpdated
+        self.invoicesCreated = invoicesCreated
+        self.paymentsRecorded = paymentsRecorded
+        self.disputesRecorded = disputesRecorded
+        self.unchanged = unchanged
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportReport {
+        return
+            try ImportReport(
+                rows: FfiConverterUInt64.read(from: &buf), 
+                customersCreated: FfiConverterUInt64.read(from: &buf), 
+                customersUpdated: FfiConverterUInt64.read(from: &buf), 
+                invoicesCreated: FfiConverterUInt64.read(from: &buf), 
+                paymentsRecorded: FfiConverterUInt64.read(from: &buf), 
+                disputesRecorded: FfiConverterUInt64.read(from: &buf), 
+                unchanged: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.rows, into: &buf)
+        FfiConverterUInt64.write(value.customersCreated, into: &buf)
+        FfiConverterUInt64.write(value.customersUpdated, into: &buf)
+        FfiConverterUInt64.write(value.invoicesCreated, into: &buf)
+        FfiConverterUInt64.write(value.paymentsRecorded, into: &buf)
+        FfiConverterUInt64.write(value.disputesRecorded, into: &buf)
+        FfiConverterUInt64.write(value.unchanged, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportReport_lift(_ buf: RustBuffer) throws -> ImportReport {
+    return try FfiConverterTypeImportReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuffer {
+    return FfiConverterTypeImportReport.lower(value)
+}
+
+
 public struct Instalment: Equatable, Hashable {
     public var dueOn: IsoDate
     public var amount: Money
@@ -2137,6 +2372,207 @@ public func FfiConverterTypeLadderStep_lower(_ value: LadderStep) -> RustBuffer 
 
 
 /**
+ * A ledger entry as the FFI gives it, flattened: one record, the fields that do not apply to
+ * its kind `None`, because Kotlin and Swift read a record more easily than an enum of nine
+ * shapes.
+ */
+public struct LedgerEntry: Equatable, Hashable {
+    public var id: Uuid
+    public var deviceId: Uuid
+    public var deviceSeq: UInt64
+    public var customerId: Uuid
+    /**
+     * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
+     * adjustment, write_off, reversal.
+     */
+    public var kind: String
+    public var amount: Money?
+    public var businessDate: IsoDate
+    public var recordedAt: UtcTimestamp
+    public var cashier: String
+    public var method: PaymentMethod?
+    /**
+     * The invoice a sale created, or the reference of a charge.
+     */
+    public var reference: String?
+    public var dueOn: IsoDate?
+    /**
+     * The sale entry a payment, credit or deposit was aimed at.
+     */
+    public var aimedAt: Uuid?
+    public var orderRef: String?
+    public var reason: String?
+    public var reverses: Uuid?
+    public var overrideId: Uuid?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: Uuid, deviceId: Uuid, deviceSeq: UInt64, customerId: Uuid, 
+        /**
+         * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
+         * adjustment, write_off, reversal.
+         */kind: String, amount: Money?, businessDate: IsoDate, recordedAt: UtcTimestamp, cashier: String, method: PaymentMethod?, 
+        /**
+         * The invoice a sale created, or the reference of a charge.
+         */reference: String?, dueOn: IsoDate?, 
+        /**
+         * The sale entry a payment, credit or deposit was aimed at.
+         */aimedAt: Uuid?, orderRef: String?, reason: String?, reverses: Uuid?, overrideId: Uuid?) {
+        self.id = id
+        self.deviceId = deviceId
+        self.deviceSeq = deviceSeq
+        self.customerId = customerId
+        self.kind = kind
+        self.amount = amount
+        self.businessDate = businessDate
+        self.recordedAt = recordedAt
+        self.cashier = cashier
+        self.method = method
+        self.reference = reference
+        self.dueOn = dueOn
+        self.aimedAt = aimedAt
+        self.orderRef = orderRef
+        self.reason = reason
+        self.reverses = reverses
+        self.overrideId = overrideId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LedgerEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLedgerEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LedgerEntry {
+        return
+            try LedgerEntry(
+                id: FfiConverterTypeUuid.read(from: &buf), 
+                deviceId: FfiConverterTypeUuid.read(from: &buf), 
+                deviceSeq: FfiConverterUInt64.read(from: &buf), 
+                customerId: FfiConverterTypeUuid.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
+                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
+                recordedAt: FfiConverterTypeUtcTimestamp.read(from: &buf), 
+                cashier: FfiConverterString.read(from: &buf), 
+                method: FfiConverterOptionTypePaymentMethod.read(from: &buf), 
+                reference: FfiConverterOptionString.read(from: &buf), 
+                dueOn: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                aimedAt: FfiConverterOptionTypeUuid.read(from: &buf), 
+                orderRef: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                reverses: FfiConverterOptionTypeUuid.read(from: &buf), 
+                overrideId: FfiConverterOptionTypeUuid.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LedgerEntry, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.id, into: &buf)
+        FfiConverterTypeUuid.write(value.deviceId, into: &buf)
+        FfiConverterUInt64.write(value.deviceSeq, into: &buf)
+        FfiConverterTypeUuid.write(value.customerId, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
+        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
+        FfiConverterTypeUtcTimestamp.write(value.recordedAt, into: &buf)
+        FfiConverterString.write(value.cashier, into: &buf)
+        FfiConverterOptionTypePaymentMethod.write(value.method, into: &buf)
+        FfiConverterOptionString.write(value.reference, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.dueOn, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.aimedAt, into: &buf)
+        FfiConverterOptionString.write(value.orderRef, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.reverses, into: &buf)
+        FfiConverterOptionTypeUuid.write(value.overrideId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLedgerEntry_lift(_ buf: RustBuffer) throws -> LedgerEntry {
+    return try FfiConverterTypeLedgerEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLedgerEntry_lower(_ value: LedgerEntry) -> RustBuffer {
+    return FfiConverterTypeLedgerEntry.lower(value)
+}
+
+
+/**
+ * The French legal interest rate ("all other cases": the shop is the creditor) for a
+ * half-year (1 or 2). Stored as `[[year, half], rate_pct]`.
+ */
+public struct LegalRate: Equatable, Hashable {
+    public var year: Int32
+    public var half: UInt8
+    public var ratePct: Percent
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(year: Int32, half: UInt8, ratePct: Percent) {
+        self.year = year
+        self.half = half
+        self.ratePct = ratePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LegalRate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLegalRate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LegalRate {
+        return
+            try LegalRate(
+                year: FfiConverterInt32.read(from: &buf), 
+                half: FfiConverterUInt8.read(from: &buf), 
+                ratePct: FfiConverterTypePercent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LegalRate, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.year, into: &buf)
+        FfiConverterUInt8.write(value.half, into: &buf)
+        FfiConverterTypePercent.write(value.ratePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalRate_lift(_ buf: RustBuffer) throws -> LegalRate {
+    return try FfiConverterTypeLegalRate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalRate_lower(_ value: LegalRate) -> RustBuffer {
+    return FfiConverterTypeLegalRate.lower(value)
+}
+
+
+/**
  * An invoice (or charge) not yet fully settled.
  */
 public struct OpenInvoice: Equatable, Hashable {
@@ -2388,6 +2824,84 @@ public func FfiConverterTypeOverdueInvoice_lift(_ buf: RustBuffer) throws -> Ove
 #endif
 public func FfiConverterTypeOverdueInvoice_lower(_ value: OverdueInvoice) -> RustBuffer {
     return FfiConverterTypeOverdueInvoice.lower(value)
+}
+
+
+/**
+ * A manager's permission to sell on account despite a refusal, for one customer, one day, up
+ * to one amount.
+ */
+public struct Override: Equatable, Hashable {
+    public var id: Uuid
+    public var customerRef: String
+    public var businessDate: IsoDate
+    public var amount: Money
+    public var manager: String
+    public var reason: String
+    public var verdict: Verdict
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: Uuid, customerRef: String, businessDate: IsoDate, amount: Money, manager: String, reason: String, verdict: Verdict) {
+        self.id = id
+        self.customerRef = customerRef
+        self.businessDate = businessDate
+        self.amount = amount
+        self.manager = manager
+        self.reason = reason
+        self.verdict = verdict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Override: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverride: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Override {
+        return
+            try Override(
+                id: FfiConverterTypeUuid.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                businessDate: FfiConverterTypeIsoDate.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                manager: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                verdict: FfiConverterTypeVerdict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Override, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterTypeIsoDate.write(value.businessDate, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterString.write(value.manager, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterTypeVerdict.write(value.verdict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverride_lift(_ buf: RustBuffer) throws -> Override {
+    return try FfiConverterTypeOverride.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverride_lower(_ value: Override) -> RustBuffer {
+    return FfiConverterTypeOverride.lower(value)
 }
 
 
@@ -2804,6 +3318,322 @@ public func FfiConverterTypePromise_lower(_ value: Promise) -> RustBuffer {
 
 
 /**
+ * The rates penalties need: ECB main refinancing rate changes, and the French legal interest
+ * rate per half-year, each with the day it was last checked against its source.
+ */
+public struct RateTables: Equatable, Hashable {
+    /**
+     * Sorted.
+     */
+    public var ecb: [EcbRate]
+    /**
+     * Sorted.
+     */
+    public var legal: [LegalRate]
+    /**
+     * A change the ECB decides after this day is unknown here: a half-year starting after it
+     * is not covered.
+     */
+    public var ecbCheckedThrough: IsoDate
+    public var legalCheckedThrough: IsoDate
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sorted.
+         */ecb: [EcbRate], 
+        /**
+         * Sorted.
+         */legal: [LegalRate], 
+        /**
+         * A change the ECB decides after this day is unknown here: a half-year starting after it
+         * is not covered.
+         */ecbCheckedThrough: IsoDate, legalCheckedThrough: IsoDate) {
+        self.ecb = ecb
+        self.legal = legal
+        self.ecbCheckedThrough = ecbCheckedThrough
+        self.legalCheckedThrough = legalCheckedThrough
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RateTables: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRateTables: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RateTables {
+        return
+            try RateTables(
+                ecb: FfiConverterSequenceTypeEcbRate.read(from: &buf), 
+                legal: FfiConverterSequenceTypeLegalRate.read(from: &buf), 
+                ecbCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf), 
+                legalCheckedThrough: FfiConverterTypeIsoDate.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RateTables, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeEcbRate.write(value.ecb, into: &buf)
+        FfiConverterSequenceTypeLegalRate.write(value.legal, into: &buf)
+        FfiConverterTypeIsoDate.write(value.ecbCheckedThrough, into: &buf)
+        FfiConverterTypeIsoDate.write(value.legalCheckedThrough, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateTables_lift(_ buf: RustBuffer) throws -> RateTables {
+    return try FfiConverterTypeRateTables.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRateTables_lower(_ value: RateTables) -> RustBuffer {
+    return FfiConverterTypeRateTables.lower(value)
+}
+
+
+/**
+ * What a write returns: the entry as stored and the account right after it.
+ */
+public struct Recorded: Equatable, Hashable {
+    public var entry: Entry
+    public var balance: Money
+    public var deposits: Money
+    /**
+     * The checkout verdict a sale was recorded under.
+     */
+    public var verdict: Verdict?
+    /**
+     * The deposit applied to a sale in the same transaction, if any.
+     */
+    public var depositApplied: Entry?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entry: Entry, balance: Money, deposits: Money, 
+        /**
+         * The checkout verdict a sale was recorded under.
+         */verdict: Verdict?, 
+        /**
+         * The deposit applied to a sale in the same transaction, if any.
+         */depositApplied: Entry?) {
+        self.entry = entry
+        self.balance = balance
+        self.deposits = deposits
+        self.verdict = verdict
+        self.depositApplied = depositApplied
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Recorded: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecorded: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recorded {
+        return
+            try Recorded(
+                entry: FfiConverterTypeEntry.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                deposits: FfiConverterTypeMoney.read(from: &buf), 
+                verdict: FfiConverterOptionTypeVerdict.read(from: &buf), 
+                depositApplied: FfiConverterOptionTypeEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Recorded, into buf: inout [UInt8]) {
+        FfiConverterTypeEntry.write(value.entry, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.deposits, into: &buf)
+        FfiConverterOptionTypeVerdict.write(value.verdict, into: &buf)
+        FfiConverterOptionTypeEntry.write(value.depositApplied, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecorded_lift(_ buf: RustBuffer) throws -> Recorded {
+    return try FfiConverterTypeRecorded.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecorded_lower(_ value: Recorded) -> RustBuffer {
+    return FfiConverterTypeRecorded.lower(value)
+}
+
+
+/**
+ * A reminder as queued for the back office, with its rendered content.
+ */
+public struct Reminder: Equatable, Hashable {
+    public var id: Uuid
+    public var customerRef: String
+    public var customerName: String
+    /**
+     * Index of the ladder step (0 = first).
+     */
+    public var level: UInt32
+    public var step: String
+    public var kind: StepKind
+    public var channel: Channel
+    /**
+     * Email address, phone number or postal address, as the channel needs.
+     */
+    public var recipient: String?
+    public var language: Language
+    public var state: ReminderState
+    public var stateNote: String?
+    public var createdOn: IsoDate
+    /**
+     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+     */
+    public var notBefore: Timestamp
+    public var subject: String
+    public var body: String
+    public var amountDue: Money
+    public var penalties: Money
+    public var indemnity: Money
+    /**
+     * References of the invoices it names.
+     */
+    public var invoices: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: Uuid, customerRef: String, customerName: String, 
+        /**
+         * Index of the ladder step (0 = first).
+         */level: UInt32, step: String, kind: StepKind, channel: Channel, 
+        /**
+         * Email address, phone number or postal address, as the channel needs.
+         */recipient: String?, language: Language, state: ReminderState, stateNote: String?, createdOn: IsoDate, 
+        /**
+         * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+         */notBefore: Timestamp, subject: String, body: String, amountDue: Money, penalties: Money, indemnity: Money, 
+        /**
+         * References of the invoices it names.
+         */invoices: [String]) {
+        self.id = id
+        self.customerRef = customerRef
+        self.customerName = customerName
+        self.level = level
+        self.step = step
+        self.kind = kind
+        self.channel = channel
+        self.recipient = recipient
+        self.language = language
+        self.state = state
+        self.stateNote = stateNote
+        self.createdOn = createdOn
+        self.notBefore = notBefore
+        self.subject = subject
+        self.body = body
+        self.amountDue = amountDue
+        self.penalties = penalties
+        self.indemnity = indemnity
+        self.invoices = invoices
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reminder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
+        return
+            try Reminder(
+                id: FfiConverterTypeUuid.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                customerName: FfiConverterString.read(from: &buf), 
+                level: FfiConverterUInt32.read(from: &buf), 
+                step: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeStepKind.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                recipient: FfiConverterOptionString.read(from: &buf), 
+                language: FfiConverterTypeLanguage.read(from: &buf), 
+                state: FfiConverterTypeReminderState.read(from: &buf), 
+                stateNote: FfiConverterOptionString.read(from: &buf), 
+                createdOn: FfiConverterTypeIsoDate.read(from: &buf), 
+                notBefore: FfiConverterTypeTimestamp.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf), 
+                amountDue: FfiConverterTypeMoney.read(from: &buf), 
+                penalties: FfiConverterTypeMoney.read(from: &buf), 
+                indemnity: FfiConverterTypeMoney.read(from: &buf), 
+                invoices: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reminder, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.customerName, into: &buf)
+        FfiConverterUInt32.write(value.level, into: &buf)
+        FfiConverterString.write(value.step, into: &buf)
+        FfiConverterTypeStepKind.write(value.kind, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterOptionString.write(value.recipient, into: &buf)
+        FfiConverterTypeLanguage.write(value.language, into: &buf)
+        FfiConverterTypeReminderState.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.stateNote, into: &buf)
+        FfiConverterTypeIsoDate.write(value.createdOn, into: &buf)
+        FfiConverterTypeTimestamp.write(value.notBefore, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterTypeMoney.write(value.amountDue, into: &buf)
+        FfiConverterTypeMoney.write(value.penalties, into: &buf)
+        FfiConverterTypeMoney.write(value.indemnity, into: &buf)
+        FfiConverterSequenceString.write(value.invoices, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder {
+    return try FfiConverterTypeReminder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
+    return FfiConverterTypeReminder.lower(value)
+}
+
+
+/**
  * One template in one language: a subject and body (email, letter, call sheet, file) and a
  * short text for SMS.
  */
@@ -2870,6 +3700,315 @@ public func FfiConverterTypeReminderTemplate_lift(_ buf: RustBuffer) throws -> R
 #endif
 public func FfiConverterTypeReminderTemplate_lower(_ value: ReminderTemplate) -> RustBuffer {
     return FfiConverterTypeReminderTemplate.lower(value)
+}
+
+
+/**
+ * What a daily run did.
+ */
+public struct RunReport: Equatable, Hashable {
+    public var asOf: IsoDate?
+    /**
+     * Customers whose reminder could not be written (a template or ladder problem); the
+     * others were not held up.
+     */
+    public var errors: [String]
+    public var customersChecked: UInt32
+    public var queued: [Reminder]
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    public var held: [Reminder]
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer): customer
+     * and reason.
+     */
+    public var refused: [String]
+    /**
+     * How many customers the run left alone, and why.
+     */
+    public var skipped: Skips
+    public var plansBroken: UInt32
+    public var promisesBroken: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(asOf: IsoDate?, 
+        /**
+         * Customers whose reminder could not be written (a template or ladder problem); the
+         * others were not held up.
+         */errors: [String], customersChecked: UInt32, queued: [Reminder], 
+        /**
+         * Reminders due but waiting for the owner (rate tables to update), each with why.
+         */held: [Reminder], 
+        /**
+         * Court files the law does not allow (limitation, insolvency, a public buyer): customer
+         * and reason.
+         */refused: [String], 
+        /**
+         * How many customers the run left alone, and why.
+         */skipped: Skips, plansBroken: UInt32, promisesBroken: UInt32) {
+        self.asOf = asOf
+        self.errors = errors
+        self.customersChecked = customersChecked
+        self.queued = queued
+        self.held = held
+        self.refused = refused
+        self.skipped = skipped
+        self.plansBroken = plansBroken
+        self.promisesBroken = promisesBroken
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RunReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunReport {
+        return
+            try RunReport(
+                asOf: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                errors: FfiConverterSequenceString.read(from: &buf), 
+                customersChecked: FfiConverterUInt32.read(from: &buf), 
+                queued: FfiConverterSequenceTypeReminder.read(from: &buf), 
+                held: FfiConverterSequenceTypeReminder.read(from: &buf), 
+                refused: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterTypeSkips.read(from: &buf), 
+                plansBroken: FfiConverterUInt32.read(from: &buf), 
+                promisesBroken: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RunReport, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeIsoDate.write(value.asOf, into: &buf)
+        FfiConverterSequenceString.write(value.errors, into: &buf)
+        FfiConverterUInt32.write(value.customersChecked, into: &buf)
+        FfiConverterSequenceTypeReminder.write(value.queued, into: &buf)
+        FfiConverterSequenceTypeReminder.write(value.held, into: &buf)
+        FfiConverterSequenceString.write(value.refused, into: &buf)
+        FfiConverterTypeSkips.write(value.skipped, into: &buf)
+        FfiConverterUInt32.write(value.plansBroken, into: &buf)
+        FfiConverterUInt32.write(value.promisesBroken, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunReport_lift(_ buf: RustBuffer) throws -> RunReport {
+    return try FfiConverterTypeRunReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunReport_lower(_ value: RunReport) -> RustBuffer {
+    return FfiConverterTypeRunReport.lower(value)
+}
+
+
+/**
+ * What a till edits of the settings, flat: the shop's name and contacts as reminders print
+ * them, and its rules for reminders. Its legal identity and checkout rules are set elsewhere
+ * (the back office, the CLI; the till's `checkout_rules`), and kept as they are.
+ */
+public struct ShopSettings: Equatable, Hashable {
+    public var shopName: String
+    public var shopPhone: String
+    public var shopEmail: String
+    public var shopAddress: String
+    /**
+     * An https:// address to pay online, which may use `{customer_ref}`,
+     * `{payment_reference}` and `{amount}`; `None`: reminders say to pay at the shop.
+     */
+    public var paymentUrl: String?
+    /**
+     * Fewest days between two contacts with the same customer.
+     */
+    public var minGapDays: UInt32
+    /**
+     * SMS only between these hours (the till's local time), never on Sunday.
+     */
+    public var smsFromHour: UInt32
+    public var smsUntilHour: UInt32
+    /**
+     * Days an instalment may be late before a payment plan counts as broken.
+     */
+    public var planGraceDays: UInt32
+    /**
+     * Add the penalties and the indemnity to the account when the formal notice goes.
+     */
+    public var penaltyFeesBusiness: Bool
+    public var penaltyFeesConsumer: Bool
+    /**
+     * A contract penalty rate for business customers, in percent ("12.5").
+     */
+    public var contractRatePct: Percent?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shopName: String, shopPhone: String, shopEmail: String, shopAddress: String, 
+        /**
+         * An https:// address to pay online, which may use `{customer_ref}`,
+         * `{payment_reference}` and `{amount}`; `None`: reminders say to pay at the shop.
+         */paymentUrl: String?, 
+        /**
+         * Fewest days between two contacts with the same customer.
+         */minGapDays: UInt32, 
+        /**
+         * SMS only between these hours (the till's local time), never on Sunday.
+         */smsFromHour: UInt32, smsUntilHour: UInt32, 
+        /**
+         * Days an instalment may be late before a payment plan counts as broken.
+         */planGraceDays: UInt32, 
+        /**
+         * Add the penalties and the indemnity to the account when the formal notice goes.
+         */penaltyFeesBusiness: Bool, penaltyFeesConsumer: Bool, 
+        /**
+         * A contract penalty rate for business customers, in percent ("12.5").
+         */contractRatePct: Percent?) {
+        self.shopName = shopName
+        self.shopPhone = shopPhone
+        self.shopEmail = shopEmail
+        self.shopAddress = shopAddress
+        self.paymentUrl = paymentUrl
+        self.minGapDays = minGapDays
+        self.smsFromHour = smsFromHour
+        self.smsUntilHour = smsUntilHour
+        self.planGraceDays = planGraceDays
+        self.penaltyFeesBusiness = penaltyFeesBusiness
+        self.penaltyFeesConsumer = penaltyFeesConsumer
+        self.contractRatePct = contractRatePct
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShopSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShopSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShopSettings {
+        return
+            try ShopSettings(
+                shopName: FfiConverterString.read(from: &buf), 
+                shopPhone: FfiConverterString.read(from: &buf), 
+                shopEmail: FfiConverterString.read(from: &buf), 
+                shopAddress: FfiConverterString.read(from: &buf), 
+                paymentUrl: FfiConverterOptionString.read(from: &buf), 
+                minGapDays: FfiConverterUInt32.read(from: &buf), 
+                smsFromHour: FfiConverterUInt32.read(from: &buf), 
+                smsUntilHour: FfiConverterUInt32.read(from: &buf), 
+                planGraceDays: FfiConverterUInt32.read(from: &buf), 
+                penaltyFeesBusiness: FfiConverterBool.read(from: &buf), 
+                penaltyFeesConsumer: FfiConverterBool.read(from: &buf), 
+                contractRatePct: FfiConverterOptionTypePercent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShopSettings, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shopName, into: &buf)
+        FfiConverterString.write(value.shopPhone, into: &buf)
+        FfiConverterString.write(value.shopEmail, into: &buf)
+        FfiConverterString.write(value.shopAddress, into: &buf)
+        FfiConverterOptionString.write(value.paymentUrl, into: &buf)
+        FfiConverterUInt32.write(value.minGapDays, into: &buf)
+        FfiConverterUInt32.write(value.smsFromHour, into: &buf)
+        FfiConverterUInt32.write(value.smsUntilHour, into: &buf)
+        FfiConverterUInt32.write(value.planGraceDays, into: &buf)
+        FfiConverterBool.write(value.penaltyFeesBusiness, into: &buf)
+        FfiConverterBool.write(value.penaltyFeesConsumer, into: &buf)
+        FfiConverterOptionTypePercent.write(value.contractRatePct, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShopSettings_lift(_ buf: RustBuffer) throws -> ShopSettings {
+    return try FfiConverterTypeShopSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShopSettings_lower(_ value: ShopSettings) -> RustBuffer {
+    return FfiConverterTypeShopSettings.lower(value)
+}
+
+
+/**
+ * How many customers a daily run left alone for one reason: `nothing_due`,
+ * `already_at_level`, `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`
+ * (`Skip::as_str`).
+ */
+public struct SkipCount: Equatable, Hashable {
+    public var reason: String
+    public var count: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(reason: String, count: UInt32) {
+        self.reason = reason
+        self.count = count
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkipCount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkipCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkipCount {
+        return
+            try SkipCount(
+                reason: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkipCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipCount_lift(_ buf: RustBuffer) throws -> SkipCount {
+    return try FfiConverterTypeSkipCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipCount_lower(_ value: SkipCount) -> RustBuffer {
+    return FfiConverterTypeSkipCount.lower(value)
 }
 
 
@@ -3493,6 +4632,143 @@ public func FfiConverterTypeToday_lift(_ buf: RustBuffer) throws -> Today {
 #endif
 public func FfiConverterTypeToday_lower(_ value: Today) -> RustBuffer {
     return FfiConverterTypeToday.lower(value)
+}
+
+
+/**
+ * The answer shown at the till.
+ */
+public struct Verdict: Equatable, Hashable {
+    public var decision: Decision
+    public var reasons: [Reason]
+    /**
+     * Every reason as a sentence, and the line for the cashier (`Verdict::summary`), written
+     * by [`check`] so that a till shows the core's wording.
+     */
+    public var messages: [String]
+    public var summary: String
+    public var customerRef: String
+    public var customerName: String
+    public var cartTotal: Money
+    public var balance: Money
+    public var overdue: Money
+    public var oldestOverdueDays: UInt32?
+    public var creditLimit: Money?
+    /**
+     * Credit left before this sale (`None`: no limit).
+     */
+    public var availableCredit: Money?
+    /**
+     * Deposits the customer can pay with, whatever the decision.
+     */
+    public var depositsAvailable: Money
+    /**
+     * How likely (in percent) the customer's next invoice is paid late, from the scores the
+     * shop last computed (`Store::refresh_risk`); informs, never decides.
+     */
+    public var lateRiskPct: UInt8?
+    public var lateRiskReasons: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(decision: Decision, reasons: [Reason], 
+        /**
+         * Every reason as a sentence, and the line for the cashier (`Verdict::summary`), written
+         * by [`check`] so that a till shows the core's wording.
+         */messages: [String], summary: String, customerRef: String, customerName: String, cartTotal: Money, balance: Money, overdue: Money, oldestOverdueDays: UInt32?, creditLimit: Money?, 
+        /**
+         * Credit left before this sale (`None`: no limit).
+         */availableCredit: Money?, 
+        /**
+         * Deposits the customer can pay with, whatever the decision.
+         */depositsAvailable: Money, 
+        /**
+         * How likely (in percent) the customer's next invoice is paid late, from the scores the
+         * shop last computed (`Store::refresh_risk`); informs, never decides.
+         */lateRiskPct: UInt8?, lateRiskReasons: [String]) {
+        self.decision = decision
+        self.reasons = reasons
+        self.messages = messages
+        self.summary = summary
+        self.customerRef = customerRef
+        self.customerName = customerName
+        self.cartTotal = cartTotal
+        self.balance = balance
+        self.overdue = overdue
+        self.oldestOverdueDays = oldestOverdueDays
+        self.creditLimit = creditLimit
+        self.availableCredit = availableCredit
+        self.depositsAvailable = depositsAvailable
+        self.lateRiskPct = lateRiskPct
+        self.lateRiskReasons = lateRiskReasons
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Verdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
+        return
+            try Verdict(
+                decision: FfiConverterTypeDecision.read(from: &buf), 
+                reasons: FfiConverterSequenceTypeReason.read(from: &buf), 
+                messages: FfiConverterSequenceString.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                customerRef: FfiConverterString.read(from: &buf), 
+                customerName: FfiConverterString.read(from: &buf), 
+                cartTotal: FfiConverterTypeMoney.read(from: &buf), 
+                balance: FfiConverterTypeMoney.read(from: &buf), 
+                overdue: FfiConverterTypeMoney.read(from: &buf), 
+                oldestOverdueDays: FfiConverterOptionUInt32.read(from: &buf), 
+                creditLimit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                availableCredit: FfiConverterOptionTypeMoney.read(from: &buf), 
+                depositsAvailable: FfiConverterTypeMoney.read(from: &buf), 
+                lateRiskPct: FfiConverterOptionUInt8.read(from: &buf), 
+                lateRiskReasons: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
+        FfiConverterTypeDecision.write(value.decision, into: &buf)
+        FfiConverterSequenceTypeReason.write(value.reasons, into: &buf)
+        FfiConverterSequenceString.write(value.messages, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterString.write(value.customerRef, into: &buf)
+        FfiConverterString.write(value.customerName, into: &buf)
+        FfiConverterTypeMoney.write(value.cartTotal, into: &buf)
+        FfiConverterTypeMoney.write(value.balance, into: &buf)
+        FfiConverterTypeMoney.write(value.overdue, into: &buf)
+        FfiConverterOptionUInt32.write(value.oldestOverdueDays, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.creditLimit, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.availableCredit, into: &buf)
+        FfiConverterTypeMoney.write(value.depositsAvailable, into: &buf)
+        FfiConverterOptionUInt8.write(value.lateRiskPct, into: &buf)
+        FfiConverterSequenceString.write(value.lateRiskReasons, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
+    return try FfiConverterTypeVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
+    return FfiConverterTypeVerdict.lower(value)
 }
 
 
@@ -5298,6 +6574,30 @@ public func FfiConverterTypeTone_lower(_ value: Tone) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
     typealias SwiftType = UInt32?
 
@@ -5370,6 +6670,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = Verdict?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeVerdict.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeVerdict.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeBankMatchRule: FfiConverterRustBuffer {
     typealias SwiftType = BankMatchRule?
 
@@ -5386,6 +6710,54 @@ fileprivate struct FfiConverterOptionTypeBankMatchRule: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeBankMatchRule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePaymentMethod: FfiConverterRustBuffer {
+    typealias SwiftType = PaymentMethod?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePaymentMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePaymentMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEntry: FfiConverterRustBuffer {
+    typealias SwiftType = Entry?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEntry.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEntry.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5434,6 +6806,30 @@ fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePercent: FfiConverterRustBuffer {
+    typealias SwiftType = Percent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePercent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePercent.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5640,6 +7036,31 @@ fileprivate struct FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer {
+    typealias SwiftType = [EcbRate]
+
+    public static func write(_ value: [EcbRate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEcbRate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EcbRate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EcbRate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEcbRate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer {
     typealias SwiftType = [Instalment]
 
@@ -5682,6 +7103,31 @@ fileprivate struct FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLadderStep.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer {
+    typealias SwiftType = [LegalRate]
+
+    public static func write(_ value: [LegalRate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLegalRate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LegalRate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LegalRate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLegalRate.read(from: &buf))
         }
         return seq
     }
@@ -5790,6 +7236,56 @@ fileprivate struct FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
+    typealias SwiftType = [Reminder]
+
+    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reminder]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer {
+    typealias SwiftType = [SkipCount]
+
+    public static func write(_ value: [SkipCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkipCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkipCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkipCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkipCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer {
     typealias SwiftType = [StatementLine]
 
@@ -5836,6 +7332,75 @@ fileprivate struct FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
+    typealias SwiftType = [Reason]
+
+    public static func write(_ value: [Reason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReason.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+
+/**
+ * A ledger entry, flattened (`LedgerEntry`). Entries only come out of the till: one passed
+ * in is refused.
+ */
+public typealias Entry = LedgerEntry
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEntry: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Entry {
+        return try FfiConverterTypeLedgerEntry.read(from: &buf)
+    }
+
+    public static func write(_ value: Entry, into buf: inout [UInt8]) {
+        return FfiConverterTypeLedgerEntry.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Entry {
+        return try FfiConverterTypeLedgerEntry_lift(value)
+    }
+
+    public static func lower(_ value: Entry) -> RustBuffer {
+        return FfiConverterTypeLedgerEntry_lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEntry_lift(_ value: RustBuffer) throws -> Entry {
+    return try FfiConverterTypeEntry.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEntry_lower(_ value: Entry) -> RustBuffer {
+    return FfiConverterTypeEntry.lower(value)
+}
+
 
 
 /**
@@ -6008,6 +7573,49 @@ public func FfiConverterTypePercent_lift(_ value: RustBuffer) throws -> Percent 
 #endif
 public func FfiConverterTypePercent_lower(_ value: Percent) -> RustBuffer {
     return FfiConverterTypePercent.lower(value)
+}
+
+
+
+/**
+ * How many customers a daily run left alone, and why: one `SkipCount` per reason.
+ */
+public typealias Skips = [SkipCount]
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkips: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Skips {
+        return try FfiConverterSequenceTypeSkipCount.read(from: &buf)
+    }
+
+    public static func write(_ value: Skips, into buf: inout [UInt8]) {
+        return FfiConverterSequenceTypeSkipCount.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Skips {
+        return try FfiConverterSequenceTypeSkipCount.lift(value)
+    }
+
+    public static func lower(_ value: Skips) -> RustBuffer {
+        return FfiConverterSequenceTypeSkipCount.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkips_lift(_ value: RustBuffer) throws -> Skips {
+    return try FfiConverterTypeSkips.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkips_lower(_ value: Skips) -> RustBuffer {
+    return FfiConverterTypeSkips.lower(value)
 }
 
 

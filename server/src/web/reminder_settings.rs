@@ -70,15 +70,15 @@ fn kind(k: StepKind) -> &'static str {
 /// the owner edits to add a rate and move the checked-through day on.
 fn csv(r: &RateTables) -> (String, String) {
     let mut ecb = format!("# checked_through: {}\neffective_date,main_refinancing_rate_pct\n", r.ecb_checked_through);
-    for (d, rate) in &r.ecb {
-        ecb.push_str(&format!("{d},{rate}\n"));
+    for rate in &r.ecb {
+        ecb.push_str(&format!("{},{}\n", rate.effective_on, rate.rate_pct));
     }
     let mut legal = format!(
         "# checked_through: {}\nyear,half,creditor_individual_pct,all_other_cases_pct\n",
         r.legal_checked_through
     );
-    for ((y, h), rate) in &r.legal {
-        legal.push_str(&format!("{y},{h},,{rate}\n"));
+    for rate in &r.legal {
+        legal.push_str(&format!("{},{},,{}\n", rate.year, rate.half, rate.rate_pct));
     }
     (ecb, legal)
 }
@@ -106,8 +106,8 @@ pub(crate) fn views(s: &Store) -> ardoise_core::Result<(LadderView, Vec<Template
     let rates = RatesView {
         ecb_checked: rates.ecb_checked_through.to_string(),
         legal_checked: rates.legal_checked_through.to_string(),
-        ecb: rates.ecb.iter().rev().map(|(d, r)| (d.to_string(), r.to_string())).collect(),
-        legal: rates.legal.iter().rev().map(|((y, h), r)| (format!("{y} S{h}"), r.to_string())).collect(),
+        ecb: rates.ecb.iter().rev().map(|r| (r.effective_on.to_string(), r.rate_pct.to_string())).collect(),
+        legal: rates.legal.iter().rev().map(|r| (format!("{} S{}", r.year, r.half), r.rate_pct.to_string())).collect(),
         ecb_csv,
         legal_csv,
     };

@@ -49,7 +49,7 @@ impl Store {
     /// differs.
     pub fn import_customers(&self, data: &[u8], now: Now) -> Result<ImportReport> {
         let rows = import::parse_customers(data)?;
-        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut report = ImportReport { rows: rows.len() as u64, ..Default::default() };
         let mut problems = Problems::new();
         let written = self.attempt(now, |w| {
             let tx = w.conn();
@@ -118,7 +118,7 @@ impl Store {
         big: usize,
     ) -> Result<ImportReport> {
         let rows = import::parse_invoices(data, dates, now.date_naive())?;
-        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut report = ImportReport { rows: rows.len() as u64, ..Default::default() };
         let mut problems = Problems::new();
         // Written customer by customer, oldest first: each customer's index entries then land
         // side by side instead of all over a file larger than the cache.

@@ -72,14 +72,15 @@ fn rows_as_json(conn: &Connection, table: &str, customer_id: i64) -> Result<Vec<
 
 /// What an erasure changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Erasure {
     pub customer_ref: String,
-    pub reminders_scrubbed: usize,
-    pub reminders_cancelled: usize,
-    pub notes_scrubbed: usize,
-    pub disputes_scrubbed: usize,
+    pub reminders_scrubbed: u64,
+    pub reminders_cancelled: u64,
+    pub notes_scrubbed: u64,
+    pub disputes_scrubbed: u64,
     /// Ledger entries kept, as the law requires.
-    pub entries_kept: usize,
+    pub entries_kept: u64,
 }
 
 impl Store {
@@ -145,7 +146,7 @@ fn erase(tx: &Transaction<'_>, customer: &str, author: &str, now: Now) -> Result
                 "UPDATE reminders SET state = 'cancelled', state_note = 'customer erased' WHERE id = ?1 AND state = 'queued'",
                 [rid],
             )?;
-            report.reminders_cancelled += cancelled;
+            report.reminders_cancelled += cancelled as u64;
             tx.execute(
                 "UPDATE reminders SET recipient = NULL, subject = ?2, body = ?2,
                  state_note = CASE WHEN state_note IS NULL THEN NULL ELSE 'customer erased' END WHERE id = ?1",
@@ -176,7 +177,7 @@ fn erase(tx: &Transaction<'_>, customer: &str, author: &str, now: Now) -> Result
             params![id, ERASED],
         )?;
         report.entries_kept =
-            tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as usize;
+            tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as u64;
         notes::add(tx, id, "note", "personal data erased on request (GDPR)", None, author, now)?;
         Ok(report)
     }

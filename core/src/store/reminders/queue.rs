@@ -57,12 +57,13 @@ impl ReminderState {
 
 /// A reminder as queued for the back office, with its rendered content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "Reminder"))]
 pub struct ReminderRecord {
     pub id: Uuid,
     pub customer_ref: String,
     pub customer_name: String,
     /// Index of the ladder step (0 = first).
-    pub level: usize,
+    pub level: u32,
     pub step: String,
     pub kind: StepKind,
     pub channel: Channel,
@@ -79,6 +80,7 @@ pub struct ReminderRecord {
     pub amount_due: Money,
     pub penalties: Money,
     pub indemnity: Money,
+    /// References of the invoices it names.
     pub invoices: Vec<String>,
 }
 
@@ -113,7 +115,7 @@ pub(in crate::store) fn reminder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Re
             id,
             customer_ref,
             customer_name,
-            level: level as usize,
+            level: level as u32,
             step,
             kind: serde_json::from_value(serde_json::Value::String(kind))?,
             channel: Channel::parse(&channel)?,

@@ -22,6 +22,7 @@ use crate::store::write::Write;
 
 /// What a daily run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RunReport {
     pub as_of: Option<NaiveDate>,
     /// Customers whose reminder could not be written (a template or ladder problem); the
@@ -37,6 +38,7 @@ pub struct RunReport {
     /// and reason.
     #[serde(default)]
     pub refused: Vec<String>,
+    /// How many customers the run left alone, and why.
     pub skipped: BTreeMap<Skip, u32>,
     pub plans_broken: u32,
     pub promises_broken: u32,

@@ -72,6 +72,7 @@ pub struct TimelineEvent {
 /// A manager's permission to sell on account despite a refusal, for one customer, one day, up
 /// to one amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Override {
     pub id: Uuid,
     pub customer_ref: String,

@@ -77,6 +77,7 @@ pub enum EntryRequest {
 
 /// What a write returns: the entry as stored and the account right after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Recorded {
     pub entry: Entry,
     pub balance: Money,

@@ -5,6 +5,8 @@ package app.ardoise
 
 import app.ardoise.core.ArdoiseException
 import app.ardoise.core.FfiConverterTypeArdoiseError
+import app.ardoise.core.FfiConverterTypeVerdict
+import app.ardoise.core.Verdict
 import com.sun.jna.Native
 import com.sun.jna.Pointer
 import java.nio.ByteBuffer

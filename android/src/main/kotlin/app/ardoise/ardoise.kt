@@ -38,14 +38,14 @@ import app.ardoise.core.BankLine
 import app.ardoise.core.BankLineState
 import app.ardoise.core.BankReason
 import app.ardoise.core.CallOutcome
-import app.ardoise.core.Channel
 import app.ardoise.core.CheckoutRules
 import app.ardoise.core.Customer
 import app.ardoise.core.CustomerKind
 import app.ardoise.core.CustomerRisk
 import app.ardoise.core.DateStyle
-import app.ardoise.core.Decision
 import app.ardoise.core.Dispute
+import app.ardoise.core.Entry
+import app.ardoise.core.Erasure
 import app.ardoise.core.ExportFormat
 import app.ardoise.core.ExportKind
 import app.ardoise.core.FfiConverterTypeAccountSummary
@@ -56,70 +56,80 @@ import app.ardoise.core.FfiConverterTypeBankLine
 import app.ardoise.core.FfiConverterTypeBankLineState
 import app.ardoise.core.FfiConverterTypeBankReason
 import app.ardoise.core.FfiConverterTypeCallOutcome
-import app.ardoise.core.FfiConverterTypeChannel
 import app.ardoise.core.FfiConverterTypeCheckoutRules
 import app.ardoise.core.FfiConverterTypeCustomer
 import app.ardoise.core.FfiConverterTypeCustomerKind
 import app.ardoise.core.FfiConverterTypeCustomerRisk
 import app.ardoise.core.FfiConverterTypeDateStyle
-import app.ardoise.core.FfiConverterTypeDecision
 import app.ardoise.core.FfiConverterTypeDispute
+import app.ardoise.core.FfiConverterTypeEntry
+import app.ardoise.core.FfiConverterTypeErasure
 import app.ardoise.core.FfiConverterTypeExportFormat
 import app.ardoise.core.FfiConverterTypeExportKind
+import app.ardoise.core.FfiConverterTypeImportReport
 import app.ardoise.core.FfiConverterTypeInstalment
 import app.ardoise.core.FfiConverterTypeIsoDate
 import app.ardoise.core.FfiConverterTypeKpis
 import app.ardoise.core.FfiConverterTypeLadder
 import app.ardoise.core.FfiConverterTypeLanguage
+import app.ardoise.core.FfiConverterTypeLedgerEntry
 import app.ardoise.core.FfiConverterTypeMoney
 import app.ardoise.core.FfiConverterTypeOverdueAccount
 import app.ardoise.core.FfiConverterTypeOverdueSort
+import app.ardoise.core.FfiConverterTypeOverride
 import app.ardoise.core.FfiConverterTypePaymentMethod
 import app.ardoise.core.FfiConverterTypePaymentPlan
 import app.ardoise.core.FfiConverterTypePaymentReference
 import app.ardoise.core.FfiConverterTypePenalty
-import app.ardoise.core.FfiConverterTypePercent
 import app.ardoise.core.FfiConverterTypePromise
-import app.ardoise.core.FfiConverterTypeReason
+import app.ardoise.core.FfiConverterTypeRateTables
+import app.ardoise.core.FfiConverterTypeRecorded
+import app.ardoise.core.FfiConverterTypeReminder
 import app.ardoise.core.FfiConverterTypeReminderState
 import app.ardoise.core.FfiConverterTypeReminderTemplate
+import app.ardoise.core.FfiConverterTypeRunReport
+import app.ardoise.core.FfiConverterTypeShopSettings
 import app.ardoise.core.FfiConverterTypeStatement
-import app.ardoise.core.FfiConverterTypeStepKind
 import app.ardoise.core.FfiConverterTypeSyncReport
 import app.ardoise.core.FfiConverterTypeSyncStatus
 import app.ardoise.core.FfiConverterTypeTerms
 import app.ardoise.core.FfiConverterTypeTimelineItem
 import app.ardoise.core.FfiConverterTypeTimestamp
 import app.ardoise.core.FfiConverterTypeToday
-import app.ardoise.core.FfiConverterTypeUtcTimestamp
 import app.ardoise.core.FfiConverterTypeUuid
+import app.ardoise.core.FfiConverterTypeVerdict
+import app.ardoise.core.ImportReport
 import app.ardoise.core.Instalment
 import app.ardoise.core.IsoDate
 import app.ardoise.core.Kpis
 import app.ardoise.core.Ladder
 import app.ardoise.core.Language
+import app.ardoise.core.LedgerEntry
 import app.ardoise.core.Money
 import app.ardoise.core.OverdueAccount
 import app.ardoise.core.OverdueSort
+import app.ardoise.core.Override
 import app.ardoise.core.PaymentMethod
 import app.ardoise.core.PaymentPlan
 import app.ardoise.core.PaymentReference
 import app.ardoise.core.Penalty
-import app.ardoise.core.Percent
 import app.ardoise.core.Promise
-import app.ardoise.core.Reason
+import app.ardoise.core.RateTables
+import app.ardoise.core.Recorded
+import app.ardoise.core.Reminder
 import app.ardoise.core.ReminderState
 import app.ardoise.core.ReminderTemplate
+import app.ardoise.core.RunReport
+import app.ardoise.core.ShopSettings
 import app.ardoise.core.Statement
-import app.ardoise.core.StepKind
 import app.ardoise.core.SyncReport
 import app.ardoise.core.SyncStatus
 import app.ardoise.core.Terms
 import app.ardoise.core.TimelineItem
 import app.ardoise.core.Timestamp
 import app.ardoise.core.Today
-import app.ardoise.core.UtcTimestamp
 import app.ardoise.core.Uuid
+import app.ardoise.core.Verdict
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.coroutines.resume
 import kotlinx.coroutines.CancellableContinuation
@@ -136,43 +146,48 @@ import app.ardoise.core.RustBuffer as RustBufferBankLine
 import app.ardoise.core.RustBuffer as RustBufferBankLineState
 import app.ardoise.core.RustBuffer as RustBufferBankReason
 import app.ardoise.core.RustBuffer as RustBufferCallOutcome
-import app.ardoise.core.RustBuffer as RustBufferChannel
 import app.ardoise.core.RustBuffer as RustBufferCheckoutRules
 import app.ardoise.core.RustBuffer as RustBufferCustomer
 import app.ardoise.core.RustBuffer as RustBufferCustomerKind
 import app.ardoise.core.RustBuffer as RustBufferCustomerRisk
 import app.ardoise.core.RustBuffer as RustBufferDateStyle
-import app.ardoise.core.RustBuffer as RustBufferDecision
 import app.ardoise.core.RustBuffer as RustBufferDispute
+import app.ardoise.core.RustBuffer as RustBufferEntry
+import app.ardoise.core.RustBuffer as RustBufferErasure
 import app.ardoise.core.RustBuffer as RustBufferExportFormat
 import app.ardoise.core.RustBuffer as RustBufferExportKind
+import app.ardoise.core.RustBuffer as RustBufferImportReport
 import app.ardoise.core.RustBuffer as RustBufferInstalment
 import app.ardoise.core.RustBuffer as RustBufferIsoDate
 import app.ardoise.core.RustBuffer as RustBufferKpis
 import app.ardoise.core.RustBuffer as RustBufferLadder
 import app.ardoise.core.RustBuffer as RustBufferLanguage
+import app.ardoise.core.RustBuffer as RustBufferLedgerEntry
 import app.ardoise.core.RustBuffer as RustBufferMoney
 import app.ardoise.core.RustBuffer as RustBufferOverdueAccount
 import app.ardoise.core.RustBuffer as RustBufferOverdueSort
+import app.ardoise.core.RustBuffer as RustBufferOverride
 import app.ardoise.core.RustBuffer as RustBufferPaymentMethod
 import app.ardoise.core.RustBuffer as RustBufferPaymentPlan
 import app.ardoise.core.RustBuffer as RustBufferPaymentReference
 import app.ardoise.core.RustBuffer as RustBufferPenalty
-import app.ardoise.core.RustBuffer as RustBufferPercent
 import app.ardoise.core.RustBuffer as RustBufferPromise
-import app.ardoise.core.RustBuffer as RustBufferReason
+import app.ardoise.core.RustBuffer as RustBufferRateTables
+import app.ardoise.core.RustBuffer as RustBufferRecorded
+import app.ardoise.core.RustBuffer as RustBufferReminder
 import app.ardoise.core.RustBuffer as RustBufferReminderState
 import app.ardoise.core.RustBuffer as RustBufferReminderTemplate
+import app.ardoise.core.RustBuffer as RustBufferRunReport
+import app.ardoise.core.RustBuffer as RustBufferShopSettings
 import app.ardoise.core.RustBuffer as RustBufferStatement
-import app.ardoise.core.RustBuffer as RustBufferStepKind
 import app.ardoise.core.RustBuffer as RustBufferSyncReport
 import app.ardoise.core.RustBuffer as RustBufferSyncStatus
 import app.ardoise.core.RustBuffer as RustBufferTerms
 import app.ardoise.core.RustBuffer as RustBufferTimelineItem
 import app.ardoise.core.RustBuffer as RustBufferTimestamp
 import app.ardoise.core.RustBuffer as RustBufferToday
-import app.ardoise.core.RustBuffer as RustBufferUtcTimestamp
 import app.ardoise.core.RustBuffer as RustBufferUuid
+import app.ardoise.core.RustBuffer as RustBufferVerdict
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -1027,13 +1042,13 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_undo_bank_match(`ptr`: Long,`transaction`: RustBuffer.ByValue,`by`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferBankLine.ByValue
     external fun uniffi_ardoise_fn_method_till_check(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBufferMoney.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferVerdict.ByValue
     external fun uniffi_ardoise_fn_method_till_check_minor(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotalMinor`: Long,`nowUnixMs`: Long,`utcOffsetMinutes`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferVerdict.ByValue
     external fun uniffi_ardoise_fn_method_till_checkout_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferCheckoutRules.ByValue
     external fun uniffi_ardoise_fn_method_till_override_checkout(`ptr`: Long,`customer`: RustBuffer.ByValue,`cartTotal`: RustBufferMoney.ByValue,`manager`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferOverride.ByValue
     external fun uniffi_ardoise_fn_method_till_set_checkout_rules(`ptr`: Long,`rules`: RustBufferCheckoutRules.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_add_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1081,37 +1096,37 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`today`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferAccountSummary.ByValue
     external fun uniffi_ardoise_fn_method_till_adjust(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_apply_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_credit_note(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_pay(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_refund_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_reverse(`ptr`: Long,`customer`: RustBuffer.ByValue,`entryId`: RustBufferUuid.ByValue,`reason`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_sell_on_account(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`invoiceRef`: RustBuffer.ByValue,`deposit`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_take_deposit(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`method`: RustBufferPaymentMethod.ByValue,`orderRef`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_timeline(`ptr`: Long,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_write_off(`ptr`: Long,`customer`: RustBuffer.ByValue,`amount`: RustBufferMoney.ByValue,`reason`: RustBuffer.ByValue,`invoice`: RustBuffer.ByValue,`ctx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRecorded.ByValue
     external fun uniffi_ardoise_fn_method_till_aging(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferAgingReport.ByValue
     external fun uniffi_ardoise_fn_method_till_customer_data(`ptr`: Long,`customer`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_erase_customer(`ptr`: Long,`customer`: RustBuffer.ByValue,`author`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferErasure.ByValue
     external fun uniffi_ardoise_fn_method_till_export(`ptr`: Long,`kind`: RustBufferExportKind.ByValue,`format`: RustBufferExportFormat.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_import_customers(`ptr`: Long,`csv`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferImportReport.ByValue
     external fun uniffi_ardoise_fn_method_till_import_invoices(`ptr`: Long,`csv`: RustBuffer.ByValue,`dates`: RustBufferDateStyle.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferImportReport.ByValue
     external fun uniffi_ardoise_fn_method_till_kpis(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,`months`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferKpis.ByValue
     external fun uniffi_ardoise_fn_method_till_overdue_accounts(`ptr`: Long,`asOf`: RustBufferIsoDate.ByValue,`sort`: RustBufferOverdueSort.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -1131,27 +1146,27 @@ internal object UniffiLib {
     external fun uniffi_ardoise_fn_method_till_penalty(`ptr`: Long,`amount`: RustBufferMoney.ByValue,`dueOn`: RustBufferIsoDate.ByValue,`until`: RustBufferIsoDate.ByValue,`debtor`: RustBufferCustomerKind.ByValue,`noticeOn`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPenalty.ByValue
     external fun uniffi_ardoise_fn_method_till_rate_tables(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRateTables.ByValue
     external fun uniffi_ardoise_fn_method_till_rates_stale_on(`ptr`: Long,`day`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_reminder(`ptr`: Long,`id`: RustBufferUuid.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferReminder.ByValue
     external fun uniffi_ardoise_fn_method_till_reminders(`ptr`: Long,`state`: RustBuffer.ByValue,`customer`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_run_dunning(`ptr`: Long,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRunReport.ByValue
     external fun uniffi_ardoise_fn_method_till_set_ladder(`ptr`: Long,`ladder`: RustBufferLadder.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_set_rate_tables(`ptr`: Long,`ecbCsv`: RustBuffer.ByValue,`legalCsv`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferRateTables.ByValue
     external fun uniffi_ardoise_fn_method_till_set_reminder_state(`ptr`: Long,`id`: RustBufferUuid.ByValue,`state`: RustBufferReminderState.ByValue,`note`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_ardoise_fn_method_till_set_shop_settings(`ptr`: Long,`settings`: RustBuffer.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferReminder.ByValue
+    external fun uniffi_ardoise_fn_method_till_set_shop_settings(`ptr`: Long,`settings`: RustBufferShopSettings.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_set_template(`ptr`: Long,`template`: RustBufferReminderTemplate.ByValue,`now`: RustBufferTimestamp.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ardoise_fn_method_till_shop_settings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferShopSettings.ByValue
     external fun uniffi_ardoise_fn_method_till_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ardoise_fn_method_till_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
@@ -1324,16 +1339,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_undo_bank_match() and 0xFFFF) != 16737) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 40676) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check() and 0xFFFF) != 24755) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 31335) {
+    if ((lib.uniffi_ardoise_checksum_method_till_check_minor() and 0xFFFF) != 1355) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_checkout_rules() and 0xFFFF) != 56440) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 56391) {
+    if ((lib.uniffi_ardoise_checksum_method_till_override_checkout() and 0xFFFF) != 47666) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_set_checkout_rules() and 0xFFFF) != 17618) {
@@ -1405,34 +1420,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_account() and 0xFFFF) != 14777) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 25819) {
+    if ((lib.uniffi_ardoise_checksum_method_till_adjust() and 0xFFFF) != 5303) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 18269) {
+    if ((lib.uniffi_ardoise_checksum_method_till_apply_deposit() and 0xFFFF) != 63829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 48505) {
+    if ((lib.uniffi_ardoise_checksum_method_till_credit_note() and 0xFFFF) != 26319) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 12628) {
+    if ((lib.uniffi_ardoise_checksum_method_till_pay() and 0xFFFF) != 31184) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 52793) {
+    if ((lib.uniffi_ardoise_checksum_method_till_refund_deposit() and 0xFFFF) != 9385) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 18424) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reverse() and 0xFFFF) != 8321) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 13199) {
+    if ((lib.uniffi_ardoise_checksum_method_till_sell_on_account() and 0xFFFF) != 38925) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 52164) {
+    if ((lib.uniffi_ardoise_checksum_method_till_take_deposit() and 0xFFFF) != 49167) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_timeline() and 0xFFFF) != 42941) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 51207) {
+    if ((lib.uniffi_ardoise_checksum_method_till_write_off() and 0xFFFF) != 64944) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_aging() and 0xFFFF) != 33455) {
@@ -1441,16 +1456,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_customer_data() and 0xFFFF) != 31845) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 55727) {
+    if ((lib.uniffi_ardoise_checksum_method_till_erase_customer() and 0xFFFF) != 8576) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_export() and 0xFFFF) != 47851) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 32368) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_customers() and 0xFFFF) != 6447) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 2548) {
+    if ((lib.uniffi_ardoise_checksum_method_till_import_invoices() and 0xFFFF) != 26686) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_kpis() and 0xFFFF) != 24603) {
@@ -1480,37 +1495,37 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ardoise_checksum_method_till_penalty() and 0xFFFF) != 12113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 19054) {
+    if ((lib.uniffi_ardoise_checksum_method_till_rate_tables() and 0xFFFF) != 58926) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_rates_stale_on() and 0xFFFF) != 38705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 32987) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reminder() and 0xFFFF) != 24089) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 37548) {
+    if ((lib.uniffi_ardoise_checksum_method_till_reminders() and 0xFFFF) != 11849) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 32115) {
+    if ((lib.uniffi_ardoise_checksum_method_till_run_dunning() and 0xFFFF) != 41436) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_set_ladder() and 0xFFFF) != 46995) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 36369) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_rate_tables() and 0xFFFF) != 1944) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 59830) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_reminder_state() and 0xFFFF) != 49225) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 2774) {
+    if ((lib.uniffi_ardoise_checksum_method_till_set_shop_settings() and 0xFFFF) != 59390) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_set_template() and 0xFFFF) != 9476) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 30393) {
+    if ((lib.uniffi_ardoise_checksum_method_till_shop_settings() and 0xFFFF) != 13355) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ardoise_checksum_method_till_templates() and 0xFFFF) != 24950) {
@@ -1723,33 +1738,6 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
-}
-
-/**
- * @suppress
- */
-public object FfiConverterUByte: FfiConverter<UByte, Byte> {
-    override fun lift(value: Byte): UByte {
-        return value.toUByte()
-    }
-
-    fun lift(value: Int): UByte {
-        return value.toUByte()
-    }
-
-    override fun read(buf: ByteBuffer): UByte {
-        return lift(buf.get())
-    }
-
-    override fun lower(value: UByte): Byte {
-        return value.toByte()
-    }
-
-    override fun allocationSize(value: UByte) = 1UL
-
-    override fun write(value: UByte, buf: ByteBuffer) {
-        buf.put(value.toByte())
-    }
 }
 
 /**
@@ -4233,47 +4221,6 @@ public object FfiConverterTypeDisputeResolved: FfiConverterRustBuffer<DisputeRes
 
 
 /**
- * A change of the ECB main refinancing rate.
- */
-data class EcbRate (
-    var `effectiveOn`: IsoDate
-    , 
-    var `ratePct`: Percent
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeEcbRate: FfiConverterRustBuffer<EcbRate> {
-    override fun read(buf: ByteBuffer): EcbRate {
-        return EcbRate(
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypePercent.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: EcbRate) = (
-            FfiConverterTypeIsoDate.allocationSize(value.`effectiveOn`) +
-            FfiConverterTypePercent.allocationSize(value.`ratePct`)
-    )
-
-    override fun write(value: EcbRate, buf: ByteBuffer) {
-            FfiConverterTypeIsoDate.write(value.`effectiveOn`, buf)
-            FfiConverterTypePercent.write(value.`ratePct`, buf)
-    }
-}
-
-
-
-/**
  * The back office this till now belongs to (the core's enrolment less its token, which never
  * leaves the till's database).
  */
@@ -4310,299 +4257,6 @@ public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
     override fun write(value: Enrolment, buf: ByteBuffer) {
             FfiConverterTypeUuid.write(value.`shopId`, buf)
             FfiConverterString.write(value.`serverUrl`, buf)
-    }
-}
-
-
-
-data class Erasure (
-    var `customerRef`: kotlin.String
-    , 
-    var `remindersScrubbed`: kotlin.ULong
-    , 
-    var `remindersCancelled`: kotlin.ULong
-    , 
-    var `notesScrubbed`: kotlin.ULong
-    , 
-    var `disputesScrubbed`: kotlin.ULong
-    , 
-    var `entriesKept`: kotlin.ULong
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeErasure: FfiConverterRustBuffer<Erasure> {
-    override fun read(buf: ByteBuffer): Erasure {
-        return Erasure(
-            FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Erasure) = (
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterULong.allocationSize(value.`remindersScrubbed`) +
-            FfiConverterULong.allocationSize(value.`remindersCancelled`) +
-            FfiConverterULong.allocationSize(value.`notesScrubbed`) +
-            FfiConverterULong.allocationSize(value.`disputesScrubbed`) +
-            FfiConverterULong.allocationSize(value.`entriesKept`)
-    )
-
-    override fun write(value: Erasure, buf: ByteBuffer) {
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterULong.write(value.`remindersScrubbed`, buf)
-            FfiConverterULong.write(value.`remindersCancelled`, buf)
-            FfiConverterULong.write(value.`notesScrubbed`, buf)
-            FfiConverterULong.write(value.`disputesScrubbed`, buf)
-            FfiConverterULong.write(value.`entriesKept`, buf)
-    }
-}
-
-
-
-data class ImportReport (
-    var `rows`: kotlin.ULong
-    , 
-    var `customersCreated`: kotlin.ULong
-    , 
-    var `customersUpdated`: kotlin.ULong
-    , 
-    var `invoicesCreated`: kotlin.ULong
-    , 
-    var `paymentsRecorded`: kotlin.ULong
-    , 
-    var `disputesRecorded`: kotlin.ULong
-    , 
-    var `unchanged`: kotlin.ULong
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport> {
-    override fun read(buf: ByteBuffer): ImportReport {
-        return ImportReport(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ImportReport) = (
-            FfiConverterULong.allocationSize(value.`rows`) +
-            FfiConverterULong.allocationSize(value.`customersCreated`) +
-            FfiConverterULong.allocationSize(value.`customersUpdated`) +
-            FfiConverterULong.allocationSize(value.`invoicesCreated`) +
-            FfiConverterULong.allocationSize(value.`paymentsRecorded`) +
-            FfiConverterULong.allocationSize(value.`disputesRecorded`) +
-            FfiConverterULong.allocationSize(value.`unchanged`)
-    )
-
-    override fun write(value: ImportReport, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`rows`, buf)
-            FfiConverterULong.write(value.`customersCreated`, buf)
-            FfiConverterULong.write(value.`customersUpdated`, buf)
-            FfiConverterULong.write(value.`invoicesCreated`, buf)
-            FfiConverterULong.write(value.`paymentsRecorded`, buf)
-            FfiConverterULong.write(value.`disputesRecorded`, buf)
-            FfiConverterULong.write(value.`unchanged`, buf)
-    }
-}
-
-
-
-/**
- * A ledger entry, flattened: the fields that do not apply to its kind are `None`.
- */
-data class LedgerEntry (
-    var `id`: Uuid
-    , 
-    var `deviceId`: Uuid
-    , 
-    var `deviceSeq`: kotlin.ULong
-    , 
-    var `customerId`: Uuid
-    , 
-    /**
-     * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
-     * adjustment, write_off, reversal.
-     */
-    var `kind`: kotlin.String
-    , 
-    var `amount`: Money?
-    , 
-    var `businessDate`: IsoDate
-    , 
-    var `recordedAt`: UtcTimestamp
-    , 
-    var `cashier`: kotlin.String
-    , 
-    var `method`: PaymentMethod?
-    , 
-    /**
-     * The invoice a sale created, or the reference of a charge.
-     */
-    var `reference`: kotlin.String?
-    , 
-    var `dueOn`: IsoDate?
-    , 
-    /**
-     * The sale entry a payment, credit or deposit was aimed at.
-     */
-    var `aimedAt`: Uuid?
-    , 
-    var `orderRef`: kotlin.String?
-    , 
-    var `reason`: kotlin.String?
-    , 
-    var `reverses`: Uuid?
-    , 
-    var `overrideId`: Uuid?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry> {
-    override fun read(buf: ByteBuffer): LedgerEntry {
-        return LedgerEntry(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeUtcTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypePaymentMethod.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeIsoDate.read(buf),
-            FfiConverterOptionalTypeUuid.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeUuid.read(buf),
-            FfiConverterOptionalTypeUuid.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: LedgerEntry) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterTypeUuid.allocationSize(value.`deviceId`) +
-            FfiConverterULong.allocationSize(value.`deviceSeq`) +
-            FfiConverterTypeUuid.allocationSize(value.`customerId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
-            FfiConverterTypeUtcTimestamp.allocationSize(value.`recordedAt`) +
-            FfiConverterString.allocationSize(value.`cashier`) +
-            FfiConverterOptionalTypePaymentMethod.allocationSize(value.`method`) +
-            FfiConverterOptionalString.allocationSize(value.`reference`) +
-            FfiConverterOptionalTypeIsoDate.allocationSize(value.`dueOn`) +
-            FfiConverterOptionalTypeUuid.allocationSize(value.`aimedAt`) +
-            FfiConverterOptionalString.allocationSize(value.`orderRef`) +
-            FfiConverterOptionalString.allocationSize(value.`reason`) +
-            FfiConverterOptionalTypeUuid.allocationSize(value.`reverses`) +
-            FfiConverterOptionalTypeUuid.allocationSize(value.`overrideId`)
-    )
-
-    override fun write(value: LedgerEntry, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterTypeUuid.write(value.`deviceId`, buf)
-            FfiConverterULong.write(value.`deviceSeq`, buf)
-            FfiConverterTypeUuid.write(value.`customerId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
-            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
-            FfiConverterTypeUtcTimestamp.write(value.`recordedAt`, buf)
-            FfiConverterString.write(value.`cashier`, buf)
-            FfiConverterOptionalTypePaymentMethod.write(value.`method`, buf)
-            FfiConverterOptionalString.write(value.`reference`, buf)
-            FfiConverterOptionalTypeIsoDate.write(value.`dueOn`, buf)
-            FfiConverterOptionalTypeUuid.write(value.`aimedAt`, buf)
-            FfiConverterOptionalString.write(value.`orderRef`, buf)
-            FfiConverterOptionalString.write(value.`reason`, buf)
-            FfiConverterOptionalTypeUuid.write(value.`reverses`, buf)
-            FfiConverterOptionalTypeUuid.write(value.`overrideId`, buf)
-    }
-}
-
-
-
-/**
- * The French legal interest rate ("all other cases") for a half-year (1 or 2).
- */
-data class LegalRate (
-    var `year`: kotlin.Int
-    , 
-    var `half`: kotlin.UByte
-    , 
-    var `ratePct`: Percent
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLegalRate: FfiConverterRustBuffer<LegalRate> {
-    override fun read(buf: ByteBuffer): LegalRate {
-        return LegalRate(
-            FfiConverterInt.read(buf),
-            FfiConverterUByte.read(buf),
-            FfiConverterTypePercent.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: LegalRate) = (
-            FfiConverterInt.allocationSize(value.`year`) +
-            FfiConverterUByte.allocationSize(value.`half`) +
-            FfiConverterTypePercent.allocationSize(value.`ratePct`)
-    )
-
-    override fun write(value: LegalRate, buf: ByteBuffer) {
-            FfiConverterInt.write(value.`year`, buf)
-            FfiConverterUByte.write(value.`half`, buf)
-            FfiConverterTypePercent.write(value.`ratePct`, buf)
     }
 }
 
@@ -4716,69 +4370,6 @@ public object FfiConverterTypeNewCustomer: FfiConverterRustBuffer<NewCustomer> {
 
 
 
-data class Override (
-    var `id`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `businessDate`: IsoDate
-    , 
-    var `amount`: Money
-    , 
-    var `manager`: kotlin.String
-    , 
-    var `reason`: kotlin.String
-    , 
-    var `verdict`: Verdict
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
-    override fun read(buf: ByteBuffer): Override {
-        return Override(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeVerdict.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Override) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
-            FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterString.allocationSize(value.`manager`) +
-            FfiConverterString.allocationSize(value.`reason`) +
-            FfiConverterTypeVerdict.allocationSize(value.`verdict`)
-    )
-
-    override fun write(value: Override, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
-            FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterString.write(value.`manager`, buf)
-            FfiConverterString.write(value.`reason`, buf)
-            FfiConverterTypeVerdict.write(value.`verdict`, buf)
-    }
-}
-
-
-
 /**
  * The aging and the KPIs as of one date.
  */
@@ -4820,495 +4411,8 @@ public object FfiConverterTypeOverview: FfiConverterRustBuffer<Overview> {
 
 
 
-/**
- * The rates penalties are computed with, and the day each table was checked up to: a
- * half-year after that is not covered, and a penalty needing it is refused.
- */
-data class RateTables (
-    var `ecb`: List<EcbRate>
-    , 
-    var `legal`: List<LegalRate>
-    , 
-    var `ecbCheckedThrough`: IsoDate
-    , 
-    var `legalCheckedThrough`: IsoDate
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
-    override fun read(buf: ByteBuffer): RateTables {
-        return RateTables(
-            FfiConverterSequenceTypeEcbRate.read(buf),
-            FfiConverterSequenceTypeLegalRate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: RateTables) = (
-            FfiConverterSequenceTypeEcbRate.allocationSize(value.`ecb`) +
-            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`ecbCheckedThrough`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`legalCheckedThrough`)
-    )
-
-    override fun write(value: RateTables, buf: ByteBuffer) {
-            FfiConverterSequenceTypeEcbRate.write(value.`ecb`, buf)
-            FfiConverterSequenceTypeLegalRate.write(value.`legal`, buf)
-            FfiConverterTypeIsoDate.write(value.`ecbCheckedThrough`, buf)
-            FfiConverterTypeIsoDate.write(value.`legalCheckedThrough`, buf)
-    }
-}
-
-
-
-/**
- * What a write returns: the entry and the account right after it.
- */
-data class Recorded (
-    var `entry`: LedgerEntry
-    , 
-    var `balance`: Money
-    , 
-    var `deposits`: Money
-    , 
-    var `verdict`: Verdict?
-    , 
-    /**
-     * The deposit applied to a sale with it, in the same transaction.
-     */
-    var `depositApplied`: LedgerEntry?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
-    override fun read(buf: ByteBuffer): Recorded {
-        return Recorded(
-            FfiConverterTypeLedgerEntry.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalTypeVerdict.read(buf),
-            FfiConverterOptionalTypeLedgerEntry.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Recorded) = (
-            FfiConverterTypeLedgerEntry.allocationSize(value.`entry`) +
-            FfiConverterTypeMoney.allocationSize(value.`balance`) +
-            FfiConverterTypeMoney.allocationSize(value.`deposits`) +
-            FfiConverterOptionalTypeVerdict.allocationSize(value.`verdict`) +
-            FfiConverterOptionalTypeLedgerEntry.allocationSize(value.`depositApplied`)
-    )
-
-    override fun write(value: Recorded, buf: ByteBuffer) {
-            FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
-            FfiConverterTypeMoney.write(value.`balance`, buf)
-            FfiConverterTypeMoney.write(value.`deposits`, buf)
-            FfiConverterOptionalTypeVerdict.write(value.`verdict`, buf)
-            FfiConverterOptionalTypeLedgerEntry.write(value.`depositApplied`, buf)
-    }
-}
-
-
-
-/**
- * A reminder as queued for the back office, with its rendered content.
- */
-data class Reminder (
-    var `id`: Uuid
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `customerName`: kotlin.String
-    , 
-    /**
-     * Index of the ladder step (0 = first).
-     */
-    var `level`: kotlin.UInt
-    , 
-    var `step`: kotlin.String
-    , 
-    var `kind`: StepKind
-    , 
-    var `channel`: Channel
-    , 
-    /**
-     * Email address, phone number or postal address, as the channel needs.
-     */
-    var `recipient`: kotlin.String?
-    , 
-    var `language`: Language
-    , 
-    var `state`: ReminderState
-    , 
-    var `stateNote`: kotlin.String?
-    , 
-    var `createdOn`: IsoDate
-    , 
-    /**
-     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
-     */
-    var `notBefore`: Timestamp
-    , 
-    var `subject`: kotlin.String
-    , 
-    var `body`: kotlin.String
-    , 
-    var `amountDue`: Money
-    , 
-    var `penalties`: Money
-    , 
-    var `indemnity`: Money
-    , 
-    /**
-     * References of the invoices it names.
-     */
-    var `invoices`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
-    override fun read(buf: ByteBuffer): Reminder {
-        return Reminder(
-            FfiConverterTypeUuid.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeStepKind.read(buf),
-            FfiConverterTypeChannel.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeLanguage.read(buf),
-            FfiConverterTypeReminderState.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Reminder) = (
-            FfiConverterTypeUuid.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`customerName`) +
-            FfiConverterUInt.allocationSize(value.`level`) +
-            FfiConverterString.allocationSize(value.`step`) +
-            FfiConverterTypeStepKind.allocationSize(value.`kind`) +
-            FfiConverterTypeChannel.allocationSize(value.`channel`) +
-            FfiConverterOptionalString.allocationSize(value.`recipient`) +
-            FfiConverterTypeLanguage.allocationSize(value.`language`) +
-            FfiConverterTypeReminderState.allocationSize(value.`state`) +
-            FfiConverterOptionalString.allocationSize(value.`stateNote`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`createdOn`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`notBefore`) +
-            FfiConverterString.allocationSize(value.`subject`) +
-            FfiConverterString.allocationSize(value.`body`) +
-            FfiConverterTypeMoney.allocationSize(value.`amountDue`) +
-            FfiConverterTypeMoney.allocationSize(value.`penalties`) +
-            FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
-            FfiConverterSequenceString.allocationSize(value.`invoices`)
-    )
-
-    override fun write(value: Reminder, buf: ByteBuffer) {
-            FfiConverterTypeUuid.write(value.`id`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`customerName`, buf)
-            FfiConverterUInt.write(value.`level`, buf)
-            FfiConverterString.write(value.`step`, buf)
-            FfiConverterTypeStepKind.write(value.`kind`, buf)
-            FfiConverterTypeChannel.write(value.`channel`, buf)
-            FfiConverterOptionalString.write(value.`recipient`, buf)
-            FfiConverterTypeLanguage.write(value.`language`, buf)
-            FfiConverterTypeReminderState.write(value.`state`, buf)
-            FfiConverterOptionalString.write(value.`stateNote`, buf)
-            FfiConverterTypeIsoDate.write(value.`createdOn`, buf)
-            FfiConverterTypeTimestamp.write(value.`notBefore`, buf)
-            FfiConverterString.write(value.`subject`, buf)
-            FfiConverterString.write(value.`body`, buf)
-            FfiConverterTypeMoney.write(value.`amountDue`, buf)
-            FfiConverterTypeMoney.write(value.`penalties`, buf)
-            FfiConverterTypeMoney.write(value.`indemnity`, buf)
-            FfiConverterSequenceString.write(value.`invoices`, buf)
-    }
-}
-
-
-
-/**
- * What a daily run did.
- */
-data class RunReport (
-    var `asOf`: IsoDate?
-    , 
-    var `customersChecked`: kotlin.UInt
-    , 
-    var `queued`: List<Reminder>
-    , 
-    var `skipped`: List<SkipCount>
-    , 
-    var `plansBroken`: kotlin.UInt
-    , 
-    var `promisesBroken`: kotlin.UInt
-    , 
-    /**
-     * Customers whose reminder could not be written (a template or ladder problem).
-     */
-    var `errors`: List<kotlin.String>
-    , 
-    /**
-     * Reminders due but waiting for the owner (rate tables to update), each with why.
-     */
-    var `held`: List<Reminder>
-    , 
-    /**
-     * Court files the law does not allow (limitation, insolvency, a public buyer), with why.
-     */
-    var `refused`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
-    override fun read(buf: ByteBuffer): RunReport {
-        return RunReport(
-            FfiConverterOptionalTypeIsoDate.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterSequenceTypeReminder.read(buf),
-            FfiConverterSequenceTypeSkipCount.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterSequenceTypeReminder.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: RunReport) = (
-            FfiConverterOptionalTypeIsoDate.allocationSize(value.`asOf`) +
-            FfiConverterUInt.allocationSize(value.`customersChecked`) +
-            FfiConverterSequenceTypeReminder.allocationSize(value.`queued`) +
-            FfiConverterSequenceTypeSkipCount.allocationSize(value.`skipped`) +
-            FfiConverterUInt.allocationSize(value.`plansBroken`) +
-            FfiConverterUInt.allocationSize(value.`promisesBroken`) +
-            FfiConverterSequenceString.allocationSize(value.`errors`) +
-            FfiConverterSequenceTypeReminder.allocationSize(value.`held`) +
-            FfiConverterSequenceString.allocationSize(value.`refused`)
-    )
-
-    override fun write(value: RunReport, buf: ByteBuffer) {
-            FfiConverterOptionalTypeIsoDate.write(value.`asOf`, buf)
-            FfiConverterUInt.write(value.`customersChecked`, buf)
-            FfiConverterSequenceTypeReminder.write(value.`queued`, buf)
-            FfiConverterSequenceTypeSkipCount.write(value.`skipped`, buf)
-            FfiConverterUInt.write(value.`plansBroken`, buf)
-            FfiConverterUInt.write(value.`promisesBroken`, buf)
-            FfiConverterSequenceString.write(value.`errors`, buf)
-            FfiConverterSequenceTypeReminder.write(value.`held`, buf)
-            FfiConverterSequenceString.write(value.`refused`, buf)
-    }
-}
-
-
-
-/**
- * The shop's identity as reminders print it, and its rules for reminders. (The checkout
- * thresholds are `checkout_rules()`.)
- */
-data class ShopSettings (
-    var `shopName`: kotlin.String
-    , 
-    var `shopPhone`: kotlin.String
-    , 
-    var `shopEmail`: kotlin.String
-    , 
-    var `shopAddress`: kotlin.String
-    , 
-    /**
-     * An https:// address to pay online, which may use `{customer_ref}` and `{amount}`;
-     * `None`: reminders say to pay at the shop.
-     */
-    var `paymentUrl`: kotlin.String?
-    , 
-    /**
-     * Fewest days between two contacts with the same customer.
-     */
-    var `minGapDays`: kotlin.UInt
-    , 
-    /**
-     * SMS only between these hours (the till's local time), never on Sunday.
-     */
-    var `smsFromHour`: kotlin.UInt
-    , 
-    var `smsUntilHour`: kotlin.UInt
-    , 
-    /**
-     * Days an instalment may be late before a payment plan counts as broken.
-     */
-    var `planGraceDays`: kotlin.UInt
-    , 
-    /**
-     * Add the penalties and the indemnity to the account when the formal notice goes.
-     */
-    var `penaltyFeesBusiness`: kotlin.Boolean
-    , 
-    var `penaltyFeesConsumer`: kotlin.Boolean
-    , 
-    /**
-     * A contract penalty rate for business customers, in percent ("12.5").
-     */
-    var `contractRatePct`: Percent?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings> {
-    override fun read(buf: ByteBuffer): ShopSettings {
-        return ShopSettings(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterOptionalTypePercent.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ShopSettings) = (
-            FfiConverterString.allocationSize(value.`shopName`) +
-            FfiConverterString.allocationSize(value.`shopPhone`) +
-            FfiConverterString.allocationSize(value.`shopEmail`) +
-            FfiConverterString.allocationSize(value.`shopAddress`) +
-            FfiConverterOptionalString.allocationSize(value.`paymentUrl`) +
-            FfiConverterUInt.allocationSize(value.`minGapDays`) +
-            FfiConverterUInt.allocationSize(value.`smsFromHour`) +
-            FfiConverterUInt.allocationSize(value.`smsUntilHour`) +
-            FfiConverterUInt.allocationSize(value.`planGraceDays`) +
-            FfiConverterBoolean.allocationSize(value.`penaltyFeesBusiness`) +
-            FfiConverterBoolean.allocationSize(value.`penaltyFeesConsumer`) +
-            FfiConverterOptionalTypePercent.allocationSize(value.`contractRatePct`)
-    )
-
-    override fun write(value: ShopSettings, buf: ByteBuffer) {
-            FfiConverterString.write(value.`shopName`, buf)
-            FfiConverterString.write(value.`shopPhone`, buf)
-            FfiConverterString.write(value.`shopEmail`, buf)
-            FfiConverterString.write(value.`shopAddress`, buf)
-            FfiConverterOptionalString.write(value.`paymentUrl`, buf)
-            FfiConverterUInt.write(value.`minGapDays`, buf)
-            FfiConverterUInt.write(value.`smsFromHour`, buf)
-            FfiConverterUInt.write(value.`smsUntilHour`, buf)
-            FfiConverterUInt.write(value.`planGraceDays`, buf)
-            FfiConverterBoolean.write(value.`penaltyFeesBusiness`, buf)
-            FfiConverterBoolean.write(value.`penaltyFeesConsumer`, buf)
-            FfiConverterOptionalTypePercent.write(value.`contractRatePct`, buf)
-    }
-}
-
-
-
-/**
- * How many customers a run left alone, and why (`nothing_due`, `already_at_level`,
- * `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`).
- */
-data class SkipCount (
-    var `reason`: kotlin.String
-    , 
-    var `count`: kotlin.UInt
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
-    override fun read(buf: ByteBuffer): SkipCount {
-        return SkipCount(
-            FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SkipCount) = (
-            FfiConverterString.allocationSize(value.`reason`) +
-            FfiConverterUInt.allocationSize(value.`count`)
-    )
-
-    override fun write(value: SkipCount, buf: ByteBuffer) {
-            FfiConverterString.write(value.`reason`, buf)
-            FfiConverterUInt.write(value.`count`, buf)
-    }
-}
-
-
-
 data class TimelineEntry (
-    var `entry`: LedgerEntry
+    var `entry`: Entry
     , 
     /**
      * How the entry moved what the customer owes, and the deposits held.
@@ -5332,131 +4436,22 @@ data class TimelineEntry (
 public object FfiConverterTypeTimelineEntry: FfiConverterRustBuffer<TimelineEntry> {
     override fun read(buf: ByteBuffer): TimelineEntry {
         return TimelineEntry(
-            FfiConverterTypeLedgerEntry.read(buf),
+            FfiConverterTypeEntry.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: TimelineEntry) = (
-            FfiConverterTypeLedgerEntry.allocationSize(value.`entry`) +
+            FfiConverterTypeEntry.allocationSize(value.`entry`) +
             FfiConverterTypeMoney.allocationSize(value.`balanceEffect`) +
             FfiConverterTypeMoney.allocationSize(value.`depositEffect`)
     )
 
     override fun write(value: TimelineEntry, buf: ByteBuffer) {
-            FfiConverterTypeLedgerEntry.write(value.`entry`, buf)
+            FfiConverterTypeEntry.write(value.`entry`, buf)
             FfiConverterTypeMoney.write(value.`balanceEffect`, buf)
             FfiConverterTypeMoney.write(value.`depositEffect`, buf)
-    }
-}
-
-
-
-/**
- * The checkout answer: the decision, every reason (also as sentences), and the numbers.
- */
-data class Verdict (
-    var `decision`: Decision
-    , 
-    var `reasons`: List<Reason>
-    , 
-    var `messages`: List<kotlin.String>
-    , 
-    var `summary`: kotlin.String
-    , 
-    var `customerRef`: kotlin.String
-    , 
-    var `customerName`: kotlin.String
-    , 
-    var `cartTotal`: Money
-    , 
-    var `balance`: Money
-    , 
-    var `overdue`: Money
-    , 
-    var `oldestOverdueDays`: kotlin.UInt?
-    , 
-    var `creditLimit`: Money?
-    , 
-    var `availableCredit`: Money?
-    , 
-    var `depositsAvailable`: Money
-    , 
-    /**
-     * How likely (percent) the next invoice is paid late, from the shop's last risk scores.
-     */
-    var `lateRiskPct`: kotlin.UByte?
-    , 
-    var `lateRiskReasons`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
-    override fun read(buf: ByteBuffer): Verdict {
-        return Verdict(
-            FfiConverterTypeDecision.read(buf),
-            FfiConverterSequenceTypeReason.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalUByte.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Verdict) = (
-            FfiConverterTypeDecision.allocationSize(value.`decision`) +
-            FfiConverterSequenceTypeReason.allocationSize(value.`reasons`) +
-            FfiConverterSequenceString.allocationSize(value.`messages`) +
-            FfiConverterString.allocationSize(value.`summary`) +
-            FfiConverterString.allocationSize(value.`customerRef`) +
-            FfiConverterString.allocationSize(value.`customerName`) +
-            FfiConverterTypeMoney.allocationSize(value.`cartTotal`) +
-            FfiConverterTypeMoney.allocationSize(value.`balance`) +
-            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
-            FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
-            FfiConverterOptionalTypeMoney.allocationSize(value.`availableCredit`) +
-            FfiConverterTypeMoney.allocationSize(value.`depositsAvailable`) +
-            FfiConverterOptionalUByte.allocationSize(value.`lateRiskPct`) +
-            FfiConverterSequenceString.allocationSize(value.`lateRiskReasons`)
-    )
-
-    override fun write(value: Verdict, buf: ByteBuffer) {
-            FfiConverterTypeDecision.write(value.`decision`, buf)
-            FfiConverterSequenceTypeReason.write(value.`reasons`, buf)
-            FfiConverterSequenceString.write(value.`messages`, buf)
-            FfiConverterString.write(value.`summary`, buf)
-            FfiConverterString.write(value.`customerRef`, buf)
-            FfiConverterString.write(value.`customerName`, buf)
-            FfiConverterTypeMoney.write(value.`cartTotal`, buf)
-            FfiConverterTypeMoney.write(value.`balance`, buf)
-            FfiConverterTypeMoney.write(value.`overdue`, buf)
-            FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
-            FfiConverterOptionalTypeMoney.write(value.`availableCredit`, buf)
-            FfiConverterTypeMoney.write(value.`depositsAvailable`, buf)
-            FfiConverterOptionalUByte.write(value.`lateRiskPct`, buf)
-            FfiConverterSequenceString.write(value.`lateRiskReasons`, buf)
     }
 }
 
@@ -5504,70 +4499,6 @@ public object FfiConverterTypeWriteContext: FfiConverterRustBuffer<WriteContext>
             FfiConverterString.write(value.`cashier`, buf)
             FfiConverterTypeTimestamp.write(value.`now`, buf)
             FfiConverterOptionalTypeIsoDate.write(value.`businessDate`, buf)
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
-    override fun read(buf: ByteBuffer): kotlin.UByte? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUByte.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UByte?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUByte.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUByte.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
-    override fun read(buf: ByteBuffer): kotlin.UInt? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUInt.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UInt?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUInt.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUInt.write(value, buf)
-        }
     }
 }
 
@@ -5641,102 +4572,6 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry?> {
-    override fun read(buf: ByteBuffer): LedgerEntry? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeLedgerEntry.read(buf)
-    }
-
-    override fun allocationSize(value: LedgerEntry?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeLedgerEntry.allocationSize(value)
-        }
-    }
-
-    override fun write(value: LedgerEntry?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeLedgerEntry.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeRecorded: FfiConverterRustBuffer<Recorded?> {
-    override fun read(buf: ByteBuffer): Recorded? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeRecorded.read(buf)
-    }
-
-    override fun allocationSize(value: Recorded?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeRecorded.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Recorded?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeRecorded.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeVerdict: FfiConverterRustBuffer<Verdict?> {
-    override fun read(buf: ByteBuffer): Verdict? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeVerdict.read(buf)
-    }
-
-    override fun allocationSize(value: Verdict?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeVerdict.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Verdict?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeVerdict.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeCustomer: FfiConverterRustBuffer<Customer?> {
     override fun read(buf: ByteBuffer): Customer? {
         if (buf.get().toInt() == 0) {
@@ -5791,6 +4626,38 @@ public object FfiConverterOptionalTypePaymentPlan: FfiConverterRustBuffer<Paymen
         } else {
             buf.put(1)
             FfiConverterTypePaymentPlan.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRecorded: FfiConverterRustBuffer<Recorded?> {
+    override fun read(buf: ByteBuffer): Recorded? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRecorded.read(buf)
+    }
+
+    override fun allocationSize(value: Recorded?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRecorded.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Recorded?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRecorded.write(value, buf)
         }
     }
 }
@@ -5897,38 +4764,6 @@ public object FfiConverterOptionalTypeLanguage: FfiConverterRustBuffer<Language?
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypePaymentMethod: FfiConverterRustBuffer<PaymentMethod?> {
-    override fun read(buf: ByteBuffer): PaymentMethod? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypePaymentMethod.read(buf)
-    }
-
-    override fun allocationSize(value: PaymentMethod?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypePaymentMethod.allocationSize(value)
-        }
-    }
-
-    override fun write(value: PaymentMethod?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypePaymentMethod.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeReminderState: FfiConverterRustBuffer<ReminderState?> {
     override fun read(buf: ByteBuffer): ReminderState? {
         if (buf.get().toInt() == 0) {
@@ -6025,38 +4860,6 @@ public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypePercent: FfiConverterRustBuffer<Percent?> {
-    override fun read(buf: ByteBuffer): Percent? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypePercent.read(buf)
-    }
-
-    override fun allocationSize(value: Percent?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypePercent.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Percent?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypePercent.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeTerms: FfiConverterRustBuffer<Terms?> {
     override fun read(buf: ByteBuffer): Terms? {
         if (buf.get().toInt() == 0) {
@@ -6089,38 +4892,6 @@ public object FfiConverterOptionalTypeTerms: FfiConverterRustBuffer<Terms?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeUuid: FfiConverterRustBuffer<Uuid?> {
-    override fun read(buf: ByteBuffer): Uuid? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeUuid.read(buf)
-    }
-
-    override fun allocationSize(value: Uuid?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeUuid.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Uuid?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeUuid.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -6139,118 +4910,6 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer<List<EcbRate>> {
-    override fun read(buf: ByteBuffer): List<EcbRate> {
-        val len = buf.getInt()
-        return List<EcbRate>(len) {
-            FfiConverterTypeEcbRate.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<EcbRate>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeEcbRate.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<EcbRate>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeEcbRate.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer<List<LegalRate>> {
-    override fun read(buf: ByteBuffer): List<LegalRate> {
-        val len = buf.getInt()
-        return List<LegalRate>(len) {
-            FfiConverterTypeLegalRate.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<LegalRate>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeLegalRate.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<LegalRate>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeLegalRate.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
-    override fun read(buf: ByteBuffer): List<Reminder> {
-        val len = buf.getInt()
-        return List<Reminder>(len) {
-            FfiConverterTypeReminder.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Reminder>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeReminder.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Reminder>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeReminder.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer<List<SkipCount>> {
-    override fun read(buf: ByteBuffer): List<SkipCount> {
-        val len = buf.getInt()
-        return List<SkipCount>(len) {
-            FfiConverterTypeSkipCount.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<SkipCount>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeSkipCount.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<SkipCount>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeSkipCount.write(it, buf)
         }
     }
 }
@@ -6457,6 +5116,34 @@ public object FfiConverterSequenceTypeOverdueAccount: FfiConverterRustBuffer<Lis
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
+    override fun read(buf: ByteBuffer): List<Reminder> {
+        val len = buf.getInt()
+        return List<Reminder>(len) {
+            FfiConverterTypeReminder.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reminder>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminder.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reminder>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeReminderTemplate: FfiConverterRustBuffer<List<ReminderTemplate>> {
     override fun read(buf: ByteBuffer): List<ReminderTemplate> {
         val len = buf.getInt()
@@ -6510,30 +5197,22 @@ public object FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer<List<
 
 
 
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason>> {
-    override fun read(buf: ByteBuffer): List<Reason> {
-        val len = buf.getInt()
-        return List<Reason>(len) {
-            FfiConverterTypeReason.read(buf)
-        }
-    }
 
-    override fun allocationSize(value: List<Reason>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeReason.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
 
-    override fun write(value: List<Reason>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeReason.write(it, buf)
-        }
-    }
-}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 
@@ -6589,16 +5268,6 @@ object ArdoiseExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<A
             }
         )
 }
-
-
-
-
-
-
-
-
-
-
 
 
 

@@ -904,6 +904,33 @@ object NoHandle
 /**
  * @suppress
  */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -2042,6 +2069,180 @@ public object FfiConverterTypeDispute: FfiConverterRustBuffer<Dispute> {
 
 
 
+/**
+ * A change of the ECB main refinancing rate. Stored as `[effective_on, rate_pct]`.
+ */
+data class EcbRate (
+    var `effectiveOn`: IsoDate
+    , 
+    var `ratePct`: Percent
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEcbRate: FfiConverterRustBuffer<EcbRate> {
+    override fun read(buf: ByteBuffer): EcbRate {
+        return EcbRate(
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypePercent.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EcbRate) = (
+            FfiConverterTypeIsoDate.allocationSize(value.`effectiveOn`) +
+            FfiConverterTypePercent.allocationSize(value.`ratePct`)
+    )
+
+    override fun write(value: EcbRate, buf: ByteBuffer) {
+            FfiConverterTypeIsoDate.write(value.`effectiveOn`, buf)
+            FfiConverterTypePercent.write(value.`ratePct`, buf)
+    }
+}
+
+
+
+/**
+ * What an erasure changed.
+ */
+data class Erasure (
+    var `customerRef`: kotlin.String
+    , 
+    var `remindersScrubbed`: kotlin.ULong
+    , 
+    var `remindersCancelled`: kotlin.ULong
+    , 
+    var `notesScrubbed`: kotlin.ULong
+    , 
+    var `disputesScrubbed`: kotlin.ULong
+    , 
+    /**
+     * Ledger entries kept, as the law requires.
+     */
+    var `entriesKept`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeErasure: FfiConverterRustBuffer<Erasure> {
+    override fun read(buf: ByteBuffer): Erasure {
+        return Erasure(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Erasure) = (
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterULong.allocationSize(value.`remindersScrubbed`) +
+            FfiConverterULong.allocationSize(value.`remindersCancelled`) +
+            FfiConverterULong.allocationSize(value.`notesScrubbed`) +
+            FfiConverterULong.allocationSize(value.`disputesScrubbed`) +
+            FfiConverterULong.allocationSize(value.`entriesKept`)
+    )
+
+    override fun write(value: Erasure, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterULong.write(value.`remindersScrubbed`, buf)
+            FfiConverterULong.write(value.`remindersCancelled`, buf)
+            FfiConverterULong.write(value.`notesScrubbed`, buf)
+            FfiConverterULong.write(value.`disputesScrubbed`, buf)
+            FfiConverterULong.write(value.`entriesKept`, buf)
+    }
+}
+
+
+
+/**
+ * What an import did.
+ */
+data class ImportReport (
+    var `rows`: kotlin.ULong
+    , 
+    var `customersCreated`: kotlin.ULong
+    , 
+    var `customersUpdated`: kotlin.ULong
+    , 
+    var `invoicesCreated`: kotlin.ULong
+    , 
+    var `paymentsRecorded`: kotlin.ULong
+    , 
+    var `disputesRecorded`: kotlin.ULong
+    , 
+    /**
+     * Rows already imported with nothing new in them.
+     */
+    var `unchanged`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport> {
+    override fun read(buf: ByteBuffer): ImportReport {
+        return ImportReport(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ImportReport) = (
+            FfiConverterULong.allocationSize(value.`rows`) +
+            FfiConverterULong.allocationSize(value.`customersCreated`) +
+            FfiConverterULong.allocationSize(value.`customersUpdated`) +
+            FfiConverterULong.allocationSize(value.`invoicesCreated`) +
+            FfiConverterULong.allocationSize(value.`paymentsRecorded`) +
+            FfiConverterULong.allocationSize(value.`disputesRecorded`) +
+            FfiConverterULong.allocationSize(value.`unchanged`)
+    )
+
+    override fun write(value: ImportReport, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`rows`, buf)
+            FfiConverterULong.write(value.`customersCreated`, buf)
+            FfiConverterULong.write(value.`customersUpdated`, buf)
+            FfiConverterULong.write(value.`invoicesCreated`, buf)
+            FfiConverterULong.write(value.`paymentsRecorded`, buf)
+            FfiConverterULong.write(value.`disputesRecorded`, buf)
+            FfiConverterULong.write(value.`unchanged`, buf)
+    }
+}
+
+
+
 data class Instalment (
     var `dueOn`: IsoDate
     , 
@@ -2297,6 +2498,181 @@ public object FfiConverterTypeLadderStep: FfiConverterRustBuffer<LadderStep> {
 
 
 /**
+ * A ledger entry as the FFI gives it, flattened: one record, the fields that do not apply to
+ * its kind `None`, because Kotlin and Swift read a record more easily than an enum of nine
+ * shapes.
+ */
+data class LedgerEntry (
+    var `id`: Uuid
+    , 
+    var `deviceId`: Uuid
+    , 
+    var `deviceSeq`: kotlin.ULong
+    , 
+    var `customerId`: Uuid
+    , 
+    /**
+     * sale, payment, deposit_received, deposit_applied, deposit_refunded, credit_note,
+     * adjustment, write_off, reversal.
+     */
+    var `kind`: kotlin.String
+    , 
+    var `amount`: Money?
+    , 
+    var `businessDate`: IsoDate
+    , 
+    var `recordedAt`: UtcTimestamp
+    , 
+    var `cashier`: kotlin.String
+    , 
+    var `method`: PaymentMethod?
+    , 
+    /**
+     * The invoice a sale created, or the reference of a charge.
+     */
+    var `reference`: kotlin.String?
+    , 
+    var `dueOn`: IsoDate?
+    , 
+    /**
+     * The sale entry a payment, credit or deposit was aimed at.
+     */
+    var `aimedAt`: Uuid?
+    , 
+    var `orderRef`: kotlin.String?
+    , 
+    var `reason`: kotlin.String?
+    , 
+    var `reverses`: Uuid?
+    , 
+    var `overrideId`: Uuid?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLedgerEntry: FfiConverterRustBuffer<LedgerEntry> {
+    override fun read(buf: ByteBuffer): LedgerEntry {
+        return LedgerEntry(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeUtcTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypePaymentMethod.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+            FfiConverterOptionalTypeUuid.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LedgerEntry) = (
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
+            FfiConverterTypeUuid.allocationSize(value.`deviceId`) +
+            FfiConverterULong.allocationSize(value.`deviceSeq`) +
+            FfiConverterTypeUuid.allocationSize(value.`customerId`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
+            FfiConverterTypeUtcTimestamp.allocationSize(value.`recordedAt`) +
+            FfiConverterString.allocationSize(value.`cashier`) +
+            FfiConverterOptionalTypePaymentMethod.allocationSize(value.`method`) +
+            FfiConverterOptionalString.allocationSize(value.`reference`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`dueOn`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`aimedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`orderRef`) +
+            FfiConverterOptionalString.allocationSize(value.`reason`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`reverses`) +
+            FfiConverterOptionalTypeUuid.allocationSize(value.`overrideId`)
+    )
+
+    override fun write(value: LedgerEntry, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`id`, buf)
+            FfiConverterTypeUuid.write(value.`deviceId`, buf)
+            FfiConverterULong.write(value.`deviceSeq`, buf)
+            FfiConverterTypeUuid.write(value.`customerId`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
+            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
+            FfiConverterTypeUtcTimestamp.write(value.`recordedAt`, buf)
+            FfiConverterString.write(value.`cashier`, buf)
+            FfiConverterOptionalTypePaymentMethod.write(value.`method`, buf)
+            FfiConverterOptionalString.write(value.`reference`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`dueOn`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`aimedAt`, buf)
+            FfiConverterOptionalString.write(value.`orderRef`, buf)
+            FfiConverterOptionalString.write(value.`reason`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`reverses`, buf)
+            FfiConverterOptionalTypeUuid.write(value.`overrideId`, buf)
+    }
+}
+
+
+
+/**
+ * The French legal interest rate ("all other cases": the shop is the creditor) for a
+ * half-year (1 or 2). Stored as `[[year, half], rate_pct]`.
+ */
+data class LegalRate (
+    var `year`: kotlin.Int
+    , 
+    var `half`: kotlin.UByte
+    , 
+    var `ratePct`: Percent
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLegalRate: FfiConverterRustBuffer<LegalRate> {
+    override fun read(buf: ByteBuffer): LegalRate {
+        return LegalRate(
+            FfiConverterInt.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterTypePercent.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LegalRate) = (
+            FfiConverterInt.allocationSize(value.`year`) +
+            FfiConverterUByte.allocationSize(value.`half`) +
+            FfiConverterTypePercent.allocationSize(value.`ratePct`)
+    )
+
+    override fun write(value: LegalRate, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`year`, buf)
+            FfiConverterUByte.write(value.`half`, buf)
+            FfiConverterTypePercent.write(value.`ratePct`, buf)
+    }
+}
+
+
+
+/**
  * An invoice (or charge) not yet fully settled.
  */
 data class OpenInvoice (
@@ -2501,6 +2877,73 @@ public object FfiConverterTypeOverdueInvoice: FfiConverterRustBuffer<OverdueInvo
             FfiConverterTypeIsoDate.write(value.`dueOn`, buf)
             FfiConverterLong.write(value.`daysPastDue`, buf)
             FfiConverterTypeMoney.write(value.`remaining`, buf)
+    }
+}
+
+
+
+/**
+ * A manager's permission to sell on account despite a refusal, for one customer, one day, up
+ * to one amount.
+ */
+data class Override (
+    var `id`: Uuid
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `businessDate`: IsoDate
+    , 
+    var `amount`: Money
+    , 
+    var `manager`: kotlin.String
+    , 
+    var `reason`: kotlin.String
+    , 
+    var `verdict`: Verdict
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
+    override fun read(buf: ByteBuffer): Override {
+        return Override(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeVerdict.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Override) = (
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`businessDate`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterString.allocationSize(value.`manager`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterTypeVerdict.allocationSize(value.`verdict`)
+    )
+
+    override fun write(value: Override, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterTypeIsoDate.write(value.`businessDate`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterString.write(value.`manager`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterTypeVerdict.write(value.`verdict`, buf)
     }
 }
 
@@ -2840,6 +3283,268 @@ public object FfiConverterTypePromise: FfiConverterRustBuffer<Promise> {
 
 
 /**
+ * The rates penalties need: ECB main refinancing rate changes, and the French legal interest
+ * rate per half-year, each with the day it was last checked against its source.
+ */
+data class RateTables (
+    /**
+     * Sorted.
+     */
+    var `ecb`: List<EcbRate>
+    , 
+    /**
+     * Sorted.
+     */
+    var `legal`: List<LegalRate>
+    , 
+    /**
+     * A change the ECB decides after this day is unknown here: a half-year starting after it
+     * is not covered.
+     */
+    var `ecbCheckedThrough`: IsoDate
+    , 
+    var `legalCheckedThrough`: IsoDate
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRateTables: FfiConverterRustBuffer<RateTables> {
+    override fun read(buf: ByteBuffer): RateTables {
+        return RateTables(
+            FfiConverterSequenceTypeEcbRate.read(buf),
+            FfiConverterSequenceTypeLegalRate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RateTables) = (
+            FfiConverterSequenceTypeEcbRate.allocationSize(value.`ecb`) +
+            FfiConverterSequenceTypeLegalRate.allocationSize(value.`legal`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`ecbCheckedThrough`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`legalCheckedThrough`)
+    )
+
+    override fun write(value: RateTables, buf: ByteBuffer) {
+            FfiConverterSequenceTypeEcbRate.write(value.`ecb`, buf)
+            FfiConverterSequenceTypeLegalRate.write(value.`legal`, buf)
+            FfiConverterTypeIsoDate.write(value.`ecbCheckedThrough`, buf)
+            FfiConverterTypeIsoDate.write(value.`legalCheckedThrough`, buf)
+    }
+}
+
+
+
+/**
+ * What a write returns: the entry as stored and the account right after it.
+ */
+data class Recorded (
+    var `entry`: Entry
+    , 
+    var `balance`: Money
+    , 
+    var `deposits`: Money
+    , 
+    /**
+     * The checkout verdict a sale was recorded under.
+     */
+    var `verdict`: Verdict?
+    , 
+    /**
+     * The deposit applied to a sale in the same transaction, if any.
+     */
+    var `depositApplied`: Entry?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecorded: FfiConverterRustBuffer<Recorded> {
+    override fun read(buf: ByteBuffer): Recorded {
+        return Recorded(
+            FfiConverterTypeEntry.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalTypeVerdict.read(buf),
+            FfiConverterOptionalTypeEntry.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Recorded) = (
+            FfiConverterTypeEntry.allocationSize(value.`entry`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`deposits`) +
+            FfiConverterOptionalTypeVerdict.allocationSize(value.`verdict`) +
+            FfiConverterOptionalTypeEntry.allocationSize(value.`depositApplied`)
+    )
+
+    override fun write(value: Recorded, buf: ByteBuffer) {
+            FfiConverterTypeEntry.write(value.`entry`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`deposits`, buf)
+            FfiConverterOptionalTypeVerdict.write(value.`verdict`, buf)
+            FfiConverterOptionalTypeEntry.write(value.`depositApplied`, buf)
+    }
+}
+
+
+
+/**
+ * A reminder as queued for the back office, with its rendered content.
+ */
+data class Reminder (
+    var `id`: Uuid
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `customerName`: kotlin.String
+    , 
+    /**
+     * Index of the ladder step (0 = first).
+     */
+    var `level`: kotlin.UInt
+    , 
+    var `step`: kotlin.String
+    , 
+    var `kind`: StepKind
+    , 
+    var `channel`: Channel
+    , 
+    /**
+     * Email address, phone number or postal address, as the channel needs.
+     */
+    var `recipient`: kotlin.String?
+    , 
+    var `language`: Language
+    , 
+    var `state`: ReminderState
+    , 
+    var `stateNote`: kotlin.String?
+    , 
+    var `createdOn`: IsoDate
+    , 
+    /**
+     * Not to be sent before (SMS wait for daytime, and for Monday on Sundays).
+     */
+    var `notBefore`: Timestamp
+    , 
+    var `subject`: kotlin.String
+    , 
+    var `body`: kotlin.String
+    , 
+    var `amountDue`: Money
+    , 
+    var `penalties`: Money
+    , 
+    var `indemnity`: Money
+    , 
+    /**
+     * References of the invoices it names.
+     */
+    var `invoices`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
+    override fun read(buf: ByteBuffer): Reminder {
+        return Reminder(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeStepKind.read(buf),
+            FfiConverterTypeChannel.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeLanguage.read(buf),
+            FfiConverterTypeReminderState.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeIsoDate.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Reminder) = (
+            FfiConverterTypeUuid.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`customerName`) +
+            FfiConverterUInt.allocationSize(value.`level`) +
+            FfiConverterString.allocationSize(value.`step`) +
+            FfiConverterTypeStepKind.allocationSize(value.`kind`) +
+            FfiConverterTypeChannel.allocationSize(value.`channel`) +
+            FfiConverterOptionalString.allocationSize(value.`recipient`) +
+            FfiConverterTypeLanguage.allocationSize(value.`language`) +
+            FfiConverterTypeReminderState.allocationSize(value.`state`) +
+            FfiConverterOptionalString.allocationSize(value.`stateNote`) +
+            FfiConverterTypeIsoDate.allocationSize(value.`createdOn`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`notBefore`) +
+            FfiConverterString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`body`) +
+            FfiConverterTypeMoney.allocationSize(value.`amountDue`) +
+            FfiConverterTypeMoney.allocationSize(value.`penalties`) +
+            FfiConverterTypeMoney.allocationSize(value.`indemnity`) +
+            FfiConverterSequenceString.allocationSize(value.`invoices`)
+    )
+
+    override fun write(value: Reminder, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`customerName`, buf)
+            FfiConverterUInt.write(value.`level`, buf)
+            FfiConverterString.write(value.`step`, buf)
+            FfiConverterTypeStepKind.write(value.`kind`, buf)
+            FfiConverterTypeChannel.write(value.`channel`, buf)
+            FfiConverterOptionalString.write(value.`recipient`, buf)
+            FfiConverterTypeLanguage.write(value.`language`, buf)
+            FfiConverterTypeReminderState.write(value.`state`, buf)
+            FfiConverterOptionalString.write(value.`stateNote`, buf)
+            FfiConverterTypeIsoDate.write(value.`createdOn`, buf)
+            FfiConverterTypeTimestamp.write(value.`notBefore`, buf)
+            FfiConverterString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`body`, buf)
+            FfiConverterTypeMoney.write(value.`amountDue`, buf)
+            FfiConverterTypeMoney.write(value.`penalties`, buf)
+            FfiConverterTypeMoney.write(value.`indemnity`, buf)
+            FfiConverterSequenceString.write(value.`invoices`, buf)
+    }
+}
+
+
+
+/**
  * One template in one language: a subject and body (email, letter, call sheet, file) and a
  * short text for SMS.
  */
@@ -2891,6 +3596,251 @@ public object FfiConverterTypeReminderTemplate: FfiConverterRustBuffer<ReminderT
             FfiConverterString.write(value.`subject`, buf)
             FfiConverterString.write(value.`body`, buf)
             FfiConverterString.write(value.`sms`, buf)
+    }
+}
+
+
+
+/**
+ * What a daily run did.
+ */
+data class RunReport (
+    var `asOf`: IsoDate?
+    , 
+    /**
+     * Customers whose reminder could not be written (a template or ladder problem); the
+     * others were not held up.
+     */
+    var `errors`: List<kotlin.String>
+    , 
+    var `customersChecked`: kotlin.UInt
+    , 
+    var `queued`: List<Reminder>
+    , 
+    /**
+     * Reminders due but waiting for the owner (rate tables to update), each with why.
+     */
+    var `held`: List<Reminder>
+    , 
+    /**
+     * Court files the law does not allow (limitation, insolvency, a public buyer): customer
+     * and reason.
+     */
+    var `refused`: List<kotlin.String>
+    , 
+    /**
+     * How many customers the run left alone, and why.
+     */
+    var `skipped`: Skips
+    , 
+    var `plansBroken`: kotlin.UInt
+    , 
+    var `promisesBroken`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRunReport: FfiConverterRustBuffer<RunReport> {
+    override fun read(buf: ByteBuffer): RunReport {
+        return RunReport(
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeReminder.read(buf),
+            FfiConverterSequenceTypeReminder.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterTypeSkips.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RunReport) = (
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`asOf`) +
+            FfiConverterSequenceString.allocationSize(value.`errors`) +
+            FfiConverterUInt.allocationSize(value.`customersChecked`) +
+            FfiConverterSequenceTypeReminder.allocationSize(value.`queued`) +
+            FfiConverterSequenceTypeReminder.allocationSize(value.`held`) +
+            FfiConverterSequenceString.allocationSize(value.`refused`) +
+            FfiConverterTypeSkips.allocationSize(value.`skipped`) +
+            FfiConverterUInt.allocationSize(value.`plansBroken`) +
+            FfiConverterUInt.allocationSize(value.`promisesBroken`)
+    )
+
+    override fun write(value: RunReport, buf: ByteBuffer) {
+            FfiConverterOptionalTypeIsoDate.write(value.`asOf`, buf)
+            FfiConverterSequenceString.write(value.`errors`, buf)
+            FfiConverterUInt.write(value.`customersChecked`, buf)
+            FfiConverterSequenceTypeReminder.write(value.`queued`, buf)
+            FfiConverterSequenceTypeReminder.write(value.`held`, buf)
+            FfiConverterSequenceString.write(value.`refused`, buf)
+            FfiConverterTypeSkips.write(value.`skipped`, buf)
+            FfiConverterUInt.write(value.`plansBroken`, buf)
+            FfiConverterUInt.write(value.`promisesBroken`, buf)
+    }
+}
+
+
+
+/**
+ * What a till edits of the settings, flat: the shop's name and contacts as reminders print
+ * them, and its rules for reminders. Its legal identity and checkout rules are set elsewhere
+ * (the back office, the CLI; the till's `checkout_rules`), and kept as they are.
+ */
+data class ShopSettings (
+    var `shopName`: kotlin.String
+    , 
+    var `shopPhone`: kotlin.String
+    , 
+    var `shopEmail`: kotlin.String
+    , 
+    var `shopAddress`: kotlin.String
+    , 
+    /**
+     * An https:// address to pay online, which may use `{customer_ref}`,
+     * `{payment_reference}` and `{amount}`; `None`: reminders say to pay at the shop.
+     */
+    var `paymentUrl`: kotlin.String?
+    , 
+    /**
+     * Fewest days between two contacts with the same customer.
+     */
+    var `minGapDays`: kotlin.UInt
+    , 
+    /**
+     * SMS only between these hours (the till's local time), never on Sunday.
+     */
+    var `smsFromHour`: kotlin.UInt
+    , 
+    var `smsUntilHour`: kotlin.UInt
+    , 
+    /**
+     * Days an instalment may be late before a payment plan counts as broken.
+     */
+    var `planGraceDays`: kotlin.UInt
+    , 
+    /**
+     * Add the penalties and the indemnity to the account when the formal notice goes.
+     */
+    var `penaltyFeesBusiness`: kotlin.Boolean
+    , 
+    var `penaltyFeesConsumer`: kotlin.Boolean
+    , 
+    /**
+     * A contract penalty rate for business customers, in percent ("12.5").
+     */
+    var `contractRatePct`: Percent?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeShopSettings: FfiConverterRustBuffer<ShopSettings> {
+    override fun read(buf: ByteBuffer): ShopSettings {
+        return ShopSettings(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTypePercent.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ShopSettings) = (
+            FfiConverterString.allocationSize(value.`shopName`) +
+            FfiConverterString.allocationSize(value.`shopPhone`) +
+            FfiConverterString.allocationSize(value.`shopEmail`) +
+            FfiConverterString.allocationSize(value.`shopAddress`) +
+            FfiConverterOptionalString.allocationSize(value.`paymentUrl`) +
+            FfiConverterUInt.allocationSize(value.`minGapDays`) +
+            FfiConverterUInt.allocationSize(value.`smsFromHour`) +
+            FfiConverterUInt.allocationSize(value.`smsUntilHour`) +
+            FfiConverterUInt.allocationSize(value.`planGraceDays`) +
+            FfiConverterBoolean.allocationSize(value.`penaltyFeesBusiness`) +
+            FfiConverterBoolean.allocationSize(value.`penaltyFeesConsumer`) +
+            FfiConverterOptionalTypePercent.allocationSize(value.`contractRatePct`)
+    )
+
+    override fun write(value: ShopSettings, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shopName`, buf)
+            FfiConverterString.write(value.`shopPhone`, buf)
+            FfiConverterString.write(value.`shopEmail`, buf)
+            FfiConverterString.write(value.`shopAddress`, buf)
+            FfiConverterOptionalString.write(value.`paymentUrl`, buf)
+            FfiConverterUInt.write(value.`minGapDays`, buf)
+            FfiConverterUInt.write(value.`smsFromHour`, buf)
+            FfiConverterUInt.write(value.`smsUntilHour`, buf)
+            FfiConverterUInt.write(value.`planGraceDays`, buf)
+            FfiConverterBoolean.write(value.`penaltyFeesBusiness`, buf)
+            FfiConverterBoolean.write(value.`penaltyFeesConsumer`, buf)
+            FfiConverterOptionalTypePercent.write(value.`contractRatePct`, buf)
+    }
+}
+
+
+
+/**
+ * How many customers a daily run left alone for one reason: `nothing_due`,
+ * `already_at_level`, `too_soon`, `excluded`, `on_hold`, `promise`, `plan`, `notice_pending`
+ * (`Skip::as_str`).
+ */
+data class SkipCount (
+    var `reason`: kotlin.String
+    , 
+    var `count`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSkipCount: FfiConverterRustBuffer<SkipCount> {
+    override fun read(buf: ByteBuffer): SkipCount {
+        return SkipCount(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SkipCount) = (
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterUInt.allocationSize(value.`count`)
+    )
+
+    override fun write(value: SkipCount, buf: ByteBuffer) {
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterUInt.write(value.`count`, buf)
     }
 }
 
@@ -3401,6 +4351,126 @@ public object FfiConverterTypeToday: FfiConverterRustBuffer<Today> {
             FfiConverterSequenceTypeOwnerTask.write(value.`held`, buf)
             FfiConverterSequenceTypeBrokenPromise.write(value.`brokenPromises`, buf)
             FfiConverterSequenceTypeBankLine.write(value.`bankToConfirm`, buf)
+    }
+}
+
+
+
+/**
+ * The answer shown at the till.
+ */
+data class Verdict (
+    var `decision`: Decision
+    , 
+    var `reasons`: List<Reason>
+    , 
+    /**
+     * Every reason as a sentence, and the line for the cashier (`Verdict::summary`), written
+     * by [`check`] so that a till shows the core's wording.
+     */
+    var `messages`: List<kotlin.String>
+    , 
+    var `summary`: kotlin.String
+    , 
+    var `customerRef`: kotlin.String
+    , 
+    var `customerName`: kotlin.String
+    , 
+    var `cartTotal`: Money
+    , 
+    var `balance`: Money
+    , 
+    var `overdue`: Money
+    , 
+    var `oldestOverdueDays`: kotlin.UInt?
+    , 
+    var `creditLimit`: Money?
+    , 
+    /**
+     * Credit left before this sale (`None`: no limit).
+     */
+    var `availableCredit`: Money?
+    , 
+    /**
+     * Deposits the customer can pay with, whatever the decision.
+     */
+    var `depositsAvailable`: Money
+    , 
+    /**
+     * How likely (in percent) the customer's next invoice is paid late, from the scores the
+     * shop last computed (`Store::refresh_risk`); informs, never decides.
+     */
+    var `lateRiskPct`: kotlin.UByte?
+    , 
+    var `lateRiskReasons`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
+    override fun read(buf: ByteBuffer): Verdict {
+        return Verdict(
+            FfiConverterTypeDecision.read(buf),
+            FfiConverterSequenceTypeReason.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Verdict) = (
+            FfiConverterTypeDecision.allocationSize(value.`decision`) +
+            FfiConverterSequenceTypeReason.allocationSize(value.`reasons`) +
+            FfiConverterSequenceString.allocationSize(value.`messages`) +
+            FfiConverterString.allocationSize(value.`summary`) +
+            FfiConverterString.allocationSize(value.`customerRef`) +
+            FfiConverterString.allocationSize(value.`customerName`) +
+            FfiConverterTypeMoney.allocationSize(value.`cartTotal`) +
+            FfiConverterTypeMoney.allocationSize(value.`balance`) +
+            FfiConverterTypeMoney.allocationSize(value.`overdue`) +
+            FfiConverterOptionalUInt.allocationSize(value.`oldestOverdueDays`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`creditLimit`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`availableCredit`) +
+            FfiConverterTypeMoney.allocationSize(value.`depositsAvailable`) +
+            FfiConverterOptionalUByte.allocationSize(value.`lateRiskPct`) +
+            FfiConverterSequenceString.allocationSize(value.`lateRiskReasons`)
+    )
+
+    override fun write(value: Verdict, buf: ByteBuffer) {
+            FfiConverterTypeDecision.write(value.`decision`, buf)
+            FfiConverterSequenceTypeReason.write(value.`reasons`, buf)
+            FfiConverterSequenceString.write(value.`messages`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+            FfiConverterString.write(value.`customerRef`, buf)
+            FfiConverterString.write(value.`customerName`, buf)
+            FfiConverterTypeMoney.write(value.`cartTotal`, buf)
+            FfiConverterTypeMoney.write(value.`balance`, buf)
+            FfiConverterTypeMoney.write(value.`overdue`, buf)
+            FfiConverterOptionalUInt.write(value.`oldestOverdueDays`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`creditLimit`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`availableCredit`, buf)
+            FfiConverterTypeMoney.write(value.`depositsAvailable`, buf)
+            FfiConverterOptionalUByte.write(value.`lateRiskPct`, buf)
+            FfiConverterSequenceString.write(value.`lateRiskReasons`, buf)
     }
 }
 
@@ -4889,6 +5959,38 @@ public object FfiConverterTypeTone: FfiConverterRustBuffer<Tone> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
+    override fun read(buf: ByteBuffer): kotlin.UByte? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUByte.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UByte?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUByte.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUByte.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
     override fun read(buf: ByteBuffer): kotlin.UInt? {
         if (buf.get().toInt() == 0) {
@@ -4985,6 +6087,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeVerdict: FfiConverterRustBuffer<Verdict?> {
+    override fun read(buf: ByteBuffer): Verdict? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeVerdict.read(buf)
+    }
+
+    override fun allocationSize(value: Verdict?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeVerdict.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Verdict?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeVerdict.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeBankMatchRule: FfiConverterRustBuffer<BankMatchRule?> {
     override fun read(buf: ByteBuffer): BankMatchRule? {
         if (buf.get().toInt() == 0) {
@@ -5007,6 +6141,70 @@ public object FfiConverterOptionalTypeBankMatchRule: FfiConverterRustBuffer<Bank
         } else {
             buf.put(1)
             FfiConverterTypeBankMatchRule.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePaymentMethod: FfiConverterRustBuffer<PaymentMethod?> {
+    override fun read(buf: ByteBuffer): PaymentMethod? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePaymentMethod.read(buf)
+    }
+
+    override fun allocationSize(value: PaymentMethod?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePaymentMethod.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PaymentMethod?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePaymentMethod.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeEntry: FfiConverterRustBuffer<Entry?> {
+    override fun read(buf: ByteBuffer): Entry? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEntry.read(buf)
+    }
+
+    override fun allocationSize(value: Entry?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEntry.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Entry?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEntry.write(value, buf)
         }
     }
 }
@@ -5071,6 +6269,38 @@ public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
         } else {
             buf.put(1)
             FfiConverterTypeMoney.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePercent: FfiConverterRustBuffer<Percent?> {
+    override fun read(buf: ByteBuffer): Percent? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePercent.read(buf)
+    }
+
+    override fun allocationSize(value: Percent?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePercent.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Percent?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePercent.write(value, buf)
         }
     }
 }
@@ -5313,6 +6543,34 @@ public object FfiConverterSequenceTypeDepositHeld: FfiConverterRustBuffer<List<D
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeEcbRate: FfiConverterRustBuffer<List<EcbRate>> {
+    override fun read(buf: ByteBuffer): List<EcbRate> {
+        val len = buf.getInt()
+        return List<EcbRate>(len) {
+            FfiConverterTypeEcbRate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<EcbRate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEcbRate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<EcbRate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEcbRate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeInstalment: FfiConverterRustBuffer<List<Instalment>> {
     override fun read(buf: ByteBuffer): List<Instalment> {
         val len = buf.getInt()
@@ -5359,6 +6617,34 @@ public object FfiConverterSequenceTypeLadderStep: FfiConverterRustBuffer<List<La
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeLadderStep.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeLegalRate: FfiConverterRustBuffer<List<LegalRate>> {
+    override fun read(buf: ByteBuffer): List<LegalRate> {
+        val len = buf.getInt()
+        return List<LegalRate>(len) {
+            FfiConverterTypeLegalRate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<LegalRate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLegalRate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<LegalRate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLegalRate.write(it, buf)
         }
     }
 }
@@ -5481,6 +6767,62 @@ public object FfiConverterSequenceTypePenaltyPeriod: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
+    override fun read(buf: ByteBuffer): List<Reminder> {
+        val len = buf.getInt()
+        return List<Reminder>(len) {
+            FfiConverterTypeReminder.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reminder>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminder.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reminder>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSkipCount: FfiConverterRustBuffer<List<SkipCount>> {
+    override fun read(buf: ByteBuffer): List<SkipCount> {
+        val len = buf.getInt()
+        return List<SkipCount>(len) {
+            FfiConverterTypeSkipCount.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SkipCount>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSkipCount.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SkipCount>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSkipCount.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer<List<StatementLine>> {
     override fun read(buf: ByteBuffer): List<StatementLine> {
         val len = buf.getInt()
@@ -5533,6 +6875,43 @@ public object FfiConverterSequenceTypeBankReason: FfiConverterRustBuffer<List<Ba
 
 
 
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason>> {
+    override fun read(buf: ByteBuffer): List<Reason> {
+        val len = buf.getInt()
+        return List<Reason>(len) {
+            FfiConverterTypeReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReason.write(it, buf)
+        }
+    }
+}
+
+
+
+/**
+ * A ledger entry, flattened (`LedgerEntry`). Entries only come out of the till: one passed
+ * in is refused.
+ */
+public typealias Entry = LedgerEntry
+public typealias FfiConverterTypeEntry = FfiConverterTypeLedgerEntry
+
+
+
 /**
  * A day: "2026-11-23".
  */
@@ -5564,6 +6943,14 @@ public typealias FfiConverterTypePaymentReference = FfiConverterString
  */
 public typealias Percent = kotlin.String
 public typealias FfiConverterTypePercent = FfiConverterString
+
+
+
+/**
+ * How many customers a daily run left alone, and why: one `SkipCount` per reason.
+ */
+public typealias Skips = List<SkipCount>
+public typealias FfiConverterTypeSkips = FfiConverterSequenceTypeSkipCount
 
 
 
