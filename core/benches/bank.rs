@@ -143,7 +143,11 @@ fn with_copy<T>(path: &std::path::Path, f: impl FnOnce(&Store) -> (Duration, T))
     drop(Store::open(&copy).expect("open the copy"));
     std::fs::File::open(&copy).and_then(|f| f.sync_all()).expect("sync the copy");
     let store = Store::open(&copy).expect("open the copy");
-    f(&store)
+    let out = f(&store);
+    // What the commit wrote: the WAL keeps its size until it is written over.
+    let wal = std::fs::metadata(dir.path().join("shop.db-wal")).map_or(0, |m| m.len());
+    eprintln!("  WAL after the write: {} frames ({} MB)", wal / 4120, wal / 1_000_000);
+    out
 }
 
 fn open_invoices(path: &std::path::Path) -> Vec<Open> {

@@ -98,27 +98,40 @@ pub struct Book {
     amounts: HashMap<i64, Owed>,
 }
 
-/// Who owes one amount: each customer's entries together, and how many customers they are.
+/// Who owes one amount: what each customer owes it on, in order of customer, so that a payment
+/// takes its customer out of the amounts they owed by a search, not by a pass over the dozens
+/// of others who owe the same.
 #[derive(Debug, Default)]
 struct Owed {
     holders: usize,
+    /// By customer; a customer's entries in the order pushed.
     list: Vec<(usize, Held)>,
 }
 
 impl Owed {
     fn push(&mut self, c: usize, held: Held) {
-        if self.list.last().is_none_or(|(x, _)| *x != c) {
+        let at = self.list.partition_point(|(x, _)| *x <= c);
+        if at == 0 || self.list[at - 1].0 != c {
             self.holders += 1;
         }
-        self.list.push((c, held));
+        self.list.insert(at, (c, held));
     }
 
     fn remove(&mut self, c: usize) {
-        let before = self.list.len();
-        self.list.retain(|(x, _)| *x != c);
-        if self.list.len() < before {
+        let from = self.list.partition_point(|(x, _)| *x < c);
+        let to = self.list.partition_point(|(x, _)| *x <= c);
+        if to > from {
+            self.list.drain(from..to);
             self.holders -= 1;
         }
+    }
+
+    fn holders(&self) -> usize {
+        self.holders
+    }
+
+    fn list(&self) -> impl Iterator<Item = (usize, Held)> + '_ {
+        self.list.iter().copied()
     }
 }
 
@@ -201,7 +214,7 @@ impl Book {
 
     /// Whether an amount (cents) is evidence of who paid: few enough customers owe it.
     pub fn thin(&self, cents: i64) -> bool {
-        self.amounts.get(&cents).is_none_or(|owed| owed.holders <= AMOUNT_EVIDENCE_MAX)
+        self.amounts.get(&cents).is_none_or(|owed| owed.holders() <= AMOUNT_EVIDENCE_MAX)
     }
 
     /// The customers with an unlisted invoice of an amount that is evidence: to be read again
@@ -216,9 +229,9 @@ impl Book {
             if !self.thin(cents) {
                 continue;
             }
-            for (c, held) in self.amounts.get(&cents).map(|o| o.list.as_slice()).unwrap_or_default() {
-                let who = &self.customers[*c].reference;
-                if *held == Held::Unlisted && !out.contains(who) {
+            for (c, held) in self.amounts.get(&cents).into_iter().flat_map(Owed::list) {
+                let who = &self.customers[c].reference;
+                if held == Held::Unlisted && !out.contains(who) {
                     out.push(who.clone());
                 }
             }
@@ -497,9 +510,9 @@ pub fn decide(tx: &Transaction, book: &Book) -> Decision {
     }
     // The amount: evidence only when few customers have it.
     if let Some(owed) = book.amounts.get(&tx.amount.minor())
-        && owed.holders <= AMOUNT_EVIDENCE_MAX
+        && owed.holders() <= AMOUNT_EVIDENCE_MAX
     {
-        for &(c, held) in &owed.list {
+        for (c, held) in owed.list() {
             let reason = match held {
                 // Not read: the book is incomplete (`Book::incomplete`), never to be guessed.
                 Held::Unlisted => continue,

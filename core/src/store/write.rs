@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::entry::{Entry, EntryBody, REFERENCE_MAX};
 use crate::error::{Error, Result};
 use crate::money::Money;
-use crate::store::db::device::next_seq;
+use crate::store::db::device::{next_seq, peek_seq};
 use crate::store::db::values::{Now, new_id, text};
 use crate::store::reminders::queue;
 use crate::store::sync::outbox;
@@ -101,21 +101,23 @@ impl<'c> Write<'c> {
         body: EntryBody,
     ) -> Result<Recorded> {
         let cashier = text("cashier", cashier, REFERENCE_MAX)?;
-        let seq = next_seq(&self.tx)?;
-        let entry = Entry {
+        let mut entry = Entry {
             id,
             device_id: self.device,
-            device_seq: seq,
+            device_seq: peek_seq(&self.tx)?,
             customer: target.uuid,
             business_date: date,
             recorded_at: self.now.to_utc(),
             cashier,
             body,
         };
+        // Everything that can refuse the entry comes before the first row written: a caller
+        // that goes on after a refusal (a bank import) then has nothing to take back.
         entry.check()?;
         let reversed = ledger::reversed_entry(&self.tx, &entry.body, entry.customer)?;
+        entry.device_seq = next_seq(&self.tx)?;
         ledger::insert_entry(&self.tx, target.id, &entry, reversed.as_ref())?;
-        outbox::append_entry(&self.tx, seq, entry.id, self.now)?;
+        outbox::append_entry(&self.tx, entry.device_seq, entry.id, self.now)?;
         let (balance, deposits) = ledger::fold_in(&self.tx, target.id, &entry, reversed.as_ref())?;
         self.touch(target.id);
         Ok(Recorded { entry, balance, deposits, verdict: None, deposit_applied: None })

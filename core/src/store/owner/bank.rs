@@ -36,13 +36,15 @@ impl Store {
     /// whole or not at all, and each customer's queued reminders are rewritten once.
     pub fn import_statements(&self, statements: &[Statement], cashier: &str, now: Now) -> Result<Import> {
         let tokens = matching::quoted_tokens(statements.iter().flat_map(|s| &s.transactions));
-        let (mut book, named) = self.read(|conn| read_book(conn, &tokens))?;
         // Each payment touches its customer's pages in several tables: a statement of
         // thousands of them outgrows the writer's page cache, and SQLite would spill pages
         // mid-transaction and read them back (most of the time on a large shop).
         let count: usize = statements.iter().map(|s| s.transactions.len()).sum();
         let bulk = Bulk { large: count >= BIG_STATEMENT, moving_in: false };
         let report = self.attempt_bulk(now, bulk, |w| {
+            // Read in the write: the book is the ledger the payments are then written to, with
+            // no sale or synced payment committed in between.
+            let (mut book, named) = read_book(w.conn(), &tokens)?;
             let mut report = Import::default();
             for st in statements {
                 let account = st.account_iban.as_deref().unwrap_or(&st.id);
@@ -258,7 +260,9 @@ fn record(
     let today = w.now().date_naive();
     let date = booked_on.filter(|d| *d <= today).unwrap_or(today);
     let amount = Money::from_minor(cents);
-    w.conn().execute_batch("SAVEPOINT bank_payment")?;
+    // No savepoint: the ledger refuses before it writes anything (`Write::append`), and a
+    // savepoint would copy every page a payment changes aside, for nothing.
+    let written = w.conn().total_changes();
     let attempt = (|| -> Result<()> {
         let target = ledger::customer_in(w.conn(), customer)?;
         let req = EntryRequest::Payment { amount, method: PaymentMethod::Transfer, invoice: aim };
@@ -267,15 +271,12 @@ fn record(
         Ok(())
     })();
     match attempt {
-        Ok(()) => {
-            w.conn().execute_batch("RELEASE bank_payment")?;
-            Ok(Ok(true))
-        }
+        Ok(()) => Ok(Ok(true)),
+        // A refusal after a row was written would leave half a payment: the whole import is
+        // given up instead (it never was, but nothing here relies on that).
         Err(e @ (Error::Sqlite(_) | Error::Corrupt(_))) => Err(e),
-        Err(e) => {
-            w.conn().execute_batch("ROLLBACK TO bank_payment; RELEASE bank_payment")?;
-            Ok(Err(e))
-        }
+        Err(e) if w.conn().total_changes() != written => Err(e),
+        Err(e) => Ok(Err(e)),
     }
 }
 

@@ -258,6 +258,30 @@ fn a_payment_recorded_elsewhere_is_a_duplicate_here() {
     assert_eq!(balance(&s, "C1"), m("25.00"));
 }
 
+#[test]
+fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
+    // The first transfer names C5's invoice exactly, but the bank dated it before any date the
+    // ledger keeps: it is refused, nothing of it written, and the next one is recorded.
+    let s = hard_cases_shop();
+    let rf = s.payment_reference("C1").unwrap();
+    let mut early = tx("T1", "60.00", "F-20");
+    early.booking_date = Some(d("1969-12-31"));
+    let file = statement("S1", vec![early, tx("T2", "10.00", &rf.to_string())]);
+    let sequence = |s: &Store| s.read(|c| Ok(c.query_row("SELECT next_seq FROM device", [], |r| r.get::<_, i64>(0))?));
+    let (entries, seq) =
+        (s.read(|c| Ok(c.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))?)), sequence(&s));
+    let r = s.import_statements(&[file], "anna", at("2026-03-12")).unwrap();
+    assert_eq!(ids(&r.unmatched), ["T1"]);
+    assert!(r.unmatched[0].why.as_deref().unwrap().contains("the ledger refused it"), "{:?}", r.unmatched[0].why);
+    assert_eq!(ids(&r.applied), ["T2"]);
+    assert_eq!(balance(&s, "C5"), m("105.00"));
+    assert_eq!(balance(&s, "C1"), m("25.00"));
+    // One entry, and one number of this device's gapless sequence, for the one payment taken.
+    let after = s.read(|c| Ok(c.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))?)).unwrap();
+    assert_eq!(after, entries.unwrap() + 1);
+    assert_eq!(sequence(&s).unwrap(), seq.unwrap() + 1);
+}
+
 /// A random shop: up to four customers with up to three invoices each.
 fn ledger() -> impl Strategy<Value = Vec<Vec<i64>>> {
     prop::collection::vec(prop::collection::vec(1i64..5_000, 0..4), 1..5)
