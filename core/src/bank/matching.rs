@@ -96,43 +96,53 @@ pub struct Book {
     accounts: HashMap<String, Vec<usize>>,
     /// Open amounts (cents) to the customers who owe them, and on what.
     amounts: HashMap<i64, Owed>,
+    /// Each customer's version: how many times their account changed in this book.
+    versions: Vec<u32>,
 }
 
-/// Who owes one amount: what each customer owes it on, in order of customer, so that a payment
-/// takes its customer out of the amounts they owed by a search, not by a pass over the dozens
-/// of others who owe the same.
+/// Who owes one amount: how many customers, and what each owes it on. A customer whose account
+/// changed is counted out at once, and their entries, of an earlier version of them, are
+/// skipped from then on: nothing goes through the dozens of others who owe the same.
 #[derive(Debug, Default)]
 struct Owed {
     holders: usize,
-    /// By customer; a customer's entries in the order pushed.
-    list: Vec<(usize, Held)>,
+    /// (customer, their version when pushed, what on); a customer's entries pushed together.
+    list: Vec<(usize, u32, Held)>,
 }
 
 impl Owed {
-    fn push(&mut self, c: usize, held: Held) {
-        let at = self.list.partition_point(|(x, _)| *x <= c);
-        if at == 0 || self.list[at - 1].0 != c {
+    fn push(&mut self, c: usize, version: u32, held: Held) {
+        if self.list.last().is_none_or(|&(x, v, _)| (x, v) != (c, version)) {
             self.holders += 1;
         }
-        self.list.insert(at, (c, held));
+        self.list.push((c, version, held));
     }
 
-    fn remove(&mut self, c: usize) {
-        let from = self.list.partition_point(|(x, _)| *x < c);
-        let to = self.list.partition_point(|(x, _)| *x <= c);
-        if to > from {
-            self.list.drain(from..to);
-            self.holders -= 1;
-        }
+    /// One of the customers who owed it no longer does as they did (see [`Book::refresh`]).
+    fn leave(&mut self) {
+        self.holders -= 1;
     }
 
     fn holders(&self) -> usize {
         self.holders
     }
 
-    fn list(&self) -> impl Iterator<Item = (usize, Held)> + '_ {
-        self.list.iter().copied()
+    /// The entries of customers as they now are (`versions`).
+    fn list<'a>(&'a self, versions: &'a [u32]) -> impl Iterator<Item = (usize, Held)> + 'a {
+        self.list.iter().filter(move |&&(c, v, _)| versions[c] == v).map(|&(c, _, h)| (c, h))
     }
+}
+
+/// The amounts (cents) a customer is counted as owing: each open invoice's, and the balance
+/// when they owe one; each once.
+fn owed_amounts(open: impl IntoIterator<Item = Money>, balance: Money) -> Vec<i64> {
+    let mut amounts: Vec<i64> = open.into_iter().map(Money::minor).collect();
+    if balance.is_positive() {
+        amounts.push(balance.minor());
+    }
+    amounts.sort_unstable();
+    amounts.dedup();
+    amounts
 }
 
 /// What a customer owes an amount on.
@@ -176,6 +186,7 @@ impl Book {
             }
         }
         book.by_name = by_name;
+        book.versions = vec![0; book.customers.len()];
         for c in 0..book.customers.len() {
             book.index_amounts(c);
         }
@@ -203,11 +214,12 @@ impl Book {
             }
         }
         let changed: HashSet<i64> = Self::amounts_of(&old).chain(Self::amounts_of(&self.customers[c])).collect();
-        for cents in Self::amounts_of(&old) {
+        for cents in owed_amounts(old.open.iter().map(|i| i.open).chain(old.unlisted.iter().copied()), old.balance) {
             if let Some(owed) = self.amounts.get_mut(&cents) {
-                owed.remove(c);
+                owed.leave();
             }
         }
+        self.versions[c] += 1;
         self.index_amounts(c);
         self.unlisted_at(changed)
     }
@@ -229,7 +241,7 @@ impl Book {
             if !self.thin(cents) {
                 continue;
             }
-            for (c, held) in self.amounts.get(&cents).into_iter().flat_map(Owed::list) {
+            for (c, held) in self.amounts.get(&cents).into_iter().flat_map(|o| o.list(&self.versions)) {
                 let who = &self.customers[c].reference;
                 if held == Held::Unlisted && !out.contains(who) {
                     out.push(who.clone());
@@ -255,15 +267,16 @@ impl Book {
 
     fn index_amounts(&mut self, c: usize) {
         let customer = &self.customers[c];
+        let v = self.versions[c];
         for (k, inv) in customer.open.iter().enumerate() {
             self.invoices.entry(inv.reference.to_ascii_uppercase()).or_default().push((c, k));
-            self.amounts.entry(inv.open.minor()).or_default().push(c, Held::Invoice(k));
+            self.amounts.entry(inv.open.minor()).or_default().push(c, v, Held::Invoice(k));
         }
         for open in &customer.unlisted {
-            self.amounts.entry(open.minor()).or_default().push(c, Held::Unlisted);
+            self.amounts.entry(open.minor()).or_default().push(c, v, Held::Unlisted);
         }
         if customer.balance.is_positive() {
-            self.amounts.entry(customer.balance.minor()).or_default().push(c, Held::Balance);
+            self.amounts.entry(customer.balance.minor()).or_default().push(c, v, Held::Balance);
         }
     }
 }
@@ -278,13 +291,7 @@ impl Holders {
     /// Counts one customer owing these open amounts and this balance (counted when owed), each
     /// amount once however often they owe it.
     pub fn add(&mut self, open: impl IntoIterator<Item = Money>, balance: Money) {
-        let mut amounts: Vec<i64> = open.into_iter().map(Money::minor).collect();
-        if balance.is_positive() {
-            amounts.push(balance.minor());
-        }
-        amounts.sort_unstable();
-        amounts.dedup();
-        for cents in amounts {
+        for cents in owed_amounts(open, balance) {
             *self.0.entry(cents).or_default() += 1;
         }
     }
@@ -512,7 +519,7 @@ pub fn decide(tx: &Transaction, book: &Book) -> Decision {
     if let Some(owed) = book.amounts.get(&tx.amount.minor())
         && owed.holders() <= AMOUNT_EVIDENCE_MAX
     {
-        for (c, held) in owed.list() {
+        for (c, held) in owed.list(&book.versions) {
             let reason = match held {
                 // Not read: the book is incomplete (`Book::incomplete`), never to be guessed.
                 Held::Unlisted => continue,
