@@ -100,6 +100,33 @@ pub struct Book {
     versions: Vec<u32>,
 }
 
+/// Customers' names as a book finds them: each one's folded words, and each filed under a key
+/// of one or two of them (see [`customers_named`]).
+#[derive(Debug, Default)]
+pub struct Names {
+    words: Vec<Vec<String>>,
+    by_key: HashMap<u64, Vec<usize>>,
+}
+
+impl Names {
+    /// Files the names of customers 0, 1, 2...
+    pub fn new<'n>(names: impl Iterator<Item = &'n str>) -> Names {
+        let words: Vec<Vec<String>> = names.map(name_words).collect();
+        let mut frequency: HashMap<&str, usize> = HashMap::new();
+        for w in words.iter().flat_map(|ws| distinct(ws)) {
+            *frequency.entry(w).or_default() += 1;
+        }
+        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (c, ws) in words.iter().enumerate() {
+            if let Some(key) = name_key(ws, |w| frequency[w]) {
+                by_key.entry(key).or_default().push(c);
+            }
+        }
+        drop(frequency);
+        Names { words, by_key }
+    }
+}
+
 /// Who owes one amount: how many customers, and what each owes it on. A customer whose account
 /// changed is counted out at once, and their entries, of an earlier version of them, are
 /// skipped from then on: nothing goes through the dozens of others who owe the same.
@@ -164,6 +191,18 @@ impl Book {
         references: HashMap<PaymentReference, Option<String>>,
         accounts: &[(String, String)],
     ) -> Book {
+        let names = Names::new(customers.iter().map(|c| c.name.as_str()));
+        Book::with_names(customers, references, accounts, names)
+    }
+
+    /// [`Book::new`] with the customers' names already filed (`names`, in the same order): a
+    /// store files them while it reads the rest.
+    pub fn with_names(
+        customers: Vec<BookCustomer>,
+        references: HashMap<PaymentReference, Option<String>>,
+        accounts: &[(String, String)],
+        names: Names,
+    ) -> Book {
         let by_reference: HashMap<String, usize> =
             customers.iter().enumerate().map(|(i, c)| (c.reference.clone(), i)).collect();
         let references =
@@ -172,20 +211,7 @@ impl Book {
         for (iban, customer) in accounts {
             book.saw_account(iban, customer);
         }
-        book.names = book.customers.iter().map(|c| name_words(&c.name)).collect();
-        let mut frequency: HashMap<&str, usize> = HashMap::new();
-        for words in &book.names {
-            for w in distinct(words) {
-                *frequency.entry(w).or_default() += 1;
-            }
-        }
-        let mut by_name: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (c, words) in book.names.iter().enumerate() {
-            if let Some(key) = name_key(words, |w| frequency[w]) {
-                by_name.entry(key).or_default().push(c);
-            }
-        }
-        book.by_name = by_name;
+        (book.names, book.by_name) = (names.words, names.by_key);
         book.versions = vec![0; book.customers.len()];
         for c in 0..book.customers.len() {
             book.index_amounts(c);

@@ -8,11 +8,12 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::bank::matching::{self, Book, BookCustomer, Decision, Holders, OpenInvoice, Rule, Suggestion};
+use crate::bank::matching::{self, Book, BookCustomer, Decision, Holders, Names, OpenInvoice, Rule, Suggestion};
 use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
 use crate::money::Money;
+use crate::payref::PaymentReference;
 use crate::store::db::conn::Bulk;
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
@@ -513,6 +514,43 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
             });
         }
     }
+    // The names filed and the payment references computed on another core while the open
+    // invoices are read: on a large shop each is a good part of the book.
+    let names: Vec<String> = customers.iter().map(|c| c.name.clone()).collect();
+    let (filed, rest) = std::thread::scope(|scope| {
+        let filing = scope.spawn(move || (Names::new(names.iter().map(String::as_str)), references_of(uuids)));
+        let rest = read_open(conn, tokens, &at, &mut customers);
+        // A panic there is a bug of the matcher's own, told as such rather than carried on.
+        let filed = filing.join().map_err(|_| Error::Corrupt("filing the customers' names failed".into()));
+        (filed, rest)
+    });
+    let ((names, references), (named, accounts)) = (filed?, rest?);
+    let mut book = Book::with_names(customers, references, &accounts, names);
+    let pending = book.incomplete();
+    complete(conn, &mut book, &named, pending)?;
+    Ok((book, named))
+}
+
+/// Each payment reference to the customer it is for, `None` when two customers share one.
+fn references_of(uuids: Vec<(Uuid, String)>) -> HashMap<PaymentReference, Option<String>> {
+    let mut references = HashMap::with_capacity(uuids.len());
+    for (id, reference) in uuids {
+        references
+            .entry(PaymentReference::for_customer(id))
+            .and_modify(|shared: &mut Option<String>| *shared = None)
+            .or_insert(Some(reference));
+    }
+    references
+}
+
+/// The open invoices of `customers` (by row id, `at`) as [`read_book`] lists them, the invoices
+/// the `tokens` name, and the accounts seen before.
+fn read_open(
+    conn: &Connection,
+    tokens: &HashSet<String>,
+    at: &HashMap<i64, usize>,
+    customers: &mut [BookCustomer],
+) -> Result<(HashSet<Uuid>, Vec<(String, String)>)> {
     let mut named: HashSet<Uuid> = HashSet::new();
     {
         let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
@@ -533,13 +571,6 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
                 open.push((c, r.get(1)?, r.get(2)?));
             }
         }
-    }
-    let mut references = HashMap::with_capacity(uuids.len());
-    for (id, reference) in uuids {
-        references
-            .entry(crate::payref::PaymentReference::for_customer(id))
-            .and_modify(|shared: &mut Option<String>| *shared = None)
-            .or_insert(Some(reference));
     }
     let accounts: Vec<(String, String)> = conn
         .prepare(
@@ -575,10 +606,7 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
             customers[c].open.push(invoice);
         }
     }
-    let mut book = Book::new(customers, references, &accounts);
-    let pending = book.incomplete();
-    complete(conn, &mut book, &named, pending)?;
-    Ok((book, named))
+    Ok((named, accounts))
 }
 
 /// Reads again the customers the book asks for, until it lists every invoice that can change a
