@@ -531,6 +531,9 @@ fn read_book(conn: &Connection, tokens: &HashSet<String>) -> Result<(Book, HashS
     Ok((book, named))
 }
 
+/// An account (IBAN) a matched payment came from, and the customer's reference.
+type SeenAccount = (String, String);
+
 /// Each payment reference to the customer it is for, `None` when two customers share one.
 fn references_of(uuids: Vec<(Uuid, String)>) -> HashMap<PaymentReference, Option<String>> {
     let mut references = HashMap::with_capacity(uuids.len());
@@ -550,7 +553,7 @@ fn read_open(
     tokens: &HashSet<String>,
     at: &HashMap<i64, usize>,
     customers: &mut [BookCustomer],
-) -> Result<(HashSet<Uuid>, Vec<(String, String)>)> {
+) -> Result<(HashSet<Uuid>, Vec<SeenAccount>)> {
     let mut named: HashSet<Uuid> = HashSet::new();
     {
         let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
