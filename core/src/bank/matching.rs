@@ -122,7 +122,6 @@ impl Names {
                 by_key.entry(key).or_default().push(c);
             }
         }
-        drop(frequency);
         Names { words, by_key }
     }
 }
@@ -239,12 +238,13 @@ impl Book {
                 }
             }
         }
-        let changed: HashSet<i64> = Self::amounts_of(&old).chain(Self::amounts_of(&self.customers[c])).collect();
-        for cents in owed_amounts(old.open.iter().map(|i| i.open).chain(old.unlisted.iter().copied()), old.balance) {
-            if let Some(owed) = self.amounts.get_mut(&cents) {
+        let before = Self::owed_by(&old);
+        for cents in &before {
+            if let Some(owed) = self.amounts.get_mut(cents) {
                 owed.leave();
             }
         }
+        let changed: HashSet<i64> = before.into_iter().chain(Self::owed_by(&self.customers[c])).collect();
         self.versions[c] += 1;
         self.index_amounts(c);
         self.unlisted_at(changed)
@@ -278,8 +278,9 @@ impl Book {
         out
     }
 
-    fn amounts_of(c: &BookCustomer) -> impl Iterator<Item = i64> + '_ {
-        c.open.iter().map(|i| i.open).chain(c.unlisted.iter().copied()).chain(Some(c.balance)).map(Money::minor)
+    /// The amounts a customer is counted as owing ([`owed_amounts`]).
+    fn owed_by(c: &BookCustomer) -> Vec<i64> {
+        owed_amounts(c.open.iter().map(|i| i.open).chain(c.unlisted.iter().copied()), c.balance)
     }
 
     /// A payment from this account went to this customer.

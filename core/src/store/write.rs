@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::entry::{Entry, EntryBody, REFERENCE_MAX};
 use crate::error::{Error, Result};
 use crate::money::Money;
-use crate::store::db::device::{next_seq, peek_seq};
+use crate::store::db::device::next_seq;
 use crate::store::db::values::{Now, new_id, text};
 use crate::store::reminders::queue;
 use crate::store::sync::outbox;
@@ -104,7 +104,7 @@ impl<'c> Write<'c> {
         let mut entry = Entry {
             id,
             device_id: self.device,
-            device_seq: peek_seq(&self.tx)?,
+            device_seq: 0,
             customer: target.uuid,
             business_date: date,
             recorded_at: self.now.to_utc(),
@@ -112,10 +112,12 @@ impl<'c> Write<'c> {
             body,
         };
         // Everything that can refuse the entry comes before the first row written: a caller
-        // that goes on after a refusal (a bank import) then has nothing to take back.
-        entry.check()?;
+        // that goes on after a refusal (a bank import) then has nothing to take back. The
+        // number is the device's own, taken last.
+        entry.check_content()?;
         let reversed = ledger::reversed_entry(&self.tx, &entry.body, entry.customer)?;
         entry.device_seq = next_seq(&self.tx)?;
+        entry.check_sequence()?;
         ledger::insert_entry(&self.tx, target.id, &entry, reversed.as_ref())?;
         outbox::append_entry(&self.tx, entry.device_seq, entry.id, self.now)?;
         let (balance, deposits) = ledger::fold_in(&self.tx, target.id, &entry, reversed.as_ref())?;

@@ -22,12 +22,6 @@ pub(in crate::store) fn ensure(conn: &Connection) -> Result<Uuid> {
     Ok(id)
 }
 
-/// The number [`next_seq`] will take, without taking it.
-pub(in crate::store) fn peek_seq(conn: &Connection) -> Result<u64> {
-    let seq: i64 = conn.prepare_cached("SELECT next_seq FROM device WHERE id = 1")?.query_row([], |r| r.get(0))?;
-    Ok(seq as u64)
-}
-
 /// Takes the next gapless sequence number of this device's events.
 pub(in crate::store) fn next_seq(conn: &Connection) -> Result<u64> {
     let seq: i64 = conn

@@ -267,9 +267,8 @@ fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
     let mut early = tx("T1", "60.00", "F-20");
     early.booking_date = Some(d("1969-12-31"));
     let file = statement("S1", vec![early, tx("T2", "10.00", &rf.to_string())]);
-    let sequence = |s: &Store| s.read(|c| Ok(c.query_row("SELECT next_seq FROM device", [], |r| r.get::<_, i64>(0))?));
-    let (entries, seq) =
-        (s.read(|c| Ok(c.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))?)), sequence(&s));
+    let count = |sql: &str| s.read(|c| Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))?)).unwrap();
+    let (entries, seq) = (count("SELECT count(*) FROM entries"), count("SELECT next_seq FROM device"));
     let r = s.import_statements(&[file], "anna", at("2026-03-12")).unwrap();
     assert_eq!(ids(&r.unmatched), ["T1"]);
     assert!(r.unmatched[0].why.as_deref().unwrap().contains("the ledger refused it"), "{:?}", r.unmatched[0].why);
@@ -277,9 +276,8 @@ fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
     assert_eq!(balance(&s, "C5"), m("105.00"));
     assert_eq!(balance(&s, "C1"), m("25.00"));
     // One entry, and one number of this device's gapless sequence, for the one payment taken.
-    let after = s.read(|c| Ok(c.query_row("SELECT count(*) FROM entries", [], |r| r.get::<_, i64>(0))?)).unwrap();
-    assert_eq!(after, entries.unwrap() + 1);
-    assert_eq!(sequence(&s).unwrap(), seq.unwrap() + 1);
+    assert_eq!(count("SELECT count(*) FROM entries"), entries + 1);
+    assert_eq!(count("SELECT next_seq FROM device"), seq + 1);
 }
 
 /// A random shop: up to four customers with up to three invoices each.
