@@ -153,6 +153,32 @@ impl Store {
         })
     }
 
+    /// [`Store::record_once_each`] for entries that stand or fall together (a payment's
+    /// reversal and the credit that goes with it): each recorded or recognised (`None`) in one
+    /// unit of work, or, at the first refusal, none of them, that refusal being the error. In
+    /// the outbox, and so in the log, they follow one another in the order given.
+    pub fn record_once_all(
+        &self,
+        items: Vec<(Uuid, String, EntryRequest)>,
+        cashier: &str,
+        now: Now,
+    ) -> Result<Vec<Option<Recorded>>> {
+        let date = business_date(None, now)?;
+        self.write(now, |w| {
+            let mut out = Vec::with_capacity(items.len());
+            for (id, customer, req) in items {
+                if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+                    out.push(None);
+                    continue;
+                }
+                let target = customer_in(w.conn(), &customer)?;
+                let body = validate(w.conn(), target.id, date, req)?;
+                out.push(Some(w.append(&target, id, date, cashier, body)?));
+            }
+            Ok(out)
+        })
+    }
+
     /// Whether an entry with this id is in the ledger (a provider's payment a refund or a
     /// chargeback refers to, for instance).
     pub fn has_entry(&self, id: Uuid) -> Result<bool> {

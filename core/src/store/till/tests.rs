@@ -752,3 +752,40 @@ fn record_once_each_records_recognises_and_refuses_each_on_its_own() {
     assert_eq!(s.entries().unwrap().len(), before + 1);
     assert!(s.has_entry(c).unwrap() && !s.has_entry(b).unwrap());
 }
+
+/// Entries that stand or fall together: recorded in the order given, recognised when already
+/// there, and none of them written when one is refused.
+#[test]
+fn record_once_all_records_all_or_none() {
+    let mut s = shop();
+    sale(&mut s, "C1", "50.00", "2026-01-02").unwrap();
+    let now = at("2026-01-05");
+    let pay = |amount: &str| EntryRequest::Payment { amount: m(amount), method: PaymentMethod::Online, invoice: None };
+    let (paid, credit, reversal) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(3));
+    s.record_once(paid, "C1", None, "back office", pay("50.00"), now).unwrap();
+    let pair = |credit_id, reversal_id, of| {
+        vec![
+            (credit_id, "C1".to_owned(), EntryRequest::Adjustment { amount: m("-20.00"), reason: "refunded".into() }),
+            (reversal_id, "C1".to_owned(), EntryRequest::Reversal { entry: of, reason: "charged back".into() }),
+        ]
+    };
+    let both = s.record_once_all(pair(credit, reversal, paid), "back office", now).unwrap();
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[0].as_ref().unwrap().balance, m("-20.00"), "the credit first");
+    assert_eq!(both[1].as_ref().unwrap().balance, m("30.00"), "then the reversal");
+    let ids: Vec<uuid::Uuid> = s.entries().unwrap().iter().map(|e| e.id).collect();
+    let at_of = |id| ids.iter().position(|x| *x == id).unwrap();
+    assert!(at_of(credit) < at_of(reversal), "in the order given");
+    let again = s.record_once_all(pair(credit, reversal, paid), "back office", now).unwrap();
+    assert!(again.iter().all(Option::is_none), "recognised: {again:?}");
+
+    // The payment already reversed under another id: the reversal is refused, and the credit
+    // that goes with it is not written either.
+    let before = s.entries().unwrap().len();
+    let (credit_2, reversal_2) = (uuid::Uuid::from_u128(4), uuid::Uuid::from_u128(5));
+    let refused = s.record_once_all(pair(credit_2, reversal_2, paid), "back office", now);
+    assert!(matches!(refused, Err(Error::NotReversible(..))), "{refused:?}");
+    assert_eq!(s.entries().unwrap().len(), before);
+    assert!(!s.has_entry(credit_2).unwrap() && !s.has_entry(reversal_2).unwrap());
+    assert_eq!(s.account("C1", d("2026-01-05")).unwrap().balance, m("30.00"));
+}
