@@ -285,7 +285,7 @@ async fn two_processes_starting_together_on_a_new_database_migrate_it_once(backe
     let (a, b) = (a.unwrap(), b.unwrap());
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM schema_version ORDER BY version").fetch_all(a.pool()).await.unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // Both work on the same shops.
     let shop = a.create_shop("Ensemble").await.unwrap();
     assert_eq!(b.shop(shop).await.unwrap().name, "Ensemble");

@@ -3,7 +3,9 @@
 //! and writes nothing, then is taken once it can be), partial and full refunds, a chargeback
 //! and the dispute won; Mollie's unsigned hints checked with (a stand-in of) Mollie's API,
 //! forged ones and another shop's writing nothing, and its chargebacks (and their reversal)
-//! taken once each. Every result reaches the till by sync.
+//! taken once each. Several chargebacks of one payment, by either provider and by two
+//! processes at once, charge the customer what the bank took back, once. Every result
+//! reaches the till by sync.
 
 mod backoffice;
 
@@ -342,6 +344,226 @@ async fn mollie_chargebacks_are_disputes_and_their_reversal_a_dispute_won_once_e
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
     assert_eq!((count("payment"), count("reversal")), (2, 1), "{k:?}");
     till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+/// A Mollie payment charged back twice (50.00, then 44.20 of its 94.20), each reported by a
+/// hint of its own and hinted again: the first reverses the payment and credits what the bank
+/// did not take, the second charges what it took on top, so the customer owes the 94.20 once,
+/// and a hint that brings nothing new writes nothing. The second reversed, its 44.20 is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mollie_chargebacks_of_one_payment_are_each_taken_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = StandIn::start().await;
+    let (db, shop) = BackOffice::open(dir.path()).await;
+    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
+    bo.sync(&till, start).await;
+    let invoice = invoice_of(&till, "C1");
+    db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
+    let hint = |id: String| {
+        let r = http.post(&hook).form(&[("id", id)]).send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let head = || async { db.shop(shop).await.unwrap().head };
+    let entry = |name: &str| json!(ardoise_core::bank::entry_id("mollie", name));
+
+    let (session, _) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
+    let id = session.id;
+    provider.mollie_update(&id, |p| p["status"] = "paid".into());
+    assert_eq!(hint(id.clone()).await["recorded"], true);
+    let chargeback = |chb: &str, value: &str| {
+        json!({"resource": "chargeback", "id": chb, "paymentId": id,
+            "amount": {"currency": "EUR", "value": value}, "settlementAmount": {"currency": "EUR", "value": format!("-{value}")},
+            "createdAt": "2026-11-20T10:00:00+00:00", "reversedAt": null})
+    };
+
+    // The first: 50.00 of the 94.20.
+    let first = chargeback("chb_1", "50.00");
+    provider.mollie_update(&id, |p| {
+        p["amountChargedBack"] = json!({"currency": "EUR", "value": "50.00"});
+        p["_links"]["chargebacks"] = json!({"href": format!("https://api.mollie.com/v2/payments/{id}/chargebacks")});
+    });
+    provider.mollie_chargebacks(&id, |list| list.push(first));
+    let before = head().await;
+    let r = hint(id.clone()).await;
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entries"][1], entry(&format!("reversal/{id}")), "{r}");
+    // In the log, the credit before the reversal: whoever reads the reversal has its credit.
+    let written = db.changes(shop, before, 100).await.unwrap().changes;
+    let entries: Vec<Value> = written.iter().filter(|c| c.event.kind == "entry").map(|c| json!(c.event.id)).collect();
+    assert_eq!(entries, [entry("chargeback-refunded/chb_1"), entry(&format!("reversal/{id}"))]);
+    let tables: Vec<&Value> = written.iter().map(|c| &c.event.payload["table"]).collect();
+    assert!(tables.contains(&&json!("disputes")), "a dispute opened on the invoice: {tables:?}");
+    let after_first = head().await;
+    for _ in 0..2 {
+        assert_eq!(hint(id.clone()).await["recorded"], false);
+    }
+    assert_eq!(head().await, after_first, "hinted again: nothing more written");
+    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(&till, "C1"), m("50.00"), "94.20 reversed, 44.20 the bank did not take credited");
+
+    // The second: the 44.20 left. Mollie lists both; the first is recognised.
+    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "94.20"}));
+    provider.mollie_chargebacks(&id, |list| list.push(chargeback("chb_2", "44.20")));
+    let r = hint(id.clone()).await;
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entries"][1], entry(&format!("reversal/{id}")), "{r}");
+    assert_eq!(r["entries"][2], entry("chargeback/chb_2"), "{r}");
+    let written = db.changes(shop, after_first, 100).await.unwrap().changes;
+    let kinds_written: Vec<&str> = written.iter().map(|c| c.event.kind.as_str()).collect();
+    assert_eq!(kinds_written, ["entry"], "one adjustment; the invoice's dispute is open already");
+    assert_eq!(written[0].event.id, ardoise_core::bank::entry_id("mollie", "chargeback/chb_2"));
+    assert_eq!(written[0].event.payload["amount"], "44.20");
+    let after_second = head().await;
+    for _ in 0..2 {
+        assert_eq!(hint(id.clone()).await["recorded"], false);
+    }
+    assert_eq!(head().await, after_second, "hinted again: nothing more written");
+    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(&till, "C1"), m("94.20"), "what the bank took back, once");
+    let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
+    assert_eq!(disputes.len(), 1, "{disputes:?}");
+    assert_eq!((disputes[0].invoice.as_str(), disputes[0].state.as_str()), (invoice.as_str(), "open"));
+
+    // The second reversed: its 44.20 is back, once.
+    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "50.00"}));
+    provider.mollie_chargebacks(&id, |list| list[1]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
+    let r = hint(id.clone()).await;
+    assert_eq!(r["recorded"], true, "{r}");
+    assert_eq!(r["entries"][3], entry("dispute-won/chb_2"), "{r}");
+    let after_won = head().await;
+    assert_eq!(after_won, after_second + 1);
+    assert_eq!(hint(id.clone()).await["recorded"], false);
+    assert_eq!(head().await, after_won);
+
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(&till, "C1"), m("50.00"), "the first chargeback stands, the second was reversed");
+    let k = kinds(&till);
+    let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
+    assert_eq!((count("payment"), count("reversal"), count("adjustment")), (2, 1, 2), "{k:?}");
+    till.lock().unwrap().audit().unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
+fn dispute(id: &str, intent: &str, cents: i64, status: &str) -> Value {
+    json!({"id": id, "object": "dispute", "charge": format!("ch_{intent}"), "payment_intent": intent,
+        "amount": cents, "currency": "eur", "status": status})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_disputes_of_one_payment_are_each_taken_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    disputes_of_one_payment(dir, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_disputes_of_one_payment_are_each_taken_once_on_postgres() {
+    let (url, _schema) = backoffice::pg::PgSchema::create("pay").await;
+    disputes_of_one_payment(tempfile::tempdir().unwrap(), &url).await;
+}
+
+/// Stripe: two disputes of one PaymentIntent, in one process and then in two processes on one
+/// database at the same moment; a dispute won before its own dispute was taken in is 409 even
+/// when another dispute reversed the payment already.
+async fn disputes_of_one_payment(dir: tempfile::TempDir, url: &str) {
+    const RACES: usize = 4;
+    let (db, shop) = BackOffice::open_url(url).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    // A second server process: its own merged copy, the same database.
+    let other =
+        BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged-b", false)))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    for i in 0..=RACES {
+        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "94.20", start);
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = Hook { http: http.clone(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) };
+    let hook_b = Hook { http, url: format!("{}/v1/pay/stripe/{shop}", other.serving.base_url()) };
+    let head = || async { db.shop(shop).await.unwrap().head };
+    for i in 0..=RACES {
+        let paid = paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 9420, &format!("C{i}"), "");
+        let paid = stripe_event(&format!("evt_p{i}"), "checkout.session.completed", paid);
+        assert_eq!(hook.send(&paid, "whsec_a").await.1["recorded"], true);
+    }
+
+    // C0, one process: 50.00, then the 44.20 left.
+    let created_a = stripe_event("evt_a", "charge.dispute.created", dispute("dp_a", "pi_0", 5000, "needs_response"));
+    assert_eq!(hook.send(&created_a, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&created_a, "whsec_a").await.1["recorded"], false);
+    // dp_b won before dp_b itself arrived: the payment is reversed (by dp_a), but taking the
+    // win now would pay back money the ledger never charged.
+    let won_b = stripe_event("evt_bw", "charge.dispute.closed", dispute("dp_b", "pi_0", 4420, "won"));
+    let before = head().await;
+    let (status, e) = hook.send(&won_b, "whsec_a").await;
+    assert_eq!((status, e["error"].as_str()), (409, Some("payment_not_recorded_yet")), "{e}");
+    assert_eq!(head().await, before, "nothing written");
+    let created_b = stripe_event("evt_b", "charge.dispute.created", dispute("dp_b", "pi_0", 4420, "needs_response"));
+    let (status, r) = hook.send(&created_b, "whsec_a").await;
+    assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("stripe", "chargeback/dp_b")));
+    let before = head().await;
+    assert_eq!(hook.send(&created_b, "whsec_a").await.1["recorded"], false);
+    assert_eq!(hook.send(&created_a, "whsec_a").await.1["recorded"], false);
+    assert_eq!(head().await, before, "delivered again: nothing written");
+    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(&till, "C0"), m("94.20"), "50.00 and 44.20 taken back, once each");
+    assert_eq!(hook.send(&won_b, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&won_b, "whsec_a").await.1["recorded"], false);
+    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(&till, "C0"), m("50.00"), "dp_b won: its 44.20 came back");
+
+    // C1..: each payment's two disputes delivered at the same moment, one to each process.
+    // Whichever process is second either finds the first's reversal or is told to come back
+    // (409, as Stripe would retry); never do both reverse the payment.
+    let hooks = Arc::new((hook, hook_b));
+    let mut sends = Vec::new();
+    for i in 1..=RACES {
+        for (n, (dp, cents)) in [("x", 5000), ("y", 4420)].into_iter().enumerate() {
+            let hooks = Arc::clone(&hooks);
+            let body = stripe_event(
+                &format!("evt_{dp}{i}"),
+                "charge.dispute.created",
+                dispute(&format!("dp_{dp}{i}"), &format!("pi_{i}"), cents, "needs_response"),
+            );
+            sends.push(tokio::spawn(async move {
+                let hook = if n == 0 { &hooks.0 } else { &hooks.1 };
+                for _ in 0..100 {
+                    match hook.send(&body, "whsec_a").await {
+                        (409, _) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        (status, r) => return (status, r),
+                    }
+                }
+                panic!("still 409 after 100 tries");
+            }));
+        }
+    }
+    for s in sends {
+        let (status, r) = s.await.unwrap();
+        assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    }
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    for i in 1..=RACES {
+        assert_eq!(balance(&till, &format!("C{i}")), m("94.20"), "C{i}: 50.00 and 44.20, once each");
+    }
+    let k = kinds(&till);
+    let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
+    assert_eq!(count("reversal"), 1 + RACES, "one reversal per payment: {k:?}");
+    till.lock().unwrap().audit().unwrap();
+    other.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
 

@@ -1,5 +1,7 @@
 //! The `payment_providers` table: each shop's provider account, its API key and the secrets
-//! its webhooks are signed with. Read by the webhook endpoint, written by the operator.
+//! its webhooks are signed with. Read by the webhook endpoint, written by the operator. And
+//! `provider_payments`: each payment a provider reported and the back office recorded, whose
+//! it was, and which of its chargebacks is the first.
 
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -107,4 +109,39 @@ pub(crate) async fn remember_payment(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The first chargeback of a provider's payment, the one that reverses it: `dispute` when no
+/// other was named before and the shop's log holds no entry `reversal` (the payment's reversal)
+/// yet, else whichever was named, if any. One conditional statement, so two processes asking
+/// at once for two chargebacks of the same payment get the same answer.
+pub(crate) async fn first_chargeback(
+    conn: &mut AnyConnection,
+    shop: Uuid,
+    provider: &str,
+    payment: &str,
+    dispute: &str,
+    reversal: Uuid,
+) -> Result<Option<String>> {
+    sqlx::query(
+        "UPDATE provider_payments SET first_chargeback = $4
+         WHERE shop_id = $1 AND provider = $2 AND payment = $3 AND first_chargeback IS NULL
+           AND NOT EXISTS (SELECT 1 FROM events WHERE shop_id = $1 AND event_id = $5)",
+    )
+    .bind(shop.to_string())
+    .bind(provider)
+    .bind(payment)
+    .bind(dispute)
+    .bind(reversal.to_string())
+    .execute(&mut *conn)
+    .await?;
+    let first: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT first_chargeback FROM provider_payments WHERE shop_id = $1 AND provider = $2 AND payment = $3",
+    )
+    .bind(shop.to_string())
+    .bind(provider)
+    .bind(payment)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(first.flatten())
 }

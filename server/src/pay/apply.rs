@@ -9,12 +9,20 @@
 //! | paid | payment (online), aimed at the one invoice named when it pays it exactly, else to the oldest invoices first | the payment |
 //! | refunded, the whole payment | reversal of the payment | `reversal/` + the payment |
 //! | refunded, part | adjustment charging the refund back | `refund/` + the refund |
-//! | disputed (chargeback) | reversal of the payment, and a dispute on each invoice it was for (reminders pause) | `reversal/` + the payment |
-//! | dispute won | payment again | `dispute-won/` + the dispute |
+//! | disputed (chargeback), the payment's first | reversal of the payment, and a dispute on each invoice it was for (reminders pause); when the bank took back less than the payment (refunds came before), in the same unit of work an adjustment crediting the difference | `reversal/` + the payment; `chargeback-refunded/` + the dispute |
+//! | disputed, a later one (the payment reversed already) | adjustment charging what the bank took back on top, and a dispute on each invoice not disputed yet | `chargeback/` + the dispute |
+//! | dispute won | payment again, once that dispute's chargeback is in the ledger | `dispute-won/` + the dispute |
 //!
-//! A refund or dispute of a payment not recorded yet (the provider delivers in any order) is
-//! `NotYet`: nothing is written, the webhook answers 409 and the provider delivers it again
-//! later. Which customer and invoices a payment was for is kept in `provider_payments`.
+//! So whatever the order of the chargebacks, the customer is charged what the bank took back,
+//! once. Which chargeback of a payment is its first is agreed in the database
+//! (`providers::first_chargeback`) before the copy is read, so that two processes never both
+//! reverse the payment for two different chargebacks; another one arriving before the first's
+//! reversal is in the ledger waits for it.
+//!
+//! A refund or dispute of a payment not recorded yet (the provider delivers in any order), a
+//! later chargeback before the first, or a dispute won before its chargeback is `NotYet`:
+//! nothing is written, the webhook answers 409 and the provider delivers it again later.
+//! Which customer and invoices a payment was for is kept in `provider_payments`.
 
 use ardoise_core::store::{Now, Store};
 use ardoise_core::{EntryRequest, Money, PaymentMethod, bank};
@@ -79,55 +87,124 @@ pub async fn apply(
         }
         Fact::Disputed { payment, dispute, amount } => {
             let known = known(db, shop, name, &payment).await?;
+            let chargeback = Chargeback::of(&key, &payment, &dispute, amount, &known);
+            let first = providers::first_chargeback(
+                &mut *db.conn().await?,
+                shop,
+                name,
+                &payment,
+                &dispute,
+                chargeback.reversal,
+            )
+            .await?;
+            let first = first.as_deref() == Some(dispute.as_str());
             let paid = key(payment.clone());
-            let entry = key(format!("reversal/{payment}"));
-            // The bank takes back what was not refunded: the payment is reversed whole, and
-            // what refunds already charged back to the customer is credited, so a partial
-            // refund followed by a chargeback never counts the refunded part twice.
-            let refunded = known.amount_cents - amount.minor();
-            let credit = key(format!("chargeback-refunded/{dispute}"));
             let reason = format!("chargeback {dispute} ({name}): the bank took the payment back");
-            let recorded = d
+            let more = format!("chargeback {dispute} ({name}): the bank took back {amount} more of payment {payment}");
+            let customer = known.customer.clone();
+            let r = d
                 .on_copy(shop, now, move |s| {
-                    let req = EntryRequest::Reversal { entry: paid, reason: reason.clone() };
-                    let r = s.record_once(entry, &known.customer, None, WHO, req, now)?;
-                    if r.is_some() {
-                        if refunded > 0 {
-                            let req = EntryRequest::Adjustment {
-                                amount: Money::from_minor(-refunded),
-                                reason: format!("{reason}; already refunded before it"),
-                            };
-                            s.record_once(credit, &known.customer, None, WHO, req, now)?;
+                    if chargeback.recorded(s)? {
+                        let entry = if s.has_entry(chargeback.more)? { chargeback.more } else { chargeback.reversal };
+                        return Ok(Some(Applied { entry, recorded: false }));
+                    }
+                    if s.has_entry(chargeback.reversal)? {
+                        // Reversed already (by an earlier chargeback, or a full refund): what
+                        // this one takes back comes on top.
+                        let req = EntryRequest::Adjustment { amount, reason: more.clone() };
+                        let recorded = s.record_once(chargeback.more, &customer, None, WHO, req, now)?.is_some();
+                        if recorded {
+                            for invoice in &known.invoices {
+                                dispute_invoice(s, invoice, &more, now)?;
+                            }
                         }
+                        return Ok(Some(Applied { entry: chargeback.more, recorded }));
+                    }
+                    if !first {
+                        // Another chargeback of this payment is its first, and its reversal is
+                        // not in the ledger yet: this one waits for it.
+                        return Ok(None);
+                    }
+                    // The bank takes back what was not refunded: the payment is reversed whole,
+                    // and what refunds already charged back to the customer is credited, so a
+                    // partial refund followed by a chargeback never counts the refunded part
+                    // twice. Together or not at all; the credit first, so that whoever reads
+                    // the reversal in the log has read its credit too.
+                    let mut items = Vec::new();
+                    if chargeback.refunded > 0 {
+                        let req = EntryRequest::Adjustment {
+                            amount: Money::from_minor(-chargeback.refunded),
+                            reason: format!("{reason}; already refunded before it"),
+                        };
+                        items.push((chargeback.credit, customer.clone(), req));
+                    }
+                    let req = EntryRequest::Reversal { entry: paid, reason: reason.clone() };
+                    items.push((chargeback.reversal, customer, req));
+                    let each = s.record_once_all(items, WHO, now)?;
+                    let reversed = each.last().is_some_and(Option::is_some);
+                    if reversed {
                         // Only when the reversal is new: a replay must not reopen a dispute the
                         // owner has since closed.
                         for invoice in &known.invoices {
                             dispute_invoice(s, invoice, &reason, now)?;
                         }
                     }
-                    Ok(r.is_some())
+                    Ok(Some(Applied { entry: chargeback.reversal, recorded: each.iter().any(Option::is_some) }))
                 })
                 .await?;
-            Ok(Applied { entry, recorded })
+            r.ok_or_else(|| ApplyError::NotYet(format!("the first chargeback of {payment}")))
         }
         Fact::DisputeWon { payment, dispute, amount } => {
             let known = known(db, shop, name, &payment).await?;
-            let reversed = key(format!("reversal/{payment}"));
+            let chargeback = Chargeback::of(&key, &payment, &dispute, amount, &known);
             let entry = key(format!("dispute-won/{dispute}"));
             let r = d
                 .on_copy(shop, now, move |s| {
-                    // Won before the chargeback was taken in: recording it now would count
+                    // Won before this chargeback was taken in: recording it now would count
                     // the money twice.
-                    if !s.has_entry(reversed)? {
+                    if !chargeback.recorded(s)? {
                         return Ok(None);
                     }
                     let req = EntryRequest::Payment { amount, method: PaymentMethod::Online, invoice: None };
                     Ok(Some(s.record_once(entry, &known.customer, None, WHO, req, now)?.is_some()))
                 })
                 .await?;
-            let recorded = r.ok_or_else(|| ApplyError::NotYet(format!("the chargeback of {payment}")))?;
+            let recorded = r.ok_or_else(|| ApplyError::NotYet(format!("chargeback {dispute} of {payment}")))?;
             Ok(Applied { entry, recorded })
         }
+    }
+}
+
+/// The entries a chargeback of a payment may be recorded as, and what it leaves to credit.
+#[derive(Clone, Copy)]
+struct Chargeback {
+    /// The payment's reversal: the first chargeback's.
+    reversal: Uuid,
+    /// What refunds took back before the first chargeback, credited with its reversal.
+    credit: Uuid,
+    /// A later chargeback: what the bank took back on top.
+    more: Uuid,
+    /// The payment less what the bank took back, in cents: the credit's amount.
+    refunded: i64,
+    /// The bank took back the whole payment: the reversal alone records it.
+    whole: bool,
+}
+
+impl Chargeback {
+    fn of(key: &impl Fn(String) -> Uuid, payment: &str, dispute: &str, amount: Money, known: &ProviderPayment) -> Self {
+        Chargeback {
+            reversal: key(format!("reversal/{payment}")),
+            credit: key(format!("chargeback-refunded/{dispute}")),
+            more: key(format!("chargeback/{dispute}")),
+            refunded: known.amount_cents - amount.minor(),
+            whole: amount.minor() >= known.amount_cents,
+        }
+    }
+
+    /// Whether this chargeback is in the ledger: as a later one, as the first with its credit,
+    /// or, taking back the whole payment, as the reversal alone.
+    fn recorded(&self, s: &Store) -> ardoise_core::Result<bool> {
+        Ok(s.has_entry(self.more)? || s.has_entry(self.credit)? || (self.whole && s.has_entry(self.reversal)?))
     }
 }
 
