@@ -599,8 +599,8 @@ fn texts(tx: &Transaction) -> Vec<&str> {
         .collect()
 }
 
-/// Whole tokens, in ASCII capitals (as SQLite's `upper()` makes them, so a store can look
-/// invoices up by an index over it; invoice numbers are ASCII in practice): runs of letters, digits and the joiners invoice numbers use
+/// Whole tokens, in ASCII capitals (as a store compares them with invoice references; invoice
+/// numbers are ASCII in practice): runs of letters, digits and the joiners invoice numbers use
 /// (`-`, `/`, `_`, `.`) inside a run, and the parts of a run between `.`, `/` or `_` (a payer
 /// writes "Fact.INV-10/2026"). "INV-10" is never read as "INV-1", nor "1814" as "14"; a hyphen
 /// never splits, since invoice numbers are made with it.

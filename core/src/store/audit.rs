@@ -39,8 +39,9 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT i.reference FROM items i WHERE i.open = (i.closed_on IS NOT NULL) OR i.closed_on < i.issued_on",
     ),
     (
-        "every allocation is dated, never before its invoice",
-        "SELECT a.id FROM allocations a JOIN items i ON i.entry_uuid = a.item WHERE a.on_date < i.issued_on",
+        "every allocation settles an item of its own customer, dated never before it",
+        "SELECT a.id FROM allocations a LEFT JOIN items i ON i.entry_uuid = a.item
+         WHERE i.entry_uuid IS NULL OR i.customer_id != a.customer_id OR a.on_date < i.issued_on",
     ),
     (
         "no credit is allocated beyond its amount",

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 15;
+pub const VERSION: i64 = 16;
 
 /// Version 1: customers, the ledger with its projections, and the outbox. New files get
 /// [`CURRENT`]; this is kept to build version-1 files for the upgrade test.
@@ -834,7 +834,6 @@ CREATE UNIQUE INDEX items_by_reference ON items (reference);
 CREATE INDEX items_by_customer ON items (customer_id);
 CREATE INDEX credit_lots_by_customer ON credit_lots (customer_id);
 CREATE INDEX deposit_lots_by_customer ON deposit_lots (customer_id);
-CREATE INDEX allocations_by_customer ON allocations (customer_id);
 CREATE INDEX allocations_by_source ON allocations (source);
 CREATE INDEX overrides_by_customer ON overrides (customer_id, business_date);
 CREATE INDEX accounts_by_oldest_due ON accounts (oldest_due) WHERE oldest_due IS NOT NULL;
@@ -852,7 +851,6 @@ CREATE INDEX customer_keys_sorted ON customer_keys (key, sort_key);
 CREATE INDEX allocations_by_item ON allocations (item, on_date, amount);
 CREATE INDEX items_open ON items (customer_id, due_on, amount, settled, open, issued_on, entry_uuid, reference, order_key, charge, cancelled, closed_on)
     WHERE open = 1;
-CREATE INDEX items_open_by_reference ON items (upper(reference)) WHERE open = 1;
 CREATE INDEX items_by_closed ON items (closed_on, issued_on, customer_id, due_on, amount, entry_uuid)
     WHERE closed_on IS NOT NULL;
 CREATE INDEX items_cancelled ON items (closed_on, issued_on, charge, amount) WHERE cancelled = 1;
@@ -953,6 +951,15 @@ CREATE INDEX items_open ON items (customer_id, due_on, amount, settled, open, is
     WHERE open = 1;
 ";
 
+/// Version 16: two indexes fewer for every payment to write. A customer's allocations are
+/// reached through their invoices when an account is folded again, and a bank statement's
+/// invoice numbers are compared with the references the matcher reads with every open invoice
+/// anyway: each was one more page written per allocation or per invoice paid.
+const V16: &str = "
+DROP INDEX allocations_by_customer;
+DROP INDEX items_open_by_reference;
+";
+
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
@@ -972,6 +979,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         12 => tx.execute_batch(V13)?,
         13 => tx.execute_batch(V14)?,
         14 => tx.execute_batch(V15)?,
+        15 => tx.execute_batch(V16)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

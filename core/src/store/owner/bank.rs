@@ -485,8 +485,8 @@ fn read_invoices(conn: &Connection, ids: impl IntoIterator<Item = Uuid>) -> Resu
 
 /// What the matcher needs of the ledger for one import: every customer with every open amount,
 /// the accounts seen before, and the references of only the open invoices that can change a
-/// decision (see [`Book`]): those the import's `tokens` name, found in the index of open
-/// invoices' references (an import never opens an invoice, so these are found once), and those
+/// decision (see [`Book`]): those the import's `tokens` name, read with the open amounts
+/// (an import never opens an invoice, so these are found once), and those
 /// of amounts few enough customers owe to be evidence. The amounts come from the covering
 /// index of open invoices; reading every open invoice's reference instead (a look-up in the
 /// table each) was most of a 10,000-transaction import on a shop of 286,251 open invoices,
@@ -555,23 +555,25 @@ fn read_open(
     customers: &mut [BookCustomer],
 ) -> Result<(HashSet<Uuid>, Vec<SeenAccount>)> {
     let mut named: HashSet<Uuid> = HashSet::new();
-    {
-        let mut stmt = conn.prepare_cached("SELECT entry_uuid FROM items WHERE upper(reference) = ?1 AND open = 1")?;
-        for token in tokens {
-            for id in stmt.query_map([token], |r| r.get::<_, Uuid>(0))? {
-                named.insert(id?);
-            }
-        }
-    }
     let mut open: Vec<(usize, Uuid, i64)> = Vec::new();
     {
+        // The references come with the rest from the covering index, compared in ASCII
+        // capitals as the tokens are, in one buffer: no string kept for an invoice not named.
         let mut stmt = conn.prepare(
-            "SELECT customer_id, entry_uuid, amount - settled FROM items INDEXED BY items_open WHERE open = 1",
+            "SELECT customer_id, entry_uuid, amount - settled, reference FROM items INDEXED BY items_open WHERE open = 1",
         )?;
         let mut rows = stmt.query([])?;
+        let mut capitals = String::new();
         while let Some(r) = rows.next()? {
+            let id: Uuid = r.get(1)?;
+            capitals.clear();
+            capitals.push_str(r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?);
+            capitals.make_ascii_uppercase();
+            if tokens.contains(capitals.as_str()) {
+                named.insert(id);
+            }
             if let Some(&c) = at.get(&r.get::<_, i64>(0)?) {
-                open.push((c, r.get(1)?, r.get(2)?));
+                open.push((c, id, r.get(2)?));
             }
         }
     }

@@ -323,7 +323,7 @@ fn upgrading_to_day_totals_keeps_every_kpi() {
             "DROP TRIGGER items_day_insert; DROP TRIGGER items_day_delete; DROP TRIGGER items_day_update;
              DROP TRIGGER allocations_day_insert; DROP TRIGGER allocations_day_delete; DROP TRIGGER allocations_day_update;
              DROP TABLE day_totals;
-             DROP INDEX items_open_by_reference;
+             CREATE INDEX allocations_by_customer ON allocations (customer_id);
              DROP TABLE sync_set_aside;
              DROP TABLE bank_matches;
              DROP TABLE bank_transactions;

@@ -139,9 +139,8 @@ fn payments(
     customer_id: i64,
     invoices: &[DueInvoice],
 ) -> Result<HashMap<Uuid, Vec<(NaiveDate, Money)>>> {
-    // `+a.customer_id`: without it SQLite walks every allocation of the customer for each
-    // invoice (allocations_by_customer), quadratic for a customer with hundreds of invoices;
-    // the invoice's own index finds its few rows.
+    // Found through the invoice's own index (`allocations_by_item`); the customer is only
+    // checked (`+`), so no plan walks every allocation of the customer for each invoice.
     let mut stmt = conn.prepare_cached(
         "SELECT e.business_date, sum(a.amount) FROM allocations a JOIN entries e ON e.uuid = a.source
          WHERE a.item = ?1 AND +a.customer_id = ?2 GROUP BY e.business_date",
