@@ -208,7 +208,7 @@ fn reminder_token(text: &str) -> Option<String> {
 
 /// What a scanner reads in `pdf` printed: each page rendered at 150 dpi by poppler's
 /// `pdftoppm`, the QR codes on it decoded by ZBar's `zbarimg`, in page order.
-fn scanned_codes(pdf: &[u8]) -> Vec<String> {
+fn scanned_codes(pdf: &[u8]) -> Vec<(u32, String)> {
     use std::process::Command;
     fn run(cmd: &mut Command, package: &str) -> std::process::Output {
         match cmd.output() {
@@ -235,11 +235,12 @@ fn scanned_codes(pdf: &[u8]) -> Vec<String> {
     pages.sort();
     assert!(!pages.is_empty(), "pdftoppm rendered no page");
     let mut codes = Vec::new();
-    for page in pages {
-        let out = run(Command::new("zbarimg").args(["--raw", "-q"]).arg(&page), "zbar-tools");
+    // pdftoppm numbers the pages with as many digits as the last needs: sorted, they are in order.
+    for (page, file) in (1..).zip(pages) {
+        let out = run(Command::new("zbarimg").args(["--raw", "-q"]).arg(&file), "zbar-tools");
         // 4: no code on this page.
         assert!(matches!(out.status.code(), Some(0 | 4)), "zbarimg: {}", String::from_utf8_lossy(&out.stderr));
-        codes.extend(String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned));
+        codes.extend(String::from_utf8(out.stdout).unwrap().lines().map(|code| (page, code.to_owned())));
     }
     codes
 }
@@ -402,8 +403,13 @@ async fn a_formal_notice_by_post_prints_the_stable_link_and_its_qr_code() {
     let text = ardoise_server::send::pdf_text(notice).unwrap();
     let token = reminder_token(&text).unwrap_or_else(|| panic!("no /r/ link in {text}"));
     assert_eq!(token.len(), 32, "{text}");
-    // The QR code, printed and read by a scanner, is the link the letter prints.
-    assert_eq!(scanned_codes(notice), [format!("{PUBLIC}/r/{token}")], "{text}");
+    // The QR code, printed and read by a scanner, is the link the letter prints, and on the
+    // same page as that link's text.
+    let scanned = scanned_codes(notice);
+    let codes: Vec<&str> = scanned.iter().map(|(_, code)| code.as_str()).collect();
+    assert_eq!(codes, [format!("{PUBLIC}/r/{token}")], "{text}");
+    let page_text = lopdf::Document::load_mem(notice).unwrap().extract_text(&[scanned[0].0]).unwrap();
+    assert_eq!(reminder_token(&page_text).as_deref(), Some(token.as_str()), "page {}: {page_text}", scanned[0].0);
     assert!(provider.created().is_empty(), "no session for a letter: {:?}", provider.created());
     let asked: Vec<i64> =
         sqlx::query_scalar("SELECT amount_cents FROM reminder_links").fetch_all(db.pool()).await.unwrap();

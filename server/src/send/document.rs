@@ -203,9 +203,18 @@ fn how_to_pay(l: &mut Layout, doc: &Document, w: &Words) {
     } else {
         format!("{} : {} ; {}", w.pay, ways.join(" ; "), w.at_shop)
     };
+    let reference = doc.payment_reference_line();
+    // The ways to pay, the reference and the code to scan on one page: a QR code alone at the
+    // top of the next one reads as a stray.
+    let qr = if doc.payment_link.is_some() { 2.0 + QR_SIDE } else { 0.0 };
+    l.keep_height(
+        Layout::paragraph_height(&text, Style::Regular, BODY_SIZE)
+            + Layout::paragraph_height(&reference, Style::Bold, BODY_SIZE)
+            + qr,
+    );
     l.paragraph(&text, Style::Regular, BODY_SIZE);
     // In bold under the ways to pay: a transfer that quotes it is matched to the account.
-    l.paragraph(&doc.payment_reference_line(), Style::Bold, BODY_SIZE);
+    l.paragraph(&reference, Style::Bold, BODY_SIZE);
     // A letter is read on paper: the link is also a code to scan, not to type.
     if let Some(link) = &doc.payment_link {
         l.gap(2.0);

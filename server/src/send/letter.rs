@@ -98,13 +98,16 @@ fn render(o: &Outgoing, today: NaiveDate) -> Result<Vec<u8>, SendError> {
 
     l.gap(3.0);
     let amounts = amount_lines(o);
-    l.keep_together(amounts.len(), BODY_SIZE);
+    let link = o.document.as_ref().and_then(|d| d.payment_link.as_deref());
+    // The amounts and the code to scan for them on one page.
+    let qr = if link.is_some() { 4.0 + QR_SIDE } else { 0.0 };
+    l.keep_height(amounts.len() as f32 * Layout::line_height(BODY_SIZE) + qr);
     for (label, amount) in amounts {
         l.paragraph(&format!("{label} : {amount}"), Style::Bold, BODY_SIZE);
     }
 
     // The body quotes the payment link; on paper it is also a code to scan, not to type.
-    if let Some(link) = o.document.as_ref().and_then(|d| d.payment_link.as_deref()) {
+    if let Some(link) = link {
         l.gap(4.0);
         l.qr(link, QR_SIDE);
     }

@@ -191,10 +191,21 @@ impl Layout {
 
     /// Starts a new page unless `lines` lines of `size` still fit, so that a block stays whole.
     pub(crate) fn keep_together(&mut self, lines: usize, size: f32) {
-        if self.y - lines as f32 * Self::line_height(size) < BOTTOM {
+        self.keep_height(lines as f32 * Self::line_height(size));
+    }
+
+    /// Starts a new page unless `height` mm still fit on this one: for what is read together
+    /// (a payment link's text and its QR code).
+    pub(crate) fn keep_height(&mut self, height: f32) {
+        if self.y - height < BOTTOM {
             self.pages.push(Vec::new());
             self.y = TOP;
         }
+    }
+
+    /// The height `text` takes as a paragraph.
+    pub(crate) fn paragraph_height(text: &str, style: Style, size: f32) -> f32 {
+        wrap(&to_winansi(text), TEXT_W, size, style).len() as f32 * Self::line_height(size)
     }
 }
 
