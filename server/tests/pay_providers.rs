@@ -567,6 +567,127 @@ async fn disputes_of_one_payment(dir: tempfile::TempDir, url: &str) {
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
 
+fn full_refund(event: &str, intent: &str, refund: &str, cents: i64) -> String {
+    stripe_event(
+        event,
+        "charge.refunded",
+        json!({"id": format!("ch_{intent}"), "object": "charge", "payment_intent": intent, "amount": cents,
+            "amount_refunded": cents, "currency": "eur", "refunds": {"data": [{"id": refund, "amount": cents}]}}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_a_full_refund_and_a_chargeback_of_one_payment_are_both_taken_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    refund_and_chargeback(dir, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_a_full_refund_and_a_chargeback_of_one_payment_are_both_taken_on_postgres() {
+    let (url, _schema) = backoffice::pg::PgSchema::create("pay").await;
+    refund_and_chargeback(tempfile::tempdir().unwrap(), &url).await;
+}
+
+/// Stripe: a payment refunded in full and charged back whole (a customer may dispute a charge
+/// the shop refunded): the shop gave the money back twice, so the customer owes it twice,
+/// whichever comes first, in one process or in two at the same moment; the dispute won gives
+/// one back.
+async fn refund_and_chargeback(dir: tempfile::TempDir, url: &str) {
+    const RACES: usize = 4;
+    let (db, shop) = BackOffice::open_url(url).await;
+    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
+    let other =
+        BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged-b", false)))).await;
+    let start = at("2026-11-02T09:00:00+01:00");
+    let till = bo.till(dir.path(), "a", start).await;
+    for i in 0..=RACES + 1 {
+        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "94.20", start);
+    }
+    bo.sync(&till, start).await;
+    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = Hook { http: http.clone(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) };
+    let hook_b = Hook { http, url: format!("{}/v1/pay/stripe/{shop}", other.serving.base_url()) };
+    let head = || async { db.shop(shop).await.unwrap().head };
+    for i in 0..=RACES + 1 {
+        let paid = paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 9420, &format!("C{i}"), "");
+        let paid = stripe_event(&format!("evt_p{i}"), "checkout.session.completed", paid);
+        assert_eq!(hook.send(&paid, "whsec_a").await.1["recorded"], true);
+    }
+
+    // C0: refunded in full (the payment reversed), then charged back whole (on top).
+    let refunded = full_refund("evt_r0", "pi_0", "re_0", 9420);
+    let (status, r) = hook.send(&refunded, "whsec_a").await;
+    assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    let charged = stripe_event("evt_d0", "charge.dispute.created", dispute("dp_0", "pi_0", 9420, "needs_response"));
+    let (status, r) = hook.send(&charged, "whsec_a").await;
+    assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("stripe", "chargeback/dp_0")), "{r}");
+    let before = head().await;
+    for body in [&refunded, &charged] {
+        assert_eq!(hook.send(body, "whsec_a").await.1["recorded"], false);
+        assert_eq!(hook_b.send(body, "whsec_a").await.1["recorded"], false);
+    }
+    assert_eq!(head().await, before, "delivered again, to either process: nothing written");
+    // C1: the other way round: the chargeback reverses the payment, the refund comes on top.
+    let charged = stripe_event("evt_d1", "charge.dispute.created", dispute("dp_1", "pi_1", 9420, "needs_response"));
+    assert_eq!(hook.send(&charged, "whsec_a").await.1["recorded"], true);
+    let (status, r) = hook.send(&full_refund("evt_r1", "pi_1", "re_1", 9420), "whsec_a").await;
+    assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    assert_eq!(r["entries"][0], json!(ardoise_core::bank::entry_id("stripe", "refund/re_1")), "{r}");
+    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
+    for c in ["C0", "C1"] {
+        assert_eq!(balance(&till, c), m("188.40"), "{c}: given back by the shop and taken back by the bank");
+    }
+    let won = stripe_event("evt_w0", "charge.dispute.closed", dispute("dp_0", "pi_0", 9420, "won"));
+    assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], true);
+    assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], false);
+    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(&till, "C0"), m("94.20"), "the dispute won: the bank's part came back");
+
+    // C2..: the full refund to one process, the chargeback to the other, at the same moment.
+    let hooks = Arc::new((hook, hook_b));
+    let mut sends = Vec::new();
+    for i in 2..=RACES + 1 {
+        let bodies = [
+            full_refund(&format!("evt_r{i}"), &format!("pi_{i}"), &format!("re_{i}"), 9420),
+            stripe_event(
+                &format!("evt_d{i}"),
+                "charge.dispute.created",
+                dispute(&format!("dp_{i}"), &format!("pi_{i}"), 9420, "needs_response"),
+            ),
+        ];
+        for (n, body) in bodies.into_iter().enumerate() {
+            let hooks = Arc::clone(&hooks);
+            sends.push(tokio::spawn(async move {
+                let hook = if n == 0 { &hooks.0 } else { &hooks.1 };
+                for _ in 0..100 {
+                    match hook.send(&body, "whsec_a").await {
+                        (409, _) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        (status, r) => return (status, r),
+                    }
+                }
+                panic!("still 409 after 100 tries");
+            }));
+        }
+    }
+    for s in sends {
+        let (status, r) = s.await.unwrap();
+        assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+    }
+    bo.sync(&till, start + chrono::Duration::hours(1)).await;
+    for i in 2..=RACES + 1 {
+        assert_eq!(balance(&till, &format!("C{i}")), m("188.40"), "C{i}: refund and chargeback, once each");
+    }
+    let k = kinds(&till);
+    let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
+    assert_eq!(count("reversal"), RACES + 2, "one reversal per payment: {k:?}");
+    till.lock().unwrap().audit().unwrap();
+    other.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+}
+
 /// A burst of deliveries at once (the back office writes them one after the other on the
 /// shop's merged copy, and puts them into the log together): each is answered 200 once its
 /// payment is recorded, all of them reach the log, once each, and the till.

@@ -33,7 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_web.sql")),
     (8, include_str!("../../migrations/0008_sign_in_failures.sql")),
     (9, include_str!("../../migrations/0009_reminder_links.sql")),
-    (10, include_str!("../../migrations/0010_first_chargeback.sql")),
+    (10, include_str!("../../migrations/0010_reversed_by.sql")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

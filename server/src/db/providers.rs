@@ -1,7 +1,7 @@
 //! The `payment_providers` table: each shop's provider account, its API key and the secrets
 //! its webhooks are signed with. Read by the webhook endpoint, written by the operator. And
 //! `provider_payments`: each payment a provider reported and the back office recorded, whose
-//! it was, and which of its chargebacks is the first.
+//! it was, and what reverses it (its first chargeback or its full refund).
 
 use sqlx::AnyConnection;
 use uuid::Uuid;
@@ -111,37 +111,48 @@ pub(crate) async fn remember_payment(
     Ok(())
 }
 
-/// The first chargeback of a provider's payment, the one that reverses it: `dispute` when no
-/// other was named before and the shop's log holds no entry `reversal` (the payment's reversal)
-/// yet, else whichever was named, if any. One conditional statement, so two processes asking
-/// at once for two chargebacks of the same payment get the same answer.
-pub(crate) async fn first_chargeback(
+/// What reverses a provider's payment (see migration 10): `claim` (`dispute:{id}` for its
+/// first chargeback, `refund:{id}` for its full refund) when nothing was named before and the
+/// shop's log holds no entry `reversal` (the payment's reversal) yet, else whatever was named,
+/// if anything. One conditional statement, so two processes asking at once for two facts of
+/// the same payment get the same answer.
+pub(crate) async fn reversed_by(
     conn: &mut AnyConnection,
     shop: Uuid,
     provider: &str,
     payment: &str,
-    dispute: &str,
+    claim: &str,
     reversal: Uuid,
 ) -> Result<Option<String>> {
     sqlx::query(
-        "UPDATE provider_payments SET first_chargeback = $4
-         WHERE shop_id = $1 AND provider = $2 AND payment = $3 AND first_chargeback IS NULL
+        "UPDATE provider_payments SET reversed_by = $4
+         WHERE shop_id = $1 AND provider = $2 AND payment = $3 AND reversed_by IS NULL
            AND NOT EXISTS (SELECT 1 FROM events WHERE shop_id = $1 AND event_id = $5)",
     )
     .bind(shop.to_string())
     .bind(provider)
     .bind(payment)
-    .bind(dispute)
+    .bind(claim)
     .bind(reversal.to_string())
     .execute(&mut *conn)
     .await?;
-    let first: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT first_chargeback FROM provider_payments WHERE shop_id = $1 AND provider = $2 AND payment = $3",
+    reversal_of(conn, shop, provider, payment).await
+}
+
+/// What was named as reversing a provider's payment, if anything (see [`reversed_by`]).
+pub(crate) async fn reversal_of(
+    conn: &mut AnyConnection,
+    shop: Uuid,
+    provider: &str,
+    payment: &str,
+) -> Result<Option<String>> {
+    let named: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT reversed_by FROM provider_payments WHERE shop_id = $1 AND provider = $2 AND payment = $3",
     )
     .bind(shop.to_string())
     .bind(provider)
     .bind(payment)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(first.flatten())
+    Ok(named.flatten())
 }

@@ -7,17 +7,17 @@
 //! | fact | entry | id from |
 //! | --- | --- | --- |
 //! | paid | payment (online), aimed at the one invoice named when it pays it exactly, else to the oldest invoices first | the payment |
-//! | refunded, the whole payment | reversal of the payment | `reversal/` + the payment |
+//! | refunded, the whole payment | reversal of the payment; once a chargeback reverses it, an adjustment charging the refund back on top | `reversal/` + the payment; `refund/` + the refund |
 //! | refunded, part | adjustment charging the refund back | `refund/` + the refund |
 //! | disputed (chargeback), the payment's first | reversal of the payment, and a dispute on each invoice it was for (reminders pause); when the bank took back less than the payment (refunds came before), in the same unit of work an adjustment crediting the difference | `reversal/` + the payment; `chargeback-refunded/` + the dispute |
 //! | disputed, a later one (the payment reversed already) | adjustment charging what the bank took back on top, and a dispute on each invoice not disputed yet | `chargeback/` + the dispute |
 //! | dispute won | payment again, once that dispute's chargeback is in the ledger | `dispute-won/` + the dispute |
 //!
-//! So whatever the order of the chargebacks, the customer is charged what the bank took back,
-//! once. Which chargeback of a payment is its first is agreed in the database
-//! (`providers::first_chargeback`) before the copy is read, so that two processes never both
-//! reverse the payment for two different chargebacks; another one arriving before the first's
-//! reversal is in the ledger waits for it.
+//! So whatever the order of the chargebacks and refunds, the customer is charged what the bank
+//! took back and what the shop gave back, once. What reverses a payment (its first chargeback or
+//! its full refund) is agreed in the database (`providers::reversed_by`) before the copy is
+//! read, so that two processes never both reverse it for two different facts; a chargeback
+//! arriving before the reversal named is in the ledger waits for it.
 //!
 //! A refund or dispute of a payment not recorded yet (the provider delivers in any order), a
 //! later chargeback before the first, or a dispute won before its chargeback is `NotYet`:
@@ -73,12 +73,28 @@ pub async fn apply(
         Fact::Refunded { payment, refund, amount } => {
             let known = known(db, shop, name, &payment).await?;
             let paid = key(payment.clone());
-            let (entry, req) = if amount.minor() >= known.amount_cents {
-                let reason = format!("refunded in full by {name} ({refund})");
-                (key(format!("reversal/{payment}")), EntryRequest::Reversal { entry: paid, reason })
+            let reversal = key(format!("reversal/{payment}"));
+            let whole = amount.minor() >= known.amount_cents;
+            let claim = format!("refund:{refund}");
+            let by = if whole {
+                providers::reversed_by(&mut *db.conn().await?, shop, name, &payment, &claim, reversal).await?
             } else {
-                let reason = format!("part of payment {payment} refunded by {name} ({refund})");
-                (key(format!("refund/{refund}")), EntryRequest::Adjustment { amount, reason })
+                None
+            };
+            let (entry, req) = match by {
+                // A chargeback reverses the payment: the shop giving it all back too comes on top.
+                Some(other) if whole && other != claim => {
+                    let reason = format!("refunded in full by {name} ({refund}) after chargeback {other}");
+                    (key(format!("refund/{refund}")), EntryRequest::Adjustment { amount, reason })
+                }
+                _ if whole => {
+                    let reason = format!("refunded in full by {name} ({refund})");
+                    (reversal, EntryRequest::Reversal { entry: paid, reason })
+                }
+                _ => {
+                    let reason = format!("part of payment {payment} refunded by {name} ({refund})");
+                    (key(format!("refund/{refund}")), EntryRequest::Adjustment { amount, reason })
+                }
             };
             let recorded = d
                 .on_copy(shop, now, move |s| Ok(s.record_once(entry, &known.customer, None, WHO, req, now)?.is_some()))
@@ -88,27 +104,27 @@ pub async fn apply(
         Fact::Disputed { payment, dispute, amount } => {
             let known = known(db, shop, name, &payment).await?;
             let chargeback = Chargeback::of(&key, &payment, &dispute, amount, &known);
-            let first = providers::first_chargeback(
+            let by = providers::reversed_by(
                 &mut *db.conn().await?,
                 shop,
                 name,
                 &payment,
-                &dispute,
+                &chargeback.claim,
                 chargeback.reversal,
             )
             .await?;
-            let first = first.as_deref() == Some(dispute.as_str());
+            let first = by.as_deref() == Some(chargeback.claim.as_str());
             let paid = key(payment.clone());
             let reason = format!("chargeback {dispute} ({name}): the bank took the payment back");
             let more = format!("chargeback {dispute} ({name}): the bank took back {amount} more of payment {payment}");
             let customer = known.customer.clone();
             let r = d
                 .on_copy(shop, now, move |s| {
-                    if chargeback.recorded(s)? {
+                    if chargeback.recorded(s, by.as_deref())? {
                         let entry = if s.has_entry(chargeback.more)? { chargeback.more } else { chargeback.reversal };
                         return Ok(Some(Applied { entry, recorded: false }));
                     }
-                    if s.has_entry(chargeback.reversal)? {
+                    if !first && s.has_entry(chargeback.reversal)? {
                         // Reversed already (by an earlier chargeback, or a full refund): what
                         // this one takes back comes on top.
                         let req = EntryRequest::Adjustment { amount, reason: more.clone() };
@@ -121,8 +137,8 @@ pub async fn apply(
                         return Ok(Some(Applied { entry: chargeback.more, recorded }));
                     }
                     if !first {
-                        // Another chargeback of this payment is its first, and its reversal is
-                        // not in the ledger yet: this one waits for it.
+                        // Another chargeback of this payment, or its full refund, reverses it,
+                        // and that reversal is not in this copy yet: this one waits for it.
                         return Ok(None);
                     }
                     // The bank takes back what was not refunded: the payment is reversed whole,
@@ -157,12 +173,13 @@ pub async fn apply(
         Fact::DisputeWon { payment, dispute, amount } => {
             let known = known(db, shop, name, &payment).await?;
             let chargeback = Chargeback::of(&key, &payment, &dispute, amount, &known);
+            let by = providers::reversal_of(&mut *db.conn().await?, shop, name, &payment).await?;
             let entry = key(format!("dispute-won/{dispute}"));
             let r = d
                 .on_copy(shop, now, move |s| {
                     // Won before this chargeback was taken in: recording it now would count
                     // the money twice.
-                    if !chargeback.recorded(s)? {
+                    if !chargeback.recorded(s, by.as_deref())? {
                         return Ok(None);
                     }
                     let req = EntryRequest::Payment { amount, method: PaymentMethod::Online, invoice: None };
@@ -176,9 +193,11 @@ pub async fn apply(
 }
 
 /// The entries a chargeback of a payment may be recorded as, and what it leaves to credit.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Chargeback {
-    /// The payment's reversal: the first chargeback's.
+    /// What names it as the one reversing the payment (`providers::reversed_by`).
+    claim: String,
+    /// The payment's reversal: the first chargeback's (or the full refund's).
     reversal: Uuid,
     /// What refunds took back before the first chargeback, credited with its reversal.
     credit: Uuid,
@@ -193,6 +212,7 @@ struct Chargeback {
 impl Chargeback {
     fn of(key: &impl Fn(String) -> Uuid, payment: &str, dispute: &str, amount: Money, known: &ProviderPayment) -> Self {
         Chargeback {
+            claim: format!("dispute:{dispute}"),
             reversal: key(format!("reversal/{payment}")),
             credit: key(format!("chargeback-refunded/{dispute}")),
             more: key(format!("chargeback/{dispute}")),
@@ -202,9 +222,11 @@ impl Chargeback {
     }
 
     /// Whether this chargeback is in the ledger: as a later one, as the first with its credit,
-    /// or, taking back the whole payment, as the reversal alone.
-    fn recorded(&self, s: &Store) -> ardoise_core::Result<bool> {
-        Ok(s.has_entry(self.more)? || s.has_entry(self.credit)? || (self.whole && s.has_entry(self.reversal)?))
+    /// or, taking back the whole payment, as the reversal alone, when the reversal is its own
+    /// (`by`, what reverses the payment; a ledger from before that was named: any reversal).
+    fn recorded(&self, s: &Store, by: Option<&str>) -> ardoise_core::Result<bool> {
+        let reversal_is_ours = by.map_or(self.whole, |b| self.whole && b == self.claim);
+        Ok(s.has_entry(self.more)? || s.has_entry(self.credit)? || (reversal_is_ours && s.has_entry(self.reversal)?))
     }
 }
 
