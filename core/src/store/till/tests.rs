@@ -659,6 +659,43 @@ fn check_reports_every_broken_invariant_of_the_audit() {
     assert!(r.audit.iter().any(|a| a.starts_with("balance equals the sum of the entries")), "{r:?}");
 }
 
+/// A refold and a customer's export reach allocations through the customer's items (no index
+/// leads with an allocation's customer): an allocation of another customer's item is found by
+/// the audit; a back-dated payment refolds the account and leaves each allocation once.
+#[test]
+fn an_allocation_settles_an_item_of_its_own_customer() {
+    let mut s = shop();
+    sale(&mut s, "C1", "30", "2026-01-05").unwrap();
+    sale(&mut s, "C2", "40", "2026-01-05").unwrap();
+    pay(&mut s, "C1", "10", "2026-01-20").unwrap();
+    // Dated before the first payment: the fold starts over from the entries.
+    s.record(
+        "C1",
+        Some(d("2026-01-10")),
+        "anna",
+        EntryRequest::Payment { amount: m("5"), method: PaymentMethod::Cash, invoice: None },
+        at("2026-01-21"),
+    )
+    .unwrap();
+    s.audit().unwrap();
+    let per_item: Vec<(i64, i64)> = {
+        let c = s.conn();
+        let mut stmt = c.prepare("SELECT count(*), sum(amount) FROM allocations GROUP BY item ORDER BY item").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(per_item, [(2, 1_500)], "two payments on C1's one invoice, each allocated once");
+    let exported = s.customer_data("C1", at("2026-01-21")).unwrap();
+    assert_eq!(exported["records"]["allocations"].as_array().map(Vec::len), Some(2), "{exported}");
+    let other = s.customer_data("C2", at("2026-01-21")).unwrap();
+    assert_eq!(other["records"]["allocations"].as_array().map(Vec::len), Some(0), "{other}");
+
+    s.conn()
+        .execute("UPDATE allocations SET customer_id = (SELECT id FROM customers WHERE reference = 'C2')", [])
+        .unwrap();
+    let found = s.audit().unwrap_err().to_string();
+    assert!(found.contains("every allocation settles an item of its own customer"), "{found}");
+}
+
 #[test]
 fn check_refuses_an_empty_file_without_creating_anything() {
     let dir = tempfile::tempdir().unwrap();
