@@ -47,6 +47,83 @@ impl Hook {
         let r = self.http.post(&self.url).header("Stripe-Signature", sig).body(body.to_owned()).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
+
+    /// Delivers `body` again while the server answers 409 ("not yet"), as Stripe retries.
+    async fn send_until_taken(&self, body: &str) -> (u16, Value) {
+        for _ in 0..100 {
+            match self.send(body, "whsec_a").await {
+                (409, _) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                answer => return answer,
+            }
+        }
+        panic!("still 409 after 100 tries");
+    }
+}
+
+/// Two server processes on one database, each with its own merged copy, and a till; customers
+/// `C0..=Cn` each bought 94.20 on account and paid it through Stripe (`pi_{i}`).
+struct TwoProcesses {
+    db: ardoise_server::Db,
+    shop: uuid::Uuid,
+    bo: BackOffice,
+    other: BackOffice,
+    till: Mutex<Store>,
+    start: ardoise_core::store::Now,
+    /// The webhook of each process.
+    hooks: Arc<(Hook, Hook)>,
+}
+
+impl TwoProcesses {
+    async fn open(dir: &std::path::Path, url: &str, n: usize) -> TwoProcesses {
+        let (db, shop) = BackOffice::open_url(url).await;
+        let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir, "merged", false)))).await;
+        let other = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir, "merged-b", false)))).await;
+        let start = at("2026-11-02T09:00:00+01:00");
+        let till = bo.till(dir, "a", start).await;
+        for i in 0..=n {
+            customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "94.20", start);
+        }
+        bo.sync(&till, start).await;
+        db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
+        let http = reqwest::Client::new();
+        let hook =
+            |b: &BackOffice| Hook { http: http.clone(), url: format!("{}/v1/pay/stripe/{shop}", b.serving.base_url()) };
+        let hooks = Arc::new((hook(&bo), hook(&other)));
+        for i in 0..=n {
+            let paid = paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 9420, &format!("C{i}"), "");
+            let paid = stripe_event(&format!("evt_p{i}"), "checkout.session.completed", paid);
+            assert_eq!(hooks.0.send(&paid, "whsec_a").await.1["recorded"], true);
+        }
+        TwoProcesses { db, shop, bo, other, till, start, hooks }
+    }
+
+    async fn head(&self) -> u64 {
+        self.db.shop(self.shop).await.unwrap().head
+    }
+
+    /// Delivers each pair's first event to one process and its second to the other, all at the
+    /// same moment; every one is taken (200, recorded) once the server stops answering 409.
+    async fn race(&self, pairs: Vec<[String; 2]>) {
+        let mut sends = Vec::new();
+        for pair in pairs {
+            for (n, body) in pair.into_iter().enumerate() {
+                let hooks = Arc::clone(&self.hooks);
+                sends.push(tokio::spawn(async move {
+                    let hook = if n == 0 { &hooks.0 } else { &hooks.1 };
+                    hook.send_until_taken(&body).await
+                }));
+            }
+        }
+        for s in sends {
+            let (status, r) = s.await.unwrap();
+            assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
+        }
+    }
+
+    async fn shutdown(self) {
+        self.other.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+        self.bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,27 +555,8 @@ async fn stripe_disputes_of_one_payment_are_each_taken_once_on_postgres() {
 /// when another dispute reversed the payment already.
 async fn disputes_of_one_payment(dir: tempfile::TempDir, url: &str) {
     const RACES: usize = 4;
-    let (db, shop) = BackOffice::open_url(url).await;
-    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
-    // A second server process: its own merged copy, the same database.
-    let other =
-        BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged-b", false)))).await;
-    let start = at("2026-11-02T09:00:00+01:00");
-    let till = bo.till(dir.path(), "a", start).await;
-    for i in 0..=RACES {
-        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "94.20", start);
-    }
-    bo.sync(&till, start).await;
-    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
-    let http = reqwest::Client::new();
-    let hook = Hook { http: http.clone(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) };
-    let hook_b = Hook { http, url: format!("{}/v1/pay/stripe/{shop}", other.serving.base_url()) };
-    let head = || async { db.shop(shop).await.unwrap().head };
-    for i in 0..=RACES {
-        let paid = paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 9420, &format!("C{i}"), "");
-        let paid = stripe_event(&format!("evt_p{i}"), "checkout.session.completed", paid);
-        assert_eq!(hook.send(&paid, "whsec_a").await.1["recorded"], true);
-    }
+    let t = TwoProcesses::open(dir.path(), url, RACES).await;
+    let (hook, till, start) = (&t.hooks.0, &t.till, t.start);
 
     // C0, one process: 50.00, then the 44.20 left.
     let created_a = stripe_event("evt_a", "charge.dispute.created", dispute("dp_a", "pi_0", 5000, "needs_response"));
@@ -507,64 +565,49 @@ async fn disputes_of_one_payment(dir: tempfile::TempDir, url: &str) {
     // dp_b won before dp_b itself arrived: the payment is reversed (by dp_a), but taking the
     // win now would pay back money the ledger never charged.
     let won_b = stripe_event("evt_bw", "charge.dispute.closed", dispute("dp_b", "pi_0", 4420, "won"));
-    let before = head().await;
+    let before = t.head().await;
     let (status, e) = hook.send(&won_b, "whsec_a").await;
     assert_eq!((status, e["error"].as_str()), (409, Some("payment_not_recorded_yet")), "{e}");
-    assert_eq!(head().await, before, "nothing written");
+    assert_eq!(t.head().await, before, "nothing written");
     let created_b = stripe_event("evt_b", "charge.dispute.created", dispute("dp_b", "pi_0", 4420, "needs_response"));
     let (status, r) = hook.send(&created_b, "whsec_a").await;
     assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
     assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("stripe", "chargeback/dp_b")));
-    let before = head().await;
+    let before = t.head().await;
     assert_eq!(hook.send(&created_b, "whsec_a").await.1["recorded"], false);
     assert_eq!(hook.send(&created_a, "whsec_a").await.1["recorded"], false);
-    assert_eq!(head().await, before, "delivered again: nothing written");
-    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
-    assert_eq!(balance(&till, "C0"), m("94.20"), "50.00 and 44.20 taken back, once each");
+    assert_eq!(t.head().await, before, "delivered again: nothing written");
+    t.bo.sync(till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(till, "C0"), m("94.20"), "50.00 and 44.20 taken back, once each");
     assert_eq!(hook.send(&won_b, "whsec_a").await.1["recorded"], true);
     assert_eq!(hook.send(&won_b, "whsec_a").await.1["recorded"], false);
-    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
-    assert_eq!(balance(&till, "C0"), m("50.00"), "dp_b won: its 44.20 came back");
+    t.bo.sync(till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(till, "C0"), m("50.00"), "dp_b won: its 44.20 came back");
 
     // C1..: each payment's two disputes delivered at the same moment, one to each process.
     // Whichever process is second either finds the first's reversal or is told to come back
     // (409, as Stripe would retry); never do both reverse the payment.
-    let hooks = Arc::new((hook, hook_b));
-    let mut sends = Vec::new();
+    let pairs = (1..=RACES)
+        .map(|i| {
+            [("x", 5000), ("y", 4420)].map(|(dp, cents)| {
+                stripe_event(
+                    &format!("evt_{dp}{i}"),
+                    "charge.dispute.created",
+                    dispute(&format!("dp_{dp}{i}"), &format!("pi_{i}"), cents, "needs_response"),
+                )
+            })
+        })
+        .collect();
+    t.race(pairs).await;
+    t.bo.sync(till, start + chrono::Duration::hours(1)).await;
     for i in 1..=RACES {
-        for (n, (dp, cents)) in [("x", 5000), ("y", 4420)].into_iter().enumerate() {
-            let hooks = Arc::clone(&hooks);
-            let body = stripe_event(
-                &format!("evt_{dp}{i}"),
-                "charge.dispute.created",
-                dispute(&format!("dp_{dp}{i}"), &format!("pi_{i}"), cents, "needs_response"),
-            );
-            sends.push(tokio::spawn(async move {
-                let hook = if n == 0 { &hooks.0 } else { &hooks.1 };
-                for _ in 0..100 {
-                    match hook.send(&body, "whsec_a").await {
-                        (409, _) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-                        (status, r) => return (status, r),
-                    }
-                }
-                panic!("still 409 after 100 tries");
-            }));
-        }
+        assert_eq!(balance(till, &format!("C{i}")), m("94.20"), "C{i}: 50.00 and 44.20, once each");
     }
-    for s in sends {
-        let (status, r) = s.await.unwrap();
-        assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
-    }
-    bo.sync(&till, start + chrono::Duration::hours(1)).await;
-    for i in 1..=RACES {
-        assert_eq!(balance(&till, &format!("C{i}")), m("94.20"), "C{i}: 50.00 and 44.20, once each");
-    }
-    let k = kinds(&till);
+    let k = kinds(till);
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
     assert_eq!(count("reversal"), 1 + RACES, "one reversal per payment: {k:?}");
     till.lock().unwrap().audit().unwrap();
-    other.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
-    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    t.shutdown().await;
 }
 
 fn full_refund(event: &str, intent: &str, refund: &str, cents: i64) -> String {
@@ -595,26 +638,8 @@ async fn stripe_a_full_refund_and_a_chargeback_of_one_payment_are_both_taken_on_
 /// one back.
 async fn refund_and_chargeback(dir: tempfile::TempDir, url: &str) {
     const RACES: usize = 4;
-    let (db, shop) = BackOffice::open_url(url).await;
-    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged", false)))).await;
-    let other =
-        BackOffice::serve(db.clone(), shop, Some(Arc::new(dispatcher(&db, dir.path(), "merged-b", false)))).await;
-    let start = at("2026-11-02T09:00:00+01:00");
-    let till = bo.till(dir.path(), "a", start).await;
-    for i in 0..=RACES + 1 {
-        customer_with_sale(&till.lock().unwrap(), &format!("C{i}"), &format!("Client {i}"), None, "94.20", start);
-    }
-    bo.sync(&till, start).await;
-    db.set_payment_provider(shop, "stripe", "sk_test_x", &["whsec_a".into()]).await.unwrap();
-    let http = reqwest::Client::new();
-    let hook = Hook { http: http.clone(), url: format!("{}/v1/pay/stripe/{shop}", bo.serving.base_url()) };
-    let hook_b = Hook { http, url: format!("{}/v1/pay/stripe/{shop}", other.serving.base_url()) };
-    let head = || async { db.shop(shop).await.unwrap().head };
-    for i in 0..=RACES + 1 {
-        let paid = paid_session(&format!("cs_{i}"), &format!("pi_{i}"), 9420, &format!("C{i}"), "");
-        let paid = stripe_event(&format!("evt_p{i}"), "checkout.session.completed", paid);
-        assert_eq!(hook.send(&paid, "whsec_a").await.1["recorded"], true);
-    }
+    let t = TwoProcesses::open(dir.path(), url, RACES + 1).await;
+    let (hook, hook_b, till, start) = (&t.hooks.0, &t.hooks.1, &t.till, t.start);
 
     // C0: refunded in full (the payment reversed), then charged back whole (on top).
     let refunded = full_refund("evt_r0", "pi_0", "re_0", 9420);
@@ -624,68 +649,51 @@ async fn refund_and_chargeback(dir: tempfile::TempDir, url: &str) {
     let (status, r) = hook.send(&charged, "whsec_a").await;
     assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
     assert_eq!(r["entry"], json!(ardoise_core::bank::entry_id("stripe", "chargeback/dp_0")), "{r}");
-    let before = head().await;
+    let before = t.head().await;
     for body in [&refunded, &charged] {
         assert_eq!(hook.send(body, "whsec_a").await.1["recorded"], false);
         assert_eq!(hook_b.send(body, "whsec_a").await.1["recorded"], false);
     }
-    assert_eq!(head().await, before, "delivered again, to either process: nothing written");
+    assert_eq!(t.head().await, before, "delivered again, to either process: nothing written");
     // C1: the other way round: the chargeback reverses the payment, the refund comes on top.
     let charged = stripe_event("evt_d1", "charge.dispute.created", dispute("dp_1", "pi_1", 9420, "needs_response"));
     assert_eq!(hook.send(&charged, "whsec_a").await.1["recorded"], true);
     let (status, r) = hook.send(&full_refund("evt_r1", "pi_1", "re_1", 9420), "whsec_a").await;
     assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
     assert_eq!(r["entries"][0], json!(ardoise_core::bank::entry_id("stripe", "refund/re_1")), "{r}");
-    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
+    t.bo.sync(till, start + chrono::Duration::minutes(10)).await;
     for c in ["C0", "C1"] {
-        assert_eq!(balance(&till, c), m("188.40"), "{c}: given back by the shop and taken back by the bank");
+        assert_eq!(balance(till, c), m("188.40"), "{c}: given back by the shop and taken back by the bank");
     }
     let won = stripe_event("evt_w0", "charge.dispute.closed", dispute("dp_0", "pi_0", 9420, "won"));
     assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], true);
     assert_eq!(hook.send(&won, "whsec_a").await.1["recorded"], false);
-    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
-    assert_eq!(balance(&till, "C0"), m("94.20"), "the dispute won: the bank's part came back");
+    t.bo.sync(till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(till, "C0"), m("94.20"), "the dispute won: the bank's part came back");
 
     // C2..: the full refund to one process, the chargeback to the other, at the same moment.
-    let hooks = Arc::new((hook, hook_b));
-    let mut sends = Vec::new();
+    let pairs = (2..=RACES + 1)
+        .map(|i| {
+            [
+                full_refund(&format!("evt_r{i}"), &format!("pi_{i}"), &format!("re_{i}"), 9420),
+                stripe_event(
+                    &format!("evt_d{i}"),
+                    "charge.dispute.created",
+                    dispute(&format!("dp_{i}"), &format!("pi_{i}"), 9420, "needs_response"),
+                ),
+            ]
+        })
+        .collect();
+    t.race(pairs).await;
+    t.bo.sync(till, start + chrono::Duration::hours(1)).await;
     for i in 2..=RACES + 1 {
-        let bodies = [
-            full_refund(&format!("evt_r{i}"), &format!("pi_{i}"), &format!("re_{i}"), 9420),
-            stripe_event(
-                &format!("evt_d{i}"),
-                "charge.dispute.created",
-                dispute(&format!("dp_{i}"), &format!("pi_{i}"), 9420, "needs_response"),
-            ),
-        ];
-        for (n, body) in bodies.into_iter().enumerate() {
-            let hooks = Arc::clone(&hooks);
-            sends.push(tokio::spawn(async move {
-                let hook = if n == 0 { &hooks.0 } else { &hooks.1 };
-                for _ in 0..100 {
-                    match hook.send(&body, "whsec_a").await {
-                        (409, _) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-                        (status, r) => return (status, r),
-                    }
-                }
-                panic!("still 409 after 100 tries");
-            }));
-        }
+        assert_eq!(balance(till, &format!("C{i}")), m("188.40"), "C{i}: refund and chargeback, once each");
     }
-    for s in sends {
-        let (status, r) = s.await.unwrap();
-        assert_eq!((status, &r["recorded"]), (200, &json!(true)), "{r}");
-    }
-    bo.sync(&till, start + chrono::Duration::hours(1)).await;
-    for i in 2..=RACES + 1 {
-        assert_eq!(balance(&till, &format!("C{i}")), m("188.40"), "C{i}: refund and chargeback, once each");
-    }
-    let k = kinds(&till);
+    let k = kinds(till);
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
     assert_eq!(count("reversal"), RACES + 2, "one reversal per payment: {k:?}");
     till.lock().unwrap().audit().unwrap();
-    other.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
-    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    t.shutdown().await;
 }
 
 /// A burst of deliveries at once (the back office writes them one after the other on the

@@ -3,6 +3,7 @@
 //! adjustments, write-offs, reversals).
 
 use chrono::NaiveDate;
+use rusqlite::{Connection, Transaction};
 use uuid::Uuid;
 
 use crate::checkout::Decision;
@@ -14,7 +15,7 @@ use crate::store::db::values::text;
 use crate::store::db::values::{Now, new_id};
 use crate::store::handle::Store;
 use crate::store::till::ledger::{
-    EntryRequest, Recorded, SaleRequest, business_date, customer_in, deposit_use, positive, validate,
+    EntryRequest, Recorded, SaleRequest, Target, business_date, customer_in, deposit_use, positive, validate,
 };
 use crate::store::till::verdict::{self, Ask, Overrides};
 
@@ -93,8 +94,7 @@ impl Store {
     ) -> Result<Recorded> {
         let date = business_date(date, now)?;
         self.write(now, |w| {
-            let target = customer_in(w.conn(), customer)?;
-            let body = validate(w.conn(), target.id, date, req)?;
+            let (target, body) = checked(w.conn(), customer, date, req)?;
             w.append(&target, new_id(now), date, cashier, body)
         })
     }
@@ -115,11 +115,10 @@ impl Store {
     ) -> Result<Option<Recorded>> {
         let date = business_date(date, now)?;
         self.write(now, |w| {
-            if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+            if in_ledger(w.conn(), id)? {
                 return Ok(None);
             }
-            let target = customer_in(w.conn(), customer)?;
-            let body = validate(w.conn(), target.id, date, req)?;
+            let (target, body) = checked(w.conn(), customer, date, req)?;
             w.append(&target, id, date, cashier, body).map(Some)
         })
     }
@@ -138,13 +137,11 @@ impl Store {
         self.write(now, |w| {
             let mut out = Vec::with_capacity(items.len());
             for (id, customer, req) in items {
-                if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+                if in_ledger(w.conn(), id)? {
                     out.push(Ok(None));
                     continue;
                 }
-                let checked = customer_in(w.conn(), &customer)
-                    .and_then(|target| validate(w.conn(), target.id, date, req).map(|body| (target, body)));
-                match checked {
+                match checked(w.conn(), &customer, date, req) {
                     Ok((target, body)) => out.push(Ok(Some(w.append(&target, id, date, cashier, body)?))),
                     Err(e) => out.push(Err(e)),
                 }
@@ -167,12 +164,11 @@ impl Store {
         self.write(now, |w| {
             let mut out = Vec::with_capacity(items.len());
             for (id, customer, req) in items {
-                if w.conn().prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])? {
+                if in_ledger(w.conn(), id)? {
                     out.push(None);
                     continue;
                 }
-                let target = customer_in(w.conn(), &customer)?;
-                let body = validate(w.conn(), target.id, date, req)?;
+                let (target, body) = checked(w.conn(), &customer, date, req)?;
                 out.push(Some(w.append(&target, id, date, cashier, body)?));
             }
             Ok(out)
@@ -182,6 +178,18 @@ impl Store {
     /// Whether an entry with this id is in the ledger (a provider's payment a refund or a
     /// chargeback refers to, for instance).
     pub fn has_entry(&self, id: Uuid) -> Result<bool> {
-        self.read(|conn| Ok(conn.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?))
+        self.read(|conn| in_ledger(conn, id))
     }
+}
+
+/// Whether an entry with this id is in the ledger `conn` reads.
+fn in_ledger(conn: &Connection, id: Uuid) -> Result<bool> {
+    Ok(conn.prepare_cached("SELECT 1 FROM entries WHERE uuid = ?1")?.exists([id])?)
+}
+
+/// The customer a request is for and the entry it makes, checked; nothing written either way.
+fn checked(conn: &Transaction<'_>, customer: &str, date: NaiveDate, req: EntryRequest) -> Result<(Target, EntryBody)> {
+    let target = customer_in(conn, customer)?;
+    let body = validate(conn, target.id, date, req)?;
+    Ok((target, body))
 }
