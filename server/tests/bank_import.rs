@@ -86,13 +86,21 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
     assert!(first.unmatched[0].why.as_deref().unwrap().contains("wrong check digits"), "{:?}", first.unmatched[0]);
     let head = db.shop(shop).await.unwrap().head;
 
-    // The same file again, later, from a fresh process's copy: nothing twice.
-    // The copy that imported it knows every line; a fresh copy knows the payments (from the
-    // log) and keeps the other two lines as new.
+    // Another server process (its own copy, fed from the log) lists every line as the first
+    // one left it: the lines and their matches travel in the shop's log.
     let again = backoffice::dispatcher(db, dir.path(), "merged-2", false);
-    for (d, seen) in [(&dispatcher, (0, 4, 0)), (&again, (0, 2, 2))] {
+    let listed = |lines: Vec<bank::Line>| -> Vec<(String, bank::LineState, Option<String>)> {
+        let mut l: Vec<_> = lines.into_iter().map(|l| (l.transaction, l.state, l.customer)).collect();
+        l.sort_by(|x, y| x.0.cmp(&y.0));
+        l
+    };
+    let here = listed(dispatcher.bank_lines(shop, None, 50, now).await.unwrap());
+    assert_eq!(here.len(), 4);
+    assert_eq!(listed(again.bank_lines(shop, None, 50, now).await.unwrap()), here);
+    // The same file again, later, on either process: nothing twice.
+    for d in [&dispatcher, &again] {
         let r = d.import_statements(shop, &statements, now + Duration::hours(1)).await.unwrap();
-        assert_eq!((r.applied.len(), r.duplicates, r.unmatched.len()), seen, "{r:?}");
+        assert_eq!((r.imported, r.applied.len(), r.duplicates, r.unmatched.len()), (0, 0, 4, 0), "{r:?}");
     }
     assert_eq!(db.shop(shop).await.unwrap().head, head, "nothing more in the log");
 
@@ -105,6 +113,8 @@ async fn a_statement_pays_the_customers_it_names_once_and_leaves_the_rest() {
         for c in ["C1", "C2"] {
             assert_eq!(s.account(c, now.date_naive()).unwrap().balance, Money::ZERO, "{c}");
         }
+        // And the lines, as the back office left them, for the owner's phone to confirm.
+        assert_eq!(listed(s.bank_lines(None, 50, 0).unwrap()), here);
         s.audit().unwrap();
     }
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();

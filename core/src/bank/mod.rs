@@ -385,6 +385,22 @@ impl LineState {
     }
 }
 
+/// The id of a bank transaction kept in a shop's ledger: the same on every device that imports
+/// it or receives it by sync, so one transaction is one line everywhere.
+pub fn line_id(account: &str, bank_id: &str) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update("bank line")
+        .chain_update([0])
+        .chain_update(account)
+        .chain_update([0])
+        .chain_update(bank_id)
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 /// The id of the payment a bank transaction becomes: the same for the same transaction of
 /// the same account, whoever imports it, however often, on whichever device. A ledger and a
 /// shop's log hold an id once, so the money is never taken in twice.

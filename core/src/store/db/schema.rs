@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 16;
+pub const VERSION: i64 = 17;
 
 /// Version 1: customers, the ledger with its projections, and the outbox. New files get
 /// [`CURRENT`]; this is kept to build version-1 files for the upgrade test.
@@ -767,6 +767,7 @@ CREATE TABLE sync_set_aside (
 );
 CREATE TABLE bank_transactions (
     id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
     account TEXT NOT NULL,
     bank_id TEXT NOT NULL,
     booked_on TEXT CHECK (booked_on IS NULL OR date(booked_on) = booked_on),
@@ -778,21 +779,23 @@ CREATE TABLE bank_transactions (
     why TEXT NOT NULL,
     suggestions TEXT NOT NULL,
     imported_at INTEGER NOT NULL,
+    hlc TEXT NOT NULL DEFAULT '',
     UNIQUE (account, bank_id)
 );
 CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
 CREATE TABLE bank_matches (
     id INTEGER PRIMARY KEY,
-    tx INTEGER NOT NULL REFERENCES bank_transactions (id),
+    line BLOB NOT NULL,
     customer_id INTEGER NOT NULL REFERENCES customers (id),
     entry BLOB NOT NULL UNIQUE,
     rule TEXT NOT NULL CHECK (rule IN ('reference', 'invoices', 'confirmed')),
     by TEXT NOT NULL,
     at INTEGER NOT NULL,
     undone_at INTEGER,
-    undone_by TEXT
+    undone_by TEXT,
+    hlc TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX bank_matches_by_tx ON bank_matches (tx);
+CREATE INDEX bank_matches_by_line ON bank_matches (line);
 CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);
 CREATE TABLE sync_parked (
     cursor INTEGER PRIMARY KEY,
@@ -960,6 +963,77 @@ DROP INDEX allocations_by_customer;
 DROP INDEX items_open_by_reference;
 ";
 
+/// Version 17: bank lines and their matches reach every device of the shop (row replication,
+/// `store/sync/replica.rs`): a statement imported on one server process, a till or the owner's
+/// phone is listed, confirmed and undone on any other. A line gets the id every device derives
+/// from its account and the bank's id (`bank::line_id`), and a match names its line by that id
+/// instead of a local row number (no foreign key: a match may arrive before its line).
+const V17: &str = "
+ALTER TABLE bank_matches RENAME TO bank_matches_v16;
+ALTER TABLE bank_transactions RENAME TO bank_transactions_v16;
+DROP INDEX bank_transactions_by_state;
+DROP INDEX bank_matches_by_tx;
+DROP INDEX bank_matches_by_customer;
+CREATE TABLE bank_transactions (
+    id INTEGER PRIMARY KEY,
+    uuid BLOB NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    bank_id TEXT NOT NULL,
+    booked_on TEXT CHECK (booked_on IS NULL OR date(booked_on) = booked_on),
+    amount INTEGER NOT NULL,
+    counterparty TEXT,
+    iban TEXT,
+    label TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('applied', 'suggested', 'unmatched')),
+    why TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    hlc TEXT NOT NULL DEFAULT '',
+    UNIQUE (account, bank_id)
+);
+CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
+CREATE TABLE bank_matches (
+    id INTEGER PRIMARY KEY,
+    line BLOB NOT NULL,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    entry BLOB NOT NULL UNIQUE,
+    rule TEXT NOT NULL CHECK (rule IN ('reference', 'invoices', 'confirmed')),
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    undone_at INTEGER,
+    undone_by TEXT,
+    hlc TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX bank_matches_by_line ON bank_matches (line);
+CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);
+";
+
+fn upgrade_to_v17(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(V17)?;
+    let old: Vec<(i64, String, String)> = tx
+        .prepare("SELECT id, account, bank_id FROM bank_transactions_v16")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut copy = tx.prepare(
+        "INSERT INTO bank_transactions (id, uuid, account, bank_id, booked_on, amount, counterparty, iban, label,
+                                        state, why, suggestions, imported_at)
+         SELECT id, ?2, account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions,
+                imported_at
+         FROM bank_transactions_v16 WHERE id = ?1",
+    )?;
+    for (id, account, bank_id) in old {
+        copy.execute(rusqlite::params![id, crate::bank::line_id(&account, &bank_id)])?;
+    }
+    tx.execute_batch(
+        "INSERT INTO bank_matches (id, line, customer_id, entry, rule, by, at, undone_at, undone_by)
+             SELECT m.id, t.uuid, m.customer_id, m.entry, m.rule, m.by, m.at, m.undone_at, m.undone_by
+             FROM bank_matches_v16 m JOIN bank_transactions t ON t.id = m.tx;
+         DROP TABLE bank_matches_v16;
+         DROP TABLE bank_transactions_v16;",
+    )?;
+    Ok(())
+}
+
 fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
     match version {
         1 => tx.execute_batch(V2)?,
@@ -980,6 +1054,7 @@ fn upgrade_from(tx: &Transaction<'_>, version: i64) -> Result<()> {
         13 => tx.execute_batch(V14)?,
         14 => tx.execute_batch(V15)?,
         15 => tx.execute_batch(V16)?,
+        16 => upgrade_to_v17(tx)?,
         _ => return Err(Error::Corrupt(format!("no upgrade from schema version {version}"))),
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Bank statements into the ledger: each transaction is kept with what became of it (applied,
 //! suggested, left), a certain match is recorded as the customer's payment once, whoever
-//! imports it; a person confirms the suggestions and can undo any match.
+//! imports it; a person confirms the suggestions and can undo any match. Lines and matches are
+//! replicated rows: every device of the shop lists them, and may confirm or undo them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::bank::matching::{self, Book, BookCustomer, Decision, Holders, Names, OpenInvoice, Rule, Suggestion};
-use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id};
+use crate::bank::{Import, Line, LineState, Statement, Status, Transaction, entry_id, line_id};
 use crate::entry::PaymentMethod;
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -17,6 +18,7 @@ use crate::payref::PaymentReference;
 use crate::store::db::conn::Bulk;
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
+use crate::store::sync::replica::{Key, Table};
 use crate::store::till::ledger::{self, EntryRequest};
 use crate::store::write::Write;
 
@@ -117,7 +119,7 @@ impl Store {
             // A match undone keeps its entry (reversed): a new one needs a new id, the same
             // on every device that confirms the same way the same number of times.
             let earlier: i64 =
-                w.conn().query_row("SELECT count(*) FROM bank_matches WHERE tx = ?1", [t.id], |r| r.get(0))?;
+                w.conn().query_row("SELECT count(*) FROM bank_matches WHERE line = ?1", [t.uuid], |r| r.get(0))?;
             let key = if earlier == 0 { t.bank_id.clone() } else { format!("{}#{}", t.bank_id, earlier + 1) };
             let id = entry_id(&t.account, &key);
             let applied = record(w, t.booked_on, t.amount, &id, customer, invoice.map(str::to_owned), by)?;
@@ -137,8 +139,8 @@ impl Store {
             let active: Option<(i64, i64, Uuid)> = w
                 .conn()
                 .query_row(
-                    "SELECT id, customer_id, entry FROM bank_matches WHERE tx = ?1 AND undone_at IS NULL",
-                    [t.id],
+                    "SELECT id, customer_id, entry FROM bank_matches WHERE line = ?1 AND undone_at IS NULL",
+                    [t.uuid],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
@@ -152,6 +154,7 @@ impl Store {
                 "UPDATE bank_matches SET undone_at = ?2, undone_by = ?3 WHERE id = ?1",
                 params![match_id, ms(w.now()), by],
             )?;
+            w.row(Table::BankMatches, Key::Blob(entry))?;
             let suggested: bool =
                 w.conn().query_row("SELECT suggestions != '[]' FROM bank_transactions WHERE id = ?1", [t.id], |r| {
                     r.get(0)
@@ -161,6 +164,7 @@ impl Store {
                 "UPDATE bank_transactions SET state = ?2, why = ?3 WHERE id = ?1",
                 params![t.id, state.as_str(), format!("match undone by {by} on {today}")],
             )?;
+            w.row(Table::BankLines, Key::Blob(t.uuid))?;
             line(w.conn(), t.id)
         })
     }
@@ -182,6 +186,7 @@ fn take(
     let date = out.date;
     let mut recorded_before = false;
     let mut applied = None;
+    let uuid = line_id(account, &tx.bank_id);
     match decision {
         Decision::Apply(apply) => {
             let id = entry_id(account, &tx.bank_id);
@@ -210,8 +215,8 @@ fn take(
     w.conn()
         .prepare_cached(
             "INSERT INTO bank_transactions
-                 (account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions, imported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 (uuid, account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions, imported_at)
+             VALUES (?12, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             account,
@@ -225,10 +230,11 @@ fn take(
             out.why.as_deref().unwrap_or(""),
             serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
             ms(w.now()),
+            uuid,
         ])?;
+    w.row(Table::BankLines, Key::Blob(uuid))?;
     if let Some((entry, rule, customer)) = applied {
-        let row = w.conn().last_insert_rowid();
-        out.customer = Some(insert_match(w, row, entry, rule, cashier)?);
+        out.customer = Some(insert_match(w, uuid, entry, rule, cashier)?);
         out.invoices = applied_invoices(w.conn(), entry)?;
         (out.rule, out.by, out.entry) = (Some(rule), Some(cashier.to_owned()), Some(entry));
         // What this import does next sees the account as it now is.
@@ -281,9 +287,9 @@ fn record(
     }
 }
 
-/// Writes the match of transaction `tx` (a row id) whose payment `entry` is in the ledger:
-/// the reference of the customer the entry is for.
-fn insert_match(w: &mut Write<'_>, tx: i64, entry: Uuid, rule: Rule, by: &str) -> Result<String> {
+/// Writes the match of bank line `line` whose payment `entry` is in the ledger, for the other
+/// devices too: the reference of the customer the entry is for.
+fn insert_match(w: &mut Write<'_>, line: Uuid, entry: Uuid, rule: Rule, by: &str) -> Result<String> {
     let (customer_id, reference): (i64, String) = w
         .conn()
         .prepare_cached(
@@ -292,17 +298,19 @@ fn insert_match(w: &mut Write<'_>, tx: i64, entry: Uuid, rule: Rule, by: &str) -
         .query_row([entry], |r| Ok((r.get(0)?, r.get(1)?)))?;
     w.conn()
         .prepare_cached(
-            "INSERT INTO bank_matches (tx, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO bank_matches (line, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![tx, customer_id, entry, rule.as_str(), by, ms(w.now())])?;
+        .execute(params![line, customer_id, entry, rule.as_str(), by, ms(w.now())])?;
+    w.row(Table::BankMatches, Key::Blob(entry))?;
     Ok(reference)
 }
 
 /// Writes the match of a stored transaction whose payment `entry_id(account, key)` is in the
 /// ledger, and marks it applied.
 fn finish_match(w: &mut Write<'_>, t: &Stored, rule: Rule, by: &str, key: &str) -> Result<()> {
-    insert_match(w, t.id, entry_id(&t.account, key), rule, by)?;
+    insert_match(w, t.uuid, entry_id(&t.account, key), rule, by)?;
     w.conn().execute("UPDATE bank_transactions SET state = 'applied', why = '' WHERE id = ?1", [t.id])?;
+    w.row(Table::BankLines, Key::Blob(t.uuid))?;
     Ok(())
 }
 
@@ -320,6 +328,7 @@ fn applied_invoices(conn: &Connection, entry: Uuid) -> Result<Vec<String>> {
 /// A stored bank transaction, as the writes need it.
 struct Stored {
     id: i64,
+    uuid: Uuid,
     account: String,
     bank_id: String,
     booked_on: Option<NaiveDate>,
@@ -327,12 +336,13 @@ struct Stored {
     state: LineState,
 }
 
-const STORED: &str = "SELECT id, account, bank_id, booked_on, amount, state FROM bank_transactions";
+const STORED: &str = "SELECT id, account, bank_id, booked_on, amount, state, uuid FROM bank_transactions";
 
 fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
     let state: String = r.get(5)?;
     Ok(Stored {
         id: r.get(0)?,
+        uuid: r.get(6)?,
         account: r.get(1)?,
         bank_id: r.get(2)?,
         booked_on: r.get(3)?,
@@ -413,7 +423,8 @@ fn line(conn: &Connection, id: i64) -> Result<Line> {
     let active: Option<(String, String, String, Uuid)> = conn
         .prepare_cached(
             "SELECT c.reference, m.rule, m.by, m.entry FROM bank_matches m JOIN customers c ON c.id = m.customer_id
-             WHERE m.tx = ?1 AND m.undone_at IS NULL",
+             WHERE m.line = (SELECT uuid FROM bank_transactions WHERE id = ?1) AND m.undone_at IS NULL
+             ORDER BY m.at DESC",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
@@ -579,7 +590,7 @@ fn read_open(
     }
     let accounts: Vec<(String, String)> = conn
         .prepare(
-            "SELECT t.iban, c.reference FROM bank_matches m JOIN bank_transactions t ON t.id = m.tx
+            "SELECT t.iban, c.reference FROM bank_matches m JOIN bank_transactions t ON t.uuid = m.line
              JOIN customers c ON c.id = m.customer_id WHERE m.undone_at IS NULL AND t.iban IS NOT NULL",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -275,9 +275,90 @@ fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
     assert_eq!(ids(&r.applied), ["T2"]);
     assert_eq!(balance(&s, "C5"), m("105.00"));
     assert_eq!(balance(&s, "C1"), m("25.00"));
-    // One entry, and one number of this device's gapless sequence, for the one payment taken.
+    // One entry for the one payment taken; this device's gapless sequence numbers that payment
+    // and the rows the other devices receive (the two lines, the one match), nothing more.
     assert_eq!(count("SELECT count(*) FROM entries"), entries + 1);
-    assert_eq!(count("SELECT next_seq FROM device"), seq + 1);
+    assert_eq!(count("SELECT next_seq FROM device"), seq + 1 + 3);
+}
+
+#[test]
+fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another() {
+    use crate::store::sync::tests::deliver;
+    // A is the back office that imports the statement; B the owner's phone.
+    let mut a = hard_cases_shop();
+    let mut b = Store::open_in_memory().unwrap();
+    deliver(&mut a, &mut b, at("2026-03-11"));
+    let rf = a.payment_reference("C1").unwrap();
+    let file = statement(
+        "S1",
+        vec![
+            tx("T1", "25.00", &rf.to_string()),
+            from(tx("T2", "27.50", "F-9"), IBAN_C5, Some("JEAN MARTIN")),
+            tx("FEE", "2.50", "FRAIS"),
+        ],
+    );
+    let mut file = file;
+    file.transactions[2].direction = Direction::Debit;
+    file.closing = m("50.00");
+    let r = a.import_statements(&[file.clone()], "anna", at("2026-03-12")).unwrap();
+    assert_eq!((ids(&r.applied), ids(&r.suggested), ids(&r.unmatched)), (vec!["T1"], vec!["T2"], vec!["FEE"]));
+    let lines = |s: &Store| -> Vec<(String, LineState, Option<String>)> {
+        let mut l: Vec<_> =
+            s.bank_lines(None, 50, 0).unwrap().into_iter().map(|l| (l.transaction, l.state, l.customer)).collect();
+        l.sort_by(|x, y| x.0.cmp(&y.0));
+        l
+    };
+    assert!(lines(&b).is_empty());
+    deliver(&mut a, &mut b, at("2026-03-12"));
+    // The phone lists what the back office imported, as it imported it, and the payment once.
+    assert_eq!(lines(&b), lines(&a));
+    assert_eq!(b.bank_lines(Some(LineState::Suggested), 50, 0).unwrap()[0].suggestions[0].customer, "C4");
+    assert_eq!((balance(&b, "C1"), balance(&a, "C1")), (m("10.00"), m("10.00")));
+    // Importing the same file on the phone takes nothing in twice.
+    let again = b.import_statements(&[file], "paul", at("2026-03-12")).unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, 3));
+
+    // Confirmed on the phone: the back office sees the payment and the match.
+    let confirmed = b.confirm_bank_match("T2", "C4", Some("F-9"), "paul", at("2026-03-13")).unwrap();
+    assert_eq!(confirmed.state, LineState::Applied);
+    deliver(&mut b, &mut a, at("2026-03-13"));
+    let seen = a.bank_lines(Some(LineState::Applied), 50, 0).unwrap();
+    let t2 = seen.iter().find(|l| l.transaction == "T2").expect("T2 applied on the back office");
+    assert_eq!((t2.customer.as_deref(), t2.by.as_deref(), t2.rule), (Some("C4"), Some("paul"), Some(Rule::Confirmed)));
+    assert_eq!(balance(&a, "C4"), m("2.50"));
+    assert_eq!(lines(&a), lines(&b));
+
+    // Undone on the back office: the phone has the customer owe it again, the line to confirm.
+    a.undo_bank_match("T2", "anna", at("2026-03-14")).unwrap();
+    deliver(&mut a, &mut b, at("2026-03-14"));
+    assert_eq!(balance(&b, "C4"), m("30.00"));
+    assert_eq!(lines(&b), lines(&a));
+    assert!(lines(&b).contains(&("T2".into(), LineState::Suggested, None)));
+    // Confirmed again, elsewhere: a new payment, the same on both.
+    b.confirm_bank_match("T2", "C4", None, "paul", at("2026-03-15")).unwrap();
+    deliver(&mut b, &mut a, at("2026-03-15"));
+    assert_eq!((balance(&a, "C4"), balance(&b, "C4")), (m("2.50"), m("2.50")));
+    assert_eq!(lines(&a), lines(&b));
+}
+
+#[test]
+fn one_statement_imported_on_two_devices_before_they_sync_is_one_line_and_one_payment() {
+    use crate::store::sync::tests::deliver;
+    let mut a = hard_cases_shop();
+    let mut b = Store::open_in_memory().unwrap();
+    deliver(&mut a, &mut b, at("2026-03-11"));
+    let rf = a.payment_reference("C1").unwrap();
+    let file = statement("S1", vec![tx("T1", "25.00", &rf.to_string()), tx("T2", "60.00", "F-20")]);
+    a.import_statements(&[file.clone()], "anna", at("2026-03-12")).unwrap();
+    b.import_statements(&[file], "paul", at("2026-03-12")).unwrap();
+    deliver(&mut a, &mut b, at("2026-03-12"));
+    deliver(&mut b, &mut a, at("2026-03-12"));
+    for s in [&a, &b] {
+        let lines = s.bank_lines(None, 50, 0).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.state == LineState::Applied), "{lines:?}");
+        assert_eq!((balance(s, "C1"), balance(s, "C5")), (m("10.00"), m("45.00")));
+    }
 }
 
 /// A random shop: up to four customers with up to three invoices each.

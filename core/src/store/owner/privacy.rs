@@ -180,11 +180,15 @@ fn erase(tx: &Transaction<'_>, customer: &str, author: &str, now: Now) -> Result
         tx.execute("DELETE FROM risk_scores WHERE customer_id = ?1", [id])?;
         // The bank lines matched to them name them and their account: kept as the bank wrote
         // the amounts, without who paid.
-        tx.execute(
-            "UPDATE bank_transactions SET counterparty = NULL, iban = NULL, label = ?2, suggestions = '[]'
-             WHERE id IN (SELECT tx FROM bank_matches WHERE customer_id = ?1)",
-            params![id, ERASED],
-        )?;
+        for line in ids(
+            "SELECT t.id FROM bank_transactions t WHERE t.uuid IN (SELECT line FROM bank_matches WHERE customer_id = ?1)",
+        )? {
+            tx.execute(
+                "UPDATE bank_transactions SET counterparty = NULL, iban = NULL, label = ?2, suggestions = '[]' WHERE id = ?1",
+                params![line, ERASED],
+            )?;
+            replica::emit(tx, Table::BankLines, Key::Rowid(line), now)?;
+        }
         report.entries_kept =
             tx.query_row("SELECT count(*) FROM entries WHERE customer_id = ?1", [id], |r| r.get::<_, i64>(0))? as u64;
         notes::add(tx, id, "note", "personal data erased on request (GDPR)", None, author, now)?;

@@ -11,4 +11,4 @@ mod props;
 pub(in crate::store) mod replica;
 pub(in crate::store) mod state;
 #[cfg(test)]
-mod tests;
+pub(in crate::store) mod tests;

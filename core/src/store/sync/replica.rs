@@ -1,5 +1,5 @@
 //! Row replication for the shop's mutable follow-up data (reminders, disputes, promises, plans,
-//! holds, stops, settings, overrides, notes): a write sends the whole row with its hybrid
+//! holds, stops, settings, overrides, notes, bank lines and their matches): a write sends the whole row with its hybrid
 //! logical clock, and a device keeps, for each row, the version with the latest clock.
 //!
 //! Rows travel as JSON objects of their columns, minus the local row id; the customer's local
@@ -29,6 +29,8 @@ pub(in crate::store) enum Table {
     DunningCustomers,
     InvoiceStops,
     Settings,
+    BankLines,
+    BankMatches,
 }
 
 /// Which row a write touched, by its local identity.
@@ -40,7 +42,7 @@ pub(in crate::store) enum Key {
 }
 
 impl Table {
-    const ALL: [Table; 9] = [
+    const ALL: [Table; 11] = [
         Table::Reminders,
         Table::Disputes,
         Table::Promises,
@@ -50,6 +52,8 @@ impl Table {
         Table::DunningCustomers,
         Table::InvoiceStops,
         Table::Settings,
+        Table::BankLines,
+        Table::BankMatches,
     ];
 
     fn name(self) -> &'static str {
@@ -63,6 +67,8 @@ impl Table {
             Table::DunningCustomers => "dunning_customers",
             Table::InvoiceStops => "invoice_stops",
             Table::Settings => "settings",
+            Table::BankLines => "bank_transactions",
+            Table::BankMatches => "bank_matches",
         }
     }
 
@@ -72,6 +78,7 @@ impl Table {
             Table::DunningCustomers => "customer_id",
             Table::InvoiceStops => "invoice",
             Table::Settings => "key",
+            Table::BankMatches => "entry",
             _ => "uuid",
         }
     }
@@ -324,10 +331,37 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
             ins.execute(rusqlite::params![id, inv, level, remaining])?;
         }
     }
+    match t {
+        Table::BankLines => settle_bank_line(tx, &key)?,
+        Table::BankMatches => {
+            let line =
+                cols.iter().position(|c| c == "line").map(|i| &vals[i]).ok_or_else(|| bad("match without its line"))?;
+            settle_bank_line(tx, line)?;
+        }
+        _ => {}
+    }
     Ok(Applied::Written {
         table_settings: t == Table::Settings,
         customer: if t.affects_dunning() { customer } else { None },
     })
+}
+
+/// A bank line's state from what every device knows, whatever order its versions and its
+/// matches arrived in: applied while a match of it stands whose payment is in this ledger (a
+/// match without its payment, which the server would have refused, proves nothing), else
+/// suggested when it has suggestions, else left.
+pub(in crate::store) fn settle_bank_line(conn: &Connection, line: &Value) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE bank_transactions SET
+             state = CASE
+                 WHEN EXISTS (SELECT 1 FROM bank_matches m JOIN entries e ON e.uuid = m.entry
+                              WHERE m.line = bank_transactions.uuid AND m.undone_at IS NULL) THEN 'applied'
+                 WHEN suggestions != '[]' THEN 'suggested'
+                 ELSE 'unmatched' END
+         WHERE uuid = ?1",
+    )?
+    .execute([line])?;
+    Ok(())
 }
 
 /// The columns each replicated table has in this release's schema, read once from a fresh

@@ -37,7 +37,7 @@ fn customer(reference: &str, name: &str) -> NewCustomer {
 }
 
 /// Moves every pending event of `from` into `to`, as the server would, one shop sequence.
-fn deliver(from: &mut Store, to: &mut Store, now: Now) {
+pub(in crate::store) fn deliver(from: &mut Store, to: &mut Store, now: Now) {
     let events = from.push_batch(1000).unwrap();
     let Some(last) = events.last().map(|e| e.seq) else { return };
     let start = to.sync_cursor().unwrap();
