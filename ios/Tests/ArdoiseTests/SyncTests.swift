@@ -231,6 +231,46 @@ final class SyncTests: XCTestCase {
         XCTAssertEqual(try t.syncStatus().waiting, 3)
     }
 
+    func testThePhoneConfirmsACreditTheBackOfficeImportedAndATillUndoesIt() async throws {
+        // with-sync-servers.sh had the back office import a statement: one credit of 12.34
+        // from a payer who was nobody's customer then.
+        let url = try env("ARDOISE_SYNC_URL")
+        let line = try env("ARDOISE_SYNC_BANK_LINE")
+        let phone = try till("phone")
+        _ = try await phone.enrol(serverUrl: url, code: try Shared.code(), deviceName: "Owner's phone")
+        let c = Shared.ref()
+        try customer(phone, c)
+        _ = try phone.sellOnAccount(customer: c, amount: "12.34", invoiceRef: nil, deposit: nil, ctx: ctx())
+        _ = try await phone.sync()
+        let listed = try XCTUnwrap(try phone.bankLines(state: nil, limit: 50, offset: 0).first { $0.transaction == line })
+        XCTAssertEqual(listed.amount, "12.34")
+        XCTAssertEqual(listed.date, "2026-03-01")
+        XCTAssertEqual(listed.state, .unmatched)
+        XCTAssertTrue(listed.label.contains("VIREMENT M TESTEUR"), listed.label)
+
+        // The owner says whose it is, on the phone: paid there, then on every till.
+        let confirmed = try phone.confirmBankMatch(transaction: line, customer: c, invoice: nil, by: "Owner", now: now)
+        XCTAssertEqual(confirmed.state, .applied)
+        XCTAssertEqual(try phone.account(customer: c, today: "2026-03-02").balance, "0.00")
+        let pushed = try await phone.sync()
+        XCTAssertEqual(pushed.status.waiting, 0)
+        let counter = try till("counter")
+        _ = try await counter.enrol(serverUrl: url, code: try Shared.code(), deviceName: "Counter")
+        _ = try await counter.sync()
+        XCTAssertEqual(try counter.account(customer: c, today: "2026-03-02").balance, "0.00")
+        let seen = try XCTUnwrap(try counter.bankLines(state: .applied, limit: 50, offset: 0).first { $0.transaction == line })
+        XCTAssertEqual(seen.customer, c)
+        XCTAssertEqual(seen.by, "Owner")
+        XCTAssertEqual(seen.rule, .confirmed)
+
+        // Undone at the counter: the customer owes it again on the phone, and it is to place.
+        _ = try counter.undoBankMatch(transaction: line, by: "anna", now: now)
+        _ = try await counter.sync()
+        _ = try await phone.sync()
+        XCTAssertEqual(try phone.account(customer: c, today: "2026-03-02").balance, "12.34")
+        XCTAssertEqual(try phone.bankLines(state: nil, limit: 50, offset: 0).first { $0.transaction == line }?.state, .unmatched)
+    }
+
     func testASuspendedTillDoesNotSync() async throws {
         let url = try env("ARDOISE_SYNC_URL")
         let t = try till("suspended")

@@ -178,6 +178,45 @@ class SyncTest {
     }
 
     @Test
+    fun thePhoneConfirmsACreditTheBackOfficeImportedAndATillUndoesIt() = runBlocking<Unit> {
+        // with-sync-servers.sh had the back office import a statement: one credit of 12.34
+        // from a payer who was nobody's customer then.
+        val line = env("ARDOISE_SYNC_BANK_LINE")
+        val phone = till("phone")
+        phone.enrol(url, code(), "Owner's phone")
+        val c = ref()
+        customer(phone, c)
+        phone.sellOnAccount(c, "12.34", null, null, ctx())
+        phone.sync()
+        val listed = phone.bankLines(null, 50u, 0u).single { it.transaction == line }
+        assertEquals("12.34", listed.amount)
+        assertEquals("2026-03-01", listed.date)
+        assertEquals(BankLineState.UNMATCHED, listed.state)
+        assertContains(listed.label, "VIREMENT M TESTEUR")
+
+        // The owner says whose it is, on the phone: paid there, then on every till.
+        val confirmed = phone.confirmBankMatch(line, c, null, "Owner", NOW)
+        assertEquals(BankLineState.APPLIED, confirmed.state)
+        assertEquals("0.00", phone.account(c, "2026-03-02").balance)
+        assertEquals(0uL, phone.sync().status.waiting)
+        val till = till("counter")
+        till.enrol(url, code(), "Counter")
+        till.sync()
+        assertEquals("0.00", till.account(c, "2026-03-02").balance)
+        val seen = till.bankLines(BankLineState.APPLIED, 50u, 0u).single { it.transaction == line }
+        assertEquals(c, seen.customer)
+        assertEquals("Owner", seen.by)
+        assertEquals(BankMatchRule.CONFIRMED, seen.rule)
+
+        // Undone at the counter: the customer owes it again on the phone, and it is to place.
+        till.undoBankMatch(line, "anna", NOW)
+        till.sync()
+        phone.sync()
+        assertEquals("12.34", phone.account(c, "2026-03-02").balance)
+        assertEquals(BankLineState.UNMATCHED, phone.bankLines(null, 50u, 0u).single { it.transaction == line }.state)
+    }
+
+    @Test
     fun aSuspendedTillDoesNotSync() = runBlocking<Unit> {
         val t = till("suspended")
         t.enrol(url, code(), "Suspended till")
