@@ -289,7 +289,7 @@ fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another(
     let mut b = Store::open_in_memory().unwrap();
     deliver(&mut a, &mut b, at("2026-03-11"));
     let rf = a.payment_reference("C1").unwrap();
-    let file = statement(
+    let mut file = statement(
         "S1",
         vec![
             tx("T1", "25.00", &rf.to_string()),
@@ -297,10 +297,9 @@ fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another(
             tx("FEE", "2.50", "FRAIS"),
         ],
     );
-    let mut file = file;
     file.transactions[2].direction = Direction::Debit;
     file.closing = m("50.00");
-    let r = a.import_statements(&[file.clone()], "anna", at("2026-03-12")).unwrap();
+    let r = a.import_statements(std::slice::from_ref(&file), "anna", at("2026-03-12")).unwrap();
     assert_eq!((ids(&r.applied), ids(&r.suggested), ids(&r.unmatched)), (vec!["T1"], vec!["T2"], vec!["FEE"]));
     let lines = |s: &Store| -> Vec<(String, LineState, Option<String>)> {
         let mut l: Vec<_> =
@@ -349,7 +348,7 @@ fn one_statement_imported_on_two_devices_before_they_sync_is_one_line_and_one_pa
     deliver(&mut a, &mut b, at("2026-03-11"));
     let rf = a.payment_reference("C1").unwrap();
     let file = statement("S1", vec![tx("T1", "25.00", &rf.to_string()), tx("T2", "60.00", "F-20")]);
-    a.import_statements(&[file.clone()], "anna", at("2026-03-12")).unwrap();
+    a.import_statements(std::slice::from_ref(&file), "anna", at("2026-03-12")).unwrap();
     b.import_statements(&[file], "paul", at("2026-03-12")).unwrap();
     deliver(&mut a, &mut b, at("2026-03-12"));
     deliver(&mut b, &mut a, at("2026-03-12"));
