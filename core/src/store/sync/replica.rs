@@ -431,7 +431,24 @@ pub(crate) fn check_shape(payload: &Json) -> Result<Option<Uuid>> {
     if !row.contains_key(t.key_column()) {
         return Err(bad("row without its key"));
     }
+    if t == Table::BankLines {
+        check_bank_line_id(row)?;
+    }
     Ok(customer)
+}
+
+/// A bank line's id is derived from its account and the bank's id: a row under another id
+/// would be a second line for one transaction (and collide with the first).
+fn check_bank_line_id(row: &Map<String, Json>) -> Result<()> {
+    let text = |name: &str| row.get(name).and_then(Json::as_str);
+    let (Some(account), Some(bank_id)) = (text("account"), text("bank_id")) else {
+        return Err(bad("a bank line carries its account and the bank's id"));
+    };
+    let id = row.get("uuid").and_then(|u| u.get("$blob")).and_then(Json::as_str).and_then(unhex);
+    if id.as_deref() != Some(crate::bank::line_id(account, bank_id).as_bytes().as_slice()) {
+        return Err(bad("a bank line's id is not the one its account and bank id give"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -444,6 +461,21 @@ mod tests {
         assert_eq!(unhex(&hex(u.as_bytes())).unwrap(), u.as_bytes().to_vec());
         assert!(unhex("abc").is_none());
         assert!(unhex("zz").is_none());
+    }
+
+    #[test]
+    fn a_bank_line_under_another_id_than_its_own_is_refused() {
+        let line = |id: Uuid| {
+            json!({"table": "bank_transactions", "row": {
+                "uuid": {"$blob": hex(id.as_bytes())}, "account": "FR76", "bank_id": "T1", "amount": 100
+            }})
+        };
+        assert!(check_shape(&line(crate::bank::line_id("FR76", "T1"))).is_ok());
+        for wrong in [crate::bank::line_id("FR76", "T2"), Uuid::new_v4()] {
+            assert!(matches!(check_shape(&line(wrong)), Err(Error::Invalid { .. })));
+        }
+        let headless = json!({"table": "bank_transactions", "row": {"uuid": {"$blob": "00"}, "amount": 1}});
+        assert!(matches!(check_shape(&headless), Err(Error::Invalid { .. })));
     }
 
     #[test]
