@@ -792,8 +792,7 @@ CREATE TABLE bank_matches (
     by TEXT NOT NULL,
     at INTEGER NOT NULL,
     undone_at INTEGER,
-    undone_by TEXT,
-    hlc TEXT NOT NULL DEFAULT ''
+    undone_by TEXT
 );
 CREATE INDEX bank_matches_by_line ON bank_matches (line);
 CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);
@@ -963,11 +962,11 @@ DROP INDEX allocations_by_customer;
 DROP INDEX items_open_by_reference;
 ";
 
-/// Version 17: bank lines and their matches reach every device of the shop (row replication,
-/// `store/sync/replica.rs`): a statement imported on one server process, a till or the owner's
-/// phone is listed, confirmed and undone on any other. A line gets the id every device derives
-/// from its account and the bank's id (`bank::line_id`), and a match names its line by that id
-/// instead of a local row number (no foreign key: a match may arrive before its line).
+/// Version 17: bank lines reach every device of the shop, each with its matches (row
+/// replication, `store/sync/replica.rs`): a statement imported on one server process, a till or
+/// the owner's phone is listed, confirmed and undone on any other. A line gets the id every
+/// device derives from its account and the bank's id (`bank::line_id`), and a match names its
+/// line by that id instead of a local row number.
 const V17: &str = "
 ALTER TABLE bank_matches RENAME TO bank_matches_v16;
 ALTER TABLE bank_transactions RENAME TO bank_transactions_v16;
@@ -1001,8 +1000,7 @@ CREATE TABLE bank_matches (
     by TEXT NOT NULL,
     at INTEGER NOT NULL,
     undone_at INTEGER,
-    undone_by TEXT,
-    hlc TEXT NOT NULL DEFAULT ''
+    undone_by TEXT
 );
 CREATE INDEX bank_matches_by_line ON bank_matches (line);
 CREATE INDEX bank_matches_by_customer ON bank_matches (customer_id);

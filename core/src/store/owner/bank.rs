@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 use crate::bank::matching::{self, Book, BookCustomer, Decision, Holders, Names, OpenInvoice, Rule, Suggestion};
@@ -18,7 +19,7 @@ use crate::payref::PaymentReference;
 use crate::store::db::conn::Bulk;
 use crate::store::db::values::{Now, ms};
 use crate::store::handle::Store;
-use crate::store::sync::replica::{Key, Table};
+use crate::store::sync::replica::{self, Key, Table};
 use crate::store::till::ledger::{self, EntryRequest};
 use crate::store::write::Write;
 
@@ -49,6 +50,7 @@ impl Store {
             // no sale or synced payment committed in between.
             let (mut book, named) = read_book(w.conn(), &tokens)?;
             let mut report = Import::default();
+            let mut rows = Vec::new();
             for st in statements {
                 let account = st.account_iban.as_deref().unwrap_or(&st.id);
                 for tx in &st.transactions {
@@ -64,7 +66,7 @@ impl Store {
                         report.duplicates += 1;
                         continue;
                     }
-                    let (line, recorded_before) = take(w, (&mut book, &named), account, tx, cashier)?;
+                    let (line, recorded_before) = take(w, (&mut book, &named), account, tx, cashier, &mut rows)?;
                     if recorded_before {
                         // Taken in on another device (or a copy of this ledger) already.
                         report.duplicates += 1;
@@ -78,6 +80,8 @@ impl Store {
                     }
                 }
             }
+            // For the other devices, each line with its match if it has one, after the payments.
+            replica::emit_new(w.conn(), Table::BankLines, rows, w.now())?;
             Ok(Some(report))
         })?;
         report.ok_or_else(|| Error::Corrupt("a statement's import gave up without an error".into()))
@@ -154,7 +158,6 @@ impl Store {
                 "UPDATE bank_matches SET undone_at = ?2, undone_by = ?3 WHERE id = ?1",
                 params![match_id, ms(w.now()), by],
             )?;
-            w.row(Table::BankMatches, Key::Blob(entry))?;
             let suggested: bool =
                 w.conn().query_row("SELECT suggestions != '[]' FROM bank_transactions WHERE id = ?1", [t.id], |r| {
                     r.get(0)
@@ -172,13 +175,15 @@ impl Store {
 
 /// Decides one new transaction, records what it decides, and keeps the transaction: the
 /// transaction with what became of it, and whether its payment was in the ledger already
-/// (recorded on another device). Each row is written once, in its final state.
+/// (recorded on another device). Each row is written once, in its final state; the line's row
+/// as the other devices receive it is added to `rows`.
 fn take(
     w: &mut Write<'_>,
     (book, named): (&mut Book, &HashSet<Uuid>),
     account: &str,
     tx: &Transaction,
     cashier: &str,
+    rows: &mut Vec<(i64, Map<String, Json>)>,
 ) -> Result<(Line, bool)> {
     let decision = matching::decide(tx, book);
     let iban = tx.counterparty_iban.as_deref().map(matching::compact_iban);
@@ -212,6 +217,8 @@ fn take(
         }
         Decision::Leave(why) => out.why = Some(why),
     }
+    let suggestions = serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let imported_at = ms(w.now());
     w.conn()
         .prepare_cached(
             "INSERT INTO bank_transactions
@@ -228,13 +235,42 @@ fn take(
             out.label,
             out.state.as_str(),
             out.why.as_deref().unwrap_or(""),
-            serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
-            ms(w.now()),
+            suggestions,
+            imported_at,
             uuid,
         ])?;
-    w.row(Table::BankLines, Key::Blob(uuid))?;
+    let rowid = w.conn().last_insert_rowid();
+    // The row as `replica::emit` would read it back.
+    let mut row = Map::new();
+    for (column, value) in [
+        ("uuid", replica::blob_cell(uuid.as_bytes())),
+        ("account", json!(account)),
+        ("bank_id", json!(tx.bank_id)),
+        ("booked_on", json!(date.map(|d| d.to_string()))),
+        ("amount", json!(out.amount.minor())),
+        ("counterparty", json!(out.counterparty)),
+        ("iban", json!(iban)),
+        ("label", json!(out.label)),
+        ("state", json!(out.state.as_str())),
+        ("why", json!(out.why.as_deref().unwrap_or(""))),
+        ("suggestions", json!(suggestions)),
+        ("imported_at", json!(imported_at)),
+    ] {
+        row.insert(column.into(), value);
+    }
+    let mut matches = Vec::new();
     if let Some((entry, rule, customer)) = applied {
-        out.customer = Some(insert_match(w, uuid, entry, rule, cashier)?);
+        let (reference, customer_uuid) = insert_match(w, uuid, entry, rule, cashier)?;
+        matches.push(json!([
+            replica::blob_cell(entry.as_bytes()),
+            replica::customer_cell(customer_uuid),
+            rule.as_str(),
+            cashier,
+            imported_at,
+            null,
+            null
+        ]));
+        out.customer = Some(reference);
         out.invoices = applied_invoices(w.conn(), entry)?;
         (out.rule, out.by, out.entry) = (Some(rule), Some(cashier.to_owned()), Some(entry));
         // What this import does next sees the account as it now is.
@@ -245,6 +281,8 @@ fn take(
             book.saw_account(iban, &customer);
         }
     }
+    row.insert("$matches".into(), Json::Array(matches));
+    rows.push((rowid, row));
     Ok((out, recorded_before))
 }
 
@@ -287,22 +325,23 @@ fn record(
     }
 }
 
-/// Writes the match of bank line `line` whose payment `entry` is in the ledger, for the other
-/// devices too: the reference of the customer the entry is for.
-fn insert_match(w: &mut Write<'_>, line: Uuid, entry: Uuid, rule: Rule, by: &str) -> Result<String> {
-    let (customer_id, reference): (i64, String) = w
+/// Writes the match of bank line `line` whose payment `entry` is in the ledger (the line's row,
+/// written next, carries it to the other devices): the reference and id of the customer the
+/// entry is for.
+fn insert_match(w: &mut Write<'_>, line: Uuid, entry: Uuid, rule: Rule, by: &str) -> Result<(String, Uuid)> {
+    let (customer_id, reference, uuid): (i64, String, Uuid) = w
         .conn()
         .prepare_cached(
-            "SELECT e.customer_id, c.reference FROM entries e JOIN customers c ON c.id = e.customer_id WHERE e.uuid = ?1",
+            "SELECT e.customer_id, c.reference, c.uuid FROM entries e JOIN customers c ON c.id = e.customer_id
+             WHERE e.uuid = ?1",
         )?
-        .query_row([entry], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row([entry], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     w.conn()
         .prepare_cached(
             "INSERT INTO bank_matches (line, customer_id, entry, rule, by, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![line, customer_id, entry, rule.as_str(), by, ms(w.now())])?;
-    w.row(Table::BankMatches, Key::Blob(entry))?;
-    Ok(reference)
+    Ok((reference, uuid))
 }
 
 /// Writes the match of a stored transaction whose payment `entry_id(account, key)` is in the

@@ -276,9 +276,9 @@ fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
     assert_eq!(balance(&s, "C5"), m("105.00"));
     assert_eq!(balance(&s, "C1"), m("25.00"));
     // One entry for the one payment taken; this device's gapless sequence numbers that payment
-    // and the rows the other devices receive (the two lines, the one match), nothing more.
+    // and the two lines the other devices receive (one with its match), nothing more.
     assert_eq!(count("SELECT count(*) FROM entries"), entries + 1);
-    assert_eq!(count("SELECT next_seq FROM device"), seq + 1 + 3);
+    assert_eq!(count("SELECT next_seq FROM device"), seq + 1 + 2);
 }
 
 #[test]
@@ -338,6 +338,52 @@ fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another(
     deliver(&mut b, &mut a, at("2026-03-15"));
     assert_eq!((balance(&a, "C4"), balance(&b, "C4")), (m("2.50"), m("2.50")));
     assert_eq!(lines(&a), lines(&b));
+}
+
+#[test]
+fn an_import_sends_each_line_as_the_line_reads_back_with_its_match() {
+    use crate::store::sync::replica::{Key, Table, row_of};
+    // The import writes the lines' events from what it inserted, without reading them back:
+    // they must say what the row says, or devices would disagree.
+    let s = hard_cases_shop();
+    let rf = s.payment_reference("C1").unwrap();
+    let file = statement(
+        "S1",
+        vec![
+            tx("T1", "25.00", &rf.to_string()),
+            from(tx("T2", "27.50", "F-9"), IBAN_C5, Some("JEAN MARTIN")),
+            tx("T3", "149.90", "Factures F-7 et F-8"),
+            tx("T4", "3.00", ""),
+        ],
+    );
+    s.import_statements(&[file], "anna", at("2026-03-12")).unwrap();
+    let sent: Vec<(serde_json::Value, String)> = s
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT payload, hlc FROM outbox WHERE kind = 'row' ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            Ok(rows.map(|r| r.map(|(p, h)| (serde_json::from_str(&p).unwrap(), h))).collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap();
+    assert_eq!(sent.len(), 4);
+    let mut with_match = 0;
+    for (payload, hlc) in sent {
+        assert_eq!(payload["table"], "bank_transactions");
+        let row = payload["row"].as_object().unwrap().clone();
+        let id = crate::Uuid::from_slice(&hex_bytes(row["uuid"]["$blob"].as_str().unwrap())).unwrap();
+        let stored = s.read(|c| row_of(c, Table::BankLines, Key::Blob(id))).unwrap().unwrap();
+        assert_eq!(row, stored);
+        with_match += usize::from(!row["$matches"].as_array().unwrap().is_empty());
+        // The row keeps the clock it was sent with.
+        let kept: String = s
+            .read(|c| Ok(c.query_row("SELECT hlc FROM bank_transactions WHERE uuid = ?1", [id], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(kept, hlc);
+    }
+    assert_eq!(with_match, 2, "T1 by its reference, T3 by its invoices");
+}
+
+fn hex_bytes(h: &str) -> Vec<u8> {
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
 }
 
 #[test]

@@ -97,11 +97,17 @@ impl Sequencer {
         self.next_seq - 1
     }
 
+    /// The next clock, as [`tick`] gives it.
+    pub(in crate::store) fn tick(&mut self, now: Now) -> Hlc {
+        let hlc = Hlc::tick(Some(self.last), ms(now), self.device);
+        self.last = (hlc.wall_ms, hlc.counter);
+        hlc
+    }
+
     /// Appends the event of the entry `id` numbered `seq` (taken from [`Sequencer::seq`]) with
     /// the next clock, as [`append_entry`] does.
     pub(in crate::store) fn append_entry(&mut self, tx: &Transaction<'_>, seq: u64, id: Uuid, now: Now) -> Result<()> {
-        let hlc = Hlc::tick(Some(self.last), ms(now), self.device);
-        self.last = (hlc.wall_ms, hlc.counter);
+        let hlc = self.tick(now);
         append_with_clock(tx, seq, id, "entry", IN_ENTRIES, &hlc.to_string(), now)
     }
 

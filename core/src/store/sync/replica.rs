@@ -1,5 +1,5 @@
 //! Row replication for the shop's mutable follow-up data (reminders, disputes, promises, plans,
-//! holds, stops, settings, overrides, notes, bank lines and their matches): a write sends the whole row with its hybrid
+//! holds, stops, settings, overrides, notes, bank lines): a write sends the whole row with its hybrid
 //! logical clock, and a device keeps, for each row, the version with the latest clock.
 //!
 //! Rows travel as JSON objects of their columns, minus the local row id; the customer's local
@@ -30,7 +30,6 @@ pub(in crate::store) enum Table {
     InvoiceStops,
     Settings,
     BankLines,
-    BankMatches,
 }
 
 /// Which row a write touched, by its local identity.
@@ -42,7 +41,7 @@ pub(in crate::store) enum Key {
 }
 
 impl Table {
-    const ALL: [Table; 11] = [
+    const ALL: [Table; 10] = [
         Table::Reminders,
         Table::Disputes,
         Table::Promises,
@@ -53,7 +52,6 @@ impl Table {
         Table::InvoiceStops,
         Table::Settings,
         Table::BankLines,
-        Table::BankMatches,
     ];
 
     fn name(self) -> &'static str {
@@ -68,7 +66,6 @@ impl Table {
             Table::InvoiceStops => "invoice_stops",
             Table::Settings => "settings",
             Table::BankLines => "bank_transactions",
-            Table::BankMatches => "bank_matches",
         }
     }
 
@@ -78,7 +75,6 @@ impl Table {
             Table::DunningCustomers => "customer_id",
             Table::InvoiceStops => "invoice",
             Table::Settings => "key",
-            Table::BankMatches => "entry",
             _ => "uuid",
         }
     }
@@ -126,6 +122,48 @@ pub(in crate::store) fn emit(tx: &Transaction<'_>, t: Table, key: Key, now: Now)
     outbox::append_with_clock(tx, seq, new_id(now), "row", &payload.to_string(), &hlc, now)
 }
 
+/// Records the local writes of many new rows of `t` at once (a statement's bank lines), each
+/// given as `emit` would read it back ([`row_of`]) with its local row id: the clocks and
+/// sequence numbers are handed out in memory and written back once, instead of reading each
+/// row back and updating the clock and the counter for each. Nothing else may tick the clock
+/// or take a sequence number meanwhile.
+pub(in crate::store) fn emit_new(
+    tx: &Transaction<'_>,
+    t: Table,
+    rows: Vec<(i64, Map<String, Json>)>,
+    now: Now,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut seq = outbox::Sequencer::start(tx)?;
+    let mut stamp = tx.prepare_cached(&format!("UPDATE {} SET hlc = ?2 WHERE id = ?1", t.name()))?;
+    for (id, row) in rows {
+        let hlc = seq.tick(now).to_string();
+        stamp.execute(rusqlite::params![id, hlc])?;
+        let payload = json!({ "table": t.name(), "row": row });
+        outbox::append_with_clock(tx, seq.seq(), new_id(now), "row", &payload.to_string(), &hlc, now)?;
+    }
+    seq.finish(tx)
+}
+
+/// A row as it travels: what [`emit`] sends of it, for a row that exists.
+#[cfg(test)]
+pub(in crate::store) fn row_of(conn: &Connection, t: Table, key: Key) -> Result<Option<Map<String, Json>>> {
+    let (cond, arg) = where_key(t, &key);
+    snapshot(conn, t, &cond, arg)
+}
+
+/// A blob cell as a row carries it.
+pub(in crate::store) fn blob_cell(bytes: &[u8]) -> Json {
+    json!({ "$blob": hex(bytes) })
+}
+
+/// A customer cell as a row carries it: the customer's id, the same on every device.
+pub(in crate::store) fn customer_cell(customer: Uuid) -> Json {
+    json!({ "$customer": customer.to_string() })
+}
+
 /// Records that a row was deleted, so that other devices delete it too.
 pub(in crate::store) fn emit_deleted(tx: &Transaction<'_>, t: Table, key: Key, now: Now) -> Result<()> {
     let hlc = outbox::tick(tx, now)?.to_string();
@@ -166,6 +204,10 @@ fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Optio
         out.insert(name.clone(), j);
     }
     drop(rows);
+    if t == Table::BankLines {
+        let line = out.get("uuid").cloned().unwrap_or(Json::Null);
+        out.insert("$matches".into(), Json::Array(bank_matches(conn, &to_sql_blob(&line)?)?));
+    }
     if let (Table::Reminders, Some(id)) = (t, local_id) {
         let mut stmt =
             conn.prepare_cached("SELECT invoice, level, remaining FROM reminder_invoices WHERE reminder_id = ?1")?;
@@ -177,13 +219,43 @@ fn snapshot(conn: &Connection, t: Table, cond: &str, arg: Value) -> Result<Optio
     Ok(Some(out))
 }
 
+/// A bank line's matches, as its row carries them: `[entry, customer, rule, by, at, undone_at,
+/// undone_by]` each, oldest first. They travel with the line (a match is the line's state),
+/// so a device never holds a match without its line, nor a line in a state its matches deny.
+fn bank_matches(conn: &Connection, line: &Value) -> Result<Vec<Json>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.entry, c.uuid, m.rule, m.by, m.at, m.undone_at, m.undone_by
+         FROM bank_matches m JOIN customers c ON c.id = m.customer_id WHERE m.line = ?1 ORDER BY m.at, m.entry",
+    )?;
+    let rows = stmt.query_map([line], |r| {
+        Ok(json!([
+            to_json(r.get_ref(0)?),
+            customer_cell(r.get(1)?),
+            to_json(r.get_ref(2)?),
+            to_json(r.get_ref(3)?),
+            to_json(r.get_ref(4)?),
+            to_json(r.get_ref(5)?),
+            to_json(r.get_ref(6)?),
+        ]))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A row's `{"$blob": hex}` cell as SQL, for the reads of its children.
+fn to_sql_blob(j: &Json) -> Result<Value> {
+    match j.get("$blob").and_then(Json::as_str).and_then(unhex) {
+        Some(b) => Ok(Value::Blob(b)),
+        None => Err(Error::Corrupt("a bank line without its id".into())),
+    }
+}
+
 fn to_json(v: ValueRef<'_>) -> Json {
     match v {
         ValueRef::Null => Json::Null,
         ValueRef::Integer(i) => json!(i),
         ValueRef::Real(f) => json!(f),
         ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-        ValueRef::Blob(b) => json!({ "$blob": hex(b) }),
+        ValueRef::Blob(b) => blob_cell(b),
     }
 }
 
@@ -282,7 +354,7 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
     let mut vals = Vec::new();
     let mut customer = None;
     for (name, j) in row {
-        if name == "$invoices" {
+        if name == "$invoices" || name == "$matches" {
             continue;
         }
         if name == "hlc" || (name == "id" && t.has_local_id()) || !known.iter().any(|k| k == name) {
@@ -331,14 +403,12 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
             ins.execute(rusqlite::params![id, inv, level, remaining])?;
         }
     }
-    match t {
-        Table::BankLines => settle_bank_line(tx, &key)?,
-        Table::BankMatches => {
-            let line =
-                cols.iter().position(|c| c == "line").map(|i| &vals[i]).ok_or_else(|| bad("match without its line"))?;
-            settle_bank_line(tx, line)?;
+    if t == Table::BankLines {
+        let matches = row.get("$matches").and_then(Json::as_array).map(Vec::as_slice).unwrap_or_default();
+        if !replace_bank_matches(tx, &key, matches)? {
+            return Ok(Applied::UnknownCustomer);
         }
-        _ => {}
+        settle_bank_line(tx, &key)?;
     }
     Ok(Applied::Written {
         table_settings: t == Table::Settings,
@@ -346,10 +416,34 @@ pub(in crate::store) fn apply(tx: &Transaction<'_>, payload: &Json, hlc: &Hlc) -
     })
 }
 
-/// A bank line's state from what every device knows, whatever order its versions and its
-/// matches arrived in: applied while a match of it stands whose payment is in this ledger (a
-/// match without its payment, which the server would have refused, proves nothing), else
-/// suggested when it has suggestions, else left.
+/// Puts a line's matches as its newest version carries them; `false` when one names a customer
+/// this device does not know yet (the whole row then waits, as any row naming one does).
+fn replace_bank_matches(tx: &Transaction<'_>, line: &Value, matches: &[Json]) -> Result<bool> {
+    let mut rows = Vec::with_capacity(matches.len());
+    for m in matches {
+        let cells = m.as_array().filter(|c| c.len() == 7).ok_or_else(|| bad("bad bank match"))?;
+        let mut values = Vec::with_capacity(7);
+        for c in cells {
+            let Some(v) = to_sql(tx, c)? else { return Ok(false) };
+            values.push(v);
+        }
+        rows.push(values);
+    }
+    tx.prepare_cached("DELETE FROM bank_matches WHERE line = ?1")?.execute([line])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO bank_matches (line, entry, customer_id, rule, by, at, undone_at, undone_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for v in rows {
+        insert.execute(rusqlite::params![line, v[0], v[1], v[2], v[3], v[4], v[5], v[6]])?;
+    }
+    Ok(true)
+}
+
+/// A bank line's state from its matches, whoever wrote its newest version: applied while a
+/// match of it stands whose payment is in this ledger (a match without its payment, which the
+/// server would have refused, proves nothing), else suggested when it has suggestions, else
+/// left.
 pub(in crate::store) fn settle_bank_line(conn: &Connection, line: &Value) -> Result<()> {
     conn.prepare_cached(
         "UPDATE bank_transactions SET
@@ -419,6 +513,16 @@ pub(crate) fn check_shape(payload: &Json) -> Result<Option<Uuid>> {
                 });
             if !ok {
                 return Err(bad("bad reminder invoices"));
+            }
+            continue;
+        }
+        if name == "$matches" {
+            let ok = t == Table::BankLines
+                && j.as_array().is_some_and(|a| {
+                    a.iter().all(|m| m.as_array().is_some_and(|c| c.len() == 7 && c.iter().all(|v| value(v).is_ok())))
+                });
+            if !ok {
+                return Err(bad("bad bank matches"));
             }
             continue;
         }
