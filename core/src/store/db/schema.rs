@@ -779,8 +779,7 @@ CREATE TABLE bank_transactions (
     why TEXT NOT NULL,
     suggestions TEXT NOT NULL,
     imported_at INTEGER NOT NULL,
-    hlc TEXT NOT NULL DEFAULT '',
-    UNIQUE (account, bank_id)
+    hlc TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
 CREATE TABLE bank_matches (
@@ -965,8 +964,8 @@ DROP INDEX items_open_by_reference;
 /// Version 17: bank lines reach every device of the shop, each with its matches (row
 /// replication, `store/sync/replica.rs`): a statement imported on one server process, a till or
 /// the owner's phone is listed, confirmed and undone on any other. A line gets the id every
-/// device derives from its account and the bank's id (`bank::line_id`), and a match names its
-/// line by that id instead of a local row number.
+/// device derives from its account and the bank's id (`bank::line_id`, which makes the pair
+/// unique), and a match names its line by that id instead of a local row number.
 const V17: &str = "
 ALTER TABLE bank_matches RENAME TO bank_matches_v16;
 ALTER TABLE bank_transactions RENAME TO bank_transactions_v16;
@@ -987,8 +986,7 @@ CREATE TABLE bank_transactions (
     why TEXT NOT NULL,
     suggestions TEXT NOT NULL,
     imported_at INTEGER NOT NULL,
-    hlc TEXT NOT NULL DEFAULT '',
-    UNIQUE (account, bank_id)
+    hlc TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX bank_transactions_by_state ON bank_transactions (state, booked_on);
 CREATE TABLE bank_matches (

@@ -60,8 +60,8 @@ impl Store {
                     }
                     let known = w
                         .conn()
-                        .prepare_cached("SELECT 1 FROM bank_transactions WHERE account = ?1 AND bank_id = ?2")?
-                        .exists(params![account, tx.bank_id])?;
+                        .prepare_cached("SELECT 1 FROM bank_transactions WHERE uuid = ?1")?
+                        .exists([line_id(account, &tx.bank_id)])?;
                     if known {
                         report.duplicates += 1;
                         continue;
