@@ -217,47 +217,21 @@ fn take(
         }
         Decision::Leave(why) => out.why = Some(why),
     }
-    let suggestions = serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?;
-    let imported_at = ms(w.now());
-    w.conn()
-        .prepare_cached(
-            "INSERT INTO bank_transactions
-                 (uuid, account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions, imported_at)
-             VALUES (?12, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            account,
-            tx.bank_id,
-            date.map(|d| d.to_string()),
-            out.amount.minor(),
-            out.counterparty,
-            iban,
-            out.label,
-            out.state.as_str(),
-            out.why.as_deref().unwrap_or(""),
-            suggestions,
-            imported_at,
-            uuid,
-        ])?;
-    let rowid = w.conn().last_insert_rowid();
-    // The row as `replica::emit` would read it back.
-    let mut row = Map::new();
-    for (column, value) in [
-        ("uuid", replica::blob_cell(uuid.as_bytes())),
-        ("account", json!(account)),
-        ("bank_id", json!(tx.bank_id)),
-        ("booked_on", json!(date.map(|d| d.to_string()))),
-        ("amount", json!(out.amount.minor())),
-        ("counterparty", json!(out.counterparty)),
-        ("iban", json!(iban)),
-        ("label", json!(out.label)),
-        ("state", json!(out.state.as_str())),
-        ("why", json!(out.why.as_deref().unwrap_or(""))),
-        ("suggestions", json!(suggestions)),
-        ("imported_at", json!(imported_at)),
-    ] {
-        row.insert(column.into(), value);
-    }
+    let kept = Kept {
+        uuid,
+        account,
+        bank_id: &tx.bank_id,
+        booked_on: date.map(|d| d.to_string()),
+        amount: out.amount.minor(),
+        counterparty: out.counterparty.as_deref(),
+        iban: iban.as_deref(),
+        label: &out.label,
+        state: out.state.as_str(),
+        why: out.why.as_deref().unwrap_or(""),
+        suggestions: serde_json::to_string(&out.suggestions).map_err(|e| Error::Corrupt(e.to_string()))?,
+        imported_at: ms(w.now()),
+    };
+    let (rowid, mut row) = keep(w, &kept)?;
     let mut matches = Vec::new();
     if let Some((entry, rule, customer)) = applied {
         let (reference, customer_uuid) = insert_match(w, uuid, entry, rule, cashier)?;
@@ -266,7 +240,7 @@ fn take(
             replica::customer_cell(customer_uuid),
             rule.as_str(),
             cashier,
-            imported_at,
+            kept.imported_at,
             null,
             null
         ]));
@@ -284,6 +258,62 @@ fn take(
     row.insert("$matches".into(), Json::Array(matches));
     rows.push((rowid, row));
     Ok((out, recorded_before))
+}
+
+/// A bank line as it is first kept.
+struct Kept<'a> {
+    uuid: Uuid,
+    account: &'a str,
+    bank_id: &'a str,
+    booked_on: Option<String>,
+    amount: i64,
+    counterparty: Option<&'a str>,
+    iban: Option<&'a str>,
+    label: &'a str,
+    state: &'static str,
+    why: &'a str,
+    suggestions: String,
+    imported_at: i64,
+}
+
+/// Inserts a new line: its local row id, and its row as `replica::emit` would read it back
+/// (less its matches), for the other devices.
+fn keep(w: &Write<'_>, k: &Kept<'_>) -> Result<(i64, Map<String, Json>)> {
+    w.conn()
+        .prepare_cached(
+            "INSERT INTO bank_transactions
+                 (uuid, account, bank_id, booked_on, amount, counterparty, iban, label, state, why, suggestions, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            k.uuid,
+            k.account,
+            k.bank_id,
+            k.booked_on,
+            k.amount,
+            k.counterparty,
+            k.iban,
+            k.label,
+            k.state,
+            k.why,
+            k.suggestions,
+            k.imported_at
+        ])?;
+    let row = [
+        ("uuid", replica::blob_cell(k.uuid.as_bytes())),
+        ("account", json!(k.account)),
+        ("bank_id", json!(k.bank_id)),
+        ("booked_on", json!(k.booked_on)),
+        ("amount", json!(k.amount)),
+        ("counterparty", json!(k.counterparty)),
+        ("iban", json!(k.iban)),
+        ("label", json!(k.label)),
+        ("state", json!(k.state)),
+        ("why", json!(k.why)),
+        ("suggestions", json!(k.suggestions)),
+        ("imported_at", json!(k.imported_at)),
+    ];
+    Ok((w.conn().last_insert_rowid(), row.into_iter().map(|(c, v)| (c.to_owned(), v)).collect()))
 }
 
 /// Records the payment `id` of a credit of `cents` booked on `booked_on` for `customer`,
