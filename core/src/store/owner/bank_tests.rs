@@ -387,6 +387,27 @@ fn hex_bytes(h: &str) -> Vec<u8> {
 }
 
 #[test]
+fn a_customer_erased_on_one_device_is_scrubbed_from_the_bank_lines_of_every_device() {
+    use crate::store::sync::tests::deliver;
+    let mut a = hard_cases_shop();
+    let mut b = Store::open_in_memory().unwrap();
+    deliver(&mut a, &mut b, at("2026-03-11"));
+    let rf = a.payment_reference("C1").unwrap();
+    let paid = from(tx("T1", "25.00", &format!("{rf} MME DUPRE")), IBAN_SHARED, Some("HELENE DUPRE"));
+    a.import_statements(&[statement("S1", vec![paid])], "anna", at("2026-03-12")).unwrap();
+    deliver(&mut a, &mut b, at("2026-03-12"));
+    assert_eq!(b.bank_lines(None, 10, 0).unwrap()[0].counterparty.as_deref(), Some("HELENE DUPRE"));
+    a.erase_customer("C1", "owner", at("2026-03-13")).unwrap();
+    deliver(&mut a, &mut b, at("2026-03-13"));
+    for s in [&a, &b] {
+        let line = &s.bank_lines(None, 10, 0).unwrap()[0];
+        assert_eq!((line.counterparty.as_deref(), line.state), (None, LineState::Applied));
+        assert!(!line.label.contains("DUPRE"), "{}", line.label);
+        assert_eq!(line.amount, m("25.00"));
+    }
+}
+
+#[test]
 fn one_statement_imported_on_two_devices_before_they_sync_is_one_line_and_one_payment() {
     use crate::store::sync::tests::deliver;
     let mut a = hard_cases_shop();
