@@ -32,6 +32,12 @@ pub fn measure(name: &str, samples: usize, mut f: impl FnMut(usize)) -> Latency 
         f(k);
         ns.push(t.elapsed().as_nanos() as u64);
     }
+    from_samples(name, ns)
+}
+
+/// The spread of calls timed elsewhere (nanoseconds each).
+pub fn from_samples(name: &str, mut ns: Vec<u64>) -> Latency {
+    let samples = ns.len();
     ns.sort_unstable();
     let at = |q: f64| ns[((ns.len() as f64 * q).ceil() as usize).clamp(1, ns.len()) - 1] as f64;
     let sum: u64 = ns.iter().sum();
