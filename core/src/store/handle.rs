@@ -116,7 +116,11 @@ impl Store {
         let mut conn = conn::lock(&self.writer);
         let mut w = Write::begin(&mut conn, self.device_id, now)?;
         let Some(out) = f(&mut w)? else { return Ok(None) };
-        if w.commit()? {
+        let settings_changed = w.commit()?;
+        if let Some(c) = &self.checkpoints {
+            c.committed();
+        }
+        if settings_changed {
             *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(settings::load_shop(&conn)?);
         }
         Ok(Some(out))
