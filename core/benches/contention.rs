@@ -46,11 +46,7 @@ fn main() {
     let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let shop = dataset::ensure(size);
     let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
-    let copy = dir.path().join("shop.db");
-    std::fs::copy(&shop.path, &copy).expect("copy the shop");
-    // On the disk before anything is timed: otherwise the kernel writes the 3.8 GB copy out
-    // while the verdicts are timed, and the workloads' commits wait behind it.
-    std::fs::File::open(&copy).and_then(|f| f.sync_all()).expect("sync the copy");
+    let copy = dataset::synced_copy(&shop.path, dir.path());
     let store = Store::open(&copy).expect("open the copy");
     let refs: Vec<(String, Uuid)> = {
         let mut all = Vec::new();

@@ -20,7 +20,6 @@ use std::time::Instant;
 use ardoise_core::{Decision, Money, SaleRequest, Store};
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
@@ -62,7 +61,7 @@ fn main() {
     report.agreement = cross_check(&store, &base, &customers, &picks, &carts);
     checkout(&mut c, &mut report, &store, &base, &customers, &picks, &carts, samples);
     search(&mut c, &mut report, &store, &base, samples);
-    let eligible = eligible_for_sale(&base);
+    let eligible = dataset::eligible_for_sale(base.conn());
     // The read-write store closes last, so it checkpoints and removes the WAL it created.
     drop(base);
     drop(store);
@@ -70,12 +69,8 @@ fn main() {
     // Writes and opens work on a copy beside the cache, on the same disk, so the cached shop
     // never grows and fsync costs what it costs there.
     let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
-    let copy = dir.path().join("shop.db");
     let t = Instant::now();
-    std::fs::copy(&shop.path, &copy).expect("copy dataset");
-    // On the disk before anything is timed: otherwise the kernel writes the 3.8 GB copy out
-    // while the first sales and the fsync floor are measured, and each waits behind it.
-    std::fs::File::open(&copy).and_then(|f| f.sync_all()).expect("sync the copy");
+    let copy = dataset::synced_copy(&shop.path, dir.path());
     eprintln!("copied the shop for writes in {:.1} s", t.elapsed().as_secs_f64());
     open(&mut c, &mut report, &copy, samples);
     if samples > 0 {
@@ -264,23 +259,6 @@ fn open(c: &mut Criterion, report: &mut Report, copy: &std::path::Path, samples:
     g.sampling_mode(SamplingMode::Flat).sample_size(20);
     g.bench_function("existing", |b| b.iter(|| once(0)));
     g.finish();
-}
-
-/// Customers a sale on account is always allowed for: no limit, not blocked, nothing
-/// overdue. Sales go to many of them in turn so no account piles up open invoices.
-fn eligible_for_sale(base: &Baselines) -> Vec<String> {
-    let mut stmt = base
-        .conn()
-        .prepare(
-            "SELECT c.reference FROM customers c JOIN accounts a ON a.customer_id = c.id
-             WHERE c.credit_limit IS NULL AND c.blocked IS NULL AND (a.oldest_due IS NULL OR a.oldest_due >= ?1)",
-        )
-        .expect("prepare");
-    let rows = stmt.query_map([dataset::today().to_string()], |r| r.get(0)).expect("eligible");
-    let mut eligible: Vec<String> = rows.collect::<Result<_, _>>().expect("eligible rows");
-    eligible.shuffle(&mut StdRng::seed_from_u64(11));
-    eligible.truncate(2_000);
-    eligible
 }
 
 /// What one durable append costs on this disk: 4 KiB written at the end of a file, then

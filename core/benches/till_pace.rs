@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use ardoise_core::{Money, SaleRequest, Store};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use dataset::Size;
@@ -36,13 +35,10 @@ fn main() {
     let pace = Duration::from_millis(number("ARDOISE_BENCH_PACE_MS", 150));
     let shop = dataset::ensure(size);
 
-    // On a copy beside the cache, on the same disk, synced before anything is timed.
     let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
-    let copy = dir.path().join("shop.db");
-    std::fs::copy(&shop.path, &copy).expect("copy dataset");
-    std::fs::File::open(&copy).and_then(|f| f.sync_all()).expect("sync the copy");
+    let copy = dataset::synced_copy(&shop.path, dir.path());
     let store = Store::open(&copy).expect("open copy");
-    let eligible = eligible(&copy);
+    let eligible = dataset::eligible_for_sale(&rusqlite::Connection::open(&copy).expect("open for the customers"));
     let mut rng = StdRng::seed_from_u64(13);
     let mut probe = std::fs::File::create(dir.path().join("fsync-probe")).expect("probe file");
     let page = [0x5au8; 4096];
@@ -94,21 +90,4 @@ fn main() {
     });
     std::fs::write(dataset::data_dir().join("till-pace.json"), serde_json::to_string_pretty(&json).expect("json"))
         .expect("write till-pace.json");
-}
-
-/// Customers a sale on account is always allowed for (no limit, not blocked, nothing
-/// overdue), shuffled: sales go to many of them in turn, as in the shop bench.
-fn eligible(path: &std::path::Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(path).expect("open for the customers");
-    let mut stmt = conn
-        .prepare(
-            "SELECT c.reference FROM customers c JOIN accounts a ON a.customer_id = c.id
-             WHERE c.credit_limit IS NULL AND c.blocked IS NULL AND (a.oldest_due IS NULL OR a.oldest_due >= ?1)",
-        )
-        .expect("prepare");
-    let rows = stmt.query_map([dataset::today().to_string()], |r| r.get(0)).expect("eligible");
-    let mut eligible: Vec<String> = rows.collect::<Result<_, _>>().expect("eligible rows");
-    eligible.shuffle(&mut StdRng::seed_from_u64(11));
-    eligible.truncate(2_000);
-    eligible
 }

@@ -8,6 +8,7 @@ use ardoise_core::search::fold;
 use ardoise_core::{Customer, CustomerKind, Entry, EntryBody, Money, Now, PaymentMethod, Store, Terms};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use uuid::Uuid;
@@ -479,4 +480,30 @@ fn uuid(rng: &mut StdRng) -> Uuid {
 fn time_ordered(rng: &mut StdRng, at: DateTime<Utc>) -> Uuid {
     let ms = u64::try_from(at.timestamp_millis()).expect("after 1970");
     uuid::Builder::from_unix_timestamp_millis(ms, &rng.random()).into_uuid()
+}
+
+/// A copy of the shop at `from` in `dir` (a folder beside the cache, on the same disk), synced:
+/// writes never grow the cache, fsync costs what it costs there, and nothing timed waits for
+/// the kernel to write the gigabytes of the copy out.
+pub fn synced_copy(from: &Path, dir: &Path) -> PathBuf {
+    let copy = dir.join("shop.db");
+    std::fs::copy(from, &copy).expect("copy the shop");
+    std::fs::File::open(&copy).and_then(|f| f.sync_all()).expect("sync the copy");
+    copy
+}
+
+/// Customers a sale on account is always allowed for (no limit, not blocked, nothing overdue),
+/// 2,000 of them shuffled: sales go to many in turn, so no account piles up open invoices.
+pub fn eligible_for_sale(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT c.reference FROM customers c JOIN accounts a ON a.customer_id = c.id
+             WHERE c.credit_limit IS NULL AND c.blocked IS NULL AND (a.oldest_due IS NULL OR a.oldest_due >= ?1)",
+        )
+        .expect("prepare");
+    let rows = stmt.query_map([today().to_string()], |r| r.get(0)).expect("eligible");
+    let mut eligible: Vec<String> = rows.collect::<Result<_, _>>().expect("eligible rows");
+    eligible.shuffle(&mut StdRng::seed_from_u64(11));
+    eligible.truncate(2_000);
+    eligible
 }

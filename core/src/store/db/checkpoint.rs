@@ -154,14 +154,31 @@ mod tests {
         assert_eq!(pages(), 1000);
     }
 
-    #[test]
-    fn commits_are_copied_once_enough_have_been_made_and_nothing_is_written_for_a_while() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
+    /// A file in WAL mode with an empty table `t`, everything so far in the file itself.
+    fn wal_file(dir: &Path) -> (std::path::PathBuf, Connection) {
+        let path = dir.join("t.db");
         let writer = Connection::open(&path).unwrap();
         writer.pragma_update(None, "journal_mode", "WAL").unwrap();
         writer.execute_batch("CREATE TABLE t (x BLOB)").unwrap();
         writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        (path, writer)
+    }
+
+    /// The file's size once it is larger than `empty` (the thread copied the WAL into it), or
+    /// after 30 s.
+    fn size_after_copy(path: &Path, empty: u64) -> u64 {
+        let size = || std::fs::metadata(path).unwrap().len();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while size() == empty && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        size()
+    }
+
+    #[test]
+    fn commits_are_copied_once_enough_have_been_made_and_nothing_is_written_for_a_while() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = wal_file(dir.path());
         let size = || std::fs::metadata(&path).unwrap().len();
         let empty = size();
         let checkpoints = Checkpointer::start(&path).unwrap();
@@ -177,32 +194,23 @@ mod tests {
         assert_eq!(size(), empty, "a few commits stay in the WAL");
         // One more, then a pause: copied.
         commit();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while size() == empty && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(size() >= empty + u64::from(IDLE_AFTER_COMMITS) * 4096, "{} bytes", size());
+        let copied = size_after_copy(&path, empty);
+        assert!(copied >= empty + u64::from(IDLE_AFTER_COMMITS) * 4096, "{copied} bytes");
     }
 
     #[test]
     fn a_bulk_write_is_checkpointed_at_once_and_the_thread_keeps_no_connection() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let writer = Connection::open(&path).unwrap();
-        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        let (path, writer) = wal_file(dir.path());
         writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        writer.execute_batch("CREATE TABLE t (x BLOB)").unwrap();
         let size = || std::fs::metadata(&path).unwrap().len();
         let empty = size();
         let checkpoints = Checkpointer::start(&path).unwrap();
         writer.execute_batch("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO t SELECT zeroblob(5000) FROM n").unwrap();
         assert_eq!(size(), empty, "the writer does not checkpoint");
         checkpoints.bulk_committed();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while size() == empty && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(size() > empty + 100 * 4096, "{} bytes", size());
+        let copied = size_after_copy(&path, empty);
+        assert!(copied > empty + 100 * 4096, "{copied} bytes");
         drop(checkpoints);
         // Its connection closed with it: the writer alone can leave WAL mode.
         let mode: String = writer.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0)).unwrap();

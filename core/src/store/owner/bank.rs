@@ -58,15 +58,15 @@ impl Store {
                         report.unmatched.push(pending_line(account, tx));
                         continue;
                     }
-                    let known = w
-                        .conn()
-                        .prepare_cached("SELECT 1 FROM bank_transactions WHERE uuid = ?1")?
-                        .exists([line_id(account, &tx.bank_id)])?;
+                    let uuid = line_id(account, &tx.bank_id);
+                    let known =
+                        w.conn().prepare_cached("SELECT 1 FROM bank_transactions WHERE uuid = ?1")?.exists([uuid])?;
                     if known {
                         report.duplicates += 1;
                         continue;
                     }
-                    let (line, recorded_before) = take(w, (&mut book, &named), account, tx, cashier, &mut rows)?;
+                    let (line, recorded_before) =
+                        take(w, (&mut book, &named), (account, uuid), tx, cashier, &mut rows)?;
                     if recorded_before {
                         // Taken in on another device (or a copy of this ledger) already.
                         report.duplicates += 1;
@@ -175,12 +175,12 @@ impl Store {
 
 /// Decides one new transaction, records what it decides, and keeps the transaction: the
 /// transaction with what became of it, and whether its payment was in the ledger already
-/// (recorded on another device). Each row is written once, in its final state; the line's row
-/// as the other devices receive it is added to `rows`.
+/// (recorded on another device). Each row is written once, in its final state, the line under
+/// `uuid` (its `line_id`); the line's row as the other devices receive it is added to `rows`.
 fn take(
     w: &mut Write<'_>,
     (book, named): (&mut Book, &HashSet<Uuid>),
-    account: &str,
+    (account, uuid): (&str, Uuid),
     tx: &Transaction,
     cashier: &str,
     rows: &mut Vec<(i64, Map<String, Json>)>,
@@ -191,7 +191,6 @@ fn take(
     let date = out.date;
     let mut recorded_before = false;
     let mut applied = None;
-    let uuid = line_id(account, &tx.bank_id);
     match decision {
         Decision::Apply(apply) => {
             let id = entry_id(account, &tx.bank_id);

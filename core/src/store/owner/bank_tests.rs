@@ -10,6 +10,7 @@ use crate::bank::{Direction, IdSource, Import, LineState, Statement, Status, Tra
 use crate::customer::NewCustomer;
 use crate::error::Error;
 use crate::money::Money;
+use crate::store::sync::tests::deliver;
 use crate::store::*;
 use crate::{EntryRequest, SaleRequest};
 
@@ -281,13 +282,18 @@ fn a_payment_the_ledger_refuses_leaves_nothing_of_it_and_the_rest_is_taken() {
     assert_eq!(count("SELECT next_seq FROM device"), seq + 1 + 2);
 }
 
-#[test]
-fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another() {
-    use crate::store::sync::tests::deliver;
-    // A is the back office that imports the statement; B the owner's phone.
+/// The hard cases' shop on two devices (A the back office, B the owner's phone), B synced.
+fn two_devices() -> (Store, Store) {
     let mut a = hard_cases_shop();
     let mut b = Store::open_in_memory().unwrap();
     deliver(&mut a, &mut b, at("2026-03-11"));
+    (a, b)
+}
+
+#[test]
+fn a_statement_imported_on_one_device_is_listed_confirmed_and_undone_on_another() {
+    // A is the back office that imports the statement; B the owner's phone.
+    let (mut a, mut b) = two_devices();
     let rf = a.payment_reference("C1").unwrap();
     let mut file = statement(
         "S1",
@@ -388,10 +394,7 @@ fn hex_bytes(h: &str) -> Vec<u8> {
 
 #[test]
 fn a_customer_erased_on_one_device_is_scrubbed_from_the_bank_lines_of_every_device() {
-    use crate::store::sync::tests::deliver;
-    let mut a = hard_cases_shop();
-    let mut b = Store::open_in_memory().unwrap();
-    deliver(&mut a, &mut b, at("2026-03-11"));
+    let (mut a, mut b) = two_devices();
     let rf = a.payment_reference("C1").unwrap();
     let paid = from(tx("T1", "25.00", &format!("{rf} MME DUPRE")), IBAN_SHARED, Some("HELENE DUPRE"));
     a.import_statements(&[statement("S1", vec![paid])], "anna", at("2026-03-12")).unwrap();
@@ -409,10 +412,7 @@ fn a_customer_erased_on_one_device_is_scrubbed_from_the_bank_lines_of_every_devi
 
 #[test]
 fn one_statement_imported_on_two_devices_before_they_sync_is_one_line_and_one_payment() {
-    use crate::store::sync::tests::deliver;
-    let mut a = hard_cases_shop();
-    let mut b = Store::open_in_memory().unwrap();
-    deliver(&mut a, &mut b, at("2026-03-11"));
+    let (mut a, mut b) = two_devices();
     let rf = a.payment_reference("C1").unwrap();
     let file = statement("S1", vec![tx("T1", "25.00", &rf.to_string()), tx("T2", "60.00", "F-20")]);
     a.import_statements(std::slice::from_ref(&file), "anna", at("2026-03-12")).unwrap();
