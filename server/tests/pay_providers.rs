@@ -345,83 +345,120 @@ async fn mollie_hints_are_checked_with_mollie_and_forged_ones_write_nothing() {
     bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
 
+/// A shop paid through Mollie (its API stood in on loopback): C1 bought 94.20 on account at a
+/// till, synced, then paid it online, Mollie's hint taken.
+struct MolliePaid {
+    _dir: tempfile::TempDir,
+    provider: StandIn,
+    bo: BackOffice,
+    till: Mutex<Store>,
+    start: ardoise_core::store::Now,
+    /// C1's invoice.
+    invoice: String,
+    http: reqwest::Client,
+    hook: String,
+    /// The Mollie payment.
+    id: String,
+}
+
+impl MolliePaid {
+    async fn start() -> MolliePaid {
+        let dir = tempfile::tempdir().unwrap();
+        let provider = StandIn::start().await;
+        let (db, shop) = BackOffice::open(dir.path()).await;
+        let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
+        let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
+        let start = at("2026-11-02T09:00:00+01:00");
+        let till = bo.till(dir.path(), "a", start).await;
+        customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
+        bo.sync(&till, start).await;
+        let invoice = invoice_of(&till, "C1");
+        db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
+        let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
+        let (session, _) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
+        provider.mollie_update(&session.id, |p| p["status"] = "paid".into());
+        let paid = MolliePaid {
+            _dir: dir,
+            provider,
+            bo,
+            till,
+            start,
+            invoice,
+            http: reqwest::Client::new(),
+            hook,
+            id: session.id,
+        };
+        assert_eq!(paid.hint().await["recorded"], true);
+        paid
+    }
+
+    /// Mollie hints that the payment changed: the server's answer, always 200.
+    async fn hint(&self) -> Value {
+        let r = self.http.post(&self.hook).form(&[("id", &self.id)]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    }
+
+    async fn shutdown(self) {
+        self.bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    }
+}
+
 /// A Mollie payment charged back: the hint that reports it reverses the payment and opens a
 /// dispute on the invoice, once however often Mollie hints; the chargeback reversed, the money
 /// is back, once too. A payment Mollie reports no chargeback for is not even asked about.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mollie_chargebacks_are_disputes_and_their_reversal_a_dispute_won_once_each() {
-    let dir = tempfile::tempdir().unwrap();
-    let provider = StandIn::start().await;
-    let (db, shop) = BackOffice::open(dir.path()).await;
-    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
-    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
-    let start = at("2026-11-02T09:00:00+01:00");
-    let till = bo.till(dir.path(), "a", start).await;
-    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
-    bo.sync(&till, start).await;
-    let invoice = invoice_of(&till, "C1");
-    db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
-    let http = reqwest::Client::new();
-    let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
-    let hint = |id: String| {
-        let r = http.post(&hook).form(&[("id", id)]).send();
-        async move {
-            let r = r.await.unwrap();
-            assert_eq!(r.status(), 200);
-            r.json::<Value>().await.unwrap()
-        }
-    };
+    let paid = MolliePaid::start().await;
+    let MolliePaid { provider, bo, till, invoice, id, .. } = &paid;
+    let (db, shop, start) = (&bo.db, bo.shop, paid.start);
 
-    let (session, _) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
-    let id = session.id;
-    provider.mollie_update(&id, |p| p["status"] = "paid".into());
-    assert_eq!(hint(id.clone()).await["recorded"], true);
     assert!(provider.chargeback_reads().is_empty(), "no chargeback reported, none asked for");
-    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
-    assert_eq!(balance(&till, "C1"), Money::ZERO);
+    bo.sync(till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(till, "C1"), Money::ZERO);
 
     // Charged back: the payment still `paid`, with `amountChargedBack` and the list.
-    provider.mollie_update(&id, |p| {
+    provider.mollie_update(id, |p| {
         p["amountChargedBack"] = json!({"currency": "EUR", "value": "94.20"});
         p["_links"]["chargebacks"] = json!({"href": format!("https://api.mollie.com/v2/payments/{id}/chargebacks")});
     });
-    provider.mollie_chargebacks(&id, |list| {
+    provider.mollie_chargebacks(id, |list| {
         list.push(json!({"resource": "chargeback", "id": "chb_m1", "paymentId": id,
             "amount": {"currency": "EUR", "value": "94.20"}, "settlementAmount": {"currency": "EUR", "value": "-94.20"},
             "createdAt": "2026-11-20T10:00:00+00:00", "reversedAt": null}));
     });
-    let r = hint(id.clone()).await;
+    let r = paid.hint().await;
     assert_eq!(r["recorded"], true, "{r}");
     assert_eq!(r["entries"][1], json!(ardoise_core::bank::entry_id("mollie", &format!("reversal/{id}"))), "{r}");
     let head = db.shop(shop).await.unwrap().head;
     for _ in 0..2 {
-        assert_eq!(hint(id.clone()).await["recorded"], false);
+        assert_eq!(paid.hint().await["recorded"], false);
     }
     assert_eq!(db.shop(shop).await.unwrap().head, head, "hinted again: nothing more written");
-    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
-    assert_eq!(balance(&till, "C1"), m("94.20"), "the bank took the money back");
+    bo.sync(till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(till, "C1"), m("94.20"), "the bank took the money back");
     let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
     assert_eq!(disputes.len(), 1, "{disputes:?}");
     assert_eq!((disputes[0].invoice.as_str(), disputes[0].state.as_str()), (invoice.as_str(), "open"));
 
     // Reversed: Mollie's total charged back may fall to zero, the link stays; the money is
     // back once.
-    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "0.00"}));
-    provider.mollie_chargebacks(&id, |list| list[0]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
-    let r = hint(id.clone()).await;
+    provider.mollie_update(id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "0.00"}));
+    provider.mollie_chargebacks(id, |list| list[0]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
+    let r = paid.hint().await;
     assert_eq!(r["recorded"], true, "{r}");
     assert_eq!(r["entries"][2], json!(ardoise_core::bank::entry_id("mollie", "dispute-won/chb_m1")), "{r}");
     let head = db.shop(shop).await.unwrap().head;
-    assert_eq!(hint(id.clone()).await["recorded"], false);
+    assert_eq!(paid.hint().await["recorded"], false);
     assert_eq!(db.shop(shop).await.unwrap().head, head);
 
-    bo.sync(&till, start + chrono::Duration::hours(1)).await;
-    assert_eq!(balance(&till, "C1"), Money::ZERO, "the chargeback was reversed");
-    let k = kinds(&till);
+    bo.sync(till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(till, "C1"), Money::ZERO, "the chargeback was reversed");
+    let k = kinds(till);
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
     assert_eq!((count("payment"), count("reversal")), (2, 1), "{k:?}");
     till.lock().unwrap().audit().unwrap();
-    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    paid.shutdown().await;
 }
 
 /// A Mollie payment charged back twice (50.00, then 44.20 of its 94.20), each reported by a
@@ -430,34 +467,12 @@ async fn mollie_chargebacks_are_disputes_and_their_reversal_a_dispute_won_once_e
 /// and a hint that brings nothing new writes nothing. The second reversed, its 44.20 is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mollie_chargebacks_of_one_payment_are_each_taken_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let provider = StandIn::start().await;
-    let (db, shop) = BackOffice::open(dir.path()).await;
-    let d = Arc::new(dispatcher(&db, dir.path(), "merged", false).with_pay_apis(provider.apis()));
-    let bo = BackOffice::serve(db.clone(), shop, Some(Arc::clone(&d))).await;
-    let start = at("2026-11-02T09:00:00+01:00");
-    let till = bo.till(dir.path(), "a", start).await;
-    customer_with_sale(&till.lock().unwrap(), "C1", "Hélène Dupré", None, "94.20", start);
-    bo.sync(&till, start).await;
-    let invoice = invoice_of(&till, "C1");
-    db.set_payment_provider(shop, "mollie", "test_shop1", &[]).await.unwrap();
-    let http = reqwest::Client::new();
-    let hook = format!("{}/v1/pay/mollie/{shop}", bo.serving.base_url());
-    let hint = |id: String| {
-        let r = http.post(&hook).form(&[("id", id)]).send();
-        async move {
-            let r = r.await.unwrap();
-            assert_eq!(r.status(), 200);
-            r.json::<Value>().await.unwrap()
-        }
-    };
+    let paid = MolliePaid::start().await;
+    let MolliePaid { provider, bo, till, invoice, id, .. } = &paid;
+    let (db, shop, start) = (&bo.db, bo.shop, paid.start);
     let head = || async { db.shop(shop).await.unwrap().head };
     let entry = |name: &str| json!(ardoise_core::bank::entry_id("mollie", name));
 
-    let (session, _) = d.payment_session(shop, "C1", chrono::Local::now().fixed_offset()).await.unwrap();
-    let id = session.id;
-    provider.mollie_update(&id, |p| p["status"] = "paid".into());
-    assert_eq!(hint(id.clone()).await["recorded"], true);
     let chargeback = |chb: &str, value: &str| {
         json!({"resource": "chargeback", "id": chb, "paymentId": id,
             "amount": {"currency": "EUR", "value": value}, "settlementAmount": {"currency": "EUR", "value": format!("-{value}")},
@@ -466,13 +481,13 @@ async fn mollie_chargebacks_of_one_payment_are_each_taken_once() {
 
     // The first: 50.00 of the 94.20.
     let first = chargeback("chb_1", "50.00");
-    provider.mollie_update(&id, |p| {
+    provider.mollie_update(id, |p| {
         p["amountChargedBack"] = json!({"currency": "EUR", "value": "50.00"});
         p["_links"]["chargebacks"] = json!({"href": format!("https://api.mollie.com/v2/payments/{id}/chargebacks")});
     });
-    provider.mollie_chargebacks(&id, |list| list.push(first));
+    provider.mollie_chargebacks(id, |list| list.push(first));
     let before = head().await;
-    let r = hint(id.clone()).await;
+    let r = paid.hint().await;
     assert_eq!(r["recorded"], true, "{r}");
     assert_eq!(r["entries"][1], entry(&format!("reversal/{id}")), "{r}");
     // In the log, the credit before the reversal: whoever reads the reversal has its credit.
@@ -483,16 +498,16 @@ async fn mollie_chargebacks_of_one_payment_are_each_taken_once() {
     assert!(tables.contains(&&json!("disputes")), "a dispute opened on the invoice: {tables:?}");
     let after_first = head().await;
     for _ in 0..2 {
-        assert_eq!(hint(id.clone()).await["recorded"], false);
+        assert_eq!(paid.hint().await["recorded"], false);
     }
     assert_eq!(head().await, after_first, "hinted again: nothing more written");
-    bo.sync(&till, start + chrono::Duration::minutes(10)).await;
-    assert_eq!(balance(&till, "C1"), m("50.00"), "94.20 reversed, 44.20 the bank did not take credited");
+    bo.sync(till, start + chrono::Duration::minutes(10)).await;
+    assert_eq!(balance(till, "C1"), m("50.00"), "94.20 reversed, 44.20 the bank did not take credited");
 
     // The second: the 44.20 left. Mollie lists both; the first is recognised.
-    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "94.20"}));
-    provider.mollie_chargebacks(&id, |list| list.push(chargeback("chb_2", "44.20")));
-    let r = hint(id.clone()).await;
+    provider.mollie_update(id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "94.20"}));
+    provider.mollie_chargebacks(id, |list| list.push(chargeback("chb_2", "44.20")));
+    let r = paid.hint().await;
     assert_eq!(r["recorded"], true, "{r}");
     assert_eq!(r["entries"][1], entry(&format!("reversal/{id}")), "{r}");
     assert_eq!(r["entries"][2], entry("chargeback/chb_2"), "{r}");
@@ -503,33 +518,33 @@ async fn mollie_chargebacks_of_one_payment_are_each_taken_once() {
     assert_eq!(written[0].event.payload["amount"], "44.20");
     let after_second = head().await;
     for _ in 0..2 {
-        assert_eq!(hint(id.clone()).await["recorded"], false);
+        assert_eq!(paid.hint().await["recorded"], false);
     }
     assert_eq!(head().await, after_second, "hinted again: nothing more written");
-    bo.sync(&till, start + chrono::Duration::minutes(20)).await;
-    assert_eq!(balance(&till, "C1"), m("94.20"), "what the bank took back, once");
+    bo.sync(till, start + chrono::Duration::minutes(20)).await;
+    assert_eq!(balance(till, "C1"), m("94.20"), "what the bank took back, once");
     let disputes = till.lock().unwrap().disputes(Some("C1")).unwrap();
     assert_eq!(disputes.len(), 1, "{disputes:?}");
     assert_eq!((disputes[0].invoice.as_str(), disputes[0].state.as_str()), (invoice.as_str(), "open"));
 
     // The second reversed: its 44.20 is back, once.
-    provider.mollie_update(&id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "50.00"}));
-    provider.mollie_chargebacks(&id, |list| list[1]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
-    let r = hint(id.clone()).await;
+    provider.mollie_update(id, |p| p["amountChargedBack"] = json!({"currency": "EUR", "value": "50.00"}));
+    provider.mollie_chargebacks(id, |list| list[1]["reversedAt"] = "2026-12-01T10:00:00+00:00".into());
+    let r = paid.hint().await;
     assert_eq!(r["recorded"], true, "{r}");
     assert_eq!(r["entries"][3], entry("dispute-won/chb_2"), "{r}");
     let after_won = head().await;
     assert_eq!(after_won, after_second + 1);
-    assert_eq!(hint(id.clone()).await["recorded"], false);
+    assert_eq!(paid.hint().await["recorded"], false);
     assert_eq!(head().await, after_won);
 
-    bo.sync(&till, start + chrono::Duration::hours(1)).await;
-    assert_eq!(balance(&till, "C1"), m("50.00"), "the first chargeback stands, the second was reversed");
-    let k = kinds(&till);
+    bo.sync(till, start + chrono::Duration::hours(1)).await;
+    assert_eq!(balance(till, "C1"), m("50.00"), "the first chargeback stands, the second was reversed");
+    let k = kinds(till);
     let count = |kind: &str| k.iter().filter(|x| **x == kind).count();
     assert_eq!((count("payment"), count("reversal"), count("adjustment")), (2, 1, 2), "{k:?}");
     till.lock().unwrap().audit().unwrap();
-    bo.serving.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+    paid.shutdown().await;
 }
 
 fn dispute(id: &str, intent: &str, cents: i64, status: &str) -> Value {
