@@ -41,9 +41,10 @@ fn main() {
     let size = Size::from_env(if measuring { Size::FULL } else { Size::SMOKE });
     let import_rows = if measuring { 100_000 } else { 1_000 };
     let (pages, page_len) = if measuring { (40, 500) } else { (4, 50) };
-    // `ARDOISE_BENCH_ONLY=reminders|import|sync`: that workload alone (after the idle verdicts).
+    // `ARDOISE_BENCH_ONLY=reminders,import,sync` (any of them): those workloads alone, in that
+    // order, after the idle verdicts.
     let only = std::env::var("ARDOISE_BENCH_ONLY").ok();
-    let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let runs = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|w| w.trim() == name));
     let shop = dataset::ensure(size);
     let dir = tempfile::tempdir_in(dataset::data_dir()).expect("temp dir");
     let copy = dataset::synced_copy(&shop.path, dir.path());
@@ -118,6 +119,19 @@ fn lock(till: &Shared) -> &Store {
 struct During {
     workload: Duration,
     verdicts: Vec<u64>,
+    /// For each verdict, how long its thread waited for a CPU while runnable since the one
+    /// before (the kernel's run-queue delay, from `/proc/thread-self/schedstat`; 0 where the
+    /// kernel does not report it): a late verdict that waited this long was not scheduled, not
+    /// held up by the store.
+    queued: Vec<u64>,
+}
+
+/// The kernel's total run-queue delay of the calling thread, in nanoseconds.
+fn run_queue_delay() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
 }
 
 /// A verdict is asked for every millisecond, as by a till's cashiers typing: the latency of each
@@ -141,6 +155,8 @@ fn verdicts_during(till: &Shared, refs: &[(String, Uuid)], now: Now, work: impl 
             t.elapsed()
         });
         let mut verdicts = Vec::new();
+        let mut queued = Vec::new();
+        let mut waited = run_queue_delay();
         let start = Instant::now();
         let mut k = 0u32;
         while !done.load(Ordering::Acquire) {
@@ -159,9 +175,12 @@ fn verdicts_during(till: &Shared, refs: &[(String, Uuid)], now: Now, work: impl 
             let (customer, _) = &refs[rng.random_range(0..refs.len())];
             lock(till).check(customer, cart, now).expect("verdict");
             verdicts.push(due.elapsed().as_nanos() as u64);
+            let total = run_queue_delay();
+            queued.push(total.saturating_sub(waited));
+            waited = total;
             k += 1;
         }
-        During { workload: worker.join().expect("workload"), verdicts }
+        During { workload: worker.join().expect("workload"), verdicts, queued }
     })
 }
 
@@ -170,17 +189,23 @@ fn report(results: &mut serde_json::Map<String, serde_json::Value>, what: &str, 
     ns.sort_unstable();
     let at = |q: f64| ns[((ns.len() as f64 * q).ceil() as usize).clamp(1, ns.len()) - 1] as f64;
     let (p50, p99, max) = (at(0.50), at(0.99), ns[ns.len() - 1] as f64);
+    // The slowest 1 %: how much of their latency was spent waiting for a CPU.
+    let slow: Vec<(u64, u64)> =
+        d.verdicts.iter().zip(&d.queued).filter(|(v, _)| **v as f64 >= p99).map(|(v, q)| (*v, *q)).collect();
+    let (late, queued) = slow.iter().fold((0u64, 0u64), |(l, q), (v, w)| (l + v, q + (*w).min(*v)));
+    let queued_share = if late == 0 { 0.0 } else { queued as f64 / late as f64 };
     eprintln!(
-        "verdict {what}: {} verdicts in {:.2} s, p50 {}, p99 {}, max {}",
+        "verdict {what}: {} verdicts in {:.2} s, p50 {}, p99 {}, max {}; the slowest 1 % spent {:.0} % of their time waiting for a CPU",
         ns.len(),
         d.workload.as_secs_f64(),
         human(p50),
         human(p99),
-        human(max)
+        human(max),
+        queued_share * 100.0
     );
     results.insert(
         what.to_owned(),
-        json!({ "workload_s": d.workload.as_secs_f64(), "verdicts": ns.len(), "p50_ns": p50, "p99_ns": p99, "max_ns": max }),
+        json!({ "workload_s": d.workload.as_secs_f64(), "verdicts": ns.len(), "p50_ns": p50, "p99_ns": p99, "max_ns": max, "slowest_queued_share": queued_share }),
     );
 }
 

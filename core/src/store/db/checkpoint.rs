@@ -19,6 +19,10 @@
 //! machine) then rarely comes, and stays the cap for a writer that never pauses. Not after
 //! every commit: the first commit into a WAL that starts over syncs twice (its header, then
 //! its frames).
+//!
+//! The thread runs at the lowest priority where a thread has its own (Linux, Android): a copy
+//! can wait, a verdict cannot, and on a till's two cores the copy of an import's WAL, a sync
+//! page being written and a verdict would otherwise take turns (PERFORMANCE.md, issue 15).
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -100,6 +104,7 @@ impl Drop for Checkpointer {
 }
 
 fn run(path: &Path, shared: &Shared) {
+    lower_priority();
     loop {
         {
             let mut p = shared.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -129,6 +134,22 @@ fn run(path: &Path, shared: &Shared) {
         }
     }
 }
+
+/// The nice value of the thread: the lowest, so that any other thread of the till goes first.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NICE: i32 = 19;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn lower_priority() {
+    // Linux keeps a nice value per thread: this one, not the till's process, gives way.
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE) {
+        tracing::debug!(error = %e, "the checkpoint thread keeps the process's priority");
+    }
+}
+
+/// Apple's platforms set a priority per process, not per thread: the thread keeps the till's.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn lower_priority() {}
 
 fn checkpoint(path: &Path) -> rusqlite::Result<()> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -215,5 +236,41 @@ mod tests {
         // Its connection closed with it: the writer alone can leave WAL mode.
         let mode: String = writer.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "delete");
+    }
+
+    /// The nice value of each thread of this process named for the checkpoints.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn checkpoint_threads_nice() -> Vec<i32> {
+        let mut nice = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            // The kernel keeps 15 bytes of a thread's name.
+            let named = std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.trim() == "ardoise-checkpo");
+            let tid = task.file_name().to_string_lossy().parse::<i32>().ok().and_then(rustix::process::Pid::from_raw);
+            if let (true, Some(tid)) = (named, tid) {
+                if let Ok(n) = rustix::process::getpriority_process(Some(tid)) {
+                    nice.push(n);
+                }
+            }
+        }
+        nice
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn the_thread_gives_way_to_every_other_thread_of_the_till() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _writer) = wal_file(dir.path());
+        let before = rustix::process::getpriority_process(None).unwrap();
+        let _checkpoints = Checkpointer::start(&path).unwrap();
+        let lowered = |nice: &[i32]| !nice.is_empty() && nice.iter().all(|n| *n == NICE);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut nice = checkpoint_threads_nice();
+        while !lowered(&nice) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            nice = checkpoint_threads_nice();
+        }
+        assert!(lowered(&nice), "checkpoint threads at {nice:?}");
+        // Only that thread: the till's own keep their priority.
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), before);
     }
 }

@@ -242,3 +242,21 @@ pub(in crate::store) fn untune(conn: &Connection, bulk: Bulk, cache_before: i64)
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// `.cargo/config.toml` builds the SQLite the store links: without these options a large
+    /// shop is only partly mapped, and a verdict read beside a write waits on mutexes that
+    /// every connection of the process shares (one page cache for all, memory statistics).
+    #[test]
+    fn the_linked_sqlite_is_built_with_the_workspaces_options() {
+        let conn = super::open_memory().unwrap();
+        let used = |option: &str| -> bool {
+            conn.query_row("SELECT sqlite_compileoption_used(?1)", [option], |r| r.get(0)).unwrap()
+        };
+        for option in ["MAX_MMAP_SIZE=1099511627776", "DEFAULT_MEMSTATUS=0", "DISABLE_PAGECACHE_OVERFLOW_STATS"] {
+            assert!(used(option), "the linked SQLite was built without {option}");
+        }
+        assert!(!used("ENABLE_MEMORY_MANAGEMENT"), "the linked SQLite shares one page cache between connections");
+    }
+}
