@@ -4,9 +4,8 @@
 //! pays for the copy.
 //!
 //! Ordinary commits keep SQLite's own checkpoint, inside the commit that takes the WAL past
-//! 4,000 pages (`conn::AUTOCHECKPOINT_PAGES`): a checkpoint beside a writer that never stops
-//! cannot catch up with it, the WAL then never starts over and every read searches a longer
-//! one (a trial with every
+//! 1,000 pages: a checkpoint beside a writer that never stops cannot catch up with it, the
+//! WAL then never starts over and every read searches a longer one (a trial with every
 //! checkpoint in this thread made the durable sale 1.6x slower). A bulk write (a statement of
 //! thousands of payments: 39,000 pages) turns the writer's checkpoints off for its one
 //! transaction and leaves the copy of its WAL to this thread, which runs a `PASSIVE`
@@ -16,7 +15,7 @@
 //!
 //! A till sells with pauses. Once [`IDLE_AFTER_COMMITS`] commits have gone into the WAL and
 //! nothing has been written for [`IDLE`], the thread copies them: the writer's own checkpoint
-//! (every 4,000 pages, about 260 sales, 22 ms inside that sale's commit on the test
+//! (every 1,000 pages, about 65 sales, 6 to 9 ms inside that sale's commit on the test
 //! machine) then rarely comes, and stays the cap for a writer that never pauses. Not after
 //! every commit: the first commit into a WAL that starts over syncs twice (its header, then
 //! its frames).
@@ -168,12 +167,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let writer = crate::store::db::conn::open_writer(&dir.path().join("t.db")).unwrap();
         let pages = || writer.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get::<_, i64>(0)).unwrap();
-        assert_eq!(pages(), crate::store::db::conn::AUTOCHECKPOINT_PAGES);
+        assert_eq!(pages(), 1000);
         let bulk = crate::store::db::conn::Bulk { large: true, moving_in: false };
         let cache = crate::store::db::conn::tune(&writer, bulk).unwrap();
         assert_eq!(pages(), 0);
         crate::store::db::conn::untune(&writer, bulk, cache).unwrap();
-        assert_eq!(pages(), crate::store::db::conn::AUTOCHECKPOINT_PAGES);
+        assert_eq!(pages(), 1000);
     }
 
     /// A file in WAL mode with an empty table `t`, everything so far in the file itself.

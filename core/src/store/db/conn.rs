@@ -111,7 +111,6 @@ pub(in crate::store) fn open_writer(path: &Path) -> Result<Connection> {
     // page of synced events writes every touched page there, through write calls. They are
     // rollback data only, never needed after a crash (the WAL covers that).
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
     Ok(conn)
 }
 
@@ -204,12 +203,8 @@ const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// (it caps the setting). Each page it reads is then read where the file is mapped, instead
 /// of into a page of its cache allocated and copied into for the one write.
 const BIG_MMAP_BYTES: i64 = 1 << 40;
-/// The writer checkpoints inside the commit that takes the WAL past this many pages: one sale
-/// in about 260 back to back pays 22 ms for it, where SQLite's default of 1,000 made one in 65
-/// pay 6 ms. The same on average, but 99 sales in 100 never meet it (p99 0.35 ms instead of
-/// 6 ms). The till's pauses let the store's thread copy long before (`checkpoint.rs`); the
-/// WAL, at most 16 MB, stays within one of SQLite's 4,096-frame index blocks for every read.
-pub(in crate::store) const AUTOCHECKPOINT_PAGES: i64 = 4000;
+/// SQLite's default: the writer checkpoints inside the commit that takes the WAL past this.
+const AUTOCHECKPOINT_PAGES: i64 = 1000;
 
 /// Sets the writer up for `bulk` (outside any transaction: SQLite only switches these there);
 /// returns the page cache size to restore.
