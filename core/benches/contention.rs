@@ -190,9 +190,12 @@ fn report(results: &mut serde_json::Map<String, serde_json::Value>, what: &str, 
     let at = |q: f64| ns[((ns.len() as f64 * q).ceil() as usize).clamp(1, ns.len()) - 1] as f64;
     let (p50, p99, max) = (at(0.50), at(0.99), ns[ns.len() - 1] as f64);
     // The slowest 1 %: how much of their latency was spent waiting for a CPU.
-    let slow: Vec<(u64, u64)> =
-        d.verdicts.iter().zip(&d.queued).filter(|(v, _)| **v as f64 >= p99).map(|(v, q)| (*v, *q)).collect();
-    let (late, queued) = slow.iter().fold((0u64, 0u64), |(l, q), (v, w)| (l + v, q + (*w).min(*v)));
+    let (late, queued) = d
+        .verdicts
+        .iter()
+        .zip(&d.queued)
+        .filter(|(v, _)| **v as f64 >= p99)
+        .fold((0u64, 0u64), |(l, q), (v, w)| (l + v, q + (*w).min(*v)));
     let queued_share = if late == 0 { 0.0 } else { queued as f64 / late as f64 };
     eprintln!(
         "verdict {what}: {} verdicts in {:.2} s, p50 {}, p99 {}, max {}; the slowest 1 % spent {:.0} % of their time waiting for a CPU",

@@ -185,15 +185,20 @@ mod tests {
         (path, writer)
     }
 
-    /// The file's size once it is larger than `empty` (the thread copied the WAL into it), or
-    /// after 30 s.
-    fn size_after_copy(path: &Path, empty: u64) -> u64 {
-        let size = || std::fs::metadata(path).unwrap().len();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while size() == empty && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+    /// What `read` gives once `done` holds of it (the thread did its work), or after 30 s.
+    fn eventually<T>(mut read: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = read();
+        while !done(&seen) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            seen = read();
         }
-        size()
+        seen
+    }
+
+    /// The file's size once it is larger than `empty` (the thread copied the WAL into it).
+    fn size_after_copy(path: &Path, empty: u64) -> u64 {
+        eventually(|| std::fs::metadata(path).unwrap().len(), |size| *size != empty)
     }
 
     #[test]
@@ -262,13 +267,8 @@ mod tests {
         let (path, _writer) = wal_file(dir.path());
         let before = rustix::process::getpriority_process(None).unwrap();
         let _checkpoints = Checkpointer::start(&path).unwrap();
-        let lowered = |nice: &[i32]| !nice.is_empty() && nice.iter().all(|n| *n == NICE);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let mut nice = checkpoint_threads_nice();
-        while !lowered(&nice) && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            nice = checkpoint_threads_nice();
-        }
+        let lowered = |nice: &Vec<i32>| !nice.is_empty() && nice.iter().all(|n| *n == NICE);
+        let nice = eventually(checkpoint_threads_nice, lowered);
         assert!(lowered(&nice), "checkpoint threads at {nice:?}");
         // Only that thread: the till's own keep their priority.
         assert_eq!(rustix::process::getpriority_process(None).unwrap(), before);
